@@ -1,0 +1,3 @@
+//! Subversion 1.14 path-based authorization ("authz"): a lossless parser of
+//! access files, their validation with located diagnostics, evaluation with
+//! `svnauthz` semantics, and the rendering of the generated `[groups]`.

@@ -1,0 +1,385 @@
+//! Diagnostics: what rolesync reports about a configuration, where, and how.
+//!
+//! Every problem found while reading, validating or rendering becomes one
+//! [`Diagnostic`] with a stable kebab-case [`Code`], a [`Severity`], the file
+//! it is about (relative to the config repository root) and a byte span in
+//! that file. Line and column are computed once, at creation, from the file's
+//! [`Source`]. Rendering comes in three forms: one line per diagnostic
+//! (`path:line:col: error[code]: message`), a rich view with the source
+//! snippet (for terminals), and JSON (for machines).
+//!
+//! Every code is documented in `docs/diagnostics.md`; a test keeps the list
+//! here and the headings there in step.
+
+use std::fmt;
+use std::ops::Range;
+
+/// How bad a diagnostic is. Errors make a configuration invalid; warnings
+/// do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $sev:ident;)*) => {
+        /// A stable diagnostic code. Scripts and documentation rely on the
+        /// names: never rename one, only add.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The kebab-case name printed as `error[name]`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The severity every diagnostic with this code has.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$sev,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // ---- files and XML
+    /// A file is larger than the configured limit.
+    FileTooLarge = "file-too-large", Error;
+    /// A file is not valid UTF-8.
+    FileEncoding = "file-encoding", Error;
+    /// XML that is not well-formed.
+    XmlMalformed = "xml-malformed", Error;
+    /// A DTD or entity declaration (refused: no entity is ever expanded).
+    XmlDoctype = "xml-doctype", Error;
+    /// The root element is not the one this file must have.
+    XmlWrongRoot = "xml-wrong-root", Error;
+    /// An element rolesync does not know (ignored).
+    XmlUnknownElement = "xml-unknown-element", Warning;
+    /// An attribute rolesync does not know (ignored).
+    XmlUnknownAttribute = "xml-unknown-attribute", Warning;
+    /// A required attribute is missing.
+    XmlMissingAttribute = "xml-missing-attribute", Error;
+    /// An attribute or field value outside its allowed set.
+    XmlInvalidValue = "xml-invalid-value", Error;
+    // ---- identifiers
+    /// A login that breaks the login rule.
+    InvalidLogin = "invalid-login", Error;
+    /// A role id that could not be written safely into the access file.
+    InvalidRoleId = "invalid-role-id", Error;
+    /// A user-group id that breaks the identifier rule.
+    InvalidGroupId = "invalid-group-id", Error;
+    /// A project folder name that cannot be a project id.
+    InvalidProjectId = "invalid-project-id", Error;
+    /// A custom-set id that breaks the identifier rule.
+    InvalidCustomsetId = "invalid-customset-id", Error;
+    /// A permission name that is empty or malformed.
+    InvalidPermissionName = "invalid-permission-name", Error;
+    // ---- the model
+    /// Two projects with the same id.
+    DuplicateProjectId = "duplicate-project-id", Error;
+    /// Two custom sets with the same id in one permissions.xml.
+    DuplicateCustomsetId = "duplicate-customset-id", Error;
+    /// `@SET.action` names a custom set that is not defined.
+    UnknownCustomset = "unknown-customset", Error;
+    /// A role defined twice in roles.xml.
+    DuplicateRoleDefinition = "duplicate-role-definition", Error;
+    /// A user group defined twice in groups.xml.
+    DuplicateUserGroup = "duplicate-user-group", Error;
+    /// Two roles whose access-file groups would have the same name.
+    RoleGroupCollision = "role-group-collision", Error;
+    /// A role assigned in a scope where it does not exist.
+    RoleScopeMismatch = "role-scope-mismatch", Warning;
+    /// permissions.xml names a role that exists in no scope it could apply to.
+    UnknownRole = "unknown-role", Warning;
+    /// Two logins that differ only in case.
+    LoginCaseConflict = "login-case-conflict", Warning;
+    /// A role holder without a user account (left out of every group).
+    UnknownAccount = "unknown-account", Warning;
+    /// A role given to a user group that groups.xml does not define.
+    UnknownUserGroup = "unknown-user-group", Warning;
+    /// The same role given twice to the same holder in one file.
+    DuplicateAssignment = "duplicate-assignment", Warning;
+    // ---- the access file
+    /// There is no `.polarion/access`; only the generated groups are rendered.
+    AccessFileMissing = "access-file-missing", Warning;
+    /// A line Subversion's INI reader rejects.
+    AuthzSyntax = "authz-syntax", Error;
+    /// A section header Subversion does not accept.
+    AuthzInvalidSection = "authz-invalid-section", Error;
+    /// A section that repeats another one.
+    AuthzDuplicateSection = "authz-duplicate-section", Error;
+    /// A group or alias name Subversion does not accept.
+    AuthzInvalidName = "authz-invalid-name", Error;
+    /// A group or alias defined twice.
+    AuthzDuplicateDefinition = "authz-duplicate-definition", Error;
+    /// A reference to a group that will not exist after rendering.
+    AuthzUndefinedGroup = "authz-undefined-group", Error;
+    /// A reference to an alias that is not defined.
+    AuthzUndefinedAlias = "authz-undefined-alias", Error;
+    /// Groups that contain each other.
+    AuthzGroupCycle = "authz-group-cycle", Error;
+    /// An access-entry name Subversion does not accept.
+    AuthzInvalidEntry = "authz-invalid-entry", Error;
+    /// An access mode Subversion does not accept.
+    AuthzInvalidAccess = "authz-invalid-access", Error;
+    /// A rule naming a group without members (Subversion ignores the line).
+    AuthzEmptyGroupRule = "authz-empty-group-rule", Warning;
+    /// A hand-written group whose name is a role group's.
+    GroupCollidesWithRole = "group-collides-with-role", Error;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file's text with a line index, so byte offsets turn into line:column.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(path: &'a str, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let col = self.text[start..offset].chars().count() + 1;
+        (to_u32(line + 1), to_u32(col))
+    }
+
+    /// A diagnostic about `span` of this file.
+    pub fn diag(&self, code: Code, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        let (line, col) = self.line_col(span.start);
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            file: self.path.to_owned(),
+            span,
+            line,
+            col,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One problem, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// Path relative to the root of the config repository.
+    pub file: String,
+    /// Byte range in the file (may be empty, e.g. at the end of a file).
+    pub span: Range<usize>,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    /// Extra lines: hints and related locations.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic about a whole file (line 1, column 1), for problems
+    /// found before the text could be read (size, encoding, absence).
+    pub fn file(code: Code, path: &str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            file: path.to_owned(),
+            span: 0..0,
+            line: 1,
+            col: 1,
+            message: message.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `path:line:col: error[code]: message`
+    pub fn one_line(&self) -> String {
+        format!(
+            "{}:{}:{}: {}[{}]: {}",
+            self.file,
+            self.line,
+            self.col,
+            self.severity.as_str(),
+            self.code,
+            self.message
+        )
+    }
+
+    /// The JSON object printed by `--format json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code.as_str(),
+            "severity": self.severity.as_str(),
+            "file": self.file,
+            "line": self.line,
+            "column": self.col,
+            "span": [self.span.start, self.span.end],
+            "message": self.message,
+            "notes": self.notes,
+        })
+    }
+}
+
+/// Sort diagnostics by file, position and code, the order every printer uses.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.span.start, a.code, &a.message).cmp(&(
+            &b.file,
+            b.span.start,
+            b.code,
+            &b.message,
+        ))
+    });
+}
+
+/// True when any diagnostic is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}
+
+/// The rich, snippet-bearing view of one diagnostic. `text` is the file's
+/// content when it is known (a file that could not be read has none).
+pub fn render_rich(diag: &Diagnostic, text: Option<&str>) -> String {
+    use codespan_reporting::diagnostic::{Diagnostic as Cs, Label};
+    use codespan_reporting::files::SimpleFile;
+    use codespan_reporting::term::{Config, emit_into_string};
+
+    let cs = match diag.severity {
+        Severity::Error => Cs::error(),
+        Severity::Warning => Cs::warning(),
+    }
+    .with_code(diag.code.as_str())
+    .with_message(&diag.message)
+    .with_notes(diag.notes.clone());
+    let text = text.unwrap_or("");
+    let cs = if text.is_empty() {
+        cs
+    } else {
+        let start = floor_char_boundary(text, diag.span.start.min(text.len()));
+        let end = floor_char_boundary(text, diag.span.end.clamp(start, text.len()));
+        cs.with_labels(vec![Label::primary((), start..end)])
+    };
+    let file = SimpleFile::new(diag.file.as_str(), text);
+    emit_into_string(&Config::default(), &file, &cs).unwrap_or_else(|_| diag.one_line() + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one_in_characters() {
+        let src = Source::new("f", "ab\nçd\n");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(3), (2, 1));
+        assert_eq!(src.line_col(5), (2, 2));
+        assert_eq!(src.line_col(100), (3, 1));
+    }
+
+    #[test]
+    fn one_line_format_is_path_line_col_severity_code_message() {
+        let src = Source::new("a/b.xml", "<x>\n  <y/>\n");
+        let d = src.diag(Code::XmlUnknownElement, 6..10, "unknown element <y>");
+        assert_eq!(
+            d.one_line(),
+            "a/b.xml:2:3: warning[xml-unknown-element]: unknown element <y>"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "duplicate code {name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    && !name.starts_with('-')
+                    && !name.ends_with('-')
+                    && !name.contains("--"),
+                "{name} is not kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_heading_in_the_docs() {
+        let docs = include_str!("../docs/diagnostics.md");
+        let headings: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("### "))
+            .map(str::trim)
+            .collect();
+        for code in Code::ALL {
+            assert!(
+                headings.contains(&code.as_str()),
+                "docs/diagnostics.md has no heading `### {code}`"
+            );
+        }
+        for h in &headings {
+            assert!(
+                Code::ALL.iter().any(|c| c.as_str() == *h),
+                "docs/diagnostics.md documents `{h}`, which is no code"
+            );
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! rolesync keeps Subversion access files in step with Polarion-style role
+//! configuration that administrators commit to a versioned repository.
+//!
+//! Modules in reading order. The first group is pure (values in, values
+//! out: no file system, clock, environment or network); the last group does
+//! the I/O. `ARCHITECTURE.md` has the map and the invariants.
+
+// pure core
+pub mod authz;
+pub mod diag;
+pub mod ident;
+pub mod xml;
+
+// I/O shell
+pub mod cli;

@@ -1,0 +1,308 @@
+//! A small element tree with byte spans, read with quick-xml.
+//!
+//! The config files are small and their shape is fixed, so they are read
+//! into this tree first; the wire types in `files` are lowered from it with
+//! every element and attribute keeping its span for diagnostics.
+//!
+//! Hostile input is refused here: a DTD (and with it every entity
+//! declaration) is an error, and so is any entity reference but the five
+//! predefined ones and character references. Nothing is ever expanded.
+
+use std::ops::Range;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+use crate::diag::{Code, Diagnostic, Source};
+
+/// An attribute: name and unescaped value, with spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    pub name: String,
+    pub value: String,
+    pub name_span: Range<usize>,
+    pub value_span: Range<usize>,
+}
+
+/// An element with its attributes, child elements and text content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    /// The element's name in its start tag.
+    pub name_span: Range<usize>,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Element>,
+    /// Text directly inside the element (entities resolved), concatenated.
+    pub text: String,
+    /// From the end of the start tag to the start of the end tag.
+    pub text_span: Range<usize>,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+/// Parse a whole document into its root element.
+pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
+    let text = src.text;
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let start = offset(reader.buffer_position());
+        let event = reader.read_event().map_err(|e| {
+            let at = offset(reader.error_position());
+            src.diag(Code::XmlMalformed, at..at, format!("malformed XML: {e}"))
+        })?;
+        let end = offset(reader.buffer_position());
+        match event {
+            Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
+                return Err(src.diag(
+                    Code::XmlMalformed,
+                    start..end,
+                    "malformed XML: more than one root element",
+                ));
+            }
+            Event::Start(e) => {
+                let mut el = element(src, &e, start)?;
+                el.text_span = end..end;
+                stack.push(el);
+            }
+            Event::Empty(e) => {
+                let mut el = element(src, &e, start)?;
+                el.text_span = end..end;
+                attach(&mut stack, &mut root, el);
+            }
+            Event::End(_) => {
+                let Some(mut el) = stack.pop() else {
+                    return Err(src.diag(
+                        Code::XmlMalformed,
+                        start..end,
+                        "malformed XML: unexpected end tag",
+                    ));
+                };
+                el.text_span.end = start;
+                attach(&mut stack, &mut root, el);
+            }
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                push_text(src, &mut stack, &content, start..end)?;
+            }
+            Event::CData(t) => {
+                let content = t.xml10_content();
+                push_text(src, &mut stack, &content, start..end)?;
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => match predefined(&r) {
+                        Some(c) => c,
+                        None => {
+                            return Err(src.diag(
+                                Code::XmlDoctype,
+                                start..end,
+                                format!("entity reference `&{};` refused: only the predefined entities and character references are read", &*r),
+                            ));
+                        }
+                    },
+                    Err(e) => {
+                        return Err(src.diag(
+                            Code::XmlMalformed,
+                            start..end,
+                            format!("malformed XML: {e}"),
+                        ));
+                    }
+                };
+                push_text(
+                    src,
+                    &mut stack,
+                    resolved.encode_utf8(&mut [0; 4]),
+                    start..end,
+                )?;
+            }
+            Event::DocType(_) => {
+                return Err(src.diag(
+                    Code::XmlDoctype,
+                    start..end,
+                    "a DTD (<!DOCTYPE …>) is refused: rolesync never reads entity declarations",
+                ));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(src.diag(
+            Code::XmlMalformed,
+            open.name_span.clone(),
+            format!("malformed XML: element <{}> is never closed", open.name),
+        ));
+    }
+    root.ok_or_else(|| {
+        let at = text.len();
+        src.diag(Code::XmlMalformed, at..at, "malformed XML: no root element")
+    })
+}
+
+fn offset(pos: u64) -> usize {
+    usize::try_from(pos).unwrap_or(usize::MAX)
+}
+
+fn predefined(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => return None,
+    })
+}
+
+fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(el),
+        None => *root = Some(el),
+    }
+}
+
+fn push_text(
+    src: &Source,
+    stack: &mut [Element],
+    content: &str,
+    span: Range<usize>,
+) -> Result<(), Diagnostic> {
+    match stack.last_mut() {
+        Some(parent) => {
+            parent.text.push_str(content);
+            Ok(())
+        }
+        None if content.trim().is_empty() => Ok(()),
+        None => Err(src.diag(
+            Code::XmlMalformed,
+            span,
+            "malformed XML: text outside the root element",
+        )),
+    }
+}
+
+/// Byte offset of `part` inside `whole`, when `part` borrows from it.
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let base = whole.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    (p >= base && p + part.len() <= base + whole.len()).then(|| p - base)
+}
+
+fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Diagnostic> {
+    let name_bytes = e.name();
+    let name = name_bytes.as_ref().to_owned();
+    let name_start = tag_start + 1;
+    let name_span = name_start..name_start + name_bytes.as_ref().len();
+    let mut attrs = Vec::new();
+    for attr in e.attributes().with_checks(true) {
+        let attr = attr.map_err(|err| {
+            src.diag(
+                Code::XmlMalformed,
+                name_span.clone(),
+                format!("malformed XML: bad attribute in <{name}>: {err}"),
+            )
+        })?;
+        let key = attr.key.as_ref();
+        let key_start = offset_in(src.text, key).unwrap_or(name_span.start);
+        let name_span_a = key_start..key_start + key.len();
+        let raw: &str = attr.value.as_ref();
+        let value_start = offset_in(src.text, raw).unwrap_or(key_start);
+        let value_span = value_start..value_start + raw.len();
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| {
+                let code = if err.to_string().contains("ntity") {
+                    Code::XmlDoctype
+                } else {
+                    Code::XmlMalformed
+                };
+                src.diag(
+                    code,
+                    value_span.clone(),
+                    format!("attribute `{}`: {err}", key),
+                )
+            })?
+            .into_owned();
+        attrs.push(Attr {
+            name: key.to_owned(),
+            value,
+            name_span: name_span_a,
+            value_span,
+        });
+    }
+    Ok(Element {
+        name,
+        name_span,
+        attrs,
+        children: Vec::new(),
+        text: String::new(),
+        text_span: 0..0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Element, Diagnostic> {
+        parse(&Source::new("t.xml", text))
+    }
+
+    #[test]
+    fn reads_elements_attributes_and_spans() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<a x=\"1 &amp; 2\">\n  <b y='&#65;'/>\n</a>\n";
+        let root = parse_str(text).expect("well-formed");
+        assert_eq!(root.name, "a");
+        assert_eq!(root.attrs[0].value, "1 & 2");
+        assert_eq!(&text[root.attrs[0].value_span.clone()], "1 &amp; 2");
+        let b = &root.children[0];
+        assert_eq!(b.name, "b");
+        assert_eq!(&text[b.name_span.clone()], "b");
+        assert_eq!(b.attrs[0].value, "A");
+    }
+
+    #[test]
+    fn text_resolves_predefined_entities_and_char_refs() {
+        let root = parse_str("<a>x &lt; y &#x41;</a>").expect("well-formed");
+        assert_eq!(root.text, "x < y A");
+    }
+
+    #[test]
+    fn refuses_doctype() {
+        let err = parse_str("<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY e \"boom\">]><a>&e;</a>")
+            .expect_err("refused");
+        assert_eq!(err.code, Code::XmlDoctype);
+    }
+
+    #[test]
+    fn refuses_unknown_entity_reference() {
+        let err = parse_str("<a>&e;</a>").expect_err("refused");
+        assert_eq!(err.code, Code::XmlDoctype);
+        let err = parse_str("<a b=\"&e;\"/>").expect_err("refused");
+        assert_eq!(err.code, Code::XmlDoctype);
+    }
+
+    #[test]
+    fn reports_malformed_documents() {
+        for bad in [
+            "<a>",
+            "<a></b>",
+            "<a/><b/>",
+            "",
+            "text",
+            "<a x=1/>",
+            "<a x=\"1\" x=\"2\"/>",
+        ] {
+            let err = parse_str(bad).expect_err(bad);
+            assert_eq!(err.code, Code::XmlMalformed, "{bad}: {}", err.message);
+        }
+    }
+}

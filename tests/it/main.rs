@@ -1,0 +1,2 @@
+//! The one integration-test binary: the real `rolesync` binary against real
+//! config trees, Git and SVN repositories made in temporary folders.

@@ -27,9 +27,16 @@ pub enum Command {
 /// Where the configuration comes from.
 #[derive(Debug, Args, Clone)]
 pub struct RepoArgs {
-    /// The config repository: a plain folder (Git and SVN repositories come later).
+    /// The config repository: a Git repository (bare or not; the committed
+    /// tree is read, never the work tree) or a plain folder.
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
+    /// The revision to read (Git: a commit, tag or branch); default: HEAD.
+    #[arg(long)]
+    pub rev: Option<String>,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_file_bytes, value_name = "BYTES")]
+    pub max_file_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

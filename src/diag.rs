@@ -346,6 +346,17 @@ mod tests {
     }
 
     #[test]
+    fn rich_view_shows_the_source_line() {
+        let text = "<user-roles>\n  <user name=\"bob smith\"/>\n</user-roles>\n";
+        let src = Source::new("u.xml", text);
+        let d = src.diag(Code::InvalidLogin, 26..35, "login `bob smith` contains ' '");
+        let rich = render_rich(&d, Some(text));
+        assert!(rich.contains("error[invalid-login]"), "{rich}");
+        assert!(rich.contains("<user name=\"bob smith\"/>"), "{rich}");
+        assert!(rich.contains("u.xml:2:14"), "{rich}");
+    }
+
+    #[test]
     fn codes_are_unique_kebab_case() {
         let mut seen = std::collections::HashSet::new();
         for code in Code::ALL {

@@ -151,6 +151,24 @@ mod tests {
         assert_eq!(GroupId::new(""), Err(IdentError::Empty));
     }
 
+    proptest::proptest! {
+        /// Whatever the input, a name that passes can be written as an
+        /// authz group name and member without changing the file's meaning.
+        #[test]
+        fn accepted_names_are_safe_in_the_access_file(s in "\\PC{0,12}") {
+            if let Ok(id) = RoleId::new(&s) {
+                let name = id.as_str();
+                proptest::prop_assert!(!name.is_empty());
+                proptest::prop_assert!(!name.contains(|c: char| c.is_whitespace() || c.is_control() || AUTHZ_SPECIAL.contains(&c)));
+            }
+            if let Ok(login) = Login::new(&s) {
+                let name = login.as_str();
+                proptest::prop_assert!(!name.starts_with('@'));
+                proptest::prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c)));
+            }
+        }
+    }
+
     #[test]
     fn role_groups_are_named_like_polarion_names_them() {
         let role = RoleId::new("project_admin").expect("valid");

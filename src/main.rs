@@ -1,9 +1,33 @@
 //! The `rolesync` binary: parse the command line, set up logging, dispatch
 //! to a subcommand and turn its outcome into an exit code.
 
-use clap::Parser;
-use rolesync::cli::Cli;
+use std::process::ExitCode;
 
-fn main() {
-    let _cli = Cli::parse();
+use clap::Parser;
+use rolesync::cli::{Cli, Command};
+use rolesync::cmd;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let outcome = match &cli.command {
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Render(args) => cmd::render::run(args),
+    };
+    outcome.unwrap_or_else(|err| {
+        eprintln!("rolesync: error: {err:#}");
+        ExitCode::from(cmd::EXIT_COULD_NOT_RUN)
+    })
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("ROLESYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

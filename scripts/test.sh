@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every test of rolesync. Installs what the tests need when it is
+# missing: Debian's `subversion` (svnadmin, svnlook, svn, svnserve, svnauthz)
+# and `libsvn-perl` (Subversion's own library, the authz oracle).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v svnauthz >/dev/null 2>&1 || need+=(subversion)
+perl -MSVN::Core -e1 >/dev/null 2>&1 || need+=(libsvn-perl)
+command -v git >/dev/null 2>&1 || need+=(git)
+if ((${#need[@]})); then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    echo "installing ${need[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo test --locked --all-targets "$@"

@@ -1,0 +1,181 @@
+//! Rendering the synchronised access file: the generated role groups go
+//! into `[groups]`, everything else is copied byte for byte.
+//!
+//! The output is assembled from pieces that are either ranges of the source
+//! file or generated text. The whole output then goes through the authz
+//! validator, and every diagnostic is mapped back through the pieces to the
+//! line of the source file it comes from. So one check both validates the
+//! administrator's file (with the role groups it will have) and guarantees
+//! that the written file is one Subversion accepts.
+
+use std::ops::Range;
+
+use super::parse;
+use crate::diag::{Code, Diagnostic, Source};
+
+/// The comment that opens the generated block (followed by the revision).
+pub const BEGIN_MARKER: &str = "# rolesync: BEGIN generated groups";
+/// The comment that closes the generated block.
+pub const END_MARKER: &str = "# rolesync: END generated groups";
+
+/// A group to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group<'a> {
+    pub name: &'a str,
+    /// Sorted, distinct, validated logins.
+    pub members: Vec<&'a str>,
+}
+
+/// The rendered access file and what the check found.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    /// Diagnostics located in the source access file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Source(Range<usize>),
+    Generated(String),
+}
+
+/// Render `source` (the access file at `path`) with `groups` generated into
+/// its `[groups]` section, stamped with `revision`.
+pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Rendered {
+    let doc = parse::parse(source);
+    let src = Source::new(path, source);
+    let eol = if source.split_once('\n').is_some_and(|(l, _)| l.ends_with('\r')) {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let block = generated_block(groups, revision, eol);
+    let mut diagnostics = Vec::new();
+    let mut pieces = Vec::new();
+
+    let anchor = match doc.sections.iter().find(|s| s.name == "groups") {
+        Some(section) => {
+            pieces.push(Piece::Source(0..section.body.start));
+            if section.body.start == source.len() && !source.ends_with('\n') {
+                pieces.push(Piece::Generated(eol.to_owned()));
+            }
+            pieces.push(Piece::Generated(block));
+            keep_hand_written(section, source, groups, &src, &mut pieces, &mut diagnostics);
+            pieces.push(Piece::Source(section.body.end..source.len()));
+            section.header.start
+        }
+        None => {
+            let at = doc.sections.first().map_or(source.len(), |s| s.header.start);
+            pieces.push(Piece::Source(0..at));
+            if at > 0 && !source[..at].ends_with('\n') {
+                pieces.push(Piece::Generated(eol.to_owned()));
+            }
+            let trailer = if at < source.len() { eol } else { "" };
+            pieces.push(Piece::Generated(format!("[groups]{eol}{block}{trailer}")));
+            pieces.push(Piece::Source(at..source.len()));
+            at
+        }
+    };
+
+    let mut text = String::with_capacity(source.len() + groups.len() * 32);
+    let mut map = Vec::with_capacity(pieces.len());
+    for piece in &pieces {
+        let out_start = text.len();
+        match piece {
+            Piece::Source(r) => text.push_str(&source[r.clone()]),
+            Piece::Generated(g) => text.push_str(g),
+        }
+        map.push((out_start..text.len(), piece));
+    }
+
+    for d in super::validate(path, &text) {
+        let offset = map
+            .iter()
+            .find(|(out, _)| out.contains(&d.span.start) || (out.start == d.span.start && out.is_empty()))
+            .map_or(anchor, |(out, piece)| match piece {
+                Piece::Source(r) => r.start + (d.span.start - out.start),
+                Piece::Generated(_) => anchor,
+            });
+        let end = offset + d.span.len().min(source.len().saturating_sub(offset));
+        let mut located = src.diag(d.code, offset..end, d.message);
+        located.notes = d.notes;
+        diagnostics.push(located);
+    }
+    Rendered { text, diagnostics }
+}
+
+fn generated_block(groups: &[Group], revision: &str, eol: &str) -> String {
+    let revision: String = revision.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+    let mut out = format!(
+        "{BEGIN_MARKER} (revision {revision}); edit the role files, not these lines{eol}"
+    );
+    for g in groups {
+        out.push_str(g.name);
+        out.push_str(" =");
+        for (i, m) in g.members.iter().enumerate() {
+            out.push_str(if i == 0 { " " } else { ", " });
+            out.push_str(m);
+        }
+        out.push_str(eol);
+    }
+    out.push_str(END_MARKER);
+    out.push_str(eol);
+    out
+}
+
+/// Copy the body of `[groups]` except an earlier generated block; refuse
+/// hand-written groups that would collide with role groups.
+fn keep_hand_written(
+    section: &parse::Section,
+    source: &str,
+    groups: &[Group],
+    src: &Source,
+    pieces: &mut Vec<Piece>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut dropped: Vec<Range<usize>> = Vec::new();
+    // An earlier generated block: from its BEGIN to its END comment.
+    let mut pos = section.body.start;
+    let mut inside = None;
+    while pos < section.body.end {
+        let line_end = source[pos..section.body.end].find('\n').map_or(section.body.end, |i| pos + i + 1);
+        let line = &source[pos..line_end];
+        if line.starts_with(BEGIN_MARKER) {
+            inside = Some(pos);
+        } else if line.starts_with(END_MARKER) {
+            dropped.push(inside.take().unwrap_or(pos)..line_end);
+        }
+        pos = line_end;
+    }
+    if let Some(start) = inside {
+        // A BEGIN without END: drop only the marker line; role groups below
+        // it are reported as collisions.
+        let end = source[start..].find('\n').map_or(source.len(), |i| start + i + 1);
+        dropped.push(start..end);
+    }
+    for entry in &section.entries {
+        if dropped.iter().any(|d| d.contains(&entry.lines.start)) {
+            continue;
+        }
+        if groups.iter().any(|g| g.name == entry.name) {
+            diagnostics.push(src.diag(
+                Code::GroupCollidesWithRole,
+                entry.name_span.clone(),
+                format!("the hand-written group `{}` has the name of a role group, which rolesync generates", entry.name),
+            ));
+            dropped.push(entry.lines.clone());
+        }
+    }
+    dropped.sort_by_key(|r| r.start);
+    let mut at = section.body.start;
+    for d in dropped {
+        if d.start > at {
+            pieces.push(Piece::Source(at..d.start));
+        }
+        at = at.max(d.end);
+    }
+    if at < section.body.end {
+        pieces.push(Piece::Source(at..section.body.end));
+    }
+}

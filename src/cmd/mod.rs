@@ -1,0 +1,96 @@
+//! One thin file per subcommand: gather inputs, call the core, print.
+//!
+//! Shared here: reading a configuration for a subcommand and printing
+//! diagnostics in the three forms (one line, one line plus snippet on a
+//! terminal, JSON).
+
+pub mod render;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::{Format, RepoArgs};
+use crate::diag::{self, Diagnostic, Severity};
+use crate::repo;
+use crate::snapshot::{self, Limits, Report};
+
+/// Exit status: the configuration is valid / the command succeeded.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the configuration is invalid.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit status: the command could not run (bad arguments, I/O).
+pub const EXIT_COULD_NOT_RUN: u8 = 2;
+
+/// Read the configuration named by `--repo` and build its snapshot.
+pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
+    let source = repo::Source::open(&args.repo).with_context(|| format!("opening {}", args.repo.display()))?;
+    let limits = Limits {
+        max_file_bytes: args.max_file_bytes,
+    };
+    let input = source.read(args.rev.as_deref(), limits)?;
+    tracing::info!(repo = %args.repo.display(), revision = %input.revision, files = input.files.len(), "read configuration");
+    let report = snapshot::build(&input);
+    Ok((input, report))
+}
+
+/// Print diagnostics to `out` in the chosen form; a summary goes to stderr.
+pub fn print_diagnostics(
+    out: &mut dyn Write,
+    to_terminal: bool,
+    format: Format,
+    input: &snapshot::Input,
+    report: &Report,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "valid": report.is_valid(),
+                "revision": input.revision,
+                "diagnostics": report.diagnostics.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{doc}")?;
+        }
+        Format::Human => {
+            let texts: BTreeMap<&str, &str> = input
+                .files
+                .iter()
+                .filter_map(|(p, b)| Some((p.as_str(), std::str::from_utf8(b).ok()?)))
+                .collect();
+            for d in &report.diagnostics {
+                writeln!(out, "{}", d.one_line())?;
+                if to_terminal {
+                    write!(out, "{}", diag::render_rich(d, texts.get(d.file.as_str()).copied()))?;
+                }
+            }
+            let errors = report.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            let warnings = report.diagnostics.len() - errors;
+            if errors + warnings > 0 {
+                eprintln!("rolesync: {} in {}", counts(errors, warnings), input.revision);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn counts(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+/// Whether stdout / stderr is a terminal (for the snippet view).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// The exit code for a report: 0 valid, 1 invalid.
+pub fn exit_for(report: &Report) -> ExitCode {
+    ExitCode::from(if report.is_valid() { EXIT_OK } else { EXIT_INVALID })
+}

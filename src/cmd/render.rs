@@ -1,0 +1,36 @@
+//! `rolesync render`: print the synchronised access file, or write it
+//! atomically with `-o`. Nothing is printed or written when the
+//! configuration is invalid; the diagnostics go to stderr.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::RenderArgs;
+use crate::publish::{self, Published};
+
+pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let (input, report) = super::build(&args.repo)?;
+    let stderr = std::io::stderr();
+    super::print_diagnostics(&mut stderr.lock(), super::stderr_is_terminal(), args.format, &input, &report)?;
+    let Some(snapshot) = &report.snapshot else {
+        return Ok(super::exit_for(&report));
+    };
+    match &args.output {
+        Some(path) => {
+            let published = publish::publish(path, snapshot.access.as_bytes())?;
+            let what = match published {
+                Published::Written => "written",
+                Published::Unchanged => "unchanged",
+            };
+            tracing::info!(path = %path.display(), revision = %snapshot.revision, what, "access file");
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(snapshot.access.as_bytes()).context("writing to stdout")?;
+            out.flush().context("writing to stdout")?;
+        }
+    }
+    Ok(super::exit_for(&report))
+}

@@ -1,0 +1,79 @@
+//! The Git backend: the committed tree of a branch (or any revision), read
+//! with libgit2. The work tree is never looked at, so uncommitted edits do
+//! not count; bare and non-bare repositories work alike.
+
+use std::path::Path;
+
+use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+
+use super::Error;
+use crate::snapshot::{self, Input, Limits};
+
+/// Git's file mode of a symbolic link (never followed).
+const MODE_LINK: i32 = 0o120000;
+
+/// Whether `path` is the top of a Git repository (bare or not).
+pub fn is_repository(path: &Path) -> bool {
+    path.join(".git").exists() || (path.join("HEAD").is_file() && path.join("objects").is_dir() && path.join("refs").is_dir())
+}
+
+/// Read the configuration at `rev` (a commit id, tag or branch), or at the
+/// head of `branch`, or at HEAD; `subpath` selects a folder of the tree.
+pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Option<&str>, limits: Limits) -> Result<Input, Error> {
+    let git = |e: git2::Error| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    };
+    let repo = Repository::open(path).map_err(git)?;
+    let spec = match (rev, branch) {
+        (Some(rev), _) => rev.to_owned(),
+        (None, Some(branch)) => format!("refs/heads/{branch}"),
+        (None, None) => "HEAD".to_owned(),
+    };
+    let commit = repo.revparse_single(&spec).and_then(|o| o.peel_to_commit()).map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: format!("revision `{spec}`: {}", e.message()),
+    })?;
+    let mut tree = commit.tree().map_err(git)?;
+    let prefix = subpath.map(|s| s.trim_matches('/')).filter(|s| !s.is_empty());
+    if let Some(prefix) = prefix {
+        let entry = tree.get_path(Path::new(prefix)).map_err(|e| Error::Git {
+            path: path.to_owned(),
+            message: format!("folder `{prefix}` at {}: {}", commit.id(), e.message()),
+        })?;
+        tree = entry.to_object(&repo).and_then(|o| o.peel_to_tree()).map_err(git)?;
+    }
+    let mut input = Input {
+        revision: commit.id().to_string(),
+        limits,
+        ..Input::default()
+    };
+    let mut failure = None;
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == MODE_LINK {
+            return TreeWalkResult::Ok;
+        }
+        let Ok(name) = entry.name() else { return TreeWalkResult::Ok };
+        let rel = format!("{dir}{name}");
+        if snapshot::classify(&rel).is_none() {
+            return TreeWalkResult::Ok;
+        }
+        match repo.find_blob(entry.id()) {
+            Ok(blob) => {
+                let content = blob.content();
+                let keep = content.len().min(limits.max_file_bytes.saturating_add(1));
+                input.files.insert(rel, content[..keep].to_vec());
+                TreeWalkResult::Ok
+            }
+            Err(e) => {
+                failure = Some(git(e));
+                TreeWalkResult::Abort
+            }
+        }
+    })
+    .map_err(git)?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(input),
+    }
+}

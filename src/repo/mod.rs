@@ -1,0 +1,78 @@
+//! Config snapshots at a revision, read from where the configuration lives.
+//!
+//! Every backend produces the same [`snapshot::Input`]: the files that
+//! `snapshot::classify` knows, by path relative to the configuration root.
+//! Backends are variants of one enum (no trait objects, no mocks): a plain
+//! folder and a Git repository; SVN repositories slot in beside them.
+
+mod folder;
+mod git;
+
+use std::path::{Path, PathBuf};
+
+use crate::snapshot::{Input, Limits};
+
+/// Where a configuration is read from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A plain folder: the files as they are on disk.
+    Folder(PathBuf),
+    /// A Git repository, bare or not: the committed tree, never the work tree.
+    Git {
+        path: PathBuf,
+        /// The branch to read (default: the repository's HEAD).
+        branch: Option<String>,
+        /// The folder of the tree that holds the configuration.
+        subpath: Option<String>,
+    },
+}
+
+/// Why a configuration could not be read (as opposed to being invalid).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("git repository {path}: {message}")]
+    Git { path: PathBuf, message: String },
+    #[error("{0} is a plain folder, which has no revisions; --rev needs a Git or SVN repository")]
+    NoRevisions(PathBuf),
+}
+
+impl Source {
+    /// Detect what kind of repository `path` is.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::NotAFolder(path.to_owned()));
+        }
+        if git::is_repository(path) {
+            return Ok(Source::Git {
+                path: path.to_owned(),
+                branch: None,
+                subpath: None,
+            });
+        }
+        Ok(Source::Folder(path.to_owned()))
+    }
+
+    /// Read the configuration at `rev`, or at the newest revision (for a
+    /// folder: as it is on disk; folders have no revisions).
+    pub fn read(&self, rev: Option<&str>, limits: Limits) -> Result<Input, Error> {
+        match self {
+            Source::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
+            Source::Folder(root) => folder::read(root, limits),
+            Source::Git { path, branch, subpath } => {
+                git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits)
+            }
+        }
+    }
+}

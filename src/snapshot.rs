@@ -1,0 +1,273 @@
+//! `build(revision, files) -> Report`: the one function that `validate`,
+//! `render`, the hooks and the daemon all call.
+//!
+//! Input is the content of the configuration repository at one revision
+//! (paths relative to its root, as the `repo` module reads them). Output is
+//! either a [`Snapshot`] — the validated model and the rendered access file,
+//! which has passed the authz validator — or the diagnostics that explain
+//! why there is none. Warnings come with a snapshot too.
+
+use std::collections::BTreeMap;
+
+use crate::authz;
+use crate::diag::{self, Code, Diagnostic, Source};
+use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
+use crate::xml;
+
+/// The access file inside the configuration repository.
+pub const ACCESS_FILE: &str = ".polarion/access";
+/// Global role assignments.
+pub const USER_ROLES: &str = ".polarion/security/user-roles.xml";
+/// Global permissions.
+pub const PERMISSIONS: &str = ".polarion/security/permissions.xml";
+/// Role definitions.
+pub const ROLES: &str = ".polarion/security/roles.xml";
+/// User groups.
+pub const GROUPS: &str = ".polarion/user-management/groups.xml";
+/// The folder that holds one folder per account.
+pub const USERS_DIR: &str = ".polarion/user-management/users/";
+/// The file that marks a project folder.
+pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
+
+/// Limits applied to every file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_file_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 16 << 20,
+        }
+    }
+}
+
+/// What a file of the configuration is, judged by its path alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    AccessFile,
+    UserRoles,
+    Permissions,
+    Roles,
+    Groups,
+    User { login: String },
+    ProjectMarker { folder: String },
+    ProjectUserRoles { folder: String },
+    ProjectPermissions { folder: String },
+}
+
+/// Classify a repository path; `None` for files rolesync does not read.
+pub fn classify(path: &str) -> Option<FileKind> {
+    Some(match path {
+        ACCESS_FILE => FileKind::AccessFile,
+        USER_ROLES => FileKind::UserRoles,
+        PERMISSIONS => FileKind::Permissions,
+        ROLES => FileKind::Roles,
+        GROUPS => FileKind::Groups,
+        _ => {
+            if let Some(login) = path.strip_prefix(USERS_DIR).and_then(|r| r.strip_suffix("/user.xml")) {
+                if login.contains('/') {
+                    return None;
+                }
+                return Some(FileKind::User { login: login.to_owned() });
+            }
+            let (folder, rest) = path.split_once("/.polarion/")?;
+            if folder.is_empty() || folder.starts_with(".polarion/") || folder == ".polarion" {
+                return None;
+            }
+            let folder = folder.to_owned();
+            match rest {
+                "polarion-project.xml" => FileKind::ProjectMarker { folder },
+                "security/user-roles.xml" => FileKind::ProjectUserRoles { folder },
+                "security/permissions.xml" => FileKind::ProjectPermissions { folder },
+                _ => return None,
+            }
+        }
+    })
+}
+
+/// The configuration repository at one revision.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    /// The revision (commit id, SVN revision number, or a label for folders).
+    pub revision: String,
+    /// Every file `classify` knows, by path relative to the repository root.
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub limits: Limits,
+}
+
+/// A validated configuration and its rendered access file.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub revision: String,
+    pub model: Model,
+    /// The synchronised access file, checked by the authz validator.
+    pub access: String,
+}
+
+/// The result of `build`: a snapshot when there was no error, and every
+/// diagnostic (sorted) either way.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub snapshot: Option<Snapshot>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn is_valid(&self) -> bool {
+        self.snapshot.is_some()
+    }
+}
+
+/// Build the snapshot of one revision.
+pub fn build(input: &Input) -> Report {
+    let mut diags = Vec::new();
+    let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
+    for (path, bytes) in &input.files {
+        if classify(path).is_none() {
+            continue;
+        }
+        if bytes.len() > input.limits.max_file_bytes {
+            diags.push(Diagnostic::file(
+                Code::FileTooLarge,
+                path,
+                format!("the file is larger than the limit of {} bytes", input.limits.max_file_bytes),
+            ));
+            continue;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                texts.insert(path, text);
+            }
+            Err(e) => {
+                let src = Source::new(path, "");
+                let at = e.valid_up_to();
+                let mut d = src.diag(Code::FileEncoding, 0..0, format!("not UTF-8: invalid byte at offset {at}"));
+                let prefix = std::str::from_utf8(&bytes[..at]).unwrap_or("");
+                let (line, col) = Source::new(path, prefix).line_col(at);
+                (d.line, d.col) = (line, col);
+                diags.push(d);
+            }
+        }
+    }
+    let sources: BTreeMap<&str, Source> = texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let (model, model_diags) = lower_all(&sources);
+    diags.extend(model_diags);
+
+    let role_groups = model.role_groups();
+    let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
+    if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
+        diags.push(Diagnostic::file(
+            Code::AccessFileMissing,
+            ACCESS_FILE,
+            "there is no access file; the rendered file holds only the generated [groups]",
+        ));
+    }
+    let groups: Vec<authz::render::Group> = role_groups
+        .iter()
+        .map(|g| authz::render::Group {
+            name: &g.name,
+            members: g.members.iter().map(|l| l.as_str()).collect(),
+        })
+        .collect();
+    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups, &input.revision);
+    diags.extend(rendered.diagnostics);
+
+    diag::sort(&mut diags);
+    let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
+        revision: input.revision.clone(),
+        model,
+        access: rendered.text,
+    });
+    Report {
+        snapshot,
+        diagnostics: diags,
+    }
+}
+
+fn read<'s, T>(
+    diags: &mut Vec<Diagnostic>,
+    src: &'s Source<'s>,
+    reader: fn(&Source) -> (Option<T>, Vec<Diagnostic>),
+) -> Option<Read<'s, T>> {
+    let (value, d) = reader(src);
+    diags.extend(d);
+    value.map(|value| Read { src, value })
+}
+
+fn lower_all(sources: &BTreeMap<&str, Source>) -> (Model, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut files = ConfigFiles::default();
+    let mut projects: BTreeMap<String, ProjectFiles> = BTreeMap::new();
+    let mut project_parts: Vec<(String, &Source, bool)> = Vec::new();
+    for (path, src) in sources {
+        let Some(kind) = classify(path) else { continue };
+        match kind {
+            FileKind::AccessFile => {}
+            FileKind::UserRoles => files.user_roles = read(&mut diags, src, xml::read_user_roles),
+            FileKind::Permissions => files.permissions = read(&mut diags, src, xml::read_permissions),
+            FileKind::Roles => files.roles = read(&mut diags, src, xml::read_roles),
+            FileKind::Groups => files.groups = read(&mut diags, src, xml::read_groups),
+            FileKind::User { login } => {
+                if let Some(r) = read(&mut diags, src, xml::read_user) {
+                    files.users.push((login, r));
+                }
+            }
+            FileKind::ProjectMarker { folder } => {
+                if let Some(descriptor) = read(&mut diags, src, xml::read_project) {
+                    projects.insert(
+                        folder.clone(),
+                        ProjectFiles {
+                            folder,
+                            descriptor,
+                            user_roles: None,
+                            permissions: None,
+                        },
+                    );
+                }
+            }
+            FileKind::ProjectUserRoles { folder } => project_parts.push((folder, src, true)),
+            FileKind::ProjectPermissions { folder } => project_parts.push((folder, src, false)),
+        }
+    }
+    for (folder, src, is_user_roles) in project_parts {
+        // Files under a folder that is no project are not read at all.
+        let Some(p) = projects.get_mut(&folder) else { continue };
+        if is_user_roles {
+            p.user_roles = read(&mut diags, src, xml::read_user_roles);
+        } else {
+            p.permissions = read(&mut diags, src, xml::read_permissions);
+        }
+    }
+    files.projects = projects.into_values().collect();
+    let (model, d) = model::lower(&files);
+    diags.extend(d);
+    (model, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_knows_every_file_kind() {
+        assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
+        assert_eq!(classify(".polarion/security/user-roles.xml"), Some(FileKind::UserRoles));
+        assert_eq!(
+            classify(".polarion/user-management/users/bob/user.xml"),
+            Some(FileKind::User { login: "bob".into() })
+        );
+        assert_eq!(
+            classify("Dept A/lib/.polarion/polarion-project.xml"),
+            Some(FileKind::ProjectMarker { folder: "Dept A/lib".into() })
+        );
+        assert_eq!(
+            classify("lib/.polarion/security/permissions.xml"),
+            Some(FileKind::ProjectPermissions { folder: "lib".into() })
+        );
+        assert_eq!(classify("lib/.polarion/tracker/x.xml"), None);
+        assert_eq!(classify(".polarion/user-management/users/a/b/user.xml"), None);
+        assert_eq!(classify("README.md"), None);
+    }
+}

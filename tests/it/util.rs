@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests: run the real binary, find test
+//! data, call Subversion's tools.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The crate root (where `sample-repo/` and `tests/data/` are).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/data/<rel>`.
+pub fn data(rel: &str) -> PathBuf {
+    root().join("tests/data").join(rel)
+}
+
+/// The `rolesync` binary under test.
+pub fn rolesync() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rolesync"));
+    cmd.env_remove("ROLESYNC_LOG");
+    cmd
+}
+
+/// Run the binary with `args`.
+pub fn run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    rolesync().args(args).output().expect("the rolesync binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Subversion's `svnauthz validate` on a file: `Ok` when valid, else its stderr.
+pub fn svnauthz_validate(file: &Path) -> Result<(), String> {
+    let out = Command::new("svnauthz")
+        .arg("validate")
+        .arg(file)
+        .output()
+        .expect("svnauthz runs (install Debian's `subversion`; scripts/test.sh does)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Copy a folder tree (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// The text of an access file without its `[groups]` section (the header
+/// line up to the next section header), to compare what rolesync must keep.
+pub fn without_groups(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_groups = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') {
+            in_groups = line.starts_with("[groups]");
+        }
+        if !in_groups {
+            out.push_str(line);
+        }
+    }
+    out
+}

@@ -22,6 +22,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the synchronised access file (or write it with -o).
     Render(RenderArgs),
+    /// Run the daemon: reload on every commit, publish the access file, serve the HTTP API.
+    Serve(ServeArgs),
 }
 
 /// Where the configuration comes from.
@@ -67,4 +69,42 @@ pub struct RenderArgs {
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// A TOML file with any of the options below (same names, `_` for `-`);
+    /// flags given on the command line override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The config repository: Git (bare or not) or a plain folder. Default: `.`.
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// The Git branch to follow. Default: the repository's HEAD branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The folder inside the repository that holds the configuration.
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Publish the synchronised access file here (atomically, only when it changes).
+    #[arg(long, value_name = "FILE")]
+    pub access_out: Option<PathBuf>,
+    /// Keep the last applied revision and the audit log (audit.jsonl) here.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Address of the HTTP API. Default: 127.0.0.1:8411. Beyond loopback a token is required.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A file holding the bearer token of the HTTP API.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Safety-net poll interval (e.g. `30s`; `0s` turns it off). Default: 30s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub poll_interval: Option<std::time::Duration>,
+    /// Quiet time that ends a burst of commits before the reload. Default: 20ms.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub debounce: Option<std::time::Duration>,
+    /// Refuse configuration files larger than this many bytes. Default: 16 MiB.
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_bytes: Option<usize>,
 }

@@ -16,5 +16,7 @@ pub mod snapshot;
 // I/O shell
 pub mod repo;
 pub mod publish;
+pub mod daemon;
+pub mod api;
 pub mod cli;
 pub mod cmd;

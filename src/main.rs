@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Render(args) => cmd::render::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");

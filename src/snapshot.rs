@@ -87,11 +87,21 @@ pub fn classify(path: &str) -> Option<FileKind> {
     })
 }
 
+/// Who made a revision and when (absent for plain folders).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevisionMeta {
+    pub author: String,
+    /// Seconds since the Unix epoch.
+    pub time: i64,
+}
+
 /// The configuration repository at one revision.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
-    /// The revision (commit id, SVN revision number, or a label for folders).
+    /// The revision (commit id, SVN revision number, or a digest of a
+    /// folder's files).
     pub revision: String,
+    pub meta: Option<RevisionMeta>,
     /// Every file `classify` knows, by path relative to the repository root.
     pub files: BTreeMap<String, Vec<u8>>,
     pub limits: Limits,
@@ -101,6 +111,7 @@ pub struct Input {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub revision: String,
+    pub meta: Option<RevisionMeta>,
     pub model: Model,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
@@ -110,6 +121,8 @@ pub struct Snapshot {
 /// diagnostic (sorted) either way.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The revision that was built, valid or not.
+    pub revision: String,
     pub snapshot: Option<Snapshot>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -177,10 +190,12 @@ pub fn build(input: &Input) -> Report {
     diag::sort(&mut diags);
     let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
         revision: input.revision.clone(),
+        meta: input.meta.clone(),
         model,
         access: rendered.text,
     });
     Report {
+        revision: input.revision.clone(),
         snapshot,
         diagnostics: diags,
     }

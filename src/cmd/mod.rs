@@ -5,6 +5,7 @@
 //! terminal, JSON).
 
 pub mod render;
+pub mod serve;
 pub mod validate;
 
 use std::collections::BTreeMap;

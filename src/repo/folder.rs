@@ -16,7 +16,6 @@ const SKIP: &[&str] = &[".git", ".svn", ".hg", "target", "node_modules"];
 
 pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     let mut input = Input {
-        revision: "working-folder".to_owned(),
         limits,
         ..Input::default()
     };
@@ -51,7 +50,28 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
             }
         }
     }
+    input.revision = digest(&input);
     Ok(input)
+}
+
+/// A folder has no revisions; its files' digest stands in for one, so
+/// that the same content always renders the same bytes.
+fn digest(input: &Input) -> String {
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for (path, bytes) in &input.files {
+        eat(path.as_bytes());
+        eat(&[0]);
+        eat(&(bytes.len() as u64).to_le_bytes());
+        eat(bytes);
+    }
+    format!("folder-{h:016x}")
 }
 
 fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {

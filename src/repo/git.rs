@@ -7,10 +7,34 @@ use std::path::Path;
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::Error;
-use crate::snapshot::{self, Input, Limits};
+use crate::snapshot::{self, Input, Limits, RevisionMeta};
 
 /// Git's file mode of a symbolic link (never followed).
 const MODE_LINK: i32 = 0o120000;
+
+/// The id of the commit `branch` (or HEAD) points at, without reading its tree.
+pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
+    let repo = Repository::open(path).map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })?;
+    let spec = branch.map_or_else(|| "HEAD".to_owned(), |b| format!("refs/heads/{b}"));
+    let commit = repo.revparse_single(&spec).and_then(|o| o.peel_to_commit()).map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: format!("revision `{spec}`: {}", e.message()),
+    })?;
+    Ok(commit.id().to_string())
+}
+
+/// The Git folder of a repository (`.git` of a work tree, or the bare
+/// repository itself), where the refs live.
+pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
+    let repo = Repository::open(path).map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })?;
+    Ok(repo.path().to_owned())
+}
 
 /// Whether `path` is the top of a Git repository (bare or not).
 pub fn is_repository(path: &Path) -> bool {
@@ -43,8 +67,13 @@ pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Optio
         })?;
         tree = entry.to_object(&repo).and_then(|o| o.peel_to_tree()).map_err(git)?;
     }
+    let author = commit.author();
     let mut input = Input {
         revision: commit.id().to_string(),
+        meta: Some(RevisionMeta {
+            author: author.name().or(author.email()).unwrap_or("").to_owned(),
+            time: commit.time().seconds(),
+        }),
         limits,
         ..Input::default()
     };

@@ -12,6 +12,16 @@ use std::path::{Path, PathBuf};
 
 use crate::snapshot::{Input, Limits};
 
+/// The commit a Git branch (or HEAD) points at, without reading its tree.
+pub fn head_of_git(path: &Path, branch: Option<&str>) -> Result<String, Error> {
+    git::head(path, branch)
+}
+
+/// The Git folder of a repository (where the refs live).
+pub fn git_dir(path: &Path) -> Result<PathBuf, Error> {
+    git::git_dir(path)
+}
+
 /// Where a configuration is read from.
 #[derive(Debug, Clone)]
 pub enum Source {

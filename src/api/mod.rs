@@ -1,0 +1,183 @@
+//! The HTTP API over the daemon's current snapshot and status: health,
+//! status, reload and Prometheus metrics. Its JSON shapes are small DTOs
+//! built here; the model is never serialised directly.
+//!
+//! Authorisation: `POST /v1/reload` always needs the bearer token (and is
+//! refused when none is configured: use SIGHUP or the hooks then); when the
+//! API listens beyond loopback, every route but `/healthz` needs it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::daemon::{Shared, Status, Trigger};
+
+/// The API's routes over the daemon's shared state.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let guarded = Router::new()
+        .route("/v1/status", get(status))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), guard_beyond_loopback));
+    let reload = Router::new()
+        .route("/v1/reload", post(reload))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), guard_always));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(guarded)
+        .merge(reload)
+        .with_state(shared)
+}
+
+fn token_ok(shared: &Shared, headers: &HeaderMap) -> bool {
+    let Some(expected) = &shared.token else { return false };
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    constant_time_eq(given.trim().as_bytes(), expected.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn unauthorized(why: &str) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        axum::Json(json!({ "error": why })),
+    )
+        .into_response()
+}
+
+async fn guard_beyond_loopback(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if shared.beyond_loopback && !token_ok(&shared, req.headers()) {
+        return unauthorized("a bearer token is required");
+    }
+    next.run(req).await
+}
+
+async fn guard_always(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if shared.token.is_none() {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({ "error": "no token is configured (--token-file); reload with SIGHUP or the hooks" })),
+        )
+            .into_response();
+    }
+    if !token_ok(&shared, req.headers()) {
+        return unauthorized("a bearer token is required");
+    }
+    next.run(req).await
+}
+
+fn time(t: Option<SystemTime>) -> Option<String> {
+    t.map(|t| humantime::format_rfc3339_millis(t).to_string())
+}
+
+fn secs(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `ok` (newest revision applied), `degraded` (serving an older revision
+/// because the newest is bad) or `starting` (nothing good loaded yet).
+fn state_name(shared: &Shared, status: &Status) -> &'static str {
+    match (shared.current.load().is_some(), status.stale_since.is_some()) {
+        (false, _) => "starting",
+        (true, true) => "degraded",
+        (true, false) => "ok",
+    }
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    let status = shared.status();
+    let state = state_name(&shared, &status);
+    let code = if state == "starting" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let applied = shared.current.load().as_ref().map(|s| s.revision.clone());
+    (code, axum::Json(json!({ "status": state, "applied_revision": applied }))).into_response()
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Response {
+    let status = shared.status();
+    let current = shared.current.load_full();
+    let attempt = status.last_attempt.as_ref().map(|a| {
+        json!({
+            "revision": a.revision,
+            "at": time(Some(a.at)),
+            "result": a.result.as_str(),
+            "message": a.message,
+            "errors": a.errors.iter().map(|d| json!({
+                "file": d.file, "line": d.line, "column": d.col,
+                "code": d.code.as_str(), "message": d.message,
+                "text": d.one_line(),
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let body = json!({
+        "status": state_name(&shared, &status),
+        "applied": current.as_ref().map(|s| json!({
+            "revision": s.revision,
+            "author": s.meta.as_ref().map(|m| &m.author),
+            "commit_time": s.meta.as_ref().map(|m| m.time),
+            "applied_at": time(status.applied_at),
+        })),
+        "attempted": attempt,
+        "reloads": { "applied": status.applied, "unchanged": status.unchanged, "failed": status.failed },
+        "last_reload_seconds": status.last_duration.as_secs_f64(),
+        "stale_since": time(status.stale_since),
+        "started_at": time(status.started_at),
+    });
+    axum::Json(body).into_response()
+}
+
+async fn reload(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.triggers.send(Trigger::Http) {
+        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({ "reload": "queued" }))).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "error": "shutting down" }))).into_response(),
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let status = shared.status();
+    let current = shared.current.load_full();
+    let commit_time = current.as_ref().and_then(|s| s.meta.as_ref()).map_or(0, |m| m.time);
+    let stale = status
+        .stale_since
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .map_or(0.0, |d| d.as_secs_f64());
+    let applied_at = status.applied_at.map_or(0.0, secs);
+    let text = format!(
+        "# HELP rolesync_reloads_total Reloads by result.\n\
+         # TYPE rolesync_reloads_total counter\n\
+         rolesync_reloads_total{{result=\"applied\"}} {}\n\
+         rolesync_reloads_total{{result=\"unchanged\"}} {}\n\
+         rolesync_reloads_total{{result=\"failed\"}} {}\n\
+         # HELP rolesync_last_reload_duration_seconds Duration of the last reload.\n\
+         # TYPE rolesync_last_reload_duration_seconds gauge\n\
+         rolesync_last_reload_duration_seconds {}\n\
+         # HELP rolesync_applied_revision_timestamp_seconds Commit time of the applied revision.\n\
+         # TYPE rolesync_applied_revision_timestamp_seconds gauge\n\
+         rolesync_applied_revision_timestamp_seconds {commit_time}\n\
+         # HELP rolesync_applied_timestamp_seconds When the applied revision was published.\n\
+         # TYPE rolesync_applied_timestamp_seconds gauge\n\
+         rolesync_applied_timestamp_seconds {applied_at}\n\
+         # HELP rolesync_stale_seconds How long the newest revision has been invalid (0 when fresh).\n\
+         # TYPE rolesync_stale_seconds gauge\n\
+         rolesync_stale_seconds {stale}\n",
+        status.applied,
+        status.unchanged,
+        status.failed,
+        status.last_duration.as_secs_f64(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}

@@ -1,0 +1,135 @@
+//! `rolesync serve`: settings from the TOML config file and the flags
+//! (flags win), then `daemon::run` until SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+use crate::cli::ServeArgs;
+use crate::daemon::{self, Settings};
+use crate::repo;
+use crate::snapshot::Limits;
+
+/// The default address of the HTTP API.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8411";
+
+/// The TOML config file: the same options as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    repo: Option<PathBuf>,
+    branch: Option<String>,
+    path: Option<String>,
+    access_out: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    token_file: Option<PathBuf>,
+    poll_interval: Option<String>,
+    debounce: Option<String>,
+    max_file_bytes: Option<usize>,
+}
+
+fn duration(flag: Option<Duration>, file: Option<&str>, default: Duration, name: &str) -> anyhow::Result<Duration> {
+    match (flag, file) {
+        (Some(d), _) => Ok(d),
+        (None, Some(s)) => humantime::parse_duration(s).with_context(|| format!("config file: {name} = {s:?}")),
+        (None, None) => Ok(default),
+    }
+}
+
+/// Merge the config file and the flags into daemon settings and an address.
+pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = fs_err::read_to_string(path)?;
+            toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let repo_path = args.repo.clone().or(file.repo).unwrap_or_else(|| PathBuf::from("."));
+    let mut source = repo::Source::open(&repo_path).with_context(|| format!("opening {}", repo_path.display()))?;
+    let branch = args.branch.clone().or(file.branch);
+    let subpath = args.path.clone().or(file.path);
+    match &mut source {
+        repo::Source::Git { branch: b, subpath: s, .. } => {
+            *b = branch;
+            *s = subpath;
+        }
+        repo::Source::Folder(root) => {
+            if branch.is_some() {
+                bail!("--branch needs a Git repository; {} is a plain folder", root.display());
+            }
+            if let Some(sub) = subpath {
+                *root = root.join(sub);
+            }
+        }
+    }
+    let listen = match args.listen.or(file.listen) {
+        Some(a) => a,
+        None => DEFAULT_LISTEN.parse().context("the default address")?,
+    };
+    let token = match args.token_file.clone().or(file.token_file) {
+        Some(path) => {
+            let t = fs_err::read_to_string(&path)?.trim().to_owned();
+            if t.is_empty() {
+                bail!("the token file {} is empty", path.display());
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let beyond_loopback = !listen.ip().is_loopback();
+    if beyond_loopback && token.is_none() {
+        bail!("listening on {listen}, beyond loopback, needs a bearer token: give --token-file");
+    }
+    let settings = Settings {
+        source,
+        access_out: args.access_out.clone().or(file.access_out),
+        state_dir: args.state_dir.clone().or(file.state_dir),
+        poll_interval: duration(args.poll_interval, file.poll_interval.as_deref(), Duration::from_secs(30), "poll_interval")?,
+        debounce: duration(args.debounce, file.debounce.as_deref(), Duration::from_millis(20), "debounce")?,
+        token,
+        beyond_loopback,
+        limits: Limits {
+            max_file_bytes: args.max_file_bytes.or(file.max_file_bytes).unwrap_or(Limits::default().max_file_bytes),
+        },
+    };
+    Ok((settings, listen))
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let (settings, listen) = settings(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!(listen = %local, "HTTP API");
+        // Tests and scripts read the address from here when they passed port 0.
+        eprintln!("rolesync: listening on http://{local}");
+        daemon::run(settings, listener, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM"),
+        _ = int.recv() => tracing::info!("SIGINT"),
+    }
+}

@@ -1,0 +1,390 @@
+//! The daemon: every trigger becomes one [`Trigger`] on one channel; a
+//! burst is debounced into one reload of the newest revision; a reload
+//! builds the snapshot, publishes the access file atomically and only then
+//! swaps the current `Arc<Snapshot>`. A failed reload keeps the last good
+//! snapshot and file and records why.
+
+pub mod state;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use tokio::sync::mpsc;
+
+use crate::diag::Diagnostic;
+use crate::publish::{self, Published};
+use crate::repo;
+use crate::snapshot::{self, Limits, Snapshot};
+
+/// Everything the daemon needs to know, from flags and the config file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: repo::Source,
+    /// Where the synchronised access file is published.
+    pub access_out: Option<PathBuf>,
+    /// Where the last applied revision and the audit log are kept.
+    pub state_dir: Option<PathBuf>,
+    /// A safety-net poll, in case a file event is lost.
+    pub poll_interval: Duration,
+    /// How long a burst of triggers must be quiet before the reload.
+    pub debounce: Duration,
+    /// The bearer token of the HTTP API.
+    pub token: Option<String>,
+    /// Whether the HTTP API listens beyond loopback (then the token guards
+    /// everything but `/healthz`).
+    pub beyond_loopback: bool,
+    pub limits: Limits,
+}
+
+/// Why a reload was asked for. All of them take the same path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Startup,
+    /// A file event on the refs (Git) or the folder.
+    Watch,
+    /// The post-receive / post-commit hook.
+    Hook,
+    Poll,
+    /// SIGHUP.
+    Signal,
+    /// `POST /v1/reload`.
+    Http,
+}
+
+impl Trigger {
+    fn forces(self) -> bool {
+        matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
+    }
+}
+
+/// One reload attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub revision: Option<String>,
+    pub at: SystemTime,
+    pub result: ReloadResult,
+    /// Errors of a rejected revision (or the read error, as a message).
+    pub errors: Vec<Diagnostic>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// A new snapshot was published.
+    Applied,
+    /// The revision was the one already applied.
+    Unchanged,
+    /// The revision is invalid, or could not be read or published.
+    Failed,
+}
+
+impl ReloadResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReloadResult::Applied => "applied",
+            ReloadResult::Unchanged => "unchanged",
+            ReloadResult::Failed => "failed",
+        }
+    }
+}
+
+/// Counters and the last attempt, for `/v1/status`, `/healthz`, `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub applied_at: Option<SystemTime>,
+    pub last_attempt: Option<Attempt>,
+    pub applied: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub last_duration: Duration,
+    /// Since when the newest revision has been bad (None while fresh).
+    pub stale_since: Option<SystemTime>,
+    pub started_at: Option<SystemTime>,
+}
+
+/// What the HTTP API and the reload loop share.
+#[derive(Debug)]
+pub struct Shared {
+    pub current: ArcSwapOption<Snapshot>,
+    pub status: Mutex<Status>,
+    pub triggers: mpsc::UnboundedSender<Trigger>,
+    pub token: Option<String>,
+    pub beyond_loopback: bool,
+}
+
+impl Shared {
+    /// A copy of the status (the lock is never held across an await).
+    pub fn status(&self) -> Status {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Status)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(&mut s);
+        }
+    }
+}
+
+/// Run until `shutdown` completes. `listener` serves the HTTP API.
+pub async fn run(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        current: ArcSwapOption::empty(),
+        status: Mutex::new(Status {
+            started_at: Some(SystemTime::now()),
+            ..Status::default()
+        }),
+        triggers: tx.clone(),
+        token: settings.token.clone(),
+        beyond_loopback: settings.beyond_loopback,
+    });
+    if let Some(dir) = &settings.state_dir {
+        fs_err::create_dir_all(dir)?;
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let api = {
+        let app = crate::api::router(shared.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            axum::serve(listener, app).with_graceful_shutdown(graceful).await
+        })
+    };
+    let _watcher = triggers::watch(&settings.source, tx.clone())?;
+    triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
+    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
+    if let Some(dir) = &settings.state_dir {
+        triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
+    }
+
+    let mut reloader = Reloader::new(&settings, shared.clone())?;
+    tx.send(Trigger::Startup)?;
+    tokio::pin!(shutdown);
+    loop {
+        let first = tokio::select! {
+            () = &mut shutdown => break,
+            t = rx.recv() => match t { Some(t) => t, None => break },
+        };
+        let mut force = first.forces();
+        // Debounce: wait until the burst is quiet, at most 20 periods.
+        let deadline = Instant::now() + settings.debounce * 20;
+        while let Ok(Some(t)) = tokio::time::timeout(settings.debounce, rx.recv()).await {
+            force |= t.forces();
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        tracing::debug!(trigger = ?first, force, "reload");
+        reloader.reload(force).await;
+    }
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    api.await??;
+    Ok(())
+}
+
+/// The reload pipeline and what it remembers between reloads.
+struct Reloader {
+    settings: Settings,
+    shared: Arc<Shared>,
+    audit: Option<state::Audit>,
+    persisted: state::Persisted,
+}
+
+impl Reloader {
+    fn new(settings: &Settings, shared: Arc<Shared>) -> anyhow::Result<Self> {
+        let persisted = match &settings.state_dir {
+            Some(dir) => state::load(dir)?,
+            None => state::Persisted::default(),
+        };
+        Ok(Reloader {
+            settings: settings.clone(),
+            shared,
+            audit: settings.state_dir.as_deref().map(state::Audit::new),
+            persisted,
+        })
+    }
+
+    async fn reload(&mut self, force: bool) {
+        let started = Instant::now();
+        let current = self.shared.current.load_full();
+        // Cheap check first: a Git head that did not move needs no rebuild.
+        if !force && let (Some(cur), repo::Source::Git { path, branch, .. }) = (&current, &self.settings.source) {
+            let (path, branch) = (path.clone(), branch.clone());
+            if let Ok(Ok(head)) = tokio::task::spawn_blocking(move || repo::head_of_git(&path, branch.as_deref())).await
+                && head == cur.revision
+            {
+                return;
+            }
+        }
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let built = tokio::task::spawn_blocking(move || {
+            source.read(None, limits).map(|input| snapshot::build(&input))
+        })
+        .await;
+        let report = match built {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => return self.failed(None, Vec::new(), Some(e.to_string()), started),
+            Err(e) => return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started),
+        };
+        let Some(snapshot) = report.snapshot else {
+            let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+            // A daemon that starts on a bad head serves the last applied
+            // revision, if the state folder remembers one.
+            if current.is_none() {
+                self.recover_last_applied().await;
+            }
+            return self.failed(Some(report.revision), errors, None, started);
+        };
+        if current.as_ref().is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access) {
+            self.finish(ReloadResult::Unchanged, Some(snapshot.revision.clone()), started);
+            return;
+        }
+        let snapshot = Arc::new(snapshot);
+        if let Err(e) = self.publish(&snapshot).await {
+            return self.failed(Some(snapshot.revision.clone()), Vec::new(), Some(e), started);
+        }
+        let changes = state::changes(current.as_deref(), &snapshot);
+        self.shared.current.store(Some(snapshot.clone()));
+        self.persisted.applied_revision = Some(snapshot.revision.clone());
+        if let Some(dir) = &self.settings.state_dir
+            && let Err(e) = state::save(dir, &self.persisted)
+        {
+            tracing::error!(error = %e, "cannot save the daemon state");
+        }
+        self.audit(&snapshot.revision, snapshot.meta.as_ref(), ReloadResult::Applied, Some(&changes), &[]);
+        self.shared.update(|s| {
+            s.applied_at = Some(SystemTime::now());
+            s.stale_since = None;
+        });
+        self.finish(ReloadResult::Applied, Some(snapshot.revision.clone()), started);
+    }
+
+    async fn recover_last_applied(&mut self) {
+        let Some(rev) = self.persisted.applied_revision.clone() else { return };
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let wanted = rev.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            source.read(Some(&wanted), limits).map(|input| snapshot::build(&input))
+        })
+        .await;
+        match built {
+            Ok(Ok(report)) => match report.snapshot {
+                Some(snapshot) => {
+                    let snapshot = Arc::new(snapshot);
+                    if let Err(e) = self.publish(&snapshot).await {
+                        tracing::error!(error = %e, "cannot publish the last applied revision");
+                        return;
+                    }
+                    tracing::warn!(revision = %rev, "the branch head is invalid; serving the last applied revision");
+                    self.shared.current.store(Some(snapshot));
+                    self.shared.update(|s| s.applied_at = Some(SystemTime::now()));
+                }
+                None => tracing::error!(revision = %rev, "the last applied revision is no longer valid"),
+            },
+            Ok(Err(e)) => tracing::error!(revision = %rev, error = %e, "cannot read the last applied revision"),
+            Err(e) => tracing::error!(error = %e, "reload task"),
+        }
+    }
+
+    async fn publish(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
+        let Some(target) = self.settings.access_out.clone() else { return Ok(()) };
+        let bytes = snapshot.access.clone();
+        let revision = snapshot.revision.clone();
+        match tokio::task::spawn_blocking(move || publish::publish(&target, bytes.as_bytes())).await {
+            Ok(Ok(Published::Written)) => {
+                tracing::info!(%revision, "access file published");
+                Ok(())
+            }
+            Ok(Ok(Published::Unchanged)) => {
+                tracing::info!(%revision, "access file unchanged");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("publish task: {e}")),
+        }
+    }
+
+    fn failed(&mut self, revision: Option<String>, errors: Vec<Diagnostic>, message: Option<String>, started: Instant) {
+        for d in &errors {
+            tracing::error!(revision = revision.as_deref().unwrap_or("?"), "{}", d.one_line());
+        }
+        if let Some(m) = &message {
+            tracing::error!(revision = revision.as_deref().unwrap_or("?"), "reload failed: {m}");
+        }
+        let rev = revision.clone().unwrap_or_default();
+        self.audit(&rev, None, ReloadResult::Failed, None, &errors);
+        self.shared.update(|s| {
+            s.stale_since.get_or_insert_with(SystemTime::now);
+            s.last_attempt = Some(Attempt {
+                revision,
+                at: SystemTime::now(),
+                result: ReloadResult::Failed,
+                errors,
+                message,
+            });
+            s.failed += 1;
+            s.last_duration = started.elapsed();
+        });
+    }
+
+    fn finish(&self, result: ReloadResult, revision: Option<String>, started: Instant) {
+        let elapsed = started.elapsed();
+        tracing::info!(result = result.as_str(), revision = revision.as_deref().unwrap_or("?"), ms = elapsed.as_millis() as u64, "reload");
+        self.shared.update(|s| {
+            s.last_attempt = Some(Attempt {
+                revision,
+                at: SystemTime::now(),
+                result,
+                errors: Vec::new(),
+                message: None,
+            });
+            match result {
+                ReloadResult::Applied => s.applied += 1,
+                ReloadResult::Unchanged => s.unchanged += 1,
+                ReloadResult::Failed => s.failed += 1,
+            }
+            s.last_duration = elapsed;
+        });
+    }
+
+    fn audit(
+        &self,
+        revision: &str,
+        meta: Option<&snapshot::RevisionMeta>,
+        result: ReloadResult,
+        changes: Option<&state::Changes>,
+        errors: &[Diagnostic],
+    ) {
+        let record = serde_json::json!({
+            "time": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            "revision": revision,
+            "author": meta.map(|m| m.author.as_str()),
+            "commit_time": meta.map(|m| m.time),
+            "result": result.as_str(),
+            "gained": changes.map(|c| &c.gained),
+            "lost": changes.map(|c| &c.lost),
+            "errors": errors.iter().map(Diagnostic::one_line).collect::<Vec<_>>(),
+        });
+        tracing::info!(target: "rolesync::audit", "{record}");
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.append(&record)
+        {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+}
+
+mod triggers;

@@ -24,6 +24,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Run the daemon: reload on every commit, publish the access file, serve the HTTP API.
     Serve(ServeArgs),
+    /// Repository hooks: validate pushed commits, notify the daemon, install.
+    Hook(HookArgs),
 }
 
 /// Where the configuration comes from.
@@ -107,4 +109,53 @@ pub struct ServeArgs {
     /// Refuse configuration files larger than this many bytes. Default: 16 MiB.
     #[arg(long, value_name = "BYTES")]
     pub max_file_bytes: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub hook: Hook,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Hook {
+    /// Git pre-receive: validate every commit pushed to the config branch;
+    /// refuse the push with `path:line:col` diagnostics.
+    PreReceive(GitHookArgs),
+    /// Git post-receive: tell the daemon to reload.
+    PostReceive(NotifyArgs),
+    /// Install the hooks into a repository (idempotent; existing hooks are chained).
+    Install(InstallArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GitHookArgs {
+    /// The config branch (default: the repository's HEAD branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The folder inside the repository that holds the configuration.
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
+    pub max_file_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct NotifyArgs {
+    /// The daemon's state folder (its `rolesync.sock` is notified).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InstallArgs {
+    /// The repository to install the hooks into.
+    #[arg(long)]
+    pub repo: PathBuf,
+    /// The daemon's state folder, for the post-receive notification.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub hook: GitHookArgs,
 }

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Hook(args) => cmd::hook::run(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");
@@ -30,5 +31,9 @@ fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("ROLESYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
 }

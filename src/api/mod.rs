@@ -133,6 +133,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
         })),
         "attempted": attempt,
         "reloads": { "applied": status.applied, "unchanged": status.unchanged, "failed": status.failed },
+        "triggers": status.triggers,
         "last_reload_seconds": status.last_duration.as_secs_f64(),
         "stale_since": time(status.stale_since),
         "started_at": time(status.started_at),

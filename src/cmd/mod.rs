@@ -4,6 +4,7 @@
 //! diagnostics in the three forms (one line, one line plus snippet on a
 //! terminal, JSON).
 
+pub mod hook;
 pub mod render;
 pub mod serve;
 pub mod validate;

@@ -5,6 +5,9 @@
 //! snapshot and file and records why.
 
 pub mod state;
+mod triggers;
+
+pub use triggers::HOOK_SOCKET;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -55,6 +58,17 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Startup => "startup",
+            Trigger::Watch => "watch",
+            Trigger::Hook => "hook",
+            Trigger::Poll => "poll",
+            Trigger::Signal => "signal",
+            Trigger::Http => "http",
+        }
+    }
+
     fn forces(self) -> bool {
         matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
     }
@@ -103,6 +117,8 @@ pub struct Status {
     /// Since when the newest revision has been bad (None while fresh).
     pub stale_since: Option<SystemTime>,
     pub started_at: Option<SystemTime>,
+    /// Triggers received, by kind.
+    pub triggers: std::collections::BTreeMap<&'static str, u64>,
 }
 
 /// What the HTTP API and the reload loop share.
@@ -176,9 +192,12 @@ pub async fn run(
             t = rx.recv() => match t { Some(t) => t, None => break },
         };
         let mut force = first.forces();
+        let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
+        count(first);
         // Debounce: wait until the burst is quiet, at most 20 periods.
         let deadline = Instant::now() + settings.debounce * 20;
         while let Ok(Some(t)) = tokio::time::timeout(settings.debounce, rx.recv()).await {
+            count(t);
             force |= t.forces();
             if Instant::now() >= deadline {
                 break;
@@ -387,4 +406,3 @@ impl Reloader {
     }
 }
 
-mod triggers;

@@ -14,7 +14,7 @@ const MODE_LINK: i32 = 0o120000;
 
 /// The id of the commit `branch` (or HEAD) points at, without reading its tree.
 pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
-    let repo = Repository::open(path).map_err(|e| Error::Git {
+    let repo = open(path).map_err(|e| Error::Git {
         path: path.to_owned(),
         message: e.message().to_owned(),
     })?;
@@ -26,10 +26,53 @@ pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
     Ok(commit.id().to_string())
 }
 
+/// Open a repository. Inside a pre-receive hook the pushed objects are
+/// still in quarantine, visible only through Git's environment
+/// (`GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`), so there the
+/// repository is opened from the environment.
+fn open(path: &Path) -> Result<Repository, git2::Error> {
+    if std::env::var_os("GIT_QUARANTINE_PATH").is_some() {
+        Repository::open_from_env()
+    } else {
+        Repository::open(path)
+    }
+}
+
+/// The commits reachable from `new` but not from `old` (all of them when
+/// `old` is the null id), oldest first.
+pub fn commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>, Error> {
+    let git = |e: git2::Error| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    };
+    let repo = open(path).map_err(git)?;
+    let mut walk = repo.revwalk().map_err(git)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).map_err(git)?;
+    walk.push(git2::Oid::from_str(new).map_err(git)?).map_err(git)?;
+    let old = git2::Oid::from_str(old).map_err(git)?;
+    if !old.is_zero() {
+        walk.hide(old).map_err(git)?;
+    }
+    walk.map(|id| id.map(|id| id.to_string()).map_err(git)).collect()
+}
+
+/// The branch HEAD names (`main` for `refs/heads/main`).
+pub fn head_branch(path: &Path) -> Result<Option<String>, Error> {
+    let repo = open(path).map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })?;
+    let head = repo.find_reference("HEAD").map_err(|e| Error::Git {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })?;
+    Ok(head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_owned))
+}
+
 /// The Git folder of a repository (`.git` of a work tree, or the bare
 /// repository itself), where the refs live.
 pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
-    let repo = Repository::open(path).map_err(|e| Error::Git {
+    let repo = open(path).map_err(|e| Error::Git {
         path: path.to_owned(),
         message: e.message().to_owned(),
     })?;
@@ -48,7 +91,7 @@ pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Optio
         path: path.to_owned(),
         message: e.message().to_owned(),
     };
-    let repo = Repository::open(path).map_err(git)?;
+    let repo = open(path).map_err(git)?;
     let spec = match (rev, branch) {
         (Some(rev), _) => rev.to_owned(),
         (None, Some(branch)) => format!("refs/heads/{branch}"),

@@ -17,6 +17,16 @@ pub fn head_of_git(path: &Path, branch: Option<&str>) -> Result<String, Error> {
     git::head(path, branch)
 }
 
+/// Commits reachable from `new` but not from `old`, oldest first.
+pub fn git_commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>, Error> {
+    git::commits_between(path, old, new)
+}
+
+/// The branch a Git repository's HEAD names.
+pub fn git_head_branch(path: &Path) -> Result<Option<String>, Error> {
+    git::head_branch(path)
+}
+
 /// The Git folder of a repository (where the refs live).
 pub fn git_dir(path: &Path) -> Result<PathBuf, Error> {
     git::git_dir(path)

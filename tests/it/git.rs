@@ -41,8 +41,7 @@ fn renders_the_committed_tree_stamped_with_the_commit() {
     assert_eq!(status, 0);
     assert!(text.contains(&format!("(revision {commit})")), "{text}");
     let (_, folder) = render(&["--repo".as_ref(), util::root().join("sample-repo").as_os_str()]);
-    let unstamped = |t: &str| -> String { t.lines().filter(|l| !l.starts_with("# rolesync: BEGIN")).collect() };
-    assert_eq!(unstamped(&text), unstamped(&folder));
+    assert_eq!(util::unstamped(&text), util::unstamped(&folder));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! config trees, Git and SVN repositories made in temporary folders, and
 //! Subversion's own tools as the oracle.
 
+mod daemon;
 mod diagnostics;
 mod git;
+mod hooks;
 mod purity;
 mod render;
 mod util;

@@ -1,0 +1,159 @@
+//! Benchmark: latency from `git commit` (or `git push`) returning to the new
+//! access file being in place, with `rolesync serve` watching the repository.
+//!
+//! Run: `cargo build --release && cargo run --release --example commit_latency [COMMITS]`
+//! It starts the release binary next to this example (target/release/rolesync),
+//! makes a Git repository from `sample-repo/`, commits COMMITS (default 100)
+//! role changes one at a time, and prints p50 / p99 / max for direct commits
+//! and for pushes to a bare repository.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Bench", "-c", "user.email=bench@acme.example", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn rev(dir: &Path) -> String {
+    let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().expect("git");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("ls") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let bin = exe.parent().and_then(Path::parent).expect("target/<profile>").join("rolesync");
+    assert!(bin.exists(), "build the binary first: cargo build --release ({})", bin.display());
+    bin
+}
+
+fn start(repo: &Path, access: &Path, state: &Path) -> std::process::Child {
+    let mut child = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0s", "--repo"])
+        .arg(repo)
+        .arg("--access-out")
+        .arg(access)
+        .arg("--state-dir")
+        .arg(state)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rolesync serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    for line in lines.by_ref() {
+        if line.expect("text").starts_with("rolesync: listening") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+/// Wait for the file to name `revision`; the time counts from `start`.
+fn wait_for(access: &Path, revision: &str, start: Instant) -> Duration {
+    loop {
+        if std::fs::read_to_string(access).is_ok_and(|t| t.contains(revision)) {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no publication of {revision}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn report(what: &str, mut ms: Vec<f64>) {
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{what:<28} n={:<4} p50={:>6.1} ms  p99={:>6.1} ms  max={:>6.1} ms",
+        ms.len(),
+        pct(0.50),
+        pct(0.99),
+        ms[ms.len() - 1]
+    );
+}
+
+fn toggle(file: &Path, i: usize) {
+    let text = std::fs::read_to_string(file).expect("read");
+    let (from, to) = if i % 2 == 0 {
+        ("<user name=\"dave\">", "<user name=\"frank\">")
+    } else {
+        ("<user name=\"frank\">", "<user name=\"dave\">")
+    };
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
+}
+
+fn main() {
+    let commits: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let work = tmp.path().join("config");
+    copy_tree(&root.join("sample-repo"), &work);
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "initial"]);
+    let roles = work.join("Engineering/elibrary/.polarion/security/user-roles.xml");
+
+    // 1. Commits into the watched repository.
+    let access = tmp.path().join("access");
+    let mut daemon = start(&work, &access, &tmp.path().join("state"));
+    wait_for(&access, &rev(&work), Instant::now());
+    let mut direct = Vec::new();
+    for i in 0..commits {
+        toggle(&roles, i);
+        git(&work, &["commit", "-q", "-am", &format!("change {i}")]);
+        let returned = Instant::now();
+        direct.push(wait_for(&access, &rev(&work), returned).as_secs_f64() * 1e3);
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
+    // 2. Pushes to a bare repository with the hooks installed.
+    let bare = tmp.path().join("config.git");
+    git(tmp.path(), &["clone", "-q", "--bare", "config", "config.git"]);
+    let state = tmp.path().join("state2");
+    let out = Command::new(binary())
+        .args(["hook", "install", "--repo"])
+        .arg(&bare)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .expect("install");
+    assert!(out.status.success());
+    let access2 = tmp.path().join("access2");
+    let mut daemon = start(&bare, &access2, &state);
+    wait_for(&access2, &rev(&work), Instant::now());
+    let mut pushed = Vec::new();
+    for i in commits..2 * commits {
+        toggle(&roles, i);
+        git(&work, &["commit", "-q", "-am", &format!("change {i}")]);
+        let head = rev(&work);
+        git(&work, &["push", "-q", bare.to_str().expect("utf-8"), "main"]);
+        let returned = Instant::now();
+        pushed.push(wait_for(&access2, &head, returned).as_secs_f64() * 1e3);
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
+    println!("commit → access file in place (sample-repo: 3 projects, 8 users)");
+    report("git commit (watcher)", direct);
+    report("git push (hooks + watcher)", pushed);
+}

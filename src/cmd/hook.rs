@@ -1,0 +1,159 @@
+//! `rolesync hook …`: the repository side of the daemon. `pre-receive`
+//! refuses a push whose commits do not validate (the pusher sees the
+//! `path:line:col` lines as `remote:` output); `post-receive` notifies the
+//! daemon; `install` puts both into a repository, chaining hooks that were
+//! already there.
+
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use crate::cli::{GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs};
+use crate::repo;
+use crate::snapshot::{self, Limits};
+
+/// Marks a hook file written by `rolesync hook install`.
+const MARKER: &str = "# installed by `rolesync hook install`";
+
+pub fn run(args: &HookArgs) -> anyhow::Result<ExitCode> {
+    match &args.hook {
+        Hook::PreReceive(a) => pre_receive(a),
+        Hook::PostReceive(a) => post_receive(a),
+        Hook::Install(a) => install(a),
+    }
+}
+
+/// The repository a hook runs in: `GIT_DIR`, else the current folder.
+fn hook_repo() -> PathBuf {
+    std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
+    let repo_path = hook_repo();
+    let branch = match &args.branch {
+        Some(b) => b.clone(),
+        None => repo::git_head_branch(&repo_path)?.context("HEAD names no branch; give --branch")?,
+    };
+    let wanted = format!("refs/heads/{branch}");
+    let source = repo::Source::Git {
+        path: repo_path.clone(),
+        branch: None,
+        subpath: args.path.clone(),
+    };
+    let limits = Limits {
+        max_file_bytes: args.max_file_bytes,
+    };
+    let mut refused = false;
+    let mut err = std::io::stderr().lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.context("reading the pushed refs")?;
+        let mut parts = line.split_whitespace();
+        let (Some(old), Some(new), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        if name != wanted {
+            continue;
+        }
+        if new.bytes().all(|b| b == b'0') {
+            writeln!(err, "rolesync: refusing to delete the config branch {branch}")?;
+            refused = true;
+            continue;
+        }
+        for commit in repo::git_commits_between(&repo_path, old, new)? {
+            let input = source.read(Some(&commit), limits)?;
+            let report = snapshot::build(&input);
+            if report.is_valid() {
+                continue;
+            }
+            refused = true;
+            writeln!(err, "rolesync: commit {} on {branch} is invalid:", &commit[..commit.len().min(12)])?;
+            for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+                writeln!(err, "{}", d.one_line())?;
+            }
+        }
+    }
+    if refused {
+        writeln!(err, "rolesync: push refused; fix the files above and push again")?;
+        return Ok(ExitCode::from(super::EXIT_INVALID));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tell the daemon to reload; a daemon that is not running is no error
+/// (it reloads at start, and its poll catches up).
+pub fn notify(state_dir: &Path) {
+    let socket = state_dir.join(crate::daemon::HOOK_SOCKET);
+    match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(mut s) => {
+            let _ = s.write_all(b"reload\n");
+        }
+        Err(e) => eprintln!("rolesync: cannot notify the daemon at {}: {e}", socket.display()),
+    }
+}
+
+fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+    // Drain the pushed refs so that git never sees a broken pipe.
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    notify(&args.state_dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
+    let source = repo::Source::open(&args.repo)?;
+    let repo::Source::Git { path, .. } = &source else {
+        bail!("{} is not a Git repository", args.repo.display());
+    };
+    let hooks = repo::git_dir(path)?.join("hooks");
+    fs_err::create_dir_all(&hooks)?;
+    let exe = std::env::current_exe().context("locating the rolesync binary")?;
+    let exe = shell_quote(&exe.to_string_lossy());
+    let mut pre = format!("{exe} hook pre-receive --max-file-bytes {}", args.hook.max_file_bytes);
+    if let Some(b) = &args.hook.branch {
+        pre.push_str(&format!(" --branch {}", shell_quote(b)));
+    }
+    if let Some(p) = &args.hook.path {
+        pre.push_str(&format!(" --path {}", shell_quote(p)));
+    }
+    write_hook(&hooks.join("pre-receive"), &pre)?;
+    match &args.state_dir {
+        Some(dir) => {
+            let dir = std::path::absolute(dir)?;
+            let post = format!("{exe} hook post-receive --state-dir {}", shell_quote(&dir.to_string_lossy()));
+            write_hook(&hooks.join("post-receive"), &post)?;
+        }
+        None => eprintln!("rolesync: no --state-dir: post-receive not installed (the daemon's file watch still sees pushes)"),
+    }
+    println!("rolesync: hooks installed in {}", hooks.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write one hook. A hook that was there before (and is not ours) moves to
+/// `<name>.chained` and runs first, with the same input; if it refuses, so
+/// does the push.
+fn write_hook(path: &Path, command: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let chained = path.with_extension("chained");
+    if let Ok(existing) = fs_err::read_to_string(path)
+        && !existing.contains(MARKER)
+    {
+        if chained.exists() {
+            bail!("{} exists and so does {}; merge them by hand", path.display(), chained.display());
+        }
+        fs_err::rename(path, &chained)?;
+    }
+    let chained_name = shell_quote(&chained.to_string_lossy());
+    let script = format!(
+        "#!/bin/sh\n{MARKER}\n# A hook that was here before runs first, as {chained_name}.\n\
+         input=$(cat)\n\
+         if [ -x {chained_name} ]; then\n    printf '%s\\n' \"$input\" | {chained_name} \"$@\" || exit $?\nfi\n\
+         printf '%s\\n' \"$input\" | {command}\n"
+    );
+    crate::publish::publish(path, script.as_bytes())?;
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}

@@ -1,0 +1,385 @@
+//! `rolesync serve` on real Git repositories, driven by the real `git` CLI:
+//! commits reach the access file, bad commits leave it alone, bursts
+//! coalesce, SIGKILL never leaves a partial file, restarts change nothing,
+//! and the HTTP API guards reload with the token.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util;
+
+/// Run `git` in `dir` with a fixed identity; returns stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Admin", "-c", "user.email=admin@acme.example", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A work folder with a Git repository holding `sample-repo/`, committed.
+pub struct Config {
+    pub dir: tempfile::TempDir,
+}
+
+impl Config {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let work = dir.path().join("config");
+        util::copy_tree(&util::root().join("sample-repo"), &work);
+        git(&work, &["init", "-q"]);
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "-q", "-m", "initial configuration"]);
+        Config { dir }
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Replace text in a file of the work tree and commit; returns the commit id.
+    pub fn commit_edit(&self, file: &str, from: &str, to: &str, message: &str) -> String {
+        let path = self.work().join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+        git(&self.work(), &["commit", "-q", "-am", message]);
+        git(&self.work(), &["rev-parse", "HEAD"])
+    }
+
+    pub fn head(&self) -> String {
+        git(&self.work(), &["rev-parse", "HEAD"])
+    }
+}
+
+/// A running `rolesync serve`, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Daemon {
+    pub fn start(repo: &Path, access: &Path, state: &Path, extra: &[&str]) -> Daemon {
+        let mut child = util::rolesync()
+            .arg("serve")
+            .arg("--repo")
+            .arg(repo)
+            .arg("--access-out")
+            .arg(access)
+            .arg("--state-dir")
+            .arg(state)
+            .args(["--listen", "127.0.0.1:0", "--poll-interval", "0s"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolesync serve starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the daemon prints its address before anything fails")
+                .expect("stderr is text");
+            if let Some(rest) = line.strip_prefix("rolesync: listening on http://") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep draining stderr so that the daemon never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Daemon { child, addr }
+    }
+
+    /// One HTTP/1.1 request; returns the status code and the body.
+    pub fn http(&self, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect to the API");
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n", self.addr)
+            .expect("send request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read response");
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        let (code, body) = self.http("GET", "/v1/status", None);
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).expect("status is JSON")
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        self.child.wait().expect("the daemon exits")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Wait until `cond` holds, polling; panics with `what` after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The revision named in the generated block's marker of an access file.
+pub fn marker_revision(text: &str) -> Option<String> {
+    let line = text.lines().find(|l| l.starts_with("# rolesync: BEGIN"))?;
+    let start = line.find("(revision ")? + "(revision ".len();
+    let end = start + line[start..].find(')')?;
+    Some(line[start..end].to_owned())
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_commit_that_changes_a_role_reaches_the_access_file() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let _d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_user = carol\n"));
+    let commit = cfg.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"dave\">",
+        "<user name=\"grace\">",
+        "grace joins elibrary",
+    );
+    wait_until(LIMIT, "the new group", || read(&access).contains("elibrary-project_user = carol, grace\n"));
+    assert_eq!(marker_revision(&read(&access)), Some(commit));
+    util::svnauthz_validate(&access).expect("svnauthz accepts the published file");
+    let audit = read(&cfg.path("state/audit.jsonl"));
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().expect("audit lines")).expect("JSON");
+    assert_eq!(last["result"], "applied");
+    assert_eq!(last["author"], "Admin");
+    assert_eq!(last["gained"]["grace"], serde_json::json!(["elibrary-project_user"]));
+}
+
+#[test]
+fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let good = read(&access);
+    let (code, body) = d.http("GET", "/healthz", None);
+    assert_eq!((code, body.contains("\"ok\"")), (200, true), "{body}");
+
+    let bad = cfg.commit_edit(
+        ".polarion/security/user-roles.xml",
+        "<user name=\"carol\">",
+        "<user name=\"carol smith\">",
+        "a broken login",
+    );
+    wait_until(LIMIT, "the failed attempt", || d.status()["attempted"]["revision"] == bad.as_str());
+    let status = d.status();
+    assert_eq!(status["status"], "degraded");
+    assert_eq!(status["attempted"]["result"], "failed");
+    let error = &status["attempted"]["errors"][0];
+    assert_eq!(error["file"], ".polarion/security/user-roles.xml");
+    assert_eq!(error["code"], "invalid-login");
+    assert!(error["line"].as_u64().is_some_and(|l| l > 1), "{error}");
+    let (code, body) = d.http("GET", "/healthz", None);
+    assert_eq!((code, body.contains("degraded")), (200, true), "{body}");
+    assert_eq!(read(&access), good, "a bad commit must not touch the access file");
+    let (_, metrics) = d.http("GET", "/metrics", None);
+    assert!(metrics.contains("rolesync_reloads_total{result=\"failed\"} 1"), "{metrics}");
+
+    let fixed = cfg.commit_edit(
+        ".polarion/security/user-roles.xml",
+        "<user name=\"carol smith\">",
+        "<user name=\"carol\">",
+        "fix the login",
+    );
+    wait_until(LIMIT, "the recovery", || marker_revision(&read(&access)).as_deref() == Some(fixed.as_str()));
+    assert_eq!(d.status()["status"], "ok");
+}
+
+#[test]
+fn a_burst_of_commits_ends_in_the_last_one_and_never_goes_back() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let _d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let file = "Quality Assurance/qa-tools/.polarion/security/user-roles.xml";
+    let mut order = vec![cfg.head()];
+    let watcher = {
+        let access = access.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let seen = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(rev) = marker_revision(&read(&access))
+                    && seen.last() != Some(&rev)
+                {
+                    seen.push(rev);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen
+        });
+        (stop, seen)
+    };
+    for i in 0..200 {
+        let path = cfg.work().join(file);
+        let mut text = read(&path);
+        // Every tenth commit moves frank in or out of qa-tools; all others
+        // only touch a comment (a new revision all the same).
+        if i % 10 == 0 {
+            text = if text.contains("<user name=\"frank\">") {
+                text.replace("    <user name=\"frank\">\n        <role name=\"project_admin\"/>\n    </user>\n", "")
+            } else {
+                text.replace("</user-roles>", "    <user name=\"frank\">\n        <role name=\"project_admin\"/>\n    </user>\n</user-roles>")
+            };
+        }
+        std::fs::write(&path, text + &format!("<!-- {i} -->\n")).expect("write");
+        git(&cfg.work(), &["commit", "-q", "-am", &format!("burst {i}")]);
+        order.push(cfg.head());
+    }
+    let last = order.last().expect("commits").clone();
+    wait_until(LIMIT, "the last commit", || marker_revision(&read(&access)).as_deref() == Some(last.as_str()));
+    watcher.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.1.join().expect("watcher thread");
+    let positions: Vec<usize> = seen
+        .iter()
+        .map(|rev| order.iter().position(|c| c == rev).unwrap_or_else(|| panic!("published unknown revision {rev}")))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "a file older than a published one was published: {positions:?}");
+    let expected = util::rolesync().arg("render").arg("--repo").arg(cfg.work()).output().expect("render");
+    assert_eq!(read(&access), util::stdout(&expected));
+}
+
+#[test]
+fn sigkill_during_reloads_never_leaves_a_partial_file() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let state = cfg.path("state");
+    let mut renders: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut render_at = |rev: &str| -> String {
+        renders
+            .entry(rev.to_owned())
+            .or_insert_with(|| {
+                let out = util::rolesync().args(["render", "--rev", rev, "--repo"]).arg(cfg.work()).output().expect("render");
+                util::stdout(&out)
+            })
+            .clone()
+    };
+    let file = ".polarion/security/user-roles.xml";
+    let mut seed: u64 = 0x5eed;
+    for round in 0..50 {
+        let mut d = Daemon::start(&cfg.work(), &access, &state, &["--debounce", "1ms"]);
+        // A few commits, then a kill at a pseudo-random moment.
+        for i in 0..3 {
+            let path = cfg.work().join(file);
+            std::fs::write(&path, read(&path) + &format!("<!-- {round}.{i} -->\n")).expect("write");
+            git(&cfg.work(), &["commit", "-q", "-am", &format!("round {round}.{i}")]);
+        }
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_micros(seed >> 54));
+        d.kill();
+        let text = read(&access);
+        if text.is_empty() {
+            continue; // killed before the first publication
+        }
+        let rev = marker_revision(&text).expect("a complete file names its revision");
+        assert_eq!(text, render_at(&rev), "round {round}: the file is not the complete rendering of {rev}");
+    }
+    let names: Vec<_> = std::fs::read_dir(cfg.dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    // Temporary files of killed writers may stay; they are never the target.
+    assert!(names.iter().all(|n| n.starts_with(".access.rolesync-")), "{names:?}");
+}
+
+#[test]
+fn a_restart_with_nothing_new_leaves_the_file_untouched() {
+    use std::os::unix::fs::MetadataExt as _;
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let state = cfg.path("state");
+    let mut d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    assert!(d.terminate().success(), "SIGTERM ends the daemon cleanly");
+    let before = std::fs::metadata(&access).expect("published");
+    std::thread::sleep(Duration::from_millis(20));
+    let d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the restarted daemon's first reload", || d.status()["status"] == "ok");
+    let after = std::fs::metadata(&access).expect("still there");
+    assert_eq!((before.ino(), before.mtime_nsec(), before.mtime()), (after.ino(), after.mtime_nsec(), after.mtime()));
+}
+
+#[test]
+fn a_restart_on_a_bad_head_serves_the_last_applied_revision() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let state = cfg.path("state");
+    let mut d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    assert!(d.terminate().success());
+    let good = read(&access);
+    cfg.commit_edit(".polarion/security/user-roles.xml", "<user-roles>", "<user-roles><oops>", "break the XML");
+    let d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the failed attempt", || d.status()["reloads"]["failed"] == 1);
+    let status = d.status();
+    assert_eq!(status["status"], "degraded", "{status}");
+    assert_eq!(status["applied"]["revision"].as_str(), marker_revision(&good).as_deref());
+    assert_eq!(read(&access), good);
+}
+
+#[test]
+fn reload_needs_the_token_when_one_is_configured() {
+    let cfg = Config::new();
+    let token = cfg.path("token");
+    std::fs::write(&token, "s3cret\n").expect("token file");
+    let token_arg = token.to_str().expect("utf-8 path");
+    let d = Daemon::start(&cfg.work(), &cfg.path("access"), &cfg.path("state"), &["--token-file", token_arg]);
+    assert_eq!(d.http("POST", "/v1/reload", None).0, 401);
+    assert_eq!(d.http("POST", "/v1/reload", Some("wrong")).0, 401);
+    assert_eq!(d.http("POST", "/v1/reload", Some("s3cret")).0, 202);
+    // On loopback, reading needs no token.
+    assert_eq!(d.http("GET", "/v1/status", None).0, 200);
+}
+
+#[test]
+fn listening_beyond_loopback_without_a_token_is_refused() {
+    let cfg = Config::new();
+    let out = util::rolesync()
+        .args(["serve", "--listen", "0.0.0.0:0", "--repo"])
+        .arg(cfg.work())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(util::stderr(&out).contains("token"), "{}", util::stderr(&out));
+}

@@ -1,0 +1,657 @@
+//! Lossless reader for the INI dialect of Subversion access files.
+//!
+//! [`parse`] never fails and loses nothing: every byte of the input belongs
+//! to the preamble or to exactly one section (its header line or its body),
+//! and every section knows its entries with byte spans. It follows
+//! Subversion 1.14's INI reader (`libsvn_subr/config_file.c`) exactly:
+//!
+//! * a UTF-8 BOM at the start is skipped; carriage returns at the very start
+//!   of a line (and right after a header's `[`) are ignored, elsewhere a CR is
+//!   whitespace, so CRLF files read like LF files;
+//! * headers, comments and options start in column 1; `#` starts a comment
+//!   only there (there are no inline comments, and `;` is no comment);
+//! * a header's name runs to the first `]`; the rest of its line is ignored;
+//! * an option's separator is the first `=`, unless a `:` comes before it;
+//!   the name is trimmed at its end, the value at both ends;
+//! * after an option, every indented non-blank line is a continuation: it is
+//!   trimmed and appended with one space; a blank line ends the value.
+//!
+//! Problems of this layer go to [`Doc::errors`], one per offending line.
+//! Where Subversion stops at the first error, this reader goes on with the
+//! next line, so that all of them are reported. A header line that is itself
+//! an error (indented, or without `]`) still starts a section, flagged as not
+//! [`Section::well_formed`], so that byte ranges stay contiguous.
+
+use std::ops::Range;
+
+/// A parsed access (or global groups) file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Doc {
+    /// Everything before the first section header line (BOM, comments,
+    /// blank lines, stray lines reported in `errors`); `0..text.len()` when
+    /// there is no section.
+    pub preamble: Range<usize>,
+    /// The sections in file order. Together with the preamble their
+    /// `header` lines and `body` ranges cover the whole text.
+    pub sections: Vec<Section>,
+    /// INI-layer errors, each spanning the offending line (without its line
+    /// end), in file order.
+    pub errors: Vec<(Range<usize>, String)>,
+}
+
+/// One `[name]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The name as Subversion sees it: everything after `[` (leading CRs
+    /// dropped) up to the first `]`, not trimmed.
+    pub name: String,
+    /// Where `name` is in the text.
+    pub name_span: Range<usize>,
+    /// The header line, without its line end (`\n` or `\r\n`).
+    pub header: Range<usize>,
+    /// From the start of the line after the header to the start of the next
+    /// header line (or the end of the text).
+    pub body: Range<usize>,
+    /// The options of the section, in file order.
+    pub entries: Vec<Entry>,
+    /// False when the header line is itself an INI error (indented, or no
+    /// `]`); such a section exists only to keep the byte ranges contiguous.
+    pub well_formed: bool,
+}
+
+/// One `name = value` option, with its continuation lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The option name, trailing whitespace trimmed.
+    pub name: String,
+    /// The value exactly as Subversion sees it: the first line trimmed, each
+    /// continuation line trimmed and appended after one space. (An empty
+    /// first line followed by a continuation gives a leading space, as in
+    /// Subversion.)
+    pub value: String,
+    /// Where `name` is in the text.
+    pub name_span: Range<usize>,
+    /// Byte offset of the separator (`=` or `:`).
+    pub separator: usize,
+    /// From the first to the last non-blank byte of the value, across
+    /// continuation lines; empty (right after the separator) for an empty
+    /// value.
+    pub value_span: Range<usize>,
+    /// The option line and its continuation lines, including the final line
+    /// end (if any).
+    pub lines: Range<usize>,
+}
+
+impl Doc {
+    /// The first section with this exact name.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+}
+
+impl Section {
+    /// The whole section: header line, its line end and the body.
+    pub fn span(&self) -> Range<usize> {
+        self.header.start..self.body.end
+    }
+}
+
+/// Whitespace as Subversion's `svn_ctype_isspace` sees it.
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Trim Subversion whitespace at both ends.
+pub(crate) fn trim_ws(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_ascii() && is_ws(c as u8))
+}
+
+fn trim_ws_end(s: &str) -> &str {
+    s.trim_end_matches(|c: char| c.is_ascii() && is_ws(c as u8))
+}
+
+const BOM: &str = "\u{feff}";
+
+/// One physical line.
+struct Line {
+    /// Start of the line in the text.
+    start: usize,
+    /// Start of the content: after CRs that Subversion drops (and the BOM).
+    content: usize,
+    /// End of the line content, before `\n` (a `\r` before it is included).
+    end: usize,
+    /// Start of the next line (after the `\n`), or the text length.
+    next: usize,
+}
+
+impl Line {
+    /// End of the line without its line end (`\n`, or `\r\n`).
+    fn end_without_cr(&self, text: &str) -> usize {
+        if self.end > self.content && text.as_bytes()[self.end - 1] == b'\r' {
+            self.end - 1
+        } else {
+            self.end
+        }
+    }
+}
+
+fn lines(text: &str) -> Vec<Line> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr_nl(bytes, start);
+        let next = if end < bytes.len() { end + 1 } else { end };
+        let mut content = start;
+        while content < end && bytes[content] == b'\r' {
+            content += 1;
+        }
+        if start == 0 && text[content..end].starts_with(BOM) {
+            content += BOM.len();
+            while content < end && bytes[content] == b'\r' {
+                content += 1;
+            }
+        }
+        out.push(Line {
+            start,
+            content,
+            end,
+            next,
+        });
+        start = next;
+    }
+    out
+}
+
+fn memchr_nl(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i)
+}
+
+/// What the line after an option may continue.
+enum Cont {
+    /// Nothing: an indented line is an error.
+    None,
+    /// The last entry of the last section.
+    Entry,
+    /// An option that is itself an error (before any section): swallow its
+    /// continuation lines silently.
+    Orphan,
+}
+
+/// Read `text` the way Subversion's INI reader does, keeping every byte
+/// locatable. Never fails; see the module documentation.
+pub fn parse(text: &str) -> Doc {
+    let bytes = text.as_bytes();
+    let mut doc = Doc {
+        preamble: 0..text.len(),
+        sections: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut cont = Cont::None;
+    let lines = lines(text);
+    // A BOM belongs to the preamble, never to the first header line.
+    let crs = bytes.iter().take_while(|&&b| b == b'\r').count();
+    let bom_end = if text[crs..].starts_with(BOM) {
+        crs + BOM.len()
+    } else {
+        0
+    };
+    for line in lines {
+        let content = &text[line.content..line.end];
+        let indent = content.bytes().take_while(|&b| is_ws(b)).count();
+        let body_start = line.content + indent;
+        let body = trim_ws_end(&text[body_start..line.end]);
+        let line_span = line.start.max(bom_end)..line.end_without_cr(text);
+
+        if body.is_empty() {
+            cont = Cont::None;
+            continue;
+        }
+        if indent > 0 {
+            match cont {
+                Cont::Entry => {
+                    if let Some(entry) = doc.sections.last_mut().and_then(|s| s.entries.last_mut())
+                    {
+                        entry.value.push(' ');
+                        entry.value.push_str(body);
+                        if entry.value_span.is_empty() {
+                            entry.value_span.start = body_start;
+                        }
+                        entry.value_span.end = body_start + body.len();
+                        entry.lines.end = line.next;
+                    }
+                    continue;
+                }
+                Cont::Orphan => continue,
+                Cont::None => {}
+            }
+        }
+        cont = Cont::None;
+
+        match bytes[body_start] {
+            b'[' => {
+                let mut well_formed = true;
+                if indent > 0 {
+                    doc.errors.push((
+                        line_span.clone(),
+                        "section header must start in the first column".to_owned(),
+                    ));
+                    well_formed = false;
+                }
+                let mut name_start = body_start + 1;
+                while name_start < line.end && bytes[name_start] == b'\r' {
+                    name_start += 1;
+                }
+                let name_end = match text[name_start..line.end].find(']') {
+                    Some(i) => name_start + i,
+                    None => {
+                        if well_formed {
+                            doc.errors.push((
+                                line_span.clone(),
+                                "section header must end with ']'".to_owned(),
+                            ));
+                        }
+                        well_formed = false;
+                        line.end_without_cr(text).max(name_start)
+                    }
+                };
+                if let Some(prev) = doc.sections.last_mut() {
+                    prev.body.end = line_span.start;
+                } else {
+                    doc.preamble.end = line_span.start;
+                }
+                doc.sections.push(Section {
+                    name: text[name_start..name_end].to_owned(),
+                    name_span: name_start..name_end,
+                    header: line_span,
+                    body: line.next..text.len(),
+                    entries: Vec::new(),
+                    well_formed,
+                });
+            }
+            b'#' => {
+                if indent > 0 {
+                    doc.errors.push((
+                        line_span,
+                        "comment must start in the first column".to_owned(),
+                    ));
+                }
+            }
+            _ => {
+                let in_section = doc.sections.last().is_some_and(|s| !s.name.is_empty());
+                if !in_section {
+                    doc.errors
+                        .push((line_span, "section header expected".to_owned()));
+                    if separator(body).is_some() {
+                        cont = Cont::Orphan;
+                    }
+                } else if indent > 0 {
+                    doc.errors.push((line_span, "option expected".to_owned()));
+                } else {
+                    match option(text, &line, body_start, body) {
+                        Some(entry) => {
+                            if let Some(section) = doc.sections.last_mut() {
+                                section.entries.push(entry);
+                            }
+                            cont = Cont::Entry;
+                        }
+                        None => doc
+                            .errors
+                            .push((line_span, "option must end with ':' or '='".to_owned())),
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// The separator of an option line: the first `=`, or the first `:` if one
+/// comes before it.
+fn separator(line: &str) -> Option<usize> {
+    line.find(['=', ':'])
+}
+
+fn option(text: &str, line: &Line, start: usize, body: &str) -> Option<Entry> {
+    let sep = separator(body)?;
+    let name = trim_ws_end(&body[..sep]);
+    let raw_value = &text[start + sep + 1..line.end];
+    let lead = raw_value.len()
+        - raw_value
+            .trim_start_matches(|c: char| c.is_ascii() && is_ws(c as u8))
+            .len();
+    let value = trim_ws(raw_value);
+    let value_start = if value.is_empty() {
+        start + sep + 1
+    } else {
+        start + sep + 1 + lead
+    };
+    Some(Entry {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        name_span: start..start + name.len(),
+        separator: start + sep,
+        value_span: value_start..value_start + value.len(),
+        lines: line.start..line.next,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (section name, [(entry name, value)]) in file order.
+    fn shape(doc: &Doc) -> Vec<(String, Vec<(String, String)>)> {
+        doc.sections
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.entries
+                        .iter()
+                        .map(|e| (e.name.clone(), e.value.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn check(text: &str, expect: &[(&str, &[(&str, &str)])]) {
+        let doc = parse(text);
+        assert!(doc.errors.is_empty(), "unexpected errors {:?}", doc.errors);
+        let want: Vec<(String, Vec<(String, String)>)> = expect
+            .iter()
+            .map(|(n, es)| {
+                (
+                    (*n).to_owned(),
+                    es.iter()
+                        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(shape(&doc), want);
+        check_coverage(text, &doc);
+    }
+
+    /// The errors of `text`, as (line number, message).
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        let doc = parse(text);
+        check_coverage(text, &doc);
+        doc.errors
+            .iter()
+            .map(|(span, msg)| (text[..span.start].matches('\n').count() + 1, msg.clone()))
+            .collect()
+    }
+
+    /// Preamble, headers and bodies tile the text; entries lie in bodies.
+    fn check_coverage(text: &str, doc: &Doc) {
+        let mut at = 0;
+        assert_eq!(doc.preamble.start, 0);
+        at = at.max(doc.preamble.end);
+        for s in &doc.sections {
+            assert_eq!(
+                s.header.start, at,
+                "header starts where the last part ended"
+            );
+            assert!(s.header.end <= s.body.start);
+            assert!(
+                text[s.header.end..s.body.start]
+                    .chars()
+                    .all(|c| c == '\r' || c == '\n')
+            );
+            for e in &s.entries {
+                assert!(s.body.start <= e.lines.start && e.lines.end <= s.body.end);
+                assert!(e.lines.start <= e.name_span.start && e.value_span.end <= e.lines.end);
+                assert_eq!(&text[e.name_span.clone()], e.name);
+            }
+            at = s.body.end;
+        }
+        assert_eq!(at, text.len());
+    }
+
+    #[test]
+    fn empty_text_has_only_a_preamble() {
+        let doc = parse("");
+        assert_eq!(doc.preamble, 0..0);
+        assert!(doc.sections.is_empty() && doc.errors.is_empty());
+    }
+
+    #[test]
+    fn sections_and_options_in_file_order() {
+        check(
+            "[groups]\ng = a, b\n[/]\n* = r\nh = rw\n",
+            &[
+                ("groups", &[("g", "a, b")]),
+                ("/", &[("*", "r"), ("h", "rw")]),
+            ],
+        );
+    }
+
+    #[test]
+    fn colon_separator() {
+        check("[/]\nh: rw\n", &[("/", &[("h", "rw")])]);
+    }
+
+    #[test]
+    fn first_separator_wins_colon_before_equals() {
+        check("[/]\na:b = rw\n", &[("/", &[("a", "b = rw")])]);
+    }
+
+    #[test]
+    fn colon_after_equals_belongs_to_value() {
+        check("[aliases]\na = C=x:y\n", &[("aliases", &[("a", "C=x:y")])]);
+    }
+
+    #[test]
+    fn header_name_ends_at_first_bracket_rest_ignored() {
+        check("[/a]b] # note\nh = r\n", &[("/a", &[("h", "r")])]);
+    }
+
+    #[test]
+    fn header_name_is_not_trimmed() {
+        check("[ /trunk ]\n", &[(" /trunk ", &[])]);
+    }
+
+    #[test]
+    fn no_inline_comments() {
+        check("[/]\nh = rw # c\n", &[("/", &[("h", "rw # c")])]);
+    }
+
+    #[test]
+    fn semicolon_is_no_comment() {
+        assert_eq!(
+            errors("; c\n[/]\n"),
+            vec![(1, "section header expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn comment_in_column_one_is_ignored_anywhere() {
+        check("# top\n[/]\n# in\nh = r\n#x\n", &[("/", &[("h", "r")])]);
+    }
+
+    #[test]
+    fn continuation_lines_join_with_one_space() {
+        check(
+            "[groups]\ng = a,\n   b ,\n\tc\n",
+            &[("groups", &[("g", "a, b , c")])],
+        );
+    }
+
+    #[test]
+    fn continuation_of_empty_value_keeps_a_leading_space() {
+        check("[aliases]\na =\n  bob\n", &[("aliases", &[("a", " bob")])]);
+    }
+
+    #[test]
+    fn indented_comment_or_header_after_option_is_continuation() {
+        check(
+            "[/]\nh = r\n  # c\n  [x]\n",
+            &[("/", &[("h", "r # c [x]")])],
+        );
+    }
+
+    #[test]
+    fn blank_line_ends_continuation() {
+        assert_eq!(
+            errors("[/]\nh = r\n\n  w\n"),
+            vec![(4, "option expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn whitespace_only_line_is_blank() {
+        assert_eq!(
+            errors("[/]\nh = r\n \t \n  w\n"),
+            vec![(4, "option expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_indent_a_continuation() {
+        check("[/]\nh = r\n\x0bw\n\x0cw\n", &[("/", &[("h", "r w w")])]);
+    }
+
+    #[test]
+    fn crlf_reads_like_lf() {
+        check(
+            "[groups]\r\ng = a, b\r\n  c\r\n[/]\r\n@g = rw\r\n",
+            &[("groups", &[("g", "a, b c")]), ("/", &[("@g", "rw")])],
+        );
+    }
+
+    #[test]
+    fn leading_carriage_returns_are_dropped() {
+        check("\r[/]\n\r\rh = rw\n", &[("/", &[("h", "rw")])]);
+    }
+
+    #[test]
+    fn carriage_return_after_bracket_is_dropped() {
+        check("[\r\r/a]\n", &[("/a", &[])]);
+    }
+
+    #[test]
+    fn carriage_return_inside_names_is_kept() {
+        check("[/a\r]\nh\rx = rw\n", &[("/a\r", &[("h\rx", "rw")])]);
+    }
+
+    #[test]
+    fn line_starting_with_cr_is_not_a_continuation() {
+        assert_eq!(
+            errors("[/]\nh = r\n\rw\n"),
+            vec![(3, "option must end with ':' or '='".to_owned())]
+        );
+    }
+
+    #[test]
+    fn cr_then_space_is_indentation() {
+        assert_eq!(
+            errors("[/]\n\r h = rw\n"),
+            vec![(2, "option expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn bom_is_skipped_once() {
+        check("\u{feff}[/]\nh = rw\n", &[("/", &[("h", "rw")])]);
+        assert_eq!(parse("\u{feff}[/]\n").preamble, 0..3, "the BOM is preamble");
+        assert_eq!(
+            errors("\u{feff}\u{feff}[/]\n"),
+            vec![(1, "section header expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn empty_option_name() {
+        check("[/]\n= rw\n", &[("/", &[("", "rw")])]);
+    }
+
+    #[test]
+    fn ini_errors_each_on_their_line() {
+        let text = "h = rw\n[/]\n  [/a]\n[/b\n  # c\nnosep\n";
+        assert_eq!(
+            errors(text),
+            vec![
+                (1, "section header expected".to_owned()),
+                (
+                    3,
+                    "section header must start in the first column".to_owned()
+                ),
+                (4, "section header must end with ']'".to_owned()),
+                (5, "comment must start in the first column".to_owned()),
+                (6, "option must end with ':' or '='".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_headers_still_start_sections() {
+        let doc = parse("[/]\n  [/a]\nh = r\n[/b\n");
+        let names: Vec<(&str, bool)> = doc
+            .sections
+            .iter()
+            .map(|s| (s.name.as_str(), s.well_formed))
+            .collect();
+        assert_eq!(names, vec![("/", true), ("/a", false), ("/b", false)]);
+    }
+
+    #[test]
+    fn option_before_first_section_swallows_its_continuation() {
+        assert_eq!(
+            errors("h = r\n  w\n[/]\n"),
+            vec![(1, "section header expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn options_after_empty_section_name_need_a_header() {
+        assert_eq!(
+            errors("[]\nh = r\n"),
+            vec![(2, "section header expected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn spans_locate_names_values_and_lines() {
+        let text = "# c\n[groups]\r\nteam = alice,\n  bob\n\n[/]\nh=\n";
+        let doc = parse(text);
+        assert_eq!(&text[doc.preamble.clone()], "# c\n");
+        let g = &doc.sections[0];
+        assert_eq!(&text[g.header.clone()], "[groups]");
+        assert_eq!(&text[g.name_span.clone()], "groups");
+        assert_eq!(&text[g.body.clone()], "team = alice,\n  bob\n\n");
+        let e = &g.entries[0];
+        assert_eq!(&text[e.name_span.clone()], "team");
+        assert_eq!(&text[e.value_span.clone()], "alice,\n  bob");
+        assert_eq!(&text[e.lines.clone()], "team = alice,\n  bob\n");
+        assert_eq!(&text[e.separator..=e.separator], "=");
+        let h = &doc.sections[1].entries[0];
+        assert_eq!(h.value_span, text.len() - 1..text.len() - 1);
+        assert_eq!(&text[h.lines.clone()], "h=\n");
+    }
+
+    #[test]
+    fn last_line_without_newline() {
+        let text = "[/]\nh = r\n w";
+        let doc = parse(text);
+        assert_eq!(doc.sections[0].entries[0].value, "r w");
+        assert_eq!(doc.sections[0].entries[0].lines, 4..text.len());
+    }
+
+    #[test]
+    fn non_ascii_is_byte_exact() {
+        check("[/ä]\nJosé = r\n", &[("/ä", &[("José", "r")])]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_covered_and_never_panics(text in "[\\[\\] a=:#,\r\n\t\x0b~@é/]{0,60}") {
+            let doc = parse(&text);
+            check_coverage(&text, &doc);
+        }
+    }
+}

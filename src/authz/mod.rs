@@ -2,9 +2,23 @@
 //! access files, their validation with located diagnostics, evaluation with
 //! `svnauthz` semantics, and the rendering of the generated `[groups]`.
 //!
-//! * [`parse`] — the INI layer: [`parse::parse`] turns any text into a
-//!   [`parse::Doc`] that loses no byte.
+//! * [`parse`] — the INI layer: [`parse()`] turns any text into a [`Doc`]
+//!   that loses no byte.
+//! * [`validate()`] / [`validate_with_groups`] — every condition under which
+//!   `svnauthz validate` fails, as located diagnostics.
+//!
+//! Internals: `glob` (rule paths and `:glob:` segments), `rules` (what the
+//! sections mean, with the checks).
+//!
+//! This module is pure: it never touches the file system, processes, the
+//! environment, the clock or the network.
 
+#[cfg(test)]
+mod facts;
+mod glob;
 pub mod parse;
+mod rules;
+mod validate;
 
 pub use parse::{Doc, Entry, Section, parse};
+pub use validate::{validate, validate_with_groups};

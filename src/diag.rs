@@ -144,6 +144,8 @@ codes! {
     AuthzInvalidAccess = "authz-invalid-access", Error;
     /// A rule naming a group without members (Subversion ignores the line).
     AuthzEmptyGroupRule = "authz-empty-group-rule", Warning;
+    /// Group definitions in the access file while a global groups file is used.
+    AuthzGroupsFileConflict = "authz-groups-file-conflict", Error;
     /// A hand-written group whose name is a role group's.
     GroupCollidesWithRole = "group-collides-with-role", Error;
 }

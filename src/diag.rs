@@ -197,6 +197,20 @@ impl<'a> Source<'a> {
             col,
             message: message.into(),
             notes: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    /// A related location in this file (e.g. the first definition of a
+    /// duplicate), labelled `label` ("first").
+    pub fn related(&self, span: Range<usize>, label: impl Into<String>) -> Related {
+        let (line, col) = self.line_col(span.start);
+        Related {
+            file: self.path.to_owned(),
+            span,
+            line,
+            col,
+            label: label.into(),
         }
     }
 }
@@ -224,8 +238,20 @@ pub struct Diagnostic {
     pub line: u32,
     pub col: u32,
     pub message: String,
-    /// Extra lines: hints and related locations.
+    /// Extra lines: hints.
     pub notes: Vec<String>,
+    /// Other places the diagnostic refers to, printed as `(label at line N)`.
+    pub related: Vec<Related>,
+}
+
+/// A second location of a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub file: String,
+    pub span: Range<usize>,
+    pub line: u32,
+    pub col: u32,
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -241,7 +267,13 @@ impl Diagnostic {
             col: 1,
             message: message.into(),
             notes: Vec::new(),
+            related: Vec::new(),
         }
+    }
+
+    pub fn with_related(mut self, related: Related) -> Self {
+        self.related.push(related);
+        self
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
@@ -253,9 +285,10 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// `path:line:col: error[code]: message`
+    /// `path:line:col: error[code]: message`, with related locations as
+    /// `(first at line N)`.
     pub fn one_line(&self) -> String {
-        format!(
+        let mut out = format!(
             "{}:{}:{}: {}[{}]: {}",
             self.file,
             self.line,
@@ -263,7 +296,15 @@ impl Diagnostic {
             self.severity.as_str(),
             self.code,
             self.message
-        )
+        );
+        for r in &self.related {
+            if r.file == self.file {
+                out.push_str(&format!(" ({} at line {})", r.label, r.line));
+            } else {
+                out.push_str(&format!(" ({} at {}:{}:{})", r.label, r.file, r.line, r.col));
+            }
+        }
+        out
     }
 
     /// The JSON object printed by `--format json`.
@@ -277,6 +318,9 @@ impl Diagnostic {
             "span": [self.span.start, self.span.end],
             "message": self.message,
             "notes": self.notes,
+            "related": self.related.iter().map(|r| serde_json::json!({
+                "file": r.file, "line": r.line, "column": r.col, "label": r.label,
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -316,9 +360,16 @@ pub fn render_rich(diag: &Diagnostic, text: Option<&str>) -> String {
     let cs = if text.is_empty() {
         cs
     } else {
-        let start = floor_char_boundary(text, diag.span.start.min(text.len()));
-        let end = floor_char_boundary(text, diag.span.end.clamp(start, text.len()));
-        cs.with_labels(vec![Label::primary((), start..end)])
+        let clamp = |span: &Range<usize>| {
+            let start = floor_char_boundary(text, span.start.min(text.len()));
+            let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+            start..end
+        };
+        let mut labels = vec![Label::primary((), clamp(&diag.span))];
+        for r in diag.related.iter().filter(|r| r.file == diag.file) {
+            labels.push(Label::secondary((), clamp(&r.span)).with_message(&r.label));
+        }
+        cs.with_labels(labels)
     };
     let file = SimpleFile::new(diag.file.as_str(), text);
     emit_into_string(&Config::default(), &file, &cs).unwrap_or_else(|_| diag.one_line() + "\n")

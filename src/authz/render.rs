@@ -89,17 +89,26 @@ pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Ren
         map.push((out_start..text.len(), piece));
     }
 
-    for d in super::validate(path, &text) {
-        let offset = map
-            .iter()
-            .find(|(out, _)| out.contains(&d.span.start) || (out.start == d.span.start && out.is_empty()))
+    // Back from an offset of the output to the source it was copied from;
+    // generated text maps to the `[groups]` header.
+    let to_source = |offset: usize| {
+        map.iter()
+            .find(|(out, _)| out.contains(&offset) || (out.start == offset && out.is_empty()))
             .map_or(anchor, |(out, piece)| match piece {
-                Piece::Source(r) => r.start + (d.span.start - out.start),
+                Piece::Source(r) => r.start + (offset - out.start),
                 Piece::Generated(_) => anchor,
-            });
-        let end = offset + d.span.len().min(source.len().saturating_sub(offset));
-        let mut located = src.diag(d.code, offset..end, d.message);
+            })
+    };
+    for d in super::validate(path, &text) {
+        let start = to_source(d.span.start);
+        let end = start + d.span.len().min(source.len().saturating_sub(start));
+        let mut located = src.diag(d.code, start..end, d.message);
         located.notes = d.notes;
+        for r in d.related {
+            let at = to_source(r.span.start);
+            let len = r.span.len().min(source.len().saturating_sub(at));
+            located.related.push(src.related(at..at + len, r.label));
+        }
         diagnostics.push(located);
     }
     Rendered { text, diagnostics }

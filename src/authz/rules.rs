@@ -277,8 +277,11 @@ impl<'a> Cx<'a> {
         self.diags.push(d);
     }
 
-    fn line_of(&self, file: FileId, offset: usize) -> u32 {
-        self.source(file).line_col(offset).0
+    /// Push a diagnostic that refers to a second place, `first`.
+    fn push_dup(&mut self, file: FileId, code: Code, span: Range<usize>, msg: impl Into<String>, first: (FileId, Range<usize>)) {
+        let related = self.source(first.0).related(first.1, "first");
+        let d = self.source(file).diag(code, span, msg).with_related(related);
+        self.diags.push(d);
     }
 
     fn ini_errors(&mut self, file: FileId, doc: &Doc) {
@@ -298,15 +301,12 @@ impl<'a> Cx<'a> {
             }
             let duplicate = match seen.get(section.name.as_str()) {
                 Some(&first) => {
-                    let line = self.line_of(FileId::Authz, doc.sections[first].header.start);
-                    self.push(
+                    self.push_dup(
                         FileId::Authz,
                         Code::AuthzDuplicateSection,
                         section.header.clone(),
-                        format!(
-                            "section [{}] appears more than once (first at line {line})",
-                            section.name
-                        ),
+                        format!("section [{}] appears more than once", section.name),
+                        (FileId::Authz, doc.sections[first].header.clone()),
                     );
                     true
                 }
@@ -340,16 +340,15 @@ impl<'a> Cx<'a> {
                             let key = (repo.clone(), segs.clone());
                             if let Some(&first) = rule_keys.get(&key) {
                                 let first = &doc.sections[first];
-                                let line = self.line_of(FileId::Authz, first.header.start);
-                                self.push(
+                                self.push_dup(
                                     FileId::Authz,
                                     Code::AuthzDuplicateSection,
                                     section.header.clone(),
                                     format!(
-                                        "section [{}] describes the same rule as section [{}] \
-                                         (line {line})",
+                                        "section [{}] describes the same rule as section [{}]",
                                         section.name, first.name
                                     ),
+                                    (FileId::Authz, first.header.clone()),
                                 );
                             } else {
                                 rule_keys.insert(key, index);
@@ -378,16 +377,13 @@ impl<'a> Cx<'a> {
             }
             if let Some(&first) = self.group_index.get(&e.name) {
                 let def = &self.group_defs[first];
-                let (def_file, def_start) = (def.file, def.name_span.start);
-                let line = self.line_of(def_file, def_start);
-                self.push(
+                let first = (def.file, def.name_span.clone());
+                self.push_dup(
                     file,
                     Code::AuthzDuplicateDefinition,
                     e.name_span.clone(),
-                    format!(
-                        "{kind} @{} is defined more than once (first at line {line})",
-                        e.name
-                    ),
+                    format!("{kind} @{} is defined more than once", e.name),
+                    first,
                 );
                 continue;
             }
@@ -422,15 +418,13 @@ impl<'a> Cx<'a> {
                 continue;
             }
             if let Some(first) = self.alias_spans.get(&e.name) {
-                let line = self.line_of(FileId::Authz, first.start);
-                self.push(
+                let first = (FileId::Authz, first.clone());
+                self.push_dup(
                     FileId::Authz,
                     Code::AuthzDuplicateDefinition,
                     e.name_span.clone(),
-                    format!(
-                        "alias &{} is defined more than once (first at line {line})",
-                        e.name
-                    ),
+                    format!("alias &{} is defined more than once", e.name),
+                    first,
                 );
                 continue;
             }
@@ -602,16 +596,13 @@ impl<'a> Cx<'a> {
                 continue;
             }
             if let Some(&first) = seen.get(section.name.as_str()) {
-                let line = self.line_of(FileId::Groups, first);
-                self.push(
+                let first = (FileId::Groups, doc_header_at(doc, first));
+                self.push_dup(
                     FileId::Groups,
                     Code::AuthzDuplicateSection,
                     section.header.clone(),
-                    format!(
-                        "section [{}] appears more than once in the global groups file \
-                         (first at line {line})",
-                        section.name
-                    ),
+                    format!("section [{}] appears more than once in the global groups file", section.name),
+                    first,
                 );
             } else {
                 seen.insert(&section.name, section.header.start);
@@ -944,4 +935,12 @@ fn cycle_path(edges: &[Vec<usize>], comp: &HashSet<usize>, start: usize) -> Vec<
         }
     }
     vec![start]
+}
+
+/// The header span of the section whose header starts at `start`.
+fn doc_header_at(doc: &Doc, start: usize) -> Range<usize> {
+    doc.sections
+        .iter()
+        .find(|s| s.header.start == start)
+        .map_or(start..start, |s| s.header.clone())
 }

@@ -61,6 +61,7 @@ impl Loc {
             col: self.col,
             message: message.into(),
             notes: Vec::new(),
+            related: Vec::new(),
         }
     }
 }

@@ -92,7 +92,7 @@ fn disabled_and_unknown_accounts_are_left_out() {
     assert_eq!(line("elibrary-project_user"), "elibrary-project_user = carol");
     assert_eq!(line("qa-tools-project_user"), "qa-tools-project_user = erin, frank");
     assert!(!line("user").contains("dave"));
-    assert_eq!(line("elibrary-project_approver"), "elibrary-project_approver =");
+    assert_eq!(line("qa-tools-project_approver"), "qa-tools-project_approver =");
 }
 
 #[test]

@@ -177,8 +177,12 @@ pub fn build(input: &Input) -> Report {
             "there is no access file; the rendered file holds only the generated [groups]",
         ));
     }
+    // Colliding role groups are already an error (role-group-collision);
+    // render the first of each name only, so the access file is not blamed.
+    let mut names = std::collections::HashSet::new();
     let groups: Vec<authz::render::Group> = role_groups
         .iter()
+        .filter(|g| names.insert(g.name.as_str()))
         .map(|g| authz::render::Group {
             name: &g.name,
             members: g.members.iter().map(|l| l.as_str()).collect(),

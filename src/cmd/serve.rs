@@ -115,21 +115,23 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         tracing::info!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
+        let shutdown = shutdown_signal()?;
         eprintln!("rolesync: listening on http://{local}");
-        daemon::run(settings, listener, shutdown_signal()).await
+        daemon::run(settings, listener, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// SIGTERM or SIGINT. The handlers are installed now, before the daemon
+/// starts, so that a signal at any later moment ends it gracefully.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::error!("cannot listen for SIGTERM/SIGINT");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM"),
-        _ = int.recv() => tracing::info!("SIGINT"),
-    }
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = int.recv() => tracing::info!("SIGINT"),
+        }
+    })
 }

@@ -176,7 +176,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 cx.diags.push(Diagnostic::file(
                     Code::InvalidProjectId,
                     src.path,
-                    format!("project folder `{}`: its name `{}` is no valid project id: it {e}", pf.folder, base.escape_debug()),
+                    format!("the project folder name `{}` is no valid project id: it {e}", base.escape_debug()),
                 ));
                 continue;
             }

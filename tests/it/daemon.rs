@@ -221,7 +221,8 @@ fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
         "fix the login",
     );
     wait_until(LIMIT, "the recovery", || marker_revision(&read(&access)).as_deref() == Some(fixed.as_str()));
-    assert_eq!(d.status()["status"], "ok");
+    wait_until(LIMIT, "the status to recover", || d.status()["status"] == "ok");
+    assert_eq!(d.status()["applied"]["revision"], fixed.as_str());
 }
 
 #[test]
@@ -382,4 +383,53 @@ fn listening_beyond_loopback_without_a_token_is_refused() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(util::stderr(&out).contains("token"), "{}", util::stderr(&out));
+}
+
+#[test]
+fn sighup_reloads_and_a_config_file_supplies_the_options() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let toml = cfg.path("rolesync.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "repo = {:?}\naccess_out = {:?}\nstate_dir = {:?}\npoll_interval = \"0s\"\ndebounce = \"5ms\"\nlisten = \"127.0.0.1:0\"\n",
+            cfg.work(),
+            access,
+            cfg.path("state")
+        ),
+    )
+    .expect("config file");
+    let mut child = util::rolesync()
+        .arg("serve")
+        .arg("--config")
+        .arg(&toml)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = lines
+        .by_ref()
+        .map(|l| l.expect("text"))
+        .find_map(|l| l.strip_prefix("rolesync: listening on http://").map(str::to_owned))
+        .expect("address");
+    std::thread::spawn(move || for _ in lines {});
+    let d = Daemon { child, addr };
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let pid = d.child.id().to_string();
+    Command::new("kill").args(["-HUP", &pid]).status().expect("kill runs");
+    // A forced reload of the same revision changes nothing.
+    wait_until(LIMIT, "the SIGHUP reload", || d.status()["reloads"]["unchanged"] == 1);
+    assert_eq!(d.status()["triggers"]["signal"], 1);
+    assert_eq!(d.status()["reloads"]["applied"], 1);
+}
+
+#[test]
+fn an_unknown_option_in_the_config_file_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = dir.path().join("rolesync.toml");
+    std::fs::write(&toml, "acces_out = \"/tmp/x\"\n").expect("config file");
+    let out = util::rolesync().arg("serve").arg("--config").arg(&toml).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(util::stderr(&out).contains("acces_out"), "{}", util::stderr(&out));
 }

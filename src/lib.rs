@@ -13,3 +13,4 @@ pub mod xml;
 
 // I/O shell
 pub mod cli;
+pub mod cmd;

@@ -16,15 +16,31 @@ fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=Bench", "-c", "user.email=bench@acme.example", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@acme.example",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn rev(dir: &Path) -> String {
-    let out = Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().expect("git");
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .expect("git");
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -42,14 +58,29 @@ fn copy_tree(from: &Path, to: &Path) {
 
 fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let bin = exe.parent().and_then(Path::parent).expect("target/<profile>").join("rolesync");
-    assert!(bin.exists(), "build the binary first: cargo build --release ({})", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .join("rolesync");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release ({})",
+        bin.display()
+    );
     bin
 }
 
 fn start(repo: &Path, access: &Path, state: &Path) -> std::process::Child {
     let mut child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0s", "--repo"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-interval",
+            "0s",
+            "--repo",
+        ])
         .arg(repo)
         .arg("--access-out")
         .arg(access)
@@ -74,7 +105,10 @@ fn wait_for(access: &Path, revision: &str, start: Instant) -> Duration {
         if std::fs::read_to_string(access).is_ok_and(|t| t.contains(revision)) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "no publication of {revision}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no publication of {revision}"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
 }
@@ -102,7 +136,10 @@ fn toggle(file: &Path, i: usize) {
 }
 
 fn main() {
-    let commits: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let commits: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("temp dir");
     let work = tmp.path().join("config");
@@ -128,7 +165,10 @@ fn main() {
 
     // 2. Pushes to a bare repository with the hooks installed.
     let bare = tmp.path().join("config.git");
-    git(tmp.path(), &["clone", "-q", "--bare", "config", "config.git"]);
+    git(
+        tmp.path(),
+        &["clone", "-q", "--bare", "config", "config.git"],
+    );
     let state = tmp.path().join("state2");
     let out = Command::new(binary())
         .args(["hook", "install", "--repo"])
@@ -146,7 +186,10 @@ fn main() {
         toggle(&roles, i);
         git(&work, &["commit", "-q", "-am", &format!("change {i}")]);
         let head = rev(&work);
-        git(&work, &["push", "-q", bare.to_str().expect("utf-8"), "main"]);
+        git(
+            &work,
+            &["push", "-q", bare.to_str().expect("utf-8"), "main"],
+        );
         let returned = Instant::now();
         pushed.push(wait_for(&access2, &head, returned).as_secs_f64() * 1e3);
     }

@@ -26,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Repository hooks: validate pushed commits, notify the daemon, install.
     Hook(HookArgs),
+    /// Print a user's access to a path (rw, r or no), like `svnauthz accessof`.
+    Access(AccessArgs),
 }
 
 /// Where the configuration comes from.
@@ -158,4 +160,26 @@ pub struct InstallArgs {
     pub state_dir: Option<PathBuf>,
     #[command(flatten)]
     pub hook: GitHookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// The user; without it the anonymous user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The path in the repository, e.g. /trunk/src.
+    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    pub path: Option<String>,
+    /// The repository name for [repository:/path] sections; without it only
+    /// repository-neutral sections count.
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// A global groups file (svnserve groups-db).
+    #[arg(long)]
+    pub groups_file: Option<PathBuf>,
+    /// List every section that applies to the user, with its access.
+    #[arg(long)]
+    pub list: bool,
+    /// The access file.
+    pub file: PathBuf,
 }

@@ -301,7 +301,10 @@ impl Diagnostic {
             if r.file == self.file {
                 out.push_str(&format!(" ({} at line {})", r.label, r.line));
             } else {
-                out.push_str(&format!(" ({} at {}:{}:{})", r.label, r.file, r.line, r.col));
+                out.push_str(&format!(
+                    " ({} at {}:{}:{})",
+                    r.label, r.file, r.line, r.col
+                ));
             }
         }
         out

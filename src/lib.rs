@@ -6,17 +6,17 @@
 //! I/O. `ARCHITECTURE.md` has the map and the invariants.
 
 // pure core
+pub mod authz;
 pub mod diag;
 pub mod ident;
-pub mod xml;
 pub mod model;
-pub mod authz;
 pub mod snapshot;
+pub mod xml;
 
 // I/O shell
-pub mod repo;
-pub mod publish;
-pub mod daemon;
 pub mod api;
 pub mod cli;
 pub mod cmd;
+pub mod daemon;
+pub mod publish;
+pub mod repo;

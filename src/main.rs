@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Render(args) => cmd::render::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Hook(args) => cmd::hook::run(args),
+        Command::Access(args) => cmd::access::run(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");
@@ -30,7 +31,8 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("ROLESYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("ROLESYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

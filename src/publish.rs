@@ -81,12 +81,21 @@ mod tests {
     fn writes_new_file_then_keeps_identical_bytes_untouched() {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("access");
-        assert_eq!(publish(&target, b"[/]\n").expect("publish"), Published::Written);
+        assert_eq!(
+            publish(&target, b"[/]\n").expect("publish"),
+            Published::Written
+        );
         assert_eq!(std::fs::read(&target).expect("read"), b"[/]\n");
         let before = std::fs::metadata(&target).expect("meta");
-        assert_eq!(publish(&target, b"[/]\n").expect("publish"), Published::Unchanged);
+        assert_eq!(
+            publish(&target, b"[/]\n").expect("publish"),
+            Published::Unchanged
+        );
         let after = std::fs::metadata(&target).expect("meta");
-        assert_eq!(before.modified().expect("mtime"), after.modified().expect("mtime"));
+        assert_eq!(
+            before.modified().expect("mtime"),
+            after.modified().expect("mtime")
+        );
     }
 
     #[test]
@@ -95,11 +104,21 @@ mod tests {
         let target = dir.path().join("access");
         std::fs::write(&target, "old").expect("write");
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
-        assert_eq!(publish(&target, b"new").expect("publish"), Published::Written);
+        assert_eq!(
+            publish(&target, b"new").expect("publish"),
+            Published::Written
+        );
         assert_eq!(std::fs::read(&target).expect("read"), b"new");
-        let mode = std::fs::metadata(&target).expect("meta").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&target)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o640);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
         assert_eq!(names, ["access"]);
     }
 }

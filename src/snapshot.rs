@@ -66,11 +66,16 @@ pub fn classify(path: &str) -> Option<FileKind> {
         ROLES => FileKind::Roles,
         GROUPS => FileKind::Groups,
         _ => {
-            if let Some(login) = path.strip_prefix(USERS_DIR).and_then(|r| r.strip_suffix("/user.xml")) {
+            if let Some(login) = path
+                .strip_prefix(USERS_DIR)
+                .and_then(|r| r.strip_suffix("/user.xml"))
+            {
                 if login.contains('/') {
                     return None;
                 }
-                return Some(FileKind::User { login: login.to_owned() });
+                return Some(FileKind::User {
+                    login: login.to_owned(),
+                });
             }
             let (folder, rest) = path.split_once("/.polarion/")?;
             if folder.is_empty() || folder.starts_with(".polarion/") || folder == ".polarion" {
@@ -145,7 +150,10 @@ pub fn build(input: &Input) -> Report {
             diags.push(Diagnostic::file(
                 Code::FileTooLarge,
                 path,
-                format!("the file is larger than the limit of {} bytes", input.limits.max_file_bytes),
+                format!(
+                    "the file is larger than the limit of {} bytes",
+                    input.limits.max_file_bytes
+                ),
             ));
             continue;
         }
@@ -156,7 +164,11 @@ pub fn build(input: &Input) -> Report {
             Err(e) => {
                 let src = Source::new(path, "");
                 let at = e.valid_up_to();
-                let mut d = src.diag(Code::FileEncoding, 0..0, format!("not UTF-8: invalid byte at offset {at}"));
+                let mut d = src.diag(
+                    Code::FileEncoding,
+                    0..0,
+                    format!("not UTF-8: invalid byte at offset {at}"),
+                );
                 let prefix = std::str::from_utf8(&bytes[..at]).unwrap_or("");
                 let (line, col) = Source::new(path, prefix).line_col(at);
                 (d.line, d.col) = (line, col);
@@ -164,7 +176,8 @@ pub fn build(input: &Input) -> Report {
             }
         }
     }
-    let sources: BTreeMap<&str, Source> = texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let sources: BTreeMap<&str, Source> =
+        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
     let (model, model_diags) = lower_all(&sources);
     diags.extend(model_diags);
 
@@ -188,7 +201,12 @@ pub fn build(input: &Input) -> Report {
             members: g.members.iter().map(|l| l.as_str()).collect(),
         })
         .collect();
-    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups, &input.revision);
+    let rendered = authz::render::render(
+        ACCESS_FILE,
+        access_text.unwrap_or(""),
+        &groups,
+        &input.revision,
+    );
     diags.extend(rendered.diagnostics);
 
     diag::sort(&mut diags);
@@ -225,7 +243,9 @@ fn lower_all(sources: &BTreeMap<&str, Source>) -> (Model, Vec<Diagnostic>) {
         match kind {
             FileKind::AccessFile => {}
             FileKind::UserRoles => files.user_roles = read(&mut diags, src, xml::read_user_roles),
-            FileKind::Permissions => files.permissions = read(&mut diags, src, xml::read_permissions),
+            FileKind::Permissions => {
+                files.permissions = read(&mut diags, src, xml::read_permissions)
+            }
             FileKind::Roles => files.roles = read(&mut diags, src, xml::read_roles),
             FileKind::Groups => files.groups = read(&mut diags, src, xml::read_groups),
             FileKind::User { login } => {
@@ -252,7 +272,9 @@ fn lower_all(sources: &BTreeMap<&str, Source>) -> (Model, Vec<Diagnostic>) {
     }
     for (folder, src, is_user_roles) in project_parts {
         // Files under a folder that is no project are not read at all.
-        let Some(p) = projects.get_mut(&folder) else { continue };
+        let Some(p) = projects.get_mut(&folder) else {
+            continue;
+        };
         if is_user_roles {
             p.user_roles = read(&mut diags, src, xml::read_user_roles);
         } else {
@@ -272,21 +294,33 @@ mod tests {
     #[test]
     fn classify_knows_every_file_kind() {
         assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
-        assert_eq!(classify(".polarion/security/user-roles.xml"), Some(FileKind::UserRoles));
+        assert_eq!(
+            classify(".polarion/security/user-roles.xml"),
+            Some(FileKind::UserRoles)
+        );
         assert_eq!(
             classify(".polarion/user-management/users/bob/user.xml"),
-            Some(FileKind::User { login: "bob".into() })
+            Some(FileKind::User {
+                login: "bob".into()
+            })
         );
         assert_eq!(
             classify("Dept A/lib/.polarion/polarion-project.xml"),
-            Some(FileKind::ProjectMarker { folder: "Dept A/lib".into() })
+            Some(FileKind::ProjectMarker {
+                folder: "Dept A/lib".into()
+            })
         );
         assert_eq!(
             classify("lib/.polarion/security/permissions.xml"),
-            Some(FileKind::ProjectPermissions { folder: "lib".into() })
+            Some(FileKind::ProjectPermissions {
+                folder: "lib".into()
+            })
         );
         assert_eq!(classify("lib/.polarion/tracker/x.xml"), None);
-        assert_eq!(classify(".polarion/user-management/users/a/b/user.xml"), None);
+        assert_eq!(
+            classify(".polarion/user-management/users/a/b/user.xml"),
+            None
+        );
         assert_eq!(classify("README.md"), None);
     }
 }

@@ -24,7 +24,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let guarded = Router::new()
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(shared.clone(), guard_beyond_loopback));
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            guard_beyond_loopback,
+        ));
     let reload = Router::new()
         .route("/v1/reload", post(reload))
         .route_layer(middleware::from_fn_with_state(shared.clone(), guard_always));
@@ -36,7 +39,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn token_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(expected) = &shared.token else { return false };
+    let Some(expected) = &shared.token else {
+        return false;
+    };
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -60,7 +65,11 @@ fn unauthorized(why: &str) -> Response {
         .into_response()
 }
 
-async fn guard_beyond_loopback(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+async fn guard_beyond_loopback(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if shared.beyond_loopback && !token_ok(&shared, req.headers()) {
         return unauthorized("a bearer token is required");
     }
@@ -86,13 +95,17 @@ fn time(t: Option<SystemTime>) -> Option<String> {
 }
 
 fn secs(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// `ok` (newest revision applied), `degraded` (serving an older revision
 /// because the newest is bad) or `starting` (nothing good loaded yet).
 fn state_name(shared: &Shared, status: &Status) -> &'static str {
-    match (shared.current.load().is_some(), status.stale_since.is_some()) {
+    match (
+        shared.current.load().is_some(),
+        status.stale_since.is_some(),
+    ) {
         (false, _) => "starting",
         (true, true) => "degraded",
         (true, false) => "ok",
@@ -102,9 +115,17 @@ fn state_name(shared: &Shared, status: &Status) -> &'static str {
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let status = shared.status();
     let state = state_name(&shared, &status);
-    let code = if state == "starting" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if state == "starting" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     let applied = shared.current.load().as_ref().map(|s| s.revision.clone());
-    (code, axum::Json(json!({ "status": state, "applied_revision": applied }))).into_response()
+    (
+        code,
+        axum::Json(json!({ "status": state, "applied_revision": applied })),
+    )
+        .into_response()
 }
 
 async fn status(State(shared): State<Arc<Shared>>) -> Response {
@@ -143,15 +164,26 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn reload(State(shared): State<Arc<Shared>>) -> Response {
     match shared.triggers.send(Trigger::Http) {
-        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({ "reload": "queued" }))).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "error": "shutting down" }))).into_response(),
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "reload": "queued" })),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "error": "shutting down" })),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let status = shared.status();
     let current = shared.current.load_full();
-    let commit_time = current.as_ref().and_then(|s| s.meta.as_ref()).map_or(0, |m| m.time);
+    let commit_time = current
+        .as_ref()
+        .and_then(|s| s.meta.as_ref())
+        .map_or(0, |m| m.time);
     let stale = status
         .stale_since
         .and_then(|t| SystemTime::now().duration_since(t).ok())

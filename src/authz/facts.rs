@@ -7,6 +7,7 @@
 
 use crate::diag;
 
+use super::eval::Authz;
 use super::validate::{validate, validate_with_groups};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +31,20 @@ fn check_fact(text: &str, groups: Option<&str>, validity: Validity, queries: &[Q
     };
     let valid = !diag::has_errors(&diags);
     assert_eq!(valid, validity == Validity::Valid, "validity: {diags:#?}");
-    assert!(
-        valid || queries.is_empty(),
-        "queries are only given for valid files"
-    );
+    match Authz::load(text, groups) {
+        Ok(authz) => {
+            assert!(valid, "loads only when valid");
+            for &(user, repo, path, want) in queries {
+                let got = authz.access(user, repo, path);
+                assert_eq!(
+                    got.as_str(),
+                    want,
+                    "user {user:?} repo {repo:?} path {path:?}"
+                );
+            }
+        }
+        Err(errors) => assert!(!valid && queries.is_empty(), "{errors:#?}"),
+    }
 }
 
 macro_rules! fact {

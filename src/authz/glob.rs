@@ -10,7 +10,6 @@
 //! is an `fnmatch` pattern. Matching is byte-wise, like APR's `apr_fnmatch`
 //! with no flags: `*` and `?` also match a leading dot, and `[...]` classes
 //! cannot occur because a section name ends at its first `]`.
-#![allow(dead_code)] // TEMP: the evaluator (next commit) reads these
 
 /// What one rule segment matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -45,7 +45,10 @@ enum Piece {
 pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Rendered {
     let doc = parse::parse(source);
     let src = Source::new(path, source);
-    let eol = if source.split_once('\n').is_some_and(|(l, _)| l.ends_with('\r')) {
+    let eol = if source
+        .split_once('\n')
+        .is_some_and(|(l, _)| l.ends_with('\r'))
+    {
         "\r\n"
     } else {
         "\n"
@@ -66,7 +69,10 @@ pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Ren
             section.header.start
         }
         None => {
-            let at = doc.sections.first().map_or(source.len(), |s| s.header.start);
+            let at = doc
+                .sections
+                .first()
+                .map_or(source.len(), |s| s.header.start);
             pieces.push(Piece::Source(0..at));
             if at > 0 && !source[..at].ends_with('\n') {
                 pieces.push(Piece::Generated(eol.to_owned()));
@@ -115,10 +121,12 @@ pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Ren
 }
 
 fn generated_block(groups: &[Group], revision: &str, eol: &str) -> String {
-    let revision: String = revision.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
-    let mut out = format!(
-        "{BEGIN_MARKER} (revision {revision}); edit the role files, not these lines{eol}"
-    );
+    let revision: String = revision
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    let mut out =
+        format!("{BEGIN_MARKER} (revision {revision}); edit the role files, not these lines{eol}");
     for g in groups {
         out.push_str(g.name);
         out.push_str(" =");
@@ -148,7 +156,9 @@ fn keep_hand_written(
     let mut pos = section.body.start;
     let mut inside = None;
     while pos < section.body.end {
-        let line_end = source[pos..section.body.end].find('\n').map_or(section.body.end, |i| pos + i + 1);
+        let line_end = source[pos..section.body.end]
+            .find('\n')
+            .map_or(section.body.end, |i| pos + i + 1);
         let line = &source[pos..line_end];
         if line.starts_with(BEGIN_MARKER) {
             inside = Some(pos);
@@ -160,7 +170,9 @@ fn keep_hand_written(
     if let Some(start) = inside {
         // A BEGIN without END: drop only the marker line; role groups below
         // it are reported as collisions.
-        let end = source[start..].find('\n').map_or(source.len(), |i| start + i + 1);
+        let end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i + 1);
         dropped.push(start..end);
     }
     for entry in &section.entries {

@@ -9,7 +9,6 @@
 //! (a group cycle it does not detect, an alias whose user name clashes with
 //! an inverted entry), this reports an error, because either way the file
 //! locks everybody out.
-#![allow(dead_code)] // TEMP: the evaluator (next commit) reads these
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -28,7 +27,7 @@ pub(crate) const RW: u8 = R | W;
 
 /// One input file: its path (for diagnostics) and its text.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Input<'a> {
+pub struct Input<'a> {
     pub path: &'a str,
     pub text: &'a str,
 }
@@ -57,7 +56,6 @@ pub(crate) struct Acl {
     pub section: usize,
     /// `None` for a repository-neutral rule.
     pub repo: Option<String>,
-    pub glob: bool,
     /// The normalised rule path; empty for the root.
     pub segs: Vec<Seg>,
     pub has_anon: bool,
@@ -278,9 +276,19 @@ impl<'a> Cx<'a> {
     }
 
     /// Push a diagnostic that refers to a second place, `first`.
-    fn push_dup(&mut self, file: FileId, code: Code, span: Range<usize>, msg: impl Into<String>, first: (FileId, Range<usize>)) {
+    fn push_dup(
+        &mut self,
+        file: FileId,
+        code: Code,
+        span: Range<usize>,
+        msg: impl Into<String>,
+        first: (FileId, Range<usize>),
+    ) {
         let related = self.source(first.0).related(first.1, "first");
-        let d = self.source(file).diag(code, span, msg).with_related(related);
+        let d = self
+            .source(file)
+            .diag(code, span, msg)
+            .with_related(related);
         self.diags.push(d);
     }
 
@@ -354,7 +362,7 @@ impl<'a> Cx<'a> {
                                 rule_keys.insert(key, index);
                             }
                         }
-                        acls.push(self.rule_section(index, section, glob, repo, segs));
+                        acls.push(self.rule_section(index, section, repo, segs));
                     }
                 },
             }
@@ -438,14 +446,12 @@ impl<'a> Cx<'a> {
         &mut self,
         index: usize,
         section: &Section,
-        glob: bool,
         repo: Option<String>,
         segs: Vec<Seg>,
     ) -> PendingAcl {
         let mut acl = Acl {
             section: index,
             repo,
-            glob,
             segs,
             has_anon: false,
             anon: 0,
@@ -601,7 +607,10 @@ impl<'a> Cx<'a> {
                     FileId::Groups,
                     Code::AuthzDuplicateSection,
                     section.header.clone(),
-                    format!("section [{}] appears more than once in the global groups file", section.name),
+                    format!(
+                        "section [{}] appears more than once in the global groups file",
+                        section.name
+                    ),
                     first,
                 );
             } else {

@@ -34,7 +34,9 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     let repo_path = hook_repo();
     let branch = match &args.branch {
         Some(b) => b.clone(),
-        None => repo::git_head_branch(&repo_path)?.context("HEAD names no branch; give --branch")?,
+        None => {
+            repo::git_head_branch(&repo_path)?.context("HEAD names no branch; give --branch")?
+        }
     };
     let wanted = format!("refs/heads/{branch}");
     let source = repo::Source::Git {
@@ -50,12 +52,17 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     for line in std::io::stdin().lock().lines() {
         let line = line.context("reading the pushed refs")?;
         let mut parts = line.split_whitespace();
-        let (Some(old), Some(new), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Some(old), Some(new), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
         if name != wanted {
             continue;
         }
         if new.bytes().all(|b| b == b'0') {
-            writeln!(err, "rolesync: refusing to delete the config branch {branch}")?;
+            writeln!(
+                err,
+                "rolesync: refusing to delete the config branch {branch}"
+            )?;
             refused = true;
             continue;
         }
@@ -66,14 +73,21 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
             refused = true;
-            writeln!(err, "rolesync: commit {} on {branch} is invalid:", &commit[..commit.len().min(12)])?;
+            writeln!(
+                err,
+                "rolesync: commit {} on {branch} is invalid:",
+                &commit[..commit.len().min(12)]
+            )?;
             for d in report.diagnostics.iter().filter(|d| d.is_error()) {
                 writeln!(err, "{}", d.one_line())?;
             }
         }
     }
     if refused {
-        writeln!(err, "rolesync: push refused; fix the files above and push again")?;
+        writeln!(
+            err,
+            "rolesync: push refused; fix the files above and push again"
+        )?;
         return Ok(ExitCode::from(super::EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
@@ -87,7 +101,10 @@ pub fn notify(state_dir: &Path) {
         Ok(mut s) => {
             let _ = s.write_all(b"reload\n");
         }
-        Err(e) => eprintln!("rolesync: cannot notify the daemon at {}: {e}", socket.display()),
+        Err(e) => eprintln!(
+            "rolesync: cannot notify the daemon at {}: {e}",
+            socket.display()
+        ),
     }
 }
 
@@ -112,7 +129,10 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     fs_err::create_dir_all(&hooks)?;
     let exe = std::env::current_exe().context("locating the rolesync binary")?;
     let exe = shell_quote(&exe.to_string_lossy());
-    let mut pre = format!("{exe} hook pre-receive --max-file-bytes {}", args.hook.max_file_bytes);
+    let mut pre = format!(
+        "{exe} hook pre-receive --max-file-bytes {}",
+        args.hook.max_file_bytes
+    );
     if let Some(b) = &args.hook.branch {
         pre.push_str(&format!(" --branch {}", shell_quote(b)));
     }
@@ -123,10 +143,15 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     match &args.state_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir)?;
-            let post = format!("{exe} hook post-receive --state-dir {}", shell_quote(&dir.to_string_lossy()));
+            let post = format!(
+                "{exe} hook post-receive --state-dir {}",
+                shell_quote(&dir.to_string_lossy())
+            );
             write_hook(&hooks.join("post-receive"), &post)?;
         }
-        None => eprintln!("rolesync: no --state-dir: post-receive not installed (the daemon's file watch still sees pushes)"),
+        None => eprintln!(
+            "rolesync: no --state-dir: post-receive not installed (the daemon's file watch still sees pushes)"
+        ),
     }
     println!("rolesync: hooks installed in {}", hooks.display());
     Ok(ExitCode::SUCCESS)
@@ -142,7 +167,11 @@ fn write_hook(path: &Path, command: &str) -> anyhow::Result<()> {
         && !existing.contains(MARKER)
     {
         if chained.exists() {
-            bail!("{} exists and so does {}; merge them by hand", path.display(), chained.display());
+            bail!(
+                "{} exists and so does {}; merge them by hand",
+                path.display(),
+                chained.display()
+            );
         }
         fs_err::rename(path, &chained)?;
     }

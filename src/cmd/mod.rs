@@ -4,6 +4,7 @@
 //! diagnostics in the three forms (one line, one line plus snippet on a
 //! terminal, JSON).
 
+pub mod access;
 pub mod hook;
 pub mod render;
 pub mod serve;
@@ -29,7 +30,8 @@ pub const EXIT_COULD_NOT_RUN: u8 = 2;
 
 /// Read the configuration named by `--repo` and build its snapshot.
 pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
-    let source = repo::Source::open(&args.repo).with_context(|| format!("opening {}", args.repo.display()))?;
+    let source = repo::Source::open(&args.repo)
+        .with_context(|| format!("opening {}", args.repo.display()))?;
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
     };
@@ -65,13 +67,25 @@ pub fn print_diagnostics(
             for d in &report.diagnostics {
                 writeln!(out, "{}", d.one_line())?;
                 if to_terminal {
-                    write!(out, "{}", diag::render_rich(d, texts.get(d.file.as_str()).copied()))?;
+                    write!(
+                        out,
+                        "{}",
+                        diag::render_rich(d, texts.get(d.file.as_str()).copied())
+                    )?;
                 }
             }
-            let errors = report.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            let errors = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             let warnings = report.diagnostics.len() - errors;
             if errors + warnings > 0 {
-                eprintln!("rolesync: {} in {}", counts(errors, warnings), input.revision);
+                eprintln!(
+                    "rolesync: {} in {}",
+                    counts(errors, warnings),
+                    input.revision
+                );
             }
         }
     }
@@ -80,7 +94,11 @@ pub fn print_diagnostics(
 
 fn counts(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 /// Whether stdout / stderr is a terminal (for the snippet view).
@@ -94,5 +112,9 @@ pub fn stderr_is_terminal() -> bool {
 
 /// The exit code for a report: 0 valid, 1 invalid.
 pub fn exit_for(report: &Report) -> ExitCode {
-    ExitCode::from(if report.is_valid() { EXIT_OK } else { EXIT_INVALID })
+    ExitCode::from(if report.is_valid() {
+        EXIT_OK
+    } else {
+        EXIT_INVALID
+    })
 }

@@ -13,7 +13,13 @@ use crate::publish::{self, Published};
 pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     let (input, report) = super::build(&args.repo)?;
     let stderr = std::io::stderr();
-    super::print_diagnostics(&mut stderr.lock(), super::stderr_is_terminal(), args.format, &input, &report)?;
+    super::print_diagnostics(
+        &mut stderr.lock(),
+        super::stderr_is_terminal(),
+        args.format,
+        &input,
+        &report,
+    )?;
     let Some(snapshot) = &report.snapshot else {
         return Ok(super::exit_for(&report));
     };
@@ -28,7 +34,8 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(snapshot.access.as_bytes()).context("writing to stdout")?;
+            out.write_all(snapshot.access.as_bytes())
+                .context("writing to stdout")?;
             out.flush().context("writing to stdout")?;
         }
     }

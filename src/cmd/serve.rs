@@ -33,10 +33,17 @@ struct FileConfig {
     max_file_bytes: Option<usize>,
 }
 
-fn duration(flag: Option<Duration>, file: Option<&str>, default: Duration, name: &str) -> anyhow::Result<Duration> {
+fn duration(
+    flag: Option<Duration>,
+    file: Option<&str>,
+    default: Duration,
+    name: &str,
+) -> anyhow::Result<Duration> {
     match (flag, file) {
         (Some(d), _) => Ok(d),
-        (None, Some(s)) => humantime::parse_duration(s).with_context(|| format!("config file: {name} = {s:?}")),
+        (None, Some(s)) => {
+            humantime::parse_duration(s).with_context(|| format!("config file: {name} = {s:?}"))
+        }
         (None, None) => Ok(default),
     }
 }
@@ -50,18 +57,30 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         }
         None => FileConfig::default(),
     };
-    let repo_path = args.repo.clone().or(file.repo).unwrap_or_else(|| PathBuf::from("."));
-    let mut source = repo::Source::open(&repo_path).with_context(|| format!("opening {}", repo_path.display()))?;
+    let repo_path = args
+        .repo
+        .clone()
+        .or(file.repo)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut source = repo::Source::open(&repo_path)
+        .with_context(|| format!("opening {}", repo_path.display()))?;
     let branch = args.branch.clone().or(file.branch);
     let subpath = args.path.clone().or(file.path);
     match &mut source {
-        repo::Source::Git { branch: b, subpath: s, .. } => {
+        repo::Source::Git {
+            branch: b,
+            subpath: s,
+            ..
+        } => {
             *b = branch;
             *s = subpath;
         }
         repo::Source::Folder(root) => {
             if branch.is_some() {
-                bail!("--branch needs a Git repository; {} is a plain folder", root.display());
+                bail!(
+                    "--branch needs a Git repository; {} is a plain folder",
+                    root.display()
+                );
             }
             if let Some(sub) = subpath {
                 *root = root.join(sub);
@@ -90,12 +109,25 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         source,
         access_out: args.access_out.clone().or(file.access_out),
         state_dir: args.state_dir.clone().or(file.state_dir),
-        poll_interval: duration(args.poll_interval, file.poll_interval.as_deref(), Duration::from_secs(30), "poll_interval")?,
-        debounce: duration(args.debounce, file.debounce.as_deref(), Duration::from_millis(20), "debounce")?,
+        poll_interval: duration(
+            args.poll_interval,
+            file.poll_interval.as_deref(),
+            Duration::from_secs(30),
+            "poll_interval",
+        )?,
+        debounce: duration(
+            args.debounce,
+            file.debounce.as_deref(),
+            Duration::from_millis(20),
+            "debounce",
+        )?,
         token,
         beyond_loopback,
         limits: Limits {
-            max_file_bytes: args.max_file_bytes.or(file.max_file_bytes).unwrap_or(Limits::default().max_file_bytes),
+            max_file_bytes: args
+                .max_file_bytes
+                .or(file.max_file_bytes)
+                .unwrap_or(Limits::default().max_file_bytes),
         },
     };
     Ok((settings, listen))

@@ -8,6 +8,12 @@ use crate::cli::ValidateArgs;
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let (input, report) = super::build(&args.repo)?;
     let stdout = std::io::stdout();
-    super::print_diagnostics(&mut stdout.lock(), super::stdout_is_terminal(), args.format, &input, &report)?;
+    super::print_diagnostics(
+        &mut stdout.lock(),
+        super::stdout_is_terminal(),
+        args.format,
+        &input,
+        &report,
+    )?;
     Ok(super::exit_for(&report))
 }

@@ -173,7 +173,9 @@ pub async fn run(
             let graceful = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            axum::serve(listener, app).with_graceful_shutdown(graceful).await
+            axum::serve(listener, app)
+                .with_graceful_shutdown(graceful)
+                .await
         })
     };
     let _watcher = triggers::watch(&settings.source, tx.clone())?;
@@ -238,9 +240,14 @@ impl Reloader {
         let started = Instant::now();
         let current = self.shared.current.load_full();
         // Cheap check first: a Git head that did not move needs no rebuild.
-        if !force && let (Some(cur), repo::Source::Git { path, branch, .. }) = (&current, &self.settings.source) {
+        if !force
+            && let (Some(cur), repo::Source::Git { path, branch, .. }) =
+                (&current, &self.settings.source)
+        {
             let (path, branch) = (path.clone(), branch.clone());
-            if let Ok(Ok(head)) = tokio::task::spawn_blocking(move || repo::head_of_git(&path, branch.as_deref())).await
+            if let Ok(Ok(head)) =
+                tokio::task::spawn_blocking(move || repo::head_of_git(&path, branch.as_deref()))
+                    .await
                 && head == cur.revision
             {
                 return;
@@ -249,16 +256,24 @@ impl Reloader {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let built = tokio::task::spawn_blocking(move || {
-            source.read(None, limits).map(|input| snapshot::build(&input))
+            source
+                .read(None, limits)
+                .map(|input| snapshot::build(&input))
         })
         .await;
         let report = match built {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => return self.failed(None, Vec::new(), Some(e.to_string()), started),
-            Err(e) => return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started),
+            Err(e) => {
+                return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started);
+            }
         };
         let Some(snapshot) = report.snapshot else {
-            let errors: Vec<Diagnostic> = report.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+            let errors: Vec<Diagnostic> = report
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect();
             // A daemon that starts on a bad head serves the last applied
             // revision, if the state folder remembers one.
             if current.is_none() {
@@ -266,13 +281,25 @@ impl Reloader {
             }
             return self.failed(Some(report.revision), errors, None, started);
         };
-        if current.as_ref().is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access) {
-            self.finish(ReloadResult::Unchanged, Some(snapshot.revision.clone()), started);
+        if current
+            .as_ref()
+            .is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access)
+        {
+            self.finish(
+                ReloadResult::Unchanged,
+                Some(snapshot.revision.clone()),
+                started,
+            );
             return;
         }
         let snapshot = Arc::new(snapshot);
         if let Err(e) = self.publish(&snapshot).await {
-            return self.failed(Some(snapshot.revision.clone()), Vec::new(), Some(e), started);
+            return self.failed(
+                Some(snapshot.revision.clone()),
+                Vec::new(),
+                Some(e),
+                started,
+            );
         }
         let changes = state::changes(current.as_deref(), &snapshot);
         self.shared.current.store(Some(snapshot.clone()));
@@ -282,21 +309,35 @@ impl Reloader {
         {
             tracing::error!(error = %e, "cannot save the daemon state");
         }
-        self.audit(&snapshot.revision, snapshot.meta.as_ref(), ReloadResult::Applied, Some(&changes), &[]);
+        self.audit(
+            &snapshot.revision,
+            snapshot.meta.as_ref(),
+            ReloadResult::Applied,
+            Some(&changes),
+            &[],
+        );
         self.shared.update(|s| {
             s.applied_at = Some(SystemTime::now());
             s.stale_since = None;
         });
-        self.finish(ReloadResult::Applied, Some(snapshot.revision.clone()), started);
+        self.finish(
+            ReloadResult::Applied,
+            Some(snapshot.revision.clone()),
+            started,
+        );
     }
 
     async fn recover_last_applied(&mut self) {
-        let Some(rev) = self.persisted.applied_revision.clone() else { return };
+        let Some(rev) = self.persisted.applied_revision.clone() else {
+            return;
+        };
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let wanted = rev.clone();
         let built = tokio::task::spawn_blocking(move || {
-            source.read(Some(&wanted), limits).map(|input| snapshot::build(&input))
+            source
+                .read(Some(&wanted), limits)
+                .map(|input| snapshot::build(&input))
         })
         .await;
         match built {
@@ -309,20 +350,28 @@ impl Reloader {
                     }
                     tracing::warn!(revision = %rev, "the branch head is invalid; serving the last applied revision");
                     self.shared.current.store(Some(snapshot));
-                    self.shared.update(|s| s.applied_at = Some(SystemTime::now()));
+                    self.shared
+                        .update(|s| s.applied_at = Some(SystemTime::now()));
                 }
-                None => tracing::error!(revision = %rev, "the last applied revision is no longer valid"),
+                None => {
+                    tracing::error!(revision = %rev, "the last applied revision is no longer valid")
+                }
             },
-            Ok(Err(e)) => tracing::error!(revision = %rev, error = %e, "cannot read the last applied revision"),
+            Ok(Err(e)) => {
+                tracing::error!(revision = %rev, error = %e, "cannot read the last applied revision")
+            }
             Err(e) => tracing::error!(error = %e, "reload task"),
         }
     }
 
     async fn publish(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
-        let Some(target) = self.settings.access_out.clone() else { return Ok(()) };
+        let Some(target) = self.settings.access_out.clone() else {
+            return Ok(());
+        };
         let bytes = snapshot.access.clone();
         let revision = snapshot.revision.clone();
-        match tokio::task::spawn_blocking(move || publish::publish(&target, bytes.as_bytes())).await {
+        match tokio::task::spawn_blocking(move || publish::publish(&target, bytes.as_bytes())).await
+        {
             Ok(Ok(Published::Written)) => {
                 tracing::info!(%revision, "access file published");
                 Ok(())
@@ -336,12 +385,25 @@ impl Reloader {
         }
     }
 
-    fn failed(&mut self, revision: Option<String>, errors: Vec<Diagnostic>, message: Option<String>, started: Instant) {
+    fn failed(
+        &mut self,
+        revision: Option<String>,
+        errors: Vec<Diagnostic>,
+        message: Option<String>,
+        started: Instant,
+    ) {
         for d in &errors {
-            tracing::error!(revision = revision.as_deref().unwrap_or("?"), "{}", d.one_line());
+            tracing::error!(
+                revision = revision.as_deref().unwrap_or("?"),
+                "{}",
+                d.one_line()
+            );
         }
         if let Some(m) = &message {
-            tracing::error!(revision = revision.as_deref().unwrap_or("?"), "reload failed: {m}");
+            tracing::error!(
+                revision = revision.as_deref().unwrap_or("?"),
+                "reload failed: {m}"
+            );
         }
         let rev = revision.clone().unwrap_or_default();
         self.audit(&rev, None, ReloadResult::Failed, None, &errors);
@@ -361,7 +423,12 @@ impl Reloader {
 
     fn finish(&self, result: ReloadResult, revision: Option<String>, started: Instant) {
         let elapsed = started.elapsed();
-        tracing::info!(result = result.as_str(), revision = revision.as_deref().unwrap_or("?"), ms = elapsed.as_millis() as u64, "reload");
+        tracing::info!(
+            result = result.as_str(),
+            revision = revision.as_deref().unwrap_or("?"),
+            ms = elapsed.as_millis() as u64,
+            "reload"
+        );
         self.shared.update(|s| {
             s.last_attempt = Some(Attempt {
                 revision,
@@ -405,4 +472,3 @@ impl Reloader {
         }
     }
 }
-

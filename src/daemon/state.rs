@@ -48,7 +48,10 @@ pub fn changes(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
         let mut by_login: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for g in s.model.role_groups() {
             for m in &g.members {
-                by_login.entry(m.to_string()).or_default().insert(g.name.clone());
+                by_login
+                    .entry(m.to_string())
+                    .or_default()
+                    .insert(g.name.clone());
             }
         }
         by_login
@@ -88,7 +91,10 @@ impl Audit {
 
     /// Append one record (one line of JSON) and flush it to disk.
     pub fn append(&self, record: &serde_json::Value) -> anyhow::Result<()> {
-        let mut file = fs_err::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut file = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
         file.write_all(&line)?;

@@ -19,15 +19,14 @@ type Tx = mpsc::UnboundedSender<Trigger>;
 /// Watch what changes when a commit lands: the refs of a Git repository
 /// (`HEAD`, `packed-refs`, `refs/heads/`), or a whole plain folder.
 pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::RecommendedWatcher> {
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        match event {
+    let mut watcher =
+        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
             Ok(e) if e.kind.is_access() => {}
             Ok(_) => {
                 let _ = tx.send(Trigger::Watch);
             }
             Err(e) => tracing::warn!(error = %e, "file watch"),
-        }
-    })?;
+        })?;
     match source {
         repo::Source::Folder(root) => watcher.watch(root, RecursiveMode::Recursive)?,
         repo::Source::Git { path, .. } => {
@@ -78,7 +77,11 @@ pub fn spawn_sighup(tx: Tx, mut stop: watch::Receiver<bool>) -> anyhow::Result<(
 
 /// A Unix socket in the state folder; every connection is a hook's
 /// notification. Only local users with access to the folder can use it.
-pub fn spawn_hook_socket(dir: &Path, tx: Tx, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub fn spawn_hook_socket(
+    dir: &Path,
+    tx: Tx,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let path = dir.join(HOOK_SOCKET);
     match std::fs::remove_file(&path) {
         Ok(()) => {}

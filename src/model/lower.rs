@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::{
-    Account, Assignment, CustomSet, DYNAMIC_ROLES, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
-    RoleDefinition, RoleScope, Scope,
+    Account, Assignment, CustomSet, DYNAMIC_ROLES, Holder, Loc, Model, PermissionRule,
+    PermissionSet, Project, RoleDefinition, RoleScope, Scope,
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, IdentError, Login, ProjectId, RoleId};
@@ -70,8 +70,11 @@ impl Cx {
         match make(&name.value) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.diags
-                    .push(src.diag(code, name.span.clone(), format!("{what} `{}` {e}", name.value.escape_debug())));
+                self.diags.push(src.diag(
+                    code,
+                    name.span.clone(),
+                    format!("{what} `{}` {e}", name.value.escape_debug()),
+                ));
                 None
             }
         }
@@ -87,12 +90,19 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     // roles.xml
     if let Some(r) = &files.roles {
         for def in &r.value.roles {
-            let Some(id) = cx.ident(r.src, &def.id, "role id", Code::InvalidRoleId, RoleId::new) else { continue };
+            let Some(id) = cx.ident(r.src, &def.id, "role id", Code::InvalidRoleId, RoleId::new)
+            else {
+                continue;
+            };
             let at = loc(r.src, &def.id.span);
             if let Some(first) = model.role_definitions.get(&id) {
                 cx.diags.push(
                     r.src
-                        .diag(Code::DuplicateRoleDefinition, def.id.span.clone(), format!("role `{id}` is defined twice"))
+                        .diag(
+                            Code::DuplicateRoleDefinition,
+                            def.id.span.clone(),
+                            format!("role `{id}` is defined twice"),
+                        )
                         .with_note(format!("first defined at {}", first.at)),
                 );
                 continue;
@@ -131,7 +141,10 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 Err(e) => cx.diags.push(Diagnostic::file(
                     Code::InvalidLogin,
                     r.src.path,
-                    format!("the account folder name `{}` is no valid login: it {e}", folder.escape_debug()),
+                    format!(
+                        "the account folder name `{}` is no valid login: it {e}",
+                        folder.escape_debug()
+                    ),
                 )),
             }
         }
@@ -142,13 +155,23 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     if let Some(g) = &files.groups {
         let mut first_at: HashMap<GroupId, Loc> = HashMap::new();
         for def in &g.value.groups {
-            let Some(id) = cx.ident(g.src, &def.id, "user group id", Code::InvalidGroupId, GroupId::new) else {
+            let Some(id) = cx.ident(
+                g.src,
+                &def.id,
+                "user group id",
+                Code::InvalidGroupId,
+                GroupId::new,
+            ) else {
                 continue;
             };
             if let Some(first) = first_at.get(&id) {
                 cx.diags.push(
                     g.src
-                        .diag(Code::DuplicateUserGroup, def.id.span.clone(), format!("user group `{id}` is defined twice"))
+                        .diag(
+                            Code::DuplicateUserGroup,
+                            def.id.span.clone(),
+                            format!("user group `{id}` is defined twice"),
+                        )
                         .with_note(format!("first defined at {first}")),
                 );
                 continue;
@@ -156,7 +179,10 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
             first_at.insert(id.clone(), loc(g.src, &def.id.span));
             let mut members = BTreeSet::new();
             for m in &def.members {
-                let Some(login) = cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new) else { continue };
+                let Some(login) = cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new)
+                else {
+                    continue;
+                };
                 seen_logins.push((login.clone(), loc(g.src, &m.span)));
                 members.insert(login);
             }
@@ -176,7 +202,10 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 cx.diags.push(Diagnostic::file(
                     Code::InvalidProjectId,
                     src.path,
-                    format!("the project folder name `{}` is no valid project id: it {e}", base.escape_debug()),
+                    format!(
+                        "the project folder name `{}` is no valid project id: it {e}",
+                        base.escape_debug()
+                    ),
                 ));
                 continue;
             }
@@ -186,7 +215,10 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 Diagnostic::file(
                     Code::DuplicateProjectId,
                     src.path,
-                    format!("project id `{id}` is used by two project folders (see also {})", first.file),
+                    format!(
+                        "project id `{id}` is used by two project folders (see also {})",
+                        first.file
+                    ),
                 )
                 .with_note("a project's id is its folder's name; rename one of the folders"),
             );
@@ -254,9 +286,16 @@ fn lower_assignments(
     for h in &r.value.holders {
         let holder = match h.kind {
             HolderKind::User => {
-                let Some(login) = cx.ident(r.src, &h.name, "login", Code::InvalidLogin, Login::new) else { continue };
+                let Some(login) = cx.ident(r.src, &h.name, "login", Code::InvalidLogin, Login::new)
+                else {
+                    continue;
+                };
                 seen_logins.push((login.clone(), loc(r.src, &h.name.span)));
-                if model.accounts.as_ref().is_some_and(|a| !a.contains_key(&login)) {
+                if model
+                    .accounts
+                    .as_ref()
+                    .is_some_and(|a| !a.contains_key(&login))
+                {
                     cx.diags.push(r.src.diag(
                         Code::UnknownAccount,
                         h.name.span.clone(),
@@ -266,8 +305,13 @@ fn lower_assignments(
                 Holder::User(login)
             }
             HolderKind::Group => {
-                let Some(group) = cx.ident(r.src, &h.name, "user group id", Code::InvalidGroupId, GroupId::new)
-                else {
+                let Some(group) = cx.ident(
+                    r.src,
+                    &h.name,
+                    "user group id",
+                    Code::InvalidGroupId,
+                    GroupId::new,
+                ) else {
                     continue;
                 };
                 if !model.user_groups.contains_key(&group) {
@@ -281,12 +325,19 @@ fn lower_assignments(
             }
         };
         for role in &h.roles {
-            let Some(role_id) = cx.ident(r.src, role, "role id", Code::InvalidRoleId, RoleId::new) else { continue };
+            let Some(role_id) = cx.ident(r.src, role, "role id", Code::InvalidRoleId, RoleId::new)
+            else {
+                continue;
+            };
             let at = loc(r.src, &role.span);
             if let Some(first) = given.get(&(holder.clone(), role_id.clone())) {
                 cx.diags.push(
                     r.src
-                        .diag(Code::DuplicateAssignment, role.span.clone(), format!("role `{role_id}` is given twice"))
+                        .diag(
+                            Code::DuplicateAssignment,
+                            role.span.clone(),
+                            format!("role `{role_id}` is given twice"),
+                        )
                         .with_note(format!("first given at {first}")),
                 );
                 continue;
@@ -309,13 +360,23 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         ..PermissionSet::default()
     };
     for cs in &p.value.customsets {
-        let Some(id) = cx.ident(src, &cs.id, "custom set id", Code::InvalidCustomsetId, CustomsetId::new) else {
+        let Some(id) = cx.ident(
+            src,
+            &cs.id,
+            "custom set id",
+            Code::InvalidCustomsetId,
+            CustomsetId::new,
+        ) else {
             continue;
         };
         if let Some(first) = set.customsets.iter().find(|c| c.id == id) {
             cx.diags.push(
-                src.diag(Code::DuplicateCustomsetId, cs.id.span.clone(), format!("custom set `{id}` is defined twice"))
-                    .with_note(format!("first defined at {}", first.at)),
+                src.diag(
+                    Code::DuplicateCustomsetId,
+                    cs.id.span.clone(),
+                    format!("custom set `{id}` is defined twice"),
+                )
+                .with_note(format!("first defined at {}", first.at)),
             );
             continue;
         }
@@ -331,7 +392,9 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
     // Global sets reach a project only while it has no permissions.xml, so
     // `@SET.action` must name a set of its own file.
     for e in &p.value.entries {
-        let Some(role) = cx.ident(src, &e.role, "role id", Code::InvalidRoleId, RoleId::new) else { continue };
+        let Some(role) = cx.ident(src, &e.role, "role id", Code::InvalidRoleId, RoleId::new) else {
+            continue;
+        };
         let name = &e.permission.value;
         if let Err(why) = check_permission_name(name) {
             cx.diags.push(src.diag(
@@ -366,9 +429,10 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
 /// (`com.polarion.persistence.object.WorkItem`, `status:approved`).
 fn split_customset_body(body: &str) -> (String, String) {
     match (body.find('('), body.rfind(')')) {
-        (Some(open), Some(close)) if close > open => {
-            (body[..open].trim().to_owned(), body[open + 1..close].trim().to_owned())
-        }
+        (Some(open), Some(close)) if close > open => (
+            body[..open].trim().to_owned(),
+            body[open + 1..close].trim().to_owned(),
+        ),
         _ => (body.trim().to_owned(), String::new()),
     }
 }
@@ -398,15 +462,29 @@ fn check_roles(cx: &mut Cx, model: &Model) {
     let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
     for a in &model.assignments {
         let (here, other, where_) = match &a.scope {
-            Scope::Global => (&global_defined, &project_defined, "a project role, assigned globally"),
-            Scope::Project(_) => (&project_defined, &global_defined, "a global role, assigned in a project"),
+            Scope::Global => (
+                &global_defined,
+                &project_defined,
+                "a project role, assigned globally",
+            ),
+            Scope::Project(_) => (
+                &project_defined,
+                &global_defined,
+                "a global role, assigned in a project",
+            ),
         };
         if !here.contains(&a.role) && other.contains(&a.role) {
-            cx.diags.push(a.at.diag(Code::RoleScopeMismatch, format!("role `{}` is {where_}", a.role)));
+            cx.diags.push(a.at.diag(
+                Code::RoleScopeMismatch,
+                format!("role `{}` is {where_}", a.role),
+            ));
         }
     }
 
-    let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES.iter().filter_map(|r| RoleId::new(r).ok()).collect();
+    let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES
+        .iter()
+        .filter_map(|r| RoleId::new(r).ok())
+        .collect();
     let mut anywhere: BTreeSet<RoleId> = model.roles_in(&Scope::Global);
     anywhere.extend(project_defined.iter().cloned());
     anywhere.extend(model.assignments.iter().map(|a| a.role.clone()));
@@ -423,7 +501,9 @@ fn check_roles(cx: &mut Cx, model: &Model) {
         check(set, &anywhere);
     }
     for (id, project) in &model.projects {
-        let Some(set) = &project.permissions else { continue };
+        let Some(set) = &project.permissions else {
+            continue;
+        };
         let mut known = model.roles_in(&Scope::Global);
         known.extend(model.roles_in(&Scope::Project(id.clone())));
         known.extend(dynamic.iter().cloned());
@@ -450,11 +530,17 @@ fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
                 Scope::Project(p) => format!("role `{role}` of project `{p}`"),
             })
             .collect();
-        let file = files.user_roles.as_ref().map_or(".polarion/security/user-roles.xml", |r| r.src.path);
+        let file = files
+            .user_roles
+            .as_ref()
+            .map_or(".polarion/security/user-roles.xml", |r| r.src.path);
         cx.diags.push(Diagnostic::file(
             Code::RoleGroupCollision,
             file,
-            format!("{} would all be the access-file group `{name}`", described.join(" and ")),
+            format!(
+                "{} would all be the access-file group `{name}`",
+                described.join(" and ")
+            ),
         ));
     }
 }

@@ -17,9 +17,20 @@ pub use lower::{ConfigFiles, ProjectFiles, Read, lower};
 /// Roles every installation has in the global scope.
 pub const BUILTIN_GLOBAL_ROLES: &[&str] = &["admin", "user", "everyone", "assignable"];
 /// Roles every project has.
-pub const BUILTIN_PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_assignable", "project_approver"];
+pub const BUILTIN_PROJECT_ROLES: &[&str] = &[
+    "project_admin",
+    "project_user",
+    "project_assignable",
+    "project_approver",
+];
 /// Roles that the object at hand gives (never assigned, never a group).
-pub const DYNAMIC_ROLES: &[&str] = &["author", "assignee", "document_author", "comment_author", "lead"];
+pub const DYNAMIC_ROLES: &[&str] = &[
+    "author",
+    "assignee",
+    "document_author",
+    "comment_author",
+    "lead",
+];
 /// The role every user holds implicitly; it gets no access-file group.
 pub const EVERYONE: &str = "everyone";
 
@@ -51,7 +62,11 @@ pub struct Loc {
 
 impl Loc {
     /// A diagnostic pointing here.
-    pub fn diag(&self, code: crate::diag::Code, message: impl Into<String>) -> crate::diag::Diagnostic {
+    pub fn diag(
+        &self,
+        code: crate::diag::Code,
+        message: impl Into<String>,
+    ) -> crate::diag::Diagnostic {
         crate::diag::Diagnostic {
             code,
             severity: code.severity(),
@@ -175,7 +190,12 @@ impl Model {
     /// roles.xml, or assigned in it.
     pub fn roles_in(&self, scope: &Scope) -> BTreeSet<RoleId> {
         let mut roles = self.defined_roles(scope);
-        roles.extend(self.assignments.iter().filter(|a| &a.scope == scope).map(|a| a.role.clone()));
+        roles.extend(
+            self.assignments
+                .iter()
+                .filter(|a| &a.scope == scope)
+                .map(|a| a.role.clone()),
+        );
         roles
     }
 
@@ -186,7 +206,8 @@ impl Model {
             Scope::Global => (BUILTIN_GLOBAL_ROLES, RoleScope::Global),
             Scope::Project(_) => (BUILTIN_PROJECT_ROLES, RoleScope::Project),
         };
-        let mut roles: BTreeSet<RoleId> = builtin.iter().filter_map(|r| RoleId::new(r).ok()).collect();
+        let mut roles: BTreeSet<RoleId> =
+            builtin.iter().filter_map(|r| RoleId::new(r).ok()).collect();
         roles.extend(
             self.role_definitions
                 .iter()
@@ -220,21 +241,37 @@ impl Model {
     pub fn role_groups(&self) -> Vec<RoleGroup> {
         let mut held: BTreeMap<&Scope, BTreeMap<&RoleId, BTreeSet<Login>>> = BTreeMap::new();
         for a in &self.assignments {
-            let members = held.entry(&a.scope).or_default().entry(&a.role).or_default();
-            members.extend(self.logins_of(&a.holder).filter(|l| self.is_active(l)).cloned());
+            let members = held
+                .entry(&a.scope)
+                .or_default()
+                .entry(&a.role)
+                .or_default();
+            members.extend(
+                self.logins_of(&a.holder)
+                    .filter(|l| self.is_active(l))
+                    .cloned(),
+            );
         }
         let global = Scope::Global;
-        let project_scopes: Vec<Scope> = self.projects.keys().cloned().map(Scope::Project).collect();
+        let project_scopes: Vec<Scope> =
+            self.projects.keys().cloned().map(Scope::Project).collect();
         let mut out = Vec::new();
         for scope in std::iter::once(&global).chain(&project_scopes) {
             let held_here = held.get(scope);
             let mut roles = self.defined_roles(scope);
-            roles.extend(held_here.into_iter().flat_map(|h| h.keys().map(|r| (*r).clone())));
+            roles.extend(
+                held_here
+                    .into_iter()
+                    .flat_map(|h| h.keys().map(|r| (*r).clone())),
+            );
             for role in roles {
                 if role.as_str() == EVERYONE {
                     continue;
                 }
-                let members = held_here.and_then(|h| h.get(&role)).cloned().unwrap_or_default();
+                let members = held_here
+                    .and_then(|h| h.get(&role))
+                    .cloned()
+                    .unwrap_or_default();
                 out.push(RoleGroup {
                     name: crate::ident::role_group_name(scope.project(), &role),
                     scope: scope.clone(),

@@ -21,7 +21,11 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     };
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
-        let dir = if rel.is_empty() { root.to_owned() } else { root.join(&rel) };
+        let dir = if rel.is_empty() {
+            root.to_owned()
+        } else {
+            root.join(&rel)
+        };
         let entries = fs_err::read_dir(&dir).map_err(|source| Error::Io {
             path: dir.clone(),
             source,
@@ -35,7 +39,11 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
                 tracing::warn!(folder = %dir.display(), "skipping a name that is not UTF-8");
                 continue;
             };
-            let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let path = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             let file_type = entry.file_type().map_err(|source| Error::Io {
                 path: entry.path(),
                 source,
@@ -81,6 +89,8 @@ fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
     };
     let file = fs_err::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     Ok(bytes)
 }

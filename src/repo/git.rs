@@ -19,10 +19,13 @@ pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
         message: e.message().to_owned(),
     })?;
     let spec = branch.map_or_else(|| "HEAD".to_owned(), |b| format!("refs/heads/{b}"));
-    let commit = repo.revparse_single(&spec).and_then(|o| o.peel_to_commit()).map_err(|e| Error::Git {
-        path: path.to_owned(),
-        message: format!("revision `{spec}`: {}", e.message()),
-    })?;
+    let commit = repo
+        .revparse_single(&spec)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| Error::Git {
+            path: path.to_owned(),
+            message: format!("revision `{spec}`: {}", e.message()),
+        })?;
     Ok(commit.id().to_string())
 }
 
@@ -47,13 +50,16 @@ pub fn commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>,
     };
     let repo = open(path).map_err(git)?;
     let mut walk = repo.revwalk().map_err(git)?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).map_err(git)?;
-    walk.push(git2::Oid::from_str(new).map_err(git)?).map_err(git)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .map_err(git)?;
+    walk.push(git2::Oid::from_str(new).map_err(git)?)
+        .map_err(git)?;
     let old = git2::Oid::from_str(old).map_err(git)?;
     if !old.is_zero() {
         walk.hide(old).map_err(git)?;
     }
-    walk.map(|id| id.map(|id| id.to_string()).map_err(git)).collect()
+    walk.map(|id| id.map(|id| id.to_string()).map_err(git))
+        .collect()
 }
 
 /// The branch HEAD names (`main` for `refs/heads/main`).
@@ -66,7 +72,12 @@ pub fn head_branch(path: &Path) -> Result<Option<String>, Error> {
         path: path.to_owned(),
         message: e.message().to_owned(),
     })?;
-    Ok(head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_owned))
+    Ok(head
+        .symbolic_target()
+        .ok()
+        .flatten()
+        .and_then(|t| t.strip_prefix("refs/heads/"))
+        .map(str::to_owned))
 }
 
 /// The Git folder of a repository (`.git` of a work tree, or the bare
@@ -81,12 +92,21 @@ pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
 
 /// Whether `path` is the top of a Git repository (bare or not).
 pub fn is_repository(path: &Path) -> bool {
-    path.join(".git").exists() || (path.join("HEAD").is_file() && path.join("objects").is_dir() && path.join("refs").is_dir())
+    path.join(".git").exists()
+        || (path.join("HEAD").is_file()
+            && path.join("objects").is_dir()
+            && path.join("refs").is_dir())
 }
 
 /// Read the configuration at `rev` (a commit id, tag or branch), or at the
 /// head of `branch`, or at HEAD; `subpath` selects a folder of the tree.
-pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Option<&str>, limits: Limits) -> Result<Input, Error> {
+pub fn read(
+    path: &Path,
+    rev: Option<&str>,
+    branch: Option<&str>,
+    subpath: Option<&str>,
+    limits: Limits,
+) -> Result<Input, Error> {
     let git = |e: git2::Error| Error::Git {
         path: path.to_owned(),
         message: e.message().to_owned(),
@@ -97,18 +117,26 @@ pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Optio
         (None, Some(branch)) => format!("refs/heads/{branch}"),
         (None, None) => "HEAD".to_owned(),
     };
-    let commit = repo.revparse_single(&spec).and_then(|o| o.peel_to_commit()).map_err(|e| Error::Git {
-        path: path.to_owned(),
-        message: format!("revision `{spec}`: {}", e.message()),
-    })?;
+    let commit = repo
+        .revparse_single(&spec)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| Error::Git {
+            path: path.to_owned(),
+            message: format!("revision `{spec}`: {}", e.message()),
+        })?;
     let mut tree = commit.tree().map_err(git)?;
-    let prefix = subpath.map(|s| s.trim_matches('/')).filter(|s| !s.is_empty());
+    let prefix = subpath
+        .map(|s| s.trim_matches('/'))
+        .filter(|s| !s.is_empty());
     if let Some(prefix) = prefix {
         let entry = tree.get_path(Path::new(prefix)).map_err(|e| Error::Git {
             path: path.to_owned(),
             message: format!("folder `{prefix}` at {}: {}", commit.id(), e.message()),
         })?;
-        tree = entry.to_object(&repo).and_then(|o| o.peel_to_tree()).map_err(git)?;
+        tree = entry
+            .to_object(&repo)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(git)?;
     }
     let author = commit.author();
     let mut input = Input {
@@ -125,7 +153,9 @@ pub fn read(path: &Path, rev: Option<&str>, branch: Option<&str>, subpath: Optio
         if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == MODE_LINK {
             return TreeWalkResult::Ok;
         }
-        let Ok(name) = entry.name() else { return TreeWalkResult::Ok };
+        let Ok(name) = entry.name() else {
+            return TreeWalkResult::Ok;
+        };
         let rel = format!("{dir}{name}");
         if snapshot::classify(&rel).is_none() {
             return TreeWalkResult::Ok;

@@ -90,9 +90,11 @@ impl Source {
         match self {
             Source::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
             Source::Folder(root) => folder::read(root, limits),
-            Source::Git { path, branch, subpath } => {
-                git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits)
-            }
+            Source::Git {
+                path,
+                branch,
+                subpath,
+            } => git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits),
         }
     }
 }

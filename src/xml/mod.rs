@@ -152,7 +152,7 @@ impl<'s, 'a> Lower<'s, 'a> {
         let root = match tree::parse(src) {
             Ok(root) => root,
             Err(d) => {
-                lower.diags.push(d);
+                lower.diags.push(*d);
                 return (lower, None);
             }
         };

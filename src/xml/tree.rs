@@ -45,7 +45,7 @@ impl Element {
 }
 
 /// Parse a whole document into its root element.
-pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
+pub fn parse(src: &Source) -> Result<Element, Box<Diagnostic>> {
     let text = src.text;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
@@ -55,16 +55,18 @@ pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
         let start = offset(reader.buffer_position());
         let event = reader.read_event().map_err(|e| {
             let at = offset(reader.error_position());
-            src.diag(Code::XmlMalformed, at..at, format!("malformed XML: {e}"))
+            Box::new(src.diag(Code::XmlMalformed, at..at, format!("malformed XML: {e}")))
         })?;
         let end = offset(reader.buffer_position());
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
-                return Err(src.diag(
-                    Code::XmlMalformed,
-                    start..end,
-                    "malformed XML: more than one root element",
-                ));
+                return Err(src
+                    .diag(
+                        Code::XmlMalformed,
+                        start..end,
+                        "malformed XML: more than one root element",
+                    )
+                    .into());
             }
             Event::Start(e) => {
                 let mut el = element(src, &e, start)?;
@@ -78,11 +80,13 @@ pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
             }
             Event::End(_) => {
                 let Some(mut el) = stack.pop() else {
-                    return Err(src.diag(
-                        Code::XmlMalformed,
-                        start..end,
-                        "malformed XML: unexpected end tag",
-                    ));
+                    return Err(src
+                        .diag(
+                            Code::XmlMalformed,
+                            start..end,
+                            "malformed XML: unexpected end tag",
+                        )
+                        .into());
                 };
                 el.text_span.end = start;
                 attach(&mut stack, &mut root, el);
@@ -105,15 +109,17 @@ pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
                                 Code::XmlDoctype,
                                 start..end,
                                 format!("entity reference `&{};` refused: only the predefined entities and character references are read", &*r),
-                            ));
+                            ).into());
                         }
                     },
                     Err(e) => {
-                        return Err(src.diag(
-                            Code::XmlMalformed,
-                            start..end,
-                            format!("malformed XML: {e}"),
-                        ));
+                        return Err(src
+                            .diag(
+                                Code::XmlMalformed,
+                                start..end,
+                                format!("malformed XML: {e}"),
+                            )
+                            .into());
                     }
                 };
                 push_text(
@@ -124,26 +130,30 @@ pub fn parse(src: &Source) -> Result<Element, Diagnostic> {
                 )?;
             }
             Event::DocType(_) => {
-                return Err(src.diag(
-                    Code::XmlDoctype,
-                    start..end,
-                    "a DTD (<!DOCTYPE …>) is refused: rolesync never reads entity declarations",
-                ));
+                return Err(src
+                    .diag(
+                        Code::XmlDoctype,
+                        start..end,
+                        "a DTD (<!DOCTYPE …>) is refused: rolesync never reads entity declarations",
+                    )
+                    .into());
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
         }
     }
     if let Some(open) = stack.last() {
-        return Err(src.diag(
-            Code::XmlMalformed,
-            open.name_span.clone(),
-            format!("malformed XML: element <{}> is never closed", open.name),
-        ));
+        return Err(src
+            .diag(
+                Code::XmlMalformed,
+                open.name_span.clone(),
+                format!("malformed XML: element <{}> is never closed", open.name),
+            )
+            .into());
     }
     root.ok_or_else(|| {
         let at = text.len();
-        src.diag(Code::XmlMalformed, at..at, "malformed XML: no root element")
+        Box::new(src.diag(Code::XmlMalformed, at..at, "malformed XML: no root element"))
     })
 }
 
@@ -174,18 +184,20 @@ fn push_text(
     stack: &mut [Element],
     content: &str,
     span: Range<usize>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Box<Diagnostic>> {
     match stack.last_mut() {
         Some(parent) => {
             parent.text.push_str(content);
             Ok(())
         }
         None if content.trim().is_empty() => Ok(()),
-        None => Err(src.diag(
-            Code::XmlMalformed,
-            span,
-            "malformed XML: text outside the root element",
-        )),
+        None => Err(src
+            .diag(
+                Code::XmlMalformed,
+                span,
+                "malformed XML: text outside the root element",
+            )
+            .into()),
     }
 }
 
@@ -196,7 +208,7 @@ fn offset_in(whole: &str, part: &str) -> Option<usize> {
     (p >= base && p + part.len() <= base + whole.len()).then(|| p - base)
 }
 
-fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Diagnostic> {
+fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Box<Diagnostic>> {
     let name_bytes = e.name();
     let name = name_bytes.as_ref().to_owned();
     let name_start = tag_start + 1;
@@ -252,7 +264,7 @@ fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Di
 mod tests {
     use super::*;
 
-    fn parse_str(text: &str) -> Result<Element, Diagnostic> {
+    fn parse_str(text: &str) -> Result<Element, Box<Diagnostic>> {
         parse(&Source::new("t.xml", text))
     }
 

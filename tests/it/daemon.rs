@@ -16,11 +16,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=Admin", "-c", "user.email=admin@acme.example", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Admin",
+            "-c",
+            "user.email=admin@acme.example",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -105,13 +116,22 @@ impl Daemon {
     /// One HTTP/1.1 request; returns the status code and the body.
     pub fn http(&self, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).expect("connect to the API");
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(stream, "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n", self.addr)
             .expect("send request");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("read response");
-        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         (status, body)
     }
 
@@ -128,7 +148,10 @@ impl Daemon {
 
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
         self.child.wait().expect("the daemon exits")
     }
 }
@@ -143,7 +166,10 @@ impl Drop for Daemon {
 pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -167,21 +193,29 @@ fn a_commit_that_changes_a_role_reaches_the_access_file() {
     let cfg = Config::new();
     let access = cfg.path("access");
     let _d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
-    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_user = carol\n"));
+    wait_until(LIMIT, "the first publication", || {
+        read(&access).contains("elibrary-project_user = carol\n")
+    });
     let commit = cfg.commit_edit(
         "Engineering/elibrary/.polarion/security/user-roles.xml",
         "<user name=\"dave\">",
         "<user name=\"grace\">",
         "grace joins elibrary",
     );
-    wait_until(LIMIT, "the new group", || read(&access).contains("elibrary-project_user = carol, grace\n"));
+    wait_until(LIMIT, "the new group", || {
+        read(&access).contains("elibrary-project_user = carol, grace\n")
+    });
     assert_eq!(marker_revision(&read(&access)), Some(commit));
     util::svnauthz_validate(&access).expect("svnauthz accepts the published file");
     let audit = read(&cfg.path("state/audit.jsonl"));
-    let last: serde_json::Value = serde_json::from_str(audit.lines().last().expect("audit lines")).expect("JSON");
+    let last: serde_json::Value =
+        serde_json::from_str(audit.lines().last().expect("audit lines")).expect("JSON");
     assert_eq!(last["result"], "applied");
     assert_eq!(last["author"], "Admin");
-    assert_eq!(last["gained"]["grace"], serde_json::json!(["elibrary-project_user"]));
+    assert_eq!(
+        last["gained"]["grace"],
+        serde_json::json!(["elibrary-project_user"])
+    );
 }
 
 #[test]
@@ -200,7 +234,9 @@ fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
         "<user name=\"carol smith\">",
         "a broken login",
     );
-    wait_until(LIMIT, "the failed attempt", || d.status()["attempted"]["revision"] == bad.as_str());
+    wait_until(LIMIT, "the failed attempt", || {
+        d.status()["attempted"]["revision"] == bad.as_str()
+    });
     let status = d.status();
     assert_eq!(status["status"], "degraded");
     assert_eq!(status["attempted"]["result"], "failed");
@@ -210,9 +246,16 @@ fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
     assert!(error["line"].as_u64().is_some_and(|l| l > 1), "{error}");
     let (code, body) = d.http("GET", "/healthz", None);
     assert_eq!((code, body.contains("degraded")), (200, true), "{body}");
-    assert_eq!(read(&access), good, "a bad commit must not touch the access file");
+    assert_eq!(
+        read(&access),
+        good,
+        "a bad commit must not touch the access file"
+    );
     let (_, metrics) = d.http("GET", "/metrics", None);
-    assert!(metrics.contains("rolesync_reloads_total{result=\"failed\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("rolesync_reloads_total{result=\"failed\"} 1"),
+        "{metrics}"
+    );
 
     let fixed = cfg.commit_edit(
         ".polarion/security/user-roles.xml",
@@ -220,8 +263,12 @@ fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
         "<user name=\"carol\">",
         "fix the login",
     );
-    wait_until(LIMIT, "the recovery", || marker_revision(&read(&access)).as_deref() == Some(fixed.as_str()));
-    wait_until(LIMIT, "the status to recover", || d.status()["status"] == "ok");
+    wait_until(LIMIT, "the recovery", || {
+        marker_revision(&read(&access)).as_deref() == Some(fixed.as_str())
+    });
+    wait_until(LIMIT, "the status to recover", || {
+        d.status()["status"] == "ok"
+    });
     assert_eq!(d.status()["applied"]["revision"], fixed.as_str());
 }
 
@@ -268,15 +315,30 @@ fn a_burst_of_commits_ends_in_the_last_one_and_never_goes_back() {
         order.push(cfg.head());
     }
     let last = order.last().expect("commits").clone();
-    wait_until(LIMIT, "the last commit", || marker_revision(&read(&access)).as_deref() == Some(last.as_str()));
+    wait_until(LIMIT, "the last commit", || {
+        marker_revision(&read(&access)).as_deref() == Some(last.as_str())
+    });
     watcher.0.store(true, std::sync::atomic::Ordering::Relaxed);
     let seen = watcher.1.join().expect("watcher thread");
     let positions: Vec<usize> = seen
         .iter()
-        .map(|rev| order.iter().position(|c| c == rev).unwrap_or_else(|| panic!("published unknown revision {rev}")))
+        .map(|rev| {
+            order
+                .iter()
+                .position(|c| c == rev)
+                .unwrap_or_else(|| panic!("published unknown revision {rev}"))
+        })
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "a file older than a published one was published: {positions:?}");
-    let expected = util::rolesync().arg("render").arg("--repo").arg(cfg.work()).output().expect("render");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "a file older than a published one was published: {positions:?}"
+    );
+    let expected = util::rolesync()
+        .arg("render")
+        .arg("--repo")
+        .arg(cfg.work())
+        .output()
+        .expect("render");
     assert_eq!(read(&access), util::stdout(&expected));
 }
 
@@ -290,7 +352,11 @@ fn sigkill_during_reloads_never_leaves_a_partial_file() {
         renders
             .entry(rev.to_owned())
             .or_insert_with(|| {
-                let out = util::rolesync().args(["render", "--rev", rev, "--repo"]).arg(cfg.work()).output().expect("render");
+                let out = util::rolesync()
+                    .args(["render", "--rev", rev, "--repo"])
+                    .arg(cfg.work())
+                    .output()
+                    .expect("render");
                 util::stdout(&out)
             })
             .clone()
@@ -303,9 +369,14 @@ fn sigkill_during_reloads_never_leaves_a_partial_file() {
         for i in 0..3 {
             let path = cfg.work().join(file);
             std::fs::write(&path, read(&path) + &format!("<!-- {round}.{i} -->\n")).expect("write");
-            git(&cfg.work(), &["commit", "-q", "-am", &format!("round {round}.{i}")]);
+            git(
+                &cfg.work(),
+                &["commit", "-q", "-am", &format!("round {round}.{i}")],
+            );
         }
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         std::thread::sleep(Duration::from_micros(seed >> 54));
         d.kill();
         let text = read(&access);
@@ -313,7 +384,11 @@ fn sigkill_during_reloads_never_leaves_a_partial_file() {
             continue; // killed before the first publication
         }
         let rev = marker_revision(&text).expect("a complete file names its revision");
-        assert_eq!(text, render_at(&rev), "round {round}: the file is not the complete rendering of {rev}");
+        assert_eq!(
+            text,
+            render_at(&rev),
+            "round {round}: the file is not the complete rendering of {rev}"
+        );
     }
     let names: Vec<_> = std::fs::read_dir(cfg.dir.path())
         .expect("ls")
@@ -321,7 +396,10 @@ fn sigkill_during_reloads_never_leaves_a_partial_file() {
         .filter(|n| n.contains(".tmp"))
         .collect();
     // Temporary files of killed writers may stay; they are never the target.
-    assert!(names.iter().all(|n| n.starts_with(".access.rolesync-")), "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with(".access.rolesync-")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -336,9 +414,14 @@ fn a_restart_with_nothing_new_leaves_the_file_untouched() {
     let before = std::fs::metadata(&access).expect("published");
     std::thread::sleep(Duration::from_millis(20));
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
-    wait_until(LIMIT, "the restarted daemon's first reload", || d.status()["status"] == "ok");
+    wait_until(LIMIT, "the restarted daemon's first reload", || {
+        d.status()["status"] == "ok"
+    });
     let after = std::fs::metadata(&access).expect("still there");
-    assert_eq!((before.ino(), before.mtime_nsec(), before.mtime()), (after.ino(), after.mtime_nsec(), after.mtime()));
+    assert_eq!(
+        (before.ino(), before.mtime_nsec(), before.mtime()),
+        (after.ino(), after.mtime_nsec(), after.mtime())
+    );
 }
 
 #[test]
@@ -350,12 +433,22 @@ fn a_restart_on_a_bad_head_serves_the_last_applied_revision() {
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     assert!(d.terminate().success());
     let good = read(&access);
-    cfg.commit_edit(".polarion/security/user-roles.xml", "<user-roles>", "<user-roles><oops>", "break the XML");
+    cfg.commit_edit(
+        ".polarion/security/user-roles.xml",
+        "<user-roles>",
+        "<user-roles><oops>",
+        "break the XML",
+    );
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
-    wait_until(LIMIT, "the failed attempt", || d.status()["reloads"]["failed"] == 1);
+    wait_until(LIMIT, "the failed attempt", || {
+        d.status()["reloads"]["failed"] == 1
+    });
     let status = d.status();
     assert_eq!(status["status"], "degraded", "{status}");
-    assert_eq!(status["applied"]["revision"].as_str(), marker_revision(&good).as_deref());
+    assert_eq!(
+        status["applied"]["revision"].as_str(),
+        marker_revision(&good).as_deref()
+    );
     assert_eq!(read(&access), good);
 }
 
@@ -365,7 +458,12 @@ fn reload_needs_the_token_when_one_is_configured() {
     let token = cfg.path("token");
     std::fs::write(&token, "s3cret\n").expect("token file");
     let token_arg = token.to_str().expect("utf-8 path");
-    let d = Daemon::start(&cfg.work(), &cfg.path("access"), &cfg.path("state"), &["--token-file", token_arg]);
+    let d = Daemon::start(
+        &cfg.work(),
+        &cfg.path("access"),
+        &cfg.path("state"),
+        &["--token-file", token_arg],
+    );
     assert_eq!(d.http("POST", "/v1/reload", None).0, 401);
     assert_eq!(d.http("POST", "/v1/reload", Some("wrong")).0, 401);
     assert_eq!(d.http("POST", "/v1/reload", Some("s3cret")).0, 202);
@@ -382,7 +480,11 @@ fn listening_beyond_loopback_without_a_token_is_refused() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(util::stderr(&out).contains("token"), "{}", util::stderr(&out));
+    assert!(
+        util::stderr(&out).contains("token"),
+        "{}",
+        util::stderr(&out)
+    );
 }
 
 #[test]
@@ -411,15 +513,23 @@ fn sighup_reloads_and_a_config_file_supplies_the_options() {
     let addr = lines
         .by_ref()
         .map(|l| l.expect("text"))
-        .find_map(|l| l.strip_prefix("rolesync: listening on http://").map(str::to_owned))
+        .find_map(|l| {
+            l.strip_prefix("rolesync: listening on http://")
+                .map(str::to_owned)
+        })
         .expect("address");
     std::thread::spawn(move || for _ in lines {});
     let d = Daemon { child, addr };
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     let pid = d.child.id().to_string();
-    Command::new("kill").args(["-HUP", &pid]).status().expect("kill runs");
+    Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill runs");
     // A forced reload of the same revision changes nothing.
-    wait_until(LIMIT, "the SIGHUP reload", || d.status()["reloads"]["unchanged"] == 1);
+    wait_until(LIMIT, "the SIGHUP reload", || {
+        d.status()["reloads"]["unchanged"] == 1
+    });
     assert_eq!(d.status()["triggers"]["signal"], 1);
     assert_eq!(d.status()["reloads"]["applied"], 1);
 }
@@ -429,7 +539,16 @@ fn an_unknown_option_in_the_config_file_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let toml = dir.path().join("rolesync.toml");
     std::fs::write(&toml, "acces_out = \"/tmp/x\"\n").expect("config file");
-    let out = util::rolesync().arg("serve").arg("--config").arg(&toml).output().expect("runs");
+    let out = util::rolesync()
+        .arg("serve")
+        .arg("--config")
+        .arg(&toml)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(util::stderr(&out).contains("acces_out"), "{}", util::stderr(&out));
+    assert!(
+        util::stderr(&out).contains("acces_out"),
+        "{}",
+        util::stderr(&out)
+    );
 }

@@ -6,10 +6,23 @@ use rolesync::diag::{Code, Severity};
 use crate::util;
 
 /// `validate` on the tree of `code` (with the extra arguments of its `ARGS`
-/// file, if any): the exit status and stdout.
+/// file, if any): the exit status and the diagnostics. A tree whose code
+/// only another subcommand can produce names that command line in its
+/// `COMMAND` file; it runs in the tree, and its diagnostics are on stderr.
 fn validate(code: Code) -> (i32, String) {
     let tree = util::data(&format!("diag/{}", code.as_str()));
-    assert!(tree.is_dir(), "tests/data/diag/{code} is missing: every code needs a broken tree");
+    assert!(
+        tree.is_dir(),
+        "tests/data/diag/{code} is missing: every code needs a broken tree"
+    );
+    if let Ok(command) = std::fs::read_to_string(tree.join("COMMAND")) {
+        let out = util::rolesync()
+            .args(command.split_whitespace())
+            .current_dir(&tree)
+            .output()
+            .expect("rolesync runs");
+        return (out.status.code().expect("exited"), util::stderr(&out));
+    }
     let extra = std::fs::read_to_string(tree.join("ARGS")).unwrap_or_default();
     let out = util::rolesync()
         .arg("validate")
@@ -26,9 +39,16 @@ fn every_code_has_a_tree_that_produces_it() {
     for &code in Code::ALL {
         let (status, out) = validate(code);
         let marker = format!("{}[{}]", code.severity().as_str(), code.as_str());
-        assert!(out.contains(&marker), "tree for {code} does not produce it:\n{out}");
+        assert!(
+            out.contains(&marker),
+            "tree for {code} does not produce it:\n{out}"
+        );
         let has_errors = out.lines().any(|l| l.contains(": error["));
-        assert_eq!(status, i32::from(has_errors), "exit status for {code}:\n{out}");
+        assert_eq!(
+            status,
+            i32::from(has_errors),
+            "exit status for {code}:\n{out}"
+        );
         if code.severity() == Severity::Error {
             assert_eq!(status, 1, "{code} is an error, so the tree is invalid");
         }
@@ -39,9 +59,17 @@ fn every_code_has_a_tree_that_produces_it() {
 #[test]
 fn render_refuses_invalid_configuration_and_prints_nothing() {
     let tree = util::data("diag/xml-malformed");
-    let out = util::run(["render", "--repo"].map(std::ffi::OsString::from).into_iter().chain([tree.into()]));
+    let out = util::run(
+        ["render", "--repo"]
+            .map(std::ffi::OsString::from)
+            .into_iter()
+            .chain([tree.into()]),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty(), "render printed an access file for an invalid configuration");
+    assert!(
+        out.stdout.is_empty(),
+        "render printed an access file for an invalid configuration"
+    );
     assert!(util::stderr(&out).contains("error[xml-malformed]"));
 }
 

@@ -11,11 +11,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=Admin", "-c", "user.email=admin@acme.example", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Admin",
+            "-c",
+            "user.email=admin@acme.example",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -29,7 +40,11 @@ fn sample_repository(dir: &Path) -> String {
 }
 
 fn render(args: &[&std::ffi::OsStr]) -> (i32, String) {
-    let out = util::rolesync().arg("render").args(args).output().expect("rolesync runs");
+    let out = util::rolesync()
+        .arg("render")
+        .args(args)
+        .output()
+        .expect("rolesync runs");
     (out.status.code().expect("exited"), util::stdout(&out))
 }
 
@@ -40,7 +55,10 @@ fn renders_the_committed_tree_stamped_with_the_commit() {
     let (status, text) = render(&["--repo".as_ref(), dir.path().as_os_str()]);
     assert_eq!(status, 0);
     assert!(text.contains(&format!("(revision {commit})")), "{text}");
-    let (_, folder) = render(&["--repo".as_ref(), util::root().join("sample-repo").as_os_str()]);
+    let (_, folder) = render(&[
+        "--repo".as_ref(),
+        util::root().join("sample-repo").as_os_str(),
+    ]);
     assert_eq!(util::unstamped(&text), util::unstamped(&folder));
 }
 
@@ -49,7 +67,11 @@ fn uncommitted_edits_are_ignored() {
     let dir = tempfile::tempdir().expect("temp dir");
     sample_repository(dir.path());
     let (_, before) = render(&["--repo".as_ref(), dir.path().as_os_str()]);
-    std::fs::write(dir.path().join(".polarion/security/user-roles.xml"), "<broken").expect("edit");
+    std::fs::write(
+        dir.path().join(".polarion/security/user-roles.xml"),
+        "<broken",
+    )
+    .expect("edit");
     let (status, after) = render(&["--repo".as_ref(), dir.path().as_os_str()]);
     assert_eq!(status, 0);
     assert_eq!(before, after);
@@ -62,15 +84,36 @@ fn bare_repositories_and_older_revisions_are_read() {
     let first = sample_repository(&work);
     let roles = work.join("Engineering/elibrary/.polarion/security/user-roles.xml");
     let text = std::fs::read_to_string(&roles).expect("read");
-    std::fs::write(&roles, text.replace("<user name=\"dave\">", "<user name=\"grace\">")).expect("edit");
+    std::fs::write(
+        &roles,
+        text.replace("<user name=\"dave\">", "<user name=\"grace\">"),
+    )
+    .expect("edit");
     git(&work, &["commit", "-q", "-am", "grace joins elibrary"]);
     let bare = dir.path().join("config.git");
-    git(dir.path(), &["clone", "-q", "--bare", work.to_str().expect("utf-8 path"), bare.to_str().expect("utf-8 path")]);
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8 path"),
+            bare.to_str().expect("utf-8 path"),
+        ],
+    );
 
     let (status, head) = render(&["--repo".as_ref(), bare.as_os_str()]);
     assert_eq!(status, 0);
-    assert!(head.contains("elibrary-project_user = carol, grace\n"), "{head}");
-    let (status, old) = render(&["--repo".as_ref(), bare.as_os_str(), "--rev".as_ref(), first.as_ref()]);
+    assert!(
+        head.contains("elibrary-project_user = carol, grace\n"),
+        "{head}"
+    );
+    let (status, old) = render(&[
+        "--repo".as_ref(),
+        bare.as_os_str(),
+        "--rev".as_ref(),
+        first.as_ref(),
+    ]);
     assert_eq!(status, 0);
     assert!(old.contains("elibrary-project_user = carol\n"), "{old}");
 }
@@ -85,7 +128,11 @@ fn an_unknown_revision_could_not_run() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(util::stderr(&out).contains("no-such-branch"), "{}", util::stderr(&out));
+    assert!(
+        util::stderr(&out).contains("no-such-branch"),
+        "{}",
+        util::stderr(&out)
+    );
 }
 
 #[test]

@@ -6,7 +6,14 @@ use std::path::Path;
 
 use crate::util;
 
-const PURE: &[&str] = &["diag.rs", "ident.rs", "xml", "model", "authz", "snapshot.rs"];
+const PURE: &[&str] = &[
+    "diag.rs",
+    "ident.rs",
+    "xml",
+    "model",
+    "authz",
+    "snapshot.rs",
+];
 const FORBIDDEN: &[&str] = &[
     "std::fs",
     "fs_err",
@@ -50,5 +57,9 @@ fn pure_modules_do_no_io() {
             }
         }
     }
-    assert!(offences.is_empty(), "I/O in the pure core:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "I/O in the pure core:\n{}",
+        offences.join("\n")
+    );
 }

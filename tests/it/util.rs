@@ -27,7 +27,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    rolesync().args(args).output().expect("the rolesync binary runs")
+    rolesync()
+        .args(args)
+        .output()
+        .expect("the rolesync binary runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -86,9 +89,15 @@ pub fn without_groups(text: &str) -> String {
 /// `REV`, to compare renderings of different revisions.
 pub fn unstamped(text: &str) -> String {
     text.split_inclusive('\n')
-        .map(|l| match (l.starts_with("# rolesync: BEGIN"), l.find("(revision "), l.find(')')) {
-            (true, Some(a), Some(b)) if b > a => format!("{}(revision REV{}", &l[..a], &l[b..]),
-            _ => l.to_owned(),
+        .map(|l| {
+            match (
+                l.starts_with("# rolesync: BEGIN"),
+                l.find("(revision "),
+                l.find(')'),
+            ) {
+                (true, Some(a), Some(b)) if b > a => format!("{}(revision REV{}", &l[..a], &l[b..]),
+                _ => l.to_owned(),
+            }
         })
         .collect()
 }

@@ -1,0 +1,1273 @@
+//! Evaluation: who may read or write what, answered exactly as `svnauthz
+//! accessof` (Subversion 1.14.2) answers it.
+//!
+//! [`Authz::load`] checks the file (see [`super::validate`]) and builds
+//! indexes: users and groups are interned, each user knows the groups that
+//! contain it, and every rule section is listed under the users and groups
+//! it names (or as "generic" when `*`, `$authenticated` or an inverted entry
+//! may make it apply to anybody), per repository. Nothing is computed per
+//! user at load time, unlike Subversion, which evaluates every user named in
+//! the file against every section.
+//!
+//! A query computes, once per (user, repository), the sections that apply
+//! to the user (from the indexes, never scanning all users or sections),
+//! Subversion's repository-wide min/max shortcut for that user, and — only
+//! when a path query needs it — the user's prefix tree ([`super::tree`]).
+//! These views are cached, so repeated queries cost a hash lookup and a
+//! walk down the tree.
+//!
+//! Kept bug-compatible with 1.14.2 (SVN-AUTHZ.md §5): the repository-wide
+//! shortcut (including the empty-group quirk: an `~@empty` line is dropped
+//! from its section but its rights still count in the shortcut for users
+//! not named in the file), the root path matched as an empty segment, the
+//! suffix-pattern reversal, and `[//x]` as the root rule.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::diag::{self, Diagnostic};
+
+use super::glob::Seg;
+use super::rules::{Compiled, Input, R, RW, W, compile};
+use super::tree::{FxHashMap, Scratch, Tree};
+
+/// The access a user has: what `svnauthz accessof` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    /// `no`
+    No,
+    /// `r`
+    Read,
+    /// `rw`
+    ReadWrite,
+}
+
+impl Access {
+    /// `no`, `r` or `rw`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::No => "no",
+            Access::Read => "r",
+            Access::ReadWrite => "rw",
+        }
+    }
+
+    fn from_bits(bits: u8) -> Access {
+        if bits & W != 0 {
+            Access::ReadWrite
+        } else if bits & R != 0 {
+            Access::Read
+        } else {
+            Access::No
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One section that applies to a user, as [`Authz::list`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The section name as written (without brackets).
+    pub section: String,
+    /// The header line in the access file.
+    pub header: Range<usize>,
+    /// The repository of a repository-specific section.
+    pub repository: Option<String>,
+    /// What the section's lines give the user (they are OR-ed).
+    pub access: Access,
+    /// For a repository-neutral section: the `[repository:/path]` section for
+    /// the same path that applies to the user too and therefore replaces it.
+    pub replaced_by: Option<String>,
+}
+
+/// A loaded, valid access file (plus global groups file), ready for queries.
+/// Queries take `&self` and may run on many threads at once.
+#[derive(Debug)]
+pub struct Authz {
+    acls: Vec<Acl>,
+    users: FxHashMap<Box<str>, u32>,
+    repos: FxHashMap<Box<str>, u32>,
+    /// Direct groups of each user (members and alias members).
+    user_groups: Vec<Vec<u32>>,
+    /// Groups that name each group as `@member`.
+    group_parents: Vec<Vec<u32>>,
+    /// Sections with a non-inverted entry for the user / the group.
+    by_user: Vec<Vec<u32>>,
+    by_group: Vec<Vec<u32>>,
+    /// Sections that may apply to any authenticated user, per repository
+    /// (index 0: repository-neutral; `1 + repo id`: that repository).
+    generic: Vec<Vec<u32>>,
+    /// Sections that apply to anonymous users, per repository likewise.
+    anonymous: Vec<Vec<u32>>,
+    /// Repository-neutral twin (same rule path) of each specific section.
+    twin: Vec<Option<u32>>,
+    anon_rights: Option<Rights>,
+    authn_rights: Option<Rights>,
+    neg_rights: Option<Rights>,
+    warnings: Vec<Diagnostic>,
+    views: RwLock<HashMap<ViewKey, Arc<View>, super::tree::FxBuild>>,
+    cached_nodes: AtomicUsize,
+}
+
+/// How many tree nodes the view cache may hold before it starts afresh.
+const CACHE_NODE_BUDGET: usize = 8_000_000;
+
+/// One rule section, interned.
+#[derive(Debug)]
+struct Acl {
+    seq: i32,
+    /// `None` for the implicit root rule that denies everybody.
+    section: Option<(String, Range<usize>)>,
+    repo: Option<u32>,
+    segs: Vec<Seg>,
+    has_anon: bool,
+    anon: u8,
+    has_authn: bool,
+    authn: u8,
+    aces: Vec<Ace>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    User(u32),
+    Group(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Ace {
+    who: Who,
+    inverted: bool,
+    access: u8,
+}
+
+/// Subversion's accumulated min/max rights (`authz_rights_t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MinMax {
+    min: u8,
+    max: u8,
+}
+
+impl MinMax {
+    const INIT: MinMax = MinMax { min: RW, max: 0 };
+
+    fn update(&mut self, access: u8) {
+        self.min &= access;
+        self.max |= access;
+    }
+
+    fn combine(self, other: MinMax) -> MinMax {
+        MinMax {
+            min: self.min & other.min,
+            max: self.max | other.max,
+        }
+    }
+}
+
+/// Subversion's `authz_global_rights_t`: rights over neutral sections and
+/// per repository.
+#[derive(Debug, Clone)]
+struct Rights {
+    any: MinMax,
+    per: FxHashMap<u32, MinMax>,
+}
+
+impl Rights {
+    fn new() -> Self {
+        Rights {
+            any: MinMax::INIT,
+            per: FxHashMap::default(),
+        }
+    }
+
+    fn update(&mut self, repo: Option<u32>, access: u8) {
+        match repo {
+            None => self.any.update(access),
+            Some(r) => self.per.entry(r).or_insert(MinMax::INIT).update(access),
+        }
+    }
+
+    fn resolve(&self, repo: Option<u32>) -> MinMax {
+        match repo.and_then(|r| self.per.get(&r)) {
+            Some(p) => p.combine(self.any),
+            None => self.any,
+        }
+    }
+}
+
+/// Who a view is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Subject {
+    Anonymous,
+    /// Any authenticated user not named in the files: all such users are
+    /// treated alike.
+    Unnamed,
+    User(u32),
+}
+
+/// (subject, repository id or `None` for "neutral sections only").
+type ViewKey = (Subject, Option<u32>);
+
+/// What one (user, repository) sees.
+#[derive(Debug)]
+struct View {
+    global: MinMax,
+    /// Applicable sections: (acl index, access), in file order, with
+    /// neutral sections that lose to their repository twin marked.
+    applicable: Vec<(u32, u8, bool)>,
+    tree: OnceLock<Tree>,
+}
+
+impl Authz {
+    /// Load an access file and, if given, a global groups file. On success
+    /// the warnings are kept ([`Authz::warnings`]); on failure every
+    /// diagnostic (errors and warnings) is returned. Diagnostics name the
+    /// files `authz` and `groups`; use [`Authz::load_input`] for real paths.
+    pub fn load(text: &str, groups_text: Option<&str>) -> Result<Authz, Vec<Diagnostic>> {
+        Authz::load_input(
+            Input {
+                path: "authz",
+                text,
+            },
+            groups_text.map(|text| Input {
+                path: "groups",
+                text,
+            }),
+        )
+    }
+
+    /// [`Authz::load`] with the paths to use in diagnostics.
+    pub fn load_input(
+        authz: Input<'_>,
+        groups: Option<Input<'_>>,
+    ) -> Result<Authz, Vec<Diagnostic>> {
+        let (compiled, mut diags) = compile(authz, groups);
+        diag::sort(&mut diags);
+        if diag::has_errors(&diags) {
+            return Err(diags);
+        }
+        Ok(Authz::build(compiled, diags))
+    }
+
+    /// The warnings of the loaded files (entries Subversion ignores).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    fn build(c: Compiled, warnings: Vec<Diagnostic>) -> Authz {
+        let mut users: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut intern = |name: &str| -> u32 {
+            if let Some(&id) = users.get(name) {
+                return id;
+            }
+            let id = u32::try_from(users.len()).unwrap_or(u32::MAX);
+            users.insert(name.into(), id);
+            id
+        };
+        // Groups: ids in definition order; members resolved.
+        let group_ids: HashMap<&str, u32> = c
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.name.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        let mut group_parents: Vec<Vec<u32>> = vec![Vec::new(); c.groups.len()];
+        let mut memberships: Vec<(u32, u32)> = Vec::new();
+        for (gi, g) in c.groups.iter().enumerate() {
+            let gi = u32::try_from(gi).unwrap_or(u32::MAX);
+            for m in &g.members {
+                if let Some(sub) = m.strip_prefix('@') {
+                    if let Some(&s) = group_ids.get(sub) {
+                        group_parents[s as usize].push(gi);
+                    }
+                } else if let Some(alias) = m.strip_prefix('&') {
+                    if let Some(user) = c.aliases.get(alias) {
+                        memberships.push((intern(user), gi));
+                    }
+                } else {
+                    memberships.push((intern(m), gi));
+                }
+            }
+        }
+        for target in c.aliases.values() {
+            intern(target);
+        }
+        // Repositories.
+        let mut repos: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        for acl in &c.acls {
+            if let Some(r) = &acl.repo {
+                if !repos.contains_key(r.as_str()) {
+                    let id = u32::try_from(repos.len()).unwrap_or(u32::MAX);
+                    repos.insert(r.as_str().into(), id);
+                }
+            }
+        }
+        // Sections; the implicit root rule first when there is no [/].
+        let mut acls: Vec<Acl> = Vec::with_capacity(c.acls.len() + 1);
+        let explicit_root = c.acls.iter().any(|a| a.repo.is_none() && a.segs.is_empty());
+        if !explicit_root {
+            acls.push(Acl {
+                seq: 0,
+                section: None,
+                repo: None,
+                segs: Vec::new(),
+                has_anon: true,
+                anon: 0,
+                has_authn: true,
+                authn: 0,
+                aces: Vec::new(),
+            });
+        }
+        let mut neg_rights = Rights::new();
+        let mut has_neg = false;
+        for (i, a) in c.acls.iter().enumerate() {
+            let repo = a.repo.as_ref().and_then(|r| repos.get(r.as_str()).copied());
+            if a.has_neg {
+                has_neg = true;
+                neg_rights.update(repo, a.neg);
+            }
+            let aces = a
+                .aces
+                .iter()
+                .filter_map(|ace| {
+                    let who = match ace.name.strip_prefix('@') {
+                        Some(g) => Who::Group(*group_ids.get(g)?),
+                        None => Who::User(intern(&ace.name)),
+                    };
+                    Some(Ace {
+                        who,
+                        inverted: ace.inverted,
+                        access: ace.access,
+                    })
+                })
+                .collect();
+            let section = &c.doc.sections[a.section];
+            acls.push(Acl {
+                seq: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                section: Some((section.name.clone(), section.header.clone())),
+                repo,
+                segs: a.segs.clone(),
+                has_anon: a.has_anon,
+                anon: a.anon,
+                has_authn: a.has_authn,
+                authn: a.authn,
+                aces,
+            });
+        }
+        let mut user_groups: Vec<Vec<u32>> = vec![Vec::new(); users.len()];
+        for (u, g) in memberships {
+            user_groups[u as usize].push(g);
+        }
+        // Indexes.
+        let nrepo = repos.len() + 1;
+        let slot = |repo: Option<u32>| repo.map_or(0, |r| r as usize + 1);
+        let mut by_user: Vec<Vec<u32>> = vec![Vec::new(); users.len()];
+        let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); c.groups.len()];
+        let mut generic: Vec<Vec<u32>> = vec![Vec::new(); nrepo];
+        let mut anonymous: Vec<Vec<u32>> = vec![Vec::new(); nrepo];
+        let mut anon_rights = Rights::new();
+        let mut authn_rights = Rights::new();
+        let (mut has_anon_rights, mut has_authn_rights) = (false, false);
+        let mut neutral_by_rule: HashMap<&[Seg], u32> = HashMap::new();
+        for (i, a) in acls.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            if a.has_anon {
+                has_anon_rights = true;
+                anon_rights.update(a.repo, a.anon);
+                anonymous[slot(a.repo)].push(i);
+            }
+            if a.has_authn {
+                has_authn_rights = true;
+                authn_rights.update(a.repo, a.authn);
+            }
+            if a.has_authn || a.aces.iter().any(|e| e.inverted) {
+                generic[slot(a.repo)].push(i);
+            }
+            for e in a.aces.iter().filter(|e| !e.inverted) {
+                let list = match e.who {
+                    Who::User(u) => &mut by_user[u as usize],
+                    Who::Group(g) => &mut by_group[g as usize],
+                };
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+            if a.repo.is_none() {
+                neutral_by_rule.insert(&a.segs, i);
+            }
+        }
+        let twin = acls
+            .iter()
+            .map(|a| {
+                a.repo
+                    .and_then(|_| neutral_by_rule.get(a.segs.as_slice()).copied())
+            })
+            .collect();
+        Authz {
+            acls,
+            users,
+            repos,
+            user_groups,
+            group_parents,
+            by_user,
+            by_group,
+            generic,
+            anonymous,
+            twin,
+            anon_rights: has_anon_rights.then_some(anon_rights),
+            authn_rights: has_authn_rights.then_some(authn_rights),
+            neg_rights: has_neg.then_some(neg_rights),
+            warnings,
+            views: RwLock::new(HashMap::default()),
+            cached_nodes: AtomicUsize::new(0),
+        }
+    }
+
+    /// The access of `user` to `path` in `repository`, exactly as `svnauthz
+    /// accessof --username U --repository R --path P` prints it.
+    ///
+    /// * `user`: `None` or `""` is the anonymous user;
+    /// * `repository`: `None` or `""` means only repository-neutral sections
+    ///   count (what svnserve does when its root is the repository);
+    /// * `path`: `None` asks for the highest access anywhere in the
+    ///   repository (Subversion's shortcut); a path is canonicalised like
+    ///   `svnauthz` does (leading `/` added, `//`, trailing `/` and `.`
+    ///   segments removed, `..` kept).
+    pub fn access(
+        &self,
+        user: Option<&str>,
+        repository: Option<&str>,
+        path: Option<&str>,
+    ) -> Access {
+        let view = self.view(user, repository);
+        let canonical = path.map(canonicalize);
+        let at = OnceLock::new();
+        let granted = |required: u8| -> bool {
+            if view.global.min & required == required {
+                return true;
+            }
+            if view.global.max & required != required {
+                return false;
+            }
+            let Some(p) = canonical.as_deref() else {
+                return true;
+            };
+            let bits = *at.get_or_init(|| {
+                let tree = view.tree.get_or_init(|| self.build_tree(&view));
+                SCRATCH.with(|s| tree.access_at(p, &mut s.borrow_mut()))
+            });
+            bits & required == required
+        };
+        if granted(RW) {
+            Access::ReadWrite
+        } else if granted(R) {
+            Access::Read
+        } else {
+            Access::No
+        }
+    }
+
+    /// Every section that applies to `user` in `repository` (same
+    /// conventions as [`Authz::access`]), in file order, with the access its
+    /// lines give the user. Computed from the indexes; no other user is
+    /// looked at.
+    pub fn list(&self, user: Option<&str>, repository: Option<&str>) -> Vec<Listed> {
+        let view = self.view(user, repository);
+        let replaced: HashMap<u32, u32> = view
+            .applicable
+            .iter()
+            .filter_map(|&(i, _, _)| self.twin[i as usize].map(|t| (t, i)))
+            .collect();
+        view.applicable
+            .iter()
+            .filter_map(|&(i, acc, _)| {
+                let acl = &self.acls[i as usize];
+                let (name, header) = acl.section.clone()?;
+                let repository = acl.repo.and_then(|r| self.repo_name(r));
+                let replaced_by = replaced
+                    .get(&i)
+                    .and_then(|&t| self.acls[t as usize].section.as_ref())
+                    .map(|(n, _)| n.clone());
+                Some(Listed {
+                    section: name,
+                    header,
+                    repository,
+                    access: Access::from_bits(acc),
+                    replaced_by,
+                })
+            })
+            .collect()
+    }
+
+    fn repo_name(&self, id: u32) -> Option<String> {
+        self.repos
+            .iter()
+            .find(|&(_, &r)| r == id)
+            .map(|(n, _)| n.to_string())
+    }
+
+    fn view(&self, user: Option<&str>, repository: Option<&str>) -> Arc<View> {
+        let subject = match user {
+            None | Some("") => Subject::Anonymous,
+            Some(u) => self
+                .users
+                .get(u)
+                .map_or(Subject::Unnamed, |&id| Subject::User(id)),
+        };
+        let repo = repository.and_then(|r| self.repos.get(r).copied());
+        let key = (subject, repo);
+        if let Ok(views) = self.views.read() {
+            if let Some(v) = views.get(&key) {
+                return Arc::clone(v);
+            }
+        }
+        let view = Arc::new(self.compute_view(subject, repo));
+        if let Ok(mut views) = self.views.write() {
+            if self.cached_nodes.load(Ordering::Relaxed) > CACHE_NODE_BUDGET {
+                views.clear();
+                self.cached_nodes.store(0, Ordering::Relaxed);
+            }
+            return Arc::clone(views.entry(key).or_insert(view));
+        }
+        view
+    }
+
+    /// The groups that contain user `u`, directly or through other groups.
+    fn groups_of(&self, u: u32) -> HashSet<u32> {
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut stack: Vec<u32> = self.user_groups[u as usize].clone();
+        while let Some(g) = stack.pop() {
+            if seen.insert(g) {
+                stack.extend(self.group_parents[g as usize].iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Does the section apply to the subject, and with which access
+    /// (`svn_authz__get_acl_access`)?
+    fn acl_access(acl: &Acl, subject: Subject, groups: &HashSet<u32>) -> Option<u8> {
+        let u = match subject {
+            Subject::Anonymous => return acl.has_anon.then_some(acl.anon),
+            Subject::Unnamed => None,
+            Subject::User(u) => Some(u),
+        };
+        let mut has = acl.has_authn;
+        let mut acc = if has { acl.authn } else { 0 };
+        for e in &acl.aces {
+            let matched = match (e.who, u) {
+                (Who::User(x), Some(u)) => x == u,
+                (Who::Group(g), Some(_)) => groups.contains(&g),
+                (_, None) => false,
+            };
+            if matched != e.inverted {
+                acc |= e.access;
+                has = true;
+            }
+        }
+        has.then_some(acc)
+    }
+
+    fn compute_view(&self, subject: Subject, repo: Option<u32>) -> View {
+        let slots: &[usize] = match repo {
+            Some(r) => &[0, r as usize + 1],
+            None => &[0],
+        };
+        let mut candidates: Vec<u32> = Vec::new();
+        let groups = match subject {
+            Subject::User(u) => self.groups_of(u),
+            _ => HashSet::new(),
+        };
+        let lists = match subject {
+            Subject::Anonymous => &self.anonymous,
+            _ => &self.generic,
+        };
+        for &s in slots {
+            candidates.extend_from_slice(&lists[s]);
+        }
+        if let Subject::User(u) = subject {
+            candidates.extend_from_slice(&self.by_user[u as usize]);
+            for &g in &groups {
+                candidates.extend_from_slice(&self.by_group[g as usize]);
+            }
+            candidates.retain(|&i| {
+                let r = self.acls[i as usize].repo;
+                r.is_none() || r == repo
+            });
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut applicable: Vec<(u32, u8, bool)> = candidates
+            .into_iter()
+            .filter_map(|i| {
+                Self::acl_access(&self.acls[i as usize], subject, &groups).map(|a| (i, a, false))
+            })
+            .collect();
+        // A neutral section loses to its repository twin when that applies.
+        let losers: HashSet<u32> = applicable
+            .iter()
+            .filter_map(|&(i, _, _)| self.twin[i as usize])
+            .collect();
+        for item in &mut applicable {
+            item.2 = losers.contains(&item.0);
+        }
+        let global = self.global_rights(subject, repo, &applicable);
+        View {
+            global,
+            applicable,
+            tree: OnceLock::new(),
+        }
+    }
+
+    /// Subversion's repository-wide min/max rights of the subject
+    /// (`svn_authz__get_global_rights`), used as a shortcut before every
+    /// lookup and as the answer when no path is given.
+    fn global_rights(
+        &self,
+        subject: Subject,
+        repo: Option<u32>,
+        applicable: &[(u32, u8, bool)],
+    ) -> MinMax {
+        let authn = self.authn_rights.as_ref().map(|r| r.resolve(repo));
+        let own = match subject {
+            Subject::Anonymous => {
+                return self
+                    .anon_rights
+                    .as_ref()
+                    .map_or(MinMax { min: 0, max: 0 }, |r| r.resolve(repo));
+            }
+            Subject::User(_) => {
+                let mut rights = Rights::new();
+                for &(i, acc, _) in applicable {
+                    rights.update(self.acls[i as usize].repo, acc);
+                }
+                Some(rights.resolve(repo))
+            }
+            Subject::Unnamed => self.neg_rights.as_ref().map(|r| r.resolve(repo)),
+        };
+        match (own, authn) {
+            (Some(o), Some(a)) => o.combine(a),
+            (Some(o), None) => o,
+            (None, Some(a)) => a,
+            (None, None) => MinMax { min: 0, max: 0 },
+        }
+    }
+
+    fn build_tree(&self, view: &View) -> Tree {
+        let tree = Tree::build(view.applicable.iter().filter(|(_, _, lost)| !lost).map(
+            |&(i, acc, _)| {
+                let acl = &self.acls[i as usize];
+                (acl.seq, acc, acl.segs.as_slice())
+            },
+        ));
+        self.cached_nodes.fetch_add(tree.len(), Ordering::Relaxed);
+        tree
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Canonicalise a repository path the way `svnauthz` does
+/// (`svn_fspath__canonicalize`): a leading `/`, no empty or `.` segments,
+/// no trailing `/`; `..` is kept.
+pub fn canonicalize(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 1);
+    for seg in path.split('/') {
+        if seg.is_empty() || seg == "." {
+            continue;
+        }
+        out.push('/');
+        out.push_str(seg);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Authz {
+        match Authz::load(text, None) {
+            Ok(a) => a,
+            Err(e) => panic!("test file is invalid: {e:#?}"),
+        }
+    }
+
+    fn opt(s: &str) -> Option<&str> {
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Queries: (user, repository, path, expected); "" is "not given".
+    fn check(text: &str, queries: &[(&str, &str, &str, &str)]) {
+        let authz = load(text);
+        for &(user, repo, path, want) in queries {
+            let got = authz.access(opt(user), opt(repo), opt(path));
+            assert_eq!(
+                got.as_str(),
+                want,
+                "user {user:?} repo {repo:?} path {path:?}"
+            );
+        }
+    }
+
+    // ---- SVN-AUTHZ.md §0: the rules most often got wrong
+
+    #[test]
+    fn lines_of_a_section_are_ored() {
+        check("[/]\n* = rw\nharry =\n", &[("harry", "", "/", "rw")]);
+        check("[/]\nharry =\n* = rw\n", &[("harry", "", "/", "rw")]);
+    }
+
+    #[test]
+    fn section_counts_only_if_a_line_matches_the_user() {
+        let text = "[/]\nsally = rw\n[/a]\nharry = r\n";
+        check(
+            text,
+            &[
+                ("sally", "", "/a", "rw"),
+                ("bob", "", "/a", "no"),
+                ("harry", "", "/a", "r"),
+            ],
+        );
+    }
+
+    #[test]
+    fn empty_right_still_makes_the_section_apply() {
+        check(
+            "[/]\n* = r\n[/a]\nharry =\n",
+            &[("harry", "", "/a/b", "no"), ("sally", "", "/a/b", "r")],
+        );
+    }
+
+    #[test]
+    fn deepest_applicable_level_wins() {
+        let text = "[/]\n* = r\n[/trunk]\nharry = rw\n[/trunk/secret]\nharry =\n";
+        check(
+            text,
+            &[
+                ("harry", "", "/trunk/secret/y", "no"),
+                ("harry", "", "/trunk/x", "rw"),
+                ("sally", "", "/trunk/secret", "r"),
+            ],
+        );
+    }
+
+    #[test]
+    fn later_glob_beats_earlier_literal_at_the_same_level() {
+        check(
+            "[/]\n* = r\n[/trunk]\nharry = rw\n[:glob:/*]\nharry =\n",
+            &[("harry", "", "/trunk/x", "no")],
+        );
+    }
+
+    #[test]
+    fn later_literal_beats_earlier_glob_at_the_same_level() {
+        let text = "[/]\n* = r\n[:glob:/*]\nharry =\n[/trunk]\nharry = rw\n";
+        check(
+            text,
+            &[
+                ("harry", "", "/trunk/x", "rw"),
+                ("harry", "", "/branches", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn deeper_glob_beats_later_shallower_literal() {
+        check(
+            "[/]\nh = r\n[:glob:/a/*]\nh =\n[/a]\nh = rw\n",
+            &[("h", "", "/a/x", "no"), ("h", "", "/a", "rw")],
+        );
+    }
+
+    #[test]
+    fn repository_section_wins_when_it_applies() {
+        let text = "[/]\n* = r\n[/a]\nharry = rw\n[repo:/a]\nharry = r\n";
+        check(
+            text,
+            &[
+                ("harry", "repo", "/a", "r"),
+                ("harry", "other", "/a", "rw"),
+                ("harry", "", "/a", "rw"),
+            ],
+        );
+    }
+
+    #[test]
+    fn neutral_section_used_when_the_repository_section_does_not_apply() {
+        let text = "[/]\n* = r\n[/a]\nharry = rw\n[repo:/a]\nsally = r\n";
+        check(
+            text,
+            &[("harry", "repo", "/a", "rw"), ("sally", "repo", "/a", "r")],
+        );
+    }
+
+    #[test]
+    fn repository_and_neutral_sections_are_never_merged_and_order_does_not_matter() {
+        let text = "[repo:/a]\nharry = r\n[/]\n* = r\n[/a]\nharry = rw\nsally = rw\n";
+        check(
+            text,
+            &[("harry", "repo", "/a", "r"), ("sally", "repo", "/a", "rw")],
+        );
+    }
+
+    #[test]
+    fn repository_root_section_competes_with_the_root_rule() {
+        check(
+            "[/]\n* = r\n[repo:/]\n* = rw\n",
+            &[("x", "repo", "/", "rw"), ("x", "", "/", "r")],
+        );
+        check(
+            "[repo:/]\nh = rw\n",
+            &[("h", "repo", "/x", "rw"), ("h", "other", "/x", "no")],
+        );
+    }
+
+    #[test]
+    fn default_deny_at_the_root() {
+        check(
+            "[/a]\nharry = rw\n",
+            &[
+                ("harry", "", "/", "no"),
+                ("harry", "", "/a/b", "rw"),
+                ("harry", "", "/b", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn anonymous_is_matched_only_by_star_and_anonymous_tokens() {
+        let text = "[/]\n$anonymous = r\n[/c]\n~$authenticated = rw\n[/b]\n~$anonymous = r\n\
+                    [/d]\n* = rw\n[/e]\nharry = rw\n$authenticated = rw\n";
+        check(
+            text,
+            &[
+                ("", "", "/c", "rw"),
+                ("harry", "", "/c", "no"),
+                ("harry", "", "/b", "r"),
+                ("", "", "/b", "r"),
+                ("", "", "/d", "rw"),
+                ("", "", "/e", "r"),
+            ],
+        );
+    }
+
+    #[test]
+    fn inverted_entries_never_match_anonymous() {
+        check(
+            "[/]\n~harry = rw\n",
+            &[
+                ("harry", "", "/", "no"),
+                ("sally", "", "/", "rw"),
+                ("", "", "/", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn empty_user_name_is_anonymous() {
+        let authz = load("[/]\n$anonymous = r\n$authenticated = rw\n");
+        assert_eq!(authz.access(Some(""), None, Some("/")), Access::Read);
+        assert_eq!(authz.access(None, None, Some("/")), Access::Read);
+    }
+
+    #[test]
+    fn repeated_entry_in_a_section_is_ored() {
+        check("[/]\nharry = rw\nharry =\n", &[("harry", "", "/", "rw")]);
+        check("[/]\nharry =\nharry = r\n", &[("harry", "", "/", "r")]);
+    }
+
+    #[test]
+    fn repeated_section_or_group_is_an_error() {
+        assert!(Authz::load("[/]\n[/]\n", None).is_err());
+        assert!(Authz::load("[groups]\ng = a\ng = b\n", None).is_err());
+    }
+
+    #[test]
+    fn non_canonical_sections_are_errors_but_double_slash_is_the_root() {
+        for bad in ["[/trunk/]\n", "[/a//b]\n", "[/a/./b]\n"] {
+            assert!(Authz::load(bad, None).is_err(), "{bad}");
+        }
+        check(
+            "[//x]\nh = rw\n",
+            &[
+                ("h", "", "/", "rw"),
+                ("h", "", "/q", "rw"),
+                ("h", "", "/x", "rw"),
+            ],
+        );
+    }
+
+    #[test]
+    fn no_inline_comments() {
+        assert!(Authz::load("[/]\nharry = rw # x\n", None).is_err());
+        let text = "[groups]\ng = a, b # x\n[/]\n@g = rw\n";
+        check(
+            text,
+            &[
+                ("b", "", "/", "no"),
+                ("b # x", "", "/", "rw"),
+                ("a", "", "/", "rw"),
+            ],
+        );
+    }
+
+    #[test]
+    fn indented_line_after_an_option_is_a_continuation() {
+        check(
+            "[groups]\ng = a,\n  b\n[/]\n@g = rw\n",
+            &[("b", "", "/", "rw")],
+        );
+        check(
+            "[groups]\ng = a\n  b\n[/]\n@g = rw\n",
+            &[("a", "", "/", "no"), ("a b", "", "/", "rw")],
+        );
+    }
+
+    #[test]
+    fn everything_is_case_sensitive() {
+        let text = "[Repo:/Trunk]\nHarry = rw\n";
+        check(
+            text,
+            &[
+                ("Harry", "Repo", "/Trunk", "rw"),
+                ("harry", "Repo", "/Trunk", "no"),
+                ("Harry", "repo", "/Trunk", "no"),
+                ("Harry", "Repo", "/trunk", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn group_cycles_are_errors() {
+        assert!(Authz::load("[groups]\na = @b\nb = @a\n", None).is_err());
+        assert!(Authz::load("[groups]\na = @b\nb = @c\nc = @b\n[/]\n@a = r\n", None).is_err());
+    }
+
+    #[test]
+    fn rule_for_empty_group_is_dropped_even_inverted() {
+        let text = "[groups]\ne =\n[/]\n* = r\n[/a]\n@e = rw\n[/b]\n~@e = rw\n";
+        let authz = load(text);
+        assert_eq!(authz.warnings().len(), 2);
+        check(
+            text,
+            &[
+                ("bob", "", "/a", "r"),
+                ("bob", "", "/b", "r"),
+                ("", "", "/b", "r"),
+            ],
+        );
+    }
+
+    #[test]
+    fn invalid_file_loads_nothing_and_so_denies_everybody() {
+        let err = Authz::load("[/]\n* = rw\n[/x]\nh = w\n", None).err();
+        assert!(err.is_some_and(|d| d.iter().any(Diagnostic::is_error)));
+    }
+
+    #[test]
+    fn loading_computes_nothing_per_user() {
+        let mut text = String::from("[/]\n* = r\n");
+        for s in 0..200 {
+            text.push_str(&format!("[/p{s}]\n"));
+            for u in 0..50 {
+                text.push_str(&format!("u{u}x{s} = rw\n"));
+            }
+        }
+        let authz = load(&text);
+        let views = || authz.views.read().map(|v| v.len()).unwrap_or(usize::MAX);
+        assert_eq!(views(), 0);
+        assert_eq!(
+            authz.access(Some("u3x7"), None, Some("/p7/a")),
+            Access::ReadWrite
+        );
+        assert_eq!(authz.access(Some("u3x7"), None, Some("/p8")), Access::Read);
+        assert_eq!(views(), 1, "one view for the one user asked about");
+    }
+
+    // ---- SVN-AUTHZ.md §5: quirks of 1.14.2, reproduced
+
+    #[test]
+    fn quirk_star_glob_applies_to_the_root_path() {
+        check(
+            "[/]\nsally = rw\n[:glob:/*]\nsally = r\n",
+            &[("sally", "", "/", "r"), ("harry", "", "/", "no")],
+        );
+        check(
+            "[/]\nh = rw\n[:glob:/**/*]\nh = r\n",
+            &[("h", "", "/", "r")],
+        );
+        check("[/]\nh = rw\n[:glob:/***]\nh = r\n", &[("h", "", "/", "r")]);
+    }
+
+    #[test]
+    fn quirk_other_patterns_do_not_match_the_root_path() {
+        check(
+            "[/]\nh = rw\n[:glob:/?]\nh = r\n[:glob:/a*]\nh = r\n[:glob:/*b]\nh = r\n",
+            &[("h", "", "/", "rw")],
+        );
+    }
+
+    #[test]
+    fn quirk_double_slash_section_is_the_root_rule() {
+        check(
+            "[//anything]\nh = rw\n",
+            &[("h", "", "/", "rw"), ("h", "", "/anything", "rw")],
+        );
+        assert!(Authz::load("[//]\nh = rw\n[/]\nh = r\n", None).is_err());
+    }
+
+    #[test]
+    fn quirk_suffix_pattern_reverses_the_segment() {
+        let text = "[/]\nh = r\n[:glob:/**/ab]\nh = rw\n[:glob:/*b/x]\nh = r\n";
+        check(
+            text,
+            &[
+                ("h", "", "/ab", "r"),
+                ("h", "", "/ba", "rw"),
+                ("h", "", "/xy/ab", "rw"),
+            ],
+        );
+    }
+
+    #[test]
+    fn quirk_empty_group_widens_the_shortcut_for_unnamed_users() {
+        let text = "[groups]\ne =\nk = carol\n[/]\n* = rw\n[/a]\n~@e = rw\n~bob = r\n";
+        // The walk gives dave `r` (from `~bob`), but the shortcut, widened
+        // by the dropped `~@e = rw`, answers first; carol is named in the
+        // file and gets the walk's answer.
+        check(
+            text,
+            &[
+                ("dave", "", "/a", "rw"),
+                ("carol", "", "/a", "r"),
+                ("bob", "", "/a", "rw"),
+            ],
+        );
+        let without = "[groups]\nk = carol\n[/]\n* = rw\n[/a]\n~bob = r\n";
+        check(without, &[("dave", "", "/a", "r")]);
+    }
+
+    #[test]
+    fn quirk_undetected_cycle_is_reported_not_crashed_on() {
+        let err = Authz::load("[groups]\na = @b\nb = @c\nc = @b\n[/]\n@a = r\n", None).err();
+        assert!(err.is_some_and(|d| {
+            d.iter()
+                .any(|d| d.code == crate::diag::Code::AuthzGroupCycle)
+        }));
+    }
+
+    #[test]
+    fn quirk_character_classes_cannot_be_written() {
+        check(
+            "[/]\nh = r\n[:glob:/x[ab]]\nh = rw\n",
+            &[("h", "", "/xa", "r"), ("h", "", "/x[ab", "rw")],
+        );
+    }
+
+    #[test]
+    fn quirk_no_path_answer_is_the_highest_right_anywhere() {
+        check(
+            "[/a]\nh = rw\n",
+            &[
+                ("h", "", "", "rw"),
+                ("h", "", "/", "no"),
+                ("x", "", "", "no"),
+            ],
+        );
+        check(
+            "[/]\n* = r\n[r1:/a]\nh = rw\n",
+            &[
+                ("h", "", "", "r"),
+                ("h", "r1", "", "rw"),
+                ("h", "r2", "", "r"),
+            ],
+        );
+    }
+
+    // ---- §4.7 worked examples not covered above
+
+    #[test]
+    fn member_star_is_a_literal_user() {
+        check(
+            "[groups]\ng = *\n[/]\n@g = rw\n",
+            &[("bob", "", "/", "no"), ("*", "", "/", "rw")],
+        );
+    }
+
+    #[test]
+    fn inverted_group() {
+        check(
+            "[groups]\ng = harry\n[/]\n~@g = r\n",
+            &[
+                ("harry", "", "/", "no"),
+                ("sally", "", "/", "r"),
+                ("", "", "/", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn later_recursive_glob_eclipses_deeper_rules() {
+        check(
+            "[/]\n* = r\n[/a/b]\nharry =\n[:glob:/a/**]\nharry = rw\n",
+            &[("harry", "", "/a/b", "rw")],
+        );
+        check(
+            "[/]\n* = r\n[:glob:/a/**]\nharry = rw\n[/a/b]\nharry =\n",
+            &[
+                ("harry", "", "/a", "rw"),
+                ("harry", "", "/a/b", "no"),
+                ("harry", "", "/a/b/c", "rw"),
+            ],
+        );
+    }
+
+    #[test]
+    fn aliases_resolve_in_entries_and_groups() {
+        let text = "[aliases]\njoe = /C=XZ/O=Snake Oil, Ltd./CN=Joe\nh = harry\n[groups]\ng = &h\n\
+                    [/]\n&joe = rw\n[/g]\n@g = rw\n[/x]\n~&h = r\n";
+        check(
+            text,
+            &[
+                ("/C=XZ/O=Snake Oil, Ltd./CN=Joe", "", "/", "rw"),
+                ("harry", "", "/g", "rw"),
+                ("harry", "", "/x", "no"),
+                ("sally", "", "/x", "r"),
+            ],
+        );
+    }
+
+    #[test]
+    fn alias_standing_for_a_group_name_acts_as_the_group() {
+        check(
+            "[groups]\ng = bob\n[aliases]\na = @g\n[/]\n&a = rw\n",
+            &[("bob", "", "/", "rw"), ("@g", "", "/", "no")],
+        );
+    }
+
+    #[test]
+    fn nested_groups_are_transitive() {
+        let text = "[groups]\na = @b\nb = @c, x\nc = y\n[/]\n@a = rw\n";
+        check(
+            text,
+            &[
+                ("y", "", "/", "rw"),
+                ("x", "", "/", "rw"),
+                ("z", "", "/", "no"),
+            ],
+        );
+    }
+
+    #[test]
+    fn groups_file_supplies_the_groups() {
+        let authz = Authz::load(
+            "[aliases]\nal = a\n[/]\n@g = rw\n",
+            Some("[groups]\ng = &al, b\n"),
+        );
+        let authz = authz.unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(authz.access(Some("a"), None, Some("/")), Access::ReadWrite);
+        assert_eq!(authz.access(Some("c"), None, Some("/")), Access::No);
+    }
+
+    // ---- paths
+
+    #[test]
+    fn paths_are_canonicalised_like_svnauthz() {
+        assert_eq!(canonicalize(""), "/");
+        assert_eq!(canonicalize("/"), "/");
+        assert_eq!(canonicalize("a//b/"), "/a/b");
+        assert_eq!(canonicalize("/./a/./b/."), "/a/b");
+        assert_eq!(canonicalize("/a/../b"), "/a/../b");
+        check(
+            "[/]\nh = r\n[/a/b]\nh = rw\n",
+            &[("h", "", "a//b/", "rw"), ("h", "", "/a/./b", "rw")],
+        );
+    }
+
+    #[test]
+    fn dot_dot_is_a_plain_segment() {
+        check("[/]\nh = r\n[/b]\nh = rw\n", &[("h", "", "/a/../b", "r")]);
+    }
+
+    // ---- list
+
+    fn listed(text: &str, user: &str, repo: &str) -> Vec<(String, &'static str, Option<String>)> {
+        load(text)
+            .list(opt(user), opt(repo))
+            .into_iter()
+            .map(|l| (l.section, l.access.as_str(), l.replaced_by))
+            .collect()
+    }
+
+    #[test]
+    fn list_shows_applicable_sections_with_their_access() {
+        let text = "[groups]\ng = harry\n[/]\n* = r\n[/a]\n@g = rw\n[/b]\nsally = rw\n[:glob:/**/c]\n~harry =\n";
+        assert_eq!(
+            listed(text, "harry", ""),
+            vec![("/".to_owned(), "r", None), ("/a".to_owned(), "rw", None)]
+        );
+        assert_eq!(
+            listed(text, "sally", ""),
+            vec![
+                ("/".to_owned(), "r", None),
+                ("/b".to_owned(), "rw", None),
+                (":glob:/**/c".to_owned(), "no", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn list_marks_neutral_sections_replaced_by_their_repository_twin() {
+        let text = "[/]\n* = r\n[/a]\nh = rw\n[r1:/a]\nh = r\n[r2:/a]\nh =\n";
+        assert_eq!(
+            listed(text, "h", "r1"),
+            vec![
+                ("/".to_owned(), "r", None),
+                ("/a".to_owned(), "rw", Some("r1:/a".to_owned())),
+                ("r1:/a".to_owned(), "r", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn list_for_anonymous() {
+        assert_eq!(
+            listed("[/]\nh = rw\n[/p]\n$anonymous = r\n", "", ""),
+            vec![("/".to_owned(), "no", None), ("/p".to_owned(), "r", None)]
+        );
+    }
+
+    #[test]
+    fn queries_from_many_threads() {
+        let authz = load("[groups]\ng = a\n[/]\n* = r\n[/x]\n@g = rw\n");
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let authz = &authz;
+                s.spawn(move || {
+                    for i in 0..200 {
+                        let user = if (i + t) % 2 == 0 { "a" } else { "b" };
+                        let want = if user == "a" {
+                            Access::ReadWrite
+                        } else {
+                            Access::Read
+                        };
+                        assert_eq!(authz.access(Some(user), None, Some("/x/y")), want);
+                    }
+                });
+            }
+        });
+    }
+}

@@ -164,6 +164,14 @@ pub async fn run(
     if let Some(dir) = &settings.state_dir {
         fs_err::create_dir_all(dir)?;
     }
+    if let Some(parent) = settings
+        .access_out
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        && !parent.as_os_str().is_empty()
+    {
+        fs_err::create_dir_all(parent)?;
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api = {

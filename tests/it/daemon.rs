@@ -552,3 +552,29 @@ fn an_unknown_option_in_the_config_file_is_refused() {
         util::stderr(&out)
     );
 }
+
+#[test]
+fn a_branch_and_a_sub_folder_are_followed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("repo");
+    std::fs::create_dir_all(work.join("docs")).expect("mkdir");
+    std::fs::write(work.join("docs/README"), "not configuration\n").expect("write");
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "docs"]);
+    git(&work, &["checkout", "-q", "-b", "security"]);
+    util::copy_tree(&util::root().join("sample-repo"), &work.join("config"));
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "configuration"]);
+    git(&work, &["checkout", "-q", "main"]);
+    let access = dir.path().join("access");
+    let _d = Daemon::start(&work, &access, &dir.path().join("state"), &["--branch", "security", "--path", "config"]);
+    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_admin = bob\n"));
+    // A commit on the followed branch is seen although HEAD names another.
+    git(&work, &["checkout", "-q", "security"]);
+    let roles = work.join("config/Engineering/elibrary/.polarion/security/user-roles.xml");
+    std::fs::write(&roles, read(&roles).replace("<user name=\"bob\">", "<user name=\"heidi\">")).expect("edit");
+    git(&work, &["commit", "-q", "-am", "heidi administers elibrary"]);
+    git(&work, &["checkout", "-q", "main"]);
+    wait_until(LIMIT, "the commit on the branch", || read(&access).contains("elibrary-project_admin = heidi\n"));
+}

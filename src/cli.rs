@@ -126,13 +126,43 @@ pub enum Hook {
     PreReceive(GitHookArgs),
     /// Git post-receive: tell the daemon to reload.
     PostReceive(NotifyArgs),
-    /// Install the hooks into a repository (idempotent; existing hooks are chained).
+    /// SVN pre-commit: validate the transaction's configuration; refuse the
+    /// commit with `path:line:col` diagnostics.
+    PreCommit(SvnPreCommitArgs),
+    /// SVN post-commit: tell the daemon to reload.
+    PostCommit(SvnPostCommitArgs),
+    /// Install the hooks into a Git or SVN repository (idempotent; existing hooks are chained).
     Install(InstallArgs),
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct SvnPreCommitArgs {
+    /// The repository (the hook's first argument).
+    pub repos: PathBuf,
+    /// The transaction (the hook's second argument).
+    pub txn: String,
+    /// The folder inside the repository that holds the configuration.
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
+    pub max_file_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SvnPostCommitArgs {
+    /// The repository (the hook's first argument).
+    pub repos: PathBuf,
+    /// The new revision (the hook's second argument).
+    pub rev: String,
+    /// The daemon's state folder (its `rolesync.sock` is notified).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct GitHookArgs {
-    /// The config branch (default: the repository's HEAD branch).
+    /// The config branch (Git; default: the repository's HEAD branch).
     #[arg(long)]
     pub branch: Option<String>,
     /// The folder inside the repository that holds the configuration.

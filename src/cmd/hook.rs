@@ -1,8 +1,9 @@
-//! `rolesync hook …`: the repository side of the daemon. `pre-receive`
-//! refuses a push whose commits do not validate (the pusher sees the
-//! `path:line:col` lines as `remote:` output); `post-receive` notifies the
-//! daemon; `install` puts both into a repository, chaining hooks that were
-//! already there.
+//! `rolesync hook …`: the repository side of the daemon. Git's
+//! `pre-receive` refuses a push whose commits do not validate (the pusher
+//! sees the `path:line:col` lines as `remote:` output) and SVN's
+//! `pre-commit` refuses a commit likewise (the committer sees them);
+//! `post-receive` / `post-commit` notify the daemon; `install` puts them
+//! into a repository, chaining hooks that were already there.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs};
+use crate::cli::{GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs, SvnPostCommitArgs, SvnPreCommitArgs};
 use crate::repo;
 use crate::snapshot::{self, Limits};
 
@@ -21,6 +22,8 @@ pub fn run(args: &HookArgs) -> anyhow::Result<ExitCode> {
     match &args.hook {
         Hook::PreReceive(a) => pre_receive(a),
         Hook::PostReceive(a) => post_receive(a),
+        Hook::PreCommit(a) => pre_commit(a),
+        Hook::PostCommit(a) => post_commit(a),
         Hook::Install(a) => install(a),
     }
 }
@@ -116,19 +119,63 @@ fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
+    let at = repo::svn::At::Transaction(&args.txn);
+    let prefix = args.path.as_deref().map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
+    // Skip quickly when nothing of the configuration changed. A changed
+    // folder may hold (or have held) configuration, so it counts.
+    let relevant = repo::svn::changed(&args.repos, at)?.into_iter().any(|(path, is_dir)| {
+        let rel = match prefix {
+            Some(p) if path == p => return true,
+            Some(p) => match path.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
+                Some(r) => r.to_owned(),
+                None => return prefix.is_some_and(|p| p.starts_with(&format!("{path}/"))),
+            },
+            None => path,
+        };
+        is_dir || snapshot::classify(&rel).is_some()
+    });
+    if !relevant {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let limits = Limits {
+        max_file_bytes: args.max_file_bytes,
+    };
+    let input = repo::svn::read(&args.repos, at, prefix, limits)?;
+    let report = snapshot::build(&input);
+    if report.is_valid() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "rolesync: this commit makes the configuration invalid:")?;
+    for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+        writeln!(err, "{}", d.one_line())?;
+    }
+    writeln!(err, "rolesync: commit refused; fix the files above and commit again")?;
+    Ok(ExitCode::from(super::EXIT_INVALID))
+}
+
+fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
+    tracing::debug!(repos = %args.repos.display(), rev = %args.rev, "post-commit");
+    notify(&args.state_dir);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     let source = repo::Source::open(&args.repo)?;
-    let repo::Source::Git { path, .. } = &source else {
-        bail!("{} is not a Git repository", args.repo.display());
-    };
-    let hooks = repo::git_dir(path)?.join("hooks");
-    fs_err::create_dir_all(&hooks)?;
     let exe = std::env::current_exe().context("locating the rolesync binary")?;
     let exe = shell_quote(&exe.to_string_lossy());
+    let path = match &source {
+        repo::Source::Git { path, .. } => path,
+        repo::Source::Svn { path, .. } => return install_svn(args, path, &exe),
+        repo::Source::Folder(_) => bail!("{} is neither a Git nor an SVN repository", args.repo.display()),
+    };
+    let hooks = std::path::absolute(repo::git_dir(path)?.join("hooks"))?;
+    fs_err::create_dir_all(&hooks)?;
     let mut pre = format!(
         "{exe} hook pre-receive --max-file-bytes {}",
         args.hook.max_file_bytes
@@ -152,6 +199,34 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         None => eprintln!(
             "rolesync: no --state-dir: post-receive not installed (the daemon's file watch still sees pushes)"
         ),
+    }
+    println!("rolesync: hooks installed in {}", hooks.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SVN runs hooks with an empty environment and arguments `REPOS TXN` /
+/// `REPOS REV`; the scripts set a PATH (for `svnlook`) and a UTF-8 locale.
+fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<ExitCode> {
+    if args.hook.branch.is_some() {
+        bail!("--branch is for Git repositories; {} is an SVN repository", repo.display());
+    }
+    let hooks = std::path::absolute(repo.join("hooks"))?;
+    let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
+    let mut pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}", args.hook.max_file_bytes);
+    if let Some(p) = &args.hook.path {
+        pre.push_str(&format!(" --path {}", shell_quote(p)));
+    }
+    write_hook(&hooks.join("pre-commit"), &pre)?;
+    match &args.state_dir {
+        Some(dir) => {
+            let dir = std::path::absolute(dir)?;
+            let post = format!(
+                "{env} {exe} hook post-commit \"$1\" \"$2\" --state-dir {}",
+                shell_quote(&dir.to_string_lossy())
+            );
+            write_hook(&hooks.join("post-commit"), &post)?;
+        }
+        None => eprintln!("rolesync: no --state-dir: post-commit not installed (the daemon's file watch still sees commits)"),
     }
     println!("rolesync: hooks installed in {}", hooks.display());
     Ok(ExitCode::SUCCESS)

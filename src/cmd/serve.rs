@@ -75,6 +75,12 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             *b = branch;
             *s = subpath;
         }
+        repo::Source::Svn { path, subpath: s } => {
+            if branch.is_some() {
+                bail!("--branch needs a Git repository; {} is an SVN repository", path.display());
+            }
+            *s = subpath;
+        }
         repo::Source::Folder(root) => {
             if branch.is_some() {
                 bail!(

@@ -247,15 +247,10 @@ impl Reloader {
     async fn reload(&mut self, force: bool) {
         let started = Instant::now();
         let current = self.shared.current.load_full();
-        // Cheap check first: a Git head that did not move needs no rebuild.
-        if !force
-            && let (Some(cur), repo::Source::Git { path, branch, .. }) =
-                (&current, &self.settings.source)
-        {
-            let (path, branch) = (path.clone(), branch.clone());
-            if let Ok(Ok(head)) =
-                tokio::task::spawn_blocking(move || repo::head_of_git(&path, branch.as_deref()))
-                    .await
+        // Cheap check first: a head that did not move needs no rebuild.
+        if !force && let Some(cur) = &current {
+            let source = self.settings.source.clone();
+            if let Ok(Ok(Some(head))) = tokio::task::spawn_blocking(move || source.newest_revision()).await
                 && head == cur.revision
             {
                 return;

@@ -17,7 +17,8 @@ pub const HOOK_SOCKET: &str = "rolesync.sock";
 type Tx = mpsc::UnboundedSender<Trigger>;
 
 /// Watch what changes when a commit lands: the refs of a Git repository
-/// (`HEAD`, `packed-refs`, `refs/heads/`), or a whole plain folder.
+/// (`HEAD`, `packed-refs`, `refs/heads/`), `db/current` of an SVN
+/// repository, or a whole plain folder.
 pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::RecommendedWatcher> {
     let mut watcher =
         notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
@@ -37,6 +38,8 @@ pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::Recommende
                 watcher.watch(&heads, RecursiveMode::Recursive)?;
             }
         }
+        // Every commit rewrites db/current (by rename into db/).
+        repo::Source::Svn { path, .. } => watcher.watch(&path.join("db"), RecursiveMode::NonRecursive)?,
     }
     Ok(watcher)
 }

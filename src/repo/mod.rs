@@ -3,18 +3,26 @@
 //! Every backend produces the same [`snapshot::Input`]: the files that
 //! `snapshot::classify` knows, by path relative to the configuration root.
 //! Backends are variants of one enum (no trait objects, no mocks): a plain
-//! folder and a Git repository; SVN repositories slot in beside them.
+//! folder, a Git repository and a local SVN repository.
 
 mod folder;
 mod git;
+pub mod svn;
 
 use std::path::{Path, PathBuf};
 
 use crate::snapshot::{Input, Limits};
 
-/// The commit a Git branch (or HEAD) points at, without reading its tree.
-pub fn head_of_git(path: &Path, branch: Option<&str>) -> Result<String, Error> {
-    git::head(path, branch)
+impl Source {
+    /// The newest revision, without reading any file (`None` for folders,
+    /// which have no revisions).
+    pub fn newest_revision(&self) -> Result<Option<String>, Error> {
+        match self {
+            Source::Folder(_) => Ok(None),
+            Source::Git { path, branch, .. } => git::head(path, branch.as_deref()).map(Some),
+            Source::Svn { path, .. } => svn::youngest(path).map(Some),
+        }
+    }
 }
 
 /// Commits reachable from `new` but not from `old`, oldest first.
@@ -45,6 +53,12 @@ pub enum Source {
         /// The folder of the tree that holds the configuration.
         subpath: Option<String>,
     },
+    /// A local SVN repository, read with `svnlook`.
+    Svn {
+        path: PathBuf,
+        /// The folder of the repository that holds the configuration.
+        subpath: Option<String>,
+    },
 }
 
 /// Why a configuration could not be read (as opposed to being invalid).
@@ -60,6 +74,8 @@ pub enum Error {
     NotAFolder(PathBuf),
     #[error("git repository {path}: {message}")]
     Git { path: PathBuf, message: String },
+    #[error("svn repository {path}: {message}")]
+    Svn { path: PathBuf, message: String },
     #[error("{0} is a plain folder, which has no revisions; --rev needs a Git or SVN repository")]
     NoRevisions(PathBuf),
 }
@@ -73,6 +89,12 @@ impl Source {
         })?;
         if !meta.is_dir() {
             return Err(Error::NotAFolder(path.to_owned()));
+        }
+        if svn::is_repository(path) {
+            return Ok(Source::Svn {
+                path: path.to_owned(),
+                subpath: None,
+            });
         }
         if git::is_repository(path) {
             return Ok(Source::Git {
@@ -95,6 +117,7 @@ impl Source {
                 branch,
                 subpath,
             } => git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits),
+            Source::Svn { path, subpath } => svn::read(path, svn::At::Revision(rev), subpath.as_deref(), limits),
         }
     }
 }

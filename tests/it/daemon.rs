@@ -225,6 +225,8 @@ fn a_bad_commit_keeps_the_last_good_file_and_shows_in_status_and_health() {
     let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     let good = read(&access);
+    // The file is in place a moment before the snapshot is swapped in.
+    wait_until(LIMIT, "health", || d.http("GET", "/healthz", None).0 == 200);
     let (code, body) = d.http("GET", "/healthz", None);
     assert_eq!((code, body.contains("\"ok\"")), (200, true), "{body}");
 

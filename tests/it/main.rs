@@ -9,4 +9,5 @@ mod git;
 mod hooks;
 mod purity;
 mod render;
+mod svn;
 mod util;

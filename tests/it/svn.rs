@@ -1,0 +1,289 @@
+//! SVN-backed configuration repositories, end to end with real `svnadmin`,
+//! `svn`, `svnlook` and `svnserve`: the daemon follows commits to the
+//! config repository, and a code repository served by svnserve grants and
+//! revokes access as the roles say, without a restart.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::daemon::{Daemon, marker_revision, wait_until};
+use crate::util;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.env("LC_ALL", "C.UTF-8").output().expect("the command runs (Debian's `subversion` installed)")
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A config repository (from `sample-repo/`), its working copy, and room
+/// for a code repository, all in one temporary folder.
+struct Svn {
+    dir: tempfile::TempDir,
+}
+
+impl Svn {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let svn = Svn { dir };
+        ok(Command::new("svnadmin").arg("create").arg(svn.config_repo()));
+        ok(Command::new("svn")
+            .args(["import", "-q", "-m", "initial configuration"])
+            .arg(util::root().join("sample-repo"))
+            .arg(url(&svn.config_repo()))
+            .args(["--config-dir"])
+            .arg(svn.path("client")));
+        ok(Command::new("svn")
+            .args(["checkout", "-q"])
+            .arg(url(&svn.config_repo()))
+            .arg(svn.wc())
+            .arg("--config-dir")
+            .arg(svn.path("client")));
+        svn
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn config_repo(&self) -> PathBuf {
+        self.path("config")
+    }
+
+    fn wc(&self) -> PathBuf {
+        self.path("wc")
+    }
+
+    fn youngest(&self) -> String {
+        ok(Command::new("svnlook").arg("youngest").arg(self.config_repo())).trim().to_owned()
+    }
+
+    /// Edit a file of the working copy and `svn commit`; the command's output.
+    fn commit_edit(&self, file: &str, from: &str, to: &str) -> Output {
+        let path = self.wc().join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+        run(Command::new("svn")
+            .args(["commit", "-m", "edit"])
+            .arg(self.wc())
+            .arg("--config-dir")
+            .arg(self.path("client")))
+    }
+
+    fn install_hooks(&self) {
+        let out = util::rolesync()
+            .args(["hook", "install", "--repo"])
+            .arg(self.config_repo())
+            .arg("--state-dir")
+            .arg(self.path("state"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    }
+}
+
+/// svnserve on a free loopback port, serving `root`; killed when dropped.
+struct Svnserve {
+    child: Child,
+    port: u16,
+}
+
+impl Svnserve {
+    fn start(root: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("svnserve")
+            .args(["-d", "--foreground", "--listen-host", "127.0.0.1", "--listen-port", &port.to_string(), "-r"])
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("svnserve starts");
+        wait_until(LIMIT, "svnserve to listen", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        Svnserve { child, port }
+    }
+}
+
+impl Drop for Svnserve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+
+/// A code repository `code` under `root`, with one folder per project,
+/// whose svnserve.conf names `authz` as its authz-db.
+fn code_repository(root: &Path, authz: &Path, client: &Path) {
+    let repo = root.join("code");
+    std::fs::create_dir_all(root).expect("mkdir");
+    ok(Command::new("svnadmin").arg("create").arg(&repo));
+    let tree = root.parent().expect("a parent folder").join("import");
+    for dir in ["elibrary/trunk", "qa-tools/trunk"] {
+        std::fs::create_dir_all(tree.join(dir)).expect("mkdir");
+        std::fs::write(tree.join(dir).join("README"), "code\n").expect("write");
+    }
+    ok(Command::new("svn")
+        .args(["import", "-q", "-m", "code"])
+        .arg(&tree)
+        .arg(url(&repo))
+        .arg("--config-dir")
+        .arg(client));
+    std::fs::write(
+        repo.join("conf/svnserve.conf"),
+        format!(
+            "[general]\nanon-access = none\nauth-access = write\npassword-db = passwd\nauthz-db = {}\n",
+            authz.display()
+        ),
+    )
+    .expect("svnserve.conf");
+    let passwd: String = USERS.iter().map(|u| format!("{u} = {u}-secret\n")).collect();
+    std::fs::write(repo.join("conf/passwd"), format!("[users]\n{passwd}")).expect("passwd");
+}
+
+/// `svn ls` as `user` on the code repository: Ok, or the error output.
+fn ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
+    let out = run(Command::new("svn")
+        .args(["ls", "--non-interactive", "--no-auth-cache", "--username", user, "--password"])
+        .arg(format!("{user}-secret"))
+        .arg("--config-dir")
+        .arg(client)
+        .arg(format!("svn://127.0.0.1:{port}/code{path}")));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn an_svn_repository_validates_and_renders_at_any_revision() {
+    let svn = Svn::new();
+    let render = |rev: Option<&str>| {
+        let mut cmd = util::rolesync();
+        cmd.arg("render").arg("--repo").arg(svn.config_repo());
+        if let Some(rev) = rev {
+            cmd.args(["--rev", rev]);
+        }
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+        util::stdout(&out)
+    };
+    let first = render(None);
+    assert_eq!(marker_revision(&first).as_deref(), Some("1"));
+    let folder = util::rolesync().arg("render").arg("--repo").arg(util::root().join("sample-repo")).output().expect("runs");
+    assert_eq!(util::unstamped(&first), util::unstamped(&util::stdout(&folder)));
+    let out = svn.commit_edit("Engineering/elibrary/.polarion/security/user-roles.xml", "<user name=\"carol\">", "<user name=\"grace\">");
+    assert!(out.status.success());
+    assert!(render(None).contains("elibrary-project_user = grace\n"));
+    assert!(render(Some("1")).contains("elibrary-project_user = carol\n"));
+}
+
+#[test]
+fn a_config_under_a_sub_folder_is_read_with_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = dir.path().join("repo");
+    ok(Command::new("svnadmin").arg("create").arg(&repo));
+    ok(Command::new("svn")
+        .args(["import", "-q", "-m", "init"])
+        .arg(util::root().join("sample-repo"))
+        .arg(format!("{}/admin/security config", url(&repo)))
+        .arg("--config-dir")
+        .arg(dir.path().join("client")));
+    let out = util::rolesync().arg("validate").arg("--repo").arg(&repo).output().expect("runs");
+    assert_ne!(util::stdout(&out), "", "without --path the folder is not the configuration");
+    let access = dir.path().join("access");
+    let d = Daemon::start(&repo, &access, &dir.path().join("state"), &["--path", "admin/security config"]);
+    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_admin = bob\n"));
+    assert_eq!(d.status()["applied"]["revision"], "1");
+}
+
+#[test]
+fn pre_commit_refuses_broken_xml_and_nothing_changes() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    let access = svn.path("access");
+    let d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let before = read(&access);
+    let out = svn.commit_edit(".polarion/security/user-roles.xml", "<user name=\"bob\">", "<user name=\"bob\"><role>");
+    assert!(!out.status.success(), "the commit must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.contains("error[xml-malformed]")).unwrap_or_else(|| panic!("{stderr}"));
+    let location = line.split(": ").next().expect("location");
+    assert!(location.starts_with(".polarion/security/user-roles.xml:"), "{line}");
+    assert_eq!(location.split(':').count(), 3, "path:line:col, got {location}");
+    assert_eq!(svn.youngest(), "1");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(read(&access), before);
+    assert_eq!(d.status()["reloads"]["failed"], 0);
+}
+
+#[test]
+fn roles_grant_and_revoke_svnserve_access_without_a_restart() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    let client = svn.path("client");
+    let root = svn.path("served");
+    let access = svn.path("out/access");
+    code_repository(&root, &access, &client);
+    let d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let server = Svnserve::start(&root);
+    let port = server.port;
+
+    ls(port, "carol", "/elibrary", &client).expect("carol is a project user of elibrary");
+    let denied = ls(port, "grace", "/elibrary", &client).expect_err("grace is not in elibrary");
+    assert!(denied.contains("Authorization failed"), "{denied}");
+
+    // carol leaves elibrary, grace takes her roles.
+    let out = svn.commit_edit("Engineering/elibrary/.polarion/security/user-roles.xml", "<user name=\"carol\">", "<user name=\"grace\">");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_until(LIMIT, "the new access file", || marker_revision(&read(&access)).as_deref() == Some("2"));
+    ls(port, "grace", "/elibrary", &client).expect("grace gained access");
+    let denied = ls(port, "carol", "/elibrary", &client).expect_err("carol lost access");
+    assert!(denied.contains("Authorization failed"), "{denied}");
+    assert!(d.status()["triggers"]["hook"].as_u64() >= Some(1), "the post-commit hook notified the daemon");
+}
+
+#[test]
+fn a_disabled_account_loses_access_at_its_next_connection() {
+    let svn = Svn::new();
+    let client = svn.path("client");
+    let root = svn.path("served");
+    let access = svn.path("out/access");
+    code_repository(&root, &access, &client);
+    let _d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let server = Svnserve::start(&root);
+    ls(server.port, "bob", "/elibrary/trunk", &client).expect("bob administers elibrary");
+    let out = svn.commit_edit(
+        ".polarion/user-management/users/bob/user.xml",
+        "<field id=\"email\">",
+        "<field id=\"disabled\">true</field>\n    <field id=\"email\">",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_until(LIMIT, "the new access file", || marker_revision(&read(&access)).as_deref() == Some("2"));
+    let denied = ls(server.port, "bob", "/elibrary/trunk", &client).expect_err("bob is disabled");
+    assert!(denied.contains("Authorization failed"), "{denied}");
+    ls(server.port, "carol", "/elibrary/trunk", &client).expect("others keep their access");
+}

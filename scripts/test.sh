@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of rolesync. Installs what the tests need when it is
-# missing: Debian's `subversion` (svnadmin, svnlook, svn, svnserve, svnauthz)
-# and `libsvn-perl` (Subversion's own library, the authz oracle).
+# missing: Debian's `subversion` (svnadmin, svnlook, svn, svnserve, svnauthz),
+# `libsvn-perl` (Subversion's own library, the authz oracle), and Apache
+# httpd with mod_dav_svn and mod_authz_svn (`apache2`, `libapache2-mod-svn`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ need=()
 command -v svnauthz >/dev/null 2>&1 || need+=(subversion)
 perl -MSVN::Core -e1 >/dev/null 2>&1 || need+=(libsvn-perl)
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v apache2 >/dev/null 2>&1 || need+=(apache2)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+[ -e /usr/lib/apache2/modules/mod_dav_svn.so ] || need+=(libapache2-mod-svn)
 if ((${#need[@]})); then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs, SvnPostCommitArgs, SvnPreCommitArgs};
+use crate::cli::{
+    GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs, SvnPostCommitArgs, SvnPreCommitArgs,
+};
 use crate::repo;
 use crate::snapshot::{self, Limits};
 
@@ -121,20 +123,26 @@ fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
 
 fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     let at = repo::svn::At::Transaction(&args.txn);
-    let prefix = args.path.as_deref().map(|p| p.trim_matches('/')).filter(|p| !p.is_empty());
+    let prefix = args
+        .path
+        .as_deref()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty());
     // Skip quickly when nothing of the configuration changed. A changed
     // folder may hold (or have held) configuration, so it counts.
-    let relevant = repo::svn::changed(&args.repos, at)?.into_iter().any(|(path, is_dir)| {
-        let rel = match prefix {
-            Some(p) if path == p => return true,
-            Some(p) => match path.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
-                Some(r) => r.to_owned(),
-                None => return prefix.is_some_and(|p| p.starts_with(&format!("{path}/"))),
-            },
-            None => path,
-        };
-        is_dir || snapshot::classify(&rel).is_some()
-    });
+    let relevant = repo::svn::changed(&args.repos, at)?
+        .into_iter()
+        .any(|(path, is_dir)| {
+            let rel = match prefix {
+                Some(p) if path == p => return true,
+                Some(p) => match path.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
+                    Some(r) => r.to_owned(),
+                    None => return prefix.is_some_and(|p| p.starts_with(&format!("{path}/"))),
+                },
+                None => path,
+            };
+            is_dir || snapshot::classify(&rel).is_some()
+        });
     if !relevant {
         return Ok(ExitCode::SUCCESS);
     }
@@ -147,11 +155,17 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut err = std::io::stderr().lock();
-    writeln!(err, "rolesync: this commit makes the configuration invalid:")?;
+    writeln!(
+        err,
+        "rolesync: this commit makes the configuration invalid:"
+    )?;
     for d in report.diagnostics.iter().filter(|d| d.is_error()) {
         writeln!(err, "{}", d.one_line())?;
     }
-    writeln!(err, "rolesync: commit refused; fix the files above and commit again")?;
+    writeln!(
+        err,
+        "rolesync: commit refused; fix the files above and commit again"
+    )?;
     Ok(ExitCode::from(super::EXIT_INVALID))
 }
 
@@ -172,7 +186,10 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     let path = match &source {
         repo::Source::Git { path, .. } => path,
         repo::Source::Svn { path, .. } => return install_svn(args, path, &exe),
-        repo::Source::Folder(_) => bail!("{} is neither a Git nor an SVN repository", args.repo.display()),
+        repo::Source::Folder(_) => bail!(
+            "{} is neither a Git nor an SVN repository",
+            args.repo.display()
+        ),
     };
     let hooks = std::path::absolute(repo::git_dir(path)?.join("hooks"))?;
     fs_err::create_dir_all(&hooks)?;
@@ -208,11 +225,17 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
 /// `REPOS REV`; the scripts set a PATH (for `svnlook`) and a UTF-8 locale.
 fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<ExitCode> {
     if args.hook.branch.is_some() {
-        bail!("--branch is for Git repositories; {} is an SVN repository", repo.display());
+        bail!(
+            "--branch is for Git repositories; {} is an SVN repository",
+            repo.display()
+        );
     }
     let hooks = std::path::absolute(repo.join("hooks"))?;
     let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
-    let mut pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}", args.hook.max_file_bytes);
+    let mut pre = format!(
+        "{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}",
+        args.hook.max_file_bytes
+    );
     if let Some(p) = &args.hook.path {
         pre.push_str(&format!(" --path {}", shell_quote(p)));
     }
@@ -226,7 +249,9 @@ fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<Exi
             );
             write_hook(&hooks.join("post-commit"), &post)?;
         }
-        None => eprintln!("rolesync: no --state-dir: post-commit not installed (the daemon's file watch still sees commits)"),
+        None => eprintln!(
+            "rolesync: no --state-dir: post-commit not installed (the daemon's file watch still sees commits)"
+        ),
     }
     println!("rolesync: hooks installed in {}", hooks.display());
     Ok(ExitCode::SUCCESS)

@@ -77,7 +77,10 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         }
         repo::Source::Svn { path, subpath: s } => {
             if branch.is_some() {
-                bail!("--branch needs a Git repository; {} is an SVN repository", path.display());
+                bail!(
+                    "--branch needs a Git repository; {} is an SVN repository",
+                    path.display()
+                );
             }
             *s = subpath;
         }

@@ -250,7 +250,8 @@ impl Reloader {
         // Cheap check first: a head that did not move needs no rebuild.
         if !force && let Some(cur) = &current {
             let source = self.settings.source.clone();
-            if let Ok(Ok(Some(head))) = tokio::task::spawn_blocking(move || source.newest_revision()).await
+            if let Ok(Ok(Some(head))) =
+                tokio::task::spawn_blocking(move || source.newest_revision()).await
                 && head == cur.revision
             {
                 return;

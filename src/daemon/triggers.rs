@@ -39,7 +39,9 @@ pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::Recommende
             }
         }
         // Every commit rewrites db/current (by rename into db/).
-        repo::Source::Svn { path, .. } => watcher.watch(&path.join("db"), RecursiveMode::NonRecursive)?,
+        repo::Source::Svn { path, .. } => {
+            watcher.watch(&path.join("db"), RecursiveMode::NonRecursive)?
+        }
     }
     Ok(watcher)
 }

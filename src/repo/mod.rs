@@ -117,7 +117,9 @@ impl Source {
                 branch,
                 subpath,
             } => git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits),
-            Source::Svn { path, subpath } => svn::read(path, svn::At::Revision(rev), subpath.as_deref(), limits),
+            Source::Svn { path, subpath } => {
+                svn::read(path, svn::At::Revision(rev), subpath.as_deref(), limits)
+            }
         }
     }
 }

@@ -102,8 +102,15 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
         _ => String::new(),
     };
     let args = at_args(at, &young);
-    let prefix = subpath.map(|s| s.trim_matches('/')).filter(|s| !s.is_empty());
-    let tree = svnlook_path(repo, "tree", &["--full-paths", args[0], args[1]], prefix.unwrap_or(""))?;
+    let prefix = subpath
+        .map(|s| s.trim_matches('/'))
+        .filter(|s| !s.is_empty());
+    let tree = svnlook_path(
+        repo,
+        "tree",
+        &["--full-paths", args[0], args[1]],
+        prefix.unwrap_or(""),
+    )?;
     let mut input = Input {
         revision: match at {
             At::Revision(_) => args[1].to_owned(),
@@ -174,9 +181,18 @@ mod tests {
 
     #[test]
     fn svn_dates_become_epoch_seconds() {
-        assert_eq!(parse_svn_date("1970-01-01 00:00:00 +0000 (Thu, 01 Jan 1970)"), Some(0));
-        assert_eq!(parse_svn_date("2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)"), Some(1_795_435_122));
-        assert_eq!(parse_svn_date("2026-11-23 12:58:42 +0100 (Mon, 23 Nov 2026)"), Some(1_795_435_122));
+        assert_eq!(
+            parse_svn_date("1970-01-01 00:00:00 +0000 (Thu, 01 Jan 1970)"),
+            Some(0)
+        );
+        assert_eq!(
+            parse_svn_date("2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)"),
+            Some(1_795_435_122)
+        );
+        assert_eq!(
+            parse_svn_date("2026-11-23 12:58:42 +0100 (Mon, 23 Nov 2026)"),
+            Some(1_795_435_122)
+        );
         assert_eq!(parse_svn_date("garbage"), None);
     }
 }

@@ -14,12 +14,18 @@ use crate::util;
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.env("LC_ALL", "C.UTF-8").output().expect("the command runs (Debian's `subversion` installed)")
+    cmd.env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("the command runs (Debian's `subversion` installed)")
 }
 
 fn ok(cmd: &mut Command) -> String {
     let out = run(cmd);
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -37,7 +43,9 @@ impl Svn {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let svn = Svn { dir };
-        ok(Command::new("svnadmin").arg("create").arg(svn.config_repo()));
+        ok(Command::new("svnadmin")
+            .arg("create")
+            .arg(svn.config_repo()));
         ok(Command::new("svn")
             .args(["import", "-q", "-m", "initial configuration"])
             .arg(util::root().join("sample-repo"))
@@ -66,7 +74,11 @@ impl Svn {
     }
 
     fn youngest(&self) -> String {
-        ok(Command::new("svnlook").arg("youngest").arg(self.config_repo())).trim().to_owned()
+        ok(Command::new("svnlook")
+            .arg("youngest")
+            .arg(self.config_repo()))
+        .trim()
+        .to_owned()
     }
 
     /// Edit a file of the working copy and `svn commit`; the command's output.
@@ -107,13 +119,23 @@ impl Svnserve {
             .expect("a free port")
             .port();
         let child = Command::new("svnserve")
-            .args(["-d", "--foreground", "--listen-host", "127.0.0.1", "--listen-port", &port.to_string(), "-r"])
+            .args([
+                "-d",
+                "--foreground",
+                "--listen-host",
+                "127.0.0.1",
+                "--listen-port",
+                &port.to_string(),
+                "-r",
+            ])
             .arg(root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("svnserve starts");
-        wait_until(LIMIT, "svnserve to listen", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        wait_until(LIMIT, "svnserve to listen", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         Svnserve { child, port }
     }
 }
@@ -125,7 +147,9 @@ impl Drop for Svnserve {
     }
 }
 
-const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+const USERS: &[&str] = &[
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+];
 
 /// A code repository `code` under `root`, with one folder per project,
 /// whose svnserve.conf names `authz` as its authz-db.
@@ -152,14 +176,24 @@ fn code_repository(root: &Path, authz: &Path, client: &Path) {
         ),
     )
     .expect("svnserve.conf");
-    let passwd: String = USERS.iter().map(|u| format!("{u} = {u}-secret\n")).collect();
+    let passwd: String = USERS
+        .iter()
+        .map(|u| format!("{u} = {u}-secret\n"))
+        .collect();
     std::fs::write(repo.join("conf/passwd"), format!("[users]\n{passwd}")).expect("passwd");
 }
 
 /// `svn ls` as `user` on the code repository: Ok, or the error output.
 fn ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
     let out = run(Command::new("svn")
-        .args(["ls", "--non-interactive", "--no-auth-cache", "--username", user, "--password"])
+        .args([
+            "ls",
+            "--non-interactive",
+            "--no-auth-cache",
+            "--username",
+            user,
+            "--password",
+        ])
         .arg(format!("{user}-secret"))
         .arg("--config-dir")
         .arg(client)
@@ -190,9 +224,21 @@ fn an_svn_repository_validates_and_renders_at_any_revision() {
     };
     let first = render(None);
     assert_eq!(marker_revision(&first).as_deref(), Some("1"));
-    let folder = util::rolesync().arg("render").arg("--repo").arg(util::root().join("sample-repo")).output().expect("runs");
-    assert_eq!(util::unstamped(&first), util::unstamped(&util::stdout(&folder)));
-    let out = svn.commit_edit("Engineering/elibrary/.polarion/security/user-roles.xml", "<user name=\"carol\">", "<user name=\"grace\">");
+    let folder = util::rolesync()
+        .arg("render")
+        .arg("--repo")
+        .arg(util::root().join("sample-repo"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        util::unstamped(&first),
+        util::unstamped(&util::stdout(&folder))
+    );
+    let out = svn.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"carol\">",
+        "<user name=\"grace\">",
+    );
     assert!(out.status.success());
     assert!(render(None).contains("elibrary-project_user = grace\n"));
     assert!(render(Some("1")).contains("elibrary-project_user = carol\n"));
@@ -209,11 +255,27 @@ fn a_config_under_a_sub_folder_is_read_with_path() {
         .arg(format!("{}/admin/security config", url(&repo)))
         .arg("--config-dir")
         .arg(dir.path().join("client")));
-    let out = util::rolesync().arg("validate").arg("--repo").arg(&repo).output().expect("runs");
-    assert_ne!(util::stdout(&out), "", "without --path the folder is not the configuration");
+    let out = util::rolesync()
+        .arg("validate")
+        .arg("--repo")
+        .arg(&repo)
+        .output()
+        .expect("runs");
+    assert_ne!(
+        util::stdout(&out),
+        "",
+        "without --path the folder is not the configuration"
+    );
     let access = dir.path().join("access");
-    let d = Daemon::start(&repo, &access, &dir.path().join("state"), &["--path", "admin/security config"]);
-    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_admin = bob\n"));
+    let d = Daemon::start(
+        &repo,
+        &access,
+        &dir.path().join("state"),
+        &["--path", "admin/security config"],
+    );
+    wait_until(LIMIT, "the first publication", || {
+        read(&access).contains("elibrary-project_admin = bob\n")
+    });
     assert_eq!(d.status()["applied"]["revision"], "1");
 }
 
@@ -225,13 +287,27 @@ fn pre_commit_refuses_broken_xml_and_nothing_changes() {
     let d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     let before = read(&access);
-    let out = svn.commit_edit(".polarion/security/user-roles.xml", "<user name=\"bob\">", "<user name=\"bob\"><role>");
+    let out = svn.commit_edit(
+        ".polarion/security/user-roles.xml",
+        "<user name=\"bob\">",
+        "<user name=\"bob\"><role>",
+    );
     assert!(!out.status.success(), "the commit must be refused");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr.lines().find(|l| l.contains("error[xml-malformed]")).unwrap_or_else(|| panic!("{stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("error[xml-malformed]"))
+        .unwrap_or_else(|| panic!("{stderr}"));
     let location = line.split(": ").next().expect("location");
-    assert!(location.starts_with(".polarion/security/user-roles.xml:"), "{line}");
-    assert_eq!(location.split(':').count(), 3, "path:line:col, got {location}");
+    assert!(
+        location.starts_with(".polarion/security/user-roles.xml:"),
+        "{line}"
+    );
+    assert_eq!(
+        location.split(':').count(),
+        3,
+        "path:line:col, got {location}"
+    );
     assert_eq!(svn.youngest(), "1");
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(read(&access), before);
@@ -256,13 +332,26 @@ fn roles_grant_and_revoke_svnserve_access_without_a_restart() {
     assert!(denied.contains("Authorization failed"), "{denied}");
 
     // carol leaves elibrary, grace takes her roles.
-    let out = svn.commit_edit("Engineering/elibrary/.polarion/security/user-roles.xml", "<user name=\"carol\">", "<user name=\"grace\">");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    wait_until(LIMIT, "the new access file", || marker_revision(&read(&access)).as_deref() == Some("2"));
+    let out = svn.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"carol\">",
+        "<user name=\"grace\">",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until(LIMIT, "the new access file", || {
+        marker_revision(&read(&access)).as_deref() == Some("2")
+    });
     ls(port, "grace", "/elibrary", &client).expect("grace gained access");
     let denied = ls(port, "carol", "/elibrary", &client).expect_err("carol lost access");
     assert!(denied.contains("Authorization failed"), "{denied}");
-    assert!(d.status()["triggers"]["hook"].as_u64() >= Some(1), "the post-commit hook notified the daemon");
+    assert!(
+        d.status()["triggers"]["hook"].as_u64() >= Some(1),
+        "the post-commit hook notified the daemon"
+    );
 }
 
 #[test]
@@ -281,9 +370,171 @@ fn a_disabled_account_loses_access_at_its_next_connection() {
         "<field id=\"email\">",
         "<field id=\"disabled\">true</field>\n    <field id=\"email\">",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    wait_until(LIMIT, "the new access file", || marker_revision(&read(&access)).as_deref() == Some("2"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until(LIMIT, "the new access file", || {
+        marker_revision(&read(&access)).as_deref() == Some("2")
+    });
     let denied = ls(server.port, "bob", "/elibrary/trunk", &client).expect_err("bob is disabled");
     assert!(denied.contains("Authorization failed"), "{denied}");
     ls(server.port, "carol", "/elibrary/trunk", &client).expect("others keep their access");
+}
+
+/// Apache httpd with mod_dav_svn and mod_authz_svn on a free loopback port,
+/// serving every repository under `root` at `/svn/`, Basic auth from an
+/// htpasswd file, `AuthzSVNAccessFile` naming `authz`; stopped when dropped.
+struct Apache {
+    child: Child,
+    port: u16,
+}
+
+impl Apache {
+    fn start(dir: &Path, root: &Path, authz: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let htpasswd = dir.join("htpasswd");
+        for (i, user) in USERS.iter().enumerate() {
+            let mut cmd = Command::new("htpasswd");
+            if i == 0 {
+                cmd.arg("-c");
+            }
+            ok(cmd
+                .args(["-b", "-m"])
+                .arg(&htpasswd)
+                .arg(user)
+                .arg(format!("{user}-secret")));
+        }
+        let modules = "/usr/lib/apache2/modules";
+        let load: String = [
+            ("mpm_event", "mod_mpm_event"),
+            ("authn_core", "mod_authn_core"),
+            ("authz_core", "mod_authz_core"),
+            ("authn_file", "mod_authn_file"),
+            ("auth_basic", "mod_auth_basic"),
+            ("authz_user", "mod_authz_user"),
+            ("dav", "mod_dav"),
+            ("dav_svn", "mod_dav_svn"),
+            ("authz_svn", "mod_authz_svn"),
+        ]
+        .iter()
+        .map(|(name, file)| format!("LoadModule {name}_module {modules}/{file}.so\n"))
+        .collect();
+        // Apache will not run as root; it switches to www-data, which must
+        // be able to read the files and write the repositories.
+        let user = if running_as_root() {
+            "User www-data\nGroup www-data\n"
+        } else {
+            ""
+        };
+        let conf = dir.join("httpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "{load}ServerName 127.0.0.1\nListen 127.0.0.1:{port}\n{user}\
+                 PidFile {d}/httpd.pid\nErrorLog {d}/error.log\nDefaultRuntimeDir {d}\nMutex file:{d} default\n\
+                 <Location /svn>\n  DAV svn\n  SVNParentPath {root}\n  AuthType Basic\n  AuthName \"rolesync\"\n\
+                 \x20 AuthUserFile {htpasswd}\n  Require valid-user\n  AuthzSVNAccessFile {authz}\n</Location>\n",
+                d = dir.display(),
+                root = root.display(),
+                htpasswd = htpasswd.display(),
+                authz = authz.display(),
+            ),
+        )
+        .expect("httpd.conf");
+        ok(Command::new("chmod").args(["-R", "a+rwX"]).arg(dir));
+        let mut parent = dir.parent();
+        while let Some(p) = parent {
+            let _ = Command::new("chmod").arg("a+x").arg(p).status();
+            parent = p.parent();
+        }
+        let child = Command::new("apache2")
+            .args(["-DFOREGROUND", "-f"])
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("apache2 starts (install Debian's `apache2` and `libapache2-mod-svn`)");
+        wait_until(LIMIT, "Apache to listen", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Apache { child, port }
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the tests run as root (then Apache must switch users).
+fn running_as_root() -> bool {
+    ok(Command::new("id").arg("-u")).trim() == "0"
+}
+
+/// `svn ls` over HTTP as `user`: Ok, or the error output.
+fn http_ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
+    let out = run(Command::new("svn")
+        .args([
+            "ls",
+            "--non-interactive",
+            "--no-auth-cache",
+            "--username",
+            user,
+            "--password",
+        ])
+        .arg(format!("{user}-secret"))
+        .arg("--config-dir")
+        .arg(client)
+        .arg(format!("http://127.0.0.1:{port}/svn/code{path}")));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn roles_grant_and_revoke_apache_access_without_a_restart() {
+    let svn = Svn::new();
+    let client = svn.path("client");
+    let web = svn.path("web");
+    let root = web.join("served");
+    let access = web.join("out/access");
+    std::fs::create_dir_all(access.parent().expect("a folder")).expect("mkdir");
+    code_repository(&root, &access, &client);
+    let _d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let apache = Apache::start(&web, &root, &access);
+    let port = apache.port;
+
+    let log = || read(&web.join("error.log"));
+    http_ls(port, "carol", "/elibrary", &client)
+        .unwrap_or_else(|e| panic!("carol is a project user of elibrary: {e}\n{}", log()));
+    let denied =
+        http_ls(port, "grace", "/elibrary", &client).expect_err("grace is not in elibrary");
+    assert!(denied.contains("forbidden"), "{denied}");
+
+    let out = svn.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"carol\">",
+        "<user name=\"grace\">",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until(LIMIT, "the new access file", || {
+        marker_revision(&read(&access)).as_deref() == Some("2")
+    });
+    http_ls(port, "grace", "/elibrary", &client).expect("grace gained access");
+    let denied = http_ls(port, "carol", "/elibrary", &client).expect_err("carol lost access");
+    assert!(denied.contains("forbidden"), "{denied}");
 }

@@ -5,7 +5,8 @@
 //! It starts the release binary next to this example (target/release/rolesync),
 //! makes a Git repository from `sample-repo/`, commits COMMITS (default 100)
 //! role changes one at a time, and prints p50 / p99 / max for direct commits
-//! and for pushes to a bare repository.
+//! for pushes to a bare repository, and for `svn commit` to an SVN config
+//! repository (hooks installed).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -196,7 +197,51 @@ fn main() {
     let _ = daemon.kill();
     let _ = daemon.wait();
 
+    // 3. svn commit to an SVN repository with the hooks installed.
+    let svn_repo = tmp.path().join("svnrepo");
+    let ok = |cmd: &mut Command| {
+        let out = cmd.output().expect("svn tools");
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    ok(Command::new("svnadmin").arg("create").arg(&svn_repo));
+    let url = format!("file://{}", svn_repo.display());
+    ok(Command::new("svn")
+        .args(["import", "-q", "-m", "init"])
+        .arg(root.join("sample-repo"))
+        .arg(&url));
+    let wc = tmp.path().join("wc");
+    ok(Command::new("svn").args(["checkout", "-q", &url]).arg(&wc));
+    let state3 = tmp.path().join("state3");
+    ok(Command::new(binary())
+        .args(["hook", "install", "--repo"])
+        .arg(&svn_repo)
+        .arg("--state-dir")
+        .arg(&state3));
+    let access3 = tmp.path().join("access3");
+    let mut daemon = start(&svn_repo, &access3, &state3);
+    wait_for(&access3, "(revision 1)", Instant::now());
+    let svn_roles = wc.join("Engineering/elibrary/.polarion/security/user-roles.xml");
+    let mut committed = Vec::new();
+    for i in 0..commits {
+        toggle(&svn_roles, i);
+        ok(Command::new("svn")
+            .args(["commit", "-q", "-m", "change"])
+            .arg(&wc));
+        let returned = Instant::now();
+        let rev = ok(Command::new("svnlook").arg("youngest").arg(&svn_repo));
+        committed
+            .push(wait_for(&access3, &format!("(revision {rev})"), returned).as_secs_f64() * 1e3);
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+
     println!("commit → access file in place (sample-repo: 3 projects, 8 users)");
     report("git commit (watcher)", direct);
     report("git push (hooks + watcher)", pushed);
+    report("svn commit (hooks + watcher)", committed);
 }

@@ -228,6 +228,8 @@ struct Reloader {
     shared: Arc<Shared>,
     audit: Option<state::Audit>,
     persisted: state::Persisted,
+    /// The files last read, so a backend can read only what changed.
+    last_input: Option<snapshot::Input>,
 }
 
 impl Reloader {
@@ -241,6 +243,7 @@ impl Reloader {
             shared,
             audit: settings.state_dir.as_deref().map(state::Audit::new),
             persisted,
+            last_input: None,
         })
     }
 
@@ -259,14 +262,19 @@ impl Reloader {
         }
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
+        let prev = self.last_input.take();
         let built = tokio::task::spawn_blocking(move || {
-            source
-                .read(None, limits)
-                .map(|input| snapshot::build(&input))
+            source.read_newest(prev.as_ref(), limits).map(|input| {
+                let report = snapshot::build(&input);
+                (input, report)
+            })
         })
         .await;
         let report = match built {
-            Ok(Ok(report)) => report,
+            Ok(Ok((input, report))) => {
+                self.last_input = Some(input);
+                report
+            }
             Ok(Err(e)) => return self.failed(None, Vec::new(), Some(e.to_string()), started),
             Err(e) => {
                 return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started);

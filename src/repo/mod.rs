@@ -14,6 +14,17 @@ use std::path::{Path, PathBuf};
 use crate::snapshot::{Input, Limits};
 
 impl Source {
+    /// Read the newest revision; `prev`, an earlier read of this source,
+    /// lets a backend read only what changed since (SVN does).
+    pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
+        match (self, prev) {
+            (Source::Svn { path, subpath }, Some(prev)) => {
+                svn::read_since(path, prev, subpath.as_deref(), limits)
+            }
+            _ => self.read(None, limits),
+        }
+    }
+
     /// The newest revision, without reading any file (`None` for folders,
     /// which have no revisions).
     pub fn newest_revision(&self) -> Result<Option<String>, Error> {

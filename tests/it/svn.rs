@@ -538,3 +538,62 @@ fn roles_grant_and_revoke_apache_access_without_a_restart() {
     let denied = http_ls(port, "carol", "/elibrary", &client).expect_err("carol lost access");
     assert!(denied.contains("forbidden"), "{denied}");
 }
+
+#[test]
+fn reading_only_what_changed_equals_a_full_read() {
+    use rolesync::repo::svn::{At, read, read_since};
+    use rolesync::snapshot::Limits;
+    let svn = Svn::new();
+    let limits = Limits::default();
+    let repo = svn.config_repo();
+    let mut prev = read(&repo, At::Revision(None), None, limits).expect("full read");
+    let svn_cmd = |args: &[&str]| {
+        ok(Command::new("svn")
+            .args(args)
+            .arg("--config-dir")
+            .arg(svn.path("client"))
+            .current_dir(svn.wc()))
+    };
+    // An edit, a deleted file, a new project folder, a file outside the
+    // configuration, and two revisions at once.
+    let steps: Vec<Box<dyn Fn()>> = vec![
+        Box::new(|| {
+            svn.commit_edit(
+                ".polarion/security/roles.xml",
+                "Reads everything",
+                "Reads all",
+            );
+        }),
+        Box::new(|| {
+            svn_cmd(&["rm", "-q", ".polarion/user-management/users/heidi"]);
+            svn_cmd(&["commit", "-q", "-m", "heidi leaves"]);
+        }),
+        Box::new(|| {
+            let p = svn.wc().join("New Team/newproj/.polarion");
+            std::fs::create_dir_all(&p).expect("mkdir");
+            std::fs::write(p.join("polarion-project.xml"), "<project/>\n").expect("write");
+            svn_cmd(&["add", "-q", "New Team"]);
+            svn_cmd(&["commit", "-q", "-m", "a new project"]);
+        }),
+        Box::new(|| {
+            std::fs::write(svn.wc().join("NOTES.txt"), "not configuration\n").expect("write");
+            svn_cmd(&["add", "-q", "NOTES.txt"]);
+            svn_cmd(&["commit", "-q", "-m", "notes"]);
+            svn.commit_edit(
+                ".polarion/access",
+                "[/qa-tools]",
+                "[/qa-tools]\n@admin = rw",
+            );
+        }),
+    ];
+    for step in steps {
+        step();
+        let incremental = read_since(&repo, &prev, None, limits).expect("incremental read");
+        let full = read(&repo, At::Revision(None), None, limits).expect("full read");
+        assert_eq!(incremental.revision, full.revision);
+        assert_eq!(incremental.files, full.files, "at r{}", full.revision);
+        assert_eq!(incremental.meta, full.meta);
+        prev = incremental;
+    }
+    assert_eq!(prev.revision, "6");
+}

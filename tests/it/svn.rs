@@ -597,3 +597,29 @@ fn reading_only_what_changed_equals_a_full_read() {
     }
     assert_eq!(prev.revision, "6");
 }
+
+#[test]
+fn pre_commit_skips_commits_that_touch_no_configuration() {
+    let svn = Svn::new();
+    // A broken configuration committed before the hooks were installed.
+    let out = svn.commit_edit(".polarion/security/roles.xml", "scope=\"global\"", "scope=\"galaxy\"");
+    assert!(out.status.success());
+    svn.install_hooks();
+    svn.install_hooks(); // idempotent
+    let hooks: Vec<String> = std::fs::read_dir(svn.config_repo().join("hooks"))
+        .expect("hooks folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".tmpl"))
+        .collect();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    let svn_cmd = |args: &[&str]| {
+        run(Command::new("svn").args(args).arg("--config-dir").arg(svn.path("client")).current_dir(svn.wc()))
+    };
+    std::fs::write(svn.wc().join("NOTES.txt"), "not configuration\n").expect("write");
+    assert!(svn_cmd(&["add", "-q", "NOTES.txt"]).status.success());
+    let out = svn_cmd(&["commit", "-q", "-m", "notes only"]);
+    assert!(out.status.success(), "a commit outside the configuration is not checked: {}", String::from_utf8_lossy(&out.stderr));
+    let out = svn.commit_edit(".polarion/security/user-roles.xml", "<user name=\"bob\">", "<user name=\"bob\" >");
+    assert!(!out.status.success(), "a commit of a configuration file is checked");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[xml-invalid-value]"));
+}

@@ -14,19 +14,31 @@ const MODE_LINK: i32 = 0o120000;
 
 /// The id of the commit `branch` (or HEAD) points at, without reading its tree.
 pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
-    let repo = open(path).map_err(|e| Error::Git {
-        path: path.to_owned(),
-        message: e.message().to_owned(),
-    })?;
+    let repo = open(path).map_err(git_error(path, ""))?;
     let spec = branch.map_or_else(|| "HEAD".to_owned(), |b| format!("refs/heads/{b}"));
-    let commit = repo
-        .revparse_single(&spec)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|e| Error::Git {
-            path: path.to_owned(),
-            message: format!("revision `{spec}`: {}", e.message()),
-        })?;
+    let commit = commit_of(&repo, path, &spec)?;
     Ok(commit.id().to_string())
+}
+
+/// A git2 error as a repository error, with `what` in front of the message.
+fn git_error(path: &Path, what: &str) -> impl Fn(git2::Error) -> Error {
+    let path = path.to_owned();
+    let what = what.to_owned();
+    move |e| Error::Git {
+        path: path.clone(),
+        message: if what.is_empty() {
+            e.message().to_owned()
+        } else {
+            format!("{what}: {}", e.message())
+        },
+    }
+}
+
+/// The commit a revision spec names.
+fn commit_of<'r>(repo: &'r Repository, path: &Path, spec: &str) -> Result<git2::Commit<'r>, Error> {
+    repo.revparse_single(spec)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(git_error(path, &format!("revision `{spec}`")))
 }
 
 /// Open a repository. Inside a pre-receive hook the pushed objects are
@@ -44,30 +56,24 @@ fn open(path: &Path) -> Result<Repository, git2::Error> {
 /// The commits reachable from `new` but not from `old` (all of them when
 /// `old` is the null id), oldest first.
 pub fn commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>, Error> {
-    let git = |e: git2::Error| Error::Git {
-        path: path.to_owned(),
-        message: e.message().to_owned(),
-    };
-    let repo = open(path).map_err(git)?;
-    let mut walk = repo.revwalk().map_err(git)?;
+    let git = git_error(path, "");
+    let repo = open(path).map_err(&git)?;
+    let mut walk = repo.revwalk().map_err(&git)?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-        .map_err(git)?;
-    walk.push(git2::Oid::from_str(new).map_err(git)?)
-        .map_err(git)?;
-    let old = git2::Oid::from_str(old).map_err(git)?;
+        .map_err(&git)?;
+    walk.push(git2::Oid::from_str(new).map_err(&git)?)
+        .map_err(&git)?;
+    let old = git2::Oid::from_str(old).map_err(&git)?;
     if !old.is_zero() {
-        walk.hide(old).map_err(git)?;
+        walk.hide(old).map_err(&git)?;
     }
-    walk.map(|id| id.map(|id| id.to_string()).map_err(git))
+    walk.map(|id| id.map(|id| id.to_string()).map_err(&git))
         .collect()
 }
 
 /// The branch HEAD names (`main` for `refs/heads/main`).
 pub fn head_branch(path: &Path) -> Result<Option<String>, Error> {
-    let repo = open(path).map_err(|e| Error::Git {
-        path: path.to_owned(),
-        message: e.message().to_owned(),
-    })?;
+    let repo = open(path).map_err(git_error(path, ""))?;
     let head = repo.find_reference("HEAD").map_err(|e| Error::Git {
         path: path.to_owned(),
         message: e.message().to_owned(),
@@ -83,10 +89,7 @@ pub fn head_branch(path: &Path) -> Result<Option<String>, Error> {
 /// The Git folder of a repository (`.git` of a work tree, or the bare
 /// repository itself), where the refs live.
 pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
-    let repo = open(path).map_err(|e| Error::Git {
-        path: path.to_owned(),
-        message: e.message().to_owned(),
-    })?;
+    let repo = open(path).map_err(git_error(path, ""))?;
     Ok(repo.path().to_owned())
 }
 
@@ -107,24 +110,15 @@ pub fn read(
     subpath: Option<&str>,
     limits: Limits,
 ) -> Result<Input, Error> {
-    let git = |e: git2::Error| Error::Git {
-        path: path.to_owned(),
-        message: e.message().to_owned(),
-    };
-    let repo = open(path).map_err(git)?;
+    let git = git_error(path, "");
+    let repo = open(path).map_err(&git)?;
     let spec = match (rev, branch) {
         (Some(rev), _) => rev.to_owned(),
         (None, Some(branch)) => format!("refs/heads/{branch}"),
         (None, None) => "HEAD".to_owned(),
     };
-    let commit = repo
-        .revparse_single(&spec)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|e| Error::Git {
-            path: path.to_owned(),
-            message: format!("revision `{spec}`: {}", e.message()),
-        })?;
-    let mut tree = commit.tree().map_err(git)?;
+    let commit = commit_of(&repo, path, &spec)?;
+    let mut tree = commit.tree().map_err(&git)?;
     let prefix = subpath
         .map(|s| s.trim_matches('/'))
         .filter(|s| !s.is_empty());
@@ -136,7 +130,7 @@ pub fn read(
         tree = entry
             .to_object(&repo)
             .and_then(|o| o.peel_to_tree())
-            .map_err(git)?;
+            .map_err(&git)?;
     }
     let author = commit.author();
     let mut input = Input {
@@ -173,7 +167,7 @@ pub fn read(
             }
         }
     })
-    .map_err(git)?;
+    .map_err(&git)?;
     match failure {
         Some(e) => Err(e),
         None => Ok(input),

@@ -22,10 +22,12 @@ pub fn is_repository(path: &Path) -> bool {
     path.join("format").is_file() && path.join("db").is_dir() && path.join("hooks").is_dir()
 }
 
-fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+/// Run `svnlook SUB ARGS… REPOS [PATH]` and return its output.
+fn svnlook_at(repo: &Path, args: &[&str], path: Option<&str>) -> Result<Vec<u8>, Error> {
     let out = Command::new("svnlook")
         .args(args)
         .arg(repo)
+        .args(path)
         .env("LC_ALL", "C.UTF-8")
         .output()
         .map_err(|source| Error::Io {
@@ -41,25 +43,13 @@ fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     Ok(out.stdout)
 }
 
+fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    svnlook_at(repo, args, None)
+}
+
 fn svnlook_path(repo: &Path, sub: &str, args: &[&str], path: &str) -> Result<Vec<u8>, Error> {
-    let out = Command::new("svnlook")
-        .arg(sub)
-        .args(args)
-        .arg(repo)
-        .arg(path)
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("svnlook"),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(Error::Svn {
-            path: repo.to_owned(),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        });
-    }
-    Ok(out.stdout)
+    let all: Vec<&str> = std::iter::once(sub).chain(args.iter().copied()).collect();
+    svnlook_at(repo, &all, Some(path))
 }
 
 /// The youngest revision.

@@ -3,32 +3,8 @@
 //! `--rev` work.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::util;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=Admin",
-            "-c",
-            "user.email=admin@acme.example",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use crate::util::{self, git};
 
 /// A non-bare repository holding `sample-repo/` in one commit; returns its id.
 fn sample_repository(dir: &Path) -> String {

@@ -1,37 +1,10 @@
 //! `rolesync hook …` installed into a real bare repository, exercised by a
 //! real `git push`.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use crate::daemon::{Config, Daemon, marker_revision, wait_until};
-use crate::util;
-
-fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=Admin",
-            "-c",
-            "user.email=admin@acme.example",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs")
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_output(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use crate::util::{self, git, git_output};
 
 /// A bare `config.git` cloned from a sample configuration, with the hooks
 /// installed, and a clone `work` to push from.

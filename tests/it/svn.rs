@@ -183,8 +183,9 @@ fn code_repository(root: &Path, authz: &Path, client: &Path) {
     std::fs::write(repo.join("conf/passwd"), format!("[users]\n{passwd}")).expect("passwd");
 }
 
-/// `svn ls` as `user` on the code repository: Ok, or the error output.
-fn ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
+/// `svn ls` as `user` on the code repository (`base` is the server's URL
+/// of the folder holding it): Ok, or the error output.
+fn svn_ls(base: &str, user: &str, path: &str, client: &Path) -> Result<(), String> {
     let out = run(Command::new("svn")
         .args([
             "ls",
@@ -197,12 +198,17 @@ fn ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
         .arg(format!("{user}-secret"))
         .arg("--config-dir")
         .arg(client)
-        .arg(format!("svn://127.0.0.1:{port}/code{path}")));
+        .arg(format!("{base}/code{path}")));
     if out.status.success() {
         Ok(())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+/// `svn ls` through svnserve.
+fn ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
+    svn_ls(&format!("svn://127.0.0.1:{port}"), user, path, client)
 }
 
 fn read(path: &Path) -> String {
@@ -478,26 +484,9 @@ fn running_as_root() -> bool {
     ok(Command::new("id").arg("-u")).trim() == "0"
 }
 
-/// `svn ls` over HTTP as `user`: Ok, or the error output.
+/// `svn ls` through Apache.
 fn http_ls(port: u16, user: &str, path: &str, client: &Path) -> Result<(), String> {
-    let out = run(Command::new("svn")
-        .args([
-            "ls",
-            "--non-interactive",
-            "--no-auth-cache",
-            "--username",
-            user,
-            "--password",
-        ])
-        .arg(format!("{user}-secret"))
-        .arg("--config-dir")
-        .arg(client)
-        .arg(format!("http://127.0.0.1:{port}/svn/code{path}")));
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    svn_ls(&format!("http://127.0.0.1:{port}/svn"), user, path, client)
 }
 
 #[test]
@@ -602,7 +591,11 @@ fn reading_only_what_changed_equals_a_full_read() {
 fn pre_commit_skips_commits_that_touch_no_configuration() {
     let svn = Svn::new();
     // A broken configuration committed before the hooks were installed.
-    let out = svn.commit_edit(".polarion/security/roles.xml", "scope=\"global\"", "scope=\"galaxy\"");
+    let out = svn.commit_edit(
+        ".polarion/security/roles.xml",
+        "scope=\"global\"",
+        "scope=\"galaxy\"",
+    );
     assert!(out.status.success());
     svn.install_hooks();
     svn.install_hooks(); // idempotent
@@ -613,13 +606,28 @@ fn pre_commit_skips_commits_that_touch_no_configuration() {
         .collect();
     assert_eq!(hooks.len(), 2, "{hooks:?}");
     let svn_cmd = |args: &[&str]| {
-        run(Command::new("svn").args(args).arg("--config-dir").arg(svn.path("client")).current_dir(svn.wc()))
+        run(Command::new("svn")
+            .args(args)
+            .arg("--config-dir")
+            .arg(svn.path("client"))
+            .current_dir(svn.wc()))
     };
     std::fs::write(svn.wc().join("NOTES.txt"), "not configuration\n").expect("write");
     assert!(svn_cmd(&["add", "-q", "NOTES.txt"]).status.success());
     let out = svn_cmd(&["commit", "-q", "-m", "notes only"]);
-    assert!(out.status.success(), "a commit outside the configuration is not checked: {}", String::from_utf8_lossy(&out.stderr));
-    let out = svn.commit_edit(".polarion/security/user-roles.xml", "<user name=\"bob\">", "<user name=\"bob\" >");
-    assert!(!out.status.success(), "a commit of a configuration file is checked");
+    assert!(
+        out.status.success(),
+        "a commit outside the configuration is not checked: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = svn.commit_edit(
+        ".polarion/security/user-roles.xml",
+        "<user name=\"bob\">",
+        "<user name=\"bob\" >",
+    );
+    assert!(
+        !out.status.success(),
+        "a commit of a configuration file is checked"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[xml-invalid-value]"));
 }

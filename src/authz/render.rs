@@ -200,3 +200,125 @@ fn keep_hand_written(
         pieces.push(Piece::Source(at..section.body.end));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups() -> Vec<Group<'static>> {
+        vec![
+            Group {
+                name: "admin",
+                members: vec!["alice"],
+            },
+            Group {
+                name: "lib-project_user",
+                members: vec![],
+            },
+        ]
+    }
+
+    /// Render `source` and compare the text with `expect`; return the codes.
+    fn check(source: &str, expect: &str) -> Vec<&'static str> {
+        let out = render("access", source, &groups(), "7");
+        assert_eq!(out.text, expect, "\n--- got ---\n{}", out.text);
+        out.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    const BLOCK: &str = "# rolesync: BEGIN generated groups (revision 7); edit the role files, not these lines\n\
+                         admin = alice\nlib-project_user =\n# rolesync: END generated groups\n";
+
+    #[test]
+    fn a_file_without_groups_gets_them_before_its_first_section() {
+        let expect = format!("# rules\n[groups]\n{BLOCK}\n[/]\n@admin = rw\n");
+        assert!(check("# rules\n[/]\n@admin = rw\n", &expect).is_empty());
+    }
+
+    #[test]
+    fn hand_written_groups_follow_the_generated_block() {
+        let source = "[groups] # ours\nteam = @admin, bob\n\n[/]\n@team = r\n";
+        let expect = format!("[groups] # ours\n{BLOCK}team = @admin, bob\n\n[/]\n@team = r\n");
+        assert!(check(source, &expect).is_empty());
+    }
+
+    #[test]
+    fn an_earlier_generated_block_is_replaced() {
+        let old = "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = bob\n# rolesync: END generated groups\nteam = carol\n[/]\n@team = r\n";
+        let expect = format!("[groups]\n{BLOCK}team = carol\n[/]\n@team = r\n");
+        assert!(check(old, &expect).is_empty());
+        // And rendering the result again changes nothing.
+        assert!(check(&expect, &expect).is_empty());
+    }
+
+    #[test]
+    fn crlf_files_get_crlf_lines() {
+        let out = render(
+            "access",
+            "[groups]\r\n[/]\r\n@admin = rw\r\n",
+            &groups(),
+            "7",
+        );
+        assert!(
+            out.text.contains("admin = alice\r\nlib-project_user =\r\n"),
+            "{:?}",
+            out.text
+        );
+        assert!(out.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_groups_header_at_the_end_of_the_file_without_newline() {
+        let expect = format!("[/]\n@admin = rw\n[groups]\n{BLOCK}");
+        assert!(check("[/]\n@admin = rw\n[groups]", &expect).is_empty());
+    }
+
+    #[test]
+    fn a_hand_written_group_with_a_role_groups_name_is_refused_and_dropped() {
+        let source = "[groups]\nadmin = mallory\n[/]\n@admin = rw\n";
+        let expect = format!("[groups]\n{BLOCK}[/]\n@admin = rw\n");
+        assert_eq!(check(source, &expect), ["group-collides-with-role"]);
+    }
+
+    #[test]
+    fn diagnostics_point_at_lines_of_the_source() {
+        let source = "[groups]\nteam = @ghost\n\n[/]\n@lib-project_user = r\n";
+        let out = render("access", source, &groups(), "7");
+        let found: Vec<(u32, &str)> = out
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(2, "authz-undefined-group"), (5, "authz-empty-group-rule")]
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the hand-written file, every byte outside `[groups]`
+        /// is kept, in order.
+        #[test]
+        fn bytes_outside_groups_are_kept(
+            pre in "(#[ a-z]{0,8}\n|\n){0,3}",
+            sections in proptest::collection::vec(("/[a-z]{1,3}", "[a-z]{1,4}", "(r|rw|)"), 0..4),
+            hand in proptest::collection::vec(("g[a-z]{1,3}", "[a-z]{1,4}"), 0..3),
+            groups_first in proptest::bool::ANY,
+        ) {
+            let body: String = sections.iter().map(|(p, u, r)| format!("[{p}]\n{u} = {r}\n")).collect();
+            let hand: String = hand.iter().map(|(g, u)| format!("{g} = {u}\n")).collect();
+            let source = if groups_first { format!("{pre}[groups]\n{hand}{body}") } else { format!("{pre}{body}[groups]\n{hand}") };
+            let out = render("access", &source, &groups(), "7");
+            let strip = |t: &str| -> String {
+                let mut keep = String::new();
+                let mut inside = false;
+                for line in t.split_inclusive('\n') {
+                    if line.starts_with('[') { inside = line.starts_with("[groups]"); }
+                    if !inside { keep.push_str(line); }
+                }
+                keep
+            };
+            proptest::prop_assert_eq!(strip(&out.text), strip(&source));
+            proptest::prop_assert!(out.text.contains(BLOCK));
+        }
+    }
+}

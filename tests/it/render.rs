@@ -161,3 +161,19 @@ fn an_access_file_without_groups_gets_a_groups_section() {
         "{rendered}"
     );
 }
+
+#[test]
+fn rendering_into_the_folder_itself_reaches_a_fixed_point() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    util::copy_tree(&util::root().join("sample-repo"), dir.path());
+    let access = dir.path().join(".polarion/access");
+    let once = render(dir.path());
+    std::fs::write(&access, &once).expect("write");
+    let twice = render(dir.path());
+    std::fs::write(&access, &twice).expect("write");
+    assert_eq!(
+        render(dir.path()),
+        twice,
+        "the folder's revision must not depend on its own stamp"
+    );
+}

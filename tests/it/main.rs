@@ -2,3 +2,4 @@
 //! config trees, Git and SVN repositories made in temporary folders.
 
 mod access_cmd;
+mod authz_diff;

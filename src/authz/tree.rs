@@ -1,63 +1,84 @@
-//! The filtered prefix tree of one (user, repository) and its path walk, a
-//! faithful re-statement of libsvn_repos 1.14 (`authz.c`: `insert_path`,
-//! `trim_tree`, `finalize_tree`, `lookup`), bug for bug:
+//! The rule trie and its path walk: a faithful re-statement of the lookup
+//! in libsvn_repos 1.14 (`authz.c`: `insert_path`, `trim_tree`,
+//! `finalize_tree`, `lookup`), bug for bug, but built once for all users.
+//!
+//! Subversion builds one prefix tree per (user, repository) from the rules
+//! that apply to that user. This trie holds every rule section of the file
+//! once; a walk asks a [`View`] which sections apply to the user (and with
+//! which access). That gives the same answers because nodes that hold no
+//! rule for the user never change the walk's result, with one exception
+//! that is modelled explicitly (see below).
+//!
+//! Quirks kept:
 //!
 //! * the walk looks up the root path `/` as one empty segment *below* the
 //!   root, so `/*` (and `/**/*`, `/***`) rules apply to the root itself;
 //! * while matching one segment, a node with `*suffix` children reverses
 //!   the segment in place and never restores it; nodes examined later in
-//!   the same step see the reversed text. Node order therefore matters and
-//!   follows Subversion's: literal child, `*`, the node itself if it is
-//!   `**`, prefix patterns (sorted, walked through prefix links), other
-//!   patterns (sorted), suffix patterns;
-//! * rules eclipsed by a later `**` rule above them are trimmed before the
-//!   walk, which decides whether a node still has suffix children.
+//!   the same step see the reversed text. Node order therefore follows
+//!   Subversion's: literal child, `*`, the node itself if it is `**`, prefix
+//!   patterns (sorted, walked through prefix links), other patterns
+//!   (sorted), suffix patterns. Whether a node "has suffix children" is
+//!   decided on the user's trimmed tree: a suffix child counts only if its
+//!   subtree holds a rule for the user that no later `**` rule above it
+//!   eclipses ([`Trie::reverses`]).
 //!
 //! Subversion's per-node min/max shortcuts only end the walk early with the
-//! answer the full walk would give, so this walk always runs to the end and
-//! returns the access at the path, from which both the write and the read
-//! check follow.
+//! answer the full walk would give, and rules eclipsed by a later `**` rule
+//! never win a step (that `**` node is always a candidate too), so the walk
+//! runs to the end without them and returns the access at the path, from
+//! which both the write and the read check follow.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::glob::{Seg, SegKind, fnmatch};
 
-/// No rule at this node.
+/// No rule.
 pub(crate) const NO_SEQ: i32 = -1;
 
 /// A small, fast, non-cryptographic hasher (FxHash) for path segments.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            self.add(u64::from_le_bytes(w));
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
         }
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
+        self.add(u64::from(i));
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
+        self.add(u64::from(i));
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
+        self.add(i);
     }
 
     fn write_usize(&mut self, i: usize) {
-        self.write(&i.to_le_bytes());
+        self.add(i as u64);
     }
 
     fn finish(&self) -> u64 {
@@ -68,8 +89,20 @@ impl Hasher for FxHasher {
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
+/// What a walk needs to know about the user it walks for.
+pub(crate) trait View {
+    /// The sequence number and access of the rule at a node for this user:
+    /// the latest of `acls` that applies (after the repository/neutral
+    /// choice), or `(NO_SEQ, 0)`.
+    fn rule(&self, acls: &[u32]) -> (i32, u8);
+    /// The latest sequence number among `acls` that apply, or `NO_SEQ`.
+    fn latest(&self, acls: &[u32]) -> i32;
+    /// A memo for [`Trie::reverses`], per node.
+    fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool;
+}
+
 /// An entry of a sorted pattern array, with the link to the next entry
-/// that is a prefix of this one.
+/// that is a proper prefix of this one.
 #[derive(Debug, Clone, Copy)]
 struct Sorted {
     node: u32,
@@ -91,28 +124,26 @@ struct Pat {
 #[derive(Debug)]
 struct Node {
     seg: Box<[u8]>,
-    seq: i32,
-    acc: u8,
+    parent: u32,
+    /// Sections whose rule path ends here.
+    acls: Vec<u32>,
     sub: Option<FxHashMap<Box<[u8]>, u32>>,
     pat: Option<Box<Pat>>,
+    /// For suffix children: every section in the subtree.
+    subtree: Vec<u32>,
 }
 
 impl Node {
-    fn new(seg: &[u8]) -> Self {
+    fn new(seg: &[u8], parent: u32) -> Self {
         Node {
             seg: seg.into(),
-            seq: NO_SEQ,
-            acc: 0,
+            parent,
+            acls: Vec::new(),
             sub: None,
             pat: None,
+            subtree: Vec::new(),
         }
     }
-}
-
-/// The rule tree of one (user, repository).
-#[derive(Debug)]
-pub(crate) struct Tree {
-    nodes: Vec<Node>,
 }
 
 /// Which array of a pattern node.
@@ -141,34 +172,42 @@ impl Pat {
     }
 }
 
-impl Tree {
-    /// Build the tree from the rules that apply to the user: (sequence
-    /// number, access, rule path). The root gets the "no access" default
-    /// (sequence 0) when no rule names it.
-    pub(crate) fn build<'a>(rules: impl IntoIterator<Item = (i32, u8, &'a [Seg])>) -> Tree {
-        let mut t = Tree {
-            nodes: vec![Node::new(b"")],
+/// Every rule section of a file in one prefix trie.
+#[derive(Debug)]
+pub(crate) struct Trie {
+    nodes: Vec<Node>,
+}
+
+const ROOT: u32 = 0;
+
+impl Trie {
+    /// Build the trie from (section index, rule path) pairs.
+    pub(crate) fn build<'a>(rules: impl IntoIterator<Item = (u32, &'a [Seg])>) -> Trie {
+        let mut t = Trie {
+            nodes: vec![Node::new(b"", u32::MAX)],
         };
-        for (seq, acc, segs) in rules {
-            t.insert(seq, acc, segs);
+        for (acl, segs) in rules {
+            let node = t.insert(segs);
+            t.nodes[node as usize].acls.push(acl);
         }
-        if t.nodes[0].seq == NO_SEQ {
-            t.nodes[0].seq = 0;
-            t.nodes[0].acc = 0;
+        let n = u32::try_from(t.nodes.len()).unwrap_or(u32::MAX);
+        for node in 0..n {
+            if let Some(mut pat) = t.nodes[node as usize].pat.take() {
+                link_array(&t.nodes, &mut pat.prefixes);
+                link_array(&t.nodes, &mut pat.suffixes);
+                for e in &pat.suffixes {
+                    let subtree = t.collect(e.node);
+                    t.nodes[e.node as usize].subtree = subtree;
+                }
+                t.nodes[node as usize].pat = Some(pat);
+            }
         }
-        t.trim(0, NO_SEQ);
-        t.link(0);
         t
     }
 
-    /// Number of nodes (for cache accounting).
-    pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    fn new_node(&mut self, seg: &[u8]) -> u32 {
+    fn new_node(&mut self, seg: &[u8], parent: u32) -> u32 {
         let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.nodes.push(Node::new(seg));
+        self.nodes.push(Node::new(seg, parent));
         id
     }
 
@@ -178,14 +217,15 @@ impl Tree {
             .get_or_insert_with(Box::default)
     }
 
-    fn insert(&mut self, seq: i32, acc: u8, segs: &[Seg]) {
-        let mut node = 0u32;
+    /// The node for a rule path, created if needed.
+    fn insert(&mut self, segs: &[Seg]) -> u32 {
+        let mut node = ROOT;
         for seg in segs {
             node = match seg.kind {
                 SegKind::Any => match self.pat_mut(node).any {
                     Some(n) => n,
                     None => {
-                        let n = self.new_node(b"");
+                        let n = self.new_node(b"", node);
                         self.pat_mut(node).any = Some(n);
                         n
                     }
@@ -194,7 +234,7 @@ impl Tree {
                     let n = match self.pat_mut(node).any_var {
                         Some(n) => n,
                         None => {
-                            let n = self.new_node(b"");
+                            let n = self.new_node(b"", node);
                             self.pat_mut(node).any_var = Some(n);
                             n
                         }
@@ -217,7 +257,7 @@ impl Tree {
                     match found {
                         Some(n) => n,
                         None => {
-                            let n = self.new_node(&seg.pat);
+                            let n = self.new_node(&seg.pat, node);
                             self.nodes[node as usize]
                                 .sub
                                 .get_or_insert_with(FxHashMap::default)
@@ -228,18 +268,14 @@ impl Tree {
                 }
             };
         }
-        let n = &mut self.nodes[node as usize];
-        if n.seq < seq {
-            n.seq = seq;
-            n.acc = acc;
-        }
+        node
     }
 
     /// The node for `seg` in a sorted array of `node`, created if needed.
     fn in_array(&mut self, node: u32, which: Arr, seg: &[u8]) -> u32 {
         let pos = {
             let nodes = &self.nodes;
-            let arr = self.nodes[node as usize]
+            let arr = nodes[node as usize]
                 .pat
                 .as_ref()
                 .map(|p| p.arr(which).as_slice())
@@ -249,7 +285,7 @@ impl Tree {
         match pos {
             Ok(i) => self.pat_mut(node).arr(which)[i].node,
             Err(i) => {
-                let n = self.new_node(seg);
+                let n = self.new_node(seg, node);
                 self.pat_mut(node).arr_mut(which).insert(
                     i,
                     Sorted {
@@ -262,95 +298,66 @@ impl Tree {
         }
     }
 
-    /// Remove rules eclipsed by a later `**` rule above them; true when no
-    /// rule is left in the subtree of `node`.
-    fn trim(&mut self, node: u32, mut latest: i32) -> bool {
-        let i = node as usize;
-        if let Some(av) = self.nodes[i].pat.as_ref().and_then(|p| p.any_var) {
-            let s = self.nodes[av as usize].seq;
-            if s > latest {
-                latest = s;
-            }
-        }
-        let mut removed_all = true;
-        if self.nodes[i].seq != NO_SEQ {
-            if self.nodes[i].seq >= latest {
-                removed_all = false;
-            } else {
-                self.nodes[i].seq = NO_SEQ;
-            }
-        }
-        if let Some(mut sub) = self.nodes[i].sub.take() {
-            sub.retain(|_, &mut child| !self.trim(child, latest));
-            if !sub.is_empty() {
-                removed_all = false;
-                self.nodes[i].sub = Some(sub);
-            }
-        }
-        if let Some(mut pat) = self.nodes[i].pat.take() {
-            for slot in [&mut pat.any, &mut pat.any_var] {
-                if let Some(child) = *slot {
-                    if self.trim(child, latest) {
-                        *slot = None;
-                    } else {
-                        removed_all = false;
-                    }
-                }
-            }
-            for which in [Arr::Prefixes, Arr::Suffixes, Arr::Complex] {
-                let mut arr = std::mem::take(pat.arr_mut(which));
-                arr.retain(|e| !self.trim(e.node, latest));
-                if !arr.is_empty() {
-                    removed_all = false;
-                }
-                *pat.arr_mut(which) = arr;
-            }
-            if !removed_all {
-                self.nodes[i].pat = Some(pat);
-            }
-        }
-        removed_all
-    }
-
-    /// Link each prefix/suffix entry to the closest earlier entry that is a
-    /// proper prefix of it (Subversion's `link_prefix_patterns`).
-    fn link(&mut self, node: u32) {
-        let i = node as usize;
-        let children: Vec<u32> = {
-            let n = &self.nodes[i];
-            let mut c: Vec<u32> = n.sub.iter().flat_map(|s| s.values().copied()).collect();
-            if let Some(p) = &n.pat {
-                c.extend(p.any);
-                c.extend(p.any_var);
+    /// Every section in the subtree of `node`.
+    fn collect(&self, node: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            out.extend_from_slice(&node.acls);
+            stack.extend(node.sub.iter().flat_map(|s| s.values().copied()));
+            if let Some(p) = &node.pat {
+                stack.extend(p.any);
+                stack.extend(p.any_var);
                 for which in [Arr::Prefixes, Arr::Suffixes, Arr::Complex] {
-                    c.extend(p.arr(which).iter().map(|e| e.node));
+                    stack.extend(p.arr(which).iter().map(|e| e.node));
                 }
             }
-            c
-        };
-        for c in children {
-            self.link(c);
         }
-        if let Some(mut pat) = self.nodes[i].pat.take() {
-            link_array(&self.nodes, &mut pat.prefixes);
-            link_array(&self.nodes, &mut pat.suffixes);
-            self.nodes[i].pat = Some(pat);
-        }
+        out
     }
 
-    /// The access at `path` (canonical, starting with `/`), as the end of
-    /// Subversion's `lookup` leaves it.
-    pub(crate) fn access_at(&self, path: &str, scratch: &mut Scratch) -> u8 {
-        let root = &self.nodes[0];
-        let mut st = (root.seq, root.acc);
+    /// Does `node` keep suffix children in the user's trimmed tree, so that
+    /// matching them reverses the segment? A suffix child survives Subversion's
+    /// `trim_tree` when the latest rule for the user in its subtree is not
+    /// older than the latest `**` rule for the user at or above `node`.
+    fn reverses(&self, node: u32, view: &dyn View) -> bool {
+        let Some(pat) = &self.nodes[node as usize].pat else {
+            return false;
+        };
+        if pat.suffixes.is_empty() {
+            return false;
+        }
+        view.memo(node, &|| {
+            let mut threshold = NO_SEQ;
+            let mut at = node;
+            while at != u32::MAX {
+                let n = &self.nodes[at as usize];
+                if let Some(av) = n.pat.as_ref().and_then(|p| p.any_var) {
+                    threshold = threshold.max(view.rule(&self.nodes[av as usize].acls).0);
+                }
+                at = n.parent;
+            }
+            pat.suffixes.iter().any(|e| {
+                let latest = view.latest(&self.nodes[e.node as usize].subtree);
+                latest != NO_SEQ && latest >= threshold
+            })
+        })
+    }
+
+    /// The access at `path` (starting with `/`) for the user of `view`, as
+    /// the end of Subversion's `lookup` leaves it.
+    pub(crate) fn access_at(&self, path: &str, view: &dyn View, scratch: &mut Scratch) -> u8 {
+        let root = &self.nodes[ROOT as usize];
+        let mut st = view.rule(&root.acls);
         let mut parent = st;
         let Scratch { current, next, seg } = scratch;
         current.clear();
-        current.push(0);
+        current.push(ROOT);
         if let Some(av) = root.pat.as_ref().and_then(|p| p.any_var) {
-            let n = &self.nodes[av as usize];
-            if st.0 < n.seq {
-                st = (n.seq, n.acc);
+            let r = view.rule(&self.nodes[av as usize].acls);
+            if st.0 < r.0 {
+                st = r;
             }
             current.push(av);
         }
@@ -379,31 +386,31 @@ impl Tree {
                 let node = &self.nodes[c as usize];
                 if let Some(sub) = &node.sub {
                     if let Some(&n) = sub.get(seg.as_slice()) {
-                        self.add(n, &mut st, next);
+                        self.add(n, view, &mut st, next);
                     }
                 }
                 let Some(pat) = &node.pat else {
                     continue;
                 };
                 if let Some(n) = pat.any {
-                    self.add(n, &mut st, next);
+                    self.add(n, view, &mut st, next);
                 }
                 if pat.repeat {
-                    self.add(c, &mut st, next);
+                    self.add(c, view, &mut st, next);
                 }
                 if !pat.prefixes.is_empty() {
-                    self.add_prefixes(seg, &pat.prefixes, &mut st, next);
+                    self.add_prefixes(seg, &pat.prefixes, view, &mut st, next);
                 }
                 for e in &pat.complex {
                     if fnmatch(&self.nodes[e.node as usize].seg, seg) {
-                        self.add(e.node, &mut st, next);
+                        self.add(e.node, view, &mut st, next);
                     }
                 }
-                if !pat.suffixes.is_empty() {
+                if self.reverses(c, view) {
                     // Subversion reverses the segment in place and never
                     // restores it (bug kept for bit-exact answers).
                     seg.reverse();
-                    self.add_prefixes(seg, &pat.suffixes, &mut st, next);
+                    self.add_prefixes(seg, &pat.suffixes, view, &mut st, next);
                 }
             }
             if st.0 == NO_SEQ {
@@ -417,39 +424,49 @@ impl Tree {
         st.1
     }
 
-    fn add(&self, n: u32, st: &mut (i32, u8), next: &mut Vec<u32>) {
+    fn add(&self, n: u32, view: &dyn View, st: &mut (i32, u8), next: &mut Vec<u32>) {
         let node = &self.nodes[n as usize];
-        if st.0 < node.seq {
-            *st = (node.seq, node.acc);
+        let r = view.rule(&node.acls);
+        if st.0 < r.0 {
+            *st = r;
         }
         next.push(n);
         if let Some(av) = node.pat.as_ref().and_then(|p| p.any_var) {
-            let a = &self.nodes[av as usize];
-            if st.0 < a.seq {
-                *st = (a.seq, a.acc);
+            let r = view.rule(&self.nodes[av as usize].acls);
+            if st.0 < r.0 {
+                *st = r;
             }
             next.push(av);
         }
     }
 
-    fn add_prefixes(&self, seg: &[u8], arr: &[Sorted], st: &mut (i32, u8), next: &mut Vec<u32>) {
+    fn add_prefixes(
+        &self,
+        seg: &[u8],
+        arr: &[Sorted],
+        view: &dyn View,
+        st: &mut (i32, u8),
+        next: &mut Vec<u32>,
+    ) {
         let i = arr.partition_point(|e| self.nodes[e.node as usize].seg.as_ref() < seg);
         if let Some(e) = arr.get(i) {
             if seg.starts_with(&self.nodes[e.node as usize].seg) {
-                self.add(e.node, st, next);
+                self.add(e.node, view, st, next);
             }
         }
         let mut p = i.checked_sub(1);
         while let Some(j) = p {
             let e = arr[j];
             if seg.starts_with(&self.nodes[e.node as usize].seg) {
-                self.add(e.node, st, next);
+                self.add(e.node, view, st, next);
             }
             p = e.next.map(|x| x as usize);
         }
     }
 }
 
+/// Link each entry to the closest earlier entry that is a proper prefix of
+/// it (Subversion's `link_prefix_patterns`).
 fn link_array(nodes: &[Node], arr: &mut [Sorted]) {
     for i in 1..arr.len() {
         let cur = &nodes[arr[i].node as usize].seg;
@@ -479,17 +496,57 @@ pub(crate) struct Scratch {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
     use super::super::glob::parse_rule_path;
     use super::*;
 
-    /// rules: (sequence, access, rule path, glob?)
-    fn at(rules: &[(i32, u8, &str, bool)], path: &str) -> u8 {
-        let parsed: Vec<(i32, u8, Vec<Seg>)> = rules
-            .iter()
-            .map(|&(s, a, p, g)| (s, a, parse_rule_path(p, g).expect("canonical test rule")))
-            .collect();
-        let tree = Tree::build(parsed.iter().map(|(s, a, p)| (*s, *a, p.as_slice())));
-        tree.access_at(path, &mut Scratch::default())
+    /// Every rule applies: section `i` has sequence `i` and the given access.
+    struct All {
+        access: Vec<u8>,
+        memo: RefCell<FxHashMap<u32, bool>>,
+    }
+
+    impl View for All {
+        fn rule(&self, acls: &[u32]) -> (i32, u8) {
+            acls.iter()
+                .map(|&a| (a as i32, self.access[a as usize]))
+                .max()
+                .unwrap_or((NO_SEQ, 0))
+        }
+
+        fn latest(&self, acls: &[u32]) -> i32 {
+            acls.iter().map(|&a| a as i32).max().unwrap_or(NO_SEQ)
+        }
+
+        fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool {
+            if let Some(&v) = self.memo.borrow().get(&node) {
+                return v;
+            }
+            let v = compute();
+            self.memo.borrow_mut().insert(node, v);
+            v
+        }
+    }
+
+    /// rules: (access, rule path, glob?); rule `i` gets sequence `i + 1`,
+    /// and sequence 0 is the "no access" root default.
+    fn at(rules: &[(u8, &str, bool)], path: &str) -> u8 {
+        let mut parsed: Vec<(u32, Vec<Seg>)> = vec![(0, Vec::new())];
+        let mut access = vec![0];
+        for (i, &(a, p, g)) in rules.iter().enumerate() {
+            parsed.push((
+                i as u32 + 1,
+                parse_rule_path(p, g).expect("canonical test rule"),
+            ));
+            access.push(a);
+        }
+        let trie = Trie::build(parsed.iter().map(|(i, s)| (*i, s.as_slice())));
+        let view = All {
+            access,
+            memo: RefCell::default(),
+        };
+        trie.access_at(path, &view, &mut Scratch::default())
     }
 
     #[test]
@@ -500,11 +557,7 @@ mod tests {
 
     #[test]
     fn nearest_ancestor_rule_wins() {
-        let rules = [
-            (1, 1, "/", false),
-            (2, 3, "/a", false),
-            (3, 0, "/a/b", false),
-        ];
+        let rules = [(1, "/", false), (3, "/a", false), (0, "/a/b", false)];
         assert_eq!(at(&rules, "/x"), 1);
         assert_eq!(at(&rules, "/a/x"), 3);
         assert_eq!(at(&rules, "/a/b/c"), 0);
@@ -512,35 +565,41 @@ mod tests {
 
     #[test]
     fn later_rule_wins_at_the_same_level() {
-        let rules = [(1, 1, "/", false), (2, 3, "/a*", true), (3, 0, "/*b", true)];
+        let rules = [(1, "/", false), (3, "/a*", true), (0, "/*b", true)];
         assert_eq!(at(&rules, "/ab"), 0);
         assert_eq!(at(&rules, "/a"), 3);
     }
 
     #[test]
     fn star_glob_applies_to_the_root_path() {
-        assert_eq!(at(&[(1, 3, "/", false), (2, 1, "/*", true)], "/"), 1);
+        assert_eq!(at(&[(3, "/", false), (1, "/*", true)], "/"), 1);
     }
 
     #[test]
     fn suffix_reversal_bug() {
-        let rules = [
-            (1, 1, "/", false),
-            (2, 3, "/**/ab", true),
-            (3, 1, "/*b/x", true),
-        ];
+        let rules = [(1, "/", false), (3, "/**/ab", true), (1, "/*b/x", true)];
         assert_eq!(at(&rules, "/ab"), 1);
         assert_eq!(at(&rules, "/ba"), 3);
         assert_eq!(at(&rules, "/xy/ab"), 3);
     }
 
     #[test]
-    fn recursive_glob_matches_zero_levels_and_eclipses_earlier_rules() {
+    fn eclipsed_suffix_child_does_not_reverse() {
+        // `/**` (third rule) eclipses `/*b/x`, so Subversion trims the
+        // suffix node and `/ab` reaches `/**/ab` un-reversed.
         let rules = [
-            (1, 1, "/", false),
-            (2, 0, "/a/b", false),
-            (3, 3, "/a/**", true),
+            (1, "/", false),
+            (1, "/*b/x", true),
+            (1, "/**", true),
+            (3, "/**/ab", true),
         ];
+        assert_eq!(at(&rules, "/ab"), 3);
+        assert_eq!(at(&rules, "/ba"), 1);
+    }
+
+    #[test]
+    fn recursive_glob_matches_zero_levels_and_eclipses_earlier_rules() {
+        let rules = [(1, "/", false), (0, "/a/b", false), (3, "/a/**", true)];
         assert_eq!(at(&rules, "/a"), 3);
         assert_eq!(at(&rules, "/a/b"), 3);
         assert_eq!(at(&rules, "/ab"), 1);
@@ -549,11 +608,11 @@ mod tests {
     #[test]
     fn prefix_links_find_every_prefix() {
         let rules = [
-            (1, 0, "/", false),
-            (2, 1, "/a*", true),
-            (3, 3, "/ab*", true),
-            (4, 1, "/abc*", true),
-            (5, 3, "/b*", true),
+            (0, "/", false),
+            (1, "/a*", true),
+            (3, "/ab*", true),
+            (1, "/abc*", true),
+            (3, "/b*", true),
         ];
         assert_eq!(at(&rules, "/abcd"), 1);
         assert_eq!(at(&rules, "/abd"), 3);
@@ -563,10 +622,12 @@ mod tests {
 
     #[test]
     fn hasher_spreads_segments() {
-        let mut a = FxHasher::default();
-        a.write(b"trunk");
-        let mut b = FxHasher::default();
-        b.write(b"trunl");
-        assert_ne!(a.finish(), b.finish());
+        let hash = |b: &[u8]| {
+            let mut h = FxHasher::default();
+            h.write(b);
+            h.finish()
+        };
+        assert_ne!(hash(b"trunk"), hash(b"trunl"));
+        assert_ne!(hash(b"a"), hash(b"a\0"));
     }
 }

@@ -71,6 +71,18 @@ const SEGS: &[&str] = &["a", "b", "c", "ab", "ba", "x.txt", ".h", "a b", "é"];
 const GLOB_SEGS: &[&str] = &[
     "*", "**", "a*", "*b", "*ab", "?b", "a?", "*.txt", ".*", "a\\*", "*a*", "b*", "***",
 ];
+const SUFFIX_PLAY: &[&str] = &[
+    ":glob:/**",
+    ":glob:/a/**",
+    ":glob:/*b/x",
+    ":glob:/**/ab",
+    ":glob:/*b",
+    ":glob:/a/*b",
+    ":glob:/**/ba",
+    ":glob:/a/**/ab",
+    ":glob:r1:/**",
+    ":glob:/*a/**",
+];
 const RIGHTS: &[&str] = &["", "r", "rw", "wr", " r ", "r w", "rrr"];
 const SEPARATORS: &[&str] = &[" = ", "=", ": ", ":", "   =  "];
 
@@ -226,6 +238,16 @@ impl Gen {
             let name = format!("{kind}{repo}/{}", segs.join("/"));
             if invalid || !sections.iter().any(|(n, _)| *n == name) {
                 sections.push((name, Vec::new()));
+            }
+        }
+        if self.rng.chance(0.3) {
+            // Suffix patterns next to `**` rules: the reversal bug and its
+            // dependence on which rules a later `**` eclipses.
+            for _ in 0..self.rng.range(2, 6) {
+                let name = (*self.rng.pick(SUFFIX_PLAY)).to_owned();
+                if !sections.iter().any(|(n, _)| *n == name) {
+                    sections.push((name, Vec::new()));
+                }
             }
         }
         if self.rng.chance(0.2) {

@@ -208,7 +208,12 @@ fn bench(users: usize, groups: usize, sections: usize, svn_runs: usize) {
     // Load.
     let mut loads = Vec::new();
     let mut authz = None;
-    for _ in 0..5 {
+    let runs = if std::env::var_os("AUTHZ_BENCH_LOAD_ONLY").is_some() {
+        20
+    } else {
+        5
+    };
+    for _ in 0..runs {
         let t = Instant::now();
         let a = Authz::load(&generated.text, None).unwrap_or_else(|e| panic!("{:?}", e.first()));
         loads.push(t.elapsed());
@@ -217,6 +222,9 @@ fn bench(users: usize, groups: usize, sections: usize, svn_runs: usize) {
     let authz = authz.expect("loaded");
     let load = median(loads);
     println!("rolesync load (parse + check + index):      {}", ms(load));
+    if std::env::var_os("AUTHZ_BENCH_LOAD_ONLY").is_some() {
+        return;
+    }
 
     // Queries: random paths below section paths, for users and repositories.
     let mut rng = Rng(7);

@@ -128,7 +128,7 @@ pub struct Authz {
     authn_rights: Option<Rights>,
     neg_rights: Option<Rights>,
     warnings: Vec<Diagnostic>,
-    bases: RwLock<FxHashMap<(bool, Option<u32>), Arc<Base>>>,
+    bases: RwLock<FxHashMap<BaseKey, Arc<Base>>>,
     views: RwLock<FxHashMap<ViewKey, Arc<View>>>,
     cached_bytes: AtomicUsize,
 }
@@ -252,6 +252,9 @@ enum Subject {
 
 /// (subject, repository id or `None` for "neutral sections only").
 type ViewKey = (Subject, Option<u32>);
+
+/// (anonymous?, repository id or `None`).
+type BaseKey = (bool, Option<u32>);
 
 /// What every user a section does not name sees in one repository (or
 /// every anonymous user).

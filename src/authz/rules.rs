@@ -160,6 +160,10 @@ struct PendingAcl<'a> {
     aces: Vec<PendingAce<'a>>,
 }
 
+/// An entry after alias resolution: (key with `~`, name, inverted, access,
+/// span of the first entry).
+type Merged<'a> = (Cow<'a, str>, Cow<'a, str>, bool, u8, Range<usize>);
+
 struct PendingAce<'a> {
     /// The entry name as written (with `~`).
     key: &'a str,
@@ -738,8 +742,7 @@ impl<'a> Cx<'a> {
         let mut index: FxHashMap<Cow<'a, str>, usize> = FxHashMap::default();
         for PendingAcl { mut acl, aces } in pending {
             // (key, name, inverted, access, span of the first entry)
-            let mut merged: Vec<(Cow<'a, str>, Cow<'a, str>, bool, u8, Range<usize>)> =
-                Vec::with_capacity(aces.len());
+            let mut merged: Vec<Merged<'a>> = Vec::with_capacity(aces.len());
             index.clear();
             let mut alias_entries = Vec::new();
             for a in aces {

@@ -199,6 +199,9 @@ fn bench(users: usize, groups: usize, sections: usize, svn_runs: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("big.authz");
     std::fs::write(&file, &generated.text).expect("write");
+    if let Ok(keep) = std::env::var("AUTHZ_BENCH_KEEP") {
+        std::fs::write(format!("{keep}/authz-{sections}.authz"), &generated.text).expect("keep");
+    }
     println!(
         "\n== {users} users, {groups} groups, {sections} sections ({} KB, {} lines)",
         generated.text.len() / 1024,

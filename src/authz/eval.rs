@@ -26,7 +26,6 @@
 //! not named in the file), the root path matched as an empty segment, the
 //! suffix-pattern reversal, and `[//x]` as the root rule.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -436,7 +435,7 @@ impl Authz {
         let explicit_root = c.acls.iter().any(|a| a.repo.is_none() && a.segs.is_empty());
         let mut acls: Vec<Acl> = Vec::with_capacity(c.acls.len() + 1);
         let mut seqs: Vec<i32> = Vec::with_capacity(c.acls.len() + 1);
-        let mut segs: Vec<&[Seg]> = Vec::with_capacity(c.acls.len() + 1);
+        let mut segs: Vec<&[Seg<'_>]> = Vec::with_capacity(c.acls.len() + 1);
         if !explicit_root {
             acls.push(Acl {
                 section: None,
@@ -499,7 +498,7 @@ impl Authz {
         let mut anon_rights = Rights::new();
         let mut authn_rights = Rights::new();
         let (mut has_anon_rights, mut has_authn_rights) = (false, false);
-        let mut neutral_by_rule: HashMap<&[Seg], u32> = HashMap::new();
+        let mut neutral_by_rule: FxHashMap<&[Seg<'_>], u32> = FxHashMap::default();
         for (i, a) in acls.iter().enumerate() {
             let i = id(i);
             if a.has_anon {

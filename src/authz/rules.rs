@@ -11,6 +11,7 @@
 //! locks everybody out.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -60,7 +61,7 @@ pub(crate) struct Acl<'a> {
     /// `None` for a repository-neutral rule.
     pub repo: Option<&'a str>,
     /// The normalised rule path; empty for the root.
-    pub segs: Vec<Seg>,
+    pub segs: Vec<Seg<'a>>,
     pub has_anon: bool,
     pub anon: u8,
     pub has_authn: bool,
@@ -96,8 +97,9 @@ pub(crate) fn compile<'a>(
     groups: Option<Input<'a>>,
 ) -> (Compiled<'a>, Vec<Diagnostic>) {
     let mut cx = Cx {
-        authz: Source::new(authz.path, authz.text),
-        groups: groups.map(|g| Source::new(g.path, g.text)),
+        authz,
+        groups,
+        sources: [OnceCell::new(), OnceCell::new()],
         diags: Vec::new(),
         group_defs: Vec::new(),
         group_index: FxHashMap::default(),
@@ -175,8 +177,10 @@ struct PendingAce<'a> {
 }
 
 struct Cx<'a> {
-    authz: Source<'a>,
-    groups: Option<Source<'a>>,
+    authz: Input<'a>,
+    groups: Option<Input<'a>>,
+    /// Line indexes, made on the first diagnostic.
+    sources: [OnceCell<Source<'a>>; 2],
     diags: Vec<Diagnostic>,
     group_defs: Vec<GroupDef<'a>>,
     group_index: FxHashMap<&'a str, usize>,
@@ -270,11 +274,19 @@ fn find_in_value(text: &str, entry: &RawEntry<'_>, from: &mut usize, needle: &st
 }
 
 impl<'a> Cx<'a> {
-    fn source(&self, file: FileId) -> &Source<'a> {
-        match (file, &self.groups) {
+    fn input(&self, file: FileId) -> Input<'a> {
+        match (file, self.groups) {
             (FileId::Groups, Some(g)) => g,
-            _ => &self.authz,
+            _ => self.authz,
         }
+    }
+
+    fn source(&self, file: FileId) -> &Source<'a> {
+        let i = usize::from(file == FileId::Groups && self.groups.is_some());
+        self.sources[i].get_or_init(|| {
+            let input = self.input(file);
+            Source::new(input.path, input.text)
+        })
     }
 
     fn push(&mut self, file: FileId, code: Code, span: Range<usize>, msg: impl Into<String>) {
@@ -295,9 +307,11 @@ impl<'a> Cx<'a> {
     /// Pass 1 over the authz file: sections, groups, aliases, rule entries.
     fn authz_sections(&mut self, doc: &RawDoc<'a>) -> Vec<PendingAcl<'a>> {
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
-        let mut rule_keys: FxHashMap<(Option<&str>, Vec<Seg>), usize> = FxHashMap::default();
+        // Rule keys by hash: (hash of repository and path) -> pending ACLs.
+        let mut rule_keys: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut same_hash: Vec<usize> = Vec::with_capacity(doc.sections.len());
         let mut merge: FxHashMap<&'a str, usize> = FxHashMap::default();
-        let mut acls = Vec::new();
+        let mut acls: Vec<PendingAcl<'a>> = Vec::with_capacity(doc.sections.len());
         for (index, section) in doc.sections.iter().enumerate() {
             if !section.well_formed {
                 continue;
@@ -343,10 +357,23 @@ impl<'a> Cx<'a> {
                     ),
                     Ok(segs) => {
                         if !duplicate {
-                            let key = (repo, segs.clone());
-                            if let Some(&first) = rule_keys.get(&key) {
-                                let first = &doc.sections[first];
-                                let line = self.line_of(FileId::Authz, first.header.start);
+                            let hash = {
+                                use std::hash::BuildHasher;
+                                rule_keys.hasher().hash_one((repo, &segs))
+                            };
+                            let mut same = None;
+                            let mut at = rule_keys.get(&hash).copied();
+                            while let Some(i) = at {
+                                if acls[i].acl.repo == repo && acls[i].acl.segs == segs {
+                                    same = Some(i);
+                                    break;
+                                }
+                                at = (same_hash[i] != usize::MAX).then_some(same_hash[i]);
+                            }
+                            if let Some(first) = same {
+                                let (first_name, first_start) =
+                                    (acls[first].acl.name, acls[first].acl.header.start);
+                                let line = self.line_of(FileId::Authz, first_start);
                                 self.push(
                                     FileId::Authz,
                                     Code::AuthzDuplicateSection,
@@ -354,11 +381,13 @@ impl<'a> Cx<'a> {
                                     format!(
                                         "section [{}] describes the same rule as section [{}] \
                                          (line {line})",
-                                        section.name, first.name
+                                        section.name, first_name
                                     ),
                                 );
                             } else {
-                                rule_keys.insert(key, index);
+                                let prev = rule_keys.insert(hash, acls.len());
+                                same_hash.resize(acls.len(), usize::MAX);
+                                same_hash.push(prev.unwrap_or(usize::MAX));
                             }
                         }
                         acls.push(self.rule_section(section, repo, segs, &mut merge));
@@ -371,7 +400,7 @@ impl<'a> Cx<'a> {
 
     /// Group definitions of one `[groups]` section.
     fn group_section(&mut self, file: FileId, section: &RawSection<'a>) {
-        let text = self.source(file).text;
+        let text = self.input(file).text;
         for e in &section.entries {
             let kind = if file == FileId::Groups {
                 "global group"
@@ -449,7 +478,7 @@ impl<'a> Cx<'a> {
         &mut self,
         section: &RawSection<'a>,
         repo: Option<&'a str>,
-        segs: Vec<Seg>,
+        segs: Vec<Seg<'a>>,
         merge: &mut FxHashMap<&'a str, usize>,
     ) -> PendingAcl<'a> {
         merge.clear();
@@ -795,6 +824,7 @@ impl<'a> Cx<'a> {
                     }
                 }
             }
+            acl.aces.reserve_exact(merged.len());
             for (key, name, inverted, access, span) in merged {
                 if let Some(g) = name.strip_prefix('@') {
                     match self.group_index.get(g) {
@@ -808,7 +838,7 @@ impl<'a> Cx<'a> {
                             continue;
                         }
                         Some(&gi) if !nonempty[gi] => {
-                            let mut d = self.authz.diag(
+                            let mut d = self.source(FileId::Authz).diag(
                                 Code::AuthzEmptyGroupRule,
                                 span,
                                 format!(
@@ -943,13 +973,13 @@ fn find_cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     }
     let mut cycles = Vec::new();
     for comp in comps {
-        let set: HashSet<usize> = comp.iter().copied().collect();
         let Some(&start) = comp.iter().min() else {
             continue;
         };
         if comp.len() == 1 && !edges[start].contains(&start) {
             continue;
         }
+        let set: HashSet<usize> = comp.iter().copied().collect();
         cycles.push(cycle_path(edges, &set, start));
     }
     cycles.sort();

@@ -123,28 +123,18 @@ struct Pat {
 
 #[derive(Debug)]
 struct Node {
-    seg: Box<[u8]>,
+    /// The segment (pattern), in [`Trie::bytes`].
+    seg_start: u32,
+    seg_len: u32,
     parent: u32,
-    /// Sections whose rule path ends here.
-    acls: Vec<u32>,
-    sub: Option<FxHashMap<Box<[u8]>, u32>>,
+    /// The next literal child of the same parent whose segment has the same
+    /// hash (collision chain of [`Trie::children`]).
+    next_same: u32,
     pat: Option<Box<Pat>>,
-    /// For suffix children: every section in the subtree.
-    subtree: Vec<u32>,
 }
 
-impl Node {
-    fn new(seg: &[u8], parent: u32) -> Self {
-        Node {
-            seg: seg.into(),
-            parent,
-            acls: Vec::new(),
-            sub: None,
-            pat: None,
-            subtree: Vec::new(),
-        }
-    }
-}
+/// "No node".
+const NIL: u32 = u32::MAX;
 
 /// Which array of a pattern node.
 #[derive(Clone, Copy)]
@@ -176,38 +166,113 @@ impl Pat {
 #[derive(Debug)]
 pub(crate) struct Trie {
     nodes: Vec<Node>,
+    /// All segments, back to back.
+    bytes: Vec<u8>,
+    /// Literal children: (parent, hash of the segment) -> first node of the
+    /// collision chain.
+    children: FxHashMap<(u32, u64), u32>,
+    /// Sections whose rule path ends at node `n`:
+    /// `acl_list[acl_start[n]..acl_start[n + 1]]`.
+    acl_start: Vec<u32>,
+    acl_list: Vec<u32>,
+    /// For suffix children: every section in the subtree.
+    subtree: FxHashMap<u32, Vec<u32>>,
 }
 
 const ROOT: u32 = 0;
 
+fn seg_hash(seg: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(seg);
+    h.finish()
+}
+
+/// Byte-wise equality without a library call (segments are short).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 impl Trie {
     /// Build the trie from (section index, rule path) pairs.
-    pub(crate) fn build<'a>(rules: impl IntoIterator<Item = (u32, &'a [Seg])>) -> Trie {
+    pub(crate) fn build<'a, 'b: 'a>(rules: impl IntoIterator<Item = (u32, &'a [Seg<'b>])>) -> Trie {
         let mut t = Trie {
-            nodes: vec![Node::new(b"", u32::MAX)],
+            nodes: vec![Node {
+                seg_start: 0,
+                seg_len: 0,
+                parent: NIL,
+                next_same: NIL,
+                pat: None,
+            }],
+            bytes: Vec::new(),
+            children: FxHashMap::default(),
+            acl_start: Vec::new(),
+            acl_list: Vec::new(),
+            subtree: FxHashMap::default(),
         };
+        let mut ends: Vec<(u32, u32)> = Vec::new();
         for (acl, segs) in rules {
             let node = t.insert(segs);
-            t.nodes[node as usize].acls.push(acl);
+            ends.push((node, acl));
         }
+        ends.sort_unstable();
+        t.acl_start = Vec::with_capacity(t.nodes.len() + 1);
+        let mut k = 0;
+        for n in 0..t.nodes.len() {
+            t.acl_start.push(u32::try_from(k).unwrap_or(u32::MAX));
+            while k < ends.len() && ends[k].0 as usize == n {
+                k += 1;
+            }
+        }
+        t.acl_start.push(u32::try_from(k).unwrap_or(u32::MAX));
+        t.acl_list = ends.iter().map(|&(_, a)| a).collect();
+        // Prefix links, and the subtree sections of suffix children.
         let n = u32::try_from(t.nodes.len()).unwrap_or(u32::MAX);
         for node in 0..n {
             if let Some(mut pat) = t.nodes[node as usize].pat.take() {
-                link_array(&t.nodes, &mut pat.prefixes);
-                link_array(&t.nodes, &mut pat.suffixes);
+                link_array(&t, &mut pat.prefixes);
+                link_array(&t, &mut pat.suffixes);
                 for e in &pat.suffixes {
-                    let subtree = t.collect(e.node);
-                    t.nodes[e.node as usize].subtree = subtree;
+                    t.subtree.insert(e.node, Vec::new());
                 }
                 t.nodes[node as usize].pat = Some(pat);
+            }
+        }
+        if !t.subtree.is_empty() {
+            for &(end, acl) in &ends {
+                let mut at = end;
+                while at != NIL {
+                    if let Some(list) = t.subtree.get_mut(&at) {
+                        list.push(acl);
+                    }
+                    at = t.nodes[at as usize].parent;
+                }
             }
         }
         t
     }
 
+    fn seg(&self, n: u32) -> &[u8] {
+        let node = &self.nodes[n as usize];
+        &self.bytes[node.seg_start as usize..(node.seg_start + node.seg_len) as usize]
+    }
+
+    /// The sections whose rule path ends at `n`.
+    fn acls(&self, n: u32) -> &[u32] {
+        let n = n as usize;
+        &self.acl_list[self.acl_start[n] as usize..self.acl_start[n + 1] as usize]
+    }
+
     fn new_node(&mut self, seg: &[u8], parent: u32) -> u32 {
         let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.nodes.push(Node::new(seg, parent));
+        let seg_start = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+        self.bytes.extend_from_slice(seg);
+        self.nodes.push(Node {
+            seg_start,
+            seg_len: u32::try_from(seg.len()).unwrap_or(u32::MAX),
+            parent,
+            next_same: NIL,
+            pat: None,
+        });
         id
     }
 
@@ -217,8 +282,20 @@ impl Trie {
             .get_or_insert_with(Box::default)
     }
 
+    /// The literal child of `node` for `seg`.
+    fn child(&self, node: u32, seg: &[u8]) -> Option<u32> {
+        let mut at = *self.children.get(&(node, seg_hash(seg)))?;
+        while at != NIL {
+            if same(self.seg(at), seg) {
+                return Some(at);
+            }
+            at = self.nodes[at as usize].next_same;
+        }
+        None
+    }
+
     /// The node for a rule path, created if needed.
-    fn insert(&mut self, segs: &[Seg]) -> u32 {
+    fn insert(&mut self, segs: &[Seg<'_>]) -> u32 {
         let mut node = ROOT;
         for seg in segs {
             node = match seg.kind {
@@ -244,28 +321,22 @@ impl Trie {
                 }
                 SegKind::Prefix => self.in_array(node, Arr::Prefixes, &seg.pat),
                 SegKind::Suffix => {
-                    let mut rev = seg.pat.clone();
+                    let mut rev = seg.pat.to_vec();
                     rev.reverse();
                     self.in_array(node, Arr::Suffixes, &rev)
                 }
                 SegKind::Fnmatch => self.in_array(node, Arr::Complex, &seg.pat),
-                SegKind::Literal => {
-                    let found = self.nodes[node as usize]
-                        .sub
-                        .as_ref()
-                        .and_then(|s| s.get(seg.pat.as_slice()).copied());
-                    match found {
-                        Some(n) => n,
-                        None => {
-                            let n = self.new_node(&seg.pat, node);
-                            self.nodes[node as usize]
-                                .sub
-                                .get_or_insert_with(FxHashMap::default)
-                                .insert(seg.pat.clone().into_boxed_slice(), n);
-                            n
+                SegKind::Literal => match self.child(node, &seg.pat) {
+                    Some(n) => n,
+                    None => {
+                        let n = self.new_node(&seg.pat, node);
+                        let key = (node, seg_hash(&seg.pat));
+                        if let Some(first) = self.children.insert(key, n) {
+                            self.nodes[n as usize].next_same = first;
                         }
+                        n
                     }
-                }
+                },
             };
         }
         node
@@ -274,13 +345,12 @@ impl Trie {
     /// The node for `seg` in a sorted array of `node`, created if needed.
     fn in_array(&mut self, node: u32, which: Arr, seg: &[u8]) -> u32 {
         let pos = {
-            let nodes = &self.nodes;
-            let arr = nodes[node as usize]
+            let arr = self.nodes[node as usize]
                 .pat
                 .as_ref()
                 .map(|p| p.arr(which).as_slice())
                 .unwrap_or(&[]);
-            arr.binary_search_by(|e| nodes[e.node as usize].seg.as_ref().cmp(seg))
+            arr.binary_search_by(|e| self.seg(e.node).cmp(seg))
         };
         match pos {
             Ok(i) => self.pat_mut(node).arr(which)[i].node,
@@ -298,25 +368,6 @@ impl Trie {
         }
     }
 
-    /// Every section in the subtree of `node`.
-    fn collect(&self, node: u32) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut stack = vec![node];
-        while let Some(n) = stack.pop() {
-            let node = &self.nodes[n as usize];
-            out.extend_from_slice(&node.acls);
-            stack.extend(node.sub.iter().flat_map(|s| s.values().copied()));
-            if let Some(p) = &node.pat {
-                stack.extend(p.any);
-                stack.extend(p.any_var);
-                for which in [Arr::Prefixes, Arr::Suffixes, Arr::Complex] {
-                    stack.extend(p.arr(which).iter().map(|e| e.node));
-                }
-            }
-        }
-        out
-    }
-
     /// Does `node` keep suffix children in the user's trimmed tree, so that
     /// matching them reverses the segment? A suffix child survives Subversion's
     /// `trim_tree` when the latest rule for the user in its subtree is not
@@ -331,15 +382,16 @@ impl Trie {
         view.memo(node, &|| {
             let mut threshold = NO_SEQ;
             let mut at = node;
-            while at != u32::MAX {
+            while at != NIL {
                 let n = &self.nodes[at as usize];
                 if let Some(av) = n.pat.as_ref().and_then(|p| p.any_var) {
-                    threshold = threshold.max(view.rule(&self.nodes[av as usize].acls).0);
+                    threshold = threshold.max(view.rule(self.acls(av)).0);
                 }
                 at = n.parent;
             }
             pat.suffixes.iter().any(|e| {
-                let latest = view.latest(&self.nodes[e.node as usize].subtree);
+                let subtree = self.subtree.get(&e.node).map_or(&[][..], Vec::as_slice);
+                let latest = view.latest(subtree);
                 latest != NO_SEQ && latest >= threshold
             })
         })
@@ -349,13 +401,13 @@ impl Trie {
     /// the end of Subversion's `lookup` leaves it.
     pub(crate) fn access_at(&self, path: &str, view: &dyn View, scratch: &mut Scratch) -> u8 {
         let root = &self.nodes[ROOT as usize];
-        let mut st = view.rule(&root.acls);
+        let mut st = view.rule(self.acls(ROOT));
         let mut parent = st;
         let Scratch { current, next, seg } = scratch;
         current.clear();
         current.push(ROOT);
         if let Some(av) = root.pat.as_ref().and_then(|p| p.any_var) {
-            let r = view.rule(&self.nodes[av as usize].acls);
+            let r = view.rule(self.acls(av));
             if st.0 < r.0 {
                 st = r;
             }
@@ -383,13 +435,10 @@ impl Trie {
             st = (NO_SEQ, 0);
             next.clear();
             for &c in current.iter() {
-                let node = &self.nodes[c as usize];
-                if let Some(sub) = &node.sub {
-                    if let Some(&n) = sub.get(seg.as_slice()) {
-                        self.add(n, view, &mut st, next);
-                    }
+                if let Some(n) = self.child(c, seg) {
+                    self.add(n, view, &mut st, next);
                 }
-                let Some(pat) = &node.pat else {
+                let Some(pat) = &self.nodes[c as usize].pat else {
                     continue;
                 };
                 if let Some(n) = pat.any {
@@ -402,7 +451,7 @@ impl Trie {
                     self.add_prefixes(seg, &pat.prefixes, view, &mut st, next);
                 }
                 for e in &pat.complex {
-                    if fnmatch(&self.nodes[e.node as usize].seg, seg) {
+                    if fnmatch(self.seg(e.node), seg) {
                         self.add(e.node, view, &mut st, next);
                     }
                 }
@@ -425,14 +474,13 @@ impl Trie {
     }
 
     fn add(&self, n: u32, view: &dyn View, st: &mut (i32, u8), next: &mut Vec<u32>) {
-        let node = &self.nodes[n as usize];
-        let r = view.rule(&node.acls);
+        let r = view.rule(self.acls(n));
         if st.0 < r.0 {
             *st = r;
         }
         next.push(n);
-        if let Some(av) = node.pat.as_ref().and_then(|p| p.any_var) {
-            let r = view.rule(&self.nodes[av as usize].acls);
+        if let Some(av) = self.nodes[n as usize].pat.as_ref().and_then(|p| p.any_var) {
+            let r = view.rule(self.acls(av));
             if st.0 < r.0 {
                 *st = r;
             }
@@ -448,16 +496,16 @@ impl Trie {
         st: &mut (i32, u8),
         next: &mut Vec<u32>,
     ) {
-        let i = arr.partition_point(|e| self.nodes[e.node as usize].seg.as_ref() < seg);
+        let i = arr.partition_point(|e| self.seg(e.node) < seg);
         if let Some(e) = arr.get(i) {
-            if seg.starts_with(&self.nodes[e.node as usize].seg) {
+            if seg.starts_with(self.seg(e.node)) {
                 self.add(e.node, view, st, next);
             }
         }
         let mut p = i.checked_sub(1);
         while let Some(j) = p {
             let e = arr[j];
-            if seg.starts_with(&self.nodes[e.node as usize].seg) {
+            if seg.starts_with(self.seg(e.node)) {
                 self.add(e.node, view, st, next);
             }
             p = e.next.map(|x| x as usize);
@@ -467,16 +515,15 @@ impl Trie {
 
 /// Link each entry to the closest earlier entry that is a proper prefix of
 /// it (Subversion's `link_prefix_patterns`).
-fn link_array(nodes: &[Node], arr: &mut [Sorted]) {
+fn link_array(t: &Trie, arr: &mut [Sorted]) {
     for i in 1..arr.len() {
-        let cur = &nodes[arr[i].node as usize].seg;
-        let prev_first = nodes[arr[i - 1].node as usize].seg.first();
-        if prev_first != cur.first() {
+        let cur = t.seg(arr[i].node);
+        if t.seg(arr[i - 1].node).first() != cur.first() {
             continue;
         }
         let mut p = Some(i - 1);
         while let Some(j) = p {
-            let ps = &nodes[arr[j].node as usize].seg;
+            let ps = t.seg(arr[j].node);
             if ps.len() < cur.len() && cur.starts_with(ps) {
                 arr[i].next = u32::try_from(j).ok();
                 break;

@@ -35,7 +35,7 @@ use crate::diag::{self, Diagnostic};
 
 use super::glob::Seg;
 use super::rules::{Compiled, Input, R, RW, W, compile};
-use super::tree::{FxHashMap, NO_SEQ, Scratch, Trie};
+use super::tree::{FxHashMap, NO_SEQ, Rule, Scratch, Trie};
 
 /// The access a user has: what `svnauthz accessof` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,8 +96,7 @@ pub struct Listed {
 #[derive(Debug)]
 pub struct Authz {
     acls: Vec<Acl>,
-    /// Sequence number of each section (0: the implicit root rule).
-    seqs: Vec<i32>,
+
     /// Per section: the access it gives an authenticated user it does not
     /// name (through `*`, `$authenticated`, `~$anonymous` and inverted
     /// entries), if it applies to such a user.
@@ -292,29 +291,30 @@ impl View {
     }
 }
 
-/// A view together with the sequence numbers, as the trie walk needs it.
+/// A view as the trie walk asks it.
 struct Walk<'a> {
-    seqs: &'a [i32],
     view: &'a View,
 }
 
 impl super::tree::View for Walk<'_> {
-    fn rule(&self, acls: &[u32]) -> (i32, u8) {
+    fn rule(&self, rules: &[Rule]) -> (i32, u8) {
         let mut best = (NO_SEQ, 0);
-        for &a in acls {
-            let acc = self.view.eff(a);
-            let seq = self.seqs[a as usize];
-            if acc != NONE && seq > best.0 {
-                best = (seq, acc);
+        for &(a, seq) in rules {
+            if seq > best.0 {
+                let acc = self.view.eff(a);
+                if acc != NONE {
+                    best = (seq, acc);
+                }
             }
         }
         best
     }
 
-    fn latest(&self, acls: &[u32]) -> i32 {
-        acls.iter()
-            .filter(|&&a| self.view.eff(a) != NONE)
-            .map(|&a| self.seqs[a as usize])
+    fn latest(&self, rules: &[Rule]) -> i32 {
+        rules
+            .iter()
+            .filter(|&&(a, _)| self.view.eff(a) != NONE)
+            .map(|&(_, seq)| seq)
             .max()
             .unwrap_or(NO_SEQ)
     }
@@ -542,10 +542,9 @@ impl Authz {
                 specific_twin.insert((*n, r), id(i));
             }
         }
-        let trie = Trie::build(segs.iter().enumerate().map(|(i, s)| (id(i), *s)));
+        let trie = Trie::build(segs.iter().enumerate().map(|(i, s)| (id(i), seqs[i], *s)));
         Authz {
             acls,
-            seqs,
             base_authn,
             users,
             repos,
@@ -598,10 +597,7 @@ impl Authz {
                 return true;
             };
             let bits = *at.get_or_init(|| {
-                let walk = Walk {
-                    seqs: &self.seqs,
-                    view: &view,
-                };
+                let walk = Walk { view: &view };
                 let canonical = canonical(p);
                 SCRATCH.with(|s| self.trie.access_at(&canonical, &walk, &mut s.borrow_mut()))
             });

@@ -89,14 +89,17 @@ impl Hasher for FxHasher {
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
+/// A section at a trie node: (section index, sequence number).
+pub(crate) type Rule = (u32, i32);
+
 /// What a walk needs to know about the user it walks for.
 pub(crate) trait View {
     /// The sequence number and access of the rule at a node for this user:
-    /// the latest of `acls` that applies (after the repository/neutral
+    /// the latest of `rules` that applies (after the repository/neutral
     /// choice), or `(NO_SEQ, 0)`.
-    fn rule(&self, acls: &[u32]) -> (i32, u8);
-    /// The latest sequence number among `acls` that apply, or `NO_SEQ`.
-    fn latest(&self, acls: &[u32]) -> i32;
+    fn rule(&self, rules: &[Rule]) -> (i32, u8);
+    /// The latest sequence number among `rules` that apply, or `NO_SEQ`.
+    fn latest(&self, rules: &[Rule]) -> i32;
     /// A memo for [`Trie::reverses`], per node.
     fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool;
 }
@@ -127,9 +130,12 @@ struct Node {
     seg_start: u32,
     seg_len: u32,
     parent: u32,
-    /// The next literal child of the same parent whose segment has the same
-    /// hash (collision chain of [`Trie::children`]).
+    /// The next literal child of the same parent whose (long) segment has
+    /// the same hash (collision chain of [`Trie::children`]).
     next_same: u32,
+    /// The sections whose rule path ends here: `rules[rules_lo..rules_hi]`.
+    rules_lo: u32,
+    rules_hi: u32,
     pat: Option<Box<Pat>>,
 }
 
@@ -168,15 +174,34 @@ pub(crate) struct Trie {
     nodes: Vec<Node>,
     /// All segments, back to back.
     bytes: Vec<u8>,
-    /// Literal children: (parent, hash of the segment) -> first node of the
-    /// collision chain.
-    children: FxHashMap<(u32, u64), u32>,
-    /// Sections whose rule path ends at node `n`:
-    /// `acl_list[acl_start[n]..acl_start[n + 1]]`.
-    acl_start: Vec<u32>,
-    acl_list: Vec<u32>,
+    /// Literal children by [`child_key`] (the segment itself when short, its
+    /// hash otherwise, then with a collision chain).
+    children: FxHashMap<ChildKey, u32>,
+    /// The sections of all nodes, grouped by node.
+    rules: Vec<Rule>,
     /// For suffix children: every section in the subtree.
-    subtree: FxHashMap<u32, Vec<u32>>,
+    subtree: FxHashMap<u32, Vec<Rule>>,
+}
+
+/// (parent, segment length, 16 bytes): segments of up to 16 bytes are stored
+/// in the key itself; longer ones by hash.
+type ChildKey = (u32, u32, u64, u64);
+
+/// Longest segment kept inside a [`ChildKey`].
+const INLINE: usize = 16;
+
+fn child_key(parent: u32, seg: &[u8]) -> ChildKey {
+    let len = u32::try_from(seg.len()).unwrap_or(u32::MAX);
+    if seg.len() > INLINE {
+        return (parent, len, seg_hash(seg), 0);
+    }
+    let mut buf = [0u8; INLINE];
+    buf[..seg.len()].copy_from_slice(seg);
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&buf[..8]);
+    b.copy_from_slice(&buf[8..]);
+    (parent, len, u64::from_le_bytes(a), u64::from_le_bytes(b))
 }
 
 const ROOT: u32 = 0;
@@ -193,38 +218,41 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Trie {
-    /// Build the trie from (section index, rule path) pairs.
-    pub(crate) fn build<'a, 'b: 'a>(rules: impl IntoIterator<Item = (u32, &'a [Seg<'b>])>) -> Trie {
+    /// Build the trie from (section index, sequence number, rule path).
+    pub(crate) fn build<'a, 'b: 'a>(
+        rules: impl IntoIterator<Item = (u32, i32, &'a [Seg<'b>])>,
+    ) -> Trie {
         let mut t = Trie {
             nodes: vec![Node {
                 seg_start: 0,
                 seg_len: 0,
                 parent: NIL,
                 next_same: NIL,
+                rules_lo: 0,
+                rules_hi: 0,
                 pat: None,
             }],
             bytes: Vec::new(),
             children: FxHashMap::default(),
-            acl_start: Vec::new(),
-            acl_list: Vec::new(),
+            rules: Vec::new(),
             subtree: FxHashMap::default(),
         };
-        let mut ends: Vec<(u32, u32)> = Vec::new();
-        for (acl, segs) in rules {
+        let mut ends: Vec<(u32, Rule)> = Vec::new();
+        for (acl, seq, segs) in rules {
             let node = t.insert(segs);
-            ends.push((node, acl));
+            ends.push((node, (acl, seq)));
         }
         ends.sort_unstable();
-        t.acl_start = Vec::with_capacity(t.nodes.len() + 1);
         let mut k = 0;
         for n in 0..t.nodes.len() {
-            t.acl_start.push(u32::try_from(k).unwrap_or(u32::MAX));
+            let lo = k;
             while k < ends.len() && ends[k].0 as usize == n {
                 k += 1;
             }
+            t.nodes[n].rules_lo = u32::try_from(lo).unwrap_or(u32::MAX);
+            t.nodes[n].rules_hi = u32::try_from(k).unwrap_or(u32::MAX);
         }
-        t.acl_start.push(u32::try_from(k).unwrap_or(u32::MAX));
-        t.acl_list = ends.iter().map(|&(_, a)| a).collect();
+        t.rules = ends.iter().map(|&(_, r)| r).collect();
         // Prefix links, and the subtree sections of suffix children.
         let n = u32::try_from(t.nodes.len()).unwrap_or(u32::MAX);
         for node in 0..n {
@@ -238,11 +266,11 @@ impl Trie {
             }
         }
         if !t.subtree.is_empty() {
-            for &(end, acl) in &ends {
+            for &(end, rule) in &ends {
                 let mut at = end;
                 while at != NIL {
                     if let Some(list) = t.subtree.get_mut(&at) {
-                        list.push(acl);
+                        list.push(rule);
                     }
                     at = t.nodes[at as usize].parent;
                 }
@@ -257,9 +285,9 @@ impl Trie {
     }
 
     /// The sections whose rule path ends at `n`.
-    fn acls(&self, n: u32) -> &[u32] {
-        let n = n as usize;
-        &self.acl_list[self.acl_start[n] as usize..self.acl_start[n + 1] as usize]
+    fn acls(&self, n: u32) -> &[Rule] {
+        let node = &self.nodes[n as usize];
+        &self.rules[node.rules_lo as usize..node.rules_hi as usize]
     }
 
     fn new_node(&mut self, seg: &[u8], parent: u32) -> u32 {
@@ -271,6 +299,8 @@ impl Trie {
             seg_len: u32::try_from(seg.len()).unwrap_or(u32::MAX),
             parent,
             next_same: NIL,
+            rules_lo: 0,
+            rules_hi: 0,
             pat: None,
         });
         id
@@ -284,7 +314,10 @@ impl Trie {
 
     /// The literal child of `node` for `seg`.
     fn child(&self, node: u32, seg: &[u8]) -> Option<u32> {
-        let mut at = *self.children.get(&(node, seg_hash(seg)))?;
+        let mut at = *self.children.get(&child_key(node, seg))?;
+        if seg.len() <= INLINE {
+            return Some(at);
+        }
         while at != NIL {
             if same(self.seg(at), seg) {
                 return Some(at);
@@ -330,7 +363,7 @@ impl Trie {
                     Some(n) => n,
                     None => {
                         let n = self.new_node(&seg.pat, node);
-                        let key = (node, seg_hash(&seg.pat));
+                        let key = child_key(node, &seg.pat);
                         if let Some(first) = self.children.insert(key, n) {
                             self.nodes[n as usize].next_same = first;
                         }
@@ -555,15 +588,16 @@ mod tests {
     }
 
     impl View for All {
-        fn rule(&self, acls: &[u32]) -> (i32, u8) {
-            acls.iter()
-                .map(|&a| (a as i32, self.access[a as usize]))
+        fn rule(&self, rules: &[Rule]) -> (i32, u8) {
+            rules
+                .iter()
+                .map(|&(a, seq)| (seq, self.access[a as usize]))
                 .max()
                 .unwrap_or((NO_SEQ, 0))
         }
 
-        fn latest(&self, acls: &[u32]) -> i32 {
-            acls.iter().map(|&a| a as i32).max().unwrap_or(NO_SEQ)
+        fn latest(&self, rules: &[Rule]) -> i32 {
+            rules.iter().map(|&(_, seq)| seq).max().unwrap_or(NO_SEQ)
         }
 
         fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool {
@@ -588,7 +622,7 @@ mod tests {
             ));
             access.push(a);
         }
-        let trie = Trie::build(parsed.iter().map(|(i, s)| (*i, s.as_slice())));
+        let trie = Trie::build(parsed.iter().map(|(i, s)| (*i, *i as i32, s.as_slice())));
         let view = All {
             access,
             memo: RefCell::default(),

@@ -11,6 +11,8 @@
 //! with no flags: `*` and `?` also match a leading dot, and `[...]` classes
 //! cannot occur because a section name ends at its first `]`.
 
+use std::borrow::Cow;
+
 /// What one rule segment matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum SegKind {
@@ -28,18 +30,30 @@ pub(crate) enum SegKind {
     Fnmatch,
 }
 
-/// One normalised rule segment.
+/// One normalised rule segment; the pattern borrows from the section name
+/// unless unescaping changed it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Seg {
+pub(crate) struct Seg<'a> {
     pub kind: SegKind,
-    pub pat: Vec<u8>,
+    pub pat: Cow<'a, [u8]>,
 }
 
-impl Seg {
-    fn new(kind: SegKind, pat: &[u8]) -> Self {
+impl<'a> Seg<'a> {
+    fn new(kind: SegKind, pat: &'a [u8]) -> Self {
         Seg {
             kind,
-            pat: pat.to_vec(),
+            pat: Cow::Borrowed(pat),
+        }
+    }
+
+    fn unescaped(kind: SegKind, pat: &'a [u8]) -> Self {
+        Seg {
+            kind,
+            pat: if pat.contains(&b'\\') {
+                Cow::Owned(unescape(pat))
+            } else {
+                Cow::Borrowed(pat)
+            },
         }
     }
 }
@@ -152,9 +166,10 @@ pub(crate) fn fnmatch(pat: &[u8], s: &[u8]) -> bool {
 /// Split and classify a rule path (which starts with `/`). `Ok(vec![])` is
 /// the repository root; so is any path whose first segment is empty
 /// (`//x`), a Subversion quirk.
-pub(crate) fn parse_rule_path(path: &str, glob: bool) -> Result<Vec<Seg>, PathError> {
+pub(crate) fn parse_rule_path(path: &str, glob: bool) -> Result<Vec<Seg<'_>>, PathError> {
     let rest = path.strip_prefix('/').unwrap_or(path);
-    let mut segs: Vec<Seg> = Vec::new();
+    let mut segs: Vec<Seg<'_>> =
+        Vec::with_capacity(rest.bytes().filter(|&b| b == b'/').count() + 1);
     for part in rest.split('/') {
         let seg = part.as_bytes();
         if seg.is_empty() {
@@ -174,7 +189,7 @@ pub(crate) fn parse_rule_path(path: &str, glob: bool) -> Result<Vec<Seg>, PathEr
             continue;
         }
         if !has_wildcard(seg) {
-            segs.push(Seg::new(SegKind::Literal, &unescape(seg)));
+            segs.push(Seg::unescaped(SegKind::Literal, seg));
             continue;
         }
         let last_is_recursive = segs.last().is_some_and(|s| s.kind == SegKind::AnyRecursive);
@@ -197,12 +212,12 @@ pub(crate) fn parse_rule_path(path: &str, glob: bool) -> Result<Vec<Seg>, PathEr
             continue;
         }
         if seg[0] == b'*' && !has_wildcard(&seg[1..]) {
-            segs.push(Seg::new(SegKind::Suffix, &unescape(&seg[1..])));
+            segs.push(Seg::unescaped(SegKind::Suffix, &seg[1..]));
             continue;
         }
         let n = seg.len();
         if seg[n - 1] == b'*' && n >= 2 && seg[n - 2] != b'\\' && !has_wildcard(&seg[..n - 1]) {
-            segs.push(Seg::new(SegKind::Prefix, &unescape(&seg[..n - 1])));
+            segs.push(Seg::unescaped(SegKind::Prefix, &seg[..n - 1]));
             continue;
         }
         segs.push(Seg::new(SegKind::Fnmatch, seg));

@@ -22,6 +22,7 @@
 //! an error (indented, or without `]`) still starts a section, flagged as not
 //! [`Section::well_formed`], so that byte ranges stay contiguous.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// A parsed access (or global groups) file.
@@ -135,11 +136,14 @@ impl Line {
     }
 }
 
-fn lines(text: &str) -> Vec<Line> {
+/// The physical lines of `text`.
+fn lines(text: &str) -> impl Iterator<Item = Line> + '_ {
     let bytes = text.as_bytes();
-    let mut out = Vec::new();
     let mut start = 0;
-    while start < bytes.len() {
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
         let end = memchr_nl(bytes, start);
         let next = if end < bytes.len() { end + 1 } else { end };
         let mut content = start;
@@ -152,15 +156,15 @@ fn lines(text: &str) -> Vec<Line> {
                 content += 1;
             }
         }
-        out.push(Line {
+        let line = Line {
             start,
             content,
             end,
             next,
-        });
+        };
         start = next;
-    }
-    out
+        Some(line)
+    })
 }
 
 fn memchr_nl(bytes: &[u8], from: usize) -> usize {
@@ -168,6 +172,37 @@ fn memchr_nl(bytes: &[u8], from: usize) -> usize {
         .iter()
         .position(|&b| b == b'\n')
         .map_or(bytes.len(), |i| from + i)
+}
+
+/// [`Doc`] borrowing from the text: what the rest of the module works on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawDoc<'a> {
+    pub preamble: Range<usize>,
+    pub sections: Vec<RawSection<'a>>,
+    pub errors: Vec<(Range<usize>, &'static str)>,
+}
+
+/// [`Section`] borrowing from the text.
+#[derive(Debug, Clone)]
+pub(crate) struct RawSection<'a> {
+    pub name: &'a str,
+    pub name_span: Range<usize>,
+    pub header: Range<usize>,
+    pub body: Range<usize>,
+    pub entries: Vec<RawEntry<'a>>,
+    pub well_formed: bool,
+}
+
+/// [`Entry`] borrowing from the text (a value with continuation lines is
+/// owned).
+#[derive(Debug, Clone)]
+pub(crate) struct RawEntry<'a> {
+    pub name: &'a str,
+    pub value: Cow<'a, str>,
+    pub name_span: Range<usize>,
+    pub separator: usize,
+    pub value_span: Range<usize>,
+    pub lines: Range<usize>,
 }
 
 /// What the line after an option may continue.
@@ -184,8 +219,44 @@ enum Cont {
 /// Read `text` the way Subversion's INI reader does, keeping every byte
 /// locatable. Never fails; see the module documentation.
 pub fn parse(text: &str) -> Doc {
+    let raw = parse_raw(text);
+    Doc {
+        preamble: raw.preamble,
+        sections: raw
+            .sections
+            .into_iter()
+            .map(|s| Section {
+                name: s.name.to_owned(),
+                name_span: s.name_span,
+                header: s.header,
+                body: s.body,
+                entries: s
+                    .entries
+                    .into_iter()
+                    .map(|e| Entry {
+                        name: e.name.to_owned(),
+                        value: e.value.into_owned(),
+                        name_span: e.name_span,
+                        separator: e.separator,
+                        value_span: e.value_span,
+                        lines: e.lines,
+                    })
+                    .collect(),
+                well_formed: s.well_formed,
+            })
+            .collect(),
+        errors: raw
+            .errors
+            .into_iter()
+            .map(|(span, msg)| (span, msg.to_owned()))
+            .collect(),
+    }
+}
+
+/// [`parse`] without copying names and values.
+pub(crate) fn parse_raw(text: &str) -> RawDoc<'_> {
     let bytes = text.as_bytes();
-    let mut doc = Doc {
+    let mut doc = RawDoc {
         preamble: 0..text.len(),
         sections: Vec::new(),
         errors: Vec::new(),
@@ -215,8 +286,9 @@ pub fn parse(text: &str) -> Doc {
                 Cont::Entry => {
                     if let Some(entry) = doc.sections.last_mut().and_then(|s| s.entries.last_mut())
                     {
-                        entry.value.push(' ');
-                        entry.value.push_str(body);
+                        let value = entry.value.to_mut();
+                        value.push(' ');
+                        value.push_str(body);
                         if entry.value_span.is_empty() {
                             entry.value_span.start = body_start;
                         }
@@ -237,7 +309,7 @@ pub fn parse(text: &str) -> Doc {
                 if indent > 0 {
                     doc.errors.push((
                         line_span.clone(),
-                        "section header must start in the first column".to_owned(),
+                        "section header must start in the first column",
                     ));
                     well_formed = false;
                 }
@@ -249,10 +321,8 @@ pub fn parse(text: &str) -> Doc {
                     Some(i) => name_start + i,
                     None => {
                         if well_formed {
-                            doc.errors.push((
-                                line_span.clone(),
-                                "section header must end with ']'".to_owned(),
-                            ));
+                            doc.errors
+                                .push((line_span.clone(), "section header must end with ']'"));
                         }
                         well_formed = false;
                         line.end_without_cr(text).max(name_start)
@@ -263,8 +333,8 @@ pub fn parse(text: &str) -> Doc {
                 } else {
                     doc.preamble.end = line_span.start;
                 }
-                doc.sections.push(Section {
-                    name: text[name_start..name_end].to_owned(),
+                doc.sections.push(RawSection {
+                    name: &text[name_start..name_end],
                     name_span: name_start..name_end,
                     header: line_span,
                     body: line.next..text.len(),
@@ -274,22 +344,19 @@ pub fn parse(text: &str) -> Doc {
             }
             b'#' => {
                 if indent > 0 {
-                    doc.errors.push((
-                        line_span,
-                        "comment must start in the first column".to_owned(),
-                    ));
+                    doc.errors
+                        .push((line_span, "comment must start in the first column"));
                 }
             }
             _ => {
                 let in_section = doc.sections.last().is_some_and(|s| !s.name.is_empty());
                 if !in_section {
-                    doc.errors
-                        .push((line_span, "section header expected".to_owned()));
+                    doc.errors.push((line_span, "section header expected"));
                     if separator(body).is_some() {
                         cont = Cont::Orphan;
                     }
                 } else if indent > 0 {
-                    doc.errors.push((line_span, "option expected".to_owned()));
+                    doc.errors.push((line_span, "option expected"));
                 } else {
                     match option(text, &line, body_start, body) {
                         Some(entry) => {
@@ -300,7 +367,7 @@ pub fn parse(text: &str) -> Doc {
                         }
                         None => doc
                             .errors
-                            .push((line_span, "option must end with ':' or '='".to_owned())),
+                            .push((line_span, "option must end with ':' or '='")),
                     }
                 }
             }
@@ -315,7 +382,7 @@ fn separator(line: &str) -> Option<usize> {
     line.find(['=', ':'])
 }
 
-fn option(text: &str, line: &Line, start: usize, body: &str) -> Option<Entry> {
+fn option<'a>(text: &'a str, line: &Line, start: usize, body: &'a str) -> Option<RawEntry<'a>> {
     let sep = separator(body)?;
     let name = trim_ws_end(&body[..sep]);
     let raw_value = &text[start + sep + 1..line.end];
@@ -329,9 +396,9 @@ fn option(text: &str, line: &Line, start: usize, body: &str) -> Option<Entry> {
     } else {
         start + sep + 1 + lead
     };
-    Some(Entry {
-        name: name.to_owned(),
-        value: value.to_owned(),
+    Some(RawEntry {
+        name,
+        value: Cow::Borrowed(value),
         name_span: start..start + name.len(),
         separator: start + sep,
         value_span: value_start..value_start + value.len(),
@@ -378,12 +445,12 @@ mod tests {
     }
 
     /// The errors of `text`, as (line number, message).
-    fn errors(text: &str) -> Vec<(usize, String)> {
-        let doc = parse(text);
-        check_coverage(text, &doc);
-        doc.errors
+    fn errors(text: &str) -> Vec<(usize, &'static str)> {
+        check_coverage(text, &parse(text));
+        parse_raw(text)
+            .errors
             .iter()
-            .map(|(span, msg)| (text[..span.start].matches('\n').count() + 1, msg.clone()))
+            .map(|(span, msg)| (text[..span.start].matches('\n').count() + 1, *msg))
             .collect()
     }
 
@@ -463,10 +530,7 @@ mod tests {
 
     #[test]
     fn semicolon_is_no_comment() {
-        assert_eq!(
-            errors("; c\n[/]\n"),
-            vec![(1, "section header expected".to_owned())]
-        );
+        assert_eq!(errors("; c\n[/]\n"), vec![(1, "section header expected")]);
     }
 
     #[test]
@@ -497,17 +561,14 @@ mod tests {
 
     #[test]
     fn blank_line_ends_continuation() {
-        assert_eq!(
-            errors("[/]\nh = r\n\n  w\n"),
-            vec![(4, "option expected".to_owned())]
-        );
+        assert_eq!(errors("[/]\nh = r\n\n  w\n"), vec![(4, "option expected")]);
     }
 
     #[test]
     fn whitespace_only_line_is_blank() {
         assert_eq!(
             errors("[/]\nh = r\n \t \n  w\n"),
-            vec![(4, "option expected".to_owned())]
+            vec![(4, "option expected")]
         );
     }
 
@@ -543,16 +604,13 @@ mod tests {
     fn line_starting_with_cr_is_not_a_continuation() {
         assert_eq!(
             errors("[/]\nh = r\n\rw\n"),
-            vec![(3, "option must end with ':' or '='".to_owned())]
+            vec![(3, "option must end with ':' or '='")]
         );
     }
 
     #[test]
     fn cr_then_space_is_indentation() {
-        assert_eq!(
-            errors("[/]\n\r h = rw\n"),
-            vec![(2, "option expected".to_owned())]
-        );
+        assert_eq!(errors("[/]\n\r h = rw\n"), vec![(2, "option expected")]);
     }
 
     #[test]
@@ -561,7 +619,7 @@ mod tests {
         assert_eq!(parse("\u{feff}[/]\n").preamble, 0..3, "the BOM is preamble");
         assert_eq!(
             errors("\u{feff}\u{feff}[/]\n"),
-            vec![(1, "section header expected".to_owned())]
+            vec![(1, "section header expected")]
         );
     }
 
@@ -576,14 +634,11 @@ mod tests {
         assert_eq!(
             errors(text),
             vec![
-                (1, "section header expected".to_owned()),
-                (
-                    3,
-                    "section header must start in the first column".to_owned()
-                ),
-                (4, "section header must end with ']'".to_owned()),
-                (5, "comment must start in the first column".to_owned()),
-                (6, "option must end with ':' or '='".to_owned()),
+                (1, "section header expected"),
+                (3, "section header must start in the first column"),
+                (4, "section header must end with ']'"),
+                (5, "comment must start in the first column"),
+                (6, "option must end with ':' or '='"),
             ]
         );
     }
@@ -603,16 +658,13 @@ mod tests {
     fn option_before_first_section_swallows_its_continuation() {
         assert_eq!(
             errors("h = r\n  w\n[/]\n"),
-            vec![(1, "section header expected".to_owned())]
+            vec![(1, "section header expected")]
         );
     }
 
     #[test]
     fn options_after_empty_section_name_need_a_header() {
-        assert_eq!(
-            errors("[]\nh = r\n"),
-            vec![(2, "section header expected".to_owned())]
-        );
+        assert_eq!(errors("[]\nh = r\n"), vec![(2, "section header expected")]);
     }
 
     #[test]

@@ -10,13 +10,16 @@
 //! an inverted entry), this reports an error, because either way the file
 //! locks everybody out.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic, Source};
 
 use super::glob::{Seg, parse_rule_path};
-use super::parse::{Doc, Entry, Section, is_ws, parse, trim_ws};
+use super::parse::{RawDoc, RawEntry, RawSection, is_ws, parse_raw, trim_ws};
+use super::tree::FxHashMap;
 
 /// Read access.
 pub(crate) const R: u8 = 1;
@@ -42,22 +45,23 @@ pub(crate) enum FileId {
 /// An access entry after aliases are resolved and entries for the same
 /// name merged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ace {
+pub(crate) struct Ace<'a> {
     /// A user name, or `@group`.
-    pub name: String,
+    pub name: Cow<'a, str>,
     pub inverted: bool,
     pub access: u8,
 }
 
 /// One rule section, in the form Subversion evaluates.
 #[derive(Debug, Clone)]
-pub(crate) struct Acl {
-    /// Index of the section in the authz [`Doc`].
-    pub section: usize,
+pub(crate) struct Acl<'a> {
+    /// The section name and its header line.
+    pub name: &'a str,
+    pub header: Range<usize>,
     /// `None` for a repository-neutral rule.
-    pub repo: Option<String>,
+    pub repo: Option<&'a str>,
     /// The normalised rule path; empty for the root.
-    pub segs: Vec<Seg>,
+    pub segs: Vec<Seg<'a>>,
     pub has_anon: bool,
     pub anon: u8,
     pub has_authn: bool,
@@ -67,44 +71,47 @@ pub(crate) struct Acl {
     pub has_neg: bool,
     pub neg: u8,
     /// User and group entries, empty-group entries dropped.
-    pub aces: Vec<Ace>,
+    pub aces: Vec<Ace<'a>>,
 }
 
 /// A group definition.
 #[derive(Debug, Clone)]
-pub(crate) struct Group {
-    pub name: String,
+pub(crate) struct Group<'a> {
+    pub name: &'a str,
     /// Raw members: `@group`, `&alias` or a user name.
-    pub members: Vec<String>,
+    pub members: Vec<Cow<'a, str>>,
 }
 
 /// Everything an evaluator needs, in file order.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Compiled {
-    pub doc: Doc,
-    pub acls: Vec<Acl>,
-    pub groups: Vec<Group>,
-    pub aliases: HashMap<String, String>,
+pub(crate) struct Compiled<'a> {
+    pub acls: Vec<Acl<'a>>,
+    pub groups: Vec<Group<'a>>,
+    pub aliases: FxHashMap<&'a str, Cow<'a, str>>,
 }
 
 /// Parse and check an authz file (and a global groups file). The result is
 /// meaningful only when no diagnostic is an error.
-pub(crate) fn compile(authz: Input<'_>, groups: Option<Input<'_>>) -> (Compiled, Vec<Diagnostic>) {
+pub(crate) fn compile<'a>(
+    authz: Input<'a>,
+    groups: Option<Input<'a>>,
+) -> (Compiled<'a>, Vec<Diagnostic>) {
     let mut cx = Cx {
-        authz: Source::new(authz.path, authz.text),
-        groups: groups.map(|g| Source::new(g.path, g.text)),
+        authz,
+        groups,
+        sources: [OnceCell::new(), OnceCell::new()],
         diags: Vec::new(),
         group_defs: Vec::new(),
-        group_index: HashMap::new(),
-        aliases: HashMap::new(),
-        alias_spans: HashMap::new(),
+        group_index: FxHashMap::default(),
+        aliases: FxHashMap::default(),
+        alias_spans: FxHashMap::default(),
     };
-    let doc = parse(authz.text);
+    let doc = parse_raw(authz.text);
     cx.ini_errors(FileId::Authz, &doc);
     let pending = cx.authz_sections(&doc);
     let local_group_defs = cx.group_defs.len();
     if let Some(g) = groups {
-        let gdoc = parse(g.text);
+        let gdoc = parse_raw(g.text);
         cx.ini_errors(FileId::Groups, &gdoc);
         if local_group_defs > 0 {
             for s in doc
@@ -124,17 +131,15 @@ pub(crate) fn compile(authz: Input<'_>, groups: Option<Input<'_>>) -> (Compiled,
         cx.groups_file_sections(&gdoc);
     }
     let nonempty = cx.check_groups();
-    let acls = cx.finish_acls(&doc, pending, &nonempty);
-    let groups = cx
-        .group_defs
-        .iter()
+    let acls = cx.finish_acls(pending, &nonempty);
+    let groups = std::mem::take(&mut cx.group_defs)
+        .into_iter()
         .map(|d| Group {
-            name: d.name.clone(),
-            members: d.members.iter().map(|(m, _)| m.clone()).collect(),
+            name: d.name,
+            members: d.members.into_iter().map(|(m, _)| m).collect(),
         })
         .collect();
     let compiled = Compiled {
-        doc,
         acls,
         groups,
         aliases: cx.aliases,
@@ -143,53 +148,59 @@ pub(crate) fn compile(authz: Input<'_>, groups: Option<Input<'_>>) -> (Compiled,
 }
 
 /// A group definition with its locations.
-struct GroupDef {
-    name: String,
+struct GroupDef<'a> {
+    name: &'a str,
     file: FileId,
     name_span: Range<usize>,
-    members: Vec<(String, Range<usize>)>,
+    members: Vec<(Cow<'a, str>, Range<usize>)>,
 }
 
 /// A rule section before aliases and groups are resolved.
-struct PendingAcl {
-    acl: Acl,
+struct PendingAcl<'a> {
+    acl: Acl<'a>,
     /// Entries for users and groups: (key with `~`, name, inverted, access, name span).
-    aces: Vec<PendingAce>,
+    aces: Vec<PendingAce<'a>>,
 }
 
-struct PendingAce {
-    /// The entry name as written (with `~`), or for alias entries `~`+alias.
-    key: String,
+/// An entry after alias resolution: (key with `~`, name, inverted, access,
+/// span of the first entry).
+type Merged<'a> = (Cow<'a, str>, Cow<'a, str>, bool, u8, Range<usize>);
+
+struct PendingAce<'a> {
+    /// The entry name as written (with `~`).
+    key: &'a str,
     /// `@group`, `&alias` or a user name.
-    name: String,
+    name: &'a str,
     inverted: bool,
     access: u8,
     span: Range<usize>,
 }
 
 struct Cx<'a> {
-    authz: Source<'a>,
-    groups: Option<Source<'a>>,
+    authz: Input<'a>,
+    groups: Option<Input<'a>>,
+    /// Line indexes, made on the first diagnostic.
+    sources: [OnceCell<Source<'a>>; 2],
     diags: Vec<Diagnostic>,
-    group_defs: Vec<GroupDef>,
-    group_index: HashMap<String, usize>,
-    aliases: HashMap<String, String>,
-    alias_spans: HashMap<String, Range<usize>>,
+    group_defs: Vec<GroupDef<'a>>,
+    group_index: FxHashMap<&'a str, usize>,
+    aliases: FxHashMap<&'a str, Cow<'a, str>>,
+    alias_spans: FxHashMap<&'a str, Range<usize>>,
 }
 
 /// The kind of a section, from its name.
-enum Kind {
+enum Kind<'a> {
     Groups,
     Aliases,
     Rule {
         glob: bool,
-        repo: Option<String>,
-        path: String,
+        repo: Option<&'a str>,
+        path: &'a str,
     },
 }
 
 /// Classify a section name like libsvn_repos' `rules_open_section`.
-fn classify(name: &str) -> Result<Kind, String> {
+fn classify(name: &str) -> Result<Kind<'_>, String> {
     let mut rule = name;
     let mut glob = false;
     if let Some(rest) = rule.strip_prefix(':') {
@@ -211,7 +222,7 @@ fn classify(name: &str) -> Result<Kind, String> {
             if colon == 0 {
                 return Err(format!("empty repository name in rule [{name}]"));
             }
-            repo = Some(rule[..colon].to_owned());
+            repo = Some(&rule[..colon]);
             rule = &rule[colon + 1..];
         }
     }
@@ -219,7 +230,7 @@ fn classify(name: &str) -> Result<Kind, String> {
         return Ok(Kind::Rule {
             glob,
             repo,
-            path: rule.to_owned(),
+            path: rule,
         });
     }
     match name {
@@ -249,7 +260,7 @@ fn parse_access(value: &str) -> Result<u8, char> {
 
 /// The span of `needle` in the value of `entry`, searching from `from`;
 /// the whole value span when it cannot be found (continuation lines).
-fn find_in_value(text: &str, entry: &Entry, from: &mut usize, needle: &str) -> Range<usize> {
+fn find_in_value(text: &str, entry: &RawEntry<'_>, from: &mut usize, needle: &str) -> Range<usize> {
     let start = (*from).max(entry.value_span.start);
     let hay = text.get(start..entry.value_span.end).unwrap_or("");
     match hay.find(needle) {
@@ -263,11 +274,19 @@ fn find_in_value(text: &str, entry: &Entry, from: &mut usize, needle: &str) -> R
 }
 
 impl<'a> Cx<'a> {
-    fn source(&self, file: FileId) -> &Source<'a> {
-        match (file, &self.groups) {
+    fn input(&self, file: FileId) -> Input<'a> {
+        match (file, self.groups) {
             (FileId::Groups, Some(g)) => g,
-            _ => &self.authz,
+            _ => self.authz,
         }
+    }
+
+    fn source(&self, file: FileId) -> &Source<'a> {
+        let i = usize::from(file == FileId::Groups && self.groups.is_some());
+        self.sources[i].get_or_init(|| {
+            let input = self.input(file);
+            Source::new(input.path, input.text)
+        })
     }
 
     fn push(&mut self, file: FileId, code: Code, span: Range<usize>, msg: impl Into<String>) {
@@ -292,22 +311,25 @@ impl<'a> Cx<'a> {
         self.diags.push(d);
     }
 
-    fn ini_errors(&mut self, file: FileId, doc: &Doc) {
+    fn ini_errors(&mut self, file: FileId, doc: &RawDoc<'_>) {
         for (span, msg) in &doc.errors {
-            self.push(file, Code::AuthzSyntax, span.clone(), msg.clone());
+            self.push(file, Code::AuthzSyntax, span.clone(), *msg);
         }
     }
 
     /// Pass 1 over the authz file: sections, groups, aliases, rule entries.
-    fn authz_sections(&mut self, doc: &Doc) -> Vec<PendingAcl> {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut rule_keys: HashMap<(Option<String>, Vec<Seg>), usize> = HashMap::new();
-        let mut acls = Vec::new();
+    fn authz_sections(&mut self, doc: &RawDoc<'a>) -> Vec<PendingAcl<'a>> {
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        // Rule keys by hash: (hash of repository and path) -> pending ACLs.
+        let mut rule_keys: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut same_hash: Vec<usize> = Vec::with_capacity(doc.sections.len());
+        let mut merge: FxHashMap<&'a str, usize> = FxHashMap::default();
+        let mut acls: Vec<PendingAcl<'a>> = Vec::with_capacity(doc.sections.len());
         for (index, section) in doc.sections.iter().enumerate() {
             if !section.well_formed {
                 continue;
             }
-            let duplicate = match seen.get(section.name.as_str()) {
+            let duplicate = match seen.get(section.name) {
                 Some(&first) => {
                     self.push_dup(
                         FileId::Authz,
@@ -319,11 +341,11 @@ impl<'a> Cx<'a> {
                     true
                 }
                 None => {
-                    seen.insert(&section.name, index);
+                    seen.insert(section.name, index);
                     false
                 }
             };
-            match classify(&section.name) {
+            match classify(section.name) {
                 Err(msg) => self.push(
                     FileId::Authz,
                     Code::AuthzInvalidSection,
@@ -332,7 +354,7 @@ impl<'a> Cx<'a> {
                 ),
                 Ok(Kind::Groups) => self.group_section(FileId::Authz, section),
                 Ok(Kind::Aliases) => self.alias_section(section),
-                Ok(Kind::Rule { glob, repo, path }) => match parse_rule_path(&path, glob) {
+                Ok(Kind::Rule { glob, repo, path }) => match parse_rule_path(path, glob) {
                     Err(e) => self.push(
                         FileId::Authz,
                         Code::AuthzInvalidSection,
@@ -345,24 +367,38 @@ impl<'a> Cx<'a> {
                     ),
                     Ok(segs) => {
                         if !duplicate {
-                            let key = (repo.clone(), segs.clone());
-                            if let Some(&first) = rule_keys.get(&key) {
-                                let first = &doc.sections[first];
+                            let hash = {
+                                use std::hash::BuildHasher;
+                                rule_keys.hasher().hash_one((repo, &segs))
+                            };
+                            let mut same = None;
+                            let mut at = rule_keys.get(&hash).copied();
+                            while let Some(i) = at {
+                                if acls[i].acl.repo == repo && acls[i].acl.segs == segs {
+                                    same = Some(i);
+                                    break;
+                                }
+                                at = (same_hash[i] != usize::MAX).then_some(same_hash[i]);
+                            }
+                            if let Some(first) = same {
+                                let first_name = acls[first].acl.name;
                                 self.push_dup(
                                     FileId::Authz,
                                     Code::AuthzDuplicateSection,
                                     section.header.clone(),
                                     format!(
                                         "section [{}] describes the same rule as section [{}]",
-                                        section.name, first.name
+                                        section.name, first_name
                                     ),
-                                    (FileId::Authz, first.header.clone()),
+                                    (FileId::Authz, acls[first].acl.header.clone()),
                                 );
                             } else {
-                                rule_keys.insert(key, index);
+                                let prev = rule_keys.insert(hash, acls.len());
+                                same_hash.resize(acls.len(), usize::MAX);
+                                same_hash.push(prev.unwrap_or(usize::MAX));
                             }
                         }
-                        acls.push(self.rule_section(index, section, repo, segs));
+                        acls.push(self.rule_section(section, repo, segs, &mut merge));
                     }
                 },
             }
@@ -371,19 +407,19 @@ impl<'a> Cx<'a> {
     }
 
     /// Group definitions of one `[groups]` section.
-    fn group_section(&mut self, file: FileId, section: &Section) {
-        let text = self.source(file).text;
+    fn group_section(&mut self, file: FileId, section: &RawSection<'a>) {
+        let text = self.input(file).text;
         for e in &section.entries {
             let kind = if file == FileId::Groups {
                 "global group"
             } else {
                 "group"
             };
-            if let Err(msg) = check_definition_name(kind, &e.name) {
+            if let Err(msg) = check_definition_name(kind, e.name) {
                 self.push(file, Code::AuthzInvalidName, e.name_span.clone(), msg);
                 continue;
             }
-            if let Some(&first) = self.group_index.get(&e.name) {
+            if let Some(&first) = self.group_index.get(e.name) {
                 let def = &self.group_defs[first];
                 let first = (def.file, def.name_span.clone());
                 self.push_dup(
@@ -396,17 +432,16 @@ impl<'a> Cx<'a> {
                 continue;
             }
             let mut from = e.value_span.start;
-            let members = e
-                .value
-                .split(',')
-                .map(trim_ws)
-                .filter(|m| !m.is_empty())
-                .map(|m| (m.to_owned(), find_in_value(text, e, &mut from, m)))
+            let members = split_members(&e.value)
+                .into_iter()
+                .map(|m| {
+                    let span = find_in_value(text, e, &mut from, &m);
+                    (m, span)
+                })
                 .collect();
-            self.group_index
-                .insert(e.name.clone(), self.group_defs.len());
+            self.group_index.insert(e.name, self.group_defs.len());
             self.group_defs.push(GroupDef {
-                name: e.name.clone(),
+                name: e.name,
                 file,
                 name_span: e.name_span.clone(),
                 members,
@@ -414,9 +449,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn alias_section(&mut self, section: &Section) {
+    fn alias_section(&mut self, section: &RawSection<'a>) {
         for e in &section.entries {
-            if let Err(msg) = check_definition_name("alias", &e.name) {
+            if let Err(msg) = check_definition_name("alias", e.name) {
                 self.push(
                     FileId::Authz,
                     Code::AuthzInvalidName,
@@ -425,7 +460,7 @@ impl<'a> Cx<'a> {
                 );
                 continue;
             }
-            if let Some(first) = self.alias_spans.get(&e.name) {
+            if let Some(first) = self.alias_spans.get(e.name) {
                 let first = (FileId::Authz, first.clone());
                 self.push_dup(
                     FileId::Authz,
@@ -436,21 +471,23 @@ impl<'a> Cx<'a> {
                 );
                 continue;
             }
-            self.alias_spans.insert(e.name.clone(), e.name_span.clone());
-            self.aliases.insert(e.name.clone(), e.value.clone());
+            self.alias_spans.insert(e.name, e.name_span.clone());
+            self.aliases.insert(e.name, e.value.clone());
         }
     }
 
     /// The entries of one rule section (pass 1: no alias or group lookups).
     fn rule_section(
         &mut self,
-        index: usize,
-        section: &Section,
-        repo: Option<String>,
-        segs: Vec<Seg>,
-    ) -> PendingAcl {
+        section: &RawSection<'a>,
+        repo: Option<&'a str>,
+        segs: Vec<Seg<'a>>,
+        merge: &mut FxHashMap<&'a str, usize>,
+    ) -> PendingAcl<'a> {
+        merge.clear();
         let mut acl = Acl {
-            section: index,
+            name: section.name,
+            header: section.header.clone(),
             repo,
             segs,
             has_anon: false,
@@ -461,9 +498,9 @@ impl<'a> Cx<'a> {
             neg: 0,
             aces: Vec::new(),
         };
-        let mut aces: Vec<PendingAce> = Vec::new();
+        let mut aces: Vec<PendingAce<'a>> = Vec::new();
         for e in &section.entries {
-            let opt = e.name.as_str();
+            let opt = e.name;
             let inverted = opt.starts_with('~');
             let name = if inverted { &opt[1..] } else { opt };
             let (mut anon, mut authn) = (false, false);
@@ -581,27 +618,30 @@ impl<'a> Cx<'a> {
                 acl.has_neg = true;
                 acl.neg |= access;
             }
-            match aces.iter_mut().find(|a| a.key == opt) {
-                Some(a) => a.access |= access,
-                None => aces.push(PendingAce {
-                    key: opt.to_owned(),
-                    name: name.to_owned(),
-                    inverted,
-                    access,
-                    span: e.name_span.clone(),
-                }),
+            match merge.get(opt) {
+                Some(&i) => aces[i].access |= access,
+                None => {
+                    merge.insert(opt, aces.len());
+                    aces.push(PendingAce {
+                        key: opt,
+                        name,
+                        inverted,
+                        access,
+                        span: e.name_span.clone(),
+                    });
+                }
             }
         }
         PendingAcl { acl, aces }
     }
 
-    fn groups_file_sections(&mut self, doc: &Doc) {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+    fn groups_file_sections(&mut self, doc: &RawDoc<'a>) {
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
         for section in &doc.sections {
             if !section.well_formed {
                 continue;
             }
-            if let Some(&first) = seen.get(section.name.as_str()) {
+            if let Some(&first) = seen.get(section.name) {
                 let first = (FileId::Groups, doc_header_at(doc, first));
                 self.push_dup(
                     FileId::Groups,
@@ -614,7 +654,7 @@ impl<'a> Cx<'a> {
                     first,
                 );
             } else {
-                seen.insert(&section.name, section.header.start);
+                seen.insert(section.name, section.header.start);
             }
             if section.name == "groups" {
                 self.group_section(FileId::Groups, section);
@@ -729,21 +769,27 @@ impl<'a> Cx<'a> {
     }
 
     /// Pass 2 over the rules: resolve aliases, merge, look up groups.
-    fn finish_acls(&mut self, doc: &Doc, pending: Vec<PendingAcl>, nonempty: &[bool]) -> Vec<Acl> {
+    fn finish_acls(&mut self, pending: Vec<PendingAcl<'a>>, nonempty: &[bool]) -> Vec<Acl<'a>> {
         let mut out = Vec::with_capacity(pending.len());
+        let mut index: FxHashMap<Cow<'a, str>, usize> = FxHashMap::default();
         for PendingAcl { mut acl, aces } in pending {
-            let section_name = doc.sections[acl.section].name.clone();
             // (key, name, inverted, access, span of the first entry)
-            let mut merged: Vec<(String, String, bool, u8, Range<usize>)> = Vec::new();
-            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut merged: Vec<Merged<'a>> = Vec::with_capacity(aces.len());
+            index.clear();
             let mut alias_entries = Vec::new();
             for a in aces {
                 if a.name.starts_with('&') {
                     alias_entries.push(a);
                     continue;
                 }
-                index.insert(a.key.clone(), merged.len());
-                merged.push((a.key, a.name, a.inverted, a.access, a.span));
+                index.insert(Cow::Borrowed(a.key), merged.len());
+                merged.push((
+                    Cow::Borrowed(a.key),
+                    Cow::Borrowed(a.name),
+                    a.inverted,
+                    a.access,
+                    a.span,
+                ));
             }
             for a in alias_entries {
                 let alias = &a.name[1..];
@@ -759,23 +805,21 @@ impl<'a> Cx<'a> {
                     );
                     continue;
                 };
-                let key = if a.inverted {
-                    format!("~{user}")
+                let key: Cow<'a, str> = if a.inverted {
+                    Cow::Owned(format!("~{user}"))
                 } else {
                     user.clone()
                 };
                 match index.get(&key) {
-                    Some(&i) if merged[i].2 != a.inverted => self.push(
-                        FileId::Authz,
-                        Code::AuthzInvalidEntry,
-                        a.span.clone(),
-                        format!(
+                    Some(&i) if merged[i].2 != a.inverted => {
+                        let msg = format!(
                             "access entry '{}' stands for '{key}', which clashes with the \
                              entry '{}' of the same name but the other inversion; Subversion \
                              aborts on this file",
                             a.key, merged[i].0
-                        ),
-                    ),
+                        );
+                        self.push(FileId::Authz, Code::AuthzInvalidEntry, a.span.clone(), msg);
+                    }
                     Some(&i) => merged[i].3 |= a.access,
                     None => {
                         index.insert(key.clone(), merged.len());
@@ -783,6 +827,7 @@ impl<'a> Cx<'a> {
                     }
                 }
             }
+            acl.aces.reserve_exact(merged.len());
             for (key, name, inverted, access, span) in merged {
                 if let Some(g) = name.strip_prefix('@') {
                     match self.group_index.get(g) {
@@ -796,12 +841,13 @@ impl<'a> Cx<'a> {
                             continue;
                         }
                         Some(&gi) if !nonempty[gi] => {
-                            let mut d = self.authz.diag(
+                            let mut d = self.source(FileId::Authz).diag(
                                 Code::AuthzEmptyGroupRule,
                                 span,
                                 format!(
                                     "group @{g} has no members, so Subversion ignores the entry \
-                                     '{key}' of rule [{section_name}]"
+                                     '{key}' of rule [{}]",
+                                    acl.name
                                 ),
                             );
                             if inverted {
@@ -831,6 +877,34 @@ impl<'a> Cx<'a> {
             out.push(acl);
         }
         out
+    }
+}
+
+/// The members of a group definition: split on `,`, trimmed, empty ones
+/// dropped.
+fn split_members<'a>(value: &Cow<'a, str>) -> Vec<Cow<'a, str>> {
+    let pieces = |v: &str| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for piece in v.split(',') {
+            let t = trim_ws(piece);
+            if !t.is_empty() {
+                let off = start + (t.as_ptr() as usize - piece.as_ptr() as usize);
+                out.push((off, off + t.len()));
+            }
+            start += piece.len() + 1;
+        }
+        out
+    };
+    match value {
+        Cow::Borrowed(v) => pieces(v)
+            .into_iter()
+            .map(|(a, b)| Cow::Borrowed(&v[a..b]))
+            .collect(),
+        Cow::Owned(v) => pieces(v)
+            .into_iter()
+            .map(|(a, b)| Cow::Owned(v[a..b].to_owned()))
+            .collect(),
     }
 }
 
@@ -902,13 +976,13 @@ fn find_cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     }
     let mut cycles = Vec::new();
     for comp in comps {
-        let set: HashSet<usize> = comp.iter().copied().collect();
         let Some(&start) = comp.iter().min() else {
             continue;
         };
         if comp.len() == 1 && !edges[start].contains(&start) {
             continue;
         }
+        let set: HashSet<usize> = comp.iter().copied().collect();
         cycles.push(cycle_path(edges, &set, start));
     }
     cycles.sort();
@@ -947,7 +1021,7 @@ fn cycle_path(edges: &[Vec<usize>], comp: &HashSet<usize>, start: usize) -> Vec<
 }
 
 /// The header span of the section whose header starts at `start`.
-fn doc_header_at(doc: &Doc, start: usize) -> Range<usize> {
+fn doc_header_at(doc: &RawDoc<'_>, start: usize) -> Range<usize> {
     doc.sections
         .iter()
         .find(|s| s.header.start == start)

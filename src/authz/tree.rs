@@ -1,63 +1,84 @@
-//! The filtered prefix tree of one (user, repository) and its path walk, a
-//! faithful re-statement of libsvn_repos 1.14 (`authz.c`: `insert_path`,
-//! `trim_tree`, `finalize_tree`, `lookup`), bug for bug:
+//! The rule trie and its path walk: a faithful re-statement of the lookup
+//! in libsvn_repos 1.14 (`authz.c`: `insert_path`, `trim_tree`,
+//! `finalize_tree`, `lookup`), bug for bug, but built once for all users.
+//!
+//! Subversion builds one prefix tree per (user, repository) from the rules
+//! that apply to that user. This trie holds every rule section of the file
+//! once; a walk asks a [`View`] which sections apply to the user (and with
+//! which access). That gives the same answers because nodes that hold no
+//! rule for the user never change the walk's result, with one exception
+//! that is modelled explicitly (see below).
+//!
+//! Quirks kept:
 //!
 //! * the walk looks up the root path `/` as one empty segment *below* the
 //!   root, so `/*` (and `/**/*`, `/***`) rules apply to the root itself;
 //! * while matching one segment, a node with `*suffix` children reverses
 //!   the segment in place and never restores it; nodes examined later in
-//!   the same step see the reversed text. Node order therefore matters and
-//!   follows Subversion's: literal child, `*`, the node itself if it is
-//!   `**`, prefix patterns (sorted, walked through prefix links), other
-//!   patterns (sorted), suffix patterns;
-//! * rules eclipsed by a later `**` rule above them are trimmed before the
-//!   walk, which decides whether a node still has suffix children.
+//!   the same step see the reversed text. Node order therefore follows
+//!   Subversion's: literal child, `*`, the node itself if it is `**`, prefix
+//!   patterns (sorted, walked through prefix links), other patterns
+//!   (sorted), suffix patterns. Whether a node "has suffix children" is
+//!   decided on the user's trimmed tree: a suffix child counts only if its
+//!   subtree holds a rule for the user that no later `**` rule above it
+//!   eclipses ([`Trie::reverses`]).
 //!
 //! Subversion's per-node min/max shortcuts only end the walk early with the
-//! answer the full walk would give, so this walk always runs to the end and
-//! returns the access at the path, from which both the write and the read
-//! check follow.
+//! answer the full walk would give, and rules eclipsed by a later `**` rule
+//! never win a step (that `**` node is always a candidate too), so the walk
+//! runs to the end without them and returns the access at the path, from
+//! which both the write and the read check follow.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::glob::{Seg, SegKind, fnmatch};
 
-/// No rule at this node.
+/// No rule.
 pub(crate) const NO_SEQ: i32 = -1;
 
 /// A small, fast, non-cryptographic hasher (FxHash) for path segments.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            self.add(u64::from_le_bytes(w));
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
         }
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
+        self.add(u64::from(i));
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
+        self.add(u64::from(i));
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
+        self.add(i);
     }
 
     fn write_usize(&mut self, i: usize) {
-        self.write(&i.to_le_bytes());
+        self.add(i as u64);
     }
 
     fn finish(&self) -> u64 {
@@ -68,8 +89,23 @@ impl Hasher for FxHasher {
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
+/// A section at a trie node: (section index, sequence number).
+pub(crate) type Rule = (u32, i32);
+
+/// What a walk needs to know about the user it walks for.
+pub(crate) trait View {
+    /// The sequence number and access of the rule at a node for this user:
+    /// the latest of `rules` that applies (after the repository/neutral
+    /// choice), or `(NO_SEQ, 0)`.
+    fn rule(&self, rules: &[Rule]) -> (i32, u8);
+    /// The latest sequence number among `rules` that apply, or `NO_SEQ`.
+    fn latest(&self, rules: &[Rule]) -> i32;
+    /// A memo for [`Trie::reverses`], per node.
+    fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool;
+}
+
 /// An entry of a sorted pattern array, with the link to the next entry
-/// that is a prefix of this one.
+/// that is a proper prefix of this one.
 #[derive(Debug, Clone, Copy)]
 struct Sorted {
     node: u32,
@@ -90,30 +126,21 @@ struct Pat {
 
 #[derive(Debug)]
 struct Node {
-    seg: Box<[u8]>,
-    seq: i32,
-    acc: u8,
-    sub: Option<FxHashMap<Box<[u8]>, u32>>,
+    /// The segment (pattern), in [`Trie::bytes`].
+    seg_start: u32,
+    seg_len: u32,
+    parent: u32,
+    /// The next literal child of the same parent whose (long) segment has
+    /// the same hash (collision chain of [`Trie::children`]).
+    next_same: u32,
+    /// The sections whose rule path ends here: `rules[rules_lo..rules_hi]`.
+    rules_lo: u32,
+    rules_hi: u32,
     pat: Option<Box<Pat>>,
 }
 
-impl Node {
-    fn new(seg: &[u8]) -> Self {
-        Node {
-            seg: seg.into(),
-            seq: NO_SEQ,
-            acc: 0,
-            sub: None,
-            pat: None,
-        }
-    }
-}
-
-/// The rule tree of one (user, repository).
-#[derive(Debug)]
-pub(crate) struct Tree {
-    nodes: Vec<Node>,
-}
+/// "No node".
+const NIL: u32 = u32::MAX;
 
 /// Which array of a pattern node.
 #[derive(Clone, Copy)]
@@ -141,34 +168,141 @@ impl Pat {
     }
 }
 
-impl Tree {
-    /// Build the tree from the rules that apply to the user: (sequence
-    /// number, access, rule path). The root gets the "no access" default
-    /// (sequence 0) when no rule names it.
-    pub(crate) fn build<'a>(rules: impl IntoIterator<Item = (i32, u8, &'a [Seg])>) -> Tree {
-        let mut t = Tree {
-            nodes: vec![Node::new(b"")],
+/// Every rule section of a file in one prefix trie.
+#[derive(Debug)]
+pub(crate) struct Trie {
+    nodes: Vec<Node>,
+    /// All segments, back to back.
+    bytes: Vec<u8>,
+    /// Literal children by [`child_key`] (the segment itself when short, its
+    /// hash otherwise, then with a collision chain).
+    children: FxHashMap<ChildKey, u32>,
+    /// The sections of all nodes, grouped by node.
+    rules: Vec<Rule>,
+    /// For suffix children: every section in the subtree.
+    subtree: FxHashMap<u32, Vec<Rule>>,
+}
+
+/// (parent, segment length, 16 bytes): segments of up to 16 bytes are stored
+/// in the key itself; longer ones by hash.
+type ChildKey = (u32, u32, u64, u64);
+
+/// Longest segment kept inside a [`ChildKey`].
+const INLINE: usize = 16;
+
+fn child_key(parent: u32, seg: &[u8]) -> ChildKey {
+    let len = u32::try_from(seg.len()).unwrap_or(u32::MAX);
+    if seg.len() > INLINE {
+        return (parent, len, seg_hash(seg), 0);
+    }
+    let mut buf = [0u8; INLINE];
+    buf[..seg.len()].copy_from_slice(seg);
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&buf[..8]);
+    b.copy_from_slice(&buf[8..]);
+    (parent, len, u64::from_le_bytes(a), u64::from_le_bytes(b))
+}
+
+const ROOT: u32 = 0;
+
+fn seg_hash(seg: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(seg);
+    h.finish()
+}
+
+/// Byte-wise equality without a library call (segments are short).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+impl Trie {
+    /// Build the trie from (section index, sequence number, rule path).
+    pub(crate) fn build<'a, 'b: 'a>(
+        rules: impl IntoIterator<Item = (u32, i32, &'a [Seg<'b>])>,
+    ) -> Trie {
+        let mut t = Trie {
+            nodes: vec![Node {
+                seg_start: 0,
+                seg_len: 0,
+                parent: NIL,
+                next_same: NIL,
+                rules_lo: 0,
+                rules_hi: 0,
+                pat: None,
+            }],
+            bytes: Vec::new(),
+            children: FxHashMap::default(),
+            rules: Vec::new(),
+            subtree: FxHashMap::default(),
         };
-        for (seq, acc, segs) in rules {
-            t.insert(seq, acc, segs);
+        let mut ends: Vec<(u32, Rule)> = Vec::new();
+        for (acl, seq, segs) in rules {
+            let node = t.insert(segs);
+            ends.push((node, (acl, seq)));
         }
-        if t.nodes[0].seq == NO_SEQ {
-            t.nodes[0].seq = 0;
-            t.nodes[0].acc = 0;
+        ends.sort_unstable();
+        let mut k = 0;
+        for n in 0..t.nodes.len() {
+            let lo = k;
+            while k < ends.len() && ends[k].0 as usize == n {
+                k += 1;
+            }
+            t.nodes[n].rules_lo = u32::try_from(lo).unwrap_or(u32::MAX);
+            t.nodes[n].rules_hi = u32::try_from(k).unwrap_or(u32::MAX);
         }
-        t.trim(0, NO_SEQ);
-        t.link(0);
+        t.rules = ends.iter().map(|&(_, r)| r).collect();
+        // Prefix links, and the subtree sections of suffix children.
+        let n = u32::try_from(t.nodes.len()).unwrap_or(u32::MAX);
+        for node in 0..n {
+            if let Some(mut pat) = t.nodes[node as usize].pat.take() {
+                link_array(&t, &mut pat.prefixes);
+                link_array(&t, &mut pat.suffixes);
+                for e in &pat.suffixes {
+                    t.subtree.insert(e.node, Vec::new());
+                }
+                t.nodes[node as usize].pat = Some(pat);
+            }
+        }
+        if !t.subtree.is_empty() {
+            for &(end, rule) in &ends {
+                let mut at = end;
+                while at != NIL {
+                    if let Some(list) = t.subtree.get_mut(&at) {
+                        list.push(rule);
+                    }
+                    at = t.nodes[at as usize].parent;
+                }
+            }
+        }
         t
     }
 
-    /// Number of nodes (for cache accounting).
-    pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
+    fn seg(&self, n: u32) -> &[u8] {
+        let node = &self.nodes[n as usize];
+        &self.bytes[node.seg_start as usize..(node.seg_start + node.seg_len) as usize]
     }
 
-    fn new_node(&mut self, seg: &[u8]) -> u32 {
+    /// The sections whose rule path ends at `n`.
+    fn acls(&self, n: u32) -> &[Rule] {
+        let node = &self.nodes[n as usize];
+        &self.rules[node.rules_lo as usize..node.rules_hi as usize]
+    }
+
+    fn new_node(&mut self, seg: &[u8], parent: u32) -> u32 {
         let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.nodes.push(Node::new(seg));
+        let seg_start = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+        self.bytes.extend_from_slice(seg);
+        self.nodes.push(Node {
+            seg_start,
+            seg_len: u32::try_from(seg.len()).unwrap_or(u32::MAX),
+            parent,
+            next_same: NIL,
+            rules_lo: 0,
+            rules_hi: 0,
+            pat: None,
+        });
         id
     }
 
@@ -178,14 +312,30 @@ impl Tree {
             .get_or_insert_with(Box::default)
     }
 
-    fn insert(&mut self, seq: i32, acc: u8, segs: &[Seg]) {
-        let mut node = 0u32;
+    /// The literal child of `node` for `seg`.
+    fn child(&self, node: u32, seg: &[u8]) -> Option<u32> {
+        let mut at = *self.children.get(&child_key(node, seg))?;
+        if seg.len() <= INLINE {
+            return Some(at);
+        }
+        while at != NIL {
+            if same(self.seg(at), seg) {
+                return Some(at);
+            }
+            at = self.nodes[at as usize].next_same;
+        }
+        None
+    }
+
+    /// The node for a rule path, created if needed.
+    fn insert(&mut self, segs: &[Seg<'_>]) -> u32 {
+        let mut node = ROOT;
         for seg in segs {
             node = match seg.kind {
                 SegKind::Any => match self.pat_mut(node).any {
                     Some(n) => n,
                     None => {
-                        let n = self.new_node(b"");
+                        let n = self.new_node(b"", node);
                         self.pat_mut(node).any = Some(n);
                         n
                     }
@@ -194,7 +344,7 @@ impl Tree {
                     let n = match self.pat_mut(node).any_var {
                         Some(n) => n,
                         None => {
-                            let n = self.new_node(b"");
+                            let n = self.new_node(b"", node);
                             self.pat_mut(node).any_var = Some(n);
                             n
                         }
@@ -204,52 +354,41 @@ impl Tree {
                 }
                 SegKind::Prefix => self.in_array(node, Arr::Prefixes, &seg.pat),
                 SegKind::Suffix => {
-                    let mut rev = seg.pat.clone();
+                    let mut rev = seg.pat.to_vec();
                     rev.reverse();
                     self.in_array(node, Arr::Suffixes, &rev)
                 }
                 SegKind::Fnmatch => self.in_array(node, Arr::Complex, &seg.pat),
-                SegKind::Literal => {
-                    let found = self.nodes[node as usize]
-                        .sub
-                        .as_ref()
-                        .and_then(|s| s.get(seg.pat.as_slice()).copied());
-                    match found {
-                        Some(n) => n,
-                        None => {
-                            let n = self.new_node(&seg.pat);
-                            self.nodes[node as usize]
-                                .sub
-                                .get_or_insert_with(FxHashMap::default)
-                                .insert(seg.pat.clone().into_boxed_slice(), n);
-                            n
+                SegKind::Literal => match self.child(node, &seg.pat) {
+                    Some(n) => n,
+                    None => {
+                        let n = self.new_node(&seg.pat, node);
+                        let key = child_key(node, &seg.pat);
+                        if let Some(first) = self.children.insert(key, n) {
+                            self.nodes[n as usize].next_same = first;
                         }
+                        n
                     }
-                }
+                },
             };
         }
-        let n = &mut self.nodes[node as usize];
-        if n.seq < seq {
-            n.seq = seq;
-            n.acc = acc;
-        }
+        node
     }
 
     /// The node for `seg` in a sorted array of `node`, created if needed.
     fn in_array(&mut self, node: u32, which: Arr, seg: &[u8]) -> u32 {
         let pos = {
-            let nodes = &self.nodes;
             let arr = self.nodes[node as usize]
                 .pat
                 .as_ref()
                 .map(|p| p.arr(which).as_slice())
                 .unwrap_or(&[]);
-            arr.binary_search_by(|e| nodes[e.node as usize].seg.as_ref().cmp(seg))
+            arr.binary_search_by(|e| self.seg(e.node).cmp(seg))
         };
         match pos {
             Ok(i) => self.pat_mut(node).arr(which)[i].node,
             Err(i) => {
-                let n = self.new_node(seg);
+                let n = self.new_node(seg, node);
                 self.pat_mut(node).arr_mut(which).insert(
                     i,
                     Sorted {
@@ -262,95 +401,48 @@ impl Tree {
         }
     }
 
-    /// Remove rules eclipsed by a later `**` rule above them; true when no
-    /// rule is left in the subtree of `node`.
-    fn trim(&mut self, node: u32, mut latest: i32) -> bool {
-        let i = node as usize;
-        if let Some(av) = self.nodes[i].pat.as_ref().and_then(|p| p.any_var) {
-            let s = self.nodes[av as usize].seq;
-            if s > latest {
-                latest = s;
-            }
-        }
-        let mut removed_all = true;
-        if self.nodes[i].seq != NO_SEQ {
-            if self.nodes[i].seq >= latest {
-                removed_all = false;
-            } else {
-                self.nodes[i].seq = NO_SEQ;
-            }
-        }
-        if let Some(mut sub) = self.nodes[i].sub.take() {
-            sub.retain(|_, &mut child| !self.trim(child, latest));
-            if !sub.is_empty() {
-                removed_all = false;
-                self.nodes[i].sub = Some(sub);
-            }
-        }
-        if let Some(mut pat) = self.nodes[i].pat.take() {
-            for slot in [&mut pat.any, &mut pat.any_var] {
-                if let Some(child) = *slot {
-                    if self.trim(child, latest) {
-                        *slot = None;
-                    } else {
-                        removed_all = false;
-                    }
-                }
-            }
-            for which in [Arr::Prefixes, Arr::Suffixes, Arr::Complex] {
-                let mut arr = std::mem::take(pat.arr_mut(which));
-                arr.retain(|e| !self.trim(e.node, latest));
-                if !arr.is_empty() {
-                    removed_all = false;
-                }
-                *pat.arr_mut(which) = arr;
-            }
-            if !removed_all {
-                self.nodes[i].pat = Some(pat);
-            }
-        }
-        removed_all
-    }
-
-    /// Link each prefix/suffix entry to the closest earlier entry that is a
-    /// proper prefix of it (Subversion's `link_prefix_patterns`).
-    fn link(&mut self, node: u32) {
-        let i = node as usize;
-        let children: Vec<u32> = {
-            let n = &self.nodes[i];
-            let mut c: Vec<u32> = n.sub.iter().flat_map(|s| s.values().copied()).collect();
-            if let Some(p) = &n.pat {
-                c.extend(p.any);
-                c.extend(p.any_var);
-                for which in [Arr::Prefixes, Arr::Suffixes, Arr::Complex] {
-                    c.extend(p.arr(which).iter().map(|e| e.node));
-                }
-            }
-            c
+    /// Does `node` keep suffix children in the user's trimmed tree, so that
+    /// matching them reverses the segment? A suffix child survives Subversion's
+    /// `trim_tree` when the latest rule for the user in its subtree is not
+    /// older than the latest `**` rule for the user at or above `node`.
+    fn reverses(&self, node: u32, view: &dyn View) -> bool {
+        let Some(pat) = &self.nodes[node as usize].pat else {
+            return false;
         };
-        for c in children {
-            self.link(c);
+        if pat.suffixes.is_empty() {
+            return false;
         }
-        if let Some(mut pat) = self.nodes[i].pat.take() {
-            link_array(&self.nodes, &mut pat.prefixes);
-            link_array(&self.nodes, &mut pat.suffixes);
-            self.nodes[i].pat = Some(pat);
-        }
+        view.memo(node, &|| {
+            let mut threshold = NO_SEQ;
+            let mut at = node;
+            while at != NIL {
+                let n = &self.nodes[at as usize];
+                if let Some(av) = n.pat.as_ref().and_then(|p| p.any_var) {
+                    threshold = threshold.max(view.rule(self.acls(av)).0);
+                }
+                at = n.parent;
+            }
+            pat.suffixes.iter().any(|e| {
+                let subtree = self.subtree.get(&e.node).map_or(&[][..], Vec::as_slice);
+                let latest = view.latest(subtree);
+                latest != NO_SEQ && latest >= threshold
+            })
+        })
     }
 
-    /// The access at `path` (canonical, starting with `/`), as the end of
-    /// Subversion's `lookup` leaves it.
-    pub(crate) fn access_at(&self, path: &str, scratch: &mut Scratch) -> u8 {
-        let root = &self.nodes[0];
-        let mut st = (root.seq, root.acc);
+    /// The access at `path` (starting with `/`) for the user of `view`, as
+    /// the end of Subversion's `lookup` leaves it.
+    pub(crate) fn access_at(&self, path: &str, view: &dyn View, scratch: &mut Scratch) -> u8 {
+        let root = &self.nodes[ROOT as usize];
+        let mut st = view.rule(self.acls(ROOT));
         let mut parent = st;
         let Scratch { current, next, seg } = scratch;
         current.clear();
-        current.push(0);
+        current.push(ROOT);
         if let Some(av) = root.pat.as_ref().and_then(|p| p.any_var) {
-            let n = &self.nodes[av as usize];
-            if st.0 < n.seq {
-                st = (n.seq, n.acc);
+            let r = view.rule(self.acls(av));
+            if st.0 < r.0 {
+                st = r;
             }
             current.push(av);
         }
@@ -376,34 +468,31 @@ impl Tree {
             st = (NO_SEQ, 0);
             next.clear();
             for &c in current.iter() {
-                let node = &self.nodes[c as usize];
-                if let Some(sub) = &node.sub {
-                    if let Some(&n) = sub.get(seg.as_slice()) {
-                        self.add(n, &mut st, next);
-                    }
+                if let Some(n) = self.child(c, seg) {
+                    self.add(n, view, &mut st, next);
                 }
-                let Some(pat) = &node.pat else {
+                let Some(pat) = &self.nodes[c as usize].pat else {
                     continue;
                 };
                 if let Some(n) = pat.any {
-                    self.add(n, &mut st, next);
+                    self.add(n, view, &mut st, next);
                 }
                 if pat.repeat {
-                    self.add(c, &mut st, next);
+                    self.add(c, view, &mut st, next);
                 }
                 if !pat.prefixes.is_empty() {
-                    self.add_prefixes(seg, &pat.prefixes, &mut st, next);
+                    self.add_prefixes(seg, &pat.prefixes, view, &mut st, next);
                 }
                 for e in &pat.complex {
-                    if fnmatch(&self.nodes[e.node as usize].seg, seg) {
-                        self.add(e.node, &mut st, next);
+                    if fnmatch(self.seg(e.node), seg) {
+                        self.add(e.node, view, &mut st, next);
                     }
                 }
-                if !pat.suffixes.is_empty() {
+                if self.reverses(c, view) {
                     // Subversion reverses the segment in place and never
                     // restores it (bug kept for bit-exact answers).
                     seg.reverse();
-                    self.add_prefixes(seg, &pat.suffixes, &mut st, next);
+                    self.add_prefixes(seg, &pat.suffixes, view, &mut st, next);
                 }
             }
             if st.0 == NO_SEQ {
@@ -417,49 +506,57 @@ impl Tree {
         st.1
     }
 
-    fn add(&self, n: u32, st: &mut (i32, u8), next: &mut Vec<u32>) {
-        let node = &self.nodes[n as usize];
-        if st.0 < node.seq {
-            *st = (node.seq, node.acc);
+    fn add(&self, n: u32, view: &dyn View, st: &mut (i32, u8), next: &mut Vec<u32>) {
+        let r = view.rule(self.acls(n));
+        if st.0 < r.0 {
+            *st = r;
         }
         next.push(n);
-        if let Some(av) = node.pat.as_ref().and_then(|p| p.any_var) {
-            let a = &self.nodes[av as usize];
-            if st.0 < a.seq {
-                *st = (a.seq, a.acc);
+        if let Some(av) = self.nodes[n as usize].pat.as_ref().and_then(|p| p.any_var) {
+            let r = view.rule(self.acls(av));
+            if st.0 < r.0 {
+                *st = r;
             }
             next.push(av);
         }
     }
 
-    fn add_prefixes(&self, seg: &[u8], arr: &[Sorted], st: &mut (i32, u8), next: &mut Vec<u32>) {
-        let i = arr.partition_point(|e| self.nodes[e.node as usize].seg.as_ref() < seg);
+    fn add_prefixes(
+        &self,
+        seg: &[u8],
+        arr: &[Sorted],
+        view: &dyn View,
+        st: &mut (i32, u8),
+        next: &mut Vec<u32>,
+    ) {
+        let i = arr.partition_point(|e| self.seg(e.node) < seg);
         if let Some(e) = arr.get(i) {
-            if seg.starts_with(&self.nodes[e.node as usize].seg) {
-                self.add(e.node, st, next);
+            if seg.starts_with(self.seg(e.node)) {
+                self.add(e.node, view, st, next);
             }
         }
         let mut p = i.checked_sub(1);
         while let Some(j) = p {
             let e = arr[j];
-            if seg.starts_with(&self.nodes[e.node as usize].seg) {
-                self.add(e.node, st, next);
+            if seg.starts_with(self.seg(e.node)) {
+                self.add(e.node, view, st, next);
             }
             p = e.next.map(|x| x as usize);
         }
     }
 }
 
-fn link_array(nodes: &[Node], arr: &mut [Sorted]) {
+/// Link each entry to the closest earlier entry that is a proper prefix of
+/// it (Subversion's `link_prefix_patterns`).
+fn link_array(t: &Trie, arr: &mut [Sorted]) {
     for i in 1..arr.len() {
-        let cur = &nodes[arr[i].node as usize].seg;
-        let prev_first = nodes[arr[i - 1].node as usize].seg.first();
-        if prev_first != cur.first() {
+        let cur = t.seg(arr[i].node);
+        if t.seg(arr[i - 1].node).first() != cur.first() {
             continue;
         }
         let mut p = Some(i - 1);
         while let Some(j) = p {
-            let ps = &nodes[arr[j].node as usize].seg;
+            let ps = t.seg(arr[j].node);
             if ps.len() < cur.len() && cur.starts_with(ps) {
                 arr[i].next = u32::try_from(j).ok();
                 break;
@@ -479,17 +576,58 @@ pub(crate) struct Scratch {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
     use super::super::glob::parse_rule_path;
     use super::*;
 
-    /// rules: (sequence, access, rule path, glob?)
-    fn at(rules: &[(i32, u8, &str, bool)], path: &str) -> u8 {
-        let parsed: Vec<(i32, u8, Vec<Seg>)> = rules
-            .iter()
-            .map(|&(s, a, p, g)| (s, a, parse_rule_path(p, g).expect("canonical test rule")))
-            .collect();
-        let tree = Tree::build(parsed.iter().map(|(s, a, p)| (*s, *a, p.as_slice())));
-        tree.access_at(path, &mut Scratch::default())
+    /// Every rule applies: section `i` has sequence `i` and the given access.
+    struct All {
+        access: Vec<u8>,
+        memo: RefCell<FxHashMap<u32, bool>>,
+    }
+
+    impl View for All {
+        fn rule(&self, rules: &[Rule]) -> (i32, u8) {
+            rules
+                .iter()
+                .map(|&(a, seq)| (seq, self.access[a as usize]))
+                .max()
+                .unwrap_or((NO_SEQ, 0))
+        }
+
+        fn latest(&self, rules: &[Rule]) -> i32 {
+            rules.iter().map(|&(_, seq)| seq).max().unwrap_or(NO_SEQ)
+        }
+
+        fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool {
+            if let Some(&v) = self.memo.borrow().get(&node) {
+                return v;
+            }
+            let v = compute();
+            self.memo.borrow_mut().insert(node, v);
+            v
+        }
+    }
+
+    /// rules: (access, rule path, glob?); rule `i` gets sequence `i + 1`,
+    /// and sequence 0 is the "no access" root default.
+    fn at(rules: &[(u8, &str, bool)], path: &str) -> u8 {
+        let mut parsed: Vec<(u32, Vec<Seg>)> = vec![(0, Vec::new())];
+        let mut access = vec![0];
+        for (i, &(a, p, g)) in rules.iter().enumerate() {
+            parsed.push((
+                i as u32 + 1,
+                parse_rule_path(p, g).expect("canonical test rule"),
+            ));
+            access.push(a);
+        }
+        let trie = Trie::build(parsed.iter().map(|(i, s)| (*i, *i as i32, s.as_slice())));
+        let view = All {
+            access,
+            memo: RefCell::default(),
+        };
+        trie.access_at(path, &view, &mut Scratch::default())
     }
 
     #[test]
@@ -500,11 +638,7 @@ mod tests {
 
     #[test]
     fn nearest_ancestor_rule_wins() {
-        let rules = [
-            (1, 1, "/", false),
-            (2, 3, "/a", false),
-            (3, 0, "/a/b", false),
-        ];
+        let rules = [(1, "/", false), (3, "/a", false), (0, "/a/b", false)];
         assert_eq!(at(&rules, "/x"), 1);
         assert_eq!(at(&rules, "/a/x"), 3);
         assert_eq!(at(&rules, "/a/b/c"), 0);
@@ -512,35 +646,41 @@ mod tests {
 
     #[test]
     fn later_rule_wins_at_the_same_level() {
-        let rules = [(1, 1, "/", false), (2, 3, "/a*", true), (3, 0, "/*b", true)];
+        let rules = [(1, "/", false), (3, "/a*", true), (0, "/*b", true)];
         assert_eq!(at(&rules, "/ab"), 0);
         assert_eq!(at(&rules, "/a"), 3);
     }
 
     #[test]
     fn star_glob_applies_to_the_root_path() {
-        assert_eq!(at(&[(1, 3, "/", false), (2, 1, "/*", true)], "/"), 1);
+        assert_eq!(at(&[(3, "/", false), (1, "/*", true)], "/"), 1);
     }
 
     #[test]
     fn suffix_reversal_bug() {
-        let rules = [
-            (1, 1, "/", false),
-            (2, 3, "/**/ab", true),
-            (3, 1, "/*b/x", true),
-        ];
+        let rules = [(1, "/", false), (3, "/**/ab", true), (1, "/*b/x", true)];
         assert_eq!(at(&rules, "/ab"), 1);
         assert_eq!(at(&rules, "/ba"), 3);
         assert_eq!(at(&rules, "/xy/ab"), 3);
     }
 
     #[test]
-    fn recursive_glob_matches_zero_levels_and_eclipses_earlier_rules() {
+    fn eclipsed_suffix_child_does_not_reverse() {
+        // `/**` (third rule) eclipses `/*b/x`, so Subversion trims the
+        // suffix node and `/ab` reaches `/**/ab` un-reversed.
         let rules = [
-            (1, 1, "/", false),
-            (2, 0, "/a/b", false),
-            (3, 3, "/a/**", true),
+            (1, "/", false),
+            (1, "/*b/x", true),
+            (1, "/**", true),
+            (3, "/**/ab", true),
         ];
+        assert_eq!(at(&rules, "/ab"), 3);
+        assert_eq!(at(&rules, "/ba"), 1);
+    }
+
+    #[test]
+    fn recursive_glob_matches_zero_levels_and_eclipses_earlier_rules() {
+        let rules = [(1, "/", false), (0, "/a/b", false), (3, "/a/**", true)];
         assert_eq!(at(&rules, "/a"), 3);
         assert_eq!(at(&rules, "/a/b"), 3);
         assert_eq!(at(&rules, "/ab"), 1);
@@ -549,11 +689,11 @@ mod tests {
     #[test]
     fn prefix_links_find_every_prefix() {
         let rules = [
-            (1, 0, "/", false),
-            (2, 1, "/a*", true),
-            (3, 3, "/ab*", true),
-            (4, 1, "/abc*", true),
-            (5, 3, "/b*", true),
+            (0, "/", false),
+            (1, "/a*", true),
+            (3, "/ab*", true),
+            (1, "/abc*", true),
+            (3, "/b*", true),
         ];
         assert_eq!(at(&rules, "/abcd"), 1);
         assert_eq!(at(&rules, "/abd"), 3);
@@ -563,10 +703,12 @@ mod tests {
 
     #[test]
     fn hasher_spreads_segments() {
-        let mut a = FxHasher::default();
-        a.write(b"trunk");
-        let mut b = FxHasher::default();
-        b.write(b"trunl");
-        assert_ne!(a.finish(), b.finish());
+        let hash = |b: &[u8]| {
+            let mut h = FxHasher::default();
+            h.write(b);
+            h.finish()
+        };
+        assert_ne!(hash(b"trunk"), hash(b"trunl"));
+        assert_ne!(hash(b"a"), hash(b"a\0"));
     }
 }

@@ -64,6 +64,8 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
         let access = authz.access(user, repo, args.path.as_deref());
         writeln!(out, "{access}").context("writing to stdout")?;
     }
+    // The process ends now: freeing a large model only costs time.
+    std::mem::forget(authz);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,7 @@
 //! indexes: users and groups are interned, each user knows the groups that
 //! contain it, every rule section is listed under the users and groups its
 //! lines name, and all rule sections go into one prefix trie
-//! ([`super::tree`]). Nothing is computed per user at load time, unlike
+//! (`tree`). Nothing is computed per user at load time, unlike
 //! Subversion, which evaluates every user named in the file against every
 //! section.
 //!

@@ -5,7 +5,7 @@
 //! indexes: users and groups are interned, each user knows the groups that
 //! contain it, every rule section is listed under the users and groups its
 //! lines name, and all rule sections go into one prefix trie
-//! ([`super::tree`]). Nothing is computed per user at load time, unlike
+//! (`tree`). Nothing is computed per user at load time, unlike
 //! Subversion, which evaluates every user named in the file against every
 //! section.
 //!
@@ -692,15 +692,17 @@ impl Authz {
     /// The groups that contain user `u`, directly or through other groups,
     /// sorted.
     fn groups_of(&self, u: u32) -> Vec<u32> {
-        let mut seen: Vec<u32> = Vec::new();
+        let mut seen: std::collections::HashSet<u32, super::tree::FxBuild> =
+            std::collections::HashSet::default();
         let mut stack: Vec<u32> = self.user_groups[u as usize].clone();
         while let Some(g) = stack.pop() {
-            if let Err(i) = seen.binary_search(&g) {
-                seen.insert(i, g);
+            if seen.insert(g) {
                 stack.extend(self.group_parents[g as usize].iter().copied());
             }
         }
-        seen
+        let mut groups: Vec<u32> = seen.into_iter().collect();
+        groups.sort_unstable();
+        groups
     }
 
     /// The access of a section for anonymous users, or for authenticated

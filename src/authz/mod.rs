@@ -2,8 +2,8 @@
 //! access files, their validation with located diagnostics, evaluation with
 //! `svnauthz` semantics, and the rendering of the generated `[groups]`.
 //!
-//! * [`parse`] — the INI layer: [`parse()`] turns any text into a [`Doc`]
-//!   that loses no byte.
+//! * [`mod@parse`] — the INI layer: [`parse()`] turns any text into a
+//!   [`Doc`] that loses no byte.
 //! * [`validate()`] / [`validate_with_groups`] — every condition under which
 //!   `svnauthz validate` fails, as located diagnostics.
 //! * [`render`] — the synchronised access file: generated role groups in
@@ -12,8 +12,8 @@
 //!   `svnauthz accessof` and [`Authz::list`] tells which sections apply.
 //!
 //! Internals: `glob` (rule paths and `:glob:` segments), `rules` (what the
-//! sections mean, with the checks), `tree` (the per-user prefix tree and
-//! its bug-compatible walk).
+//! sections mean, with the checks), `tree` (one prefix trie of all rule
+//! sections and its bug-compatible walk).
 //!
 //! This module is pure: it never touches the file system, processes, the
 //! environment, the clock or the network.

@@ -82,7 +82,14 @@ impl Hasher for FxHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // Multiplication only carries differences upwards, and hash tables
+        // take the bucket from the low bits: mix the high bits down
+        // (MurmurHash3's finaliser), or names like u000001..u099999 collide.
+        let mut z = self.0;
+        z ^= z >> 33;
+        z = z.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^= z >> 33;
+        z
     }
 }
 
@@ -710,5 +717,11 @@ mod tests {
         };
         assert_ne!(hash(b"trunk"), hash(b"trunl"));
         assert_ne!(hash(b"a"), hash(b"a\0"));
+        // Names that differ only in later characters still spread over the
+        // low bits that pick a bucket.
+        let buckets: std::collections::HashSet<u64> = (0..4096)
+            .map(|i| hash(format!("u{i:06}").as_bytes()) & 0xfff)
+            .collect();
+        assert!(buckets.len() > 2000, "{} buckets", buckets.len());
     }
 }

@@ -1,0 +1,765 @@
+//! Decision tests as data: a small configuration written in a compact
+//! form, then lines `user permission [@project] [k=v …] => allow|deny`.
+//! Configurations go through the real `snapshot::build`.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::snapshot::{self, Input};
+
+/// A configuration in compact form.
+#[derive(Default)]
+struct Cfg {
+    files: BTreeMap<String, String>,
+}
+
+/// Short permission names: `WorkItem.modify` → the object permission,
+/// `rest.get` / `security.…` / `administration.…` → under `com.polarion`.
+fn perm(s: &str) -> String {
+    if s.starts_with('@') || s.starts_with("com.") {
+        s.to_owned()
+    } else if s.starts_with(|c: char| c.is_ascii_uppercase()) {
+        format!("com.polarion.persistence.object.{s}")
+    } else if let Some(verb) = s.strip_prefix("rest.") {
+        format!("com.polarion.rest.endpoint.{verb}")
+    } else {
+        format!("com.polarion.{s}")
+    }
+}
+
+/// `alice=admin,user bob=user @qa=user` (a leading `@`: a user group).
+fn user_roles(spec: &str) -> String {
+    let mut xml = String::from("<user-roles>\n");
+    for holder in spec.split_whitespace() {
+        let (name, roles) = holder.split_once('=').expect("holder=roles");
+        let (kind, name) = match name.strip_prefix('@') {
+            Some(g) => ("group", g),
+            None => ("user", name),
+        };
+        xml.push_str(&format!("  <{kind} name=\"{name}\">"));
+        for r in roles.split(',') {
+            xml.push_str(&format!("<role name=\"{r}\"/>"));
+        }
+        xml.push_str(&format!("</{kind}>\n"));
+    }
+    xml.push_str("</user-roles>\n");
+    xml
+}
+
+/// Lines `set ID PROTOTYPE QUERY…` and `ROLE +perm -perm …`.
+fn permissions(spec: &str) -> String {
+    let mut xml = String::from("<permissions>\n");
+    for line in spec.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("set ") {
+            let mut parts = rest.splitn(3, ' ');
+            let id = parts.next().expect("set id");
+            let proto = perm(parts.next().expect("set prototype"));
+            let query = parts.next().unwrap_or("");
+            let query = query.replace('&', "&amp;").replace('<', "&lt;");
+            xml.push_str(&format!(
+                "  <customset id=\"{id}\" title=\"t\">{proto}({query})</customset>\n"
+            ));
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let role = parts.next().expect("role");
+        xml.push_str(&format!("  <role name=\"{role}\">\n"));
+        for p in parts {
+            let (el, name) = match p.split_at(1) {
+                ("+", n) => ("grant", n),
+                ("-", n) => ("deny", n),
+                _ => panic!("{p}: +grant or -deny"),
+            };
+            xml.push_str(&format!("    <{el} permission=\"{}\"/>\n", perm(name)));
+        }
+        xml.push_str("  </role>\n");
+    }
+    xml.push_str("</permissions>\n");
+    xml
+}
+
+impl Cfg {
+    fn new() -> Self {
+        Cfg::default()
+    }
+    fn file(mut self, path: &str, text: String) -> Self {
+        self.files.insert(path.to_owned(), text);
+        self
+    }
+    /// Global assignments.
+    fn roles(self, spec: &str) -> Self {
+        self.file(snapshot::USER_ROLES, user_roles(spec))
+    }
+    /// Global permissions.
+    fn perms(self, spec: &str) -> Self {
+        self.file(snapshot::PERMISSIONS, permissions(spec))
+    }
+    /// Role definitions: `auditor=global tester=project`.
+    fn defs(self, spec: &str) -> Self {
+        let mut xml = String::from("<roles>\n");
+        for d in spec.split_whitespace() {
+            let (id, scope) = d.split_once('=').expect("id=scope");
+            xml.push_str(&format!("  <role id=\"{id}\" scope=\"{scope}\"/>\n"));
+        }
+        xml.push_str("</roles>\n");
+        self.file(snapshot::ROLES, xml)
+    }
+    /// User groups: `qa=erin,frank`.
+    fn groups(self, spec: &str) -> Self {
+        let mut xml = String::from("<user-groups>\n");
+        for g in spec.split_whitespace() {
+            let (id, members) = g.split_once('=').expect("id=members");
+            xml.push_str(&format!("  <group id=\"{id}\">"));
+            for m in members.split(',') {
+                xml.push_str(&format!("<user name=\"{m}\"/>"));
+            }
+            xml.push_str("</group>\n");
+        }
+        xml.push_str("</user-groups>\n");
+        self.file(snapshot::GROUPS, xml)
+    }
+    /// Accounts: `alice bob dave:disabled`.
+    fn accounts(mut self, spec: &str) -> Self {
+        for a in spec.split_whitespace() {
+            let (login, disabled) = match a.strip_suffix(":disabled") {
+                Some(l) => (l, "true"),
+                None => (a, "false"),
+            };
+            self = self.file(
+                &format!("{}{login}/user.xml", snapshot::USERS_DIR),
+                format!("<user><field id=\"disabled\">{disabled}</field></user>"),
+            );
+        }
+        self
+    }
+    /// A project with an optional lead.
+    fn project(self, id: &str, lead: Option<&str>) -> Self {
+        let lead = lead
+            .map(|l| format!("<field id=\"lead\">{l}</field>"))
+            .unwrap_or_default();
+        self.file(
+            &format!("{id}/.polarion/polarion-project.xml"),
+            format!("<project>{lead}</project>"),
+        )
+    }
+    fn project_roles(self, id: &str, spec: &str) -> Self {
+        self.file(
+            &format!("{id}/.polarion/security/user-roles.xml"),
+            user_roles(spec),
+        )
+    }
+    fn project_perms(self, id: &str, spec: &str) -> Self {
+        self.file(
+            &format!("{id}/.polarion/security/permissions.xml"),
+            permissions(spec),
+        )
+    }
+
+    fn index(&self) -> Index {
+        let input = Input {
+            revision: "r1".into(),
+            files: self
+                .files
+                .iter()
+                .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+                .collect(),
+            ..Input::default()
+        };
+        let report = snapshot::build(&input);
+        let errors: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.one_line())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "the configuration is invalid: {errors:#?}"
+        );
+        report.snapshot.expect("a valid configuration").policy
+    }
+}
+
+/// Parse `user perm [@project] [k=v …]` into a request's parts.
+fn parse_request(text: &str) -> (String, String, Option<String>, Object) {
+    let mut parts = text.split_whitespace();
+    let user = parts.next().expect("user").to_owned();
+    let permission = perm(parts.next().expect("permission"));
+    let mut project = None;
+    let mut object = Object::new();
+    for p in parts {
+        match p.strip_prefix('@') {
+            Some(id) => project = Some(id.to_owned()),
+            None => object.push_pair(p).expect("k=v"),
+        }
+    }
+    (user, permission, project, object)
+}
+
+/// Every line `request => allow|deny` holds, for `check` and `explain`.
+fn check(cfg: &Cfg, cases: &str) {
+    let ix = cfg.index();
+    let mut failures = Vec::new();
+    for line in cases.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (request, expect) = line.split_once("=>").expect("request => verdict");
+        let (user, permission, project, object) = parse_request(request);
+        let req = Request {
+            user: &user,
+            permission: &permission,
+            project: project.as_deref(),
+            object: &object,
+        };
+        let got = ix.check(&req).expect("the request can be answered");
+        let explained = ix.explain(&req).expect("the request can be explained");
+        assert_eq!(
+            explained.verdict, got,
+            "explain disagrees with check: {line}"
+        );
+        if got.as_str() != expect.trim() {
+            failures.push(format!(
+                "{line}\n    got {}\n{}",
+                got.as_str(),
+                explained.render("r1")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn rest_worked_example_of_the_documentation() {
+    let cfg = Cfg::new()
+        .defs("rest_reader=global")
+        .roles("u=user,rest_reader")
+        .perms("rest_reader +rest.get")
+        .project("A", None)
+        .project_roles("A", "u=project_admin")
+        .project("B", None)
+        .project_roles("B", "u=project_user");
+    check(
+        &cfg,
+        "u rest.get => allow
+         u rest.get @A => allow
+         u rest.patch @A => allow
+         u rest.get @B => deny
+         u rest.patch => deny",
+    );
+}
+
+#[test]
+fn rest_defaults_grant_admins_and_deny_other_roles() {
+    let cfg = Cfg::new()
+        .roles("root=admin,user v=user")
+        .project("A", None)
+        .project_roles("A", "pa=project_admin,project_user v=project_user");
+    check(
+        &cfg,
+        "root rest.delete => allow
+         root rest.delete @A => allow
+         pa rest.post @A => allow
+         v rest.get @A => deny
+         v rest.get => deny",
+    );
+}
+
+#[test]
+fn rest_grant_to_a_project_role_in_the_global_file_reaches_every_project() {
+    let cfg = Cfg::new()
+        .roles("v=user")
+        .perms("project_user +rest.get")
+        .project("A", None)
+        .project_roles("A", "v=project_user");
+    check(&cfg, "v rest.get @A => allow\n v rest.post @A => deny");
+}
+
+#[test]
+fn explicit_project_deny_beats_inherited_global_grant() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.modify")
+        .project("A", None)
+        .project_roles("A", "bob=project_user")
+        .project_perms("A", "project_user -WorkItem.modify")
+        .project("B", None)
+        .project_roles("B", "bob=project_user");
+    check(
+        &cfg,
+        "bob WorkItem.modify => allow
+         bob WorkItem.modify @A => deny
+         bob WorkItem.modify @B => allow",
+    );
+}
+
+#[test]
+fn explicit_grant_on_one_role_beats_explicit_deny_on_another() {
+    let cfg = Cfg::new()
+        .defs("reviewer=global")
+        .roles("bob=user,reviewer")
+        .perms("user -WorkItem.delete\nreviewer +WorkItem.delete");
+    check(&cfg, "bob WorkItem.delete => allow");
+}
+
+#[test]
+fn inherited_grant_beats_inherited_deny() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.create\nproject_user -WorkItem.create")
+        .project("A", None)
+        .project_roles("A", "bob=project_user");
+    check(&cfg, "bob WorkItem.create @A => allow");
+}
+
+#[test]
+fn a_deny_in_the_asked_scope_is_explicit_in_the_global_scope_too() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user -WorkItem.create\neveryone +WorkItem.create");
+    check(&cfg, "bob WorkItem.create => allow");
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user -WorkItem.create")
+        .project("A", None)
+        .project_roles("A", "bob=project_user")
+        .project_perms("A", "project_user +WorkItem.create");
+    check(
+        &cfg,
+        "bob WorkItem.create @A => allow\n bob WorkItem.create => deny",
+    );
+}
+
+#[test]
+fn not_set_means_deny() {
+    let cfg = Cfg::new().roles("bob=user");
+    check(
+        &cfg,
+        "bob WorkItem.read => deny
+         bob com.example.plugin.use => deny
+         nobody WorkItem.read => deny",
+    );
+}
+
+#[test]
+fn everyone_holds_everyone() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("everyone +com.example.plugin.use");
+    check(
+        &cfg,
+        "bob com.example.plugin.use => allow
+         stranger com.example.plugin.use => allow",
+    );
+}
+
+#[test]
+fn admin_is_never_denied() {
+    let cfg = Cfg::new()
+        .roles("root=admin")
+        .perms(
+            "admin -WorkItem.modify -security.login -rest.get -WorkItem.field.salary.read\n\
+             everyone -WorkItem.modify",
+        )
+        .project("A", None)
+        .project_roles("A", "root=project_user")
+        .project_perms("A", "project_user -WorkItem.modify -rest.get");
+    check(
+        &cfg,
+        "root WorkItem.modify => allow
+         root WorkItem.modify @A => allow
+         root security.login => allow
+         root rest.get @A => allow
+         root WorkItem.field.salary.modify @A => allow
+         root anything.at.all => allow",
+    );
+}
+
+#[test]
+fn admin_through_a_user_group_is_admin() {
+    let cfg = Cfg::new()
+        .groups("ops=root")
+        .roles("@ops=admin")
+        .perms("everyone -WorkItem.read");
+    check(&cfg, "root WorkItem.read => allow");
+}
+
+#[test]
+fn login_needs_the_user_role_somewhere() {
+    let cfg = Cfg::new()
+        .roles("bob=user ghost=assignable")
+        .perms("everyone +security.login")
+        .project("A", None)
+        .project_roles("A", "carol=project_user,user");
+    check(
+        &cfg,
+        "bob security.login => allow
+         carol security.login => allow
+         ghost security.login => deny
+         stranger security.login => deny",
+    );
+}
+
+#[test]
+fn login_can_be_denied_explicitly() {
+    let cfg = Cfg::new()
+        .defs("banned=global")
+        .roles("bob=user,banned")
+        .perms("banned -security.login");
+    check(&cfg, "bob security.login => deny");
+}
+
+#[test]
+fn disabled_and_unknown_accounts_are_denied_everything() {
+    let cfg = Cfg::new()
+        .accounts("bob dave:disabled")
+        .roles("bob=user dave=user,admin")
+        .perms("everyone +WorkItem.read");
+    check(
+        &cfg,
+        "bob WorkItem.read => allow
+         dave WorkItem.read => deny
+         dave security.login => deny
+         stranger WorkItem.read => deny",
+    );
+}
+
+#[test]
+fn roles_reach_group_members() {
+    let cfg = Cfg::new()
+        .groups("qa=erin,frank")
+        .roles("@qa=user")
+        .perms("project_tester +TestRun.modify")
+        .defs("project_tester=project")
+        .project("A", None)
+        .project_roles("A", "@qa=project_tester");
+    check(
+        &cfg,
+        "erin TestRun.modify @A => allow
+         frank security.login => allow
+         erin TestRun.modify => deny
+         bob TestRun.modify @A => deny",
+    );
+}
+
+#[test]
+fn project_roles_hold_only_in_their_project() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("project_admin +Plan.delete")
+        .project("A", None)
+        .project_roles("A", "bob=project_admin")
+        .project("B", None);
+    check(
+        &cfg,
+        "bob Plan.delete @A => allow
+         bob Plan.delete @B => deny
+         bob Plan.delete => deny",
+    );
+}
+
+#[test]
+fn dynamic_roles_come_from_the_object() {
+    let cfg = Cfg::new()
+        .roles("bob=user carol=user")
+        .perms(
+            "author +WorkItem.delete\n\
+             assignee +WorkItem.field.status.modify +WorkItem.field.status.read\n\
+             comment_author +WorkItem.comment.modify\n\
+             document_author +Module.manage\n\
+             lead +Project.modify",
+        )
+        .project("A", Some("carol"));
+    check(
+        &cfg,
+        "bob WorkItem.delete @A author=bob => allow
+         bob WorkItem.delete @A author=carol => deny
+         bob WorkItem.field.status.modify @A assignee=carol assignee=bob => allow
+         bob WorkItem.field.status.modify @A assignee=carol => deny
+         bob WorkItem.comment.modify @A comment_author=bob => allow
+         bob Module.manage @A document_author=bob => allow
+         carol Project.modify @A => allow
+         bob Project.modify @A => deny
+         carol Project.modify => deny",
+    );
+}
+
+#[test]
+fn first_matching_custom_set_decides() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Approved WorkItem status:approved\n\
+             set Mine WorkItem author:$[user.id]\n\
+             set Done WorkItem status:(approved OR done)\n\
+             user +WorkItem.modify -@Approved.modify +@Mine.modify +@Done.modify",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.modify => allow
+         bob WorkItem.modify status=draft => allow
+         bob WorkItem.modify status=approved => deny
+         bob WorkItem.modify status=approved author=bob => deny
+         bob WorkItem.modify status=draft author=bob => allow
+         bob WorkItem.modify status=done => allow",
+    );
+}
+
+#[test]
+fn a_custom_set_applies_to_its_prototype_only() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Frozen Module status:approved\n\
+         user +WorkItem.modify +Module.modifyContent -@Frozen.modifyContent",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.modify status=approved => allow
+         bob Module.modifyContent status=approved => deny
+         bob Module.modifyContent status=draft => allow",
+    );
+}
+
+#[test]
+fn an_unset_custom_set_permission_takes_the_base_permission() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Frozen Module status:approved\n\
+         user +Module.read -@Frozen.modifyContent",
+    );
+    check(&cfg, "bob Module.read status=approved => allow");
+}
+
+#[test]
+fn a_custom_set_deny_beats_a_grant_of_the_base_permission_on_another_role() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("set Approved WorkItem status:approved\nuser -@Approved.modify")
+        .project("A", None)
+        .project_roles("A", "bob=project_user")
+        .project_perms("A", "project_user +WorkItem.modify");
+    // In A the project's file decides which sets apply: it has none.
+    check(&cfg, "bob WorkItem.modify @A status=approved => allow");
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms(
+            "set Approved WorkItem status:approved\n\
+             user -@Approved.modify\n\
+             project_user +WorkItem.modify",
+        )
+        .project("A", None)
+        .project_roles("A", "bob=project_user");
+    // Globally the set's deny is explicit and the base grant reaches the
+    // set as inherited; in A both are inherited and the grant wins.
+    check(
+        &cfg,
+        "bob WorkItem.modify status=approved => deny
+         bob WorkItem.modify @A status=approved => allow
+         bob WorkItem.modify @A status=draft => allow",
+    );
+}
+
+#[test]
+fn global_sets_reach_a_project_only_while_it_has_no_permissions_file() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms(
+            "set Approved WorkItem status:approved\n\
+             user +WorkItem.modify -@Approved.modify",
+        )
+        .project("Plain", None)
+        .project_roles("Plain", "bob=project_user")
+        .project("Own", None)
+        .project_roles("Own", "bob=project_user")
+        .project_perms("Own", "project_user +Plan.read");
+    check(
+        &cfg,
+        "bob WorkItem.modify @Plain status=approved => deny
+         bob WorkItem.modify @Own status=approved => allow
+         bob WorkItem.modify @Own status=draft => allow",
+    );
+}
+
+#[test]
+fn field_read_denied_implies_field_modify_denied() {
+    let cfg = Cfg::new()
+        .defs("auditor=global")
+        .roles("bob=user,auditor")
+        .perms(
+            "user +WorkItem.read +WorkItem.modify +WorkItem.field.salary.modify\n\
+             auditor -WorkItem.field.salary.read",
+        );
+    check(
+        &cfg,
+        "bob WorkItem.field.salary.read => deny
+         bob WorkItem.field.salary.modify => deny
+         bob WorkItem.field.title.modify => allow
+         bob WorkItem.field.title.read => allow",
+    );
+}
+
+#[test]
+fn fields_take_the_object_permission_when_unset() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.read -WorkItem.modify +WorkItem.field.status.modify");
+    check(
+        &cfg,
+        "bob WorkItem.field.severity.read => allow
+         bob WorkItem.field.severity.modify => deny
+         bob WorkItem.field.status.modify => allow",
+    );
+}
+
+#[test]
+fn document_content_rule_for_title_description_and_attachments() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Frozen Module status:approved\n\
+         user +WorkItem.read +WorkItem.modify +Module.modifyContent -@Frozen.modifyContent",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.field.title.modify => allow
+         bob WorkItem.field.title.modify document=Spec document.status=draft => allow
+         bob WorkItem.field.title.modify document=Spec document.status=approved => deny
+         bob WorkItem.field.description.modify document=Spec document.status=approved => deny
+         bob WorkItem.field.attachments.modify document=Spec document.status=approved => deny
+         bob WorkItem.field.status.modify document=Spec document.status=approved => allow",
+    );
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.read +WorkItem.modify");
+    check(
+        &cfg,
+        "bob WorkItem.field.title.modify document=Spec => deny
+         bob WorkItem.field.title.modify => allow",
+    );
+}
+
+#[test]
+fn test_run_comment_falls_back_to_test_run_modify() {
+    let cfg = Cfg::new()
+        .defs("tester=global viewer=global")
+        .roles("t=user,tester v=user,viewer")
+        .perms("tester +TestRun.modify\nviewer -TestRun.modify +TestRun.comment");
+    check(
+        &cfg,
+        "t TestRun.comment => allow
+         v TestRun.comment => allow
+         v TestRun.modify => deny",
+    );
+}
+
+#[test]
+fn administration_modify_is_the_parent_of_user_and_role_management() {
+    let cfg = Cfg::new()
+        .defs("helpdesk=global")
+        .roles("h=user,helpdesk")
+        .perms("helpdesk +administration.modify -security.role.manage");
+    check(
+        &cfg,
+        "h security.user.manage => allow
+         h security.role.manage => deny
+         h administration.modify => allow",
+    );
+}
+
+#[test]
+fn a_parent_grant_is_inherited_and_loses_to_an_explicit_deny() {
+    let cfg = Cfg::new()
+        .defs("a=global b=global")
+        .roles("u=user,a,b")
+        .perms("a +TestRun.modify\nb -TestRun.comment");
+    check(&cfg, "u TestRun.comment => deny");
+}
+
+#[test]
+fn legacy_document_modify_stands_for_manage_fields_and_content() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +Module.modify -Module.manage");
+    check(
+        &cfg,
+        "bob Module.modifyFields => allow
+         bob Module.modifyContent => allow
+         bob Module.manage => deny
+         bob Module.resolveComment => deny",
+    );
+}
+
+#[test]
+fn unknown_project_is_an_error() {
+    let ix = Cfg::new().roles("bob=user").index();
+    let obj = Object::new();
+    let req = Request {
+        user: "bob",
+        permission: "com.polarion.persistence.object.WorkItem.read",
+        project: Some("nope"),
+        object: &obj,
+    };
+    assert_eq!(
+        ix.check(&req),
+        Err(RequestError::UnknownProject("nope".into()))
+    );
+}
+
+#[test]
+fn assignable_globally_or_per_project() {
+    let ix = Cfg::new()
+        .roles("a=user,assignable b=user")
+        .project("A", None)
+        .project_roles("A", "b=project_assignable")
+        .project("B", None)
+        .index();
+    let table = [
+        ("a", Some("A"), true),
+        ("a", None, true),
+        ("b", Some("A"), true),
+        ("b", Some("B"), false),
+        ("b", None, true),
+        ("c", None, false),
+    ];
+    for (login, project, expect) in table {
+        assert_eq!(ix.assignable(login, project), expect, "{login} {project:?}");
+    }
+}
+
+#[test]
+fn user_view_lists_roles_groups_and_status() {
+    let ix = Cfg::new()
+        .groups("qa=erin")
+        .roles("erin=assignable @qa=user")
+        .project("A", None)
+        .project_roles("A", "erin=project_admin nouser=project_user")
+        .index();
+    let v = ix.user_view("erin");
+    assert!(v.can_login && !v.admin && v.known && v.assignable_globally);
+    assert_eq!(v.groups.len(), 1);
+    let global: Vec<&str> = v.global.iter().map(|r| r.role.as_str()).collect();
+    assert_eq!(global, ["assignable", "user"]);
+    assert_eq!(v.projects.len(), 1);
+    let nouser = ix.user_view("nouser");
+    assert!(!nouser.can_login, "no user role: [disabled]");
+    assert!(!ix.user_view("stranger").known);
+}
+
+#[test]
+fn explanation_names_roles_and_settings_with_their_lines() {
+    let ix = Cfg::new()
+        .roles("bob=user")
+        .perms("set Approved WorkItem status:approved\nuser +WorkItem.modify -@Approved.modify")
+        .index();
+    let obj = Object::new().with("status", "approved");
+    let e = ix
+        .explain(&Request {
+            user: "bob",
+            permission: "com.polarion.persistence.object.WorkItem.modify",
+            project: None,
+            object: &obj,
+        })
+        .expect("explained");
+    insta::assert_snapshot!(e.render("r1"), @r"
+    bob asks for com.polarion.persistence.object.WorkItem.modify
+    object: status=approved
+    com.polarion.persistence.object.WorkItem.modify [global] (asked)
+      custom set Approved (.polarion/security/permissions.xml:2) matches the object: key @Approved.modify
+      bob → user [global] (.polarion/security/user-roles.xml:2) → deny @Approved.modify (.polarion/security/permissions.xml:5) = explicit deny
+      bob → everyone [built in] → not set
+      strongest: explicit deny → deny
+    decision: deny (not granted)
+    revision: r1
+    ");
+}

@@ -568,13 +568,29 @@ fn a_branch_and_a_sub_folder_are_followed() {
     git(&work, &["commit", "-q", "-m", "configuration"]);
     git(&work, &["checkout", "-q", "main"]);
     let access = dir.path().join("access");
-    let _d = Daemon::start(&work, &access, &dir.path().join("state"), &["--branch", "security", "--path", "config"]);
-    wait_until(LIMIT, "the first publication", || read(&access).contains("elibrary-project_admin = bob\n"));
+    let _d = Daemon::start(
+        &work,
+        &access,
+        &dir.path().join("state"),
+        &["--branch", "security", "--path", "config"],
+    );
+    wait_until(LIMIT, "the first publication", || {
+        read(&access).contains("elibrary-project_admin = bob\n")
+    });
     // A commit on the followed branch is seen although HEAD names another.
     git(&work, &["checkout", "-q", "security"]);
     let roles = work.join("config/Engineering/elibrary/.polarion/security/user-roles.xml");
-    std::fs::write(&roles, read(&roles).replace("<user name=\"bob\">", "<user name=\"heidi\">")).expect("edit");
-    git(&work, &["commit", "-q", "-am", "heidi administers elibrary"]);
+    std::fs::write(
+        &roles,
+        read(&roles).replace("<user name=\"bob\">", "<user name=\"heidi\">"),
+    )
+    .expect("edit");
+    git(
+        &work,
+        &["commit", "-q", "-am", "heidi administers elibrary"],
+    );
     git(&work, &["checkout", "-q", "main"]);
-    wait_until(LIMIT, "the commit on the branch", || read(&access).contains("elibrary-project_admin = heidi\n"));
+    wait_until(LIMIT, "the commit on the branch", || {
+        read(&access).contains("elibrary-project_admin = heidi\n")
+    });
 }

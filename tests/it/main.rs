@@ -3,6 +3,7 @@
 //! Subversion's own tools as the oracle.
 
 mod access_cmd;
+mod check;
 mod daemon;
 mod diagnostics;
 mod git;

@@ -8,7 +8,7 @@ use super::*;
 use crate::snapshot::{self, Input};
 
 /// A configuration in compact form.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Cfg {
     files: BTreeMap<String, String>,
 }
@@ -762,4 +762,247 @@ fn explanation_names_roles_and_settings_with_their_lines() {
     decision: deny (not granted)
     revision: r1
     ");
+}
+
+/// Random configurations and requests: `explain` ends in `check`'s
+/// verdict, its chain replays to that verdict, and admin is never denied.
+mod random {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const USERS: &[&str] = &["u0", "u1", "u2", "u3"];
+    const GLOBAL_ROLES: &[&str] = &["admin", "user", "assignable", "r1", "r2"];
+    const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_assignable", "p1"];
+    const RULE_ROLES: &[&str] = &[
+        "user",
+        "r1",
+        "r2",
+        "everyone",
+        "project_admin",
+        "project_user",
+        "p1",
+        "author",
+        "assignee",
+        "lead",
+        "admin",
+    ];
+    const PERMS: &[&str] = &[
+        "WorkItem.read",
+        "WorkItem.modify",
+        "WorkItem.field.f.read",
+        "WorkItem.field.f.modify",
+        "WorkItem.field.title.read",
+        "WorkItem.field.title.modify",
+        "TestRun.modify",
+        "TestRun.comment",
+        "Module.modify",
+        "Module.modifyContent",
+        "security.login",
+        "rest.get",
+        "administration.modify",
+        "security.user.manage",
+        "@S.modify",
+        "@S.modifyContent",
+        "@S.field.f.read",
+    ];
+    const QUERIES: &[&str] = &[
+        "WorkItem status:a",
+        "WorkItem status:(a OR b)",
+        "WorkItem NOT status:a",
+        "Module status:a",
+        "WorkItem author:$[user.id]",
+    ];
+    const PROJECTS: &[&str] = &["P0", "P1", "P2"];
+    const ATTRS: &[&str] = &[
+        "status=a",
+        "status=b",
+        "author=u0",
+        "author=u1",
+        "assignee=u2",
+        "document=D",
+        "document.status=a",
+    ];
+
+    fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(pool)
+    }
+
+    /// `holder=role,role …` over the users and a group.
+    fn assignments(roles: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (
+                pick(&["u0", "u1", "u2", "u3", "@g"]),
+                prop::collection::vec(pick(roles), 1..3),
+            ),
+            0..4,
+        )
+        .prop_map(|holders| {
+            let mut seen = std::collections::BTreeMap::new();
+            for (h, rs) in holders {
+                let entry: &mut Vec<&str> = seen.entry(h).or_default();
+                for r in rs {
+                    if !entry.contains(&r) {
+                        entry.push(r);
+                    }
+                }
+            }
+            seen.iter()
+                .map(|(h, rs)| format!("{h}={}", rs.join(",")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// A permissions file: set `S` (and so `@S.…` names) and rules.
+    fn permissions_spec() -> impl Strategy<Value = String> {
+        (
+            pick(QUERIES),
+            prop::collection::vec(
+                (
+                    pick(RULE_ROLES),
+                    prop::collection::vec((any::<bool>(), pick(PERMS)), 1..4),
+                ),
+                0..5,
+            ),
+        )
+            .prop_map(|(query, roles)| {
+                let mut spec = format!("set S {query}\n");
+                for (role, rules) in roles {
+                    spec.push_str(role);
+                    for (grant, p) in rules {
+                        spec.push_str(if grant { " +" } else { " -" });
+                        spec.push_str(p);
+                    }
+                    spec.push('\n');
+                }
+                spec
+            })
+    }
+
+    #[derive(Debug, Clone)]
+    struct ProjectSpec {
+        roles: String,
+        perms: Option<String>,
+        lead: Option<&'static str>,
+    }
+
+    fn project_spec() -> impl Strategy<Value = ProjectSpec> {
+        (
+            assignments(PROJECT_ROLES),
+            proptest::option::of(permissions_spec()),
+            proptest::option::of(pick(USERS)),
+        )
+            .prop_map(|(roles, perms, lead)| ProjectSpec { roles, perms, lead })
+    }
+
+    fn config() -> impl Strategy<Value = Cfg> {
+        (
+            assignments(GLOBAL_ROLES),
+            permissions_spec(),
+            prop::collection::vec(project_spec(), 3),
+            prop::collection::vec(pick(USERS), 1..3),
+            proptest::option::of(prop::collection::vec(any::<bool>(), 4)),
+        )
+            .prop_map(|(global, perms, projects, group, accounts)| {
+                let mut cfg = Cfg::new()
+                    .defs("r1=global r2=global p1=project")
+                    .groups(&format!("g={}", group.join(",")))
+                    .roles(&global)
+                    .perms(&perms);
+                if let Some(disabled) = accounts {
+                    let spec: Vec<String> = USERS
+                        .iter()
+                        .zip(disabled)
+                        .map(|(u, d)| {
+                            if d {
+                                format!("{u}:disabled")
+                            } else {
+                                (*u).to_owned()
+                            }
+                        })
+                        .collect();
+                    cfg = cfg.accounts(&spec.join(" "));
+                }
+                for (id, p) in PROJECTS.iter().zip(projects) {
+                    cfg = cfg.project(id, p.lead).project_roles(id, &p.roles);
+                    if let Some(perms) = &p.perms {
+                        cfg = cfg.project_perms(id, perms);
+                    }
+                }
+                cfg
+            })
+    }
+
+    fn requests() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(
+            (
+                pick(&["u0", "u1", "u2", "u3", "stranger"]),
+                pick(PERMS),
+                proptest::option::of(pick(PROJECTS)),
+                prop::collection::vec(pick(ATTRS), 0..3),
+            )
+                .prop_map(|(u, p, project, attrs)| {
+                    let mut line = format!(
+                        "{u} {}",
+                        if p.starts_with('@') {
+                            "WorkItem.modify"
+                        } else {
+                            p
+                        }
+                    );
+                    if let Some(id) = project {
+                        line.push_str(&format!(" @{id}"));
+                    }
+                    for a in attrs {
+                        line.push(' ');
+                        line.push_str(a);
+                    }
+                    line
+                }),
+            1..12,
+        )
+    }
+
+    /// The verdict an explanation's own chain leads to.
+    fn replay(e: &Explanation) -> Verdict {
+        if e.admin.is_some() {
+            return Verdict::Allow;
+        }
+        if e.account != AccountStatus::Active {
+            return Verdict::Deny;
+        }
+        for step in &e.steps {
+            let strongest = state::strongest(step.roles.iter().map(|r| r.state));
+            assert_eq!(strongest, step.strongest, "{}", e.render("r"));
+            if !strongest.allows() {
+                return Verdict::Deny;
+            }
+        }
+        if e.steps.is_empty() {
+            Verdict::Deny
+        } else {
+            Verdict::Allow
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn explain_agrees_with_check(cfg in config(), lines in requests()) {
+            let ix = cfg.index();
+            for line in &lines {
+                let (user, permission, project, object) = parse_request(line);
+                let req = Request { user: &user, permission: &permission, project: project.as_deref(), object: &object };
+                let verdict = ix.check(&req).expect("known projects");
+                let e = ix.explain(&req).expect("known projects");
+                prop_assert_eq!(e.verdict, verdict, "{}\n{}", line, e.render("r"));
+                prop_assert_eq!(replay(&e), verdict, "{}\n{}", line, e.render("r"));
+                let admin = ix.user_view(&user).admin && e.account == AccountStatus::Active;
+                if admin {
+                    prop_assert_eq!(verdict, Verdict::Allow, "admin denied: {}", line);
+                }
+            }
+        }
+    }
 }

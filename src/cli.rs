@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// Refuse configuration files larger than this many bytes. Default: 16 MiB.
     #[arg(long, value_name = "BYTES")]
     pub max_file_bytes: Option<usize>,
+    /// The request header that names the user for `GET /v1/authorize` (set it
+    /// in the reverse proxy, e.g. from $remote_user). Default: X-Remote-User.
+    #[arg(long, value_name = "NAME")]
+    pub user_header: Option<String>,
 }
 
 #[derive(Debug, Args)]

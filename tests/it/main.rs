@@ -8,6 +8,7 @@ mod daemon;
 mod diagnostics;
 mod git;
 mod hooks;
+mod nginx;
 mod policy_api;
 mod purity;
 mod render;

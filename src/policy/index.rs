@@ -255,14 +255,14 @@ impl Index {
             rest_perms: [0; 4],
         };
         ix.special = Special {
-            admin: ix.role("admin"),
-            user: ix.role("user"),
-            everyone: ix.role("everyone"),
-            assignable: ix.role("assignable"),
-            project_admin: ix.role("project_admin"),
-            project_assignable: ix.role("project_assignable"),
-            lead: ix.role("lead"),
-            dynamic: DYNAMIC.map(|(role, _)| ix.role(role)),
+            admin: ix.builtin_role("admin"),
+            user: ix.builtin_role("user"),
+            everyone: ix.builtin_role("everyone"),
+            assignable: ix.builtin_role("assignable"),
+            project_admin: ix.builtin_role("project_admin"),
+            project_assignable: ix.builtin_role("project_assignable"),
+            lead: ix.builtin_role("lead"),
+            dynamic: DYNAMIC.map(|(role, _)| ix.builtin_role(role)),
         };
         ix.login_perm = ix.perm(LOGIN);
         ix.rest_perms = Verb::ALL.map(|v| ix.perm(v.permission()));
@@ -320,7 +320,7 @@ impl Index {
         }
         for a in &model.assignments {
             let idx = to_u32(ix.assignments.len());
-            let role = ix.role(a.role.as_str());
+            let role = ix.role(&a.role);
             ix.assignments.push(AssignmentInfo {
                 scope: a.scope.clone(),
                 group: match &a.holder {
@@ -356,18 +356,18 @@ impl Index {
         (ix, diags)
     }
 
-    fn role(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.roles.get(name) {
+    fn role(&mut self, id: &RoleId) -> u32 {
+        if let Some(&i) = self.roles.get(id.as_str()) {
             return i;
         }
         let i = to_u32(self.role_names.len());
-        let id = RoleId::new(name).unwrap_or_else(|_| {
-            // Only validated role ids and the built-in names come here.
-            RoleId::new("invalid").expect("`invalid` is a valid role id")
-        });
-        self.role_names.push(id);
-        self.roles.insert(name.to_owned(), i);
+        self.role_names.push(id.clone());
+        self.roles.insert(id.as_str().to_owned(), i);
         i
+    }
+
+    fn builtin_role(&mut self, name: &str) -> u32 {
+        self.role(&RoleId::new(name).expect("built-in role names are valid role ids"))
     }
 
     fn user(&mut self, login: &Login) -> u32 {
@@ -440,7 +440,7 @@ impl Index {
                     .or_default()
                     .insert(action.into(), perm);
             }
-            let role = self.role(r.role.as_str());
+            let role = self.role(&r.role);
             let rule = to_u32(self.rule_info.len());
             self.rule_info.push(RuleInfo {
                 permission: r.permission.clone(),

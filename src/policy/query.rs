@@ -43,7 +43,7 @@ pub enum Pattern {
     Any,
 }
 
-/// A piece of a value: literal text (kept lowercase) or the user's login.
+/// A piece of a value: literal text or the user's login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
     Text(String),
@@ -117,15 +117,15 @@ impl Object {
         self.attrs.iter().any(|(k, v)| k == key && v == value)
     }
 
-    fn field_values<'a>(&'a self, field: &'a str) -> Vec<&'a str> {
-        let direct: Vec<&str> = self.values(field).collect();
-        if !direct.is_empty() {
-            return direct;
-        }
-        match field.strip_suffix(".id") {
-            Some(base) => self.values(base).collect(),
-            None => direct,
-        }
+    /// The values a query field reads: `field`, or for `x.id` without
+    /// such an attribute, `x`.
+    fn field_values<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let direct = self.attrs.iter().any(|(k, _)| k == field);
+        let key = match field.strip_suffix(".id") {
+            Some(base) if !direct => base,
+            _ => field,
+        };
+        self.values(key)
     }
 }
 
@@ -135,7 +135,6 @@ impl Query {
         match self {
             Query::Term { field, pattern } => object
                 .field_values(field)
-                .iter()
                 .any(|v| pattern.matches(v, login)),
             Query::And(qs) => qs.iter().all(|q| q.matches(object, login)),
             Query::Or(qs) => qs.iter().any(|q| q.matches(object, login)),
@@ -262,9 +261,9 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                         star: false,
                         field: false,
                     } if parts.len() == 1 => match &parts[0] {
-                        Part::Text(t) if text[start..next] == *"AND" && t == "and" => Tok::And,
-                        Part::Text(t) if text[start..next] == *"OR" && t == "or" => Tok::Or,
-                        Part::Text(t) if text[start..next] == *"NOT" && t == "not" => Tok::Not,
+                        Part::Text(t) if t == "AND" => Tok::And,
+                        Part::Text(t) if t == "OR" => Tok::Or,
+                        Part::Text(t) if t == "NOT" => Tok::Not,
                         _ => tok,
                     },
                     _ => tok,
@@ -393,7 +392,7 @@ struct Parts {
 
 impl Parts {
     fn push(&mut self, c: char) {
-        self.text.push(c.to_ascii_lowercase());
+        self.text.push(c);
     }
     fn user_id(&mut self) {
         if !self.text.is_empty() {
@@ -609,8 +608,10 @@ mod tests {
     }
 
     #[test]
-    fn values_compare_without_case() {
+    fn values_compare_without_case_field_names_with_case() {
         check("status:Approved", &["status=APPROVED"], "y");
+        check("customField:x", &["customField=X", "customfield=x"], "yn");
+        check("status:and", &["status=AND"], "y");
     }
 
     #[test]

@@ -60,6 +60,11 @@ fn error(code: StatusCode, revision: Option<&str>, message: impl Into<String>) -
         .into_response()
 }
 
+/// The loaded revision, for answers given before a snapshot is in hand.
+fn loaded(shared: &Shared) -> Option<String> {
+    shared.current.load().as_ref().map(|s| s.revision.clone())
+}
+
 /// The current snapshot, after `min_revision` is honoured.
 async fn snapshot(shared: &Shared, min_revision: Option<&str>) -> Result<Arc<Snapshot>, Response> {
     let Some(current) = shared.current.load_full() else {
@@ -163,7 +168,7 @@ async fn check_get(
 ) -> Response {
     let params = match Params::parse(pairs) {
         Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, None, e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
     };
     let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
         Ok(s) => s,
@@ -239,7 +244,13 @@ async fn check_post(
 ) -> Response {
     let body = match body {
         Ok(axum::Json(b)) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, None, e.body_text()),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                loaded(&shared).as_deref(),
+                e.body_text(),
+            );
+        }
     };
     let snap = match snapshot(&shared, body.min_revision.as_deref()).await {
         Ok(s) => s,
@@ -325,7 +336,7 @@ async fn explain(
 ) -> Response {
     let params = match Params::parse(pairs) {
         Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, None, e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
     };
     let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
         Ok(s) => s,

@@ -152,6 +152,10 @@ fn check_and_explain_answer_with_the_revision() {
         let (status, v) = get_json(&d, path);
         assert_eq!(status, code, "{path}: {v}");
         assert!(v["error"].is_string(), "{path}: {v}");
+        assert!(
+            v["revision"].is_string(),
+            "every JSON answer names the revision: {path}: {v}"
+        );
     }
 }
 

@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+# nginx: the /v1/authorize end-to-end test (auth_request); wrk: the HTTP
+# benchmark of examples/policy_bench.rs.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v svnauthz >/dev/null 2>&1 || need+=(subversion)
 perl -MSVN::Core -e1 >/dev/null 2>&1 || need+=(libsvn-perl)
 command -v git >/dev/null 2>&1 || need+=(git)

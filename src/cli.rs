@@ -28,6 +28,10 @@ pub enum Command {
     Hook(HookArgs),
     /// Print a user's access to a path (rw, r or no), like `svnauthz accessof`.
     Access(AccessArgs),
+    /// Decide a permission with Polarion's semantics: prints allow or deny; exit 0 or 1.
+    Check(CheckArgs),
+    /// Like check, but print the chain: user → role → grant or deny → decision.
+    Explain(CheckArgs),
 }
 
 /// Where the configuration comes from.
@@ -111,6 +115,10 @@ pub struct ServeArgs {
     /// Refuse configuration files larger than this many bytes. Default: 16 MiB.
     #[arg(long, value_name = "BYTES")]
     pub max_file_bytes: Option<usize>,
+    /// The request header that names the user for `GET /v1/authorize` (set it
+    /// in the reverse proxy, e.g. from $remote_user). Default: X-Remote-User.
+    #[arg(long, value_name = "NAME")]
+    pub user_header: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -212,4 +220,27 @@ pub struct AccessArgs {
     pub list: bool,
     /// The access file.
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// The user's login.
+    #[arg(long)]
+    pub user: String,
+    /// An absolute permission name, e.g. com.polarion.persistence.object.WorkItem.modify.
+    #[arg(long, required_unless_present = "rest", conflicts_with = "rest")]
+    pub permission: Option<String>,
+    /// The project to decide in; without it the global context.
+    #[arg(long, conflicts_with = "rest")]
+    pub project: Option<String>,
+    /// A REST call, "VERB /path" (e.g. "GET /polarion/rest/v1/projects/x"), instead of
+    /// --permission and --project; a refused call prints the exact 403 body on the second line.
+    #[arg(long, value_name = "VERB /PATH")]
+    pub rest: Option<String>,
+    /// An attribute of the object at hand, for custom sets and dynamic roles
+    /// (status=approved, author=bob); repeat it, also for several values of one key.
+    #[arg(long = "object", value_name = "KEY=VALUE")]
+    pub object: Vec<String>,
 }

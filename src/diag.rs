@@ -101,6 +101,8 @@ codes! {
     DuplicateCustomsetId = "duplicate-customset-id", Error;
     /// `@SET.action` names a custom set that is not defined.
     UnknownCustomset = "unknown-customset", Error;
+    /// A custom set whose query cannot be parsed.
+    InvalidCustomsetQuery = "invalid-customset-query", Error;
     /// A role defined twice in roles.xml.
     DuplicateRoleDefinition = "duplicate-role-definition", Error;
     /// A user group defined twice in groups.xml.

@@ -10,6 +10,7 @@ pub mod authz;
 pub mod diag;
 pub mod ident;
 pub mod model;
+pub mod policy;
 pub mod snapshot;
 pub mod xml;
 

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Hook(args) => cmd::hook::run(args),
         Command::Access(args) => cmd::access::run(args),
+        Command::Check(args) => cmd::check::run(args, cmd::check::Mode::Check),
+        Command::Explain(args) => cmd::check::run(args, cmd::check::Mode::Explain),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");

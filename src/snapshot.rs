@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
+use crate::policy;
 use crate::xml;
 
 /// The access file inside the configuration repository.
@@ -118,6 +119,8 @@ pub struct Snapshot {
     pub revision: String,
     pub meta: Option<RevisionMeta>,
     pub model: Model,
+    /// The model indexed for permission decisions (`policy`).
+    pub policy: policy::Index,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
 }
@@ -180,6 +183,8 @@ pub fn build(input: &Input) -> Report {
         texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
     let (model, model_diags) = lower_all(&sources);
     diags.extend(model_diags);
+    let (policy, policy_diags) = policy::Index::build(&model);
+    diags.extend(policy_diags);
 
     let role_groups = model.role_groups();
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
@@ -214,6 +219,7 @@ pub fn build(input: &Input) -> Report {
         revision: input.revision.clone(),
         meta: input.meta.clone(),
         model,
+        policy,
         access: rendered.text,
     });
     Report {

@@ -1,6 +1,7 @@
 //! The HTTP API over the daemon's current snapshot and status: health,
-//! status, reload and Prometheus metrics. Its JSON shapes are small DTOs
-//! built here; the model is never serialised directly.
+//! status, reload, Prometheus metrics and (in `policy`) permission checks.
+//! Its JSON shapes are small DTOs built here; the model is never
+//! serialised directly.
 //!
 //! Authorisation: `POST /v1/reload` always needs the bearer token (and is
 //! refused when none is configured: use SIGHUP or the hooks then); when the
@@ -19,11 +20,14 @@ use serde_json::json;
 
 use crate::daemon::{Shared, Status, Trigger};
 
+pub mod policy;
+
 /// The API's routes over the daemon's shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
     let guarded = Router::new()
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
+        .merge(policy::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

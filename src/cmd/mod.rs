@@ -5,6 +5,7 @@
 //! terminal, JSON).
 
 pub mod access;
+pub mod check;
 pub mod hook;
 pub mod render;
 pub mod serve;

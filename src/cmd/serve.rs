@@ -16,6 +16,8 @@ use crate::snapshot::Limits;
 
 /// The default address of the HTTP API.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8411";
+/// The default header that names the user for `/v1/authorize`.
+pub const DEFAULT_USER_HEADER: &str = "X-Remote-User";
 
 /// The TOML config file: the same options as the flags.
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +33,7 @@ struct FileConfig {
     poll_interval: Option<String>,
     debounce: Option<String>,
     max_file_bytes: Option<usize>,
+    user_header: Option<String>,
 }
 
 fn duration(
@@ -138,6 +141,11 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .or(file.max_file_bytes)
                 .unwrap_or(Limits::default().max_file_bytes),
         },
+        user_header: args
+            .user_header
+            .clone()
+            .or(file.user_header)
+            .unwrap_or_else(|| DEFAULT_USER_HEADER.to_owned()),
     };
     Ok((settings, listen))
 }

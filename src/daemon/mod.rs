@@ -40,6 +40,8 @@ pub struct Settings {
     /// everything but `/healthz`).
     pub beyond_loopback: bool,
     pub limits: Limits,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: String,
 }
 
 /// Why a reload was asked for. All of them take the same path.
@@ -129,6 +131,10 @@ pub struct Shared {
     pub triggers: mpsc::UnboundedSender<Trigger>,
     pub token: Option<String>,
     pub beyond_loopback: bool,
+    /// Where the configuration comes from (to order revisions for `min_revision`).
+    pub source: repo::Source,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: String,
 }
 
 impl Shared {
@@ -160,6 +166,8 @@ pub async fn run(
         triggers: tx.clone(),
         token: settings.token.clone(),
         beyond_loopback: settings.beyond_loopback,
+        source: settings.source.clone(),
+        user_header: settings.user_header.clone(),
     });
     if let Some(dir) = &settings.state_dir {
         fs_err::create_dir_all(dir)?;

@@ -381,12 +381,14 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
             continue;
         }
         let (prototype, query) = split_customset_body(&cs.body.value);
+        let query_at = query_offset(src, &cs.body.span, &query);
         set.customsets.push(CustomSet {
             id,
             title: cs.title.clone(),
             prototype,
             query,
             at: loc(src, &cs.id.span),
+            query_at: loc(src, &(query_at..query_at)),
         });
     }
     // Global sets reach a project only while it has no permissions.xml, so
@@ -434,6 +436,17 @@ fn split_customset_body(body: &str) -> (String, String) {
             body[open + 1..close].trim().to_owned(),
         ),
         _ => (body.trim().to_owned(), String::new()),
+    }
+}
+
+/// The byte offset of `query` in the file: inside the element's text when
+/// it is written there verbatim (no entity in it), else the text's start.
+fn query_offset(src: &Source, body: &Range<usize>, query: &str) -> usize {
+    let raw = src.text.get(body.clone()).unwrap_or("");
+    let after_paren = raw.find('(').map_or(0, |i| i + 1);
+    match raw[after_paren..].find(query) {
+        Some(i) if !query.is_empty() => body.start + after_paren + i,
+        _ => body.start + after_paren,
     }
 }
 

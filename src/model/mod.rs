@@ -143,6 +143,8 @@ pub struct CustomSet {
     pub prototype: String,
     pub query: String,
     pub at: Loc,
+    /// Where the query's first character is (for query diagnostics).
+    pub query_at: Loc,
 }
 
 /// One grant or deny of a permission to a role.

@@ -181,11 +181,22 @@ fn a_commit_that_changes_a_role_reaches_the_access_file() {
     wait_until(LIMIT, "the new group", || {
         read(&access).contains("elibrary-project_user = carol, grace\n")
     });
-    assert_eq!(marker_revision(&read(&access)), Some(commit));
+    assert_eq!(
+        marker_revision(&read(&access)).as_deref(),
+        Some(commit.as_str())
+    );
     util::svnauthz_validate(&access).expect("svnauthz accepts the published file");
-    let audit = read(&cfg.path("state/audit.jsonl"));
-    let last: serde_json::Value =
-        serde_json::from_str(audit.lines().last().expect("audit lines")).expect("JSON");
+    // The audit line is written just after the file is in place.
+    let audit_path = cfg.path("state/audit.jsonl");
+    wait_until(LIMIT, "the audit line", || {
+        read(&audit_path).contains(&commit)
+    });
+    let audit = read(&audit_path);
+    let line = audit
+        .lines()
+        .find(|l| l.contains(&commit))
+        .expect("the commit's audit line");
+    let last: serde_json::Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(last["result"], "applied");
     assert_eq!(last["author"], "Admin");
     assert_eq!(

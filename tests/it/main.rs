@@ -4,10 +4,13 @@
 
 mod access_cmd;
 mod authz_diff;
+mod check;
 mod daemon;
 mod diagnostics;
 mod git;
 mod hooks;
+mod nginx;
+mod policy_api;
 mod purity;
 mod render;
 mod svn;

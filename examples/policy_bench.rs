@@ -1,0 +1,494 @@
+//! Benchmark: permission decisions on a large synthetic configuration.
+//!
+//! Run: `cargo build --release && cargo run --release --example policy_bench [-- http]`
+//!
+//! The configuration has 10,000 users (1% disabled), 1,000 projects (one in
+//! ten with its own permissions.xml and custom sets), 50 user groups, about
+//! 25,000 project role assignments, global custom sets and rules. It goes
+//! through the real `snapshot::build`.
+//!
+//! - without arguments: decisions in process, on one thread, over a
+//!   pre-generated mix of requests (random user, project or global, one of
+//!   20 permissions, sometimes object attributes), then the same with
+//!   `explain`;
+//! - `http`: writes the configuration to a temporary folder, starts the
+//!   release binary (`target/release/rolesync serve`) on it, and runs
+//!   Debian's `wrk` against `GET /v1/check` with a Lua script that rotates
+//!   through 1,000 different requests; prints wrk's latency distribution.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rolesync::policy::{Object, Request};
+use rolesync::snapshot::{self, Input};
+
+const USERS: usize = 10_000;
+const PROJECTS: usize = 1_000;
+const GROUPS: usize = 50;
+
+/// xorshift64*: reproducible, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn user(i: usize) -> String {
+    format!("u{i:05}")
+}
+
+fn project(i: usize) -> String {
+    format!("p{i:04}")
+}
+
+const PERMISSIONS: &[&str] = &[
+    "com.polarion.persistence.object.WorkItem.read",
+    "com.polarion.persistence.object.WorkItem.modify",
+    "com.polarion.persistence.object.WorkItem.create",
+    "com.polarion.persistence.object.WorkItem.delete",
+    "com.polarion.persistence.object.WorkItem.field.severity.modify",
+    "com.polarion.persistence.object.WorkItem.field.title.modify",
+    "com.polarion.persistence.object.WorkItem.field.salary.read",
+    "com.polarion.persistence.object.Module.read",
+    "com.polarion.persistence.object.Module.modifyContent",
+    "com.polarion.persistence.object.Module.manage",
+    "com.polarion.persistence.object.TestRun.comment",
+    "com.polarion.persistence.object.TestRun.modify",
+    "com.polarion.persistence.object.Plan.create",
+    "com.polarion.persistence.object.Baseline.create",
+    "com.polarion.security.login",
+    "com.polarion.rest.endpoint.get",
+    "com.polarion.rest.endpoint.patch",
+    "com.polarion.security.user.manage",
+    "com.polarion.administration.modify",
+    "com.example.plugin.export",
+];
+
+fn user_roles(holders: &BTreeMap<String, Vec<&str>>) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<user-roles>\n");
+    for (h, roles) in holders {
+        let (kind, name) = match h.strip_prefix('@') {
+            Some(g) => ("group", g),
+            None => ("user", h.as_str()),
+        };
+        xml.push_str(&format!("  <{kind} name=\"{name}\">"));
+        for r in roles {
+            xml.push_str(&format!("<role name=\"{r}\"/>"));
+        }
+        xml.push_str(&format!("</{kind}>\n"));
+    }
+    xml.push_str("</user-roles>\n");
+    xml
+}
+
+const GLOBAL_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<permissions>
+  <customset id="Approved" title="Approved">com.polarion.persistence.object.WorkItem(status:approved)</customset>
+  <customset id="Mine" title="Mine">com.polarion.persistence.object.WorkItem(author.id:$[user.id] AND NOT status:(closed OR done))</customset>
+  <customset id="Frozen" title="Frozen">com.polarion.persistence.object.Module(status:(inreview OR reviewed OR approved))</customset>
+  <permission name="com.polarion">
+    <role name="user">
+      <grant permission="persistence.object.Project.read"/>
+      <grant permission="persistence.object.WorkItem.read"/>
+      <grant permission="persistence.object.Module.read"/>
+      <grant permission="persistence.object.TestRun.read"/>
+      <grant permission="persistence.object.Plan.read"/>
+    </role>
+    <role name="project_user">
+      <grant permission="persistence.object.WorkItem.create"/>
+      <grant permission="persistence.object.WorkItem.modify"/>
+      <grant permission="persistence.object.Module.modifyContent"/>
+      <deny permission="persistence.object.WorkItem.field.severity.modify"/>
+      <deny permission="@Approved.modify"/>
+      <grant permission="@Mine.delete"/>
+      <deny permission="@Frozen.modifyContent"/>
+    </role>
+    <role name="project_admin">
+      <grant permission="persistence.object.WorkItem.delete"/>
+      <grant permission="persistence.object.Module.modify"/>
+      <grant permission="persistence.object.Plan.create"/>
+      <grant permission="persistence.object.Baseline.create"/>
+      <grant permission="administration.modify"/>
+    </role>
+    <role name="project_tester">
+      <grant permission="persistence.object.TestRun.modify"/>
+    </role>
+    <role name="auditor">
+      <grant permission="rest.endpoint.get"/>
+      <deny permission="persistence.object.WorkItem.field.salary.read"/>
+    </role>
+    <role name="author">
+      <grant permission="persistence.object.WorkItem.delete"/>
+    </role>
+  </permission>
+</permissions>
+"#;
+
+const PROJECT_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<permissions>
+  <customset id="Frozen" title="Frozen">com.polarion.persistence.object.Module(status:(reviewed OR approved))</customset>
+  <customset id="Approved" title="Approved">com.polarion.persistence.object.WorkItem(status:approved)</customset>
+  <permission name="com.polarion">
+    <role name="project_user">
+      <grant permission="persistence.object.Module.modifyContent"/>
+      <deny permission="@Frozen.modifyContent"/>
+      <deny permission="@Approved.modify"/>
+    </role>
+    <role name="project_admin">
+      <deny permission="@Frozen.modifyContent"/>
+      <grant permission="rest.endpoint.patch"/>
+    </role>
+  </permission>
+</permissions>
+"#;
+
+/// The synthetic configuration, as repository files.
+fn config() -> BTreeMap<String, Vec<u8>> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut put = |path: String, text: String| {
+        files.insert(path, text.into_bytes());
+    };
+    put(
+        snapshot::ROLES.into(),
+        r#"<roles><role id="auditor" scope="global"/><role id="project_tester" scope="project"/></roles>"#.into(),
+    );
+    let mut global: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for i in 0..USERS {
+        let roles = global.entry(user(i)).or_default();
+        roles.push("user");
+        if i < 5 {
+            roles.push("admin");
+        }
+        if i % 50 == 0 {
+            roles.push("assignable");
+        }
+        if i % 97 == 0 {
+            roles.push("auditor");
+        }
+        let disabled = i % 100 == 99;
+        put(
+            format!("{}{}/user.xml", snapshot::USERS_DIR, user(i)),
+            format!(
+                "<user><field id=\"name\">User {i}</field><field id=\"disabled\">{disabled}</field></user>"
+            ),
+        );
+    }
+    let mut groups = String::from("<user-groups>\n");
+    for g in 0..GROUPS {
+        groups.push_str(&format!("  <group id=\"g{g:02}\">"));
+        for _ in 0..40 {
+            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(USERS))));
+        }
+        groups.push_str("</group>\n");
+    }
+    groups.push_str("</user-groups>\n");
+    put(snapshot::GROUPS.into(), groups);
+    put(snapshot::USER_ROLES.into(), user_roles(&global));
+    put(snapshot::PERMISSIONS.into(), GLOBAL_PERMISSIONS.into());
+    put(
+        snapshot::ACCESS_FILE.into(),
+        "[/]\n@admin = rw\n* = r\n".into(),
+    );
+    for p in 0..PROJECTS {
+        let id = project(p);
+        let folder = format!("Dept {}/{id}", p % 10);
+        put(
+            format!("{folder}/.polarion/polarion-project.xml"),
+            format!(
+                "<project><field id=\"lead\">{}</field></project>",
+                user(rng.below(USERS))
+            ),
+        );
+        let mut holders: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for k in 0..25 {
+            let role = match k {
+                0 | 1 => "project_admin",
+                2..=4 => "project_approver",
+                5 | 6 => "project_assignable",
+                _ => "project_user",
+            };
+            let roles = holders.entry(user(rng.below(USERS))).or_default();
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        holders
+            .entry(format!("@g{:02}", p % GROUPS))
+            .or_default()
+            .push("project_tester");
+        put(
+            format!("{folder}/.polarion/security/user-roles.xml"),
+            user_roles(&holders),
+        );
+        if p % 10 == 0 {
+            put(
+                format!("{folder}/.polarion/security/permissions.xml"),
+                PROJECT_PERMISSIONS.into(),
+            );
+        }
+    }
+    files
+}
+
+fn build() -> snapshot::Snapshot {
+    let files = config();
+    let n = files.len();
+    let bytes: usize = files.values().map(Vec::len).sum();
+    let input = Input {
+        revision: "synthetic".into(),
+        files,
+        ..Input::default()
+    };
+    let start = Instant::now();
+    let report = snapshot::build(&input);
+    let took = start.elapsed();
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.one_line())
+        .take(5)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    println!(
+        "configuration: {USERS} users, {PROJECTS} projects, {GROUPS} groups, {n} files ({} KiB); snapshot::build (parse, validate, index, render) {:.0} ms",
+        bytes / 1024,
+        took.as_secs_f64() * 1e3
+    );
+    report.snapshot.expect("valid")
+}
+
+/// A request as owned parts.
+struct Owned {
+    user: String,
+    permission: &'static str,
+    project: Option<String>,
+    object: Object,
+}
+
+fn requests(n: usize, seed: u64) -> Vec<Owned> {
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|_| {
+            let user = user(rng.below(USERS));
+            let permission = PERMISSIONS[rng.below(PERMISSIONS.len())];
+            let project = (rng.below(10) != 0).then(|| project(rng.below(PROJECTS)));
+            let mut object = Object::new();
+            match rng.below(4) {
+                0 => object.push("status", "approved"),
+                1 => {
+                    object.push("status", "draft");
+                    object.push("author", &user);
+                }
+                2 => object.push("status", "reviewed"),
+                _ => {}
+            }
+            Owned {
+                user,
+                permission,
+                project,
+                object,
+            }
+        })
+        .collect()
+}
+
+fn as_req(r: &Owned) -> Request<'_> {
+    Request {
+        user: &r.user,
+        permission: r.permission,
+        project: r.project.as_deref(),
+        object: &r.object,
+    }
+}
+
+fn in_process() {
+    let snap = build();
+    let ix = &snap.policy;
+    let reqs = requests(1 << 20, 42);
+    // Warm up, count the mix.
+    let allowed = reqs
+        .iter()
+        .filter(|r| {
+            ix.check(&as_req(r))
+                .is_ok_and(|v| v == rolesync::policy::Verdict::Allow)
+        })
+        .count();
+    let rounds = 5;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for r in &reqs {
+            black_box(ix.check(black_box(&as_req(r))).ok());
+        }
+    }
+    let took = start.elapsed();
+    let n = (reqs.len() * rounds) as f64;
+    println!(
+        "check: {:.0} decisions/s on one thread ({:.0} ns each; {} requests x {rounds} rounds, {:.0}% allowed)",
+        n / took.as_secs_f64(),
+        took.as_nanos() as f64 / n,
+        reqs.len(),
+        allowed as f64 * 100.0 / reqs.len() as f64
+    );
+    let sample = &reqs[..100_000];
+    let start = Instant::now();
+    for r in sample {
+        black_box(ix.explain(black_box(&as_req(r))).ok());
+    }
+    let took = start.elapsed();
+    println!(
+        "explain: {:.0} explanations/s on one thread ({:.0} ns each)",
+        sample.len() as f64 / took.as_secs_f64(),
+        took.as_nanos() as f64 / sample.len() as f64
+    );
+}
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples/");
+    let bin = dir.join("rolesync");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release` first",
+        bin.display()
+    );
+    bin
+}
+
+fn enc(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('=', "%3D")
+        .replace('$', "%24")
+}
+
+fn http() {
+    let dir = tempfile_dir();
+    let repo = dir.join("config");
+    for (path, bytes) in config() {
+        let target = repo.join(&path);
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&target, bytes).expect("write");
+    }
+    let mut child = Command::new(binary())
+        .arg("serve")
+        .arg("--repo")
+        .arg(&repo)
+        .args(["--listen", "127.0.0.1:0", "--poll-interval", "0s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rolesync serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = loop {
+        let line = lines.next().expect("the address").expect("text");
+        if let Some(rest) = line.strip_prefix("rolesync: listening on http://") {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let start = Instant::now();
+    while !Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", &format!("http://{addr}/healthz")])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(start.elapsed() < Duration::from_secs(60), "no load");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "daemon loaded the configuration in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    // 1,000 different requests, rotated by the Lua script.
+    let mut paths = Vec::new();
+    for r in requests(1000, 7) {
+        let mut p = format!("/v1/check?user={}&permission={}", r.user, r.permission);
+        if let Some(project) = &r.project {
+            p.push_str(&format!("&project={project}"));
+        }
+        for (k, v) in r.object.attrs() {
+            p.push_str(&format!("&object={}", enc(&format!("{k}={v}"))));
+        }
+        paths.push(format!("\"{p}\""));
+    }
+    let lua = |delay_ms: Option<u32>| {
+        let delay = delay_ms
+            .map(|d| format!("delay = function()\n  return {d}\nend\n"))
+            .unwrap_or_default();
+        format!(
+            "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n{delay}",
+            paths.join(",\n")
+        )
+    };
+    let duration = std::env::args().nth(2).unwrap_or_else(|| "15s".into());
+    // wrk has no fixed rate; a 1 ms pause before each request on 16
+    // connections holds the offered load near 10,000 requests per second.
+    let runs = [
+        ("paced near 10,000 requests/s", 16, Some(1)),
+        ("saturated", 8, None),
+    ];
+    for (what, connections, delay) in runs {
+        let script = dir.join("check.lua");
+        std::fs::write(&script, lua(delay)).expect("write the script");
+        let out = Command::new("wrk")
+            .args([
+                "-t",
+                "1",
+                "-c",
+                &connections.to_string(),
+                "-d",
+                &duration,
+                "--latency",
+                "-s",
+            ])
+            .arg(&script)
+            .arg(format!("http://{addr}/"))
+            .output()
+            .expect("wrk runs (Debian's `wrk`; scripts/test.sh installs it)");
+        println!(
+            "{what}: wrk -t1 -c{connections} -d{duration} --latency, GET /v1/check over 1,000 rotating requests{}:\n{}",
+            delay
+                .map(|d| format!(", {d} ms pause per request"))
+                .unwrap_or_default(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rolesync-policy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        None => in_process(),
+        Some("http") => http(),
+        Some(other) => {
+            eprintln!("usage: policy_bench [http [DURATION]]  (got {other})");
+            std::process::exit(2);
+        }
+    }
+}

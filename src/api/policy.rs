@@ -1,0 +1,563 @@
+//! Permission routes over the current snapshot's `policy::Index`:
+//!
+//! - `GET /v1/check?user=U&permission=P[&project=X][&object=k=v…]` (or
+//!   `rest=VERB /path` in place of permission and project): one decision;
+//! - `POST /v1/check`: many permissions × many projects for one user in one
+//!   call (like Jira's bulk permission check);
+//! - `GET /v1/explain?…` (the parameters of `GET /v1/check`): the chain;
+//! - `GET /v1/users/{login}`: roles by scope, groups, login and assignable
+//!   status, disabled;
+//! - `/v1/authorize` (any method): a reverse proxy's sub-request. The
+//!   original method and URI come in `X-Original-Method` and
+//!   `X-Original-URI` (or `X-Forwarded-Method` / `X-Forwarded-Uri`), the
+//!   user in the configured header (`--user-header`); the answer is 204, or
+//!   403 with exactly the body Polarion's REST API refuses calls with.
+//!
+//! Every JSON answer carries the revision that answered (`/v1/authorize`
+//! in the `X-Rolesync-Revision` header, since its 403 body is fixed). An
+//! optional `min_revision` parameter makes the answer 409 while the loaded
+//! revision is older. The JSON shapes are DTOs built here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::daemon::Shared;
+use crate::model::{Loc, Scope};
+use crate::policy::{
+    Context, Explanation, FORBIDDEN_BODY, Object, Request, RestCall, RoleHeld, RoleLine, Setting,
+    Verdict, Via,
+};
+use crate::repo;
+use crate::snapshot::Snapshot;
+use crate::xml::Effect;
+
+/// The header that carries the revision of a `/v1/authorize` answer.
+pub const REVISION_HEADER: &str = "x-rolesync-revision";
+
+/// The permission routes; `api::router` guards them like `/v1/status`.
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/v1/check", get(check_get).post(check_post))
+        .route("/v1/explain", get(explain))
+        .route("/v1/users/{login}", get(user))
+        .route("/v1/authorize", any(authorize))
+}
+
+/// A JSON error that names the revision (when one is loaded).
+fn error(code: StatusCode, revision: Option<&str>, message: impl Into<String>) -> Response {
+    (
+        code,
+        axum::Json(json!({ "error": message.into(), "revision": revision })),
+    )
+        .into_response()
+}
+
+/// The loaded revision, for answers given before a snapshot is in hand.
+fn loaded(shared: &Shared) -> Option<String> {
+    shared.current.load().as_ref().map(|s| s.revision.clone())
+}
+
+/// The current snapshot, after `min_revision` is honoured.
+async fn snapshot(shared: &Shared, min_revision: Option<&str>) -> Result<Arc<Snapshot>, Response> {
+    let Some(current) = shared.current.load_full() else {
+        return Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "no configuration is loaded yet",
+        ));
+    };
+    if let Some(wanted) = min_revision
+        && !at_least(&shared.source, &current.revision, wanted).await
+    {
+        return Err((
+            StatusCode::CONFLICT,
+            axum::Json(json!({
+                "error": "the loaded revision is older than min_revision",
+                "revision": current.revision,
+                "min_revision": wanted,
+            })),
+        )
+            .into_response());
+    }
+    Ok(current)
+}
+
+/// Whether `loaded` is `wanted` or newer: SVN revisions by number, Git
+/// commits by ancestry (`wanted` reachable from `loaded`); anything else
+/// only when equal.
+async fn at_least(source: &repo::Source, loaded: &str, wanted: &str) -> bool {
+    if loaded == wanted {
+        return true;
+    }
+    if let (Ok(l), Ok(w)) = (loaded.parse::<u64>(), wanted.parse::<u64>()) {
+        return l >= w;
+    }
+    let repo::Source::Git { path, .. } = source else {
+        return false;
+    };
+    let (path, loaded, wanted) = (path.clone(), loaded.to_owned(), wanted.to_owned());
+    tokio::task::spawn_blocking(move || repo::git_commits_between(&path, &loaded, &wanted))
+        .await
+        .is_ok_and(|r| r.is_ok_and(|missing| missing.is_empty()))
+}
+
+/// The parameters of `GET /v1/check` and `GET /v1/explain`.
+#[derive(Debug, Default)]
+struct Params {
+    user: Option<String>,
+    permission: Option<String>,
+    project: Option<String>,
+    rest: Option<String>,
+    object: Object,
+    min_revision: Option<String>,
+}
+
+impl Params {
+    fn parse(pairs: Vec<(String, String)>) -> Result<Params, String> {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "user" => p.user = Some(v),
+                "permission" => p.permission = Some(v),
+                "project" => p.project = Some(v).filter(|s| !s.is_empty()),
+                "rest" => p.rest = Some(v),
+                "object" => p.object.push_pair(&v)?,
+                "min_revision" => p.min_revision = Some(v).filter(|s| !s.is_empty()),
+                other => return Err(format!("unknown parameter `{other}`")),
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// The user, permission and project a parameter set asks about.
+fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
+    let user = p
+        .user
+        .as_deref()
+        .ok_or("the parameter `user` is required")?;
+    match (&p.rest, &p.permission) {
+        (Some(_), Some(_)) => Err("give `permission` or `rest`, not both".into()),
+        (Some(line), None) => {
+            if p.project.is_some() {
+                return Err("`rest` names its project in the path; drop `project`".into());
+            }
+            let call = RestCall::parse_line(line).map_err(|e| e.to_string())?;
+            Ok((user, call.verb.permission(), call.project))
+        }
+        (None, Some(perm)) => Ok((user, perm.as_str(), p.project.as_deref())),
+        (None, None) => Err("the parameter `permission` (or `rest`) is required".into()),
+    }
+}
+
+fn verdict_json(v: Verdict) -> (&'static str, bool) {
+    (v.as_str(), v == Verdict::Allow)
+}
+
+async fn check_get(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = match Params::parse(pairs) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
+    };
+    let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let rev = Some(snap.revision.as_str());
+    let (user, permission, project) = match resolve(&params) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
+    };
+    let req = Request {
+        user,
+        permission,
+        project,
+        object: &params.object,
+    };
+    match snap.policy.check(&req) {
+        Ok(v) => {
+            let (decision, allowed) = verdict_json(v);
+            axum::Json(json!({
+                "revision": snap.revision,
+                "user": user,
+                "permission": permission,
+                "project": project,
+                "decision": decision,
+                "allowed": allowed,
+            }))
+            .into_response()
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
+    }
+}
+
+/// One value or several, for object attributes in JSON.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Values {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `{"permissions": [...], "projects": [...]}`: every pair is decided.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectPermissions {
+    permissions: Vec<String>,
+    projects: Vec<String>,
+}
+
+/// The body of `POST /v1/check`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkCheck {
+    user: String,
+    #[serde(default)]
+    object: BTreeMap<String, Values>,
+    #[serde(default)]
+    global_permissions: Vec<String>,
+    #[serde(default)]
+    project_permissions: Vec<ProjectPermissions>,
+    #[serde(default)]
+    rest: Vec<String>,
+    #[serde(default)]
+    min_revision: Option<String>,
+}
+
+/// Bulk answers are many; keep one call bounded.
+const MAX_BULK: usize = 100_000;
+
+async fn check_post(
+    State(shared): State<Arc<Shared>>,
+    body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match body {
+        Ok(axum::Json(b)) => b,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                loaded(&shared).as_deref(),
+                e.body_text(),
+            );
+        }
+    };
+    let snap = match snapshot(&shared, body.min_revision.as_deref()).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let rev = Some(snap.revision.as_str());
+    let pairs: usize = body
+        .project_permissions
+        .iter()
+        .map(|p| p.permissions.len() * p.projects.len())
+        .sum::<usize>()
+        + body.global_permissions.len()
+        + body.rest.len();
+    if pairs > MAX_BULK {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rev,
+            format!("{pairs} decisions asked; at most {MAX_BULK} per call"),
+        );
+    }
+    let mut object = Object::new();
+    for (k, v) in &body.object {
+        match v {
+            Values::One(s) => object.push(k, s),
+            Values::Many(vs) => vs.iter().for_each(|s| object.push(k, s)),
+        }
+    }
+    let decide = |permission: &str, project: Option<&str>| -> Value {
+        let req = Request {
+            user: &body.user,
+            permission,
+            project,
+            object: &object,
+        };
+        match snap.policy.check(&req) {
+            Ok(v) => {
+                let (decision, allowed) = verdict_json(v);
+                json!({ "permission": permission, "project": project, "decision": decision, "allowed": allowed })
+            }
+            Err(e) => json!({
+                "permission": permission, "project": project,
+                "decision": "deny", "allowed": false, "error": e.to_string(),
+            }),
+        }
+    };
+    let global: Vec<Value> = body
+        .global_permissions
+        .iter()
+        .map(|p| decide(p, None))
+        .collect();
+    let mut per_project = Vec::new();
+    for pp in &body.project_permissions {
+        for project in &pp.projects {
+            for p in &pp.permissions {
+                per_project.push(decide(p, Some(project)));
+            }
+        }
+    }
+    let mut rest = Vec::new();
+    for line in &body.rest {
+        match RestCall::parse_line(line) {
+            Ok(call) => {
+                let mut v = decide(call.verb.permission(), call.project);
+                v["rest"] = json!(line);
+                rest.push(v);
+            }
+            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e.to_string()),
+        }
+    }
+    axum::Json(json!({
+        "revision": snap.revision,
+        "user": body.user,
+        "global_permissions": global,
+        "project_permissions": per_project,
+        "rest": rest,
+    }))
+    .into_response()
+}
+
+async fn explain(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = match Params::parse(pairs) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
+    };
+    let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let rev = Some(snap.revision.as_str());
+    let (user, permission, project) = match resolve(&params) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
+    };
+    let req = Request {
+        user,
+        permission,
+        project,
+        object: &params.object,
+    };
+    match snap.policy.explain(&req) {
+        Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
+        Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
+    }
+}
+
+fn loc_json(loc: &Loc) -> Value {
+    json!({ "file": loc.file, "line": loc.line, "column": loc.col })
+}
+
+fn scope_json(scope: &Scope) -> Value {
+    match scope {
+        Scope::Global => json!("global"),
+        Scope::Project(p) => json!(p.as_str()),
+    }
+}
+
+fn via_json(via: &Via) -> Value {
+    match via {
+        Via::Assignment { scope, group, at } => json!({
+            "kind": if group.is_some() { "group" } else { "assignment" },
+            "scope": scope_json(scope),
+            "group": group.as_ref().map(|g| g.as_str()),
+            "at": loc_json(at),
+        }),
+        Via::Everyone => json!({ "kind": "everyone" }),
+        Via::Object { attribute } => json!({ "kind": "object", "attribute": attribute }),
+        Via::Lead { project, file } => {
+            json!({ "kind": "lead", "project": project.as_str(), "file": file })
+        }
+    }
+}
+
+fn role_line_json(r: &RoleLine) -> Value {
+    let setting = r.setting.as_ref().map(|s| match s {
+        Setting::Rule {
+            permission,
+            effect,
+            at,
+        } => json!({
+            "kind": "rule",
+            "permission": permission,
+            "effect": match effect { Effect::Grant => "grant", Effect::Deny => "deny" },
+            "at": loc_json(at),
+        }),
+        Setting::Default { permission } => json!({ "kind": "default", "permission": permission }),
+    });
+    json!({
+        "role": r.role.as_str(),
+        "via": via_json(&r.via),
+        "state": r.state.as_str(),
+        "setting": setting,
+    })
+}
+
+/// The explanation as JSON, with its text form in `text`.
+pub fn explanation_json(e: &Explanation, revision: &str) -> Value {
+    let steps: Vec<Value> = e
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "purpose": s.purpose.as_str(),
+                "permission": s.permission,
+                "context": match &s.context {
+                    Context::Global => json!("global"),
+                    Context::Anywhere => json!("anywhere"),
+                    Context::Project(p) => json!(p.as_str()),
+                },
+                "customset": s.customset.as_ref().map(|c| json!({
+                    "id": c.id.as_str(), "at": loc_json(&c.at), "key": c.key,
+                })),
+                "roles": s.roles.iter().map(role_line_json).collect::<Vec<_>>(),
+                "strongest": s.strongest.as_str(),
+            })
+        })
+        .collect();
+    let (decision, allowed) = verdict_json(e.verdict);
+    json!({
+        "revision": revision,
+        "user": e.user,
+        "permission": e.permission,
+        "project": e.project.as_ref().map(|p| p.as_str()),
+        "object": e.object.attrs().iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "account": e.account.as_str(),
+        "admin": e.admin.as_ref().map(role_line_json),
+        "steps": steps,
+        "decision": decision,
+        "allowed": allowed,
+        "reason": e.reason.as_str(),
+        "text": e.render(revision),
+    })
+}
+
+fn role_held_json(r: &RoleHeld) -> Value {
+    json!({ "role": r.role.as_str(), "via": via_json(&r.via) })
+}
+
+#[derive(Debug, Deserialize)]
+struct UserQuery {
+    min_revision: Option<String>,
+}
+
+async fn user(
+    State(shared): State<Arc<Shared>>,
+    Path(login): Path<String>,
+    Query(q): Query<UserQuery>,
+) -> Response {
+    let snap = match snapshot(&shared, q.min_revision.as_deref()).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let v = snap.policy.user_view(&login);
+    let projects: serde_json::Map<String, Value> = v
+        .projects
+        .iter()
+        .map(|(p, roles)| {
+            (
+                p.to_string(),
+                Value::Array(roles.iter().map(role_held_json).collect()),
+            )
+        })
+        .collect();
+    axum::Json(json!({
+        "revision": snap.revision,
+        "login": v.login,
+        "known": v.known,
+        "account": v.account.as_str(),
+        "can_login": v.can_login,
+        "disabled": !v.can_login,
+        "admin": v.admin,
+        "groups": v.groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "roles": {
+            "global": v.global.iter().map(role_held_json).collect::<Vec<_>>(),
+            "projects": projects,
+        },
+        "assignable": {
+            "global": v.assignable_globally,
+            "projects": v.assignable_in.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        },
+    }))
+    .into_response()
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, names: &[&str]) -> Option<&'h str> {
+    names
+        .iter()
+        .find_map(|n| headers.get(*n))
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// 403 with Polarion's body, byte for byte.
+fn forbidden(revision: Option<&str>) -> Response {
+    let mut r = (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        FORBIDDEN_BODY,
+    )
+        .into_response();
+    if let Some(v) = revision.and_then(|v| HeaderValue::from_str(v).ok()) {
+        r.headers_mut().insert(REVISION_HEADER, v);
+    }
+    r
+}
+
+async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let Some(snap) = shared.current.load_full() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "no configuration is loaded yet",
+        );
+    };
+    let rev = Some(snap.revision.as_str());
+    let method = header_str(&headers, &["x-original-method", "x-forwarded-method"]);
+    let uri = header_str(&headers, &["x-original-uri", "x-forwarded-uri"]);
+    let user = header_str(&headers, &[shared.user_header.as_str()]);
+    let (Some(method), Some(uri), Some(user)) = (method, uri, user) else {
+        tracing::debug!(method, uri, user, "authorize: a header is missing; refused");
+        return forbidden(rev);
+    };
+    let call = match RestCall::parse(method, uri) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(error = %e, "authorize: refused");
+            return forbidden(rev);
+        }
+    };
+    let object = Object::new();
+    let req = Request {
+        user,
+        permission: call.verb.permission(),
+        project: call.project,
+        object: &object,
+    };
+    match snap.policy.check(&req) {
+        Ok(Verdict::Allow) => {
+            let mut r = StatusCode::NO_CONTENT.into_response();
+            if let Ok(v) = HeaderValue::from_str(&snap.revision) {
+                r.headers_mut().insert(REVISION_HEADER, v);
+            }
+            r
+        }
+        Ok(Verdict::Deny) | Err(_) => forbidden(rev),
+    }
+}

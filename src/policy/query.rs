@@ -1,0 +1,708 @@
+//! The query language of custom sets: the part of Polarion's (Lucene)
+//! query syntax that custom-set queries use, parsed once at load time and
+//! evaluated against the attributes of the object a request is about.
+//!
+//! Supported: `field:value`, `field:(a OR b)` (bare terms inside take the
+//! field), `AND`, `OR`, `NOT` (also `&&`, `||`, `!`, and a leading `-` or
+//! `+`), parentheses, juxtaposition as AND (Polarion's default operator),
+//! quoted phrases (`title:"a b"`), a trailing `*` (`id:DP-*`; `field:*`
+//! means "has a value"), backslash escapes, and `$[user.id]` (the login
+//! the request is for). Values compare ASCII-case-insensitively; a phrase
+//! or word matches a whole attribute value; a multi-valued attribute
+//! matches when any value does; a missing attribute matches nothing (so
+//! `NOT status:x` holds for it). `field.id` falls back to the attribute
+//! `field` (`assignee.id:$[user.id]` reads `assignee`).
+//!
+//! Refused (a load-time diagnostic): unbalanced parentheses or quotes, a
+//! term without a field, an operator without an operand, wildcards other
+//! than one trailing `*`, ranges, and variables other than `$[user.id]`.
+
+use std::fmt;
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// `field:pattern`.
+    Term {
+        field: String,
+        pattern: Pattern,
+    },
+    And(Vec<Query>),
+    Or(Vec<Query>),
+    Not(Box<Query>),
+}
+
+/// What a term's value must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pattern {
+    /// The whole value, compared case-insensitively.
+    Exact(Vec<Part>),
+    /// The value starts with this (a trailing `*`).
+    Prefix(Vec<Part>),
+    /// `field:*`: any value at all.
+    Any,
+}
+
+/// A piece of a value: literal text or the user's login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    UserId,
+}
+
+/// Why a query was refused, and where (byte offset in the query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The attributes of the object a request is about: `status=approved`,
+/// `author=bob`, and repeated keys for multi-valued fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object {
+    attrs: Vec<(String, String)>,
+}
+
+impl Object {
+    pub fn new() -> Self {
+        Object::default()
+    }
+
+    /// Add one value of an attribute (keys may repeat).
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.push(key, value);
+        self
+    }
+
+    pub fn push(&mut self, key: &str, value: &str) {
+        self.attrs.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Parse `key=value`.
+    pub fn push_pair(&mut self, pair: &str) -> Result<(), String> {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                self.push(k.trim(), v);
+                Ok(())
+            }
+            _ => Err(format!("`{pair}` is not key=value")),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty()
+    }
+
+    pub fn attrs(&self) -> &[(String, String)] {
+        &self.attrs
+    }
+
+    /// Every value of `key`.
+    pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.attrs
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `key` has the value `value` (exactly).
+    pub fn has(&self, key: &str, value: &str) -> bool {
+        self.attrs.iter().any(|(k, v)| k == key && v == value)
+    }
+
+    /// The values a query field reads: `field`, or for `x.id` without
+    /// such an attribute, `x`.
+    fn field_values<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let direct = self.attrs.iter().any(|(k, _)| k == field);
+        let key = match field.strip_suffix(".id") {
+            Some(base) if !direct => base,
+            _ => field,
+        };
+        self.values(key)
+    }
+}
+
+impl Query {
+    /// Does the object match, for the user `login` (`$[user.id]`)?
+    pub fn matches(&self, object: &Object, login: &str) -> bool {
+        match self {
+            Query::Term { field, pattern } => object
+                .field_values(field)
+                .any(|v| pattern.matches(v, login)),
+            Query::And(qs) => qs.iter().all(|q| q.matches(object, login)),
+            Query::Or(qs) => qs.iter().any(|q| q.matches(object, login)),
+            Query::Not(q) => !q.matches(object, login),
+        }
+    }
+}
+
+impl Pattern {
+    fn matches(&self, value: &str, login: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Exact(parts) => {
+                let (rest, ok) = eat(parts, value, login);
+                ok && rest.is_empty()
+            }
+            Pattern::Prefix(parts) => eat(parts, value, login).1,
+        }
+    }
+}
+
+/// Consume `parts` from the front of `value`; (what is left, all matched).
+fn eat<'v>(parts: &[Part], mut value: &'v str, login: &str) -> (&'v str, bool) {
+    for p in parts {
+        let want = match p {
+            Part::Text(t) => t.as_str(),
+            Part::UserId => login,
+        };
+        match value.get(..want.len()) {
+            Some(head) if head.eq_ignore_ascii_case(want) => value = &value[want.len()..],
+            _ => return (value, false),
+        }
+    }
+    (value, true)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Open,
+    Close,
+    And,
+    Or,
+    Not,
+    /// A word (escapes resolved) and whether it ended in `:` (a field).
+    Word {
+        parts: Vec<Part>,
+        star: bool,
+        field: bool,
+    },
+    Phrase(Vec<Part>),
+}
+
+/// Parse a custom-set query.
+pub fn parse(text: &str) -> Result<Query, QueryError> {
+    let toks = lex(text)?;
+    if toks.is_empty() {
+        return Err(err(0, "the query is empty"));
+    }
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        end: text.len(),
+    };
+    let q = p.or(None)?;
+    match p.toks.get(p.pos) {
+        None => Ok(q),
+        Some((at, Tok::Close)) => Err(err(*at, "`)` without a matching `(`")),
+        Some((at, _)) => Err(err(*at, "unexpected text here")),
+    }
+}
+
+fn err(offset: usize, message: impl Into<String>) -> QueryError {
+    QueryError {
+        offset,
+        message: message.into(),
+    }
+}
+
+fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() {
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        match c {
+            '(' => {
+                out.push((start, Tok::Open));
+                i += 1;
+            }
+            ')' => {
+                out.push((start, Tok::Close));
+                i += 1;
+            }
+            '&' if bytes.get(i + 1) == Some(&b'&') => {
+                out.push((start, Tok::And));
+                i += 2;
+            }
+            '|' if bytes.get(i + 1) == Some(&b'|') => {
+                out.push((start, Tok::Or));
+                i += 2;
+            }
+            '!' | '-' => {
+                out.push((start, Tok::Not));
+                i += 1;
+            }
+            '+' => i += 1,
+            '"' => {
+                let (parts, next) = phrase(text, i + 1)?;
+                out.push((start, Tok::Phrase(parts)));
+                i = next;
+            }
+            '[' | '{' => return Err(err(start, "ranges are not supported in custom-set queries")),
+            _ => {
+                let (tok, next) = word(text, i)?;
+                i = next;
+                let tok = match &tok {
+                    Tok::Word {
+                        parts,
+                        star: false,
+                        field: false,
+                    } if parts.len() == 1 => match &parts[0] {
+                        Part::Text(t) if t == "AND" => Tok::And,
+                        Part::Text(t) if t == "OR" => Tok::Or,
+                        Part::Text(t) if t == "NOT" => Tok::Not,
+                        _ => tok,
+                    },
+                    _ => tok,
+                };
+                out.push((start, tok));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A quoted phrase starting after the opening quote.
+fn phrase(text: &str, from: usize) -> Result<(Vec<Part>, usize), QueryError> {
+    let mut parts = Parts::default();
+    let mut i = from;
+    while i < text.len() {
+        if text[i..].starts_with(USER_ID) {
+            parts.user_id();
+            i += USER_ID.len();
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or('"');
+        match c {
+            '"' => return Ok((parts.finish(), i + 1)),
+            '\\' => {
+                let e = text[i + 1..]
+                    .chars()
+                    .next()
+                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                parts.push(e);
+                i += 1 + e.len_utf8();
+            }
+            _ => {
+                parts.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Err(err(from - 1, "a quoted phrase without its closing `\"`"))
+}
+
+const USER_ID: &str = "$[user.id]";
+
+/// A word starting at `from`: up to whitespace, a parenthesis, a quote or
+/// a `:` (which makes it a field name).
+fn word(text: &str, from: usize) -> Result<(Tok, usize), QueryError> {
+    let mut parts = Parts::default();
+    let mut star = false;
+    let mut i = from;
+    while i < text.len() {
+        if text[i..].starts_with(USER_ID) {
+            if star {
+                return Err(err(i, "only a trailing `*` is supported"));
+            }
+            parts.user_id();
+            i += USER_ID.len();
+            continue;
+        }
+        if text[i..].starts_with("$[") {
+            return Err(err(
+                i,
+                "unknown variable; only `$[user.id]` is supported in custom-set queries",
+            ));
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if c.is_whitespace() || matches!(c, '(' | ')' | '"') {
+            break;
+        }
+        if star {
+            return Err(err(i - 1, "only a trailing `*` is supported"));
+        }
+        match c {
+            ':' => {
+                if parts.is_empty() {
+                    return Err(err(i, "a `:` without a field name before it"));
+                }
+                let name = parts.finish();
+                return Ok((
+                    Tok::Word {
+                        parts: name,
+                        star: false,
+                        field: true,
+                    },
+                    i + 1,
+                ));
+            }
+            '\\' => {
+                let e = text[i + 1..]
+                    .chars()
+                    .next()
+                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                parts.push(e);
+                i += 1 + e.len_utf8();
+            }
+            '*' => {
+                star = true;
+                i += 1;
+            }
+            '?' => {
+                return Err(err(
+                    i,
+                    "the `?` wildcard is not supported (only a trailing `*`)",
+                ));
+            }
+            _ => {
+                parts.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Ok((
+        Tok::Word {
+            parts: parts.finish(),
+            star,
+            field: false,
+        },
+        i,
+    ))
+}
+
+#[derive(Default)]
+struct Parts {
+    parts: Vec<Part>,
+    text: String,
+}
+
+impl Parts {
+    fn push(&mut self, c: char) {
+        self.text.push(c);
+    }
+    fn user_id(&mut self) {
+        if !self.text.is_empty() {
+            self.parts.push(Part::Text(std::mem::take(&mut self.text)));
+        }
+        self.parts.push(Part::UserId);
+    }
+    fn is_empty(&self) -> bool {
+        self.parts.is_empty() && self.text.is_empty()
+    }
+    fn finish(mut self) -> Vec<Part> {
+        if !self.text.is_empty() {
+            self.parts.push(Part::Text(self.text));
+        }
+        self.parts
+    }
+}
+
+struct Parser<'t> {
+    toks: &'t [(usize, Tok)],
+    pos: usize,
+    end: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(_, t)| t)
+    }
+
+    fn at(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end, |(a, _)| *a)
+    }
+
+    /// `and (OR and)*`; `field` is the default field inside `field:( … )`.
+    fn or(&mut self, field: Option<&str>) -> Result<Query, QueryError> {
+        let mut items = vec![self.and(field)?];
+        while self.peek() == Some(&Tok::Or) {
+            self.pos += 1;
+            items.push(self.and(field)?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Query::Or(items)
+        })
+    }
+
+    /// `unary ([AND] unary)*`: juxtaposition is AND.
+    fn and(&mut self, field: Option<&str>) -> Result<Query, QueryError> {
+        let mut items = vec![self.unary(field)?];
+        loop {
+            match self.peek() {
+                Some(Tok::And) => {
+                    self.pos += 1;
+                    items.push(self.unary(field)?);
+                }
+                Some(Tok::Or | Tok::Close) | None => break,
+                Some(_) => items.push(self.unary(field)?),
+            }
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Query::And(items)
+        })
+    }
+
+    fn unary(&mut self, field: Option<&str>) -> Result<Query, QueryError> {
+        if self.peek() == Some(&Tok::Not) {
+            self.pos += 1;
+            return Ok(Query::Not(Box::new(self.unary(field)?)));
+        }
+        self.primary(field)
+    }
+
+    fn primary(&mut self, field: Option<&str>) -> Result<Query, QueryError> {
+        let at = self.at();
+        let Some(tok) = self.peek().cloned() else {
+            return Err(err(at, "an operator without a term after it"));
+        };
+        self.pos += 1;
+        match tok {
+            Tok::Open => {
+                let q = self.or(field)?;
+                self.close(at)?;
+                Ok(q)
+            }
+            Tok::Word {
+                field: true, parts, ..
+            } => {
+                let name = text_of(&parts)
+                    .ok_or_else(|| err(at, "`$[user.id]` cannot be a field name"))?;
+                self.value(&name, at)
+            }
+            Tok::Word { parts, star, .. } => match field {
+                Some(f) => Ok(term(f, parts, star)),
+                None => Err(err(
+                    at,
+                    "a term without a field: write `field:value` (e.g. `status:approved`)",
+                )),
+            },
+            Tok::Phrase(parts) => match field {
+                Some(f) => Ok(Query::Term {
+                    field: f.to_owned(),
+                    pattern: Pattern::Exact(parts),
+                }),
+                None => Err(err(
+                    at,
+                    "a phrase without a field: write `field:\"a phrase\"`",
+                )),
+            },
+            Tok::Close => Err(err(at, "`)` without a term before it")),
+            Tok::And | Tok::Or | Tok::Not => Err(err(at, "an operator without a term before it")),
+        }
+    }
+
+    /// The value after `field:`.
+    fn value(&mut self, field: &str, field_at: usize) -> Result<Query, QueryError> {
+        let at = self.at();
+        match self.peek().cloned() {
+            Some(Tok::Open) => {
+                self.pos += 1;
+                let q = self.or(Some(field))?;
+                self.close(at)?;
+                Ok(q)
+            }
+            Some(Tok::Word {
+                field: false,
+                parts,
+                star,
+            }) => {
+                self.pos += 1;
+                Ok(term(field, parts, star))
+            }
+            Some(Tok::Phrase(parts)) => {
+                self.pos += 1;
+                Ok(Query::Term {
+                    field: field.to_owned(),
+                    pattern: Pattern::Exact(parts),
+                })
+            }
+            _ => Err(err(field_at, format!("`{field}:` has no value after it"))),
+        }
+    }
+
+    fn close(&mut self, open_at: usize) -> Result<(), QueryError> {
+        if self.peek() == Some(&Tok::Close) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(err(open_at, "`(` without a matching `)`"))
+        }
+    }
+}
+
+fn text_of(parts: &[Part]) -> Option<String> {
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Text(t) => Some(t.as_str()),
+            Part::UserId => None,
+        })
+        .collect()
+}
+
+fn term(field: &str, parts: Vec<Part>, star: bool) -> Query {
+    let pattern = match (star, parts.is_empty()) {
+        (true, true) => Pattern::Any,
+        (true, false) => Pattern::Prefix(parts),
+        (false, _) => Pattern::Exact(parts),
+    };
+    Query::Term {
+        field: field.to_owned(),
+        pattern,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parse `query` and evaluate it for user `bob` on each object
+    /// (`k=v,k=v`); `expect` is one `y`/`n` per object.
+    fn check(query: &str, objects: &[&str], expect: &str) {
+        let q = parse(query).unwrap_or_else(|e| panic!("{query}: {e} at {}", e.offset));
+        let got: String = objects
+            .iter()
+            .map(|o| {
+                let mut obj = Object::new();
+                for pair in o.split(',').filter(|p| !p.is_empty()) {
+                    obj.push_pair(pair).expect("k=v");
+                }
+                if q.matches(&obj, "bob") { 'y' } else { 'n' }
+            })
+            .collect();
+        assert_eq!(got, expect, "{query} on {objects:?}");
+    }
+
+    /// `query` is refused with a message containing `msg`, at `offset`.
+    fn refused(query: &str, offset: usize, msg: &str) {
+        let e = parse(query).expect_err(query);
+        assert!(e.message.contains(msg), "{query}: {}", e.message);
+        assert_eq!(e.offset, offset, "{query}: {}", e.message);
+    }
+
+    #[test]
+    fn field_value() {
+        check(
+            "status:approved",
+            &["status=approved", "status=draft", ""],
+            "ynn",
+        );
+    }
+
+    #[test]
+    fn values_compare_without_case_field_names_with_case() {
+        check("status:Approved", &["status=APPROVED"], "y");
+        check("customField:x", &["customField=X", "customfield=x"], "yn");
+        check("status:and", &["status=AND"], "y");
+    }
+
+    #[test]
+    fn field_with_alternatives() {
+        check(
+            "status:(inreview OR reviewed OR approved)",
+            &["status=reviewed", "status=draft"],
+            "yn",
+        );
+    }
+
+    #[test]
+    fn and_or_not_and_parentheses() {
+        let objs = [
+            "type=req,status=open",
+            "type=req,status=done",
+            "type=task,status=open",
+            "type=task,severity=high",
+        ];
+        check("type:req AND status:open", &objs, "ynnn");
+        check("type:req OR severity:high", &objs, "yyny");
+        check("type:task AND NOT status:open", &objs, "nnny");
+        check("(type:req OR type:task) AND status:open", &objs, "ynyn");
+        check("type:req status:open", &objs, "ynnn");
+        check("type:task -status:open", &objs, "nnny");
+        check("type:req && !status:done", &objs, "ynnn");
+        check("status:done || severity:high", &objs, "nyny");
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and_and_and_than_or() {
+        check(
+            "type:task OR type:req AND status:done",
+            &["type=task", "type=req,status=open", "type=req,status=done"],
+            "yny",
+        );
+    }
+
+    #[test]
+    fn quoted_phrases() {
+        check(
+            "title:\"Brake system\"",
+            &["title=brake system", "title=brake"],
+            "yn",
+        );
+    }
+
+    #[test]
+    fn trailing_star() {
+        check("id:DP-*", &["id=DP-12", "id=EL-1", "id=dp-"], "yny");
+        check("resolution:*", &["resolution=fixed", "status=x"], "yn");
+    }
+
+    #[test]
+    fn user_id_is_the_login_asked_about() {
+        check(
+            "assignee.id:$[user.id]",
+            &[
+                "assignee=bob",
+                "assignee=alice",
+                "assignee=alice,assignee=bob",
+            ],
+            "yny",
+        );
+        check("author:$[user.id]", &["author=bob", "author=bobby"], "yn");
+    }
+
+    #[test]
+    fn missing_attribute_matches_nothing_but_not() {
+        check("NOT status:x", &["", "status=x"], "yn");
+    }
+
+    #[test]
+    fn escapes() {
+        check("title:a\\:b", &["title=a:b"], "y");
+    }
+
+    #[test]
+    fn malformed_queries_are_refused_where_they_break() {
+        refused("", 0, "empty");
+        refused("status:(a OR b", 7, "without a matching `)`");
+        refused("status:a)", 8, "without a matching `(`");
+        refused("approved", 0, "without a field");
+        refused("status:", 0, "has no value");
+        refused("status:a AND", 12, "without a term after");
+        refused("OR status:a", 0, "without a term before");
+        refused("title:\"abc", 6, "closing");
+        refused("id:a*b", 4, "trailing `*`");
+        refused("id:a?b", 4, "`?`");
+        refused("created:[a TO b]", 8, "ranges");
+        refused("author:$[user.name]", 7, "unknown variable");
+        refused(":x", 0, "without a field name");
+    }
+}

@@ -8,6 +8,7 @@
 // pure core
 pub mod authz;
 pub mod diag;
+pub mod fxhash;
 pub mod ident;
 pub mod model;
 pub mod policy;

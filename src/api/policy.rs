@@ -138,6 +138,29 @@ impl Params {
     }
 }
 
+/// The question a parameter set asks.
+fn request(p: &Params) -> Result<Request<'_>, String> {
+    let (user, permission, project) = resolve(p)?;
+    Ok(Request {
+        user,
+        permission,
+        project,
+        object: &p.object,
+    })
+}
+
+/// Parse a GET query and find the snapshot to answer from
+/// (`min_revision` honoured); an error is the response to send.
+async fn prepared(
+    shared: &Shared,
+    pairs: Vec<(String, String)>,
+) -> Result<(Params, Arc<Snapshot>), Response> {
+    let params = Params::parse(pairs)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, loaded(shared).as_deref(), e))?;
+    let snap = snapshot(shared, params.min_revision.as_deref()).await?;
+    Ok((params, snap))
+}
+
 /// The user, permission and project a parameter set asks about.
 fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
     let user = p
@@ -166,33 +189,23 @@ async fn check_get(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let params = match Params::parse(pairs) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
-    };
-    let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
-        Ok(s) => s,
+    let (params, snap) = match prepared(&shared, pairs).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let rev = Some(snap.revision.as_str());
-    let (user, permission, project) = match resolve(&params) {
-        Ok(q) => q,
+    let req = match request(&params) {
+        Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-    };
-    let req = Request {
-        user,
-        permission,
-        project,
-        object: &params.object,
     };
     match snap.policy.check(&req) {
         Ok(v) => {
             let (decision, allowed) = verdict_json(v);
             axum::Json(json!({
                 "revision": snap.revision,
-                "user": user,
-                "permission": permission,
-                "project": project,
+                "user": req.user,
+                "permission": req.permission,
+                "project": req.project,
                 "decision": decision,
                 "allowed": allowed,
             }))
@@ -334,24 +347,14 @@ async fn explain(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let params = match Params::parse(pairs) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
-    };
-    let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
-        Ok(s) => s,
+    let (params, snap) = match prepared(&shared, pairs).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let rev = Some(snap.revision.as_str());
-    let (user, permission, project) = match resolve(&params) {
-        Ok(q) => q,
+    let req = match request(&params) {
+        Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-    };
-    let req = Request {
-        user,
-        permission,
-        project,
-        object: &params.object,
     };
     match snap.policy.explain(&req) {
         Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),

@@ -6,7 +6,7 @@
 //! nginx must be installed (`scripts/test.sh` installs it); loopback only.
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -25,14 +25,6 @@ fn nginx_binary() -> PathBuf {
         .into_iter()
         .find(|p| p.exists())
         .expect("nginx is installed (Debian's `nginx`; scripts/test.sh installs it)")
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// A running nginx, stopped when dropped.
@@ -190,7 +182,7 @@ fn nginx_auth_request_allows_and_refuses_with_the_exact_body() {
         "u:{PLAIN}pw-u\nv:{PLAIN}pw-v\nroot:{PLAIN}pw-root\n",
     )
     .expect("htpasswd");
-    let (front, backend) = (free_port(), free_port());
+    let (front, backend) = (util::free_port(), util::free_port());
     let conf = conf_dir.join("nginx.conf");
     std::fs::write(&conf, config(&conf_dir, front, backend, &daemon.addr)).expect("nginx.conf");
     let child = Command::new(nginx_binary())

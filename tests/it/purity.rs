@@ -8,6 +8,7 @@ use crate::util;
 
 const PURE: &[&str] = &[
     "diag.rs",
+    "fxhash.rs",
     "ident.rs",
     "xml",
     "model",

@@ -114,10 +114,7 @@ struct Svnserve {
 
 impl Svnserve {
     fn start(root: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = util::free_port();
         let child = Command::new("svnserve")
             .args([
                 "-d",
@@ -399,10 +396,7 @@ struct Apache {
 
 impl Apache {
     fn start(dir: &Path, root: &Path, authz: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = util::free_port();
         let htpasswd = dir.join("htpasswd");
         for (i, user) in USERS.iter().enumerate() {
             let mut cmd = Command::new("htpasswd");

@@ -30,16 +30,44 @@ pub const USERS_DIR: &str = ".polarion/user-management/users/";
 /// The file that marks a project folder.
 pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
 
-/// Limits applied to every file.
+/// Every bound on what a configuration repository may hold, in one value
+/// (`docs/security.md` lists each with its default). Each is checked before
+/// the work it bounds; exceeding one is a diagnostic with its file (and,
+/// where there is one, line and column), never a crash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Bytes of one file (checked from the object header or `svnlook
+    /// filesize` before the file is read).
     pub max_file_bytes: usize,
+    /// Bytes of all files of one revision together.
+    pub max_total_bytes: usize,
+    /// Nesting depth of XML elements.
+    pub max_xml_depth: usize,
+    /// Elements of one XML file.
+    pub max_xml_elements: usize,
+    /// Bytes of one XML attribute value or text node.
+    pub max_value_bytes: usize,
+    /// Bytes of one name: a login, role, group, project or customset id,
+    /// a permission name.
+    pub max_name_bytes: usize,
+    /// Nesting depth of a custom-set query (parentheses, `NOT`).
+    pub max_query_depth: usize,
+    /// Bytes of the rendered access file; above it nothing is published and
+    /// the last good file stays.
+    pub max_access_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 16 << 20,
+            max_total_bytes: 256 << 20,
+            max_xml_depth: 64,
+            max_xml_elements: 1_000_000,
+            max_value_bytes: 64 << 10,
+            max_name_bytes: 255,
+            max_query_depth: 32,
+            max_access_bytes: 256 << 20,
         }
     }
 }

@@ -51,6 +51,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     };
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        ..Limits::default()
     };
     let mut refused = false;
     let mut err = std::io::stderr().lock();
@@ -148,6 +149,7 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     }
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        ..Limits::default()
     };
     let input = repo::svn::read(&args.repos, at, prefix, limits)?;
     let report = snapshot::build(&input);

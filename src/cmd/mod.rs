@@ -35,6 +35,7 @@ pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
         .with_context(|| format!("opening {}", args.repo.display()))?;
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        ..Limits::default()
     };
     let input = source.read(args.rev.as_deref(), limits)?;
     tracing::info!(repo = %args.repo.display(), revision = %input.revision, files = input.files.len(), "read configuration");

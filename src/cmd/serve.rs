@@ -140,6 +140,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(Limits::default().max_file_bytes),
+            ..Limits::default()
         },
         user_header: args
             .user_header

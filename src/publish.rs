@@ -66,7 +66,9 @@ pub enum Error {
         "cannot follow the symlink {link}: it points to another symlink ({target}); give the final target instead"
     )]
     SymlinkChain { link: PathBuf, target: PathBuf },
-    #[error("cannot publish {path}: cannot set owner {uid}:{gid} on the new file: {source}")]
+    #[error(
+        "cannot publish {path}: cannot give the new file the owner {uid}:{gid} (the previous file's, or access_group): {source}; run the daemon as root, or as the file's owner in that group"
+    )]
     Owner {
         path: PathBuf,
         uid: u32,

@@ -183,3 +183,39 @@ impl Audit {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_folder_is_refused_and_names_the_holder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let held = lock(dir.path()).expect("first lock");
+        let err = lock(dir.path()).expect_err("second lock");
+        let pid = std::process::id().to_string();
+        assert!(
+            matches!(&err, LockError::Held { pid: Some(p), .. } if *p == pid),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&format!("(pid {pid})")), "{err}");
+        drop(held);
+        lock(dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn a_corrupt_state_is_set_aside_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(load(dir.path()).expect("load"), Persisted::default());
+        for junk in ["", "{", "null", "[1]"] {
+            std::fs::write(dir.path().join(STATE_FILE), junk).expect("write");
+            assert_eq!(load(dir.path()).expect("load"), Persisted::default());
+            assert!(!dir.path().join(STATE_FILE).exists(), "{junk:?}");
+        }
+        let state = Persisted {
+            applied_revision: Some("abc".into()),
+        };
+        save(dir.path(), &state).expect("save");
+        assert_eq!(load(dir.path()).expect("load"), state);
+    }
+}

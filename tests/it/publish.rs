@@ -529,3 +529,29 @@ fn a_failed_revision_is_audited_once_however_often_it_is_retried() {
         .count();
     assert_eq!(failed, 1);
 }
+
+#[test]
+fn a_symlink_planted_at_the_access_file_is_refused_not_followed() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let victim = cfg.path("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    std::fs::remove_file(&access).expect("rm");
+    std::os::unix::fs::symlink(&victim, &access).expect("plant");
+    let rev = commit_grace(&cfg);
+    wait_until(LIMIT, "the refused publication", || {
+        d.status()["attempted"]["revision"] == rev.as_str()
+    });
+    let status = d.status();
+    assert_eq!(status["attempted"]["result"], "failed", "{status}");
+    assert!(
+        status["attempted"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("symlink")),
+        "{status}"
+    );
+    assert_eq!(read(&victim), "precious\n");
+    assert_eq!(status["status"], "degraded");
+}

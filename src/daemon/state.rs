@@ -170,11 +170,14 @@ impl Audit {
         }
     }
 
-    /// Append one record (one line of JSON) and flush it to disk.
+    /// Append one record (one line of JSON) and flush it to disk. A
+    /// symlink planted at the log's name is refused, never appended through.
     pub fn append(&self, record: &serde_json::Value) -> anyhow::Result<()> {
+        use fs_err::os::unix::fs::OpenOptionsExt as _;
         let mut file = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&self.path)?;
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
@@ -201,6 +204,19 @@ mod tests {
         assert!(err.to_string().contains(&format!("(pid {pid})")), "{err}");
         drop(held);
         lock(dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn the_audit_log_is_never_appended_through_a_symlink() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        std::os::unix::fs::symlink(&victim, dir.path().join(AUDIT_FILE)).expect("link");
+        let audit = Audit::new(dir.path());
+        audit
+            .append(&serde_json::json!({"x": 1}))
+            .expect_err("refused");
+        assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
     }
 
     #[test]

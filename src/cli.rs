@@ -74,6 +74,8 @@ pub struct RenderArgs {
     /// Write the access file here (atomically) instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -119,6 +121,21 @@ pub struct ServeArgs {
     /// in the reverse proxy, e.g. from $remote_user). Default: X-Remote-User.
     #[arg(long, value_name = "NAME")]
     pub user_header: Option<String>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+}
+
+/// Mode and group of a published access file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PublishArgs {
+    /// Permission bits of the published access file, in octal (e.g. 0640).
+    /// Default: those of the previous file (0644 for a new one).
+    #[arg(long, value_name = "OCTAL", value_parser = crate::publish::parse_mode)]
+    pub access_mode: Option<u32>,
+    /// Group of the published access file, a name (from /etc/group) or a
+    /// number. Default: that of the previous file (the daemon's for a new one).
+    #[arg(long, value_name = "GROUP", value_parser = crate::publish::resolve_group)]
+    pub access_group: Option<u32>,
 }
 
 #[derive(Debug, Args)]

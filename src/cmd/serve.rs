@@ -34,6 +34,10 @@ struct FileConfig {
     debounce: Option<String>,
     max_file_bytes: Option<usize>,
     user_header: Option<String>,
+    /// Octal, as a string: "0640".
+    access_mode: Option<String>,
+    /// A group name or number, as a string.
+    access_group: Option<String>,
 }
 
 fn duration(
@@ -117,6 +121,26 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     if beyond_loopback && token.is_none() {
         bail!("listening on {listen}, beyond loopback, needs a bearer token: give --token-file");
     }
+    let publish = crate::publish::Options {
+        mode: match (args.publish.access_mode, &file.access_mode) {
+            (Some(m), _) => Some(m),
+            (None, Some(text)) => Some(
+                crate::publish::parse_mode(text)
+                    .map_err(anyhow::Error::msg)
+                    .context("config file: access_mode")?,
+            ),
+            (None, None) => None,
+        },
+        group: match (args.publish.access_group, &file.access_group) {
+            (Some(g), _) => Some(g),
+            (None, Some(text)) => Some(
+                crate::publish::resolve_group(text)
+                    .map_err(anyhow::Error::msg)
+                    .context("config file: access_group")?,
+            ),
+            (None, None) => None,
+        },
+    };
     let settings = Settings {
         source,
         access_out: args.access_out.clone().or(file.access_out),
@@ -147,6 +171,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             .clone()
             .or(file.user_header)
             .unwrap_or_else(|| DEFAULT_USER_HEADER.to_owned()),
+        publish,
     };
     Ok((settings, listen))
 }

@@ -11,6 +11,7 @@ mod git;
 mod hooks;
 mod nginx;
 mod policy_api;
+mod publish;
 mod purity;
 mod render;
 mod svn;

@@ -13,5 +13,6 @@ mod nginx;
 mod policy_api;
 mod purity;
 mod render;
+mod repo_safety;
 mod svn;
 mod util;

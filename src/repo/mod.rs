@@ -233,3 +233,92 @@ impl Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_folders_are_the_folders_on_the_way_to_config_files() {
+        for yes in [
+            ".polarion",
+            ".polarion/security",
+            ".polarion/user-management",
+            ".polarion/user-management/users",
+            ".polarion/user-management/users/bob",
+            "lib/.polarion",
+            "Dept A/lib/.polarion/security",
+        ] {
+            assert!(is_config_folder(yes), "{yes}");
+        }
+        for no in [
+            "lib",
+            ".polarion/tracker",
+            ".polarion/user-management/users/bob/x",
+            ".polarion/x/.polarion",
+            "lib/.polarion/tracker",
+        ] {
+            assert!(!is_config_folder(no), "{no}");
+        }
+        assert_eq!(expected_kind(".polarion/access"), Some("file"));
+        assert_eq!(expected_kind(".polarion"), Some("folder"));
+        assert_eq!(expected_kind("README.md"), None);
+    }
+
+    #[test]
+    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let security = dir.path().join(".polarion/security");
+        std::fs::create_dir_all(&security).expect("mkdir");
+        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
+            std::fs::write(security.join(name), [b' '; 400]).expect("write");
+        }
+        let limits = Limits {
+            max_total_bytes: 1000,
+            ..Limits::default()
+        };
+        let err = Source::Folder(dir.path().to_owned())
+            .read(None, limits)
+            .expect_err("over the total");
+        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
+        assert!(err.to_string().contains("max_total_bytes"), "{err}");
+        let limits = Limits {
+            max_total_bytes: 1200,
+            ..Limits::default()
+        };
+        let input = Source::Folder(dir.path().to_owned())
+            .read(None, limits)
+            .expect("within the total");
+        assert_eq!(input.files.len(), 3);
+    }
+
+    #[test]
+    fn a_git_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let security = dir.path().join(".polarion/security");
+        std::fs::create_dir_all(&security).expect("mkdir");
+        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
+            std::fs::write(security.join(name), [b' '; 400]).expect("write");
+        }
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=A", "-c", "user.email=a@example"])
+                .args(args)
+                .status()
+                .expect("git runs");
+            assert!(ok.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "three files"]);
+        let source = Source::open(dir.path()).expect("a repository");
+        let limits = Limits {
+            max_total_bytes: 1000,
+            ..Limits::default()
+        };
+        let err = source.read(None, limits).expect_err("over the total");
+        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
+    }
+}

@@ -592,3 +592,29 @@ fn control_characters_in_folder_names_are_escaped_when_printed() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_daemon_keeps_the_last_good_file_when_a_link_replaces_the_users_folder() {
+    use crate::daemon::{Config, Daemon, wait_until};
+    use std::time::Duration;
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(Duration::from_secs(20), "the first publication", || {
+        access.exists()
+    });
+    let good = std::fs::read_to_string(&access).expect("read");
+    let work = cfg.work();
+    git(&work, &["rm", "-q", "-r", USERS]);
+    std::os::unix::fs::symlink("/tmp", work.join(USERS)).expect("symlink");
+    git(&work, &["add", USERS]);
+    git(&work, &["commit", "-q", "-m", "users elsewhere"]);
+    wait_until(Duration::from_secs(20), "the refused reload", || {
+        d.status()["reloads"]["failed"].as_u64() >= Some(1)
+    });
+    let status = d.status();
+    assert_eq!(status["status"], "degraded", "{status}");
+    let message = status["attempted"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(USERS), "{status}");
+    assert_eq!(std::fs::read_to_string(&access).expect("read"), good);
+}

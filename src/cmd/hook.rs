@@ -1,9 +1,13 @@
 //! `rolesync hook …`: the repository side of the daemon. Git's
-//! `pre-receive` refuses a push whose commits do not validate (the pusher
-//! sees the `path:line:col` lines as `remote:` output) and SVN's
-//! `pre-commit` refuses a commit likewise (the committer sees them);
-//! `post-receive` / `post-commit` notify the daemon; `install` puts them
-//! into a repository, chaining hooks that were already there.
+//! `pre-receive` refuses a push whose commits do not validate or cannot be
+//! read (the pusher sees the `path:line:col` lines as `remote:` output) and
+//! SVN's `pre-commit` refuses a commit likewise (the committer sees them);
+//! an accepted push shows its warnings the same way, an accepted SVN commit
+//! through `post-commit` (Subversion shows hook output only on failure, so
+//! post-commit exits 1 when there are warnings). `post-receive` /
+//! `post-commit` notify the daemon; `install` puts the hooks where Git runs
+//! them (`core.hooksPath`) or into the SVN repository's `hooks/`, chaining
+//! hooks that were already there.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -281,6 +285,12 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     };
     // Where Git runs hooks: `core.hooksPath` when it is set.
     let hooks = std::path::absolute(repo::git_hooks_dir(path)?)?;
+    if !hooks.starts_with(std::path::absolute(path)?) {
+        eprintln!(
+            "rolesync: core.hooksPath points outside the repository: every repository that uses {} runs these hooks",
+            crate::diag::escape_controls(&hooks.to_string_lossy())
+        );
+    }
     fs_err::create_dir_all(&hooks)?;
     let mut pre = format!(
         "{exe} hook pre-receive --max-file-bytes {}",

@@ -224,8 +224,11 @@ fn walk(
     let odb = repo.odb().map_err(&git)?;
     let mut total = 0;
     let mut entries = 0;
-    let mut stack: Vec<(String, git2::Oid)> = vec![(String::new(), tree.id())];
-    while let Some((dir, id)) = stack.pop() {
+    // (folder, whether its whole path is UTF-8, tree): below a name that is
+    // not UTF-8 nothing is a configuration path (its lossy spelling could
+    // collide with a real name).
+    let mut stack: Vec<(String, bool, git2::Oid)> = vec![(String::new(), true, tree.id())];
+    while let Some((dir, utf8, id)) = stack.pop() {
         let tree = repo.find_tree(id).map_err(&git)?;
         let mut names = std::collections::HashSet::new();
         for entry in tree.iter() {
@@ -254,7 +257,10 @@ fn walk(
             }
             // A name that is not UTF-8 is no configuration path; a folder of
             // that name is still walked for duplicates below.
-            let rel = std::str::from_utf8(raw).ok().map(|n| format!("{dir}{n}"));
+            let rel = std::str::from_utf8(raw)
+                .ok()
+                .filter(|_| utf8)
+                .map(|n| format!("{dir}{n}"));
             let expected = rel.as_deref().and_then(super::expected_kind);
             if let (Some(kind), Some(what)) = (expected, special_kind(entry.filemode())) {
                 return Err(Error::Refused {
@@ -264,7 +270,9 @@ fn walk(
                 });
             }
             match entry.kind() {
-                Some(ObjectType::Tree) => stack.push((format!("{lossy}/"), entry.id())),
+                Some(ObjectType::Tree) => {
+                    stack.push((format!("{lossy}/"), rel.is_some(), entry.id()));
+                }
                 Some(ObjectType::Blob) if expected == Some("file") => {
                     let rel = rel.unwrap_or(lossy);
                     let (size, _) = odb.read_header(entry.id()).map_err(&git)?;

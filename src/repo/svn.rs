@@ -319,9 +319,13 @@ pub fn read_since(
         limits,
         files: prev.files.clone(),
     };
+    // The running total of the files held, checked as each file comes in.
+    let mut total: usize = input.files.values().map(Vec::len).sum();
     for (rel, deleted) in touched {
+        if let Some(old) = input.files.remove(&rel) {
+            total -= old.len();
+        }
         if deleted {
-            input.files.remove(&rel);
             continue;
         }
         let full_path = match prefix {
@@ -329,11 +333,8 @@ pub fn read_since(
             None => rel.clone(),
         };
         let bytes = read_file(repo, args, &rel, &full_path, limits)?;
+        super::add_total(&mut total, bytes.len(), limits, &rel)?;
         input.files.insert(rel, bytes);
-    }
-    let mut total = 0;
-    for (rel, bytes) in &input.files {
-        super::add_total(&mut total, bytes.len(), limits, rel)?;
     }
     Ok(input)
 }

@@ -182,7 +182,13 @@ pub struct SvnPostCommitArgs {
     pub rev: String,
     /// The daemon's state folder (its `rolesync.sock` is notified).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: PathBuf,
+    pub state_dir: Option<PathBuf>,
+    /// The folder inside the repository that holds the configuration.
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
+    pub max_file_bytes: usize,
 }
 
 #[derive(Debug, Args, Clone)]

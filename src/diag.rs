@@ -288,7 +288,8 @@ impl Diagnostic {
     }
 
     /// `path:line:col: error[code]: message`, with related locations as
-    /// `(first at line N)`.
+    /// `(first at line N)`; control characters are escaped
+    /// ([`escape_controls`]), so the line is always one line.
     pub fn one_line(&self) -> String {
         let mut out = format!(
             "{}:{}:{}: {}[{}]: {}",
@@ -309,7 +310,7 @@ impl Diagnostic {
                 ));
             }
         }
-        out
+        escape_controls(&out).into_owned()
     }
 
     /// The JSON object printed by `--format json`.
@@ -450,5 +451,60 @@ mod tests {
                 "docs/diagnostics.md documents `{h}`, which is no code"
             );
         }
+    }
+}
+
+/// `s` with every control character written as an escape, so that a name
+/// from a repository (a folder, a file, a value quoted in a message) cannot
+/// move the cursor, clear the screen, forge a line or reorder text when it
+/// is printed: C0 (newline and tab included), DEL and C1 become `\x1b`
+/// style, the bidirectional controls (U+061C, U+200E/F, U+202A–E,
+/// U+2066–9) and the line and paragraph separators become `\u{202e}`
+/// style. Everything the CLI, the hooks and the logs print about a path
+/// goes through it (`Diagnostic::one_line` applies it to its whole line).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    fn needs(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
+    }
+    if !s.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs(c) {
+            out.push(c);
+        } else if u32::from(c) <= 0xff {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(escape_controls("Dept A/lib ü"), "Dept A/lib ü");
+        assert_eq!(escape_controls("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape_controls("a\nb\tc\u{7f}"), "a\\x0ab\\x09c\\x7f");
+        assert_eq!(escape_controls("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(
+            escape_controls("x\u{202e}y\u{2066}"),
+            "x\\u{202e}y\\u{2066}"
+        );
     }
 }

@@ -14,5 +14,6 @@ mod policy_api;
 mod publish;
 mod purity;
 mod render;
+mod repo_safety;
 mod svn;
 mod util;

@@ -4,6 +4,7 @@
 
 mod access_cmd;
 mod authz_diff;
+mod caddy;
 mod check;
 mod daemon;
 mod diagnostics;
@@ -11,6 +12,7 @@ mod git;
 mod hooks;
 mod nginx;
 mod policy_api;
+mod proxy;
 mod purity;
 mod render;
 mod svn;

@@ -41,7 +41,9 @@ pub struct Settings {
     pub beyond_loopback: bool,
     pub limits: Limits,
     /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
 }
 
 /// Why a reload was asked for. All of them take the same path.
@@ -134,7 +136,9 @@ pub struct Shared {
     /// Where the configuration comes from (to order revisions for `min_revision`).
     pub source: repo::Source,
     /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
 }
 
 impl Shared {
@@ -168,6 +172,7 @@ pub async fn run(
         beyond_loopback: settings.beyond_loopback,
         source: settings.source.clone(),
         user_header: settings.user_header.clone(),
+        proxy: settings.proxy,
     });
     if let Some(dir) = &settings.state_dir {
         fs_err::create_dir_all(dir)?;

@@ -164,7 +164,9 @@ fn user_header(given: Option<&str>, proxy: ProxyKind) -> anyhow::Result<HeaderNa
         bail!("--user-header (user_header) {name:?} is not a valid HTTP header name");
     };
     if proxy.headers().contains(&header) {
-        bail!("--user-header (user_header) {name:?} is the header the proxy sends the original request in");
+        bail!(
+            "--user-header (user_header) {name:?} is the header the proxy sends the original request in"
+        );
     }
     Ok(header)
 }

@@ -119,13 +119,23 @@ impl Front {
         let answer = proxy::request(self.port, method, target, &headers);
         let received = self.upstream.received(&id);
         if answer.status == 403 {
-            assert_eq!(answer.body, FORBIDDEN, "{method} {}", String::from_utf8_lossy(target));
+            assert_eq!(
+                answer.body,
+                FORBIDDEN,
+                "{method} {}",
+                String::from_utf8_lossy(target)
+            );
         }
         (answer, received)
     }
 
     /// Like `nginx::Front::check_u`: what reached the upstream, `u` may do.
-    fn check_u(&self, method: &str, target: &[u8], extra: &[(&str, &str)]) -> (u16, Option<String>) {
+    fn check_u(
+        &self,
+        method: &str,
+        target: &[u8],
+        extra: &[(&str, &str)],
+    ) -> (u16, Option<String>) {
         let (answer, received) = self.call("u", method, target, extra);
         if let Some(got) = &received {
             let route = proxy::route(got.as_bytes(), TOMCAT);
@@ -170,13 +180,21 @@ fn a_client_cannot_change_the_decision_with_its_own_headers() {
         &[("X-Forwarded-Uri", A), ("X-Forwarded-Method", "GET")],
         &[("X-Remote-User", "root")],
         &[("X-Remote-User", "root"), ("X-Remote-User", "root")],
-        &[("X-Original-URI", A), ("X-Remote-User", "root"), ("X-Forwarded-Uri", A)],
+        &[
+            ("X-Original-URI", A),
+            ("X-Remote-User", "root"),
+            ("X-Forwarded-Uri", A),
+        ],
     ];
     for extra in attempts {
         let (status, received) = front.check_u("GET", B.as_bytes(), extra);
         assert_eq!((status, received), (403, None), "{extra:?}");
         // The same headers on a call u may make: the proxy's own win.
-        let (status, _) = front.check_u("PATCH", b"/polarion/rest/v1/projects/A/workitems/A-1", extra);
+        let (status, _) = front.check_u(
+            "PATCH",
+            b"/polarion/rest/v1/projects/A/workitems/A-1",
+            extra,
+        );
         assert!(status == 200 || status == 403, "{extra:?}");
     }
 }

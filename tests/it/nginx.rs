@@ -210,7 +210,13 @@ fn nginx_auth_request_allows_and_refuses_with_the_exact_body() {
     ];
     for (login, method, path) in allowed {
         let (a, received) = front.call(Some(login), method, path.as_bytes(), &[]);
-        assert_eq!(a.status, 200, "{login} {method} {path}: {}\n{}", a.body, front.log());
+        assert_eq!(
+            a.status,
+            200,
+            "{login} {method} {path}: {}\n{}",
+            a.body,
+            front.log()
+        );
         assert_eq!(received.as_deref(), Some(path));
     }
     // Refused: 403 with exactly Polarion's body, from rolesync.
@@ -221,7 +227,13 @@ fn nginx_auth_request_allows_and_refuses_with_the_exact_body() {
     ];
     for (login, method, path) in refused {
         let (a, received) = front.call(Some(login), method, path.as_bytes(), &[]);
-        assert_eq!(a.status, 403, "{login} {method} {path}: {}\n{}", a.body, front.log());
+        assert_eq!(
+            a.status,
+            403,
+            "{login} {method} {path}: {}\n{}",
+            a.body,
+            front.log()
+        );
         assert_eq!(a.body, FORBIDDEN, "{login} {method} {path}");
         assert_eq!(a.header("content-type"), Some("application/json"));
         assert!(a.header("x-rolesync-revision").is_some());
@@ -255,7 +267,11 @@ fn nginx_passes_no_spelling_of_a_forbidden_path() {
                 assert_eq!(received.as_deref(), Some(*path), "{method} {path}");
             }
             Expect::Deny => {
-                assert_eq!((status, received.as_deref()), (403, None), "{method} {path}");
+                assert_eq!(
+                    (status, received.as_deref()),
+                    (403, None),
+                    "{method} {path}"
+                );
             }
             // Refused by nginx (400, 404) or rolesync (403), or sent to
             // Polarion's web UI, which is not the REST API.

@@ -139,7 +139,11 @@ pub fn request(port: u16, method: &str, target: &[u8], headers: &[(&str, &str)])
     for (k, v) in headers {
         req.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
     }
-    let body: &[u8] = if method == "GET" { b"" } else { b"{\"data\":{}}" };
+    let body: &[u8] = if method == "GET" {
+        b""
+    } else {
+        b"{\"data\":{}}"
+    };
     req.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
     req.extend_from_slice(body);
     stream.write_all(&req).expect("send");
@@ -361,18 +365,15 @@ pub fn route(target: &[u8], r: Reading) -> Route {
             a == b
         }
     };
-    let rest: &[&str] = if segs.len() >= 3
-        && eq(segs[0], "polarion")
-        && eq(segs[1], "rest")
-        && eq(segs[2], "v1")
-    {
-        &segs[3..]
-    } else if segs.first().is_some_and(|s| eq(s, "polarion")) {
-        return Route::NotRest;
-    } else {
-        // rolesync's own shorthand: `/projects/x` without the prefix.
-        &segs
-    };
+    let rest: &[&str] =
+        if segs.len() >= 3 && eq(segs[0], "polarion") && eq(segs[1], "rest") && eq(segs[2], "v1") {
+            &segs[3..]
+        } else if segs.first().is_some_and(|s| eq(s, "polarion")) {
+            return Route::NotRest;
+        } else {
+            // rolesync's own shorthand: `/projects/x` without the prefix.
+            &segs
+        };
     match rest {
         [p, project, ..] if eq(p, "projects") && !project.is_empty() => {
             Route::Project((*project).to_owned())
@@ -415,73 +416,265 @@ pub enum Expect {
 /// The path forms, all asked by user `u` (see `u_may`).
 pub const FORMS: &[(&str, &str, Expect)] = &[
     // Polarion's real URLs pass.
-    ("GET", "/polarion/rest/v1/projects/A/workitems", Expect::Allow),
-    ("GET", "/polarion/rest/v1/projects/A/workitems?page%5Bsize%5D=10&q=../B", Expect::Allow),
-    ("GET", "/polarion/rest/v1/projects/A/spaces/_default/documents/My%20Doc", Expect::Allow),
-    ("GET", "/polarion/rest/v1/projects/A/workitems/", Expect::Allow),
-    ("GET", "/polarion/rest/v1/projects/%41/workitems", Expect::Allow),
-    ("GET", "/polarion/rest/v1/%70rojects/A/workitems", Expect::Allow),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/workitems",
+        Expect::Allow,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/workitems?page%5Bsize%5D=10&q=../B",
+        Expect::Allow,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/spaces/_default/documents/My%20Doc",
+        Expect::Allow,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/workitems/",
+        Expect::Allow,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/%41/workitems",
+        Expect::Allow,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/%70rojects/A/workitems",
+        Expect::Allow,
+    ),
     ("GET", "/polarion/rest/v1/projects", Expect::Allow),
     ("GET", "/polarion/rest/v1/projects/", Expect::Allow),
     ("GET", "/polarion/rest/v1/users/u", Expect::Allow),
-    ("PATCH", "/polarion/rest/v1/projects/A/workitems/A-1", Expect::Allow),
+    (
+        "PATCH",
+        "/polarion/rest/v1/projects/A/workitems/A-1",
+        Expect::Allow,
+    ),
     ("HEAD", "/polarion/rest/v1/projects/A", Expect::Allow),
     // Decided, and refused.
-    ("GET", "/polarion/rest/v1/projects/B/workitems", Expect::Deny),
-    ("GET", "/polarion/rest/v1/projects/%42/workitems", Expect::Deny),
-    ("GET", "/polarion/rest/v1/%70rojects/B/workitems", Expect::Deny),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/B/workitems",
+        Expect::Deny,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/%42/workitems",
+        Expect::Deny,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/%70rojects/B/workitems",
+        Expect::Deny,
+    ),
     ("GET", "/polarion/rest/v1/pro%6Aects/B", Expect::Deny),
     ("PATCH", "/polarion/rest/v1/projects", Expect::Deny),
     ("PATCH", "/polarion/rest/v1/users/u", Expect::Deny),
     // Dot segments, plain and encoded, leading, inner and trailing.
-    ("GET", "/polarion/rest/v1/projects/A/../B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%2e%2e/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%2E%2e/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/.%2E/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/workitems/../../B/workitems", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/../B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%2e%2e/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%2E%2e/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/.%2E/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/workitems/../../B/workitems",
+        Expect::Invalid,
+    ),
     ("GET", "/polarion/rest/v1/projects/A/../B", Expect::Invalid),
     ("PATCH", "/polarion/rest/v1/projects/A/..", Expect::Invalid),
-    ("PATCH", "/polarion/rest/v1/projects/A/%2e%2e/", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/./projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/%2e/projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/./B/workitems", Expect::Invalid),
+    (
+        "PATCH",
+        "/polarion/rest/v1/projects/A/%2e%2e/",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/./projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/%2e/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/./B/workitems",
+        Expect::Invalid,
+    ),
     ("GET", "/polarion/rest/v1/projects/A/.", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/B/workitems/..", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/B/workitems/..",
+        Expect::Invalid,
+    ),
     ("GET", "/polarion/x/../rest/v1/projects/B", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/../projects/B", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/../projects/B",
+        Expect::Invalid,
+    ),
     // Empty segments.
-    ("GET", "/polarion/rest//v1/projects/B/workitems", Expect::Invalid),
-    ("GET", "//polarion/rest/v1/projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1//projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects//B/workitems", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest//v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "//polarion/rest/v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1//projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects//B/workitems",
+        Expect::Invalid,
+    ),
     // Path parameters (Tomcat drops them).
-    ("GET", "/polarion/rest/v1;x/projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects;x/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/B;x/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/..;/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/..%3B/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/;x/rest/v1/projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion;x/rest/v1/projects/B/workitems", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1;x/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects;x/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/B;x/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/..;/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/..%3B/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/;x/rest/v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion;x/rest/v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
     // Encoded and literal slashes, backslashes, NUL, double encoding.
-    ("GET", "/polarion/rest/v1/projects%2fB/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects%2FB/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A%2f..%2fB/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects\\B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects%5cB/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%5C..%5CB/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/B%00/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%00/../B", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/%2570rojects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%252e%252e/B", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/projects%2fB/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects%2FB/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A%2f..%2fB/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects\\B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects%5cB/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%5C..%5CB/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/B%00/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%00/../B",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/%2570rojects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%252e%252e/B",
+        Expect::Invalid,
+    ),
     ("GET", "/polarion/rest/v1/projects/B%zz", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/projects/A/%C0%AE%C0%AE/B", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/projects/A/%C0%AE%C0%AE/B",
+        Expect::Invalid,
+    ),
     ("GET", "/polarion/rest/v1/projects/B#x", Expect::Invalid),
     // Mixed case.
-    ("GET", "/polarion/rest/v1/Projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/v1/PROJECTS/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/REST/v1/projects/B/workitems", Expect::Invalid),
-    ("GET", "/Polarion/rest/v1/projects/B/workitems", Expect::Invalid),
-    ("GET", "/polarion/rest/V1/projects/B/workitems", Expect::Invalid),
+    (
+        "GET",
+        "/polarion/rest/v1/Projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/v1/PROJECTS/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/REST/v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/Polarion/rest/v1/projects/B/workitems",
+        Expect::Invalid,
+    ),
+    (
+        "GET",
+        "/polarion/rest/V1/projects/B/workitems",
+        Expect::Invalid,
+    ),
     // Not the REST API at all, or not a path.
     ("GET", "/polarion/rest/v2/projects/B", Expect::Invalid),
     ("GET", "polarion/rest/v1/projects/B", Expect::Invalid),
@@ -583,14 +776,19 @@ pub fn check_rest(method: &str, path: &str) -> (i32, String) {
     let out = util::run([
         "check",
         "--repo",
-        util::data("policy/rest-example").to_str().expect("UTF-8 path"),
+        util::data("policy/rest-example")
+            .to_str()
+            .expect("UTF-8 path"),
         "--user",
         "u",
         "--rest",
         &format!("{method} {path}"),
     ]);
     let code = out.status.code().expect("an exit code");
-    (code, format!("{}{}", util::stdout(&out), util::stderr(&out)))
+    (
+        code,
+        format!("{}{}", util::stdout(&out), util::stderr(&out)),
+    )
 }
 
 /// A daemon on `policy/rest-example` with extra flags, loaded.
@@ -626,7 +824,10 @@ fn check_rest_decides_only_on_the_canonical_path() {
         assert_eq!(code, want, "{method} {path}: {out}");
         if code == 0 {
             for r in routes(path.as_bytes()) {
-                assert!(u_may(method, &r), "{method} {path} allowed but may reach {r:?}");
+                assert!(
+                    u_may(method, &r),
+                    "{method} {path} allowed but may reach {r:?}"
+                );
             }
         }
     }
@@ -644,7 +845,10 @@ fn check_rest_never_allows_a_random_spelling_that_may_reach_elsewhere() {
         if code == 0 {
             allowed += 1;
             for r in routes(path.as_bytes()) {
-                assert!(u_may(method, &r), "{method} {path} allowed but may reach {r:?}");
+                assert!(
+                    u_may(method, &r),
+                    "{method} {path} allowed but may reach {r:?}"
+                );
             }
         }
     }
@@ -695,11 +899,35 @@ fn authorize_reads_only_the_configured_proxy_headers() {
     let b = "/polarion/rest/v1/projects/B/workitems";
     let user = ("X-Remote-User", "u");
     // Each kind reads its own pair.
-    assert_eq!(authorize(n, &[("X-Original-Method", "GET"), ("X-Original-URI", a), user]), 204);
-    assert_eq!(authorize(f, &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", a), user]), 204);
+    assert_eq!(
+        authorize(
+            n,
+            &[("X-Original-Method", "GET"), ("X-Original-URI", a), user]
+        ),
+        204
+    );
+    assert_eq!(
+        authorize(
+            f,
+            &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", a), user]
+        ),
+        204
+    );
     // The other kind's pair alone is not enough.
-    assert_eq!(authorize(n, &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", a), user]), 403);
-    assert_eq!(authorize(f, &[("X-Original-Method", "GET"), ("X-Original-URI", a), user]), 403);
+    assert_eq!(
+        authorize(
+            n,
+            &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", a), user]
+        ),
+        403
+    );
+    assert_eq!(
+        authorize(
+            f,
+            &[("X-Original-Method", "GET"), ("X-Original-URI", a), user]
+        ),
+        403
+    );
     // Both pairs (a client adding its own): refused, whichever would win.
     let both = |mine: &'static str, theirs: &'static str| {
         vec![
@@ -715,15 +943,32 @@ fn authorize_reads_only_the_configured_proxy_headers() {
     assert_eq!(authorize(n, &both(a, a)), 403);
     // Duplicated identity, method or URI headers: refused.
     let dup = |extra: (&'static str, &'static str)| {
-        vec![("X-Original-Method", "GET"), ("X-Original-URI", a), user, extra]
+        vec![
+            ("X-Original-Method", "GET"),
+            ("X-Original-URI", a),
+            user,
+            extra,
+        ]
     };
     assert_eq!(authorize(n, &dup(("X-Remote-User", "root"))), 403);
     assert_eq!(authorize(n, &dup(("X-Remote-User", "u"))), 403);
     assert_eq!(authorize(n, &dup(("X-Original-Method", "DELETE"))), 403);
     assert_eq!(authorize(n, &dup(("X-Original-URI", b))), 403);
     // A method must be written as HTTP writes it.
-    assert_eq!(authorize(n, &[("X-Original-Method", "get"), ("X-Original-URI", a), user]), 403);
-    assert_eq!(authorize(n, &[("X-Original-Method", "PUT"), ("X-Original-URI", a), user]), 403);
+    assert_eq!(
+        authorize(
+            n,
+            &[("X-Original-Method", "get"), ("X-Original-URI", a), user]
+        ),
+        403
+    );
+    assert_eq!(
+        authorize(
+            n,
+            &[("X-Original-Method", "PUT"), ("X-Original-URI", a), user]
+        ),
+        403
+    );
 }
 
 /// `serve` with `args`, until it listens or exits: (listened, stderr so far).
@@ -764,19 +1009,48 @@ fn serve_refuses_a_malformed_user_header_and_an_unknown_proxy_kind() {
     let repo = repo.to_str().expect("UTF-8");
     let state = dir.path().join("state");
     let state = state.to_str().expect("UTF-8");
-    for bad in ["X Remote User", "X-Remote-User:", "", "Üser", "X-Original-URI"] {
-        let (listened, err) = serve_start(&["--repo", repo, "--state-dir", state, "--user-header", bad]);
+    for bad in [
+        "X Remote User",
+        "X-Remote-User:",
+        "",
+        "Üser",
+        "X-Original-URI",
+    ] {
+        let (listened, err) =
+            serve_start(&["--repo", repo, "--state-dir", state, "--user-header", bad]);
         assert!(!listened, "--user-header {bad:?} accepted");
         assert!(err.contains("--user-header"), "{err}");
     }
     let (listened, err) = serve_start(&["--repo", repo, "--state-dir", state, "--proxy", "apache"]);
     assert!(!listened && err.contains("apache"), "{err}");
     let conf = dir.path().join("rolesync.toml");
-    std::fs::write(&conf, "proxy = \"forward-auth\"\nuser_header = \"Remote User\"\n").expect("write");
-    let (listened, err) = serve_start(&["--repo", repo, "--state-dir", state, "--config", conf.to_str().expect("UTF-8")]);
+    std::fs::write(
+        &conf,
+        "proxy = \"forward-auth\"\nuser_header = \"Remote User\"\n",
+    )
+    .expect("write");
+    let (listened, err) = serve_start(&[
+        "--repo",
+        repo,
+        "--state-dir",
+        state,
+        "--config",
+        conf.to_str().expect("UTF-8"),
+    ]);
     assert!(!listened && err.contains("user_header"), "{err}");
-    std::fs::write(&conf, "proxy = \"forward-auth\"\nuser_header = \"X-Auth-User\"\n").expect("write");
-    let (listened, err) = serve_start(&["--repo", repo, "--state-dir", state, "--config", conf.to_str().expect("UTF-8")]);
+    std::fs::write(
+        &conf,
+        "proxy = \"forward-auth\"\nuser_header = \"X-Auth-User\"\n",
+    )
+    .expect("write");
+    let (listened, err) = serve_start(&[
+        "--repo",
+        repo,
+        "--state-dir",
+        state,
+        "--config",
+        conf.to_str().expect("UTF-8"),
+    ]);
     assert!(listened, "{err}");
 }
 
@@ -803,10 +1077,6 @@ fn serve_warns_about_a_token_file_others_can_read() {
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let (listened, err) = serve_start(&a);
         assert!(listened, "{err}");
-        assert_eq!(
-            err.contains("readable by"),
-            warned,
-            "mode {mode:o}: {err}"
-        );
+        assert_eq!(err.contains("readable by"), warned, "mode {mode:o}: {err}");
     }
 }

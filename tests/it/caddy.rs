@@ -225,6 +225,17 @@ fn caddy_passes_no_spelling_of_a_forbidden_path() {
             }
         }
     }
+    // Raw bytes and absolute-form targets a client can put in a request line.
+    for raw in [
+        &b"/polarion/rest/v1/projects/A/\xff/../B"[..],
+        b"/polarion/rest/v1/projects/A/..\\B",
+        b"http://localhost/polarion/rest/v1/projects/B/workitems",
+        b"http://localhost/polarion/rest/v1/projects/A/../B/workitems",
+    ] {
+        let (status, received) = front.check_u("GET", raw, &[]);
+        assert_ne!(status, 200, "{}", String::from_utf8_lossy(raw));
+        assert_eq!(received, None);
+    }
     let mut rng = Rng::new(0x5eed_0003);
     for _ in 0..100 {
         let path = proxy::random_path(&mut rng);

@@ -299,6 +299,8 @@ fn nginx_passes_no_spelling_of_a_forbidden_path() {
         b"/polarion/rest/v1/projects/A/\x01/../B",
         b"/polarion/rest/v1/projects/A/..\\B",
         b"/polarion/rest/v1/projects/\xc3\xa9/../B",
+        b"http://localhost/polarion/rest/v1/projects/B/workitems",
+        b"http://localhost/polarion/rest/v1/projects/A/../B/workitems",
     ] {
         let (status, received) = front.check_u("GET", raw);
         assert_ne!(status, 200, "{}", String::from_utf8_lossy(raw));

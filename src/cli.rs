@@ -121,6 +121,12 @@ pub struct ServeArgs {
     /// in the reverse proxy, e.g. from $remote_user). Default: X-Remote-User.
     #[arg(long, value_name = "NAME")]
     pub user_header: Option<String>,
+    /// The reverse proxy that asks `/v1/authorize`, and so the headers that
+    /// carry the original method and URI: `nginx` (X-Original-Method,
+    /// X-Original-URI) or `forward-auth` (Caddy, Traefik: X-Forwarded-Method,
+    /// X-Forwarded-Uri). Default: nginx.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub proxy: Option<crate::api::policy::ProxyKind>,
     #[command(flatten)]
     pub publish: PublishArgs,
 }

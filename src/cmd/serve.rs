@@ -2,13 +2,15 @@
 //! (flags win), then `daemon::run` until SIGTERM or SIGINT.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use axum::http::HeaderName;
 use serde::Deserialize;
 
+use crate::api::policy::ProxyKind;
 use crate::cli::ServeArgs;
 use crate::daemon::{self, Settings};
 use crate::repo;
@@ -38,6 +40,7 @@ struct FileConfig {
     access_mode: Option<String>,
     /// A group name or number, as a string.
     access_group: Option<String>,
+    proxy: Option<ProxyKind>,
 }
 
 fn duration(
@@ -109,6 +112,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     };
     let token = match args.token_file.clone().or(file.token_file) {
         Some(path) => {
+            warn_if_others_can_read(&path)?;
             let t = fs_err::read_to_string(&path)?.trim().to_owned();
             if t.is_empty() {
                 bail!("the token file {} is empty", path.display());
@@ -141,6 +145,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             (None, None) => None,
         },
     };
+    let proxy = args.proxy.or(file.proxy).unwrap_or_default();
     let settings = Settings {
         source,
         access_out: args.access_out.clone().or(file.access_out),
@@ -166,14 +171,47 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .unwrap_or(Limits::default().max_file_bytes),
             ..Limits::default()
         },
-        user_header: args
-            .user_header
-            .clone()
-            .or(file.user_header)
-            .unwrap_or_else(|| DEFAULT_USER_HEADER.to_owned()),
         publish,
+        user_header: user_header(
+            args.user_header.as_deref().or(file.user_header.as_deref()),
+            proxy,
+        )?,
+        proxy,
     };
     Ok((settings, listen))
+}
+
+/// The user header, checked: a valid HTTP header name that is not one of
+/// the headers the proxy sends the original method and URI in.
+fn user_header(given: Option<&str>, proxy: ProxyKind) -> anyhow::Result<HeaderName> {
+    let name = given.unwrap_or(DEFAULT_USER_HEADER);
+    let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+        bail!("--user-header (user_header) {name:?} is not a valid HTTP header name");
+    };
+    if proxy.headers().contains(&header) {
+        bail!(
+            "--user-header (user_header) {name:?} is the header the proxy sends the original request in"
+        );
+    }
+    Ok(header)
+}
+
+/// A token file others can read gives the API away: say so at start.
+fn warn_if_others_can_read(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = fs_err::metadata(path)?.permissions().mode();
+    if mode & 0o044 != 0 {
+        let message = format!(
+            "the token file {} is readable by its group or others (mode {:04o}); `chmod 600` it",
+            path.display(),
+            mode & 0o7777
+        );
+        tracing::warn!(path = %path.display(), mode = format_args!("{:04o}", mode & 0o7777), "{message}");
+        if !tracing::enabled!(tracing::Level::WARN) {
+            eprintln!("rolesync: warning: {message}");
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {

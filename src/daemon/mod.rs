@@ -46,11 +46,13 @@ pub struct Settings {
     /// everything but `/healthz`).
     pub beyond_loopback: bool,
     pub limits: Limits,
-    /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
     /// Mode and group of the published access file (default: those of the
     /// previous file).
     pub publish: publish::Options,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
 }
 
 /// Why a reload was asked for. All of them take the same path.
@@ -145,7 +147,9 @@ pub struct Shared {
     /// Where the configuration comes from (to order revisions for `min_revision`).
     pub source: repo::Source,
     /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
 }
 
 impl Shared {
@@ -179,6 +183,7 @@ pub async fn run(
         beyond_loopback: settings.beyond_loopback,
         source: settings.source.clone(),
         user_header: settings.user_header.clone(),
+        proxy: settings.proxy,
     });
     let lock = match &settings.state_dir {
         Some(dir) => {

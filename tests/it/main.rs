@@ -4,6 +4,7 @@
 
 mod access_cmd;
 mod authz_diff;
+mod caddy;
 mod check;
 mod daemon;
 mod diagnostics;
@@ -12,6 +13,7 @@ mod hooks;
 mod nginx;
 mod policy_api;
 mod publish;
+mod proxy;
 mod purity;
 mod render;
 mod repo_safety;

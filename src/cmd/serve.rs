@@ -34,6 +34,7 @@ struct FileConfig {
     debounce: Option<String>,
     max_file_bytes: Option<usize>,
     user_header: Option<String>,
+    allow_non_ascii_ids: Option<bool>,
 }
 
 fn duration(
@@ -140,6 +141,9 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(Limits::default().max_file_bytes),
+            id_chars: crate::cli::id_chars(
+                args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false),
+            ),
             ..Limits::default()
         },
         user_header: args

@@ -176,6 +176,9 @@ pub struct Model {
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     pub assignments: Vec<Assignment>,
     pub global_permissions: Option<PermissionSet>,
+    /// The limits the configuration was read under (the policy index
+    /// parses custom-set queries within `max_query_depth`).
+    pub limits: crate::snapshot::Limits,
 }
 
 /// A group the renderer writes into `[groups]`: one per role and scope.
@@ -235,6 +238,29 @@ impl Model {
             Holder::Group(g) => (None, self.user_groups.get(g)),
         };
         user.into_iter().chain(group.into_iter().flatten())
+    }
+
+    /// An upper bound of the bytes the generated `[groups]` lines take (a
+    /// line per assignment, a member once per assignment that gives the
+    /// role), or `None` as soon as it passes `budget`: the count stops
+    /// there, so a group with many members holding many roles costs no
+    /// more than the budget to refuse.
+    pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
+        let mut size: usize = 0;
+        for a in &self.assignments {
+            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
+            size = size.saturating_add(project + a.role.as_str().len() + 4);
+            for login in self.logins_of(&a.holder) {
+                size = size.saturating_add(login.as_str().len() + 2);
+                if size > budget {
+                    return None;
+                }
+            }
+            if size > budget {
+                return None;
+            }
+        }
+        Some(size)
     }
 
     /// Every role group, global ones first, then by project; members are

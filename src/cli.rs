@@ -70,7 +70,7 @@ pub struct LimitArgs {
     /// Refuse a login, id or permission name longer than this.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_name_bytes, value_name = "BYTES")]
     pub max_name_bytes: usize,
-    /// Refuse a custom-set query nested deeper than this (parentheses and NOT; at most 256).
+    /// Refuse a custom-set query nested deeper than this (parentheses and NOT; at most 64).
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_query_depth, value_name = "LEVELS")]
     pub max_query_depth: usize,
     /// Refuse to render an access file larger than this.

@@ -199,6 +199,14 @@ ident!(
     ProjectId,
     check_id
 );
+
+impl ProjectId {
+    /// A project id that only serves to ask what every project has
+    /// (`Scope::Project(ProjectId::placeholder())`).
+    pub fn placeholder() -> ProjectId {
+        ProjectId("_".to_owned())
+    }
+}
 ident!(
     /// A custom-set id from permissions.xml.
     CustomsetId,

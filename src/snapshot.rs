@@ -433,3 +433,6 @@ mod tests {
         assert_eq!(classify("README.md"), None);
     }
 }
+
+#[cfg(test)]
+mod fuzz;

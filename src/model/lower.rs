@@ -304,7 +304,12 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     }
 
     check_roles(&mut cx, &model);
-    check_role_group_names(&mut cx, &model, files);
+    // Naming the role groups builds them; when they would pass the bound
+    // of the access file, `snapshot::build` refuses the configuration
+    // (access-file-too-large) without building them at all.
+    if model.role_groups_size(files.limits.max_access_bytes).is_some() {
+        check_role_group_names(&mut cx, &model, files);
+    }
     check_logins(&mut cx, &seen_logins);
     (model, cx.diags)
 }
@@ -585,14 +590,29 @@ fn check_roles(cx: &mut Cx, model: &Model) {
     if let Some(set) = &model.global_permissions {
         check(set, &anywhere);
     }
+    // One pass over the assignments for every project, not one per project.
+    let mut base = model.roles_in(&Scope::Global);
+    base.extend(project_defined.iter().cloned());
+    base.extend(dynamic.iter().cloned());
+    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
+    for a in &model.assignments {
+        if let Scope::Project(p) = &a.scope {
+            assigned.entry(p).or_default().insert(&a.role);
+        }
+    }
     for (id, project) in &model.projects {
         let Some(set) = &project.permissions else {
             continue;
         };
-        let mut known = model.roles_in(&Scope::Global);
-        known.extend(model.roles_in(&Scope::Project(id.clone())));
-        known.extend(dynamic.iter().cloned());
-        check(set, &known);
+        let here = assigned.get(id);
+        for rule in set.rules.iter().filter(|r| {
+            !base.contains(&r.role) && !here.is_some_and(|h| h.contains(&r.role))
+        }) {
+            cx.diags.push(rule.at.diag(
+                Code::UnknownRole,
+                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
+            ));
+        }
     }
 }
 

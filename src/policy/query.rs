@@ -73,9 +73,10 @@ pub enum QueryErrorKind {
     TooDeep,
 }
 
-/// The deepest nesting any limit can allow: the parser's recursion stays
-/// far inside the smallest thread stack rolesync runs it on.
-pub const MAX_QUERY_DEPTH_CEILING: usize = 256;
+/// The deepest nesting any limit can allow: the parser's recursion (some
+/// KiB per level unoptimised, far less optimised) stays inside the smallest
+/// thread stack rolesync runs it on (tokio's blocking threads, 2 MiB).
+pub const MAX_QUERY_DEPTH_CEILING: usize = 64;
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

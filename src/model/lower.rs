@@ -307,7 +307,10 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     // Naming the role groups builds them; when they would pass the bound
     // of the access file, `snapshot::build` refuses the configuration
     // (access-file-too-large) without building them at all.
-    if model.role_groups_size(files.limits.max_access_bytes).is_some() {
+    if model
+        .role_groups_size(files.limits.max_access_bytes)
+        .is_some()
+    {
         check_role_group_names(&mut cx, &model, files);
     }
     check_logins(&mut cx, &seen_logins);
@@ -605,9 +608,11 @@ fn check_roles(cx: &mut Cx, model: &Model) {
             continue;
         };
         let here = assigned.get(id);
-        for rule in set.rules.iter().filter(|r| {
-            !base.contains(&r.role) && !here.is_some_and(|h| h.contains(&r.role))
-        }) {
+        for rule in set
+            .rules
+            .iter()
+            .filter(|r| !base.contains(&r.role) && !here.is_some_and(|h| h.contains(&r.role)))
+        {
             cx.diags.push(rule.at.diag(
                 Code::UnknownRole,
                 format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),

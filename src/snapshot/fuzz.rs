@@ -170,8 +170,14 @@ fn document() -> impl Strategy<Value = String> {
 fn limits() -> impl Strategy<Value = Limits> {
     prop_oneof![
         Just(Limits::default()),
-        (1usize..80, 1usize..3000, 1usize..300, 1usize..64, 0usize..24).prop_map(
-            |(depth, elements, value, name, query)| Limits {
+        (
+            1usize..80,
+            1usize..3000,
+            1usize..300,
+            1usize..64,
+            0usize..24
+        )
+            .prop_map(|(depth, elements, value, name, query)| Limits {
                 max_xml_depth: depth,
                 max_xml_elements: elements,
                 max_value_bytes: value,
@@ -180,8 +186,7 @@ fn limits() -> impl Strategy<Value = Limits> {
                 max_access_bytes: 1 << 16,
                 id_chars: IdChars::UnicodeLetters,
                 ..Limits::default()
-            }
-        ),
+            }),
     ]
 }
 
@@ -233,8 +238,34 @@ fn query_depth(q: &Query) -> usize {
 }
 
 const QUERY_TOKENS: &[&str] = &[
-    "(", ")", "NOT ", "AND ", "OR ", "!", "-", "+", "&&", "||", "status:", "type:", "a", "b*", "*",
-    "\"x y\"", "\"", "\\", "\\:", "$[user.id]", "$[x]", " ", "[", "{", "?", "é", "\u{202e}", ":",
+    "(",
+    ")",
+    "NOT ",
+    "AND ",
+    "OR ",
+    "!",
+    "-",
+    "+",
+    "&&",
+    "||",
+    "status:",
+    "type:",
+    "a",
+    "b*",
+    "*",
+    "\"x y\"",
+    "\"",
+    "\\",
+    "\\:",
+    "$[user.id]",
+    "$[x]",
+    " ",
+    "[",
+    "{",
+    "?",
+    "é",
+    "\u{202e}",
+    ":",
 ];
 
 fn query_text() -> impl Strategy<Value = String> {
@@ -248,7 +279,11 @@ fn query_text() -> impl Strategy<Value = String> {
             match kind {
                 0 => format!("{}{body}{}", "(".repeat(deep), ")".repeat(deep)),
                 1 => format!("{}{body}", "NOT ".repeat(deep)),
-                _ => format!("{}status:{body}{}", "status:(".repeat(deep), ")".repeat(deep)),
+                _ => format!(
+                    "{}status:{body}{}",
+                    "status:(".repeat(deep),
+                    ")".repeat(deep)
+                ),
             }
         })
 }
@@ -260,15 +295,17 @@ fn parse_query(text: String, max_depth: usize) {
     // 2 MiB: the stack of tokio's blocking threads, the smallest `build`
     // runs on; the unoptimised parser takes some KiB per level, so the
     // ceiling of 64 levels needs more than 256 KiB in a debug build.
-    stack_of(2 << 20, move || match query::parse_within(&text, max_depth) {
-        Ok(q) => {
-            let bound = max_depth.min(query::MAX_QUERY_DEPTH_CEILING);
-            // Each level of nesting adds at most an OR, an AND and a NOT.
-            assert!(query_depth(&q) <= 3 * (bound + 1), "{}", query_depth(&q));
-            let obj = Object::new().with("status", "a").with("type", "b");
-            let _ = q.matches(&obj, "bob");
+    stack_of(2 << 20, move || {
+        match query::parse_within(&text, max_depth) {
+            Ok(q) => {
+                let bound = max_depth.min(query::MAX_QUERY_DEPTH_CEILING);
+                // Each level of nesting adds at most an OR, an AND and a NOT.
+                assert!(query_depth(&q) <= 3 * (bound + 1), "{}", query_depth(&q));
+                let obj = Object::new().with("status", "a").with("type", "b");
+                let _ = q.matches(&obj, "bob");
+            }
+            Err(e) => assert!(e.offset <= text.len()),
         }
-        Err(e) => assert!(e.offset <= text.len()),
     });
 }
 
@@ -311,7 +348,10 @@ fn authz_text() -> impl Strategy<Value = String> {
     )
         .prop_map(|(lines, chain, crlf)| {
             let eol = if crlf { "\r\n" } else { "\n" };
-            let mut out: String = lines.iter().map(|&l| format!("{}{eol}", AUTHZ_LINES[l])).collect();
+            let mut out: String = lines
+                .iter()
+                .map(|&l| format!("{}{eol}", AUTHZ_LINES[l]))
+                .collect();
             if chain > 0 {
                 // A chain of nested groups: c0 = @c1, c1 = @c2, …
                 out.push_str(&format!("[groups]{eol}"));
@@ -409,15 +449,34 @@ fn the_depths_that_used_to_overflow_are_refused() {
             "</permission>".repeat(n)
         )
     };
-    for root in ["permissions", "user-roles", "roles", "user-groups", "user", "project"] {
+    for root in [
+        "permissions",
+        "user-roles",
+        "roles",
+        "user-groups",
+        "user",
+        "project",
+    ] {
         for n in [10_000, 50_000] {
             let text = nested(root, n);
             let codes = small_stack(move || {
                 let src = Source::new("f.xml", &text);
                 let limits = Limits::default();
                 let readers: [fn(&Source, &Limits) -> Vec<Code>; 6] = [
-                    |s, l| xml::read_permissions(s, l).1.iter().map(|d| d.code).collect(),
-                    |s, l| xml::read_user_roles(s, l).1.iter().map(|d| d.code).collect(),
+                    |s, l| {
+                        xml::read_permissions(s, l)
+                            .1
+                            .iter()
+                            .map(|d| d.code)
+                            .collect()
+                    },
+                    |s, l| {
+                        xml::read_user_roles(s, l)
+                            .1
+                            .iter()
+                            .map(|d| d.code)
+                            .collect()
+                    },
                     |s, l| xml::read_roles(s, l).1.iter().map(|d| d.code).collect(),
                     |s, l| xml::read_groups(s, l).1.iter().map(|d| d.code).collect(),
                     |s, l| xml::read_user(s, l).1.iter().map(|d| d.code).collect(),
@@ -455,8 +514,12 @@ fn the_depths_that_used_to_overflow_are_refused() {
 /// is refused by counting, before any group is built.
 #[test]
 fn amplification_is_refused_before_it_is_built() {
-    let members: String = (0..3000).map(|i| format!("<user name=\"u{i}\"/>")).collect();
-    let roles: String = (0..3000).map(|i| format!("<role name=\"r{i}\"/>")).collect();
+    let members: String = (0..3000)
+        .map(|i| format!("<user name=\"u{i}\"/>"))
+        .collect();
+    let roles: String = (0..3000)
+        .map(|i| format!("<role name=\"r{i}\"/>"))
+        .collect();
     let mut input = Input::default();
     input.files.insert(
         super::GROUPS.into(),

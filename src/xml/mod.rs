@@ -519,7 +519,7 @@ mod tests {
 
     const L: &Limits = &Limits {
         max_file_bytes: 16 << 20,
-        max_total_bytes: 256 << 20,
+        max_total_bytes: 64 << 20,
         max_xml_depth: 64,
         max_xml_elements: 1_000_000,
         max_value_bytes: 64 << 10,

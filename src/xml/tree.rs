@@ -40,7 +40,8 @@ pub struct Element {
     pub name_span: Range<usize>,
     pub attrs: Vec<Attr>,
     pub children: Vec<Element>,
-    /// Text directly inside the element (entities resolved), concatenated.
+    /// Text directly inside the element (entities resolved), concatenated;
+    /// whitespace between child elements is left out.
     pub text: String,
     /// From the end of the start tag to the start of the end tag.
     pub text_span: Range<usize>,
@@ -196,7 +197,12 @@ fn predefined(name: &str) -> Option<char> {
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
     match stack.last_mut() {
-        Some(parent) => parent.children.push(el),
+        Some(parent) => {
+            if parent.children.is_empty() && parent.text.trim().is_empty() {
+                parent.text.clear();
+            }
+            parent.children.push(el)
+        }
         None => *root = Some(el),
     }
 }
@@ -209,9 +215,15 @@ fn push_text(
     span: Range<usize>,
 ) -> Result<(), Box<Diagnostic>> {
     match stack.last_mut() {
+        // Whitespace between child elements (indentation) is not kept: it
+        // would grow with the children and means nothing.
+        Some(parent) if !parent.children.is_empty() && content.trim().is_empty() => Ok(()),
         Some(parent) => {
             let len = parent.text.len().saturating_add(content.len());
-            if len > limits.max_value_bytes {
+            // Leading whitespace may still turn out to be indentation (it
+            // is dropped with the first child), so only text counts.
+            let blank = content.trim().is_empty() && parent.text.trim().is_empty();
+            if len > limits.max_value_bytes && !blank {
                 return Err(src
                     .diag(
                         Code::ValueTooLong,
@@ -405,6 +417,13 @@ mod tests {
         // Text counts across pieces (entities, CDATA, comments between).
         let err = parse_within("<a>ab&amp;<!--x-->cd</a>", limits).expect_err("too long");
         assert_eq!(err.code, Code::ValueTooLong);
+        // Indentation between children is not text.
+        let children = "\n    <b/>".repeat(10);
+        let root = parse_within(&format!("<a>{children}\n</a>"), limits).expect("read");
+        assert_eq!((root.text.as_str(), root.children.len()), ("", 10));
+        // Whitespace inside text is.
+        let root = parse_str("<a>&lt; &gt;</a>").expect("read");
+        assert_eq!(root.text, "< >");
     }
 
     #[test]

@@ -341,11 +341,14 @@ fn access_too_large(limits: &Limits) -> Diagnostic {
     .with_note("a user group with many members holding many roles repeats every member in each role's group")
 }
 
+/// One of the `xml::read_*` functions.
+type Reader<T> = fn(&Source, &Limits) -> (Option<T>, Vec<Diagnostic>);
+
 fn read<'s, T>(
     diags: &mut Vec<Diagnostic>,
     src: &'s Source<'s>,
     limits: &Limits,
-    reader: fn(&Source, &Limits) -> (Option<T>, Vec<Diagnostic>),
+    reader: Reader<T>,
 ) -> Option<Read<'s, T>> {
     let (value, d) = reader(src, limits);
     diags.extend(d);

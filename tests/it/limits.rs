@@ -340,3 +340,25 @@ fn the_daemon_survives_a_nested_query_and_keeps_the_last_good_file() {
         marker_revision(&good)
     );
 }
+
+#[test]
+fn the_daemon_keeps_the_last_good_file_when_the_configuration_disappears() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    util::copy_tree(&util::root().join("sample-repo"), &config);
+    let (access, state) = (dir.path().join("access"), dir.path().join("state"));
+    let limit = Duration::from_secs(30);
+    let d = Daemon::start(&config, &access, &state, &[]);
+    wait_until(limit, "the first publication", || {
+        std::fs::read_to_string(&access).is_ok_and(|t| t.contains("[/]"))
+    });
+    let good = std::fs::read_to_string(&access).expect("published");
+    // A wrong or emptied folder: the project folders stay, the global
+    // configuration (user-roles.xml and the access file) is gone.
+    std::fs::rename(config.join(".polarion"), dir.path().join("moved")).expect("move");
+    wait_until(limit, "the failed attempt", || {
+        d.status()["attempted"]["errors"][0]["code"] == "no-configuration"
+    });
+    assert_eq!(d.status()["attempted"]["result"], "failed");
+    assert_eq!(std::fs::read_to_string(&access).expect("read"), good);
+}

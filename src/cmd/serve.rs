@@ -35,6 +35,14 @@ struct FileConfig {
     max_file_bytes: Option<usize>,
     user_header: Option<String>,
     allow_non_ascii_ids: Option<bool>,
+    // The other bounds of `snapshot::Limits` (config file only).
+    max_total_bytes: Option<usize>,
+    max_xml_depth: Option<usize>,
+    max_xml_elements: Option<usize>,
+    max_value_bytes: Option<usize>,
+    max_name_bytes: Option<usize>,
+    max_query_depth: Option<usize>,
+    max_access_bytes: Option<usize>,
 }
 
 fn duration(
@@ -144,7 +152,27 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             id_chars: crate::cli::id_chars(
                 args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false),
             ),
-            ..Limits::default()
+            max_total_bytes: file
+                .max_total_bytes
+                .unwrap_or(Limits::default().max_total_bytes),
+            max_xml_depth: file
+                .max_xml_depth
+                .unwrap_or(Limits::default().max_xml_depth),
+            max_xml_elements: file
+                .max_xml_elements
+                .unwrap_or(Limits::default().max_xml_elements),
+            max_value_bytes: file
+                .max_value_bytes
+                .unwrap_or(Limits::default().max_value_bytes),
+            max_name_bytes: file
+                .max_name_bytes
+                .unwrap_or(Limits::default().max_name_bytes),
+            max_query_depth: file
+                .max_query_depth
+                .unwrap_or(Limits::default().max_query_depth),
+            max_access_bytes: file
+                .max_access_bytes
+                .unwrap_or(Limits::default().max_access_bytes),
         },
         user_header: args
             .user_header

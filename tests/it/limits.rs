@@ -362,3 +362,21 @@ fn the_daemon_keeps_the_last_good_file_when_the_configuration_disappears() {
     assert_eq!(d.status()["attempted"]["result"], "failed");
     assert_eq!(std::fs::read_to_string(&access).expect("read"), good);
 }
+
+#[test]
+fn the_daemon_takes_its_limits_from_the_config_file() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let toml = cfg.path("rolesync.toml");
+    std::fs::write(&toml, "max_access_bytes = 100\nmax_xml_depth = 8\n").expect("config file");
+    let d = Daemon::start(
+        &cfg.work(),
+        &access,
+        &cfg.path("state"),
+        &["--config", toml.to_str().expect("UTF-8 path")],
+    );
+    wait_until(Duration::from_secs(30), "the refused first reload", || {
+        d.status()["attempted"]["errors"][0]["code"] == "access-file-too-large"
+    });
+    assert!(!access.exists(), "nothing may be published");
+}

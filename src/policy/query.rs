@@ -75,7 +75,8 @@ pub enum QueryErrorKind {
 
 /// The deepest nesting any limit can allow: the parser's recursion (some
 /// KiB per level unoptimised, far less optimised) stays inside the smallest
-/// thread stack rolesync runs it on (tokio's blocking threads, 2 MiB).
+/// thread stack rolesync runs it on (the async runtime's blocking threads,
+/// 2 MiB).
 pub const MAX_QUERY_DEPTH_CEILING: usize = 64;
 
 impl fmt::Display for QueryError {

@@ -292,7 +292,7 @@ fn query_text() -> impl Strategy<Value = String> {
 /// parsed query is no deeper than the nesting allows and evaluates without
 /// overflow.
 fn parse_query(text: String, max_depth: usize) {
-    // 2 MiB: the stack of tokio's blocking threads, the smallest `build`
+    // 2 MiB: the stack of the runtime's blocking threads, the smallest `build`
     // runs on; the unoptimised parser takes some KiB per level, so the
     // ceiling of 64 levels needs more than 256 KiB in a debug build.
     stack_of(2 << 20, move || {

@@ -380,3 +380,40 @@ fn the_daemon_takes_its_limits_from_the_config_file() {
     });
     assert!(!access.exists(), "nothing may be published");
 }
+
+#[test]
+fn the_pre_receive_hook_refuses_a_nested_query_and_a_look_alike_id() {
+    let cfg = Config::new();
+    let bare = cfg.path("config.git");
+    let clone = cfg.path("clone");
+    git(
+        cfg.dir.path(),
+        &["clone", "-q", "--bare", "config", "config.git"],
+    );
+    let out = util::rolesync()
+        .args(["hook", "install", "--repo"])
+        .arg(&bare)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    git(cfg.dir.path(), &["clone", "-q", "config.git", "clone"]);
+    let before = git(&bare, &["rev-parse", "main"]);
+    for (file, text, code) in [
+        (PERMISSIONS, nested_query(5000), "query-too-deep"),
+        (
+            USER_ROLES,
+            "<user-roles><user name=\"alice\"><role name=\"\u{0430}dmin\"/></user></user-roles>"
+                .to_owned(),
+            "confusable-id",
+        ),
+    ] {
+        git(&clone, &["reset", "-q", "--hard", &before]);
+        std::fs::write(clone.join(file), text).expect("write");
+        git(&clone, &["commit", "-q", "-am", code]);
+        let out = util::git_output(&clone, &["push", "origin", "main"]);
+        assert!(!out.status.success(), "the push must be refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("error[{code}]")), "{stderr}");
+        assert_eq!(git(&bare, &["rev-parse", "main"]), before);
+    }
+}

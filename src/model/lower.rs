@@ -84,10 +84,15 @@ impl Cx {
         match make(&name.value, &self.limits) {
             Ok(v) => Some(v),
             Err(e) => {
+                // A name too long is shown by its start only.
+                let shown = match e {
+                    IdentError::TooLong { .. } => format!("{}…", prefix_of(&name.value, 40)),
+                    _ => name.value.clone(),
+                };
                 self.diags.push(src.diag(
                     ident_code(code, &e),
                     name.span.clone(),
-                    format!("{what} `{}` {e}", name.value.escape_debug()),
+                    format!("{what} `{}` {e}", shown.escape_debug()),
                 ));
                 None
             }

@@ -47,6 +47,65 @@ pub struct RepoArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_file_bytes, value_name = "BYTES")]
     pub max_file_bytes: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The bounds on configuration input beyond the file size
+/// (`snapshot::Limits`; docs/security.md lists each with its default).
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Refuse a revision whose configuration files together are larger than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_total_bytes, value_name = "BYTES")]
+    pub max_total_bytes: usize,
+    /// Refuse XML elements nested deeper than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_xml_depth, value_name = "LEVELS")]
+    pub max_xml_depth: usize,
+    /// Refuse an XML file with more elements than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_xml_elements, value_name = "N")]
+    pub max_xml_elements: usize,
+    /// Refuse an XML attribute value or element text longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_value_bytes, value_name = "BYTES")]
+    pub max_value_bytes: usize,
+    /// Refuse a login, id or permission name longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_name_bytes, value_name = "BYTES")]
+    pub max_name_bytes: usize,
+    /// Refuse a custom-set query nested deeper than this (parentheses and NOT; at most 64).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_query_depth, value_name = "LEVELS")]
+    pub max_query_depth: usize,
+    /// Refuse to render an access file larger than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_access_bytes, value_name = "BYTES")]
+    pub max_access_bytes: usize,
+    /// Accept non-ASCII letters and digits in role, group, project and custom-set ids
+    /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
+}
+
+impl LimitArgs {
+    /// The limits these flags give, with `max_file_bytes`.
+    pub fn limits(&self, max_file_bytes: usize) -> crate::snapshot::Limits {
+        crate::snapshot::Limits {
+            max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_xml_depth: self.max_xml_depth,
+            max_xml_elements: self.max_xml_elements,
+            max_value_bytes: self.max_value_bytes,
+            max_name_bytes: self.max_name_bytes,
+            max_query_depth: self.max_query_depth,
+            max_access_bytes: self.max_access_bytes,
+            id_chars: id_chars(self.allow_non_ascii_ids),
+        }
+    }
+}
+
+/// `--allow-non-ascii-ids` as the ids' character set.
+pub fn id_chars(allow_non_ascii: bool) -> crate::ident::IdChars {
+    if allow_non_ascii {
+        crate::ident::IdChars::UnicodeLetters
+    } else {
+        crate::ident::IdChars::Ascii
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -127,6 +186,9 @@ pub struct ServeArgs {
     /// X-Forwarded-Uri). Default: nginx.
     #[arg(long, value_enum, value_name = "KIND")]
     pub proxy: Option<crate::api::policy::ProxyKind>,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
     #[command(flatten)]
     pub publish: PublishArgs,
 }
@@ -178,6 +240,9 @@ pub struct SvnPreCommitArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
     pub max_file_bytes: usize,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -208,6 +273,9 @@ pub struct GitHookArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
     pub max_file_bytes: usize,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -55,6 +55,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     };
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
         ..Limits::default()
     };
     let mut refused = false;
@@ -199,6 +200,7 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     }
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
         ..Limits::default()
     };
     let mut err = std::io::stderr().lock();
@@ -302,6 +304,9 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = &args.hook.path {
         pre.push_str(&format!(" --path {}", shell_quote(p)));
     }
+    if args.hook.allow_non_ascii_ids {
+        pre.push_str(" --allow-non-ascii-ids");
+    }
     write_hook(&hooks.join("pre-receive"), &pre)?;
     match &args.state_dir {
         Some(dir) => {
@@ -340,6 +345,9 @@ fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<Exi
     );
     if let Some(p) = &args.hook.path {
         pre.push_str(&format!(" --path {}", shell_quote(p)));
+    }
+    if args.hook.allow_non_ascii_ids {
+        pre.push_str(" --allow-non-ascii-ids");
     }
     write_hook(&hooks.join("pre-commit"), &pre)?;
     // post-commit reports warnings (the only hook output Subversion shows

@@ -35,10 +35,7 @@ pub const EXIT_COULD_NOT_RUN: u8 = 2;
 pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
     let source = repo::Source::open(&args.repo)
         .with_context(|| format!("opening {}", args.repo.display()))?;
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        ..Limits::default()
-    };
+    let limits: Limits = args.limits.limits(args.max_file_bytes);
     let input = source.read(args.rev.as_deref(), limits)?;
     tracing::info!(repo = %args.repo.display(), revision = %input.revision, files = input.files.len(), "read configuration");
     let report = snapshot::build(&input);

@@ -41,6 +41,15 @@ struct FileConfig {
     /// A group name or number, as a string.
     access_group: Option<String>,
     proxy: Option<ProxyKind>,
+    allow_non_ascii_ids: Option<bool>,
+    // The other bounds of `snapshot::Limits` (config file only).
+    max_total_bytes: Option<usize>,
+    max_xml_depth: Option<usize>,
+    max_xml_elements: Option<usize>,
+    max_value_bytes: Option<usize>,
+    max_name_bytes: Option<usize>,
+    max_query_depth: Option<usize>,
+    max_access_bytes: Option<usize>,
 }
 
 fn duration(
@@ -169,7 +178,30 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(Limits::default().max_file_bytes),
-            ..Limits::default()
+            id_chars: crate::cli::id_chars(
+                args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false),
+            ),
+            max_total_bytes: file
+                .max_total_bytes
+                .unwrap_or(Limits::default().max_total_bytes),
+            max_xml_depth: file
+                .max_xml_depth
+                .unwrap_or(Limits::default().max_xml_depth),
+            max_xml_elements: file
+                .max_xml_elements
+                .unwrap_or(Limits::default().max_xml_elements),
+            max_value_bytes: file
+                .max_value_bytes
+                .unwrap_or(Limits::default().max_value_bytes),
+            max_name_bytes: file
+                .max_name_bytes
+                .unwrap_or(Limits::default().max_name_bytes),
+            max_query_depth: file
+                .max_query_depth
+                .unwrap_or(Limits::default().max_query_depth),
+            max_access_bytes: file
+                .max_access_bytes
+                .unwrap_or(Limits::default().max_access_bytes),
         },
         publish,
         user_header: user_header(

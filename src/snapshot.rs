@@ -161,6 +161,10 @@ pub struct Input {
     /// Every file `classify` knows, by path relative to the repository root.
     pub files: BTreeMap<String, Vec<u8>>,
     pub limits: Limits,
+    /// Set by a reader that stopped because the files read so far together
+    /// exceed `Limits::max_total_bytes`: the path of the file that crossed
+    /// the bound. `files` is then incomplete, and `build` refuses it.
+    pub incomplete: Option<String>,
 }
 
 /// A validated configuration and its rendered access file.
@@ -196,6 +200,10 @@ pub fn build(input: &Input) -> Report {
     let limits = &input.limits;
     let mut diags = Vec::new();
     let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
+    if let Some(path) = &input.incomplete {
+        diags.push(total_too_large(path, limits));
+        return invalid(input, diags);
+    }
     let mut total: usize = 0;
     for (path, bytes) in &input.files {
         if classify(path).is_none() {
@@ -203,14 +211,7 @@ pub fn build(input: &Input) -> Report {
         }
         total = total.saturating_add(bytes.len());
         if total > limits.max_total_bytes {
-            diags.push(Diagnostic::file(
-                Code::InputTooLarge,
-                path,
-                format!(
-                    "with this file the configuration is larger than the limit of {} bytes for all files of a revision together",
-                    limits.max_total_bytes
-                ),
-            ));
+            diags.push(total_too_large(path, limits));
             return invalid(input, diags);
         }
         if bytes.len() > input.limits.max_file_bytes {
@@ -327,6 +328,17 @@ fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
         snapshot: None,
         diagnostics: diags,
     }
+}
+
+fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
+    Diagnostic::file(
+        Code::InputTooLarge,
+        path,
+        format!(
+            "with this file the configuration is larger than the limit of {} bytes for all files of a revision together",
+            limits.max_total_bytes
+        ),
+    )
 }
 
 fn access_too_large(limits: &Limits) -> Diagnostic {

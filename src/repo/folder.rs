@@ -25,7 +25,7 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     };
     let mut total = 0;
     let mut stack = vec![String::new()];
-    while let Some(rel) = stack.pop() {
+    'walk: while let Some(rel) = stack.pop() {
         let dir = if rel.is_empty() {
             root.to_owned()
         } else {
@@ -73,8 +73,12 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
                 }
             } else if file_type.is_file() && expected == Some("file") {
                 let bytes = read_limited(&entry.path(), limits.max_file_bytes)?;
-                super::add_total(&mut total, bytes.len(), limits, &path)?;
-                input.files.insert(path, bytes);
+                let over = super::add_total(&mut total, bytes.len(), limits);
+                input.files.insert(path.clone(), bytes);
+                if over {
+                    input.incomplete = Some(path);
+                    break 'walk;
+                }
             }
         }
     }

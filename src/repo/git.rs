@@ -195,7 +195,7 @@ pub fn read(
         limits,
         ..Input::default()
     };
-    walk(&repo, path, &tree, limits, &mut input.files)?;
+    input.incomplete = walk(&repo, path, &tree, limits, &mut input.files)?;
     Ok(input)
 }
 
@@ -213,13 +213,15 @@ fn special_kind(mode: i32) -> Option<&'static str> {
 /// link or gitlink where a configuration file or folder is expected, two
 /// entries of one name in a tree, a name Git never writes. A file larger
 /// than the limit is measured from its object header and not inflated.
+/// `Some(path)`: the walk stopped at `path`, where the files together
+/// passed `Limits::max_total_bytes`.
 fn walk(
     repo: &Repository,
     path: &Path,
     tree: &git2::Tree<'_>,
     limits: Limits,
     files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     let git = git_error(path, "");
     let odb = repo.odb().map_err(&git)?;
     let mut total = 0;
@@ -283,12 +285,15 @@ fn walk(
                     } else {
                         repo.find_blob(entry.id()).map_err(&git)?.content().to_vec()
                     };
-                    super::add_total(&mut total, bytes.len(), limits, &rel)?;
-                    files.insert(rel, bytes);
+                    let over = super::add_total(&mut total, bytes.len(), limits);
+                    files.insert(rel.clone(), bytes);
+                    if over {
+                        return Ok(Some(rel));
+                    }
                 }
                 _ => {}
             }
         }
     }
-    Ok(())
+    Ok(None)
 }

@@ -175,19 +175,14 @@ pub fn expected_kind(rel: &str) -> Option<&'static str> {
     }
 }
 
-/// Add `len` bytes to the running `total` of a read; an error once the
-/// revision's files together exceed `Limits::max_total_bytes`.
-fn add_total(total: &mut usize, len: usize, limits: Limits, at: &str) -> Result<(), Error> {
+/// Add `len` bytes to the running `total` of a read; true once the
+/// revision's files together exceed `Limits::max_total_bytes`. The reader
+/// then keeps the file that crossed the bound, stops, and names it in
+/// `Input::incomplete`, so that `snapshot::build` reports
+/// `input-too-large` (a diagnostic, like every other limit).
+fn add_total(total: &mut usize, len: usize, limits: Limits) -> bool {
     *total = total.saturating_add(len);
-    if *total > limits.max_total_bytes {
-        return Err(Error::TooLarge {
-            what: "the configuration files of the revision together",
-            limit: limits.max_total_bytes,
-            bound: "max_total_bytes bytes",
-            at: at.to_owned(),
-        });
-    }
-    Ok(())
+    *total > limits.max_total_bytes
 }
 
 impl Source {
@@ -277,11 +272,11 @@ mod tests {
             max_total_bytes: 1000,
             ..Limits::default()
         };
-        let err = Source::Folder(dir.path().to_owned())
+        let input = Source::Folder(dir.path().to_owned())
             .read(None, limits)
-            .expect_err("over the total");
-        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
-        assert!(err.to_string().contains("max_total_bytes"), "{err}");
+            .expect("read");
+        assert!(input.incomplete.is_some(), "over the total");
+        assert_eq!(input.files.len(), 3, "stops at the file that crosses it");
         let limits = Limits {
             max_total_bytes: 1200,
             ..Limits::default()
@@ -318,7 +313,8 @@ mod tests {
             max_total_bytes: 1000,
             ..Limits::default()
         };
-        let err = source.read(None, limits).expect_err("over the total");
-        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
+        let input = source.read(None, limits).expect("read");
+        assert!(input.incomplete.is_some(), "over the total");
+        assert_eq!(input.files.len(), 3, "stops at the file that crosses it");
     }
 }

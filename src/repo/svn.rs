@@ -255,8 +255,12 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
             None => continue,
         }
         let bytes = read_file(repo, args, rel, line, limits)?;
-        super::add_total(&mut total, bytes.len(), limits, rel)?;
+        let over = super::add_total(&mut total, bytes.len(), limits);
         input.files.insert(rel.to_owned(), bytes);
+        if over {
+            input.incomplete = Some(rel.to_owned());
+            break;
+        }
     }
     Ok(input)
 }
@@ -280,7 +284,7 @@ pub fn read_since(
     if to == from && prev.limits == limits {
         return Ok(prev.clone());
     }
-    if to < from || to - from > 64 || prev.limits != limits {
+    if to < from || to - from > 64 || prev.limits != limits || prev.incomplete.is_some() {
         return full();
     }
     let prefix = subpath
@@ -318,6 +322,7 @@ pub fn read_since(
         meta: info(repo, args)?,
         limits,
         files: prev.files.clone(),
+        incomplete: None,
     };
     // The running total of the files held, checked as each file comes in.
     let mut total: usize = input.files.values().map(Vec::len).sum();
@@ -333,7 +338,11 @@ pub fn read_since(
             None => rel.clone(),
         };
         let bytes = read_file(repo, args, &rel, &full_path, limits)?;
-        super::add_total(&mut total, bytes.len(), limits, &rel)?;
+        if super::add_total(&mut total, bytes.len(), limits) {
+            // Over the bound on the way (a later deletion may bring it
+            // back under): the full read decides, in its own order.
+            return full();
+        }
         input.files.insert(rel, bytes);
     }
     Ok(input)

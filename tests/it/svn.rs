@@ -279,7 +279,11 @@ fn a_config_under_a_sub_folder_is_read_with_path() {
     wait_until(LIMIT, "the first publication", || {
         read(&access).contains("elibrary-project_admin = bob\n")
     });
-    assert_eq!(d.status()["applied"]["revision"], "1");
+    // The status follows the file (the snapshot is swapped after the file
+    // is in place), so wait for it too rather than race it.
+    wait_until(LIMIT, "the status names the revision", || {
+        d.status()["applied"]["revision"] == "1"
+    });
 }
 
 #[test]

@@ -58,7 +58,9 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
             if let Some(twin) = &l.replaced_by {
                 row.push_str(&format!("  (replaced by [{twin}], which applies too)"));
             }
-            writeln!(out, "{row}").context("writing to stdout")?;
+            // Section names come from the file: no control character
+            // reaches the terminal raw.
+            writeln!(out, "{}", crate::diag::escape_controls(&row)).context("writing to stdout")?;
         }
     } else {
         let access = authz.access(user, repo, args.path.as_deref());

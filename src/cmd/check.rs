@@ -74,8 +74,12 @@ pub fn run(args: &CheckArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         }
         Mode::Explain => {
             let explanation = snapshot.policy.explain(&request)?;
-            write!(out, "{}", explanation.render(&snapshot.revision))
-                .context("writing to stdout")?;
+            // File and folder names come from the repository: each line
+            // is printed with its control characters escaped.
+            for line in explanation.render(&snapshot.revision).lines() {
+                writeln!(out, "{}", crate::diag::escape_controls(line))
+                    .context("writing to stdout")?;
+            }
             explanation.verdict
         }
     };

@@ -9,6 +9,7 @@ mod daemon;
 mod diagnostics;
 mod git;
 mod hooks;
+mod http_limits;
 mod nginx;
 mod policy_api;
 mod purity;

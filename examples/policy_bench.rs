@@ -19,6 +19,8 @@
 //!   (p50, p99, max over sequential requests) idle, then while 20 clients
 //!   send bulk `POST /v1/check` calls of 10,000 decisions each in a loop;
 //!   prints how many bulk calls were answered (200) or turned away (503).
+//!   `ROLESYNC_BIN=path` runs another build (e.g. an older one) to compare;
+//!   `PROBES=n` sets the requests per latency figure (default 500).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -360,7 +362,12 @@ fn in_process() {
     );
 }
 
+/// The daemon binary: `ROLESYNC_BIN` (e.g. an older build, to compare),
+/// else the one beside this example.
 fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe
         .parent()
@@ -524,9 +531,14 @@ fn heavy() {
         project(3),
         user(42)
     );
+    // PROBES: sequential requests per figure (default 500).
+    let probes: usize = std::env::var("PROBES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
     let probe = |what: &str| {
         for (name, raw) in [("/healthz", &healthz), ("/v1/authorize", &authorize)] {
-            let took: Vec<Duration> = (0..500).map(|_| exchange(&addr, raw).1).collect();
+            let took: Vec<Duration> = (0..probes).map(|_| exchange(&addr, raw).1).collect();
             println!("{what}: {name}: {}", percentiles(took));
         }
     };

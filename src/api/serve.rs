@@ -9,11 +9,11 @@
 //! request head — at accept and again after each answer — so it bounds a
 //! client that never sends, a slowloris that sends its head a byte at a
 //! time, and the keep-alive wait between requests alike. It does not cover
-//! a stalled body upload or a client that stops reading its answer: our own
-//! idle timer closes a connection that moves no byte either way for
-//! `idle_timeout` while no handler is running, and `request_timeout`
-//! bounds one request from its head to the handler's answer (body read
-//! included).
+//! the body or the answer: `request_timeout` bounds one request from its
+//! complete head to the handler's answer (a stalled upload included: 408),
+//! and our own idle timer closes a connection that moves no byte either
+//! way for `idle_timeout` while no handler is running (a client that stops
+//! reading its answer).
 //!
 //! Beyond `max_connections` a new connection is closed at once, after a
 //! best-effort `503` line, rather than left in the kernel's backlog: a

@@ -223,6 +223,21 @@ fn an_idle_keep_alive_connection_is_closed_by_the_header_read_timeout() {
 }
 
 #[test]
+fn a_silent_connection_is_closed_by_the_idle_timer() {
+    let cfg = Config::new();
+    let d = start(
+        &cfg,
+        1024,
+        "[http]\nheader_read_timeout = \"1h\"\nidle_timeout = \"1s\"\n",
+    );
+    let mut s = TcpStream::connect(&d.addr).expect("connect");
+    assert!(
+        closed_within(&mut s, LIMIT, None),
+        "the silent connection is still open"
+    );
+}
+
+#[test]
 fn a_stalled_upload_is_answered_408() {
     let cfg = Config::new();
     let d = start(

@@ -128,7 +128,7 @@ fn report(what: &str, mut ms: Vec<f64>) {
 
 fn toggle(file: &Path, i: usize) {
     let text = std::fs::read_to_string(file).expect("read");
-    let (from, to) = if i % 2 == 0 {
+    let (from, to) = if i.is_multiple_of(2) {
         ("<user name=\"dave\">", "<user name=\"frank\">")
     } else {
         ("<user name=\"frank\">", "<user name=\"dave\">")

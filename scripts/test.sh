@@ -11,6 +11,8 @@ need=()
 # benchmark of examples/policy_bench.rs.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# caddy: the forward_auth end-to-end test (tests/it/caddy.rs).
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v svnauthz >/dev/null 2>&1 || need+=(subversion)
 perl -MSVN::Core -e1 >/dev/null 2>&1 || need+=(libsvn-perl)
 command -v git >/dev/null 2>&1 || need+=(git)

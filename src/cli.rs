@@ -47,6 +47,65 @@ pub struct RepoArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_file_bytes, value_name = "BYTES")]
     pub max_file_bytes: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The bounds on configuration input beyond the file size
+/// (`snapshot::Limits`; docs/security.md lists each with its default).
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Refuse a revision whose configuration files together are larger than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_total_bytes, value_name = "BYTES")]
+    pub max_total_bytes: usize,
+    /// Refuse XML elements nested deeper than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_xml_depth, value_name = "LEVELS")]
+    pub max_xml_depth: usize,
+    /// Refuse an XML file with more elements than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_xml_elements, value_name = "N")]
+    pub max_xml_elements: usize,
+    /// Refuse an XML attribute value or element text longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_value_bytes, value_name = "BYTES")]
+    pub max_value_bytes: usize,
+    /// Refuse a login, id or permission name longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_name_bytes, value_name = "BYTES")]
+    pub max_name_bytes: usize,
+    /// Refuse a custom-set query nested deeper than this (parentheses and NOT; at most 64).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_query_depth, value_name = "LEVELS")]
+    pub max_query_depth: usize,
+    /// Refuse to render an access file larger than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_access_bytes, value_name = "BYTES")]
+    pub max_access_bytes: usize,
+    /// Accept non-ASCII letters and digits in role, group, project and custom-set ids
+    /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
+}
+
+impl LimitArgs {
+    /// The limits these flags give, with `max_file_bytes`.
+    pub fn limits(&self, max_file_bytes: usize) -> crate::snapshot::Limits {
+        crate::snapshot::Limits {
+            max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_xml_depth: self.max_xml_depth,
+            max_xml_elements: self.max_xml_elements,
+            max_value_bytes: self.max_value_bytes,
+            max_name_bytes: self.max_name_bytes,
+            max_query_depth: self.max_query_depth,
+            max_access_bytes: self.max_access_bytes,
+            id_chars: id_chars(self.allow_non_ascii_ids),
+        }
+    }
+}
+
+/// `--allow-non-ascii-ids` as the ids' character set.
+pub fn id_chars(allow_non_ascii: bool) -> crate::ident::IdChars {
+    if allow_non_ascii {
+        crate::ident::IdChars::UnicodeLetters
+    } else {
+        crate::ident::IdChars::Ascii
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -74,6 +133,8 @@ pub struct RenderArgs {
     /// Write the access file here (atomically) instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -119,6 +180,30 @@ pub struct ServeArgs {
     /// in the reverse proxy, e.g. from $remote_user). Default: X-Remote-User.
     #[arg(long, value_name = "NAME")]
     pub user_header: Option<String>,
+    /// The reverse proxy that asks `/v1/authorize`, and so the headers that
+    /// carry the original method and URI: `nginx` (X-Original-Method,
+    /// X-Original-URI) or `forward-auth` (Caddy, Traefik: X-Forwarded-Method,
+    /// X-Forwarded-Uri). Default: nginx.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub proxy: Option<crate::api::policy::ProxyKind>,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+}
+
+/// Mode and group of a published access file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PublishArgs {
+    /// Permission bits of the published access file, in octal (e.g. 0640).
+    /// Default: those of the previous file (0644 for a new one).
+    #[arg(long, value_name = "OCTAL", value_parser = crate::publish::parse_mode)]
+    pub access_mode: Option<u32>,
+    /// Group of the published access file, a name (from /etc/group) or a
+    /// number. Default: that of the previous file (the daemon's for a new one).
+    #[arg(long, value_name = "GROUP", value_parser = crate::publish::resolve_group)]
+    pub access_group: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +240,9 @@ pub struct SvnPreCommitArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
     pub max_file_bytes: usize,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -165,7 +253,13 @@ pub struct SvnPostCommitArgs {
     pub rev: String,
     /// The daemon's state folder (its `rolesync.sock` is notified).
     #[arg(long, value_name = "DIR")]
-    pub state_dir: PathBuf,
+    pub state_dir: Option<PathBuf>,
+    /// The folder inside the repository that holds the configuration.
+    #[arg(long, value_name = "SUBDIR")]
+    pub path: Option<String>,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
+    pub max_file_bytes: usize,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -179,6 +273,9 @@ pub struct GitHookArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
     pub max_file_bytes: usize,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
 }
 
 #[derive(Debug, Args, Clone)]

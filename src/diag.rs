@@ -150,6 +150,25 @@ codes! {
     AuthzGroupsFileConflict = "authz-groups-file-conflict", Error;
     /// A hand-written group whose name is a role group's.
     GroupCollidesWithRole = "group-collides-with-role", Error;
+    // ---- limits on configuration input (`snapshot::Limits`)
+    /// XML elements nested deeper than the limit.
+    XmlTooDeep = "xml-too-deep", Error;
+    /// More XML elements in one file than the limit.
+    XmlTooManyElements = "xml-too-many-elements", Error;
+    /// An attribute value or text longer than the limit.
+    ValueTooLong = "value-too-long", Error;
+    /// A login, id or permission name longer than the limit.
+    NameTooLong = "name-too-long", Error;
+    /// A custom-set query nested deeper than the limit.
+    QueryTooDeep = "query-too-deep", Error;
+    /// The files of one revision together are larger than the limit.
+    InputTooLarge = "input-too-large", Error;
+    /// The rendered access file would be larger than the limit.
+    AccessFileTooLarge = "access-file-too-large", Error;
+    /// Neither `.polarion/security/user-roles.xml` nor `.polarion/access`.
+    NoConfiguration = "no-configuration", Error;
+    /// An id with a bidi control, an invisible or a non-ASCII character.
+    ConfusableId = "confusable-id", Error;
 }
 
 impl fmt::Display for Code {
@@ -164,17 +183,34 @@ pub struct Source<'a> {
     pub path: &'a str,
     pub text: &'a str,
     line_starts: Vec<usize>,
+    /// Characters before each multiple of [`CHAR_MARK`] bytes (rounded
+    /// down to a character boundary), so a column costs at most that many
+    /// bytes of counting however long the line is.
+    char_marks: Vec<usize>,
 }
+
+/// Bytes between two entries of `Source::char_marks`.
+const CHAR_MARK: usize = 4096;
 
 impl<'a> Source<'a> {
     pub fn new(path: &'a str, text: &'a str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let mut char_marks = vec![0];
+        let mut from = 0;
+        let mut chars = 0;
+        while char_marks.len() * CHAR_MARK <= text.len() {
+            let to = floor_char_boundary(text, char_marks.len() * CHAR_MARK);
+            chars += text[from..to].chars().count();
+            char_marks.push(chars);
+            from = to;
+        }
         Source {
             path,
             text,
             line_starts,
+            char_marks,
         }
     }
 
@@ -183,8 +219,19 @@ impl<'a> Source<'a> {
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.text[start..offset].chars().count() + 1;
+        let col = if offset - start <= CHAR_MARK {
+            self.text[start..offset].chars().count()
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
+        } + 1;
         (to_u32(line + 1), to_u32(col))
+    }
+
+    /// Characters in `text[..offset]` (`offset` on a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let mark = (offset / CHAR_MARK).min(self.char_marks.len() - 1);
+        let from = floor_char_boundary(self.text, mark * CHAR_MARK);
+        self.char_marks[mark] + self.text[from..offset].chars().count()
     }
 
     /// A diagnostic about `span` of this file.
@@ -288,7 +335,8 @@ impl Diagnostic {
     }
 
     /// `path:line:col: error[code]: message`, with related locations as
-    /// `(first at line N)`.
+    /// `(first at line N)`; control characters are escaped
+    /// ([`escape_controls`]), so the line is always one line.
     pub fn one_line(&self) -> String {
         let mut out = format!(
             "{}:{}:{}: {}[{}]: {}",
@@ -309,7 +357,7 @@ impl Diagnostic {
                 ));
             }
         }
-        out
+        escape_controls(&out).into_owned()
     }
 
     /// The JSON object printed by `--format json`.
@@ -394,6 +442,25 @@ mod tests {
     }
 
     #[test]
+    fn columns_on_long_lines_count_characters() {
+        let text = "é".repeat(5000) + "x" + &"ab".repeat(6000) + "\nçç" + &"y".repeat(9000);
+        let src = Source::new("f", &text);
+        for offset in [
+            0, 2, 8190, 10_000, 10_001, 16_000, 22_001, 22_003, 22_005, 30_000,
+        ] {
+            let offset = floor_char_boundary(&text, offset.min(text.len()));
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let line = 1 + text[..offset].matches('\n').count();
+            let col = text[start..offset].chars().count() + 1;
+            assert_eq!(
+                src.line_col(offset),
+                (to_u32(line), to_u32(col)),
+                "{offset}"
+            );
+        }
+    }
+
+    #[test]
     fn one_line_format_is_path_line_col_severity_code_message() {
         let src = Source::new("a/b.xml", "<x>\n  <y/>\n");
         let d = src.diag(Code::XmlUnknownElement, 6..10, "unknown element <y>");
@@ -450,5 +517,60 @@ mod tests {
                 "docs/diagnostics.md documents `{h}`, which is no code"
             );
         }
+    }
+}
+
+/// `s` with every control character written as an escape, so that a name
+/// from a repository (a folder, a file, a value quoted in a message) cannot
+/// move the cursor, clear the screen, forge a line or reorder text when it
+/// is printed: C0 (newline and tab included), DEL and C1 become `\x1b`
+/// style, the bidirectional controls (U+061C, U+200E/F, U+202A–E,
+/// U+2066–9) and the line and paragraph separators become `\u{202e}`
+/// style. Everything the CLI, the hooks and the logs print about a path
+/// goes through it (`Diagnostic::one_line` applies it to its whole line).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    fn needs(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
+    }
+    if !s.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs(c) {
+            out.push(c);
+        } else if u32::from(c) <= 0xff {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(escape_controls("Dept A/lib ü"), "Dept A/lib ü");
+        assert_eq!(escape_controls("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape_controls("a\nb\tc\u{7f}"), "a\\x0ab\\x09c\\x7f");
+        assert_eq!(escape_controls("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(
+            escape_controls("x\u{202e}y\u{2066}"),
+            "x\\u{202e}y\\u{2066}"
+        );
     }
 }

@@ -34,40 +34,62 @@ pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
 /// (`docs/security.md` lists each with its default). Each is checked before
 /// the work it bounds; exceeding one is a diagnostic with its file (and,
 /// where there is one, line and column), never a crash.
+///
+/// Measured (debug build): reading costs about 40 bytes of memory per byte
+/// of XML at its peak, linear in the input; the defaults keep a hostile
+/// revision to a few GB at worst and a real one (10,000 users, 1,000
+/// projects: about 10 MB) far inside them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of one file (checked from the object header or `svnlook
-    /// filesize` before the file is read).
+    /// filesize` before the file is read). Default 16 MiB
+    /// (`file-too-large`).
     pub max_file_bytes: usize,
-    /// Bytes of all files of one revision together.
+    /// Bytes of all files of one revision together. Default 64 MiB
+    /// (`input-too-large`).
     pub max_total_bytes: usize,
-    /// Nesting depth of XML elements.
+    /// Nesting depth of XML elements, the root being level 1. Default 64;
+    /// the deepest real file has 4 (`xml-too-deep`).
     pub max_xml_depth: usize,
-    /// Elements of one XML file.
+    /// Elements of one XML file. Default 1,000,000 (`xml-too-many-elements`).
     pub max_xml_elements: usize,
-    /// Bytes of one XML attribute value or text node.
+    /// Bytes of one XML attribute value or of the text of one element
+    /// (whitespace between child elements is not kept). Default 64 KiB
+    /// (`value-too-long`).
     pub max_value_bytes: usize,
     /// Bytes of one name: a login, role, group, project or customset id,
-    /// a permission name.
+    /// a permission name (joined with its `<permission>` wrappers).
+    /// Default 255 (`name-too-long`).
     pub max_name_bytes: usize,
-    /// Nesting depth of a custom-set query (parentheses, `NOT`).
+    /// Nesting depth of a custom-set query (parentheses, `NOT`). Default
+    /// 32, never more than `policy::query::MAX_QUERY_DEPTH_CEILING` (64)
+    /// (`query-too-deep`).
     pub max_query_depth: usize,
     /// Bytes of the rendered access file; above it nothing is published and
-    /// the last good file stays.
+    /// the last good file stays. The generated groups are counted before
+    /// they are built (a member once per assignment that gives the role),
+    /// so an input that would render gigabytes costs no more than this.
+    /// Default 64 MiB (`access-file-too-large`).
     pub max_access_bytes: usize,
+    /// Which characters ids may hold: ASCII (the default) or also
+    /// non-ASCII letters and digits (`--allow-non-ascii-ids`). Not a bound,
+    /// but a refusal of what could otherwise look like another name
+    /// (`confusable-id`).
+    pub id_chars: crate::ident::IdChars,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 16 << 20,
-            max_total_bytes: 256 << 20,
+            max_total_bytes: 64 << 20,
             max_xml_depth: 64,
             max_xml_elements: 1_000_000,
             max_value_bytes: 64 << 10,
             max_name_bytes: 255,
             max_query_depth: 32,
-            max_access_bytes: 256 << 20,
+            max_access_bytes: 64 << 20,
+            id_chars: crate::ident::IdChars::Ascii,
         }
     }
 }
@@ -171,11 +193,25 @@ impl Report {
 
 /// Build the snapshot of one revision.
 pub fn build(input: &Input) -> Report {
+    let limits = &input.limits;
     let mut diags = Vec::new();
     let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut total: usize = 0;
     for (path, bytes) in &input.files {
         if classify(path).is_none() {
             continue;
+        }
+        total = total.saturating_add(bytes.len());
+        if total > limits.max_total_bytes {
+            diags.push(Diagnostic::file(
+                Code::InputTooLarge,
+                path,
+                format!(
+                    "with this file the configuration is larger than the limit of {} bytes for all files of a revision together",
+                    limits.max_total_bytes
+                ),
+            ));
+            return invalid(input, diags);
         }
         if bytes.len() > input.limits.max_file_bytes {
             diags.push(Diagnostic::file(
@@ -207,15 +243,38 @@ pub fn build(input: &Input) -> Report {
             }
         }
     }
+    if !input.files.contains_key(USER_ROLES) && !input.files.contains_key(ACCESS_FILE) {
+        diags.push(
+            Diagnostic::file(
+                Code::NoConfiguration,
+                USER_ROLES,
+                format!(
+                    "this is no Polarion configuration: there is neither {USER_ROLES} nor {ACCESS_FILE}"
+                ),
+            )
+            .with_note("check --repo (and --path, --branch): rolesync reads the root of the configuration repository"),
+        );
+        return invalid(input, diags);
+    }
     let sources: BTreeMap<&str, Source> =
         texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
-    let (model, model_diags) = lower_all(&sources);
+    let (model, model_diags) = lower_all(&sources, limits);
     diags.extend(model_diags);
+    let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
+
+    // Bound the generated groups before anything expands them: a group
+    // with many members holding many roles multiplies.
+    let budget = limits
+        .max_access_bytes
+        .saturating_sub(access_text.map_or(0, str::len));
+    if model.role_groups_size(budget).is_none() {
+        diags.push(access_too_large(limits));
+        return invalid(input, diags);
+    }
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
     let role_groups = model.role_groups();
-    let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
         diags.push(Diagnostic::file(
             Code::AccessFileMissing,
@@ -241,6 +300,9 @@ pub fn build(input: &Input) -> Report {
         &input.revision,
     );
     diags.extend(rendered.diagnostics);
+    if rendered.text.len() > limits.max_access_bytes {
+        diags.push(access_too_large(limits));
+    }
 
     diag::sort(&mut diags);
     let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
@@ -257,38 +319,69 @@ pub fn build(input: &Input) -> Report {
     }
 }
 
+/// The report of a revision that is refused before it is lowered.
+fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
+    diag::sort(&mut diags);
+    Report {
+        revision: input.revision.clone(),
+        snapshot: None,
+        diagnostics: diags,
+    }
+}
+
+fn access_too_large(limits: &Limits) -> Diagnostic {
+    Diagnostic::file(
+        Code::AccessFileTooLarge,
+        ACCESS_FILE,
+        format!(
+            "the rendered access file would be larger than the limit of {} bytes; nothing is published",
+            limits.max_access_bytes
+        ),
+    )
+    .with_note("a user group with many members holding many roles repeats every member in each role's group")
+}
+
+/// One of the `xml::read_*` functions.
+type Reader<T> = fn(&Source, &Limits) -> (Option<T>, Vec<Diagnostic>);
+
 fn read<'s, T>(
     diags: &mut Vec<Diagnostic>,
     src: &'s Source<'s>,
-    reader: fn(&Source) -> (Option<T>, Vec<Diagnostic>),
+    limits: &Limits,
+    reader: Reader<T>,
 ) -> Option<Read<'s, T>> {
-    let (value, d) = reader(src);
+    let (value, d) = reader(src, limits);
     diags.extend(d);
     value.map(|value| Read { src, value })
 }
 
-fn lower_all(sources: &BTreeMap<&str, Source>) -> (Model, Vec<Diagnostic>) {
+fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut files = ConfigFiles::default();
+    let mut files = ConfigFiles {
+        limits: *limits,
+        ..ConfigFiles::default()
+    };
     let mut projects: BTreeMap<String, ProjectFiles> = BTreeMap::new();
     let mut project_parts: Vec<(String, &Source, bool)> = Vec::new();
     for (path, src) in sources {
         let Some(kind) = classify(path) else { continue };
         match kind {
             FileKind::AccessFile => {}
-            FileKind::UserRoles => files.user_roles = read(&mut diags, src, xml::read_user_roles),
-            FileKind::Permissions => {
-                files.permissions = read(&mut diags, src, xml::read_permissions)
+            FileKind::UserRoles => {
+                files.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
             }
-            FileKind::Roles => files.roles = read(&mut diags, src, xml::read_roles),
-            FileKind::Groups => files.groups = read(&mut diags, src, xml::read_groups),
+            FileKind::Permissions => {
+                files.permissions = read(&mut diags, src, limits, xml::read_permissions)
+            }
+            FileKind::Roles => files.roles = read(&mut diags, src, limits, xml::read_roles),
+            FileKind::Groups => files.groups = read(&mut diags, src, limits, xml::read_groups),
             FileKind::User { login } => {
-                if let Some(r) = read(&mut diags, src, xml::read_user) {
+                if let Some(r) = read(&mut diags, src, limits, xml::read_user) {
                     files.users.push((login, r));
                 }
             }
             FileKind::ProjectMarker { folder } => {
-                if let Some(descriptor) = read(&mut diags, src, xml::read_project) {
+                if let Some(descriptor) = read(&mut diags, src, limits, xml::read_project) {
                     projects.insert(
                         folder.clone(),
                         ProjectFiles {
@@ -310,9 +403,9 @@ fn lower_all(sources: &BTreeMap<&str, Source>) -> (Model, Vec<Diagnostic>) {
             continue;
         };
         if is_user_roles {
-            p.user_roles = read(&mut diags, src, xml::read_user_roles);
+            p.user_roles = read(&mut diags, src, limits, xml::read_user_roles);
         } else {
-            p.permissions = read(&mut diags, src, xml::read_permissions);
+            p.permissions = read(&mut diags, src, limits, xml::read_permissions);
         }
     }
     files.projects = projects.into_values().collect();
@@ -358,3 +451,6 @@ mod tests {
         assert_eq!(classify("README.md"), None);
     }
 }
+
+#[cfg(test)]
+mod fuzz;

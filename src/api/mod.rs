@@ -149,11 +149,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
             "at": time(Some(a.at)),
             "result": a.result.as_str(),
             "message": a.message,
-            "errors": a.errors.iter().map(|d| json!({
-                "file": d.file, "line": d.line, "column": d.col,
-                "code": d.code.as_str(), "message": d.message,
-                "text": d.one_line(),
-            })).collect::<Vec<_>>(),
+            "errors": a.errors.iter().map(diagnostic).collect::<Vec<_>>(),
         })
     });
     let body = json!({
@@ -163,6 +159,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
             "author": s.meta.as_ref().map(|m| &m.author),
             "commit_time": s.meta.as_ref().map(|m| m.time),
             "applied_at": time(status.applied_at),
+            "warnings": status.warnings.iter().map(diagnostic).collect::<Vec<_>>(),
         })),
         "attempted": attempt,
         "reloads": { "applied": status.applied, "unchanged": status.unchanged, "failed": status.failed },
@@ -172,6 +169,15 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
         "started_at": time(status.started_at),
     });
     axum::Json(body).into_response()
+}
+
+/// One diagnostic in `/v1/status` (errors and warnings alike).
+fn diagnostic(d: &crate::diag::Diagnostic) -> serde_json::Value {
+    json!({
+        "file": d.file, "line": d.line, "column": d.col,
+        "code": d.code.as_str(), "message": d.message,
+        "text": d.one_line(),
+    })
 }
 
 async fn reload(State(shared): State<Arc<Shared>>) -> Response {
@@ -201,7 +207,11 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .map_or(0.0, |d| d.as_secs_f64());
     let applied_at = status.applied_at.map_or(0.0, secs);
-    let text = format!(
+    let mut warnings: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for w in &status.warnings {
+        *warnings.entry(w.code.as_str()).or_default() += 1;
+    }
+    let mut text = format!(
         "# HELP rolesync_reloads_total Reloads by result.\n\
          # TYPE rolesync_reloads_total counter\n\
          rolesync_reloads_total{{result=\"applied\"}} {}\n\
@@ -224,5 +234,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         status.failed,
         status.last_duration.as_secs_f64(),
     );
+    text.push_str(
+        "# HELP rolesync_warnings Warnings of the applied revision, by diagnostic code.\n\
+         # TYPE rolesync_warnings gauge\n",
+    );
+    for (code, n) in warnings {
+        text.push_str(&format!("rolesync_warnings{{code=\"{code}\"}} {n}\n"));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -8,10 +8,13 @@
 //! - `GET /v1/users/{login}`: roles by scope, groups, login and assignable
 //!   status, disabled;
 //! - `/v1/authorize` (any method): a reverse proxy's sub-request. The
-//!   original method and URI come in `X-Original-Method` and
-//!   `X-Original-URI` (or `X-Forwarded-Method` / `X-Forwarded-Uri`), the
-//!   user in the configured header (`--user-header`); the answer is 204, or
-//!   403 with exactly the body Polarion's REST API refuses calls with.
+//!   original method and URI come in the headers of the configured
+//!   [`ProxyKind`] only (nginx: `X-Original-Method` / `X-Original-URI`;
+//!   forward-auth: `X-Forwarded-Method` / `X-Forwarded-Uri`), the user in
+//!   the configured header (`--user-header`); the answer is 204, or 403 with
+//!   exactly the body Polarion's REST API refuses calls with. A missing,
+//!   repeated or conflicting header, or a path `policy::RestPath` refuses,
+//!   is a 403: never decided on.
 //!
 //! Every JSON answer carries the revision that answered (`/v1/authorize`
 //! in the `X-Rolesync-Revision` header, since its 403 body is fixed). An
@@ -23,7 +26,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde::Deserialize;
@@ -115,7 +118,8 @@ struct Params {
     user: Option<String>,
     permission: Option<String>,
     project: Option<String>,
-    rest: Option<String>,
+    /// Parsed (and its path canonicalised) as it comes in.
+    rest: Option<RestCall>,
     object: Object,
     min_revision: Option<String>,
 }
@@ -128,7 +132,7 @@ impl Params {
                 "user" => p.user = Some(v),
                 "permission" => p.permission = Some(v),
                 "project" => p.project = Some(v).filter(|s| !s.is_empty()),
-                "rest" => p.rest = Some(v),
+                "rest" => p.rest = Some(RestCall::parse_line(&v).map_err(|e| e.to_string())?),
                 "object" => p.object.push_pair(&v)?,
                 "min_revision" => p.min_revision = Some(v).filter(|s| !s.is_empty()),
                 other => return Err(format!("unknown parameter `{other}`")),
@@ -169,12 +173,11 @@ fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
         .ok_or("the parameter `user` is required")?;
     match (&p.rest, &p.permission) {
         (Some(_), Some(_)) => Err("give `permission` or `rest`, not both".into()),
-        (Some(line), None) => {
+        (Some(call), None) => {
             if p.project.is_some() {
                 return Err("`rest` names its project in the path; drop `project`".into());
             }
-            let call = RestCall::parse_line(line).map_err(|e| e.to_string())?;
-            Ok((user, call.verb.permission(), call.project))
+            Ok((user, call.verb.permission(), call.project()))
         }
         (None, Some(perm)) => Ok((user, perm.as_str(), p.project.as_deref())),
         (None, None) => Err("the parameter `permission` (or `rest`) is required".into()),
@@ -437,7 +440,7 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
         }
         out.raw("],\"rest\":[")?;
         for (i, (line, call)) in calls.iter().enumerate() {
-            let mut v = decide(call.verb.permission(), call.project);
+            let mut v = decide(call.verb.permission(), call.project());
             v["rest"] = json!(line);
             out.raw(if i == 0 { "" } else { "," })?;
             out.value(&v)?;
@@ -623,13 +626,83 @@ fn user_answer(snap: &Snapshot, login: &str) -> Response {
     .into_response()
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, names: &[&str]) -> Option<&'h str> {
-    names
-        .iter()
-        .find_map(|n| headers.get(*n))
-        .and_then(|v| v.to_str().ok())
+/// Which reverse proxy asks `/v1/authorize`, and so which pair of headers
+/// carries the original method and URI (`--proxy`, `proxy = "…"`). Only
+/// that pair is read; the other pair must be absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyKind {
+    /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI`.
+    #[default]
+    Nginx,
+    /// Caddy and Traefik forward auth: `X-Forwarded-Method`, `X-Forwarded-Uri`.
+    ForwardAuth,
+}
+
+impl ProxyKind {
+    /// The (method, URI) headers this kind of proxy sets.
+    pub fn headers(self) -> [HeaderName; 2] {
+        match self {
+            ProxyKind::Nginx => [
+                HeaderName::from_static("x-original-method"),
+                HeaderName::from_static("x-original-uri"),
+            ],
+            ProxyKind::ForwardAuth => [
+                HeaderName::from_static("x-forwarded-method"),
+                HeaderName::from_static("x-forwarded-uri"),
+            ],
+        }
+    }
+
+    fn other(self) -> ProxyKind {
+        match self {
+            ProxyKind::Nginx => ProxyKind::ForwardAuth,
+            ProxyKind::ForwardAuth => ProxyKind::Nginx,
+        }
+    }
+}
+
+/// The one value of header `name` (trimmed, not empty), or why there is none.
+fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h str, String> {
+    let mut values = headers.get_all(name).iter();
+    let (Some(v), None) = (values.next(), values.next()) else {
+        return Err(format!("`{name}` is missing or repeated"));
+    };
+    std::str::from_utf8(v.as_bytes())
+        .map_err(|_| format!("`{name}` is not UTF-8"))
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .and_then(|s| {
+            if s.is_empty() {
+                Err(format!("`{name}` is empty"))
+            } else {
+                Ok(s)
+            }
+        })
+}
+
+/// The original method, URI and user of a proxy's sub-request: each from
+/// exactly one header of the configured kind; the other kind's headers
+/// must be absent (a client may have sent them).
+fn original<'h>(
+    headers: &'h HeaderMap,
+    kind: ProxyKind,
+    user_header: &HeaderName,
+) -> Result<(&'h str, &'h str, &'h str), String> {
+    for name in kind.other().headers() {
+        if headers.contains_key(&name) {
+            return Err(format!(
+                "`{name}` is set, but this proxy kind sends the original request in {} and {}",
+                kind.headers()[0],
+                kind.headers()[1]
+            ));
+        }
+    }
+    let [method, uri] = kind.headers();
+    Ok((
+        single(headers, &method)?,
+        single(headers, &uri)?,
+        single(headers, user_header)?,
+    ))
 }
 
 /// 403 with Polarion's body, byte for byte.
@@ -655,14 +728,14 @@ async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Res
         );
     };
     let rev = Some(snap.revision.as_str());
-    let method = header_str(&headers, &["x-original-method", "x-forwarded-method"]);
-    let uri = header_str(&headers, &["x-original-uri", "x-forwarded-uri"]);
-    let user = header_str(&headers, &[shared.user_header.as_str()]);
-    let (Some(method), Some(uri), Some(user)) = (method, uri, user) else {
-        tracing::debug!(method, uri, user, "authorize: a header is missing; refused");
-        return forbidden(rev);
+    let (method, uri, user) = match original(&headers, shared.proxy, &shared.user_header) {
+        Ok(x) => x,
+        Err(why) => {
+            tracing::debug!(%why, "authorize: refused");
+            return forbidden(rev);
+        }
     };
-    let call = match RestCall::parse(method, uri) {
+    let call = match RestCall::from_request(method, uri) {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(error = %e, "authorize: refused");
@@ -673,7 +746,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Res
     let req = Request {
         user,
         permission: call.verb.permission(),
-        project: call.project,
+        project: call.project(),
         object: &object,
     };
     match snap.policy.check(&req) {

@@ -282,10 +282,10 @@ struct View {
 
 impl View {
     fn eff(&self, acl: u32) -> u8 {
-        if !self.overrides.is_empty() {
-            if let Ok(i) = self.overrides.binary_search_by_key(&acl, |&(a, _)| a) {
-                return self.overrides[i].1;
-            }
+        if !self.overrides.is_empty()
+            && let Ok(i) = self.overrides.binary_search_by_key(&acl, |&(a, _)| a)
+        {
+            return self.overrides[i].1;
         }
         self.base.eff[acl as usize]
     }
@@ -424,11 +424,11 @@ impl Authz {
         let mut repos: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut repo_names: Vec<Box<str>> = Vec::new();
         for acl in &c.acls {
-            if let Some(r) = acl.repo {
-                if !repos.contains_key(r) {
-                    repos.insert(r.into(), id(repo_names.len()));
-                    repo_names.push(r.into());
-                }
+            if let Some(r) = acl.repo
+                && !repos.contains_key(r)
+            {
+                repos.insert(r.into(), id(repo_names.len()));
+                repo_names.push(r.into());
             }
         }
         // Sections; the implicit root rule first when there is no [/].
@@ -672,10 +672,10 @@ impl Authz {
 
     fn view(&self, user: Option<&str>, repository: Option<&str>) -> Arc<View> {
         let key = (self.subject(user), self.repo(repository));
-        if let Ok(views) = self.views.read() {
-            if let Some(v) = views.get(&key) {
-                return Arc::clone(v);
-            }
+        if let Ok(views) = self.views.read()
+            && let Some(v) = views.get(&key)
+        {
+            return Arc::clone(v);
         }
         let view = Arc::new(self.compute_view(key.0, key.1));
         if let Ok(mut views) = self.views.write() {
@@ -764,10 +764,10 @@ impl Authz {
     /// The base view of a repository, computed once.
     fn base(&self, anonymous: bool, repo: Option<u32>) -> Arc<Base> {
         let key = (anonymous, repo);
-        if let Ok(bases) = self.bases.read() {
-            if let Some(b) = bases.get(&key) {
-                return Arc::clone(b);
-            }
+        if let Ok(bases) = self.bases.read()
+            && let Some(b) = bases.get(&key)
+        {
+            return Arc::clone(b);
         }
         let lists = if anonymous {
             &self.anonymous

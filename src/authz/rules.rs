@@ -217,14 +217,14 @@ fn classify(name: &str) -> Result<Kind<'_>, String> {
         rule = &rest[colon + 1..];
     }
     let mut repo = None;
-    if !rule.starts_with('/') {
-        if let Some(colon) = rule.find(':') {
-            if colon == 0 {
-                return Err(format!("empty repository name in rule [{name}]"));
-            }
-            repo = Some(&rule[..colon]);
-            rule = &rule[colon + 1..];
+    if !rule.starts_with('/')
+        && let Some(colon) = rule.find(':')
+    {
+        if colon == 0 {
+            return Err(format!("empty repository name in rule [{name}]"));
         }
+        repo = Some(&rule[..colon]);
+        rule = &rule[colon + 1..];
     }
     if rule.starts_with('/') {
         return Ok(Kind::Rule {

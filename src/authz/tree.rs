@@ -478,10 +478,10 @@ impl Trie {
         next: &mut Vec<u32>,
     ) {
         let i = arr.partition_point(|e| self.seg(e.node) < seg);
-        if let Some(e) = arr.get(i) {
-            if seg.starts_with(self.seg(e.node)) {
-                self.add(e.node, view, st, next);
-            }
+        if let Some(e) = arr.get(i)
+            && seg.starts_with(self.seg(e.node))
+        {
+            self.add(e.node, view, st, next);
         }
         let mut p = i.checked_sub(1);
         while let Some(j) = p {

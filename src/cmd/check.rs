@@ -36,7 +36,7 @@ pub fn run(args: &CheckArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--rest")?;
     let (permission, project) = match (&rest, &args.permission) {
-        (Some(call), _) => (call.verb.permission(), call.project),
+        (Some(call), _) => (call.verb.permission(), call.project()),
         (None, Some(p)) => (p.as_str(), args.project.as_deref()),
         (None, None) => bail!("give --permission or --rest"),
     };

@@ -1,9 +1,13 @@
 //! `rolesync hook …`: the repository side of the daemon. Git's
-//! `pre-receive` refuses a push whose commits do not validate (the pusher
-//! sees the `path:line:col` lines as `remote:` output) and SVN's
-//! `pre-commit` refuses a commit likewise (the committer sees them);
-//! `post-receive` / `post-commit` notify the daemon; `install` puts them
-//! into a repository, chaining hooks that were already there.
+//! `pre-receive` refuses a push whose commits do not validate or cannot be
+//! read (the pusher sees the `path:line:col` lines as `remote:` output) and
+//! SVN's `pre-commit` refuses a commit likewise (the committer sees them);
+//! an accepted push shows its warnings the same way, an accepted SVN commit
+//! through `post-commit` (Subversion shows hook output only on failure, so
+//! post-commit exits 1 when there are warnings). `post-receive` /
+//! `post-commit` notify the daemon; `install` puts the hooks where Git runs
+//! them (`core.hooksPath`) or into the SVN repository's `hooks/`, chaining
+//! hooks that were already there.
 
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -51,6 +55,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     };
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
         ..Limits::default()
     };
     let mut refused = false;
@@ -72,19 +77,32 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             refused = true;
             continue;
         }
-        for commit in repo::git_commits_between(&repo_path, old, new)? {
-            let input = source.read(Some(&commit), limits)?;
+        let commits = repo::git_commits_between(&repo_path, old, new)?;
+        for (i, commit) in commits.iter().enumerate() {
+            let short = &commit[..commit.len().min(12)];
+            let input = match source.read(Some(commit), limits) {
+                Ok(input) => input,
+                Err(e) => {
+                    refused = true;
+                    writeln!(
+                        err,
+                        "rolesync: commit {short} on {branch} cannot be read: {e}"
+                    )?;
+                    continue;
+                }
+            };
             let report = snapshot::build(&input);
             if report.is_valid() {
+                // The newest commit is what the daemon applies: its
+                // warnings reach the pusher (as `remote:` lines).
+                if i + 1 == commits.len() {
+                    print_warnings(&mut err, &format!("commit {short} on {branch}"), &report)?;
+                }
                 continue;
             }
             refused = true;
-            writeln!(
-                err,
-                "rolesync: commit {} on {branch} is invalid:",
-                &commit[..commit.len().min(12)]
-            )?;
-            for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+            writeln!(err, "rolesync: commit {short} on {branch} is invalid:")?;
+            for d in &report.diagnostics {
                 writeln!(err, "{}", d.one_line())?;
             }
         }
@@ -97,6 +115,34 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print the warnings of a valid report (nothing when there are none): the
+/// push or commit is accepted, but a misspelt role that drops a grant
+/// should not go unnoticed.
+fn print_warnings(
+    err: &mut dyn std::io::Write,
+    what: &str,
+    report: &snapshot::Report,
+) -> std::io::Result<()> {
+    let warnings: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .collect();
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "rolesync: {what} is accepted, with {} warning{}:",
+        warnings.len(),
+        if warnings.len() == 1 { "" } else { "s" }
+    )?;
+    for d in warnings {
+        writeln!(err, "{}", d.one_line())?;
+    }
+    Ok(())
 }
 
 /// Tell the daemon to reload; a daemon that is not running is no error
@@ -122,16 +168,11 @@ fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
-    let at = repo::svn::At::Transaction(&args.txn);
-    let prefix = args
-        .path
-        .as_deref()
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| !p.is_empty());
-    // Skip quickly when nothing of the configuration changed. A changed
-    // folder may hold (or have held) configuration, so it counts.
-    let relevant = repo::svn::changed(&args.repos, at)?
+/// Whether a transaction or revision touches the configuration under
+/// `prefix`. A changed folder may hold (or have held) configuration, so it
+/// counts.
+fn touches_config(repos: &Path, at: repo::svn::At, prefix: Option<&str>) -> anyhow::Result<bool> {
+    Ok(repo::svn::changed(repos, at)?
         .into_iter()
         .any(|(path, is_dir)| {
             let rel = match prefix {
@@ -142,26 +183,47 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
                 },
                 None => path,
             };
-            is_dir || snapshot::classify(&rel).is_some()
-        });
-    if !relevant {
+            is_dir || repo::expected_kind(&rel).is_some()
+        }))
+}
+
+fn trimmed(path: Option<&str>) -> Option<&str> {
+    path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty())
+}
+
+fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
+    let at = repo::svn::At::Transaction(&args.txn);
+    let prefix = trimmed(args.path.as_deref());
+    // Skip quickly when nothing of the configuration changed.
+    if !touches_config(&args.repos, at, prefix)? {
         return Ok(ExitCode::SUCCESS);
     }
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
         ..Limits::default()
     };
-    let input = repo::svn::read(&args.repos, at, prefix, limits)?;
+    let mut err = std::io::stderr().lock();
+    let input = match repo::svn::read(&args.repos, at, prefix, limits) {
+        Ok(input) => input,
+        Err(e) => {
+            writeln!(err, "rolesync: this commit cannot be read: {e}")?;
+            writeln!(err, "rolesync: commit refused")?;
+            return Ok(ExitCode::from(super::EXIT_INVALID));
+        }
+    };
     let report = snapshot::build(&input);
     if report.is_valid() {
+        // Subversion shows a pre-commit hook's output only when it
+        // refuses; post-commit repeats the warnings where they are seen.
+        print_warnings(&mut err, "this commit", &report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut err = std::io::stderr().lock();
     writeln!(
         err,
         "rolesync: this commit makes the configuration invalid:"
     )?;
-    for d in report.diagnostics.iter().filter(|d| d.is_error()) {
+    for d in &report.diagnostics {
         writeln!(err, "{}", d.one_line())?;
     }
     writeln!(
@@ -171,10 +233,40 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(super::EXIT_INVALID))
 }
 
+/// Notify the daemon, then report the warnings of the committed
+/// configuration. Subversion shows a post-commit hook's output only when
+/// it fails, as `Warning: post-commit hook failed (exit code 1) with
+/// output:`, so a revision with warnings exits 1: the commit is in either
+/// way, and this is the only way the committer hears about them.
 fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     tracing::debug!(repos = %args.repos.display(), rev = %args.rev, "post-commit");
-    notify(&args.state_dir);
-    Ok(ExitCode::SUCCESS)
+    if let Some(dir) = &args.state_dir {
+        notify(dir);
+    }
+    let at = repo::svn::At::Revision(Some(&args.rev));
+    let prefix = trimmed(args.path.as_deref());
+    if !touches_config(&args.repos, at, prefix)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let limits = Limits {
+        max_file_bytes: args.max_file_bytes,
+        ..Limits::default()
+    };
+    let input = repo::svn::read(&args.repos, at, prefix, limits)?;
+    let report = snapshot::build(&input);
+    if report.diagnostics.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    if report.is_valid() {
+        print_warnings(&mut err, &format!("revision {}", args.rev), &report)?;
+    } else {
+        writeln!(err, "rolesync: revision {} is invalid:", args.rev)?;
+        for d in &report.diagnostics {
+            writeln!(err, "{}", d.one_line())?;
+        }
+    }
+    Ok(ExitCode::from(super::EXIT_INVALID))
 }
 
 fn shell_quote(s: &str) -> String {
@@ -193,7 +285,14 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
             args.repo.display()
         ),
     };
-    let hooks = std::path::absolute(repo::git_dir(path)?.join("hooks"))?;
+    // Where Git runs hooks: `core.hooksPath` when it is set.
+    let hooks = std::path::absolute(repo::git_hooks_dir(path)?)?;
+    if !hooks.starts_with(std::path::absolute(path)?) {
+        eprintln!(
+            "rolesync: core.hooksPath points outside the repository: every repository that uses {} runs these hooks",
+            crate::diag::escape_controls(&hooks.to_string_lossy())
+        );
+    }
     fs_err::create_dir_all(&hooks)?;
     let mut pre = format!(
         "{exe} hook pre-receive --max-file-bytes {}",
@@ -204,6 +303,9 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &args.hook.path {
         pre.push_str(&format!(" --path {}", shell_quote(p)));
+    }
+    if args.hook.allow_non_ascii_ids {
+        pre.push_str(" --allow-non-ascii-ids");
     }
     write_hook(&hooks.join("pre-receive"), &pre)?;
     match &args.state_dir {
@@ -219,7 +321,10 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
             "rolesync: no --state-dir: post-receive not installed (the daemon's file watch still sees pushes)"
         ),
     }
-    println!("rolesync: hooks installed in {}", hooks.display());
+    println!(
+        "rolesync: hooks installed in {}",
+        crate::diag::escape_controls(&hooks.to_string_lossy())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -241,21 +346,36 @@ fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<Exi
     if let Some(p) = &args.hook.path {
         pre.push_str(&format!(" --path {}", shell_quote(p)));
     }
+    if args.hook.allow_non_ascii_ids {
+        pre.push_str(" --allow-non-ascii-ids");
+    }
     write_hook(&hooks.join("pre-commit"), &pre)?;
+    // post-commit reports warnings (the only hook output Subversion shows
+    // on success) and, with --state-dir, notifies the daemon.
+    let mut post = format!(
+        "{env} {exe} hook post-commit \"$1\" \"$2\" --max-file-bytes {}",
+        args.hook.max_file_bytes
+    );
+    if let Some(p) = &args.hook.path {
+        post.push_str(&format!(" --path {}", shell_quote(p)));
+    }
     match &args.state_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir)?;
-            let post = format!(
-                "{env} {exe} hook post-commit \"$1\" \"$2\" --state-dir {}",
+            post.push_str(&format!(
+                " --state-dir {}",
                 shell_quote(&dir.to_string_lossy())
-            );
-            write_hook(&hooks.join("post-commit"), &post)?;
+            ));
         }
         None => eprintln!(
-            "rolesync: no --state-dir: post-commit not installed (the daemon's file watch still sees commits)"
+            "rolesync: no --state-dir: post-commit reports warnings but notifies no daemon (the daemon's file watch still sees commits)"
         ),
     }
-    println!("rolesync: hooks installed in {}", hooks.display());
+    write_hook(&hooks.join("post-commit"), &post)?;
+    println!(
+        "rolesync: hooks installed in {}",
+        crate::diag::escape_controls(&hooks.to_string_lossy())
+    );
     Ok(ExitCode::SUCCESS)
 }
 

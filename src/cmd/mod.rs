@@ -2,7 +2,9 @@
 //!
 //! Shared here: reading a configuration for a subcommand and printing
 //! diagnostics in the three forms (one line, one line plus snippet on a
-//! terminal, JSON).
+//! terminal, JSON). Control characters in what is printed (paths, names
+//! quoted in messages, snippets) are escaped (`diag::escape_controls`); JSON
+//! escapes them its own way.
 
 pub mod access;
 pub mod check;
@@ -33,10 +35,7 @@ pub const EXIT_COULD_NOT_RUN: u8 = 2;
 pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
     let source = repo::Source::open(&args.repo)
         .with_context(|| format!("opening {}", args.repo.display()))?;
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        ..Limits::default()
-    };
+    let limits: Limits = args.limits.limits(args.max_file_bytes);
     let input = source.read(args.rev.as_deref(), limits)?;
     tracing::info!(repo = %args.repo.display(), revision = %input.revision, files = input.files.len(), "read configuration");
     let report = snapshot::build(&input);
@@ -64,16 +63,17 @@ pub fn print_diagnostics(
             let texts: BTreeMap<&str, &str> = input
                 .files
                 .iter()
+                .filter(|(_, b)| b.len() <= input.limits.max_file_bytes)
                 .filter_map(|(p, b)| Some((p.as_str(), std::str::from_utf8(b).ok()?)))
                 .collect();
             for d in &report.diagnostics {
+                // `one_line` escapes control characters itself.
                 writeln!(out, "{}", d.one_line())?;
                 if to_terminal {
-                    write!(
-                        out,
-                        "{}",
-                        diag::render_rich(d, texts.get(d.file.as_str()).copied())
-                    )?;
+                    let rich = diag::render_rich(d, texts.get(d.file.as_str()).copied());
+                    for line in rich.lines() {
+                        writeln!(out, "{}", escape_keeping_tabs(line))?;
+                    }
                 }
             }
             let errors = report
@@ -92,6 +92,15 @@ pub fn print_diagnostics(
         }
     }
     Ok(())
+}
+
+/// A line of a snippet with its control characters escaped
+/// ([`diag::escape_controls`]), tabs kept for the layout.
+fn escape_keeping_tabs(line: &str) -> String {
+    line.split('\t')
+        .map(|part| diag::escape_controls(part))
+        .collect::<Vec<_>>()
+        .join("\t")
 }
 
 fn counts(errors: usize, warnings: usize) -> String {

@@ -25,7 +25,12 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     };
     match &args.output {
         Some(path) => {
-            let published = publish::publish(path, snapshot.access.as_bytes())?;
+            let options = publish::Options {
+                mode: args.publish.access_mode,
+                group: args.publish.access_group,
+            };
+            let published =
+                publish::Target::resolve(path)?.publish(snapshot.access.as_bytes(), &options)?;
             let what = match published {
                 Published::Written => "written",
                 Published::Unchanged => "unchanged",

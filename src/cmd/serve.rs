@@ -2,14 +2,16 @@
 //! (flags win), then `daemon::run` until SIGTERM or SIGINT.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use axum::http::HeaderName;
 use serde::Deserialize;
 
 use crate::api::HttpLimits;
+use crate::api::policy::ProxyKind;
 use crate::cli::ServeArgs;
 use crate::daemon::{self, Settings};
 use crate::repo;
@@ -35,6 +37,20 @@ struct FileConfig {
     debounce: Option<String>,
     max_file_bytes: Option<usize>,
     user_header: Option<String>,
+    /// Octal, as a string: "0640".
+    access_mode: Option<String>,
+    /// A group name or number, as a string.
+    access_group: Option<String>,
+    proxy: Option<ProxyKind>,
+    allow_non_ascii_ids: Option<bool>,
+    // The other bounds of `snapshot::Limits` (config file only).
+    max_total_bytes: Option<usize>,
+    max_xml_depth: Option<usize>,
+    max_xml_elements: Option<usize>,
+    max_value_bytes: Option<usize>,
+    max_name_bytes: Option<usize>,
+    max_query_depth: Option<usize>,
+    max_access_bytes: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -189,6 +205,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     };
     let token = match args.token_file.clone().or(file.token_file) {
         Some(path) => {
+            warn_if_others_can_read(&path)?;
             let t = fs_err::read_to_string(&path)?.trim().to_owned();
             if t.is_empty() {
                 bail!("the token file {} is empty", path.display());
@@ -201,6 +218,27 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     if beyond_loopback && token.is_none() {
         bail!("listening on {listen}, beyond loopback, needs a bearer token: give --token-file");
     }
+    let publish = crate::publish::Options {
+        mode: match (args.publish.access_mode, &file.access_mode) {
+            (Some(m), _) => Some(m),
+            (None, Some(text)) => Some(
+                crate::publish::parse_mode(text)
+                    .map_err(anyhow::Error::msg)
+                    .context("config file: access_mode")?,
+            ),
+            (None, None) => None,
+        },
+        group: match (args.publish.access_group, &file.access_group) {
+            (Some(g), _) => Some(g),
+            (None, Some(text)) => Some(
+                crate::publish::resolve_group(text)
+                    .map_err(anyhow::Error::msg)
+                    .context("config file: access_group")?,
+            ),
+            (None, None) => None,
+        },
+    };
+    let proxy = args.proxy.or(file.proxy).unwrap_or_default();
     let http = file.http.limits()?;
     let settings = Settings {
         http,
@@ -226,15 +264,72 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
                 .max_file_bytes
                 .or(file.max_file_bytes)
                 .unwrap_or(Limits::default().max_file_bytes),
-            ..Limits::default()
+            id_chars: crate::cli::id_chars(
+                args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false),
+            ),
+            max_total_bytes: file
+                .max_total_bytes
+                .unwrap_or(Limits::default().max_total_bytes),
+            max_xml_depth: file
+                .max_xml_depth
+                .unwrap_or(Limits::default().max_xml_depth),
+            max_xml_elements: file
+                .max_xml_elements
+                .unwrap_or(Limits::default().max_xml_elements),
+            max_value_bytes: file
+                .max_value_bytes
+                .unwrap_or(Limits::default().max_value_bytes),
+            max_name_bytes: file
+                .max_name_bytes
+                .unwrap_or(Limits::default().max_name_bytes),
+            max_query_depth: file
+                .max_query_depth
+                .unwrap_or(Limits::default().max_query_depth),
+            max_access_bytes: file
+                .max_access_bytes
+                .unwrap_or(Limits::default().max_access_bytes),
         },
-        user_header: args
-            .user_header
-            .clone()
-            .or(file.user_header)
-            .unwrap_or_else(|| DEFAULT_USER_HEADER.to_owned()),
+        publish,
+        user_header: user_header(
+            args.user_header.as_deref().or(file.user_header.as_deref()),
+            proxy,
+        )?,
+        proxy,
     };
     Ok((settings, listen))
+}
+
+/// The user header, checked: a valid HTTP header name that is not one of
+/// the headers the proxy sends the original method and URI in.
+fn user_header(given: Option<&str>, proxy: ProxyKind) -> anyhow::Result<HeaderName> {
+    let name = given.unwrap_or(DEFAULT_USER_HEADER);
+    let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+        bail!("--user-header (user_header) {name:?} is not a valid HTTP header name");
+    };
+    if proxy.headers().contains(&header) {
+        bail!(
+            "--user-header (user_header) {name:?} is the header the proxy sends the original request in"
+        );
+    }
+    Ok(header)
+}
+
+/// A token file others can read gives the API away: say so at start.
+fn warn_if_others_can_read(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = fs_err::metadata(path)?.permissions().mode();
+    if mode & 0o044 != 0 {
+        let message = format!(
+            "the token file {} is readable by its group or others (mode {:04o}); `chmod 600` it",
+            path.display(),
+            mode & 0o7777
+        );
+        tracing::warn!(path = %path.display(), mode = format_args!("{:04o}", mode & 0o7777), "{message}");
+        if !tracing::enabled!(tracing::Level::WARN) {
+            eprintln!("rolesync: warning: {message}");
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {

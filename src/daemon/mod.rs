@@ -3,6 +3,12 @@
 //! builds the snapshot, publishes the access file atomically and only then
 //! swaps the current `Arc<Snapshot>`. A failed reload keeps the last good
 //! snapshot and file and records why.
+//!
+//! At start the daemon locks its state folder (a second daemon on the same
+//! folder refuses to start), resolves a symlinked `--access-out` once and
+//! removes temporary files a killed predecessor left. A deleted output or
+//! state folder is recreated at the next publication (with a new lock and
+//! hook socket for the state folder).
 
 pub mod state;
 mod triggers;
@@ -18,7 +24,7 @@ use arc_swap::ArcSwapOption;
 use tokio::sync::mpsc;
 
 use crate::diag::Diagnostic;
-use crate::publish::{self, Published};
+use crate::publish::{self, Published, Target};
 use crate::repo;
 use crate::snapshot::{self, Limits, Snapshot};
 
@@ -40,8 +46,13 @@ pub struct Settings {
     /// everything but `/healthz`).
     pub beyond_loopback: bool,
     pub limits: Limits,
+    /// Mode and group of the published access file (default: those of the
+    /// previous file).
+    pub publish: publish::Options,
     /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
     /// Every bound of the HTTP API.
     pub http: crate::api::HttpLimits,
 }
@@ -123,6 +134,8 @@ pub struct Status {
     pub started_at: Option<SystemTime>,
     /// Triggers received, by kind.
     pub triggers: std::collections::BTreeMap<&'static str, u64>,
+    /// The warnings of the applied revision (its report's non-errors).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// What the HTTP API and the reload loop share.
@@ -136,7 +149,9 @@ pub struct Shared {
     /// Where the configuration comes from (to order revisions for `min_revision`).
     pub source: repo::Source,
     /// The request header that names the user for `/v1/authorize`.
-    pub user_header: String,
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
     /// Every bound of the HTTP API.
     pub http: crate::api::HttpLimits,
     /// Slots for heavy requests (bulk check, explain, user view).
@@ -178,17 +193,33 @@ pub async fn run(
         heavy: Arc::new(tokio::sync::Semaphore::new(
             settings.http.max_heavy_requests.max(1),
         )),
+        proxy: settings.proxy,
     });
+    let lock = match &settings.state_dir {
+        Some(dir) => {
+            fs_err::create_dir_all(dir)?;
+            Some(state::lock(dir)?)
+        }
+        None => None,
+    };
+    let target = match &settings.access_out {
+        Some(path) => {
+            let target = Target::resolve(path)?;
+            if target.is_link() {
+                tracing::info!(link = %path.display(), target = %target.path().display(), "publishing through the symlink to its target");
+            }
+            if let Some(parent) = target.path().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                fs_err::create_dir_all(parent)?;
+            }
+            remove_leftovers(target.path());
+            Some(target)
+        }
+        None => None,
+    };
     if let Some(dir) = &settings.state_dir {
-        fs_err::create_dir_all(dir)?;
-    }
-    if let Some(parent) = settings
-        .access_out
-        .as_deref()
-        .and_then(std::path::Path::parent)
-        && !parent.as_os_str().is_empty()
-    {
-        fs_err::create_dir_all(parent)?;
+        remove_leftovers(&dir.join(state::STATE_FILE));
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -205,7 +236,16 @@ pub async fn run(
         triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
     }
 
-    let mut reloader = Reloader::new(&settings, shared.clone())?;
+    let mut reloader = Reloader::new(
+        &settings,
+        shared.clone(),
+        Guards {
+            lock,
+            target,
+            triggers: tx.clone(),
+            stop: stop_rx.clone(),
+        },
+    )?;
     tx.send(Trigger::Startup)?;
     tokio::pin!(shutdown);
     loop {
@@ -234,6 +274,28 @@ pub async fn run(
     Ok(())
 }
 
+/// Remove the temporary files a killed writer left beside `target`.
+fn remove_leftovers(target: &std::path::Path) {
+    match publish::remove_leftovers(target) {
+        Ok(removed) => {
+            for path in removed {
+                tracing::warn!(path = %path.display(), "removed a leftover temporary file");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot remove leftover temporary files"),
+    }
+}
+
+/// What the reloader holds so that publishing stays safe: the state
+/// folder's lock, the resolved access-file target, and what it needs to
+/// re-bind the hook socket when the state folder is recreated.
+struct Guards {
+    lock: Option<state::Lock>,
+    target: Option<Target>,
+    triggers: mpsc::UnboundedSender<Trigger>,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
 /// The reload pipeline and what it remembers between reloads.
 struct Reloader {
     settings: Settings,
@@ -242,10 +304,14 @@ struct Reloader {
     persisted: state::Persisted,
     /// The files last read, so a backend can read only what changed.
     last_input: Option<snapshot::Input>,
+    guards: Guards,
+    /// The last failure written to the audit log (revision and error
+    /// lines), so that a retried bad revision is audited once.
+    last_failure: Option<(String, Vec<String>)>,
 }
 
 impl Reloader {
-    fn new(settings: &Settings, shared: Arc<Shared>) -> anyhow::Result<Self> {
+    fn new(settings: &Settings, shared: Arc<Shared>, guards: Guards) -> anyhow::Result<Self> {
         let persisted = match &settings.state_dir {
             Some(dir) => state::load(dir)?,
             None => state::Persisted::default(),
@@ -256,7 +322,46 @@ impl Reloader {
             audit: settings.state_dir.as_deref().map(state::Audit::new),
             persisted,
             last_input: None,
+            guards,
+            last_failure: None,
         })
+    }
+
+    /// The newest revision is the applied one (e.g. a branch reset or
+    /// force-pushed back to it): whatever failed since is no longer newest.
+    fn fresh_again(&mut self) {
+        self.last_failure = None;
+        self.shared.update(|s| {
+            if s.stale_since.take().is_some() {
+                tracing::info!("the newest revision is the applied one again; no longer degraded");
+            }
+        });
+    }
+
+    /// Recreate a deleted state folder, with a new lock and hook socket.
+    fn ensure_state_dir(&mut self) {
+        let Some(dir) = self.settings.state_dir.clone() else {
+            return;
+        };
+        if dir.is_dir() {
+            return;
+        }
+        tracing::warn!(dir = %dir.display(), "the state folder was deleted; recreating it with its lock and hook socket");
+        if let Err(e) = fs_err::create_dir_all(&dir) {
+            tracing::error!(error = %e, "cannot recreate the state folder");
+            return;
+        }
+        match state::lock(&dir) {
+            Ok(lock) => self.guards.lock = Some(lock),
+            Err(e) => tracing::error!(error = %e, "cannot lock the recreated state folder"),
+        }
+        if let Err(e) = triggers::spawn_hook_socket(
+            &dir,
+            self.guards.triggers.clone(),
+            self.guards.stop.clone(),
+        ) {
+            tracing::error!(error = %e, "cannot re-bind the hook socket; hooks cannot notify the daemon");
+        }
     }
 
     async fn reload(&mut self, force: bool) {
@@ -269,6 +374,7 @@ impl Reloader {
                 tokio::task::spawn_blocking(move || source.newest_revision()).await
                 && head == cur.revision
             {
+                self.fresh_again();
                 return;
             }
         }
@@ -292,6 +398,12 @@ impl Reloader {
                 return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started);
             }
         };
+        let warnings: Vec<Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| !d.is_error())
+            .cloned()
+            .collect();
         let Some(snapshot) = report.snapshot else {
             let errors: Vec<Diagnostic> = report
                 .diagnostics
@@ -309,6 +421,7 @@ impl Reloader {
             .as_ref()
             .is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access)
         {
+            self.fresh_again();
             self.finish(
                 ReloadResult::Unchanged,
                 Some(snapshot.revision.clone()),
@@ -326,12 +439,19 @@ impl Reloader {
             );
         }
         let changes = state::changes(current.as_deref(), &snapshot);
+        // The warnings first: whoever sees the new snapshot sees its warnings.
+        let applied_warnings = warnings.clone();
+        self.shared.update(|s| s.warnings = applied_warnings);
         self.shared.current.store(Some(snapshot.clone()));
         self.persisted.applied_revision = Some(snapshot.revision.clone());
+        self.ensure_state_dir();
         if let Some(dir) = &self.settings.state_dir
             && let Err(e) = state::save(dir, &self.persisted)
         {
             tracing::error!(error = %e, "cannot save the daemon state");
+        }
+        for w in &warnings {
+            tracing::warn!(revision = %snapshot.revision, "{}", w.one_line());
         }
         self.audit(
             &snapshot.revision,
@@ -339,7 +459,9 @@ impl Reloader {
             ReloadResult::Applied,
             Some(&changes),
             &[],
+            &warnings,
         );
+        self.last_failure = None;
         self.shared.update(|s| {
             s.applied_at = Some(SystemTime::now());
             s.stale_since = None;
@@ -373,6 +495,12 @@ impl Reloader {
                         return;
                     }
                     tracing::warn!(revision = %rev, "the branch head is invalid; serving the last applied revision");
+                    let warnings: Vec<Diagnostic> = report
+                        .diagnostics
+                        .into_iter()
+                        .filter(|d| !d.is_error())
+                        .collect();
+                    self.shared.update(|s| s.warnings = warnings);
                     self.shared.current.store(Some(snapshot));
                     self.shared
                         .update(|s| s.applied_at = Some(SystemTime::now()));
@@ -389,12 +517,13 @@ impl Reloader {
     }
 
     async fn publish(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
-        let Some(target) = self.settings.access_out.clone() else {
+        let Some(target) = self.guards.target.clone() else {
             return Ok(());
         };
         let bytes = snapshot.access.clone();
         let revision = snapshot.revision.clone();
-        match tokio::task::spawn_blocking(move || publish::publish(&target, bytes.as_bytes())).await
+        let options = self.settings.publish;
+        match tokio::task::spawn_blocking(move || target.publish(bytes.as_bytes(), &options)).await
         {
             Ok(Ok(Published::Written)) => {
                 tracing::info!(%revision, "access file published");
@@ -430,7 +559,14 @@ impl Reloader {
             );
         }
         let rev = revision.clone().unwrap_or_default();
-        self.audit(&rev, None, ReloadResult::Failed, None, &errors);
+        let mut lines: Vec<String> = errors.iter().map(Diagnostic::one_line).collect();
+        lines.extend(message.clone());
+        let failure = (rev, lines);
+        if self.last_failure.as_ref() != Some(&failure) {
+            self.ensure_state_dir();
+            self.audit(&failure.0, None, ReloadResult::Failed, None, &errors, &[]);
+            self.last_failure = Some(failure);
+        }
         self.shared.update(|s| {
             s.stale_since.get_or_insert_with(SystemTime::now);
             s.last_attempt = Some(Attempt {
@@ -477,6 +613,7 @@ impl Reloader {
         result: ReloadResult,
         changes: Option<&state::Changes>,
         errors: &[Diagnostic],
+        warnings: &[Diagnostic],
     ) {
         let record = serde_json::json!({
             "time": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -487,6 +624,7 @@ impl Reloader {
             "gained": changes.map(|c| &c.gained),
             "lost": changes.map(|c| &c.lost),
             "errors": errors.iter().map(Diagnostic::one_line).collect::<Vec<_>>(),
+            "warnings": warnings.iter().map(Diagnostic::one_line).collect::<Vec<_>>(),
         });
         tracing::info!(target: "rolesync::audit", "{record}");
         if let Some(audit) = &self.audit

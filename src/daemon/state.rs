@@ -1,5 +1,6 @@
-//! What the daemon keeps across restarts (the last applied revision) and
-//! its audit log (one JSON line per reload: who gained or lost which group).
+//! What the daemon keeps across restarts (the last applied revision), its
+//! audit log (one JSON line per reload: who gained or lost which group) and
+//! the lock that keeps a second daemon off the same state folder.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -7,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use crate::snapshot::Snapshot;
 
-const STATE_FILE: &str = "state.json";
+pub const STATE_FILE: &str = "state.json";
 const AUDIT_FILE: &str = "audit.jsonl";
+/// Held (`flock`, exclusive) by the daemon that owns the state folder; it
+/// holds that daemon's pid.
+pub const LOCK_FILE: &str = "rolesync.lock";
 
 /// The persisted state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,14 +21,33 @@ pub struct Persisted {
     pub applied_revision: Option<String>,
 }
 
-/// Read the state; a missing file is the empty state.
+/// Read the state; a missing file is the empty state. An empty or corrupt
+/// file is set aside as `state.json.corrupt-<unix seconds>` with a warning
+/// and the empty state is returned: the daemon rebuilds it from the next
+/// good revision.
 pub fn load(dir: &Path) -> anyhow::Result<Persisted> {
     let path = dir.join(STATE_FILE);
-    match fs_err::read(&path) {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Persisted::default()),
-        Err(e) => Err(e.into()),
+    let bytes = match fs_err::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Persisted::default()),
+        Err(e) => return Err(e.into()),
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(state) => Ok(state),
+        Err(e) => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let aside = dir.join(format!("{STATE_FILE}.corrupt-{secs}"));
+            fs_err::rename(&path, &aside)?;
+            tracing::warn!(
+                path = %path.display(),
+                aside = %aside.display(),
+                error = %e,
+                "the daemon state is corrupt; set aside, rebuilding it"
+            );
+            Ok(Persisted::default())
+        }
     }
 }
 
@@ -33,6 +56,64 @@ pub fn save(dir: &Path, state: &Persisted) -> anyhow::Result<()> {
     let bytes = serde_json::to_vec_pretty(state)?;
     crate::publish::publish(&dir.join(STATE_FILE), &bytes)?;
     Ok(())
+}
+
+/// The exclusive lock on a state folder, held as long as this value lives.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "another rolesync daemon{} uses the state folder {}; stop it or give another --state-dir",
+        pid.as_ref().map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        dir.display()
+    )]
+    Held { dir: PathBuf, pid: Option<String> },
+    #[error("cannot lock the state folder {}: {source}", dir.display())]
+    Io {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Take the state folder's lock (`rolesync.lock`) and write our pid into
+/// it; fails at once when another process holds it.
+pub fn lock(dir: &Path) -> Result<Lock, LockError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let io = |source| LockError::Io {
+        dir: dir.to_owned(),
+        source,
+    };
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut text);
+            let pid = text.trim();
+            return Err(LockError::Held {
+                dir: dir.to_owned(),
+                pid: (!pid.is_empty()).then(|| pid.to_owned()),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).map_err(io)?;
+    writeln!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(Lock { _file: file })
 }
 
 /// Group membership changes between two snapshots, by login.
@@ -89,16 +170,68 @@ impl Audit {
         }
     }
 
-    /// Append one record (one line of JSON) and flush it to disk.
+    /// Append one record (one line of JSON) and flush it to disk. A
+    /// symlink planted at the log's name is refused, never appended through.
     pub fn append(&self, record: &serde_json::Value) -> anyhow::Result<()> {
+        use fs_err::os::unix::fs::OpenOptionsExt as _;
         let mut file = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&self.path)?;
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
         file.write_all(&line)?;
         file.sync_data()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_folder_is_refused_and_names_the_holder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let held = lock(dir.path()).expect("first lock");
+        let err = lock(dir.path()).expect_err("second lock");
+        let pid = std::process::id().to_string();
+        assert!(
+            matches!(&err, LockError::Held { pid: Some(p), .. } if *p == pid),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&format!("(pid {pid})")), "{err}");
+        drop(held);
+        lock(dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn the_audit_log_is_never_appended_through_a_symlink() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        std::os::unix::fs::symlink(&victim, dir.path().join(AUDIT_FILE)).expect("link");
+        let audit = Audit::new(dir.path());
+        audit
+            .append(&serde_json::json!({"x": 1}))
+            .expect_err("refused");
+        assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+    }
+
+    #[test]
+    fn a_corrupt_state_is_set_aside_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(load(dir.path()).expect("load"), Persisted::default());
+        for junk in ["", "{", "null", "[1]"] {
+            std::fs::write(dir.path().join(STATE_FILE), junk).expect("write");
+            assert_eq!(load(dir.path()).expect("load"), Persisted::default());
+            assert!(!dir.path().join(STATE_FILE).exists(), "{junk:?}");
+        }
+        let state = Persisted {
+            applied_revision: Some("abc".into()),
+        };
+        save(dir.path(), &state).expect("save");
+        assert_eq!(load(dir.path()).expect("load"), state);
     }
 }

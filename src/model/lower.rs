@@ -13,6 +13,7 @@ use super::{
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, IdentError, Login, ProjectId, RoleId};
+use crate::snapshot::Limits;
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 /// A file that was read: its source and its wire content.
@@ -42,10 +43,23 @@ pub struct ConfigFiles<'s> {
     /// `(login folder name, user.xml)`.
     pub users: Vec<(String, Read<'s, xml::UserFile>)>,
     pub projects: Vec<ProjectFiles<'s>>,
+    /// The limits names are checked against.
+    pub limits: Limits,
 }
 
 struct Cx {
     diags: Vec<Diagnostic>,
+    limits: Limits,
+}
+
+/// The code of a refused name: its kind's (`invalid-login`, …), unless it
+/// was refused for its length or for a confusable character.
+fn ident_code(code: Code, e: &IdentError) -> Code {
+    match e {
+        IdentError::TooLong { .. } => Code::NameTooLong,
+        e if e.is_confusable() => Code::ConfusableId,
+        _ => code,
+    }
 }
 
 fn loc(src: &Source, span: &Range<usize>) -> Loc {
@@ -65,15 +79,20 @@ impl Cx {
         name: &Spanned<String>,
         what: &str,
         code: Code,
-        make: fn(&str) -> Result<T, IdentError>,
+        make: fn(&str, &Limits) -> Result<T, IdentError>,
     ) -> Option<T> {
-        match make(&name.value) {
+        match make(&name.value, &self.limits) {
             Ok(v) => Some(v),
             Err(e) => {
+                // A name too long is shown by its start only.
+                let shown = match e {
+                    IdentError::TooLong { .. } => format!("{}…", prefix_of(&name.value, 40)),
+                    _ => name.value.clone(),
+                };
                 self.diags.push(src.diag(
-                    code,
+                    ident_code(code, &e),
                     name.span.clone(),
-                    format!("{what} `{}` {e}", name.value.escape_debug()),
+                    format!("{what} `{}` {e}", shown.escape_debug()),
                 ));
                 None
             }
@@ -83,15 +102,26 @@ impl Cx {
 
 /// Lower every file into a model, collecting every problem.
 pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
-    let mut cx = Cx { diags: Vec::new() };
-    let mut model = Model::default();
+    let mut cx = Cx {
+        diags: Vec::new(),
+        limits: files.limits,
+    };
+    let mut model = Model {
+        limits: files.limits,
+        ..Model::default()
+    };
     let mut seen_logins: Vec<(Login, Loc)> = Vec::new();
 
     // roles.xml
     if let Some(r) = &files.roles {
         for def in &r.value.roles {
-            let Some(id) = cx.ident(r.src, &def.id, "role id", Code::InvalidRoleId, RoleId::new)
-            else {
+            let Some(id) = cx.ident(
+                r.src,
+                &def.id,
+                "role id",
+                Code::InvalidRoleId,
+                RoleId::new_within,
+            ) else {
                 continue;
             };
             let at = loc(r.src, &def.id.span);
@@ -126,7 +156,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     if !files.users.is_empty() {
         let mut accounts = BTreeMap::new();
         for (folder, r) in &files.users {
-            match Login::new(folder) {
+            match Login::new_within(folder, &files.limits) {
                 Ok(login) => {
                     seen_logins.push((login.clone(), loc(r.src, &(0..0))));
                     accounts.insert(
@@ -139,7 +169,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                     );
                 }
                 Err(e) => cx.diags.push(Diagnostic::file(
-                    Code::InvalidLogin,
+                    ident_code(Code::InvalidLogin, &e),
                     r.src.path,
                     format!(
                         "the account folder name `{}` is no valid login: it {e}",
@@ -160,7 +190,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 &def.id,
                 "user group id",
                 Code::InvalidGroupId,
-                GroupId::new,
+                GroupId::new_within,
             ) else {
                 continue;
             };
@@ -179,7 +209,8 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
             first_at.insert(id.clone(), loc(g.src, &def.id.span));
             let mut members = BTreeSet::new();
             for m in &def.members {
-                let Some(login) = cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new)
+                let Some(login) =
+                    cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new_within)
                 else {
                     continue;
                 };
@@ -196,11 +227,11 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     for pf in &files.projects {
         let base = pf.folder.rsplit('/').next().unwrap_or(&pf.folder);
         let src = pf.descriptor.src;
-        let id = match ProjectId::new(base) {
+        let id = match ProjectId::new_within(base, &files.limits) {
             Ok(id) => id,
             Err(e) => {
                 cx.diags.push(Diagnostic::file(
-                    Code::InvalidProjectId,
+                    ident_code(Code::InvalidProjectId, &e),
                     src.path,
                     format!(
                         "the project folder name `{}` is no valid project id: it {e}",
@@ -230,7 +261,15 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
             .value
             .field("lead")
             .filter(|l| !l.value.is_empty())
-            .and_then(|l| cx.ident(src, l, "project lead", Code::InvalidLogin, Login::new));
+            .and_then(|l| {
+                cx.ident(
+                    src,
+                    l,
+                    "project lead",
+                    Code::InvalidLogin,
+                    Login::new_within,
+                )
+            });
         model.projects.insert(
             id.clone(),
             Project {
@@ -270,7 +309,15 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     }
 
     check_roles(&mut cx, &model);
-    check_role_group_names(&mut cx, &model, files);
+    // Naming the role groups builds them; when they would pass the bound
+    // of the access file, `snapshot::build` refuses the configuration
+    // (access-file-too-large) without building them at all.
+    if model
+        .role_groups_size(files.limits.max_access_bytes)
+        .is_some()
+    {
+        check_role_group_names(&mut cx, &model, files);
+    }
     check_logins(&mut cx, &seen_logins);
     (model, cx.diags)
 }
@@ -286,8 +333,13 @@ fn lower_assignments(
     for h in &r.value.holders {
         let holder = match h.kind {
             HolderKind::User => {
-                let Some(login) = cx.ident(r.src, &h.name, "login", Code::InvalidLogin, Login::new)
-                else {
+                let Some(login) = cx.ident(
+                    r.src,
+                    &h.name,
+                    "login",
+                    Code::InvalidLogin,
+                    Login::new_within,
+                ) else {
                     continue;
                 };
                 seen_logins.push((login.clone(), loc(r.src, &h.name.span)));
@@ -310,7 +362,7 @@ fn lower_assignments(
                     &h.name,
                     "user group id",
                     Code::InvalidGroupId,
-                    GroupId::new,
+                    GroupId::new_within,
                 ) else {
                     continue;
                 };
@@ -325,8 +377,13 @@ fn lower_assignments(
             }
         };
         for role in &h.roles {
-            let Some(role_id) = cx.ident(r.src, role, "role id", Code::InvalidRoleId, RoleId::new)
-            else {
+            let Some(role_id) = cx.ident(
+                r.src,
+                role,
+                "role id",
+                Code::InvalidRoleId,
+                RoleId::new_within,
+            ) else {
                 continue;
             };
             let at = loc(r.src, &role.span);
@@ -365,7 +422,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
             &cs.id,
             "custom set id",
             Code::InvalidCustomsetId,
-            CustomsetId::new,
+            CustomsetId::new_within,
         ) else {
             continue;
         };
@@ -394,10 +451,29 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
     // Global sets reach a project only while it has no permissions.xml, so
     // `@SET.action` must name a set of its own file.
     for e in &p.value.entries {
-        let Some(role) = cx.ident(src, &e.role, "role id", Code::InvalidRoleId, RoleId::new) else {
+        let Some(role) = cx.ident(
+            src,
+            &e.role,
+            "role id",
+            Code::InvalidRoleId,
+            RoleId::new_within,
+        ) else {
             continue;
         };
         let name = &e.permission.value;
+        if name.len() > cx.limits.max_name_bytes {
+            cx.diags.push(src.diag(
+                Code::NameTooLong,
+                e.permission.span.clone(),
+                format!(
+                    "permission `{}…` is {} bytes long; names are at most {} bytes",
+                    prefix_of(name, 40).escape_debug(),
+                    name.len(),
+                    cx.limits.max_name_bytes
+                ),
+            ));
+            continue;
+        }
         if let Err(why) = check_permission_name(name) {
             cx.diags.push(src.diag(
                 Code::InvalidPermissionName,
@@ -425,6 +501,15 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         });
     }
     set
+}
+
+/// The first `max` bytes of `s` or fewer, on a character boundary.
+fn prefix_of(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// `com.polarion.persistence.object.WorkItem(status:approved)` →
@@ -513,14 +598,31 @@ fn check_roles(cx: &mut Cx, model: &Model) {
     if let Some(set) = &model.global_permissions {
         check(set, &anywhere);
     }
+    // One pass over the assignments for every project, not one per project.
+    let mut base = model.roles_in(&Scope::Global);
+    base.extend(project_defined.iter().cloned());
+    base.extend(dynamic.iter().cloned());
+    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
+    for a in &model.assignments {
+        if let Scope::Project(p) = &a.scope {
+            assigned.entry(p).or_default().insert(&a.role);
+        }
+    }
     for (id, project) in &model.projects {
         let Some(set) = &project.permissions else {
             continue;
         };
-        let mut known = model.roles_in(&Scope::Global);
-        known.extend(model.roles_in(&Scope::Project(id.clone())));
-        known.extend(dynamic.iter().cloned());
-        check(set, &known);
+        let here = assigned.get(id);
+        for rule in set
+            .rules
+            .iter()
+            .filter(|r| !base.contains(&r.role) && !here.is_some_and(|h| h.contains(&r.role)))
+        {
+            cx.diags.push(rule.at.diag(
+                Code::UnknownRole,
+                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
+            ));
+        }
     }
 }
 

@@ -176,6 +176,9 @@ pub struct Model {
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     pub assignments: Vec<Assignment>,
     pub global_permissions: Option<PermissionSet>,
+    /// The limits the configuration was read under (the policy index
+    /// parses custom-set queries within `max_query_depth`).
+    pub limits: crate::snapshot::Limits,
 }
 
 /// A group the renderer writes into `[groups]`: one per role and scope.
@@ -237,6 +240,40 @@ impl Model {
         user.into_iter().chain(group.into_iter().flatten())
     }
 
+    /// An upper bound of the bytes the generated `[groups]` lines take (a
+    /// line per assignment, a member once per assignment that gives the
+    /// role), or `None` as soon as it passes `budget`: the count stops
+    /// there, so a group with many members holding many roles costs no
+    /// more than the budget to refuse.
+    pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
+        // Every scope has a group per role defined for it, held or not.
+        let line = |r: &RoleId| r.as_str().len() + 4;
+        let global: usize = self.defined_roles(&Scope::Global).iter().map(line).sum();
+        let per_project = self.defined_roles(&Scope::Project(ProjectId::placeholder()));
+        let role_bytes: usize = per_project.iter().map(line).sum();
+        let project_bytes: usize = self.projects.keys().map(|p| p.as_str().len() + 1).sum();
+        let mut size = global
+            .saturating_add(self.projects.len().saturating_mul(role_bytes))
+            .saturating_add(project_bytes.saturating_mul(per_project.len()));
+        if size > budget {
+            return None;
+        }
+        for a in &self.assignments {
+            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
+            size = size.saturating_add(project + a.role.as_str().len() + 4);
+            for login in self.logins_of(&a.holder) {
+                size = size.saturating_add(login.as_str().len() + 2);
+                if size > budget {
+                    return None;
+                }
+            }
+            if size > budget {
+                return None;
+            }
+        }
+        Some(size)
+    }
+
     /// Every role group, global ones first, then by project; members are
     /// the active logins holding the role directly or through a group.
     /// One pass over the assignments, so the cost is linear in the model.
@@ -257,10 +294,15 @@ impl Model {
         let global = Scope::Global;
         let project_scopes: Vec<Scope> =
             self.projects.keys().cloned().map(Scope::Project).collect();
+        let global_roles = self.defined_roles(&global);
+        let project_roles = self.defined_roles(&Scope::Project(ProjectId::placeholder()));
         let mut out = Vec::new();
         for scope in std::iter::once(&global).chain(&project_scopes) {
             let held_here = held.get(scope);
-            let mut roles = self.defined_roles(scope);
+            let mut roles = match scope {
+                Scope::Global => global_roles.clone(),
+                Scope::Project(_) => project_roles.clone(),
+            };
             roles.extend(
                 held_here
                     .into_iter()

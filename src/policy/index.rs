@@ -283,12 +283,22 @@ impl Index {
         }
         let mut indexed_rules: Vec<(u32, u32, RuleEntry)> = Vec::new();
         if let Some(set) = &model.global_permissions {
-            let f = ix.add_file(set, &mut indexed_rules, &mut diags);
+            let f = ix.add_file(
+                set,
+                model.limits.max_query_depth,
+                &mut indexed_rules,
+                &mut diags,
+            );
             ix.global_file = Some(f);
         }
         for (id, p) in &model.projects {
             if let Some(set) = &p.permissions {
-                let f = ix.add_file(set, &mut indexed_rules, &mut diags);
+                let f = ix.add_file(
+                    set,
+                    model.limits.max_query_depth,
+                    &mut indexed_rules,
+                    &mut diags,
+                );
                 if let Some(&pi) = ix.projects.get(id.as_str()) {
                     ix.project_list[pi as usize].file = Some(f);
                 }
@@ -412,13 +422,14 @@ impl Index {
     fn add_file(
         &mut self,
         set: &PermissionSet,
+        max_query_depth: usize,
         rules: &mut Vec<(u32, u32, RuleEntry)>,
         diags: &mut Vec<Diagnostic>,
     ) -> u32 {
         let file = to_u32(self.files.len());
         let mut sets = Vec::new();
         for cs in &set.customsets {
-            let parsed = match query::parse(&cs.query) {
+            let parsed = match query::parse_within(&cs.query, max_query_depth) {
                 Ok(q) => Some(q),
                 Err(e) => {
                     diags.push(query_diag(cs, &e));
@@ -983,6 +994,12 @@ fn query_diag(cs: &crate::model::CustomSet, e: &query::QueryError) -> Diagnostic
             at.col = to_u32(before[nl + 1..].chars().count() + 1);
         }
         None => at.col += to_u32(before.chars().count()),
+    }
+    if e.kind == query::QueryErrorKind::TooDeep {
+        return at.diag(
+            Code::QueryTooDeep,
+            format!("the query of custom set `{}`: {}", cs.id, e.message),
+        );
     }
     at.diag(
         Code::InvalidCustomsetQuery,

@@ -28,7 +28,9 @@ pub use explain::{
     Context, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict, Via,
 };
 pub use index::{AccountStatus, Index, Request, RequestError, RoleHeld, UserView};
-pub use names::{FORBIDDEN_BODY, LOGIN, RestCall, RestError, Verb};
+pub use names::{
+    FORBIDDEN_BODY, LOGIN, MAX_REST_PATH_BYTES, PathRefusal, RestCall, RestError, RestPath, Verb,
+};
 pub use query::Object;
 pub use state::{Level, State};
 

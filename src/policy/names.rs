@@ -1,6 +1,7 @@
 //! Permission names: the documented table of parent permissions, the
 //! special names (login, REST endpoints), and REST calls (`VERB /path`)
-//! turned into a permission and a context.
+//! turned into a permission and a context: the path is canonicalised once,
+//! into a [`RestPath`], or refused.
 //!
 //! Parents (an unset child takes its parent's state, as inherited):
 //!
@@ -17,6 +18,8 @@
 //! parent and are evaluated the same way.
 
 use std::fmt;
+
+use crate::ident::ProjectId;
 
 /// The prefix of object permissions.
 pub const OBJECT: &str = "com.polarion.persistence.object.";
@@ -178,12 +181,243 @@ pub fn is_rest(name: &str) -> bool {
     Verb::ALL.iter().any(|v| v.permission() == name)
 }
 
+/// The longest REST request target (path and query, as the proxy sends
+/// it) that is decided on, in bytes; a longer one is refused. nginx's
+/// default `large_client_header_buffers` (8k) bounds a request line the
+/// same way, and Polarion's own URLs stay far below it.
+pub const MAX_REST_PATH_BYTES: usize = 8192;
+
+/// Why a REST path is refused instead of decided on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathRefusal {
+    #[error("is {len} bytes long; at most {max} are decided on")]
+    TooLong { len: usize, max: usize },
+    #[error("does not start with `/`")]
+    NotAbsolute,
+    #[error("has a fragment (`#`)")]
+    Fragment,
+    #[error("holds a control character (raw or encoded, NUL included)")]
+    Control,
+    #[error("holds a backslash (`\\` or `%5C`)")]
+    Backslash,
+    #[error("holds an encoded slash (`%2F`)")]
+    EncodedSlash,
+    #[error("holds an encoded `%` (`%25`, a double encoding)")]
+    EncodedPercent,
+    #[error("holds a `;` (path parameters, raw or `%3B`), which Tomcat drops from a segment")]
+    PathParameter,
+    #[error("holds a `%` that is not followed by two hex digits")]
+    BadPercent,
+    #[error("decodes to bytes that are not UTF-8")]
+    NotUtf8,
+    #[error("holds {0:?}, which a URI path holds only percent-encoded")]
+    BadChar(char),
+    #[error("has an empty segment (`//`)")]
+    EmptySegment,
+    #[error("has a dot segment (`.` or `..`, also percent-encoded)")]
+    DotSegment,
+    #[error("is under `/polarion` but not under `{REST_PREFIX}`")]
+    NotRestApi,
+    #[error("has `{0}`, which differs from a name of the REST API only in case")]
+    Case(String),
+    #[error(
+        "names its endpoint or project `{0}` with characters other than letters, digits and `-._~`"
+    )]
+    Name(String),
+    #[error("names no valid project: {0}")]
+    Project(crate::ident::IdentError),
+}
+
+/// A REST request path in its one canonical form, with the context it
+/// names. The only way to build one is [`RestPath::parse`], so a decision
+/// is never made on anything else.
+///
+/// The canonical form: the query (after `?`) is dropped; percent-encoded
+/// unreserved characters (RFC 3986 2.3: letters, digits, `-._~`) are
+/// decoded, every other escape is kept with uppercase hex digits. A path
+/// that could mean another path to some server between the client and
+/// Polarion is refused (see [`PathRefusal`]): dot segments (RFC 3986 5.2.4)
+/// are refused rather than removed, since the raw path is what the
+/// upstream receives; so are `//`, `;`, encoded `/`, `\`, `%` and `;`,
+/// control characters, invalid escapes, escapes that are not UTF-8, names
+/// of the API that differ only in case, and paths longer than
+/// [`MAX_REST_PATH_BYTES`]. What is accepted therefore differs from its
+/// canonical form only in ways every server reads alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestPath {
+    canonical: String,
+    project: Option<ProjectId>,
+}
+
+/// RFC 3986 2.3.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// RFC 3986 `pchar` but for the unreserved characters, the escapes and `;`.
+fn other_pchar(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@'
+    )
+}
+
+fn hex(b: Option<&u8>) -> Option<u8> {
+    b.and_then(|b| char::from(*b).to_digit(16))
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// One segment in canonical form, or why it is refused.
+fn canonical_segment(seg: &str) -> Result<String, PathRefusal> {
+    let bytes = seg.as_bytes();
+    let mut out = String::with_capacity(seg.len());
+    let mut decoded = Vec::with_capacity(seg.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let (Some(h), Some(l)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
+                return Err(PathRefusal::BadPercent);
+            };
+            let v = h << 4 | l;
+            match v {
+                b'/' => return Err(PathRefusal::EncodedSlash),
+                b'\\' => return Err(PathRefusal::Backslash),
+                b'%' => return Err(PathRefusal::EncodedPercent),
+                b';' => return Err(PathRefusal::PathParameter),
+                v if v < 0x20 || v == 0x7f => return Err(PathRefusal::Control),
+                v if unreserved(v) => out.push(char::from(v)),
+                v => out.push_str(&format!("%{v:02X}")),
+            }
+            decoded.push(v);
+            i += 3;
+            continue;
+        }
+        match b {
+            b'\\' => return Err(PathRefusal::Backslash),
+            b';' => return Err(PathRefusal::PathParameter),
+            b if unreserved(b) || other_pchar(b) => {
+                out.push(char::from(b));
+                decoded.push(b);
+            }
+            _ => {
+                let c = seg[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                return Err(PathRefusal::BadChar(c));
+            }
+        }
+        i += 1;
+    }
+    if std::str::from_utf8(&decoded).is_err() {
+        return Err(PathRefusal::NotUtf8);
+    }
+    Ok(out)
+}
+
+/// A segment of the API's name (`polarion`, `rest`, `v1`) where one is
+/// expected; an empty trailing segment is the end of the path.
+fn expect_name(seg: &str, name: &str) -> Result<(), PathRefusal> {
+    if seg == name || seg.is_empty() {
+        Ok(())
+    } else if seg.eq_ignore_ascii_case(name) {
+        Err(PathRefusal::Case(seg.to_owned()))
+    } else {
+        Err(PathRefusal::NotRestApi)
+    }
+}
+
+/// A routing name (an endpoint, a project id): unreserved characters only.
+fn plain_name(seg: &str) -> Result<&str, PathRefusal> {
+    if seg.bytes().all(unreserved) {
+        Ok(seg)
+    } else {
+        Err(PathRefusal::Name(seg.to_owned()))
+    }
+}
+
+impl RestPath {
+    /// Canonicalise `raw` (a path with an optional query, as the client
+    /// sent it) and find its context: the segment after a leading
+    /// `projects` segment, also behind the `/polarion/rest/v1` prefix, or
+    /// the global context.
+    pub fn parse(raw: &str) -> Result<RestPath, PathRefusal> {
+        if raw.len() > MAX_REST_PATH_BYTES {
+            return Err(PathRefusal::TooLong {
+                len: raw.len(),
+                max: MAX_REST_PATH_BYTES,
+            });
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(PathRefusal::Control);
+        }
+        if raw.contains('#') {
+            return Err(PathRefusal::Fragment);
+        }
+        let path = raw.split('?').next().unwrap_or(raw);
+        let Some(path) = path.strip_prefix('/') else {
+            return Err(PathRefusal::NotAbsolute);
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut segs = Vec::with_capacity(parts.len());
+        for (i, seg) in parts.iter().enumerate() {
+            if seg.is_empty() && i + 1 < parts.len() {
+                return Err(PathRefusal::EmptySegment);
+            }
+            let c = canonical_segment(seg)?;
+            if c == "." || c == ".." {
+                return Err(PathRefusal::DotSegment);
+            }
+            segs.push(c);
+        }
+        let rest: &[String] = match segs.first().map(String::as_str) {
+            Some("polarion") => {
+                for (seg, name) in segs.iter().skip(1).zip(["rest", "v1"]) {
+                    expect_name(seg, name)?;
+                }
+                segs.get(3..).unwrap_or(&[])
+            }
+            Some(s) if s.eq_ignore_ascii_case("polarion") => {
+                return Err(PathRefusal::Case(s.to_owned()));
+            }
+            _ => &segs,
+        };
+        let project = match rest {
+            [] => None,
+            [first, ..] if first.is_empty() => None,
+            [first, tail @ ..] => match plain_name(first)? {
+                "projects" => match tail.first().map(String::as_str) {
+                    None | Some("") => None,
+                    Some(p) => Some(ProjectId::new(plain_name(p)?).map_err(PathRefusal::Project)?),
+                },
+                s if s.eq_ignore_ascii_case("projects") => {
+                    return Err(PathRefusal::Case(s.to_owned()));
+                }
+                _ => None,
+            },
+        };
+        Ok(RestPath {
+            canonical: format!("/{}", segs.join("/")),
+            project,
+        })
+    }
+
+    /// The canonical form.
+    pub fn as_str(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The project of a project endpoint; `None` for a global endpoint.
+    pub fn project(&self) -> Option<&ProjectId> {
+        self.project.as_ref()
+    }
+}
+
 /// A REST call: the permission it needs and its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestCall<'a> {
+pub struct RestCall {
     pub verb: Verb,
-    /// The project of a project endpoint; `None` for a global endpoint.
-    pub project: Option<&'a str>,
+    pub path: RestPath,
 }
 
 /// Why a REST call could not be understood.
@@ -191,47 +425,62 @@ pub struct RestCall<'a> {
 pub enum RestError {
     #[error("`{0}` is no REST verb (GET, PATCH, POST, DELETE)")]
     Verb(String),
-    #[error("`{0}` is no path (it must start with `/`)")]
-    Path(String),
+    #[error("the REST path \"{path}\" is refused: it {reason}")]
+    Path { path: String, reason: PathRefusal },
     #[error("`{0}` is not `VERB /path`")]
     Line(String),
 }
 
-impl<'a> RestCall<'a> {
-    /// `verb` and `path` (query string and fragment ignored). The project
-    /// is the segment after a leading `projects` segment, also behind the
-    /// `/polarion/rest/v1` prefix.
-    pub fn parse(verb: &str, path: &'a str) -> Result<Self, RestError> {
+impl RestError {
+    fn path(raw: &str, reason: PathRefusal) -> RestError {
+        // Shown escaped and cut short: it came from a client.
+        let path: String = raw.chars().take(200).flat_map(char::escape_debug).collect();
+        RestError::Path { path, reason }
+    }
+}
+
+impl RestCall {
+    /// `verb` (any case; `HEAD` counts as `GET`) and `path` (see
+    /// [`RestPath::parse`]).
+    pub fn parse(verb: &str, path: &str) -> Result<Self, RestError> {
         let verb = Verb::parse(verb).ok_or_else(|| RestError::Verb(verb.to_owned()))?;
-        if !path.starts_with('/') {
-            return Err(RestError::Path(path.to_owned()));
-        }
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        let path = match path.strip_prefix(REST_PREFIX) {
-            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-            _ => path,
+        let path = RestPath::parse(path).map_err(|r| RestError::path(path, r))?;
+        Ok(RestCall { verb, path })
+    }
+
+    /// A reverse proxy's original request: the method exactly as HTTP
+    /// writes it (`GET`, `HEAD`, `PATCH`, `POST`, `DELETE`; methods are
+    /// case-sensitive, so `get` is another method).
+    pub fn from_request(method: &str, target: &str) -> Result<Self, RestError> {
+        let verb = match method {
+            "GET" | "HEAD" => Verb::Get,
+            "PATCH" => Verb::Patch,
+            "POST" => Verb::Post,
+            "DELETE" => Verb::Delete,
+            other => return Err(RestError::Verb(other.to_owned())),
         };
-        let mut segments = path.split('/').filter(|s| !s.is_empty());
-        let project = match (segments.next(), segments.next()) {
-            (Some("projects"), Some(p)) => Some(p),
-            _ => None,
-        };
-        Ok(RestCall { verb, project })
+        let path = RestPath::parse(target).map_err(|r| RestError::path(target, r))?;
+        Ok(RestCall { verb, path })
     }
 
     /// `"GET /polarion/rest/v1/projects/x"`.
-    pub fn parse_line(line: &'a str) -> Result<Self, RestError> {
+    pub fn parse_line(line: &str) -> Result<Self, RestError> {
         let (verb, path) = line
             .trim()
             .split_once(char::is_whitespace)
             .ok_or_else(|| RestError::Line(line.to_owned()))?;
         RestCall::parse(verb, path.trim())
     }
+
+    /// The project of a project endpoint; `None` for a global endpoint.
+    pub fn project(&self) -> Option<&str> {
+        self.path.project().map(ProjectId::as_str)
+    }
 }
 
-impl fmt::Display for RestCall<'_> {
+impl fmt::Display for RestCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.project {
+        match self.project() {
             Some(p) => write!(f, "{} in project {p}", self.verb.permission()),
             None => write!(f, "{} (global endpoint)", self.verb.permission()),
         }
@@ -294,8 +543,9 @@ mod tests {
     /// `line` → (permission, project).
     fn check_rest(line: &str, expect: Result<(&str, Option<&str>), ()>) {
         let got = RestCall::parse_line(line)
-            .map(|c| (c.verb.permission(), c.project))
+            .map(|c| (c.verb.permission(), c.project().map(str::to_owned)))
             .map_err(|_| ());
+        let expect = expect.map(|(p, project)| (p, project.map(str::to_owned)));
         assert_eq!(got, expect, "{line}");
     }
 
@@ -317,13 +567,264 @@ mod tests {
             "delete /polarion/rest/v1/users/bob",
             Ok(("com.polarion.rest.endpoint.delete", None)),
         );
-        check_rest(
-            "POST /polarion/rest/v1projects/x",
-            Ok(("com.polarion.rest.endpoint.post", None)),
-        );
+        check_rest("POST /polarion/rest/v1projects/x", Err(()));
         check_rest("PUT /projects/x", Err(()));
         check_rest("GET projects/x", Err(()));
         check_rest("GET", Err(()));
+    }
+
+    /// `raw` → the canonical form and project, or the refusal.
+    fn check_path(raw: &str, expect: Result<(&str, Option<&str>), PathRefusal>) {
+        let got = RestPath::parse(raw).map(|p| {
+            (
+                p.as_str().to_owned(),
+                p.project().map(|p| p.as_str().to_owned()),
+            )
+        });
+        let expect = expect.map(|(c, p)| (c.to_owned(), p.map(str::to_owned)));
+        assert_eq!(got, expect, "{raw:?}");
+    }
+
+    #[test]
+    fn canonical_paths_decode_only_unreserved_characters() {
+        let a = Some("A");
+        check_path(
+            "/polarion/rest/v1/projects/A/x",
+            Ok(("/polarion/rest/v1/projects/A/x", a)),
+        );
+        check_path(
+            "/polarion/rest/v1/%70rojects/%41/x",
+            Ok(("/polarion/rest/v1/projects/A/x", a)),
+        );
+        check_path(
+            "/polarion/rest/v1/projects/A/My%20doc%c3%a9",
+            Ok(("/polarion/rest/v1/projects/A/My%20doc%C3%A9", a)),
+        );
+        check_path(
+            "/polarion/rest/v1/projects/A/x?q=/../B#",
+            Err(PathRefusal::Fragment),
+        );
+        check_path(
+            "/polarion/rest/v1/projects/A/x?q=/../B",
+            Ok(("/polarion/rest/v1/projects/A/x", a)),
+        );
+        check_path(
+            "/polarion/rest/v1/projects/",
+            Ok(("/polarion/rest/v1/projects/", None)),
+        );
+        check_path("/polarion/rest/v1", Ok(("/polarion/rest/v1", None)));
+        check_path("/polarion/rest", Ok(("/polarion/rest", None)));
+        check_path("/", Ok(("/", None)));
+        check_path("/projects/A", Ok(("/projects/A", a)));
+        check_path(
+            "/users/a:b@c!$&'()*+,=",
+            Ok(("/users/a:b@c!$&'()*+,=", None)),
+        );
+        check_path(
+            "/polarion/rest/v1/projects/a...b",
+            Ok(("/polarion/rest/v1/projects/a...b", Some("a...b"))),
+        );
+    }
+
+    #[test]
+    fn ambiguous_paths_are_refused() {
+        use PathRefusal as R;
+        let cases: &[(&str, PathRefusal)] = &[
+            ("/polarion/rest/v1/projects/A/../B", R::DotSegment),
+            ("/polarion/rest/v1/projects/A/%2e%2E/B", R::DotSegment),
+            ("/polarion/rest/v1/./projects/B", R::DotSegment),
+            ("/polarion/rest/v1/projects/B/.", R::DotSegment),
+            ("/polarion/rest//v1/projects/B", R::EmptySegment),
+            ("//projects/B", R::EmptySegment),
+            ("/polarion/rest/v1;x/projects/B", R::PathParameter),
+            ("/polarion/rest/v1/projects/A/..%3B/B", R::PathParameter),
+            ("/polarion/rest/v1/projects%2FB", R::EncodedSlash),
+            ("/polarion/rest/v1/projects%5cB", R::Backslash),
+            ("/polarion/rest/v1/projects\\B", R::Backslash),
+            ("/polarion/rest/v1/projects/B%00", R::Control),
+            ("/polarion/rest/v1/projects/B\u{0}", R::Control),
+            ("/polarion/rest/v1/projects/B\u{85}", R::Control),
+            ("/polarion/rest/v1/%2570rojects/B", R::EncodedPercent),
+            ("/polarion/rest/v1/projects/B%4", R::BadPercent),
+            ("/polarion/rest/v1/projects/B%g0", R::BadPercent),
+            ("/polarion/rest/v1/projects/%C0%AE", R::NotUtf8),
+            ("/polarion/rest/v1/projects/B c", R::BadChar(' ')),
+            ("/polarion/rest/v1/projects/é", R::BadChar('é')),
+            ("/polarion/rest/v1/Projects/B", R::Case("Projects".into())),
+            ("/Polarion/rest/v1/projects/B", R::Case("Polarion".into())),
+            ("/polarion/REST/v1/projects/B", R::Case("REST".into())),
+            ("/polarion/rest/v2/projects/B", R::NotRestApi),
+            ("/polarion/x/projects/B", R::NotRestApi),
+            ("/polarion/rest/v1/projects/A%20B", R::Name("A%20B".into())),
+            ("/polarion/rest/v1/pro:jects/B", R::Name("pro:jects".into())),
+            ("polarion/rest/v1/projects/B", R::NotAbsolute),
+            ("*", R::NotAbsolute),
+        ];
+        for (raw, why) in cases {
+            check_path(raw, Err(why.clone()));
+        }
+        let long = format!("/projects/A/{}", "x".repeat(MAX_REST_PATH_BYTES));
+        check_path(
+            &long,
+            Err(R::TooLong {
+                len: long.len(),
+                max: MAX_REST_PATH_BYTES,
+            }),
+        );
+    }
+
+    #[test]
+    fn a_proxy_method_is_written_as_http_writes_it() {
+        let path = "/polarion/rest/v1/projects/A";
+        assert_eq!(
+            RestCall::from_request("HEAD", path).map(|c| c.verb),
+            Ok(Verb::Get)
+        );
+        assert!(RestCall::from_request("get", path).is_err());
+        assert!(RestCall::from_request("PUT", path).is_err());
+        let e = RestCall::from_request("GET", "/projects/\u{1b}[31m/../B").expect_err("refused");
+        assert!(e.to_string().contains("\\u{1b}"), "{e}");
+    }
+
+    /// Where a lenient server could route `path`: Tomcat's reading and
+    /// variations (parameters dropped before or after decoding, decoded
+    /// twice, `\` and `%2F` read as `/`, names matched in any case, `//`
+    /// merged or not). `None` for a path such a server refuses.
+    fn lenient_contexts(path: &str) -> Vec<Option<String>> {
+        fn decode(p: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < p.len() {
+                match (p[i], hex(p.get(i + 1)), hex(p.get(i + 2))) {
+                    (b'%', Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
+                    }
+                    (b, _, _) => {
+                        out.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            out
+        }
+        fn strip(p: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for (i, seg) in p.split(|b| *b == b'/').enumerate() {
+                if i > 0 {
+                    out.push(b'/');
+                }
+                let end = seg.iter().position(|b| *b == b';').unwrap_or(seg.len());
+                out.extend_from_slice(&seg[..end]);
+            }
+            out
+        }
+        let raw = path.split(['?', '#']).next().unwrap_or(path).as_bytes();
+        let mut all = Vec::new();
+        for variant in 0..32u8 {
+            let mut p = raw.to_vec();
+            if variant & 1 == 0 {
+                p = strip(&p);
+            }
+            p = decode(&p);
+            if variant & 2 != 0 {
+                p = decode(&p);
+            }
+            if variant & 1 != 0 {
+                p = strip(&p);
+            }
+            if variant & 4 != 0 {
+                p.iter_mut()
+                    .filter(|b| **b == b'\\')
+                    .for_each(|b| *b = b'/');
+            }
+            let text = String::from_utf8_lossy(&p).into_owned();
+            let mut segs: Vec<String> = Vec::new();
+            let parts: Vec<&str> = text.split('/').skip(1).collect();
+            for (i, seg) in parts.iter().enumerate() {
+                match *seg {
+                    "." => {}
+                    ".." => {
+                        segs.pop();
+                    }
+                    "" if variant & 8 != 0 && i + 1 < parts.len() => {}
+                    s => segs.push(s.to_owned()),
+                }
+            }
+            let is = |seg: &str, name: &str| {
+                seg == name || (variant & 16 != 0 && seg.eq_ignore_ascii_case(name))
+            };
+            let prefixed = segs.len() >= 3
+                && is(&segs[0], "polarion")
+                && is(&segs[1], "rest")
+                && is(&segs[2], "v1");
+            let rest = if prefixed { &segs[3..] } else { &segs[..] };
+            all.push(match rest {
+                [p, project, ..] if is(p, "projects") && !project.is_empty() => {
+                    Some(project.clone())
+                }
+                _ => None,
+            });
+        }
+        all
+    }
+
+    fn fragment() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just("/".to_owned()),
+            Just("projects".to_owned()),
+            Just("Projects".to_owned()),
+            Just("polarion/rest/v1".to_owned()),
+            Just("A".to_owned()),
+            Just("B".to_owned()),
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just(";x".to_owned()),
+            Just("?".to_owned()),
+            Just("#".to_owned()),
+            Just("\\".to_owned()),
+            "%[0-9a-fA-F]{2}",
+            "%[0-9a-zA-Z]{0,2}",
+            "[a-z]{1,3}",
+            any::<char>().prop_map(String::from),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn rest_paths_are_canonical_bounded_and_unambiguous(
+            start in proptest::sample::select(vec![
+                "/polarion/rest/v1/projects/A/", "/polarion/rest/v1/", "/projects/", "/", "",
+            ]),
+            parts in proptest::collection::vec(fragment(), 0..12),
+        ) {
+            let raw = format!("{start}{}", parts.concat());
+            match RestPath::parse(&raw) {
+                Err(_) => {}
+                Ok(p) => {
+                    // Canonical: parsing the canonical form gives itself.
+                    proptest::prop_assert_eq!(RestPath::parse(p.as_str()), Ok(p.clone()));
+                    // Bounded: never longer than what came in.
+                    proptest::prop_assert!(p.as_str().len() <= raw.len());
+                    // Unambiguous: every lenient reading routes where rolesync decides.
+                    let decided = p.project().map(|p| p.as_str().to_owned());
+                    for context in lenient_contexts(&raw) {
+                        proptest::prop_assert_eq!(&context, &decided, "{:?}", raw);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_refused_or_decided(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let raw = String::from_utf8_lossy(&bytes);
+            if let Ok(p) = RestPath::parse(&raw) {
+                proptest::prop_assert_eq!(RestPath::parse(p.as_str()), Ok(p.clone()));
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,12 @@
 //! Refused (a load-time diagnostic): unbalanced parentheses or quotes, a
 //! term without a field, an operator without an operand, wildcards other
 //! than one trailing `*`, ranges, and variables other than `$[user.id]`.
+//!
+//! The parser recurses once per `(` and per `NOT` (`!`, `-`), and counts:
+//! nesting deeper than `max_query_depth` (32 by default, never more than
+//! [`MAX_QUERY_DEPTH_CEILING`]) is refused before the next level is
+//! entered, so no query can overflow the stack; evaluation and drop then
+//! recurse no deeper than the parser did.
 
 use std::fmt;
 
@@ -55,7 +61,23 @@ pub enum Part {
 pub struct QueryError {
     pub offset: usize,
     pub message: String,
+    pub kind: QueryErrorKind,
 }
+
+/// What kind of refusal a [`QueryError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryErrorKind {
+    /// Not a query of the supported syntax.
+    Syntax,
+    /// Nested deeper than the limit.
+    TooDeep,
+}
+
+/// The deepest nesting any limit can allow: the parser's recursion (some
+/// KiB per level unoptimised, far less optimised) stays inside the smallest
+/// thread stack rolesync runs it on (the async runtime's blocking threads,
+/// 2 MiB).
+pub const MAX_QUERY_DEPTH_CEILING: usize = 64;
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,8 +209,14 @@ enum Tok {
     Phrase(Vec<Part>),
 }
 
-/// Parse a custom-set query.
+/// Parse a custom-set query, nested at most as deep as the default limit.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
+    parse_within(text, crate::snapshot::Limits::default().max_query_depth)
+}
+
+/// Parse a custom-set query nested at most `max_depth` levels deep
+/// (parentheses and `NOT`; capped at [`MAX_QUERY_DEPTH_CEILING`]).
+pub fn parse_within(text: &str, max_depth: usize) -> Result<Query, QueryError> {
     let toks = lex(text)?;
     if toks.is_empty() {
         return Err(err(0, "the query is empty"));
@@ -197,6 +225,8 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         toks: &toks,
         pos: 0,
         end: text.len(),
+        depth: 0,
+        max_depth: max_depth.min(MAX_QUERY_DEPTH_CEILING),
     };
     let q = p.or(None)?;
     match p.toks.get(p.pos) {
@@ -210,6 +240,7 @@ fn err(offset: usize, message: impl Into<String>) -> QueryError {
     QueryError {
         offset,
         message: message.into(),
+        kind: QueryErrorKind::Syntax,
     }
 }
 
@@ -415,9 +446,34 @@ struct Parser<'t> {
     toks: &'t [(usize, Tok)],
     pos: usize,
     end: usize,
+    /// Levels of `(` and `NOT` entered and not yet left.
+    depth: usize,
+    max_depth: usize,
 }
 
 impl Parser<'_> {
+    /// Run `inner` one level deeper, or refuse when that passes the limit.
+    fn nested<T>(
+        &mut self,
+        at: usize,
+        inner: impl FnOnce(&mut Self) -> Result<T, QueryError>,
+    ) -> Result<T, QueryError> {
+        if self.depth >= self.max_depth {
+            return Err(QueryError {
+                offset: at,
+                message: format!(
+                    "the query is nested deeper than the limit of {} levels of parentheses and NOT",
+                    self.max_depth
+                ),
+                kind: QueryErrorKind::TooDeep,
+            });
+        }
+        self.depth += 1;
+        let out = inner(self);
+        self.depth -= 1;
+        out
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|(_, t)| t)
     }
@@ -462,8 +518,10 @@ impl Parser<'_> {
 
     fn unary(&mut self, field: Option<&str>) -> Result<Query, QueryError> {
         if self.peek() == Some(&Tok::Not) {
+            let at = self.at();
             self.pos += 1;
-            return Ok(Query::Not(Box::new(self.unary(field)?)));
+            let inner = self.nested(at, |p| p.unary(field))?;
+            return Ok(Query::Not(Box::new(inner)));
         }
         self.primary(field)
     }
@@ -476,7 +534,7 @@ impl Parser<'_> {
         self.pos += 1;
         match tok {
             Tok::Open => {
-                let q = self.or(field)?;
+                let q = self.nested(at, |p| p.or(field))?;
                 self.close(at)?;
                 Ok(q)
             }
@@ -515,7 +573,7 @@ impl Parser<'_> {
         match self.peek().cloned() {
             Some(Tok::Open) => {
                 self.pos += 1;
-                let q = self.or(Some(field))?;
+                let q = self.nested(at, |p| p.or(Some(field)))?;
                 self.close(at)?;
                 Ok(q)
             }
@@ -704,5 +762,27 @@ mod tests {
         refused("created:[a TO b]", 8, "ranges");
         refused("author:$[user.name]", 7, "unknown variable");
         refused(":x", 0, "without a field name");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = |n: usize| format!("{}status:a{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_within(&deep(3), 3).is_ok());
+        let e = parse_within(&deep(4), 3).expect_err("too deep");
+        assert_eq!((e.kind, e.offset), (QueryErrorKind::TooDeep, 3));
+        assert!(parse_within("NOT NOT NOT status:a", 3).is_ok());
+        let e = parse_within("NOT NOT - !status:a", 3).expect_err("too deep");
+        assert_eq!((e.kind, e.offset), (QueryErrorKind::TooDeep, 10));
+        assert!(parse_within("status:(a OR (b))", 2).is_ok());
+        assert_eq!(
+            parse_within("(status:(a OR (b)))", 2).map_err(|e| e.kind),
+            Err(QueryErrorKind::TooDeep)
+        );
+        // Siblings do not add up.
+        assert!(parse_within("(a:1) (b:2) OR (c:3) AND NOT d:4", 1).is_ok());
+        // No limit lets the parser recurse past the ceiling.
+        let e = parse_within(&deep(5000), usize::MAX).expect_err("too deep");
+        assert_eq!(e.kind, QueryErrorKind::TooDeep);
+        assert_eq!(e.offset, MAX_QUERY_DEPTH_CEILING);
     }
 }

@@ -1,14 +1,18 @@
 //! The plain-folder backend: walk the folder, read the files rolesync knows.
 //!
 //! Symbolic links are not followed (a link could point outside the
-//! configuration), version-control folders are skipped, and a file larger
-//! than the limit is read only up to the limit plus one byte, so that
-//! `snapshot::build` reports it without holding it in memory.
+//! configuration): a link, FIFO, socket or device where a configuration
+//! file or folder is expected is refused with its path, elsewhere it is
+//! skipped. Version-control folders are skipped, and a file larger than
+//! the limit is read only up to the limit plus one byte, so that
+//! `snapshot::build` reports it without holding it in memory; reading stops
+//! once the files together exceed `Limits::max_total_bytes`.
 
 use std::io::Read as _;
 use std::path::Path;
 
 use super::Error;
+use crate::diag;
 use crate::snapshot::{self, Input, Limits};
 
 /// Folders never descended into.
@@ -19,6 +23,7 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
         limits,
         ..Input::default()
     };
+    let mut total = 0;
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
         let dir = if rel.is_empty() {
@@ -36,7 +41,10 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
                 source,
             })?;
             let Ok(name) = entry.file_name().into_string() else {
-                tracing::warn!(folder = %dir.display(), "skipping a name that is not UTF-8");
+                tracing::warn!(
+                    folder = %diag::escape_controls(&dir.to_string_lossy()),
+                    "skipping a name that is not UTF-8"
+                );
                 continue;
             };
             let path = if rel.is_empty() {
@@ -48,12 +56,24 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
                 path: entry.path(),
                 source,
             })?;
+            let expected = super::expected_kind(&path);
+            if let Some(kind) = expected
+                && !file_type.is_dir()
+                && !file_type.is_file()
+            {
+                return Err(Error::Refused {
+                    path,
+                    what: special_kind(file_type),
+                    kind,
+                });
+            }
             if file_type.is_dir() {
                 if !SKIP.contains(&name.as_str()) {
                     stack.push(path);
                 }
-            } else if file_type.is_file() && snapshot::classify(&path).is_some() {
+            } else if file_type.is_file() && expected == Some("file") {
                 let bytes = read_limited(&entry.path(), limits.max_file_bytes)?;
+                super::add_total(&mut total, bytes.len(), limits, &path)?;
                 input.files.insert(path, bytes);
             }
         }
@@ -91,6 +111,22 @@ fn digest(input: &Input) -> String {
         eat(&[u8::from(stamped)]);
     }
     format!("folder-{h:016x}")
+}
+
+/// What a folder entry that is neither a file nor a folder is.
+fn special_kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
 }
 
 fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {

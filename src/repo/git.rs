@@ -1,16 +1,22 @@
 //! The Git backend: the committed tree of a branch (or any revision), read
 //! with libgit2. The work tree is never looked at, so uncommitted edits do
-//! not count; bare and non-bare repositories work alike.
+//! not count; bare and non-bare repositories work alike. Refused with their
+//! path: symbolic links and submodules (gitlinks) where a configuration
+//! file or folder is expected, two entries of one name in a tree (which
+//! readers resolve differently) and names Git never writes. A file's size
+//! comes from its object header: a file over the limit is never inflated.
 
 use std::path::Path;
 
-use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Repository};
 
-use super::Error;
-use crate::snapshot::{self, Input, Limits, RevisionMeta};
+use super::{Error, MAX_TREE_ENTRIES};
+use crate::snapshot::{Input, Limits, RevisionMeta};
 
 /// Git's file mode of a symbolic link (never followed).
 const MODE_LINK: i32 = 0o120000;
+/// Git's file mode of a submodule (a commit of another repository).
+const MODE_GITLINK: i32 = 0o160000;
 
 /// The id of the commit `branch` (or HEAD) points at, without reading its tree.
 pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
@@ -93,6 +99,25 @@ pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
     Ok(repo.path().to_owned())
 }
 
+/// See [`super::git_hooks_dir`].
+pub fn hooks_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
+    let git = git_error(path, "");
+    let repo = open(path).map_err(&git)?;
+    let config = repo.config().map_err(git_error(path, "config"))?;
+    match config.get_path("core.hooksPath") {
+        Ok(hooks) if hooks.is_absolute() => Ok(hooks),
+        Ok(hooks) => {
+            let base = match repo.workdir() {
+                Some(work) if !repo.is_bare() => work.to_owned(),
+                _ => repo.path().to_owned(),
+            };
+            Ok(base.join(hooks))
+        }
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(repo.commondir().join("hooks")),
+        Err(e) => Err(git_error(path, "core.hooksPath")(e)),
+    }
+}
+
 /// Whether `path` is the top of a Git repository (bare or not).
 pub fn is_repository(path: &Path) -> bool {
     path.join(".git").exists()
@@ -123,14 +148,42 @@ pub fn read(
         .map(|s| s.trim_matches('/'))
         .filter(|s| !s.is_empty());
     if let Some(prefix) = prefix {
-        let entry = tree.get_path(Path::new(prefix)).map_err(|e| Error::Git {
-            path: path.to_owned(),
-            message: format!("folder `{prefix}` at {}: {}", commit.id(), e.message()),
-        })?;
-        tree = entry
-            .to_object(&repo)
-            .and_then(|o| o.peel_to_tree())
-            .map_err(&git)?;
+        // Component by component, so that a duplicated folder on the way is
+        // refused like one inside the configuration.
+        let mut walked = String::new();
+        for part in prefix.split('/').filter(|p| !p.is_empty()) {
+            walked.push_str(part);
+            let found: Vec<(ObjectType, i32, git2::Oid)> = tree
+                .iter()
+                .filter(|e| e.name_bytes() == part.as_bytes())
+                .map(|e| (e.kind().unwrap_or(ObjectType::Any), e.filemode(), e.id()))
+                .collect();
+            let &[(kind, mode, id)] = found.as_slice() else {
+                if found.is_empty() {
+                    return Err(Error::Git {
+                        path: path.to_owned(),
+                        message: format!(
+                            "folder `{}` at {}: not in the tree",
+                            crate::diag::escape_controls(&walked),
+                            commit.id()
+                        ),
+                    });
+                }
+                return Err(Error::BadTree {
+                    path: walked,
+                    what: "a second entry of the same name",
+                });
+            };
+            if kind != ObjectType::Tree {
+                return Err(Error::Refused {
+                    path: walked,
+                    what: special_kind(mode).unwrap_or("a file"),
+                    kind: "folder",
+                });
+            }
+            tree = repo.find_tree(id).map_err(&git)?;
+            walked.push('/');
+        }
     }
     let author = commit.author();
     let mut input = Input {
@@ -142,34 +195,100 @@ pub fn read(
         limits,
         ..Input::default()
     };
-    let mut failure = None;
-    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == MODE_LINK {
-            return TreeWalkResult::Ok;
-        }
-        let Ok(name) = entry.name() else {
-            return TreeWalkResult::Ok;
-        };
-        let rel = format!("{dir}{name}");
-        if snapshot::classify(&rel).is_none() {
-            return TreeWalkResult::Ok;
-        }
-        match repo.find_blob(entry.id()) {
-            Ok(blob) => {
-                let content = blob.content();
-                let keep = content.len().min(limits.max_file_bytes.saturating_add(1));
-                input.files.insert(rel, content[..keep].to_vec());
-                TreeWalkResult::Ok
-            }
-            Err(e) => {
-                failure = Some(git(e));
-                TreeWalkResult::Abort
-            }
-        }
-    })
-    .map_err(&git)?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(input),
+    walk(&repo, path, &tree, limits, &mut input.files)?;
+    Ok(input)
+}
+
+/// What a tree entry that is not a plain file or folder is, by its mode.
+fn special_kind(mode: i32) -> Option<&'static str> {
+    match mode {
+        MODE_LINK => Some("a symbolic link"),
+        MODE_GITLINK => Some("a submodule (gitlink)"),
+        _ => None,
     }
+}
+
+/// Walk `tree` (iteratively: no recursion a deep tree could overflow) and
+/// read every file `snapshot::classify` knows into `files`. Refused: a
+/// link or gitlink where a configuration file or folder is expected, two
+/// entries of one name in a tree, a name Git never writes. A file larger
+/// than the limit is measured from its object header and not inflated.
+fn walk(
+    repo: &Repository,
+    path: &Path,
+    tree: &git2::Tree<'_>,
+    limits: Limits,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<(), Error> {
+    let git = git_error(path, "");
+    let odb = repo.odb().map_err(&git)?;
+    let mut total = 0;
+    let mut entries = 0;
+    // (folder, whether its whole path is UTF-8, tree): below a name that is
+    // not UTF-8 nothing is a configuration path (its lossy spelling could
+    // collide with a real name).
+    let mut stack: Vec<(String, bool, git2::Oid)> = vec![(String::new(), true, tree.id())];
+    while let Some((dir, utf8, id)) = stack.pop() {
+        let tree = repo.find_tree(id).map_err(&git)?;
+        let mut names = std::collections::HashSet::new();
+        for entry in tree.iter() {
+            entries += 1;
+            if entries > MAX_TREE_ENTRIES {
+                return Err(Error::TooLarge {
+                    what: "the entries of the tree",
+                    limit: MAX_TREE_ENTRIES,
+                    bound: "entries walked per read",
+                    at: dir,
+                });
+            }
+            let raw = entry.name_bytes();
+            let lossy = format!("{dir}{}", String::from_utf8_lossy(raw));
+            if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
+                return Err(Error::BadTree {
+                    path: lossy,
+                    what: "an entry name Git never writes",
+                });
+            }
+            if !names.insert(raw.to_vec()) {
+                return Err(Error::BadTree {
+                    path: lossy,
+                    what: "a second entry of the same name",
+                });
+            }
+            // A name that is not UTF-8 is no configuration path; a folder of
+            // that name is still walked for duplicates below.
+            let rel = std::str::from_utf8(raw)
+                .ok()
+                .filter(|_| utf8)
+                .map(|n| format!("{dir}{n}"));
+            let expected = rel.as_deref().and_then(super::expected_kind);
+            if let (Some(kind), Some(what)) = (expected, special_kind(entry.filemode())) {
+                return Err(Error::Refused {
+                    path: lossy,
+                    what,
+                    kind,
+                });
+            }
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    stack.push((format!("{lossy}/"), rel.is_some(), entry.id()));
+                }
+                Some(ObjectType::Blob) if expected == Some("file") => {
+                    let rel = rel.unwrap_or(lossy);
+                    let (size, _) = odb.read_header(entry.id()).map_err(&git)?;
+                    let bytes = if size > limits.max_file_bytes {
+                        // Not inflated: `snapshot::build` needs only to see
+                        // that the file is over the limit.
+                        vec![0; limits.max_file_bytes.saturating_add(1)]
+                    } else {
+                        repo.find_blob(entry.id()).map_err(&git)?.content().to_vec()
+                    };
+                    super::add_total(&mut total, bytes.len(), limits, &rel)?;
+                    files.insert(rel, bytes);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,8 @@ pub mod svn;
 
 use std::path::{Path, PathBuf};
 
-use crate::snapshot::{Input, Limits};
+use crate::diag;
+use crate::snapshot::{self, Input, Limits};
 
 impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
@@ -51,6 +52,14 @@ pub fn git_dir(path: &Path) -> Result<PathBuf, Error> {
     git::git_dir(path)
 }
 
+/// The folder Git runs a repository's hooks from: `core.hooksPath` when
+/// it is set (relative to the repository for a bare one, to the top of the
+/// work tree otherwise, as Git resolves it), else the `hooks` folder of the
+/// (common) Git folder.
+pub fn git_hooks_dir(path: &Path) -> Result<PathBuf, Error> {
+    git::hooks_dir(path)
+}
+
 /// Where a configuration is read from.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -73,22 +82,112 @@ pub enum Source {
 }
 
 /// Why a configuration could not be read (as opposed to being invalid).
+/// Paths from the repository are printed with control characters escaped.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}: {source}", esc(path))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} is not a folder")]
+    #[error("{} is not a folder", esc(.0))]
     NotAFolder(PathBuf),
-    #[error("git repository {path}: {message}")]
+    #[error("git repository {}: {message}", esc(path))]
     Git { path: PathBuf, message: String },
-    #[error("svn repository {path}: {message}")]
+    #[error("svn repository {}: {message}", esc(path))]
     Svn { path: PathBuf, message: String },
-    #[error("{0} is a plain folder, which has no revisions; --rev needs a Git or SVN repository")]
+    #[error("{} is a plain folder, which has no revisions; --rev needs a Git or SVN repository", esc(.0))]
     NoRevisions(PathBuf),
+    /// A link, submodule or special entry where a configuration file or
+    /// folder is expected: following it would read something else than the
+    /// revision holds, skipping it would silently drop configuration.
+    #[error(
+        "{}: {what} where a configuration {kind} is expected; replace it with the real {kind}",
+        diag::escape_controls(path)
+    )]
+    Refused {
+        path: String,
+        what: &'static str,
+        kind: &'static str,
+    },
+    /// A Git tree entry that Git itself never writes (`git fsck` reports
+    /// it): two entries of one name, or a name with `/`, `.` or `..`.
+    #[error(
+        "{}: {what} in a Git tree (a crafted tree; `git fsck` reports it); refusing to read the revision",
+        diag::escape_controls(path)
+    )]
+    BadTree { path: String, what: &'static str },
+    /// The files of one revision together exceed `Limits::max_total_bytes`
+    /// (or the tree has more entries than [`MAX_TREE_ENTRIES`]).
+    #[error(
+        "{what} exceed the limit of {limit} ({bound}); reading stopped at {}",
+        diag::escape_controls(at)
+    )]
+    TooLarge {
+        what: &'static str,
+        limit: usize,
+        bound: &'static str,
+        at: String,
+    },
+}
+
+fn esc(path: &Path) -> String {
+    diag::escape_controls(&path.to_string_lossy()).into_owned()
+}
+
+/// Entries of a Git or SVN tree walked for one read, at most: bounds the
+/// walk of a tree that repeats one subtree under many names.
+pub const MAX_TREE_ENTRIES: usize = 1_000_000;
+
+/// Whether `rel` (relative to the configuration root) is a folder on the
+/// way to a configuration file: `.polarion`, `.polarion/security`,
+/// `.polarion/user-management`, its `users` folder and each account's
+/// folder, and every project's `.polarion` and `.polarion/security`.
+pub fn is_config_folder(rel: &str) -> bool {
+    const GLOBAL: &[&str] = &[
+        ".polarion",
+        ".polarion/security",
+        ".polarion/user-management",
+        ".polarion/user-management/users",
+    ];
+    if GLOBAL.contains(&rel) {
+        return true;
+    }
+    if let Some(login) = rel.strip_prefix(snapshot::USERS_DIR) {
+        return !login.is_empty() && !login.contains('/');
+    }
+    let folder = rel
+        .strip_suffix("/.polarion")
+        .or_else(|| rel.strip_suffix("/.polarion/security"));
+    folder.is_some_and(|f| !f.is_empty() && f != ".polarion" && !f.starts_with(".polarion/"))
+}
+
+/// What a configuration path must be (`file` or `folder`), or `None` for a
+/// path rolesync does not read.
+pub fn expected_kind(rel: &str) -> Option<&'static str> {
+    if snapshot::classify(rel).is_some() {
+        Some("file")
+    } else if is_config_folder(rel) {
+        Some("folder")
+    } else {
+        None
+    }
+}
+
+/// Add `len` bytes to the running `total` of a read; an error once the
+/// revision's files together exceed `Limits::max_total_bytes`.
+fn add_total(total: &mut usize, len: usize, limits: Limits, at: &str) -> Result<(), Error> {
+    *total = total.saturating_add(len);
+    if *total > limits.max_total_bytes {
+        return Err(Error::TooLarge {
+            what: "the configuration files of the revision together",
+            limit: limits.max_total_bytes,
+            bound: "max_total_bytes bytes",
+            at: at.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 impl Source {
@@ -132,5 +231,94 @@ impl Source {
                 svn::read(path, svn::At::Revision(rev), subpath.as_deref(), limits)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_folders_are_the_folders_on_the_way_to_config_files() {
+        for yes in [
+            ".polarion",
+            ".polarion/security",
+            ".polarion/user-management",
+            ".polarion/user-management/users",
+            ".polarion/user-management/users/bob",
+            "lib/.polarion",
+            "Dept A/lib/.polarion/security",
+        ] {
+            assert!(is_config_folder(yes), "{yes}");
+        }
+        for no in [
+            "lib",
+            ".polarion/tracker",
+            ".polarion/user-management/users/bob/x",
+            ".polarion/x/.polarion",
+            "lib/.polarion/tracker",
+        ] {
+            assert!(!is_config_folder(no), "{no}");
+        }
+        assert_eq!(expected_kind(".polarion/access"), Some("file"));
+        assert_eq!(expected_kind(".polarion"), Some("folder"));
+        assert_eq!(expected_kind("README.md"), None);
+    }
+
+    #[test]
+    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let security = dir.path().join(".polarion/security");
+        std::fs::create_dir_all(&security).expect("mkdir");
+        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
+            std::fs::write(security.join(name), [b' '; 400]).expect("write");
+        }
+        let limits = Limits {
+            max_total_bytes: 1000,
+            ..Limits::default()
+        };
+        let err = Source::Folder(dir.path().to_owned())
+            .read(None, limits)
+            .expect_err("over the total");
+        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
+        assert!(err.to_string().contains("max_total_bytes"), "{err}");
+        let limits = Limits {
+            max_total_bytes: 1200,
+            ..Limits::default()
+        };
+        let input = Source::Folder(dir.path().to_owned())
+            .read(None, limits)
+            .expect("within the total");
+        assert_eq!(input.files.len(), 3);
+    }
+
+    #[test]
+    fn a_git_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let security = dir.path().join(".polarion/security");
+        std::fs::create_dir_all(&security).expect("mkdir");
+        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
+            std::fs::write(security.join(name), [b' '; 400]).expect("write");
+        }
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=A", "-c", "user.email=a@example"])
+                .args(args)
+                .status()
+                .expect("git runs");
+            assert!(ok.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "three files"]);
+        let source = Source::open(dir.path()).expect("a repository");
+        let limits = Limits {
+            max_total_bytes: 1000,
+            ..Limits::default()
+        };
+        let err = source.read(None, limits).expect_err("over the total");
+        assert!(matches!(err, Error::TooLarge { limit: 1000, .. }), "{err}");
     }
 }

@@ -1,7 +1,12 @@
 //! The SVN backend: a local Subversion repository read with `svnlook` at a
 //! revision (or, in a pre-commit hook, in a transaction). Only the files
 //! `snapshot::classify` knows are read; `svnlook` runs with a UTF-8 locale
-//! so that paths with spaces and non-ASCII names come through unchanged.
+//! so that paths with spaces and non-ASCII names come through unchanged,
+//! and every path (the repository's too) follows `--`, so that a folder
+//! named `-x` is never taken for an option. A file is read from
+//! `svnlook cat` up to the limit plus one byte; a symbolic link
+//! (`svn:special`) where a configuration file or folder is expected is
+//! refused with its path.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,13 +27,21 @@ pub fn is_repository(path: &Path) -> bool {
     path.join("format").is_file() && path.join("db").is_dir() && path.join("hooks").is_dir()
 }
 
-/// Run `svnlook SUB ARGS… REPOS [PATH]` and return its output.
-fn svnlook_at(repo: &Path, args: &[&str], path: Option<&str>) -> Result<Vec<u8>, Error> {
-    let out = Command::new("svnlook")
-        .args(args)
+/// `svnlook SUB ARGS… -- REPOS [PATH]`: the repository and the path come
+/// after `--`, so that a folder named `-x` is a path, never an option.
+fn command(repo: &Path, args: &[&str], path: Option<&str>) -> Command {
+    let mut cmd = Command::new("svnlook");
+    cmd.args(args)
+        .arg("--")
         .arg(repo)
         .args(path)
-        .env("LC_ALL", "C.UTF-8")
+        .env("LC_ALL", "C.UTF-8");
+    cmd
+}
+
+/// Run `svnlook SUB ARGS… -- REPOS [PATH]` and return its output.
+fn svnlook_at(repo: &Path, args: &[&str], path: Option<&str>) -> Result<Vec<u8>, Error> {
+    let out = command(repo, args, path)
         .output()
         .map_err(|source| Error::Io {
             path: PathBuf::from("svnlook"),
@@ -50,6 +63,99 @@ fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
 fn svnlook_path(repo: &Path, sub: &str, args: &[&str], path: &str) -> Result<Vec<u8>, Error> {
     let all: Vec<&str> = std::iter::once(sub).chain(args.iter().copied()).collect();
     svnlook_at(repo, &all, Some(path))
+}
+
+/// `svnlook cat` of one file, read from the pipe up to `limit + 1` bytes:
+/// a larger file is never held whole (`svnlook` is stopped there), and
+/// `snapshot::build` reports it from the bytes it got. One process per
+/// file, where asking `svnlook filesize` first would take two.
+fn cat(repo: &Path, args: [&str; 2], path: &str, limit: usize) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: PathBuf::from("svnlook"),
+        source,
+    };
+    let mut child = command(repo, &["cat", args[0], args[1]], Some(path))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(io)?;
+    let mut bytes = Vec::new();
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| io(std::io::Error::other("svnlook has no standard output")))?;
+    (&mut stdout)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > limit {
+        // Enough to know it is too large; the rest is never read.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(bytes);
+    }
+    drop(stdout);
+    let mut stderr = Vec::new();
+    if let Some(e) = child.stderr.take() {
+        let _ = e.take(64 << 10).read_to_end(&mut stderr);
+    }
+    let status = child.wait().map_err(io)?;
+    if !status.success() {
+        return Err(Error::Svn {
+            path: repo.to_owned(),
+            message: String::from_utf8_lossy(&stderr).trim().to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` carries `svn:special` (a symbolic link, committed as a
+/// file whose text is `link TARGET`).
+fn is_special(repo: &Path, args: [&str; 2], path: &str) -> Result<bool, Error> {
+    let out = command(repo, &["propget", args[0], args[1]], None)
+        .args(["svn:special", path])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("svnlook"),
+            source,
+        })?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // E200017: the property is not set on the path.
+    if stderr.contains("E200017") {
+        return Ok(false);
+    }
+    Err(Error::Svn {
+        path: repo.to_owned(),
+        message: stderr.trim().to_owned(),
+    })
+}
+
+/// Read one configuration file (`rel` in the configuration, `full` in the
+/// repository): refused when it is a symbolic link. Only a file whose
+/// text starts like a link's is asked about, so a normal read costs no
+/// extra process.
+fn read_file(
+    repo: &Path,
+    args: [&str; 2],
+    rel: &str,
+    full: &str,
+    limits: Limits,
+) -> Result<Vec<u8>, Error> {
+    let bytes = cat(repo, args, full, limits.max_file_bytes)?;
+    if bytes.starts_with(b"link ") && is_special(repo, args, full)? {
+        return Err(Error::Refused {
+            path: rel.to_owned(),
+            what: "a symbolic link (svn:special)",
+            kind: "file",
+        });
+    }
+    Ok(bytes)
 }
 
 /// The youngest revision.
@@ -110,7 +216,17 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
         limits,
         ..Input::default()
     };
-    for line in String::from_utf8_lossy(&tree).lines() {
+    let mut total = 0;
+    let tree = String::from_utf8_lossy(&tree);
+    if tree.lines().count() > super::MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: super::MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: prefix.unwrap_or("/").to_owned(),
+        });
+    }
+    for line in tree.lines() {
         if line.ends_with('/') {
             continue;
         }
@@ -121,11 +237,25 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
             },
             None => line,
         };
-        if snapshot::classify(rel).is_none() {
-            continue;
+        match super::expected_kind(rel) {
+            Some("file") => {}
+            // A file where a configuration folder belongs: refused if it
+            // is a link (it would hide the folder's content), else nothing
+            // is there to read.
+            Some(kind) => {
+                if is_special(repo, args, line)? {
+                    return Err(Error::Refused {
+                        path: rel.to_owned(),
+                        what: "a symbolic link (svn:special)",
+                        kind,
+                    });
+                }
+                continue;
+            }
+            None => continue,
         }
-        let mut bytes = svnlook_path(repo, "cat", &args, line)?;
-        bytes.truncate(limits.max_file_bytes.saturating_add(1));
+        let bytes = read_file(repo, args, rel, line, limits)?;
+        super::add_total(&mut total, bytes.len(), limits, rel)?;
         input.files.insert(rel.to_owned(), bytes);
     }
     Ok(input)
@@ -172,6 +302,11 @@ pub fn read_since(
             if is_dir && action != '_' {
                 return full();
             }
+            // A file added or replaced where a configuration folder
+            // belongs may be a link: the full read judges it.
+            if !is_dir && super::is_config_folder(rel) {
+                return full();
+            }
             if snapshot::classify(rel).is_some() {
                 touched.insert(rel.to_owned(), action == 'D');
             }
@@ -184,17 +319,21 @@ pub fn read_since(
         limits,
         files: prev.files.clone(),
     };
+    // The running total of the files held, checked as each file comes in.
+    let mut total: usize = input.files.values().map(Vec::len).sum();
     for (rel, deleted) in touched {
+        if let Some(old) = input.files.remove(&rel) {
+            total -= old.len();
+        }
         if deleted {
-            input.files.remove(&rel);
             continue;
         }
         let full_path = match prefix {
             Some(p) => format!("{p}/{rel}"),
             None => rel.clone(),
         };
-        let mut bytes = svnlook_path(repo, "cat", &args, &full_path)?;
-        bytes.truncate(limits.max_file_bytes.saturating_add(1));
+        let bytes = read_file(repo, args, &rel, &full_path, limits)?;
+        super::add_total(&mut total, bytes.len(), limits, &rel)?;
         input.files.insert(rel, bytes);
     }
     Ok(input)

@@ -14,6 +14,7 @@ pub mod tree;
 use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic, Source};
+use crate::snapshot::Limits;
 use tree::Element;
 
 /// A value and where it was written.
@@ -144,12 +145,12 @@ struct Lower<'s, 'a> {
 }
 
 impl<'s, 'a> Lower<'s, 'a> {
-    fn root(src: &'s Source<'a>, expected: &str) -> (Self, Option<Element>) {
+    fn root(src: &'s Source<'a>, limits: &Limits, expected: &str) -> (Self, Option<Element>) {
         let mut lower = Lower {
             src,
             diags: Vec::new(),
         };
-        let root = match tree::parse(src) {
+        let root = match tree::parse(src, limits) {
             Ok(root) => root,
             Err(d) => {
                 lower.diags.push(*d);
@@ -222,8 +223,8 @@ impl<'s, 'a> Lower<'s, 'a> {
 }
 
 /// Read a `user-roles.xml`.
-pub fn read_user_roles(src: &Source) -> (Option<UserRolesFile>, Vec<Diagnostic>) {
-    let (mut lw, root) = Lower::root(src, "user-roles");
+pub fn read_user_roles(src: &Source, limits: &Limits) -> (Option<UserRolesFile>, Vec<Diagnostic>) {
+    let (mut lw, root) = Lower::root(src, limits, "user-roles");
     let Some(root) = root else {
         return (None, lw.diags);
     };
@@ -261,74 +262,110 @@ pub fn read_user_roles(src: &Source) -> (Option<UserRolesFile>, Vec<Diagnostic>)
 }
 
 /// Read a `permissions.xml`.
-pub fn read_permissions(src: &Source) -> (Option<PermissionsFile>, Vec<Diagnostic>) {
-    let (mut lw, root) = Lower::root(src, "permissions");
+pub fn read_permissions(
+    src: &Source,
+    limits: &Limits,
+) -> (Option<PermissionsFile>, Vec<Diagnostic>) {
+    let (mut lw, root) = Lower::root(src, limits, "permissions");
     let Some(root) = root else {
         return (None, lw.diags);
     };
     lw.attrs(&root, &[], []);
     let mut file = PermissionsFile::default();
-    permission_children(&mut lw, &root, None, &mut file);
+    // `<permission>` wrappers nest: walk them depth first in document
+    // order with an explicit stack of (wrapper, joined prefix, next child).
+    let mut stack: Vec<(&Element, Option<String>, usize)> = vec![(&root, None, 0)];
+    while let Some(top) = stack.last_mut() {
+        let (parent, i) = (top.0, top.2);
+        let Some(el) = parent.children.get(i) else {
+            stack.pop();
+            continue;
+        };
+        top.2 += 1;
+        let prefix = top.1.as_deref();
+        if let Some(joined) = permission_child(&mut lw, limits, parent, el, prefix, &mut file) {
+            stack.push((el, Some(joined), 0));
+        }
+    }
     (Some(file), lw.diags)
 }
 
-fn permission_children(
+/// One child of `<permissions>` or of a `<permission>` wrapper: custom
+/// sets and grants go to `file`; for a wrapper, its joined prefix is
+/// returned to descend into. A joined name longer than `max_name_bytes`
+/// is refused where it first gets too long, so no name grows with the
+/// nesting.
+fn permission_child(
     lw: &mut Lower,
+    limits: &Limits,
     parent: &Element,
+    el: &Element,
     prefix: Option<&str>,
     file: &mut PermissionsFile,
-) {
-    for el in &parent.children {
-        match el.name.as_str() {
-            "customset" if prefix.is_none() => {
-                let Some([id]) = lw.attrs(el, &["title"], ["id"]) else {
+) -> Option<String> {
+    let too_long = |lw: &mut Lower, span: &Range<usize>, len: usize| {
+        lw.diags.push(lw.src.diag(
+            Code::NameTooLong,
+            span.clone(),
+            format!(
+                "the permission name made with the enclosing <permission> names is {len} bytes long; names are at most {} bytes",
+                limits.max_name_bytes
+            ),
+        ));
+    };
+    match el.name.as_str() {
+        "customset" if prefix.is_none() => {
+            let [id] = lw.attrs(el, &["title"], ["id"])?;
+            file.customsets.push(CustomSetWire {
+                id: Spanned::of(id),
+                title: el.attr("title").map(|a| a.value.clone()),
+                body: Spanned {
+                    value: el.text.trim().to_owned(),
+                    span: el.text_span.clone(),
+                },
+            });
+        }
+        "permission" => {
+            let [name] = lw.attrs(el, &[], ["name"])?;
+            let joined = join_permission(prefix, &name.value);
+            if joined.len() > limits.max_name_bytes {
+                too_long(lw, &name.value_span, joined.len());
+                return None;
+            }
+            return Some(joined);
+        }
+        "role" => {
+            let [role] = lw.attrs(el, &[], ["name"])?;
+            for g in &el.children {
+                let effect = match g.name.as_str() {
+                    "grant" => Effect::Grant,
+                    "deny" => Effect::Deny,
+                    _ => {
+                        lw.unknown_element(g, "role");
+                        continue;
+                    }
+                };
+                let Some([perm]) = lw.attrs(g, &[], ["permission"]) else {
                     continue;
                 };
-                file.customsets.push(CustomSetWire {
-                    id: Spanned::of(id),
-                    title: el.attr("title").map(|a| a.value.clone()),
-                    body: Spanned {
-                        value: el.text.trim().to_owned(),
-                        span: el.text_span.clone(),
+                let value = join_permission(prefix, &perm.value);
+                if value.len() > limits.max_name_bytes {
+                    too_long(lw, &perm.value_span, value.len());
+                    continue;
+                }
+                file.entries.push(PermissionEntry {
+                    role: Spanned::of(role),
+                    effect,
+                    permission: Spanned {
+                        value,
+                        span: perm.value_span.clone(),
                     },
                 });
             }
-            "permission" => {
-                let Some([name]) = lw.attrs(el, &[], ["name"]) else {
-                    continue;
-                };
-                let joined = join_permission(prefix, &name.value);
-                permission_children(lw, el, Some(&joined), file);
-            }
-            "role" => {
-                let Some([role]) = lw.attrs(el, &[], ["name"]) else {
-                    continue;
-                };
-                for g in &el.children {
-                    let effect = match g.name.as_str() {
-                        "grant" => Effect::Grant,
-                        "deny" => Effect::Deny,
-                        _ => {
-                            lw.unknown_element(g, "role");
-                            continue;
-                        }
-                    };
-                    let Some([perm]) = lw.attrs(g, &[], ["permission"]) else {
-                        continue;
-                    };
-                    file.entries.push(PermissionEntry {
-                        role: Spanned::of(role),
-                        effect,
-                        permission: Spanned {
-                            value: join_permission(prefix, &perm.value),
-                            span: perm.value_span.clone(),
-                        },
-                    });
-                }
-            }
-            _ => lw.unknown_element(el, &parent.name),
         }
+        _ => lw.unknown_element(el, &parent.name),
     }
+    None
 }
 
 /// `com.polarion` + `persistence.object.X.read` → `com.polarion.persistence.object.X.read`;
@@ -343,8 +380,8 @@ fn join_permission(prefix: Option<&str>, name: &str) -> String {
 }
 
 /// Read `roles.xml`.
-pub fn read_roles(src: &Source) -> (Option<RolesFile>, Vec<Diagnostic>) {
-    let (mut lw, root) = Lower::root(src, "roles");
+pub fn read_roles(src: &Source, limits: &Limits) -> (Option<RolesFile>, Vec<Diagnostic>) {
+    let (mut lw, root) = Lower::root(src, limits, "roles");
     let Some(root) = root else {
         return (None, lw.diags);
     };
@@ -384,8 +421,8 @@ pub fn read_roles(src: &Source) -> (Option<RolesFile>, Vec<Diagnostic>) {
 
 /// Read a `user.xml`. Fields other than `name`, `email` and `disabled` are
 /// Polarion's business and pass silently.
-pub fn read_user(src: &Source) -> (Option<UserFile>, Vec<Diagnostic>) {
-    let (mut lw, root) = Lower::root(src, "user");
+pub fn read_user(src: &Source, limits: &Limits) -> (Option<UserFile>, Vec<Diagnostic>) {
+    let (mut lw, root) = Lower::root(src, limits, "user");
     let Some(root) = root else {
         return (None, lw.diags);
     };
@@ -415,8 +452,8 @@ pub fn read_user(src: &Source) -> (Option<UserFile>, Vec<Diagnostic>) {
 }
 
 /// Read `groups.xml`.
-pub fn read_groups(src: &Source) -> (Option<GroupsFile>, Vec<Diagnostic>) {
-    let (mut lw, root) = Lower::root(src, "user-groups");
+pub fn read_groups(src: &Source, limits: &Limits) -> (Option<GroupsFile>, Vec<Diagnostic>) {
+    let (mut lw, root) = Lower::root(src, limits, "user-groups");
     let Some(root) = root else {
         return (None, lw.diags);
     };
@@ -449,8 +486,8 @@ pub fn read_groups(src: &Source) -> (Option<GroupsFile>, Vec<Diagnostic>) {
 }
 
 /// Read a `polarion-project.xml` (only its fields; the id is the folder name).
-pub fn read_project(src: &Source) -> (Option<ProjectFile>, Vec<Diagnostic>) {
-    let (lw, root) = Lower::root(src, "project");
+pub fn read_project(src: &Source, limits: &Limits) -> (Option<ProjectFile>, Vec<Diagnostic>) {
+    let (lw, root) = Lower::root(src, limits, "project");
     let Some(root) = root else {
         return (None, lw.diags);
     };
@@ -480,6 +517,54 @@ mod tests {
         Source::new("f.xml", text)
     }
 
+    const L: &Limits = &Limits {
+        max_file_bytes: 16 << 20,
+        max_total_bytes: 64 << 20,
+        max_xml_depth: 64,
+        max_xml_elements: 1_000_000,
+        max_value_bytes: 64 << 10,
+        max_name_bytes: 255,
+        max_query_depth: 32,
+        max_access_bytes: 64 << 20,
+        id_chars: crate::ident::IdChars::Ascii,
+    };
+
+    #[test]
+    fn the_test_limits_are_the_defaults() {
+        assert_eq!(*L, Limits::default());
+    }
+
+    #[test]
+    fn wrapped_permission_names_are_bounded_where_they_grow_too_long() {
+        let name = "n".repeat(100);
+        let text = format!(
+            "<permissions>{}<role name=\"r\"><grant permission=\"p\"/></role>{}</permissions>",
+            format!("<permission name=\"{name}\">").repeat(3),
+            "</permission>".repeat(3)
+        );
+        let s = src(&text);
+        let (file, diags) = read_permissions(&s, L);
+        let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::NameTooLong]);
+        // The third wrapper makes it 302 bytes.
+        assert_eq!(diags[0].span.start, text.rfind(&name).expect("found"));
+        assert!(file.expect("read").entries.is_empty());
+    }
+
+    #[test]
+    fn nested_wrappers_keep_document_order() {
+        let s = src(
+            r#"<permissions><permission name="a"><role name="r"><grant permission="1"/></role><permission name="b"><role name="r"><grant permission="2"/></role></permission><role name="r"><grant permission="3"/></role></permission><role name="r"><grant permission="4"/></role></permissions>"#,
+        );
+        let file = read_permissions(&s, L).0.expect("read");
+        let names: Vec<_> = file
+            .entries
+            .iter()
+            .map(|e| e.permission.value.as_str())
+            .collect();
+        assert_eq!(names, ["a.1", "a.b.2", "a.3", "4"]);
+    }
+
     #[test]
     fn user_roles_read_users_and_groups() {
         let text = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
@@ -488,7 +573,7 @@ mod tests {
     <group name="qa-team"><role name="project_user"/></group>
 </user-roles>"#;
         let s = src(text);
-        let (file, diags) = read_user_roles(&s);
+        let (file, diags) = read_user_roles(&s, L);
         assert!(diags.is_empty(), "{diags:?}");
         let file = file.expect("read");
         assert_eq!(file.holders.len(), 2);
@@ -508,7 +593,7 @@ mod tests {
     <role name="admin"><grant permission="com.polarion.rest.endpoint.get"/></role>
 </permissions>"#;
         let s = src(text);
-        let (file, diags) = read_permissions(&s);
+        let (file, diags) = read_permissions(&s, L);
         assert!(diags.is_empty(), "{diags:?}");
         let file = file.expect("read");
         assert_eq!(
@@ -536,7 +621,7 @@ mod tests {
         let s = src(
             r#"<user-roles><user name="a" x="1"><role/><rol name="b"/></user><who/></user-roles>"#,
         );
-        let (_, diags) = read_user_roles(&s);
+        let (_, diags) = read_user_roles(&s, L);
         let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
         assert_eq!(
             codes,
@@ -552,7 +637,7 @@ mod tests {
     #[test]
     fn wrong_root_is_an_error() {
         let s = src("<permissions/>");
-        let (file, diags) = read_user_roles(&s);
+        let (file, diags) = read_user_roles(&s, L);
         assert!(file.is_none());
         assert_eq!(diags[0].code, Code::XmlWrongRoot);
     }
@@ -562,20 +647,20 @@ mod tests {
         let s = src(
             r#"<user><field id="name">Bob</field><field id="disabled">true</field><field id="x">y</field></user>"#,
         );
-        let (file, diags) = read_user(&s);
+        let (file, diags) = read_user(&s, L);
         assert!(diags.is_empty());
         let file = file.expect("read");
         assert!(file.disabled);
         assert_eq!(file.name.as_deref(), Some("Bob"));
         let s = src(r#"<user><field id="disabled">yes</field></user>"#);
-        assert_eq!(read_user(&s).1[0].code, Code::XmlInvalidValue);
+        assert_eq!(read_user(&s, L).1[0].code, Code::XmlInvalidValue);
     }
 
     #[test]
     fn project_file_exposes_fields() {
         let s =
             src(r#"<project><field id="lead">admin</field><field id="name">V</field></project>"#);
-        let file = read_project(&s).0.expect("read");
+        let file = read_project(&s, L).0.expect("read");
         assert_eq!(file.field("lead").map(|f| f.value.as_str()), Some("admin"));
     }
 }

@@ -7,6 +7,13 @@
 //! Hostile input is refused here: a DTD (and with it every entity
 //! declaration) is an error, and so is any entity reference but the five
 //! predefined ones and character references. Nothing is ever expanded.
+//!
+//! quick-xml has no limits of its own, so the reader counts: nesting depth
+//! (`max_xml_depth`), elements (`max_xml_elements`) and the bytes of each
+//! attribute value and element text (`max_value_bytes`) are checked as
+//! each event arrives, before it is stored. The tree is built with an
+//! explicit stack and dropped iteratively, so no depth can overflow the
+//! call stack; its size is linear in the input.
 
 use std::ops::Range;
 
@@ -14,6 +21,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use crate::diag::{Code, Diagnostic, Source};
+use crate::snapshot::Limits;
 
 /// An attribute: name and unescaped value, with spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +40,8 @@ pub struct Element {
     pub name_span: Range<usize>,
     pub attrs: Vec<Attr>,
     pub children: Vec<Element>,
-    /// Text directly inside the element (entities resolved), concatenated.
+    /// Text directly inside the element (entities resolved), concatenated;
+    /// whitespace between child elements is left out.
     pub text: String,
     /// From the end of the start tag to the start of the end tag.
     pub text_span: Range<usize>,
@@ -44,13 +53,24 @@ impl Element {
     }
 }
 
-/// Parse a whole document into its root element.
-pub fn parse(src: &Source) -> Result<Element, Box<Diagnostic>> {
+impl Drop for Element {
+    /// Without this, dropping a deep tree recurses once per level.
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.children);
+        while let Some(mut el) = pending.pop() {
+            pending.append(&mut el.children);
+        }
+    }
+}
+
+/// Parse a whole document into its root element, within `limits`.
+pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> {
     let text = src.text;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut elements: usize = 0;
     loop {
         let start = offset(reader.buffer_position());
         let event = reader.read_event().map_err(|e| {
@@ -69,12 +89,14 @@ pub fn parse(src: &Source) -> Result<Element, Box<Diagnostic>> {
                     .into());
             }
             Event::Start(e) => {
-                let mut el = element(src, &e, start)?;
+                check_element(src, limits, &e, start, stack.len() + 1, &mut elements)?;
+                let mut el = element(src, limits, &e, start)?;
                 el.text_span = end..end;
                 stack.push(el);
             }
             Event::Empty(e) => {
-                let mut el = element(src, &e, start)?;
+                check_element(src, limits, &e, start, stack.len() + 1, &mut elements)?;
+                let mut el = element(src, limits, &e, start)?;
                 el.text_span = end..end;
                 attach(&mut stack, &mut root, el);
             }
@@ -93,11 +115,11 @@ pub fn parse(src: &Source) -> Result<Element, Box<Diagnostic>> {
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
-                push_text(src, &mut stack, &content, start..end)?;
+                push_text(src, limits, &mut stack, &content, start..end)?;
             }
             Event::CData(t) => {
                 let content = t.xml10_content();
-                push_text(src, &mut stack, &content, start..end)?;
+                push_text(src, limits, &mut stack, &content, start..end)?;
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
@@ -124,6 +146,7 @@ pub fn parse(src: &Source) -> Result<Element, Box<Diagnostic>> {
                 };
                 push_text(
                     src,
+                    limits,
                     &mut stack,
                     resolved.encode_utf8(&mut [0; 4]),
                     start..end,
@@ -174,19 +197,44 @@ fn predefined(name: &str) -> Option<char> {
 
 fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
     match stack.last_mut() {
-        Some(parent) => parent.children.push(el),
+        Some(parent) => {
+            if parent.children.is_empty() && parent.text.trim().is_empty() {
+                parent.text.clear();
+            }
+            parent.children.push(el)
+        }
         None => *root = Some(el),
     }
 }
 
 fn push_text(
     src: &Source,
+    limits: &Limits,
     stack: &mut [Element],
     content: &str,
     span: Range<usize>,
 ) -> Result<(), Box<Diagnostic>> {
     match stack.last_mut() {
+        // Whitespace between child elements (indentation) is not kept: it
+        // would grow with the children and means nothing.
+        Some(parent) if !parent.children.is_empty() && content.trim().is_empty() => Ok(()),
         Some(parent) => {
+            let len = parent.text.len().saturating_add(content.len());
+            // Leading whitespace may still turn out to be indentation (it
+            // is dropped with the first child), so only text counts.
+            let blank = content.trim().is_empty() && parent.text.trim().is_empty();
+            if len > limits.max_value_bytes && !blank {
+                return Err(src
+                    .diag(
+                        Code::ValueTooLong,
+                        span,
+                        format!(
+                            "the text of <{}> is longer than the limit of {} bytes",
+                            parent.name, limits.max_value_bytes
+                        ),
+                    )
+                    .into());
+            }
             parent.text.push_str(content);
             Ok(())
         }
@@ -208,7 +256,52 @@ fn offset_in(whole: &str, part: &str) -> Option<usize> {
     (p >= base && p + part.len() <= base + whole.len()).then(|| p - base)
 }
 
-fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Box<Diagnostic>> {
+/// Depth and element count of the element starting at `tag_start`, before
+/// it is read.
+fn check_element(
+    src: &Source,
+    limits: &Limits,
+    e: &BytesStart,
+    tag_start: usize,
+    depth: usize,
+    elements: &mut usize,
+) -> Result<(), Box<Diagnostic>> {
+    let name_start = tag_start + 1;
+    let span = name_start..name_start + e.name().as_ref().len();
+    if depth > limits.max_xml_depth {
+        return Err(src
+            .diag(
+                Code::XmlTooDeep,
+                span,
+                format!(
+                    "elements are nested deeper than the limit of {} levels",
+                    limits.max_xml_depth
+                ),
+            )
+            .into());
+    }
+    *elements += 1;
+    if *elements > limits.max_xml_elements {
+        return Err(src
+            .diag(
+                Code::XmlTooManyElements,
+                span,
+                format!(
+                    "the file has more elements than the limit of {}",
+                    limits.max_xml_elements
+                ),
+            )
+            .into());
+    }
+    Ok(())
+}
+
+fn element(
+    src: &Source,
+    limits: &Limits,
+    e: &BytesStart,
+    tag_start: usize,
+) -> Result<Element, Box<Diagnostic>> {
     let name_bytes = e.name();
     let name = name_bytes.as_ref().to_owned();
     let name_start = tag_start + 1;
@@ -228,6 +321,19 @@ fn element(src: &Source, e: &BytesStart, tag_start: usize) -> Result<Element, Bo
         let raw: &str = attr.value.as_ref();
         let value_start = offset_in(src.text, raw).unwrap_or(key_start);
         let value_span = value_start..value_start + raw.len();
+        if raw.len() > limits.max_value_bytes {
+            return Err(src
+                .diag(
+                    Code::ValueTooLong,
+                    value_span,
+                    format!(
+                        "the value of attribute `{key}` is {} bytes long; the limit is {} bytes",
+                        raw.len(),
+                        limits.max_value_bytes
+                    ),
+                )
+                .into());
+        }
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|err| {
@@ -265,7 +371,74 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<Element, Box<Diagnostic>> {
-        parse(&Source::new("t.xml", text))
+        parse(&Source::new("t.xml", text), &Limits::default())
+    }
+
+    fn parse_within(text: &str, limits: Limits) -> Result<Element, Box<Diagnostic>> {
+        parse(&Source::new("t.xml", text), &limits)
+    }
+
+    #[test]
+    fn nesting_is_bounded_where_it_starts() {
+        let limits = Limits {
+            max_xml_depth: 3,
+            ..Limits::default()
+        };
+        assert!(parse_within("<a><b><c/></b></a>", limits).is_ok());
+        let err = parse_within("<a><b><c><d/></c></b></a>", limits).expect_err("too deep");
+        assert_eq!((err.code, err.span.clone()), (Code::XmlTooDeep, 10..11));
+        let err = parse_within("<a><b><c><d></d></c></b></a>", limits).expect_err("too deep");
+        assert_eq!(err.code, Code::XmlTooDeep);
+    }
+
+    #[test]
+    fn elements_are_counted() {
+        let limits = Limits {
+            max_xml_elements: 3,
+            ..Limits::default()
+        };
+        assert!(parse_within("<a><b/><c/></a>", limits).is_ok());
+        let err = parse_within("<a><b/><c/><d/></a>", limits).expect_err("too many");
+        assert_eq!(
+            (err.code, err.line, err.col),
+            (Code::XmlTooManyElements, 1, 13)
+        );
+    }
+
+    #[test]
+    fn values_and_texts_are_bounded() {
+        let limits = Limits {
+            max_value_bytes: 4,
+            ..Limits::default()
+        };
+        assert!(parse_within("<a x=\"1234\">abcd</a>", limits).is_ok());
+        let err = parse_within("<a x=\"12345\"/>", limits).expect_err("too long");
+        assert_eq!((err.code, err.span.clone()), (Code::ValueTooLong, 6..11));
+        // Text counts across pieces (entities, CDATA, comments between).
+        let err = parse_within("<a>ab&amp;<!--x-->cd</a>", limits).expect_err("too long");
+        assert_eq!(err.code, Code::ValueTooLong);
+        // Indentation between children is not text.
+        let children = "\n    <b/>".repeat(10);
+        let root = parse_within(&format!("<a>{children}\n</a>"), limits).expect("read");
+        assert_eq!((root.text.as_str(), root.children.len()), ("", 10));
+        // Whitespace inside text is.
+        let root = parse_str("<a>&lt; &gt;</a>").expect("read");
+        assert_eq!(root.text, "< >");
+    }
+
+    #[test]
+    fn a_deep_tree_within_a_raised_limit_drops_without_recursion() {
+        let depth = 100_000;
+        let text = "<a>".repeat(depth) + &"</a>".repeat(depth);
+        let limits = Limits {
+            max_xml_depth: depth,
+            ..Limits::default()
+        };
+        let handle = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || parse_within(&text, limits).map(|_| ()).is_ok())
+            .expect("spawn");
+        assert!(handle.join().expect("no stack overflow"));
     }
 
     #[test]

@@ -344,10 +344,10 @@ impl Gen {
         for p in &paths {
             more.push(format!("{p}/{}", self.rng.pick(SEGS)));
             more.push(format!("{p}/x/{}", self.rng.pick(SEGS)));
-            if let Some(parent) = p.rsplit_once('/').map(|(a, _)| a) {
-                if !parent.is_empty() {
-                    more.push(parent.to_owned());
-                }
+            if let Some(parent) = p.rsplit_once('/').map(|(a, _)| a)
+                && !parent.is_empty()
+            {
+                more.push(parent.to_owned());
             }
         }
         paths.extend(more);

@@ -4,15 +4,20 @@
 
 mod access_cmd;
 mod authz_diff;
+mod caddy;
 mod check;
 mod daemon;
 mod diagnostics;
 mod git;
 mod hooks;
 mod http_limits;
+mod limits;
 mod nginx;
 mod policy_api;
+mod proxy;
+mod publish;
 mod purity;
 mod render;
+mod repo_safety;
 mod svn;
 mod util;

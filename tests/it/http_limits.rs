@@ -431,3 +431,32 @@ fn heavy_bulk_checks_leave_health_and_authorize_prompt() {
     }
     assert!(answered > 0, "some heavy request is answered");
 }
+
+#[test]
+fn shutdown_is_prompt_with_idle_and_kept_alive_connections_open() {
+    let cfg = Config::new();
+    // The timers are out of the way: only graceful shutdown closes these.
+    let mut d = start(
+        &cfg,
+        1024,
+        "[http]\nheader_read_timeout = \"1h\"\nidle_timeout = \"1h\"\n",
+    );
+    let _silent = TcpStream::connect(&d.addr).expect("connect");
+    let mut kept = TcpStream::connect(&d.addr).expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: rolesync\r\n\r\n")
+        .expect("send");
+    kept.set_read_timeout(Some(LIMIT)).expect("read timeout");
+    let mut buf = [0u8; 4096];
+    assert!(kept.read(&mut buf).expect("the answer") > 0);
+    let pid = d.child.id().to_string();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    let mut status = None;
+    wait_until(LIMIT, "the daemon to exit", || {
+        status = d.child.try_wait().expect("wait");
+        status.is_some()
+    });
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}

@@ -1,6 +1,6 @@
 //! Benchmark: permission decisions on a large synthetic configuration.
 //!
-//! Run: `cargo build --release && cargo run --release --example policy_bench [-- http]`
+//! Run: `cargo build --release && cargo run --release --example policy_bench [-- http|heavy]`
 //!
 //! The configuration has 10,000 users (1% disabled), 1,000 projects (one in
 //! ten with its own permissions.xml and custom sets), 50 user groups, about
@@ -14,11 +14,17 @@
 //! - `http`: writes the configuration to a temporary folder, starts the
 //!   release binary (`target/release/rolesync serve`) on it, and runs
 //!   Debian's `wrk` against `GET /v1/check` with a Lua script that rotates
-//!   through 1,000 different requests; prints wrk's latency distribution.
+//!   through 1,000 different requests; prints wrk's latency distribution;
+//! - `heavy`: the same daemon; `/healthz` and `/v1/authorize` latency
+//!   (p50, p99, max over sequential requests) idle, then while 20 clients
+//!   send bulk `POST /v1/check` calls of 10,000 decisions each in a loop;
+//!   prints how many bulk calls were answered (200) or turned away (503).
+//!   `ROLESYNC_BIN=path` runs another build (e.g. an older one) to compare;
+//!   `PROBES=n` sets the requests per latency figure (default 500).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -356,7 +362,12 @@ fn in_process() {
     );
 }
 
+/// The daemon binary: `ROLESYNC_BIN` (e.g. an older build, to compare),
+/// else the one beside this example.
 fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe
         .parent()
@@ -378,7 +389,9 @@ fn enc(s: &str) -> String {
         .replace('$', "%24")
 }
 
-fn http() {
+/// A release daemon on the synthetic configuration, once it has loaded:
+/// (child, address, folder).
+fn start_daemon() -> (std::process::Child, String, PathBuf) {
     let dir = tempfile_dir();
     let repo = dir.join("config");
     for (path, bytes) in config() {
@@ -417,6 +430,11 @@ fn http() {
         "daemon loaded the configuration in {:.2} s",
         start.elapsed().as_secs_f64()
     );
+    (child, addr, dir)
+}
+
+fn http() {
+    let (mut child, addr, dir) = start_daemon();
     // 1,000 different requests, rotated by the Lua script.
     let mut paths = Vec::new();
     for r in requests(1000, 7) {
@@ -476,6 +494,107 @@ fn http() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One HTTP/1.1 exchange on a fresh connection: the status and the time taken.
+fn exchange(addr: &str, raw: &str) -> (u16, Duration) {
+    let start = Instant::now();
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(raw.as_bytes()).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let status = String::from_utf8_lossy(&response[..response.len().min(16)])
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, start.elapsed())
+}
+
+fn percentiles(mut took: Vec<Duration>) -> String {
+    took.sort();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {}",
+        at(0.5),
+        at(0.99),
+        at(1.0),
+        took.len()
+    )
+}
+
+/// `/healthz` and `/v1/authorize` idle and under 20 heavy bulk clients.
+fn heavy() {
+    let (mut child, addr, dir) = start_daemon();
+    let healthz = "GET /healthz HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".to_owned();
+    let authorize = format!(
+        "GET /v1/authorize HTTP/1.1\r\nHost: b\r\nConnection: close\r\nX-Original-Method: GET\r\n\
+         X-Original-URI: /polarion/rest/v1/projects/{}\r\nX-Remote-User: {}\r\n\r\n",
+        project(3),
+        user(42)
+    );
+    // PROBES: sequential requests per figure (default 500).
+    let probes: usize = std::env::var("PROBES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    let probe = |what: &str| {
+        for (name, raw) in [("/healthz", &healthz), ("/v1/authorize", &authorize)] {
+            let took: Vec<Duration> = (0..probes).map(|_| exchange(&addr, raw).1).collect();
+            println!("{what}: {name}: {}", percentiles(took));
+        }
+    };
+    probe("idle");
+    let projects: Vec<String> = (0..100).map(project).collect();
+    let permissions: Vec<&str> = PERMISSIONS.iter().cycle().take(100).copied().collect();
+    let body = format!(
+        "{{\"user\":\"{}\",\"project_permissions\":[{{\"permissions\":{:?},\"projects\":{:?}}}]}}",
+        user(42),
+        permissions,
+        projects
+    );
+    let bulk = format!(
+        "POST /v1/check HTTP/1.1\r\nHost: b\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..20)
+        .map(|_| {
+            let (addr, bulk, stop) = (addr.clone(), bulk.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let (mut ok, mut busy, mut took) = (0u32, 0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (status, t) = exchange(&addr, &bulk);
+                    match status {
+                        200 => {
+                            ok += 1;
+                            took.push(t);
+                        }
+                        503 => busy += 1,
+                        other => panic!("bulk answered {other}"),
+                    }
+                }
+                (ok, busy, took)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    probe("under 20 bulk clients (10,000 decisions per call)");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut busy, mut took) = (0, 0, Vec::new());
+    for c in clients {
+        let (o, b, t) = c.join().expect("a client");
+        ok += o;
+        busy += b;
+        took.extend(t);
+    }
+    println!("bulk calls: {ok} answered (200), {busy} turned away (503, Retry-After)");
+    if !took.is_empty() {
+        println!("bulk answered: {}", percentiles(took));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn tempfile_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rolesync-policy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -486,8 +605,9 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         None => in_process(),
         Some("http") => http(),
+        Some("heavy") => heavy(),
         Some(other) => {
-            eprintln!("usage: policy_bench [http [DURATION]]  (got {other})");
+            eprintln!("usage: policy_bench [http [DURATION] | heavy]  (got {other})");
             std::process::exit(2);
         }
     }

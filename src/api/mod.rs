@@ -3,6 +3,9 @@
 //! Its JSON shapes are small DTOs built here; the model is never
 //! serialised directly.
 //!
+//! Serving (`serve`) is hyper with every HTTP bound of [`HttpLimits`];
+//! heavy routes run on the blocking pool (see `policy`).
+//!
 //! Authorisation: `POST /v1/reload` always needs the bearer token (and is
 //! refused when none is configured: use SIGHUP or the hooks then); when the
 //! API listens beyond loopback, every route but `/healthz` needs it.
@@ -21,9 +24,13 @@ use serde_json::json;
 use crate::daemon::{Shared, Status, Trigger};
 
 pub mod policy;
+pub mod serve;
+
+pub use serve::HttpLimits;
 
 /// The API's routes over the daemon's shared state.
 pub fn router(shared: Arc<Shared>) -> Router {
+    let max_body = shared.http.max_body_bytes;
     let guarded = Router::new()
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
@@ -39,6 +46,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .merge(guarded)
         .merge(reload)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(shared)
 }
 

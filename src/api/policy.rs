@@ -251,15 +251,102 @@ struct BulkCheck {
     min_revision: Option<String>,
 }
 
-/// Bulk answers are many; keep one call bounded.
-const MAX_BULK: usize = 100_000;
+/// How many decisions a bulk check asks (saturating: a huge product is
+/// refused, never wrapped).
+fn bulk_decisions(body: &BulkCheck) -> usize {
+    body.project_permissions
+        .iter()
+        .map(|p| p.permissions.len().saturating_mul(p.projects.len()))
+        .fold(0usize, usize::saturating_add)
+        .saturating_add(body.global_permissions.len())
+        .saturating_add(body.rest.len())
+}
+
+/// Run `work` on the blocking pool, at most `max_heavy_requests` at once;
+/// beyond, 503 with `Retry-After: 1`. Decision loops and large answers
+/// never run on an async worker, so `/healthz` and `/v1/authorize` stay
+/// prompt.
+async fn heavy(
+    shared: &Shared,
+    revision: Option<&str>,
+    work: impl FnOnce() -> Response + Send + 'static,
+) -> Response {
+    let Ok(permit) = shared.heavy.clone().try_acquire_owned() else {
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            revision,
+            format!(
+                "too many heavy requests at once (max_heavy_requests = {}); retry",
+                shared.http.max_heavy_requests
+            ),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    match tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            revision,
+            format!("the request task failed: {e}"),
+        ),
+    }
+}
+
+/// A bulk answer, written as it is decided and refused as soon as it
+/// passes `max_answer_bytes`.
+struct Answer {
+    buf: Vec<u8>,
+    cap: usize,
+}
+
+/// The answer grew past its bound.
+struct TooLarge;
+
+impl Answer {
+    fn raw(&mut self, s: &str) -> Result<(), TooLarge> {
+        self.buf.extend_from_slice(s.as_bytes());
+        self.check()
+    }
+
+    fn value(&mut self, v: &Value) -> Result<(), TooLarge> {
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, v);
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), TooLarge> {
+        if self.buf.len() > self.cap {
+            Err(TooLarge)
+        } else {
+            Ok(())
+        }
+    }
+}
 
 async fn check_post(
     State(shared): State<Arc<Shared>>,
     body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    let limits = shared.http;
     let body = match body {
         Ok(axum::Json(b)) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                loaded(&shared).as_deref(),
+                format!(
+                    "the request body is larger than max_body_bytes = {}",
+                    limits.max_body_bytes
+                ),
+            );
+        }
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -273,19 +360,33 @@ async fn check_post(
         Err(r) => return r,
     };
     let rev = Some(snap.revision.as_str());
-    let pairs: usize = body
-        .project_permissions
-        .iter()
-        .map(|p| p.permissions.len() * p.projects.len())
-        .sum::<usize>()
-        + body.global_permissions.len()
-        + body.rest.len();
-    if pairs > MAX_BULK {
+    let asked = bulk_decisions(&body);
+    if asked > limits.max_bulk_decisions {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             rev,
-            format!("{pairs} decisions asked; at most {MAX_BULK} per call"),
+            format!(
+                "{asked} decisions asked; at most max_bulk_decisions = {} per call",
+                limits.max_bulk_decisions
+            ),
         );
+    }
+    let revision = snap.revision.clone();
+    heavy(&shared, Some(&revision), move || {
+        bulk_answer(&snap, &body, limits.max_answer_bytes)
+    })
+    .await
+}
+
+/// Decide every pair of a bulk check and write the answer, within `cap` bytes.
+fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
+    let rev = Some(snap.revision.as_str());
+    let mut calls = Vec::with_capacity(body.rest.len());
+    for line in &body.rest {
+        match RestCall::parse_line(line) {
+            Ok(call) => calls.push((line, call)),
+            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e.to_string()),
+        }
     }
     let mut object = Object::new();
     for (k, v) in &body.object {
@@ -312,38 +413,50 @@ async fn check_post(
             }),
         }
     };
-    let global: Vec<Value> = body
-        .global_permissions
-        .iter()
-        .map(|p| decide(p, None))
-        .collect();
-    let mut per_project = Vec::new();
-    for pp in &body.project_permissions {
-        for project in &pp.projects {
-            for p in &pp.permissions {
-                per_project.push(decide(p, Some(project)));
+    let mut out = Answer {
+        buf: Vec::new(),
+        cap,
+    };
+    let written = (|| -> Result<(), TooLarge> {
+        out.raw("{\"revision\":")?;
+        out.value(&json!(snap.revision))?;
+        out.raw(",\"user\":")?;
+        out.value(&json!(body.user))?;
+        out.raw(",\"global_permissions\":[")?;
+        for (i, p) in body.global_permissions.iter().enumerate() {
+            out.raw(if i == 0 { "" } else { "," })?;
+            out.value(&decide(p, None))?;
+        }
+        out.raw("],\"project_permissions\":[")?;
+        let mut first = true;
+        for pp in &body.project_permissions {
+            for project in &pp.projects {
+                for p in &pp.permissions {
+                    out.raw(if first { "" } else { "," })?;
+                    first = false;
+                    out.value(&decide(p, Some(project)))?;
+                }
             }
         }
-    }
-    let mut rest = Vec::new();
-    for line in &body.rest {
-        match RestCall::parse_line(line) {
-            Ok(call) => {
-                let mut v = decide(call.verb.permission(), call.project());
-                v["rest"] = json!(line);
-                rest.push(v);
-            }
-            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e.to_string()),
+        out.raw("],\"rest\":[")?;
+        for (i, (line, call)) in calls.iter().enumerate() {
+            let mut v = decide(call.verb.permission(), call.project());
+            v["rest"] = json!(line);
+            out.raw(if i == 0 { "" } else { "," })?;
+            out.value(&v)?;
         }
+        out.raw("]}")
+    })();
+    match written {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], out.buf).into_response(),
+        Err(TooLarge) => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rev,
+            format!(
+                "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
+            ),
+        ),
     }
-    axum::Json(json!({
-        "revision": snap.revision,
-        "user": body.user,
-        "global_permissions": global,
-        "project_permissions": per_project,
-        "rest": rest,
-    }))
-    .into_response()
 }
 
 async fn explain(
@@ -354,15 +467,19 @@ async fn explain(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let rev = Some(snap.revision.as_str());
-    let req = match request(&params) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-    };
-    match snap.policy.explain(&req) {
-        Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
-        Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
-    }
+    let revision = snap.revision.clone();
+    heavy(&shared, Some(&revision), move || {
+        let rev = Some(snap.revision.as_str());
+        let req = match request(&params) {
+            Ok(r) => r,
+            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
+        };
+        match snap.policy.explain(&req) {
+            Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
+            Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
+        }
+    })
+    .await
 }
 
 fn loc_json(loc: &Loc) -> Value {
@@ -471,7 +588,13 @@ async fn user(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let v = snap.policy.user_view(&login);
+    let revision = snap.revision.clone();
+    heavy(&shared, Some(&revision), move || user_answer(&snap, &login)).await
+}
+
+/// The JSON view of one user.
+fn user_answer(snap: &Snapshot, login: &str) -> Response {
+    let v = snap.policy.user_view(login);
     let projects: serde_json::Map<String, Value> = v
         .projects
         .iter()

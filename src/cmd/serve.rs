@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use axum::http::HeaderName;
 use serde::Deserialize;
 
+use crate::api::HttpLimits;
 use crate::api::policy::ProxyKind;
 use crate::cli::ServeArgs;
 use crate::daemon::{self, Settings};
@@ -50,6 +51,89 @@ struct FileConfig {
     max_name_bytes: Option<usize>,
     max_query_depth: Option<usize>,
     max_access_bytes: Option<usize>,
+    /// The `[http]` table: the bounds of the HTTP API.
+    #[serde(default)]
+    http: HttpFile,
+}
+
+/// The `[http]` table; every key is optional (see `HttpLimits` for the
+/// defaults).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    header_read_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    request_timeout: Option<String>,
+    max_header_bytes: Option<usize>,
+    max_connections: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_bulk_decisions: Option<usize>,
+    max_answer_bytes: Option<usize>,
+    max_heavy_requests: Option<usize>,
+}
+
+impl HttpFile {
+    /// The limits, the file's values over the defaults; zero is refused.
+    fn limits(&self) -> anyhow::Result<HttpLimits> {
+        let d = HttpLimits::default();
+        let time = |v: &Option<String>, default: Duration, name: &str| {
+            let t = duration(None, v.as_deref(), default, &format!("http.{name}"))?;
+            if t.is_zero() {
+                bail!("config file: http.{name} must be more than 0s");
+            }
+            Ok(t)
+        };
+        let count = |v: Option<usize>, default: usize, name: &str| match v {
+            Some(0) => bail!("config file: http.{name} must be at least 1"),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        Ok(HttpLimits {
+            header_read_timeout: time(
+                &self.header_read_timeout,
+                d.header_read_timeout,
+                "header_read_timeout",
+            )?,
+            idle_timeout: time(&self.idle_timeout, d.idle_timeout, "idle_timeout")?,
+            request_timeout: time(&self.request_timeout, d.request_timeout, "request_timeout")?,
+            max_header_bytes: count(
+                self.max_header_bytes,
+                d.max_header_bytes,
+                "max_header_bytes",
+            )?,
+            max_connections: count(self.max_connections, d.max_connections, "max_connections")?,
+            max_body_bytes: count(self.max_body_bytes, d.max_body_bytes, "max_body_bytes")?,
+            max_bulk_decisions: count(
+                self.max_bulk_decisions,
+                d.max_bulk_decisions,
+                "max_bulk_decisions",
+            )?,
+            max_answer_bytes: count(
+                self.max_answer_bytes,
+                d.max_answer_bytes,
+                "max_answer_bytes",
+            )?,
+            max_heavy_requests: count(
+                self.max_heavy_requests,
+                d.max_heavy_requests,
+                "max_heavy_requests",
+            )?,
+        })
+    }
+}
+
+/// Raise the soft descriptor limit to the hard one; the soft limit now in
+/// force (None when it cannot be read).
+fn raise_fd_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the file descriptor limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE)
+                .ok()
+                .map(|(soft, _)| soft)
+        }
+    }
 }
 
 fn duration(
@@ -155,7 +239,9 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         },
     };
     let proxy = args.proxy.or(file.proxy).unwrap_or_default();
+    let http = file.http.limits()?;
     let settings = Settings {
+        http,
         source,
         access_out: args.access_out.clone().or(file.access_out),
         state_dir: args.state_dir.clone().or(file.state_dir),
@@ -247,16 +333,25 @@ fn warn_if_others_can_read(path: &Path) -> anyhow::Result<()> {
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let (settings, listen) = settings(args)?;
+    let (mut settings, listen) = settings(args)?;
+    if let Some(nofile) = raise_fd_limit() {
+        let fitted = settings.http.fit_descriptors(nofile);
+        if fitted.max_connections < settings.http.max_connections {
+            tracing::warn!(
+                nofile,
+                max_connections = fitted.max_connections,
+                "the descriptor limit lowers max_connections"
+            );
+        }
+        settings.http = fitted;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("listening on {listen}"))?;
+        let listener = bind(listen).with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         tracing::info!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
@@ -265,6 +360,21 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         daemon::run(settings, listener, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Connections the kernel completes before the daemon accepts them (the
+/// standard library's 128 is short for a burst of proxy connections).
+const LISTEN_BACKLOG: u32 = 1024;
+
+fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// SIGTERM or SIGINT. The handlers are installed now, before the daemon

@@ -53,6 +53,8 @@ pub struct Settings {
     pub user_header: axum::http::HeaderName,
     /// Which proxy's headers carry the original method and URI.
     pub proxy: crate::api::policy::ProxyKind,
+    /// Every bound of the HTTP API.
+    pub http: crate::api::HttpLimits,
 }
 
 /// Why a reload was asked for. All of them take the same path.
@@ -150,6 +152,10 @@ pub struct Shared {
     pub user_header: axum::http::HeaderName,
     /// Which proxy's headers carry the original method and URI.
     pub proxy: crate::api::policy::ProxyKind,
+    /// Every bound of the HTTP API.
+    pub http: crate::api::HttpLimits,
+    /// Slots for heavy requests (bulk check, explain, user view).
+    pub heavy: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {
@@ -183,6 +189,10 @@ pub async fn run(
         beyond_loopback: settings.beyond_loopback,
         source: settings.source.clone(),
         user_header: settings.user_header.clone(),
+        http: settings.http,
+        heavy: Arc::new(tokio::sync::Semaphore::new(
+            settings.http.max_heavy_requests.max(1),
+        )),
         proxy: settings.proxy,
     });
     let lock = match &settings.state_dir {
@@ -213,18 +223,12 @@ pub async fn run(
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let api = {
-        let app = crate::api::router(shared.clone());
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            let graceful = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            axum::serve(listener, app)
-                .with_graceful_shutdown(graceful)
-                .await
-        })
-    };
+    let api = tokio::spawn(crate::api::serve::serve(
+        listener,
+        crate::api::router(shared.clone()),
+        settings.http,
+        stop_rx.clone(),
+    ));
     let _watcher = triggers::watch(&settings.source, tx.clone())?;
     triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
     triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;

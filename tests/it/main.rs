@@ -10,6 +10,7 @@ mod daemon;
 mod diagnostics;
 mod git;
 mod hooks;
+mod http_limits;
 mod limits;
 mod nginx;
 mod policy_api;

@@ -78,19 +78,24 @@ pub struct Limits {
     pub id_chars: crate::ident::IdChars,
 }
 
+impl Limits {
+    /// The defaults, as a constant (for tests and `const` contexts).
+    pub const DEFAULT: Limits = Limits {
+        max_file_bytes: 16 << 20,
+        max_total_bytes: 64 << 20,
+        max_xml_depth: 64,
+        max_xml_elements: 1_000_000,
+        max_value_bytes: 64 << 10,
+        max_name_bytes: 255,
+        max_query_depth: 32,
+        max_access_bytes: 64 << 20,
+        id_chars: crate::ident::IdChars::Ascii,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_file_bytes: 16 << 20,
-            max_total_bytes: 64 << 20,
-            max_xml_depth: 64,
-            max_xml_elements: 1_000_000,
-            max_value_bytes: 64 << 10,
-            max_name_bytes: 255,
-            max_query_depth: 32,
-            max_access_bytes: 64 << 20,
-            id_chars: crate::ident::IdChars::Ascii,
-        }
+        Limits::DEFAULT
     }
 }
 

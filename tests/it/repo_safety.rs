@@ -41,6 +41,21 @@ fn git_sample(dir: &Path) -> PathBuf {
     work
 }
 
+/// A bare `config.git` cloned from `work` (the `config` folder of `dir`),
+/// with rolesync's hooks installed, and `origin` of `work` pointing at it.
+fn bare_with_hooks(dir: &Path, work: &Path) -> PathBuf {
+    git(dir, &["clone", "-q", "--bare", "config", "config.git"]);
+    let bare = dir.join("config.git");
+    let out = util::rolesync()
+        .args(["hook", "install", "--repo"])
+        .arg(&bare)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    git(work, &["remote", "add", "origin", "../config.git"]);
+    bare
+}
+
 /// A folder `elsewhere` with one account `dave`, enabled there.
 fn elsewhere_users(dir: &Path) -> PathBuf {
     let other = dir.join("elsewhere");
@@ -138,18 +153,7 @@ fn git_links_and_submodules_where_configuration_is_expected_are_refused() {
 fn a_pre_receive_hook_refuses_a_pushed_link_where_the_users_folder_belongs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let work = git_sample(dir.path());
-    git(
-        dir.path(),
-        &["clone", "-q", "--bare", "config", "config.git"],
-    );
-    let bare = dir.path().join("config.git");
-    let out = util::rolesync()
-        .args(["hook", "install", "--repo"])
-        .arg(&bare)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-    git(&work, &["remote", "add", "origin", "../config.git"]);
+    bare_with_hooks(dir.path(), &work);
     git(&work, &["rm", "-q", "-r", USERS]);
     std::os::unix::fs::symlink("/tmp", work.join(USERS)).expect("symlink");
     git(&work, &["add", USERS]);
@@ -507,18 +511,7 @@ fn hook_install_writes_where_core_hooks_path_points() {
 fn the_pusher_sees_warnings_of_an_accepted_push() {
     let dir = tempfile::tempdir().expect("temp dir");
     let work = git_sample(dir.path());
-    git(
-        dir.path(),
-        &["clone", "-q", "--bare", "config", "config.git"],
-    );
-    let bare = dir.path().join("config.git");
-    let out = util::rolesync()
-        .args(["hook", "install", "--repo"])
-        .arg(&bare)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-    git(&work, &["remote", "add", "origin", "../config.git"]);
+    bare_with_hooks(dir.path(), &work);
     let file = work.join(".polarion/security/permissions.xml");
     let text = std::fs::read_to_string(&file).expect("read");
     std::fs::write(

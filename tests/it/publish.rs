@@ -309,16 +309,7 @@ fn a_second_daemon_on_the_same_state_folder_refuses_to_start() {
     assert!(err.contains(&format!("pid {}", d.child.id())), "{err}");
     assert!(!cfg.path("other-access").exists());
     // The first daemon still owns its hook socket.
-    let hook = util::rolesync()
-        .args(["hook", "post-receive", "--state-dir"])
-        .arg(&state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("hook");
-    assert!(hook.status.success(), "{}", util::stderr(&hook));
-    wait_until(LIMIT, "the hook trigger", || {
-        d.status()["triggers"]["hook"] == 1
-    });
+    assert_hook_reaches(&d, &state);
 }
 
 #[test]
@@ -383,16 +374,7 @@ fn deleted_output_and_state_folders_are_recreated() {
     wait_until(LIMIT, "the hook socket again", || {
         state.join("rolesync.sock").exists()
     });
-    let hook = util::rolesync()
-        .args(["hook", "post-receive", "--state-dir"])
-        .arg(&state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("hook");
-    assert!(hook.status.success(), "{}", util::stderr(&hook));
-    wait_until(LIMIT, "the hook trigger", || {
-        d.status()["triggers"]["hook"] == 1
-    });
+    assert_hook_reaches(&d, &state);
 }
 
 #[test]
@@ -554,4 +536,19 @@ fn a_symlink_planted_at_the_access_file_is_refused_not_followed() {
     );
     assert_eq!(read(&victim), "precious\n");
     assert_eq!(status["status"], "degraded");
+}
+
+/// `hook post-receive` on `state` reaches the daemon `d` (it owns the
+/// hook socket): its hook trigger count goes to 1.
+fn assert_hook_reaches(d: &Daemon, state: &std::path::Path) {
+    let hook = util::rolesync()
+        .args(["hook", "post-receive", "--state-dir"])
+        .arg(state)
+        .stdin(Stdio::null())
+        .output()
+        .expect("hook");
+    assert!(hook.status.success(), "{}", util::stderr(&hook));
+    wait_until(LIMIT, "the hook trigger", || {
+        d.status()["triggers"]["hook"] == 1
+    });
 }

@@ -150,6 +150,9 @@ codes! {
     AuthzGroupsFileConflict = "authz-groups-file-conflict", Error;
     /// A hand-written group whose name is a role group's.
     GroupCollidesWithRole = "group-collides-with-role", Error;
+    /// A role group in an access file without rolesync's markers, replaced
+    /// by the generated one (the first synchronisation).
+    RoleGroupTakenOver = "role-group-taken-over", Warning;
     // ---- limits on configuration input (`snapshot::Limits`)
     /// XML elements nested deeper than the limit.
     XmlTooDeep = "xml-too-deep", Error;

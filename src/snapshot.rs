@@ -505,15 +505,18 @@ mod everyone_tests {
             revision: "1".into(),
             ..Input::default()
         };
-        input.files.insert(
-            ACCESS_FILE.into(),
-            b"[/]\n@everyone = r\n".to_vec(),
-        );
+        input
+            .files
+            .insert(ACCESS_FILE.into(), b"[/]\n@everyone = r\n".to_vec());
         for (path, text) in files {
-            input.files.insert((*path).into(), text.clone().into_bytes());
+            input
+                .files
+                .insert((*path).into(), text.clone().into_bytes());
         }
         let report = build(&input);
-        let snapshot = report.snapshot.unwrap_or_else(|| panic!("{:?}", report.diagnostics));
+        let snapshot = report
+            .snapshot
+            .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
         snapshot
             .access
             .lines()
@@ -546,7 +549,12 @@ mod everyone_tests {
             (
                 "users folder: every account that is not disabled, with roles or without; \
                  dave is disabled, erin and heidi hold roles but have no account",
-                Some(&[("alice", false), ("bob", false), ("carol", false), ("dave", true)]),
+                Some(&[
+                    ("alice", false),
+                    ("bob", false),
+                    ("carol", false),
+                    ("dave", true),
+                ]),
                 "everyone = alice, bob, carol",
             ),
             (

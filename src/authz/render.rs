@@ -363,31 +363,44 @@ mod tests {
                 "members already in step",
                 "[groups]\nadmin = alice\n[/]\n@admin = rw\n",
                 format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"),
-                &["2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged"],
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
+                ],
             ),
             (
                 "members on continuation lines, a nested group, `:` as separator",
                 "[groups]\nadmin: @ops,\n  bob\n# kept\nops = carol\n[/]\n@admin = rw\n",
                 format!("[groups]\n{BLOCK}# kept\nops = carol\n[/]\n@admin = rw\n"),
-                &["2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed @ops, bob"],
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed @ops, bob",
+                ],
             ),
             (
                 "an empty role group is taken over too",
                 "[groups]\nlib-project_user =\n[/]\n* = r\n",
                 format!("[groups]\n{BLOCK}[/]\n* = r\n"),
-                &["2 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged"],
+                &[
+                    "2 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
+                ],
             ),
             (
                 "a group of a project or role rolesync does not generate is hand-written",
                 "[groups]\noldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n",
-                format!("[groups]\n{BLOCK}oldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n"),
+                format!(
+                    "[groups]\n{BLOCK}oldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n"
+                ),
                 &[],
             ),
             (
                 "CRLF lines",
                 "[groups]\r\nadmin = bob\r\nteam = bob\r\n[/]\r\n@admin = rw\r\n",
-                format!("[groups]\r\n{}team = bob\r\n[/]\r\n@admin = rw\r\n", BLOCK.replace('\n', "\r\n")),
-                &["2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed bob"],
+                format!(
+                    "[groups]\r\n{}team = bob\r\n[/]\r\n@admin = rw\r\n",
+                    BLOCK.replace('\n', "\r\n")
+                ),
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed bob",
+                ],
             ),
         ];
         for (what, source, expect, diags) in cases {

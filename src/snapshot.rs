@@ -517,6 +517,23 @@ mod everyone_tests {
         let snapshot = report
             .snapshot
             .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
+        // The bound counted before the groups are built covers them,
+        // `everyone` included.
+        let built: usize = snapshot
+            .model
+            .role_groups()
+            .iter()
+            .map(|g| {
+                g.name.len()
+                    + 4
+                    + g.members
+                        .iter()
+                        .map(|m| m.as_str().len() + 2)
+                        .sum::<usize>()
+            })
+            .sum();
+        let counted = snapshot.model.role_groups_size(usize::MAX).unwrap_or(0);
+        assert!(counted >= built, "counted {counted} < built {built}");
         snapshot
             .access
             .lines()
@@ -545,7 +562,8 @@ mod everyone_tests {
                 .collect()
         };
         // (what, accounts in the users folder (login, disabled), expected line)
-        let cases: &[(&str, Option<&[(&str, bool)]>, &str)] = &[
+        type Accounts<'a> = Option<&'a [(&'a str, bool)]>;
+        let cases: &[(&str, Accounts, &str)] = &[
             (
                 "users folder: every account that is not disabled, with roles or without; \
                  dave is disabled, erin and heidi hold roles but have no account",

@@ -67,8 +67,9 @@ pub struct Limits {
     pub max_query_depth: usize,
     /// Bytes of the rendered access file; above it nothing is published and
     /// the last good file stays. The generated groups are counted before
-    /// they are built (a member once per assignment that gives the role),
-    /// so an input that would render gigabytes costs no more than this.
+    /// they are built (a member once per assignment that gives the role,
+    /// and once in `everyone`), so an input that would render gigabytes
+    /// costs no more than this.
     /// Default 64 MiB (`access-file-too-large`).
     pub max_access_bytes: usize,
     /// Which characters ids may hold: ASCII (the default) or also

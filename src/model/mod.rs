@@ -274,7 +274,8 @@ impl Model {
 
     /// An upper bound of the bytes the generated `[groups]` lines take (a
     /// line per assignment, a member once per assignment that gives the
-    /// role), or `None` as soon as it passes `budget`: the count stops
+    /// role and once in `everyone`), or `None` as soon as it passes
+    /// `budget`: the count stops
     /// there, so a group with many members holding many roles costs no
     /// more than the budget to refuse.
     pub fn role_groups_size(&self, budget: usize) -> Option<usize> {

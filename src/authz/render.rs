@@ -188,8 +188,12 @@ fn keep_hand_written(
         dropped.push(start..end);
     }
     let generated: HashMap<&str, &Group> = groups.iter().map(|g| (g.name, g)).collect();
+    let blocks = dropped.len();
     for entry in &section.entries {
-        if dropped.iter().any(|d| d.contains(&entry.lines.start)) {
+        if dropped[..blocks]
+            .iter()
+            .any(|d| d.contains(&entry.lines.start))
+        {
             continue;
         }
         let Some(group) = generated.get(entry.name.as_str()) else {

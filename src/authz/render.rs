@@ -1,6 +1,12 @@
 //! Rendering the synchronised access file: the generated role groups go
 //! into `[groups]`, everything else is copied byte for byte.
 //!
+//! A file without rolesync's markers (Polarion's own) is taken over: its
+//! role groups are replaced by the generated ones, each with a
+//! `role-group-taken-over` warning; beside the markers a hand-written role
+//! group is refused (`group-collides-with-role`). docs/permissions.md,
+//! "Role groups in the access file", gives the reasons.
+//!
 //! The output is assembled from pieces that are either ranges of the source
 //! file or generated text. The whole output then goes through the authz
 //! validator, and every diagnostic is mapped back through the pieces to the

@@ -638,7 +638,7 @@ fn the_first_publication_takes_a_polarion_access_file_over() {
         .filter(|w| w["code"] == "role-group-taken-over")
         .filter_map(|w| w["message"].as_str())
         .collect();
-    assert_eq!(taken.len(), 17, "{warnings:?}");
+    assert_eq!(taken.len(), 18, "{warnings:?}");
     assert!(
         taken
             .iter()

@@ -275,6 +275,12 @@ fn a_polarion_access_file_is_taken_over_on_the_first_run() {
             "qa-tools-project_assignable =",
             "members unchanged",
         ),
+        // A role defined in roles.xml that nobody holds in this project.
+        (
+            "qa-tools-project_tester",
+            "qa-tools-project_tester =",
+            "added none; removed olduser",
+        ),
         (
             "qa-tools-project_user",
             "qa-tools-project_user = erin, frank",
@@ -322,11 +328,14 @@ fn a_polarion_access_file_is_taken_over_on_the_first_run() {
     // A role nobody holds, missing from Polarion's file, gets its group too.
     assert!(rendered.contains("\nelibrary-project_tester = erin, frank\n"));
 
-    // Hand-written groups (a deleted project's among them) are kept as
-    // written, after the block; every byte outside [groups] is kept.
+    // Hand-written groups are kept as written, after the block, among them
+    // those shaped like role groups of a project that no longer exists and
+    // of a role that is neither built in, defined nor assigned; every byte
+    // outside [groups] is kept.
     assert!(
         rendered.contains(
             "# rolesync: END generated groups\nlegacy-project_user = bob\n\
+             elibrary-project_reviewer = bob\n\
              release-managers = @elibrary-project_admin, @drivepilot-project_admin\n\
              auditors = @auditor, &ci\n\n[aliases]\n"
         ),

@@ -148,8 +148,12 @@ codes! {
     AuthzEmptyGroupRule = "authz-empty-group-rule", Warning;
     /// Group definitions in the access file while a global groups file is used.
     AuthzGroupsFileConflict = "authz-groups-file-conflict", Error;
-    /// A hand-written group whose name is a role group's.
+    /// A hand-written group whose name is a role group's, in a file that
+    /// already has rolesync's markers.
     GroupCollidesWithRole = "group-collides-with-role", Error;
+    /// A role group in an access file without rolesync's markers, replaced
+    /// by the generated one (the first synchronisation).
+    RoleGroupTakenOver = "role-group-taken-over", Warning;
     // ---- limits on configuration input (`snapshot::Limits`)
     /// XML elements nested deeper than the limit.
     XmlTooDeep = "xml-too-deep", Error;

@@ -1,6 +1,12 @@
 //! Rendering the synchronised access file: the generated role groups go
 //! into `[groups]`, everything else is copied byte for byte.
 //!
+//! A file without rolesync's markers (Polarion's own) is taken over: its
+//! role groups are replaced by the generated ones, each with a
+//! `role-group-taken-over` warning; beside the markers a hand-written role
+//! group is refused (`group-collides-with-role`). docs/permissions.md,
+//! "Role groups in the access file", gives the reasons.
+//!
 //! The output is assembled from pieces that are either ranges of the source
 //! file or generated text. The whole output then goes through the authz
 //! validator, and every diagnostic is mapped back through the pieces to the
@@ -8,6 +14,7 @@
 //! administrator's file (with the role groups it will have) and guarantees
 //! that the written file is one Subversion accepts.
 
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::parse;
@@ -141,8 +148,16 @@ fn generated_block(groups: &[Group], revision: &str, eol: &str) -> String {
     out
 }
 
-/// Copy the body of `[groups]` except an earlier generated block; refuse
-/// hand-written groups that would collide with role groups.
+/// Copy the body of `[groups]` except an earlier generated block and the
+/// hand-written groups that have a role group's name.
+///
+/// Such a group is taken over (replaced by the generated one, with a
+/// warning naming the members added and removed) when the section has no
+/// rolesync marker yet: the file is Polarion's own or predates rolesync,
+/// and seed 003 ("Synchronizing Roles with Repository") says the
+/// synchronisation puts every role group in step. Beside the markers the
+/// same group is refused (`group-collides-with-role`): the file is already
+/// rolesync's, so the group is a hand edit that would silently be undone.
 fn keep_hand_written(
     section: &parse::Section,
     source: &str,
@@ -155,6 +170,7 @@ fn keep_hand_written(
     // An earlier generated block: from its BEGIN to its END comment.
     let mut pos = section.body.start;
     let mut inside = None;
+    let mut marked = false;
     while pos < section.body.end {
         let line_end = source[pos..section.body.end]
             .find('\n')
@@ -162,8 +178,10 @@ fn keep_hand_written(
         let line = &source[pos..line_end];
         if line.starts_with(BEGIN_MARKER) {
             inside = Some(pos);
+            marked = true;
         } else if line.starts_with(END_MARKER) {
             dropped.push(inside.take().unwrap_or(pos)..line_end);
+            marked = true;
         }
         pos = line_end;
     }
@@ -175,18 +193,37 @@ fn keep_hand_written(
             .map_or(source.len(), |i| start + i + 1);
         dropped.push(start..end);
     }
+    let generated: HashMap<&str, &Group> = groups.iter().map(|g| (g.name, g)).collect();
+    let blocks = dropped.len();
     for entry in &section.entries {
-        if dropped.iter().any(|d| d.contains(&entry.lines.start)) {
+        if dropped[..blocks]
+            .iter()
+            .any(|d| d.contains(&entry.lines.start))
+        {
             continue;
         }
-        if groups.iter().any(|g| g.name == entry.name) {
-            diagnostics.push(src.diag(
+        let Some(group) = generated.get(entry.name.as_str()) else {
+            continue;
+        };
+        let diagnostic = if marked {
+            src.diag(
                 Code::GroupCollidesWithRole,
                 entry.name_span.clone(),
                 format!("the hand-written group `{}` has the name of a role group, which rolesync generates", entry.name),
-            ));
-            dropped.push(entry.lines.clone());
-        }
+            )
+        } else {
+            src.diag(
+                Code::RoleGroupTakenOver,
+                entry.name_span.clone(),
+                format!(
+                    "the role group `{}` is taken over (the file has no rolesync markers yet) and replaced by the generated one: {}",
+                    entry.name,
+                    member_changes(&entry.value, &group.members)
+                ),
+            )
+        };
+        diagnostics.push(diagnostic);
+        dropped.push(entry.lines.clone());
     }
     dropped.sort_by_key(|r| r.start);
     let mut at = section.body.start;
@@ -199,6 +236,33 @@ fn keep_hand_written(
     if at < section.body.end {
         pieces.push(Piece::Source(at..section.body.end));
     }
+}
+
+/// What replacing a hand-written group's members (`value`, as Subversion
+/// reads it) by `generated` changes: `added a, b; removed c`, with `none`
+/// for an empty side, or `members unchanged`. Members are compared as
+/// Subversion's tokens, so a nested `@group` or an `&alias` is a member of
+/// its own.
+fn member_changes(value: &str, generated: &[&str]) -> String {
+    let old: BTreeSet<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    let new: BTreeSet<&str> = generated.iter().copied().collect();
+    let added: Vec<&str> = new.difference(&old).copied().collect();
+    let removed: Vec<&str> = old.difference(&new).copied().collect();
+    if added.is_empty() && removed.is_empty() {
+        return "members unchanged".to_owned();
+    }
+    let list = |names: &[&str]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    format!("added {}; removed {}", list(&added), list(&removed))
 }
 
 #[cfg(test)]
@@ -272,11 +336,125 @@ mod tests {
         assert!(check("[/]\n@admin = rw\n[groups]", &expect).is_empty());
     }
 
+    /// Render `source` and return the text and each diagnostic as
+    /// `line code: message`.
+    fn render_lines(source: &str) -> (String, Vec<String>) {
+        let out = render("access", source, &groups(), "7");
+        let diags = out
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}: {}", d.line, d.code, d.message))
+            .collect();
+        (out.text, diags)
+    }
+
+    /// Seed 003, "Synchronizing Roles with Repository": the synchronisation
+    /// "ensures that access file contains group for every user role and
+    /// that group membership is in sync with role assignment", and "only
+    /// the first part of the access file is affected". An access file
+    /// without rolesync's markers (Polarion's own, or hand-written) is
+    /// taken over: each role group is replaced by the generated one, with
+    /// a warning naming the members added and removed; every other group
+    /// and every other byte stays.
     #[test]
-    fn a_hand_written_group_with_a_role_groups_name_is_refused_and_dropped() {
-        let source = "[groups]\nadmin = mallory\n[/]\n@admin = rw\n";
-        let expect = format!("[groups]\n{BLOCK}[/]\n@admin = rw\n");
-        assert_eq!(check(source, &expect), ["group-collides-with-role"]);
+    fn a_file_without_markers_is_taken_over() {
+        // (what, source, expected text, expected diagnostics)
+        let cases: &[(&str, &str, String, &[&str])] = &[
+            (
+                "role groups as Polarion writes them, members out of step",
+                "[groups]\nadmin = mallory, alice\nlib-project_user = carol\nteam = @admin, bob\n\n[/]\n@admin = rw\n@team = r\n",
+                format!("[groups]\n{BLOCK}team = @admin, bob\n\n[/]\n@admin = rw\n@team = r\n"),
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added none; removed mallory",
+                    "3 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added none; removed carol",
+                ],
+            ),
+            (
+                "members already in step",
+                "[groups]\nadmin = alice\n[/]\n@admin = rw\n",
+                format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"),
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
+                ],
+            ),
+            (
+                "members on continuation lines, a nested group, `:` as separator",
+                "[groups]\nadmin: @ops,\n  bob\n# kept\nops = carol\n[/]\n@admin = rw\n",
+                format!("[groups]\n{BLOCK}# kept\nops = carol\n[/]\n@admin = rw\n"),
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed @ops, bob",
+                ],
+            ),
+            (
+                "an empty role group is taken over too",
+                "[groups]\nlib-project_user =\n[/]\n* = r\n",
+                format!("[groups]\n{BLOCK}[/]\n* = r\n"),
+                &[
+                    "2 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
+                ],
+            ),
+            (
+                "a group of a project or role rolesync does not generate is hand-written",
+                "[groups]\noldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n",
+                format!(
+                    "[groups]\n{BLOCK}oldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n"
+                ),
+                &[],
+            ),
+            (
+                "CRLF lines",
+                "[groups]\r\nadmin = bob\r\nteam = bob\r\n[/]\r\n@admin = rw\r\n",
+                format!(
+                    "[groups]\r\n{}team = bob\r\n[/]\r\n@admin = rw\r\n",
+                    BLOCK.replace('\n', "\r\n")
+                ),
+                &[
+                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed bob",
+                ],
+            ),
+        ];
+        for (what, source, expect, diags) in cases {
+            let (text, found) = render_lines(source);
+            assert_eq!(&text, expect, "{what}:\n{text}");
+            assert_eq!(found, *diags, "{what}");
+            // The result is a file with markers: rendering it again takes
+            // nothing over and changes nothing.
+            let (again, found) = render_lines(&text);
+            assert_eq!(again, text, "{what}: second run");
+            assert!(found.is_empty(), "{what}: second run: {found:?}");
+        }
+    }
+
+    /// Once the file carries rolesync's markers, a role group written by
+    /// hand beside them is refused (a choice, docs/permissions.md "Role
+    /// groups in the access file"): the administrator already knows the
+    /// groups are generated, so the hand-written one is a mistake whose
+    /// members would silently be undone.
+    #[test]
+    fn a_role_group_beside_the_markers_is_refused() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "below a complete block",
+                "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = alice\n# rolesync: END generated groups\nadmin = mallory\n[/]\n@admin = rw\n",
+            ),
+            (
+                "below a BEGIN without END",
+                "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = mallory\n[/]\n@admin = rw\n",
+            ),
+        ];
+        for (what, source) in cases {
+            let (text, found) = render_lines(source);
+            assert_eq!(
+                text,
+                format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"),
+                "{what}"
+            );
+            assert_eq!(found.len(), 1, "{what}: {found:?}");
+            assert!(
+                found[0].contains("group-collides-with-role"),
+                "{what}: {found:?}"
+            );
+        }
     }
 
     #[test]
@@ -296,17 +474,18 @@ mod tests {
 
     proptest::proptest! {
         /// Whatever the hand-written file, every byte outside `[groups]`
-        /// is kept, in order.
+        /// is kept, in order, and so is every hand-written group that is
+        /// no role group (role groups are taken over).
         #[test]
         fn bytes_outside_groups_are_kept(
             pre in "(#[ a-z]{0,8}\n|\n){0,3}",
             sections in proptest::collection::vec(("/[a-z]{1,3}", "[a-z]{1,4}", "(r|rw|)"), 0..4),
-            hand in proptest::collection::vec(("g[a-z]{1,3}", "[a-z]{1,4}"), 0..3),
+            hand in proptest::collection::vec(("(admin|lib-project_user|g[a-z]{1,3})", "[a-z]{1,4}"), 0..4),
             groups_first in proptest::bool::ANY,
         ) {
             let body: String = sections.iter().map(|(p, u, r)| format!("[{p}]\n{u} = {r}\n")).collect();
-            let hand: String = hand.iter().map(|(g, u)| format!("{g} = {u}\n")).collect();
-            let source = if groups_first { format!("{pre}[groups]\n{hand}{body}") } else { format!("{pre}{body}[groups]\n{hand}") };
+            let hand_text: String = hand.iter().map(|(g, u)| format!("{g} = {u}\n")).collect();
+            let source = if groups_first { format!("{pre}[groups]\n{hand_text}{body}") } else { format!("{pre}{body}[groups]\n{hand_text}") };
             let out = render("access", &source, &groups(), "7");
             let strip = |t: &str| -> String {
                 let mut keep = String::new();
@@ -319,6 +498,11 @@ mod tests {
             };
             proptest::prop_assert_eq!(strip(&out.text), strip(&source));
             proptest::prop_assert!(out.text.contains(BLOCK));
+            for (g, u) in &hand {
+                let line = format!("{g} = {u}\n");
+                let role_group = groups().iter().any(|r| r.name == g);
+                proptest::prop_assert_eq!(out.text.contains(&line), !role_group || line == "admin = alice\n", "{}", line);
+            }
         }
     }
 }

@@ -31,7 +31,8 @@ pub const DYNAMIC_ROLES: &[&str] = &[
     "comment_author",
     "lead",
 ];
-/// The role every user holds implicitly; it gets no access-file group.
+/// The role every user holds implicitly. Its access-file group holds every
+/// active account (`Model::active_accounts`), whoever it is assigned to.
 pub const EVERYONE: &str = "everyone";
 
 /// Where something holds: the whole installation or one project.
@@ -231,6 +232,37 @@ impl Model {
         }
     }
 
+    /// Every active account: the members of the `everyone` group.
+    ///
+    /// With a users folder, every account whose `user.xml` does not
+    /// disable it, whether it holds a role or not; a login that only
+    /// appears in assignments has no account and is left out (as from
+    /// every group). Without one (accounts are not managed here), every
+    /// login the configuration names: role holders in any scope, members
+    /// of user groups, and project leads.
+    pub fn active_accounts(&self) -> BTreeSet<Login> {
+        match &self.accounts {
+            Some(accounts) => accounts
+                .iter()
+                .filter(|(_, a)| !a.disabled)
+                .map(|(l, _)| l.clone())
+                .collect(),
+            None => self.named_logins().cloned().collect(),
+        }
+    }
+
+    /// Every login the configuration names outside the users folder (with
+    /// repetitions): role holders, user-group members, project leads.
+    fn named_logins(&self) -> impl Iterator<Item = &Login> + '_ {
+        let holders = self.assignments.iter().filter_map(|a| match &a.holder {
+            Holder::User(l) => Some(l),
+            Holder::Group(_) => None,
+        });
+        let members = self.user_groups.values().flatten();
+        let leads = self.projects.values().filter_map(|p| p.lead.as_ref());
+        holders.chain(members).chain(leads)
+    }
+
     /// The logins a holder stands for (a user, or a group's members).
     pub fn logins_of<'a>(&'a self, holder: &'a Holder) -> impl Iterator<Item = &'a Login> + 'a {
         let (user, group) = match holder {
@@ -242,7 +274,8 @@ impl Model {
 
     /// An upper bound of the bytes the generated `[groups]` lines take (a
     /// line per assignment, a member once per assignment that gives the
-    /// role), or `None` as soon as it passes `budget`: the count stops
+    /// role and once in `everyone`), or `None` as soon as it passes
+    /// `budget`: the count stops
     /// there, so a group with many members holding many roles costs no
     /// more than the budget to refuse.
     pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
@@ -257,6 +290,18 @@ impl Model {
             .saturating_add(project_bytes.saturating_mul(per_project.len()));
         if size > budget {
             return None;
+        }
+        // The `everyone` group: every active account once (without a users
+        // folder, every login named, counted once per mention).
+        let everyone: Box<dyn Iterator<Item = &Login>> = match &self.accounts {
+            Some(accounts) => Box::new(accounts.keys()),
+            None => Box::new(self.named_logins()),
+        };
+        for login in everyone {
+            size = size.saturating_add(login.as_str().len() + 2);
+            if size > budget {
+                return None;
+            }
         }
         for a in &self.assignments {
             let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
@@ -275,8 +320,9 @@ impl Model {
     }
 
     /// Every role group, global ones first, then by project; members are
-    /// the active logins holding the role directly or through a group.
-    /// One pass over the assignments, so the cost is linear in the model.
+    /// the active logins holding the role directly or through a group,
+    /// and for `everyone` every active account (`active_accounts`). One
+    /// pass over the assignments, so the cost is linear in the model.
     pub fn role_groups(&self) -> Vec<RoleGroup> {
         let mut held: BTreeMap<&Scope, BTreeMap<&RoleId, BTreeSet<Login>>> = BTreeMap::new();
         for a in &self.assignments {
@@ -309,13 +355,15 @@ impl Model {
                     .flat_map(|h| h.keys().map(|r| (*r).clone())),
             );
             for role in roles {
-                if role.as_str() == EVERYONE {
-                    continue;
-                }
-                let members = held_here
-                    .and_then(|h| h.get(&role))
-                    .cloned()
-                    .unwrap_or_default();
+                let members = match (scope, role.as_str() == EVERYONE) {
+                    (Scope::Global, true) => self.active_accounts(),
+                    // `everyone` is no project role: no `P-everyone`.
+                    (Scope::Project(_), true) => continue,
+                    (_, false) => held_here
+                        .and_then(|h| h.get(&role))
+                        .cloned()
+                        .unwrap_or_default(),
+                };
                 out.push(RoleGroup {
                     name: crate::ident::role_group_name(scope.project(), &role),
                     scope: scope.clone(),

@@ -583,3 +583,67 @@ fn a_branch_and_a_sub_folder_are_followed() {
         read(&access).contains("elibrary-project_admin = heidi\n")
     });
 }
+
+/// Seed 003, "Synchronizing Roles with Repository": the daemon's first
+/// publication from a configuration whose access file is Polarion's own
+/// (role groups, no rolesync markers) takes the role groups over, keeps the
+/// rest, and reports each taken-over group as a warning in `/v1/status`.
+#[test]
+fn the_first_publication_takes_a_polarion_access_file_over() {
+    let cfg = Config::new();
+    let source = read(&util::data("polarion-access/access"));
+    std::fs::write(cfg.work().join(".polarion/access"), &source).expect("write");
+    git(
+        &cfg.work(),
+        &["commit", "-q", "-am", "the access file Polarion kept"],
+    );
+    let access = cfg.path("access");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    // The file is in place before the snapshot (and its warnings) is
+    // swapped in: wait for the status to name the revision.
+    wait_until(LIMIT, "the first publication", || {
+        d.status()["applied"]["revision"] == cfg.head().as_str()
+    });
+    let published = read(&access);
+    assert_eq!(
+        marker_revision(&published).as_deref(),
+        Some(cfg.head().as_str())
+    );
+    for line in [
+        "admin = alice\n",
+        "everyone = alice, bob, carol, erin, frank, grace, heidi\n",
+        "elibrary-project_user = carol\n",
+    ] {
+        let name = line.split(" =").next().expect("a name");
+        let defined = published
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name} =")))
+            .count();
+        assert_eq!(defined, 1, "{name} is defined once:\n{published}");
+        assert!(published.contains(line), "{line}\n{published}");
+    }
+    assert!(published.contains("\nlegacy-project_user = bob\n"));
+    assert_eq!(
+        util::without_groups(&published),
+        util::without_groups(&source)
+    );
+    util::svnauthz_validate(&access).expect("svnauthz accepts the published file");
+    let status = d.status();
+    let warnings = status["applied"]["warnings"]
+        .as_array()
+        .expect("warnings")
+        .clone();
+    let taken: Vec<&str> = warnings
+        .iter()
+        .filter(|w| w["code"] == "role-group-taken-over")
+        .filter_map(|w| w["message"].as_str())
+        .collect();
+    assert_eq!(taken.len(), 18, "{warnings:?}");
+    assert!(
+        taken
+            .iter()
+            .any(|m| m.starts_with("the role group `everyone`")
+                && m.ends_with("added none; removed dave, olduser")),
+        "{taken:?}"
+    );
+}

@@ -177,3 +177,216 @@ fn rendering_into_the_folder_itself_reaches_a_fixed_point() {
         "the folder's revision must not depend on its own stamp"
     );
 }
+
+/// sample-repo/ with `tests/data/polarion-access/access` as its access file:
+/// the file Polarion's own synchronisation leaves (role groups, no rolesync
+/// markers).
+fn polarion_shaped_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    util::copy_tree(&util::root().join("sample-repo"), dir.path());
+    std::fs::copy(
+        util::data("polarion-access/access"),
+        dir.path().join(".polarion/access"),
+    )
+    .expect("copy the Polarion-shaped access file");
+    dir
+}
+
+/// Seed 003, "Synchronizing Roles with Repository": the synchronisation
+/// "updates the access file ..., synchronizing it with the role definitions
+/// and user role assignment configurations. (Only the first part of the
+/// access file is affected, not the directory rules in the second part). It
+/// ensures that access file contains group for every user role and that
+/// group membership is in sync with role assignment." The first run on a
+/// file without rolesync's markers takes every role group over.
+#[test]
+fn a_polarion_access_file_is_taken_over_on_the_first_run() {
+    // (role group, its generated line, what the warning says changed)
+    let table: &[(&str, &str, &str)] = &[
+        ("admin", "admin = alice", "added none; removed olduser"),
+        (
+            "assignable",
+            "assignable = bob, grace",
+            "added grace; removed none",
+        ),
+        ("auditor", "auditor = heidi", "members unchanged"),
+        (
+            "everyone",
+            "everyone = alice, bob, carol, erin, frank, grace, heidi",
+            "added none; removed dave, olduser",
+        ),
+        (
+            "user",
+            "user = alice, bob, carol, erin, frank, grace, heidi",
+            "added none; removed dave",
+        ),
+        (
+            "drivepilot-project_admin",
+            "drivepilot-project_admin = alice",
+            "members unchanged",
+        ),
+        (
+            "drivepilot-project_approver",
+            "drivepilot-project_approver = grace, heidi",
+            "added heidi; removed none",
+        ),
+        (
+            "drivepilot-project_assignable",
+            "drivepilot-project_assignable =",
+            "added none; removed olduser",
+        ),
+        (
+            "drivepilot-project_user",
+            "drivepilot-project_user = carol, grace",
+            "members unchanged",
+        ),
+        (
+            "elibrary-project_admin",
+            "elibrary-project_admin = bob",
+            "members unchanged",
+        ),
+        (
+            "elibrary-project_approver",
+            "elibrary-project_approver = carol",
+            "members unchanged",
+        ),
+        (
+            "elibrary-project_assignable",
+            "elibrary-project_assignable = bob, carol",
+            "members unchanged",
+        ),
+        (
+            "elibrary-project_user",
+            "elibrary-project_user = carol",
+            "added none; removed dave",
+        ),
+        (
+            "qa-tools-project_admin",
+            "qa-tools-project_admin = erin",
+            "members unchanged",
+        ),
+        (
+            "qa-tools-project_approver",
+            "qa-tools-project_approver =",
+            "members unchanged",
+        ),
+        (
+            "qa-tools-project_assignable",
+            "qa-tools-project_assignable =",
+            "members unchanged",
+        ),
+        // A role defined in roles.xml that nobody holds in this project.
+        (
+            "qa-tools-project_tester",
+            "qa-tools-project_tester =",
+            "added none; removed olduser",
+        ),
+        (
+            "qa-tools-project_user",
+            "qa-tools-project_user = erin, frank",
+            "members unchanged",
+        ),
+    ];
+    let repo = polarion_shaped_repo();
+    let source = std::fs::read_to_string(repo.path().join(".polarion/access")).expect("read");
+    let out_dir = tempfile::tempdir().expect("temp dir");
+    let file = out_dir.path().join("access");
+    let out = util::rolesync()
+        .args(["render", "-o"])
+        .arg(&file)
+        .arg("--repo")
+        .arg(repo.path())
+        .output()
+        .expect("rolesync runs");
+    let stderr = util::stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rendered = std::fs::read_to_string(&file).expect("written");
+
+    // One warning per taken-over group, at its line, naming the changes.
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning[")).collect();
+    assert_eq!(warnings.len(), table.len(), "{stderr}");
+    for (group, line, changes) in table {
+        let at = source
+            .lines()
+            .position(|l| l.starts_with(&format!("{group} =")))
+            .expect("the group is in the source")
+            + 1;
+        let expect = format!(
+            ".polarion/access:{at}:1: warning[role-group-taken-over]: the role group `{group}` is taken over (the file has no rolesync markers yet) and replaced by the generated one: {changes}"
+        );
+        assert!(
+            warnings.contains(&expect.as_str()),
+            "missing {expect}\n{stderr}"
+        );
+        // The generated line replaces the written one: the group is defined once.
+        let defined: Vec<&str> = rendered
+            .lines()
+            .filter(|l| l.starts_with(&format!("{group} =")))
+            .collect();
+        assert_eq!(defined, [*line], "{group}");
+    }
+    // A role nobody holds, missing from Polarion's file, gets its group too.
+    assert!(rendered.contains("\nelibrary-project_tester = erin, frank\n"));
+
+    // Hand-written groups are kept as written, after the block, among them
+    // those shaped like role groups of a project that no longer exists and
+    // of a role that is neither built in, defined nor assigned; every byte
+    // outside [groups] is kept.
+    assert!(
+        rendered.contains(
+            "# rolesync: END generated groups\nlegacy-project_user = bob\n\
+             elibrary-project_reviewer = bob\n\
+             release-managers = @elibrary-project_admin, @drivepilot-project_admin\n\
+             auditors = @auditor, &ci\n\n[aliases]\n"
+        ),
+        "{rendered}"
+    );
+    assert_eq!(
+        util::without_groups(&rendered),
+        util::without_groups(&source)
+    );
+    util::svnauthz_validate(&file).expect("svnauthz accepts the taken-over file");
+
+    // The result carries the markers: the next run takes nothing over.
+    std::fs::copy(&file, repo.path().join(".polarion/access")).expect("commit it back");
+    let again = util::rolesync()
+        .arg("render")
+        .arg("--repo")
+        .arg(repo.path())
+        .output()
+        .expect("rolesync runs");
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(util::stderr(&again), "");
+    assert_eq!(
+        util::unstamped(&util::stdout(&again)),
+        util::unstamped(&rendered)
+    );
+}
+
+/// Once the file carries the markers, a role group written by hand again
+/// is refused (docs/permissions.md, "Role groups in the access file").
+#[test]
+fn a_role_group_written_again_beside_the_markers_is_refused() {
+    let repo = polarion_shaped_repo();
+    let access = repo.path().join(".polarion/access");
+    let first = render(repo.path());
+    std::fs::write(
+        &access,
+        first.replace("[aliases]", "admin = mallory\n\n[aliases]"),
+    )
+    .expect("write");
+    let out = util::rolesync()
+        .arg("render")
+        .arg("--repo")
+        .arg(repo.path())
+        .output()
+        .expect("rolesync runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        util::stderr(&out)
+            .contains("error[group-collides-with-role]: the hand-written group `admin`"),
+        "{}",
+        util::stderr(&out)
+    );
+}

@@ -24,6 +24,7 @@ use serde_json::json;
 use crate::daemon::{Shared, Status, Trigger};
 
 pub mod policy;
+pub mod schemes;
 pub mod serve;
 
 pub use serve::HttpLimits;
@@ -35,6 +36,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
         .merge(policy::routes())
+        .merge(schemes::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -55,7 +55,11 @@ pub fn routes() -> Router<Arc<Shared>> {
 }
 
 /// A JSON error that names the revision (when one is loaded).
-pub(super) fn error(code: StatusCode, revision: Option<&str>, message: impl Into<String>) -> Response {
+pub(super) fn error(
+    code: StatusCode,
+    revision: Option<&str>,
+    message: impl Into<String>,
+) -> Response {
     (
         code,
         axum::Json(json!({ "error": message.into(), "revision": revision })),
@@ -69,7 +73,10 @@ pub(super) fn loaded(shared: &Shared) -> Option<String> {
 }
 
 /// The current snapshot, after `min_revision` is honoured.
-pub(super) async fn snapshot(shared: &Shared, min_revision: Option<&str>) -> Result<Arc<Snapshot>, Response> {
+pub(super) async fn snapshot(
+    shared: &Shared,
+    min_revision: Option<&str>,
+) -> Result<Arc<Snapshot>, Response> {
     let Some(current) = shared.current.load_full() else {
         return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,

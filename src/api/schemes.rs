@@ -385,7 +385,12 @@ fn entries(
 }
 
 /// One scheme, shaped; `with_grants` adds `permissions` and `rolesync.denies`.
-fn shape(source: &Source, holders: &Holders, expand: Expand, with_grants: bool) -> PermissionScheme {
+fn shape(
+    source: &Source,
+    holders: &Holders,
+    expand: Expand,
+    with_grants: bool,
+) -> PermissionScheme {
     let (name, description) = match source.project {
         None => (
             "Global".to_owned(),
@@ -455,7 +460,12 @@ pub fn grants(model: &Model, id: u64, expand: Expand) -> Result<PermissionGrants
 }
 
 /// `GET /v1/permissionschemes/{id}/permission/{grant}` (grants only).
-pub fn grant(model: &Model, id: u64, grant: u64, expand: Expand) -> Result<PermissionGrant, String> {
+pub fn grant(
+    model: &Model,
+    id: u64,
+    grant: u64,
+    expand: Expand,
+) -> Result<PermissionGrant, String> {
     let source = find(model, id)?;
     entries(&source, &Holders::new(model), expand)
         .0
@@ -683,12 +693,7 @@ mod tests {
 
     /// The keys of an object, sorted.
     fn keys(v: &Value) -> Vec<String> {
-        let mut k: Vec<String> = v
-            .as_object()
-            .expect("an object")
-            .keys()
-            .cloned()
-            .collect();
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
         k.sort();
         k
     }
@@ -802,10 +807,7 @@ mod tests {
             let perms = format!(
                 r#"<permissions><permission name="com.polarion"><role name="{role}"><grant permission="persistence.object.WorkItem.read"/></role></permission></permissions>"#
             );
-            let m = model(&[
-                (snapshot::ROLES, &roles),
-                (snapshot::PERMISSIONS, &perms),
-            ]);
+            let m = model(&[(snapshot::ROLES, &roles), (snapshot::PERMISSIONS, &perms)]);
             let all = Expand::parse("all").expect("all");
             let s = to_json(&scheme(&m, GLOBAL_SCHEME_ID, all).expect("global"));
             let want: Value = serde_json::from_str(want).expect("expected JSON");
@@ -818,7 +820,9 @@ mod tests {
             let plain = to_json(&scheme(&m, GLOBAL_SCHEME_ID, Expand::default()).expect("global"));
             let h = &plain["permissions"][0]["holder"];
             assert!(
-                h.get("group").is_none() && h.get("projectRole").is_none() && h.get("field").is_none(),
+                h.get("group").is_none()
+                    && h.get("projectRole").is_none()
+                    && h.get("field").is_none(),
                 "role {role}: {h}"
             );
             assert_eq!(h["type"], want["type"], "role {role}");
@@ -828,12 +832,32 @@ mod tests {
     /// (expand, the list's schemes carry grants, holder keys of a group).
     const EXPANDS: &[(&str, bool, &[&str])] = &[
         ("", false, &["expand", "parameter", "type", "value"]),
-        ("permissions", true, &["expand", "parameter", "type", "value"]),
+        (
+            "permissions",
+            true,
+            &["expand", "parameter", "type", "value"],
+        ),
         ("user", true, &["expand", "parameter", "type", "value"]),
-        ("projectRole", true, &["expand", "parameter", "type", "value"]),
-        ("group", true, &["expand", "group", "parameter", "type", "value"]),
-        ("all", true, &["expand", "group", "parameter", "type", "value"]),
-        ("permissions,group", true, &["expand", "group", "parameter", "type", "value"]),
+        (
+            "projectRole",
+            true,
+            &["expand", "parameter", "type", "value"],
+        ),
+        (
+            "group",
+            true,
+            &["expand", "group", "parameter", "type", "value"],
+        ),
+        (
+            "all",
+            true,
+            &["expand", "group", "parameter", "type", "value"],
+        ),
+        (
+            "permissions,group",
+            true,
+            &["expand", "group", "parameter", "type", "value"],
+        ),
     ];
 
     #[test]
@@ -846,14 +870,22 @@ mod tests {
             let e = Expand::parse(expand).expect("a known expand");
             let l = to_json(&list(&m, e));
             let s = &l["permissionSchemes"][0];
-            assert_eq!(s.get("permissions").is_some(), *with_grants, "expand={expand}");
+            assert_eq!(
+                s.get("permissions").is_some(),
+                *with_grants,
+                "expand={expand}"
+            );
             assert_eq!(
                 s["rolesync"].get("denies").is_some(),
                 *with_grants,
                 "expand={expand}"
             );
             let one = to_json(&scheme(&m, GLOBAL_SCHEME_ID, e).expect("global"));
-            assert_eq!(keys(&one["permissions"][0]["holder"]), *holder_keys, "expand={expand}");
+            assert_eq!(
+                keys(&one["permissions"][0]["holder"]),
+                *holder_keys,
+                "expand={expand}"
+            );
         }
         assert!(Expand::parse("groups").is_err());
     }
@@ -866,9 +898,18 @@ mod tests {
                 snapshot::PERMISSIONS,
                 r#"<permissions><permission name="com.polarion"><role name="user"><grant permission="persistence.object.WorkItem.read"/></role></permission></permissions>"#,
             ),
-            ("Engineering/drivepilot/.polarion/polarion-project.xml", "<project/>"),
-            ("Engineering/elibrary/.polarion/polarion-project.xml", "<project/>"),
-            ("Engineering/drivepilot/.polarion/security/permissions.xml", project_perms),
+            (
+                "Engineering/drivepilot/.polarion/polarion-project.xml",
+                "<project/>",
+            ),
+            (
+                "Engineering/elibrary/.polarion/polarion-project.xml",
+                "<project/>",
+            ),
+            (
+                "Engineering/drivepilot/.polarion/security/permissions.xml",
+                project_perms,
+            ),
         ])
     }
 
@@ -962,7 +1003,10 @@ mod tests {
 </permissions>"#;
         assert_eq!(a, ids_of(&overlay_model(reordered)));
         // Every id is exact in a JavaScript number.
-        assert!(a.iter().all(|(s, g)| *s <= ID_MASK && g.iter().all(|g| *g <= ID_MASK)));
+        assert!(
+            a.iter()
+                .all(|(s, g)| *s <= ID_MASK && g.iter().all(|g| *g <= ID_MASK))
+        );
     }
 
     #[test]

@@ -155,13 +155,43 @@ fn expand_adds_grants_to_the_list_and_details_to_holders() {
 /// type, a grant (true) or a deny (false)). Seed 004, "About permission
 /// schemes and grants": a grant is a holder and a permission.
 const GLOBAL: &[(&str, &str, &str, bool)] = &[
-    ("user", "com.polarion.persistence.object.Project.read", "group", true),
-    ("project_user", "com.polarion.persistence.object.WorkItem.create", "projectRole", true),
-    ("project_tester", "com.polarion.persistence.object.TestRun.comment", "projectRole", true),
+    (
+        "user",
+        "com.polarion.persistence.object.Project.read",
+        "group",
+        true,
+    ),
+    (
+        "project_user",
+        "com.polarion.persistence.object.WorkItem.create",
+        "projectRole",
+        true,
+    ),
+    (
+        "project_tester",
+        "com.polarion.persistence.object.TestRun.comment",
+        "projectRole",
+        true,
+    ),
     ("auditor", "com.polarion.rest.endpoint.get", "group", true),
-    ("project_user", "com.polarion.persistence.object.WorkItem.field.severity.modify", "projectRole", false),
-    ("project_user", "@WorkItem_approved.modify", "projectRole", false),
-    ("auditor", "com.polarion.persistence.object.WorkItem.field.salary.read", "group", false),
+    (
+        "project_user",
+        "com.polarion.persistence.object.WorkItem.field.severity.modify",
+        "projectRole",
+        false,
+    ),
+    (
+        "project_user",
+        "@WorkItem_approved.modify",
+        "projectRole",
+        false,
+    ),
+    (
+        "auditor",
+        "com.polarion.persistence.object.WorkItem.field.salary.read",
+        "group",
+        false,
+    ),
 ];
 
 #[test]
@@ -213,7 +243,10 @@ fn one_scheme_holds_the_grants_and_lists_the_denies_apart() {
         .map(|g| g["permission"].as_str().expect("a name"))
         .collect();
     assert!(perms.contains(&"com.polarion.rest.endpoint.patch"), "{o}");
-    assert!(!perms.contains(&"com.polarion.persistence.object.Project.read"), "{o}");
+    assert!(
+        !perms.contains(&"com.polarion.persistence.object.Project.read"),
+        "{o}"
+    );
 }
 
 /// Paths that name no scheme or grant: 404, `{"error", "revision"}`.

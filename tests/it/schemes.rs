@@ -326,3 +326,19 @@ fn beyond_loopback_the_token_is_needed_and_answers_are_bounded() {
     assert!(e.contains("max_answer_bytes = 1500"), "{e}");
     assert_eq!(v["revision"].as_str(), rev.as_deref());
 }
+
+#[test]
+fn min_revision_is_honoured_like_on_the_other_routes() {
+    let (_dir, d, rev) = sample(&[]);
+    let v = ok(
+        &d,
+        &rev,
+        &format!("/v1/permissionschemes/0?min_revision={rev}"),
+    );
+    assert_eq!(v["id"], 0);
+    // A folder's revision is a digest: another one is never "at least" it.
+    let (code, _, v) = get(&d, "/v1/permissionschemes?min_revision=folder-0", None);
+    assert_eq!(code, 409, "{v}");
+    assert_eq!(v["revision"], rev.as_str());
+    assert_eq!(v["min_revision"], "folder-0");
+}

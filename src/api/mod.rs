@@ -1,5 +1,6 @@
 //! The HTTP API over the daemon's current snapshot and status: health,
 //! status, reload, Prometheus metrics and (in `policy`) permission checks.
+//! `schemes` shows the permission files as Jira Cloud permission schemes.
 //! Its JSON shapes are small DTOs built here; the model is never
 //! serialised directly.
 //!

@@ -1,5 +1,6 @@
 //! The HTTP API over the daemon's current snapshot and status: health,
 //! status, reload, Prometheus metrics and (in `policy`) permission checks.
+//! `schemes` shows the permission files as Jira Cloud permission schemes.
 //! Its JSON shapes are small DTOs built here; the model is never
 //! serialised directly.
 //!
@@ -24,6 +25,7 @@ use serde_json::json;
 use crate::daemon::{Shared, Status, Trigger};
 
 pub mod policy;
+pub mod schemes;
 pub mod serve;
 
 pub use serve::HttpLimits;
@@ -35,6 +37,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
         .merge(policy::routes())
+        .merge(schemes::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -55,7 +55,11 @@ pub fn routes() -> Router<Arc<Shared>> {
 }
 
 /// A JSON error that names the revision (when one is loaded).
-fn error(code: StatusCode, revision: Option<&str>, message: impl Into<String>) -> Response {
+pub(super) fn error(
+    code: StatusCode,
+    revision: Option<&str>,
+    message: impl Into<String>,
+) -> Response {
     (
         code,
         axum::Json(json!({ "error": message.into(), "revision": revision })),
@@ -64,12 +68,15 @@ fn error(code: StatusCode, revision: Option<&str>, message: impl Into<String>) -
 }
 
 /// The loaded revision, for answers given before a snapshot is in hand.
-fn loaded(shared: &Shared) -> Option<String> {
+pub(super) fn loaded(shared: &Shared) -> Option<String> {
     shared.current.load().as_ref().map(|s| s.revision.clone())
 }
 
 /// The current snapshot, after `min_revision` is honoured.
-async fn snapshot(shared: &Shared, min_revision: Option<&str>) -> Result<Arc<Snapshot>, Response> {
+pub(super) async fn snapshot(
+    shared: &Shared,
+    min_revision: Option<&str>,
+) -> Result<Arc<Snapshot>, Response> {
     let Some(current) = shared.current.load_full() else {
         return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -266,7 +273,7 @@ fn bulk_decisions(body: &BulkCheck) -> usize {
 /// beyond, 503 with `Retry-After: 1`. Decision loops and large answers
 /// never run on an async worker, so `/healthz` and `/v1/authorize` stay
 /// prompt.
-async fn heavy(
+pub(super) async fn heavy(
     shared: &Shared,
     revision: Option<&str>,
     work: impl FnOnce() -> Response + Send + 'static,

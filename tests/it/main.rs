@@ -19,5 +19,6 @@ mod publish;
 mod purity;
 mod render;
 mod repo_safety;
+mod schemes;
 mod svn;
 mod util;

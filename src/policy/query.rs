@@ -330,6 +330,56 @@ fn eat<'v>(parts: &[Part], mut value: &'v str, login: &str) -> (&'v str, bool) {
     (value, true)
 }
 
+/// The load-time warning for one expander of a custom set's query.
+pub fn expander_diag(cs: &crate::model::CustomSet, e: &Expander) -> crate::diag::Diagnostic {
+    let [one, all] = e.keys(cs.id.as_str());
+    cs.query_at
+        .clone()
+        .diag(
+            crate::diag::Code::QueryExpander,
+            format!(
+                "the query of custom set `{}` uses the query expander `{}`, which rolesync cannot evaluate without Polarion's database",
+                cs.id,
+                e.shown()
+            ),
+        )
+        .with_note(format!(
+            "a decision that depends on it is refused until the caller expands it and passes the object attribute `{one}=true|false` (or `{all}` for every expander of the set); see docs/permissions.md, \"Query expanders\""
+        ))
+}
+
+/// The refusal of a decision that depends on an expander the caller did
+/// not expand.
+pub fn unexpanded(q: &Query, object: &Object, set: &str) -> crate::policy::RequestError {
+    let (expander, key) = match q.missing_expander(object, set) {
+        Some(e) => (e.shown(), e.keys(set)[0].clone()),
+        None => (String::new(), format!("{EXPANDED}{set}")),
+    };
+    crate::policy::RequestError::Unexpanded {
+        set: set.to_owned(),
+        expander,
+        key,
+    }
+}
+
+/// One explanation line per expander of a matched set's query: what the
+/// caller's expansion said.
+pub fn expansions(q: &Query, object: &Object, set: &str) -> Vec<String> {
+    q.expanders()
+        .into_iter()
+        .map(|e| match e.given(object, set) {
+            Some((key, value)) => format!(
+                "query expander {} cannot be evaluated without Polarion's database: the caller's {key}={value} stands for it",
+                e.shown()
+            ),
+            None => format!(
+                "query expander {} cannot be evaluated without Polarion's database and was not expanded (the rest of the query decided)",
+                e.shown()
+            ),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Open,

@@ -397,7 +397,10 @@ enum Tok {
     /// `,` between alternatives.
     Comma,
     /// A query expander with its argument as written.
-    Expander { name: String, arg: String },
+    Expander {
+        name: String,
+        arg: String,
+    },
 }
 
 /// Parse a custom-set query, nested at most as deep as the default limit.
@@ -1101,7 +1104,12 @@ mod tests {
         let cases: &[(&str, &[&str], &str)] = &[
             (
                 "status:(inreview,reviewed,approved)",
-                &["status=inreview", "status=reviewed", "status=approved", "status=draft"],
+                &[
+                    "status=inreview",
+                    "status=reviewed",
+                    "status=approved",
+                    "status=draft",
+                ],
                 "yyyn",
             ),
             (
@@ -1113,11 +1121,23 @@ mod tests {
                 ],
                 "ynn",
             ),
-            ("status:inreview,approved", &["status=approved", "status=x"], "yn"),
+            (
+                "status:inreview,approved",
+                &["status=approved", "status=x"],
+                "yn",
+            ),
             ("status:(a, b ,c)", &["status=b", "status=c"], "yy"),
-            ("status:(\"in review\",approved)", &["status=in review"], "y"),
+            (
+                "status:(\"in review\",approved)",
+                &["status=in review"],
+                "y",
+            ),
             ("id:(DP-*,EL-1)", &["id=DP-7", "id=EL-1", "id=EL-2"], "yyn"),
-            ("status:(a,b) OR type:(x,y)", &["type=y", "status=a", "type=z"], "yyn"),
+            (
+                "status:(a,b) OR type:(x,y)",
+                &["type=y", "status=a", "type=z"],
+                "yyn",
+            ),
         ];
         for (q, objs, expect) in cases {
             check(q, objs, expect);
@@ -1149,7 +1169,11 @@ mod tests {
         let y = Some(true);
         let n = Some(false);
         let cases: &[(&str, &str, Option<bool>)] = &[
-            ("SQL:(SELECT C_URI FROM WORKITEM WHERE C_ID = 'x' AND (a OR b))", "", None),
+            (
+                "SQL:(SELECT C_URI FROM WORKITEM WHERE C_ID = 'x' AND (a OR b))",
+                "",
+                None,
+            ),
             ("SQL:(SELECT 1)", "expanded:S=true", y),
             ("SQL:(SELECT 1)", "expanded:S=FALSE", n),
             ("SQL:(SELECT 1)", "expanded:S=maybe", None),
@@ -1157,7 +1181,11 @@ mod tests {
             ("linkedWorkItems:DP-12", "expanded:S.1=true", y),
             ("linkedWorkItems:(parent=DP-12)", "expanded:S=true", y),
             ("PLAN:(drivepilot/Release_1)", "expanded:S=true", y),
-            ("TEST_RECORDS:(\"drivepilot/TR-1\", FAILED)", "expanded:S=true", y),
+            (
+                "TEST_RECORDS:(\"drivepilot/TR-1\", FAILED)",
+                "expanded:S=true",
+                y,
+            ),
             ("TEST_RECORDS:\"drivepilot/TR-1\"", "expanded:S=false", n),
             // Three-valued: the rest of the query can decide alone.
             ("type:task AND SQL:(SELECT 1)", "type=defect", n),
@@ -1179,7 +1207,11 @@ mod tests {
         ];
         for (q, obj, expect) in cases {
             let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e} at {}", e.offset));
-            assert_eq!(parsed.eval(&object(obj), "bob", "S"), *expect, "{q} on {obj}");
+            assert_eq!(
+                parsed.eval(&object(obj), "bob", "S"),
+                *expect,
+                "{q} on {obj}"
+            );
         }
         let q = parse("linkedWorkItems:DP-1 AND PLAN:R1").expect("parses");
         let names: Vec<(&str, &str, usize)> = q

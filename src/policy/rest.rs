@@ -127,22 +127,24 @@ impl ItemAccess {
             _ => return None,
         };
         let verb = call.verb;
-        let row = |proto: &str, perm: &str, action: Action, what: String, attrs: &[(&str, &str)]| {
-            Some(ItemAccess {
-                permission: format!("{OBJ}{proto}.{perm}"),
-                project: p.to_owned(),
-                action,
-                what,
-                attrs: attrs
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-            })
-        };
+        let row =
+            |proto: &str, perm: &str, action: Action, what: String, attrs: &[(&str, &str)]| {
+                Some(ItemAccess {
+                    permission: format!("{OBJ}{proto}.{perm}"),
+                    project: p.to_owned(),
+                    action,
+                    what,
+                    attrs: attrs
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                })
+            };
         let in_project = format!("in Project '{p}'");
         // Reading an item and its sub-resources needs read; changing a
         // sub-resource (comments, approvals, links, …) modifies the item.
-        let item = |proto: &str, what: String, sub: bool, attrs: &[(&str, &str)]| match (verb, sub) {
+        let item = |proto: &str, what: String, sub: bool, attrs: &[(&str, &str)]| match (verb, sub)
+        {
             (Verb::Get, _) => row(proto, "read", Action::View, what, attrs),
             (Verb::Patch, false) | (_, true) => row(proto, "modify", Action::Modify, what, attrs),
             (Verb::Delete, false) => row(proto, "delete", Action::Delete, what, attrs),
@@ -176,9 +178,27 @@ impl ItemAccess {
         };
         match rest {
             [] => match verb {
-                Verb::Get => row("Project", "read", Action::View, format!("Project '{p}'"), &[]),
-                Verb::Patch => row("Project", "modify", Action::Modify, format!("Project '{p}'"), &[]),
-                Verb::Delete => row("Project", "delete", Action::Delete, format!("Project '{p}'"), &[]),
+                Verb::Get => row(
+                    "Project",
+                    "read",
+                    Action::View,
+                    format!("Project '{p}'"),
+                    &[],
+                ),
+                Verb::Patch => row(
+                    "Project",
+                    "modify",
+                    Action::Modify,
+                    format!("Project '{p}'"),
+                    &[],
+                ),
+                Verb::Delete => row(
+                    "Project",
+                    "delete",
+                    Action::Delete,
+                    format!("Project '{p}'"),
+                    &[],
+                ),
                 Verb::Post => None,
             },
             [kind, tail @ ..] if RESOURCES.iter().any(|r| r.0 == *kind) => {
@@ -415,11 +435,7 @@ impl RestExplanation {
             "REST call {}: the endpoint layer, then the item layer",
             self.call
         );
-        let _ = writeln!(
-            out,
-            "endpoint layer: {}",
-            self.endpoint.permission
-        );
+        let _ = writeln!(out, "endpoint layer: {}", self.endpoint.permission);
         Self::layer_text(&mut out, Layer::Endpoint, &self.endpoint, revision);
         match &self.item {
             None => {

@@ -23,7 +23,10 @@ fn index(files: &[(&str, &str)]) -> (Index, Vec<String>) {
         .iter()
         .map(|d| d.code.as_str().to_owned())
         .collect();
-    (report.snapshot.expect("a valid configuration").policy, codes)
+    (
+        report.snapshot.expect("a valid configuration").policy,
+        codes,
+    )
 }
 
 fn object(pairs: &str) -> Object {
@@ -38,31 +41,53 @@ fn object(pairs: &str) -> Object {
 /// (permission, project, detail of a refusal).
 #[test]
 fn the_item_table() {
-    let none: Option<(&str, &str, &str)> = None;
-    let cases: &[(&str, Option<(&str, &str, &str)>)] = &[
+    /// (permission, project, detail).
+    type Row<'a> = Option<(&'a str, &'a str, &'a str)>;
+    let none: Row = None;
+    let cases: &[(&str, Row)] = &[
         // 000/001, "Polarion Resource-Based-Permissions (Item level)":
         // GET /polarion/rest/v1/projects/A needs reading Project A.
         (
             "GET /polarion/rest/v1/projects/A",
-            Some(("Project.read", "A", "You do not have permission to view Project 'A'.")),
+            Some((
+                "Project.read",
+                "A",
+                "You do not have permission to view Project 'A'.",
+            )),
         ),
         (
             "PATCH /projects/A",
-            Some(("Project.modify", "A", "You do not have permission to modify Project 'A'.")),
+            Some((
+                "Project.modify",
+                "A",
+                "You do not have permission to modify Project 'A'.",
+            )),
         ),
         ("POST /projects/A", none),
         // Work items (the issue's examples), read / modify / create / delete.
         (
             "GET /polarion/rest/v1/projects/A/workitems/A-1",
-            Some(("WorkItem.read", "A", "You do not have permission to view Work Item 'A-1'.")),
+            Some((
+                "WorkItem.read",
+                "A",
+                "You do not have permission to view Work Item 'A-1'.",
+            )),
         ),
         (
             "PATCH /polarion/rest/v1/projects/A/workitems/A-1",
-            Some(("WorkItem.modify", "A", "You do not have permission to modify Work Item 'A-1'.")),
+            Some((
+                "WorkItem.modify",
+                "A",
+                "You do not have permission to modify Work Item 'A-1'.",
+            )),
         ),
         (
             "DELETE /polarion/rest/v1/projects/A/workitems/A-1",
-            Some(("WorkItem.delete", "A", "You do not have permission to delete Work Item 'A-1'.")),
+            Some((
+                "WorkItem.delete",
+                "A",
+                "You do not have permission to delete Work Item 'A-1'.",
+            )),
         ),
         (
             "POST /polarion/rest/v1/projects/A/workitems",
@@ -85,49 +110,93 @@ fn the_item_table() {
         // Sub-resources: reading needs read, changing modifies the item.
         (
             "GET /projects/A/workitems/A-1/approvals",
-            Some(("WorkItem.read", "A", "You do not have permission to view Work Item 'A-1'.")),
+            Some((
+                "WorkItem.read",
+                "A",
+                "You do not have permission to view Work Item 'A-1'.",
+            )),
         ),
         (
             "POST /projects/A/workitems/A-1/comments",
-            Some(("WorkItem.modify", "A", "You do not have permission to modify Work Item 'A-1'.")),
+            Some((
+                "WorkItem.modify",
+                "A",
+                "You do not have permission to modify Work Item 'A-1'.",
+            )),
         ),
         // Documents (002, "Document Permissions").
         (
             "GET /projects/A/spaces/_default/documents/Spec%20One",
-            Some(("Module.read", "A", "You do not have permission to view Document '_default/Spec One'.")),
+            Some((
+                "Module.read",
+                "A",
+                "You do not have permission to view Document '_default/Spec One'.",
+            )),
         ),
         (
             "PATCH /projects/A/spaces/_default/documents/Spec",
-            Some(("Module.modifyFields", "A", "You do not have permission to modify Document '_default/Spec'.")),
+            Some((
+                "Module.modifyFields",
+                "A",
+                "You do not have permission to modify Document '_default/Spec'.",
+            )),
         ),
         (
             "POST /projects/A/spaces/_default/documents/Spec/parts",
-            Some(("Module.modifyContent", "A", "You do not have permission to modify Document '_default/Spec'.")),
+            Some((
+                "Module.modifyContent",
+                "A",
+                "You do not have permission to modify Document '_default/Spec'.",
+            )),
         ),
         (
             "POST /projects/A/spaces/_default/documents/Spec/comments",
-            Some(("Module.modify", "A", "You do not have permission to modify Document '_default/Spec'.")),
+            Some((
+                "Module.modify",
+                "A",
+                "You do not have permission to modify Document '_default/Spec'.",
+            )),
         ),
         (
             "DELETE /projects/A/spaces/_default/documents/Spec",
-            Some(("Module.delete", "A", "You do not have permission to delete Document '_default/Spec'.")),
+            Some((
+                "Module.delete",
+                "A",
+                "You do not have permission to delete Document '_default/Spec'.",
+            )),
         ),
         (
             "POST /projects/A/spaces/_default/documents",
-            Some(("Module.create", "A", "You do not have permission to create Document in Project 'A'.")),
+            Some((
+                "Module.create",
+                "A",
+                "You do not have permission to create Document in Project 'A'.",
+            )),
         ),
         // Plans, test runs, pages.
         (
             "PATCH /projects/A/plans/R1",
-            Some(("Plan.modify", "A", "You do not have permission to modify Plan 'R1'.")),
+            Some((
+                "Plan.modify",
+                "A",
+                "You do not have permission to modify Plan 'R1'.",
+            )),
         ),
         (
             "GET /projects/A/testruns/TR-1/testrecords",
-            Some(("TestRun.read", "A", "You do not have permission to view Test Run 'TR-1'.")),
+            Some((
+                "TestRun.read",
+                "A",
+                "You do not have permission to view Test Run 'TR-1'.",
+            )),
         ),
         (
             "DELETE /projects/A/spaces/_default/pages/Home",
-            Some(("RichPage.delete", "A", "You do not have permission to delete Page '_default/Home'.")),
+            Some((
+                "RichPage.delete",
+                "A",
+                "You do not have permission to delete Page '_default/Home'.",
+            )),
         ),
         // Global endpoints have the endpoint layer only.
         ("GET /polarion/rest/v1/projects", none),
@@ -208,14 +277,30 @@ fn two_layers_decide_and_name_the_refusing_one() {
     use Layer::{Endpoint, Item};
     let cases: &[(&str, &str, Option<Layer>)] = &[
         ("u", "GET /polarion/rest/v1/projects/A", None),
-        ("u", "PATCH /polarion/rest/v1/projects/A/workitems/A-1", None),
+        (
+            "u",
+            "PATCH /polarion/rest/v1/projects/A/workitems/A-1",
+            None,
+        ),
         // project_admin may call DELETE, but deleting the item is not granted.
-        ("u", "DELETE /polarion/rest/v1/projects/A/workitems/A-1", Some(Item)),
-        ("u", "POST /polarion/rest/v1/projects/A/workitems", Some(Item)),
+        (
+            "u",
+            "DELETE /polarion/rest/v1/projects/A/workitems/A-1",
+            Some(Item),
+        ),
+        (
+            "u",
+            "POST /polarion/rest/v1/projects/A/workitems",
+            Some(Item),
+        ),
         // w: the endpoint allows GET in A, the project read is not granted.
         ("w", "GET /polarion/rest/v1/projects/A", Some(Item)),
         ("w", "GET /polarion/rest/v1/projects/A/workitems", None),
-        ("w", "DELETE /polarion/rest/v1/projects/A/workitems/A-1", Some(Endpoint)),
+        (
+            "w",
+            "DELETE /polarion/rest/v1/projects/A/workitems/A-1",
+            Some(Endpoint),
+        ),
         ("root", "DELETE /polarion/rest/v1/projects/A", None),
         ("u", "GET /polarion/rest/v1/projects", None),
     ];
@@ -228,10 +313,17 @@ fn two_layers_decide_and_name_the_refusing_one() {
         assert_eq!(e.verdict(), d.verdict(), "{user} {line}");
         let text = e.render("r1");
         let last = text.lines().rev().nth(1).unwrap_or_default();
-        assert!(last.starts_with(&format!("decision: {}", d.verdict().as_str())), "{text}");
+        assert!(
+            last.starts_with(&format!("decision: {}", d.verdict().as_str())),
+            "{text}"
+        );
         // The endpoint layer alone.
         let only = check(&ix, user, &call, &Object::new(), false).expect("decided");
-        assert_eq!(only.verdict() == Verdict::Deny, *refused == Some(Endpoint), "{user} {line}");
+        assert_eq!(
+            only.verdict() == Verdict::Deny,
+            *refused == Some(Endpoint),
+            "{user} {line}"
+        );
     }
     let call = RestCall::parse_line("GET /polarion/rest/v1/projects/A").expect("a call");
     let d = check(&ix, "w", &call, &Object::new(), true).expect("decided");
@@ -243,8 +335,14 @@ fn two_layers_decide_and_name_the_refusing_one() {
     );
     let e = explain(&ix, "w", &call, &Object::new()).expect("explained");
     let text = e.render("r1");
-    assert!(text.contains("item layer: com.polarion.persistence.object.Project.read in project A"), "{text}");
-    assert!(text.contains("refused by the item layer: You do not have permission to view Project 'A'."), "{text}");
+    assert!(
+        text.contains("item layer: com.polarion.persistence.object.Project.read in project A"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refused by the item layer: You do not have permission to view Project 'A'."),
+        "{text}"
+    );
 }
 
 /// The path gives the item its `id` (and `space`), so custom sets on ids
@@ -300,19 +398,50 @@ fn scenario_2_and_expanders_in_decisions() {
     </role>
   </permission>
 </permissions>"#;
-    let (ix, codes) = index(&[(snapshot::USER_ROLES, USERS), (snapshot::PERMISSIONS, perms)]);
-    assert_eq!(codes.iter().filter(|c| *c == "query-expander").count(), 1, "{codes:?}");
+    let (ix, codes) = index(&[
+        (snapshot::USER_ROLES, USERS),
+        (snapshot::PERMISSIONS, perms),
+    ]);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "query-expander").count(),
+        1,
+        "{codes:?}"
+    );
     let content = format!("{OBJ}Module.modifyContent");
     let modify = format!("{OBJ}WorkItem.modify");
     let cases: &[(&str, &str, Result<Verdict, ()>)] = &[
-        (&content, "document.type=requirements_specification status=reviewed", Ok(Verdict::Deny)),
-        (&content, "document.type=requirements_specification status=approved", Ok(Verdict::Deny)),
-        (&content, "document.type=requirements_specification status=draft", Ok(Verdict::Allow)),
-        (&content, "document.type=other status=inreview", Ok(Verdict::Allow)),
+        (
+            &content,
+            "document.type=requirements_specification status=reviewed",
+            Ok(Verdict::Deny),
+        ),
+        (
+            &content,
+            "document.type=requirements_specification status=approved",
+            Ok(Verdict::Deny),
+        ),
+        (
+            &content,
+            "document.type=requirements_specification status=draft",
+            Ok(Verdict::Allow),
+        ),
+        (
+            &content,
+            "document.type=other status=inreview",
+            Ok(Verdict::Allow),
+        ),
         (&modify, "type=task", Ok(Verdict::Allow)),
         (&modify, "type=requirement", Err(())),
-        (&modify, "type=requirement expanded:linked=true", Ok(Verdict::Deny)),
-        (&modify, "type=requirement expanded:linked.1=false", Ok(Verdict::Allow)),
+        (
+            &modify,
+            "type=requirement expanded:linked=true",
+            Ok(Verdict::Deny),
+        ),
+        (
+            &modify,
+            "type=requirement expanded:linked.1=false",
+            Ok(Verdict::Allow),
+        ),
     ];
     for (perm, obj, expect) in cases {
         let obj = object(obj);
@@ -326,7 +455,10 @@ fn scenario_2_and_expanders_in_decisions() {
         match (got, expect) {
             (Ok(v), Ok(e)) => assert_eq!(v, *e, "{perm} {obj:?}"),
             (Err(RequestError::Unexpanded { set, key, .. }), Err(())) => {
-                assert_eq!((set.as_str(), key.as_str()), ("linked", "expanded:linked.1"));
+                assert_eq!(
+                    (set.as_str(), key.as_str()),
+                    ("linked", "expanded:linked.1")
+                );
                 assert!(ix.explain(&req).is_err());
             }
             (got, _) => panic!("{perm} {obj:?}: {got:?}"),
@@ -334,7 +466,10 @@ fn scenario_2_and_expanders_in_decisions() {
         if let Ok(e) = ix.explain(&req) {
             let text = e.render("r1");
             if obj.values("expanded:linked").next().is_some() {
-                assert!(text.contains("expanded:linked=true stands for it"), "{text}");
+                assert!(
+                    text.contains("expanded:linked=true stands for it"),
+                    "{text}"
+                );
             }
         }
     }

@@ -115,7 +115,10 @@ fn rest_calls_decide_two_layers() {
     check(
         &rest_layers(),
         &[
-            (r#"--user u --rest "GET /polarion/rest/v1/projects/A""#, "allow\n"),
+            (
+                r#"--user u --rest "GET /polarion/rest/v1/projects/A""#,
+                "allow\n",
+            ),
             (
                 r#"--user w --rest "GET /polarion/rest/v1/projects/A""#,
                 &item("You do not have permission to view Project 'A'."),
@@ -217,7 +220,13 @@ fn comma_lists_and_query_expanders() {
         "explain",
         &rest_layers(),
         &[
-            "--user", "u", "--permission", &modify, "--project", "A", "--object",
+            "--user",
+            "u",
+            "--permission",
+            &modify,
+            "--project",
+            "A",
+            "--object",
             "expanded:linked=true",
         ],
     );
@@ -230,8 +239,12 @@ fn comma_lists_and_query_expanders() {
         "check",
         &rest_layers(),
         &[
-            "--user", "u", "--rest", "PATCH /polarion/rest/v1/projects/A/workitems/A-2",
-            "--object", "expanded:linked=true",
+            "--user",
+            "u",
+            "--rest",
+            "PATCH /polarion/rest/v1/projects/A/workitems/A-2",
+            "--object",
+            "expanded:linked=true",
         ],
     );
     assert_eq!(status, 1, "{out}");

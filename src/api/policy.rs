@@ -497,11 +497,18 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
         out.raw("],\"rest\":[")?;
         for (i, (line, call)) in calls.iter().enumerate() {
             let mut v = decide(call.verb.permission(), call.project());
-            if let Ok(d) = rest::check(&snap.policy, &body.user, call, &object, true) {
-                let (decision, allowed) = verdict_json(d.verdict());
-                v["decision"] = json!(decision);
-                v["allowed"] = json!(allowed);
-                merge(&mut v, layers_json(&d));
+            match rest::check(&snap.policy, &body.user, call, &object, true) {
+                Ok(d) => {
+                    let (decision, allowed) = verdict_json(d.verdict());
+                    v["decision"] = json!(decision);
+                    v["allowed"] = json!(allowed);
+                    merge(&mut v, layers_json(&d));
+                }
+                Err(e) => {
+                    v["decision"] = json!("deny");
+                    v["allowed"] = json!(false);
+                    v["error"] = json!(e.to_string());
+                }
             }
             v["rest"] = json!(line);
             out.raw(if i == 0 { "" } else { "," })?;

@@ -97,8 +97,13 @@ struct Front {
 
 impl Front {
     fn start() -> Front {
+        Front::start_with(&[])
+    }
+
+    /// The same, with more arguments for `rolesync serve`.
+    fn start_with(extra: &[&str]) -> Front {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let daemon = proxy::daemon(tmp.path(), &[]);
+        let daemon = proxy::daemon(tmp.path(), extra);
         let upstream = Upstream::start();
         let dir = tmp.path().join("nginx");
         let front = util::free_port();
@@ -321,4 +326,27 @@ fn nginx_passes_no_random_spelling_of_a_forbidden_path() {
         }
     }
     assert!(passed > 0, "some spellings are plain enough to pass");
+}
+
+/// 000/001, "REST operations require two sets of permissions", behind
+/// nginx: with `--authorize-layers both`, rolesync also decides the item
+/// layer, and nginx passes the item body on. In `rest-example`, `u` is
+/// project_admin in A (every verb) but no file grants reading Project A.
+#[test]
+fn nginx_both_layers_refuse_an_item_with_its_body() {
+    let front = Front::start_with(&["--authorize-layers", "both"]);
+    let (a, received) = front.call(Some("u"), "GET", b"/polarion/rest/v1/projects/A", &[]);
+    assert_eq!(a.status, 403, "{}", front.log());
+    assert_eq!(
+        a.body,
+        r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have permission to view Project 'A'."}]}"#
+    );
+    assert_eq!(received, None);
+    // A list has the endpoint layer only; the endpoint layer still refuses B.
+    let (a, received) =
+        front.call(Some("u"), "GET", b"/polarion/rest/v1/projects/A/workitems", &[]);
+    assert_eq!(a.status, 200, "{}", front.log());
+    assert!(received.is_some());
+    let (a, _) = front.call(Some("u"), "GET", b"/polarion/rest/v1/projects/B/workitems", &[]);
+    assert_eq!((a.status, a.body.as_str()), (403, FORBIDDEN));
 }

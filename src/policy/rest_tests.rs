@@ -474,3 +474,34 @@ fn scenario_2_and_expanders_in_decisions() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+    /// `check` and `explain` of a REST call never disagree, on the verdict
+    /// or on the layer that refused.
+    #[test]
+    fn rest_check_and_explain_agree(
+        user in proptest::sample::select(vec!["u", "w", "root", "v", "nobody"]),
+        verb in proptest::sample::select(vec!["GET", "PATCH", "POST", "DELETE"]),
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            "projects", "A", "workitems", "A-1", "plans", "testruns", "spaces", "_default",
+            "documents", "pages", "parts", "comments", "users",
+        ]), 0..7),
+    ) {
+        let ix = worked_example();
+        let line = format!("{verb} /polarion/rest/v1/{}", parts.join("/"));
+        let call = RestCall::parse_line(&line).expect("a call");
+        let obj = Object::new();
+        let d = check(&ix, user, &call, &obj, true);
+        let e = explain(&ix, user, &call, &obj);
+        match (d, e) {
+            (Ok(d), Ok(e)) => {
+                proptest::prop_assert_eq!(d.verdict(), e.verdict(), "{}", line);
+                proptest::prop_assert_eq!(d.refused(), e.refused(), "{}", line);
+            }
+            (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+            (d, e) => proptest::prop_assert!(false, "{line}: {d:?} / {e:?}"),
+        }
+    }
+}

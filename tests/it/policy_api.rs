@@ -479,4 +479,18 @@ fn rest_calls_have_two_layers_over_http() {
         "u",
     );
     assert_eq!(status, 403);
+    // The same from the config file.
+    let conf_dir = tempfile::tempdir().expect("temp dir");
+    let conf = conf_dir.path().join("rolesync.toml");
+    std::fs::write(
+        &conf,
+        "user_header = \"X-User\"\nauthorize_layers = \"both\"\n",
+    )
+    .expect("write");
+    let (_dir3, from_file) = serve(
+        &util::data("policy/rest-layers"),
+        &["--config", conf.to_str().expect("UTF-8")],
+    );
+    let (status, _, body) = ask(&from_file, "GET", "/polarion/rest/v1/projects/A", "w");
+    assert_eq!((status, body.as_str()), (403, project_a));
 }

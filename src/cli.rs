@@ -186,6 +186,12 @@ pub struct ServeArgs {
     /// X-Forwarded-Uri). Default: nginx.
     #[arg(long, value_enum, value_name = "KIND")]
     pub proxy: Option<crate::api::policy::ProxyKind>,
+    /// Which layers of a REST call `/v1/authorize` decides: `endpoint` (the
+    /// REST endpoint permission only; Polarion enforces item permissions
+    /// itself) or `both` (also the item permission, docs/permissions.md
+    /// "Two layers"). Default: endpoint.
+    #[arg(long, value_enum, value_name = "LAYERS")]
+    pub authorize_layers: Option<crate::api::policy::AuthorizeLayers>,
     /// Accept non-ASCII letters and digits in ids (see `validate --help`).
     #[arg(long)]
     pub allow_non_ascii_ids: bool,

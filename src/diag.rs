@@ -165,6 +165,9 @@ codes! {
     NameTooLong = "name-too-long", Error;
     /// A custom-set query nested deeper than the limit.
     QueryTooDeep = "query-too-deep", Error;
+    /// A custom-set query uses a query expander (SQL, linkedWorkItems,
+    /// PLAN, TEST_RECORDS), which only Polarion's database can expand.
+    QueryExpander = "query-expander", Warning;
     /// The files of one revision together are larger than the limit.
     InputTooLarge = "input-too-large", Error;
     /// The rendered access file would be larger than the limit.

@@ -34,9 +34,10 @@ use serde_json::{Value, json};
 
 use crate::daemon::Shared;
 use crate::model::{Loc, Scope};
+use crate::policy::rest::{self, RestDecision, RestExplanation};
 use crate::policy::{
-    Context, Explanation, FORBIDDEN_BODY, Object, Request, RestCall, RoleHeld, RoleLine, Setting,
-    Verdict, Via,
+    Context, Explanation, FORBIDDEN_BODY, Object, Request, RequestError, RestCall, RoleHeld,
+    RoleLine, Setting, Verdict, Via,
 };
 use crate::repo;
 use crate::snapshot::Snapshot;
@@ -191,6 +192,36 @@ fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
     }
 }
 
+/// The status of a request that could not be decided: 404 for an unknown
+/// project, 422 for a decision that depends on a query expander the caller
+/// did not expand.
+fn request_error(e: &RequestError, revision: Option<&str>) -> Response {
+    let code = match e {
+        RequestError::UnknownProject(_) => StatusCode::NOT_FOUND,
+        RequestError::Unexpanded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    error(code, revision, e.to_string())
+}
+
+/// The two layers of a REST call as JSON fields: `layer` (the one that
+/// refused, or null), `item` (the item permission decided, or null) and
+/// `body` (the 403 body when refused).
+fn layers_json(d: &RestDecision) -> Value {
+    let item = d.item.as_ref().map(|(a, v)| {
+        json!({
+            "permission": a.permission,
+            "project": a.project,
+            "decision": v.map(Verdict::as_str),
+            "allowed": v.map(|v| v == Verdict::Allow),
+        })
+    });
+    json!({
+        "layer": d.refused().map(rest::Layer::as_str),
+        "item": item,
+        "body": d.body(),
+    })
+}
+
 fn verdict_json(v: Verdict) -> (&'static str, bool) {
     (v.as_str(), v == Verdict::Allow)
 }
@@ -208,6 +239,24 @@ async fn check_get(
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
     };
+    if let Some(call) = &params.rest {
+        return match rest::check(&snap.policy, req.user, call, req.object, true) {
+            Ok(d) => {
+                let (decision, allowed) = verdict_json(d.verdict());
+                let mut v = json!({
+                    "revision": snap.revision,
+                    "user": req.user,
+                    "permission": req.permission,
+                    "project": req.project,
+                    "decision": decision,
+                    "allowed": allowed,
+                });
+                merge(&mut v, layers_json(&d));
+                axum::Json(v).into_response()
+            }
+            Err(e) => request_error(&e, rev),
+        };
+    }
     match snap.policy.check(&req) {
         Ok(v) => {
             let (decision, allowed) = verdict_json(v);
@@ -221,7 +270,14 @@ async fn check_get(
             }))
             .into_response()
         }
-        Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
+        Err(e) => request_error(&e, rev),
+    }
+}
+
+/// Add the fields of `extra` (an object) to `v` (an object).
+fn merge(v: &mut Value, extra: Value) {
+    if let (Value::Object(v), Value::Object(extra)) = (v, extra) {
+        v.extend(extra);
     }
 }
 
@@ -448,6 +504,19 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
         out.raw("],\"rest\":[")?;
         for (i, (line, call)) in calls.iter().enumerate() {
             let mut v = decide(call.verb.permission(), call.project());
+            match rest::check(&snap.policy, &body.user, call, &object, true) {
+                Ok(d) => {
+                    let (decision, allowed) = verdict_json(d.verdict());
+                    v["decision"] = json!(decision);
+                    v["allowed"] = json!(allowed);
+                    merge(&mut v, layers_json(&d));
+                }
+                Err(e) => {
+                    v["decision"] = json!("deny");
+                    v["allowed"] = json!(false);
+                    v["error"] = json!(e.to_string());
+                }
+            }
             v["rest"] = json!(line);
             out.raw(if i == 0 { "" } else { "," })?;
             out.value(&v)?;
@@ -481,9 +550,15 @@ async fn explain(
             Ok(r) => r,
             Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
         };
+        if let Some(call) = &params.rest {
+            return match rest::explain(&snap.policy, req.user, call, req.object) {
+                Ok(e) => axum::Json(rest_explanation_json(&e, &snap.revision)).into_response(),
+                Err(e) => request_error(&e, rev),
+            };
+        }
         match snap.policy.explain(&req) {
             Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
-            Err(e) => error(StatusCode::NOT_FOUND, rev, e.to_string()),
+            Err(e) => request_error(&e, rev),
         }
     })
     .await
@@ -554,6 +629,7 @@ pub fn explanation_json(e: &Explanation, revision: &str) -> Value {
                 },
                 "customset": s.customset.as_ref().map(|c| json!({
                     "id": c.id.as_str(), "at": loc_json(&c.at), "key": c.key,
+                    "expanded": c.expanded,
                 })),
                 "roles": s.roles.iter().map(role_line_json).collect::<Vec<_>>(),
                 "strongest": s.strongest.as_str(),
@@ -575,6 +651,42 @@ pub fn explanation_json(e: &Explanation, revision: &str) -> Value {
         "reason": e.reason.as_str(),
         "text": e.render(revision),
     })
+}
+
+/// A REST call's explanation: the endpoint layer's explanation as the
+/// top-level fields (as for any permission), then `layer` (the one that
+/// refused, or null), `item` (the item layer: its permission, project and
+/// explanation, null when not reached, or null when the call has no item
+/// permission) and the decision of both layers; `text` covers both.
+pub fn rest_explanation_json(e: &RestExplanation, revision: &str) -> Value {
+    let mut v = explanation_json(&e.endpoint, revision);
+    let (decision, allowed) = verdict_json(e.verdict());
+    let item = e.item.as_ref().map(|(a, x)| {
+        json!({
+            "permission": a.permission,
+            "project": a.project,
+            "explanation": x.as_ref().map(|x| explanation_json(x, revision)),
+        })
+    });
+    let body = match (e.refused(), &e.item) {
+        (Some(rest::Layer::Item), Some((a, _))) => Some(a.body()),
+        (Some(_), _) => Some(FORBIDDEN_BODY.to_owned()),
+        (None, _) => None,
+    };
+    merge(
+        &mut v,
+        json!({
+            "rest": e.call,
+            "endpoint_decision": e.endpoint.verdict.as_str(),
+            "layer": e.refused().map(rest::Layer::as_str),
+            "item": item,
+            "decision": decision,
+            "allowed": allowed,
+            "body": body,
+            "text": e.render(revision),
+        }),
+    );
+    v
 }
 
 fn role_held_json(r: &RoleHeld) -> Value {
@@ -669,6 +781,19 @@ impl ProxyKind {
     }
 }
 
+/// Which layers of a REST call `/v1/authorize` decides (`--authorize-layers`,
+/// `authorize_layers = "…"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthorizeLayers {
+    /// The REST endpoint permission only: Polarion enforces item
+    /// permissions itself.
+    #[default]
+    Endpoint,
+    /// The endpoint permission, then the item permission of the call.
+    Both,
+}
+
 /// The one value of header `name` (trimmed, not empty), or why there is none.
 fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h str, String> {
     let mut values = headers.get_all(name).iter();
@@ -714,10 +839,15 @@ fn original<'h>(
 
 /// 403 with Polarion's body, byte for byte.
 fn forbidden(revision: Option<&str>) -> Response {
+    forbidden_with(revision, FORBIDDEN_BODY.to_owned())
+}
+
+/// 403 with `body` (the endpoint body, or an item's).
+fn forbidden_with(revision: Option<&str>, body: String) -> Response {
     let mut r = (
         StatusCode::FORBIDDEN,
         [(header::CONTENT_TYPE, "application/json")],
-        FORBIDDEN_BODY,
+        body,
     )
         .into_response();
     if let Some(v) = revision.and_then(|v| HeaderValue::from_str(v).ok()) {
@@ -750,20 +880,19 @@ async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Res
         }
     };
     let object = Object::new();
-    let req = Request {
-        user,
-        permission: call.verb.permission(),
-        project: call.project(),
-        object: &object,
-    };
-    match snap.policy.check(&req) {
-        Ok(Verdict::Allow) => {
+    let items = shared.authorize_layers == AuthorizeLayers::Both;
+    match rest::check(&snap.policy, user, &call, &object, items) {
+        Ok(d) if d.verdict() == Verdict::Allow => {
             let mut r = StatusCode::NO_CONTENT.into_response();
             if let Ok(v) = HeaderValue::from_str(&snap.revision) {
                 r.headers_mut().insert(REVISION_HEADER, v);
             }
             r
         }
-        Ok(Verdict::Deny) | Err(_) => forbidden(rev),
+        Ok(d) => match (d.refused(), &d.item) {
+            (Some(rest::Layer::Item), Some((a, _))) => forbidden_with(rev, a.body()),
+            _ => forbidden(rev),
+        },
+        Err(_) => forbidden(rev),
     }
 }

@@ -2,7 +2,8 @@
 //! Polarion's semantics, on the configuration at `--repo`/`--rev`.
 //!
 //! `check` prints `allow` or `deny`; a refused `--rest` call also prints
-//! the exact 403 body as one JSON line. `explain` prints the chain user →
+//! the exact 403 body as one JSON line: the endpoint layer's, or the item
+//! layer's (`policy::rest`). `explain` prints the chain user →
 //! role (file:line) → grant or deny (file:line) → decision, and the
 //! revision. Both exit 0 (allow), 1 (deny) or 2 (could not run: bad
 //! arguments, an unknown project, an invalid configuration).
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::cli::CheckArgs;
-use crate::policy::{FORBIDDEN_BODY, Object, Request, RestCall, Verdict};
+use crate::policy::{Object, Request, RestCall, Verdict, rest};
 
 /// Which of the two commands runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,23 +65,40 @@ pub fn run(args: &CheckArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     let verdict = match mode {
-        Mode::Check => {
-            let verdict = snapshot.policy.check(&request)?;
-            writeln!(out, "{}", verdict.as_str()).context("writing to stdout")?;
-            if verdict == Verdict::Deny && rest.is_some() {
-                writeln!(out, "{FORBIDDEN_BODY}").context("writing to stdout")?;
+        Mode::Check => match &rest {
+            // Two layers: the endpoint, then the item (docs/permissions.md).
+            Some(call) => {
+                let d = rest::check(&snapshot.policy, &args.user, call, &object, true)?;
+                writeln!(out, "{}", d.verdict().as_str()).context("writing to stdout")?;
+                if let Some(body) = d.body() {
+                    writeln!(out, "{body}").context("writing to stdout")?;
+                }
+                d.verdict()
             }
-            verdict
-        }
+            None => {
+                let verdict = snapshot.policy.check(&request)?;
+                writeln!(out, "{}", verdict.as_str()).context("writing to stdout")?;
+                verdict
+            }
+        },
         Mode::Explain => {
-            let explanation = snapshot.policy.explain(&request)?;
+            let (text, verdict) = match &rest {
+                Some(call) => {
+                    let e = rest::explain(&snapshot.policy, &args.user, call, &object)?;
+                    (e.render(&snapshot.revision), e.verdict())
+                }
+                None => {
+                    let e = snapshot.policy.explain(&request)?;
+                    (e.render(&snapshot.revision), e.verdict)
+                }
+            };
             // File and folder names come from the repository: each line
             // is printed with its control characters escaped.
-            for line in explanation.render(&snapshot.revision).lines() {
+            for line in text.lines() {
                 writeln!(out, "{}", crate::diag::escape_controls(line))
                     .context("writing to stdout")?;
             }
-            explanation.verdict
+            verdict
         }
     };
     Ok(ExitCode::from(match verdict {

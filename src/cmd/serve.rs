@@ -42,6 +42,7 @@ struct FileConfig {
     /// A group name or number, as a string.
     access_group: Option<String>,
     proxy: Option<ProxyKind>,
+    authorize_layers: Option<crate::api::policy::AuthorizeLayers>,
     allow_non_ascii_ids: Option<bool>,
     // The other bounds of `snapshot::Limits` (config file only).
     max_total_bytes: Option<usize>,
@@ -295,6 +296,10 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             proxy,
         )?,
         proxy,
+        authorize_layers: args
+            .authorize_layers
+            .or(file.authorize_layers)
+            .unwrap_or_default(),
     };
     Ok((settings, listen))
 }

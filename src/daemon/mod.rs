@@ -53,6 +53,8 @@ pub struct Settings {
     pub user_header: axum::http::HeaderName,
     /// Which proxy's headers carry the original method and URI.
     pub proxy: crate::api::policy::ProxyKind,
+    /// Which layers of a REST call `/v1/authorize` decides.
+    pub authorize_layers: crate::api::policy::AuthorizeLayers,
     /// Every bound of the HTTP API.
     pub http: crate::api::HttpLimits,
 }
@@ -152,6 +154,8 @@ pub struct Shared {
     pub user_header: axum::http::HeaderName,
     /// Which proxy's headers carry the original method and URI.
     pub proxy: crate::api::policy::ProxyKind,
+    /// Which layers of a REST call `/v1/authorize` decides.
+    pub authorize_layers: crate::api::policy::AuthorizeLayers,
     /// Every bound of the HTTP API.
     pub http: crate::api::HttpLimits,
     /// Slots for heavy requests (bulk check, explain, user view).
@@ -194,6 +198,7 @@ pub async fn run(
             settings.http.max_heavy_requests.max(1),
         )),
         proxy: settings.proxy,
+        authorize_layers: settings.authorize_layers,
     });
     let lock = match &settings.state_dir {
         Some(dir) => {

@@ -142,6 +142,9 @@ pub struct SetLine {
     pub at: Loc,
     /// The permission key it makes: `@SET.action`.
     pub key: String,
+    /// Its query expanders, each with the caller's expansion that stood
+    /// for it (`query::expansions`).
+    pub expanded: Vec<String>,
 }
 
 /// One permission evaluated over all the user's roles.
@@ -272,6 +275,9 @@ impl Explanation {
                     at(&set.at),
                     set.key
                 );
+                for line in &set.expanded {
+                    let _ = writeln!(out, "    {line}");
+                }
             }
             for r in &step.roles {
                 let setting = match &r.setting {

@@ -43,6 +43,16 @@ pub struct Request<'a> {
 pub enum RequestError {
     #[error("there is no project `{0}`")]
     UnknownProject(String),
+    /// A custom set's query uses a query expander the caller did not
+    /// expand, and the decision depends on it.
+    #[error(
+        "custom set `{set}` uses the query expander `{expander}`, which rolesync cannot evaluate without Polarion's database; expand it and pass the result as the object attribute `{key}=true` or `=false` (docs/permissions.md, \"Query expanders\")"
+    )]
+    Unexpanded {
+        set: String,
+        expander: String,
+        key: String,
+    },
 }
 
 /// Whether a login may act at all.
@@ -436,6 +446,9 @@ impl Index {
                     None
                 }
             };
+            for e in parsed.iter().flat_map(Query::expanders) {
+                diags.push(query::expander_diag(cs, e));
+            }
             sets.push(CompiledSet {
                 id: cs.id.clone(),
                 prototype: cs.prototype.clone(),
@@ -537,14 +550,14 @@ impl Index {
             return Ok(t.done(Verdict::Deny, Reason::NoUserRole));
         }
         let (login, obj) = (req.user, req.object);
-        if !self.step(t, Purpose::Asked, user, login, ctx, req.permission, obj) {
+        if !self.step(t, Purpose::Asked, user, login, ctx, req.permission, obj)? {
             return Ok(t.done(Verdict::Deny, Reason::Denied));
         }
         if let Some(f) = names::field_permission(req.permission)
             && f.action == FieldAction::Modify
         {
             let read = names::field_name(&f, FieldAction::Read);
-            if !self.step(t, Purpose::FieldRead, user, login, ctx, &read, obj) {
+            if !self.step(t, Purpose::FieldRead, user, login, ctx, &read, obj)? {
                 return Ok(t.done(Verdict::Deny, Reason::FieldReadDenied));
             }
             if f.prototype == "WorkItem"
@@ -553,7 +566,7 @@ impl Index {
             {
                 let doc = document_object(obj);
                 let p = Purpose::DocumentContent;
-                if !self.step(t, p, user, login, ctx, MODULE_MODIFY_CONTENT, &doc) {
+                if !self.step(t, p, user, login, ctx, MODULE_MODIFY_CONTENT, &doc)? {
                     return Ok(t.done(Verdict::Deny, Reason::DocumentContentDenied));
                 }
             }
@@ -573,8 +586,8 @@ impl Index {
         ctx: Ctx,
         permission: &str,
         obj: &Object,
-    ) -> bool {
-        let hit = self.set_hit(ctx, permission, login, obj);
+    ) -> Result<bool, RequestError> {
+        let hit = self.set_hit(ctx, permission, login, obj)?;
         t.begin(purpose, permission, ctx, hit);
         let chain = self.chain(ctx, permission, hit);
         let mut best = State::NotSet;
@@ -584,7 +597,7 @@ impl Index {
             best = combine(best, state);
         });
         t.end(best);
-        best.allows()
+        Ok(best.allows())
     }
 
     /// The file whose custom sets apply in a context: the project's own
@@ -598,8 +611,16 @@ impl Index {
 
     /// The first custom set for this permission's prototype whose query
     /// matches the object.
-    fn set_hit(&self, ctx: Ctx, permission: &str, login: &str, obj: &Object) -> Option<SetHit> {
-        let file = self.sets_file(ctx)?;
+    fn set_hit(
+        &self,
+        ctx: Ctx,
+        permission: &str,
+        login: &str,
+        obj: &Object,
+    ) -> Result<Option<SetHit>, RequestError> {
+        let Some(file) = self.sets_file(ctx) else {
+            return Ok(None);
+        };
         for (si, set) in self.files[file as usize].sets.iter().enumerate() {
             let Some(action) = permission
                 .strip_prefix(set.prototype.as_str())
@@ -607,21 +628,28 @@ impl Index {
             else {
                 continue;
             };
-            if set.query.as_ref().is_some_and(|q| q.matches(obj, login)) {
+            let matched = match &set.query {
+                None => false,
+                Some(q) => match q.eval(obj, login, set.id.as_str()) {
+                    Some(m) => m,
+                    None => return Err(query::unexpanded(q, obj, set.id.as_str())),
+                },
+            };
+            if matched {
                 let si = to_u32(si);
                 let perm = self
                     .set_perms
                     .get(&(file, si))
                     .and_then(|m| m.get(action))
                     .copied();
-                return Some(SetHit {
+                return Ok(Some(SetHit {
                     file,
                     set: si,
                     perm,
-                });
+                }));
             }
         }
-        None
+        Ok(None)
     }
 
     /// The rule lists to consult, in order: the custom-set key, then the
@@ -1116,6 +1144,17 @@ impl Trace for Recorder<'_> {
                 id: set.id.clone(),
                 at: set.at.clone(),
                 key: format!("@{}.{action}", set.id),
+                expanded: set
+                    .query
+                    .as_ref()
+                    .map(|q| {
+                        let obj = match purpose {
+                            Purpose::DocumentContent => document_object(&self.out.object),
+                            _ => self.out.object.clone(),
+                        };
+                        query::expansions(q, &obj, set.id.as_str())
+                    })
+                    .unwrap_or_default(),
             }
         });
         self.out.steps.push(Step {

@@ -15,6 +15,8 @@
 //!   calls (`VERB /path`) and the exact 403 body;
 //! - `query`: the custom-set query language (parse at load, evaluate per
 //!   request);
+//! - `rest`: the two layers of a REST call (endpoint, then item) and the
+//!   table of item permissions;
 //! - `index`: the indexes and the decision;
 //! - `explain`: the recorded chain and its text form.
 
@@ -22,6 +24,7 @@ mod explain;
 mod index;
 pub mod names;
 pub mod query;
+pub mod rest;
 pub mod state;
 
 pub use explain::{

@@ -13,6 +13,21 @@
 //! `NOT status:x` holds for it). `field.id` falls back to the attribute
 //! `field` (`assignee.id:$[user.id]` reads `assignee`).
 //!
+//! A comma list is a list of alternatives (`status:(inreview,reviewed,approved)`
+//! is `status:(inreview OR reviewed OR approved)`; 002, "Custom Set
+//! Permissions", Scenario 2); `\,` is a literal comma.
+//!
+//! Query expanders (`SQL`, `linkedWorkItems`, `PLAN`, `TEST_RECORDS`: 003,
+//! "Defining Permissions for Artifact Sets") are decomposed by Polarion into
+//! a list of IDs from its database, which rolesync does not have. They are
+//! parsed (their argument taken as written, parentheses and quotes
+//! balanced) into [`Query::Expander`]; evaluating one reads the caller's
+//! expansion from the object attribute `expanded:<set>.<n>` (the n-th
+//! expander of the set's query, from 1) or `expanded:<set>` (every expander
+//! of the set), whose value is `true` (the object is in the expansion) or
+//! `false`. Without it the answer is unknown ([`Query::eval`] gives `None`),
+//! never a silent non-match.
+//!
 //! Refused (a load-time diagnostic): unbalanced parentheses or quotes, a
 //! term without a field, an operator without an operand, wildcards other
 //! than one trailing `*`, ranges, and variables other than `$[user.id]`.
@@ -36,7 +51,72 @@ pub enum Query {
     And(Vec<Query>),
     Or(Vec<Query>),
     Not(Box<Query>),
+    /// A query expander (`SQL:(…)`, `linkedWorkItems:…`, `PLAN:…`,
+    /// `TEST_RECORDS:…`), which only Polarion's database can expand.
+    Expander(Expander),
 }
+
+/// The query expanders of Polarion's query language (003, "Defining
+/// Permissions for Artifact Sets": "query elements such as SQL,
+/// linkedWorkItems, PLAN, TEST_RECORDS that are decomposed to list of IDs
+/// in the background"). Field names compare exactly.
+pub const EXPANDERS: &[&str] = &["SQL", "linkedWorkItems", "PLAN", "TEST_RECORDS"];
+
+/// The most characters of an expander's text shown in a message.
+const SHOWN: usize = 80;
+
+/// One query expander in a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expander {
+    /// `SQL`, `linkedWorkItems`, `PLAN` or `TEST_RECORDS`.
+    pub name: String,
+    /// The argument as written (`(SELECT …)`, `DP-12`).
+    pub arg: String,
+    /// Its place among the query's expanders, from 1.
+    pub n: usize,
+}
+
+impl Expander {
+    /// `name:arg`, cut short for messages.
+    pub fn shown(&self) -> String {
+        let text = format!("{}:{}", self.name, self.arg);
+        if text.chars().count() > SHOWN {
+            let cut: String = text.chars().take(SHOWN).collect();
+            format!("{cut}…")
+        } else {
+            text
+        }
+    }
+
+    /// The object attributes that carry the caller's expansion, most
+    /// specific first: `expanded:<set>.<n>`, `expanded:<set>`.
+    pub fn keys(&self, set: &str) -> [String; 2] {
+        [
+            format!("{EXPANDED}{set}.{}", self.n),
+            format!("{EXPANDED}{set}"),
+        ]
+    }
+
+    /// The caller's expansion for this expander in custom set `set`: the
+    /// attribute it was read from and whether the object is in it; `None`
+    /// when the caller gave none (or a value other than true/false).
+    pub fn given(&self, object: &Object, set: &str) -> Option<(String, bool)> {
+        for key in self.keys(set) {
+            let value = object.values(&key).next().map(str::to_ascii_lowercase);
+            if let Some(v) = value {
+                return match v.trim() {
+                    "true" => Some((key, true)),
+                    "false" => Some((key, false)),
+                    _ => None,
+                };
+            }
+        }
+        None
+    }
+}
+
+/// The prefix of the object attributes that carry expansions.
+pub const EXPANDED: &str = "expanded:";
 
 /// What a term's value must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,16 +232,73 @@ impl Object {
 }
 
 impl Query {
-    /// Does the object match, for the user `login` (`$[user.id]`)?
+    /// Does the object match, for the user `login` (`$[user.id]`)? For a
+    /// query with expanders, see [`Query::eval`]; here an expander the
+    /// object does not expand counts as no match.
     pub fn matches(&self, object: &Object, login: &str) -> bool {
+        self.eval(object, login, "") == Some(true)
+    }
+
+    /// Does the object match the query of custom set `set`? `None` when
+    /// the answer depends on a query expander the caller did not expand
+    /// (see [`Expander::given`]); three-valued: `false AND ?` is false,
+    /// `true OR ?` is true.
+    pub fn eval(&self, object: &Object, login: &str, set: &str) -> Option<bool> {
         match self {
-            Query::Term { field, pattern } => object
-                .field_values(field)
-                .any(|v| pattern.matches(v, login)),
-            Query::And(qs) => qs.iter().all(|q| q.matches(object, login)),
-            Query::Or(qs) => qs.iter().any(|q| q.matches(object, login)),
-            Query::Not(q) => !q.matches(object, login),
+            Query::Term { field, pattern } => Some(
+                object
+                    .field_values(field)
+                    .any(|v| pattern.matches(v, login)),
+            ),
+            Query::And(qs) => {
+                let mut known = true;
+                for q in qs {
+                    match q.eval(object, login, set) {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => known = false,
+                    }
+                }
+                known.then_some(true)
+            }
+            Query::Or(qs) => {
+                let mut known = true;
+                for q in qs {
+                    match q.eval(object, login, set) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => known = false,
+                    }
+                }
+                known.then_some(false)
+            }
+            Query::Not(q) => q.eval(object, login, set).map(|b| !b),
+            Query::Expander(e) => e.given(object, set).map(|(_, b)| b),
         }
+    }
+
+    /// The query expanders, in the order they are written.
+    pub fn expanders(&self) -> Vec<&Expander> {
+        let mut out = Vec::new();
+        self.collect_expanders(&mut out);
+        out
+    }
+
+    fn collect_expanders<'q>(&'q self, out: &mut Vec<&'q Expander>) {
+        match self {
+            Query::Term { .. } => {}
+            Query::And(qs) | Query::Or(qs) => qs.iter().for_each(|q| q.collect_expanders(out)),
+            Query::Not(q) => q.collect_expanders(out),
+            Query::Expander(e) => out.push(e),
+        }
+    }
+
+    /// The first expander whose expansion the caller did not give and the
+    /// answer depends on, for the message that says so.
+    pub fn missing_expander(&self, object: &Object, set: &str) -> Option<&Expander> {
+        self.expanders()
+            .into_iter()
+            .find(|e| e.given(object, set).is_none())
     }
 }
 
@@ -193,6 +330,56 @@ fn eat<'v>(parts: &[Part], mut value: &'v str, login: &str) -> (&'v str, bool) {
     (value, true)
 }
 
+/// The load-time warning for one expander of a custom set's query.
+pub fn expander_diag(cs: &crate::model::CustomSet, e: &Expander) -> crate::diag::Diagnostic {
+    let [one, all] = e.keys(cs.id.as_str());
+    cs.query_at
+        .clone()
+        .diag(
+            crate::diag::Code::QueryExpander,
+            format!(
+                "the query of custom set `{}` uses the query expander `{}`, which rolesync cannot evaluate without Polarion's database",
+                cs.id,
+                e.shown()
+            ),
+        )
+        .with_note(format!(
+            "a decision that depends on it is refused until the caller expands it and passes the object attribute `{one}=true|false` (or `{all}` for every expander of the set); see docs/permissions.md, \"Query expanders\""
+        ))
+}
+
+/// The refusal of a decision that depends on an expander the caller did
+/// not expand.
+pub fn unexpanded(q: &Query, object: &Object, set: &str) -> crate::policy::RequestError {
+    let (expander, key) = match q.missing_expander(object, set) {
+        Some(e) => (e.shown(), e.keys(set)[0].clone()),
+        None => (String::new(), format!("{EXPANDED}{set}")),
+    };
+    crate::policy::RequestError::Unexpanded {
+        set: set.to_owned(),
+        expander,
+        key,
+    }
+}
+
+/// One explanation line per expander of a matched set's query: what the
+/// caller's expansion said.
+pub fn expansions(q: &Query, object: &Object, set: &str) -> Vec<String> {
+    q.expanders()
+        .into_iter()
+        .map(|e| match e.given(object, set) {
+            Some((key, value)) => format!(
+                "query expander {} cannot be evaluated without Polarion's database: the caller's {key}={value} stands for it",
+                e.shown()
+            ),
+            None => format!(
+                "query expander {} cannot be evaluated without Polarion's database and was not expanded (the rest of the query decided)",
+                e.shown()
+            ),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Open,
@@ -207,6 +394,13 @@ enum Tok {
         field: bool,
     },
     Phrase(Vec<Part>),
+    /// `,` between alternatives.
+    Comma,
+    /// A query expander with its argument as written.
+    Expander {
+        name: String,
+        arg: String,
+    },
 }
 
 /// Parse a custom-set query, nested at most as deep as the default limit.
@@ -227,6 +421,7 @@ pub fn parse_within(text: &str, max_depth: usize) -> Result<Query, QueryError> {
         end: text.len(),
         depth: 0,
         max_depth: max_depth.min(MAX_QUERY_DEPTH_CEILING),
+        expanders: 0,
     };
     let q = p.or(None)?;
     match p.toks.get(p.pos) {
@@ -277,6 +472,10 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                 i += 1;
             }
             '+' => i += 1,
+            ',' => {
+                out.push((start, Tok::Comma));
+                i += 1;
+            }
             '"' => {
                 let (parts, next) = phrase(text, i + 1)?;
                 out.push((start, Tok::Phrase(parts)));
@@ -286,6 +485,22 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
             _ => {
                 let (tok, next) = word(text, i)?;
                 i = next;
+                if let Tok::Word {
+                    parts, field: true, ..
+                } = &tok
+                    && let Some(name) = text_of(parts).filter(|n| EXPANDERS.contains(&n.as_str()))
+                {
+                    let (arg, next) = expander_arg(text, i)?;
+                    out.push((
+                        start,
+                        Tok::Expander {
+                            name,
+                            arg: arg.to_owned(),
+                        },
+                    ));
+                    i = next;
+                    continue;
+                }
                 let tok = match &tok {
                     Tok::Word {
                         parts,
@@ -338,6 +553,52 @@ fn phrase(text: &str, from: usize) -> Result<(Vec<Part>, usize), QueryError> {
 
 const USER_ID: &str = "$[user.id]";
 
+/// The argument of a query expander starting at `from` (right after its
+/// `:`), as written: a parenthesised text up to its matching `)` (quotes
+/// `'` and `"` and backslash escapes respected), a quoted phrase, or a
+/// word up to whitespace or `)`.
+fn expander_arg(text: &str, from: usize) -> Result<(&str, usize), QueryError> {
+    let bytes = text.as_bytes();
+    match bytes.get(from) {
+        Some(b'(') => {
+            let mut depth = 0usize;
+            let mut quote: Option<u8> = None;
+            let mut i = from;
+            while let Some(&b) = bytes.get(i) {
+                match (quote, b) {
+                    (_, b'\\') => i += 1,
+                    (Some(q), b) if b == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'\'' | b'"') => quote = Some(b),
+                    (None, b'(') => depth += 1,
+                    (None, b')') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok((&text[from..=i], i + 1));
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            Err(err(from, "`(` without a matching `)`"))
+        }
+        Some(b'"') => {
+            let (_, next) = phrase(text, from + 1)?;
+            Ok((&text[from..next], next))
+        }
+        _ => {
+            let end = text[from..]
+                .find(|c: char| c.is_whitespace() || c == ')')
+                .map_or(text.len(), |e| from + e);
+            if end == from {
+                return Err(err(from, "a query expander without its argument"));
+            }
+            Ok((&text[from..end], end))
+        }
+    }
+}
+
 /// A word starting at `from`: up to whitespace, a parenthesis, a quote or
 /// a `:` (which makes it a field name).
 fn word(text: &str, from: usize) -> Result<(Tok, usize), QueryError> {
@@ -360,7 +621,7 @@ fn word(text: &str, from: usize) -> Result<(Tok, usize), QueryError> {
             ));
         }
         let c = text[i..].chars().next().unwrap_or(' ');
-        if c.is_whitespace() || matches!(c, '(' | ')' | '"') {
+        if c.is_whitespace() || matches!(c, '(' | ')' | '"' | ',') {
             break;
         }
         if star {
@@ -449,6 +710,8 @@ struct Parser<'t> {
     /// Levels of `(` and `NOT` entered and not yet left.
     depth: usize,
     max_depth: usize,
+    /// Expanders parsed so far.
+    expanders: usize,
 }
 
 impl Parser<'_> {
@@ -546,22 +809,37 @@ impl Parser<'_> {
                 self.value(&name, at)
             }
             Tok::Word { parts, star, .. } => match field {
-                Some(f) => Ok(term(f, parts, star)),
+                Some(f) => {
+                    let first = term(f, parts, star);
+                    self.alternatives(f, first)
+                }
                 None => Err(err(
                     at,
                     "a term without a field: write `field:value` (e.g. `status:approved`)",
                 )),
             },
             Tok::Phrase(parts) => match field {
-                Some(f) => Ok(Query::Term {
-                    field: f.to_owned(),
-                    pattern: Pattern::Exact(parts),
-                }),
+                Some(f) => {
+                    let first = Query::Term {
+                        field: f.to_owned(),
+                        pattern: Pattern::Exact(parts),
+                    };
+                    self.alternatives(f, first)
+                }
                 None => Err(err(
                     at,
                     "a phrase without a field: write `field:\"a phrase\"`",
                 )),
             },
+            Tok::Expander { name, arg } => {
+                self.expanders += 1;
+                Ok(Query::Expander(Expander {
+                    name,
+                    arg,
+                    n: self.expanders,
+                }))
+            }
+            Tok::Comma => Err(err(at, "a `,` without a value before it")),
             Tok::Close => Err(err(at, "`)` without a term before it")),
             Tok::And | Tok::Or | Tok::Not => Err(err(at, "an operator without a term before it")),
         }
@@ -583,17 +861,47 @@ impl Parser<'_> {
                 star,
             }) => {
                 self.pos += 1;
-                Ok(term(field, parts, star))
+                let first = term(field, parts, star);
+                self.alternatives(field, first)
             }
             Some(Tok::Phrase(parts)) => {
                 self.pos += 1;
-                Ok(Query::Term {
+                let first = Query::Term {
                     field: field.to_owned(),
                     pattern: Pattern::Exact(parts),
-                })
+                };
+                self.alternatives(field, first)
             }
             _ => Err(err(field_at, format!("`{field}:` has no value after it"))),
         }
+    }
+
+    /// `first(,value)*`: a comma list of values of `field` is a list of
+    /// alternatives (`status:(inreview,reviewed,approved)`).
+    fn alternatives(&mut self, field: &str, first: Query) -> Result<Query, QueryError> {
+        let mut items = vec![first];
+        while self.peek() == Some(&Tok::Comma) {
+            let comma = self.at();
+            self.pos += 1;
+            match self.peek().cloned() {
+                Some(Tok::Word {
+                    field: false,
+                    parts,
+                    star,
+                }) => items.push(term(field, parts, star)),
+                Some(Tok::Phrase(parts)) => items.push(Query::Term {
+                    field: field.to_owned(),
+                    pattern: Pattern::Exact(parts),
+                }),
+                _ => return Err(err(comma, "a `,` without a value after it")),
+            }
+            self.pos += 1;
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Query::Or(items)
+        })
     }
 
     fn close(&mut self, open_at: usize) -> Result<(), QueryError> {
@@ -784,5 +1092,149 @@ mod tests {
         let e = parse_within(&deep(5000), usize::MAX).expect_err("too deep");
         assert_eq!(e.kind, QueryErrorKind::TooDeep);
         assert_eq!(e.offset, MAX_QUERY_DEPTH_CEILING);
+    }
+
+    /// 002, "Custom Set Permissions", Scenario 2: "Documents of type
+    /// Requirements Specification with any of several status values…
+    /// document.type:requirements_specification AND
+    /// status:(inreview,reviewed,approved)". A comma list is a list of
+    /// alternatives.
+    #[test]
+    fn comma_lists_are_alternatives() {
+        let cases: &[(&str, &[&str], &str)] = &[
+            (
+                "status:(inreview,reviewed,approved)",
+                &[
+                    "status=inreview",
+                    "status=reviewed",
+                    "status=approved",
+                    "status=draft",
+                ],
+                "yyyn",
+            ),
+            (
+                "document.type:requirements_specification AND status:(inreview,reviewed,approved)",
+                &[
+                    "document.type=requirements_specification,status=reviewed",
+                    "document.type=requirements_specification,status=draft",
+                    "document.type=other,status=approved",
+                ],
+                "ynn",
+            ),
+            (
+                "status:inreview,approved",
+                &["status=approved", "status=x"],
+                "yn",
+            ),
+            ("status:(a, b ,c)", &["status=b", "status=c"], "yy"),
+            (
+                "status:(\"in review\",approved)",
+                &["status=in review"],
+                "y",
+            ),
+            ("id:(DP-*,EL-1)", &["id=DP-7", "id=EL-1", "id=EL-2"], "yyn"),
+            (
+                "status:(a,b) OR type:(x,y)",
+                &["type=y", "status=a", "type=z"],
+                "yyn",
+            ),
+        ];
+        for (q, objs, expect) in cases {
+            check(q, objs, expect);
+        }
+        let literal = parse("title:a\\,b").expect("parses");
+        assert!(literal.matches(&Object::new().with("title", "a,b"), "bob"));
+        assert!(!literal.matches(&Object::new().with("title", "a"), "bob"));
+        refused("status:(a,)", 9, "without a value after");
+        refused("status:a,", 8, "without a value after");
+        refused(",status:a", 0, "without a value before");
+        refused("status:(a),b", 10, "without a value before");
+    }
+
+    fn object(pairs: &str) -> Object {
+        let mut obj = Object::new();
+        for pair in pairs.split(',').filter(|p| !p.is_empty()) {
+            obj.push_pair(pair).expect("k=v");
+        }
+        obj
+    }
+
+    /// 003, "Defining Permissions for Artifact Sets": "query expanders
+    /// (that is, query elements such as SQL, linkedWorkItems, PLAN,
+    /// TEST_RECORDS that are decomposed to list of IDs in the background)".
+    /// They parse; their answer is the caller's `expanded:<set>[.<n>]`,
+    /// and unknown without it.
+    #[test]
+    fn query_expanders_take_the_callers_expansion() {
+        let y = Some(true);
+        let n = Some(false);
+        let cases: &[(&str, &str, Option<bool>)] = &[
+            (
+                "SQL:(SELECT C_URI FROM WORKITEM WHERE C_ID = 'x' AND (a OR b))",
+                "",
+                None,
+            ),
+            ("SQL:(SELECT 1)", "expanded:S=true", y),
+            ("SQL:(SELECT 1)", "expanded:S=FALSE", n),
+            ("SQL:(SELECT 1)", "expanded:S=maybe", None),
+            ("SQL:(SELECT 1)", "expanded:T=true", None),
+            ("linkedWorkItems:DP-12", "expanded:S.1=true", y),
+            ("linkedWorkItems:(parent=DP-12)", "expanded:S=true", y),
+            ("PLAN:(drivepilot/Release_1)", "expanded:S=true", y),
+            (
+                "TEST_RECORDS:(\"drivepilot/TR-1\", FAILED)",
+                "expanded:S=true",
+                y,
+            ),
+            ("TEST_RECORDS:\"drivepilot/TR-1\"", "expanded:S=false", n),
+            // Three-valued: the rest of the query can decide alone.
+            ("type:task AND SQL:(SELECT 1)", "type=defect", n),
+            ("type:task OR SQL:(SELECT 1)", "type=task", y),
+            ("type:task AND SQL:(SELECT 1)", "type=task", None),
+            ("NOT SQL:(SELECT 1)", "expanded:S=true", n),
+            // The n-th expander of the query, from 1; the numbered key wins.
+            (
+                "linkedWorkItems:DP-1 AND PLAN:R1",
+                "expanded:S.1=true,expanded:S.2=false",
+                n,
+            ),
+            (
+                "linkedWorkItems:DP-1 AND PLAN:R1",
+                "expanded:S=true,expanded:S.2=false",
+                n,
+            ),
+            ("linkedWorkItems:DP-1 AND PLAN:R1", "expanded:S=true", y),
+        ];
+        for (q, obj, expect) in cases {
+            let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e} at {}", e.offset));
+            assert_eq!(
+                parsed.eval(&object(obj), "bob", "S"),
+                *expect,
+                "{q} on {obj}"
+            );
+        }
+        let q = parse("linkedWorkItems:DP-1 AND PLAN:R1").expect("parses");
+        let names: Vec<(&str, &str, usize)> = q
+            .expanders()
+            .iter()
+            .map(|e| (e.name.as_str(), e.arg.as_str(), e.n))
+            .collect();
+        assert_eq!(names, [("linkedWorkItems", "DP-1", 1), ("PLAN", "R1", 2)]);
+        let missing = q.missing_expander(&object("expanded:S.1=true"), "S");
+        assert_eq!(missing.map(|e| e.n), Some(2));
+        // Only the exact names are expanders; other fields are attributes.
+        check("sql:x", &["sql=x"], "y");
+        refused("SQL:(SELECT 1", 4, "without a matching `)`");
+        refused("SQL: x", 4, "without its argument");
+    }
+
+    /// Issue 9's depth limit holds with expanders and comma lists.
+    #[test]
+    fn expanders_and_comma_lists_keep_the_depth_limit() {
+        assert!(parse_within("(SQL:(((((SELECT 1))))))", 1).is_ok());
+        assert_eq!(
+            parse_within("((status:(a,b)))", 2).map_err(|e| e.kind),
+            Err(QueryErrorKind::TooDeep)
+        );
     }
 }

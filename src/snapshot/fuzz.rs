@@ -229,7 +229,7 @@ fn query_depth(q: &Query) -> usize {
     while let Some((q, d)) = stack.pop() {
         max = max.max(d);
         match q {
-            Query::Term { .. } => {}
+            Query::Term { .. } | Query::Expander(_) => {}
             Query::Not(inner) => stack.push((inner, d + 1)),
             Query::And(qs) | Query::Or(qs) => stack.extend(qs.iter().map(|q| (q, d + 1))),
         }

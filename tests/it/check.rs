@@ -93,6 +93,163 @@ fn rest_worked_example_global_and_a_allowed_b_refused_with_the_exact_body() {
     );
 }
 
+fn rest_layers() -> std::path::PathBuf {
+    util::data("policy/rest-layers")
+}
+
+/// 000/001, "REST operations require two sets of permissions": the
+/// endpoint layer, then the item layer, each refusing with its own body
+/// (the item body: "Polarion Resource-Based-Permissions (Item level)",
+/// `GET /polarion/rest/v1/projects/A`). `tests/data/policy/rest-layers` is
+/// the worked example with item permissions: `u` is project_admin in A
+/// (reads the project, reads and modifies work items), `w` is
+/// project_user in A (GET granted globally, reads nothing).
+#[test]
+fn rest_calls_decide_two_layers() {
+    let item = |detail: &str| {
+        format!(
+            "deny\n{{\"errors\":[{{\"status\":\"403\",\"title\":\"Forbidden\",\"detail\":\"{detail}\"}}]}}\n"
+        )
+    };
+    let endpoint = format!("deny\n{FORBIDDEN}\n");
+    check(
+        &rest_layers(),
+        &[
+            (
+                r#"--user u --rest "GET /polarion/rest/v1/projects/A""#,
+                "allow\n",
+            ),
+            (
+                r#"--user w --rest "GET /polarion/rest/v1/projects/A""#,
+                &item("You do not have permission to view Project 'A'."),
+            ),
+            (
+                r#"--user u --rest "PATCH /polarion/rest/v1/projects/A/workitems/A-2" --object expanded:linked=false"#,
+                "allow\n",
+            ),
+            (
+                r#"--user u --rest "DELETE /polarion/rest/v1/projects/A/workitems/A-2" --object expanded:linked=false"#,
+                &item("You do not have permission to delete Work Item 'A-2'."),
+            ),
+            (
+                r#"--user u --rest "POST /polarion/rest/v1/projects/A/workitems" --object expanded:linked=false"#,
+                &item("You do not have permission to create Work Item in Project 'A'."),
+            ),
+            // (Work items need the expansion of the `linked` set, below.)
+            // The endpoint layer refuses first: w has GET only.
+            (
+                r#"--user w --rest "PATCH /polarion/rest/v1/projects/A/workitems/A-2" --object expanded:linked=false"#,
+                &endpoint,
+            ),
+            // A list: the server filters it; the endpoint layer decides.
+            (
+                r#"--user w --rest "GET /polarion/rest/v1/projects/A/workitems""#,
+                "allow\n",
+            ),
+            (
+                r#"--user root --rest "DELETE /polarion/rest/v1/projects/A""#,
+                "allow\n",
+            ),
+        ],
+    );
+    let (status, out, _) = run(
+        "explain",
+        &rest_layers(),
+        &["--user", "w", "--rest", "GET /polarion/rest/v1/projects/A"],
+    );
+    assert_eq!(status, 1, "{out}");
+    for want in [
+        "endpoint layer: allow",
+        "item layer: com.polarion.persistence.object.Project.read in project A",
+        "decision: deny (refused by the item layer: You do not have permission to view Project 'A'.)",
+    ] {
+        assert!(out.contains(want), "{want}:\n{out}");
+    }
+}
+
+/// 002, "Custom Set Permissions", Scenario 2 (comma lists are
+/// alternatives), and 003, "Defining Permissions for Artifact Sets" (query
+/// expanders): an expander the caller did not expand is refused (exit 2,
+/// saying so), never a silent non-match; `expanded:<set>` carries the
+/// caller's expansion, and explain says it stood for the expander.
+#[test]
+fn comma_lists_and_query_expanders() {
+    let content = format!("{OBJ}Module.modifyContent");
+    let modify = format!("{OBJ}WorkItem.modify");
+    let cases = [
+        (
+            format!(
+                "--user w --permission {content} --project A --object document.type=requirements_specification --object status=reviewed"
+            ),
+            "deny\n",
+        ),
+        (
+            format!(
+                "--user w --permission {content} --project A --object document.type=requirements_specification --object status=draft"
+            ),
+            "allow\n",
+        ),
+        (
+            format!(
+                "--user u --permission {modify} --project A --object id=A-2 --object expanded:linked=true"
+            ),
+            "deny\n",
+        ),
+        (
+            format!(
+                "--user u --permission {modify} --project A --object id=A-2 --object expanded:linked.1=false"
+            ),
+            "allow\n",
+        ),
+    ];
+    let cases: Vec<(&str, &str)> = cases.iter().map(|(a, e)| (a.as_str(), *e)).collect();
+    check(&rest_layers(), &cases);
+    for cmd in ["check", "explain"] {
+        let (status, out, err) = run(
+            cmd,
+            &rest_layers(),
+            &["--user", "u", "--permission", &modify, "--project", "A"],
+        );
+        assert_eq!(status, 2, "{cmd}: {out}{err}");
+        assert!(
+            err.contains("linkedWorkItems:A-1") && err.contains("expanded:linked.1"),
+            "{cmd}: {err}"
+        );
+    }
+    let (_, out, _) = run(
+        "explain",
+        &rest_layers(),
+        &[
+            "--user",
+            "u",
+            "--permission",
+            &modify,
+            "--project",
+            "A",
+            "--object",
+            "expanded:linked=true",
+        ],
+    );
+    assert!(
+        out.contains("query expander linkedWorkItems:A-1 cannot be evaluated without Polarion's database: the caller's expanded:linked=true stands for it"),
+        "{out}"
+    );
+    // Through REST: the item layer reads the same expansion.
+    let (status, out, _) = run(
+        "check",
+        &rest_layers(),
+        &[
+            "--user",
+            "u",
+            "--rest",
+            "PATCH /polarion/rest/v1/projects/A/workitems/A-2",
+            "--object",
+            "expanded:linked=true",
+        ],
+    );
+    assert_eq!(status, 1, "{out}");
+}
+
 #[test]
 fn sample_repo_decisions() {
     let modify = format!("{OBJ}WorkItem.modify");
@@ -170,7 +327,10 @@ fn sample_repo_decisions() {
             "--user mallory --permission com.polarion.security.login".to_owned(),
             "deny\n",
         ),
-        // REST: auditors GET global endpoints; drivepilot's project_admin may PATCH.
+        // REST: auditors GET global endpoints; elibrary's project_admin may
+        // call PATCH there, but modifying the work item is the item layer
+        // (000, "REST operations require two sets of permissions"), and
+        // sample-repo grants project_admin no WorkItem.modify.
         (
             r#"--user heidi --rest "GET /polarion/rest/v1/projects""#.to_owned(),
             "allow\n",
@@ -178,7 +338,7 @@ fn sample_repo_decisions() {
         (
             r#"--user bob --rest "PATCH /polarion/rest/v1/projects/elibrary/workitems/EL-1""#
                 .to_owned(),
-            "allow\n",
+            "deny\n{\"errors\":[{\"status\":\"403\",\"title\":\"Forbidden\",\"detail\":\"You do not have permission to modify Work Item 'EL-1'.\"}]}\n",
         ),
     ];
     let cases: Vec<(&str, &str)> = cases.iter().map(|(a, e)| (a.as_str(), *e)).collect();

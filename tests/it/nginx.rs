@@ -97,8 +97,13 @@ struct Front {
 
 impl Front {
     fn start() -> Front {
+        Front::start_with(&[])
+    }
+
+    /// The same, with more arguments for `rolesync serve`.
+    fn start_with(extra: &[&str]) -> Front {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let daemon = proxy::daemon(tmp.path(), &[]);
+        let daemon = proxy::daemon(tmp.path(), extra);
         let upstream = Upstream::start();
         let dir = tmp.path().join("nginx");
         let front = util::free_port();
@@ -321,4 +326,43 @@ fn nginx_passes_no_random_spelling_of_a_forbidden_path() {
         }
     }
     assert!(passed > 0, "some spellings are plain enough to pass");
+}
+
+/// 000/001, "REST operations require two sets of permissions", behind
+/// nginx: with `--authorize-layers both`, rolesync also decides the item
+/// layer, and nginx passes the item body on. In `rest-example`, `u` is
+/// project_admin in A (every verb) and may read Project A and modify its
+/// work items, but not delete them.
+#[test]
+fn nginx_both_layers_refuse_an_item_with_its_body() {
+    let front = Front::start_with(&["--authorize-layers", "both"]);
+    let (a, received) = front.call(
+        Some("u"),
+        "DELETE",
+        b"/polarion/rest/v1/projects/A/workitems/A-1",
+        &[],
+    );
+    assert_eq!(a.status, 403, "{}", front.log());
+    assert_eq!(
+        a.body,
+        r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have permission to delete Work Item 'A-1'."}]}"#
+    );
+    assert_eq!(received, None);
+    for (method, path) in [
+        ("GET", "/polarion/rest/v1/projects/A"),
+        ("PATCH", "/polarion/rest/v1/projects/A/workitems/A-1"),
+        ("GET", "/polarion/rest/v1/projects/A/workitems"),
+    ] {
+        let (a, received) = front.call(Some("u"), method, path.as_bytes(), &[]);
+        assert_eq!(a.status, 200, "{method} {path}\n{}", front.log());
+        assert!(received.is_some(), "{method} {path}");
+    }
+    // The endpoint layer still refuses first, with its own body.
+    let (a, _) = front.call(
+        Some("u"),
+        "GET",
+        b"/polarion/rest/v1/projects/B/workitems",
+        &[],
+    );
+    assert_eq!((a.status, a.body.as_str()), (403, FORBIDDEN));
 }

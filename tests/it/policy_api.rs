@@ -333,3 +333,164 @@ fn min_revision_is_409_until_that_revision_is_loaded() {
     assert_eq!(v["roles"]["global"], json!([]), "{v}");
     assert_eq!(v["disabled"], true, "no `user` role anywhere: {v}");
 }
+
+/// 000/001, "REST operations require two sets of permissions", over HTTP:
+/// `/v1/check?rest=` and `/v1/explain?rest=` decide both layers and name
+/// the one that refused (`layer`), with the refusal's body; `/v1/authorize`
+/// decides the endpoint layer only by default, and both with
+/// `--authorize-layers both`. The configuration is
+/// `tests/data/policy/rest-layers` (see `check::rest_calls_decide_two_layers`).
+#[test]
+fn rest_calls_have_two_layers_over_http() {
+    let project_a = r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have permission to view Project 'A'."}]}"#;
+    let (_dir, d) = serve(
+        &util::data("policy/rest-layers"),
+        &["--user-header", "X-User"],
+    );
+    let no_expansion = format!("&object={}", enc("expanded:linked=false"));
+    /// (user, call, extra query, decision, layer, body)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a str, Value, Option<&'a str>);
+    let cases: &[Case] = &[
+        (
+            "u",
+            "GET /polarion/rest/v1/projects/A",
+            "",
+            "allow",
+            Value::Null,
+            None,
+        ),
+        (
+            "w",
+            "GET /polarion/rest/v1/projects/A",
+            "",
+            "deny",
+            json!("item"),
+            Some(project_a),
+        ),
+        (
+            "w",
+            "PATCH /polarion/rest/v1/projects/A/workitems/A-2",
+            &no_expansion,
+            "deny",
+            json!("endpoint"),
+            Some(FORBIDDEN),
+        ),
+        (
+            "u",
+            "PATCH /polarion/rest/v1/projects/A/workitems/A-2",
+            &no_expansion,
+            "allow",
+            Value::Null,
+            None,
+        ),
+        (
+            "w",
+            "GET /polarion/rest/v1/projects/A/workitems",
+            "",
+            "allow",
+            Value::Null,
+            None,
+        ),
+    ];
+    for (user, call, extra, decision, layer, body) in cases {
+        let q = format!("user={user}&rest={}{extra}", enc(call));
+        let (status, v) = get_json(&d, &format!("/v1/check?{q}"));
+        assert_eq!(status, 200, "{q}: {v}");
+        assert_eq!(
+            (&v["decision"], &v["layer"], v["body"].as_str()),
+            (&json!(decision), layer, *body),
+            "check {q}: {v}"
+        );
+        let (status, e) = get_json(&d, &format!("/v1/explain?{q}"));
+        assert_eq!(status, 200, "{q}: {e}");
+        assert_eq!(
+            (&e["decision"], &e["layer"]),
+            (&json!(decision), layer),
+            "explain {q}: {e}"
+        );
+        let text = e["text"].as_str().expect("text");
+        assert!(text.contains(&format!("decision: {decision} (")), "{text}");
+    }
+    let (_, e) = get_json(
+        &d,
+        &format!(
+            "/v1/explain?user=w&rest={}",
+            enc("GET /polarion/rest/v1/projects/A")
+        ),
+    );
+    assert_eq!(
+        e["item"]["permission"],
+        "com.polarion.persistence.object.Project.read"
+    );
+    assert_eq!(e["item"]["explanation"]["decision"], "deny");
+    assert_eq!(e["endpoint_decision"], "allow");
+    // A decision that depends on an unexpanded query expander: 422, saying so.
+    let (status, v) = get_json(
+        &d,
+        &format!(
+            "/v1/check?user=u&rest={}",
+            enc("PATCH /polarion/rest/v1/projects/A/workitems/A-2")
+        ),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("expanded:linked.1")),
+        "{v}"
+    );
+
+    let ask = |d: &Daemon, method: &str, uri: &str, user: &str| {
+        request(
+            &d.addr,
+            "GET",
+            "/v1/authorize",
+            &[
+                ("X-Original-Method", method),
+                ("X-Original-URI", uri),
+                ("X-User", user),
+            ],
+            "",
+        )
+    };
+    // Default: the endpoint layer only (Polarion enforces items itself).
+    let (status, _, body) = ask(&d, "GET", "/polarion/rest/v1/projects/A", "w");
+    assert_eq!((status, body.as_str()), (204, ""));
+    let (_dir2, both) = serve(
+        &util::data("policy/rest-layers"),
+        &["--user-header", "X-User", "--authorize-layers", "both"],
+    );
+    let (status, _, body) = ask(&both, "GET", "/polarion/rest/v1/projects/A", "w");
+    assert_eq!((status, body.as_str()), (403, project_a));
+    let (status, _, body) = ask(&both, "GET", "/polarion/rest/v1/projects/A", "u");
+    assert_eq!((status, body.as_str()), (204, ""));
+    let (status, _, body) = ask(
+        &both,
+        "DELETE",
+        "/polarion/rest/v1/projects/A/workitems/A-2",
+        "w",
+    );
+    assert_eq!((status, body.as_str()), (403, FORBIDDEN));
+    // An unexpanded expander is refused, never allowed.
+    let (status, _, _) = ask(
+        &both,
+        "PATCH",
+        "/polarion/rest/v1/projects/A/workitems/A-2",
+        "u",
+    );
+    assert_eq!(status, 403);
+    // The same from the config file.
+    let conf_dir = tempfile::tempdir().expect("temp dir");
+    let conf = conf_dir.path().join("rolesync.toml");
+    std::fs::write(
+        &conf,
+        "user_header = \"X-User\"\nauthorize_layers = \"both\"\n",
+    )
+    .expect("write");
+    let (_dir3, from_file) = serve(
+        &util::data("policy/rest-layers"),
+        &["--config", conf.to_str().expect("UTF-8")],
+    );
+    let (status, _, body) = ask(&from_file, "GET", "/polarion/rest/v1/projects/A", "w");
+    assert_eq!((status, body.as_str()), (403, project_a));
+}

@@ -414,6 +414,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
     let src = p.src;
     let mut set = PermissionSet {
         file: src.path.to_owned(),
+        headings_obey_delete_permission: p.value.headings_obey_delete_permission,
         ..PermissionSet::default()
     };
     for cs in &p.value.customsets {
@@ -571,7 +572,10 @@ fn check_roles(cx: &mut Cx, model: &Model) {
                 "a global role, assigned in a project",
             ),
         };
-        if !here.contains(&a.role) && other.contains(&a.role) {
+        // 003, "Creating User Accounts": `user` may be assigned "either at
+        // the repository level, or in at least one project".
+        let user_in_project = a.scope != Scope::Global && a.role.as_str() == "user";
+        if !here.contains(&a.role) && other.contains(&a.role) && !user_in_project {
             cx.diags.push(a.at.diag(
                 Code::RoleScopeMismatch,
                 format!("role `{}` is {where_}", a.role),

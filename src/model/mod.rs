@@ -163,6 +163,9 @@ pub struct PermissionSet {
     pub file: String,
     pub customsets: Vec<CustomSet>,
     pub rules: Vec<PermissionRule>,
+    /// `headingsObeyDeletePermission="true"` on the root (read from the
+    /// global file only; Polarion's system property of that name).
+    pub headings_obey_delete_permission: bool,
 }
 
 /// The whole configuration at one revision, validated.

@@ -989,6 +989,61 @@ fn the_user_role_assigned_in_a_project_is_no_warning() {
     );
 }
 
+/// 003, "Managing Role Definitions": "You can add or delete role
+/// definitions for the repository or a project." A project's own
+/// roles.xml defines roles of that project only.
+#[test]
+fn a_project_may_define_its_own_roles() {
+    let cfg = Cfg::new()
+        .roles("t=user")
+        .project("A", None)
+        .file(
+            "A/.polarion/security/roles.xml",
+            "<roles><role id=\"project_tester\" scope=\"project\"/><role id=\"nobody\" scope=\"project\"/></roles>".into(),
+        )
+        .project_roles("A", "t=project_tester")
+        .project_perms("A", "project_tester +TestRun.modify\nnobody +TestRun.read")
+        .project("B", None);
+    let snap = cfg.snapshot();
+    check(
+        &cfg,
+        "t TestRun.modify @A => allow
+         t TestRun.modify @B => deny",
+    );
+    let groups: Vec<String> = snap
+        .model
+        .role_groups()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert!(
+        groups.contains(&"A-project_tester".to_owned()),
+        "{groups:?}"
+    );
+    assert!(groups.contains(&"A-nobody".to_owned()), "{groups:?}");
+    assert!(
+        !groups
+            .iter()
+            .any(|g| g == "B-project_tester" || g == "B-nobody"),
+        "{groups:?}"
+    );
+    let input = Input {
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let diags: Vec<_> = snapshot::build(&input)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code != crate::diag::Code::AccessFileMissing)
+        .collect();
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert!(snap.access.contains("A-nobody ="), "{}", snap.access);
+}
+
 /// 003, "Important Permission Ramifications": "By default, users can
 /// delete Heading type Work Items without having the permission to DELETE
 /// Work Items. To require that permission for deleting Headings, set the

@@ -1510,7 +1510,7 @@ mod random {
         }
     }
 
-    /// DESIGN §4 again, straight from the model: every decision scans the
+    /// docs/permissions.md again, straight from the model: every decision scans the
     /// assignments and the rules. Slow and simple, to hold the indexes to.
     mod oracle {
         use crate::model::{Holder, Model, PermissionSet, Scope};

@@ -908,7 +908,7 @@ impl Index {
             admin: user.is_some_and(|u| u.global.iter().any(|h| h.role == self.special.admin)),
             groups: user.map(|u| u.groups.clone()).unwrap_or_default(),
             global: user
-                .map(|u| u.global.iter().map(|h| role_line(h)).collect())
+                .map(|u| u.global.iter().map(role_line).collect())
                 .unwrap_or_default(),
             projects,
             assignable_globally: user.is_some_and(|u| {

@@ -987,6 +987,31 @@ fn the_user_role_assigned_in_a_project_is_no_warning() {
     );
 }
 
+/// `headingsObeyDeletePermission` is `true` or `false`; anything else is
+/// `xml-invalid-value` (docs/permissions.md, "Headings").
+#[test]
+fn headings_obey_delete_permission_takes_true_or_false() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("attr headingsObeyDeletePermission=yes\nuser +WorkItem.read");
+    let input = Input {
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let diags = snapshot::build(&input).diagnostics;
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == crate::diag::Code::XmlInvalidValue
+                && d.message.contains("headingsObeyDeletePermission")),
+        "{diags:#?}"
+    );
+}
+
 /// 003, "Managing Role Definitions": "You can add or delete role
 /// definitions for the repository or a project." A project's own
 /// roles.xml defines roles of that project only.

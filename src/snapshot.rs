@@ -108,10 +108,22 @@ pub enum FileKind {
     Permissions,
     Roles,
     Groups,
-    User { login: String },
-    ProjectMarker { folder: String },
-    ProjectUserRoles { folder: String },
-    ProjectPermissions { folder: String },
+    User {
+        login: String,
+    },
+    ProjectMarker {
+        folder: String,
+    },
+    ProjectUserRoles {
+        folder: String,
+    },
+    ProjectPermissions {
+        folder: String,
+    },
+    /// A project's own role definitions.
+    ProjectRoles {
+        folder: String,
+    },
 }
 
 /// Classify a repository path; `None` for files rolesync does not read.
@@ -143,6 +155,7 @@ pub fn classify(path: &str) -> Option<FileKind> {
                 "polarion-project.xml" => FileKind::ProjectMarker { folder },
                 "security/user-roles.xml" => FileKind::ProjectUserRoles { folder },
                 "security/permissions.xml" => FileKind::ProjectPermissions { folder },
+                "security/roles.xml" => FileKind::ProjectRoles { folder },
                 _ => return None,
             }
         }
@@ -373,6 +386,14 @@ fn read<'s, T>(
     value.map(|value| Read { src, value })
 }
 
+/// The files of a project folder other than its marker.
+#[derive(Debug, Clone, Copy)]
+enum ProjectPart {
+    UserRoles,
+    Permissions,
+    Roles,
+}
+
 fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut files = ConfigFiles {
@@ -380,7 +401,7 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
         ..ConfigFiles::default()
     };
     let mut projects: BTreeMap<String, ProjectFiles> = BTreeMap::new();
-    let mut project_parts: Vec<(String, &Source, bool)> = Vec::new();
+    let mut project_parts: Vec<(String, &Source, ProjectPart)> = Vec::new();
     for (path, src) in sources {
         let Some(kind) = classify(path) else { continue };
         match kind {
@@ -407,23 +428,35 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
                             descriptor,
                             user_roles: None,
                             permissions: None,
+                            roles: None,
                         },
                     );
                 }
             }
-            FileKind::ProjectUserRoles { folder } => project_parts.push((folder, src, true)),
-            FileKind::ProjectPermissions { folder } => project_parts.push((folder, src, false)),
+            FileKind::ProjectUserRoles { folder } => {
+                project_parts.push((folder, src, ProjectPart::UserRoles))
+            }
+            FileKind::ProjectPermissions { folder } => {
+                project_parts.push((folder, src, ProjectPart::Permissions))
+            }
+            FileKind::ProjectRoles { folder } => {
+                project_parts.push((folder, src, ProjectPart::Roles))
+            }
         }
     }
-    for (folder, src, is_user_roles) in project_parts {
+    for (folder, src, part) in project_parts {
         // Files under a folder that is no project are not read at all.
         let Some(p) = projects.get_mut(&folder) else {
             continue;
         };
-        if is_user_roles {
-            p.user_roles = read(&mut diags, src, limits, xml::read_user_roles);
-        } else {
-            p.permissions = read(&mut diags, src, limits, xml::read_permissions);
+        match part {
+            ProjectPart::UserRoles => {
+                p.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
+            }
+            ProjectPart::Permissions => {
+                p.permissions = read(&mut diags, src, limits, xml::read_permissions)
+            }
+            ProjectPart::Roles => p.roles = read(&mut diags, src, limits, xml::read_roles),
         }
     }
     files.projects = projects.into_values().collect();
@@ -458,6 +491,12 @@ mod tests {
         assert_eq!(
             classify("lib/.polarion/security/permissions.xml"),
             Some(FileKind::ProjectPermissions {
+                folder: "lib".into()
+            })
+        );
+        assert_eq!(
+            classify("lib/.polarion/security/roles.xml"),
+            Some(FileKind::ProjectRoles {
                 folder: "lib".into()
             })
         );

@@ -31,6 +31,8 @@ pub struct ProjectFiles<'s> {
     pub descriptor: Read<'s, xml::ProjectFile>,
     pub user_roles: Option<Read<'s, xml::UserRolesFile>>,
     pub permissions: Option<Read<'s, xml::PermissionsFile>>,
+    /// The project's own role definitions (`<folder>/.polarion/security/roles.xml`).
+    pub roles: Option<Read<'s, xml::RolesFile>>,
 }
 
 /// Every configuration file that could be read, by kind.
@@ -114,42 +116,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
 
     // roles.xml
     if let Some(r) = &files.roles {
-        for def in &r.value.roles {
-            let Some(id) = cx.ident(
-                r.src,
-                &def.id,
-                "role id",
-                Code::InvalidRoleId,
-                RoleId::new_within,
-            ) else {
-                continue;
-            };
-            let at = loc(r.src, &def.id.span);
-            if let Some(first) = model.role_definitions.get(&id) {
-                cx.diags.push(
-                    r.src
-                        .diag(
-                            Code::DuplicateRoleDefinition,
-                            def.id.span.clone(),
-                            format!("role `{id}` is defined twice"),
-                        )
-                        .with_note(format!("first defined at {}", first.at)),
-                );
-                continue;
-            }
-            let scope = match def.scope.value {
-                RoleScopeWire::Global => RoleScope::Global,
-                RoleScopeWire::Project => RoleScope::Project,
-            };
-            model.role_definitions.insert(
-                id,
-                RoleDefinition {
-                    scope,
-                    description: def.description.clone(),
-                    at,
-                },
-            );
-        }
+        lower_role_definitions(&mut cx, r, None, &mut model.role_definitions);
     }
 
     // users/<login>/user.xml
@@ -276,8 +243,16 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                 folder: pf.folder.clone(),
                 lead,
                 permissions: None,
+                roles: BTreeMap::new(),
             },
         );
+        if let Some(r) = &pf.roles {
+            let mut own = BTreeMap::new();
+            lower_role_definitions(&mut cx, r, Some(&id), &mut own);
+            if let Some(p) = model.projects.get_mut(&id) {
+                p.roles = own;
+            }
+        }
         project_files.push((id, pf));
     }
 
@@ -414,6 +389,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
     let src = p.src;
     let mut set = PermissionSet {
         file: src.path.to_owned(),
+        headings_obey_delete_permission: p.value.headings_obey_delete_permission,
         ..PermissionSet::default()
     };
     for cs in &p.value.customsets {
@@ -553,6 +529,66 @@ fn check_permission_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The `<role>` definitions of a roles.xml: the global one (`project`
+/// `None`), or a project's own, whose roles exist in that project only
+/// (003, "Managing Role Definitions": "You can add or delete role
+/// definitions for the repository or a project").
+fn lower_role_definitions(
+    cx: &mut Cx,
+    r: &Read<xml::RolesFile>,
+    project: Option<&ProjectId>,
+    into: &mut BTreeMap<RoleId, RoleDefinition>,
+) {
+    for def in &r.value.roles {
+        let Some(id) = cx.ident(
+            r.src,
+            &def.id,
+            "role id",
+            Code::InvalidRoleId,
+            RoleId::new_within,
+        ) else {
+            continue;
+        };
+        let at = loc(r.src, &def.id.span);
+        if let Some(first) = into.get(&id) {
+            cx.diags.push(
+                r.src
+                    .diag(
+                        Code::DuplicateRoleDefinition,
+                        def.id.span.clone(),
+                        format!("role `{id}` is defined twice"),
+                    )
+                    .with_note(format!("first defined at {}", first.at)),
+            );
+            continue;
+        }
+        let scope = match def.scope.value {
+            RoleScopeWire::Global => RoleScope::Global,
+            RoleScopeWire::Project => RoleScope::Project,
+        };
+        if let Some(p) = project
+            && scope == RoleScope::Global
+        {
+            cx.diags.push(r.src.diag(
+                Code::RoleScopeMismatch,
+                def.scope.span.clone(),
+                format!(
+                    "role `{id}` is defined with scope `global` in the roles.xml of project `{p}`; a project's roles.xml defines roles of that project only, so it is ignored"
+                ),
+            ));
+            continue;
+        }
+        into.insert(
+            id,
+            RoleDefinition {
+                scope,
+                description: def.description.clone(),
+                at,
+            },
+        );
+    }
+}
+
 /// Roles assigned where they do not exist, and roles in permissions.xml
 /// that exist nowhere they could apply.
 fn check_roles(cx: &mut Cx, model: &Model) {
@@ -571,7 +607,18 @@ fn check_roles(cx: &mut Cx, model: &Model) {
                 "a global role, assigned in a project",
             ),
         };
-        if !here.contains(&a.role) && other.contains(&a.role) {
+        // A role the project's own roles.xml defines exists there.
+        if a.scope
+            .project()
+            .and_then(|p| model.projects.get(p))
+            .is_some_and(|p| p.roles.contains_key(&a.role))
+        {
+            continue;
+        }
+        // 003, "Creating User Accounts": `user` may be assigned "either at
+        // the repository level, or in at least one project".
+        let user_in_project = a.scope != Scope::Global && a.role.as_str() == "user";
+        if !here.contains(&a.role) && other.contains(&a.role) && !user_in_project {
             cx.diags.push(a.at.diag(
                 Code::RoleScopeMismatch,
                 format!("role `{}` is {where_}", a.role),
@@ -587,6 +634,9 @@ fn check_roles(cx: &mut Cx, model: &Model) {
     anywhere.extend(project_defined.iter().cloned());
     anywhere.extend(model.assignments.iter().map(|a| a.role.clone()));
     anywhere.extend(dynamic.iter().cloned());
+    for p in model.projects.values() {
+        anywhere.extend(p.roles.keys().cloned());
+    }
     let mut check = |set: &PermissionSet, known: &BTreeSet<RoleId>| {
         for rule in set.rules.iter().filter(|r| !known.contains(&r.role)) {
             cx.diags.push(rule.at.diag(
@@ -613,11 +663,11 @@ fn check_roles(cx: &mut Cx, model: &Model) {
             continue;
         };
         let here = assigned.get(id);
-        for rule in set
-            .rules
-            .iter()
-            .filter(|r| !base.contains(&r.role) && !here.is_some_and(|h| h.contains(&r.role)))
-        {
+        for rule in set.rules.iter().filter(|r| {
+            !base.contains(&r.role)
+                && !here.is_some_and(|h| h.contains(&r.role))
+                && !project.roles.contains_key(&r.role)
+        }) {
             cx.diags.push(rule.at.diag(
                 Code::UnknownRole,
                 format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),

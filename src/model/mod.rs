@@ -134,6 +134,8 @@ pub struct Project {
     pub lead: Option<Login>,
     /// The project's permission overlay, when it has a permissions.xml.
     pub permissions: Option<PermissionSet>,
+    /// Roles defined for this project only, in its own roles.xml.
+    pub roles: BTreeMap<RoleId, RoleDefinition>,
 }
 
 /// A `<customset>`: a prototype and a query that select objects.
@@ -164,6 +166,9 @@ pub struct PermissionSet {
     pub file: String,
     pub customsets: Vec<CustomSet>,
     pub rules: Vec<PermissionRule>,
+    /// `headingsObeyDeletePermission="true"` on the root (read from the
+    /// global file only; Polarion's system property of that name).
+    pub headings_obey_delete_permission: bool,
 }
 
 /// The whole configuration at one revision, validated.
@@ -206,7 +211,7 @@ impl Model {
     }
 
     /// The roles a scope has whether or not anybody holds them: built in,
-    /// or defined for it in roles.xml.
+    /// defined for it in roles.xml, or (a project) in its own roles.xml.
     pub fn defined_roles(&self, scope: &Scope) -> BTreeSet<RoleId> {
         let (builtin, wanted) = match scope {
             Scope::Global => (BUILTIN_GLOBAL_ROLES, RoleScope::Global),
@@ -220,6 +225,9 @@ impl Model {
                 .filter(|(_, d)| d.scope == wanted)
                 .map(|(id, _)| id.clone()),
         );
+        if let Some(p) = scope.project().and_then(|p| self.projects.get(p)) {
+            roles.extend(p.roles.keys().cloned());
+        }
         roles
     }
 
@@ -285,9 +293,15 @@ impl Model {
         let per_project = self.defined_roles(&Scope::Project(ProjectId::placeholder()));
         let role_bytes: usize = per_project.iter().map(line).sum();
         let project_bytes: usize = self.projects.keys().map(|p| p.as_str().len() + 1).sum();
+        let own: usize = self
+            .projects
+            .iter()
+            .flat_map(|(id, p)| p.roles.keys().map(move |r| id.as_str().len() + 1 + line(r)))
+            .fold(0, usize::saturating_add);
         let mut size = global
             .saturating_add(self.projects.len().saturating_mul(role_bytes))
-            .saturating_add(project_bytes.saturating_mul(per_project.len()));
+            .saturating_add(project_bytes.saturating_mul(per_project.len()))
+            .saturating_add(own);
         if size > budget {
             return None;
         }
@@ -341,13 +355,12 @@ impl Model {
         let project_scopes: Vec<Scope> =
             self.projects.keys().cloned().map(Scope::Project).collect();
         let global_roles = self.defined_roles(&global);
-        let project_roles = self.defined_roles(&Scope::Project(ProjectId::placeholder()));
         let mut out = Vec::new();
         for scope in std::iter::once(&global).chain(&project_scopes) {
             let held_here = held.get(scope);
             let mut roles = match scope {
                 Scope::Global => global_roles.clone(),
-                Scope::Project(_) => project_roles.clone(),
+                Scope::Project(_) => self.defined_roles(scope),
             };
             roles.extend(
                 held_here

@@ -46,6 +46,9 @@ pub enum Reason {
     /// Title, Description or attachments inside a Document need
     /// `modifyContent` on the Document.
     DocumentContentDenied,
+    /// A Heading work item may be deleted without `WorkItem.delete`
+    /// (unless `headingsObeyDeletePermission` is set).
+    HeadingDelete,
 }
 
 impl Reason {
@@ -61,6 +64,9 @@ impl Reason {
             Reason::FieldReadDenied => "reading the field is denied, so modifying it is too",
             Reason::DocumentContentDenied => {
                 "changing this field inside a Document needs modifyContent on the Document"
+            }
+            Reason::HeadingDelete => {
+                "a Heading is deleted without WorkItem.delete (headingsObeyDeletePermission is not set)"
             }
         }
     }

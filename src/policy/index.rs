@@ -76,6 +76,12 @@ impl AccountStatus {
     }
 }
 
+/// Deleting a work item; a Heading (object attribute `type=heading`) needs
+/// it only with `headingsObeyDeletePermission` (003).
+const WORKITEM_DELETE: &str = "com.polarion.persistence.object.WorkItem.delete";
+/// The work-item type of headings.
+const HEADING_TYPE: &str = "heading";
+
 /// The dynamic roles an object gives, and the attribute that gives each.
 const DYNAMIC: [(&str, &str); 4] = [
     ("author", "author"),
@@ -168,7 +174,6 @@ struct HeldRole {
 enum Origin {
     Assignment {
         idx: u32,
-        in_project: bool,
     },
     Everyone,
     /// Given by the object's attribute (index into `DYNAMIC`).
@@ -192,13 +197,12 @@ enum Ctx {
     Anywhere,
 }
 
-/// The custom set that decided the permission key.
+/// The custom set whose query matched: its permissions replace the
+/// general ones for the object (the set's own tree comes first).
 #[derive(Debug, Clone, Copy)]
 struct SetHit {
     file: u32,
     set: u32,
-    /// The interned `@SET.action`, when any file sets it.
-    perm: Option<u32>,
 }
 
 /// The permission decisions of one configuration.
@@ -225,11 +229,17 @@ pub struct Index {
     set_perms: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
     login_perm: u32,
     rest_perms: [u32; 4],
+    delete_perm: u32,
+    /// `headingsObeyDeletePermission` of the global permissions.xml.
+    headings_obey_delete: bool,
 }
 
-/// The most permission names one decision looks at (the asked one, a
-/// custom-set key and parents).
-const MAX_CHAIN: usize = 6;
+/// The most names of the general chain (a permission and its parents):
+/// the parent table is two deep.
+const GENERAL_DEPTH: usize = 3;
+/// The most permission names one decision looks at (the set's keys for
+/// the general chain, then the general chain).
+const MAX_CHAIN: usize = 2 * GENERAL_DEPTH;
 
 impl Index {
     /// Index a model. Custom-set queries are parsed here; a malformed one
@@ -266,6 +276,11 @@ impl Index {
             set_perms: HashMap::default(),
             login_perm: 0,
             rest_perms: [0; 4],
+            delete_perm: 0,
+            headings_obey_delete: model
+                .global_permissions
+                .as_ref()
+                .is_some_and(|p| p.headings_obey_delete_permission),
         };
         ix.special = Special {
             admin: ix.builtin_role("admin"),
@@ -280,6 +295,7 @@ impl Index {
         ix.login_perm = ix.perm(LOGIN);
         ix.rest_perms = Verb::ALL.map(|v| ix.perm(v.permission()));
         ix.perm(MODULE_MODIFY_CONTENT);
+        ix.delete_perm = ix.perm(WORKITEM_DELETE);
 
         for (id, p) in &model.projects {
             let idx = to_u32(ix.project_list.len());
@@ -302,7 +318,14 @@ impl Index {
             ix.global_file = Some(f);
         }
         for (id, p) in &model.projects {
-            if let Some(set) = &p.permissions {
+            // A file that sets nothing (`<permissions/>`) is no project
+            // level setting: the project inherits the global configuration
+            // whole (003, "Defining Permissions for Artifact Sets").
+            if let Some(set) = p
+                .permissions
+                .as_ref()
+                .filter(|s| !s.rules.is_empty() || !s.customsets.is_empty())
+            {
                 let f = ix.add_file(
                     set,
                     model.limits.max_query_depth,
@@ -546,10 +569,21 @@ impl Index {
             t.admin(*h);
             return Ok(t.done(Verdict::Allow, Reason::Admin));
         }
-        if ctx == Ctx::Anywhere && !user.is_some_and(|u| u.has_user_role) {
+        // 003, "Creating User Accounts": without `user` globally or in
+        // some project the account is "[disabled]": denied everything.
+        if !user.is_some_and(|u| u.has_user_role) {
             return Ok(t.done(Verdict::Deny, Reason::NoUserRole));
         }
         let (login, obj) = (req.user, req.object);
+        // 003, "Important Permission Ramifications": Heading work items
+        // can be deleted without WorkItem.delete unless
+        // headingsObeyDeletePermission is set.
+        if !self.headings_obey_delete
+            && obj.has("type", HEADING_TYPE)
+            && self.perms.get(req.permission) == Some(&self.delete_perm)
+        {
+            return Ok(t.done(Verdict::Allow, Reason::HeadingDelete));
+        }
         if !self.step(t, Purpose::Asked, user, login, ctx, req.permission, obj)? {
             return Ok(t.done(Verdict::Deny, Reason::Denied));
         }
@@ -592,7 +626,7 @@ impl Index {
         let chain = self.chain(ctx, permission, hit);
         let mut best = State::NotSet;
         self.for_each_role(user, login, ctx, obj, |held| {
-            let (state, source) = self.role_state(&chain, held, ctx);
+            let (state, source) = self.role_state(&chain, held);
             t.role(held, state, source);
             best = combine(best, state);
         });
@@ -622,12 +656,13 @@ impl Index {
             return Ok(None);
         };
         for (si, set) in self.files[file as usize].sets.iter().enumerate() {
-            let Some(action) = permission
+            if permission
                 .strip_prefix(set.prototype.as_str())
                 .and_then(|r| r.strip_prefix('.'))
-            else {
+                .is_none()
+            {
                 continue;
-            };
+            }
             let matched = match &set.query {
                 None => false,
                 Some(q) => match q.eval(obj, login, set.id.as_str()) {
@@ -636,64 +671,62 @@ impl Index {
                 },
             };
             if matched {
-                let si = to_u32(si);
-                let perm = self
-                    .set_perms
-                    .get(&(file, si))
-                    .and_then(|m| m.get(action))
-                    .copied();
                 return Ok(Some(SetHit {
                     file,
-                    set: si,
-                    perm,
+                    set: to_u32(si),
                 }));
             }
         }
         Ok(None)
     }
 
-    /// The rule lists to consult, in order: the custom-set key, then the
-    /// permission and its parents; each with the files of its levels.
+    /// The rule lists to consult, in order. Without a custom set: the
+    /// permission, then its parents. With one: the set's keys for the
+    /// permission and its parents (`@S.field.f.read`, `@S.read`), then the
+    /// general permission and its parents — so inside a set its READ and
+    /// MODIFY govern fields and `TestRun.comment` as the general READ and
+    /// MODIFY do outside (003, 002). Every link after the first passes its
+    /// state on as inherited.
     fn chain(&self, ctx: Ctx, permission: &str, hit: Option<SetHit>) -> Chain<'_> {
-        let mut chain = Chain::default();
-        let mut inherit = false;
-        if let Some(h) = hit {
-            if let Some(p) = h.perm {
-                let own = match ctx {
-                    Ctx::Project(pi) => self.project_list[pi as usize].file == Some(h.file),
-                    Ctx::Global | Ctx::Anywhere => true,
-                };
-                let level = if own {
-                    Level::Explicit
-                } else {
-                    Level::Inherited
-                };
-                let mut link = Link::new(p, false);
-                link.push(self.rules_of(h.file, p), level);
-                chain.push(link);
-            }
-            inherit = true;
-        }
+        // The permission and its parents, interned where any file names them.
+        let mut general: [(Option<u32>, std::borrow::Cow<'_, str>); GENERAL_DEPTH] =
+            Default::default();
+        let mut depth = 0;
         let mut name = std::borrow::Cow::Borrowed(permission);
-        let mut next = self.perms.get(permission).copied();
-        while chain.len < MAX_CHAIN {
-            match next {
-                Some(p) => {
-                    chain.push(self.link(ctx, p, inherit));
-                    next = self.perm_parent[p as usize];
-                    if next.is_none() {
-                        break;
-                    }
-                }
-                None => match names::parent(&name) {
-                    Some(parent) => {
-                        next = self.perms.get(parent.as_str()).copied();
-                        name = std::borrow::Cow::Owned(parent);
-                    }
-                    None => break,
-                },
+        while depth < GENERAL_DEPTH {
+            let id = self.perms.get(name.as_ref()).copied();
+            let parent = match id {
+                Some(p) => self.perm_parent[p as usize]
+                    .map(|q| std::borrow::Cow::Borrowed(&*self.perm_names[q as usize])),
+                None => names::parent(&name).map(std::borrow::Cow::Owned),
+            };
+            general[depth] = (id, name);
+            depth += 1;
+            match parent {
+                Some(p) => name = p,
+                None => break,
             }
-            inherit = true;
+        }
+        let mut chain = Chain::default();
+        if let Some(h) = hit {
+            let set = &self.files[h.file as usize].sets[h.set as usize];
+            let keys = self.set_perms.get(&(h.file, h.set));
+            for (i, (_, n)) in general[..depth].iter().enumerate() {
+                let key = n
+                    .strip_prefix(set.prototype.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .and_then(|action| keys.and_then(|k| k.get(action)));
+                if let Some(&p) = key {
+                    let mut link = Link::new(p, i > 0);
+                    link.push(self.rules_of(h.file, p), Level::Explicit);
+                    chain.push(link);
+                }
+            }
+        }
+        for (i, (id, _)) in general[..depth].iter().enumerate() {
+            if let Some(p) = *id {
+                chain.push(self.link(ctx, p, hit.is_some() || i > 0));
+            }
         }
         chain
     }
@@ -706,12 +739,17 @@ impl Index {
                     link.push(self.rules_of(g, perm), Level::Explicit);
                 }
             }
+            // A project's own setting replaces the same setting (role and
+            // permission) of the global file; a global setting keeps its
+            // level in the project (003: "Projects inherit permissions from
+            // the repository scope, and changes to the project settings
+            // override the same settings in the repository scope").
             Ctx::Project(p) => {
                 if let Some(f) = self.project_list[p as usize].file {
                     link.push(self.rules_of(f, perm), Level::Explicit);
                 }
                 if let Some(g) = self.global_file {
-                    link.push(self.rules_of(g, perm), Level::Inherited);
+                    link.push(self.rules_of(g, perm), Level::Explicit);
                 }
             }
         }
@@ -727,7 +765,7 @@ impl Index {
 
     /// The state of the chain for one role: the first link that sets it
     /// (strongest setting within a level), or a built-in default.
-    fn role_state(&self, chain: &Chain, held: HeldRole, ctx: Ctx) -> (State, Source) {
+    fn role_state(&self, chain: &Chain, held: HeldRole) -> (State, Source) {
         for link in &chain.links[..chain.len] {
             for (rules, level) in &link.levels[..link.n] {
                 let mut found: Option<(State, u32)> = None;
@@ -743,7 +781,7 @@ impl Index {
                     return (s, Source::Rule(rule));
                 }
             }
-            if let Some(s) = self.default_state(link.perm, held, ctx) {
+            if let Some(s) = self.default_state(link.perm, held.role) {
                 let s = if link.inherit { s.inherited() } else { s };
                 return (s, Source::Default(link.perm));
             }
@@ -752,37 +790,20 @@ impl Index {
     }
 
     /// Built-in defaults, where no file sets the permission for the role:
-    /// `user` may log in; the REST verbs are granted to `admin` and
-    /// `project_admin`; in a project, every role held there is denied them
-    /// (`project_admin` granted) as the project's own setting, which is why
-    /// a global role's grant does not reach a project where the user holds
-    /// a project role (the REST documentation's worked example).
-    fn default_state(&self, perm: u32, held: HeldRole, ctx: Ctx) -> Option<State> {
+    /// `user` may log in (an inherited grant, so that any explicit deny
+    /// blocks it); the REST verbs are granted to `admin` and
+    /// `project_admin` as explicit settings of the global context, which
+    /// every project inherits unless a file sets the verb for the role
+    /// (000/001: "set to true for the admin and project_admin roles in the
+    /// Global context. (And for all Projects by default.)"). Every other
+    /// role has nothing set.
+    fn default_state(&self, perm: u32, role: u32) -> Option<State> {
         let sp = &self.special;
         if perm == self.login_perm {
-            return (held.role == sp.user).then_some(State::InheritedGrant);
+            return (role == sp.user).then_some(State::InheritedGrant);
         }
-        if !self.rest_perms.contains(&perm) {
-            return None;
-        }
-        let held_in_project = matches!(
-            held.origin,
-            Origin::Assignment {
-                in_project: true,
-                ..
-            }
-        );
-        match ctx {
-            Ctx::Project(_) if held_in_project => Some(if held.role == sp.project_admin {
-                State::ExplicitGrant
-            } else {
-                State::ExplicitDeny
-            }),
-            _ if held.role == sp.admin || held.role == sp.project_admin => {
-                Some(State::InheritedGrant)
-            }
-            _ => None,
-        }
+        (self.rest_perms.contains(&perm) && (role == sp.admin || role == sp.project_admin))
+            .then_some(State::ExplicitGrant)
     }
 
     /// Every role the user holds in the context: global ones, the
@@ -799,10 +820,7 @@ impl Index {
             for h in &u.global {
                 f(HeldRole {
                     role: h.role,
-                    origin: Origin::Assignment {
-                        idx: h.assignment,
-                        in_project: false,
-                    },
+                    origin: Origin::Assignment { idx: h.assignment },
                 });
             }
             let in_project: &[(u32, Held)] = match ctx {
@@ -817,10 +835,7 @@ impl Index {
             for (_, h) in in_project {
                 f(HeldRole {
                     role: h.role,
-                    origin: Origin::Assignment {
-                        idx: h.assignment,
-                        in_project: true,
-                    },
+                    origin: Origin::Assignment { idx: h.assignment },
                 });
             }
         }
@@ -887,19 +902,16 @@ impl Index {
             None if self.accounts_managed => AccountStatus::NoAccount,
             None => AccountStatus::Active,
         };
-        let role_line = |h: &Held, in_project: bool| RoleHeld {
+        let role_line = |h: &Held| RoleHeld {
             role: self.role_names[h.role as usize].clone(),
-            via: self.via(Origin::Assignment {
-                idx: h.assignment,
-                in_project,
-            }),
+            via: self.via(Origin::Assignment { idx: h.assignment }),
         };
         let mut projects: BTreeMap<ProjectId, Vec<RoleHeld>> = BTreeMap::new();
         let mut assignable_in = Vec::new();
         if let Some(u) = user {
             for (p, h) in &u.projects {
                 let id = self.project_list[*p as usize].id.clone();
-                projects.entry(id).or_default().push(role_line(h, true));
+                projects.entry(id).or_default().push(role_line(h));
             }
         }
         for p in &self.project_list {
@@ -924,7 +936,7 @@ impl Index {
             admin: user.is_some_and(|u| u.global.iter().any(|h| h.role == self.special.admin)),
             groups: user.map(|u| u.groups.clone()).unwrap_or_default(),
             global: user
-                .map(|u| u.global.iter().map(|h| role_line(h, false)).collect())
+                .map(|u| u.global.iter().map(role_line).collect())
                 .unwrap_or_default(),
             projects,
             assignable_globally: user.is_some_and(|u| {
@@ -1126,7 +1138,6 @@ impl Trace for Recorder<'_> {
             role: self.ix.role_names[held.role as usize].clone(),
             via: self.ix.via(Origin::Assignment {
                 idx: held.assignment,
-                in_project: false,
             }),
             state: State::ExplicitGrant,
             setting: None,

@@ -1,4 +1,5 @@
-//! Permission decisions with Polarion's semantics (DESIGN §4): which roles
+//! Permission decisions with Polarion's semantics (the documents in
+//! `../shared/seeds/`; docs/permissions.md cites them rule by rule): which roles
 //! a user holds in a context, what each role's state of a permission is
 //! (explicit or inherited, grant or deny), how the states combine, and the
 //! rules around them — global `admin`, login and "[disabled]", custom sets

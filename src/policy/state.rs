@@ -10,10 +10,11 @@ use crate::xml::Effect;
 /// Where a setting was found, relative to the context asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
-    /// Set in the scope asked about.
+    /// Set on the permission itself: in the project's file, the global
+    /// file (which a project inherits as it is, 003) or a built-in default.
     Explicit,
-    /// Set in the global scope and asked about in a project, or reached
-    /// through a parent permission.
+    /// Reached through a parent permission (or, inside a custom set, from
+    /// the set's parent key or the general permission).
     Inherited,
 }
 

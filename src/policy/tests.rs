@@ -48,8 +48,14 @@ fn user_roles(spec: &str) -> String {
 
 /// Lines `set ID PROTOTYPE QUERY…` and `ROLE +perm -perm …`.
 fn permissions(spec: &str) -> String {
-    let mut xml = String::from("<permissions>\n");
+    let mut attrs = String::new();
+    let mut xml = String::new();
     for line in spec.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("attr ") {
+            let (k, v) = rest.split_once('=').expect("attr k=v");
+            attrs.push_str(&format!(" {k}=\"{v}\""));
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("set ") {
             let mut parts = rest.splitn(3, ' ');
             let id = parts.next().expect("set id");
@@ -74,8 +80,7 @@ fn permissions(spec: &str) -> String {
         }
         xml.push_str("  </role>\n");
     }
-    xml.push_str("</permissions>\n");
-    xml
+    format!("<permissions{attrs}>\n{xml}</permissions>\n")
 }
 
 impl Cfg {
@@ -230,6 +235,13 @@ fn check(cfg: &Cfg, cases: &str) {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// 000/001, "Example that illustrates REST API Endpoint permissions":
+/// user_A is project_admin in project_A, project_user in project_B and
+/// holds a custom global role with GET. Endpoint (3) has no verb in the
+/// documents: PATCH, POST and DELETE are refused there (project_user has
+/// no REST permission, project_admin is held in A only); GET is allowed,
+/// because the custom role is a global role and its GET, a setting of the
+/// global context, reaches every project (docs/permissions.md).
 #[test]
 fn rest_worked_example_of_the_documentation() {
     let cfg = Cfg::new()
@@ -245,24 +257,123 @@ fn rest_worked_example_of_the_documentation() {
         "u rest.get => allow
          u rest.get @A => allow
          u rest.patch @A => allow
-         u rest.get @B => deny
+         u rest.post @A => allow
+         u rest.delete @A => allow
+         u rest.patch @B => deny
+         u rest.post @B => deny
+         u rest.delete @B => deny
+         u rest.get @B => allow
          u rest.patch => deny",
     );
 }
 
+/// 000/001: "These permissions are set to true for the admin and
+/// project_admin roles in the Global context. (And for all Projects by
+/// default.) For all other roles, REST API Endpoint permissions are
+/// denied by default."
 #[test]
-fn rest_defaults_grant_admins_and_deny_other_roles() {
+fn rest_defaults_grant_admins_and_leave_other_roles_unset() {
     let cfg = Cfg::new()
-        .roles("root=admin,user v=user")
+        .roles("root=admin,user v=user pa=user")
         .project("A", None)
-        .project_roles("A", "pa=project_admin,project_user v=project_user");
+        .project_roles("A", "pa=project_admin,project_user v=project_user")
+        .project("B", None)
+        .project_roles("B", "pa=project_user");
     check(
         &cfg,
         "root rest.delete => allow
          root rest.delete @A => allow
          pa rest.post @A => allow
+         pa rest.get @B => deny
+         pa rest.get => deny
          v rest.get @A => deny
          v rest.get => deny",
+    );
+}
+
+/// 000/001, "To allow REST API access for all users for both the Global
+/// and Project contexts": the four verbs for `everyone` in the Global
+/// context open every endpoint to every user, whatever project roles
+/// they hold.
+#[test]
+fn rest_everyone_recipe_opens_every_endpoint_to_every_user() {
+    let cfg = Cfg::new()
+        .roles("v=user w=user")
+        .perms("everyone +rest.get +rest.patch +rest.post +rest.delete")
+        .project("A", None)
+        .project_roles("A", "v=project_user,project_assignable w=project_approver")
+        .project("B", None)
+        .project_roles("B", "v=project_admin")
+        .project("C", None)
+        .project_perms("C", "project_user +WorkItem.read");
+    let mut cases = String::new();
+    for u in ["v", "w"] {
+        for verb in ["get", "patch", "post", "delete"] {
+            for at in ["", "@A", "@B", "@C"] {
+                cases.push_str(&format!("{u} rest.{verb} {at} => allow\n"));
+            }
+        }
+    }
+    check(&cfg, &cases);
+}
+
+/// 000/001, "Allow default REST API project-level access using project
+/// roles": GET for project_user; GET, PATCH, POST, DELETE for
+/// project_assignable and project_approver, set in the global context.
+/// A user with several project roles gets the union.
+#[test]
+fn rest_project_roles_recipe_works_for_several_project_roles() {
+    let cfg = Cfg::new()
+        .roles("multi=user reader=user approver=user")
+        .perms(
+            "project_user +rest.get\n\
+             project_assignable +rest.get +rest.patch +rest.post +rest.delete\n\
+             project_approver +rest.get +rest.patch +rest.post +rest.delete",
+        )
+        .project("A", None)
+        .project_roles(
+            "A",
+            "multi=project_user,project_assignable reader=project_user approver=project_user,project_approver",
+        )
+        .project("B", None)
+        .project_roles("B", "multi=project_user");
+    check(
+        &cfg,
+        "multi rest.get @A => allow
+         multi rest.post @A => allow
+         multi rest.delete @A => allow
+         multi rest.post @B => deny
+         multi rest.get @B => allow
+         reader rest.get @A => allow
+         reader rest.patch @A => deny
+         approver rest.patch @A => allow
+         multi rest.get => deny",
+    );
+}
+
+/// 000/001: the defaults hold "for all Projects by default", i.e. unless
+/// the project overrides them; 003, "Configuring User Permissions":
+/// "changes to the project settings override the same settings in the
+/// repository scope". A deny written in a project's file (or the global
+/// file) replaces the default grant of that role.
+#[test]
+fn rest_a_deny_in_a_file_overrides_the_default_grant() {
+    let cfg = Cfg::new()
+        .roles("pa=user")
+        .perms("project_admin -rest.post")
+        .project("A", None)
+        .project_roles("A", "pa=project_admin")
+        .project_perms("A", "project_admin -rest.delete")
+        .project("B", None)
+        .project_roles("B", "pa=project_admin");
+    check(
+        &cfg,
+        "pa rest.delete @A => deny
+         pa rest.get @A => allow
+         pa rest.post @A => deny
+         pa rest.delete @B => allow
+         pa rest.post @B => deny
+         pa rest.patch @B => allow",
     );
 }
 
@@ -276,11 +387,14 @@ fn rest_grant_to_a_project_role_in_the_global_file_reaches_every_project() {
     check(&cfg, "v rest.get @A => allow\n v rest.post @A => deny");
 }
 
+/// 003, "Configuring User Permissions": "Projects inherit permissions
+/// from the repository scope, and changes to the project settings
+/// override the same settings in the repository scope."
 #[test]
-fn explicit_project_deny_beats_inherited_global_grant() {
+fn a_project_setting_overrides_the_same_setting_of_the_global_file() {
     let cfg = Cfg::new()
         .roles("bob=user")
-        .perms("user +WorkItem.modify")
+        .perms("project_user +WorkItem.modify")
         .project("A", None)
         .project_roles("A", "bob=project_user")
         .project_perms("A", "project_user -WorkItem.modify")
@@ -288,10 +402,18 @@ fn explicit_project_deny_beats_inherited_global_grant() {
         .project_roles("B", "bob=project_user");
     check(
         &cfg,
-        "bob WorkItem.modify => allow
-         bob WorkItem.modify @A => deny
+        "bob WorkItem.modify @A => deny
          bob WorkItem.modify @B => allow",
     );
+    // Another role's global grant is not "the same setting": it still
+    // holds in A, and an explicit grant beats an explicit deny.
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.modify")
+        .project("A", None)
+        .project_roles("A", "bob=project_user")
+        .project_perms("A", "project_user -WorkItem.modify");
+    check(&cfg, "bob WorkItem.modify @A => allow");
 }
 
 #[test]
@@ -305,12 +427,17 @@ fn explicit_grant_on_one_role_beats_explicit_deny_on_another() {
 
 #[test]
 fn inherited_grant_beats_inherited_deny() {
+    // Both reach TestRun.comment through its parent TestRun.modify (003,
+    // "Permissions for Test Runs": comment is a child of MODIFY).
     let cfg = Cfg::new()
         .roles("bob=user")
-        .perms("user +WorkItem.create\nproject_user -WorkItem.create")
+        .perms("user +TestRun.modify\nproject_user -TestRun.modify")
         .project("A", None)
         .project_roles("A", "bob=project_user");
-    check(&cfg, "bob WorkItem.create @A => allow");
+    check(
+        &cfg,
+        "bob TestRun.comment @A => allow\n bob TestRun.comment => allow",
+    );
 }
 
 #[test]
@@ -347,10 +474,11 @@ fn everyone_holds_everyone() {
     let cfg = Cfg::new()
         .roles("bob=user")
         .perms("everyone +com.example.plugin.use");
+    // A stranger holds `user` nowhere: "[disabled]" (003), denied.
     check(
         &cfg,
         "bob com.example.plugin.use => allow
-         stranger com.example.plugin.use => allow",
+         stranger com.example.plugin.use => deny",
     );
 }
 
@@ -546,12 +674,14 @@ fn a_custom_set_deny_beats_a_grant_of_the_base_permission_on_another_role() {
         )
         .project("A", None)
         .project_roles("A", "bob=project_user");
-    // Globally the set's deny is explicit and the base grant reaches the
-    // set as inherited; in A both are inherited and the grant wins.
+    // The set's deny is explicit and the base grant reaches the set as
+    // inherited; A has no settings of its own, so it answers as the
+    // global context (003: global permissions "together with its Custom
+    // Sets, are propagated to the Project level").
     check(
         &cfg,
         "bob WorkItem.modify status=approved => deny
-         bob WorkItem.modify @A status=approved => allow
+         bob WorkItem.modify @A status=approved => deny
          bob WorkItem.modify @A status=draft => allow",
     );
 }
@@ -568,13 +698,406 @@ fn global_sets_reach_a_project_only_while_it_has_no_permissions_file() {
         .project_roles("Plain", "bob=project_user")
         .project("Own", None)
         .project_roles("Own", "bob=project_user")
-        .project_perms("Own", "project_user +Plan.read");
+        .project_perms("Own", "project_user +Plan.read")
+        .project("Empty", None)
+        .project_roles("Empty", "bob=project_user")
+        .project_perms("Empty", "");
+    // 003, "Defining Permissions for Artifact Sets": "If a Project has at
+    // least one change in the permissions (compared to the Global
+    // permissions), then newly created Custom Sets in the Global scope
+    // will not get used in the Project." A file that sets nothing
+    // (`<permissions/>`) is no change.
     check(
         &cfg,
         "bob WorkItem.modify @Plain status=approved => deny
+         bob WorkItem.modify @Empty status=approved => deny
          bob WorkItem.modify @Own status=approved => allow
          bob WorkItem.modify @Own status=draft => allow",
     );
+}
+
+/// The verdict of each request line (`user perm [k=v …]`, no project) in
+/// the global context and in each of `projects`.
+fn verdicts(ix: &Index, requests: &str, projects: &[Option<&str>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in requests.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (user, permission, _, object) = parse_request(line);
+        let row: Vec<&str> = projects
+            .iter()
+            .map(|p| {
+                let req = Request {
+                    user: &user,
+                    permission: &permission,
+                    project: *p,
+                    object: &object,
+                };
+                let v = ix.check(&req).expect("known project");
+                let e = ix.explain(&req).expect("known project");
+                assert_eq!(e.verdict, v, "explain disagrees with check: {line}");
+                v.as_str()
+            })
+            .collect();
+        out.push(format!("{line}: {}", row.join(" ")));
+    }
+    out
+}
+
+/// 003, "Defining Permissions for Artifact Sets": "Global-level
+/// permissions, together with its Custom Sets, are propagated to the
+/// Project level if the Project does not have any Project level
+/// permissions set." A project without a file, with a file that sets
+/// nothing and with a copy of the global file answer every request as
+/// the global context does: field-level denies, custom-set denies and
+/// `TestRun.comment` denies included.
+#[test]
+fn a_project_without_settings_answers_as_the_global_context() {
+    let global = "set Secret WorkItem category:security\n\
+                  user +WorkItem.read +WorkItem.modify +TestRun.modify -@Secret.read\n\
+                  auditor -WorkItem.field.salary.read -TestRun.comment\n\
+                  tester +TestRun.modify +WorkItem.field.salary.read\n\
+                  project_user +WorkItem.modify -@Secret.modify";
+    let cfg = Cfg::new()
+        .defs("auditor=global tester=global")
+        .roles("heidi=user,auditor t=user,tester both=user,auditor,tester")
+        .perms(global)
+        .project("Plain", None)
+        .project("Empty", None)
+        .project_perms("Empty", "")
+        .project("Copy", None)
+        .project_perms("Copy", global);
+    let requests = "heidi WorkItem.field.salary.read
+                    heidi WorkItem.field.salary.modify
+                    heidi WorkItem.field.title.read
+                    heidi TestRun.comment
+                    t TestRun.comment
+                    both TestRun.comment
+                    both WorkItem.field.salary.read
+                    heidi WorkItem.read category=security
+                    heidi WorkItem.modify category=security
+                    heidi WorkItem.field.title.read category=security";
+    let ix = cfg.index();
+    let got = verdicts(
+        &ix,
+        requests,
+        &[None, Some("Plain"), Some("Empty"), Some("Copy")],
+    );
+    let expect: Vec<String> = [
+        ("heidi WorkItem.field.salary.read", "deny"),
+        ("heidi WorkItem.field.salary.modify", "deny"),
+        ("heidi WorkItem.field.title.read", "allow"),
+        ("heidi TestRun.comment", "deny"),
+        ("t TestRun.comment", "allow"),
+        ("both TestRun.comment", "deny"),
+        ("both WorkItem.field.salary.read", "allow"),
+        ("heidi WorkItem.read category=security", "deny"),
+        ("heidi WorkItem.modify category=security", "allow"),
+        ("heidi WorkItem.field.title.read category=security", "deny"),
+    ]
+    .iter()
+    .map(|(r, v)| format!("{r}: {v} {v} {v} {v}"))
+    .collect();
+    assert_eq!(got, expect);
+    // With project roles: no file, an empty file and the copy agree.
+    let cfg = cfg
+        .project_roles("Plain", "heidi=project_user")
+        .project_roles("Empty", "heidi=project_user")
+        .project_roles("Copy", "heidi=project_user");
+    let ix = cfg.index();
+    let rows = verdicts(
+        &ix,
+        &format!("{requests}\nheidi WorkItem.modify category=security"),
+        &[Some("Plain"), Some("Empty"), Some("Copy")],
+    );
+    for row in rows {
+        let (line, vs) = row.split_once(": ").expect("row");
+        let vs: Vec<&str> = vs.split(' ').collect();
+        assert!(vs.iter().all(|v| *v == vs[0]), "{line}: {vs:?}");
+    }
+}
+
+/// The same on `sample-repo/`: heidi (auditor) may not read the salary
+/// field in elibrary, which has no permissions.xml of its own.
+#[test]
+fn sample_repo_elibrary_inherits_the_salary_deny() {
+    // The files that matter, compiled in (the pure core reads no files).
+    macro_rules! sample {
+        ($($path:literal),*) => {
+            [$(($path, include_str!(concat!("../../sample-repo/", $path)))),*]
+        };
+    }
+    let files: BTreeMap<String, String> = sample!(
+        ".polarion/security/permissions.xml",
+        ".polarion/security/user-roles.xml",
+        ".polarion/security/roles.xml",
+        ".polarion/user-management/groups.xml",
+        ".polarion/user-management/users/heidi/user.xml",
+        "Engineering/elibrary/.polarion/polarion-project.xml",
+        "Engineering/elibrary/.polarion/security/user-roles.xml"
+    )
+    .into_iter()
+    .map(|(p, t)| (p.to_owned(), t.to_owned()))
+    .collect();
+    let cfg = Cfg { files };
+    check(
+        &cfg,
+        "heidi WorkItem.field.salary.read => deny
+         heidi WorkItem.field.salary.read @elibrary => deny
+         heidi WorkItem.field.salary.modify @elibrary => deny
+         heidi WorkItem.read @elibrary => allow",
+    );
+}
+
+/// 003, "Setting Permissions for Work Item Fields" and "Defining
+/// Permissions for Artifact Sets"; 002, "Custom Set Permissions": inside
+/// a matching set the set's READ and MODIFY govern the fields as the
+/// general READ and MODIFY do outside sets.
+#[test]
+fn a_custom_set_covers_field_permissions() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Secret WorkItem category:security\n\
+         set Frozen WorkItem status:approved\n\
+         user +WorkItem.read +WorkItem.modify -@Secret.read -@Secret.modify +@Frozen.read -@Frozen.modify",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.field.title.read category=security => deny
+         bob WorkItem.field.title.modify category=security => deny
+         bob WorkItem.field.title.read category=other => allow
+         bob WorkItem.field.title.modify category=other => allow
+         bob WorkItem.field.status.read status=approved => allow
+         bob WorkItem.field.status.modify status=approved => deny
+         bob WorkItem.field.status.modify status=draft => allow",
+    );
+}
+
+/// 003, "Setting Permissions for Work Item Fields": "denying permission
+/// to READ also denies permission to MODIFY" — inside a set too.
+#[test]
+fn inside_a_set_field_read_denied_implies_field_modify_denied() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set S WorkItem status:a\n\
+         set T WorkItem status:t\n\
+         user +WorkItem.read +WorkItem.modify +@S.modify -@S.field.salary.read -@T.read +@T.field.x.modify",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.field.salary.modify status=a => deny
+         bob WorkItem.field.salary.read status=a => deny
+         bob WorkItem.field.other.modify status=a => allow
+         bob WorkItem.field.salary.modify status=b => allow
+         bob WorkItem.field.x.modify status=t => deny
+         bob WorkItem.field.x.read status=t => deny",
+    );
+}
+
+/// 003, "Permissions for Test Runs": "The comment permission is a child of
+/// Permission to MODIFY" — also inside a Test Run custom set.
+#[test]
+fn a_custom_set_covers_test_run_comment() {
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "set Locked TestRun status:locked\n\
+         set Open TestRun status:open\n\
+         user +TestRun.modify -@Locked.modify -@Open.modify +@Open.comment",
+    );
+    check(
+        &cfg,
+        "bob TestRun.comment status=locked => deny
+         bob TestRun.comment status=draft => allow
+         bob TestRun.comment status=open => allow
+         bob TestRun.modify status=open => deny",
+    );
+}
+
+/// 003, "Creating User Accounts": "If you do not also assign a role of
+/// user, either at the repository level, or in at least one project, the
+/// new user account will be disabled" — denied everything, REST included.
+/// "Administrator users do not need explicit permissions assigned": global
+/// admin without `user` is allowed (a choice, docs/permissions.md).
+#[test]
+fn a_user_without_the_user_role_is_disabled_and_denied_everything() {
+    let cfg = Cfg::new()
+        .roles("ghost=assignable root=admin bob=user")
+        .perms("everyone +WorkItem.read +rest.get +security.login")
+        .project("A", None)
+        .project_roles("A", "ghost=project_admin carol=project_user,user")
+        .project("B", None)
+        .project_roles("B", "ghost=project_user");
+    check(
+        &cfg,
+        "ghost WorkItem.read => deny
+         ghost WorkItem.read @A => deny
+         ghost rest.get => deny
+         ghost rest.delete @A => deny
+         ghost security.login => deny
+         stranger rest.get => deny
+         carol WorkItem.read @B => allow
+         carol rest.get => allow
+         carol security.login => allow
+         bob rest.get @A => allow
+         root WorkItem.read @B => allow
+         root security.login => allow",
+    );
+}
+
+/// 003, "Creating User Accounts": `user` may be assigned "in at least one
+/// project": no warning for it there.
+#[test]
+fn the_user_role_assigned_in_a_project_is_no_warning() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .project("A", None)
+        .project_roles("A", "carol=project_user,user");
+    let input = Input {
+        revision: "r1".into(),
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let report = snapshot::build(&input);
+    let codes: Vec<String> = report.diagnostics.iter().map(|d| d.one_line()).collect();
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .all(|d| d.code != crate::diag::Code::RoleScopeMismatch),
+        "{codes:#?}"
+    );
+    // Another global role in a project is still a mismatch.
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .project("A", None)
+        .project_roles("A", "carol=project_user,assignable");
+    let input = Input {
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let diags = snapshot::build(&input).diagnostics;
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == crate::diag::Code::RoleScopeMismatch),
+        "{diags:#?}"
+    );
+}
+
+/// `headingsObeyDeletePermission` is `true` or `false`; anything else is
+/// `xml-invalid-value` (docs/permissions.md, "Headings").
+#[test]
+fn headings_obey_delete_permission_takes_true_or_false() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("attr headingsObeyDeletePermission=yes\nuser +WorkItem.read");
+    let input = Input {
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let diags = snapshot::build(&input).diagnostics;
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == crate::diag::Code::XmlInvalidValue
+                && d.message.contains("headingsObeyDeletePermission")),
+        "{diags:#?}"
+    );
+}
+
+/// 003, "Managing Role Definitions": "You can add or delete role
+/// definitions for the repository or a project." A project's own
+/// roles.xml defines roles of that project only.
+#[test]
+fn a_project_may_define_its_own_roles() {
+    let cfg = Cfg::new()
+        .roles("t=user")
+        .project("A", None)
+        .file(
+            "A/.polarion/security/roles.xml",
+            "<roles><role id=\"project_tester\" scope=\"project\"/><role id=\"nobody\" scope=\"project\"/></roles>".into(),
+        )
+        .project_roles("A", "t=project_tester")
+        .project_perms("A", "project_tester +TestRun.modify\nnobody +TestRun.read")
+        .project("B", None);
+    let snap = cfg.snapshot();
+    check(
+        &cfg,
+        "t TestRun.modify @A => allow
+         t TestRun.modify @B => deny",
+    );
+    let groups: Vec<String> = snap
+        .model
+        .role_groups()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert!(
+        groups.contains(&"A-project_tester".to_owned()),
+        "{groups:?}"
+    );
+    assert!(groups.contains(&"A-nobody".to_owned()), "{groups:?}");
+    assert!(
+        !groups
+            .iter()
+            .any(|g| g == "B-project_tester" || g == "B-nobody"),
+        "{groups:?}"
+    );
+    let input = Input {
+        files: cfg
+            .files
+            .iter()
+            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .collect(),
+        ..Input::default()
+    };
+    let diags: Vec<_> = snapshot::build(&input)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code != crate::diag::Code::AccessFileMissing)
+        .collect();
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert!(snap.access.contains("A-nobody ="), "{}", snap.access);
+}
+
+/// 003, "Important Permission Ramifications": "By default, users can
+/// delete Heading type Work Items without having the permission to DELETE
+/// Work Items. To require that permission for deleting Headings, set the
+/// system property headingsObeyDeletePermission=true". rolesync reads it
+/// from the root of the global permissions.xml (docs/permissions.md).
+#[test]
+fn headings_can_be_deleted_without_the_delete_permission() {
+    let cfg = Cfg::new()
+        .roles("bob=user")
+        .perms("user +WorkItem.read -WorkItem.delete");
+    check(
+        &cfg,
+        "bob WorkItem.delete type=heading => allow
+         bob WorkItem.delete type=task => deny
+         bob WorkItem.delete => deny
+         ghost WorkItem.delete type=heading => deny",
+    );
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "attr headingsObeyDeletePermission=true\n\
+         user +WorkItem.read -WorkItem.delete",
+    );
+    check(
+        &cfg,
+        "bob WorkItem.delete type=heading => deny
+         bob WorkItem.delete type=task => deny",
+    );
+    let cfg = Cfg::new().roles("bob=user").perms(
+        "attr headingsObeyDeletePermission=true\n\
+         user +WorkItem.delete",
+    );
+    check(&cfg, "bob WorkItem.delete type=heading => allow");
 }
 
 #[test]
@@ -777,7 +1300,13 @@ mod random {
 
     const USERS: &[&str] = &["u0", "u1", "u2", "u3"];
     const GLOBAL_ROLES: &[&str] = &["admin", "user", "assignable", "r1", "r2"];
-    const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_assignable", "p1"];
+    const PROJECT_ROLES: &[&str] = &[
+        "project_admin",
+        "project_user",
+        "project_assignable",
+        "p1",
+        "user",
+    ];
     const RULE_ROLES: &[&str] = &[
         "user",
         "r1",
@@ -804,11 +1333,16 @@ mod random {
         "Module.modifyContent",
         "security.login",
         "rest.get",
+        "rest.post",
         "administration.modify",
         "security.user.manage",
+        "WorkItem.delete",
         "@S.modify",
+        "@S.read",
+        "@S.comment",
         "@S.modifyContent",
         "@S.field.f.read",
+        "@S.field.f.modify",
     ];
     const QUERIES: &[&str] = &[
         "WorkItem status:a",
@@ -816,6 +1350,7 @@ mod random {
         "WorkItem NOT status:a",
         "Module status:a",
         "WorkItem author:$[user.id]",
+        "TestRun status:a",
     ];
     const PROJECTS: &[&str] = &["P0", "P1", "P2"];
     const ATTRS: &[&str] = &[
@@ -826,6 +1361,7 @@ mod random {
         "assignee=u2",
         "document=D",
         "document.status=a",
+        "type=heading",
     ];
 
     fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
@@ -861,6 +1397,7 @@ mod random {
     /// A permissions file: set `S` (and so `@S.…` names) and rules.
     fn permissions_spec() -> impl Strategy<Value = String> {
         (
+            any::<bool>(),
             pick(QUERIES),
             prop::collection::vec(
                 (
@@ -870,8 +1407,11 @@ mod random {
                 1..8,
             ),
         )
-            .prop_map(|(query, roles)| {
+            .prop_map(|(headings, query, roles)| {
                 let mut spec = format!("set S {query}\n");
+                if headings {
+                    spec.push_str("attr headingsObeyDeletePermission=true\n");
+                }
                 for (role, rules) in roles {
                     spec.push_str(role);
                     for (grant, p) in rules {
@@ -983,6 +1523,9 @@ mod random {
                 return Verdict::Deny;
             }
         }
+        if e.reason == Reason::HeadingDelete {
+            return Verdict::Allow;
+        }
         if e.steps.is_empty() {
             Verdict::Deny
         } else {
@@ -990,7 +1533,7 @@ mod random {
         }
     }
 
-    /// DESIGN §4 again, straight from the model: every decision scans the
+    /// docs/permissions.md again, straight from the model: every decision scans the
     /// assignments and the rules. Slow and simple, to hold the indexes to.
     mod oracle {
         use crate::model::{Holder, Model, PermissionSet, Scope};
@@ -1030,8 +1573,27 @@ mod random {
             if held.iter().any(|(r, p)| r == "admin" && !p) {
                 return Verdict::Allow;
             }
-            if login && !held.iter().any(|(r, _)| r == "user") {
+            // 003: `user` nowhere is "[disabled]": denied everything.
+            let anywhere = Ask {
+                model,
+                user,
+                project: None,
+                login: true,
+            };
+            if !anywhere.held().iter().any(|(r, _)| r == "user") {
                 return Verdict::Deny;
+            }
+            // 003: Headings are deleted without WorkItem.delete unless
+            // headingsObeyDeletePermission is set.
+            let obey = model
+                .global_permissions
+                .as_ref()
+                .is_some_and(|g| g.headings_obey_delete_permission);
+            if !obey
+                && permission == "com.polarion.persistence.object.WorkItem.delete"
+                && obj.has("type", "heading")
+            {
+                return Verdict::Allow;
             }
             if !ask.step(permission, obj) {
                 return Verdict::Deny;
@@ -1095,13 +1657,16 @@ mod random {
                     .collect()
             }
 
+            /// The project's own file, when it sets anything.
             fn own_file(&self) -> Option<&PermissionSet> {
                 let p = self
                     .model
                     .projects
                     .iter()
                     .find(|(id, _)| Some(id.as_str()) == self.project)?;
-                p.1.permissions.as_ref()
+                p.1.permissions
+                    .as_ref()
+                    .filter(|f| !f.rules.is_empty() || !f.customsets.is_empty())
             }
 
             fn step(&self, permission: &str, obj: &Object) -> bool {
@@ -1114,12 +1679,11 @@ mod random {
                 };
                 let hit = sets_file.and_then(|f| {
                     f.customsets.iter().find_map(|cs| {
-                        let rest = permission
+                        permission
                             .strip_prefix(cs.prototype.as_str())?
                             .strip_prefix('.')?;
                         let q = query::parse(&cs.query).ok()?;
-                        q.matches(obj, self.user)
-                            .then(|| (f, format!("@{}.{rest}", cs.id)))
+                        q.matches(obj, self.user).then_some((f, cs))
                     })
                 });
                 let mut roles = self.held();
@@ -1143,79 +1707,74 @@ mod random {
                     roles.push(("lead".into(), false));
                 }
                 let mut best = State::NotSet;
-                for (role, in_project) in &roles {
-                    best = combine(
-                        best,
-                        self.role_state(role, *in_project, permission, hit.as_ref(), own, global),
-                    );
+                for (role, _) in &roles {
+                    best = combine(best, self.role_state(role, permission, hit, own, global));
                 }
                 best.allows()
             }
 
+            /// The first name of the chain that sets the permission for
+            /// the role: inside a matching set, the set's keys for the
+            /// permission and its parents; then the permission and its
+            /// parents, the project's own file before the global file
+            /// (a global setting keeps its level in a project), then the
+            /// built-in defaults. Everything after the first name is
+            /// inherited.
             fn role_state(
                 &self,
                 role: &str,
-                in_project: bool,
                 permission: &str,
-                hit: Option<&(&PermissionSet, String)>,
+                hit: Option<(&PermissionSet, &crate::model::CustomSet)>,
                 own: Option<&PermissionSet>,
                 global: Option<&PermissionSet>,
             ) -> State {
-                let in_file = |f: &PermissionSet, perm: &str, level: Level| -> Option<State> {
+                let in_file = |f: &PermissionSet, perm: &str| -> Option<State> {
                     f.rules
                         .iter()
                         .filter(|r| r.role.as_str() == role && r.permission == perm)
-                        .map(|r| State::of(level, r.effect))
+                        .map(|r| State::of(Level::Explicit, r.effect))
                         .reduce(combine)
                 };
-                if let Some((file, key)) = hit {
-                    let level =
-                        if self.project.is_none() || own.is_some_and(|o| std::ptr::eq(o, *file)) {
-                            Level::Explicit
-                        } else {
-                            Level::Inherited
+                let mut general = vec![permission.to_owned()];
+                while let Some(p) = general.last().and_then(|n| names::parent(n)) {
+                    general.push(p);
+                }
+                let pass = |s: State, inherit: bool| if inherit { s.inherited() } else { s };
+                if let Some((file, cs)) = hit {
+                    for (i, name) in general.iter().enumerate() {
+                        let Some(rest) = name
+                            .strip_prefix(cs.prototype.as_str())
+                            .and_then(|r| r.strip_prefix('.'))
+                        else {
+                            continue;
                         };
-                    if let Some(s) = in_file(file, key, level) {
-                        return s;
+                        if let Some(s) = in_file(file, &format!("@{}.{rest}", cs.id)) {
+                            return pass(s, i > 0);
+                        }
                     }
                 }
-                let mut inherit = hit.is_some();
-                let mut name = permission.to_owned();
-                loop {
-                    let found = match self.project {
-                        Some(_) => own
-                            .and_then(|f| in_file(f, &name, Level::Explicit))
-                            .or_else(|| global.and_then(|g| in_file(g, &name, Level::Inherited))),
-                        None => global.and_then(|g| in_file(g, &name, Level::Explicit)),
-                    }
-                    .or_else(|| self.default(&name, role, in_project));
+                for (i, name) in general.iter().enumerate() {
+                    let found = own
+                        .and_then(|f| in_file(f, name))
+                        .or_else(|| global.and_then(|g| in_file(g, name)))
+                        .or_else(|| default(name, role));
                     if let Some(s) = found {
-                        return if inherit { s.inherited() } else { s };
+                        return pass(s, hit.is_some() || i > 0);
                     }
-                    match names::parent(&name) {
-                        Some(p) => name = p,
-                        None => return State::NotSet,
-                    }
-                    inherit = true;
                 }
+                State::NotSet
             }
+        }
 
-            fn default(&self, perm: &str, role: &str, in_project: bool) -> Option<State> {
-                if perm == LOGIN {
-                    return (role == "user").then_some(State::InheritedGrant);
-                }
-                if !names::is_rest(perm) {
-                    return None;
-                }
-                if self.project.is_some() && in_project {
-                    return Some(if role == "project_admin" {
-                        State::ExplicitGrant
-                    } else {
-                        State::ExplicitDeny
-                    });
-                }
-                (role == "admin" || role == "project_admin").then_some(State::InheritedGrant)
+        /// Built-in defaults: `user` logs in (inherited grant); the REST
+        /// verbs for `admin` and `project_admin` (explicit settings of
+        /// the global context, 000/001).
+        fn default(perm: &str, role: &str) -> Option<State> {
+            if perm == LOGIN {
+                return (role == "user").then_some(State::InheritedGrant);
             }
+            (names::is_rest(perm) && (role == "admin" || role == "project_admin"))
+                .then_some(State::ExplicitGrant)
         }
     }
 
@@ -1238,6 +1797,47 @@ mod random {
                 if admin {
                     prop_assert_eq!(verdict, Verdict::Allow, "admin denied: {}", line);
                 }
+            }
+        }
+
+        /// 003, "Defining Permissions for Artifact Sets": "Global-level
+        /// permissions, together with its Custom Sets, are propagated to
+        /// the Project level if the Project does not have any Project
+        /// level permissions set." Project P0 without a file, with
+        /// `<permissions/>` and with a copy of the global file answer
+        /// alike; and with nobody holding a role in it (and no lead) it
+        /// answers as the global context.
+        #[test]
+        fn a_project_without_settings_inherits_the_global_configuration(
+            cfg in config(),
+            lines in requests(),
+        ) {
+            let own = "P0/.polarion/security/permissions.xml";
+            let global = cfg.files.get(snapshot::PERMISSIONS).cloned().unwrap_or_default();
+            let mut plain = cfg.clone();
+            plain.files.remove(own);
+            let empty = plain.clone().file(own, "<permissions/>".into());
+            let copy = plain.clone().file(own, global);
+            let nobody = plain
+                .clone()
+                .file("P0/.polarion/polarion-project.xml", "<project/>".into())
+                .file("P0/.polarion/security/user-roles.xml", "<user-roles/>".into());
+            let ixs: Vec<Index> = [&plain, &empty, &copy, &nobody].iter().map(|c| c.index()).collect();
+            for line in &lines {
+                let (user, permission, _, object) = parse_request(line);
+                let ask = |ix: &Index, project: Option<&str>| {
+                    ix.check(&Request { user: &user, permission: &permission, project, object: &object })
+                        .expect("known project")
+                };
+                let p0 = ask(&ixs[0], Some("P0"));
+                prop_assert_eq!(ask(&ixs[1], Some("P0")), p0, "<permissions/> differs: {}", line);
+                prop_assert_eq!(ask(&ixs[2], Some("P0")), p0, "the copied global file differs: {}", line);
+                prop_assert_eq!(
+                    ask(&ixs[3], Some("P0")),
+                    ask(&ixs[3], None),
+                    "P0 without roles differs from the global context: {}",
+                    line
+                );
             }
         }
     }

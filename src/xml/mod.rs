@@ -83,6 +83,8 @@ pub struct PermissionEntry {
 pub struct PermissionsFile {
     pub customsets: Vec<CustomSetWire>,
     pub entries: Vec<PermissionEntry>,
+    /// `headingsObeyDeletePermission="true"` on the root.
+    pub headings_obey_delete_permission: bool,
 }
 
 /// `<role id= scope= description=/>` in roles.xml.
@@ -262,6 +264,11 @@ pub fn read_user_roles(src: &Source, limits: &Limits) -> (Option<UserRolesFile>,
 }
 
 /// Read a `permissions.xml`.
+/// The root attribute of permissions.xml that makes deleting a Heading
+/// work item need `WorkItem.delete` (Polarion's system property of the
+/// same name; docs/permissions.md).
+pub const HEADINGS_OBEY_DELETE: &str = "headingsObeyDeletePermission";
+
 pub fn read_permissions(
     src: &Source,
     limits: &Limits,
@@ -270,8 +277,19 @@ pub fn read_permissions(
     let Some(root) = root else {
         return (None, lw.diags);
     };
-    lw.attrs(&root, &[], []);
+    lw.attrs(&root, &[HEADINGS_OBEY_DELETE], []);
     let mut file = PermissionsFile::default();
+    if let Some(a) = root.attr(HEADINGS_OBEY_DELETE) {
+        match a.value.as_str() {
+            "true" => file.headings_obey_delete_permission = true,
+            "false" => {}
+            other => lw.diags.push(src.diag(
+                Code::XmlInvalidValue,
+                a.value_span.clone(),
+                format!("`{HEADINGS_OBEY_DELETE}` is `{other}`; it must be `true` or `false`"),
+            )),
+        }
+    }
     // `<permission>` wrappers nest: walk them depth first in document
     // order with an explicit stack of (wrapper, joined prefix, next child).
     let mut stack: Vec<(&Element, Option<String>, usize)> = vec![(&root, None, 0)];

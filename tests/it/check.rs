@@ -79,8 +79,23 @@ fn rest_worked_example_global_and_a_allowed_b_refused_with_the_exact_body() {
                 r#"--user u --rest "GET /polarion/rest/v1/projects/A/workitems""#,
                 "allow\n",
             ),
+            // Endpoint (3): B overrides the custom global role's GET (its
+            // permissions.xml); without that override GET would be allowed
+            // there (docs/permissions.md). The other verbs are refused.
             (
                 r#"--user u --rest "GET /polarion/rest/v1/projects/B/workitems""#,
+                &refused,
+            ),
+            (
+                r#"--user u --rest "PATCH /polarion/rest/v1/projects/B/workitems""#,
+                &refused,
+            ),
+            (
+                r#"--user u --rest "POST /polarion/rest/v1/projects/B/workitems""#,
+                &refused,
+            ),
+            (
+                r#"--user u --rest "DELETE /polarion/rest/v1/projects/B/workitems""#,
                 &refused,
             ),
             (

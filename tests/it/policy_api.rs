@@ -112,10 +112,19 @@ fn check_and_explain_answer_with_the_revision() {
                 &format!("user=heidi&rest={}", enc("GET /polarion/rest/v1/projects")),
                 "allow",
             ),
+            // The auditor role's global GET reaches every project (000/001:
+            // global settings are inherited unless a project overrides them).
             (
                 &format!(
                     "user=heidi&rest={}",
                     enc("GET /polarion/rest/v1/projects/drivepilot")
+                ),
+                "allow",
+            ),
+            (
+                &format!(
+                    "user=heidi&rest={}",
+                    enc("PATCH /polarion/rest/v1/projects/drivepilot")
                 ),
                 "deny",
             ),

@@ -441,6 +441,30 @@ mod tests {
     }
 
     #[test]
+    fn open_normalises_the_sub_path_and_refuses_a_branch_without_git() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = |branch: Option<&str>, subpath: Option<&str>| Options {
+            branch: branch.map(str::to_owned),
+            subpath: subpath.map(str::to_owned),
+        };
+        let source = Source::open(dir.path(), &options(None, Some("/cfg//x/"))).expect("opens");
+        assert_eq!(source.path(), dir.path().join("cfg/x"));
+        assert_eq!(source.kind(), Kind::Folder);
+        let err = Source::open(dir.path(), &options(None, Some("cfg/../.."))).expect_err("..");
+        assert!(matches!(err, Error::BadSubPath { .. }), "{err}");
+        let err = Source::open(dir.path(), &options(Some("main"), None)).expect_err("branch");
+        assert!(err.to_string().ends_with("is a plain folder"), "{err}");
+        let watched = source.watch_paths().expect("watch");
+        assert_eq!(
+            watched,
+            [Watch {
+                path: dir.path().join("cfg/x"),
+                recursive: true
+            }]
+        );
+    }
+
+    #[test]
     fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
         let dir = tempfile::tempdir().expect("temp dir");
         let security = dir.path().join(".polarion/security");

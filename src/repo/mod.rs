@@ -464,14 +464,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+    /// A folder with three configuration files of 400 bytes each.
+    fn three_files_of_400_bytes() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let security = dir.path().join(".polarion/security");
         std::fs::create_dir_all(&security).expect("mkdir");
         for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
             std::fs::write(security.join(name), [b' '; 400]).expect("write");
         }
+        dir
+    }
+
+    #[test]
+    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = three_files_of_400_bytes();
         let limits = Limits {
             max_total_bytes: 1000,
             ..Limits::default()
@@ -493,12 +499,7 @@ mod tests {
 
     #[test]
     fn a_git_read_stops_once_the_files_together_exceed_the_total() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let security = dir.path().join(".polarion/security");
-        std::fs::create_dir_all(&security).expect("mkdir");
-        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
-            std::fs::write(security.join(name), [b' '; 400]).expect("write");
-        }
+        let dir = three_files_of_400_bytes();
         let git = |args: &[&str]| {
             let ok = std::process::Command::new("git")
                 .arg("-C")

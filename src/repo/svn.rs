@@ -168,19 +168,9 @@ fn at_args<'a>(at: At<'a>, youngest: &'a str) -> [&'a str; 2] {
 /// Paths changed by a transaction or revision (relative to the repository
 /// root), each with whether it is a folder.
 pub(super) fn changed(repo: &Path, at: At) -> Result<Vec<(String, bool)>, Error> {
-    let young;
-    let args = match at {
-        At::Revision(None) => {
-            young = youngest(repo)?;
-            at_args(at, &young)
-        }
-        _ => at_args(at, ""),
-    };
-    let out = svnlook(repo, &["changed", args[0], args[1]])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.get(4..))
-        .map(|p| (p.trim_end_matches('/').to_owned(), p.ends_with('/')))
+    Ok(changed_actions(repo, at)?
+        .into_iter()
+        .map(|(_, path, is_dir)| (path, is_dir))
         .collect())
 }
 
@@ -342,7 +332,14 @@ pub fn read_since(
 
 /// `svnlook changed`: (action letter, path, is a folder) per line.
 fn changed_actions(repo: &Path, at: At) -> Result<Vec<(char, String, bool)>, Error> {
-    let args = at_args(at, "");
+    let young;
+    let args = match at {
+        At::Revision(None) => {
+            young = youngest(repo)?;
+            at_args(at, &young)
+        }
+        _ => at_args(at, ""),
+    };
     let out = svnlook(repo, &["changed", args[0], args[1]])?;
     Ok(String::from_utf8_lossy(&out)
         .lines()

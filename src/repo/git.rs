@@ -216,6 +216,22 @@ fn special_kind(mode: i32) -> Option<&'static str> {
     }
 }
 
+/// A blob's bytes; one larger than the limit is measured from its object
+/// header and not inflated: `snapshot::build` needs only to see that the
+/// file is over the limit.
+fn read_blob(
+    repo: &Repository,
+    odb: &git2::Odb<'_>,
+    id: git2::Oid,
+    limits: Limits,
+) -> Result<Vec<u8>, git2::Error> {
+    let (size, _) = odb.read_header(id)?;
+    if size > limits.max_file_bytes {
+        return Ok(vec![0; limits.max_file_bytes.saturating_add(1)]);
+    }
+    Ok(repo.find_blob(id)?.content().to_vec())
+}
+
 /// Walk `tree` (iteratively: no recursion a deep tree could overflow) and
 /// read every file `snapshot::classify` knows into `files`. Refused: a
 /// link or gitlink where a configuration file or folder is expected, two
@@ -285,14 +301,7 @@ fn walk(
                 }
                 Some(ObjectType::Blob) if expected == Some("file") => {
                     let rel = rel.unwrap_or(lossy);
-                    let (size, _) = odb.read_header(entry.id()).map_err(&git)?;
-                    let bytes = if size > limits.max_file_bytes {
-                        // Not inflated: `snapshot::build` needs only to see
-                        // that the file is over the limit.
-                        vec![0; limits.max_file_bytes.saturating_add(1)]
-                    } else {
-                        repo.find_blob(entry.id()).map_err(&git)?.content().to_vec()
-                    };
+                    let bytes = read_blob(repo, &odb, entry.id(), limits).map_err(&git)?;
                     let over = super::add_total(&mut total, bytes.len(), limits);
                     files.insert(rel.clone(), bytes);
                     if over {

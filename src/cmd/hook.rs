@@ -40,19 +40,22 @@ fn hook_repo() -> PathBuf {
 }
 
 fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
-    let repo_path = hook_repo();
-    let branch = match &args.branch {
-        Some(b) => b.clone(),
-        None => {
-            repo::git_head_branch(&repo_path)?.context("HEAD names no branch; give --branch")?
-        }
-    };
-    let wanted = format!("refs/heads/{branch}");
-    let source = repo::Source::Git {
-        path: repo_path.clone(),
-        branch: None,
+    let options = repo::Options {
+        branch: args.branch.clone(),
         subpath: args.path.clone(),
     };
+    let source = repo::Source::open(&hook_repo(), &options)?;
+    if source.kind() != repo::Kind::Git {
+        bail!(
+            "pre-receive runs in a Git repository; {} is {}",
+            source.path().display(),
+            source.kind().describe()
+        );
+    }
+    let branch = source
+        .branch()?
+        .context("HEAD names no branch; give --branch")?;
+    let wanted = format!("refs/heads/{branch}");
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
         id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
@@ -77,34 +80,19 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             refused = true;
             continue;
         }
-        let commits = repo::git_commits_between(&repo_path, old, new)?;
+        let commits = source.pushed_revisions(old, new)?;
         for (i, commit) in commits.iter().enumerate() {
             let short = &commit[..commit.len().min(12)];
-            let input = match source.read(Some(commit), limits) {
-                Ok(input) => input,
-                Err(e) => {
-                    refused = true;
-                    writeln!(
-                        err,
-                        "rolesync: commit {short} on {branch} cannot be read: {e}"
-                    )?;
-                    continue;
-                }
+            let name = Named {
+                what: &format!("commit {short} on {branch}"),
+                invalid: "is invalid",
             };
-            let report = snapshot::build(&input);
-            if report.is_valid() {
-                // The newest commit is what the daemon applies: its
-                // warnings reach the pusher (as `remote:` lines).
-                if i + 1 == commits.len() {
-                    print_warnings(&mut err, &format!("commit {short} on {branch}"), &report)?;
-                }
-                continue;
-            }
-            refused = true;
-            writeln!(err, "rolesync: commit {short} on {branch} is invalid:")?;
-            for d in &report.diagnostics {
-                writeln!(err, "{}", d.one_line())?;
-            }
+            let at = repo::At::Revision(Some(commit));
+            // The newest commit is what the daemon applies: its warnings
+            // reach the pusher (as `remote:` lines).
+            let warn = i + 1 == commits.len();
+            let verdict = check(&mut err, &name, source.read_at(at, limits), warn)?;
+            refused |= !matches!(verdict, Verdict::Accepted { .. });
         }
     }
     if refused {
@@ -115,6 +103,56 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a checked revision is named in the hook's messages.
+struct Named<'a> {
+    /// `commit 0123456789ab on main`, `this commit`, `revision 7`.
+    what: &'a str,
+    /// What follows `what` when the configuration there is invalid.
+    invalid: &'a str,
+}
+
+/// What [`check`] found (its messages already printed).
+enum Verdict {
+    /// Valid; `warnings`: it has some.
+    Accepted {
+        warnings: bool,
+    },
+    Invalid,
+    Unreadable,
+}
+
+/// The check every hook makes of one revision or transaction, Git or SVN
+/// alike: a read that failed is printed as such, an invalid configuration
+/// with its diagnostics, a valid one (with `warn`) with its warnings.
+fn check(
+    err: &mut dyn std::io::Write,
+    name: &Named,
+    read: Result<snapshot::Input, repo::Error>,
+    warn: bool,
+) -> std::io::Result<Verdict> {
+    let input = match read {
+        Ok(input) => input,
+        Err(e) => {
+            writeln!(err, "rolesync: {} cannot be read: {e}", name.what)?;
+            return Ok(Verdict::Unreadable);
+        }
+    };
+    let report = snapshot::build(&input);
+    if report.is_valid() {
+        if warn {
+            print_warnings(err, name.what, &report)?;
+        }
+        return Ok(Verdict::Accepted {
+            warnings: !report.diagnostics.is_empty(),
+        });
+    }
+    writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
+    for d in &report.diagnostics {
+        writeln!(err, "{}", d.one_line())?;
+    }
+    Ok(Verdict::Invalid)
 }
 
 /// Print the warnings of a valid report (nothing when there are none): the
@@ -168,34 +206,20 @@ fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a transaction or revision touches the configuration under
-/// `prefix`. A changed folder may hold (or have held) configuration, so it
-/// counts.
-fn touches_config(repos: &Path, at: repo::svn::At, prefix: Option<&str>) -> anyhow::Result<bool> {
-    Ok(repo::svn::changed(repos, at)?
-        .into_iter()
-        .any(|(path, is_dir)| {
-            let rel = match prefix {
-                Some(p) if path == p => return true,
-                Some(p) => match path.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
-                    Some(r) => r.to_owned(),
-                    None => return prefix.is_some_and(|p| p.starts_with(&format!("{path}/"))),
-                },
-                None => path,
-            };
-            is_dir || repo::expected_kind(&rel).is_some()
-        }))
-}
-
-fn trimmed(path: Option<&str>) -> Option<&str> {
-    path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty())
+/// The SVN repository a hook runs for, with the configuration under `path`.
+fn svn_source(repos: &Path, path: Option<&String>) -> anyhow::Result<repo::Source> {
+    let options = repo::Options {
+        branch: None,
+        subpath: path.cloned(),
+    };
+    Ok(repo::Source::open(repos, &options)?)
 }
 
 fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
-    let at = repo::svn::At::Transaction(&args.txn);
-    let prefix = trimmed(args.path.as_deref());
+    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let at = repo::At::Transaction(&args.txn);
     // Skip quickly when nothing of the configuration changed.
-    if !touches_config(&args.repos, at, prefix)? {
+    if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
     let limits = Limits {
@@ -204,32 +228,20 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         ..Limits::default()
     };
     let mut err = std::io::stderr().lock();
-    let input = match repo::svn::read(&args.repos, at, prefix, limits) {
-        Ok(input) => input,
-        Err(e) => {
-            writeln!(err, "rolesync: this commit cannot be read: {e}")?;
-            writeln!(err, "rolesync: commit refused")?;
-            return Ok(ExitCode::from(super::EXIT_INVALID));
-        }
+    let name = Named {
+        what: "this commit",
+        invalid: "makes the configuration invalid",
     };
-    let report = snapshot::build(&input);
-    if report.is_valid() {
-        // Subversion shows a pre-commit hook's output only when it
-        // refuses; post-commit repeats the warnings where they are seen.
-        print_warnings(&mut err, "this commit", &report)?;
-        return Ok(ExitCode::SUCCESS);
+    // Subversion shows a pre-commit hook's output only when it refuses;
+    // post-commit repeats the warnings where they are seen.
+    match check(&mut err, &name, source.read_at(at, limits), true)? {
+        Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
+        Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
+        Verdict::Invalid => writeln!(
+            err,
+            "rolesync: commit refused; fix the files above and commit again"
+        )?,
     }
-    writeln!(
-        err,
-        "rolesync: this commit makes the configuration invalid:"
-    )?;
-    for d in &report.diagnostics {
-        writeln!(err, "{}", d.one_line())?;
-    }
-    writeln!(
-        err,
-        "rolesync: commit refused; fix the files above and commit again"
-    )?;
     Ok(ExitCode::from(super::EXIT_INVALID))
 }
 
@@ -243,30 +255,25 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.state_dir {
         notify(dir);
     }
-    let at = repo::svn::At::Revision(Some(&args.rev));
-    let prefix = trimmed(args.path.as_deref());
-    if !touches_config(&args.repos, at, prefix)? {
+    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let at = repo::At::Revision(Some(&args.rev));
+    if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
         ..Limits::default()
     };
-    let input = repo::svn::read(&args.repos, at, prefix, limits)?;
-    let report = snapshot::build(&input);
-    if report.diagnostics.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
+    let input = source.read_at(at, limits)?;
     let mut err = std::io::stderr().lock();
-    if report.is_valid() {
-        print_warnings(&mut err, &format!("revision {}", args.rev), &report)?;
-    } else {
-        writeln!(err, "rolesync: revision {} is invalid:", args.rev)?;
-        for d in &report.diagnostics {
-            writeln!(err, "{}", d.one_line())?;
-        }
+    let name = Named {
+        what: &format!("revision {}", args.rev),
+        invalid: "is invalid",
+    };
+    match check(&mut err, &name, Ok(input), true)? {
+        Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
+        _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }
-    Ok(ExitCode::from(super::EXIT_INVALID))
 }
 
 fn shell_quote(s: &str) -> String {
@@ -274,19 +281,15 @@ fn shell_quote(s: &str) -> String {
 }
 
 fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
-    let source = repo::Source::open(&args.repo)?;
+    let source = repo::Source::open(&args.repo, &repo::Options::default())?;
     let exe = std::env::current_exe().context("locating the rolesync binary")?;
     let exe = shell_quote(&exe.to_string_lossy());
-    let path = match &source {
-        repo::Source::Git { path, .. } => path,
-        repo::Source::Svn { path, .. } => return install_svn(args, path, &exe),
-        repo::Source::Folder(_) => bail!(
-            "{} is neither a Git nor an SVN repository",
-            args.repo.display()
-        ),
-    };
+    let hooks = std::path::absolute(source.hooks_dir()?)?;
+    if source.kind() == repo::Kind::Svn {
+        return install_svn(args, &hooks, &exe);
+    }
+    let path = source.path();
     // Where Git runs hooks: `core.hooksPath` when it is set.
-    let hooks = std::path::absolute(repo::git_hooks_dir(path)?)?;
     if !hooks.starts_with(std::path::absolute(path)?) {
         eprintln!(
             "rolesync: core.hooksPath points outside the repository: every repository that uses {} runs these hooks",
@@ -330,14 +333,13 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
 
 /// SVN runs hooks with an empty environment and arguments `REPOS TXN` /
 /// `REPOS REV`; the scripts set a PATH (for `svnlook`) and a UTF-8 locale.
-fn install_svn(args: &InstallArgs, repo: &Path, exe: &str) -> anyhow::Result<ExitCode> {
+fn install_svn(args: &InstallArgs, hooks: &Path, exe: &str) -> anyhow::Result<ExitCode> {
     if args.hook.branch.is_some() {
         bail!(
             "--branch is for Git repositories; {} is an SVN repository",
-            repo.display()
+            args.repo.display()
         );
     }
-    let hooks = std::path::absolute(repo.join("hooks"))?;
     let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
     let mut pre = format!(
         "{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}",

@@ -33,7 +33,7 @@ pub const EXIT_COULD_NOT_RUN: u8 = 2;
 
 /// Read the configuration named by `--repo` and build its snapshot.
 pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
-    let source = repo::Source::open(&args.repo)
+    let source = repo::Source::open(&args.repo, &repo::Options::default())
         .with_context(|| format!("opening {}", args.repo.display()))?;
     let limits: Limits = args.limits.limits(args.max_file_bytes);
     let input = source.read(args.rev.as_deref(), limits)?;

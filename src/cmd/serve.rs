@@ -166,40 +166,12 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         .clone()
         .or(file.repo)
         .unwrap_or_else(|| PathBuf::from("."));
-    let mut source = repo::Source::open(&repo_path)
+    let options = repo::Options {
+        branch: args.branch.clone().or(file.branch),
+        subpath: args.path.clone().or(file.path),
+    };
+    let source = repo::Source::open(&repo_path, &options)
         .with_context(|| format!("opening {}", repo_path.display()))?;
-    let branch = args.branch.clone().or(file.branch);
-    let subpath = args.path.clone().or(file.path);
-    match &mut source {
-        repo::Source::Git {
-            branch: b,
-            subpath: s,
-            ..
-        } => {
-            *b = branch;
-            *s = subpath;
-        }
-        repo::Source::Svn { path, subpath: s } => {
-            if branch.is_some() {
-                bail!(
-                    "--branch needs a Git repository; {} is an SVN repository",
-                    path.display()
-                );
-            }
-            *s = subpath;
-        }
-        repo::Source::Folder(root) => {
-            if branch.is_some() {
-                bail!(
-                    "--branch needs a Git repository; {} is a plain folder",
-                    root.display()
-                );
-            }
-            if let Some(sub) = subpath {
-                *root = root.join(sub);
-            }
-        }
-    }
     let listen = match args.listen.or(file.listen) {
         Some(a) => a,
         None => DEFAULT_LISTEN.parse().context("the default address")?,

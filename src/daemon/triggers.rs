@@ -16,9 +16,9 @@ pub const HOOK_SOCKET: &str = "rolesync.sock";
 
 type Tx = mpsc::UnboundedSender<Trigger>;
 
-/// Watch what changes when a commit lands: the refs of a Git repository
-/// (`HEAD`, `packed-refs`, `refs/heads/`), `db/current` of an SVN
-/// repository, or a whole plain folder.
+/// Watch what changes when a commit lands (`repo::Source::watch_paths`:
+/// the refs of a Git repository, `db/current` of an SVN repository, or a
+/// whole plain folder).
 pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::RecommendedWatcher> {
     let mut watcher =
         notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
@@ -28,20 +28,13 @@ pub fn watch(source: &repo::Source, tx: Tx) -> anyhow::Result<notify::Recommende
             }
             Err(e) => tracing::warn!(error = %e, "file watch"),
         })?;
-    match source {
-        repo::Source::Folder(root) => watcher.watch(root, RecursiveMode::Recursive)?,
-        repo::Source::Git { path, .. } => {
-            let git_dir = repo::git_dir(path)?;
-            watcher.watch(&git_dir, RecursiveMode::NonRecursive)?;
-            let heads = git_dir.join("refs/heads");
-            if heads.is_dir() {
-                watcher.watch(&heads, RecursiveMode::Recursive)?;
-            }
-        }
-        // Every commit rewrites db/current (by rename into db/).
-        repo::Source::Svn { path, .. } => {
-            watcher.watch(&path.join("db"), RecursiveMode::NonRecursive)?
-        }
+    for w in source.watch_paths()? {
+        let mode = if w.recursive {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        };
+        watcher.watch(&w.path, mode)?;
     }
     Ok(watcher)
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use git2::{ObjectType, Repository};
 
-use super::{Error, MAX_TREE_ENTRIES};
+use super::{Error, MAX_TREE_ENTRIES, SubPath};
 use crate::snapshot::{Input, Limits, RevisionMeta};
 
 /// Git's file mode of a symbolic link (never followed).
@@ -99,7 +99,7 @@ pub fn git_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
     Ok(repo.path().to_owned())
 }
 
-/// See [`super::git_hooks_dir`].
+/// See [`super::Source::hooks_dir`].
 pub fn hooks_dir(path: &Path) -> Result<std::path::PathBuf, Error> {
     let git = git_error(path, "");
     let repo = open(path).map_err(&git)?;
@@ -132,7 +132,7 @@ pub fn read(
     path: &Path,
     rev: Option<&str>,
     branch: Option<&str>,
-    subpath: Option<&str>,
+    subpath: &SubPath,
     limits: Limits,
 ) -> Result<Input, Error> {
     let git = git_error(path, "");
@@ -143,48 +143,8 @@ pub fn read(
         (None, None) => "HEAD".to_owned(),
     };
     let commit = commit_of(&repo, path, &spec)?;
-    let mut tree = commit.tree().map_err(&git)?;
-    let prefix = subpath
-        .map(|s| s.trim_matches('/'))
-        .filter(|s| !s.is_empty());
-    if let Some(prefix) = prefix {
-        // Component by component, so that a duplicated folder on the way is
-        // refused like one inside the configuration.
-        let mut walked = String::new();
-        for part in prefix.split('/').filter(|p| !p.is_empty()) {
-            walked.push_str(part);
-            let found: Vec<(ObjectType, i32, git2::Oid)> = tree
-                .iter()
-                .filter(|e| e.name_bytes() == part.as_bytes())
-                .map(|e| (e.kind().unwrap_or(ObjectType::Any), e.filemode(), e.id()))
-                .collect();
-            let &[(kind, mode, id)] = found.as_slice() else {
-                if found.is_empty() {
-                    return Err(Error::Git {
-                        path: path.to_owned(),
-                        message: format!(
-                            "folder `{}` at {}: not in the tree",
-                            crate::diag::escape_controls(&walked),
-                            commit.id()
-                        ),
-                    });
-                }
-                return Err(Error::BadTree {
-                    path: walked,
-                    what: "a second entry of the same name",
-                });
-            };
-            if kind != ObjectType::Tree {
-                return Err(Error::Refused {
-                    path: walked,
-                    what: special_kind(mode).unwrap_or("a file"),
-                    kind: "folder",
-                });
-            }
-            tree = repo.find_tree(id).map_err(&git)?;
-            walked.push('/');
-        }
-    }
+    let tree = commit.tree().map_err(&git)?;
+    let tree = descend(&repo, path, &commit, tree, subpath)?;
     let author = commit.author();
     let mut input = Input {
         revision: commit.id().to_string(),
@@ -199,6 +159,54 @@ pub fn read(
     Ok(input)
 }
 
+/// The tree of the folder `subpath` in `tree`, walked component by
+/// component, so that a duplicated folder on the way is refused like one
+/// inside the configuration.
+fn descend<'r>(
+    repo: &'r Repository,
+    path: &Path,
+    commit: &git2::Commit<'r>,
+    mut tree: git2::Tree<'r>,
+    subpath: &SubPath,
+) -> Result<git2::Tree<'r>, Error> {
+    let git = git_error(path, "");
+    let mut walked = String::new();
+    for part in subpath.components() {
+        walked.push_str(part);
+        let found: Vec<(ObjectType, i32, git2::Oid)> = tree
+            .iter()
+            .filter(|e| e.name_bytes() == part.as_bytes())
+            .map(|e| (e.kind().unwrap_or(ObjectType::Any), e.filemode(), e.id()))
+            .collect();
+        let &[(kind, mode, id)] = found.as_slice() else {
+            if found.is_empty() {
+                return Err(Error::Git {
+                    path: path.to_owned(),
+                    message: format!(
+                        "folder `{}` at {}: not in the tree",
+                        crate::diag::escape_controls(&walked),
+                        commit.id()
+                    ),
+                });
+            }
+            return Err(Error::BadTree {
+                path: walked,
+                what: "a second entry of the same name",
+            });
+        };
+        if kind != ObjectType::Tree {
+            return Err(Error::Refused {
+                path: walked,
+                what: special_kind(mode).unwrap_or("a file"),
+                kind: "folder",
+            });
+        }
+        tree = repo.find_tree(id).map_err(&git)?;
+        walked.push('/');
+    }
+    Ok(tree)
+}
+
 /// What a tree entry that is not a plain file or folder is, by its mode.
 fn special_kind(mode: i32) -> Option<&'static str> {
     match mode {
@@ -206,6 +214,22 @@ fn special_kind(mode: i32) -> Option<&'static str> {
         MODE_GITLINK => Some("a submodule (gitlink)"),
         _ => None,
     }
+}
+
+/// A blob's bytes; one larger than the limit is measured from its object
+/// header and not inflated: `snapshot::build` needs only to see that the
+/// file is over the limit.
+fn read_blob(
+    repo: &Repository,
+    odb: &git2::Odb<'_>,
+    id: git2::Oid,
+    limits: Limits,
+) -> Result<Vec<u8>, git2::Error> {
+    let (size, _) = odb.read_header(id)?;
+    if size > limits.max_file_bytes {
+        return Ok(vec![0; limits.max_file_bytes.saturating_add(1)]);
+    }
+    Ok(repo.find_blob(id)?.content().to_vec())
 }
 
 /// Walk `tree` (iteratively: no recursion a deep tree could overflow) and
@@ -277,14 +301,7 @@ fn walk(
                 }
                 Some(ObjectType::Blob) if expected == Some("file") => {
                     let rel = rel.unwrap_or(lossy);
-                    let (size, _) = odb.read_header(entry.id()).map_err(&git)?;
-                    let bytes = if size > limits.max_file_bytes {
-                        // Not inflated: `snapshot::build` needs only to see
-                        // that the file is over the limit.
-                        vec![0; limits.max_file_bytes.saturating_add(1)]
-                    } else {
-                        repo.find_blob(entry.id()).map_err(&git)?.content().to_vec()
-                    };
+                    let bytes = read_blob(repo, &odb, entry.id(), limits).map_err(&git)?;
                     let over = super::add_total(&mut total, bytes.len(), limits);
                     files.insert(rel.clone(), bytes);
                     if over {

@@ -7,12 +7,64 @@
 
 mod folder;
 mod git;
+mod subpath;
+/// Public only for `read` and `read_since` (an integration test compares
+/// them); callers go through [`Source`].
 pub mod svn;
 
 use std::path::{Path, PathBuf};
 
+pub use subpath::SubPath;
+
 use crate::diag;
 use crate::snapshot::{self, Input, Limits};
+
+/// What [`Source::open`] is told besides the path: the branch to follow
+/// (Git only) and the folder that holds the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The branch to read (default: the repository's HEAD); an error for
+    /// anything but a Git repository.
+    pub branch: Option<String>,
+    /// The folder of the repository (or plain folder) that holds the
+    /// configuration, as given (`--path`); normalised by [`SubPath`].
+    pub subpath: Option<String>,
+}
+
+/// What to read: a committed revision (`None`: the newest) or an SVN
+/// transaction that is being committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At<'a> {
+    Revision(Option<&'a str>),
+    Transaction(&'a str),
+}
+
+/// The kind of a source, for messages and for what only one kind has
+/// (where hooks are installed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Folder,
+    Git,
+    Svn,
+}
+
+impl Kind {
+    /// `a plain folder`, `a Git repository`, `an SVN repository`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Folder => "a plain folder",
+            Kind::Git => "a Git repository",
+            Kind::Svn => "an SVN repository",
+        }
+    }
+}
+
+/// One path to watch for file events, and whether below it too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub path: PathBuf,
+    pub recursive: bool,
+}
 
 impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
@@ -20,7 +72,7 @@ impl Source {
     pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
         match (self, prev) {
             (Source::Svn { path, subpath }, Some(prev)) => {
-                svn::read_since(path, prev, subpath.as_deref(), limits)
+                svn::read_since(path, prev, Some(subpath), limits)
             }
             _ => self.read(None, limits),
         }
@@ -35,35 +87,132 @@ impl Source {
             Source::Svn { path, .. } => svn::youngest(path).map(Some),
         }
     }
+
+    /// The kind of this source.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Source::Folder(_) => Kind::Folder,
+            Source::Git { .. } => Kind::Git,
+            Source::Svn { .. } => Kind::Svn,
+        }
+    }
+
+    /// The path the source was opened at (for a folder: with the sub-path).
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Folder(path) | Source::Git { path, .. } | Source::Svn { path, .. } => path,
+        }
+    }
+
+    /// What changes when a commit lands, to watch for file events: the Git
+    /// folder (`HEAD`, `packed-refs`) and `refs/heads/` of a Git
+    /// repository, `db/` of an SVN repository (every commit rewrites
+    /// `db/current` by rename into it), or the whole plain folder.
+    pub fn watch_paths(&self) -> Result<Vec<Watch>, Error> {
+        let watch = |path: PathBuf, recursive| Watch { path, recursive };
+        Ok(match self {
+            Source::Folder(root) => vec![watch(root.clone(), true)],
+            Source::Git { path, .. } => {
+                let git_dir = git::git_dir(path)?;
+                let heads = git_dir.join("refs/heads");
+                let mut paths = vec![watch(git_dir, false)];
+                if heads.is_dir() {
+                    paths.push(watch(heads, true));
+                }
+                paths
+            }
+            Source::Svn { path, .. } => vec![watch(path.join("db"), false)],
+        })
+    }
+
+    /// The branch a Git source follows: the one it was opened with, else
+    /// the one HEAD names (`None`: HEAD is detached, or not Git).
+    pub fn branch(&self) -> Result<Option<String>, Error> {
+        match self {
+            Source::Git {
+                branch: Some(b), ..
+            } => Ok(Some(b.clone())),
+            Source::Git { path, .. } => git::head_branch(path),
+            _ => Ok(None),
+        }
+    }
+
+    /// The revisions a push from `old` to `new` brings, oldest first: Git
+    /// commits reachable from `new` but not from `old` (all of them when
+    /// `old` is the null id), SVN revision numbers in `(old, new]`.
+    pub fn pushed_revisions(&self, old: &str, new: &str) -> Result<Vec<String>, Error> {
+        match self {
+            Source::Git { path, .. } => git::commits_between(path, old, new),
+            Source::Svn { path, .. } => {
+                let number = |r: &str| {
+                    r.parse::<u64>().map_err(|_| Error::Svn {
+                        path: path.clone(),
+                        message: format!("`{}` is no revision number", diag::escape_controls(r)),
+                    })
+                };
+                Ok((number(old)? + 1..=number(new)?)
+                    .map(|r| r.to_string())
+                    .collect())
+            }
+            Source::Folder(root) => Err(Error::NoRevisions(root.clone())),
+        }
+    }
+
+    /// Whether a transaction or revision touches the configuration: a
+    /// changed configuration file, a changed folder that may hold (or have
+    /// held) configuration, or a folder on the way to the sub-path. Only SVN
+    /// answers from what changed; Git and folders always count as touched.
+    pub fn touches_config(&self, at: At) -> Result<bool, Error> {
+        let Source::Svn { path, subpath } = self else {
+            return match at {
+                At::Revision(_) => Ok(true),
+                At::Transaction(_) => Err(Error::NoTransactions(self.path().to_owned())),
+            };
+        };
+        Ok(svn::changed(path, at)?.into_iter().any(|(path, is_dir)| {
+            if subpath.is_at_or_below(&path) {
+                return true;
+            }
+            subpath
+                .strip(&path)
+                .is_some_and(|rel| is_dir || expected_kind(rel).is_some())
+        }))
+    }
+
+    /// Read the configuration at `at`: a revision as [`Source::read`] does,
+    /// or an SVN transaction being committed.
+    pub fn read_at(&self, at: At, limits: Limits) -> Result<Input, Error> {
+        match (self, at) {
+            (Source::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
+            (_, At::Revision(rev)) => self.read(rev, limits),
+            (_, At::Transaction(_)) => Err(Error::NoTransactions(self.path().to_owned())),
+        }
+    }
+
+    /// The folder the repository runs its hooks from. Git: `core.hooksPath`
+    /// when it is set (relative to the repository for a bare one, to the top
+    /// of the work tree otherwise, as Git resolves it), else the `hooks`
+    /// folder of the (common) Git folder; SVN: `hooks/`; a folder has none.
+    pub fn hooks_dir(&self) -> Result<PathBuf, Error> {
+        match self {
+            Source::Git { path, .. } => git::hooks_dir(path),
+            Source::Svn { path, .. } => Ok(path.join("hooks")),
+            Source::Folder(root) => Err(Error::NoHooks(root.clone())),
+        }
+    }
 }
 
-/// Commits reachable from `new` but not from `old`, oldest first.
-pub fn git_commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>, Error> {
+/// Commits reachable from `new` but not from `old`, oldest first (for
+/// revision ordering; see `Source::pushed_revisions` for hooks).
+pub(crate) fn git_commits_between(path: &Path, old: &str, new: &str) -> Result<Vec<String>, Error> {
     git::commits_between(path, old, new)
 }
 
-/// The branch a Git repository's HEAD names.
-pub fn git_head_branch(path: &Path) -> Result<Option<String>, Error> {
-    git::head_branch(path)
-}
-
-/// The Git folder of a repository (where the refs live).
-pub fn git_dir(path: &Path) -> Result<PathBuf, Error> {
-    git::git_dir(path)
-}
-
-/// The folder Git runs a repository's hooks from: `core.hooksPath` when
-/// it is set (relative to the repository for a bare one, to the top of the
-/// work tree otherwise, as Git resolves it), else the `hooks` folder of the
-/// (common) Git folder.
-pub fn git_hooks_dir(path: &Path) -> Result<PathBuf, Error> {
-    git::hooks_dir(path)
-}
-
-/// Where a configuration is read from.
+/// Where a configuration is read from. Callers go through the methods;
+/// the variants are matched only inside `repo`.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// A plain folder: the files as they are on disk.
+    /// A plain folder (with the sub-path joined): the files as they are on disk.
     Folder(PathBuf),
     /// A Git repository, bare or not: the committed tree, never the work tree.
     Git {
@@ -71,13 +220,13 @@ pub enum Source {
         /// The branch to read (default: the repository's HEAD).
         branch: Option<String>,
         /// The folder of the tree that holds the configuration.
-        subpath: Option<String>,
+        subpath: SubPath,
     },
     /// A local SVN repository, read with `svnlook`.
     Svn {
         path: PathBuf,
         /// The folder of the repository that holds the configuration.
-        subpath: Option<String>,
+        subpath: SubPath,
     },
 }
 
@@ -130,6 +279,22 @@ pub enum Error {
         bound: &'static str,
         at: String,
     },
+    /// `--path` with a `.` or `..` component: the configuration root never
+    /// leaves the repository or folder given.
+    #[error(
+        "--path {}: a `.` or `..` component; give the folder from the repository's root",
+        diag::escape_controls(path)
+    )]
+    BadSubPath { path: String },
+    /// `--branch` for a source that is not a Git repository.
+    #[error("--branch needs a Git repository; {} is {kind}", esc(path))]
+    BranchNeedsGit { path: PathBuf, kind: &'static str },
+    /// A transaction asked of a source that is not an SVN repository.
+    #[error("{} is not an SVN repository; transactions need one", esc(.0))]
+    NoTransactions(PathBuf),
+    /// Hooks asked of a plain folder.
+    #[error("{} is neither a Git nor an SVN repository", esc(.0))]
+    NoHooks(PathBuf),
 }
 
 fn esc(path: &Path) -> String {
@@ -186,8 +351,10 @@ fn add_total(total: &mut usize, len: usize, limits: Limits) -> bool {
 }
 
 impl Source {
-    /// Detect what kind of repository `path` is.
-    pub fn open(path: &Path) -> Result<Self, Error> {
+    /// Detect what kind of repository `path` is, and apply `options`: the
+    /// sub-path is normalised (and refused with `..`), a branch is refused
+    /// for anything but Git.
+    pub fn open(path: &Path, options: &Options) -> Result<Self, Error> {
         let meta = std::fs::metadata(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
@@ -195,20 +362,33 @@ impl Source {
         if !meta.is_dir() {
             return Err(Error::NotAFolder(path.to_owned()));
         }
-        if svn::is_repository(path) {
-            return Ok(Source::Svn {
+        let subpath = SubPath::from_option(options.subpath.as_deref())?;
+        let kind = if svn::is_repository(path) {
+            Kind::Svn
+        } else if git::is_repository(path) {
+            Kind::Git
+        } else {
+            Kind::Folder
+        };
+        if options.branch.is_some() && kind != Kind::Git {
+            return Err(Error::BranchNeedsGit {
                 path: path.to_owned(),
-                subpath: None,
+                kind: kind.describe(),
             });
         }
-        if git::is_repository(path) {
-            return Ok(Source::Git {
-                path: path.to_owned(),
-                branch: None,
-                subpath: None,
-            });
-        }
-        Ok(Source::Folder(path.to_owned()))
+        let path = path.to_owned();
+        Ok(match kind {
+            Kind::Svn => Source::Svn { path, subpath },
+            Kind::Git => Source::Git {
+                path,
+                branch: options.branch.clone(),
+                subpath,
+            },
+            Kind::Folder => match subpath.prefix() {
+                Some(sub) => Source::Folder(path.join(sub)),
+                None => Source::Folder(path),
+            },
+        })
     }
 
     /// Read the configuration at `rev`, or at the newest revision (for a
@@ -221,9 +401,9 @@ impl Source {
                 path,
                 branch,
                 subpath,
-            } => git::read(path, rev, branch.as_deref(), subpath.as_deref(), limits),
+            } => git::read(path, rev, branch.as_deref(), subpath, limits),
             Source::Svn { path, subpath } => {
-                svn::read(path, svn::At::Revision(rev), subpath.as_deref(), limits)
+                svn::read(path, At::Revision(rev), Some(subpath), limits)
             }
         }
     }
@@ -261,40 +441,61 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+    fn open_normalises_the_sub_path_and_refuses_a_branch_without_git() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = |branch: Option<&str>, subpath: Option<&str>| Options {
+            branch: branch.map(str::to_owned),
+            subpath: subpath.map(str::to_owned),
+        };
+        let source = Source::open(dir.path(), &options(None, Some("/cfg//x/"))).expect("opens");
+        assert_eq!(source.path(), dir.path().join("cfg/x"));
+        assert_eq!(source.kind(), Kind::Folder);
+        let err = Source::open(dir.path(), &options(None, Some("cfg/../.."))).expect_err("..");
+        assert!(matches!(err, Error::BadSubPath { .. }), "{err}");
+        let err = Source::open(dir.path(), &options(Some("main"), None)).expect_err("branch");
+        assert!(err.to_string().ends_with("is a plain folder"), "{err}");
+        let watched = source.watch_paths().expect("watch");
+        assert_eq!(
+            watched,
+            [Watch {
+                path: dir.path().join("cfg/x"),
+                recursive: true
+            }]
+        );
+    }
+
+    /// A folder with three configuration files of 400 bytes each.
+    fn three_files_of_400_bytes() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let security = dir.path().join(".polarion/security");
         std::fs::create_dir_all(&security).expect("mkdir");
         for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
             std::fs::write(security.join(name), [b' '; 400]).expect("write");
         }
-        let limits = Limits {
-            max_total_bytes: 1000,
-            ..Limits::default()
-        };
-        let input = Source::Folder(dir.path().to_owned())
-            .read(None, limits)
-            .expect("read");
-        assert!(input.incomplete.is_some(), "over the total");
-        assert_eq!(input.files.len(), 3, "stops at the file that crosses it");
-        let limits = Limits {
-            max_total_bytes: 1200,
-            ..Limits::default()
-        };
-        let input = Source::Folder(dir.path().to_owned())
-            .read(None, limits)
-            .expect("within the total");
-        assert_eq!(input.files.len(), 3);
+        dir
+    }
+
+    #[test]
+    fn a_folder_read_stops_once_the_files_together_exceed_the_total() {
+        let dir = three_files_of_400_bytes();
+        // (the total, whether the read stops over it): it keeps the file
+        // that crosses the total either way.
+        for (max_total_bytes, over) in [(1000, true), (1200, false)] {
+            let limits = Limits {
+                max_total_bytes,
+                ..Limits::default()
+            };
+            let input = Source::Folder(dir.path().to_owned())
+                .read(None, limits)
+                .expect("read");
+            assert_eq!(input.incomplete.is_some(), over, "{max_total_bytes}");
+            assert_eq!(input.files.len(), 3, "{max_total_bytes}");
+        }
     }
 
     #[test]
     fn a_git_read_stops_once_the_files_together_exceed_the_total() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let security = dir.path().join(".polarion/security");
-        std::fs::create_dir_all(&security).expect("mkdir");
-        for name in ["user-roles.xml", "roles.xml", "permissions.xml"] {
-            std::fs::write(security.join(name), [b' '; 400]).expect("write");
-        }
+        let dir = three_files_of_400_bytes();
         let git = |args: &[&str]| {
             let ok = std::process::Command::new("git")
                 .arg("-C")
@@ -308,7 +509,7 @@ mod tests {
         git(&["init", "-q"]);
         git(&["add", "-A"]);
         git(&["commit", "-q", "-m", "three files"]);
-        let source = Source::open(dir.path()).expect("a repository");
+        let source = Source::open(dir.path(), &Options::default()).expect("a repository");
         let limits = Limits {
             max_total_bytes: 1000,
             ..Limits::default()

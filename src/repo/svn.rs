@@ -11,19 +11,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::Error;
+pub use super::At;
+use super::{Error, SubPath};
 use crate::snapshot::{self, Input, Limits, RevisionMeta};
 
-/// What to read: a committed revision (`None`: the youngest) or a
-/// transaction that is being committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum At<'a> {
-    Revision(Option<&'a str>),
-    Transaction(&'a str),
-}
-
 /// Whether `path` is the top of a local SVN repository.
-pub fn is_repository(path: &Path) -> bool {
+pub(super) fn is_repository(path: &Path) -> bool {
     path.join("format").is_file() && path.join("db").is_dir() && path.join("hooks").is_dir()
 }
 
@@ -159,7 +152,7 @@ fn read_file(
 }
 
 /// The youngest revision.
-pub fn youngest(repo: &Path) -> Result<String, Error> {
+pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
     let out = svnlook(repo, &["youngest"])?;
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
 }
@@ -174,33 +167,32 @@ fn at_args<'a>(at: At<'a>, youngest: &'a str) -> [&'a str; 2] {
 
 /// Paths changed by a transaction or revision (relative to the repository
 /// root), each with whether it is a folder.
-pub fn changed(repo: &Path, at: At) -> Result<Vec<(String, bool)>, Error> {
-    let young;
-    let args = match at {
-        At::Revision(None) => {
-            young = youngest(repo)?;
-            at_args(at, &young)
-        }
-        _ => at_args(at, ""),
-    };
-    let out = svnlook(repo, &["changed", args[0], args[1]])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.get(4..))
-        .map(|p| (p.trim_end_matches('/').to_owned(), p.ends_with('/')))
+pub(super) fn changed(repo: &Path, at: At) -> Result<Vec<(String, bool)>, Error> {
+    Ok(changed_actions(repo, at)?
+        .into_iter()
+        .map(|(_, path, is_dir)| (path, is_dir))
         .collect())
 }
 
 /// Read the configuration under `subpath` at `at`.
-pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Result<Input, Error> {
+///
+/// Public (with `read_since`) only for the test that compares an
+/// incremental read with a full one; everything else goes through
+/// `repo::Source`. `None`: the repository's root.
+pub fn read(
+    repo: &Path,
+    at: At,
+    subpath: Option<&SubPath>,
+    limits: Limits,
+) -> Result<Input, Error> {
+    let root = SubPath::default();
+    let subpath = subpath.unwrap_or(&root);
     let young = match at {
         At::Revision(None) => youngest(repo)?,
         _ => String::new(),
     };
     let args = at_args(at, &young);
-    let prefix = subpath
-        .map(|s| s.trim_matches('/'))
-        .filter(|s| !s.is_empty());
+    let prefix = subpath.prefix();
     let tree = svnlook_path(
         repo,
         "tree",
@@ -230,12 +222,8 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
         if line.ends_with('/') {
             continue;
         }
-        let rel = match prefix {
-            Some(p) => match line.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
-                Some(r) => r,
-                None => continue,
-            },
-            None => line,
+        let Some(rel) = subpath.strip(line) else {
+            continue;
         };
         match super::expected_kind(rel) {
             Some("file") => {}
@@ -273,11 +261,13 @@ pub fn read(repo: &Path, at: At, subpath: Option<&str>, limits: Limits) -> Resul
 pub fn read_since(
     repo: &Path,
     prev: &Input,
-    subpath: Option<&str>,
+    subpath: Option<&SubPath>,
     limits: Limits,
 ) -> Result<Input, Error> {
+    let root = SubPath::default();
+    let subpath = subpath.unwrap_or(&root);
     let young = youngest(repo)?;
-    let full = || read(repo, At::Revision(Some(&young)), subpath, limits);
+    let full = || read(repo, At::Revision(Some(&young)), Some(subpath), limits);
     let (Ok(from), Ok(to)) = (prev.revision.parse::<u64>(), young.parse::<u64>()) else {
         return full();
     };
@@ -287,21 +277,16 @@ pub fn read_since(
     if to < from || to - from > 64 || prev.limits != limits || prev.incomplete.is_some() {
         return full();
     }
-    let prefix = subpath
-        .map(|s| s.trim_matches('/'))
-        .filter(|s| !s.is_empty());
     // The last action on each configuration file in (from, to].
     let mut touched: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
     for r in from + 1..=to {
         let r = r.to_string();
         for (action, path, is_dir) in changed_actions(repo, At::Revision(Some(&r)))? {
-            let rel = match prefix {
-                None => path.as_str(),
-                Some(p) if path == p || p.starts_with(&format!("{path}/")) => return full(),
-                Some(p) => match path.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
-                    Some(rel) => rel,
-                    None => continue,
-                },
+            if subpath.is_at_or_below(&path) {
+                return full();
+            }
+            let Some(rel) = subpath.strip(&path) else {
+                continue;
             };
             if is_dir && action != '_' {
                 return full();
@@ -333,10 +318,7 @@ pub fn read_since(
         if deleted {
             continue;
         }
-        let full_path = match prefix {
-            Some(p) => format!("{p}/{rel}"),
-            None => rel.clone(),
-        };
+        let full_path = subpath.join(&rel);
         let bytes = read_file(repo, args, &rel, &full_path, limits)?;
         if super::add_total(&mut total, bytes.len(), limits) {
             // Over the bound on the way (a later deletion may bring it
@@ -350,7 +332,14 @@ pub fn read_since(
 
 /// `svnlook changed`: (action letter, path, is a folder) per line.
 fn changed_actions(repo: &Path, at: At) -> Result<Vec<(char, String, bool)>, Error> {
-    let args = at_args(at, "");
+    let young;
+    let args = match at {
+        At::Revision(None) => {
+            young = youngest(repo)?;
+            at_args(at, &young)
+        }
+        _ => at_args(at, ""),
+    };
     let out = svnlook(repo, &["changed", args[0], args[1]])?;
     Ok(String::from_utf8_lossy(&out)
         .lines()

@@ -22,17 +22,72 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::daemon::{Shared, Status, Trigger};
+use crate::current::{Current, Status, Trigger};
 
+mod error;
 pub mod policy;
 pub mod schemes;
 pub mod serve;
 
+pub use error::ApiError;
 pub use serve::HttpLimits;
 
-/// The API's routes over the daemon's shared state.
-pub fn router(shared: Arc<Shared>) -> Router {
-    let max_body = shared.http.max_body_bytes;
+/// Whether the loaded revision (first) is the wanted one (second) or
+/// newer. Blocking: the API runs it on the blocking pool.
+pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+/// Everything the API is configured with (from flags and the config file).
+#[derive(Clone)]
+pub struct Config {
+    /// The bearer token (none: `POST /v1/reload` is refused).
+    pub token: Option<String>,
+    /// Whether the API listens beyond loopback (then the token guards
+    /// everything but `/healthz`).
+    pub beyond_loopback: bool,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: policy::ProxyKind,
+    /// Which layers of a REST call `/v1/authorize` decides.
+    pub authorize_layers: policy::AuthorizeLayers,
+    /// Every bound of the HTTP API.
+    pub http: HttpLimits,
+    /// How revisions order, for `min_revision`.
+    pub is_at_least: RevisionOrder,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("beyond_loopback", &self.beyond_loopback)
+            .field("user_header", &self.user_header)
+            .field("proxy", &self.proxy)
+            .field("authorize_layers", &self.authorize_layers)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router's state: the current snapshot and status, the configuration
+/// and the slots for heavy requests (bulk check, explain, user view).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) current: Arc<Current>,
+    pub(crate) config: Config,
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// The API's routes over the current snapshot and status.
+pub fn router(current: Arc<Current>, config: Config) -> Router {
+    let shared = Arc::new(Shared {
+        heavy: Arc::new(tokio::sync::Semaphore::new(
+            config.http.max_heavy_requests.max(1),
+        )),
+        current,
+        config,
+    });
+    let max_body = shared.config.http.max_body_bytes;
     let guarded = Router::new()
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
@@ -54,7 +109,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn token_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(expected) = &shared.token else {
+    let Some(expected) = &shared.config.token else {
         return false;
     };
     let Some(given) = headers
@@ -85,14 +140,14 @@ async fn guard_beyond_loopback(
     req: Request,
     next: Next,
 ) -> Response {
-    if shared.beyond_loopback && !token_ok(&shared, req.headers()) {
+    if shared.config.beyond_loopback && !token_ok(&shared, req.headers()) {
         return unauthorized("a bearer token is required");
     }
     next.run(req).await
 }
 
 async fn guard_always(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    if shared.token.is_none() {
+    if shared.config.token.is_none() {
         return (
             StatusCode::FORBIDDEN,
             axum::Json(json!({ "error": "no token is configured (--token-file); reload with SIGHUP or the hooks" })),
@@ -118,7 +173,7 @@ fn secs(t: SystemTime) -> f64 {
 /// because the newest is bad) or `starting` (nothing good loaded yet).
 fn state_name(shared: &Shared, status: &Status) -> &'static str {
     match (
-        shared.current.load().is_some(),
+        shared.current.snapshot.load().is_some(),
         status.stale_since.is_some(),
     ) {
         (false, _) => "starting",
@@ -128,14 +183,19 @@ fn state_name(shared: &Shared, status: &Status) -> &'static str {
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
+    let status = shared.current.status();
     let state = state_name(&shared, &status);
     let code = if state == "starting" {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    let applied = shared.current.load().as_ref().map(|s| s.revision.clone());
+    let applied = shared
+        .current
+        .snapshot
+        .load()
+        .as_ref()
+        .map(|s| s.revision.clone());
     (
         code,
         axum::Json(json!({ "status": state, "applied_revision": applied })),
@@ -144,8 +204,8 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn status(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
-    let current = shared.current.load_full();
+    let status = shared.current.status();
+    let current = shared.current.snapshot.load_full();
     let attempt = status.last_attempt.as_ref().map(|a| {
         json!({
             "revision": a.revision,
@@ -184,7 +244,7 @@ fn diagnostic(d: &crate::diag::Diagnostic) -> serde_json::Value {
 }
 
 async fn reload(State(shared): State<Arc<Shared>>) -> Response {
-    match shared.triggers.send(Trigger::Http) {
+    match shared.current.triggers.send(Trigger::Http) {
         Ok(()) => (
             StatusCode::ACCEPTED,
             axum::Json(json!({ "reload": "queued" })),
@@ -199,8 +259,8 @@ async fn reload(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
-    let current = shared.current.load_full();
+    let status = shared.current.status();
+    let current = shared.current.snapshot.load_full();
     let commit_time = current
         .as_ref()
         .and_then(|s| s.meta.as_ref())

@@ -7,6 +7,7 @@
 
 mod folder;
 mod git;
+mod order;
 pub mod svn;
 
 use std::path::{Path, PathBuf};

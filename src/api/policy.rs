@@ -29,10 +29,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::Shared;
+use super::{ApiError, Shared};
 use crate::policy::rest::{self, RestDecision};
 use crate::policy::{Object, Request, RequestError, RestCall, Verdict};
 use crate::snapshot::Snapshot;
@@ -57,18 +57,17 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/authorize", any(authorize))
 }
 
-/// A JSON error that names the revision (when one is loaded).
+/// A JSON error that names the revision (null when none is loaded).
 pub(super) fn error(
     code: StatusCode,
     revision: Option<&str>,
     message: impl Into<String>,
-) -> Response {
-    (
-        code,
-        axum::Json(json!({ "error": message.into(), "revision": revision })),
-    )
-        .into_response()
+) -> ApiError {
+    ApiError::new(code, revision, message)
 }
+
+/// What a handler answers: its response, or an error answer.
+pub(super) type Reply = Result<Response, ApiError>;
 
 /// The loaded revision, for answers given before a snapshot is in hand.
 pub(super) fn loaded(shared: &Shared) -> Option<String> {
@@ -84,7 +83,7 @@ pub(super) fn loaded(shared: &Shared) -> Option<String> {
 pub(super) async fn snapshot(
     shared: &Shared,
     min_revision: Option<&str>,
-) -> Result<Arc<Snapshot>, Response> {
+) -> Result<Arc<Snapshot>, ApiError> {
     let Some(current) = shared.current.snapshot.load_full() else {
         return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -95,15 +94,7 @@ pub(super) async fn snapshot(
     if let Some(wanted) = min_revision
         && !at_least(shared, &current.revision, wanted).await
     {
-        return Err((
-            StatusCode::CONFLICT,
-            axum::Json(json!({
-                "error": "the loaded revision is older than min_revision",
-                "revision": current.revision,
-                "min_revision": wanted,
-            })),
-        )
-            .into_response());
+        return Err(ApiError::too_old(&current.revision, wanted));
     }
     Ok(current)
 }
@@ -167,7 +158,7 @@ fn request(p: &Params) -> Result<Request<'_>, String> {
 async fn prepared(
     shared: &Shared,
     pairs: Vec<(String, String)>,
-) -> Result<(Params, Arc<Snapshot>), Response> {
+) -> Result<(Params, Arc<Snapshot>), ApiError> {
     let params = Params::parse(pairs)
         .map_err(|e| error(StatusCode::BAD_REQUEST, loaded(shared).as_deref(), e))?;
     let snap = snapshot(shared, params.min_revision.as_deref()).await?;
@@ -196,7 +187,7 @@ fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
 /// The status of a request that could not be decided: 404 for an unknown
 /// project, 422 for a decision that depends on a query expander the caller
 /// did not expand.
-fn request_error(e: &RequestError, revision: Option<&str>) -> Response {
+fn request_error(e: &RequestError, revision: Option<&str>) -> ApiError {
     let code = match e {
         RequestError::UnknownProject(_) => StatusCode::NOT_FOUND,
         RequestError::Unexpanded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -227,52 +218,48 @@ fn verdict_json(v: Verdict) -> (&'static str, bool) {
     (v.as_str(), v == Verdict::Allow)
 }
 
+/// The fields of one decision in `GET /v1/check` (fields in alphabetical
+/// order, as `json!` wrote them).
+#[derive(Debug, Serialize)]
+struct Decided<'a> {
+    allowed: bool,
+    decision: &'static str,
+    permission: &'a str,
+    project: Option<&'a str>,
+    revision: &'a str,
+    user: &'a str,
+}
+
 async fn check_get(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    let (params, snap) = match prepared(&shared, pairs).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let (params, snap) = prepared(&shared, pairs).await?;
     let rev = Some(snap.revision.as_str());
-    let req = match request(&params) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-    };
-    if let Some(call) = &params.rest {
-        return match rest::check(&snap.policy, req.user, call, req.object, true) {
-            Ok(d) => {
-                let (decision, allowed) = verdict_json(d.verdict());
-                let mut v = json!({
-                    "revision": snap.revision,
-                    "user": req.user,
-                    "permission": req.permission,
-                    "project": req.project,
-                    "decision": decision,
-                    "allowed": allowed,
-                });
-                merge(&mut v, layers_json(&d));
-                axum::Json(v).into_response()
-            }
-            Err(e) => request_error(&e, rev),
-        };
-    }
-    match snap.policy.check(&req) {
-        Ok(v) => {
-            let (decision, allowed) = verdict_json(v);
-            axum::Json(json!({
-                "revision": snap.revision,
-                "user": req.user,
-                "permission": req.permission,
-                "project": req.project,
-                "decision": decision,
-                "allowed": allowed,
-            }))
-            .into_response()
+    let req = request(&params).map_err(|e| error(StatusCode::BAD_REQUEST, rev, e))?;
+    let decided = |verdict| {
+        let (decision, allowed) = verdict_json(verdict);
+        Decided {
+            allowed,
+            decision,
+            permission: req.permission,
+            project: req.project,
+            revision: &snap.revision,
+            user: req.user,
         }
-        Err(e) => request_error(&e, rev),
-    }
+    };
+    let Some(call) = &params.rest else {
+        let v = snap
+            .policy
+            .check(&req)
+            .map_err(|e| request_error(&e, rev))?;
+        return Ok(axum::Json(decided(v)).into_response());
+    };
+    let d = rest::check(&snap.policy, req.user, call, req.object, true)
+        .map_err(|e| request_error(&e, rev))?;
+    let mut v = json!(decided(d.verdict()));
+    merge(&mut v, layers_json(&d));
+    Ok(axum::Json(v).into_response())
 }
 
 /// Add the fields of `extra` (an object) to `v` (an object).
@@ -333,20 +320,18 @@ fn bulk_decisions(body: &BulkCheck) -> usize {
 pub(super) async fn heavy(
     shared: &Shared,
     revision: Option<&str>,
-    work: impl FnOnce() -> Response + Send + 'static,
-) -> Response {
+    work: impl FnOnce() -> Reply + Send + 'static,
+) -> Reply {
     let Ok(permit) = shared.heavy.clone().try_acquire_owned() else {
-        let mut r = error(
+        return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             revision,
             format!(
                 "too many heavy requests at once (max_heavy_requests = {}); retry",
                 shared.config.http.max_heavy_requests
             ),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));
     };
     match tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -355,11 +340,11 @@ pub(super) async fn heavy(
     .await
     {
         Ok(r) => r,
-        Err(e) => error(
+        Err(e) => Err(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             revision,
             format!("the request task failed: {e}"),
-        ),
+        )),
     }
 }
 
@@ -397,43 +382,40 @@ impl Answer {
 async fn check_post(
     State(shared): State<Arc<Shared>>,
     body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
-) -> Response {
+) -> Reply {
     let limits = shared.config.http;
     let body = match body {
         Ok(axum::Json(b)) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
+            return Err(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 loaded(&shared).as_deref(),
                 format!(
                     "the request body is larger than max_body_bytes = {}",
                     limits.max_body_bytes
                 ),
-            );
+            ));
         }
         Err(e) => {
-            return error(
+            return Err(error(
                 StatusCode::BAD_REQUEST,
                 loaded(&shared).as_deref(),
                 e.body_text(),
-            );
+            ));
         }
     };
-    let snap = match snapshot(&shared, body.min_revision.as_deref()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let snap = snapshot(&shared, body.min_revision.as_deref()).await?;
     let rev = Some(snap.revision.as_str());
     let asked = bulk_decisions(&body);
     if asked > limits.max_bulk_decisions {
-        return error(
+        return Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             rev,
             format!(
                 "{asked} decisions asked; at most max_bulk_decisions = {} per call",
                 limits.max_bulk_decisions
             ),
-        );
+        ));
     }
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || {
@@ -443,13 +425,13 @@ async fn check_post(
 }
 
 /// Decide every pair of a bulk check and write the answer, within `cap` bytes.
-fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
+fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
     let rev = Some(snap.revision.as_str());
     let mut calls = Vec::with_capacity(body.rest.len());
     for line in &body.rest {
         match RestCall::parse_line(line) {
             Ok(call) => calls.push((line, call)),
-            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e.to_string()),
+            Err(e) => return Err(error(StatusCode::BAD_REQUEST, rev, e.to_string())),
         }
     }
     let mut object = Object::new();
@@ -525,14 +507,14 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
         out.raw("]}")
     })();
     match written {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], out.buf).into_response(),
-        Err(TooLarge) => error(
+        Ok(()) => Ok(([(header::CONTENT_TYPE, "application/json")], out.buf).into_response()),
+        Err(TooLarge) => Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             rev,
             format!(
                 "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
             ),
-        ),
+        )),
     }
 }
 
@@ -545,17 +527,14 @@ async fn user(
     State(shared): State<Arc<Shared>>,
     Path(login): Path<String>,
     Query(q): Query<UserQuery>,
-) -> Response {
-    let snap = match snapshot(&shared, q.min_revision.as_deref()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let snap = snapshot(&shared, q.min_revision.as_deref()).await?;
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || user_answer(&snap, &login)).await
 }
 
 /// The JSON view of one user.
-fn user_answer(snap: &Snapshot, login: &str) -> Response {
+fn user_answer(snap: &Snapshot, login: &str) -> Reply {
     let v = snap.policy.user_view(login);
     let projects: serde_json::Map<String, Value> = v
         .projects
@@ -567,7 +546,7 @@ fn user_answer(snap: &Snapshot, login: &str) -> Response {
             )
         })
         .collect();
-    axum::Json(json!({
+    Ok(axum::Json(json!({
         "revision": snap.revision,
         "login": v.login,
         "known": v.known,
@@ -585,5 +564,5 @@ fn user_answer(snap: &Snapshot, login: &str) -> Response {
             "projects": v.assignable_in.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         },
     }))
-    .into_response()
+    .into_response())
 }

@@ -33,12 +33,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
 
 use super::Shared;
-use super::policy::{REVISION_HEADER, error, heavy, loaded, snapshot};
+use super::policy::{REVISION_HEADER, Reply, error, heavy, loaded, snapshot};
 use crate::ident::{ProjectId, RoleId};
 use crate::model::{EVERYONE, Model, PermissionSet, RoleScope, Scope};
 use crate::xml::Effect;
@@ -535,25 +535,25 @@ impl io::Write for Capped {
 }
 
 /// `value` as JSON within `cap` bytes (else 413), the revision in the header.
-fn written<T: Serialize>(value: &T, revision: &str, cap: usize) -> Response {
+fn written<T: Serialize>(value: &T, revision: &str, cap: usize) -> Reply {
     let mut out = Capped {
         buf: Vec::new(),
         cap,
     };
     if serde_json::to_writer(&mut out, value).is_err() {
-        return error(
+        return Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             Some(revision),
             format!(
                 "the answer would be larger than max_answer_bytes = {cap}; ask for one scheme, or without expand"
             ),
-        );
+        ));
     }
     let mut r = ([(header::CONTENT_TYPE, "application/json")], out.buf).into_response();
     if let Ok(v) = HeaderValue::from_str(revision) {
         r.headers_mut().insert(REVISION_HEADER, v);
     }
-    r
+    Ok(r)
 }
 
 /// A number in a path; anything else names no scheme or grant (404).
@@ -564,25 +564,20 @@ fn number(text: &str) -> Result<u64, String> {
 
 /// Parse the query, find the snapshot (`min_revision` honoured), and build
 /// and write the answer on the blocking pool; an `Err` from `build` is 404.
-async fn answer<T, F>(shared: Arc<Shared>, pairs: Vec<(String, String)>, build: F) -> Response
+async fn answer<T, F>(shared: Arc<Shared>, pairs: Vec<(String, String)>, build: F) -> Reply
 where
     T: Serialize,
     F: FnOnce(&Model, Expand) -> Result<T, String> + Send + 'static,
 {
-    let params = match Params::parse(pairs) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e),
-    };
-    let snap = match snapshot(&shared, params.min_revision.as_deref()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let params = Params::parse(pairs)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e))?;
+    let snap = snapshot(&shared, params.min_revision.as_deref()).await?;
     let cap = shared.config.http.max_answer_bytes;
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || {
         match build(&snap.model, params.expand) {
             Ok(v) => written(&v, &snap.revision, cap),
-            Err(e) => error(StatusCode::NOT_FOUND, Some(&snap.revision), e),
+            Err(e) => Err(error(StatusCode::NOT_FOUND, Some(&snap.revision), e)),
         }
     })
     .await
@@ -591,7 +586,7 @@ where
 async fn list_route(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Reply {
     answer(shared, pairs, |m, e| Ok(list(m, e))).await
 }
 
@@ -599,7 +594,7 @@ async fn scheme_route(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Reply {
     answer(shared, pairs, move |m, e| scheme(m, number(&id)?, e)).await
 }
 
@@ -607,7 +602,7 @@ async fn grants_route(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Reply {
     answer(shared, pairs, move |m, e| grants(m, number(&id)?, e)).await
 }
 
@@ -615,7 +610,7 @@ async fn grant_route(
     State(shared): State<Arc<Shared>>,
     Path((id, grant_id)): Path<(String, String)>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Reply {
     answer(shared, pairs, move |m, e| {
         grant(m, number(&id)?, number(&grant_id)?, e)
     })

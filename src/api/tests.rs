@@ -26,9 +26,9 @@ fn router_over(current: &Arc<Current>) -> Router {
             proxy: policy::ProxyKind::default(),
             authorize_layers: policy::AuthorizeLayers::default(),
             http: HttpLimits::default(),
-            is_at_least: Arc::new(|l: &str, w: &str| {
-                matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w)
-            }),
+            is_at_least: Arc::new(
+                |l: &str, w: &str| matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w),
+            ),
         },
     )
 }
@@ -62,7 +62,9 @@ fn load(current: &Current, revision: &str) {
         files,
         ..Input::default()
     };
-    let snap = snapshot::build(&input).snapshot.expect("a valid configuration");
+    let snap = snapshot::build(&input)
+        .snapshot
+        .expect("a valid configuration");
     current.snapshot.store(Some(Arc::new(snap)));
 }
 
@@ -83,9 +85,7 @@ async fn call(
         .await
         .expect("infallible");
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .expect("body");
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (parts.status, parts.headers, value)
 }
@@ -95,7 +95,10 @@ async fn healthz_is_503_until_a_snapshot_is_loaded_then_200() {
     let (current, _rx) = empty();
     let (code, _, body) = call(router_over(&current), "GET", "/healthz", None).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body, json!({ "status": "starting", "applied_revision": null }));
+    assert_eq!(
+        body,
+        json!({ "status": "starting", "applied_revision": null })
+    );
     load(&current, "7");
     let (code, _, body) = call(router_over(&current), "GET", "/healthz", None).await;
     assert_eq!(code, StatusCode::OK);
@@ -219,10 +222,18 @@ async fn beyond_loopback_every_route_but_healthz_needs_the_token() {
         ..router_config_without_token()
     };
     let r = router(current, config);
-    for uri in ["/v1/status", "/metrics", "/v1/check?user=alice&permission=read"] {
+    for uri in [
+        "/v1/status",
+        "/metrics",
+        "/v1/check?user=alice&permission=read",
+    ] {
         let (code, _, body) = call(r.clone(), "GET", uri, None).await;
         assert_eq!(code, StatusCode::UNAUTHORIZED, "{uri}");
-        assert_eq!(body, json!({ "error": "a bearer token is required" }), "{uri}");
+        assert_eq!(
+            body,
+            json!({ "error": "a bearer token is required" }),
+            "{uri}"
+        );
         let (code, _, _) = call(r.clone(), "GET", uri, Some(TOKEN)).await;
         assert_eq!(code, StatusCode::OK, "{uri}");
     }

@@ -130,7 +130,8 @@ pub(super) async fn authorize(State(shared): State<Arc<Shared>>, headers: Header
             StatusCode::SERVICE_UNAVAILABLE,
             None,
             "no configuration is loaded yet",
-        );
+        )
+        .into_response();
     };
     let rev = Some(snap.revision.as_str());
     let (method, uri, user) =

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::{Shared, error, heavy, merge, prepared, request, request_error, verdict_json};
+use super::{Reply, Shared, error, heavy, merge, prepared, request, request_error, verdict_json};
 use crate::model::{Loc, Scope};
 use crate::policy::rest::{self, RestExplanation};
 use crate::policy::{Context, Explanation, FORBIDDEN_BODY, RoleHeld, RoleLine, Setting, Via};
@@ -17,28 +17,23 @@ use crate::xml::Effect;
 pub(super) async fn explain(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    let (params, snap) = match prepared(&shared, pairs).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let (params, snap) = prepared(&shared, pairs).await?;
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || {
         let rev = Some(snap.revision.as_str());
-        let req = match request(&params) {
-            Ok(r) => r,
-            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
+        let req = request(&params).map_err(|e| error(StatusCode::BAD_REQUEST, rev, e))?;
+        let answer = match &params.rest {
+            Some(call) => rest::explain(&snap.policy, req.user, call, req.object)
+                .map(|e| rest_explanation_json(&e, &snap.revision)),
+            None => snap
+                .policy
+                .explain(&req)
+                .map(|e| explanation_json(&e, &snap.revision)),
         };
-        if let Some(call) = &params.rest {
-            return match rest::explain(&snap.policy, req.user, call, req.object) {
-                Ok(e) => axum::Json(rest_explanation_json(&e, &snap.revision)).into_response(),
-                Err(e) => request_error(&e, rev),
-            };
-        }
-        match snap.policy.explain(&req) {
-            Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
-            Err(e) => request_error(&e, rev),
-        }
+        answer
+            .map(|v| axum::Json(v).into_response())
+            .map_err(|e| request_error(&e, rev))
     })
     .await
 }

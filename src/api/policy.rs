@@ -441,14 +441,46 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
             Values::Many(vs) => vs.iter().for_each(|s| object.push(k, s)),
         }
     }
-    let decide = |permission: &str, project: Option<&str>| -> Value {
+    let bulk = Bulk {
+        snap,
+        body,
+        object,
+        calls,
+    };
+    let mut out = Answer {
+        buf: Vec::new(),
+        cap,
+    };
+    match bulk.write(&mut out) {
+        Ok(()) => Ok(([(header::CONTENT_TYPE, "application/json")], out.buf).into_response()),
+        Err(TooLarge) => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rev,
+            format!(
+                "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
+            ),
+        )),
+    }
+}
+
+/// A bulk check, its object and REST calls parsed.
+struct Bulk<'a> {
+    snap: &'a Snapshot,
+    body: &'a BulkCheck,
+    object: Object,
+    calls: Vec<(&'a String, RestCall)>,
+}
+
+impl Bulk<'_> {
+    /// One permission decided (a request error is a deny with `error`).
+    fn decide(&self, permission: &str, project: Option<&str>) -> Value {
         let req = Request {
-            user: &body.user,
+            user: &self.body.user,
             permission,
             project,
-            object: &object,
+            object: &self.object,
         };
-        match snap.policy.check(&req) {
+        match self.snap.policy.check(&req) {
             Ok(v) => {
                 let (decision, allowed) = verdict_json(v);
                 json!({ "permission": permission, "project": project, "decision": decision, "allowed": allowed })
@@ -458,63 +490,56 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
                 "decision": "deny", "allowed": false, "error": e.to_string(),
             }),
         }
-    };
-    let mut out = Answer {
-        buf: Vec::new(),
-        cap,
-    };
-    let written = (|| -> Result<(), TooLarge> {
+    }
+
+    /// One REST call decided, both layers.
+    fn rest_entry(&self, line: &str, call: &RestCall) -> Value {
+        let mut v = self.decide(call.verb.permission(), call.project());
+        match rest::check(&self.snap.policy, &self.body.user, call, &self.object, true) {
+            Ok(d) => {
+                let (decision, allowed) = verdict_json(d.verdict());
+                v["decision"] = json!(decision);
+                v["allowed"] = json!(allowed);
+                merge(&mut v, layers_json(&d));
+            }
+            Err(e) => {
+                v["decision"] = json!("deny");
+                v["allowed"] = json!(false);
+                v["error"] = json!(e.to_string());
+            }
+        }
+        v["rest"] = json!(line);
+        v
+    }
+
+    /// The answer, decided as it is written.
+    fn write(&self, out: &mut Answer) -> Result<(), TooLarge> {
         out.raw("{\"revision\":")?;
-        out.value(&json!(snap.revision))?;
+        out.value(&json!(self.snap.revision))?;
         out.raw(",\"user\":")?;
-        out.value(&json!(body.user))?;
+        out.value(&json!(self.body.user))?;
         out.raw(",\"global_permissions\":[")?;
-        for (i, p) in body.global_permissions.iter().enumerate() {
+        for (i, p) in self.body.global_permissions.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&decide(p, None))?;
+            out.value(&self.decide(p, None))?;
         }
         out.raw("],\"project_permissions\":[")?;
         let mut first = true;
-        for pp in &body.project_permissions {
+        for pp in &self.body.project_permissions {
             for project in &pp.projects {
                 for p in &pp.permissions {
                     out.raw(if first { "" } else { "," })?;
                     first = false;
-                    out.value(&decide(p, Some(project)))?;
+                    out.value(&self.decide(p, Some(project)))?;
                 }
             }
         }
         out.raw("],\"rest\":[")?;
-        for (i, (line, call)) in calls.iter().enumerate() {
-            let mut v = decide(call.verb.permission(), call.project());
-            match rest::check(&snap.policy, &body.user, call, &object, true) {
-                Ok(d) => {
-                    let (decision, allowed) = verdict_json(d.verdict());
-                    v["decision"] = json!(decision);
-                    v["allowed"] = json!(allowed);
-                    merge(&mut v, layers_json(&d));
-                }
-                Err(e) => {
-                    v["decision"] = json!("deny");
-                    v["allowed"] = json!(false);
-                    v["error"] = json!(e.to_string());
-                }
-            }
-            v["rest"] = json!(line);
+        for (i, (line, call)) in self.calls.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&v)?;
+            out.value(&self.rest_entry(line, call))?;
         }
         out.raw("]}")
-    })();
-    match written {
-        Ok(()) => Ok(([(header::CONTENT_TYPE, "application/json")], out.buf).into_response()),
-        Err(TooLarge) => Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            rev,
-            format!(
-                "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
-            ),
-        )),
     }
 }
 

@@ -17,20 +17,14 @@ const TOKEN: &str = "s3cret";
 /// A router over `current`, with a token, on loopback; revisions order
 /// by number only.
 fn router_over(current: &Arc<Current>) -> Router {
-    router(
-        current.clone(),
-        Config {
-            token: Some(TOKEN.into()),
-            beyond_loopback: false,
-            user_header: axum::http::HeaderName::from_static("x-remote-user"),
-            proxy: policy::ProxyKind::default(),
-            authorize_layers: policy::AuthorizeLayers::default(),
-            http: HttpLimits::default(),
-            is_at_least: Arc::new(
-                |l: &str, w: &str| matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w),
-            ),
-        },
-    )
+    let config = Config {
+        token: Some(TOKEN.into()),
+        is_at_least: Arc::new(|l: &str, w: &str| {
+            matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w)
+        }),
+        ..config_without_token()
+    };
+    router(current.clone(), config)
 }
 
 fn empty() -> (Arc<Current>, mpsc::UnboundedReceiver<Trigger>) {
@@ -128,9 +122,7 @@ async fn reload_needs_the_token_and_queues_one_http_trigger() {
 #[tokio::test]
 async fn reload_is_forbidden_when_no_token_is_configured() {
     let (current, _rx) = empty();
-    let mut config = router_config_without_token();
-    config.beyond_loopback = false;
-    let r = router(current, config);
+    let r = router(current, config_without_token());
     let (code, _, body) = call(r, "POST", "/v1/reload", None).await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -139,7 +131,7 @@ async fn reload_is_forbidden_when_no_token_is_configured() {
     );
 }
 
-fn router_config_without_token() -> Config {
+fn config_without_token() -> Config {
     Config {
         token: None,
         beyond_loopback: false,
@@ -219,7 +211,7 @@ async fn beyond_loopback_every_route_but_healthz_needs_the_token() {
     let config = Config {
         beyond_loopback: true,
         token: Some(TOKEN.into()),
-        ..router_config_without_token()
+        ..config_without_token()
     };
     let r = router(current, config);
     for uri in [

@@ -246,20 +246,19 @@ impl Reloader {
         }
     }
 
-    async fn reload(&mut self, force: bool) {
-        let started = Instant::now();
-        let current = self.shared.snapshot.load_full();
-        // Cheap check first: a head that did not move needs no rebuild.
-        if !force && let Some(cur) = &current {
-            let source = self.settings.source.clone();
-            if let Ok(Ok(Some(head))) =
-                tokio::task::spawn_blocking(move || source.newest_revision()).await
-                && head == cur.revision
-            {
-                self.fresh_again();
-                return;
-            }
-        }
+    /// Whether the newest revision is `revision` (a cheap check: a head
+    /// that did not move needs no rebuild).
+    async fn head_is(&self, revision: &str) -> bool {
+        let source = self.settings.source.clone();
+        matches!(
+            tokio::task::spawn_blocking(move || source.newest_revision()).await,
+            Ok(Ok(Some(head))) if head == revision
+        )
+    }
+
+    /// Read the newest revision (only what changed since the last read)
+    /// and build its report; an `Err` is why it could not be read.
+    async fn build_newest(&mut self) -> Result<snapshot::Report, String> {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let prev = self.last_input.take();
@@ -270,28 +269,35 @@ impl Reloader {
             })
         })
         .await;
-        let report = match built {
+        match built {
             Ok(Ok((input, report))) => {
                 self.last_input = Some(input);
-                report
+                Ok(report)
             }
-            Ok(Err(e)) => return self.failed(None, Vec::new(), Some(e.to_string()), started),
-            Err(e) => {
-                return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started);
-            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("reload task: {e}")),
+        }
+    }
+
+    async fn reload(&mut self, force: bool) {
+        let started = Instant::now();
+        let current = self.shared.snapshot.load_full();
+        if !force
+            && let Some(cur) = &current
+            && self.head_is(&cur.revision).await
+        {
+            self.fresh_again();
+            return;
+        }
+        let report = match self.build_newest().await {
+            Ok(report) => report,
+            Err(message) => return self.failed(None, Vec::new(), Some(message), started),
         };
-        let warnings: Vec<Diagnostic> = report
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
             .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .cloned()
-            .collect();
+            .into_iter()
+            .partition(Diagnostic::is_error);
         let Some(snapshot) = report.snapshot else {
-            let errors: Vec<Diagnostic> = report
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect();
             // A daemon that starts on a bad head serves the last applied
             // revision, if the state folder remembers one.
             if current.is_none() {
@@ -311,6 +317,17 @@ impl Reloader {
             );
             return;
         }
+        self.apply(current, snapshot, warnings, started).await;
+    }
+
+    /// Publish a new snapshot, then swap it in, save the state and audit.
+    async fn apply(
+        &mut self,
+        current: Option<Arc<Snapshot>>,
+        snapshot: Snapshot,
+        warnings: Vec<Diagnostic>,
+        started: Instant,
+    ) {
         let snapshot = Arc::new(snapshot);
         if let Err(e) = self.publish(&snapshot).await {
             return self.failed(

@@ -19,9 +19,9 @@ const TOKEN: &str = "s3cret";
 fn router_over(current: &Arc<Current>) -> Router {
     let config = Config {
         token: Some(TOKEN.into()),
-        is_at_least: Arc::new(|l: &str, w: &str| {
-            matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w)
-        }),
+        is_at_least: Arc::new(
+            |l: &str, w: &str| matches!((l.parse::<u64>(), w.parse::<u64>()), (Ok(l), Ok(w)) if l >= w),
+        ),
         ..config_without_token()
     };
     router(current.clone(), config)
@@ -146,26 +146,15 @@ fn config_without_token() -> Config {
 #[tokio::test]
 async fn check_answers_with_the_revision_and_refuses_bad_questions() {
     let (current, _rx) = empty();
-    let (code, _, body) = call(
-        router_over(&current),
-        "GET",
-        "/v1/check?user=alice&permission=read",
-        None,
-    )
-    .await;
+    let read = "/v1/check?user=alice&permission=read";
+    let (code, _, body) = call(router_over(&current), "GET", read, None).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         body,
         json!({ "error": "no configuration is loaded yet", "revision": null })
     );
     load(&current, "7");
-    let (code, _, body) = call(
-        router_over(&current),
-        "GET",
-        "/v1/check?user=alice&permission=read",
-        None,
-    )
-    .await;
+    let (code, _, body) = call(router_over(&current), "GET", read, None).await;
     assert_eq!(code, StatusCode::OK, "{body}");
     assert_eq!(
         body,

@@ -558,36 +558,61 @@ async fn user(
     heavy(&shared, Some(&revision), move || user_answer(&snap, &login)).await
 }
 
+/// The answer of `GET /v1/users/{login}` (fields in alphabetical order,
+/// as `json!` wrote them).
+#[derive(Debug, Serialize)]
+struct UserAnswer<'a> {
+    account: &'a str,
+    admin: bool,
+    assignable: Assignable<'a>,
+    can_login: bool,
+    disabled: bool,
+    groups: Vec<&'a str>,
+    known: bool,
+    login: &'a str,
+    revision: &'a str,
+    roles: UserRoles,
+}
+
+/// Where a user may be assigned roles.
+#[derive(Debug, Serialize)]
+struct Assignable<'a> {
+    global: bool,
+    projects: Vec<&'a str>,
+}
+
+/// A user's roles, globally and by project.
+#[derive(Debug, Serialize)]
+struct UserRoles {
+    global: Vec<Value>,
+    projects: BTreeMap<String, Vec<Value>>,
+}
+
 /// The JSON view of one user.
 fn user_answer(snap: &Snapshot, login: &str) -> Reply {
     let v = snap.policy.user_view(login);
-    let projects: serde_json::Map<String, Value> = v
-        .projects
-        .iter()
-        .map(|(p, roles)| {
-            (
-                p.to_string(),
-                Value::Array(roles.iter().map(role_held_json).collect()),
-            )
-        })
-        .collect();
-    Ok(axum::Json(json!({
-        "revision": snap.revision,
-        "login": v.login,
-        "known": v.known,
-        "account": v.account.as_str(),
-        "can_login": v.can_login,
-        "disabled": !v.can_login,
-        "admin": v.admin,
-        "groups": v.groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "roles": {
-            "global": v.global.iter().map(role_held_json).collect::<Vec<_>>(),
-            "projects": projects,
+    let roles = UserRoles {
+        global: v.global.iter().map(role_held_json).collect(),
+        projects: v
+            .projects
+            .iter()
+            .map(|(p, roles)| (p.to_string(), roles.iter().map(role_held_json).collect()))
+            .collect(),
+    };
+    Ok(axum::Json(UserAnswer {
+        account: v.account.as_str(),
+        admin: v.admin,
+        assignable: Assignable {
+            global: v.assignable_globally,
+            projects: v.assignable_in.iter().map(|p| p.as_str()).collect(),
         },
-        "assignable": {
-            "global": v.assignable_globally,
-            "projects": v.assignable_in.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        },
-    }))
+        can_login: v.can_login,
+        disabled: !v.can_login,
+        groups: v.groups.iter().map(|g| g.as_str()).collect(),
+        known: v.known,
+        login: &v.login,
+        revision: &snap.revision,
+        roles,
+    })
     .into_response())
 }

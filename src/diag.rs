@@ -367,7 +367,8 @@ impl Diagnostic {
         escape_controls(&out).into_owned()
     }
 
-    /// The JSON object printed by `--format json`.
+    /// The one JSON shape of a diagnostic: `validate --format json` and
+    /// `/v1/status` (errors and warnings) print it; `text` is [`Self::one_line`].
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "code": self.code.as_str(),
@@ -377,6 +378,7 @@ impl Diagnostic {
             "column": self.col,
             "span": [self.span.start, self.span.end],
             "message": self.message,
+            "text": self.one_line(),
             "notes": self.notes,
             "related": self.related.iter().map(|r| serde_json::json!({
                 "file": r.file, "line": r.line, "column": r.col, "label": r.label,

@@ -19,6 +19,7 @@ pub mod xml;
 pub mod api;
 pub mod cli;
 pub mod cmd;
+pub mod current;
 pub mod daemon;
 pub mod publish;
 pub mod repo;

@@ -20,19 +20,76 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::daemon::{Shared, Status, Trigger};
+use crate::diag::Diagnostic;
 
+use crate::current::{Current, Status, Trigger};
+
+mod error;
 pub mod policy;
 pub mod schemes;
 pub mod serve;
 
+pub use error::ApiError;
 pub use serve::HttpLimits;
 
-/// The API's routes over the daemon's shared state.
-pub fn router(shared: Arc<Shared>) -> Router {
-    let max_body = shared.http.max_body_bytes;
+/// Whether the loaded revision (first) is the wanted one (second) or
+/// newer. Blocking: the API runs it on the blocking pool.
+pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+/// Everything the API is configured with (from flags and the config file).
+#[derive(Clone)]
+pub struct Config {
+    /// The bearer token (none: `POST /v1/reload` is refused).
+    pub token: Option<String>,
+    /// Whether the API listens beyond loopback (then the token guards
+    /// everything but `/healthz`).
+    pub beyond_loopback: bool,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: policy::ProxyKind,
+    /// Which layers of a REST call `/v1/authorize` decides.
+    pub authorize_layers: policy::AuthorizeLayers,
+    /// Every bound of the HTTP API.
+    pub http: HttpLimits,
+    /// How revisions order, for `min_revision`.
+    pub is_at_least: RevisionOrder,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("beyond_loopback", &self.beyond_loopback)
+            .field("user_header", &self.user_header)
+            .field("proxy", &self.proxy)
+            .field("authorize_layers", &self.authorize_layers)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router's state: the current snapshot and status, the configuration
+/// and the slots for heavy requests (bulk check, explain, user view).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) current: Arc<Current>,
+    pub(crate) config: Config,
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// The API's routes over the current snapshot and status.
+pub fn router(current: Arc<Current>, config: Config) -> Router {
+    let shared = Arc::new(Shared {
+        heavy: Arc::new(tokio::sync::Semaphore::new(
+            config.http.max_heavy_requests.max(1),
+        )),
+        current,
+        config,
+    });
+    let max_body = shared.config.http.max_body_bytes;
     let guarded = Router::new()
         .route("/v1/status", get(status))
         .route("/metrics", get(metrics))
@@ -54,7 +111,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn token_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(expected) = &shared.token else {
+    let Some(expected) = &shared.config.token else {
         return false;
     };
     let Some(given) = headers
@@ -71,36 +128,27 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn unauthorized(why: &str) -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer")],
-        axum::Json(json!({ "error": why })),
-    )
-        .into_response()
-}
-
 async fn guard_beyond_loopback(
     State(shared): State<Arc<Shared>>,
     req: Request,
     next: Next,
 ) -> Response {
-    if shared.beyond_loopback && !token_ok(&shared, req.headers()) {
-        return unauthorized("a bearer token is required");
+    if shared.config.beyond_loopback && !token_ok(&shared, req.headers()) {
+        return ApiError::unauthorized("a bearer token is required").into_response();
     }
     next.run(req).await
 }
 
 async fn guard_always(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    if shared.token.is_none() {
-        return (
+    if shared.config.token.is_none() {
+        return ApiError::bare(
             StatusCode::FORBIDDEN,
-            axum::Json(json!({ "error": "no token is configured (--token-file); reload with SIGHUP or the hooks" })),
+            "no token is configured (--token-file); reload with SIGHUP or the hooks",
         )
-            .into_response();
+        .into_response();
     }
     if !token_ok(&shared, req.headers()) {
-        return unauthorized("a bearer token is required");
+        return ApiError::unauthorized("a bearer token is required").into_response();
     }
     next.run(req).await
 }
@@ -118,7 +166,7 @@ fn secs(t: SystemTime) -> f64 {
 /// because the newest is bad) or `starting` (nothing good loaded yet).
 fn state_name(shared: &Shared, status: &Status) -> &'static str {
     match (
-        shared.current.load().is_some(),
+        shared.current.snapshot.load().is_some(),
         status.stale_since.is_some(),
     ) {
         (false, _) => "starting",
@@ -127,80 +175,125 @@ fn state_name(shared: &Shared, status: &Status) -> &'static str {
     }
 }
 
+/// The answer of `/healthz`.
+#[derive(Debug, Serialize)]
+struct Health {
+    applied_revision: Option<String>,
+    status: &'static str,
+}
+
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
+    let status = shared.current.status();
     let state = state_name(&shared, &status);
     let code = if state == "starting" {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    let applied = shared.current.load().as_ref().map(|s| s.revision.clone());
-    (
-        code,
-        axum::Json(json!({ "status": state, "applied_revision": applied })),
-    )
-        .into_response()
+    let health = Health {
+        applied_revision: shared.current.revision(),
+        status: state,
+    };
+    (code, axum::Json(health)).into_response()
+}
+
+/// The answer of `/v1/status`.
+#[derive(Debug, Serialize)]
+struct StatusAnswer {
+    applied: Option<Applied>,
+    attempted: Option<Attempted>,
+    last_reload_seconds: f64,
+    reloads: Reloads,
+    stale_since: Option<String>,
+    started_at: Option<String>,
+    status: &'static str,
+    triggers: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// The applied revision, in `/v1/status`.
+#[derive(Debug, Serialize)]
+struct Applied {
+    applied_at: Option<String>,
+    author: Option<String>,
+    commit_time: Option<i64>,
+    revision: String,
+    warnings: Vec<serde_json::Value>,
+}
+
+/// The last reload attempt, in `/v1/status`.
+#[derive(Debug, Serialize)]
+struct Attempted {
+    at: Option<String>,
+    errors: Vec<serde_json::Value>,
+    message: Option<String>,
+    result: &'static str,
+    revision: Option<String>,
+}
+
+/// Reload counts by result, in `/v1/status`.
+#[derive(Debug, Serialize)]
+struct Reloads {
+    applied: u64,
+    failed: u64,
+    unchanged: u64,
 }
 
 async fn status(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
-    let current = shared.current.load_full();
-    let attempt = status.last_attempt.as_ref().map(|a| {
-        json!({
-            "revision": a.revision,
-            "at": time(Some(a.at)),
-            "result": a.result.as_str(),
-            "message": a.message,
-            "errors": a.errors.iter().map(diagnostic).collect::<Vec<_>>(),
-        })
+    let status = shared.current.status();
+    let current = shared.current.snapshot.load_full();
+    let attempted = status.last_attempt.as_ref().map(|a| Attempted {
+        at: time(Some(a.at)),
+        errors: a.errors.iter().map(Diagnostic::to_json).collect(),
+        message: a.message.clone(),
+        result: a.result.as_str(),
+        revision: a.revision.clone(),
     });
-    let body = json!({
-        "status": state_name(&shared, &status),
-        "applied": current.as_ref().map(|s| json!({
-            "revision": s.revision,
-            "author": s.meta.as_ref().map(|m| &m.author),
-            "commit_time": s.meta.as_ref().map(|m| m.time),
-            "applied_at": time(status.applied_at),
-            "warnings": status.warnings.iter().map(diagnostic).collect::<Vec<_>>(),
-        })),
-        "attempted": attempt,
-        "reloads": { "applied": status.applied, "unchanged": status.unchanged, "failed": status.failed },
-        "triggers": status.triggers,
-        "last_reload_seconds": status.last_duration.as_secs_f64(),
-        "stale_since": time(status.stale_since),
-        "started_at": time(status.started_at),
+    let applied = current.as_ref().map(|s| Applied {
+        applied_at: time(status.applied_at),
+        author: s.meta.as_ref().map(|m| m.author.clone()),
+        commit_time: s.meta.as_ref().map(|m| m.time),
+        revision: s.revision.clone(),
+        warnings: status.warnings.iter().map(Diagnostic::to_json).collect(),
     });
-    axum::Json(body).into_response()
-}
-
-/// One diagnostic in `/v1/status` (errors and warnings alike).
-fn diagnostic(d: &crate::diag::Diagnostic) -> serde_json::Value {
-    json!({
-        "file": d.file, "line": d.line, "column": d.col,
-        "code": d.code.as_str(), "message": d.message,
-        "text": d.one_line(),
+    axum::Json(StatusAnswer {
+        applied,
+        attempted,
+        last_reload_seconds: status.last_duration.as_secs_f64(),
+        reloads: Reloads {
+            applied: status.applied,
+            failed: status.failed,
+            unchanged: status.unchanged,
+        },
+        stale_since: time(status.stale_since),
+        started_at: time(status.started_at),
+        status: state_name(&shared, &status),
+        triggers: status.triggers.clone(),
     })
+    .into_response()
 }
 
-async fn reload(State(shared): State<Arc<Shared>>) -> Response {
-    match shared.triggers.send(Trigger::Http) {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            axum::Json(json!({ "reload": "queued" })),
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "error": "shutting down" })),
-        )
-            .into_response(),
-    }
+/// The answer of `POST /v1/reload`.
+#[derive(Debug, Serialize)]
+struct Queued {
+    reload: &'static str,
+}
+
+async fn reload(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
+    shared
+        .current
+        .triggers
+        .send(Trigger::Http)
+        .map_err(|_| ApiError::bare(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Queued { reload: "queued" }),
+    )
+        .into_response())
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status();
-    let current = shared.current.load_full();
+    let status = shared.current.status();
+    let current = shared.current.snapshot.load_full();
     let commit_time = current
         .as_ref()
         .and_then(|s| s.meta.as_ref())
@@ -246,3 +339,6 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
+
+#[cfg(test)]
+mod tests;

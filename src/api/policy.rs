@@ -26,28 +26,30 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::daemon::Shared;
-use crate::model::{Loc, Scope};
-use crate::policy::rest::{self, RestDecision, RestExplanation};
-use crate::policy::{
-    Context, Explanation, FORBIDDEN_BODY, Object, Request, RequestError, RestCall, RoleHeld,
-    RoleLine, Setting, Verdict, Via,
-};
-use crate::repo;
+use super::{ApiError, Shared};
+use crate::policy::rest::{self, RestDecision};
+use crate::policy::{Object, Request, RequestError, RestCall, Verdict};
 use crate::snapshot::Snapshot;
-use crate::xml::Effect;
+
+mod authorize;
+mod explain;
+
+use authorize::authorize;
+pub use authorize::{AuthorizeLayers, ProxyKind};
+use explain::{explain, role_held_json};
+pub use explain::{explanation_json, rest_explanation_json};
 
 /// The header that carries the revision of a `/v1/authorize` answer.
 pub const REVISION_HEADER: &str = "x-rolesync-revision";
 
 /// The permission routes; `api::router` guards them like `/v1/status`.
-pub fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/check", get(check_get).post(check_post))
         .route("/v1/explain", get(explain))
@@ -55,30 +57,34 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/v1/authorize", any(authorize))
 }
 
-/// A JSON error that names the revision (when one is loaded).
+/// A JSON error that names the revision (null when none is loaded).
 pub(super) fn error(
     code: StatusCode,
     revision: Option<&str>,
     message: impl Into<String>,
-) -> Response {
-    (
-        code,
-        axum::Json(json!({ "error": message.into(), "revision": revision })),
-    )
-        .into_response()
+) -> ApiError {
+    ApiError::new(code, revision, message)
 }
+
+/// What a handler answers: its response, or an error answer.
+pub(super) type Reply = Result<Response, ApiError>;
 
 /// The loaded revision, for answers given before a snapshot is in hand.
 pub(super) fn loaded(shared: &Shared) -> Option<String> {
-    shared.current.load().as_ref().map(|s| s.revision.clone())
+    shared
+        .current
+        .snapshot
+        .load()
+        .as_ref()
+        .map(|s| s.revision.clone())
 }
 
 /// The current snapshot, after `min_revision` is honoured.
 pub(super) async fn snapshot(
     shared: &Shared,
     min_revision: Option<&str>,
-) -> Result<Arc<Snapshot>, Response> {
-    let Some(current) = shared.current.load_full() else {
+) -> Result<Arc<Snapshot>, ApiError> {
+    let Some(current) = shared.current.snapshot.load_full() else {
         return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
@@ -86,38 +92,24 @@ pub(super) async fn snapshot(
         ));
     };
     if let Some(wanted) = min_revision
-        && !at_least(&shared.source, &current.revision, wanted).await
+        && !at_least(shared, &current.revision, wanted).await
     {
-        return Err((
-            StatusCode::CONFLICT,
-            axum::Json(json!({
-                "error": "the loaded revision is older than min_revision",
-                "revision": current.revision,
-                "min_revision": wanted,
-            })),
-        )
-            .into_response());
+        return Err(ApiError::too_old(&current.revision, wanted));
     }
     Ok(current)
 }
 
-/// Whether `loaded` is `wanted` or newer: SVN revisions by number, Git
-/// commits by ancestry (`wanted` reachable from `loaded`); anything else
-/// only when equal.
-async fn at_least(source: &repo::Source, loaded: &str, wanted: &str) -> bool {
+/// Whether `loaded` is `wanted` or newer, by the configured
+/// [`RevisionOrder`](super::RevisionOrder), on the blocking pool.
+async fn at_least(shared: &Shared, loaded: &str, wanted: &str) -> bool {
     if loaded == wanted {
         return true;
     }
-    if let (Ok(l), Ok(w)) = (loaded.parse::<u64>(), wanted.parse::<u64>()) {
-        return l >= w;
-    }
-    let repo::Source::Git { path, .. } = source else {
-        return false;
-    };
-    let (path, loaded, wanted) = (path.clone(), loaded.to_owned(), wanted.to_owned());
-    tokio::task::spawn_blocking(move || repo::git_commits_between(&path, &loaded, &wanted))
+    let order = shared.config.is_at_least.clone();
+    let (loaded, wanted) = (loaded.to_owned(), wanted.to_owned());
+    tokio::task::spawn_blocking(move || order(&loaded, &wanted))
         .await
-        .is_ok_and(|r| r.is_ok_and(|missing| missing.is_empty()))
+        .unwrap_or(false)
 }
 
 /// The parameters of `GET /v1/check` and `GET /v1/explain`.
@@ -166,7 +158,7 @@ fn request(p: &Params) -> Result<Request<'_>, String> {
 async fn prepared(
     shared: &Shared,
     pairs: Vec<(String, String)>,
-) -> Result<(Params, Arc<Snapshot>), Response> {
+) -> Result<(Params, Arc<Snapshot>), ApiError> {
     let params = Params::parse(pairs)
         .map_err(|e| error(StatusCode::BAD_REQUEST, loaded(shared).as_deref(), e))?;
     let snap = snapshot(shared, params.min_revision.as_deref()).await?;
@@ -195,7 +187,7 @@ fn resolve(p: &Params) -> Result<(&str, &str, Option<&str>), String> {
 /// The status of a request that could not be decided: 404 for an unknown
 /// project, 422 for a decision that depends on a query expander the caller
 /// did not expand.
-fn request_error(e: &RequestError, revision: Option<&str>) -> Response {
+fn request_error(e: &RequestError, revision: Option<&str>) -> ApiError {
     let code = match e {
         RequestError::UnknownProject(_) => StatusCode::NOT_FOUND,
         RequestError::Unexpanded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -226,52 +218,48 @@ fn verdict_json(v: Verdict) -> (&'static str, bool) {
     (v.as_str(), v == Verdict::Allow)
 }
 
+/// The fields of one decision in `GET /v1/check` (fields in alphabetical
+/// order, as `json!` wrote them).
+#[derive(Debug, Serialize)]
+struct Decided<'a> {
+    allowed: bool,
+    decision: &'static str,
+    permission: &'a str,
+    project: Option<&'a str>,
+    revision: &'a str,
+    user: &'a str,
+}
+
 async fn check_get(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    let (params, snap) = match prepared(&shared, pairs).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let (params, snap) = prepared(&shared, pairs).await?;
     let rev = Some(snap.revision.as_str());
-    let req = match request(&params) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-    };
-    if let Some(call) = &params.rest {
-        return match rest::check(&snap.policy, req.user, call, req.object, true) {
-            Ok(d) => {
-                let (decision, allowed) = verdict_json(d.verdict());
-                let mut v = json!({
-                    "revision": snap.revision,
-                    "user": req.user,
-                    "permission": req.permission,
-                    "project": req.project,
-                    "decision": decision,
-                    "allowed": allowed,
-                });
-                merge(&mut v, layers_json(&d));
-                axum::Json(v).into_response()
-            }
-            Err(e) => request_error(&e, rev),
-        };
-    }
-    match snap.policy.check(&req) {
-        Ok(v) => {
-            let (decision, allowed) = verdict_json(v);
-            axum::Json(json!({
-                "revision": snap.revision,
-                "user": req.user,
-                "permission": req.permission,
-                "project": req.project,
-                "decision": decision,
-                "allowed": allowed,
-            }))
-            .into_response()
+    let req = request(&params).map_err(|e| error(StatusCode::BAD_REQUEST, rev, e))?;
+    let decided = |verdict| {
+        let (decision, allowed) = verdict_json(verdict);
+        Decided {
+            allowed,
+            decision,
+            permission: req.permission,
+            project: req.project,
+            revision: &snap.revision,
+            user: req.user,
         }
-        Err(e) => request_error(&e, rev),
-    }
+    };
+    let Some(call) = &params.rest else {
+        let v = snap
+            .policy
+            .check(&req)
+            .map_err(|e| request_error(&e, rev))?;
+        return Ok(axum::Json(decided(v)).into_response());
+    };
+    let d = rest::check(&snap.policy, req.user, call, req.object, true)
+        .map_err(|e| request_error(&e, rev))?;
+    let mut v = json!(decided(d.verdict()));
+    merge(&mut v, layers_json(&d));
+    Ok(axum::Json(v).into_response())
 }
 
 /// Add the fields of `extra` (an object) to `v` (an object).
@@ -332,20 +320,18 @@ fn bulk_decisions(body: &BulkCheck) -> usize {
 pub(super) async fn heavy(
     shared: &Shared,
     revision: Option<&str>,
-    work: impl FnOnce() -> Response + Send + 'static,
-) -> Response {
+    work: impl FnOnce() -> Reply + Send + 'static,
+) -> Reply {
     let Ok(permit) = shared.heavy.clone().try_acquire_owned() else {
-        let mut r = error(
+        return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             revision,
             format!(
                 "too many heavy requests at once (max_heavy_requests = {}); retry",
-                shared.http.max_heavy_requests
+                shared.config.http.max_heavy_requests
             ),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));
     };
     match tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -354,11 +340,11 @@ pub(super) async fn heavy(
     .await
     {
         Ok(r) => r,
-        Err(e) => error(
+        Err(e) => Err(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             revision,
             format!("the request task failed: {e}"),
-        ),
+        )),
     }
 }
 
@@ -396,43 +382,40 @@ impl Answer {
 async fn check_post(
     State(shared): State<Arc<Shared>>,
     body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let limits = shared.http;
+) -> Reply {
+    let limits = shared.config.http;
     let body = match body {
         Ok(axum::Json(b)) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
+            return Err(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 loaded(&shared).as_deref(),
                 format!(
                     "the request body is larger than max_body_bytes = {}",
                     limits.max_body_bytes
                 ),
-            );
+            ));
         }
         Err(e) => {
-            return error(
+            return Err(error(
                 StatusCode::BAD_REQUEST,
                 loaded(&shared).as_deref(),
                 e.body_text(),
-            );
+            ));
         }
     };
-    let snap = match snapshot(&shared, body.min_revision.as_deref()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let snap = snapshot(&shared, body.min_revision.as_deref()).await?;
     let rev = Some(snap.revision.as_str());
     let asked = bulk_decisions(&body);
     if asked > limits.max_bulk_decisions {
-        return error(
+        return Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             rev,
             format!(
                 "{asked} decisions asked; at most max_bulk_decisions = {} per call",
                 limits.max_bulk_decisions
             ),
-        );
+        ));
     }
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || {
@@ -442,13 +425,13 @@ async fn check_post(
 }
 
 /// Decide every pair of a bulk check and write the answer, within `cap` bytes.
-fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
+fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
     let rev = Some(snap.revision.as_str());
     let mut calls = Vec::with_capacity(body.rest.len());
     for line in &body.rest {
         match RestCall::parse_line(line) {
             Ok(call) => calls.push((line, call)),
-            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e.to_string()),
+            Err(e) => return Err(error(StatusCode::BAD_REQUEST, rev, e.to_string())),
         }
     }
     let mut object = Object::new();
@@ -458,14 +441,46 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
             Values::Many(vs) => vs.iter().for_each(|s| object.push(k, s)),
         }
     }
-    let decide = |permission: &str, project: Option<&str>| -> Value {
+    let bulk = Bulk {
+        snap,
+        body,
+        object,
+        calls,
+    };
+    let mut out = Answer {
+        buf: Vec::new(),
+        cap,
+    };
+    match bulk.write(&mut out) {
+        Ok(()) => Ok(([(header::CONTENT_TYPE, "application/json")], out.buf).into_response()),
+        Err(TooLarge) => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rev,
+            format!(
+                "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
+            ),
+        )),
+    }
+}
+
+/// A bulk check, its object and REST calls parsed.
+struct Bulk<'a> {
+    snap: &'a Snapshot,
+    body: &'a BulkCheck,
+    object: Object,
+    calls: Vec<(&'a String, RestCall)>,
+}
+
+impl Bulk<'_> {
+    /// One permission decided (a request error is a deny with `error`).
+    fn decide(&self, permission: &str, project: Option<&str>) -> Value {
         let req = Request {
-            user: &body.user,
+            user: &self.body.user,
             permission,
             project,
-            object: &object,
+            object: &self.object,
         };
-        match snap.policy.check(&req) {
+        match self.snap.policy.check(&req) {
             Ok(v) => {
                 let (decision, allowed) = verdict_json(v);
                 json!({ "permission": permission, "project": project, "decision": decision, "allowed": allowed })
@@ -475,222 +490,57 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Response {
                 "decision": "deny", "allowed": false, "error": e.to_string(),
             }),
         }
-    };
-    let mut out = Answer {
-        buf: Vec::new(),
-        cap,
-    };
-    let written = (|| -> Result<(), TooLarge> {
+    }
+
+    /// One REST call decided, both layers.
+    fn rest_entry(&self, line: &str, call: &RestCall) -> Value {
+        let mut v = self.decide(call.verb.permission(), call.project());
+        match rest::check(&self.snap.policy, &self.body.user, call, &self.object, true) {
+            Ok(d) => {
+                let (decision, allowed) = verdict_json(d.verdict());
+                v["decision"] = json!(decision);
+                v["allowed"] = json!(allowed);
+                merge(&mut v, layers_json(&d));
+            }
+            Err(e) => {
+                v["decision"] = json!("deny");
+                v["allowed"] = json!(false);
+                v["error"] = json!(e.to_string());
+            }
+        }
+        v["rest"] = json!(line);
+        v
+    }
+
+    /// The answer, decided as it is written.
+    fn write(&self, out: &mut Answer) -> Result<(), TooLarge> {
         out.raw("{\"revision\":")?;
-        out.value(&json!(snap.revision))?;
+        out.value(&json!(self.snap.revision))?;
         out.raw(",\"user\":")?;
-        out.value(&json!(body.user))?;
+        out.value(&json!(self.body.user))?;
         out.raw(",\"global_permissions\":[")?;
-        for (i, p) in body.global_permissions.iter().enumerate() {
+        for (i, p) in self.body.global_permissions.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&decide(p, None))?;
+            out.value(&self.decide(p, None))?;
         }
         out.raw("],\"project_permissions\":[")?;
         let mut first = true;
-        for pp in &body.project_permissions {
+        for pp in &self.body.project_permissions {
             for project in &pp.projects {
                 for p in &pp.permissions {
                     out.raw(if first { "" } else { "," })?;
                     first = false;
-                    out.value(&decide(p, Some(project)))?;
+                    out.value(&self.decide(p, Some(project)))?;
                 }
             }
         }
         out.raw("],\"rest\":[")?;
-        for (i, (line, call)) in calls.iter().enumerate() {
-            let mut v = decide(call.verb.permission(), call.project());
-            match rest::check(&snap.policy, &body.user, call, &object, true) {
-                Ok(d) => {
-                    let (decision, allowed) = verdict_json(d.verdict());
-                    v["decision"] = json!(decision);
-                    v["allowed"] = json!(allowed);
-                    merge(&mut v, layers_json(&d));
-                }
-                Err(e) => {
-                    v["decision"] = json!("deny");
-                    v["allowed"] = json!(false);
-                    v["error"] = json!(e.to_string());
-                }
-            }
-            v["rest"] = json!(line);
+        for (i, (line, call)) in self.calls.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&v)?;
+            out.value(&self.rest_entry(line, call))?;
         }
         out.raw("]}")
-    })();
-    match written {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], out.buf).into_response(),
-        Err(TooLarge) => error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            rev,
-            format!(
-                "the answer would be larger than max_answer_bytes = {cap}; ask fewer decisions per call"
-            ),
-        ),
     }
-}
-
-async fn explain(
-    State(shared): State<Arc<Shared>>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    let (params, snap) = match prepared(&shared, pairs).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let revision = snap.revision.clone();
-    heavy(&shared, Some(&revision), move || {
-        let rev = Some(snap.revision.as_str());
-        let req = match request(&params) {
-            Ok(r) => r,
-            Err(e) => return error(StatusCode::BAD_REQUEST, rev, e),
-        };
-        if let Some(call) = &params.rest {
-            return match rest::explain(&snap.policy, req.user, call, req.object) {
-                Ok(e) => axum::Json(rest_explanation_json(&e, &snap.revision)).into_response(),
-                Err(e) => request_error(&e, rev),
-            };
-        }
-        match snap.policy.explain(&req) {
-            Ok(e) => axum::Json(explanation_json(&e, &snap.revision)).into_response(),
-            Err(e) => request_error(&e, rev),
-        }
-    })
-    .await
-}
-
-fn loc_json(loc: &Loc) -> Value {
-    json!({ "file": loc.file, "line": loc.line, "column": loc.col })
-}
-
-fn scope_json(scope: &Scope) -> Value {
-    match scope {
-        Scope::Global => json!("global"),
-        Scope::Project(p) => json!(p.as_str()),
-    }
-}
-
-fn via_json(via: &Via) -> Value {
-    match via {
-        Via::Assignment { scope, group, at } => json!({
-            "kind": if group.is_some() { "group" } else { "assignment" },
-            "scope": scope_json(scope),
-            "group": group.as_ref().map(|g| g.as_str()),
-            "at": loc_json(at),
-        }),
-        Via::Everyone => json!({ "kind": "everyone" }),
-        Via::Object { attribute } => json!({ "kind": "object", "attribute": attribute }),
-        Via::Lead { project, file } => {
-            json!({ "kind": "lead", "project": project.as_str(), "file": file })
-        }
-    }
-}
-
-fn role_line_json(r: &RoleLine) -> Value {
-    let setting = r.setting.as_ref().map(|s| match s {
-        Setting::Rule {
-            permission,
-            effect,
-            at,
-        } => json!({
-            "kind": "rule",
-            "permission": permission,
-            "effect": match effect { Effect::Grant => "grant", Effect::Deny => "deny" },
-            "at": loc_json(at),
-        }),
-        Setting::Default { permission } => json!({ "kind": "default", "permission": permission }),
-    });
-    json!({
-        "role": r.role.as_str(),
-        "via": via_json(&r.via),
-        "state": r.state.as_str(),
-        "setting": setting,
-    })
-}
-
-/// The explanation as JSON, with its text form in `text`.
-pub fn explanation_json(e: &Explanation, revision: &str) -> Value {
-    let steps: Vec<Value> = e
-        .steps
-        .iter()
-        .map(|s| {
-            json!({
-                "purpose": s.purpose.as_str(),
-                "permission": s.permission,
-                "context": match &s.context {
-                    Context::Global => json!("global"),
-                    Context::Anywhere => json!("anywhere"),
-                    Context::Project(p) => json!(p.as_str()),
-                },
-                "customset": s.customset.as_ref().map(|c| json!({
-                    "id": c.id.as_str(), "at": loc_json(&c.at), "key": c.key,
-                    "expanded": c.expanded,
-                })),
-                "roles": s.roles.iter().map(role_line_json).collect::<Vec<_>>(),
-                "strongest": s.strongest.as_str(),
-            })
-        })
-        .collect();
-    let (decision, allowed) = verdict_json(e.verdict);
-    json!({
-        "revision": revision,
-        "user": e.user,
-        "permission": e.permission,
-        "project": e.project.as_ref().map(|p| p.as_str()),
-        "object": e.object.attrs().iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-        "account": e.account.as_str(),
-        "admin": e.admin.as_ref().map(role_line_json),
-        "steps": steps,
-        "decision": decision,
-        "allowed": allowed,
-        "reason": e.reason.as_str(),
-        "text": e.render(revision),
-    })
-}
-
-/// A REST call's explanation: the endpoint layer's explanation as the
-/// top-level fields (as for any permission), then `layer` (the one that
-/// refused, or null), `item` (the item layer: its permission, project and
-/// explanation, null when not reached, or null when the call has no item
-/// permission) and the decision of both layers; `text` covers both.
-pub fn rest_explanation_json(e: &RestExplanation, revision: &str) -> Value {
-    let mut v = explanation_json(&e.endpoint, revision);
-    let (decision, allowed) = verdict_json(e.verdict());
-    let item = e.item.as_ref().map(|(a, x)| {
-        json!({
-            "permission": a.permission,
-            "project": a.project,
-            "explanation": x.as_ref().map(|x| explanation_json(x, revision)),
-        })
-    });
-    let body = match (e.refused(), &e.item) {
-        (Some(rest::Layer::Item), Some((a, _))) => Some(a.body()),
-        (Some(_), _) => Some(FORBIDDEN_BODY.to_owned()),
-        (None, _) => None,
-    };
-    merge(
-        &mut v,
-        json!({
-            "rest": e.call,
-            "endpoint_decision": e.endpoint.verdict.as_str(),
-            "layer": e.refused().map(rest::Layer::as_str),
-            "item": item,
-            "decision": decision,
-            "allowed": allowed,
-            "body": body,
-            "text": e.render(revision),
-        }),
-    );
-    v
-}
-
-fn role_held_json(r: &RoleHeld) -> Value {
-    json!({ "role": r.role.as_str(), "via": via_json(&r.via) })
 }
 
 #[derive(Debug, Deserialize)]
@@ -702,197 +552,67 @@ async fn user(
     State(shared): State<Arc<Shared>>,
     Path(login): Path<String>,
     Query(q): Query<UserQuery>,
-) -> Response {
-    let snap = match snapshot(&shared, q.min_revision.as_deref()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let snap = snapshot(&shared, q.min_revision.as_deref()).await?;
     let revision = snap.revision.clone();
     heavy(&shared, Some(&revision), move || user_answer(&snap, &login)).await
 }
 
+/// The answer of `GET /v1/users/{login}` (fields in alphabetical order,
+/// as `json!` wrote them).
+#[derive(Debug, Serialize)]
+struct UserAnswer<'a> {
+    account: &'a str,
+    admin: bool,
+    assignable: Assignable<'a>,
+    can_login: bool,
+    disabled: bool,
+    groups: Vec<&'a str>,
+    known: bool,
+    login: &'a str,
+    revision: &'a str,
+    roles: UserRoles,
+}
+
+/// Where a user may be assigned roles.
+#[derive(Debug, Serialize)]
+struct Assignable<'a> {
+    global: bool,
+    projects: Vec<&'a str>,
+}
+
+/// A user's roles, globally and by project.
+#[derive(Debug, Serialize)]
+struct UserRoles {
+    global: Vec<Value>,
+    projects: BTreeMap<String, Vec<Value>>,
+}
+
 /// The JSON view of one user.
-fn user_answer(snap: &Snapshot, login: &str) -> Response {
+fn user_answer(snap: &Snapshot, login: &str) -> Reply {
     let v = snap.policy.user_view(login);
-    let projects: serde_json::Map<String, Value> = v
-        .projects
-        .iter()
-        .map(|(p, roles)| {
-            (
-                p.to_string(),
-                Value::Array(roles.iter().map(role_held_json).collect()),
-            )
-        })
-        .collect();
-    axum::Json(json!({
-        "revision": snap.revision,
-        "login": v.login,
-        "known": v.known,
-        "account": v.account.as_str(),
-        "can_login": v.can_login,
-        "disabled": !v.can_login,
-        "admin": v.admin,
-        "groups": v.groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "roles": {
-            "global": v.global.iter().map(role_held_json).collect::<Vec<_>>(),
-            "projects": projects,
+    let roles = UserRoles {
+        global: v.global.iter().map(role_held_json).collect(),
+        projects: v
+            .projects
+            .iter()
+            .map(|(p, roles)| (p.to_string(), roles.iter().map(role_held_json).collect()))
+            .collect(),
+    };
+    Ok(axum::Json(UserAnswer {
+        account: v.account.as_str(),
+        admin: v.admin,
+        assignable: Assignable {
+            global: v.assignable_globally,
+            projects: v.assignable_in.iter().map(|p| p.as_str()).collect(),
         },
-        "assignable": {
-            "global": v.assignable_globally,
-            "projects": v.assignable_in.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        },
-    }))
-    .into_response()
-}
-
-/// Which reverse proxy asks `/v1/authorize`, and so which pair of headers
-/// carries the original method and URI (`--proxy`, `proxy = "…"`). Only
-/// that pair is read; the other pair must be absent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProxyKind {
-    /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI`.
-    #[default]
-    Nginx,
-    /// Caddy and Traefik forward auth: `X-Forwarded-Method`, `X-Forwarded-Uri`.
-    ForwardAuth,
-}
-
-impl ProxyKind {
-    /// The (method, URI) headers this kind of proxy sets.
-    pub fn headers(self) -> [HeaderName; 2] {
-        match self {
-            ProxyKind::Nginx => [
-                HeaderName::from_static("x-original-method"),
-                HeaderName::from_static("x-original-uri"),
-            ],
-            ProxyKind::ForwardAuth => [
-                HeaderName::from_static("x-forwarded-method"),
-                HeaderName::from_static("x-forwarded-uri"),
-            ],
-        }
-    }
-
-    fn other(self) -> ProxyKind {
-        match self {
-            ProxyKind::Nginx => ProxyKind::ForwardAuth,
-            ProxyKind::ForwardAuth => ProxyKind::Nginx,
-        }
-    }
-}
-
-/// Which layers of a REST call `/v1/authorize` decides (`--authorize-layers`,
-/// `authorize_layers = "…"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthorizeLayers {
-    /// The REST endpoint permission only: Polarion enforces item
-    /// permissions itself.
-    #[default]
-    Endpoint,
-    /// The endpoint permission, then the item permission of the call.
-    Both,
-}
-
-/// The one value of header `name` (trimmed, not empty), or why there is none.
-fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h str, String> {
-    let mut values = headers.get_all(name).iter();
-    let (Some(v), None) = (values.next(), values.next()) else {
-        return Err(format!("`{name}` is missing or repeated"));
-    };
-    std::str::from_utf8(v.as_bytes())
-        .map_err(|_| format!("`{name}` is not UTF-8"))
-        .map(str::trim)
-        .and_then(|s| {
-            if s.is_empty() {
-                Err(format!("`{name}` is empty"))
-            } else {
-                Ok(s)
-            }
-        })
-}
-
-/// The original method, URI and user of a proxy's sub-request: each from
-/// exactly one header of the configured kind; the other kind's headers
-/// must be absent (a client may have sent them).
-fn original<'h>(
-    headers: &'h HeaderMap,
-    kind: ProxyKind,
-    user_header: &HeaderName,
-) -> Result<(&'h str, &'h str, &'h str), String> {
-    for name in kind.other().headers() {
-        if headers.contains_key(&name) {
-            return Err(format!(
-                "`{name}` is set, but this proxy kind sends the original request in {} and {}",
-                kind.headers()[0],
-                kind.headers()[1]
-            ));
-        }
-    }
-    let [method, uri] = kind.headers();
-    Ok((
-        single(headers, &method)?,
-        single(headers, &uri)?,
-        single(headers, user_header)?,
-    ))
-}
-
-/// 403 with Polarion's body, byte for byte.
-fn forbidden(revision: Option<&str>) -> Response {
-    forbidden_with(revision, FORBIDDEN_BODY.to_owned())
-}
-
-/// 403 with `body` (the endpoint body, or an item's).
-fn forbidden_with(revision: Option<&str>, body: String) -> Response {
-    let mut r = (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response();
-    if let Some(v) = revision.and_then(|v| HeaderValue::from_str(v).ok()) {
-        r.headers_mut().insert(REVISION_HEADER, v);
-    }
-    r
-}
-
-async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let Some(snap) = shared.current.load_full() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            "no configuration is loaded yet",
-        );
-    };
-    let rev = Some(snap.revision.as_str());
-    let (method, uri, user) = match original(&headers, shared.proxy, &shared.user_header) {
-        Ok(x) => x,
-        Err(why) => {
-            tracing::debug!(%why, "authorize: refused");
-            return forbidden(rev);
-        }
-    };
-    let call = match RestCall::from_request(method, uri) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::debug!(error = %e, "authorize: refused");
-            return forbidden(rev);
-        }
-    };
-    let object = Object::new();
-    let items = shared.authorize_layers == AuthorizeLayers::Both;
-    match rest::check(&snap.policy, user, &call, &object, items) {
-        Ok(d) if d.verdict() == Verdict::Allow => {
-            let mut r = StatusCode::NO_CONTENT.into_response();
-            if let Ok(v) = HeaderValue::from_str(&snap.revision) {
-                r.headers_mut().insert(REVISION_HEADER, v);
-            }
-            r
-        }
-        Ok(d) => match (d.refused(), &d.item) {
-            (Some(rest::Layer::Item), Some((a, _))) => forbidden_with(rev, a.body()),
-            _ => forbidden(rev),
-        },
-        Err(_) => forbidden(rev),
-    }
+        can_login: v.can_login,
+        disabled: !v.can_login,
+        groups: v.groups.iter().map(|g| g.as_str()).collect(),
+        known: v.known,
+        login: &v.login,
+        revision: &snap.revision,
+        roles,
+    })
+    .into_response())
 }

@@ -10,17 +10,20 @@
 //! state folder is recreated at the next publication (with a new lock and
 //! hook socket for the state folder).
 
+mod debounce;
 pub mod state;
 mod triggers;
 
+use debounce::{Burst, Debouncer};
+
+pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
 pub use triggers::HOOK_SOCKET;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use arc_swap::ArcSwapOption;
 use tokio::sync::mpsc;
 
 use crate::diag::Diagnostic;
@@ -59,147 +62,14 @@ pub struct Settings {
     pub http: crate::api::HttpLimits,
 }
 
-/// Why a reload was asked for. All of them take the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Startup,
-    /// A file event on the refs (Git) or the folder.
-    Watch,
-    /// The post-receive / post-commit hook.
-    Hook,
-    Poll,
-    /// SIGHUP.
-    Signal,
-    /// `POST /v1/reload`.
-    Http,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Startup => "startup",
-            Trigger::Watch => "watch",
-            Trigger::Hook => "hook",
-            Trigger::Poll => "poll",
-            Trigger::Signal => "signal",
-            Trigger::Http => "http",
-        }
-    }
-
-    fn forces(self) -> bool {
-        matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
-    }
-}
-
-/// One reload attempt.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub revision: Option<String>,
-    pub at: SystemTime,
-    pub result: ReloadResult,
-    /// Errors of a rejected revision (or the read error, as a message).
-    pub errors: Vec<Diagnostic>,
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReloadResult {
-    /// A new snapshot was published.
-    Applied,
-    /// The revision was the one already applied.
-    Unchanged,
-    /// The revision is invalid, or could not be read or published.
-    Failed,
-}
-
-impl ReloadResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReloadResult::Applied => "applied",
-            ReloadResult::Unchanged => "unchanged",
-            ReloadResult::Failed => "failed",
-        }
-    }
-}
-
-/// Counters and the last attempt, for `/v1/status`, `/healthz`, `/metrics`.
-#[derive(Debug, Clone, Default)]
-pub struct Status {
-    pub applied_at: Option<SystemTime>,
-    pub last_attempt: Option<Attempt>,
-    pub applied: u64,
-    pub unchanged: u64,
-    pub failed: u64,
-    pub last_duration: Duration,
-    /// Since when the newest revision has been bad (None while fresh).
-    pub stale_since: Option<SystemTime>,
-    pub started_at: Option<SystemTime>,
-    /// Triggers received, by kind.
-    pub triggers: std::collections::BTreeMap<&'static str, u64>,
-    /// The warnings of the applied revision (its report's non-errors).
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// What the HTTP API and the reload loop share.
-#[derive(Debug)]
-pub struct Shared {
-    pub current: ArcSwapOption<Snapshot>,
-    pub status: Mutex<Status>,
-    pub triggers: mpsc::UnboundedSender<Trigger>,
-    pub token: Option<String>,
-    pub beyond_loopback: bool,
-    /// Where the configuration comes from (to order revisions for `min_revision`).
-    pub source: repo::Source,
-    /// The request header that names the user for `/v1/authorize`.
-    pub user_header: axum::http::HeaderName,
-    /// Which proxy's headers carry the original method and URI.
-    pub proxy: crate::api::policy::ProxyKind,
-    /// Which layers of a REST call `/v1/authorize` decides.
-    pub authorize_layers: crate::api::policy::AuthorizeLayers,
-    /// Every bound of the HTTP API.
-    pub http: crate::api::HttpLimits,
-    /// Slots for heavy requests (bulk check, explain, user view).
-    pub heavy: Arc<tokio::sync::Semaphore>,
-}
-
-impl Shared {
-    /// A copy of the status (the lock is never held across an await).
-    pub fn status(&self) -> Status {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    fn update(&self, f: impl FnOnce(&mut Status)) {
-        if let Ok(mut s) = self.status.lock() {
-            f(&mut s);
-        }
-    }
-}
-
 /// Run until `shutdown` completes. `listener` serves the HTTP API.
 pub async fn run(
     settings: Settings,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        current: ArcSwapOption::empty(),
-        status: Mutex::new(Status {
-            started_at: Some(SystemTime::now()),
-            ..Status::default()
-        }),
-        triggers: tx.clone(),
-        token: settings.token.clone(),
-        beyond_loopback: settings.beyond_loopback,
-        source: settings.source.clone(),
-        user_header: settings.user_header.clone(),
-        http: settings.http,
-        heavy: Arc::new(tokio::sync::Semaphore::new(
-            settings.http.max_heavy_requests.max(1),
-        )),
-        proxy: settings.proxy,
-        authorize_layers: settings.authorize_layers,
-    });
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Current::new(tx.clone()));
     let lock = match &settings.state_dir {
         Some(dir) => {
             fs_err::create_dir_all(dir)?;
@@ -230,7 +100,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api = tokio::spawn(crate::api::serve::serve(
         listener,
-        crate::api::router(shared.clone()),
+        crate::api::router(shared.clone(), api_config(&settings)),
         settings.http,
         stop_rx.clone(),
     ));
@@ -253,23 +123,15 @@ pub async fn run(
     )?;
     tx.send(Trigger::Startup)?;
     tokio::pin!(shutdown);
+    let mut debouncer = Debouncer::new(rx, settings.debounce);
     loop {
         let first = tokio::select! {
             () = &mut shutdown => break,
-            t = rx.recv() => match t { Some(t) => t, None => break },
+            t = debouncer.first() => match t { Some(t) => t, None => break },
         };
-        let mut force = first.forces();
         let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
         count(first);
-        // Debounce: wait until the burst is quiet, at most 20 periods.
-        let deadline = Instant::now() + settings.debounce * 20;
-        while let Ok(Some(t)) = tokio::time::timeout(settings.debounce, rx.recv()).await {
-            count(t);
-            force |= t.forces();
-            if Instant::now() >= deadline {
-                break;
-            }
-        }
+        let Burst { first, force } = debouncer.burst(first, count).await;
         tracing::debug!(trigger = ?first, force, "reload");
         reloader.reload(force).await;
     }
@@ -277,6 +139,21 @@ pub async fn run(
     let _ = stop_tx.send(true);
     api.await??;
     Ok(())
+}
+
+/// The API's configuration from the daemon's settings; `min_revision`
+/// orders revisions as the repository does.
+fn api_config(settings: &Settings) -> crate::api::Config {
+    let source = settings.source.clone();
+    crate::api::Config {
+        token: settings.token.clone(),
+        beyond_loopback: settings.beyond_loopback,
+        user_header: settings.user_header.clone(),
+        proxy: settings.proxy,
+        authorize_layers: settings.authorize_layers,
+        http: settings.http,
+        is_at_least: Arc::new(move |loaded: &str, wanted: &str| source.is_at_least(loaded, wanted)),
+    }
 }
 
 /// Remove the temporary files a killed writer left beside `target`.
@@ -304,7 +181,7 @@ struct Guards {
 /// The reload pipeline and what it remembers between reloads.
 struct Reloader {
     settings: Settings,
-    shared: Arc<Shared>,
+    shared: Arc<Current>,
     audit: Option<state::Audit>,
     persisted: state::Persisted,
     /// The files last read, so a backend can read only what changed.
@@ -316,7 +193,7 @@ struct Reloader {
 }
 
 impl Reloader {
-    fn new(settings: &Settings, shared: Arc<Shared>, guards: Guards) -> anyhow::Result<Self> {
+    fn new(settings: &Settings, shared: Arc<Current>, guards: Guards) -> anyhow::Result<Self> {
         let persisted = match &settings.state_dir {
             Some(dir) => state::load(dir)?,
             None => state::Persisted::default(),
@@ -369,20 +246,19 @@ impl Reloader {
         }
     }
 
-    async fn reload(&mut self, force: bool) {
-        let started = Instant::now();
-        let current = self.shared.current.load_full();
-        // Cheap check first: a head that did not move needs no rebuild.
-        if !force && let Some(cur) = &current {
-            let source = self.settings.source.clone();
-            if let Ok(Ok(Some(head))) =
-                tokio::task::spawn_blocking(move || source.newest_revision()).await
-                && head == cur.revision
-            {
-                self.fresh_again();
-                return;
-            }
-        }
+    /// Whether the newest revision is `revision` (a cheap check: a head
+    /// that did not move needs no rebuild).
+    async fn head_is(&self, revision: &str) -> bool {
+        let source = self.settings.source.clone();
+        matches!(
+            tokio::task::spawn_blocking(move || source.newest_revision()).await,
+            Ok(Ok(Some(head))) if head == revision
+        )
+    }
+
+    /// Read the newest revision (only what changed since the last read)
+    /// and build its report; an `Err` is why it could not be read.
+    async fn build_newest(&mut self) -> Result<snapshot::Report, String> {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let prev = self.last_input.take();
@@ -393,28 +269,35 @@ impl Reloader {
             })
         })
         .await;
-        let report = match built {
+        match built {
             Ok(Ok((input, report))) => {
                 self.last_input = Some(input);
-                report
+                Ok(report)
             }
-            Ok(Err(e)) => return self.failed(None, Vec::new(), Some(e.to_string()), started),
-            Err(e) => {
-                return self.failed(None, Vec::new(), Some(format!("reload task: {e}")), started);
-            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("reload task: {e}")),
+        }
+    }
+
+    async fn reload(&mut self, force: bool) {
+        let started = Instant::now();
+        let current = self.shared.snapshot.load_full();
+        if !force
+            && let Some(cur) = &current
+            && self.head_is(&cur.revision).await
+        {
+            self.fresh_again();
+            return;
+        }
+        let report = match self.build_newest().await {
+            Ok(report) => report,
+            Err(message) => return self.failed(None, Vec::new(), Some(message), started),
         };
-        let warnings: Vec<Diagnostic> = report
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
             .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .cloned()
-            .collect();
+            .into_iter()
+            .partition(Diagnostic::is_error);
         let Some(snapshot) = report.snapshot else {
-            let errors: Vec<Diagnostic> = report
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect();
             // A daemon that starts on a bad head serves the last applied
             // revision, if the state folder remembers one.
             if current.is_none() {
@@ -434,6 +317,17 @@ impl Reloader {
             );
             return;
         }
+        self.apply(current, snapshot, warnings, started).await;
+    }
+
+    /// Publish a new snapshot, then swap it in, save the state and audit.
+    async fn apply(
+        &mut self,
+        current: Option<Arc<Snapshot>>,
+        snapshot: Snapshot,
+        warnings: Vec<Diagnostic>,
+        started: Instant,
+    ) {
         let snapshot = Arc::new(snapshot);
         if let Err(e) = self.publish(&snapshot).await {
             return self.failed(
@@ -447,7 +341,7 @@ impl Reloader {
         // The warnings first: whoever sees the new snapshot sees its warnings.
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);
-        self.shared.current.store(Some(snapshot.clone()));
+        self.shared.snapshot.store(Some(snapshot.clone()));
         self.persisted.applied_revision = Some(snapshot.revision.clone());
         self.ensure_state_dir();
         if let Some(dir) = &self.settings.state_dir
@@ -506,7 +400,7 @@ impl Reloader {
                         .filter(|d| !d.is_error())
                         .collect();
                     self.shared.update(|s| s.warnings = warnings);
-                    self.shared.current.store(Some(snapshot));
+                    self.shared.snapshot.store(Some(snapshot));
                     self.shared
                         .update(|s| s.applied_at = Some(SystemTime::now()));
                 }

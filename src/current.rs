@@ -1,0 +1,134 @@
+//! Where the daemon's reload loop and the HTTP API meet: the current
+//! snapshot (swapped whole), the reload status and the sender of reload
+//! triggers. A leaf: it knows neither the loop nor the router.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use tokio::sync::mpsc;
+
+use crate::diag::Diagnostic;
+use crate::snapshot::Snapshot;
+
+/// Why a reload was asked for. All of them take the same path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Startup,
+    /// A file event on the refs (Git) or the folder.
+    Watch,
+    /// The post-receive / post-commit hook.
+    Hook,
+    Poll,
+    /// SIGHUP.
+    Signal,
+    /// `POST /v1/reload`.
+    Http,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Startup => "startup",
+            Trigger::Watch => "watch",
+            Trigger::Hook => "hook",
+            Trigger::Poll => "poll",
+            Trigger::Signal => "signal",
+            Trigger::Http => "http",
+        }
+    }
+
+    /// Whether this trigger rebuilds even when the head did not move.
+    pub fn forces(self) -> bool {
+        matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
+    }
+}
+
+/// One reload attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub revision: Option<String>,
+    pub at: SystemTime,
+    pub result: ReloadResult,
+    /// Errors of a rejected revision (or the read error, as a message).
+    pub errors: Vec<Diagnostic>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// A new snapshot was published.
+    Applied,
+    /// The revision was the one already applied.
+    Unchanged,
+    /// The revision is invalid, or could not be read or published.
+    Failed,
+}
+
+impl ReloadResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReloadResult::Applied => "applied",
+            ReloadResult::Unchanged => "unchanged",
+            ReloadResult::Failed => "failed",
+        }
+    }
+}
+
+/// Counters and the last attempt, for `/v1/status`, `/healthz`, `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub applied_at: Option<SystemTime>,
+    pub last_attempt: Option<Attempt>,
+    pub applied: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub last_duration: Duration,
+    /// Since when the newest revision has been bad (None while fresh).
+    pub stale_since: Option<SystemTime>,
+    pub started_at: Option<SystemTime>,
+    /// Triggers received, by kind.
+    pub triggers: std::collections::BTreeMap<&'static str, u64>,
+    /// The warnings of the applied revision (its report's non-errors).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What the HTTP API and the reload loop share.
+#[derive(Debug)]
+pub struct Current {
+    /// The snapshot being served (none until the first good reload).
+    pub snapshot: ArcSwapOption<Snapshot>,
+    pub status: Mutex<Status>,
+    pub triggers: mpsc::UnboundedSender<Trigger>,
+}
+
+impl Current {
+    /// Nothing loaded yet; `started_at` is now.
+    pub fn new(triggers: mpsc::UnboundedSender<Trigger>) -> Self {
+        Current {
+            snapshot: ArcSwapOption::empty(),
+            status: Mutex::new(Status {
+                started_at: Some(SystemTime::now()),
+                ..Status::default()
+            }),
+            triggers,
+        }
+    }
+
+    /// A copy of the status (the lock is never held across an await).
+    pub fn status(&self) -> Status {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Change the status in place.
+    pub fn update(&self, f: impl FnOnce(&mut Status)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(&mut s);
+        }
+    }
+
+    /// The revision being served.
+    pub fn revision(&self) -> Option<String> {
+        self.snapshot.load().as_ref().map(|s| s.revision.clone())
+    }
+}

@@ -3,7 +3,7 @@
 //! libsvn_repos 1.14.2 checks them, with every problem reported at its own
 //! line.
 //!
-//! [`compile`] turns the parsed documents into rules ([`Acl`]), groups and
+//! [`compile`] turns the parsed documents into rules ([`CompiledAcl`]), groups and
 //! aliases, plus diagnostics. Where Subversion stops at the first error,
 //! this goes on and collects them all; where Subversion crashes or aborts
 //! (a group cycle it does not detect, an alias whose user name clashes with
@@ -45,7 +45,7 @@ pub(crate) enum FileId {
 /// An access entry after aliases are resolved and entries for the same
 /// name merged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ace<'a> {
+pub(crate) struct CompiledAce<'a> {
     /// A user name, or `@group`.
     pub name: Cow<'a, str>,
     pub inverted: bool,
@@ -54,7 +54,7 @@ pub(crate) struct Ace<'a> {
 
 /// One rule section, in the form Subversion evaluates.
 #[derive(Debug, Clone)]
-pub(crate) struct Acl<'a> {
+pub(crate) struct CompiledAcl<'a> {
     /// The section name and its header line.
     pub name: &'a str,
     pub header: Range<usize>,
@@ -71,7 +71,7 @@ pub(crate) struct Acl<'a> {
     pub has_neg: bool,
     pub neg: u8,
     /// User and group entries, empty-group entries dropped.
-    pub aces: Vec<Ace<'a>>,
+    pub aces: Vec<CompiledAce<'a>>,
 }
 
 /// A group definition.
@@ -85,7 +85,7 @@ pub(crate) struct Group<'a> {
 /// Everything an evaluator needs, in file order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Compiled<'a> {
-    pub acls: Vec<Acl<'a>>,
+    pub acls: Vec<CompiledAcl<'a>>,
     pub groups: Vec<Group<'a>>,
     pub aliases: FxHashMap<&'a str, Cow<'a, str>>,
 }
@@ -157,7 +157,7 @@ struct GroupDef<'a> {
 
 /// A rule section before aliases and groups are resolved.
 struct PendingAcl<'a> {
-    acl: Acl<'a>,
+    acl: CompiledAcl<'a>,
     /// Entries for users and groups: (key with `~`, name, inverted, access, name span).
     aces: Vec<PendingAce<'a>>,
 }
@@ -485,7 +485,7 @@ impl<'a> Cx<'a> {
         merge: &mut FxHashMap<&'a str, usize>,
     ) -> PendingAcl<'a> {
         merge.clear();
-        let mut acl = Acl {
+        let mut acl = CompiledAcl {
             name: section.name,
             header: section.header.clone(),
             repo,
@@ -769,7 +769,11 @@ impl<'a> Cx<'a> {
     }
 
     /// Pass 2 over the rules: resolve aliases, merge, look up groups.
-    fn finish_acls(&mut self, pending: Vec<PendingAcl<'a>>, nonempty: &[bool]) -> Vec<Acl<'a>> {
+    fn finish_acls(
+        &mut self,
+        pending: Vec<PendingAcl<'a>>,
+        nonempty: &[bool],
+    ) -> Vec<CompiledAcl<'a>> {
         let mut out = Vec::with_capacity(pending.len());
         let mut index: FxHashMap<Cow<'a, str>, usize> = FxHashMap::default();
         for PendingAcl { mut acl, aces } in pending {
@@ -863,7 +867,7 @@ impl<'a> Cx<'a> {
                         Some(_) => {}
                     }
                 }
-                acl.aces.push(Ace {
+                acl.aces.push(CompiledAce {
                     name,
                     inverted,
                     access,

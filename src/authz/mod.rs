@@ -46,7 +46,10 @@ mod purity {
         ("facts.rs", include_str!("facts.rs")),
         ("glob.rs", include_str!("glob.rs")),
         ("parse.rs", include_str!("parse.rs")),
-        ("rules.rs", include_str!("rules.rs")),
+        ("rules/mod.rs", include_str!("rules/mod.rs")),
+        ("rules/entries.rs", include_str!("rules/entries.rs")),
+        ("rules/groups.rs", include_str!("rules/groups.rs")),
+        ("rules/sections.rs", include_str!("rules/sections.rs")),
         ("tree.rs", include_str!("tree.rs")),
         ("validate.rs", include_str!("validate.rs")),
     ];

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::diag::Code;
 
 use super::super::glob::Seg;
-use super::super::parse::RawSection;
+use super::super::parse::{RawEntry, RawSection};
 use super::super::tree::FxHashMap;
 use super::{
     CompiledAce, CompiledAcl, Cx, FileId, Merged, PendingAce, PendingAcl, R, W, find_in_value,
@@ -41,106 +41,12 @@ impl<'a> Cx<'a> {
             let opt = e.name;
             let inverted = opt.starts_with('~');
             let name = if inverted { &opt[1..] } else { opt };
-            let (mut anon, mut authn) = (false, false);
-            let mut ok = true;
-            if name.starts_with('~') {
-                self.push(
-                    FileId::Authz,
-                    Code::AuthzInvalidEntry,
-                    e.name_span.clone(),
-                    format!(
-                        "access entry '{opt}' has more than one inversion; \
-                         double negatives are not permitted"
-                    ),
-                );
-                ok = false;
-            } else if name.starts_with('*') {
-                if name != "*" {
-                    self.push(
-                        FileId::Authz,
-                        Code::AuthzInvalidEntry,
-                        e.name_span.clone(),
-                        format!("access entry '{opt}' is not valid; it must be a single '*'"),
-                    );
-                    ok = false;
-                } else if inverted {
-                    self.push(
-                        FileId::Authz,
-                        Code::AuthzInvalidEntry,
-                        e.name_span.clone(),
-                        "access entry '~*' will never match",
-                    );
-                    ok = false;
-                } else {
-                    anon = true;
-                    authn = true;
-                }
-            } else if name.starts_with('$') {
-                match name {
-                    "$anonymous" => {
-                        authn = inverted;
-                        anon = !inverted;
-                    }
-                    "$authenticated" => {
-                        anon = inverted;
-                        authn = !inverted;
-                    }
-                    _ => {
-                        self.push(
-                            FileId::Authz,
-                            Code::AuthzInvalidEntry,
-                            e.name_span.clone(),
-                            format!(
-                                "access entry token '{opt}' is not valid; \
-                                 it should be '$anonymous' or '$authenticated'"
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
-            }
-            let access = match parse_access(&e.value) {
-                Ok(a) if a & W != 0 && a & R == 0 => {
-                    self.push(
-                        FileId::Authz,
-                        Code::AuthzInvalidAccess,
-                        e.value_span.clone(),
-                        format!(
-                            "write-only access entry '{opt}' of rule [{}] is not valid; \
-                             write needs read: use 'rw'",
-                            section.name
-                        ),
-                    );
-                    ok = false;
-                    a
-                }
-                Ok(a) => a,
-                Err(c) => {
-                    let text = self.authz.text;
-                    let mut from = e.value_span.start;
-                    let span = find_in_value(text, e, &mut from, &c.to_string());
-                    let hint = if c == '#' {
-                        " (there are no inline comments)"
-                    } else {
-                        ""
-                    };
-                    self.push(
-                        FileId::Authz,
-                        Code::AuthzInvalidAccess,
-                        span,
-                        format!(
-                            "the access mode '{c}' in access entry '{opt}' of rule [{}] is \
-                             not valid; use 'r', 'rw' or nothing{hint}",
-                            section.name
-                        ),
-                    );
-                    ok = false;
-                    0
-                }
-            };
-            if !ok {
+            // Both checks run, so that a line gets every diagnostic it deserves.
+            let tokens = self.entry_tokens(e, opt, name, inverted);
+            let access = self.entry_access(section.name, e, opt);
+            let (Some((anon, authn)), Some(access)) = (tokens, access) else {
                 continue;
-            }
+            };
             if anon || authn {
                 if anon {
                     acl.has_anon = true;
@@ -171,6 +77,122 @@ impl<'a> Cx<'a> {
             }
         }
         PendingAcl { acl, aces }
+    }
+
+    /// Check an entry name: `Some((anonymous, authenticated))` for the
+    /// `*` and `$` tokens (who the line applies to), `Some((false, false))`
+    /// for a user, `@group` or `&alias`, `None` (reported) when invalid.
+    fn entry_tokens(
+        &mut self,
+        e: &RawEntry<'a>,
+        opt: &str,
+        name: &str,
+        inverted: bool,
+    ) -> Option<(bool, bool)> {
+        let (mut anon, mut authn) = (false, false);
+        let mut ok = true;
+        if name.starts_with('~') {
+            self.push(
+                FileId::Authz,
+                Code::AuthzInvalidEntry,
+                e.name_span.clone(),
+                format!(
+                    "access entry '{opt}' has more than one inversion; \
+                     double negatives are not permitted"
+                ),
+            );
+            ok = false;
+        } else if name.starts_with('*') {
+            if name != "*" {
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzInvalidEntry,
+                    e.name_span.clone(),
+                    format!("access entry '{opt}' is not valid; it must be a single '*'"),
+                );
+                ok = false;
+            } else if inverted {
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzInvalidEntry,
+                    e.name_span.clone(),
+                    "access entry '~*' will never match",
+                );
+                ok = false;
+            } else {
+                anon = true;
+                authn = true;
+            }
+        } else if name.starts_with('$') {
+            match name {
+                "$anonymous" => {
+                    authn = inverted;
+                    anon = !inverted;
+                }
+                "$authenticated" => {
+                    anon = inverted;
+                    authn = !inverted;
+                }
+                _ => {
+                    self.push(
+                        FileId::Authz,
+                        Code::AuthzInvalidEntry,
+                        e.name_span.clone(),
+                        format!(
+                            "access entry token '{opt}' is not valid; \
+                             it should be '$anonymous' or '$authenticated'"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some((anon, authn))
+    }
+
+    /// Check an entry's access value: its bits, or `None` (reported).
+    fn entry_access(&mut self, section: &str, e: &RawEntry<'a>, opt: &str) -> Option<u8> {
+        let mut ok = true;
+        let access = match parse_access(&e.value) {
+            Ok(a) if a & W != 0 && a & R == 0 => {
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzInvalidAccess,
+                    e.value_span.clone(),
+                    format!(
+                        "write-only access entry '{opt}' of rule [{}] is not valid; \
+                         write needs read: use 'rw'",
+                        section
+                    ),
+                );
+                ok = false;
+                a
+            }
+            Ok(a) => a,
+            Err(c) => {
+                let text = self.authz.text;
+                let mut from = e.value_span.start;
+                let span = find_in_value(text, e, &mut from, &c.to_string());
+                let hint = if c == '#' {
+                    " (there are no inline comments)"
+                } else {
+                    ""
+                };
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzInvalidAccess,
+                    span,
+                    format!(
+                        "the access mode '{c}' in access entry '{opt}' of rule [{}] is \
+                         not valid; use 'r', 'rw' or nothing{hint}",
+                        section
+                    ),
+                );
+                ok = false;
+                0
+            }
+        };
+        ok.then_some(access)
     }
 
     /// Pass 2 over the rules: resolve aliases, merge, look up groups.

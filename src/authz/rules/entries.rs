@@ -2,6 +2,7 @@
 //! resolves aliases, merges and looks up groups.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::diag::Code;
 
@@ -204,101 +205,16 @@ impl<'a> Cx<'a> {
         let mut out = Vec::with_capacity(pending.len());
         let mut index: FxHashMap<Cow<'a, str>, usize> = FxHashMap::default();
         for PendingAcl { mut acl, aces } in pending {
-            // (key, name, inverted, access, span of the first entry)
-            let mut merged: Vec<Merged<'a>> = Vec::with_capacity(aces.len());
-            index.clear();
-            let mut alias_entries = Vec::new();
-            for a in aces {
-                if a.name.starts_with('&') {
-                    alias_entries.push(a);
-                    continue;
-                }
-                index.insert(Cow::Borrowed(a.key), merged.len());
-                merged.push((
-                    Cow::Borrowed(a.key),
-                    Cow::Borrowed(a.name),
-                    a.inverted,
-                    a.access,
-                    a.span,
-                ));
-            }
-            for a in alias_entries {
-                let alias = &a.name[1..];
-                let Some(user) = self.aliases.get(alias).cloned() else {
-                    self.push(
-                        FileId::Authz,
-                        Code::AuthzUndefinedAlias,
-                        a.span.clone(),
-                        format!(
-                            "access entry '{}' names alias &{alias}, which is never defined",
-                            a.key
-                        ),
-                    );
-                    continue;
-                };
-                let key: Cow<'a, str> = if a.inverted {
-                    Cow::Owned(format!("~{user}"))
-                } else {
-                    user.clone()
-                };
-                match index.get(&key) {
-                    Some(&i) if merged[i].2 != a.inverted => {
-                        let msg = format!(
-                            "access entry '{}' stands for '{key}', which clashes with the \
-                             entry '{}' of the same name but the other inversion; Subversion \
-                             aborts on this file",
-                            a.key, merged[i].0
-                        );
-                        self.push(FileId::Authz, Code::AuthzInvalidEntry, a.span.clone(), msg);
-                    }
-                    Some(&i) => merged[i].3 |= a.access,
-                    None => {
-                        index.insert(key.clone(), merged.len());
-                        merged.push((key, user, a.inverted, a.access, a.span));
-                    }
-                }
-            }
+            let merged = self.merge_entries(aces, &mut index);
             acl.aces.reserve_exact(merged.len());
             for (key, name, inverted, access, span) in merged {
-                if let Some(g) = name.strip_prefix('@') {
-                    match self.group_index.get(g) {
-                        None => {
-                            self.push(
-                                FileId::Authz,
-                                Code::AuthzUndefinedGroup,
-                                span,
-                                format!("access entry '{key}' refers to undefined group @{g}"),
-                            );
-                            continue;
-                        }
-                        Some(&gi) if !nonempty[gi] => {
-                            let mut d = self.source(FileId::Authz).diag(
-                                Code::AuthzEmptyGroupRule,
-                                span,
-                                format!(
-                                    "group @{g} has no members, so Subversion ignores the entry \
-                                     '{key}' of rule [{}]",
-                                    acl.name
-                                ),
-                            );
-                            if inverted {
-                                d = d.with_note(format!(
-                                    "'~@{g}' does not mean everybody: the whole line is \
-                                     ignored (and still widens Subversion's repository-wide \
-                                     shortcut for users not named in the file)"
-                                ));
-                            }
-                            self.diags.push(d);
-                            continue;
-                        }
-                        Some(_) => {}
-                    }
+                if self.group_entry_counts(&acl, &key, &name, inverted, span, nonempty) {
+                    acl.aces.push(CompiledAce {
+                        name,
+                        inverted,
+                        access,
+                    });
                 }
-                acl.aces.push(CompiledAce {
-                    name,
-                    inverted,
-                    access,
-                });
             }
             if acl.repo.is_none() && acl.segs.is_empty() {
                 // The neutral root rule applies to everybody.
@@ -308,5 +224,118 @@ impl<'a> Cx<'a> {
             out.push(acl);
         }
         out
+    }
+
+    /// The entries of one section with aliases resolved and entries for the
+    /// same name merged: (key, name, inverted, access, span of the first
+    /// entry). `index` is scratch space.
+    fn merge_entries(
+        &mut self,
+        aces: Vec<PendingAce<'a>>,
+        index: &mut FxHashMap<Cow<'a, str>, usize>,
+    ) -> Vec<Merged<'a>> {
+        let mut merged: Vec<Merged<'a>> = Vec::with_capacity(aces.len());
+        index.clear();
+        let mut alias_entries = Vec::new();
+        for a in aces {
+            if a.name.starts_with('&') {
+                alias_entries.push(a);
+                continue;
+            }
+            index.insert(Cow::Borrowed(a.key), merged.len());
+            merged.push((
+                Cow::Borrowed(a.key),
+                Cow::Borrowed(a.name),
+                a.inverted,
+                a.access,
+                a.span,
+            ));
+        }
+        for a in alias_entries {
+            let alias = &a.name[1..];
+            let Some(user) = self.aliases.get(alias).cloned() else {
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzUndefinedAlias,
+                    a.span.clone(),
+                    format!(
+                        "access entry '{}' names alias &{alias}, which is never defined",
+                        a.key
+                    ),
+                );
+                continue;
+            };
+            let key: Cow<'a, str> = if a.inverted {
+                Cow::Owned(format!("~{user}"))
+            } else {
+                user.clone()
+            };
+            match index.get(&key) {
+                Some(&i) if merged[i].2 != a.inverted => {
+                    let msg = format!(
+                        "access entry '{}' stands for '{key}', which clashes with the \
+                         entry '{}' of the same name but the other inversion; Subversion \
+                         aborts on this file",
+                        a.key, merged[i].0
+                    );
+                    self.push(FileId::Authz, Code::AuthzInvalidEntry, a.span.clone(), msg);
+                }
+                Some(&i) => merged[i].3 |= a.access,
+                None => {
+                    index.insert(key.clone(), merged.len());
+                    merged.push((key, user, a.inverted, a.access, a.span));
+                }
+            }
+        }
+        merged
+    }
+
+    /// Does the (merged) entry `key` for `name` stay in its section? Not
+    /// when it names an undefined group (an error) or an empty one (a
+    /// warning: Subversion drops the line).
+    fn group_entry_counts(
+        &mut self,
+        acl: &CompiledAcl<'a>,
+        key: &str,
+        name: &str,
+        inverted: bool,
+        span: Range<usize>,
+        nonempty: &[bool],
+    ) -> bool {
+        let Some(g) = name.strip_prefix('@') else {
+            return true;
+        };
+        match self.group_index.get(g) {
+            None => {
+                self.push(
+                    FileId::Authz,
+                    Code::AuthzUndefinedGroup,
+                    span,
+                    format!("access entry '{key}' refers to undefined group @{g}"),
+                );
+                false
+            }
+            Some(&gi) if !nonempty[gi] => {
+                let mut d = self.source(FileId::Authz).diag(
+                    Code::AuthzEmptyGroupRule,
+                    span,
+                    format!(
+                        "group @{g} has no members, so Subversion ignores the entry \
+                         '{key}' of rule [{}]",
+                        acl.name
+                    ),
+                );
+                if inverted {
+                    d = d.with_note(format!(
+                        "'~@{g}' does not mean everybody: the whole line is \
+                         ignored (and still widens Subversion's repository-wide \
+                         shortcut for users not named in the file)"
+                    ));
+                }
+                self.diags.push(d);
+                false
+            }
+            Some(_) => true,
+        }
     }
 }

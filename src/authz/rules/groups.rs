@@ -10,6 +10,19 @@ impl Cx<'_> {
     /// Pass 2 over the groups: undefined members, cycles. Returns which
     /// groups have members after expansion.
     pub(super) fn check_groups(&mut self) -> Vec<bool> {
+        let members = self.group_members();
+        let mut broken = self.broken_groups();
+        for cycle in self.report_cycles(&members.subgroups) {
+            for g in cycle {
+                broken[g] = true;
+            }
+        }
+        members.nonempty(&broken)
+    }
+
+    /// Resolve the members of every group, reporting undefined groups and
+    /// aliases.
+    fn group_members(&mut self) -> Members {
         let n = self.group_defs.len();
         let mut subgroups: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut has_user = vec![false; n];
@@ -45,27 +58,35 @@ impl Cx<'_> {
                 }
             }
         }
-        // Groups with problems (and groups containing them) get no
-        // empty-group warnings: their members are unknown.
-        let mut broken = vec![false; n];
-        for (gi, def) in self.group_defs.iter().enumerate() {
-            broken[gi] = def.members.iter().any(|(m, _)| {
-                m.strip_prefix('@')
-                    .is_some_and(|g| !self.group_index.contains_key(g))
-                    || m.strip_prefix('&')
-                        .is_some_and(|a| !self.aliases.contains_key(a))
-            });
-        }
         for (file, code, span, msg) in problems {
             self.push(file, code, span, msg);
         }
-        let cycles = find_cycles(&subgroups);
-        for cycle in &cycles {
-            for &g in cycle {
-                broken[g] = true;
-            }
+        Members {
+            subgroups,
+            has_user,
         }
-        for cycle in cycles {
+    }
+
+    /// Groups with problems (and groups containing them) get no
+    /// empty-group warnings: their members are unknown.
+    fn broken_groups(&self) -> Vec<bool> {
+        self.group_defs
+            .iter()
+            .map(|def| {
+                def.members.iter().any(|(m, _)| {
+                    m.strip_prefix('@')
+                        .is_some_and(|g| !self.group_index.contains_key(g))
+                        || m.strip_prefix('&')
+                            .is_some_and(|a| !self.aliases.contains_key(a))
+                })
+            })
+            .collect()
+    }
+
+    /// Report every cycle of the group graph; returns them.
+    fn report_cycles(&mut self, subgroups: &[Vec<usize>]) -> Vec<Vec<usize>> {
+        let cycles = find_cycles(subgroups);
+        for cycle in &cycles {
             let first = cycle[0];
             let mut names: Vec<String> = cycle
                 .iter()
@@ -81,14 +102,32 @@ impl Cx<'_> {
             };
             self.push(file, Code::AuthzGroupCycle, span, msg);
         }
-        // A group has members if it names a user or alias, or a group that has.
+        cycles
+    }
+}
+
+/// The resolved members of every group.
+struct Members {
+    /// The groups each group names as `@member`.
+    subgroups: Vec<Vec<usize>>,
+    /// Does the group name a user or a (defined) alias?
+    has_user: Vec<bool>,
+}
+
+impl Members {
+    /// Which groups have members after expansion: a group has members if
+    /// it names a user or alias, or a group that has. A broken group counts
+    /// as having members: no warning about it.
+    fn nonempty(&self, broken: &[bool]) -> Vec<bool> {
+        let n = self.subgroups.len();
+        let subgroups = &self.subgroups;
+        let has_user = &self.has_user;
         let mut parents: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (g, subs) in subgroups.iter().enumerate() {
             for &s in subs {
                 parents[s].push(g);
             }
         }
-        // A broken group counts as having members: no warning about it.
         let mut nonempty: Vec<bool> = (0..n).map(|g| has_user[g] || broken[g]).collect();
         let mut stack: Vec<usize> = (0..n).filter(|&g| nonempty[g]).collect();
         while let Some(g) = stack.pop() {

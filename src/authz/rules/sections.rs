@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::diag::Code;
 
-use super::super::glob::parse_rule_path;
+use super::super::glob::{Seg, parse_rule_path};
 use super::super::parse::{RawDoc, RawSection, trim_ws};
 use super::super::tree::FxHashMap;
 use super::{Cx, FileId, GroupDef, Kind, PendingAcl, classify, find_in_value};
@@ -15,9 +15,7 @@ impl<'a> Cx<'a> {
     /// Pass 1 over the authz file: sections, groups, aliases, rule entries.
     pub(super) fn authz_sections(&mut self, doc: &RawDoc<'a>) -> Vec<PendingAcl<'a>> {
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
-        // Rule keys by hash: (hash of repository and path) -> pending ACLs.
-        let mut rule_keys: FxHashMap<u64, usize> = FxHashMap::default();
-        let mut same_hash: Vec<usize> = Vec::with_capacity(doc.sections.len());
+        let mut rules = RuleKeys::default();
         let mut merge: FxHashMap<&'a str, usize> = FxHashMap::default();
         let mut acls: Vec<PendingAcl<'a>> = Vec::with_capacity(doc.sections.len());
         for (index, section) in doc.sections.iter().enumerate() {
@@ -61,37 +59,17 @@ impl<'a> Cx<'a> {
                         ),
                     ),
                     Ok(segs) => {
-                        if !duplicate {
-                            let hash = {
-                                use std::hash::BuildHasher;
-                                rule_keys.hasher().hash_one((repo, &segs))
-                            };
-                            let mut same = None;
-                            let mut at = rule_keys.get(&hash).copied();
-                            while let Some(i) = at {
-                                if acls[i].acl.repo == repo && acls[i].acl.segs == segs {
-                                    same = Some(i);
-                                    break;
-                                }
-                                at = (same_hash[i] != usize::MAX).then_some(same_hash[i]);
-                            }
-                            if let Some(first) = same {
-                                let first_name = acls[first].acl.name;
-                                self.push_dup(
-                                    FileId::Authz,
-                                    Code::AuthzDuplicateSection,
-                                    section.header.clone(),
-                                    format!(
-                                        "section [{}] describes the same rule as section [{}]",
-                                        section.name, first_name
-                                    ),
-                                    (FileId::Authz, acls[first].acl.header.clone()),
-                                );
-                            } else {
-                                let prev = rule_keys.insert(hash, acls.len());
-                                same_hash.resize(acls.len(), usize::MAX);
-                                same_hash.push(prev.unwrap_or(usize::MAX));
-                            }
+                        if !duplicate && let Some(first) = rules.first(&acls, repo, &segs) {
+                            self.push_dup(
+                                FileId::Authz,
+                                Code::AuthzDuplicateSection,
+                                section.header.clone(),
+                                format!(
+                                    "section [{}] describes the same rule as section [{}]",
+                                    section.name, acls[first].acl.name
+                                ),
+                                (FileId::Authz, acls[first].acl.header.clone()),
+                            );
                         }
                         acls.push(self.rule_section(section, repo, segs, &mut merge));
                     }
@@ -207,6 +185,45 @@ impl<'a> Cx<'a> {
                 );
             }
         }
+    }
+}
+
+/// The rule sections seen so far by (repository, rule path), to find a
+/// section that repeats an earlier rule.
+#[derive(Default)]
+struct RuleKeys {
+    /// Hash of (repository, path) -> the latest pending section with it.
+    keys: FxHashMap<u64, usize>,
+    /// Per pending section: the previous one with the same hash, or
+    /// `usize::MAX`.
+    same_hash: Vec<usize>,
+}
+
+impl RuleKeys {
+    /// The earlier section of `acls` with the same rule as the one about
+    /// to be pushed at `acls.len()`; if there is none, that one is
+    /// remembered.
+    fn first(
+        &mut self,
+        acls: &[PendingAcl<'_>],
+        repo: Option<&str>,
+        segs: &[Seg<'_>],
+    ) -> Option<usize> {
+        let hash = {
+            use std::hash::BuildHasher;
+            self.keys.hasher().hash_one((repo, segs))
+        };
+        let mut at = self.keys.get(&hash).copied();
+        while let Some(i) = at {
+            if acls[i].acl.repo == repo && acls[i].acl.segs == segs {
+                return Some(i);
+            }
+            at = (self.same_hash[i] != usize::MAX).then_some(self.same_hash[i]);
+        }
+        let prev = self.keys.insert(hash, acls.len());
+        self.same_hash.resize(acls.len(), usize::MAX);
+        self.same_hash.push(prev.unwrap_or(usize::MAX));
+        None
     }
 }
 

@@ -46,6 +46,7 @@ mod purity {
         ("facts.rs", include_str!("facts.rs")),
         ("glob.rs", include_str!("glob.rs")),
         ("parse.rs", include_str!("parse.rs")),
+        ("parse/tests.rs", include_str!("parse/tests.rs")),
         ("rules/mod.rs", include_str!("rules/mod.rs")),
         ("rules/entries.rs", include_str!("rules/entries.rs")),
         ("rules/groups.rs", include_str!("rules/groups.rs")),

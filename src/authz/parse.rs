@@ -284,96 +284,133 @@ pub(crate) fn parse_raw(text: &str) -> RawDoc<'_> {
         if indent > 0 {
             match cont {
                 Cont::Entry => {
-                    if let Some(entry) = doc.sections.last_mut().and_then(|s| s.entries.last_mut())
-                    {
-                        let value = entry.value.to_mut();
-                        value.push(' ');
-                        value.push_str(body);
-                        if entry.value_span.is_empty() {
-                            entry.value_span.start = body_start;
-                        }
-                        entry.value_span.end = body_start + body.len();
-                        entry.lines.end = line.next;
-                    }
+                    doc.continue_entry(&line, body_start, body);
                     continue;
                 }
                 Cont::Orphan => continue,
                 Cont::None => {}
             }
         }
-        cont = Cont::None;
-
-        match bytes[body_start] {
+        let b = Body {
+            indent,
+            start: body_start,
+            text: body,
+            span: line_span,
+        };
+        cont = match bytes[body_start] {
             b'[' => {
-                let mut well_formed = true;
-                if indent > 0 {
-                    doc.errors.push((
-                        line_span.clone(),
-                        "section header must start in the first column",
-                    ));
-                    well_formed = false;
-                }
-                let mut name_start = body_start + 1;
-                while name_start < line.end && bytes[name_start] == b'\r' {
-                    name_start += 1;
-                }
-                let name_end = match text[name_start..line.end].find(']') {
-                    Some(i) => name_start + i,
-                    None => {
-                        if well_formed {
-                            doc.errors
-                                .push((line_span.clone(), "section header must end with ']'"));
-                        }
-                        well_formed = false;
-                        line.end_without_cr(text).max(name_start)
-                    }
-                };
-                if let Some(prev) = doc.sections.last_mut() {
-                    prev.body.end = line_span.start;
-                } else {
-                    doc.preamble.end = line_span.start;
-                }
-                doc.sections.push(RawSection {
-                    name: &text[name_start..name_end],
-                    name_span: name_start..name_end,
-                    header: line_span,
-                    body: line.next..text.len(),
-                    entries: Vec::new(),
-                    well_formed,
-                });
+                doc.header(text, &line, b);
+                Cont::None
             }
             b'#' => {
                 if indent > 0 {
                     doc.errors
-                        .push((line_span, "comment must start in the first column"));
+                        .push((b.span, "comment must start in the first column"));
                 }
+                Cont::None
             }
-            _ => {
-                let in_section = doc.sections.last().is_some_and(|s| !s.name.is_empty());
-                if !in_section {
-                    doc.errors.push((line_span, "section header expected"));
-                    if separator(body).is_some() {
-                        cont = Cont::Orphan;
-                    }
-                } else if indent > 0 {
-                    doc.errors.push((line_span, "option expected"));
-                } else {
-                    match option(text, &line, body_start, body) {
-                        Some(entry) => {
-                            if let Some(section) = doc.sections.last_mut() {
-                                section.entries.push(entry);
-                            }
-                            cont = Cont::Entry;
-                        }
-                        None => doc
-                            .errors
-                            .push((line_span, "option must end with ':' or '='")),
-                    }
-                }
-            }
-        }
+            _ => doc.option_line(text, &line, b),
+        };
     }
     doc
+}
+
+/// The non-blank part of one line.
+struct Body<'a> {
+    /// Width of its leading whitespace.
+    indent: usize,
+    /// Where it starts in the text.
+    start: usize,
+    /// The text, trailing whitespace trimmed.
+    text: &'a str,
+    /// The whole line (BOM excluded), for diagnostics.
+    span: Range<usize>,
+}
+
+impl<'a> RawDoc<'a> {
+    /// An indented line after an option: its value goes on, joined with
+    /// one space.
+    fn continue_entry(&mut self, line: &Line, body_start: usize, body: &str) {
+        if let Some(entry) = self.sections.last_mut().and_then(|s| s.entries.last_mut()) {
+            let value = entry.value.to_mut();
+            value.push(' ');
+            value.push_str(body);
+            if entry.value_span.is_empty() {
+                entry.value_span.start = body_start;
+            }
+            entry.value_span.end = body_start + body.len();
+            entry.lines.end = line.next;
+        }
+    }
+
+    /// A `[section]` header line: it starts a section (even malformed).
+    fn header(&mut self, text: &'a str, line: &Line, b: Body<'_>) {
+        let bytes = text.as_bytes();
+        let line_span = b.span;
+        let mut well_formed = true;
+        if b.indent > 0 {
+            self.errors.push((
+                line_span.clone(),
+                "section header must start in the first column",
+            ));
+            well_formed = false;
+        }
+        let mut name_start = b.start + 1;
+        while name_start < line.end && bytes[name_start] == b'\r' {
+            name_start += 1;
+        }
+        let name_end = match text[name_start..line.end].find(']') {
+            Some(i) => name_start + i,
+            None => {
+                if well_formed {
+                    self.errors
+                        .push((line_span.clone(), "section header must end with ']'"));
+                }
+                well_formed = false;
+                line.end_without_cr(text).max(name_start)
+            }
+        };
+        if let Some(prev) = self.sections.last_mut() {
+            prev.body.end = line_span.start;
+        } else {
+            self.preamble.end = line_span.start;
+        }
+        self.sections.push(RawSection {
+            name: &text[name_start..name_end],
+            name_span: name_start..name_end,
+            header: line_span,
+            body: line.next..text.len(),
+            entries: Vec::new(),
+            well_formed,
+        });
+    }
+
+    /// Any other line: an option of the current section, or an error.
+    /// Returns what an indented next line continues.
+    fn option_line(&mut self, text: &'a str, line: &Line, b: Body<'a>) -> Cont {
+        let in_section = self.sections.last().is_some_and(|s| !s.name.is_empty());
+        if !in_section {
+            self.errors.push((b.span, "section header expected"));
+            if separator(b.text).is_some() {
+                return Cont::Orphan;
+            }
+        } else if b.indent > 0 {
+            self.errors.push((b.span, "option expected"));
+        } else {
+            match option(text, line, b.start, b.text) {
+                Some(entry) => {
+                    if let Some(section) = self.sections.last_mut() {
+                        section.entries.push(entry);
+                    }
+                    return Cont::Entry;
+                }
+                None => self
+                    .errors
+                    .push((b.span, "option must end with ':' or '='")),
+            }
+        }
+        Cont::None
+    }
 }
 
 /// The separator of an option line: the first `=`, or the first `:` if one

@@ -27,8 +27,8 @@ pub const ROLES: &str = ".polarion/security/roles.xml";
 pub const GROUPS: &str = ".polarion/user-management/groups.xml";
 /// The folder that holds one folder per account.
 pub const USERS_DIR: &str = ".polarion/user-management/users/";
-/// The file that marks a project folder.
-pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
+/// The file that marks a project folder (the model names it too).
+pub use crate::model::PROJECT_MARKER;
 
 /// Every bound on what a configuration repository may hold, in one value
 /// (`docs/security.md` lists each with its default). Each is checked before

@@ -28,10 +28,11 @@ pub mod query;
 pub mod rest;
 pub mod state;
 
+pub use explain::AccountStatus;
 pub use explain::{
     Context, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict, Via,
 };
-pub use index::{AccountStatus, Index, Request, RequestError, RoleHeld, UserView};
+pub use index::{Index, Request, RequestError, RoleHeld, UserView};
 pub use names::{
     FORBIDDEN_BODY, LOGIN, MAX_REST_PATH_BYTES, PathRefusal, RestCall, RestError, RestPath, Verb,
 };

@@ -1,8 +1,9 @@
 //! A small element tree with byte spans, read with quick-xml.
 //!
 //! The config files are small and their shape is fixed, so they are read
-//! into this tree first; the wire types in `files` are lowered from it with
-//! every element and attribute keeping its span for diagnostics.
+//! into this tree first; the wire types of the parent module (`xml`) are
+//! read from it with every element and attribute keeping its span for
+//! diagnostics.
 //!
 //! Hostile input is refused here: a DTD (and with it every entity
 //! declaration) is an error, and so is any entity reference but the five

@@ -171,7 +171,21 @@ fn use_paths(text: &str) -> Vec<(usize, String)> {
         if let Some((at, acc)) = &start
             && acc.ends_with(';')
         {
-            let stmt: String = acc.chars().filter(|c| !c.is_whitespace()).collect();
+            // Renames (`as x`) dropped, then the whitespace.
+            let mut words = acc.split_whitespace();
+            let mut stmt = String::new();
+            while let Some(w) = words.next() {
+                match w {
+                    "as" => {
+                        // `x as y,` keeps what follows the alias.
+                        let alias = words.next().unwrap_or("");
+                        stmt.push_str(
+                            alias.trim_start_matches(|c: char| c == '_' || c.is_alphanumeric()),
+                        );
+                    }
+                    _ => stmt.push_str(w),
+                }
+            }
             expand("", stmt.trim_end_matches(';'), &mut |p| out.push((*at, p)));
             start = None;
         }
@@ -295,6 +309,8 @@ fn the_purity_check_sees_grouped_imports_and_tests() {
         1
     );
     assert_eq!(check("fn f() { crate::daemon::run() }\n").len(), 1);
+    assert_eq!(check("use crate::daemon as d;\n").len(), 1);
+    assert_eq!(check("use crate::{repo as r, diag};\n").len(), 1);
     assert_eq!(check("fn f() { std::thread::spawn(|| ()) }\n").len(), 1);
     let in_tests = "#[cfg(test)]\nmod tests {\n    use std::thread;\n}\nuse std::fs;\n";
     assert_eq!(

@@ -404,9 +404,36 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
     let mut set = PermissionSet {
         file: src.path.to_owned(),
         headings_obey_delete_permission: p.value.headings_obey_delete_permission,
+        customsets: lower_customsets(cx, src, &p.value.customsets),
         ..PermissionSet::default()
     };
-    for cs in &p.value.customsets {
+    for e in &p.value.entries {
+        let Some(role) = cx.ident(
+            src,
+            &e.role,
+            "role id",
+            Code::InvalidRoleId,
+            RoleId::new_within,
+        ) else {
+            continue;
+        };
+        if !permission_name_ok(cx, src, &e.permission, &set.customsets) {
+            continue;
+        }
+        set.rules.push(PermissionRule {
+            role,
+            effect: e.effect,
+            permission: e.permission.value.clone(),
+            at: loc(src, &e.permission.span),
+        });
+    }
+    set
+}
+
+/// The custom sets of one permissions.xml, each id once.
+fn lower_customsets(cx: &mut Cx, src: &Source, wire: &[xml::CustomSetWire]) -> Vec<CustomSet> {
+    let mut sets: Vec<CustomSet> = Vec::new();
+    for cs in wire {
         let Some(id) = cx.ident(
             src,
             &cs.id,
@@ -416,7 +443,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         ) else {
             continue;
         };
-        if let Some(first) = set.customsets.iter().find(|c| c.id == id) {
+        if let Some(first) = sets.iter().find(|c| c.id == id) {
             cx.diags.push(
                 src.diag(
                     Code::DuplicateCustomsetId,
@@ -429,7 +456,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         }
         let (prototype, query) = split_customset_body(&cs.body.value);
         let query_at = query_offset(src, &cs.body.span, &query);
-        set.customsets.push(CustomSet {
+        sets.push(CustomSet {
             id,
             title: cs.title.clone(),
             prototype,
@@ -438,59 +465,53 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
             query_at: loc(src, &(query_at..query_at)),
         });
     }
-    // Global sets reach a project only while it has no permissions.xml, so
-    // `@SET.action` must name a set of its own file.
-    for e in &p.value.entries {
-        let Some(role) = cx.ident(
-            src,
-            &e.role,
-            "role id",
-            Code::InvalidRoleId,
-            RoleId::new_within,
-        ) else {
-            continue;
-        };
-        let name = &e.permission.value;
-        if name.len() > cx.limits.max_name_bytes {
-            cx.diags.push(src.diag(
-                Code::NameTooLong,
-                e.permission.span.clone(),
-                format!(
-                    "permission `{}…` is {} bytes long; names are at most {} bytes",
-                    prefix_of(name, 40).escape_debug(),
-                    name.len(),
-                    cx.limits.max_name_bytes
-                ),
-            ));
-            continue;
-        }
-        if let Err(why) = check_permission_name(name) {
-            cx.diags.push(src.diag(
-                Code::InvalidPermissionName,
-                e.permission.span.clone(),
-                format!("permission `{}` {why}", name.escape_debug()),
-            ));
-            continue;
-        }
-        if let Some(rest) = name.strip_prefix('@') {
-            let set_id = rest.split('.').next().unwrap_or(rest);
-            if !set.customsets.iter().any(|c| c.id.as_str() == set_id) {
-                cx.diags.push(src.diag(
-                    Code::UnknownCustomset,
-                    e.permission.span.clone(),
-                    format!("`{name}` names the custom set `{set_id}`, which this permissions.xml does not define"),
-                ));
-                continue;
-            }
-        }
-        set.rules.push(PermissionRule {
-            role,
-            effect: e.effect,
-            permission: name.clone(),
-            at: loc(src, &e.permission.span),
-        });
+    sets
+}
+
+/// Whether a rule's permission name may be kept: within the length bound,
+/// well formed, and (`@SET.action`) naming a set of its own file — global
+/// sets reach a project only while it has no permissions.xml.
+fn permission_name_ok(
+    cx: &mut Cx,
+    src: &Source,
+    permission: &Spanned<String>,
+    customsets: &[CustomSet],
+) -> bool {
+    let name = &permission.value;
+    let span = permission.span.clone();
+    if name.len() > cx.limits.max_name_bytes {
+        cx.diags.push(src.diag(
+            Code::NameTooLong,
+            span,
+            format!(
+                "permission `{}…` is {} bytes long; names are at most {} bytes",
+                prefix_of(name, 40).escape_debug(),
+                name.len(),
+                cx.limits.max_name_bytes
+            ),
+        ));
+        return false;
     }
-    set
+    if let Err(why) = check_permission_name(name) {
+        cx.diags.push(src.diag(
+            Code::InvalidPermissionName,
+            span,
+            format!("permission `{}` {why}", name.escape_debug()),
+        ));
+        return false;
+    }
+    if let Some(rest) = name.strip_prefix('@') {
+        let set_id = rest.split('.').next().unwrap_or(rest);
+        if !customsets.iter().any(|c| c.id.as_str() == set_id) {
+            cx.diags.push(src.diag(
+                Code::UnknownCustomset,
+                span,
+                format!("`{name}` names the custom set `{set_id}`, which this permissions.xml does not define"),
+            ));
+            return false;
+        }
+    }
+    true
 }
 
 /// The first `max` bytes of `s` or fewer, on a character boundary.

@@ -319,51 +319,8 @@ fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
 fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml::UserRolesFile>) {
     let mut given: HashMap<(Holder, RoleId), Loc> = HashMap::new();
     for h in &r.value.holders {
-        let holder = match h.kind {
-            HolderKind::User => {
-                let Some(login) = cx.ident(
-                    r.src,
-                    &h.name,
-                    "login",
-                    Code::InvalidLogin,
-                    Login::new_within,
-                ) else {
-                    continue;
-                };
-                cx.seen_logins
-                    .push((login.clone(), loc(r.src, &h.name.span)));
-                if model
-                    .accounts
-                    .as_ref()
-                    .is_some_and(|a| !a.contains_key(&login))
-                {
-                    cx.diags.push(r.src.diag(
-                        Code::UnknownAccount,
-                        h.name.span.clone(),
-                        format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
-                    ));
-                }
-                Holder::User(login)
-            }
-            HolderKind::Group => {
-                let Some(group) = cx.ident(
-                    r.src,
-                    &h.name,
-                    "user group id",
-                    Code::InvalidGroupId,
-                    GroupId::new_within,
-                ) else {
-                    continue;
-                };
-                if !model.user_groups.contains_key(&group) {
-                    cx.diags.push(r.src.diag(
-                        Code::UnknownUserGroup,
-                        h.name.span.clone(),
-                        format!("user group `{group}` is not defined in groups.xml; its roles reach nobody"),
-                    ));
-                }
-                Holder::Group(group)
-            }
+        let Some(holder) = lower_holder(cx, model, r.src, h) else {
+            continue;
         };
         for role in &h.roles {
             let Some(role_id) = cx.ident(
@@ -395,6 +352,48 @@ fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml
                 role: role_id,
                 at,
             });
+        }
+    }
+}
+
+/// The user or group an assignment names, validated; reported when it has
+/// no account or is no defined group.
+fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Option<Holder> {
+    match h.kind {
+        HolderKind::User => {
+            let login = cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?;
+            cx.seen_logins.push((login.clone(), loc(src, &h.name.span)));
+            if model
+                .accounts
+                .as_ref()
+                .is_some_and(|a| !a.contains_key(&login))
+            {
+                cx.diags.push(src.diag(
+                    Code::UnknownAccount,
+                    h.name.span.clone(),
+                    format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
+                ));
+            }
+            Some(Holder::User(login))
+        }
+        HolderKind::Group => {
+            let group = cx.ident(
+                src,
+                &h.name,
+                "user group id",
+                Code::InvalidGroupId,
+                GroupId::new_within,
+            )?;
+            if !model.user_groups.contains_key(&group) {
+                cx.diags.push(src.diag(
+                    Code::UnknownUserGroup,
+                    h.name.span.clone(),
+                    format!(
+                        "user group `{group}` is not defined in groups.xml; its roles reach nobody"
+                    ),
+                ));
+            }
+            Some(Holder::Group(group))
         }
     }
 }

@@ -25,17 +25,23 @@ pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles
 /// Roles assigned where they do not exist, and roles in permissions.xml
 /// that exist nowhere they could apply.
 fn check_roles(cx: &mut Cx, model: &Model) {
-    let global_defined = model.defined_roles(&Scope::Global);
     let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
+    check_role_scopes(cx, model, &project_defined);
+    check_unknown_roles(cx, model, &project_defined);
+}
+
+/// Roles assigned in a scope where they are not defined.
+fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
+    let global_defined = model.defined_roles(&Scope::Global);
     for a in &model.assignments {
         let (here, other, where_) = match &a.scope {
             Scope::Global => (
                 &global_defined,
-                &project_defined,
+                project_defined,
                 "a project role, assigned globally",
             ),
             Scope::Project(_) => (
-                &project_defined,
+                project_defined,
                 &global_defined,
                 "a global role, assigned in a project",
             ),
@@ -58,7 +64,10 @@ fn check_roles(cx: &mut Cx, model: &Model) {
             ));
         }
     }
+}
 
+/// Roles in a permissions.xml that exist nowhere they could apply.
+fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
     let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES
         .iter()
         .filter_map(|r| RoleId::new(r).ok())

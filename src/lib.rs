@@ -1,9 +1,10 @@
 //! rolesync keeps Subversion access files in step with Polarion-style role
 //! configuration that administrators commit to a versioned repository.
 //!
-//! Modules in reading order. The first group is pure (values in, values
-//! out: no file system, clock, environment or network); the second does the
-//! I/O. `ARCHITECTURE.md` has the map and the invariants.
+//! Modules in two groups, each in alphabetical order (rustfmt sorts them).
+//! The first group is pure (values in, values out: no file system, clock,
+//! environment or network; `tests/it/purity.rs` holds it to that); the
+//! second does the I/O. `ARCHITECTURE.md` has the map and the invariants.
 
 // pure core
 pub mod authz;

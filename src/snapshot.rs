@@ -27,8 +27,8 @@ pub const ROLES: &str = ".polarion/security/roles.xml";
 pub const GROUPS: &str = ".polarion/user-management/groups.xml";
 /// The folder that holds one folder per account.
 pub const USERS_DIR: &str = ".polarion/user-management/users/";
-/// The file that marks a project folder.
-pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
+/// The file that marks a project folder (the model names it too).
+pub use crate::model::PROJECT_MARKER;
 
 /// Every bound on what a configuration repository may hold, in one value
 /// (`docs/security.md` lists each with its default). Each is checked before
@@ -218,51 +218,9 @@ impl Report {
 pub fn build(input: &Input) -> Report {
     let limits = &input.limits;
     let mut diags = Vec::new();
-    let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
-    if let Some(path) = &input.incomplete {
-        diags.push(total_too_large(path, limits));
+    let Some(texts) = decode(input, &mut diags) else {
         return invalid(input, diags);
-    }
-    let mut total: usize = 0;
-    for (path, bytes) in &input.files {
-        if classify(path).is_none() {
-            continue;
-        }
-        total = total.saturating_add(bytes.len());
-        if total > limits.max_total_bytes {
-            diags.push(total_too_large(path, limits));
-            return invalid(input, diags);
-        }
-        if bytes.len() > input.limits.max_file_bytes {
-            diags.push(Diagnostic::file(
-                Code::FileTooLarge,
-                path,
-                format!(
-                    "the file is larger than the limit of {} bytes",
-                    input.limits.max_file_bytes
-                ),
-            ));
-            continue;
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                texts.insert(path, text);
-            }
-            Err(e) => {
-                let src = Source::new(path, "");
-                let at = e.valid_up_to();
-                let mut d = src.diag(
-                    Code::FileEncoding,
-                    0..0,
-                    format!("not UTF-8: invalid byte at offset {at}"),
-                );
-                let prefix = std::str::from_utf8(&bytes[..at]).unwrap_or("");
-                let (line, col) = Source::new(path, prefix).line_col(at);
-                (d.line, d.col) = (line, col);
-                diags.push(d);
-            }
-        }
-    }
+    };
     if !input.files.contains_key(USER_ROLES) && !input.files.contains_key(ACCESS_FILE) {
         diags.push(
             Diagnostic::file(
@@ -294,6 +252,88 @@ pub fn build(input: &Input) -> Report {
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
+    let access = render_access(input, &model, access_text, &mut diags);
+    diag::sort(&mut diags);
+    let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
+        revision: input.revision.clone(),
+        meta: input.meta.clone(),
+        model,
+        policy,
+        access,
+    });
+    Report {
+        revision: input.revision.clone(),
+        snapshot,
+        diagnostics: diags,
+    }
+}
+
+/// The configuration files' texts, each within its bound and UTF-8 (a
+/// file that is not is a diagnostic and left out); `None` when the whole
+/// input passes its bound.
+fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<&'i str, &'i str>> {
+    let limits = &input.limits;
+    if let Some(path) = &input.incomplete {
+        diags.push(total_too_large(path, limits));
+        return None;
+    }
+    let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
+    if let Some(path) = &input.incomplete {
+        diags.push(total_too_large(path, limits));
+        return None;
+    }
+    let mut total: usize = 0;
+    for (path, bytes) in &input.files {
+        if classify(path).is_none() {
+            continue;
+        }
+        total = total.saturating_add(bytes.len());
+        if total > limits.max_total_bytes {
+            diags.push(total_too_large(path, limits));
+            return None;
+        }
+        if bytes.len() > input.limits.max_file_bytes {
+            diags.push(Diagnostic::file(
+                Code::FileTooLarge,
+                path,
+                format!(
+                    "the file is larger than the limit of {} bytes",
+                    input.limits.max_file_bytes
+                ),
+            ));
+            continue;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                texts.insert(path, text);
+            }
+            Err(e) => {
+                let src = Source::new(path, "");
+                let at = e.valid_up_to();
+                let mut d = src.diag(
+                    Code::FileEncoding,
+                    0..0,
+                    format!("not UTF-8: invalid byte at offset {at}"),
+                );
+                let prefix = std::str::from_utf8(&bytes[..at]).unwrap_or("");
+                let (line, col) = Source::new(path, prefix).line_col(at);
+                (d.line, d.col) = (line, col);
+                diags.push(d);
+            }
+        }
+    }
+    Some(texts)
+}
+
+/// The access file with the generated `[groups]` rendered in, and its
+/// diagnostics.
+fn render_access(
+    input: &Input,
+    model: &Model,
+    access_text: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    let limits = &input.limits;
     let role_groups = model.role_groups();
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
         diags.push(Diagnostic::file(
@@ -324,19 +364,7 @@ pub fn build(input: &Input) -> Report {
         diags.push(access_too_large(limits));
     }
 
-    diag::sort(&mut diags);
-    let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
-        revision: input.revision.clone(),
-        meta: input.meta.clone(),
-        model,
-        policy,
-        access: rendered.text,
-    });
-    Report {
-        revision: input.revision.clone(),
-        snapshot,
-        diagnostics: diags,
-    }
+    rendered.text
 }
 
 /// The report of a revision that is refused before it is lowered.

@@ -16,6 +16,8 @@ use crate::ident::{CustomsetId, GroupId, IdentError, Login, ProjectId, RoleId};
 use crate::snapshot::Limits;
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
+mod check;
+use check::check_across_files;
 /// A file that was read: its source and its wire content.
 #[derive(Debug)]
 pub struct Read<'s, T> {
@@ -49,9 +51,12 @@ pub struct ConfigFiles<'s> {
     pub limits: Limits,
 }
 
+/// What every lowering step shares: the diagnostics so far, the limits,
+/// and every login named anywhere (for the checks across files).
 struct Cx {
     diags: Vec<Diagnostic>,
     limits: Limits,
+    seen_logins: Vec<(Login, Loc)>,
 }
 
 /// The code of a refused name: its kind's (`invalid-login`, …), unless it
@@ -103,110 +108,147 @@ impl Cx {
 }
 
 /// Lower every file into a model, collecting every problem.
+///
+/// The steps, in the order their diagnostics are reported: role
+/// definitions, accounts, user groups, projects (with their own roles),
+/// assignments and permissions (global, then per project), then the checks
+/// across files.
 pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     let mut cx = Cx {
         diags: Vec::new(),
         limits: files.limits,
+        seen_logins: Vec::new(),
     };
     let mut model = Model {
         limits: files.limits,
         ..Model::default()
     };
-    let mut seen_logins: Vec<(Login, Loc)> = Vec::new();
-
-    // roles.xml
     if let Some(r) = &files.roles {
         lower_role_definitions(&mut cx, r, None, &mut model.role_definitions);
     }
-
-    // users/<login>/user.xml
-    if !files.users.is_empty() {
-        let mut accounts = BTreeMap::new();
-        for (folder, r) in &files.users {
-            match Login::new_within(folder, &files.limits) {
-                Ok(login) => {
-                    seen_logins.push((login.clone(), loc(r.src, &(0..0))));
-                    accounts.insert(
-                        login,
-                        Account {
-                            name: r.value.name.clone(),
-                            email: r.value.email.clone(),
-                            disabled: r.value.disabled,
-                        },
-                    );
-                }
-                Err(e) => cx.diags.push(Diagnostic::file(
-                    ident_code(Code::InvalidLogin, &e),
-                    r.src.path,
-                    format!(
-                        "the account folder name `{}` is no valid login: it {e}",
-                        folder.escape_debug()
-                    ),
-                )),
+    model.accounts = lower_accounts(&mut cx, &files.users);
+    if let Some(g) = &files.groups {
+        model.user_groups = lower_groups(&mut cx, g);
+    }
+    let projects = lower_projects(&mut cx, &mut model, &files.projects);
+    let mut assignment_files: Vec<(Scope, &Read<xml::UserRolesFile>)> = Vec::new();
+    if let Some(r) = &files.user_roles {
+        assignment_files.push((Scope::Global, r));
+    }
+    for (id, pf) in &projects {
+        if let Some(r) = &pf.user_roles {
+            assignment_files.push((Scope::Project(id.clone()), r));
+        }
+    }
+    for (scope, r) in &assignment_files {
+        lower_assignments(&mut cx, &mut model, scope, r);
+    }
+    model.global_permissions = files
+        .permissions
+        .as_ref()
+        .map(|p| lower_permissions(&mut cx, p));
+    for (id, pf) in &projects {
+        if let Some(p) = &pf.permissions {
+            let set = lower_permissions(&mut cx, p);
+            if let Some(project) = model.projects.get_mut(id) {
+                project.permissions = Some(set);
             }
         }
-        model.accounts = Some(accounts);
     }
+    check_across_files(&mut cx, &model, files);
+    (model, cx.diags)
+}
 
-    // groups.xml
-    if let Some(g) = &files.groups {
-        let mut first_at: HashMap<GroupId, Loc> = HashMap::new();
-        for def in &g.value.groups {
-            let Some(id) = cx.ident(
-                g.src,
-                &def.id,
-                "user group id",
-                Code::InvalidGroupId,
-                GroupId::new_within,
-            ) else {
+/// `users/<login>/user.xml`: `None` when accounts are not managed here.
+fn lower_accounts(
+    cx: &mut Cx,
+    users: &[(String, Read<xml::UserFile>)],
+) -> Option<BTreeMap<Login, Account>> {
+    if users.is_empty() {
+        return None;
+    }
+    let mut accounts = BTreeMap::new();
+    for (folder, r) in users {
+        match Login::new_within(folder, &cx.limits) {
+            Ok(login) => {
+                cx.seen_logins.push((login.clone(), loc(r.src, &(0..0))));
+                accounts.insert(
+                    login,
+                    Account {
+                        name: r.value.name.clone(),
+                        email: r.value.email.clone(),
+                        disabled: r.value.disabled,
+                    },
+                );
+            }
+            Err(e) => cx.diags.push(Diagnostic::file(
+                ident_code(Code::InvalidLogin, &e),
+                r.src.path,
+                format!(
+                    "the account folder name `{}` is no valid login: it {e}",
+                    folder.escape_debug()
+                ),
+            )),
+        }
+    }
+    Some(accounts)
+}
+
+/// groups.xml: each group's members.
+fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTreeSet<Login>> {
+    let mut groups = BTreeMap::new();
+    let mut first_at: HashMap<GroupId, Loc> = HashMap::new();
+    for def in &g.value.groups {
+        let Some(id) = cx.ident(
+            g.src,
+            &def.id,
+            "user group id",
+            Code::InvalidGroupId,
+            GroupId::new_within,
+        ) else {
+            continue;
+        };
+        if let Some(first) = first_at.get(&id) {
+            cx.diags.push(
+                g.src
+                    .diag(
+                        Code::DuplicateUserGroup,
+                        def.id.span.clone(),
+                        format!("user group `{id}` is defined twice"),
+                    )
+                    .with_note(format!("first defined at {first}")),
+            );
+            continue;
+        }
+        first_at.insert(id.clone(), loc(g.src, &def.id.span));
+        let mut members = BTreeSet::new();
+        for m in &def.members {
+            let Some(login) = cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new_within)
+            else {
                 continue;
             };
-            if let Some(first) = first_at.get(&id) {
-                cx.diags.push(
-                    g.src
-                        .diag(
-                            Code::DuplicateUserGroup,
-                            def.id.span.clone(),
-                            format!("user group `{id}` is defined twice"),
-                        )
-                        .with_note(format!("first defined at {first}")),
-                );
-                continue;
-            }
-            first_at.insert(id.clone(), loc(g.src, &def.id.span));
-            let mut members = BTreeSet::new();
-            for m in &def.members {
-                let Some(login) =
-                    cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new_within)
-                else {
-                    continue;
-                };
-                seen_logins.push((login.clone(), loc(g.src, &m.span)));
-                members.insert(login);
-            }
-            model.user_groups.insert(id, members);
+            cx.seen_logins.push((login.clone(), loc(g.src, &m.span)));
+            members.insert(login);
         }
+        groups.insert(id, members);
     }
+    groups
+}
 
-    // projects
+/// The project folders: each becomes a project (id, lead, own roles)
+/// unless its id is invalid or taken. Returns the files of each project
+/// kept, in order.
+fn lower_projects<'f, 's>(
+    cx: &mut Cx,
+    model: &mut Model,
+    folders: &'f [ProjectFiles<'s>],
+) -> Vec<(ProjectId, &'f ProjectFiles<'s>)> {
     let mut project_at: BTreeMap<ProjectId, Loc> = BTreeMap::new();
-    let mut project_files: Vec<(ProjectId, &ProjectFiles)> = Vec::new();
-    for pf in &files.projects {
-        let base = pf.folder.rsplit('/').next().unwrap_or(&pf.folder);
+    let mut kept = Vec::new();
+    for pf in folders {
         let src = pf.descriptor.src;
-        let id = match ProjectId::new_within(base, &files.limits) {
-            Ok(id) => id,
-            Err(e) => {
-                cx.diags.push(Diagnostic::file(
-                    ident_code(Code::InvalidProjectId, &e),
-                    src.path,
-                    format!(
-                        "the project folder name `{}` is no valid project id: it {e}",
-                        base.escape_debug()
-                    ),
-                ));
-                continue;
-            }
+        let Some(id) = project_id(cx, pf) else {
+            continue;
         };
         if let Some(first) = project_at.get(&id) {
             cx.diags.push(
@@ -237,119 +279,48 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
                     Login::new_within,
                 )
             });
+        let mut roles = BTreeMap::new();
+        if let Some(r) = &pf.roles {
+            lower_role_definitions(cx, r, Some(&id), &mut roles);
+        }
         model.projects.insert(
             id.clone(),
             Project {
                 folder: pf.folder.clone(),
                 lead,
                 permissions: None,
-                roles: BTreeMap::new(),
+                roles,
             },
         );
-        if let Some(r) = &pf.roles {
-            let mut own = BTreeMap::new();
-            lower_role_definitions(&mut cx, r, Some(&id), &mut own);
-            if let Some(p) = model.projects.get_mut(&id) {
-                p.roles = own;
-            }
-        }
-        project_files.push((id, pf));
+        kept.push((id, pf));
     }
-
-    // user-roles.xml, global then per project
-    let mut assignment_files: Vec<(Scope, &Read<xml::UserRolesFile>)> = Vec::new();
-    if let Some(r) = &files.user_roles {
-        assignment_files.push((Scope::Global, r));
-    }
-    for (id, pf) in &project_files {
-        if let Some(r) = &pf.user_roles {
-            assignment_files.push((Scope::Project(id.clone()), r));
-        }
-    }
-    for (scope, r) in &assignment_files {
-        lower_assignments(&mut cx, &mut model, scope, r, &mut seen_logins);
-    }
-
-    // permissions.xml, global then per project
-    if let Some(p) = &files.permissions {
-        model.global_permissions = Some(lower_permissions(&mut cx, p));
-    }
-    for (id, pf) in &project_files {
-        if let Some(p) = &pf.permissions {
-            let set = lower_permissions(&mut cx, p);
-            if let Some(project) = model.projects.get_mut(id) {
-                project.permissions = Some(set);
-            }
-        }
-    }
-
-    check_roles(&mut cx, &model);
-    // Naming the role groups builds them; when they would pass the bound
-    // of the access file, `snapshot::build` refuses the configuration
-    // (access-file-too-large) without building them at all.
-    if model
-        .role_groups_size(files.limits.max_access_bytes)
-        .is_some()
-    {
-        check_role_group_names(&mut cx, &model, files);
-    }
-    check_logins(&mut cx, &seen_logins);
-    (model, cx.diags)
+    kept
 }
 
-fn lower_assignments(
-    cx: &mut Cx,
-    model: &mut Model,
-    scope: &Scope,
-    r: &Read<xml::UserRolesFile>,
-    seen_logins: &mut Vec<(Login, Loc)>,
-) {
+/// A project's id: its folder's name, when that is a valid id.
+fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
+    let base = pf.folder.rsplit('/').next().unwrap_or(&pf.folder);
+    match ProjectId::new_within(base, &cx.limits) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            cx.diags.push(Diagnostic::file(
+                ident_code(Code::InvalidProjectId, &e),
+                pf.descriptor.src.path,
+                format!(
+                    "the project folder name `{}` is no valid project id: it {e}",
+                    base.escape_debug()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml::UserRolesFile>) {
     let mut given: HashMap<(Holder, RoleId), Loc> = HashMap::new();
     for h in &r.value.holders {
-        let holder = match h.kind {
-            HolderKind::User => {
-                let Some(login) = cx.ident(
-                    r.src,
-                    &h.name,
-                    "login",
-                    Code::InvalidLogin,
-                    Login::new_within,
-                ) else {
-                    continue;
-                };
-                seen_logins.push((login.clone(), loc(r.src, &h.name.span)));
-                if model
-                    .accounts
-                    .as_ref()
-                    .is_some_and(|a| !a.contains_key(&login))
-                {
-                    cx.diags.push(r.src.diag(
-                        Code::UnknownAccount,
-                        h.name.span.clone(),
-                        format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
-                    ));
-                }
-                Holder::User(login)
-            }
-            HolderKind::Group => {
-                let Some(group) = cx.ident(
-                    r.src,
-                    &h.name,
-                    "user group id",
-                    Code::InvalidGroupId,
-                    GroupId::new_within,
-                ) else {
-                    continue;
-                };
-                if !model.user_groups.contains_key(&group) {
-                    cx.diags.push(r.src.diag(
-                        Code::UnknownUserGroup,
-                        h.name.span.clone(),
-                        format!("user group `{group}` is not defined in groups.xml; its roles reach nobody"),
-                    ));
-                }
-                Holder::Group(group)
-            }
+        let Some(holder) = lower_holder(cx, model, r.src, h) else {
+            continue;
         };
         for role in &h.roles {
             let Some(role_id) = cx.ident(
@@ -385,14 +356,83 @@ fn lower_assignments(
     }
 }
 
+/// The user or group an assignment names, validated; reported when it has
+/// no account or is no defined group.
+fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Option<Holder> {
+    match h.kind {
+        HolderKind::User => {
+            let login = cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?;
+            cx.seen_logins.push((login.clone(), loc(src, &h.name.span)));
+            if model
+                .accounts
+                .as_ref()
+                .is_some_and(|a| !a.contains_key(&login))
+            {
+                cx.diags.push(src.diag(
+                    Code::UnknownAccount,
+                    h.name.span.clone(),
+                    format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
+                ));
+            }
+            Some(Holder::User(login))
+        }
+        HolderKind::Group => {
+            let group = cx.ident(
+                src,
+                &h.name,
+                "user group id",
+                Code::InvalidGroupId,
+                GroupId::new_within,
+            )?;
+            if !model.user_groups.contains_key(&group) {
+                cx.diags.push(src.diag(
+                    Code::UnknownUserGroup,
+                    h.name.span.clone(),
+                    format!(
+                        "user group `{group}` is not defined in groups.xml; its roles reach nobody"
+                    ),
+                ));
+            }
+            Some(Holder::Group(group))
+        }
+    }
+}
+
 fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionSet {
     let src = p.src;
     let mut set = PermissionSet {
         file: src.path.to_owned(),
         headings_obey_delete_permission: p.value.headings_obey_delete_permission,
+        customsets: lower_customsets(cx, src, &p.value.customsets),
         ..PermissionSet::default()
     };
-    for cs in &p.value.customsets {
+    for e in &p.value.entries {
+        let Some(role) = cx.ident(
+            src,
+            &e.role,
+            "role id",
+            Code::InvalidRoleId,
+            RoleId::new_within,
+        ) else {
+            continue;
+        };
+        if !permission_name_ok(cx, src, &e.permission, &set.customsets) {
+            continue;
+        }
+        set.rules.push(PermissionRule {
+            role,
+            effect: e.effect,
+            permission: e.permission.value.clone(),
+            at: loc(src, &e.permission.span),
+        });
+    }
+    set
+}
+
+/// The custom sets of one permissions.xml, each id once.
+fn lower_customsets(cx: &mut Cx, src: &Source, wire: &[xml::CustomSetWire]) -> Vec<CustomSet> {
+    let mut sets: Vec<CustomSet> = Vec::new();
+    for cs in wire {
         let Some(id) = cx.ident(
             src,
             &cs.id,
@@ -402,7 +442,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         ) else {
             continue;
         };
-        if let Some(first) = set.customsets.iter().find(|c| c.id == id) {
+        if let Some(first) = sets.iter().find(|c| c.id == id) {
             cx.diags.push(
                 src.diag(
                     Code::DuplicateCustomsetId,
@@ -415,7 +455,7 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
         }
         let (prototype, query) = split_customset_body(&cs.body.value);
         let query_at = query_offset(src, &cs.body.span, &query);
-        set.customsets.push(CustomSet {
+        sets.push(CustomSet {
             id,
             title: cs.title.clone(),
             prototype,
@@ -424,59 +464,53 @@ fn lower_permissions(cx: &mut Cx, p: &Read<xml::PermissionsFile>) -> PermissionS
             query_at: loc(src, &(query_at..query_at)),
         });
     }
-    // Global sets reach a project only while it has no permissions.xml, so
-    // `@SET.action` must name a set of its own file.
-    for e in &p.value.entries {
-        let Some(role) = cx.ident(
-            src,
-            &e.role,
-            "role id",
-            Code::InvalidRoleId,
-            RoleId::new_within,
-        ) else {
-            continue;
-        };
-        let name = &e.permission.value;
-        if name.len() > cx.limits.max_name_bytes {
-            cx.diags.push(src.diag(
-                Code::NameTooLong,
-                e.permission.span.clone(),
-                format!(
-                    "permission `{}…` is {} bytes long; names are at most {} bytes",
-                    prefix_of(name, 40).escape_debug(),
-                    name.len(),
-                    cx.limits.max_name_bytes
-                ),
-            ));
-            continue;
-        }
-        if let Err(why) = check_permission_name(name) {
-            cx.diags.push(src.diag(
-                Code::InvalidPermissionName,
-                e.permission.span.clone(),
-                format!("permission `{}` {why}", name.escape_debug()),
-            ));
-            continue;
-        }
-        if let Some(rest) = name.strip_prefix('@') {
-            let set_id = rest.split('.').next().unwrap_or(rest);
-            if !set.customsets.iter().any(|c| c.id.as_str() == set_id) {
-                cx.diags.push(src.diag(
-                    Code::UnknownCustomset,
-                    e.permission.span.clone(),
-                    format!("`{name}` names the custom set `{set_id}`, which this permissions.xml does not define"),
-                ));
-                continue;
-            }
-        }
-        set.rules.push(PermissionRule {
-            role,
-            effect: e.effect,
-            permission: name.clone(),
-            at: loc(src, &e.permission.span),
-        });
+    sets
+}
+
+/// Whether a rule's permission name may be kept: within the length bound,
+/// well formed, and (`@SET.action`) naming a set of its own file — global
+/// sets reach a project only while it has no permissions.xml.
+fn permission_name_ok(
+    cx: &mut Cx,
+    src: &Source,
+    permission: &Spanned<String>,
+    customsets: &[CustomSet],
+) -> bool {
+    let name = &permission.value;
+    let span = permission.span.clone();
+    if name.len() > cx.limits.max_name_bytes {
+        cx.diags.push(src.diag(
+            Code::NameTooLong,
+            span,
+            format!(
+                "permission `{}…` is {} bytes long; names are at most {} bytes",
+                prefix_of(name, 40).escape_debug(),
+                name.len(),
+                cx.limits.max_name_bytes
+            ),
+        ));
+        return false;
     }
-    set
+    if let Err(why) = check_permission_name(name) {
+        cx.diags.push(src.diag(
+            Code::InvalidPermissionName,
+            span,
+            format!("permission `{}` {why}", name.escape_debug()),
+        ));
+        return false;
+    }
+    if let Some(rest) = name.strip_prefix('@') {
+        let set_id = rest.split('.').next().unwrap_or(rest);
+        if !customsets.iter().any(|c| c.id.as_str() == set_id) {
+            cx.diags.push(src.diag(
+                Code::UnknownCustomset,
+                span,
+                format!("`{name}` names the custom set `{set_id}`, which this permissions.xml does not define"),
+            ));
+            return false;
+        }
+    }
+    true
 }
 
 /// The first `max` bytes of `s` or fewer, on a character boundary.
@@ -586,155 +620,5 @@ fn lower_role_definitions(
                 at,
             },
         );
-    }
-}
-
-/// Roles assigned where they do not exist, and roles in permissions.xml
-/// that exist nowhere they could apply.
-fn check_roles(cx: &mut Cx, model: &Model) {
-    let global_defined = model.defined_roles(&Scope::Global);
-    let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
-    for a in &model.assignments {
-        let (here, other, where_) = match &a.scope {
-            Scope::Global => (
-                &global_defined,
-                &project_defined,
-                "a project role, assigned globally",
-            ),
-            Scope::Project(_) => (
-                &project_defined,
-                &global_defined,
-                "a global role, assigned in a project",
-            ),
-        };
-        // A role the project's own roles.xml defines exists there.
-        if a.scope
-            .project()
-            .and_then(|p| model.projects.get(p))
-            .is_some_and(|p| p.roles.contains_key(&a.role))
-        {
-            continue;
-        }
-        // 003, "Creating User Accounts": `user` may be assigned "either at
-        // the repository level, or in at least one project".
-        let user_in_project = a.scope != Scope::Global && a.role.as_str() == "user";
-        if !here.contains(&a.role) && other.contains(&a.role) && !user_in_project {
-            cx.diags.push(a.at.diag(
-                Code::RoleScopeMismatch,
-                format!("role `{}` is {where_}", a.role),
-            ));
-        }
-    }
-
-    let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES
-        .iter()
-        .filter_map(|r| RoleId::new(r).ok())
-        .collect();
-    let mut anywhere: BTreeSet<RoleId> = model.roles_in(&Scope::Global);
-    anywhere.extend(project_defined.iter().cloned());
-    anywhere.extend(model.assignments.iter().map(|a| a.role.clone()));
-    anywhere.extend(dynamic.iter().cloned());
-    for p in model.projects.values() {
-        anywhere.extend(p.roles.keys().cloned());
-    }
-    let mut check = |set: &PermissionSet, known: &BTreeSet<RoleId>| {
-        for rule in set.rules.iter().filter(|r| !known.contains(&r.role)) {
-            cx.diags.push(rule.at.diag(
-                Code::UnknownRole,
-                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
-            ));
-        }
-    };
-    if let Some(set) = &model.global_permissions {
-        check(set, &anywhere);
-    }
-    // One pass over the assignments for every project, not one per project.
-    let mut base = model.roles_in(&Scope::Global);
-    base.extend(project_defined.iter().cloned());
-    base.extend(dynamic.iter().cloned());
-    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
-    for a in &model.assignments {
-        if let Scope::Project(p) = &a.scope {
-            assigned.entry(p).or_default().insert(&a.role);
-        }
-    }
-    for (id, project) in &model.projects {
-        let Some(set) = &project.permissions else {
-            continue;
-        };
-        let here = assigned.get(id);
-        for rule in set.rules.iter().filter(|r| {
-            !base.contains(&r.role)
-                && !here.is_some_and(|h| h.contains(&r.role))
-                && !project.roles.contains_key(&r.role)
-        }) {
-            cx.diags.push(rule.at.diag(
-                Code::UnknownRole,
-                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
-            ));
-        }
-    }
-}
-
-/// A project id that only serves to ask which roles every project has.
-fn placeholder_project() -> ProjectId {
-    ProjectId::new("_").expect("`_` is a valid project id")
-}
-
-/// Two roles that would share a group name in the access file.
-fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
-    let mut by_name: BTreeMap<String, Vec<(Scope, RoleId)>> = BTreeMap::new();
-    for g in model.role_groups() {
-        by_name.entry(g.name).or_default().push((g.scope, g.role));
-    }
-    for (name, owners) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
-        let described: Vec<String> = owners
-            .iter()
-            .map(|(scope, role)| match scope {
-                Scope::Global => format!("global role `{role}`"),
-                Scope::Project(p) => format!("role `{role}` of project `{p}`"),
-            })
-            .collect();
-        let file = files
-            .user_roles
-            .as_ref()
-            .map_or(".polarion/security/user-roles.xml", |r| r.src.path);
-        cx.diags.push(Diagnostic::file(
-            Code::RoleGroupCollision,
-            file,
-            format!(
-                "{} would all be the access-file group `{name}`",
-                described.join(" and ")
-            ),
-        ));
-    }
-}
-
-/// Logins that differ only in case, reported once per pair of spellings.
-fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
-    let mut first: HashMap<String, &(Login, Loc)> = HashMap::new();
-    let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
-    for entry in seen {
-        let folded = entry.0.as_str().to_ascii_lowercase();
-        match first.get(&folded) {
-            None => {
-                first.insert(folded, entry);
-            }
-            Some(prev) if prev.0 != entry.0 && reported.insert((&prev.0, &entry.0)) => {
-                cx.diags.push(
-                    entry
-                        .1
-                        .diag(
-                            Code::LoginCaseConflict,
-                            format!(
-                                "logins `{}` and `{}` differ only in case; Subversion treats them as two users",
-                                prev.0, entry.0
-                            ),
-                        )
-                        .with_note(format!("`{}` is at {}", prev.0, prev.1)),
-                );
-            }
-            Some(_) => {}
-        }
     }
 }

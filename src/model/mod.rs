@@ -126,6 +126,9 @@ pub struct Account {
     pub disabled: bool,
 }
 
+/// The file that marks a project folder, relative to the folder.
+pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
+
 /// A project: a folder holding `.polarion/polarion-project.xml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {

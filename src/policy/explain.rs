@@ -5,12 +5,31 @@
 
 use std::fmt::Write as _;
 
-use super::index::AccountStatus;
 use super::query::Object;
 use super::state::State;
 use crate::ident::{CustomsetId, GroupId, ProjectId, RoleId};
 use crate::model::{Loc, Scope};
 use crate::xml::Effect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountStatus {
+    /// An enabled account, or accounts are not managed in this repository.
+    Active,
+    /// `user.xml` says `disabled`.
+    Disabled,
+    /// Accounts are managed here and this login has none.
+    NoAccount,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+            AccountStatus::NoAccount => "no account",
+        }
+    }
+}
 
 /// The answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -18,8 +18,10 @@
 //!   request);
 //! - `rest`: the two layers of a REST call (endpoint, then item) and the
 //!   table of item permissions;
-//! - `index`: the indexes and the decision;
-//! - `explain`: the recorded chain and its text form.
+//! - `index`: the indexes (`build`), the decision (`decide`, with the
+//!   recorder of `record`) and the user view (`view`);
+//! - `explain`: the recorded chain and its text form (a leaf: `index`
+//!   fills it in, it knows nothing of `index`).
 
 mod explain;
 mod index;
@@ -28,10 +30,11 @@ pub mod query;
 pub mod rest;
 pub mod state;
 
+pub use explain::AccountStatus;
 pub use explain::{
     Context, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict, Via,
 };
-pub use index::{AccountStatus, Index, Request, RequestError, RoleHeld, UserView};
+pub use index::{Index, Request, RequestError, RoleHeld, UserView};
 pub use names::{
     FORBIDDEN_BODY, LOGIN, MAX_REST_PATH_BYTES, PathRefusal, RestCall, RestError, RestPath, Verb,
 };

@@ -126,86 +126,17 @@ impl ItemAccess {
             ["projects", p, rest @ ..] => (*p, rest),
             _ => return None,
         };
-        let verb = call.verb;
-        let row =
-            |proto: &str, perm: &str, action: Action, what: String, attrs: &[(&str, &str)]| {
-                Some(ItemAccess {
-                    permission: format!("{OBJ}{proto}.{perm}"),
-                    project: p.to_owned(),
-                    action,
-                    what,
-                    attrs: attrs
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect(),
-                })
-            };
-        let in_project = format!("in Project '{p}'");
-        // Reading an item and its sub-resources needs read; changing a
-        // sub-resource (comments, approvals, links, …) modifies the item.
-        let item = |proto: &str, what: String, sub: bool, attrs: &[(&str, &str)]| match (verb, sub)
-        {
-            (Verb::Get, _) => row(proto, "read", Action::View, what, attrs),
-            (Verb::Patch, false) | (_, true) => row(proto, "modify", Action::Modify, what, attrs),
-            (Verb::Delete, false) => row(proto, "delete", Action::Delete, what, attrs),
-            (Verb::Post, false) => None,
-        };
-        // A collection: POST creates; PATCH and DELETE change or delete
-        // the items the body names; GET lists, and the server filters.
-        let collection = |proto: &str, one: &str, many: &str| match verb {
-            Verb::Post => row(
-                proto,
-                "create",
-                Action::Create,
-                format!("{one} {in_project}"),
-                &[],
-            ),
-            Verb::Patch => row(
-                proto,
-                "modify",
-                Action::Modify,
-                format!("{many} {in_project}"),
-                &[],
-            ),
-            Verb::Delete => row(
-                proto,
-                "delete",
-                Action::Delete,
-                format!("{many} {in_project}"),
-                &[],
-            ),
-            Verb::Get => None,
+        let t = Table {
+            verb: call.verb,
+            project: p,
         };
         match rest {
-            [] => match verb {
-                Verb::Get => row(
-                    "Project",
-                    "read",
-                    Action::View,
-                    format!("Project '{p}'"),
-                    &[],
-                ),
-                Verb::Patch => row(
-                    "Project",
-                    "modify",
-                    Action::Modify,
-                    format!("Project '{p}'"),
-                    &[],
-                ),
-                Verb::Delete => row(
-                    "Project",
-                    "delete",
-                    Action::Delete,
-                    format!("Project '{p}'"),
-                    &[],
-                ),
-                Verb::Post => None,
-            },
+            [] => t.project(),
             [kind, tail @ ..] if RESOURCES.iter().any(|r| r.0 == *kind) => {
                 let (_, proto, one, many) = RESOURCES.iter().find(|r| r.0 == *kind)?;
                 match tail {
-                    [] => collection(proto, one, many),
-                    [id, sub @ ..] => item(
+                    [] => t.collection(proto, one, many),
+                    [id, sub @ ..] => t.item(
                         proto,
                         format!("{one} '{id}'"),
                         !sub.is_empty(),
@@ -214,30 +145,12 @@ impl ItemAccess {
                 }
             }
             ["spaces", space, "documents", tail @ ..] => match tail {
-                [] => collection("Module", "Document", "Documents"),
-                [doc, sub @ ..] => {
-                    let what = format!("Document '{space}/{doc}'");
-                    let attrs = [("id", *doc), ("space", *space)];
-                    match (verb, sub) {
-                        (Verb::Get, _) => row("Module", "read", Action::View, what, &attrs),
-                        // 002, "Document Permissions": the Document's own
-                        // fields, and its content (parts: work items and
-                        // structure).
-                        (Verb::Patch, []) => {
-                            row("Module", "modifyFields", Action::Modify, what, &attrs)
-                        }
-                        (Verb::Delete, []) => row("Module", "delete", Action::Delete, what, &attrs),
-                        (Verb::Post, []) => None,
-                        (_, ["parts", ..]) => {
-                            row("Module", "modifyContent", Action::Modify, what, &attrs)
-                        }
-                        (_, _) => row("Module", "modify", Action::Modify, what, &attrs),
-                    }
-                }
+                [] => t.collection("Module", "Document", "Documents"),
+                [doc, sub @ ..] => t.document(space, doc, sub),
             },
             ["spaces", space, "pages", tail @ ..] => match tail {
-                [] => collection("RichPage", "Page", "Pages"),
-                [page, sub @ ..] => item(
+                [] => t.collection("RichPage", "Page", "Pages"),
+                [page, sub @ ..] => t.item(
                     "RichPage",
                     format!("Page '{space}/{page}'"),
                     !sub.is_empty(),
@@ -273,6 +186,111 @@ impl ItemAccess {
             }
         }
         obj
+    }
+}
+
+/// The rows of the item table for one verb in one project.
+struct Table<'a> {
+    verb: Verb,
+    project: &'a str,
+}
+
+impl Table<'_> {
+    fn row(
+        &self,
+        proto: &str,
+        perm: &str,
+        action: Action,
+        what: String,
+        attrs: &[(&str, &str)],
+    ) -> Option<ItemAccess> {
+        Some(ItemAccess {
+            permission: format!("{OBJ}{proto}.{perm}"),
+            project: self.project.to_owned(),
+            action,
+            what,
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        })
+    }
+
+    /// The project itself.
+    fn project(&self) -> Option<ItemAccess> {
+        let what = format!("Project '{}'", self.project);
+        match self.verb {
+            Verb::Get => self.row("Project", "read", Action::View, what, &[]),
+            Verb::Patch => self.row("Project", "modify", Action::Modify, what, &[]),
+            Verb::Delete => self.row("Project", "delete", Action::Delete, what, &[]),
+            Verb::Post => None,
+        }
+    }
+
+    /// Reading an item and its sub-resources needs read; changing a
+    /// sub-resource (comments, approvals, links, …) modifies the item.
+    fn item(
+        &self,
+        proto: &str,
+        what: String,
+        sub: bool,
+        attrs: &[(&str, &str)],
+    ) -> Option<ItemAccess> {
+        match (self.verb, sub) {
+            (Verb::Get, _) => self.row(proto, "read", Action::View, what, attrs),
+            (Verb::Patch, false) | (_, true) => {
+                self.row(proto, "modify", Action::Modify, what, attrs)
+            }
+            (Verb::Delete, false) => self.row(proto, "delete", Action::Delete, what, attrs),
+            (Verb::Post, false) => None,
+        }
+    }
+
+    /// A collection: POST creates; PATCH and DELETE change or delete the
+    /// items the body names; GET lists, and the server filters.
+    fn collection(&self, proto: &str, one: &str, many: &str) -> Option<ItemAccess> {
+        let in_project = format!("in Project '{}'", self.project);
+        match self.verb {
+            Verb::Post => self.row(
+                proto,
+                "create",
+                Action::Create,
+                format!("{one} {in_project}"),
+                &[],
+            ),
+            Verb::Patch => self.row(
+                proto,
+                "modify",
+                Action::Modify,
+                format!("{many} {in_project}"),
+                &[],
+            ),
+            Verb::Delete => self.row(
+                proto,
+                "delete",
+                Action::Delete,
+                format!("{many} {in_project}"),
+                &[],
+            ),
+            Verb::Get => None,
+        }
+    }
+
+    /// A Document and its sub-resources.
+    fn document(&self, space: &str, doc: &str, sub: &[&str]) -> Option<ItemAccess> {
+        let what = format!("Document '{space}/{doc}'");
+        let attrs = [("id", doc), ("space", space)];
+        let row = |perm, action| self.row("Module", perm, action, what, &attrs);
+        match (self.verb, sub) {
+            (Verb::Get, _) => row("read", Action::View),
+            // 002, "Document Permissions": the Document's own fields, and
+            // its content (parts: work items and structure).
+            (Verb::Patch, []) => row("modifyFields", Action::Modify),
+            (Verb::Delete, []) => row("delete", Action::Delete),
+            (Verb::Post, []) => None,
+            (_, ["parts", ..]) => row("modifyContent", Action::Modify),
+            (_, _) => row("modify", Action::Modify),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! A small element tree with byte spans, read with quick-xml.
 //!
 //! The config files are small and their shape is fixed, so they are read
-//! into this tree first; the wire types in `files` are lowered from it with
-//! every element and attribute keeping its span for diagnostics.
+//! into this tree first; the wire types of the parent module (`xml`) are
+//! read from it with every element and attribute keeping its span for
+//! diagnostics.
 //!
 //! Hostile input is refused here: a DTD (and with it every entity
 //! declaration) is an error, and so is any entity reference but the five
@@ -122,28 +123,7 @@ pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> 
                 push_text(src, limits, &mut stack, &content, start..end)?;
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => match predefined(&r) {
-                        Some(c) => c,
-                        None => {
-                            return Err(src.diag(
-                                Code::XmlDoctype,
-                                start..end,
-                                format!("entity reference `&{};` refused: only the predefined entities and character references are read", &*r),
-                            ).into());
-                        }
-                    },
-                    Err(e) => {
-                        return Err(src
-                            .diag(
-                                Code::XmlMalformed,
-                                start..end,
-                                format!("malformed XML: {e}"),
-                            )
-                            .into());
-                    }
-                };
+                let resolved = resolve_ref(src, &r, start..end)?;
                 push_text(
                     src,
                     limits,
@@ -165,6 +145,40 @@ pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> 
             Event::Eof => break,
         }
     }
+    finish(src, &stack, root)
+}
+
+/// A reference (`&…;`): a character reference or one of the five
+/// predefined entities; any other entity is refused, never expanded.
+fn resolve_ref(
+    src: &Source,
+    r: &quick_xml::events::BytesRef,
+    span: Range<usize>,
+) -> Result<char, Box<Diagnostic>> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => predefined(r).ok_or_else(|| {
+            Box::new(src.diag(
+                Code::XmlDoctype,
+                span,
+                format!("entity reference `&{};` refused: only the predefined entities and character references are read", &**r),
+            ))
+        }),
+        Err(e) => Err(Box::new(src.diag(
+            Code::XmlMalformed,
+            span,
+            format!("malformed XML: {e}"),
+        ))),
+    }
+}
+
+/// The root, once every element is closed.
+fn finish(
+    src: &Source,
+    stack: &[Element],
+    root: Option<Element>,
+) -> Result<Element, Box<Diagnostic>> {
+    let text = src.text;
     if let Some(open) = stack.last() {
         return Err(src
             .diag(

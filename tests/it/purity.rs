@@ -1,8 +1,17 @@
-//! The core is pure: `diag`, `ident`, `xml`, `model`, `policy`, `authz` and `snapshot`
-//! never touch the file system, processes, the network, the environment or
-//! the clock. This test reads their source and fails on such imports.
+//! The core is pure: `diag`, `fxhash`, `ident`, `xml`, `model`, `policy`,
+//! `authz` and `snapshot` never touch the file system, processes, the
+//! network, the environment or the clock, and never import the I/O modules
+//! (`repo`, `daemon`, `api`, `publish`, `cmd`) or tokio. This test reads
+//! their whole source and fails on such imports.
+//!
+//! Test-only code may use the standard library's I/O (a test runs a deep
+//! case on a thread with a bigger stack, or reads a temporary file), but
+//! never the I/O modules or tokio. Test-only code is the body of an inline
+//! `#[cfg(test)] mod … { … }` and every file of a module declared
+//! `#[cfg(test)] mod …;` (with its own sub-modules).
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use crate::util;
 
@@ -15,8 +24,25 @@ const PURE: &[&str] = &[
     "policy",
     "authz",
     "snapshot.rs",
+    "snapshot",
 ];
-const FORBIDDEN: &[&str] = &[
+/// Forbidden everywhere, tests included: the crate's I/O modules and the
+/// runtime.
+const FORBIDDEN_PATHS: &[&str] = &[
+    "crate::repo",
+    "crate::daemon",
+    "crate::api",
+    "crate::publish",
+    "crate::cmd",
+    "rolesync::repo",
+    "rolesync::daemon",
+    "rolesync::api",
+    "rolesync::publish",
+    "tokio",
+    "git2",
+];
+/// Forbidden outside test-only code.
+const FORBIDDEN_IO: &[&str] = &[
     "std::fs",
     "fs_err",
     "std::process",
@@ -24,44 +50,277 @@ const FORBIDDEN: &[&str] = &[
     "std::env",
     "std::time",
     "std::thread",
-    "tokio",
     "std::io::stdin",
     "std::io::stdout",
     "std::io::stderr",
-    "git2",
 ];
 
-fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
+fn rust_files(path: &Path, out: &mut BTreeSet<PathBuf>) {
     if path.is_dir() {
         for entry in std::fs::read_dir(path).expect("read folder") {
             rust_files(&entry.expect("entry").path(), out);
         }
     } else if path.extension().is_some_and(|e| e == "rs") {
-        out.push(path.to_owned());
+        out.insert(path.to_owned());
     }
+}
+
+/// The folder that holds the files of `file`'s child modules.
+fn child_dir(file: &Path) -> PathBuf {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    match name {
+        "mod.rs" | "lib.rs" => file.parent().expect("a parent").to_owned(),
+        _ => file.with_extension(""),
+    }
+}
+
+/// Out-of-line module declarations of `text`: (file of the child, whether
+/// it is declared under `#[cfg(test)]`).
+fn child_modules(file: &Path, text: &str) -> Vec<(PathBuf, bool)> {
+    let mut out = Vec::new();
+    let (mut cfg_test, mut path_attr) = (false, None::<String>);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("#[") {
+            cfg_test |= line == "#[cfg(test)]";
+            if let Some(p) = line.strip_prefix("#[path = \"") {
+                path_attr = p.strip_suffix("\"]").map(str::to_owned);
+            }
+            continue;
+        }
+        let decl = line
+            .strip_prefix("pub ")
+            .or_else(|| line.strip_prefix("pub(crate) "))
+            .unwrap_or(line);
+        if let Some(name) = decl.strip_prefix("mod ").and_then(|r| r.strip_suffix(';')) {
+            let child = match &path_attr {
+                Some(p) => file.parent().expect("a parent").join(p),
+                None => {
+                    let dir = child_dir(file);
+                    let flat = dir.join(format!("{name}.rs"));
+                    if flat.exists() {
+                        flat
+                    } else {
+                        dir.join(name).join("mod.rs")
+                    }
+                }
+            };
+            out.push((child, cfg_test));
+        }
+        cfg_test = false;
+        path_attr = None;
+    }
+    out
+}
+
+/// The lines of `text` with a flag: inside an inline `#[cfg(test)] mod`.
+/// rustfmt closes a module with `}` at the indentation of its `mod` line.
+fn lines_with_test_flag(text: &str) -> Vec<(usize, &str, bool)> {
+    let mut out = Vec::new();
+    let mut cfg_test = false;
+    let mut closing: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(end) = &closing {
+            let done = line == end;
+            out.push((i + 1, line, true));
+            if done {
+                closing = None;
+            }
+            continue;
+        }
+        let t = line.trim_start();
+        if t.starts_with("#[") {
+            cfg_test |= t.trim_end() == "#[cfg(test)]";
+        } else {
+            let is_mod = t.starts_with("mod ") || t.starts_with("pub mod ");
+            if cfg_test && is_mod && t.trim_end().ends_with('{') {
+                let indent = &line[..line.len() - t.len()];
+                closing = Some(format!("{indent}}}"));
+                out.push((i + 1, line, true));
+                cfg_test = false;
+                continue;
+            }
+            cfg_test = false;
+        }
+        out.push((i + 1, line, false));
+    }
+    out
+}
+
+/// Every path a `use` statement of `text` names, braces expanded
+/// (`use std::{fs, io};` names `std::fs` and `std::io`).
+fn use_paths(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut start: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if start.is_none() {
+            let body = t
+                .strip_prefix("pub ")
+                .or_else(|| t.strip_prefix("pub(crate) "))
+                .or_else(|| t.strip_prefix("pub(super) "))
+                .unwrap_or(t);
+            if let Some(rest) = body.strip_prefix("use ") {
+                start = Some((i + 1, String::new()));
+                if let Some((_, acc)) = &mut start {
+                    acc.push_str(rest);
+                }
+            }
+        } else if let Some((_, acc)) = &mut start {
+            acc.push_str(t);
+        }
+        if let Some((at, acc)) = &start
+            && acc.ends_with(';')
+        {
+            // Renames (`as x`) dropped, then the whitespace.
+            let mut words = acc.split_whitespace();
+            let mut stmt = String::new();
+            while let Some(w) = words.next() {
+                match w {
+                    "as" => {
+                        // `x as y,` keeps what follows the alias.
+                        let alias = words.next().unwrap_or("");
+                        stmt.push_str(
+                            alias.trim_start_matches(|c: char| c == '_' || c.is_alphanumeric()),
+                        );
+                    }
+                    _ => stmt.push_str(w),
+                }
+            }
+            expand("", stmt.trim_end_matches(';'), &mut |p| out.push((*at, p)));
+            start = None;
+        }
+    }
+    out
+}
+
+fn expand(prefix: &str, tree: &str, emit: &mut dyn FnMut(String)) {
+    match tree.find('{') {
+        None => emit(format!("{prefix}{tree}")),
+        Some(open) => {
+            let head = format!("{prefix}{}", &tree[..open]);
+            let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+            let (mut depth, mut from) = (0, 0);
+            for (i, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        expand(&head, &inner[from..i], emit);
+                        from = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            if from < inner.len() {
+                expand(&head, &inner[from..], emit);
+            }
+        }
+    }
+}
+
+fn names(path: &str, forbidden: &str) -> bool {
+    path == forbidden
+        || path
+            .strip_prefix(forbidden)
+            .is_some_and(|r| r.starts_with("::"))
+}
+
+/// The offences of one file; `test_file`: the whole file is test-only.
+fn offences(file: &Path, text: &str, test_file: bool) -> Vec<String> {
+    // One offence a line at most.
+    let mut out = std::collections::BTreeMap::new();
+    let lines = lines_with_test_flag(text);
+    let in_test = |n: usize| test_file || lines.get(n - 1).is_some_and(|l| l.2);
+    for (n, path) in use_paths(text) {
+        let bad = FORBIDDEN_PATHS
+            .iter()
+            .chain(if in_test(n) { &[][..] } else { FORBIDDEN_IO })
+            .find(|f| names(&path, f));
+        if let Some(bad) = bad {
+            let msg = format!("{}:{n}: imports {path} ({bad})", file.display());
+            out.entry(n).or_insert(msg);
+        }
+    }
+    for (n, line, test) in lines {
+        let code = line.split("//").next().unwrap_or(line);
+        let io: &[&str] = if test || test_file { &[] } else { FORBIDDEN_IO };
+        let in_code = FORBIDDEN_PATHS.iter().map(|f| (*f, format!("{f}::")));
+        let bad = in_code
+            .chain(io.iter().map(|f| (*f, (*f).to_owned())))
+            .find(|(_, needle)| code.contains(needle.as_str()));
+        if let Some((bad, _)) = bad {
+            out.entry(n)
+                .or_insert_with(|| format!("{}:{n}: uses {bad}", file.display()));
+        }
+    }
+    out.into_values().collect()
+}
+
+/// The offences of the pure modules under `src`.
+fn pure_core_offences(src: &Path) -> Vec<String> {
+    let mut files = BTreeSet::new();
+    for m in PURE {
+        rust_files(&src.join(m), &mut files);
+    }
+    assert!(files.len() >= PURE.len(), "pure module files not found");
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(f).expect("read source")))
+        .collect();
+    // Test-only files: declared under `#[cfg(test)]`, or children of one.
+    let mut test_files = BTreeSet::new();
+    loop {
+        let before = test_files.len();
+        for (file, text) in &texts {
+            for (child, cfg_test) in child_modules(file, text) {
+                if cfg_test || test_files.contains(file) {
+                    test_files.insert(child);
+                }
+            }
+        }
+        if test_files.len() == before {
+            break;
+        }
+    }
+    texts
+        .iter()
+        .flat_map(|(file, text)| offences(file, text, test_files.contains(file)))
+        .collect()
 }
 
 #[test]
 fn pure_modules_do_no_io() {
-    let mut files = Vec::new();
-    for m in PURE {
-        rust_files(&util::root().join("src").join(m), &mut files);
-    }
-    assert!(files.len() >= PURE.len(), "pure module files not found");
-    let mut offences = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("read source");
-        // Unit tests may use temporary files; only the code above them counts.
-        let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
-        for (i, line) in code.lines().enumerate() {
-            if let Some(bad) = FORBIDDEN.iter().find(|f| line.contains(*f)) {
-                offences.push(format!("{}:{}: uses {bad}", file.display(), i + 1));
-            }
-        }
-    }
+    let offences = pure_core_offences(&util::root().join("src"));
     assert!(
         offences.is_empty(),
         "I/O in the pure core:\n{}",
         offences.join("\n")
     );
+}
+
+#[test]
+fn the_purity_check_sees_grouped_imports_and_tests() {
+    let file = Path::new("src/policy/x.rs");
+    let check = |text: &str| offences(file, text, false);
+    assert_eq!(check("use crate::{diag, ident};\n"), Vec::<String>::new());
+    assert_eq!(check("use crate::{diag, repo::Source};\n").len(), 1);
+    assert_eq!(
+        check("use std::{\n    collections::HashMap,\n    fs,\n};\n").len(),
+        1
+    );
+    assert_eq!(check("fn f() { crate::daemon::run() }\n").len(), 1);
+    assert_eq!(check("use crate::daemon as d;\n").len(), 1);
+    assert_eq!(check("use crate::{repo as r, diag};\n").len(), 1);
+    assert_eq!(check("fn f() { std::thread::spawn(|| ()) }\n").len(), 1);
+    let in_tests = "#[cfg(test)]\nmod tests {\n    use std::thread;\n}\nuse std::fs;\n";
+    assert_eq!(
+        check(in_tests),
+        vec!["src/policy/x.rs:5: imports std::fs (std::fs)".to_owned()]
+    );
+    assert_eq!(
+        check("#[cfg(test)]\nmod tests {\n    use tokio::time;\n}\n").len(),
+        1
+    );
+    assert!(offences(file, "use std::thread;\n", true).is_empty());
+    assert_eq!(offences(file, "use crate::api;\n", true).len(), 1);
 }

@@ -1,0 +1,182 @@
+//! The checks of `lower` that look across files, once the model is whole:
+//! roles, role-group names and logins.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::*;
+
+/// The checks that look at the whole model: roles, role-group names and
+/// logins.
+pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+    check_roles(cx, model);
+    // Naming the role groups builds them; when they would pass the bound
+    // of the access file, `snapshot::build` refuses the configuration
+    // (access-file-too-large) without building them at all.
+    if model
+        .role_groups_size(files.limits.max_access_bytes)
+        .is_some()
+    {
+        check_role_group_names(cx, model, files);
+    }
+    let seen = std::mem::take(&mut cx.seen_logins);
+    check_logins(cx, &seen);
+}
+
+/// Roles assigned where they do not exist, and roles in permissions.xml
+/// that exist nowhere they could apply.
+fn check_roles(cx: &mut Cx, model: &Model) {
+    let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
+    check_role_scopes(cx, model, &project_defined);
+    check_unknown_roles(cx, model, &project_defined);
+}
+
+/// Roles assigned in a scope where they are not defined.
+fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
+    let global_defined = model.defined_roles(&Scope::Global);
+    for a in &model.assignments {
+        let (here, other, where_) = match &a.scope {
+            Scope::Global => (
+                &global_defined,
+                project_defined,
+                "a project role, assigned globally",
+            ),
+            Scope::Project(_) => (
+                project_defined,
+                &global_defined,
+                "a global role, assigned in a project",
+            ),
+        };
+        // A role the project's own roles.xml defines exists there.
+        if a.scope
+            .project()
+            .and_then(|p| model.projects.get(p))
+            .is_some_and(|p| p.roles.contains_key(&a.role))
+        {
+            continue;
+        }
+        // 003, "Creating User Accounts": `user` may be assigned "either at
+        // the repository level, or in at least one project".
+        let user_in_project = a.scope != Scope::Global && a.role.as_str() == "user";
+        if !here.contains(&a.role) && other.contains(&a.role) && !user_in_project {
+            cx.diags.push(a.at.diag(
+                Code::RoleScopeMismatch,
+                format!("role `{}` is {where_}", a.role),
+            ));
+        }
+    }
+}
+
+/// Roles in a permissions.xml that exist nowhere they could apply.
+fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
+    let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES
+        .iter()
+        .filter_map(|r| RoleId::new(r).ok())
+        .collect();
+    let mut anywhere: BTreeSet<RoleId> = model.roles_in(&Scope::Global);
+    anywhere.extend(project_defined.iter().cloned());
+    anywhere.extend(model.assignments.iter().map(|a| a.role.clone()));
+    anywhere.extend(dynamic.iter().cloned());
+    for p in model.projects.values() {
+        anywhere.extend(p.roles.keys().cloned());
+    }
+    let mut check = |set: &PermissionSet, known: &BTreeSet<RoleId>| {
+        for rule in set.rules.iter().filter(|r| !known.contains(&r.role)) {
+            cx.diags.push(rule.at.diag(
+                Code::UnknownRole,
+                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
+            ));
+        }
+    };
+    if let Some(set) = &model.global_permissions {
+        check(set, &anywhere);
+    }
+    // One pass over the assignments for every project, not one per project.
+    let mut base = model.roles_in(&Scope::Global);
+    base.extend(project_defined.iter().cloned());
+    base.extend(dynamic.iter().cloned());
+    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
+    for a in &model.assignments {
+        if let Scope::Project(p) = &a.scope {
+            assigned.entry(p).or_default().insert(&a.role);
+        }
+    }
+    for (id, project) in &model.projects {
+        let Some(set) = &project.permissions else {
+            continue;
+        };
+        let here = assigned.get(id);
+        for rule in set.rules.iter().filter(|r| {
+            !base.contains(&r.role)
+                && !here.is_some_and(|h| h.contains(&r.role))
+                && !project.roles.contains_key(&r.role)
+        }) {
+            cx.diags.push(rule.at.diag(
+                Code::UnknownRole,
+                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
+            ));
+        }
+    }
+}
+
+/// A project id that only serves to ask which roles every project has.
+fn placeholder_project() -> ProjectId {
+    ProjectId::new("_").expect("`_` is a valid project id")
+}
+
+/// Two roles that would share a group name in the access file.
+fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+    let mut by_name: BTreeMap<String, Vec<(Scope, RoleId)>> = BTreeMap::new();
+    for g in model.role_groups() {
+        by_name.entry(g.name).or_default().push((g.scope, g.role));
+    }
+    for (name, owners) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
+        let described: Vec<String> = owners
+            .iter()
+            .map(|(scope, role)| match scope {
+                Scope::Global => format!("global role `{role}`"),
+                Scope::Project(p) => format!("role `{role}` of project `{p}`"),
+            })
+            .collect();
+        let file = files
+            .user_roles
+            .as_ref()
+            .map_or(".polarion/security/user-roles.xml", |r| r.src.path);
+        cx.diags.push(Diagnostic::file(
+            Code::RoleGroupCollision,
+            file,
+            format!(
+                "{} would all be the access-file group `{name}`",
+                described.join(" and ")
+            ),
+        ));
+    }
+}
+
+/// Logins that differ only in case, reported once per pair of spellings.
+fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
+    let mut first: HashMap<String, &(Login, Loc)> = HashMap::new();
+    let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
+    for entry in seen {
+        let folded = entry.0.as_str().to_ascii_lowercase();
+        match first.get(&folded) {
+            None => {
+                first.insert(folded, entry);
+            }
+            Some(prev) if prev.0 != entry.0 && reported.insert((&prev.0, &entry.0)) => {
+                cx.diags.push(
+                    entry
+                        .1
+                        .diag(
+                            Code::LoginCaseConflict,
+                            format!(
+                                "logins `{}` and `{}` differ only in case; Subversion treats them as two users",
+                                prev.0, entry.0
+                            ),
+                        )
+                        .with_note(format!("`{}` is at {}", prev.0, prev.1)),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+}

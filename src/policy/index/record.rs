@@ -1,0 +1,104 @@
+//! The recorder that turns a decision into an [`Explanation`].
+
+use super::super::explain::{
+    AccountStatus, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict,
+};
+use super::super::query::{self};
+use super::super::state::State;
+use super::decide::{Trace, document_object};
+use super::*;
+
+/// Builds the [`Explanation`] of a decision.
+pub(super) struct Recorder<'i> {
+    pub(super) ix: &'i Index,
+    pub(super) out: Explanation,
+}
+
+impl Trace for Recorder<'_> {
+    fn account(&mut self, status: AccountStatus) {
+        self.out.account = status;
+    }
+
+    fn admin(&mut self, held: Assigned) {
+        self.out.admin = Some(RoleLine {
+            role: self.ix.role_names[held.role as usize].clone(),
+            via: self.ix.via(Origin::Assignment {
+                idx: held.assignment,
+            }),
+            state: State::ExplicitGrant,
+            setting: None,
+        });
+    }
+
+    fn begin(&mut self, purpose: Purpose, permission: &str, ctx: Ctx, hit: Option<SetHit>) {
+        let customset = hit.map(|h| {
+            let set = &self.ix.files[h.file as usize].sets[h.set as usize];
+            let action = permission
+                .strip_prefix(set.prototype.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+                .unwrap_or(permission);
+            SetLine {
+                id: set.id.clone(),
+                at: set.at.clone(),
+                key: format!("@{}.{action}", set.id),
+                expanded: set
+                    .query
+                    .as_ref()
+                    .map(|q| {
+                        let obj = match purpose {
+                            Purpose::DocumentContent => document_object(&self.out.object),
+                            _ => self.out.object.clone(),
+                        };
+                        query::expansions(q, &obj, set.id.as_str())
+                    })
+                    .unwrap_or_default(),
+            }
+        });
+        self.out.steps.push(Step {
+            purpose,
+            permission: permission.to_owned(),
+            context: self.ix.context(ctx),
+            customset,
+            roles: Vec::new(),
+            strongest: State::NotSet,
+        });
+    }
+
+    fn role(&mut self, held: ActingRole, state: State, source: Source) {
+        let setting = match source {
+            Source::NotSet => None,
+            Source::Rule(r) => {
+                let info = &self.ix.rule_info[r as usize];
+                Some(Setting::Rule {
+                    permission: info.permission.clone(),
+                    effect: info.effect,
+                    at: info.at.clone(),
+                })
+            }
+            Source::Default(p) => Some(Setting::Default {
+                permission: self.ix.perm_names[p as usize].to_string(),
+            }),
+        };
+        let line = RoleLine {
+            role: self.ix.role_names[held.role as usize].clone(),
+            via: self.ix.via(held.origin),
+            state,
+            setting,
+        };
+        if let Some(step) = self.out.steps.last_mut() {
+            step.roles.push(line);
+        }
+    }
+
+    fn end(&mut self, strongest: State) {
+        if let Some(step) = self.out.steps.last_mut() {
+            step.strongest = strongest;
+        }
+    }
+
+    fn done(&mut self, verdict: Verdict, reason: Reason) -> Verdict {
+        self.out.verdict = verdict;
+        self.out.reason = reason;
+        verdict
+    }
+}

@@ -17,18 +17,8 @@
 
 use std::fmt;
 
-use crate::snapshot::Limits;
-
-/// Which characters beyond ASCII an id (role, user group, project, custom
-/// set) may hold. Logins are always ASCII (Polarion's rule).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum IdChars {
-    /// ASCII only (the default): no look-alike can reach the access file.
-    #[default]
-    Ascii,
-    /// Non-ASCII letters and digits as well (look-alikes are then possible).
-    UnicodeLetters,
-}
+pub use crate::limits::IdChars;
+use crate::limits::Limits;
 
 /// Characters that SVN authz gives meaning to; never allowed in an id.
 pub const AUTHZ_SPECIAL: &[char] = &[

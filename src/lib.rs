@@ -11,6 +11,7 @@ pub mod authz;
 pub mod diag;
 pub mod fxhash;
 pub mod ident;
+pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod snapshot;

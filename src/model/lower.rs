@@ -13,7 +13,7 @@ use super::{
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, IdentError, Login, ProjectId, RoleId};
-use crate::snapshot::Limits;
+use crate::limits::Limits;
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 mod check;

@@ -187,7 +187,7 @@ pub struct Model {
     pub global_permissions: Option<PermissionSet>,
     /// The limits the configuration was read under (the policy index
     /// parses custom-set queries within `max_query_depth`).
-    pub limits: crate::snapshot::Limits,
+    pub limits: crate::limits::Limits,
 }
 
 /// A group the renderer writes into `[groups]`: one per role and scope.

@@ -14,7 +14,7 @@ pub mod tree;
 use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic, Source};
-use crate::snapshot::Limits;
+use crate::limits::Limits;
 use tree::Element;
 
 /// A value and where it was written.

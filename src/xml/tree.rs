@@ -22,7 +22,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use crate::diag::{Code, Diagnostic, Source};
-use crate::snapshot::Limits;
+use crate::limits::Limits;
 
 /// An attribute: name and unescaped value, with spans.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ const PURE: &[&str] = &[
     "diag.rs",
     "fxhash.rs",
     "ident.rs",
+    "limits.rs",
     "xml",
     "model",
     "policy",

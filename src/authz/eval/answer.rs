@@ -60,17 +60,9 @@ impl Authz {
     pub fn list(&self, user: Option<&str>, repository: Option<&str>) -> Vec<Listed> {
         let subject = self.subject(user);
         let repo = self.repo(repository);
-        let groups = match subject {
-            Subject::User(u) => self.groups_of(u),
-            _ => Vec::new(),
-        };
-        let touched = self.touched(subject, repo, &groups);
-        let access = |a: u32| -> Option<u8> {
-            match touched.binary_search_by_key(&a, |&(t, _)| t) {
-                Ok(i) => touched[i].1,
-                Err(_) => self.base_access(subject == Subject::Anonymous, a),
-            }
-        };
+        let touched = self.touched_by(subject, repo);
+        let anonymous = subject == Subject::Anonymous;
+        let access = |a: u32| self.access_of(&touched, anonymous, a);
         let base = self.base(subject == Subject::Anonymous, repo);
         let mut all: Vec<u32> = base.applicable.clone();
         all.extend(touched.iter().map(|&(a, _)| a));

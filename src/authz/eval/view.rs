@@ -260,20 +260,35 @@ impl Authz {
         base
     }
 
-    pub(super) fn compute_view(&self, subject: Subject, repo: Option<u32>) -> View {
-        let anonymous = subject == Subject::Anonymous;
-        let base = self.base(anonymous, repo);
+    /// The sections whose lines name `subject` (or one of its groups) in
+    /// `repo`, sorted by section, with the access those lines give.
+    pub(super) fn touched_by(&self, subject: Subject, repo: Option<u32>) -> Vec<(u32, Option<u8>)> {
         let groups = match subject {
             Subject::User(u) => self.groups_of(u),
             _ => Vec::new(),
         };
-        let touched = self.touched(subject, repo, &groups);
-        let access = |a: u32| -> Option<u8> {
-            match touched.binary_search_by_key(&a, |&(t, _)| t) {
-                Ok(i) => touched[i].1,
-                Err(_) => self.base_access(anonymous, a),
-            }
-        };
+        self.touched(subject, repo, &groups)
+    }
+
+    /// The access section `a` gives: from `touched` (see
+    /// [`Authz::touched_by`]) where it names the subject, else the base.
+    pub(super) fn access_of(
+        &self,
+        touched: &[(u32, Option<u8>)],
+        anonymous: bool,
+        a: u32,
+    ) -> Option<u8> {
+        match touched.binary_search_by_key(&a, |&(t, _)| t) {
+            Ok(i) => touched[i].1,
+            Err(_) => self.base_access(anonymous, a),
+        }
+    }
+
+    pub(super) fn compute_view(&self, subject: Subject, repo: Option<u32>) -> View {
+        let anonymous = subject == Subject::Anonymous;
+        let base = self.base(anonymous, repo);
+        let touched = self.touched_by(subject, repo);
+        let access = |a: u32| self.access_of(&touched, anonymous, a);
         // Sections whose effective access may differ from the base: the
         // touched ones and the neutral twins of touched specific ones.
         let mut affected: Vec<u32> = touched.iter().map(|&(a, _)| a).collect();

@@ -266,6 +266,9 @@ pub struct SvnPostCommitArgs {
     /// Refuse configuration files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
     pub max_file_bytes: usize,
+    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
+    #[arg(long)]
+    pub allow_non_ascii_ids: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -262,6 +262,7 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     }
     let limits = Limits {
         max_file_bytes: args.max_file_bytes,
+        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
         ..Limits::default()
     };
     let input = source.read_at(at, limits)?;
@@ -360,6 +361,9 @@ fn install_svn(args: &InstallArgs, hooks: &Path, exe: &str) -> anyhow::Result<Ex
     );
     if let Some(p) = &args.hook.path {
         post.push_str(&format!(" --path {}", shell_quote(p)));
+    }
+    if args.hook.allow_non_ascii_ids {
+        post.push_str(" --allow-non-ascii-ids");
     }
     match &args.state_dir {
         Some(dir) => {

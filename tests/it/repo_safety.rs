@@ -567,6 +567,37 @@ fn the_committer_sees_warnings_of_an_accepted_svn_commit() {
     );
 }
 
+/// Hooks installed with `--allow-non-ascii-ids` accept a non-ASCII role
+/// id in every hook: post-commit must not report the accepted commit as
+/// broken (it used to run with ASCII-only ids).
+#[test]
+fn an_svn_commit_accepted_with_non_ascii_ids_is_not_reported_by_post_commit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (repo, wc) = svn_sample(dir.path());
+    let out = util::rolesync()
+        .args(["hook", "install", "--allow-non-ascii-ids", "--repo"])
+        .arg(&repo)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    let file = wc.join(".polarion/security/user-roles.xml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replacen(
+            "<role name=\"user\"/>",
+            "<role name=\"user\"/><role name=\"prüfer\"/>",
+            1,
+        ),
+    )
+    .expect("a non-ASCII role");
+    let out = svn_commit(dir.path(), &wc);
+    let shown = util::stdout(&out) + &util::stderr(&out);
+    assert!(out.status.success(), "accepted: {shown}");
+    assert!(!shown.contains("confusable-id"), "{shown}");
+    assert!(!shown.contains("post-commit hook failed"), "{shown}");
+}
+
 #[test]
 fn control_characters_in_folder_names_are_escaped_when_printed() {
     let dir = tempfile::tempdir().expect("temp dir");

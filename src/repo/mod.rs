@@ -9,9 +9,7 @@ mod folder;
 mod git;
 mod order;
 mod subpath;
-/// Public only for `read` and `read_since` (an integration test compares
-/// them); callers go through [`Source`].
-pub mod svn;
+mod svn;
 
 use std::path::{Path, PathBuf};
 

@@ -528,12 +528,12 @@ fn roles_grant_and_revoke_apache_access_without_a_restart() {
 
 #[test]
 fn reading_only_what_changed_equals_a_full_read() {
-    use rolesync::repo::svn::{At, read, read_since};
+    use rolesync::repo::{Options, Source};
     use rolesync::snapshot::Limits;
     let svn = Svn::new();
     let limits = Limits::default();
-    let repo = svn.config_repo();
-    let mut prev = read(&repo, At::Revision(None), None, limits).expect("full read");
+    let source = Source::open(&svn.config_repo(), &Options::default()).expect("an SVN repository");
+    let mut prev = source.read(None, limits).expect("full read");
     let svn_cmd = |args: &[&str]| {
         ok(Command::new("svn")
             .args(args)
@@ -575,8 +575,10 @@ fn reading_only_what_changed_equals_a_full_read() {
     ];
     for step in steps {
         step();
-        let incremental = read_since(&repo, &prev, None, limits).expect("incremental read");
-        let full = read(&repo, At::Revision(None), None, limits).expect("full read");
+        let incremental = source
+            .read_newest(Some(&prev), limits)
+            .expect("incremental read");
+        let full = source.read(None, limits).expect("full read");
         assert_eq!(incremental.revision, full.revision);
         assert_eq!(incremental.files, full.files, "at r{}", full.revision);
         assert_eq!(incremental.meta, full.meta);

@@ -46,14 +46,28 @@ fn git_sample(dir: &Path) -> PathBuf {
 fn bare_with_hooks(dir: &Path, work: &Path) -> PathBuf {
     git(dir, &["clone", "-q", "--bare", "config", "config.git"]);
     let bare = dir.join("config.git");
+    install_hooks(&bare, &[]);
+    git(work, &["remote", "add", "origin", "../config.git"]);
+    bare
+}
+
+/// `rolesync hook install --repo REPO ARGS…`, which must succeed.
+fn install_hooks(repo: &Path, args: &[&str]) {
     let out = util::rolesync()
-        .args(["hook", "install", "--repo"])
-        .arg(&bare)
+        .args(["hook", "install"])
+        .args(args)
+        .arg("--repo")
+        .arg(repo)
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-    git(work, &["remote", "add", "origin", "../config.git"]);
-    bare
+}
+
+/// Replace the first `from` in `file` by `to` (which must be there).
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{from} in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
 }
 
 /// A folder `elsewhere` with one account `dave`, enabled there.
@@ -400,12 +414,7 @@ fn svn_links_where_configuration_is_expected_are_refused_also_by_pre_commit() {
     assert!(out.status.success(), "{}", util::stderr(&out));
     assert_refused(&validate(&repo, &[]), USERS);
 
-    let out = util::rolesync()
-        .args(["hook", "install", "--repo"])
-        .arg(&repo)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    install_hooks(&repo, &[]);
     let access = wc.join(".polarion/access");
     svn(
         dir.path(),
@@ -512,17 +521,11 @@ fn the_pusher_sees_warnings_of_an_accepted_push() {
     let dir = tempfile::tempdir().expect("temp dir");
     let work = git_sample(dir.path());
     bare_with_hooks(dir.path(), &work);
-    let file = work.join(".polarion/security/permissions.xml");
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(
-        &file,
-        text.replacen(
-            "<role name=\"project_tester\">",
-            "<role name=\"project_testr\">",
-            1,
-        ),
-    )
-    .expect("misspell");
+    edit(
+        &work.join(".polarion/security/permissions.xml"),
+        "<role name=\"project_tester\">",
+        "<role name=\"project_testr\">",
+    );
     git(&work, &["commit", "-q", "-am", "typo"]);
     let out = git_output(&work, &["push", "origin", "main"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -538,23 +541,12 @@ fn the_pusher_sees_warnings_of_an_accepted_push() {
 fn the_committer_sees_warnings_of_an_accepted_svn_commit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (repo, wc) = svn_sample(dir.path());
-    let out = util::rolesync()
-        .args(["hook", "install", "--repo"])
-        .arg(&repo)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-    let file = wc.join(".polarion/security/permissions.xml");
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(
-        &file,
-        text.replacen(
-            "<role name=\"project_tester\">",
-            "<role name=\"project_testr\">",
-            1,
-        ),
-    )
-    .expect("misspell");
+    install_hooks(&repo, &[]);
+    edit(
+        &wc.join(".polarion/security/permissions.xml"),
+        "<role name=\"project_tester\">",
+        "<role name=\"project_testr\">",
+    );
     let out = svn_commit(dir.path(), &wc);
     // Subversion prints a failed post-commit hook's output on stdout, as
     // `Warning: post-commit hook failed (exit code 1) with output:`.
@@ -574,23 +566,12 @@ fn the_committer_sees_warnings_of_an_accepted_svn_commit() {
 fn an_svn_commit_accepted_with_non_ascii_ids_is_not_reported_by_post_commit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (repo, wc) = svn_sample(dir.path());
-    let out = util::rolesync()
-        .args(["hook", "install", "--allow-non-ascii-ids", "--repo"])
-        .arg(&repo)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-    let file = wc.join(".polarion/security/user-roles.xml");
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(
-        &file,
-        text.replacen(
-            "<role name=\"user\"/>",
-            "<role name=\"user\"/><role name=\"prüfer\"/>",
-            1,
-        ),
-    )
-    .expect("a non-ASCII role");
+    install_hooks(&repo, &["--allow-non-ascii-ids"]);
+    edit(
+        &wc.join(".polarion/security/user-roles.xml"),
+        "<role name=\"user\"/>",
+        "<role name=\"user\"/><role name=\"prüfer\"/>",
+    );
     let out = svn_commit(dir.path(), &wc);
     let shown = util::stdout(&out) + &util::stderr(&out);
     assert!(out.status.success(), "accepted: {shown}");

@@ -57,7 +57,6 @@ const PERMISSIONS: &[&str] = &[
     "com.example.plugin.export",
 ];
 
-
 /// A request as owned parts.
 struct Owned {
     user: String,

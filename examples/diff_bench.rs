@@ -1,7 +1,7 @@
 //! Benchmark: `diff::diff` on the generated 10,000-user configuration
-//! (examples/common/synthetic.rs: 10,000 users × 1,000 projects, about
-//! 50,000 role assignments counting the global ones), with an access file
-//! that has a rule section per project.
+//! (examples/common/synthetic.rs: 10,000 users × 1,000 projects), with 15
+//! more holders per project (about 50,000 role assignments in all) and an
+//! access file that has a rule section per project.
 //!
 //! Run: `cargo run --release --example diff_bench`
 //!
@@ -38,6 +38,24 @@ fn base() -> BTreeMap<String, Vec<u8>> {
         ));
     }
     files.insert(snapshot::ACCESS_FILE.into(), access.into_bytes());
+    // 15 more holders per project: about 50,000 assignments in all.
+    for p in 0..PROJECTS {
+        let path = roles_path(p);
+        let text = String::from_utf8(files[&path].clone()).expect("UTF-8");
+        let extra: String = (0..15)
+            .map(|k| {
+                format!(
+                    "  <user name=\"{}\"><role name=\"project_user\"/></user>\n",
+                    user((p * 7 + k * 613 + 1) % USERS)
+                )
+            })
+            .collect();
+        files.insert(
+            path,
+            text.replace("</user-roles>", &format!("{extra}</user-roles>"))
+                .into_bytes(),
+        );
+    }
     set_group(&mut files, "g00", (0..5_000).map(|i| user(2 * i)));
     files
 }
@@ -57,9 +75,18 @@ fn set_group(
     files.insert(snapshot::GROUPS.into(), text.into_bytes());
 }
 
+/// The user-roles.xml of project `p` (the generator's folder layout).
+fn roles_path(p: usize) -> String {
+    format!(
+        "Dept {}/{}/.polarion/security/user-roles.xml",
+        p % 10,
+        project(p)
+    )
+}
+
 /// Five holders of p0003 replaced by five others.
 fn project_change(files: &mut BTreeMap<String, Vec<u8>>) {
-    let path = format!("Dept 3/{}/.polarion/security/user-roles.xml", project(3));
+    let path = roles_path(3);
     let text = String::from_utf8(files[&path].clone()).expect("UTF-8");
     let mut out = String::new();
     let mut replaced = 0;
@@ -122,6 +149,21 @@ fn main() {
         old.access.len() / 1024,
         reference.as_secs_f64() * 1e3
     );
+
+    let time = |what: &str, f: &dyn Fn()| {
+        let start = Instant::now();
+        f();
+        println!("  {what}: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    };
+    time("authz::parse of the access file", &|| {
+        std::hint::black_box(rolesync::authz::parse(&old.access));
+    });
+    time("Authz::load of the access file", &|| {
+        std::hint::black_box(rolesync::authz::Authz::load(&old.access, None).is_ok());
+    });
+    time("Model::role_groups", &|| {
+        std::hint::black_box(old.model.role_groups());
+    });
 
     let mut a = files.clone();
     project_change(&mut a);

@@ -3,7 +3,8 @@
 //! more holders per project (about 50,000 role assignments in all) and an
 //! access file that has a rule section per project.
 //!
-//! Run: `cargo run --release --example diff_bench`
+//! Run: `cargo run --release --example diff_bench [-- a]` (`a`: only the
+//! first change; `RUNS=n` sets the runs per change, default 7)
 //!
 //! Prints, for each change, the median time of `diff::diff` over a few
 //! runs (the two snapshots already built, as the hooks and the daemon have
@@ -25,7 +26,13 @@ use rolesync::diff;
 use rolesync::snapshot::{self, Snapshot};
 use synthetic::{PROJECTS, USERS, build_files, config, project, user};
 
-const RUNS: usize = 7;
+/// Runs per change (`RUNS=n` overrides; more for a profile).
+fn runs() -> usize {
+    std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7)
+}
 
 /// The synthetic tree with a rule section per project.
 fn base() -> BTreeMap<String, Vec<u8>> {
@@ -111,19 +118,20 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 }
 
 fn measure(name: &str, old: &Snapshot, new: &Snapshot, reference: Duration) {
-    let mut runs = Vec::new();
+    let mut took_each = Vec::new();
     let mut last = None;
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let start = Instant::now();
         let d = diff::diff(old, new).expect("diff");
-        runs.push(start.elapsed());
+        took_each.push(start.elapsed());
         last = Some(d);
     }
     let d = last.expect("runs");
-    let took = median(runs);
+    let took = median(took_each);
     println!(
-        "{name}: diff {:.1} ms (median of {RUNS}) = {:.3} × snapshot::build; {} role-group, {} path, {} permission changes; {} logins lose access{}",
+        "{name}: diff {:.1} ms (median of {}) = {:.3} × snapshot::build; {} role-group, {} path, {} permission changes; {} logins lose access{}",
         took.as_secs_f64() * 1e3,
+        runs(),
         took.as_secs_f64() / reference.as_secs_f64(),
         d.groups.total,
         d.paths.total,
@@ -169,6 +177,9 @@ fn main() {
     project_change(&mut a);
     let (new, _) = build_files("a", a);
     measure("(a) one project's roles changed", &old, &new, reference);
+    if std::env::args().nth(1).as_deref() == Some("a") {
+        return;
+    }
 
     let mut b = files.clone();
     set_group(

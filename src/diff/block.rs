@@ -87,7 +87,12 @@ impl<'t> Split<'t> {
             out.push_str(" =");
             let mut first = true;
             let mut dropped = false;
-            for m in value.split(", ").filter(|m| !m.is_empty()) {
+            // The renderer writes `a, b`: split on the byte, not the pair.
+            for m in value
+                .split(',')
+                .map(|m| m.trim_start_matches(' '))
+                .filter(|m| !m.is_empty())
+            {
                 if !asked.contains(m) {
                     dropped = true;
                     continue;

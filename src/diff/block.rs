@@ -20,6 +20,9 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::authz::render::{BEGIN_MARKER, END_MARKER};
+use crate::fxhash::FxBuild;
+
+type FxHashSet<T> = std::collections::HashSet<T, FxBuild>;
 
 /// A rendered access file, its generated block apart.
 #[derive(Debug)]
@@ -79,6 +82,8 @@ impl<'t> Split<'t> {
             return Cow::Borrowed(self.text);
         };
         let placeholder = placeholder(asked);
+        // Hashed: every member of every generated line is looked up.
+        let asked: FxHashSet<&str> = asked.iter().copied().collect();
         let mut out =
             String::with_capacity(b.start + (self.text.len() - b.end) + 64 * self.lines.len());
         out.push_str(&self.text[..b.start]);

@@ -95,6 +95,7 @@ impl LimitArgs {
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
             id_chars: id_chars(self.allow_non_ascii_ids),
+            max_message_bytes: crate::snapshot::Limits::DEFAULT.max_message_bytes,
         }
     }
 }
@@ -121,6 +122,11 @@ pub enum Format {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
+    /// Also apply the guard rails to the change from this configuration (a
+    /// folder, or a repository at its newest revision) to --repo, as the
+    /// hooks do.
+    #[arg(long, value_name = "PATH")]
+    pub previous: Option<std::path::PathBuf>,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -261,6 +261,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             max_access_bytes: file
                 .max_access_bytes
                 .unwrap_or(Limits::default().max_access_bytes),
+            max_message_bytes: Limits::default().max_message_bytes,
         },
         publish,
         user_header: user_header(

@@ -23,6 +23,7 @@ const PURE: &[&str] = &[
     "xml",
     "model",
     "policy",
+    "rails",
     "authz",
     "snapshot.rs",
     "snapshot",

@@ -1,0 +1,60 @@
+//! Guard rails: what a well-formed change may still not do. Each rail
+//! compares the configuration in force (`old`) with the one that would
+//! replace it (`new`) and is configured in `old`'s `.polarion/rolesync.toml`
+//! ([`config`]): a change to the rails takes effect from the next change,
+//! so no change can switch off the rail that would refuse it.
+//!
+//! * `last_admin` ([`admin`]): no change leaves no active global `admin`;
+//! * `maintainer_lockout` ([`lockout`]): no change takes write access to
+//!   the configuration from everybody who has it;
+//! * `emptied_group` ([`emptied`]): a rule naming a group the change
+//!   empties is reported.
+//!
+//! Pure: the hooks (`cmd::hook`) and the daemon call [`judge`] with
+//! snapshots they built; docs/security.md says what the rails defend.
+
+mod admin;
+mod change;
+pub mod config;
+mod emptied;
+mod lockout;
+pub mod trailer;
+
+pub use admin::admins;
+pub use change::{Change, Target};
+pub use config::Config;
+
+use crate::diag::{self, Diagnostic};
+use crate::snapshot::Snapshot;
+
+/// Every rail's diagnostics for one change (errors refuse it).
+pub fn check(change: &Change) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = admin::check(change).into_iter().collect();
+    diags.extend(lockout::check(change));
+    diags.extend(emptied::check(change));
+    diag::sort(&mut diags);
+    diags
+}
+
+/// Whether `new` may replace `old`: `Ok` with the rails' warnings, or
+/// `Err` with every diagnostic of the rails when one of them refuses.
+/// Without a configuration in force (a first push, a daemon that has
+/// applied nothing yet) there is nothing to compare, and no rail applies.
+pub fn judge(
+    old: Option<&Snapshot>,
+    new: &Snapshot,
+    target: &Target,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let Some(old) = old else {
+        return Ok(Vec::new());
+    };
+    let diags = check(&Change { old, new, target });
+    if diag::has_errors(&diags) {
+        Err(diags)
+    } else {
+        Ok(diags)
+    }
+}
+
+#[cfg(test)]
+mod tests;

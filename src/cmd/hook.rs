@@ -81,6 +81,15 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let commits = source.pushed_revisions(old, new)?;
+        // The rails of the branch's tip judge every pushed commit.
+        let tip = (!old.bytes().all(|b| b == b'0'))
+            .then(|| in_force(&mut err, &source, repo::At::Revision(Some(old)), limits))
+            .transpose()?
+            .flatten();
+        let rails = Rails {
+            in_force: tip.as_ref(),
+            target: source.rails_target(),
+        };
         for (i, commit) in commits.iter().enumerate() {
             let short = &commit[..commit.len().min(12)];
             let name = Named {
@@ -91,7 +100,13 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             // The newest commit is what the daemon applies: its warnings
             // reach the pusher (as `remote:` lines).
             let warn = i + 1 == commits.len();
-            let verdict = check(&mut err, &name, source.read_at(at, limits), warn)?;
+            let verdict = check(
+                &mut err,
+                &name,
+                source.read_at(at, limits),
+                warn,
+                Some(&rails),
+            )?;
             refused |= !matches!(verdict, Verdict::Accepted { .. });
         }
     }
@@ -113,6 +128,35 @@ struct Named<'a> {
     invalid: &'a str,
 }
 
+/// What the guard rails judge a change against: the configuration in
+/// force (`None`: there is none, so no rail applies) and where it lives.
+struct Rails<'a> {
+    in_force: Option<&'a snapshot::Snapshot>,
+    target: crate::rails::Target,
+}
+
+/// The configuration in force at `at` (the branch's tip, the youngest
+/// revision), built; `None` when it cannot be read or is invalid (said on
+/// `err`: then no rail applies).
+fn in_force(
+    err: &mut dyn std::io::Write,
+    source: &repo::Source,
+    at: repo::At,
+    limits: Limits,
+) -> std::io::Result<Option<snapshot::Snapshot>> {
+    let snapshot = match source.read_at(at, limits) {
+        Ok(input) => snapshot::build(&input).snapshot,
+        Err(e) => {
+            writeln!(
+                err,
+                "rolesync: the configuration in force cannot be read ({e}); no guard rails apply"
+            )?;
+            return Ok(None);
+        }
+    };
+    Ok(snapshot)
+}
+
 /// What [`check`] found (its messages already printed).
 enum Verdict {
     /// Valid; `warnings`: it has some.
@@ -125,12 +169,15 @@ enum Verdict {
 
 /// The check every hook makes of one revision or transaction, Git or SVN
 /// alike: a read that failed is printed as such, an invalid configuration
-/// with its diagnostics, a valid one (with `warn`) with its warnings.
+/// with its diagnostics, a valid one (with `warn`) with its warnings. With
+/// `rails`, the guard rails judge the change too: a refusal is printed like
+/// an invalid configuration, their warnings like the others.
 fn check(
     err: &mut dyn std::io::Write,
     name: &Named,
     read: Result<snapshot::Input, repo::Error>,
     warn: bool,
+    rails: Option<&Rails>,
 ) -> std::io::Result<Verdict> {
     let input = match read {
         Ok(input) => input,
@@ -139,7 +186,8 @@ fn check(
             return Ok(Verdict::Unreadable);
         }
     };
-    let report = snapshot::build(&input);
+    let mut report = snapshot::build(&input);
+    let refused = rails.is_some_and(|r| crate::rails::apply(&mut report, r.in_force, &r.target));
     if report.is_valid() {
         if warn {
             print_warnings(err, name.what, &report)?;
@@ -148,7 +196,15 @@ fn check(
             warnings: !report.diagnostics.is_empty(),
         });
     }
-    writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
+    if refused {
+        writeln!(
+            err,
+            "rolesync: {} is refused by the guard rails (README, \"Guard rails\"):",
+            name.what
+        )?;
+    } else {
+        writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
+    }
     for d in &report.diagnostics {
         writeln!(err, "{}", d.one_line())?;
     }
@@ -232,9 +288,21 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         what: "this commit",
         invalid: "makes the configuration invalid",
     };
+    // The rails of the youngest revision judge the transaction.
+    let youngest = in_force(&mut err, &source, repo::At::Revision(None), limits)?;
+    let rails = Rails {
+        in_force: youngest.as_ref(),
+        target: source.rails_target(),
+    };
     // Subversion shows a pre-commit hook's output only when it refuses;
     // post-commit repeats the warnings where they are seen.
-    match check(&mut err, &name, source.read_at(at, limits), true)? {
+    match check(
+        &mut err,
+        &name,
+        source.read_at(at, limits),
+        true,
+        Some(&rails),
+    )? {
         Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
         Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
         Verdict::Invalid => writeln!(
@@ -271,7 +339,7 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    match check(&mut err, &name, Ok(input), true)? {
+    match check(&mut err, &name, Ok(input), true, None)? {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }

@@ -34,22 +34,14 @@ fn apply_rails(
     previous: &std::path::Path,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let Some(new) = &report.snapshot else {
+    if !report.is_valid() {
         return Ok(());
-    };
+    }
     let old_source = repo::Source::open(previous, &repo::Options::default())
         .with_context(|| format!("opening {}", previous.display()))?;
     let limits = args.repo.limits.limits(args.repo.max_file_bytes);
     let old = crate::snapshot::build(&old_source.read(None, limits)?);
     let source = repo::Source::open(&args.repo.repo, &repo::Options::default())?;
-    let diags = match crate::rails::judge(old.snapshot.as_ref(), new, &source.rails_target()) {
-        Ok(warnings) => warnings,
-        Err(errors) => {
-            report.snapshot = None;
-            errors
-        }
-    };
-    report.diagnostics.extend(diags);
-    crate::diag::sort(&mut report.diagnostics);
+    crate::rails::apply(report, old.snapshot.as_ref(), &source.rails_target());
     Ok(())
 }

@@ -305,6 +305,12 @@ impl Reloader {
             }
             return self.failed(Some(report.revision), errors, None, started);
         };
+        // The guard rails judge the change from the applied snapshot.
+        let target = self.settings.source.rails_target();
+        let warnings = match crate::rails::judge(current.as_deref(), &snapshot, &target) {
+            Ok(more) => warnings.into_iter().chain(more).collect(),
+            Err(refused) => return self.failed(Some(report.revision), refused, None, started),
+        };
         if current
             .as_ref()
             .is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access)

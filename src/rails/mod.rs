@@ -25,7 +25,7 @@ pub use change::{Change, Target};
 pub use config::Config;
 
 use crate::diag::{self, Diagnostic};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Report, Snapshot};
 
 /// Every rail's diagnostics for one change (errors refuse it).
 pub fn check(change: &Change) -> Vec<Diagnostic> {
@@ -37,23 +37,38 @@ pub fn check(change: &Change) -> Vec<Diagnostic> {
 }
 
 /// Whether `new` may replace `old`: `Ok` with the rails' warnings, or
-/// `Err` with every diagnostic of the rails when one of them refuses.
-/// Without a configuration in force (a first push, a daemon that has
-/// applied nothing yet) there is nothing to compare, and no rail applies.
+/// `Err` with the errors of the rails that refuse it. Without a
+/// configuration in force (a first push, a daemon that has applied nothing
+/// yet) there is nothing to compare, and no rail applies.
 pub fn judge(
     old: Option<&Snapshot>,
     new: &Snapshot,
     target: &Target,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    let Some(old) = old else {
-        return Ok(Vec::new());
-    };
-    let diags = check(&Change { old, new, target });
+    let diags = old.map_or_else(Vec::new, |old| check(&Change { old, new, target }));
     if diag::has_errors(&diags) {
-        Err(diags)
+        Err(diags.into_iter().filter(Diagnostic::is_error).collect())
     } else {
         Ok(diags)
     }
+}
+
+/// The rails applied to a built report (as the hooks and `validate
+/// --previous` show them): every rail diagnostic joins the report's, and
+/// a refusal leaves the report without a snapshot (invalid). True when
+/// the rails refused it.
+pub fn apply(report: &mut Report, old: Option<&Snapshot>, target: &Target) -> bool {
+    let (Some(new), Some(old)) = (&report.snapshot, old) else {
+        return false;
+    };
+    let diags = check(&Change { old, new, target });
+    let refused = diag::has_errors(&diags);
+    if refused {
+        report.snapshot = None;
+    }
+    report.diagnostics.extend(diags);
+    diag::sort(&mut report.diagnostics);
+    refused
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod policy_api;
 mod proxy;
 mod publish;
 mod purity;
+mod rails;
 mod render;
 mod repo_safety;
 mod schemes;

@@ -1,0 +1,209 @@
+//! The guard rails end to end: a real `git push` through the installed
+//! pre-receive hook, a real `svn commit` through pre-commit, and the daemon
+//! on a repository committed to without any hook.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::hooks::bare_with_hooks;
+use crate::svn::{Svn, run};
+use crate::util::{git, git_output};
+
+const LIMIT: Duration = Duration::from_secs(20);
+const USER_ROLES: &str = ".polarion/security/user-roles.xml";
+const ADMIN_ROLE: &str = "<role name=\"admin\"/>";
+
+/// Replace `from` by `to` in `file` of the work tree `dir`.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+/// Commit everything in the clone and push it: (accepted, stderr).
+fn commit_and_push(clone: &Path, message: &str) -> (bool, String) {
+    git(clone, &["add", "-A"]);
+    git(clone, &["commit", "-q", "-m", message]);
+    let out = git_output(clone, &["push", "origin", "main"]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Disable the account `login` in the work tree `dir`.
+fn disable(dir: &Path, login: &str) {
+    let file = format!(".polarion/user-management/users/{login}/user.xml");
+    edit(
+        dir,
+        &file,
+        "</user>",
+        "    <field id=\"disabled\">true</field>\n</user>",
+    );
+}
+
+#[test]
+fn a_push_removing_the_last_admin_is_refused_with_the_reason() {
+    let cfg = Config::new();
+    let (bare, clone) = bare_with_hooks(&cfg);
+    let before = git(&bare, &["rev-parse", "main"]);
+    edit(&clone, USER_ROLES, ADMIN_ROLE, "");
+    let (accepted, stderr) = commit_and_push(&clone, "alice is no admin");
+    assert!(!accepted, "the push must be refused:\n{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("error[rail-last-admin]"))
+        .unwrap_or_else(|| panic!("no rail-last-admin line:\n{stderr}"));
+    assert!(
+        line.starts_with("remote: .polarion/security/user-roles.xml:1:1:")
+            && line.contains("(it had: alice)"),
+        "{line}"
+    );
+    assert_eq!(
+        git(&bare, &["rev-parse", "main"]),
+        before,
+        "the branch moved"
+    );
+}
+
+#[test]
+fn a_push_that_disables_every_maintainer_is_refused_and_an_emptied_group_is_reported() {
+    let cfg = Config::new();
+    let (bare, clone) = bare_with_hooks(&cfg);
+    std::fs::write(
+        clone.join(".polarion/rolesync.toml"),
+        "[rails]\nmaintainers = [\"bob\", \"carol\"]\n",
+    )
+    .expect("write rolesync.toml");
+    let (accepted, stderr) = commit_and_push(&clone, "name the maintainers");
+    assert!(accepted, "{stderr}");
+    let before = git(&bare, &["rev-parse", "main"]);
+
+    disable(&clone, "bob");
+    disable(&clone, "carol");
+    let (accepted, stderr) = commit_and_push(&clone, "bob and carol leave");
+    assert!(!accepted, "the push must be refused:\n{stderr}");
+    assert!(
+        stderr.contains("remote: .polarion/rolesync.toml:1:1: error[rail-maintainer-lockout]")
+            && stderr.contains("bob, carol"),
+        "{stderr}"
+    );
+    assert_eq!(
+        git(&bare, &["rev-parse", "main"]),
+        before,
+        "the branch moved"
+    );
+
+    // One maintainer stays: accepted. Emptying the elibrary approvers
+    // (whom rules name) is reported to the pusher, not refused.
+    git(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    disable(&clone, "bob");
+    let approvers = "Engineering/elibrary/.polarion/security/user-roles.xml";
+    let text = std::fs::read_to_string(clone.join(approvers)).expect("read");
+    let emptied = text.replace("<role name=\"project_approver\"/>", "");
+    assert_ne!(text, emptied, "the sample has approvers in elibrary");
+    std::fs::write(clone.join(approvers), emptied).expect("write");
+    let (accepted, stderr) = commit_and_push(&clone, "bob leaves, no approvers");
+    assert!(accepted, "{stderr}");
+    assert!(
+        stderr.contains("warning[rail-emptied-group]")
+            && stderr.contains("@elibrary-project_approver"),
+        "{stderr}"
+    );
+}
+
+/// `svn commit` of the working copy with `message`.
+fn svn_commit(svn: &Svn, message: &str) -> std::process::Output {
+    run(Command::new("svn")
+        .args(["commit", "-m", message])
+        .arg(svn.wc())
+        .arg("--config-dir")
+        .arg(svn.path("client")))
+}
+
+#[test]
+fn svn_pre_commit_refuses_a_lockout_and_removing_the_last_admin() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    // alice holds `rw` on / (through @admin) and is the only one.
+    edit(&svn.wc(), ".polarion/access", "@admin = rw", "@admin = r");
+    let out = svn_commit(&svn, "read-only for everybody");
+    assert!(!out.status.success(), "the commit must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".polarion/access:1:1: error[rail-maintainer-lockout]")
+            && stderr.contains("(config:/)")
+            && stderr.contains(": alice"),
+        "{stderr}"
+    );
+    assert_eq!(svn.youngest(), "1");
+    run(Command::new("svn")
+        .args(["revert", "-R", "-q"])
+        .arg(svn.wc()));
+
+    edit(&svn.wc(), USER_ROLES, ADMIN_ROLE, "");
+    let out = svn_commit(&svn, "alice is no admin");
+    assert!(!out.status.success(), "the commit must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".polarion/security/user-roles.xml:1:1: error[rail-last-admin]"),
+        "{stderr}"
+    );
+    assert_eq!(svn.youngest(), "1");
+}
+
+#[test]
+fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || {
+        !std::fs::read_to_string(&access)
+            .unwrap_or_default()
+            .is_empty()
+    });
+    let good = std::fs::read_to_string(&access).expect("published");
+    // Committed straight into the repository the daemon reads: no hook.
+    let bad = cfg.commit_edit(USER_ROLES, ADMIN_ROLE, "", "alice is no admin");
+    wait_until(LIMIT, "the refused attempt", || {
+        d.status()["attempted"]["revision"] == bad.as_str()
+    });
+    let status = d.status();
+    assert_eq!(status["status"], "degraded", "{status}");
+    assert_eq!(status["attempted"]["result"], "failed", "{status}");
+    let codes: Vec<&str> = status["attempted"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["rail-last-admin"], "{status}");
+    assert_eq!(
+        std::fs::read_to_string(&access).expect("read"),
+        good,
+        "the access file must not change"
+    );
+    let audit = std::fs::read_to_string(cfg.path("state/audit.jsonl")).expect("audit log");
+    let line = audit
+        .lines()
+        .find(|l| l.contains(&bad))
+        .unwrap_or_else(|| panic!("no audit line for {bad}:\n{audit}"));
+    assert!(
+        line.contains("\"result\":\"failed\"") && line.contains("error[rail-last-admin]"),
+        "{line}"
+    );
+    // Giving the role back is applied.
+    let fixed = cfg.commit_edit(
+        USER_ROLES,
+        "<user name=\"bob\">",
+        "<user name=\"bob\">\n        <role name=\"admin\"/>",
+        "bob is admin",
+    );
+    wait_until(LIMIT, "the fixed revision", || {
+        marker_revision(&std::fs::read_to_string(&access).unwrap_or_default()).as_deref()
+            == Some(fixed.as_str())
+    });
+}

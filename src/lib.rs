@@ -9,6 +9,7 @@
 // pure core
 pub mod authz;
 pub mod diag;
+pub mod diff;
 pub mod fxhash;
 pub mod ident;
 pub mod limits;

@@ -26,6 +26,7 @@ use crate::diag::Diagnostic;
 
 use crate::current::{Current, Status, Trigger};
 
+pub mod diff;
 mod error;
 pub mod policy;
 pub mod schemes;
@@ -37,6 +38,12 @@ pub use serve::HttpLimits;
 /// Whether the loaded revision (first) is the wanted one (second) or
 /// newer. Blocking: the API runs it on the blocking pool.
 pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+/// Reads and builds one revision of the configuration repository (for
+/// `GET /v1/diff`); the error says why it cannot. Blocking: the API runs it
+/// on the blocking pool.
+pub type SnapshotReader =
+    Arc<dyn Fn(&str) -> Result<crate::snapshot::Snapshot, String> + Send + Sync>;
 
 /// Everything the API is configured with (from flags and the config file).
 #[derive(Clone)]
@@ -56,6 +63,9 @@ pub struct Config {
     pub http: HttpLimits,
     /// How revisions order, for `min_revision`.
     pub is_at_least: RevisionOrder,
+    /// How to read a revision's snapshot, for `GET /v1/diff` (`None`: the
+    /// route answers 501).
+    pub read_snapshot: Option<SnapshotReader>,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +105,7 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
         .route("/metrics", get(metrics))
         .merge(policy::routes())
         .merge(schemes::routes())
+        .merge(diff::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -17,6 +17,7 @@ use crate::util;
 
 const PURE: &[&str] = &[
     "diag.rs",
+    "diff",
     "fxhash.rs",
     "ident.rs",
     "limits.rs",

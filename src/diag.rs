@@ -191,6 +191,9 @@ codes! {
     /// A rule of the access file names a group the change empties
     /// (a warning unless `emptied_group = "error"`).
     RailEmptiedGroup = "rail-emptied-group", Warning;
+    /// The change removes access from more logins than the threshold, and
+    /// its message lacks `Rolesync-Allow: mass-change`.
+    RailMassChange = "rail-mass-change", Error;
 }
 
 impl fmt::Display for Code {

@@ -187,10 +187,21 @@ fn check(
         }
     };
     let mut report = snapshot::build(&input);
-    let refused = rails.is_some_and(|r| crate::rails::apply(&mut report, r.in_force, &r.target));
+    let diff = match (rails.and_then(|r| r.in_force), &report.snapshot) {
+        (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
+        _ => None,
+    };
+    let refused = rails
+        .is_some_and(|r| crate::rails::apply(&mut report, r.in_force, &r.target, diff.as_ref()));
     if report.is_valid() {
         if warn {
             print_warnings(err, name.what, &report)?;
+        }
+        if let Some(diff) = &diff {
+            writeln!(err, "rolesync: what {} changes:", name.what)?;
+            for line in diff.summary().lines() {
+                writeln!(err, "  {line}")?;
+            }
         }
         return Ok(Verdict::Accepted {
             warnings: !report.diagnostics.is_empty(),
@@ -206,7 +217,7 @@ fn check(
         writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
     }
     for d in &report.diagnostics {
-        writeln!(err, "{}", d.one_line())?;
+        print_diagnostic(err, d)?;
     }
     Ok(Verdict::Invalid)
 }
@@ -234,7 +245,20 @@ fn print_warnings(
         if warnings.len() == 1 { "" } else { "s" }
     )?;
     for d in warnings {
-        writeln!(err, "{}", d.one_line())?;
+        print_diagnostic(err, d)?;
+    }
+    Ok(())
+}
+
+/// One diagnostic as the pusher or committer sees it: its line, then its
+/// notes (how to fix or override it), indented.
+fn print_diagnostic(
+    err: &mut dyn std::io::Write,
+    d: &crate::diag::Diagnostic,
+) -> std::io::Result<()> {
+    writeln!(err, "{}", d.one_line())?;
+    for note in &d.notes {
+        writeln!(err, "  note: {}", crate::diag::escape_controls(note))?;
     }
     Ok(())
 }

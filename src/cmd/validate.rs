@@ -42,6 +42,6 @@ fn apply_rails(
     let limits = args.repo.limits.limits(args.repo.max_file_bytes);
     let old = crate::snapshot::build(&old_source.read(None, limits)?);
     let source = repo::Source::open(&args.repo.repo, &repo::Options::default())?;
-    crate::rails::apply(report, old.snapshot.as_ref(), &source.rails_target());
+    crate::rails::apply(report, old.snapshot.as_ref(), &source.rails_target(), None);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! leaf, so that each rail's file can take it without importing the module
 //! that calls them.
 
+use crate::diff::Diff;
 use crate::snapshot::Snapshot;
 
 /// Where the configuration is read from, as far as the lock-out rail
@@ -27,6 +28,9 @@ pub struct Change<'a> {
     pub old: &'a Snapshot,
     pub new: &'a Snapshot,
     pub target: &'a Target,
+    /// The diff of `old` and `new`, when the caller has it already (the
+    /// hooks print its summary); the mass-change rail computes it otherwise.
+    pub diff: Option<&'a Diff>,
 }
 
 impl Change<'_> {

@@ -8,7 +8,9 @@
 //! * `maintainer_lockout` ([`lockout`]): no change takes write access to
 //!   the configuration from everybody who has it;
 //! * `emptied_group` ([`emptied`]): a rule naming a group the change
-//!   empties is reported.
+//!   empties is reported;
+//! * `mass_change` ([`mass`]): a change that removes access from more than
+//!   a threshold of logins needs the trailer `Rolesync-Allow: mass-change`.
 //!
 //! Pure: the hooks (`cmd::hook`) and the daemon call [`judge`] with
 //! snapshots they built; docs/security.md says what the rails defend.
@@ -18,13 +20,16 @@ mod change;
 pub mod config;
 mod emptied;
 mod lockout;
+mod mass;
 pub mod trailer;
 
 pub use admin::admins;
 pub use change::{Change, Target};
 pub use config::Config;
+pub use mass::{OVERRIDE, threshold};
 
 use crate::diag::{self, Diagnostic};
+use crate::diff::Diff;
 use crate::snapshot::{Report, Snapshot};
 
 /// Every rail's diagnostics for one change (errors refuse it).
@@ -32,6 +37,7 @@ pub fn check(change: &Change) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = admin::check(change).into_iter().collect();
     diags.extend(lockout::check(change));
     diags.extend(emptied::check(change));
+    diags.extend(mass::check(change));
     diag::sort(&mut diags);
     diags
 }
@@ -45,7 +51,14 @@ pub fn judge(
     new: &Snapshot,
     target: &Target,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    let diags = old.map_or_else(Vec::new, |old| check(&Change { old, new, target }));
+    let diags = old.map_or_else(Vec::new, |old| {
+        check(&Change {
+            old,
+            new,
+            target,
+            diff: None,
+        })
+    });
     if diag::has_errors(&diags) {
         Err(diags.into_iter().filter(Diagnostic::is_error).collect())
     } else {
@@ -57,11 +70,21 @@ pub fn judge(
 /// --previous` show them): every rail diagnostic joins the report's, and
 /// a refusal leaves the report without a snapshot (invalid). True when
 /// the rails refused it.
-pub fn apply(report: &mut Report, old: Option<&Snapshot>, target: &Target) -> bool {
+pub fn apply(
+    report: &mut Report,
+    old: Option<&Snapshot>,
+    target: &Target,
+    diff: Option<&Diff>,
+) -> bool {
     let (Some(new), Some(old)) = (&report.snapshot, old) else {
         return false;
     };
-    let diags = check(&Change { old, new, target });
+    let diags = check(&Change {
+        old,
+        new,
+        target,
+        diff,
+    });
     let refused = diag::has_errors(&diags);
     if refused {
         report.snapshot = None;

@@ -61,6 +61,7 @@ fn rails(old: &[(String, String)], new: &[(String, String)], target: &Target) ->
         old: &old,
         new: &new,
         target,
+        diff: None,
     })
     .iter()
     .map(|d| format!("{}[{}] {}", d.severity.as_str(), d.code, d.file))
@@ -318,6 +319,7 @@ fn a_rule_naming_a_group_the_change_empties_is_reported() {
         old: &o,
         new: &n,
         target: &t,
+        diff: None,
     });
     assert_eq!(
         (d[0].line, d[0].col, d[1].line, d[1].col),
@@ -429,4 +431,91 @@ fn the_settings_are_read_and_defaults_protect() {
     assert_eq!(c.maintainers.len(), 1);
     assert_eq!(c.config_repository.as_deref(), Some(""));
     assert_eq!(c.mass_change_logins, 16);
+}
+
+#[test]
+fn the_mass_change_threshold_is_the_larger_of_the_count_and_the_share() {
+    let rails = |logins, percent| Config {
+        mass_change_logins: logins,
+        mass_change_percent: percent,
+        ..Config::default()
+    };
+    // (logins, percent, active accounts, threshold)
+    let cases = [
+        (50, 10, 100, 50),
+        (50, 10, 10_000, 1_000),
+        (50, 10, 501, 51),
+        (0, 0, 10_000, 0),
+        (5, 100, 3, 5),
+        (u64::MAX, 100, usize::MAX, u64::MAX),
+    ];
+    for (logins, percent, active, expect) in cases {
+        assert_eq!(
+            threshold(&rails(logins, percent), active),
+            expect,
+            "{logins} {percent} {active}"
+        );
+    }
+}
+
+#[test]
+fn a_mass_change_is_refused_unless_the_message_carries_the_trailer() {
+    let users = [
+        ("alice", false),
+        ("bob", false),
+        ("carol", false),
+        ("dave", false),
+    ];
+    let limit = file(
+        RAILS,
+        "[rails]\nmass_change_logins = 2\nemptied_group = \"off\"\n",
+    );
+    let holders = [
+        ("alice", "admin"),
+        ("bob", "user"),
+        ("carol", "user"),
+        ("dave", "user"),
+    ];
+    let old = snap(&config(&holders, &users, std::slice::from_ref(&limit)), "");
+    let change = |keep: usize, message: &str| {
+        let new = snap(&config(&holders[..keep], &users, &[]), message);
+        let codes: Vec<&str> = check(&Change {
+            old: &old,
+            new: &new,
+            target: &Target::Folder,
+            diff: None,
+        })
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+        codes
+    };
+    // (holders kept, message, expected): bob, carol and dave leave `user`.
+    assert_eq!(change(1, "three leave"), ["rail-mass-change"]);
+    assert_eq!(change(2, "two leave"), Vec::<&str>::new());
+    assert_eq!(
+        change(1, "three leave\n\nRolesync-Allow: mass-change\n"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        change(1, "Rolesync-Allow: mass-change\n\nthree leave"),
+        ["rail-mass-change"]
+    );
+    // The refusal says how to override.
+    let new = snap(&config(&holders[..1], &users, &[]), "");
+    let d = judge(Some(&old), &new, &Target::Folder).expect_err("refused");
+    assert!(
+        d[0].message.contains("`Rolesync-Allow: mass-change`"),
+        "{}",
+        d[0].message
+    );
+    let off = file(
+        RAILS,
+        "[rails]\nmass_change = false\nmass_change_logins = 2\n",
+    );
+    let old = snap(&config(&holders, &users, &[off]), "");
+    assert_eq!(
+        judge(Some(&old), &new, &Target::Folder).map(|w| w.len()),
+        Ok(0)
+    );
 }

@@ -207,3 +207,100 @@ fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
             == Some(fixed.as_str())
     });
 }
+
+/// Take the global `user` role from every holder in the work tree `dir`
+/// (seven accounts and the qa-team group in the sample).
+fn remove_every_user_role(dir: &Path) {
+    let path = dir.join(USER_ROLES);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("<role name=\"user\"/>", "")).expect("write");
+}
+
+#[test]
+fn a_mass_removal_is_refused_then_accepted_with_the_trailer_and_the_pusher_sees_the_diff() {
+    let cfg = Config::new();
+    let (bare, clone) = bare_with_hooks(&cfg);
+    std::fs::write(
+        clone.join(".polarion/rolesync.toml"),
+        "[rails]\nmass_change_logins = 3\n",
+    )
+    .expect("write rolesync.toml");
+    let (accepted, stderr) = commit_and_push(&clone, "at most three at once");
+    assert!(accepted, "{stderr}");
+    let before = git(&bare, &["rev-parse", "main"]);
+
+    remove_every_user_role(&clone);
+    let (accepted, stderr) = commit_and_push(&clone, "nobody is a user");
+    assert!(!accepted, "the push must be refused:\n{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("error[rail-mass-change]"))
+        .unwrap_or_else(|| panic!("no rail-mass-change line:\n{stderr}"));
+    assert!(
+        line.contains("more than the limit of 3")
+            && line.contains("add the line `Rolesync-Allow: mass-change`"),
+        "{line}"
+    );
+    assert_eq!(
+        git(&bare, &["rev-parse", "main"]),
+        before,
+        "the branch moved"
+    );
+
+    git(
+        &clone,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            "nobody is a user\n\nRolesync-Allow: mass-change",
+        ],
+    );
+    let out = git_output(&clone, &["push", "origin", "main"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("remote: rolesync: what commit ")
+            && stderr.contains("remote:   rolesync diff ")
+            && stderr.contains("role groups"),
+        "the pusher sees the diff summary:\n{stderr}"
+    );
+}
+
+#[test]
+fn svn_pre_commit_refuses_a_mass_removal_until_the_log_carries_the_trailer() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    std::fs::write(
+        svn.wc().join(".polarion/rolesync.toml"),
+        "[rails]\nmass_change_logins = 3\n",
+    )
+    .expect("write rolesync.toml");
+    run(Command::new("svn")
+        .args(["add", "-q"])
+        .arg(svn.wc().join(".polarion/rolesync.toml")));
+    let out = svn_commit(&svn, "at most three at once");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    remove_every_user_role(&svn.wc());
+    let out = svn_commit(&svn, "nobody is a user");
+    assert!(!out.status.success(), "the commit must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[rail-mass-change]")
+            && stderr.contains("Rolesync-Allow: mass-change"),
+        "{stderr}"
+    );
+    assert_eq!(svn.youngest(), "2");
+    let out = svn_commit(&svn, "nobody is a user\n\nRolesync-Allow: mass-change\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(svn.youngest(), "3");
+}

@@ -2,7 +2,7 @@
 //! pre-receive hook, a real `svn commit` through pre-commit, and the daemon
 //! on a repository committed to without any hook.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -34,6 +34,34 @@ fn commit_and_push(clone: &Path, message: &str) -> (bool, String) {
     )
 }
 
+/// Commit and push what the clone holds, which the hook must refuse with
+/// `code`: the branch stays where it was; returns the line of `code`.
+fn refused_push(bare: &Path, clone: &Path, message: &str, code: &str) -> String {
+    let before = git(bare, &["rev-parse", "main"]);
+    let (accepted, stderr) = commit_and_push(clone, message);
+    assert!(!accepted, "the push must be refused:\n{stderr}");
+    assert_eq!(
+        git(bare, &["rev-parse", "main"]),
+        before,
+        "the branch moved"
+    );
+    stderr
+        .lines()
+        .find(|l| l.contains(&format!("error[{code}]")))
+        .unwrap_or_else(|| panic!("no {code} line:\n{stderr}"))
+        .to_owned()
+}
+
+/// A bare repository with the hooks and a clone, whose first pushed
+/// commit adds `.polarion/rolesync.toml` with `rails`.
+fn with_rails(cfg: &Config, rails: &str) -> (PathBuf, PathBuf) {
+    let (bare, clone) = bare_with_hooks(cfg);
+    std::fs::write(clone.join(".polarion/rolesync.toml"), rails).expect("write rolesync.toml");
+    let (accepted, stderr) = commit_and_push(&clone, "guard rails");
+    assert!(accepted, "{stderr}");
+    (bare, clone)
+}
+
 /// Disable the account `login` in the work tree `dir`.
 fn disable(dir: &Path, login: &str) {
     let file = format!(".polarion/user-management/users/{login}/user.xml");
@@ -49,52 +77,30 @@ fn disable(dir: &Path, login: &str) {
 fn a_push_removing_the_last_admin_is_refused_with_the_reason() {
     let cfg = Config::new();
     let (bare, clone) = bare_with_hooks(&cfg);
-    let before = git(&bare, &["rev-parse", "main"]);
     edit(&clone, USER_ROLES, ADMIN_ROLE, "");
-    let (accepted, stderr) = commit_and_push(&clone, "alice is no admin");
-    assert!(!accepted, "the push must be refused:\n{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("error[rail-last-admin]"))
-        .unwrap_or_else(|| panic!("no rail-last-admin line:\n{stderr}"));
+    let line = refused_push(&bare, &clone, "alice is no admin", "rail-last-admin");
     assert!(
         line.starts_with("remote: .polarion/security/user-roles.xml:1:1:")
             && line.contains("(it had: alice)"),
         "{line}"
-    );
-    assert_eq!(
-        git(&bare, &["rev-parse", "main"]),
-        before,
-        "the branch moved"
     );
 }
 
 #[test]
 fn a_push_that_disables_every_maintainer_is_refused_and_an_emptied_group_is_reported() {
     let cfg = Config::new();
-    let (bare, clone) = bare_with_hooks(&cfg);
-    std::fs::write(
-        clone.join(".polarion/rolesync.toml"),
-        "[rails]\nmaintainers = [\"bob\", \"carol\"]\n",
-    )
-    .expect("write rolesync.toml");
-    let (accepted, stderr) = commit_and_push(&clone, "name the maintainers");
-    assert!(accepted, "{stderr}");
-    let before = git(&bare, &["rev-parse", "main"]);
-
+    let (bare, clone) = with_rails(&cfg, "[rails]\nmaintainers = [\"bob\", \"carol\"]\n");
     disable(&clone, "bob");
     disable(&clone, "carol");
-    let (accepted, stderr) = commit_and_push(&clone, "bob and carol leave");
-    assert!(!accepted, "the push must be refused:\n{stderr}");
-    assert!(
-        stderr.contains("remote: .polarion/rolesync.toml:1:1: error[rail-maintainer-lockout]")
-            && stderr.contains("bob, carol"),
-        "{stderr}"
+    let line = refused_push(
+        &bare,
+        &clone,
+        "bob and carol leave",
+        "rail-maintainer-lockout",
     );
-    assert_eq!(
-        git(&bare, &["rev-parse", "main"]),
-        before,
-        "the branch moved"
+    assert!(
+        line.starts_with("remote: .polarion/rolesync.toml:1:1:") && line.contains("bob, carol"),
+        "{line}"
     );
 
     // One maintainer stays: accepted. Emptying the elibrary approvers
@@ -219,32 +225,13 @@ fn remove_every_user_role(dir: &Path) {
 #[test]
 fn a_mass_removal_is_refused_then_accepted_with_the_trailer_and_the_pusher_sees_the_diff() {
     let cfg = Config::new();
-    let (bare, clone) = bare_with_hooks(&cfg);
-    std::fs::write(
-        clone.join(".polarion/rolesync.toml"),
-        "[rails]\nmass_change_logins = 3\n",
-    )
-    .expect("write rolesync.toml");
-    let (accepted, stderr) = commit_and_push(&clone, "at most three at once");
-    assert!(accepted, "{stderr}");
-    let before = git(&bare, &["rev-parse", "main"]);
-
+    let (bare, clone) = with_rails(&cfg, "[rails]\nmass_change_logins = 3\n");
     remove_every_user_role(&clone);
-    let (accepted, stderr) = commit_and_push(&clone, "nobody is a user");
-    assert!(!accepted, "the push must be refused:\n{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("error[rail-mass-change]"))
-        .unwrap_or_else(|| panic!("no rail-mass-change line:\n{stderr}"));
+    let line = refused_push(&bare, &clone, "nobody is a user", "rail-mass-change");
     assert!(
         line.contains("more than the limit of 3")
             && line.contains("add the line `Rolesync-Allow: mass-change`"),
         "{line}"
-    );
-    assert_eq!(
-        git(&bare, &["rev-parse", "main"]),
-        before,
-        "the branch moved"
     );
 
     git(

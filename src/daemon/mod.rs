@@ -309,11 +309,21 @@ impl Reloader {
             }
             return self.failed(Some(report.revision), errors, None, started);
         };
-        // The guard rails judge the change from the applied snapshot.
+        // The guard rails judge the change from the applied snapshot (at
+        // start, from the revision the state folder last applied).
+        let in_force = match &current {
+            Some(c) => Some(c.clone()),
+            None => self.last_applied(&snapshot.revision).await,
+        };
         let target = self.settings.source.rails_target();
-        let warnings = match crate::rails::judge(current.as_deref(), &snapshot, &target) {
+        let warnings = match crate::rails::judge(in_force.as_deref(), &snapshot, &target) {
             Ok(more) => warnings.into_iter().chain(more).collect(),
-            Err(refused) => return self.failed(Some(report.revision), refused, None, started),
+            Err(refused) => {
+                if current.is_none() {
+                    self.recover_last_applied().await;
+                }
+                return self.failed(Some(report.revision), refused, None, started);
+            }
         };
         if current
             .as_ref()
@@ -380,6 +390,23 @@ impl Reloader {
             Some(snapshot.revision.clone()),
             started,
         );
+    }
+
+    /// The snapshot of the revision the state folder last applied, unless
+    /// that is `newest` (then nothing changes) or it no longer builds.
+    async fn last_applied(&self, newest: &str) -> Option<Arc<Snapshot>> {
+        let rev = self
+            .persisted
+            .applied_revision
+            .clone()
+            .filter(|r| r != newest)?;
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let built = tokio::task::spawn_blocking(move || {
+            let input = source.read(Some(&rev), limits).ok()?;
+            snapshot::build(&input).snapshot
+        });
+        built.await.ok().flatten().map(Arc::new)
     }
 
     async fn recover_last_applied(&mut self) {

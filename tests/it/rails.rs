@@ -161,6 +161,16 @@ fn svn_pre_commit_refuses_a_lockout_and_removing_the_last_admin() {
     assert_eq!(svn.youngest(), "1");
 }
 
+/// The codes of the daemon's last attempt's errors.
+fn attempt_codes(status: &serde_json::Value) -> Vec<String> {
+    status["attempted"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
 #[test]
 fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
     let cfg = Config::new();
@@ -180,13 +190,7 @@ fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
     let status = d.status();
     assert_eq!(status["status"], "degraded", "{status}");
     assert_eq!(status["attempted"]["result"], "failed", "{status}");
-    let codes: Vec<&str> = status["attempted"]["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["code"].as_str())
-        .collect();
-    assert_eq!(codes, ["rail-last-admin"], "{status}");
+    assert_eq!(attempt_codes(&status), ["rail-last-admin"], "{status}");
     assert_eq!(
         std::fs::read_to_string(&access).expect("read"),
         good,
@@ -290,4 +294,34 @@ fn svn_pre_commit_refuses_a_mass_removal_until_the_log_carries_the_trailer() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(svn.youngest(), "3");
+}
+
+#[test]
+fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let state = cfg.path("state");
+    let mut d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the first publication", || {
+        !std::fs::read_to_string(&access)
+            .unwrap_or_default()
+            .is_empty()
+    });
+    assert!(d.terminate().success());
+    let good = std::fs::read_to_string(&access).expect("published");
+    // While no daemon runs, a commit without any hook removes the admin.
+    let bad = cfg.commit_edit(USER_ROLES, ADMIN_ROLE, "", "alice is no admin");
+    let d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    wait_until(LIMIT, "the refused attempt", || {
+        d.status()["attempted"]["revision"] == bad.as_str()
+    });
+    let status = d.status();
+    assert_eq!(status["status"], "degraded", "{status}");
+    assert_eq!(attempt_codes(&status), ["rail-last-admin"], "{status}");
+    assert_eq!(
+        status["applied"]["revision"].as_str(),
+        marker_revision(&good).as_deref(),
+        "the last applied revision is served"
+    );
+    assert_eq!(std::fs::read_to_string(&access).expect("read"), good);
 }

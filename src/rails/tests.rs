@@ -519,3 +519,17 @@ fn a_mass_change_is_refused_unless_the_message_carries_the_trailer() {
         Ok(0)
     );
 }
+
+#[test]
+fn the_readme_example_is_the_defaults() {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("# .polarion/rolesync.toml")
+        .expect("the README shows rolesync.toml");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    let src = crate::diag::Source::new(RAILS, block);
+    let (c, d) = config::parse(&src, &crate::limits::Limits::default());
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(c, Config::default());
+}

@@ -8,6 +8,7 @@ mod caddy;
 mod check;
 mod daemon;
 mod diagnostics;
+mod diff;
 mod git;
 mod hooks;
 mod http_limits;

@@ -131,6 +131,15 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A non-bare repository holding `sample-repo/` in one commit; returns its id.
+pub fn sample_repository(dir: &Path) -> String {
+    copy_tree(&root().join("sample-repo"), dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "initial configuration"]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -44,8 +44,16 @@ fn svn_writers(change: &Change, repository: &str, path: &str) -> Option<Diagnost
     let accounts = change.old.model.active_accounts();
     let mut candidates: BTreeSet<&str> = old.named_users().collect();
     candidates.extend(accounts.iter().map(|l| l.as_str()));
-    let before: BTreeSet<&str> = candidates.into_iter().filter(|u| has_rw(&old, u)).collect();
-    if before.is_empty() || before.iter().any(|u| has_rw(&new, u)) {
+    // The first writer who keeps `rw` ends the check (the usual case): the
+    // rest are evaluated only for a refusal, which names them.
+    let mut before: BTreeSet<&str> = BTreeSet::new();
+    for u in candidates.into_iter().filter(|u| has_rw(&old, u)) {
+        if has_rw(&new, u) {
+            return None;
+        }
+        before.insert(u);
+    }
+    if before.is_empty() {
         return None;
     }
     let at = match repo {

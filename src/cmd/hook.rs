@@ -4,7 +4,10 @@
 //! SVN's `pre-commit` refuses a commit likewise (the committer sees them);
 //! an accepted push shows its warnings the same way, an accepted SVN commit
 //! through `post-commit` (Subversion shows hook output only on failure, so
-//! post-commit exits 1 when there are warnings). `post-receive` /
+//! post-commit exits 1 when there are warnings). The guard rails
+//! (`rails`) judge each change against the configuration in force — the
+//! branch's tip, the youngest revision (post-commit: the revision before) —
+//! and an accepted change's diff summary is printed. `post-receive` /
 //! `post-commit` notify the daemon; `install` puts the hooks where Git runs
 //! them (`core.hooksPath`) or into the SVN repository's `hooks/`, chaining
 //! hooks that were already there.
@@ -363,7 +366,23 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    match check(&mut err, &name, Ok(input), true, None)? {
+    // The rails judge the revision against the one before it, so that the
+    // committer hears their warnings (and, had pre-commit been bypassed,
+    // that the daemon will not apply it).
+    let previous = match args.rev.parse::<u64>() {
+        Ok(r) if r > 1 => in_force(
+            &mut err,
+            &source,
+            repo::At::Revision(Some(&(r - 1).to_string())),
+            limits,
+        )?,
+        _ => None,
+    };
+    let rails = Rails {
+        in_force: previous.as_ref(),
+        target: source.rails_target(),
+    };
+    match check(&mut err, &name, Ok(input), true, Some(&rails))? {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }

@@ -325,3 +325,28 @@ fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
     );
     assert_eq!(std::fs::read_to_string(&access).expect("read"), good);
 }
+
+#[test]
+fn an_svn_commit_that_empties_a_group_is_committed_and_the_committer_sees_the_warning() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    let approvers = "Engineering/elibrary/.polarion/security/user-roles.xml";
+    edit(
+        &svn.wc(),
+        approvers,
+        "<role name=\"project_approver\"/>",
+        "",
+    );
+    let out = svn_commit(&svn, "no approvers in elibrary");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(svn.youngest(), "2", "the commit is in:\n{shown}");
+    // Subversion shows a post-commit hook's output only when it exits 1,
+    // on stdout.
+    assert!(
+        shown.contains("post-commit hook failed (exit code 1)")
+            && shown.contains("warning[rail-emptied-group]")
+            && shown.contains("@elibrary-project_approver")
+            && shown.contains("rolesync diff 1 -> 2"),
+        "{shown}"
+    );
+}

@@ -182,6 +182,10 @@ struct Guards {
     stop: tokio::sync::watch::Receiver<bool>,
 }
 
+/// A snapshot the guard rails let through, with their warnings; or their
+/// errors (and a message when they could not run).
+type Judged = Result<(Snapshot, Vec<Diagnostic>), (Vec<Diagnostic>, Option<String>)>;
+
 /// The reload pipeline and what it remembers between reloads.
 struct Reloader {
     settings: Settings,
@@ -309,20 +313,13 @@ impl Reloader {
             }
             return self.failed(Some(report.revision), errors, None, started);
         };
-        // The guard rails judge the change from the applied snapshot (at
-        // start, from the revision the state folder last applied).
-        let in_force = match &current {
-            Some(c) => Some(c.clone()),
-            None => self.last_applied(&snapshot.revision).await,
-        };
-        let target = self.settings.source.rails_target();
-        let warnings = match crate::rails::judge(in_force.as_deref(), &snapshot, &target) {
-            Ok(more) => warnings.into_iter().chain(more).collect(),
-            Err(refused) => {
+        let (snapshot, warnings) = match self.judge(current.as_ref(), snapshot).await {
+            Ok((snapshot, more)) => (snapshot, warnings.into_iter().chain(more).collect()),
+            Err((refused, message)) => {
                 if current.is_none() {
                     self.recover_last_applied().await;
                 }
-                return self.failed(Some(report.revision), refused, None, started);
+                return self.failed(Some(report.revision), refused, message, started);
             }
         };
         if current
@@ -390,6 +387,29 @@ impl Reloader {
             Some(snapshot.revision.clone()),
             started,
         );
+    }
+
+    /// The guard rails' verdict on `snapshot` (`rails::judge`, on the
+    /// blocking pool), judged against the applied snapshot or, at start,
+    /// the revision the state folder last applied: the snapshot with the
+    /// rails' warnings, or the errors (and a message if they could not run).
+    async fn judge(&self, current: Option<&Arc<Snapshot>>, snapshot: Snapshot) -> Judged {
+        let in_force = match current {
+            Some(c) => Some(c.clone()),
+            None => self.last_applied(&snapshot.revision).await,
+        };
+        let target = self.settings.source.rails_target();
+        let new = Arc::new(snapshot);
+        let shared = new.clone();
+        let judged = tokio::task::spawn_blocking(move || {
+            crate::rails::judge(in_force.as_deref(), &shared, &target)
+        })
+        .await;
+        match judged {
+            Ok(Ok(warnings)) => Ok((Arc::unwrap_or_clone(new), warnings)),
+            Ok(Err(refused)) => Err((refused, None)),
+            Err(e) => Err((Vec::new(), Some(format!("guard rails task: {e}")))),
+        }
     }
 
     /// The snapshot of the revision the state folder last applied, unless

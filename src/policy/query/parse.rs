@@ -1,7 +1,7 @@
 //! The parser of custom-set queries: a lexer, then recursive descent that
 //! counts its depth (see the module above).
 
-use super::*;
+use super::types::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicUsize;
 use crate::diag::{self, Diagnostic};
 
 use super::super::glob::Seg;
-use super::super::rules::{self, Compiled, Input, compile};
+use super::super::rules::{self, AuthzFile, Compiled, compile};
 use super::super::tree::{FxHashMap, Trie};
 use super::rights::Rights;
 use super::types::{Ace, Acl, Authz, Who, id, slot};
@@ -19,11 +19,11 @@ impl Authz {
     /// files `authz` and `groups`; use [`Authz::load_input`] for real paths.
     pub fn load(text: &str, groups_text: Option<&str>) -> Result<Authz, Vec<Diagnostic>> {
         Authz::load_input(
-            Input {
+            AuthzFile {
                 path: "authz",
                 text,
             },
-            groups_text.map(|text| Input {
+            groups_text.map(|text| AuthzFile {
                 path: "groups",
                 text,
             }),
@@ -32,8 +32,8 @@ impl Authz {
 
     /// [`Authz::load`] with the paths to use in diagnostics.
     pub fn load_input(
-        authz: Input<'_>,
-        groups: Option<Input<'_>>,
+        authz: AuthzFile<'_>,
+        groups: Option<AuthzFile<'_>>,
     ) -> Result<Authz, Vec<Diagnostic>> {
         let (compiled, mut diags) = compile(authz, groups);
         diag::sort(&mut diags);

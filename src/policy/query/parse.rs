@@ -130,6 +130,14 @@ fn word_or_expander(text: &str, i: usize) -> Result<(Tok, usize), QueryError> {
     Ok((tok, next))
 }
 
+/// The character a `\` at `i` escapes.
+fn escaped(text: &str, i: usize) -> Result<char, QueryError> {
+    text[i + 1..]
+        .chars()
+        .next()
+        .ok_or_else(|| err(i, "a `\\` at the end of the query"))
+}
+
 /// A quoted phrase starting after the opening quote.
 fn phrase(text: &str, from: usize) -> Result<(Vec<Part>, usize), QueryError> {
     let mut parts = Parts::default();
@@ -144,10 +152,7 @@ fn phrase(text: &str, from: usize) -> Result<(Vec<Part>, usize), QueryError> {
         match c {
             '"' => return Ok((parts.finish(), i + 1)),
             '\\' => {
-                let e = text[i + 1..]
-                    .chars()
-                    .next()
-                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                let e = escaped(text, i)?;
                 parts.push(e);
                 i += 1 + e.len_utf8();
             }
@@ -252,10 +257,7 @@ fn word(text: &str, from: usize) -> Result<(Tok, usize), QueryError> {
                 ));
             }
             '\\' => {
-                let e = text[i + 1..]
-                    .chars()
-                    .next()
-                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                let e = escaped(text, i)?;
                 parts.push(e);
                 i += 1 + e.len_utf8();
             }

@@ -341,4 +341,6 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 #[cfg(test)]
+mod answers_tests;
+#[cfg(test)]
 mod tests;

@@ -388,4 +388,35 @@ mod tests {
         assert_eq!(l.fit_descriptors(100).max_connections, 50);
         assert_eq!(l.fit_descriptors(0).max_connections, 1);
     }
+
+    #[tokio::test]
+    async fn a_timed_out_request_answers_408_with_the_bound() {
+        let r = timed_out(Duration::from_millis(1500));
+        assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert_eq!(
+            std::str::from_utf8(&bytes).expect("UTF-8"),
+            r#"{"error":"the request took longer than request_timeout = 1s 500ms"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_beyond_the_limit_gets_these_bytes() {
+        use tokio::io::AsyncReadExt as _;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        server.writable().await.expect("writable");
+        refuse(&server, 7);
+        drop(server);
+        let mut got = String::new();
+        client.read_to_string(&mut got).await.expect("read");
+        assert_eq!(
+            got,
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 54\r\n\r\n{\"error\":\"too many connections (max_connections = 7)\"}"
+        );
+    }
 }

@@ -129,3 +129,6 @@ pub fn exit_for(report: &Report) -> ExitCode {
         EXIT_INVALID
     })
 }
+
+#[cfg(test)]
+mod tests;

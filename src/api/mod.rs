@@ -27,11 +27,13 @@ use crate::diag::Diagnostic;
 use crate::current::{Current, Status, Trigger};
 
 mod error;
+mod metrics;
 pub mod policy;
 pub mod schemes;
 pub mod serve;
 
 pub use error::ApiError;
+use metrics::Metrics;
 pub use serve::HttpLimits;
 
 /// Whether the loaded revision (first) is the wanted one (second) or
@@ -155,11 +157,6 @@ async fn guard_always(State(shared): State<Arc<Shared>>, req: Request, next: Nex
 
 fn time(t: Option<SystemTime>) -> Option<String> {
     t.map(|t| humantime::format_rfc3339_millis(t).to_string())
-}
-
-fn secs(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// `ok` (newest revision applied), `degraded` (serving an older revision
@@ -294,49 +291,7 @@ async fn reload(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let status = shared.current.status();
     let current = shared.current.snapshot.load_full();
-    let commit_time = current
-        .as_ref()
-        .and_then(|s| s.meta.as_ref())
-        .map_or(0, |m| m.time);
-    let stale = status
-        .stale_since
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .map_or(0.0, |d| d.as_secs_f64());
-    let applied_at = status.applied_at.map_or(0.0, secs);
-    let mut warnings: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
-    for w in &status.warnings {
-        *warnings.entry(w.code.as_str()).or_default() += 1;
-    }
-    let mut text = format!(
-        "# HELP rolesync_reloads_total Reloads by result.\n\
-         # TYPE rolesync_reloads_total counter\n\
-         rolesync_reloads_total{{result=\"applied\"}} {}\n\
-         rolesync_reloads_total{{result=\"unchanged\"}} {}\n\
-         rolesync_reloads_total{{result=\"failed\"}} {}\n\
-         # HELP rolesync_last_reload_duration_seconds Duration of the last reload.\n\
-         # TYPE rolesync_last_reload_duration_seconds gauge\n\
-         rolesync_last_reload_duration_seconds {}\n\
-         # HELP rolesync_applied_revision_timestamp_seconds Commit time of the applied revision.\n\
-         # TYPE rolesync_applied_revision_timestamp_seconds gauge\n\
-         rolesync_applied_revision_timestamp_seconds {commit_time}\n\
-         # HELP rolesync_applied_timestamp_seconds When the applied revision was published.\n\
-         # TYPE rolesync_applied_timestamp_seconds gauge\n\
-         rolesync_applied_timestamp_seconds {applied_at}\n\
-         # HELP rolesync_stale_seconds How long the newest revision has been invalid (0 when fresh).\n\
-         # TYPE rolesync_stale_seconds gauge\n\
-         rolesync_stale_seconds {stale}\n",
-        status.applied,
-        status.unchanged,
-        status.failed,
-        status.last_duration.as_secs_f64(),
-    );
-    text.push_str(
-        "# HELP rolesync_warnings Warnings of the applied revision, by diagnostic code.\n\
-         # TYPE rolesync_warnings gauge\n",
-    );
-    for (code, n) in warnings {
-        text.push_str(&format!("rolesync_warnings{{code=\"{code}\"}} {n}\n"));
-    }
+    let text = Metrics::of(&status, current.as_deref(), SystemTime::now()).render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -30,7 +30,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::{ApiError, Shared};
 use crate::policy::rest::{self, RestDecision};
@@ -42,7 +41,7 @@ mod explain;
 
 use authorize::authorize;
 pub use authorize::{AuthorizeLayers, ProxyKind};
-use explain::{explain, role_held_json};
+use explain::{RoleHeldJson, explain, role_held_json};
 pub use explain::{explanation_json, rest_explanation_json};
 
 /// The header that carries the revision of a `/v1/authorize` answer.
@@ -195,39 +194,83 @@ fn request_error(e: &RequestError, revision: Option<&str>) -> ApiError {
     error(code, revision, e.to_string())
 }
 
-/// The two layers of a REST call as JSON fields: `layer` (the one that
-/// refused, or null), `item` (the item permission decided, or null) and
-/// `body` (the 403 body when refused).
-fn layers_json(d: &RestDecision) -> Value {
-    let item = d.item.as_ref().map(|(a, v)| {
-        json!({
-            "permission": a.permission,
-            "project": a.project,
-            "decision": v.map(Verdict::as_str),
-            "allowed": v.map(|v| v == Verdict::Allow),
-        })
-    });
-    json!({
-        "layer": d.refused().map(rest::Layer::as_str),
-        "item": item,
-        "body": d.body(),
-    })
+/// The item layer of a REST call decided (null when not reached).
+#[derive(Debug, Serialize)]
+struct ItemDecided {
+    allowed: Option<bool>,
+    decision: Option<&'static str>,
+    permission: String,
+    project: String,
 }
 
 fn verdict_json(v: Verdict) -> (&'static str, bool) {
     (v.as_str(), v == Verdict::Allow)
 }
 
-/// The fields of one decision in `GET /v1/check` (fields in alphabetical
-/// order, as `json!` wrote them).
+/// One decision: the answer of `GET /v1/check` (with `revision` and
+/// `user`) and an entry of a bulk answer (without; with `error` when it
+/// could not be decided and `rest` for a REST call). Fields in alphabetical
+/// order, as `json!` wrote them; the two layers of a REST call (`layer`: the
+/// one that refused, or null; `item`: the item permission decided, or null;
+/// `body`: the 403 body when refused) are absent for a permission.
 #[derive(Debug, Serialize)]
 struct Decided<'a> {
     allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Option<String>>,
     decision: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<Option<ItemDecided>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<Option<&'static str>>,
     permission: &'a str,
     project: Option<&'a str>,
-    revision: &'a str,
-    user: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+}
+
+impl<'a> Decided<'a> {
+    fn new(verdict: Verdict, permission: &'a str, project: Option<&'a str>) -> Self {
+        let (decision, allowed) = verdict_json(verdict);
+        Decided {
+            allowed,
+            body: None,
+            decision,
+            error: None,
+            item: None,
+            layer: None,
+            permission,
+            project,
+            rest: None,
+            revision: None,
+            user: None,
+        }
+    }
+
+    /// The decision of both layers of a REST call, and the layers.
+    fn with_layers(self, d: &RestDecision) -> Self {
+        let (decision, allowed) = verdict_json(d.verdict());
+        let item = d.item.as_ref().map(|(a, v)| ItemDecided {
+            allowed: v.map(|v| v == Verdict::Allow),
+            decision: v.map(Verdict::as_str),
+            permission: a.permission.clone(),
+            project: a.project.clone(),
+        });
+        Decided {
+            allowed,
+            body: Some(d.body()),
+            decision,
+            item: Some(item),
+            layer: Some(d.refused().map(rest::Layer::as_str)),
+            ..self
+        }
+    }
 }
 
 async fn check_get(
@@ -237,16 +280,10 @@ async fn check_get(
     let (params, snap) = prepared(&shared, pairs).await?;
     let rev = Some(snap.revision.as_str());
     let req = request(&params).map_err(|e| error(StatusCode::BAD_REQUEST, rev, e))?;
-    let decided = |verdict| {
-        let (decision, allowed) = verdict_json(verdict);
-        Decided {
-            allowed,
-            decision,
-            permission: req.permission,
-            project: req.project,
-            revision: &snap.revision,
-            user: req.user,
-        }
+    let decided = |verdict| Decided {
+        revision: Some(&snap.revision),
+        user: Some(req.user),
+        ..Decided::new(verdict, req.permission, req.project)
     };
     let Some(call) = &params.rest else {
         let v = snap
@@ -257,16 +294,7 @@ async fn check_get(
     };
     let d = rest::check(&snap.policy, req.user, call, req.object, true)
         .map_err(|e| request_error(&e, rev))?;
-    let mut v = json!(decided(d.verdict()));
-    merge(&mut v, layers_json(&d));
-    Ok(axum::Json(v).into_response())
-}
-
-/// Add the fields of `extra` (an object) to `v` (an object).
-fn merge(v: &mut Value, extra: Value) {
-    if let (Value::Object(v), Value::Object(extra)) = (v, extra) {
-        v.extend(extra);
-    }
+    Ok(axum::Json(decided(d.verdict()).with_layers(&d)).into_response())
 }
 
 /// One value or several, for object attributes in JSON.
@@ -364,7 +392,7 @@ impl Answer {
         self.check()
     }
 
-    fn value(&mut self, v: &Value) -> Result<(), TooLarge> {
+    fn value(&mut self, v: &impl Serialize) -> Result<(), TooLarge> {
         // Writing JSON into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.buf, v);
         self.check()
@@ -473,7 +501,7 @@ struct Bulk<'a> {
 
 impl Bulk<'_> {
     /// One permission decided (a request error is a deny with `error`).
-    fn decide(&self, permission: &str, project: Option<&str>) -> Value {
+    fn decide<'p>(&self, permission: &'p str, project: Option<&'p str>) -> Decided<'p> {
         let req = Request {
             user: &self.body.user,
             permission,
@@ -481,43 +509,36 @@ impl Bulk<'_> {
             object: &self.object,
         };
         match self.snap.policy.check(&req) {
-            Ok(v) => {
-                let (decision, allowed) = verdict_json(v);
-                json!({ "permission": permission, "project": project, "decision": decision, "allowed": allowed })
-            }
-            Err(e) => json!({
-                "permission": permission, "project": project,
-                "decision": "deny", "allowed": false, "error": e.to_string(),
-            }),
+            Ok(v) => Decided::new(v, permission, project),
+            Err(e) => Decided {
+                error: Some(e.to_string()),
+                ..Decided::new(Verdict::Deny, permission, project)
+            },
         }
     }
 
     /// One REST call decided, both layers.
-    fn rest_entry(&self, line: &str, call: &RestCall) -> Value {
-        let mut v = self.decide(call.verb.permission(), call.project());
-        match rest::check(&self.snap.policy, &self.body.user, call, &self.object, true) {
-            Ok(d) => {
-                let (decision, allowed) = verdict_json(d.verdict());
-                v["decision"] = json!(decision);
-                v["allowed"] = json!(allowed);
-                merge(&mut v, layers_json(&d));
-            }
-            Err(e) => {
-                v["decision"] = json!("deny");
-                v["allowed"] = json!(false);
-                v["error"] = json!(e.to_string());
-            }
+    fn rest_entry<'p>(&'p self, line: &'p str, call: &'p RestCall) -> Decided<'p> {
+        let v = self.decide(call.verb.permission(), call.project());
+        let v = match rest::check(&self.snap.policy, &self.body.user, call, &self.object, true) {
+            Ok(d) => v.with_layers(&d),
+            Err(e) => Decided {
+                error: Some(e.to_string()),
+                ..Decided::new(Verdict::Deny, v.permission, v.project)
+            },
+        };
+        Decided {
+            rest: Some(line),
+            ..v
         }
-        v["rest"] = json!(line);
-        v
     }
 
     /// The answer, decided as it is written.
     fn write(&self, out: &mut Answer) -> Result<(), TooLarge> {
         out.raw("{\"revision\":")?;
-        out.value(&json!(self.snap.revision))?;
+        out.value(&self.snap.revision)?;
         out.raw(",\"user\":")?;
-        out.value(&json!(self.body.user))?;
+        out.value(&self.body.user)?;
         out.raw(",\"global_permissions\":[")?;
         for (i, p) in self.body.global_permissions.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
@@ -571,7 +592,7 @@ struct UserAnswer<'a> {
     known: bool,
     login: &'a str,
     revision: &'a str,
-    roles: UserRoles,
+    roles: UserRoles<'a>,
 }
 
 /// Where a user may be assigned roles.
@@ -583,9 +604,9 @@ struct Assignable<'a> {
 
 /// A user's roles, globally and by project.
 #[derive(Debug, Serialize)]
-struct UserRoles {
-    global: Vec<Value>,
-    projects: BTreeMap<String, Vec<Value>>,
+struct UserRoles<'a> {
+    global: Vec<RoleHeldJson<'a>>,
+    projects: BTreeMap<String, Vec<RoleHeldJson<'a>>>,
 }
 
 /// The JSON view of one user.

@@ -34,11 +34,12 @@ use hyper::server::conn::http1;
 use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
+
+use super::error::ApiError;
 
 /// Descriptors kept for everything but connections: reloads (Git packs,
 /// `svnlook` pipes, the published file), the hook socket, the file
@@ -296,8 +297,11 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// A best-effort 503 on a connection beyond the limit; it is then closed.
 fn refuse(stream: &TcpStream, max: usize) {
-    let body =
-        json!({ "error": format!("too many connections (max_connections = {max})") }).to_string();
+    let body = ApiError::bare(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("too many connections (max_connections = {max})"),
+    )
+    .body_text();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -364,14 +368,18 @@ async fn connection(
 }
 
 fn timed_out(limit: Duration) -> Response<Body> {
-    (
+    ApiError::bare(
         StatusCode::REQUEST_TIMEOUT,
-        [(axum::http::header::CONNECTION, "close")],
-        axum::Json(json!({
-            "error": format!("the request took longer than request_timeout = {}", humantime::format_duration(limit)),
-        })),
+        format!(
+            "the request took longer than request_timeout = {}",
+            humantime::format_duration(limit)
+        ),
     )
-        .into_response()
+    .with_header(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    )
+    .into_response()
 }
 
 #[cfg(test)]

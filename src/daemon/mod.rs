@@ -514,18 +514,19 @@ impl Reloader {
         errors: &[Diagnostic],
         warnings: &[Diagnostic],
     ) {
-        let record = serde_json::json!({
-            "time": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            "revision": revision,
-            "author": meta.map(|m| m.author.as_str()),
-            "commit_time": meta.map(|m| m.time),
-            "result": result.as_str(),
-            "gained": changes.map(|c| &c.gained),
-            "lost": changes.map(|c| &c.lost),
-            "errors": errors.iter().map(Diagnostic::one_line).collect::<Vec<_>>(),
-            "warnings": warnings.iter().map(Diagnostic::one_line).collect::<Vec<_>>(),
-        });
-        tracing::info!(target: "rolesync::audit", "{record}");
+        let record = state::Record {
+            author: meta.map(|m| m.author.as_str()),
+            commit_time: meta.map(|m| m.time),
+            errors: errors.iter().map(Diagnostic::one_line).collect(),
+            gained: changes.map(|c| &c.gained),
+            lost: changes.map(|c| &c.lost),
+            result: result.as_str(),
+            revision,
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            warnings: warnings.iter().map(Diagnostic::one_line).collect(),
+        };
+        let line = serde_json::to_string(&record).unwrap_or_default();
+        tracing::info!(target: "rolesync::audit", "{line}");
         if let Some(audit) = &self.audit
             && let Err(e) = audit.append(&record)
         {

@@ -29,58 +29,17 @@ use crate::current::{Current, Status, Trigger};
 mod error;
 mod metrics;
 pub mod policy;
+mod proxy;
+mod reply;
 pub mod schemes;
 pub mod serve;
+mod shared;
 
 pub use error::ApiError;
 use metrics::Metrics;
 pub use serve::HttpLimits;
-
-/// Whether the loaded revision (first) is the wanted one (second) or
-/// newer. Blocking: the API runs it on the blocking pool.
-pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
-
-/// Everything the API is configured with (from flags and the config file).
-#[derive(Clone)]
-pub struct Config {
-    /// The bearer token (none: `POST /v1/reload` is refused).
-    pub token: Option<String>,
-    /// Whether the API listens beyond loopback (then the token guards
-    /// everything but `/healthz`).
-    pub beyond_loopback: bool,
-    /// The request header that names the user for `/v1/authorize`.
-    pub user_header: axum::http::HeaderName,
-    /// Which proxy's headers carry the original method and URI.
-    pub proxy: policy::ProxyKind,
-    /// Which layers of a REST call `/v1/authorize` decides.
-    pub authorize_layers: policy::AuthorizeLayers,
-    /// Every bound of the HTTP API.
-    pub http: HttpLimits,
-    /// How revisions order, for `min_revision`.
-    pub is_at_least: RevisionOrder,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("token", &self.token.as_ref().map(|_| "<set>"))
-            .field("beyond_loopback", &self.beyond_loopback)
-            .field("user_header", &self.user_header)
-            .field("proxy", &self.proxy)
-            .field("authorize_layers", &self.authorize_layers)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The router's state: the current snapshot and status, the configuration
-/// and the slots for heavy requests (bulk check, explain, user view).
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) current: Arc<Current>,
-    pub(crate) config: Config,
-    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
-}
+use shared::Shared;
+pub use shared::{Config, RevisionOrder};
 
 /// The API's routes over the current snapshot and status.
 pub fn router(current: Arc<Current>, config: Config) -> Router {

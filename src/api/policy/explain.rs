@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Serialize;
 
-use super::{Reply, Shared, error, heavy, prepared, request, request_error, verdict_json};
+use super::check::verdict_json;
+use super::params::{prepared, request, request_error};
+use crate::api::reply::{Reply, error, heavy};
+use crate::api::shared::Shared;
 use crate::model::{Loc, Scope};
 use crate::policy::rest::{self, RestExplanation};
 use crate::policy::{

@@ -368,7 +368,8 @@ impl Diagnostic {
     }
 
     /// The one JSON shape of a diagnostic: `validate --format json` and
-    /// `/v1/status` (errors and warnings) print it; `text` is [`Self::one_line`].
+    /// `/v1/status` (errors and warnings) print it, and the audit log writes
+    /// it; `text` is [`Self::one_line`].
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "code": self.code.as_str(),

@@ -517,13 +517,13 @@ impl Reloader {
         let record = state::Record {
             author: meta.map(|m| m.author.as_str()),
             commit_time: meta.map(|m| m.time),
-            errors: errors.iter().map(Diagnostic::one_line).collect(),
+            errors: errors.iter().map(Diagnostic::to_json).collect(),
             gained: changes.map(|c| &c.gained),
             lost: changes.map(|c| &c.lost),
             result: result.as_str(),
             revision,
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            warnings: warnings.iter().map(Diagnostic::one_line).collect(),
+            warnings: warnings.iter().map(Diagnostic::to_json).collect(),
         };
         let line = serde_json::to_string(&record).unwrap_or_default();
         tracing::info!(target: "rolesync::audit", "{line}");

@@ -164,14 +164,15 @@ pub fn changes(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
 pub struct Record<'a> {
     pub author: Option<&'a str>,
     pub commit_time: Option<i64>,
-    pub errors: Vec<String>,
+    /// Each in the one JSON shape of a diagnostic (`Diagnostic::to_json`).
+    pub errors: Vec<serde_json::Value>,
     pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     pub lost: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     pub result: &'static str,
     pub revision: &'a str,
     /// RFC 3339, in seconds.
     pub time: String,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<serde_json::Value>,
 }
 
 /// The audit log in a state folder.

@@ -9,8 +9,14 @@
 //! removes temporary files a killed predecessor left. A deleted output or
 //! state folder is recreated at the next publication (with a new lock and
 //! hook socket for the state folder).
+//!
+//! Files: `run` (start and the loop), `settings`, `triggers`, `debounce`,
+//! `reload` (`Reloader::reload`: read → build → decide → publish →
+//! record), `outcome` (what a reload came to, as a value, and how it
+//! changes the status), `state` (state.json, the audit log, the lock).
 
 mod debounce;
+mod outcome;
 mod reload;
 mod run;
 mod settings;

@@ -2,13 +2,15 @@
 //! reloads, one reload at a time.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use super::outcome::{self, Applied, Decision, Failure, Outcome};
 use super::settings::Settings;
 use super::{state, triggers};
-use crate::current::{Attempt, Current, ReloadResult, Trigger};
+use crate::current::{Current, ReloadResult, Trigger};
 use crate::diag::Diagnostic;
 use crate::publish::{Published, Target};
 use crate::snapshot::{self, Snapshot};
@@ -58,17 +60,6 @@ impl Reloader {
         })
     }
 
-    /// The newest revision is the applied one (e.g. a branch reset or
-    /// force-pushed back to it): whatever failed since is no longer newest.
-    fn fresh_again(&mut self) {
-        self.last_failure = None;
-        self.shared.update(|s| {
-            if s.stale_since.take().is_some() {
-                tracing::info!("the newest revision is the applied one again; no longer degraded");
-            }
-        });
-    }
-
     /// Recreate a deleted state folder, with a new lock and hook socket.
     fn ensure_state_dir(&mut self) {
         let Some(dir) = self.settings.state_dir.clone() else {
@@ -105,9 +96,9 @@ impl Reloader {
         )
     }
 
-    /// Read the newest revision (only what changed since the last read)
-    /// and build its report; an `Err` is why it could not be read.
-    async fn build_newest(&mut self) -> Result<snapshot::Report, String> {
+    /// The read and build steps: read the newest revision (only what
+    /// changed since the last read) and build its report; an `Err` is why it could not be read.
+    async fn read_and_build(&mut self) -> Result<snapshot::Report, String> {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let prev = self.last_input.take();
@@ -128,97 +119,123 @@ impl Reloader {
         }
     }
 
+    /// One reload, in named steps: read → build (`read_and_build`) →
+    /// decide (`outcome::decide`) → publish → record. Every step before
+    /// the record only computes the [`Outcome`]; the record is the one
+    /// place it reaches the status, state.json and the audit log.
     pub(super) async fn reload(&mut self, force: bool) {
         let started = Instant::now();
+        let outcome = self.attempt(force).await;
+        self.record(outcome, started);
+    }
+
+    /// Read, build, decide and publish: the outcome of this reload.
+    async fn attempt(&mut self, force: bool) -> Outcome {
         let current = self.shared.snapshot.load_full();
         if !force
             && let Some(cur) = &current
             && self.head_is(&cur.revision).await
         {
-            self.fresh_again();
-            return;
+            return Outcome::HeadUnmoved;
         }
-        let report = match self.build_newest().await {
+        let report = match self.read_and_build().await {
             Ok(report) => report,
-            Err(message) => return self.failed(None, Vec::new(), Some(message), started),
+            Err(message) => return Outcome::Failed(Failure::message(None, message)),
         };
-        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
-            .diagnostics
-            .into_iter()
-            .partition(Diagnostic::is_error);
-        let Some(snapshot) = report.snapshot else {
-            // A daemon that starts on a bad head serves the last applied
-            // revision, if the state folder remembers one.
-            if current.is_none() {
-                self.recover_last_applied().await;
+        match outcome::decide(current.as_deref(), report) {
+            Decision::Apply { snapshot, warnings } => {
+                self.publish(current, snapshot, warnings).await
             }
-            return self.failed(Some(report.revision), errors, None, started);
-        };
-        if current
-            .as_ref()
-            .is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access)
-        {
-            self.fresh_again();
-            self.finish(
-                ReloadResult::Unchanged,
-                Some(snapshot.revision.clone()),
-                started,
-            );
-            return;
+            Decision::Unchanged { revision } => Outcome::Unchanged { revision },
+            Decision::Reject(failure) => {
+                // A daemon that starts on a bad head serves the last applied
+                // revision, if the state folder remembers one.
+                if current.is_none() {
+                    self.recover_last_applied().await;
+                }
+                Outcome::Failed(failure)
+            }
         }
-        self.apply(current, snapshot, warnings, started).await;
     }
 
-    /// Publish a new snapshot, then swap it in, save the state and audit.
-    async fn apply(
+    /// The publish step: the access file in place (by rename), then the
+    /// new snapshot swapped in, its warnings first (whoever sees the new
+    /// snapshot sees its warnings).
+    async fn publish(
         &mut self,
         current: Option<Arc<Snapshot>>,
-        snapshot: Snapshot,
+        snapshot: Box<Snapshot>,
         warnings: Vec<Diagnostic>,
-        started: Instant,
-    ) {
-        let snapshot = Arc::new(snapshot);
-        if let Err(e) = self.publish(&snapshot).await {
-            return self.failed(
-                Some(snapshot.revision.clone()),
-                Vec::new(),
-                Some(e),
-                started,
-            );
+    ) -> Outcome {
+        let snapshot: Arc<Snapshot> = Arc::from(snapshot);
+        if let Err(e) = self.write_access_file(&snapshot).await {
+            return Outcome::Failed(Failure::message(Some(snapshot.revision.clone()), e));
         }
         let changes = state::changes(current.as_deref(), &snapshot);
-        // The warnings first: whoever sees the new snapshot sees its warnings.
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);
         self.shared.snapshot.store(Some(snapshot.clone()));
-        self.persisted.applied_revision = Some(snapshot.revision.clone());
+        Outcome::Applied(Applied {
+            snapshot,
+            changes,
+            warnings,
+        })
+    }
+
+    /// The record step: state.json and the audit log for what changed,
+    /// then the status (`outcome::transition`).
+    fn record(&mut self, outcome: Outcome, started: Instant) {
+        let elapsed = started.elapsed();
+        log(&outcome, elapsed);
+        match &outcome {
+            Outcome::Applied(a) => self.record_applied(a),
+            Outcome::Failed(f) => self.record_failure(f),
+            // The newest revision is the applied one (e.g. a branch reset or
+            // force-pushed back to it): whatever failed since is no longer newest.
+            Outcome::Unchanged { .. } | Outcome::HeadUnmoved => self.last_failure = None,
+        }
+        let now = SystemTime::now();
+        let mut fresh_again = false;
+        self.shared
+            .update(|s| fresh_again = outcome::transition(s, outcome, now, elapsed));
+        if fresh_again {
+            tracing::info!("the newest revision is the applied one again; no longer degraded");
+        }
+    }
+
+    /// Remember the applied revision (state.json) and audit who gained or
+    /// lost which group.
+    fn record_applied(&mut self, a: &Applied) {
+        let revision = &a.snapshot.revision;
+        self.persisted.applied_revision = Some(revision.clone());
         self.ensure_state_dir();
         if let Some(dir) = &self.settings.state_dir
             && let Err(e) = state::save(dir, &self.persisted)
         {
             tracing::error!(error = %e, "cannot save the daemon state");
         }
-        for w in &warnings {
-            tracing::warn!(revision = %snapshot.revision, "{}", w.one_line());
+        for w in &a.warnings {
+            tracing::warn!(%revision, "{}", w.one_line());
         }
         self.audit(
-            &snapshot.revision,
-            snapshot.meta.as_ref(),
+            revision,
+            a.snapshot.meta.as_ref(),
             ReloadResult::Applied,
-            Some(&changes),
+            Some(&a.changes),
             &[],
-            &warnings,
+            &a.warnings,
         );
         self.last_failure = None;
-        self.shared.update(|s| {
-            s.applied_at = Some(SystemTime::now());
-            s.stale_since = None;
-        });
-        self.finish(
-            ReloadResult::Applied,
-            Some(snapshot.revision.clone()),
-            started,
-        );
+    }
+
+    /// Audit a failure, once however often the same one is retried.
+    fn record_failure(&mut self, f: &Failure) {
+        let key = f.audit_key();
+        if self.last_failure.as_ref() != Some(&key) {
+            self.ensure_state_dir();
+            self.audit(&key.0, None, ReloadResult::Failed, None, &f.errors, &[]);
+            self.last_failure = Some(key);
+        }
     }
 
     async fn recover_last_applied(&mut self) {
@@ -238,7 +255,7 @@ impl Reloader {
             Ok(Ok(report)) => match report.snapshot {
                 Some(snapshot) => {
                     let snapshot = Arc::new(snapshot);
-                    if let Err(e) = self.publish(&snapshot).await {
+                    if let Err(e) = self.write_access_file(&snapshot).await {
                         tracing::error!(error = %e, "cannot publish the last applied revision");
                         return;
                     }
@@ -264,7 +281,8 @@ impl Reloader {
         }
     }
 
-    async fn publish(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
+    /// Write the access file of `snapshot` (by rename; none without `--access-out`).
+    async fn write_access_file(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
         let Some(target) = self.guards.target.clone() else {
             return Ok(());
         };
@@ -284,74 +302,6 @@ impl Reloader {
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("publish task: {e}")),
         }
-    }
-
-    fn failed(
-        &mut self,
-        revision: Option<String>,
-        errors: Vec<Diagnostic>,
-        message: Option<String>,
-        started: Instant,
-    ) {
-        for d in &errors {
-            tracing::error!(
-                revision = revision.as_deref().unwrap_or("?"),
-                "{}",
-                d.one_line()
-            );
-        }
-        if let Some(m) = &message {
-            tracing::error!(
-                revision = revision.as_deref().unwrap_or("?"),
-                "reload failed: {m}"
-            );
-        }
-        let rev = revision.clone().unwrap_or_default();
-        let mut lines: Vec<String> = errors.iter().map(Diagnostic::one_line).collect();
-        lines.extend(message.clone());
-        let failure = (rev, lines);
-        if self.last_failure.as_ref() != Some(&failure) {
-            self.ensure_state_dir();
-            self.audit(&failure.0, None, ReloadResult::Failed, None, &errors, &[]);
-            self.last_failure = Some(failure);
-        }
-        self.shared.update(|s| {
-            s.stale_since.get_or_insert_with(SystemTime::now);
-            s.last_attempt = Some(Attempt {
-                revision,
-                at: SystemTime::now(),
-                result: ReloadResult::Failed,
-                errors,
-                message,
-            });
-            s.failed += 1;
-            s.last_duration = started.elapsed();
-        });
-    }
-
-    fn finish(&self, result: ReloadResult, revision: Option<String>, started: Instant) {
-        let elapsed = started.elapsed();
-        tracing::info!(
-            result = result.as_str(),
-            revision = revision.as_deref().unwrap_or("?"),
-            ms = elapsed.as_millis() as u64,
-            "reload"
-        );
-        self.shared.update(|s| {
-            s.last_attempt = Some(Attempt {
-                revision,
-                at: SystemTime::now(),
-                result,
-                errors: Vec::new(),
-                message: None,
-            });
-            match result {
-                ReloadResult::Applied => s.applied += 1,
-                ReloadResult::Unchanged => s.unchanged += 1,
-                ReloadResult::Failed => s.failed += 1,
-            }
-            s.last_duration = elapsed;
-        });
     }
 
     fn audit(
@@ -382,4 +332,32 @@ impl Reloader {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
+}
+
+/// The log lines of an outcome: each error of a failure, or one line with
+/// the result and how long the reload took.
+fn log(outcome: &Outcome, elapsed: Duration) {
+    match outcome {
+        Outcome::HeadUnmoved => {}
+        Outcome::Failed(f) => {
+            let revision = f.revision.as_deref().unwrap_or("?");
+            for d in &f.errors {
+                tracing::error!(revision, "{}", d.one_line());
+            }
+            if let Some(m) = &f.message {
+                tracing::error!(revision, "reload failed: {m}");
+            }
+        }
+        Outcome::Unchanged { revision } => log_done(ReloadResult::Unchanged, revision, elapsed),
+        Outcome::Applied(a) => log_done(ReloadResult::Applied, &a.snapshot.revision, elapsed),
+    }
+}
+
+fn log_done(result: ReloadResult, revision: &str, elapsed: Duration) {
+    tracing::info!(
+        result = result.as_str(),
+        revision,
+        ms = elapsed.as_millis() as u64,
+        "reload"
+    );
 }

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, DiagnosticJson};
 
 use crate::current::{Current, Status, Trigger};
 
@@ -155,9 +155,9 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 
 /// The answer of `/v1/status`.
 #[derive(Debug, Serialize)]
-struct StatusAnswer {
-    applied: Option<Applied>,
-    attempted: Option<Attempted>,
+struct StatusAnswer<'a> {
+    applied: Option<Applied<'a>>,
+    attempted: Option<Attempted<'a>>,
     last_reload_seconds: f64,
     reloads: Reloads,
     stale_since: Option<String>,
@@ -168,19 +168,19 @@ struct StatusAnswer {
 
 /// The applied revision, in `/v1/status`.
 #[derive(Debug, Serialize)]
-struct Applied {
+struct Applied<'a> {
     applied_at: Option<String>,
     author: Option<String>,
     commit_time: Option<i64>,
     revision: String,
-    warnings: Vec<serde_json::Value>,
+    warnings: Vec<DiagnosticJson<'a>>,
 }
 
 /// The last reload attempt, in `/v1/status`.
 #[derive(Debug, Serialize)]
-struct Attempted {
+struct Attempted<'a> {
     at: Option<String>,
-    errors: Vec<serde_json::Value>,
+    errors: Vec<DiagnosticJson<'a>>,
     message: Option<String>,
     result: &'static str,
     revision: Option<String>,

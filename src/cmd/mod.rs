@@ -46,7 +46,7 @@ pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
 /// order, as `json!` wrote them).
 #[derive(Debug, serde::Serialize)]
 struct ValidateJson<'a> {
-    diagnostics: Vec<serde_json::Value>,
+    diagnostics: Vec<diag::DiagnosticJson<'a>>,
     revision: &'a str,
     valid: bool,
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::diag::DiagnosticJson;
 use crate::snapshot::Snapshot;
 
 pub const STATE_FILE: &str = "state.json";
@@ -165,14 +166,14 @@ pub struct Record<'a> {
     pub author: Option<&'a str>,
     pub commit_time: Option<i64>,
     /// Each in the one JSON shape of a diagnostic (`Diagnostic::to_json`).
-    pub errors: Vec<serde_json::Value>,
+    pub errors: Vec<DiagnosticJson<'a>>,
     pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     pub lost: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     pub result: &'static str,
     pub revision: &'a str,
     /// RFC 3339, in seconds.
     pub time: String,
-    pub warnings: Vec<serde_json::Value>,
+    pub warnings: Vec<DiagnosticJson<'a>>,
 }
 
 /// The audit log in a state folder.

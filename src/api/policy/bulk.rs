@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::check::Decided;
+use crate::api::error::ApiError;
 use crate::api::reply::{Reply, error, heavy, loaded, snapshot};
 use crate::api::shared::Shared;
 use crate::policy::rest;
@@ -97,26 +98,7 @@ pub(super) async fn check_post(
     body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
 ) -> Reply {
     let limits = shared.config.http;
-    let body = match body {
-        Ok(axum::Json(b)) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                loaded(&shared).as_deref(),
-                format!(
-                    "the request body is larger than max_body_bytes = {}",
-                    limits.max_body_bytes
-                ),
-            ));
-        }
-        Err(e) => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                loaded(&shared).as_deref(),
-                e.body_text(),
-            ));
-        }
-    };
+    let body = body.map_err(|e| rejected(&shared, &e))?.0;
     let snap = snapshot(&shared, body.min_revision.as_deref()).await?;
     let rev = Some(snap.revision.as_str());
     let asked = bulk_decisions(&body);
@@ -135,6 +117,23 @@ pub(super) async fn check_post(
         bulk_answer(&snap, &body, limits.max_answer_bytes)
     })
     .await
+}
+
+/// The error answer of a body that is no bulk check: 413 beyond
+/// `max_body_bytes`, else 400 with why.
+fn rejected(shared: &Shared, e: &axum::extract::rejection::JsonRejection) -> ApiError {
+    let revision = loaded(shared);
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            revision.as_deref(),
+            format!(
+                "the request body is larger than max_body_bytes = {}",
+                shared.config.http.max_body_bytes
+            ),
+        );
+    }
+    error(StatusCode::BAD_REQUEST, revision.as_deref(), e.body_text())
 }
 
 /// Decide every pair of a bulk check and write the answer, within `cap` bytes.

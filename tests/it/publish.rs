@@ -113,6 +113,9 @@ fn owner_group_and_mode_of_the_previous_file_are_kept() {
     chown("nobody:nogroup", &access, false);
     std::fs::set_permissions(&access, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     let before = std::fs::metadata(&access).expect("stat");
+    // Held open so that its inode number cannot be reused by a replacement
+    // (ext4 hands a freed inode out again): a new number means a new file.
+    let _original = std::fs::File::open(&access).expect("open");
     let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || {
         marker_revision(&read(&access)).is_some()

@@ -162,7 +162,7 @@ impl Reloader {
     /// new snapshot swapped in, its warnings first (whoever sees the new
     /// snapshot sees its warnings).
     async fn publish(
-        &mut self,
+        &self,
         current: Option<Arc<Snapshot>>,
         snapshot: Box<Snapshot>,
         warnings: Vec<Diagnostic>,

@@ -335,26 +335,6 @@ fn the_purity_check_sees_grouped_imports_and_tests() {
     assert_eq!(offences(file, "use crate::api;\n", true).len(), 1);
 }
 
-/// Exempt from the import-cycle check until the other helper's part of
-/// issue 11 (the API's policy handlers and the daemon) is merged: the lead
-/// empties this list then. `dir/*.rs`: every file directly in `dir`.
-const CYCLE_EXEMPT_UNTIL_MERGED: &[&str] = &[
-    "src/api/policy.rs",
-    "src/api/policy/*.rs",
-    "src/daemon/*.rs",
-];
-
-fn cycle_exempt(label: &str) -> bool {
-    CYCLE_EXEMPT_UNTIL_MERGED
-        .iter()
-        .any(|p| match p.strip_suffix("*.rs") {
-            Some(dir) => label
-                .strip_prefix(dir)
-                .is_some_and(|f| f.ends_with(".rs") && !f.contains('/')),
-            None => label == *p,
-        })
-}
-
 /// The module path of a file relative to `src` (`authz/eval/mod.rs`:
 /// `authz::eval`; `lib.rs`: the root).
 fn module_of(rel: &Path) -> Vec<String> {
@@ -408,7 +388,7 @@ fn imported_file<'m>(
 
 /// The files each file of the crate imports through the `use` lines of
 /// its non-test code, by label (`src/authz/eval/mod.rs`); test-only files
-/// and the exempt files left out.
+/// left out.
 fn import_graph(root: &Path, texts: &[(PathBuf, String)]) -> BTreeMap<String, BTreeSet<String>> {
     let src = root.join("src");
     let test_files = test_only_files(texts);
@@ -421,7 +401,6 @@ fn import_graph(root: &Path, texts: &[(PathBuf, String)]) -> BTreeMap<String, BT
     let files: Vec<(Vec<String>, String, &String)> = texts
         .iter()
         .filter(|(f, _)| !test_files.contains(f) && !f.ends_with("src/main.rs"))
-        .filter(|(f, _)| !cycle_exempt(&label(f)))
         .map(|(f, text)| (module_of(f.strip_prefix(&src).unwrap_or(f)), label(f), text))
         .collect();
     let modules: BTreeMap<Vec<String>, String> = files
@@ -522,10 +501,7 @@ fn the_cycle_check_sees_children_that_import_their_parent() {
         graph_of(&tree("pub(crate) use crate::{b::*, c};\n")),
         vec!["src/a/mod.rs -> src/a/x.rs -> src/b.rs -> src/a/mod.rs".to_owned()]
     );
-    // Test-only code and the exempt files do not count.
+    // Test-only code does not count.
     let in_tests = "#[cfg(test)]\nmod tests {\n    use super::super::Other;\n}\n";
     assert!(graph_of(&tree(in_tests)).is_empty());
-    let mut exempt = tree("use crate::daemon::Run;\n");
-    exempt.push(("daemon/mod.rs", "use crate::a::x;\n"));
-    assert!(graph_of(&exempt).is_empty());
 }

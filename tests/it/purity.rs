@@ -23,6 +23,7 @@ const PURE: &[&str] = &[
     "xml",
     "model",
     "policy",
+    "policytest",
     "authz",
     "snapshot.rs",
     "snapshot",

@@ -1,0 +1,227 @@
+//! Policy tests kept with the configuration (`.polarion/tests/*.toml`):
+//! `rolesync test` on `sample-repo/`, and a change that breaks an
+//! assertion refused by a real Git pre-receive hook and a real SVN
+//! pre-commit hook (with the assertion's file:line on the pusher's
+//! terminal) and not applied by the daemon.
+
+use std::time::Duration;
+
+use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::hooks::bare_with_hooks;
+use crate::svn::Svn;
+use crate::util::{self, git, git_output};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Drive Pilot's user-roles.xml, and the edit that takes grace's approver
+/// role there away: `sample-repo/.polarion/tests/access.toml` says she
+/// writes `drivepilot:/safety`, which only approvers do.
+const DRIVEPILOT_ROLES: &str = "Engineering/drivepilot/.polarion/security/user-roles.xml";
+const APPROVER: &str = "        <role name=\"project_user\"/>\n        <role name=\"project_approver\"/>\n    </user>\n    <user name=\"carol\">";
+const NO_APPROVER: &str =
+    "        <role name=\"project_user\"/>\n    </user>\n    <user name=\"carol\">";
+/// Where the broken assertion is.
+const FAILED_AT: &str = ".polarion/tests/access.toml:13:1: error[policy-test-failed]";
+
+fn edit(path: &std::path::Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn every_assertion_of_the_sample_repo_passes() {
+    let out = util::run(
+        ["test", "--repo"]
+            .map(std::ffi::OsString::from)
+            .into_iter()
+            .chain([util::root().join("sample-repo").into()]),
+    );
+    let stdout = util::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", util::stderr(&out));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 11, "{stdout}");
+    assert!(
+        lines[..10]
+            .iter()
+            .all(|l| l.starts_with("pass .polarion/tests/")),
+        "{stdout}"
+    );
+    assert!(
+        lines[0]
+            .starts_with("pass .polarion/tests/access.toml:6:1 svn alice /elibrary/trunk is rw"),
+        "{stdout}"
+    );
+    assert!(
+        lines[10].starts_with("10 assertions: 10 passed, 0 failed (revision "),
+        "{stdout}"
+    );
+    assert!(util::stderr(&out).is_empty(), "{}", util::stderr(&out));
+
+    let out = util::run(
+        ["test", "--format", "json", "--repo"]
+            .map(std::ffi::OsString::from)
+            .into_iter()
+            .chain([util::root().join("sample-repo").into()]),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(
+        (
+            doc["valid"].clone(),
+            doc["passed"].clone(),
+            doc["failed"].clone()
+        ),
+        (true.into(), 10.into(), 0.into())
+    );
+    assert_eq!(doc["tests"][1]["file"], ".polarion/tests/access.toml");
+    assert_eq!(doc["tests"][1]["line"], 13);
+    assert_eq!(doc["tests"][1]["got"], "rw");
+}
+
+#[test]
+fn a_failing_assertion_exits_1_with_its_location_and_explanation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    util::copy_tree(&util::root().join("sample-repo"), dir.path());
+    edit(&dir.path().join(DRIVEPILOT_ROLES), APPROVER, NO_APPROVER);
+    let out = util::rolesync()
+        .args(["test", "--repo"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let (stdout, stderr) = (util::stdout(&out), util::stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "FAIL .polarion/tests/access.toml:13:1 svn grace drivepilot:/safety is rw (got r)\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("10 assertions: 9 passed, 1 failed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains(FAILED_AT), "{stderr}");
+    // The explanation names the section that decided, with its line.
+    assert!(
+        stderr.contains("  note:   r  [drivepilot:/safety] (.polarion/access:"),
+        "{stderr}"
+    );
+    let validate = util::rolesync()
+        .args(["validate", "--repo"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(validate.status.code(), Some(1));
+    assert!(util::stdout(&validate).contains(FAILED_AT));
+}
+
+#[test]
+fn a_push_that_breaks_an_assertion_is_refused_with_its_file_and_line() {
+    let cfg = Config::new();
+    let (bare, clone) = bare_with_hooks(&cfg);
+    let before = git(&bare, &["rev-parse", "main"]);
+    edit(&clone.join(DRIVEPILOT_ROLES), APPROVER, NO_APPROVER);
+    git(&clone, &["commit", "-q", "-am", "grace no longer approves"]);
+    let out = git_output(&clone, &["push", "origin", "main"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the push must be refused: {stderr}");
+    assert!(stderr.contains(&format!("remote: {FAILED_AT}")), "{stderr}");
+    assert!(
+        stderr.contains("remote:   note:   r  [drivepilot:/safety]"),
+        "the pusher sees the explanation: {stderr}"
+    );
+    assert_eq!(
+        git(&bare, &["rev-parse", "main"]),
+        before,
+        "the branch must not move"
+    );
+
+    // Changing the assertion in the same commit makes the change acceptable.
+    edit(
+        &clone.join(".polarion/tests/access.toml"),
+        "repository = \"drivepilot\"\naccess = \"rw\"",
+        "repository = \"drivepilot\"\naccess = \"r\"",
+    );
+    git(
+        &clone,
+        &[
+            "commit",
+            "-q",
+            "-a",
+            "--amend",
+            "-m",
+            "grace no longer approves; she reads safety",
+        ],
+    );
+    let out = git_output(&clone, &["push", "origin", "main"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_svn_commit_that_breaks_an_assertion_is_refused_with_its_file_and_line() {
+    let svn = Svn::new();
+    svn.install_hooks();
+    let before = svn.youngest();
+    let out = svn.commit_edit(DRIVEPILOT_ROLES, APPROVER, NO_APPROVER);
+    let stderr = util::stderr(&out);
+    assert!(
+        !out.status.success(),
+        "the commit must be refused: {stderr}"
+    );
+    assert!(stderr.contains(FAILED_AT), "{stderr}");
+    assert!(
+        stderr.contains("  note:   r  [drivepilot:/safety]"),
+        "{stderr}"
+    );
+    assert_eq!(svn.youngest(), before, "no revision was made");
+}
+
+#[test]
+fn the_daemon_keeps_the_last_good_revision_when_an_assertion_fails() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
+    let read = || std::fs::read_to_string(&access).unwrap_or_default();
+    wait_until(LIMIT, "the first publication", || !read().is_empty());
+    let good = read();
+    let bad = cfg.commit_edit(
+        DRIVEPILOT_ROLES,
+        APPROVER,
+        NO_APPROVER,
+        "grace no longer approves",
+    );
+    wait_until(LIMIT, "the failed attempt", || {
+        d.status()["attempted"]["revision"] == bad.as_str()
+    });
+    let status = d.status();
+    assert_eq!(status["status"], "degraded");
+    let error = &status["attempted"]["errors"][0];
+    assert_eq!(
+        (
+            error["code"].as_str(),
+            error["file"].as_str(),
+            error["line"].as_u64()
+        ),
+        (
+            Some("policy-test-failed"),
+            Some(".polarion/tests/access.toml"),
+            Some(13)
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        read(),
+        good,
+        "a failing assertion must not touch the access file"
+    );
+    assert_eq!(
+        marker_revision(&read()),
+        marker_revision(&good),
+        "the last good revision stays"
+    );
+}

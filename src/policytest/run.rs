@@ -4,8 +4,9 @@
 //! `explain` for the notes of a failure), `[[group]]` with the groups of
 //! the rendered access file (role groups and hand-written ones).
 
-use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashSet};
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use super::names::{AccessNames, covers, section_lines};
 use super::types::{Assertion, Check, Expect, Outcome, Spot, Text};
@@ -114,6 +115,10 @@ struct Cx<'a> {
     users: HashSet<String>,
     projects: HashSet<&'a str>,
     authz: OnceCell<Result<Authz, String>>,
+    /// Members of each group asked about (resolved once).
+    members: RefCell<HashMap<String, Rc<Option<BTreeSet<String>>>>>,
+    /// Role group name → (role, scope), built on the first failure.
+    role_groups: OnceCell<HashMap<String, (String, Scope)>>,
 }
 
 impl<'a> Cx<'a> {
@@ -136,6 +141,8 @@ impl<'a> Cx<'a> {
             users,
             projects,
             authz: OnceCell::new(),
+            members: RefCell::default(),
+            role_groups: OnceCell::new(),
         }
     }
 
@@ -238,7 +245,16 @@ impl<'a> Cx<'a> {
             let line = lines
                 .get(&l.section)
                 .map_or("generated".to_owned(), |n| format!("{file}:{n}"));
-            let mut note = format!("  {:<2} [{}] ({line})", l.access.as_str(), l.section);
+            let pattern = if l.section.starts_with(":glob:") {
+                "; a pattern: it counts where it matches"
+            } else {
+                ""
+            };
+            let mut note = format!(
+                "  {:<2} [{}] ({line}{pattern})",
+                l.access.as_str(),
+                l.section
+            );
             if let Some(twin) = &l.replaced_by {
                 note.push_str(&format!(", replaced by [{twin}]"));
             }
@@ -371,12 +387,13 @@ impl<'a> Cx<'a> {
             has_member,
             lacks_member,
         } = *c;
-        let members = self.names.members(&name.value);
-        if members.is_none() {
+        let resolved = self.members_of(&name.value);
+        if resolved.is_none() {
             let msg = format!("there is no group `{}` in the access file", name.value);
             diags.push(name.at.diag(Code::PolicyTestUnknownName, msg));
         }
-        let members = members.unwrap_or_default();
+        let none = BTreeSet::new();
+        let members = resolved.as_ref().as_ref().unwrap_or(&none);
         let mut failures: Vec<(&Spot, String)> = Vec::new();
         if never_empty && members.is_empty() {
             let msg = format!(
@@ -399,7 +416,7 @@ impl<'a> Cx<'a> {
         let passed = failures.is_empty();
         for (at, msg) in failures {
             let mut d = at.diag(Code::PolicyTestFailed, msg);
-            d.notes = self.group_notes(&name.value, &members);
+            d.notes = self.group_notes(&name.value, members);
             diags.push(d);
         }
         Outcome {
@@ -411,6 +428,18 @@ impl<'a> Cx<'a> {
                 n => format!("{n} member{}", if n == 1 { "" } else { "s" }),
             },
         }
+    }
+
+    /// The members of a group, resolved once however many assertions ask.
+    fn members_of(&self, group: &str) -> Rc<Option<BTreeSet<String>>> {
+        if let Some(m) = self.members.borrow().get(group) {
+            return m.clone();
+        }
+        let m = Rc::new(self.names.members(group));
+        self.members
+            .borrow_mut()
+            .insert(group.to_owned(), m.clone());
+        m
     }
 
     fn group_notes(&self, name: &str, members: &BTreeSet<String>) -> Vec<String> {
@@ -426,20 +455,19 @@ impl<'a> Cx<'a> {
             (false, 0) => format!("members of {name}: {}", listed.join(", ")),
             (false, n) => format!("members of {name}: {} and {n} more", listed.join(", ")),
         });
-        if let Some(g) = self
-            .s
-            .model
-            .role_groups()
-            .into_iter()
-            .find(|g| g.name == name)
-        {
-            let scope = match &g.scope {
+        let role_groups = self.role_groups.get_or_init(|| {
+            let groups = self.s.model.role_groups().into_iter();
+            groups
+                .map(|g| (g.name, (g.role.as_str().to_owned(), g.scope)))
+                .collect()
+        });
+        if let Some((role, scope)) = role_groups.get(name) {
+            let scope = match scope {
                 Scope::Global => "globally".to_owned(),
                 Scope::Project(p) => format!("in project {}", p.as_str()),
             };
             notes.push(format!(
-                "{name} is the role group of role {} {scope}: the active accounts that hold the role there, directly or through a user group",
-                g.role.as_str()
+                "{name} is the role group of role {role} {scope}: the active accounts that hold the role there, directly or through a user group"
             ));
         }
         notes

@@ -425,3 +425,52 @@ fn other_files_under_the_tests_folder_are_warned_of_and_too_many_files_refused()
         .collect();
     assert_eq!(too_many, [".polarion/tests/b.toml"]);
 }
+
+#[test]
+fn a_rule_path_covers_itself_and_what_is_below_it() {
+    // (section, path, covers)
+    let cases = [
+        ("/", "/a", true),
+        ("/a", "/a", true),
+        ("/a", "/a/b", true),
+        ("/a", "/ab", false),
+        ("repo:/a", "/a/b", true),
+        ("repo:/", "/x", true),
+        ("repo:/a/", "/a/b", true),
+        ("/a/b", "/a", false),
+        (":glob:/**/tags/**", "/x", true),
+    ];
+    for (section, path, expect) in cases {
+        assert_eq!(names::covers(section, path), expect, "[{section}] {path}");
+    }
+}
+
+#[test]
+fn group_members_are_resolved_through_groups_and_aliases() {
+    let names = names::AccessNames::of(
+        "[aliases]\nci = svc-jenkins\n[groups]\na = x, @b\nb = y, &ci, @c\nc = z\n[repo:/p]\nw = r\n",
+    );
+    let members = |g: &str| names.members(g).map(|m| m.into_iter().collect::<Vec<_>>());
+    assert_eq!(
+        members("a"),
+        Some(vec![
+            "svc-jenkins".to_owned(),
+            "x".into(),
+            "y".into(),
+            "z".into()
+        ])
+    );
+    assert_eq!(members("nosuch"), None);
+    assert!(names.repositories.contains("repo"));
+    assert!(names.users.contains("w") && names.users.contains("svc-jenkins"));
+}
+
+#[test]
+fn a_broken_test_file_is_reported_on_a_broken_configuration_too() {
+    let report = build(
+        "[[svn]]\nuser = alice\n",
+        &[("lib/.polarion/security/roles.xml", "<roles")],
+    );
+    let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert!(codes.contains(&"policy-test-syntax"), "{codes:?}");
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::daemon::{Config, Daemon, marker_revision, wait_until};
 use crate::hooks::bare_with_hooks;
 use crate::svn::Svn;
-use crate::util::{self, git, git_output};
+use crate::util::{self, edit, git, git_output};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -22,12 +22,6 @@ const NO_APPROVER: &str =
     "        <role name=\"project_user\"/>\n    </user>\n    <user name=\"carol\">";
 /// Where the broken assertion is.
 const FAILED_AT: &str = ".polarion/tests/access.toml:13:1: error[policy-test-failed]";
-
-fn edit(path: &std::path::Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).expect("read");
-    assert!(text.contains(from), "{} has no {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
-}
 
 #[test]
 fn every_assertion_of_the_sample_repo_passes() {

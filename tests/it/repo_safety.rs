@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{self, git, git_output};
+use crate::util::{self, edit, git, git_output};
 
 const USERS: &str = ".polarion/user-management/users";
 
@@ -61,13 +61,6 @@ fn install_hooks(repo: &Path, args: &[&str]) {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-}
-
-/// Replace the first `from` in `file` by `to` (which must be there).
-fn edit(file: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(file).expect("read");
-    assert!(text.contains(from), "{from} in {}", file.display());
-    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
 }
 
 /// A folder `elsewhere` with one account `dave`, enabled there.

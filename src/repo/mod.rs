@@ -439,6 +439,10 @@ mod tests {
         assert_eq!(expected_kind(".polarion/access"), Some("file"));
         assert_eq!(expected_kind(".polarion"), Some("folder"));
         assert_eq!(expected_kind("README.md"), None);
+        // The policy tests: a link there is refused like any configuration's.
+        assert_eq!(expected_kind(".polarion/tests"), Some("folder"));
+        assert_eq!(expected_kind(".polarion/tests/admins.toml"), Some("file"));
+        assert_eq!(expected_kind(".polarion/tests/notes.md"), Some("file"));
     }
 
     #[test]

@@ -219,3 +219,67 @@ fn the_daemon_keeps_the_last_good_revision_when_an_assertion_fails() {
         "the last good revision stays"
     );
 }
+
+/// Every `[[svn]]` answer `rolesync test` gives is what `svnauthz accessof`
+/// answers on the rendered access file: for the sample repository and for
+/// the change that breaks one of its assertions.
+#[test]
+fn svn_answers_are_what_svnauthz_accessof_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = dir.path().join("broken");
+    util::copy_tree(&util::root().join("sample-repo"), &broken);
+    edit(&broken.join(DRIVEPILOT_ROLES), APPROVER, NO_APPROVER);
+    let mut checked = 0;
+    for (n, repo) in [util::root().join("sample-repo"), broken]
+        .iter()
+        .enumerate()
+    {
+        // The access file as rendered without the tests (a revision whose
+        // test fails renders nothing).
+        let untested = dir.path().join(format!("untested-{n}"));
+        util::copy_tree(repo, &untested);
+        std::fs::remove_dir_all(untested.join(".polarion/tests")).expect("rm");
+        let out = util::rolesync()
+            .args(["render", "--repo"])
+            .arg(&untested)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+        let rendered = dir.path().join(format!("access-{n}"));
+        std::fs::write(&rendered, util::stdout(&out)).expect("write");
+        let out = util::rolesync()
+            .args(["test", "--format", "json", "--repo"])
+            .arg(repo)
+            .output()
+            .expect("runs");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        for t in doc["tests"].as_array().expect("tests") {
+            let what = t["what"].as_str().expect("what");
+            let Some(rest) = what.strip_prefix("svn ") else {
+                continue;
+            };
+            let words: Vec<&str> = rest.split(' ').collect();
+            let (user, place) = (words[0], words[1]);
+            let (repository, path) = match place.split_once(":/") {
+                Some((r, p)) => (Some(r), format!("/{p}")),
+                None => (None, place.to_owned()),
+            };
+            let mut cmd = std::process::Command::new("svnauthz");
+            cmd.args(["accessof", "--username", user, "--path", &path]);
+            if let Some(r) = repository {
+                cmd.args(["--repository", r]);
+            }
+            let svn = cmd.arg(&rendered).output().expect("svnauthz runs");
+            assert_eq!(
+                svn.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&svn.stderr)
+            );
+            let want = String::from_utf8_lossy(&svn.stdout).trim().to_owned();
+            assert_eq!(t["got"].as_str(), Some(want.as_str()), "{what}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6, "three [[svn]] assertions, two revisions");
+}

@@ -283,3 +283,39 @@ fn svn_answers_are_what_svnauthz_accessof_answers() {
     }
     assert_eq!(checked, 6, "three [[svn]] assertions, two revisions");
 }
+
+/// `validate` must refuse to read the revision (exit 2), naming `path`.
+fn refused(work: &std::path::Path, path: &str) {
+    let out = util::rolesync()
+        .args(["validate", "--repo"])
+        .arg(work)
+        .output()
+        .expect("runs");
+    let stderr = util::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "must refuse: {stderr}");
+    assert!(stderr.contains(path), "names {path}: {stderr}");
+}
+
+#[test]
+fn a_link_where_the_tests_or_a_test_file_belong_is_refused() {
+    let cfg = Config::new();
+    let work = cfg.work();
+    let good = cfg.head();
+    // The tests folder as a link to a folder outside the configuration.
+    let outside = cfg.path("outside");
+    util::copy_tree(&work.join(".polarion/tests"), &outside);
+    git(&work, &["rm", "-q", "-r", ".polarion/tests"]);
+    std::os::unix::fs::symlink(&outside, work.join(".polarion/tests")).expect("symlink");
+    git(&work, &["add", ".polarion/tests"]);
+    git(&work, &["commit", "-q", "-m", "tests elsewhere"]);
+    refused(&work, ".polarion/tests");
+
+    // One test file as a link.
+    git(&work, &["reset", "-q", "--hard", &good]);
+    let file = work.join(".polarion/tests/access.toml");
+    std::fs::remove_file(&file).expect("rm");
+    std::os::unix::fs::symlink("/etc/hostname", &file).expect("symlink");
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "a test elsewhere"]);
+    refused(&work, ".polarion/tests/access.toml");
+}

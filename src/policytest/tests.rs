@@ -474,3 +474,42 @@ fn a_broken_test_file_is_reported_on_a_broken_configuration_too() {
     let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert!(codes.contains(&"policy-test-syntax"), "{codes:?}");
 }
+
+/// The TOML reader nests arrays, inline tables and dotted keys up to its
+/// own limit (80 levels) and refuses deeper ones; at and beyond that
+/// limit, a test file is read (and dropped) on a 256 KiB stack, the size
+/// `snapshot::fuzz` holds every reader to.
+#[test]
+fn deeply_nested_toml_is_read_on_a_small_stack() {
+    let mut texts = Vec::new();
+    for n in [39usize, 40, 79, 80, 81, 10_000] {
+        texts.push("a".to_owned() + &".a".repeat(n) + " = 1\n");
+        texts.push(format!("[{}]\nb = 1\n", vec!["a"; n].join(".")));
+        texts.push("a = ".to_owned() + &"{a = ".repeat(n) + "1" + &"}".repeat(n) + "\n");
+        texts.push("a = ".to_owned() + &"[".repeat(n) + &"]".repeat(n) + "\n");
+        texts.push("a = ".to_owned() + &"[{a = ".repeat(n) + "1" + &"}]".repeat(n) + "\n");
+        texts.push("[[svn]]\nuser = ".to_owned() + &"[".repeat(n) + &"]".repeat(n) + "\n");
+    }
+    let codes = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            texts
+                .iter()
+                .map(|t| {
+                    let report = build(t, &[]);
+                    let d = report
+                        .diagnostics
+                        .iter()
+                        .find(|d| d.file.starts_with(TESTS_DIR));
+                    d.map(|d| d.code)
+                })
+                .collect::<Vec<_>>()
+        })
+        .expect("spawn a thread")
+        .join()
+        .expect("no panic, no overflow");
+    // Every text is refused: an unknown table `a`, an `svn` of the wrong
+    // shape, or nesting beyond the reader's limit.
+    assert!(codes.iter().all(Option::is_some), "{codes:?}");
+    assert!(codes.contains(&Some(Code::PolicyTestSyntax)), "{codes:?}");
+}

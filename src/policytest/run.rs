@@ -413,6 +413,10 @@ impl<'a> Cx<'a> {
             );
             failures.push((&m.at, msg));
         }
+        // A misspelt login in lacks_member would pass for the wrong reason.
+        for m in has_member.iter().chain(lacks_member) {
+            self.known_user(m, diags);
+        }
         let passed = failures.is_empty();
         for (at, msg) in failures {
             let mut d = at.diag(Code::PolicyTestFailed, msg);

@@ -356,6 +356,11 @@ fn group_assertions_see_role_groups_and_hand_written_ones() {
         &["3 policy-test-failed"],
     );
     check_run(
+        &group("ops", "lacks_member = \"mallroy\""),
+        &["pass 2 members"],
+        &["3 policy-test-unknown-name"],
+    );
+    check_run(
         &group("nosuch", "never_empty = true"),
         &["fail empty"],
         &["1 policy-test-failed", "2 policy-test-unknown-name"],

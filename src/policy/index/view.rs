@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::super::explain::{AccountStatus, Context, Verdict, Via};
 use super::super::names::LOGIN;
 use super::super::query::Object;
-use super::*;
+use super::types::*;
 use crate::ident::{GroupId, ProjectId, RoleId};
 
 impl Index {

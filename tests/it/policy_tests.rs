@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::daemon::{Config, Daemon, marker_revision, wait_until};
 use crate::hooks::bare_with_hooks;
+use crate::repo_safety::{assert_refused, validate};
 use crate::svn::Svn;
 use crate::util::{self, edit, git, git_output};
 
@@ -284,18 +285,6 @@ fn svn_answers_are_what_svnauthz_accessof_answers() {
     assert_eq!(checked, 6, "three [[svn]] assertions, two revisions");
 }
 
-/// `validate` must refuse to read the revision (exit 2), naming `path`.
-fn refused(work: &std::path::Path, path: &str) {
-    let out = util::rolesync()
-        .args(["validate", "--repo"])
-        .arg(work)
-        .output()
-        .expect("runs");
-    let stderr = util::stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "must refuse: {stderr}");
-    assert!(stderr.contains(path), "names {path}: {stderr}");
-}
-
 #[test]
 fn a_link_where_the_tests_or_a_test_file_belong_is_refused() {
     let cfg = Config::new();
@@ -308,7 +297,7 @@ fn a_link_where_the_tests_or_a_test_file_belong_is_refused() {
     std::os::unix::fs::symlink(&outside, work.join(".polarion/tests")).expect("symlink");
     git(&work, &["add", ".polarion/tests"]);
     git(&work, &["commit", "-q", "-m", "tests elsewhere"]);
-    refused(&work, ".polarion/tests");
+    assert_refused(&validate(&work, &[]), ".polarion/tests");
 
     // One test file as a link.
     git(&work, &["reset", "-q", "--hard", &good]);
@@ -317,5 +306,5 @@ fn a_link_where_the_tests_or_a_test_file_belong_is_refused() {
     std::os::unix::fs::symlink("/etc/hostname", &file).expect("symlink");
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "a test elsewhere"]);
-    refused(&work, ".polarion/tests/access.toml");
+    assert_refused(&validate(&work, &[]), ".polarion/tests/access.toml");
 }

@@ -13,7 +13,7 @@ use crate::util::{self, edit, git, git_output};
 const USERS: &str = ".polarion/user-management/users";
 
 /// `validate --repo PATH ARGS…`.
-fn validate(repo: &Path, args: &[&str]) -> Output {
+pub fn validate(repo: &Path, args: &[&str]) -> Output {
     util::rolesync()
         .arg("validate")
         .arg("--repo")
@@ -25,7 +25,7 @@ fn validate(repo: &Path, args: &[&str]) -> Output {
 
 /// `validate` must refuse (exit 2, the source cannot be read as it is) and
 /// name `path` on stderr.
-fn assert_refused(out: &Output, path: &str) {
+pub fn assert_refused(out: &Output, path: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "must refuse: {stderr}");
     assert!(stderr.contains(path), "names {path}: {stderr}");

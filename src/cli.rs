@@ -32,6 +32,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Like check, but print the chain: user → role → grant or deny → decision.
     Explain(CheckArgs),
+    /// Run the policy tests (.polarion/tests/*.toml): exit 0 when all pass, 1 when any fails.
+    Test(TestArgs),
 }
 
 /// Where the configuration comes from.
@@ -80,6 +82,15 @@ pub struct LimitArgs {
     /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
     #[arg(long)]
     pub allow_non_ascii_ids: bool,
+    /// Refuse a revision with more policy-test files (.polarion/tests/*.toml) than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_files, value_name = "N")]
+    pub max_test_files: usize,
+    /// Refuse a policy-test file with more assertions than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_assertions_per_file, value_name = "N")]
+    pub max_test_assertions_per_file: usize,
+    /// Refuse a revision whose policy-test files hold more assertions than this together.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_assertions, value_name = "N")]
+    pub max_test_assertions: usize,
 }
 
 impl LimitArgs {
@@ -95,6 +106,9 @@ impl LimitArgs {
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
             id_chars: id_chars(self.allow_non_ascii_ids),
+            max_test_files: self.max_test_files,
+            max_test_assertions_per_file: self.max_test_assertions_per_file,
+            max_test_assertions: self.max_test_assertions,
         }
     }
 }
@@ -349,4 +363,23 @@ pub struct CheckArgs {
     /// (status=approved, author=bob); repeat it, also for several values of one key.
     #[arg(long = "object", value_name = "KEY=VALUE")]
     pub object: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Output format: one line per assertion and a count, or one JSON document.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// `pass|FAIL file:line:col what`, a count line; diagnostics on stderr.
+    #[default]
+    #[value(alias = "human")]
+    Text,
+    /// One JSON document on stdout.
+    Json,
 }

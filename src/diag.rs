@@ -176,6 +176,27 @@ codes! {
     NoConfiguration = "no-configuration", Error;
     /// An id with a bidi control, an invisible or a non-ASCII character.
     ConfusableId = "confusable-id", Error;
+    // ---- policy tests (`.polarion/tests/*.toml`, `policytest`)
+    /// A policy-test file that is not valid TOML.
+    PolicyTestSyntax = "policy-test-syntax", Error;
+    /// A table or key a policy-test file does not take (a typo would
+    /// silently test nothing).
+    PolicyTestUnknownKey = "policy-test-unknown-key", Error;
+    /// An assertion with a missing key, a value of the wrong type or
+    /// outside its allowed set, or one that cannot be answered.
+    PolicyTestInvalid = "policy-test-invalid", Error;
+    /// An assertion names a user, permission, repository or group the
+    /// configuration never names (it still runs).
+    PolicyTestUnknownName = "policy-test-unknown-name", Warning;
+    /// An assertion names a project that does not exist.
+    PolicyTestUnknownProject = "policy-test-unknown-project", Error;
+    /// An assertion that does not hold for this revision.
+    PolicyTestFailed = "policy-test-failed", Error;
+    /// A file under `.polarion/tests/` that is no `*.toml` directly in it
+    /// (not run).
+    PolicyTestIgnoredFile = "policy-test-ignored-file", Warning;
+    /// More policy-test files or assertions than the limits allow.
+    PolicyTestsTooMany = "policy-tests-too-many", Error;
 }
 
 impl fmt::Display for Code {

@@ -151,6 +151,12 @@ fn check(
     writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
     for d in &report.diagnostics {
         writeln!(err, "{}", d.one_line())?;
+        // A failed policy test shows the answer's explanation.
+        if d.code == crate::diag::Code::PolicyTestFailed {
+            for note in &d.notes {
+                writeln!(err, "  note: {}", crate::diag::escape_controls(note))?;
+            }
+        }
     }
     Ok(Verdict::Invalid)
 }

@@ -11,6 +11,7 @@ pub mod check;
 pub mod hook;
 pub mod render;
 pub mod serve;
+pub mod test;
 pub mod validate;
 
 use std::collections::BTreeMap;

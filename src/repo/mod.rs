@@ -242,13 +242,15 @@ pub const MAX_TREE_ENTRIES: usize = 1_000_000;
 /// Whether `rel` (relative to the configuration root) is a folder on the
 /// way to a configuration file: `.polarion`, `.polarion/security`,
 /// `.polarion/user-management`, its `users` folder and each account's
-/// folder, and every project's `.polarion` and `.polarion/security`.
+/// folder, `.polarion/tests` (the policy tests), and every project's
+/// `.polarion` and `.polarion/security`.
 pub fn is_config_folder(rel: &str) -> bool {
     const GLOBAL: &[&str] = &[
         ".polarion",
         ".polarion/security",
         ".polarion/user-management",
         ".polarion/user-management/users",
+        ".polarion/tests",
     ];
     if GLOBAL.contains(&rel) {
         return true;
@@ -372,6 +374,10 @@ mod tests {
         assert_eq!(expected_kind(".polarion/access"), Some("file"));
         assert_eq!(expected_kind(".polarion"), Some("folder"));
         assert_eq!(expected_kind("README.md"), None);
+        // The policy tests: a link there is refused like any configuration's.
+        assert_eq!(expected_kind(".polarion/tests"), Some("folder"));
+        assert_eq!(expected_kind(".polarion/tests/admins.toml"), Some("file"));
+        assert_eq!(expected_kind(".polarion/tests/notes.md"), Some("file"));
     }
 
     #[test]

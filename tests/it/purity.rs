@@ -27,6 +27,7 @@ const PURE: &[&str] = &[
     "xml",
     "model",
     "policy",
+    "policytest",
     "authz",
     "snapshot.rs",
     "snapshot",

@@ -13,6 +13,7 @@ use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
 use crate::policy;
+use crate::policytest;
 use crate::rails::config::Config as RailsConfig;
 use crate::xml;
 
@@ -60,6 +61,11 @@ pub enum FileKind {
     ProjectRoles {
         folder: String,
     },
+    /// A policy-test file, `.polarion/tests/*.toml` (`policytest`).
+    PolicyTest,
+    /// Another file under `.polarion/tests/`: read only to warn that it
+    /// is not run (`policy-test-ignored-file`).
+    PolicyTestIgnored,
 }
 
 /// Classify a repository path; `None` for files rolesync does not read.
@@ -71,6 +77,8 @@ pub fn classify(path: &str) -> Option<FileKind> {
         PERMISSIONS => FileKind::Permissions,
         ROLES => FileKind::Roles,
         GROUPS => FileKind::Groups,
+        _ if policytest::is_test_file(path) == Some(true) => FileKind::PolicyTest,
+        _ if policytest::is_test_file(path) == Some(false) => FileKind::PolicyTestIgnored,
         _ => {
             if let Some(login) = path
                 .strip_prefix(USERS_DIR)
@@ -165,6 +173,10 @@ pub struct Report {
     pub revision: String,
     pub snapshot: Option<Snapshot>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The outcome of each policy test that ran (they run only when the
+    /// rest of the configuration has no error); a failed one is also a
+    /// `policy-test-failed` diagnostic.
+    pub tests: Vec<policytest::Outcome>,
 }
 
 impl Report {
@@ -220,6 +232,14 @@ pub fn build(input: &Input) -> Report {
         }
         None => RailsConfig::default(),
     };
+    let subject = policytest::Subject {
+        model: &model,
+        policy: &policy,
+        access: &access,
+        source_access: (ACCESS_FILE, access_text),
+        revision: &input.revision,
+    };
+    let tests = policy_tests(input, &sources, &subject, &mut diags);
     diag::sort(&mut diags);
     let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
         revision: input.revision.clone(),
@@ -234,7 +254,38 @@ pub fn build(input: &Input) -> Report {
         revision: input.revision.clone(),
         snapshot,
         diagnostics: diags,
+        tests,
     }
+}
+
+/// Parse the policy-test files and, when the configuration has no error so
+/// far (answers on a broken one would mislead), run them.
+fn policy_tests(
+    input: &Input,
+    sources: &BTreeMap<&str, Source>,
+    subject: &policytest::Subject,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<policytest::Outcome> {
+    let files: Vec<&Source> = sources
+        .iter()
+        .filter(|(p, _)| classify(p) == Some(FileKind::PolicyTest))
+        .map(|(_, s)| s)
+        .collect();
+    let ignored: Vec<&str> = input
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| classify(p) == Some(FileKind::PolicyTestIgnored))
+        .collect();
+    let (assertions, parse_diags) = policytest::parse_all(&files, &ignored, &input.limits);
+    let config_ok = !diag::has_errors(diags);
+    diags.extend(parse_diags);
+    if !config_ok {
+        return Vec::new();
+    }
+    let (outcomes, run_diags) = policytest::run(&assertions, subject);
+    diags.extend(run_diags);
+    outcomes
 }
 
 /// The configuration files' texts, each within its bound and UTF-8 (a
@@ -343,6 +394,7 @@ fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
         revision: input.revision.clone(),
         snapshot: None,
         diagnostics: diags,
+        tests: Vec::new(),
     }
 }
 
@@ -402,7 +454,10 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
     for (path, src) in sources {
         let Some(kind) = classify(path) else { continue };
         match kind {
-            FileKind::AccessFile | FileKind::Rails => {}
+            FileKind::AccessFile
+            | FileKind::Rails
+            | FileKind::PolicyTest
+            | FileKind::PolicyTestIgnored => {}
             FileKind::UserRoles => {
                 files.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
             }
@@ -503,6 +558,19 @@ mod tests {
             None
         );
         assert_eq!(classify("README.md"), None);
+        assert_eq!(
+            classify(".polarion/tests/admins.toml"),
+            Some(FileKind::PolicyTest)
+        );
+        assert_eq!(
+            classify(".polarion/tests/notes.md"),
+            Some(FileKind::PolicyTestIgnored)
+        );
+        assert_eq!(
+            classify(".polarion/tests/sub/x.toml"),
+            Some(FileKind::PolicyTestIgnored)
+        );
+        assert_eq!(classify("lib/.polarion/tests/x.toml"), None);
     }
 }
 

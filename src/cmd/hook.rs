@@ -254,7 +254,8 @@ fn print_warnings(
 }
 
 /// One diagnostic as the pusher or committer sees it: its line, then its
-/// notes (how to fix or override it), indented.
+/// notes (how to fix or override a rail, a failed policy test's
+/// explanation), indented.
 fn print_diagnostic(
     err: &mut dyn std::io::Write,
     d: &crate::diag::Diagnostic,

@@ -15,6 +15,7 @@ mod http_limits;
 mod limits;
 mod nginx;
 mod policy_api;
+mod policy_tests;
 mod proxy;
 mod publish;
 mod purity;

@@ -15,6 +15,32 @@ const LIMIT: Duration = Duration::from_secs(20);
 const USER_ROLES: &str = ".polarion/security/user-roles.xml";
 const ADMIN_ROLE: &str = "<role name=\"admin\"/>";
 
+/// The sample configuration in Git without its policy tests
+/// (`.polarion/tests/`), which assert an admin and alice's access too: the
+/// rails are what these tests exercise.
+fn config() -> Config {
+    let cfg = Config::new();
+    git(&cfg.work(), &["rm", "-r", "-q", ".polarion/tests"]);
+    git(&cfg.work(), &["commit", "-q", "-m", "no policy tests"]);
+    cfg
+}
+
+/// The same in SVN (revision 2 is the removal), with the hooks installed.
+fn svn_config() -> Svn {
+    let svn = Svn::new();
+    run(Command::new("svn")
+        .args(["rm", "-q"])
+        .arg(svn.wc().join(".polarion/tests")));
+    let out = svn_commit(&svn, "no policy tests");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    svn.install_hooks();
+    svn
+}
+
 /// Replace `from` by `to` in `file` of the work tree `dir`.
 fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     let path = dir.join(file);
@@ -75,7 +101,7 @@ fn disable(dir: &Path, login: &str) {
 
 #[test]
 fn a_push_removing_the_last_admin_is_refused_with_the_reason() {
-    let cfg = Config::new();
+    let cfg = config();
     let (bare, clone) = bare_with_hooks(&cfg);
     edit(&clone, USER_ROLES, ADMIN_ROLE, "");
     let line = refused_push(&bare, &clone, "alice is no admin", "rail-last-admin");
@@ -88,7 +114,7 @@ fn a_push_removing_the_last_admin_is_refused_with_the_reason() {
 
 #[test]
 fn a_push_that_disables_every_maintainer_is_refused_and_an_emptied_group_is_reported() {
-    let cfg = Config::new();
+    let cfg = config();
     let (bare, clone) = with_rails(&cfg, "[rails]\nmaintainers = [\"bob\", \"carol\"]\n");
     disable(&clone, "bob");
     disable(&clone, "carol");
@@ -132,8 +158,7 @@ fn svn_commit(svn: &Svn, message: &str) -> std::process::Output {
 
 #[test]
 fn svn_pre_commit_refuses_a_lockout_and_removing_the_last_admin() {
-    let svn = Svn::new();
-    svn.install_hooks();
+    let svn = svn_config();
     // alice holds `rw` on / (through @admin) and is the only one.
     edit(&svn.wc(), ".polarion/access", "@admin = rw", "@admin = r");
     let out = svn_commit(&svn, "read-only for everybody");
@@ -145,7 +170,7 @@ fn svn_pre_commit_refuses_a_lockout_and_removing_the_last_admin() {
             && stderr.contains(": alice"),
         "{stderr}"
     );
-    assert_eq!(svn.youngest(), "1");
+    assert_eq!(svn.youngest(), "2");
     run(Command::new("svn")
         .args(["revert", "-R", "-q"])
         .arg(svn.wc()));
@@ -158,7 +183,7 @@ fn svn_pre_commit_refuses_a_lockout_and_removing_the_last_admin() {
         stderr.contains(".polarion/security/user-roles.xml:1:1: error[rail-last-admin]"),
         "{stderr}"
     );
-    assert_eq!(svn.youngest(), "1");
+    assert_eq!(svn.youngest(), "2");
 }
 
 /// The codes of the daemon's last attempt's errors.
@@ -173,7 +198,7 @@ fn attempt_codes(status: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
-    let cfg = Config::new();
+    let cfg = config();
     let access = cfg.path("access");
     let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || {
@@ -228,7 +253,7 @@ fn remove_every_user_role(dir: &Path) {
 
 #[test]
 fn a_mass_removal_is_refused_then_accepted_with_the_trailer_and_the_pusher_sees_the_diff() {
-    let cfg = Config::new();
+    let cfg = config();
     let (bare, clone) = with_rails(&cfg, "[rails]\nmass_change_logins = 3\n");
     remove_every_user_role(&clone);
     let line = refused_push(&bare, &clone, "nobody is a user", "rail-mass-change");
@@ -261,8 +286,7 @@ fn a_mass_removal_is_refused_then_accepted_with_the_trailer_and_the_pusher_sees_
 
 #[test]
 fn svn_pre_commit_refuses_a_mass_removal_until_the_log_carries_the_trailer() {
-    let svn = Svn::new();
-    svn.install_hooks();
+    let svn = svn_config();
     std::fs::write(
         svn.wc().join(".polarion/rolesync.toml"),
         "[rails]\nmass_change_logins = 3\n",
@@ -286,19 +310,19 @@ fn svn_pre_commit_refuses_a_mass_removal_until_the_log_carries_the_trailer() {
             && stderr.contains("Rolesync-Allow: mass-change"),
         "{stderr}"
     );
-    assert_eq!(svn.youngest(), "2");
+    assert_eq!(svn.youngest(), "3");
     let out = svn_commit(&svn, "nobody is a user\n\nRolesync-Allow: mass-change\n");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(svn.youngest(), "3");
+    assert_eq!(svn.youngest(), "4");
 }
 
 #[test]
 fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
-    let cfg = Config::new();
+    let cfg = config();
     let access = cfg.path("access");
     let state = cfg.path("state");
     let mut d = Daemon::start(&cfg.work(), &access, &state, &[]);
@@ -328,8 +352,7 @@ fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
 
 #[test]
 fn an_svn_commit_that_empties_a_group_is_committed_and_the_committer_sees_the_warning() {
-    let svn = Svn::new();
-    svn.install_hooks();
+    let svn = svn_config();
     let approvers = "Engineering/elibrary/.polarion/security/user-roles.xml";
     edit(
         &svn.wc(),
@@ -339,14 +362,14 @@ fn an_svn_commit_that_empties_a_group_is_committed_and_the_committer_sees_the_wa
     );
     let out = svn_commit(&svn, "no approvers in elibrary");
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(svn.youngest(), "2", "the commit is in:\n{shown}");
+    assert_eq!(svn.youngest(), "3", "the commit is in:\n{shown}");
     // Subversion shows a post-commit hook's output only when it exits 1,
     // on stdout.
     assert!(
         shown.contains("post-commit hook failed (exit code 1)")
             && shown.contains("warning[rail-emptied-group]")
             && shown.contains("@elibrary-project_approver")
-            && shown.contains("rolesync diff 1 -> 2"),
+            && shown.contains("rolesync diff 2 -> 3"),
         "{shown}"
     );
 }

@@ -35,12 +35,12 @@ pub fn url(path: &Path) -> String {
 
 /// A config repository (from `sample-repo/`), its working copy, and room
 /// for a code repository, all in one temporary folder.
-pub(crate) struct Svn {
+pub struct Svn {
     dir: tempfile::TempDir,
 }
 
 impl Svn {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let svn = Svn { dir };
         ok(Command::new("svnadmin")
@@ -65,7 +65,7 @@ impl Svn {
         self.dir.path().join(name)
     }
 
-    pub(crate) fn config_repo(&self) -> PathBuf {
+    pub fn config_repo(&self) -> PathBuf {
         self.path("config")
     }
 
@@ -82,7 +82,7 @@ impl Svn {
     }
 
     /// Edit a file of the working copy and `svn commit`; the command's output.
-    pub(crate) fn commit_edit(&self, file: &str, from: &str, to: &str) -> Output {
+    pub fn commit_edit(&self, file: &str, from: &str, to: &str) -> Output {
         let path = self.wc().join(file);
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains(from), "{file} has no {from:?}");

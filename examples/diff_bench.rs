@@ -1,9 +1,10 @@
 //! Benchmark: `diff::diff` on the generated 10,000-user configuration
-//! (examples/common/synthetic.rs: 10,000 users × 1,000 projects, about
-//! 50,000 role assignments counting the global ones), with an access file
-//! that has a rule section per project.
+//! (examples/common/synthetic.rs: 10,000 users × 1,000 projects), with 15
+//! more holders per project (about 50,000 role assignments in all) and an
+//! access file that has a rule section per project.
 //!
-//! Run: `cargo run --release --example diff_bench`
+//! Run: `cargo run --release --example diff_bench [-- a]` (`a`: only the
+//! first change; `RUNS=n` sets the runs per change, default 7)
 //!
 //! Prints, for each change, the median time of `diff::diff` over a few
 //! runs (the two snapshots already built, as the hooks and the daemon have
@@ -25,7 +26,13 @@ use rolesync::diff;
 use rolesync::snapshot::{self, Snapshot};
 use synthetic::{PROJECTS, USERS, build_files, config, project, user};
 
-const RUNS: usize = 7;
+/// Runs per change (`RUNS=n` overrides; more for a profile).
+fn runs() -> usize {
+    std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7)
+}
 
 /// The synthetic tree with a rule section per project.
 fn base() -> BTreeMap<String, Vec<u8>> {
@@ -38,6 +45,24 @@ fn base() -> BTreeMap<String, Vec<u8>> {
         ));
     }
     files.insert(snapshot::ACCESS_FILE.into(), access.into_bytes());
+    // 15 more holders per project: about 50,000 assignments in all.
+    for p in 0..PROJECTS {
+        let path = roles_path(p);
+        let text = String::from_utf8(files[&path].clone()).expect("UTF-8");
+        let extra: String = (0..15)
+            .map(|k| {
+                format!(
+                    "  <user name=\"{}\"><role name=\"project_user\"/></user>\n",
+                    user((p * 7 + k * 613 + 1) % USERS)
+                )
+            })
+            .collect();
+        files.insert(
+            path,
+            text.replace("</user-roles>", &format!("{extra}</user-roles>"))
+                .into_bytes(),
+        );
+    }
     set_group(&mut files, "g00", (0..5_000).map(|i| user(2 * i)));
     files
 }
@@ -57,9 +82,18 @@ fn set_group(
     files.insert(snapshot::GROUPS.into(), text.into_bytes());
 }
 
+/// The user-roles.xml of project `p` (the generator's folder layout).
+fn roles_path(p: usize) -> String {
+    format!(
+        "Dept {}/{}/.polarion/security/user-roles.xml",
+        p % 10,
+        project(p)
+    )
+}
+
 /// Five holders of p0003 replaced by five others.
 fn project_change(files: &mut BTreeMap<String, Vec<u8>>) {
-    let path = format!("Dept 3/{}/.polarion/security/user-roles.xml", project(3));
+    let path = roles_path(3);
     let text = String::from_utf8(files[&path].clone()).expect("UTF-8");
     let mut out = String::new();
     let mut replaced = 0;
@@ -84,19 +118,20 @@ fn median(mut runs: Vec<Duration>) -> Duration {
 }
 
 fn measure(name: &str, old: &Snapshot, new: &Snapshot, reference: Duration) {
-    let mut runs = Vec::new();
+    let mut took_each = Vec::new();
     let mut last = None;
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let start = Instant::now();
         let d = diff::diff(old, new).expect("diff");
-        runs.push(start.elapsed());
+        took_each.push(start.elapsed());
         last = Some(d);
     }
     let d = last.expect("runs");
-    let took = median(runs);
+    let took = median(took_each);
     println!(
-        "{name}: diff {:.1} ms (median of {RUNS}) = {:.3} × snapshot::build; {} role-group, {} path, {} permission changes; {} logins lose access{}",
+        "{name}: diff {:.1} ms (median of {}) = {:.3} × snapshot::build; {} role-group, {} path, {} permission changes; {} logins lose access{}",
         took.as_secs_f64() * 1e3,
+        runs(),
         took.as_secs_f64() / reference.as_secs_f64(),
         d.groups.total,
         d.paths.total,
@@ -123,10 +158,28 @@ fn main() {
         reference.as_secs_f64() * 1e3
     );
 
+    let time = |what: &str, f: &dyn Fn()| {
+        let start = Instant::now();
+        f();
+        println!("  {what}: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    };
+    time("authz::parse of the access file", &|| {
+        std::hint::black_box(rolesync::authz::parse(&old.access));
+    });
+    time("Authz::load of the access file", &|| {
+        std::hint::black_box(rolesync::authz::Authz::load(&old.access, None).is_ok());
+    });
+    time("Model::role_groups", &|| {
+        std::hint::black_box(old.model.role_groups());
+    });
+
     let mut a = files.clone();
     project_change(&mut a);
     let (new, _) = build_files("a", a);
     measure("(a) one project's roles changed", &old, &new, reference);
+    if std::env::args().nth(1).as_deref() == Some("a") {
+        return;
+    }
 
     let mut b = files.clone();
     set_group(

@@ -14,6 +14,7 @@
 //! `text` prints the one-screen summary and the full list; `json` the
 //! versioned JSON shape. Pure: values in, values out.
 
+mod block;
 mod groups;
 pub mod json;
 mod paths;
@@ -70,10 +71,9 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
     let mut losing = BTreeSet::new();
     let mut gaining = BTreeSet::new();
     let mut mark = |login: &str, lost: bool| {
-        if lost {
-            losing.insert(login.to_owned());
-        } else {
-            gaining.insert(login.to_owned());
+        let set: &mut BTreeSet<String> = if lost { &mut losing } else { &mut gaining };
+        if !set.contains(login) {
+            set.insert(login.to_owned());
         }
     };
     for c in &memberships {
@@ -85,14 +85,32 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
     for c in &perms.changes {
         mark(c.login.as_str(), c.to == Verdict::Deny);
     }
-    let top_groups = top(memberships
-        .iter()
-        .map(|c| (c.group.clone(), c.direction == Direction::Left)));
-    let top_paths = top(found.changes.iter().map(|c| (place(c), c.to < c.from)));
-    let top_permissions = top(perms.changes.iter().map(|c| {
-        let ctx = c.project.as_ref().map_or("global", |p| p.as_str());
-        (format!("{} in {ctx}", c.permission), c.to == Verdict::Deny)
-    }));
+    let top_groups = top(
+        memberships
+            .iter()
+            .map(|c| (c.group.as_str(), c.direction == Direction::Left)),
+        |g| g.to_string(),
+    );
+    let top_paths = top(
+        found
+            .changes
+            .iter()
+            .map(|c| ((&c.repository, c.path.as_str()), c.to < c.from)),
+        |(repo, path)| match repo {
+            Some(r) => format!("{r}:{path}"),
+            None => path.to_string(),
+        },
+    );
+    let top_permissions = top(
+        perms
+            .changes
+            .iter()
+            .map(|c| ((c.permission.as_str(), &c.project), c.to == Verdict::Deny)),
+        |(permission, project)| {
+            let ctx = project.as_ref().map_or("global", |p| p.as_str());
+            format!("{permission} in {ctx}")
+        },
+    );
     let max = bounds.max_listed;
     Ok(Diff {
         from: old.revision.clone(),
@@ -109,17 +127,12 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
     })
 }
 
-/// `repository:/path` (or `/path`).
-fn place(c: &PathChange) -> String {
-    match &c.repository {
-        Some(r) => format!("{r}:{}", c.path),
-        None => c.path.clone(),
-    }
-}
-
-/// The `TOP` things with the most changes, largest first.
-fn top(changes: impl Iterator<Item = (String, bool)>) -> Vec<(String, Tally)> {
-    let mut by: BTreeMap<String, Tally> = BTreeMap::new();
+/// The `TOP` things with the most changes, largest first, named by `name`.
+fn top<K: Ord + Copy>(
+    changes: impl Iterator<Item = (K, bool)>,
+    name: impl Fn(&K) -> String,
+) -> Vec<(String, Tally)> {
+    let mut by: BTreeMap<K, Tally> = BTreeMap::new();
     for (what, lost) in changes {
         let t = by.entry(what).or_default();
         if lost {
@@ -128,10 +141,10 @@ fn top(changes: impl Iterator<Item = (String, bool)>) -> Vec<(String, Tally)> {
             t.gained += 1;
         }
     }
-    let mut all: Vec<(String, Tally)> = by.into_iter().collect();
-    all.sort_by_key(|(what, t)| (std::cmp::Reverse(t.gained + t.lost), what.clone()));
+    let mut all: Vec<(K, Tally)> = by.into_iter().collect();
+    all.sort_by_key(|(what, t)| (std::cmp::Reverse(t.gained + t.lost), *what));
     all.truncate(TOP);
-    all
+    all.into_iter().map(|(k, t)| (name(&k), t)).collect()
 }
 
 impl Diff {

@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::block::Split;
 use super::types::PathChange;
 use crate::authz::{self, Authz, Doc};
 
@@ -174,19 +175,37 @@ pub(super) fn paths(
     if old == new {
         return Ok(Found::default());
     }
-    let (old_doc, new_doc) = (authz::parse(old), authz::parse(new));
-    let (a, b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    // The generated groups are read line by line, never parsed as INI.
+    let (split_old, split_new) = (Split::of(old), Split::of(new));
+    let (rest_old, rest_new) = (split_old.rest(), split_new.rest());
+    let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
+    let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    a.groups.extend(split_old.lines.iter().copied());
+    b.groups.extend(split_new.lines.iter().copied());
     let tasks = tasks(&a, &b);
     if tasks.is_empty() {
         return Ok(Found::default());
     }
+    // Only the logins asked about need their memberships in the files
+    // the evaluator loads.
+    let asked: Option<BTreeSet<&str>> = tasks
+        .values()
+        .map(|w| match w {
+            Who::All => None,
+            Who::Some(set) => Some(set),
+        })
+        .try_fold(BTreeSet::new(), |mut acc, set| {
+            acc.extend(set?.iter().copied());
+            Some(acc)
+        });
     let load = |text: &str| {
         Authz::load(text, None).map_err(|d| {
             d.first()
                 .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
         })
     };
-    let (before, after) = (load(old)?, load(new)?);
+    let before = load(&split_old.reduced(asked.as_ref()))?;
+    let after = load(&split_new.reduced(asked.as_ref()))?;
     let all: BTreeSet<String> = if tasks.values().any(|w| matches!(w, Who::All)) {
         let mut all = everybody();
         all.extend(a.names().chain(b.names()).map(str::to_owned));

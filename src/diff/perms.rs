@@ -79,7 +79,9 @@ fn lines(set: Option<&PermissionSet>) -> Vec<(&RoleId, bool, &str)> {
 /// What is to be decided: per (context, permission), the logins; at most
 /// `max` asks are planned, the rest counted.
 struct Tasks {
-    asks: BTreeMap<(Ctx, String), BTreeSet<Login>>,
+    /// context → permission → logins (nested, so that an existing entry
+    /// is found without building a key).
+    asks: BTreeMap<Ctx, BTreeMap<String, BTreeSet<Login>>>,
     notes: BTreeSet<String>,
     max: usize,
     planned: usize,
@@ -98,11 +100,19 @@ impl Tasks {
             self.skipped += 1;
             return;
         }
-        let new = self
-            .asks
-            .entry((ctx.clone(), permission.to_owned()))
-            .or_default()
-            .insert(login.clone());
+        if !self.asks.contains_key(ctx) {
+            self.asks.insert(ctx.clone(), BTreeMap::new());
+        }
+        let Some(by_permission) = self.asks.get_mut(ctx) else {
+            return;
+        };
+        if !by_permission.contains_key(permission) {
+            by_permission.insert(permission.to_owned(), BTreeSet::new());
+        }
+        let Some(logins) = by_permission.get_mut(permission) else {
+            return;
+        };
+        let new = !logins.contains(login) && logins.insert(login.clone());
         self.planned += usize::from(new);
     }
 }
@@ -140,7 +150,11 @@ pub(super) fn permissions(
         ..Found::default()
     };
     let object = Object::new();
-    for ((ctx, permission), logins) in &tasks.asks {
+    let asks = tasks
+        .asks
+        .iter()
+        .flat_map(|(ctx, m)| m.iter().map(move |(p, logins)| (ctx, p, logins)));
+    for (ctx, permission, logins) in asks {
         for login in logins {
             let req = Request {
                 user: login.as_str(),

@@ -180,9 +180,13 @@ impl<T> Default for Part<T> {
 impl<T: Ord> Part<T> {
     /// Keep the first `max` of the sorted changes, count them all.
     pub(crate) fn bounded(mut all: Vec<T>, unevaluated: usize, max: usize) -> Part<T> {
-        all.sort();
         let total = all.len();
-        all.truncate(max);
+        if max < total {
+            // Only the first `max` are sorted: linear in the rest.
+            all.select_nth_unstable(max);
+            all.truncate(max);
+        }
+        all.sort();
         Part {
             listed: all,
             total,

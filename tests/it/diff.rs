@@ -14,7 +14,7 @@ use rolesync::diff::{self, Diff};
 use rolesync::snapshot::{self, Input, Snapshot};
 
 use crate::svn::Svn;
-use crate::util::{self, git, sample_repository};
+use crate::util::{self, Rng, git, sample_repository};
 
 const ELIBRARY_ROLES: &str = "Engineering/elibrary/.polarion/security/user-roles.xml";
 
@@ -149,27 +149,6 @@ fn two_folders_are_diffed_and_an_invalid_one_could_not_run() {
 }
 
 // ------------------------------------------------- against svnauthz
-
-/// SplitMix64: deterministic test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 const LOGINS: &[&str] = &["u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"];
 const PROJECTS: &[&str] = &["pa", "pb"];

@@ -522,8 +522,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_message_keeps_its_end_where_trailers_are() {
+        assert_eq!(message_tail(b"short", 64), "short");
+        let long = format!("{}\n\nRolesync-Allow: mass-change", "x".repeat(100));
+        let kept = message_tail(long.as_bytes(), 40);
+        assert_eq!(kept.len(), 40);
+        assert!(kept.ends_with("Rolesync-Allow: mass-change"), "{kept}");
+        // Cut at a character boundary; invalid UTF-8 replaced.
+        assert_eq!(message_tail("ééé".as_bytes(), 3), "é");
+        assert_eq!(message_tail(b"a\xffb", 64), "a\u{fffd}b");
+    }
+
+    #[test]
     fn classify_knows_every_file_kind() {
         assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
+        assert_eq!(classify(".polarion/rolesync.toml"), Some(FileKind::Rails));
         assert_eq!(
             classify(".polarion/security/user-roles.xml"),
             Some(FileKind::UserRoles)

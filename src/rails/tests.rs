@@ -533,3 +533,36 @@ fn the_readme_example_is_the_defaults() {
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(c, Config::default());
 }
+
+/// `rolesync.toml` nested to the TOML reader's limit (80 levels) and
+/// beyond is read (and dropped) on a 256 KiB stack, the size
+/// `snapshot::fuzz` holds every reader to; each such file is refused.
+#[test]
+fn deeply_nested_rolesync_toml_is_read_on_a_small_stack() {
+    let mut texts = Vec::new();
+    for n in [40usize, 79, 80, 81, 10_000] {
+        texts.push("[rails]\nmaintainers = ".to_owned() + &"[".repeat(n) + &"]".repeat(n) + "\n");
+        texts.push("[rails]\nx = ".to_owned() + &"{a = ".repeat(n) + "1" + &"}".repeat(n) + "\n");
+        texts.push(format!("[{}]\nb = 1\n", vec!["rails"; n].join(".")));
+    }
+    let codes = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            texts
+                .iter()
+                .map(|t| {
+                    let src = crate::diag::Source::new(RAILS, t);
+                    let (_, d) = config::parse(&src, &crate::limits::Limits::default());
+                    d.first().map(|d| d.code)
+                })
+                .collect::<Vec<_>>()
+        })
+        .expect("spawn a thread")
+        .join()
+        .expect("no panic, no overflow");
+    assert!(codes.iter().all(Option::is_some), "{codes:?}");
+    assert!(
+        codes.contains(&Some(crate::diag::Code::RailsTomlSyntax)),
+        "{codes:?}"
+    );
+}

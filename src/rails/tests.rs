@@ -566,3 +566,18 @@ fn deeply_nested_rolesync_toml_is_read_on_a_small_stack() {
         "{codes:?}"
     );
 }
+
+proptest::proptest! {
+    /// Any text is read without a panic, and every problem lies inside it.
+    #[test]
+    fn any_rolesync_toml_gives_located_diagnostics(
+        body in "(\\[rails\\]\n)?([a-z_]{1,20} = (true|\"[a-z ]{0,8}\"|-?[0-9]{1,20}|\\[\"[a-z@. ]{0,8}\"\\]|\\{\\})\n){0,6}[\\PC\n]{0,40}"
+    ) {
+        let src = crate::diag::Source::new(RAILS, &body);
+        let (_, diags) = config::parse(&src, &crate::limits::Limits::default());
+        for d in diags {
+            proptest::prop_assert!(d.span.end <= body.len(), "{d:?}");
+            proptest::prop_assert!(d.line >= 1 && d.col >= 1, "{d:?}");
+        }
+    }
+}

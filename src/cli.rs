@@ -32,6 +32,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Like check, but print the chain: user → role → grant or deny → decision.
     Explain(CheckArgs),
+    /// What a change does: who gains or loses which role group, SVN path access and permission.
+    Diff(DiffArgs),
     /// Run the policy tests (.polarion/tests/*.toml): exit 0 when all pass, 1 when any fails.
     Test(TestArgs),
 }
@@ -106,6 +108,7 @@ impl LimitArgs {
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
             id_chars: id_chars(self.allow_non_ascii_ids),
+            max_message_bytes: crate::snapshot::Limits::DEFAULT.max_message_bytes,
             max_test_files: self.max_test_files,
             max_test_assertions_per_file: self.max_test_assertions_per_file,
             max_test_assertions: self.max_test_assertions,
@@ -135,6 +138,11 @@ pub enum Format {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
+    /// Also apply the guard rails to the change from this configuration (a
+    /// folder, or a repository at its newest revision) to --repo, as the
+    /// hooks do.
+    #[arg(long, value_name = "PATH")]
+    pub previous: Option<std::path::PathBuf>,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -363,6 +371,37 @@ pub struct CheckArgs {
     /// (status=approved, author=bob); repeat it, also for several values of one key.
     #[arg(long = "object", value_name = "KEY=VALUE")]
     pub object: Vec<String>,
+}
+
+/// How `rolesync diff` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The one-screen summary, then the full list.
+    #[default]
+    Text,
+    /// One JSON document (version 1, docs/diff.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The config repository (Git, SVN or a folder); ignored when FROM and
+    /// TO are both folders.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_file_bytes, value_name = "BYTES")]
+    pub max_file_bytes: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The revision before the change (Git: a commit, tag or branch; SVN: a
+    /// number), or a folder.
+    pub from: String,
+    /// The revision after the change, or a folder.
+    pub to: String,
 }
 
 #[derive(Debug, Args)]

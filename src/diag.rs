@@ -176,6 +176,24 @@ codes! {
     NoConfiguration = "no-configuration", Error;
     /// An id with a bidi control, an invisible or a non-ASCII character.
     ConfusableId = "confusable-id", Error;
+    // ---- guard rails (`.polarion/rolesync.toml`, `rails`)
+    /// `.polarion/rolesync.toml` is not valid TOML.
+    RailsTomlSyntax = "rails-toml-syntax", Error;
+    /// A key or table of `.polarion/rolesync.toml` rolesync does not know.
+    RailsUnknownKey = "rails-unknown-key", Error;
+    /// A value of `.polarion/rolesync.toml` of the wrong type or outside its range.
+    RailsInvalidValue = "rails-invalid-value", Error;
+    /// The change leaves no active account with the global `admin` role.
+    RailLastAdmin = "rail-last-admin", Error;
+    /// The change takes write access to the configuration from every
+    /// account that could commit it (or disables every listed maintainer).
+    RailMaintainerLockout = "rail-maintainer-lockout", Error;
+    /// A rule of the access file names a group the change empties
+    /// (a warning unless `emptied_group = "error"`).
+    RailEmptiedGroup = "rail-emptied-group", Warning;
+    /// The change removes access from more logins than the threshold, and
+    /// its message lacks `Rolesync-Allow: mass-change`.
+    RailMassChange = "rail-mass-change", Error;
     // ---- policy tests (`.polarion/tests/*.toml`, `policytest`)
     /// A policy-test file that is not valid TOML.
     PolicyTestSyntax = "policy-test-syntax", Error;

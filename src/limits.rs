@@ -60,6 +60,10 @@ pub struct Limits {
     /// but a refusal of what could otherwise look like another name
     /// (`confusable-id`).
     pub id_chars: IdChars,
+    /// Bytes of a commit message (Git) or log message (SVN) kept in
+    /// `RevisionMeta::message`; a longer one keeps its end, where trailers
+    /// such as `Rolesync-Allow: mass-change` are. Default 64 KiB.
+    pub max_message_bytes: usize,
     /// Policy-test files (`.polarion/tests/*.toml`) in one revision.
     /// Default 100 (`policy-tests-too-many`).
     pub max_test_files: usize,
@@ -84,6 +88,7 @@ impl Limits {
         max_query_depth: 32,
         max_access_bytes: 64 << 20,
         id_chars: IdChars::Ascii,
+        max_message_bytes: 64 << 10,
         max_test_files: 100,
         max_test_assertions_per_file: 1_000,
         max_test_assertions: 10_000,

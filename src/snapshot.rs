@@ -14,6 +14,7 @@ use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
 use crate::policy;
 use crate::policytest;
+use crate::rails::config::Config as RailsConfig;
 use crate::xml;
 
 /// The access file inside the configuration repository.
@@ -26,6 +27,8 @@ pub const PERMISSIONS: &str = ".polarion/security/permissions.xml";
 pub const ROLES: &str = ".polarion/security/roles.xml";
 /// User groups.
 pub const GROUPS: &str = ".polarion/user-management/groups.xml";
+/// The guard rails' settings (`rails::config`).
+pub const RAILS_FILE: &str = ".polarion/rolesync.toml";
 /// The folder that holds one folder per account.
 pub const USERS_DIR: &str = ".polarion/user-management/users/";
 /// The file that marks a project folder (the model names it too).
@@ -36,6 +39,8 @@ pub use crate::model::PROJECT_MARKER;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
     AccessFile,
+    /// `.polarion/rolesync.toml`: the guard rails' settings.
+    Rails,
     UserRoles,
     Permissions,
     Roles,
@@ -67,6 +72,7 @@ pub enum FileKind {
 pub fn classify(path: &str) -> Option<FileKind> {
     Some(match path {
         ACCESS_FILE => FileKind::AccessFile,
+        RAILS_FILE => FileKind::Rails,
         USER_ROLES => FileKind::UserRoles,
         PERMISSIONS => FileKind::Permissions,
         ROLES => FileKind::Roles,
@@ -107,6 +113,23 @@ pub struct RevisionMeta {
     pub author: String,
     /// Seconds since the Unix epoch.
     pub time: i64,
+    /// The commit or log message, at most `Limits::max_message_bytes`
+    /// ([`message_tail`]); the guard rails read its trailers.
+    pub message: String,
+}
+
+/// A message within `max` bytes: a longer one keeps its end (where
+/// trailers are), cut at a character boundary; invalid UTF-8 is replaced.
+pub fn message_tail(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_owned()
 }
 
 /// The configuration repository at one revision.
@@ -135,6 +158,11 @@ pub struct Snapshot {
     pub policy: policy::Index,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
+    /// The access file as the repository holds it (`""` without one): the
+    /// guard rails locate rule lines in it.
+    pub access_source: String,
+    /// The guard rails' settings of this revision (`.polarion/rolesync.toml`).
+    pub rails: RailsConfig,
 }
 
 /// The result of `build`: a snapshot when there was no error, and every
@@ -196,6 +224,14 @@ pub fn build(input: &Input) -> Report {
     diags.extend(policy_diags);
 
     let access = render_access(input, &model, access_text, &mut diags);
+    let rails = match sources.get(RAILS_FILE) {
+        Some(src) => {
+            let (rails, d) = crate::rails::config::parse(src, limits);
+            diags.extend(d);
+            rails
+        }
+        None => RailsConfig::default(),
+    };
     let subject = policytest::Subject {
         model: &model,
         policy: &policy,
@@ -211,6 +247,8 @@ pub fn build(input: &Input) -> Report {
         model,
         policy,
         access,
+        access_source: access_text.unwrap_or("").to_owned(),
+        rails,
     });
     Report {
         revision: input.revision.clone(),
@@ -416,7 +454,10 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
     for (path, src) in sources {
         let Some(kind) = classify(path) else { continue };
         match kind {
-            FileKind::AccessFile | FileKind::PolicyTest | FileKind::PolicyTestIgnored => {}
+            FileKind::AccessFile
+            | FileKind::Rails
+            | FileKind::PolicyTest
+            | FileKind::PolicyTestIgnored => {}
             FileKind::UserRoles => {
                 files.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
             }
@@ -481,8 +522,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_message_keeps_its_end_where_trailers_are() {
+        assert_eq!(message_tail(b"short", 64), "short");
+        let long = format!("{}\n\nRolesync-Allow: mass-change", "x".repeat(100));
+        let kept = message_tail(long.as_bytes(), 40);
+        assert_eq!(kept.len(), 40);
+        assert!(kept.ends_with("Rolesync-Allow: mass-change"), "{kept}");
+        // Cut at a character boundary; invalid UTF-8 replaced.
+        assert_eq!(message_tail("ééé".as_bytes(), 3), "é");
+        assert_eq!(message_tail(b"a\xffb", 64), "a\u{fffd}b");
+    }
+
+    #[test]
     fn classify_knows_every_file_kind() {
         assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
+        assert_eq!(classify(".polarion/rolesync.toml"), Some(FileKind::Rails));
         assert_eq!(
             classify(".polarion/security/user-roles.xml"),
             Some(FileKind::UserRoles)

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod check;
+pub mod diff;
 pub mod hook;
 pub mod render;
 pub mod serve;

@@ -295,6 +295,7 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_name_bytes: file.max_name_bytes.unwrap_or(d.max_name_bytes),
         max_query_depth: file.max_query_depth.unwrap_or(d.max_query_depth),
         max_access_bytes: file.max_access_bytes.unwrap_or(d.max_access_bytes),
+        max_message_bytes: d.max_message_bytes,
         max_test_files: file.max_test_files.unwrap_or(d.max_test_files),
         max_test_assertions_per_file: file
             .max_test_assertions_per_file

@@ -89,6 +89,24 @@ impl Source {
         }
     }
 
+    /// Where the configuration lives, for the guard rails: an SVN
+    /// repository by its folder name (the name an access file gives it in
+    /// `[NAME:/path]` when served with `SVNParentPath` / `svnserve -r`) and
+    /// the configuration's folder in it.
+    pub fn rails_target(&self) -> crate::rails::Target {
+        match &self.0 {
+            Backend::Svn { path, subpath } => crate::rails::Target::Svn {
+                repository: std::path::absolute(path)
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_default(),
+                path: format!("/{}", subpath.as_str()),
+            },
+            Backend::Git { .. } => crate::rails::Target::Git,
+            Backend::Folder(_) => crate::rails::Target::Folder,
+        }
+    }
+
     /// The kind of this source.
     pub fn kind(&self) -> Kind {
         match &self.0 {

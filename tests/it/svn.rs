@@ -13,7 +13,7 @@ use crate::util;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn run(cmd: &mut Command) -> Output {
+pub fn run(cmd: &mut Command) -> Output {
     cmd.env("LC_ALL", "C.UTF-8")
         .output()
         .expect("the command runs (Debian's `subversion` installed)")
@@ -29,7 +29,7 @@ fn ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn url(path: &Path) -> String {
+pub fn url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
@@ -61,7 +61,7 @@ impl Svn {
         svn
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -69,7 +69,7 @@ impl Svn {
         self.path("config")
     }
 
-    fn wc(&self) -> PathBuf {
+    pub fn wc(&self) -> PathBuf {
         self.path("wc")
     }
 

@@ -15,6 +15,8 @@ pub mod ident;
 pub mod limits;
 pub mod model;
 pub mod policy;
+pub mod policytest;
+pub mod rails;
 pub mod snapshot;
 pub mod xml;
 

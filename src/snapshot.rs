@@ -13,6 +13,8 @@ use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
 use crate::policy;
+use crate::policytest;
+use crate::rails::config::Config as RailsConfig;
 use crate::xml;
 
 /// The access file inside the configuration repository.
@@ -25,6 +27,8 @@ pub const PERMISSIONS: &str = ".polarion/security/permissions.xml";
 pub const ROLES: &str = ".polarion/security/roles.xml";
 /// User groups.
 pub const GROUPS: &str = ".polarion/user-management/groups.xml";
+/// The guard rails' settings (`rails::config`).
+pub const RAILS_FILE: &str = ".polarion/rolesync.toml";
 /// The folder that holds one folder per account.
 pub const USERS_DIR: &str = ".polarion/user-management/users/";
 /// The file that marks a project folder (the model names it too).
@@ -35,6 +39,8 @@ pub use crate::model::PROJECT_MARKER;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
     AccessFile,
+    /// `.polarion/rolesync.toml`: the guard rails' settings.
+    Rails,
     UserRoles,
     Permissions,
     Roles,
@@ -55,16 +61,24 @@ pub enum FileKind {
     ProjectRoles {
         folder: String,
     },
+    /// A policy-test file, `.polarion/tests/*.toml` (`policytest`).
+    PolicyTest,
+    /// Another file under `.polarion/tests/`: read only to warn that it
+    /// is not run (`policy-test-ignored-file`).
+    PolicyTestIgnored,
 }
 
 /// Classify a repository path; `None` for files rolesync does not read.
 pub fn classify(path: &str) -> Option<FileKind> {
     Some(match path {
         ACCESS_FILE => FileKind::AccessFile,
+        RAILS_FILE => FileKind::Rails,
         USER_ROLES => FileKind::UserRoles,
         PERMISSIONS => FileKind::Permissions,
         ROLES => FileKind::Roles,
         GROUPS => FileKind::Groups,
+        _ if policytest::is_test_file(path) == Some(true) => FileKind::PolicyTest,
+        _ if policytest::is_test_file(path) == Some(false) => FileKind::PolicyTestIgnored,
         _ => {
             if let Some(login) = path
                 .strip_prefix(USERS_DIR)
@@ -99,6 +113,23 @@ pub struct RevisionMeta {
     pub author: String,
     /// Seconds since the Unix epoch.
     pub time: i64,
+    /// The commit or log message, at most `Limits::max_message_bytes`
+    /// ([`message_tail`]); the guard rails read its trailers.
+    pub message: String,
+}
+
+/// A message within `max` bytes: a longer one keeps its end (where
+/// trailers are), cut at a character boundary; invalid UTF-8 is replaced.
+pub fn message_tail(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_owned()
 }
 
 /// The configuration repository at one revision.
@@ -127,6 +158,11 @@ pub struct Snapshot {
     pub policy: policy::Index,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
+    /// The access file as the repository holds it (`""` without one): the
+    /// guard rails locate rule lines in it.
+    pub access_source: String,
+    /// The guard rails' settings of this revision (`.polarion/rolesync.toml`).
+    pub rails: RailsConfig,
 }
 
 /// The result of `build`: a snapshot when there was no error, and every
@@ -137,6 +173,10 @@ pub struct Report {
     pub revision: String,
     pub snapshot: Option<Snapshot>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The outcome of each policy test that ran (they run only when the
+    /// rest of the configuration has no error); a failed one is also a
+    /// `policy-test-failed` diagnostic.
+    pub tests: Vec<policytest::Outcome>,
 }
 
 impl Report {
@@ -184,6 +224,22 @@ pub fn build(input: &Input) -> Report {
     diags.extend(policy_diags);
 
     let access = render_access(input, &model, access_text, &mut diags);
+    let rails = match sources.get(RAILS_FILE) {
+        Some(src) => {
+            let (rails, d) = crate::rails::config::parse(src, limits);
+            diags.extend(d);
+            rails
+        }
+        None => RailsConfig::default(),
+    };
+    let subject = policytest::Subject {
+        model: &model,
+        policy: &policy,
+        access: &access,
+        source_access: (ACCESS_FILE, access_text),
+        revision: &input.revision,
+    };
+    let tests = policy_tests(input, &sources, &subject, &mut diags);
     diag::sort(&mut diags);
     let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
         revision: input.revision.clone(),
@@ -191,12 +247,45 @@ pub fn build(input: &Input) -> Report {
         model,
         policy,
         access,
+        access_source: access_text.unwrap_or("").to_owned(),
+        rails,
     });
     Report {
         revision: input.revision.clone(),
         snapshot,
         diagnostics: diags,
+        tests,
     }
+}
+
+/// Parse the policy-test files and, when the configuration has no error so
+/// far (answers on a broken one would mislead), run them.
+fn policy_tests(
+    input: &Input,
+    sources: &BTreeMap<&str, Source>,
+    subject: &policytest::Subject,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<policytest::Outcome> {
+    let files: Vec<&Source> = sources
+        .iter()
+        .filter(|(p, _)| classify(p) == Some(FileKind::PolicyTest))
+        .map(|(_, s)| s)
+        .collect();
+    let ignored: Vec<&str> = input
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| classify(p) == Some(FileKind::PolicyTestIgnored))
+        .collect();
+    let (assertions, parse_diags) = policytest::parse_all(&files, &ignored, &input.limits);
+    let config_ok = !diag::has_errors(diags);
+    diags.extend(parse_diags);
+    if !config_ok {
+        return Vec::new();
+    }
+    let (outcomes, run_diags) = policytest::run(&assertions, subject);
+    diags.extend(run_diags);
+    outcomes
 }
 
 /// The configuration files' texts, each within its bound and UTF-8 (a
@@ -305,6 +394,7 @@ fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
         revision: input.revision.clone(),
         snapshot: None,
         diagnostics: diags,
+        tests: Vec::new(),
     }
 }
 
@@ -364,7 +454,10 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
     for (path, src) in sources {
         let Some(kind) = classify(path) else { continue };
         match kind {
-            FileKind::AccessFile => {}
+            FileKind::AccessFile
+            | FileKind::Rails
+            | FileKind::PolicyTest
+            | FileKind::PolicyTestIgnored => {}
             FileKind::UserRoles => {
                 files.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
             }
@@ -429,8 +522,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_message_keeps_its_end_where_trailers_are() {
+        assert_eq!(message_tail(b"short", 64), "short");
+        let long = format!("{}\n\nRolesync-Allow: mass-change", "x".repeat(100));
+        let kept = message_tail(long.as_bytes(), 40);
+        assert_eq!(kept.len(), 40);
+        assert!(kept.ends_with("Rolesync-Allow: mass-change"), "{kept}");
+        // Cut at a character boundary; invalid UTF-8 replaced.
+        assert_eq!(message_tail("ééé".as_bytes(), 3), "é");
+        assert_eq!(message_tail(b"a\xffb", 64), "a\u{fffd}b");
+    }
+
+    #[test]
     fn classify_knows_every_file_kind() {
         assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
+        assert_eq!(classify(".polarion/rolesync.toml"), Some(FileKind::Rails));
         assert_eq!(
             classify(".polarion/security/user-roles.xml"),
             Some(FileKind::UserRoles)
@@ -465,6 +571,19 @@ mod tests {
             None
         );
         assert_eq!(classify("README.md"), None);
+        assert_eq!(
+            classify(".polarion/tests/admins.toml"),
+            Some(FileKind::PolicyTest)
+        );
+        assert_eq!(
+            classify(".polarion/tests/notes.md"),
+            Some(FileKind::PolicyTestIgnored)
+        );
+        assert_eq!(
+            classify(".polarion/tests/sub/x.toml"),
+            Some(FileKind::PolicyTestIgnored)
+        );
+        assert_eq!(classify("lib/.polarion/tests/x.toml"), None);
     }
 }
 

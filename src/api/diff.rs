@@ -19,8 +19,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::Shared;
-use super::policy::{Reply, error, heavy, loaded};
+use super::reply::{Reply, error, heavy, loaded};
+use super::shared::Shared;
 use crate::diff;
 use crate::snapshot::Snapshot;
 

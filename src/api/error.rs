@@ -70,6 +70,11 @@ impl ApiError {
         e
     }
 
+    /// The body, as it is sent.
+    pub fn body_text(&self) -> String {
+        serde_json::to_string(&self.body).unwrap_or_default()
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self

@@ -22,73 +22,25 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, DiagnosticJson};
 
 use crate::current::{Current, Status, Trigger};
 
 pub mod diff;
 mod error;
+mod metrics;
 pub mod policy;
+mod proxy;
+mod reply;
 pub mod schemes;
 pub mod serve;
+mod shared;
 
 pub use error::ApiError;
+use metrics::Metrics;
 pub use serve::HttpLimits;
-
-/// Whether the loaded revision (first) is the wanted one (second) or
-/// newer. Blocking: the API runs it on the blocking pool.
-pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
-
-/// Reads and builds one revision of the configuration repository (for
-/// `GET /v1/diff`); the error says why it cannot. Blocking: the API runs it
-/// on the blocking pool.
-pub type SnapshotReader =
-    Arc<dyn Fn(&str) -> Result<crate::snapshot::Snapshot, String> + Send + Sync>;
-
-/// Everything the API is configured with (from flags and the config file).
-#[derive(Clone)]
-pub struct Config {
-    /// The bearer token (none: `POST /v1/reload` is refused).
-    pub token: Option<String>,
-    /// Whether the API listens beyond loopback (then the token guards
-    /// everything but `/healthz`).
-    pub beyond_loopback: bool,
-    /// The request header that names the user for `/v1/authorize`.
-    pub user_header: axum::http::HeaderName,
-    /// Which proxy's headers carry the original method and URI.
-    pub proxy: policy::ProxyKind,
-    /// Which layers of a REST call `/v1/authorize` decides.
-    pub authorize_layers: policy::AuthorizeLayers,
-    /// Every bound of the HTTP API.
-    pub http: HttpLimits,
-    /// How revisions order, for `min_revision`.
-    pub is_at_least: RevisionOrder,
-    /// How to read a revision's snapshot, for `GET /v1/diff` (`None`: the
-    /// route answers 501).
-    pub read_snapshot: Option<SnapshotReader>,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("token", &self.token.as_ref().map(|_| "<set>"))
-            .field("beyond_loopback", &self.beyond_loopback)
-            .field("user_header", &self.user_header)
-            .field("proxy", &self.proxy)
-            .field("authorize_layers", &self.authorize_layers)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The router's state: the current snapshot and status, the configuration
-/// and the slots for heavy requests (bulk check, explain, user view).
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) current: Arc<Current>,
-    pub(crate) config: Config,
-    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
-}
+use shared::Shared;
+pub use shared::{Config, RevisionOrder, SnapshotReader};
 
 /// The API's routes over the current snapshot and status.
 pub fn router(current: Arc<Current>, config: Config) -> Router {
@@ -168,11 +120,6 @@ fn time(t: Option<SystemTime>) -> Option<String> {
     t.map(|t| humantime::format_rfc3339_millis(t).to_string())
 }
 
-fn secs(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 /// `ok` (newest revision applied), `degraded` (serving an older revision
 /// because the newest is bad) or `starting` (nothing good loaded yet).
 fn state_name(shared: &Shared, status: &Status) -> &'static str {
@@ -210,9 +157,9 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 
 /// The answer of `/v1/status`.
 #[derive(Debug, Serialize)]
-struct StatusAnswer {
-    applied: Option<Applied>,
-    attempted: Option<Attempted>,
+struct StatusAnswer<'a> {
+    applied: Option<Applied<'a>>,
+    attempted: Option<Attempted<'a>>,
     last_reload_seconds: f64,
     reloads: Reloads,
     stale_since: Option<String>,
@@ -223,19 +170,19 @@ struct StatusAnswer {
 
 /// The applied revision, in `/v1/status`.
 #[derive(Debug, Serialize)]
-struct Applied {
+struct Applied<'a> {
     applied_at: Option<String>,
     author: Option<String>,
     commit_time: Option<i64>,
     revision: String,
-    warnings: Vec<serde_json::Value>,
+    warnings: Vec<DiagnosticJson<'a>>,
 }
 
 /// The last reload attempt, in `/v1/status`.
 #[derive(Debug, Serialize)]
-struct Attempted {
+struct Attempted<'a> {
     at: Option<String>,
-    errors: Vec<serde_json::Value>,
+    errors: Vec<DiagnosticJson<'a>>,
     message: Option<String>,
     result: &'static str,
     revision: Option<String>,
@@ -305,51 +252,11 @@ async fn reload(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let status = shared.current.status();
     let current = shared.current.snapshot.load_full();
-    let commit_time = current
-        .as_ref()
-        .and_then(|s| s.meta.as_ref())
-        .map_or(0, |m| m.time);
-    let stale = status
-        .stale_since
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .map_or(0.0, |d| d.as_secs_f64());
-    let applied_at = status.applied_at.map_or(0.0, secs);
-    let mut warnings: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
-    for w in &status.warnings {
-        *warnings.entry(w.code.as_str()).or_default() += 1;
-    }
-    let mut text = format!(
-        "# HELP rolesync_reloads_total Reloads by result.\n\
-         # TYPE rolesync_reloads_total counter\n\
-         rolesync_reloads_total{{result=\"applied\"}} {}\n\
-         rolesync_reloads_total{{result=\"unchanged\"}} {}\n\
-         rolesync_reloads_total{{result=\"failed\"}} {}\n\
-         # HELP rolesync_last_reload_duration_seconds Duration of the last reload.\n\
-         # TYPE rolesync_last_reload_duration_seconds gauge\n\
-         rolesync_last_reload_duration_seconds {}\n\
-         # HELP rolesync_applied_revision_timestamp_seconds Commit time of the applied revision.\n\
-         # TYPE rolesync_applied_revision_timestamp_seconds gauge\n\
-         rolesync_applied_revision_timestamp_seconds {commit_time}\n\
-         # HELP rolesync_applied_timestamp_seconds When the applied revision was published.\n\
-         # TYPE rolesync_applied_timestamp_seconds gauge\n\
-         rolesync_applied_timestamp_seconds {applied_at}\n\
-         # HELP rolesync_stale_seconds How long the newest revision has been invalid (0 when fresh).\n\
-         # TYPE rolesync_stale_seconds gauge\n\
-         rolesync_stale_seconds {stale}\n",
-        status.applied,
-        status.unchanged,
-        status.failed,
-        status.last_duration.as_secs_f64(),
-    );
-    text.push_str(
-        "# HELP rolesync_warnings Warnings of the applied revision, by diagnostic code.\n\
-         # TYPE rolesync_warnings gauge\n",
-    );
-    for (code, n) in warnings {
-        text.push_str(&format!("rolesync_warnings{{code=\"{code}\"}} {n}\n"));
-    }
+    let text = Metrics::of(&status, current.as_deref(), SystemTime::now()).render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+#[cfg(test)]
+mod answers_tests;
 #[cfg(test)]
 mod tests;

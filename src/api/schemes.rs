@@ -37,8 +37,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
 
-use super::Shared;
-use super::policy::{REVISION_HEADER, Reply, error, heavy, loaded, snapshot};
+use super::reply::{REVISION_HEADER, Reply, error, heavy, loaded, snapshot};
+use super::shared::Shared;
 use crate::ident::{ProjectId, RoleId};
 use crate::model::{EVERYONE, Model, PermissionSet, RoleScope, Scope};
 use crate::xml::Effect;

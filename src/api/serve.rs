@@ -34,11 +34,12 @@ use hyper::server::conn::http1;
 use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
+
+use super::error::ApiError;
 
 /// Descriptors kept for everything but connections: reloads (Git packs,
 /// `svnlook` pipes, the published file), the hook socket, the file
@@ -296,8 +297,11 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// A best-effort 503 on a connection beyond the limit; it is then closed.
 fn refuse(stream: &TcpStream, max: usize) {
-    let body =
-        json!({ "error": format!("too many connections (max_connections = {max})") }).to_string();
+    let body = ApiError::bare(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("too many connections (max_connections = {max})"),
+    )
+    .body_text();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -364,14 +368,18 @@ async fn connection(
 }
 
 fn timed_out(limit: Duration) -> Response<Body> {
-    (
+    ApiError::bare(
         StatusCode::REQUEST_TIMEOUT,
-        [(axum::http::header::CONNECTION, "close")],
-        axum::Json(json!({
-            "error": format!("the request took longer than request_timeout = {}", humantime::format_duration(limit)),
-        })),
+        format!(
+            "the request took longer than request_timeout = {}",
+            humantime::format_duration(limit)
+        ),
     )
-        .into_response()
+    .with_header(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    )
+    .into_response()
 }
 
 #[cfg(test)]
@@ -387,5 +395,36 @@ mod tests {
         assert_eq!(l.fit_descriptors(256).max_connections, 128);
         assert_eq!(l.fit_descriptors(100).max_connections, 50);
         assert_eq!(l.fit_descriptors(0).max_connections, 1);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_request_answers_408_with_the_bound() {
+        let r = timed_out(Duration::from_millis(1500));
+        assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert_eq!(
+            std::str::from_utf8(&bytes).expect("UTF-8"),
+            r#"{"error":"the request took longer than request_timeout = 1s 500ms"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_beyond_the_limit_gets_these_bytes() {
+        use tokio::io::AsyncReadExt as _;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        server.writable().await.expect("writable");
+        refuse(&server, 7);
+        drop(server);
+        let mut got = String::new();
+        client.read_to_string(&mut got).await.expect("read");
+        assert_eq!(
+            got,
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 54\r\n\r\n{\"error\":\"too many connections (max_connections = 7)\"}"
+        );
     }
 }

@@ -30,7 +30,7 @@ mod validate;
 
 pub use eval::{Access, Authz, Listed, canonicalize};
 pub use parse::{Doc, Entry, Section, parse};
-pub use rules::Input;
+pub use rules::AuthzFile;
 pub use validate::{validate, validate_with_groups};
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 
 use crate::diag::{self, Diagnostic};
 
-use super::rules::{Input, compile};
+use super::rules::{AuthzFile, compile};
 
 /// Check an access file. `path` names it in the diagnostics. The file is
 /// valid for Subversion exactly when no diagnostic is an error.
 pub fn validate(path: &str, text: &str) -> Vec<Diagnostic> {
-    run(Input { path, text }, None)
+    run(AuthzFile { path, text }, None)
 }
 
 /// Check an access file used together with a global groups file (svnserve
@@ -22,15 +22,15 @@ pub fn validate_with_groups(
     groups_text: &str,
 ) -> Vec<Diagnostic> {
     run(
-        Input { path, text },
-        Some(Input {
+        AuthzFile { path, text },
+        Some(AuthzFile {
             path: groups_path,
             text: groups_text,
         }),
     )
 }
 
-fn run(authz: Input<'_>, groups: Option<Input<'_>>) -> Vec<Diagnostic> {
+fn run(authz: AuthzFile<'_>, groups: Option<AuthzFile<'_>>) -> Vec<Diagnostic> {
     let (_, mut diags) = compile(authz, groups);
     diag::sort(&mut diags);
     diags

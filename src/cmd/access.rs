@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::authz::{Authz, Input};
+use crate::authz::{Authz, AuthzFile};
 use crate::cli::AccessArgs;
 use crate::diag::{Code, Diagnostic, Source};
 
@@ -33,11 +33,11 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
     if !diags.is_empty() {
         return report(&diags, ExitCode::from(1));
     }
-    let input = Input {
+    let input = AuthzFile {
         path: &authz_path,
         text: &authz_text,
     };
-    let groups_input = groups.as_ref().map(|(path, text)| Input { path, text });
+    let groups_input = groups.as_ref().map(|(path, text)| AuthzFile { path, text });
     let authz = match Authz::load_input(input, groups_input) {
         Ok(a) => a,
         Err(diags) => return report(&diags, ExitCode::from(1)),

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod hook;
 pub mod render;
 pub mod serve;
+pub mod test;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,15 @@ pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
     Ok((input, report))
 }
 
+/// The document `validate --format json` prints (fields in alphabetical
+/// order, as `json!` wrote them).
+#[derive(Debug, serde::Serialize)]
+struct ValidateJson<'a> {
+    diagnostics: Vec<diag::DiagnosticJson<'a>>,
+    revision: &'a str,
+    valid: bool,
+}
+
 /// Print diagnostics to `out` in the chosen form; a summary goes to stderr.
 pub fn print_diagnostics(
     out: &mut dyn Write,
@@ -53,12 +63,12 @@ pub fn print_diagnostics(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => {
-            let doc = serde_json::json!({
-                "valid": report.is_valid(),
-                "revision": input.revision,
-                "diagnostics": report.diagnostics.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
-            });
-            writeln!(out, "{doc}")?;
+            let doc = ValidateJson {
+                diagnostics: report.diagnostics.iter().map(Diagnostic::to_json).collect(),
+                revision: &input.revision,
+                valid: report.is_valid(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&doc)?)?;
         }
         Format::Human => {
             let texts: BTreeMap<&str, &str> = input
@@ -130,3 +140,6 @@ pub fn exit_for(report: &Report) -> ExitCode {
         EXIT_INVALID
     })
 }
+
+#[cfg(test)]
+mod tests;

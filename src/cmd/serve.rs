@@ -52,6 +52,9 @@ struct FileConfig {
     max_name_bytes: Option<usize>,
     max_query_depth: Option<usize>,
     max_access_bytes: Option<usize>,
+    max_test_files: Option<usize>,
+    max_test_assertions_per_file: Option<usize>,
+    max_test_assertions: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -152,72 +155,28 @@ fn duration(
     }
 }
 
-/// Merge the config file and the flags into daemon settings and an address.
+/// Merge the config file and the flags into daemon settings and an address:
+/// read the file, open the repository, take the address and the token,
+/// then the publication options and the limits (flags win over the file).
 pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
-    let file: FileConfig = match &args.config {
-        Some(path) => {
-            let text = fs_err::read_to_string(path)?;
-            toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?
-        }
-        None => FileConfig::default(),
-    };
-    let repo_path = args
-        .repo
-        .clone()
-        .or(file.repo)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let options = repo::Options {
-        branch: args.branch.clone().or(file.branch),
-        subpath: args.path.clone().or(file.path),
-    };
-    let source = repo::Source::open(&repo_path, &options)
-        .with_context(|| format!("opening {}", repo_path.display()))?;
+    let file = read_config(args.config.as_deref())?;
+    let source = open_source(args, &file)?;
     let listen = match args.listen.or(file.listen) {
         Some(a) => a,
         None => DEFAULT_LISTEN.parse().context("the default address")?,
     };
-    let token = match args.token_file.clone().or(file.token_file) {
-        Some(path) => {
-            warn_if_others_can_read(&path)?;
-            let t = fs_err::read_to_string(&path)?.trim().to_owned();
-            if t.is_empty() {
-                bail!("the token file {} is empty", path.display());
-            }
-            Some(t)
-        }
-        None => None,
-    };
+    let token = read_token(args.token_file.as_ref().or(file.token_file.as_ref()))?;
     let beyond_loopback = !listen.ip().is_loopback();
     if beyond_loopback && token.is_none() {
         bail!("listening on {listen}, beyond loopback, needs a bearer token: give --token-file");
     }
-    let publish = crate::publish::Options {
-        mode: match (args.publish.access_mode, &file.access_mode) {
-            (Some(m), _) => Some(m),
-            (None, Some(text)) => Some(
-                crate::publish::parse_mode(text)
-                    .map_err(anyhow::Error::msg)
-                    .context("config file: access_mode")?,
-            ),
-            (None, None) => None,
-        },
-        group: match (args.publish.access_group, &file.access_group) {
-            (Some(g), _) => Some(g),
-            (None, Some(text)) => Some(
-                crate::publish::resolve_group(text)
-                    .map_err(anyhow::Error::msg)
-                    .context("config file: access_group")?,
-            ),
-            (None, None) => None,
-        },
-    };
+    let publish = publish_options(args, &file)?;
     let proxy = args.proxy.or(file.proxy).unwrap_or_default();
-    let http = file.http.limits()?;
     let settings = Settings {
-        http,
+        http: file.http.limits()?,
         source,
-        access_out: args.access_out.clone().or(file.access_out),
-        state_dir: args.state_dir.clone().or(file.state_dir),
+        access_out: args.access_out.clone().or(file.access_out.clone()),
+        state_dir: args.state_dir.clone().or(file.state_dir.clone()),
         poll_interval: duration(
             args.poll_interval,
             file.poll_interval.as_deref(),
@@ -232,36 +191,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         )?,
         token,
         beyond_loopback,
-        limits: Limits {
-            max_file_bytes: args
-                .max_file_bytes
-                .or(file.max_file_bytes)
-                .unwrap_or(Limits::default().max_file_bytes),
-            id_chars: crate::cli::id_chars(
-                args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false),
-            ),
-            max_total_bytes: file
-                .max_total_bytes
-                .unwrap_or(Limits::default().max_total_bytes),
-            max_xml_depth: file
-                .max_xml_depth
-                .unwrap_or(Limits::default().max_xml_depth),
-            max_xml_elements: file
-                .max_xml_elements
-                .unwrap_or(Limits::default().max_xml_elements),
-            max_value_bytes: file
-                .max_value_bytes
-                .unwrap_or(Limits::default().max_value_bytes),
-            max_name_bytes: file
-                .max_name_bytes
-                .unwrap_or(Limits::default().max_name_bytes),
-            max_query_depth: file
-                .max_query_depth
-                .unwrap_or(Limits::default().max_query_depth),
-            max_access_bytes: file
-                .max_access_bytes
-                .unwrap_or(Limits::default().max_access_bytes),
-        },
+        limits: limits(args, &file),
         publish,
         user_header: user_header(
             args.user_header.as_deref().or(file.user_header.as_deref()),
@@ -274,6 +204,104 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             .unwrap_or_default(),
     };
     Ok((settings, listen))
+}
+
+/// The config file (`--config`), or every option unset.
+fn read_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = fs_err::read_to_string(path)?;
+    toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+/// The repository (default: the current folder), with its branch and
+/// sub-path.
+fn open_source(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<repo::Source> {
+    let repo_path = args
+        .repo
+        .clone()
+        .or(file.repo.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let options = repo::Options {
+        branch: args.branch.clone().or(file.branch.clone()),
+        subpath: args.path.clone().or(file.path.clone()),
+    };
+    repo::Source::open(&repo_path, &options)
+        .with_context(|| format!("opening {}", repo_path.display()))
+}
+
+/// The bearer token of the token file, if one is given; an empty file is
+/// refused, one others can read is warned about.
+fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    warn_if_others_can_read(path)?;
+    let t = fs_err::read_to_string(path)?.trim().to_owned();
+    if t.is_empty() {
+        bail!("the token file {} is empty", path.display());
+    }
+    Ok(Some(t))
+}
+
+/// The flag's value, else the config file's text parsed by `parse`.
+fn flag_or_file<T>(
+    flag: Option<T>,
+    file: Option<&str>,
+    parse: fn(&str) -> Result<T, String>,
+    name: &str,
+) -> anyhow::Result<Option<T>> {
+    match (flag, file) {
+        (Some(v), _) => Ok(Some(v)),
+        (None, Some(text)) => parse(text)
+            .map(Some)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("config file: {name}")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The mode and group of the published access file.
+fn publish_options(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<crate::publish::Options> {
+    Ok(crate::publish::Options {
+        mode: flag_or_file(
+            args.publish.access_mode,
+            file.access_mode.as_deref(),
+            crate::publish::parse_mode,
+            "access_mode",
+        )?,
+        group: flag_or_file(
+            args.publish.access_group,
+            file.access_group.as_deref(),
+            crate::publish::resolve_group,
+            "access_group",
+        )?,
+    })
+}
+
+/// The bounds on configuration input: the flags, then the file, then the
+/// defaults.
+fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
+    let d = Limits::default();
+    let non_ascii = args.allow_non_ascii_ids || file.allow_non_ascii_ids.unwrap_or(false);
+    Limits {
+        max_file_bytes: (args.max_file_bytes.or(file.max_file_bytes)).unwrap_or(d.max_file_bytes),
+        id_chars: crate::cli::id_chars(non_ascii),
+        max_total_bytes: file.max_total_bytes.unwrap_or(d.max_total_bytes),
+        max_xml_depth: file.max_xml_depth.unwrap_or(d.max_xml_depth),
+        max_xml_elements: file.max_xml_elements.unwrap_or(d.max_xml_elements),
+        max_value_bytes: file.max_value_bytes.unwrap_or(d.max_value_bytes),
+        max_name_bytes: file.max_name_bytes.unwrap_or(d.max_name_bytes),
+        max_query_depth: file.max_query_depth.unwrap_or(d.max_query_depth),
+        max_access_bytes: file.max_access_bytes.unwrap_or(d.max_access_bytes),
+        max_message_bytes: d.max_message_bytes,
+        max_test_files: file.max_test_files.unwrap_or(d.max_test_files),
+        max_test_assertions_per_file: file
+            .max_test_assertions_per_file
+            .unwrap_or(d.max_test_assertions_per_file),
+        max_test_assertions: file.max_test_assertions.unwrap_or(d.max_test_assertions),
+    }
 }
 
 /// The user header, checked: a valid HTTP header name that is not one of

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::Trigger;
+use crate::current::Trigger;
 
 /// How many quiet periods a steady stream may stretch a burst to.
 const MAX_PERIODS: u32 = 20;

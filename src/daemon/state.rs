@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::diag::DiagnosticJson;
 use crate::snapshot::Snapshot;
 
 pub const STATE_FILE: &str = "state.json";
@@ -157,6 +158,24 @@ pub fn changes(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
     out
 }
 
+/// One line of the audit log: a reload that applied a revision (with who
+/// gained or lost which group) or failed (with its errors). Fields in
+/// alphabetical order, as `json!` wrote them.
+#[derive(Debug, serde::Serialize)]
+pub struct Record<'a> {
+    pub author: Option<&'a str>,
+    pub commit_time: Option<i64>,
+    /// Each in the one JSON shape of a diagnostic (`Diagnostic::to_json`).
+    pub errors: Vec<DiagnosticJson<'a>>,
+    pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
+    pub lost: Option<&'a BTreeMap<String, BTreeSet<String>>>,
+    pub result: &'static str,
+    pub revision: &'a str,
+    /// RFC 3339, in seconds.
+    pub time: String,
+    pub warnings: Vec<DiagnosticJson<'a>>,
+}
+
 /// The audit log in a state folder.
 #[derive(Debug, Clone)]
 pub struct Audit {
@@ -172,7 +191,7 @@ impl Audit {
 
     /// Append one record (one line of JSON) and flush it to disk. A
     /// symlink planted at the log's name is refused, never appended through.
-    pub fn append(&self, record: &serde_json::Value) -> anyhow::Result<()> {
+    pub fn append(&self, record: &impl serde::Serialize) -> anyhow::Result<()> {
         use fs_err::os::unix::fs::OpenOptionsExt as _;
         let mut file = fs_err::OpenOptions::new()
             .create(true)

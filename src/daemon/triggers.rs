@@ -7,7 +7,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, watch};
 
-use super::Trigger;
+use crate::current::Trigger;
 use crate::repo;
 
 /// The socket in the state folder that the post-receive / post-commit

@@ -7,105 +7,20 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
-use super::{
-    Account, Assignment, CustomSet, DYNAMIC_ROLES, Holder, Loc, Model, PermissionRule,
-    PermissionSet, Project, RoleDefinition, RoleScope, Scope,
+use super::types::{
+    Account, Assignment, CustomSet, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
+    RoleDefinition, RoleScope, Scope,
 };
 use crate::diag::{Code, Diagnostic, Source};
-use crate::ident::{CustomsetId, GroupId, IdentError, Login, ProjectId, RoleId};
-use crate::limits::Limits;
+use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 mod check;
+mod cx;
+
 use check::check_across_files;
-/// A file that was read: its source and its wire content.
-#[derive(Debug)]
-pub struct Read<'s, T> {
-    pub src: &'s Source<'s>,
-    pub value: T,
-}
-
-/// The files of one project folder.
-#[derive(Debug)]
-pub struct ProjectFiles<'s> {
-    /// The project folder, relative to the repository root (never empty).
-    pub folder: String,
-    pub descriptor: Read<'s, xml::ProjectFile>,
-    pub user_roles: Option<Read<'s, xml::UserRolesFile>>,
-    pub permissions: Option<Read<'s, xml::PermissionsFile>>,
-    /// The project's own role definitions (`<folder>/.polarion/security/roles.xml`).
-    pub roles: Option<Read<'s, xml::RolesFile>>,
-}
-
-/// Every configuration file that could be read, by kind.
-#[derive(Debug, Default)]
-pub struct ConfigFiles<'s> {
-    pub user_roles: Option<Read<'s, xml::UserRolesFile>>,
-    pub permissions: Option<Read<'s, xml::PermissionsFile>>,
-    pub roles: Option<Read<'s, xml::RolesFile>>,
-    pub groups: Option<Read<'s, xml::GroupsFile>>,
-    /// `(login folder name, user.xml)`.
-    pub users: Vec<(String, Read<'s, xml::UserFile>)>,
-    pub projects: Vec<ProjectFiles<'s>>,
-    /// The limits names are checked against.
-    pub limits: Limits,
-}
-
-/// What every lowering step shares: the diagnostics so far, the limits,
-/// and every login named anywhere (for the checks across files).
-struct Cx {
-    diags: Vec<Diagnostic>,
-    limits: Limits,
-    seen_logins: Vec<(Login, Loc)>,
-}
-
-/// The code of a refused name: its kind's (`invalid-login`, …), unless it
-/// was refused for its length or for a confusable character.
-fn ident_code(code: Code, e: &IdentError) -> Code {
-    match e {
-        IdentError::TooLong { .. } => Code::NameTooLong,
-        e if e.is_confusable() => Code::ConfusableId,
-        _ => code,
-    }
-}
-
-fn loc(src: &Source, span: &Range<usize>) -> Loc {
-    let (line, col) = src.line_col(span.start);
-    Loc {
-        file: src.path.to_owned(),
-        line,
-        col,
-        offset: span.start,
-    }
-}
-
-impl Cx {
-    fn ident<T>(
-        &mut self,
-        src: &Source,
-        name: &Spanned<String>,
-        what: &str,
-        code: Code,
-        make: fn(&str, &Limits) -> Result<T, IdentError>,
-    ) -> Option<T> {
-        match make(&name.value, &self.limits) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                // A name too long is shown by its start only.
-                let shown = match e {
-                    IdentError::TooLong { .. } => format!("{}…", prefix_of(&name.value, 40)),
-                    _ => name.value.clone(),
-                };
-                self.diags.push(src.diag(
-                    ident_code(code, &e),
-                    name.span.clone(),
-                    format!("{what} `{}` {e}", shown.escape_debug()),
-                ));
-                None
-            }
-        }
-    }
-}
+pub use cx::{ConfigFiles, ProjectFiles, Read};
+use cx::{Cx, ident_code, loc, prefix_of};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -511,15 +426,6 @@ fn permission_name_ok(
         }
     }
     true
-}
-
-/// The first `max` bytes of `s` or fewer, on a character boundary.
-fn prefix_of(s: &str, max: usize) -> &str {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// `com.polarion.persistence.object.WorkItem(status:approved)` →

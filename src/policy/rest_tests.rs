@@ -37,174 +37,178 @@ fn object(pairs: &str) -> Object {
     obj
 }
 
+/// A row of the item table: (permission, project, detail of a refusal),
+/// or `None` for a call without an item layer.
+type ItemRow = Option<(&'static str, &'static str, &'static str)>;
+const NONE: ItemRow = None;
+
 /// The item table (docs/permissions.md, "The item layer"): call →
 /// (permission, project, detail of a refusal).
+const ITEM_TABLE: &[(&str, ItemRow)] = &[
+    // 000/001, "Polarion Resource-Based-Permissions (Item level)":
+    // GET /polarion/rest/v1/projects/A needs reading Project A.
+    (
+        "GET /polarion/rest/v1/projects/A",
+        Some((
+            "Project.read",
+            "A",
+            "You do not have permission to view Project 'A'.",
+        )),
+    ),
+    (
+        "PATCH /projects/A",
+        Some((
+            "Project.modify",
+            "A",
+            "You do not have permission to modify Project 'A'.",
+        )),
+    ),
+    ("POST /projects/A", NONE),
+    // Work items (the issue's examples), read / modify / create / delete.
+    (
+        "GET /polarion/rest/v1/projects/A/workitems/A-1",
+        Some((
+            "WorkItem.read",
+            "A",
+            "You do not have permission to view Work Item 'A-1'.",
+        )),
+    ),
+    (
+        "PATCH /polarion/rest/v1/projects/A/workitems/A-1",
+        Some((
+            "WorkItem.modify",
+            "A",
+            "You do not have permission to modify Work Item 'A-1'.",
+        )),
+    ),
+    (
+        "DELETE /polarion/rest/v1/projects/A/workitems/A-1",
+        Some((
+            "WorkItem.delete",
+            "A",
+            "You do not have permission to delete Work Item 'A-1'.",
+        )),
+    ),
+    (
+        "POST /polarion/rest/v1/projects/A/workitems",
+        Some((
+            "WorkItem.create",
+            "A",
+            "You do not have permission to create Work Item in Project 'A'.",
+        )),
+    ),
+    (
+        "DELETE /polarion/rest/v1/projects/A/workitems",
+        Some((
+            "WorkItem.delete",
+            "A",
+            "You do not have permission to delete Work Items in Project 'A'.",
+        )),
+    ),
+    // 000/001's endpoint (2): a list; the server filters it.
+    ("GET /polarion/rest/v1/projects/A/workitems", NONE),
+    // Sub-resources: reading needs read, changing modifies the item.
+    (
+        "GET /projects/A/workitems/A-1/approvals",
+        Some((
+            "WorkItem.read",
+            "A",
+            "You do not have permission to view Work Item 'A-1'.",
+        )),
+    ),
+    (
+        "POST /projects/A/workitems/A-1/comments",
+        Some((
+            "WorkItem.modify",
+            "A",
+            "You do not have permission to modify Work Item 'A-1'.",
+        )),
+    ),
+    // Documents (002, "Document Permissions").
+    (
+        "GET /projects/A/spaces/_default/documents/Spec%20One",
+        Some((
+            "Module.read",
+            "A",
+            "You do not have permission to view Document '_default/Spec One'.",
+        )),
+    ),
+    (
+        "PATCH /projects/A/spaces/_default/documents/Spec",
+        Some((
+            "Module.modifyFields",
+            "A",
+            "You do not have permission to modify Document '_default/Spec'.",
+        )),
+    ),
+    (
+        "POST /projects/A/spaces/_default/documents/Spec/parts",
+        Some((
+            "Module.modifyContent",
+            "A",
+            "You do not have permission to modify Document '_default/Spec'.",
+        )),
+    ),
+    (
+        "POST /projects/A/spaces/_default/documents/Spec/comments",
+        Some((
+            "Module.modify",
+            "A",
+            "You do not have permission to modify Document '_default/Spec'.",
+        )),
+    ),
+    (
+        "DELETE /projects/A/spaces/_default/documents/Spec",
+        Some((
+            "Module.delete",
+            "A",
+            "You do not have permission to delete Document '_default/Spec'.",
+        )),
+    ),
+    (
+        "POST /projects/A/spaces/_default/documents",
+        Some((
+            "Module.create",
+            "A",
+            "You do not have permission to create Document in Project 'A'.",
+        )),
+    ),
+    // Plans, test runs, pages.
+    (
+        "PATCH /projects/A/plans/R1",
+        Some((
+            "Plan.modify",
+            "A",
+            "You do not have permission to modify Plan 'R1'.",
+        )),
+    ),
+    (
+        "GET /projects/A/testruns/TR-1/testrecords",
+        Some((
+            "TestRun.read",
+            "A",
+            "You do not have permission to view Test Run 'TR-1'.",
+        )),
+    ),
+    (
+        "DELETE /projects/A/spaces/_default/pages/Home",
+        Some((
+            "RichPage.delete",
+            "A",
+            "You do not have permission to delete Page '_default/Home'.",
+        )),
+    ),
+    // Global endpoints have the endpoint layer only.
+    ("GET /polarion/rest/v1/projects", NONE),
+    ("GET /all/workitems", NONE),
+    ("PATCH /users/bob", NONE),
+    ("GET /projects/A/enumerations/x", NONE),
+];
+
+/// Every row of [`ITEM_TABLE`].
 #[test]
 fn the_item_table() {
-    /// (permission, project, detail).
-    type Row<'a> = Option<(&'a str, &'a str, &'a str)>;
-    let none: Row = None;
-    let cases: &[(&str, Row)] = &[
-        // 000/001, "Polarion Resource-Based-Permissions (Item level)":
-        // GET /polarion/rest/v1/projects/A needs reading Project A.
-        (
-            "GET /polarion/rest/v1/projects/A",
-            Some((
-                "Project.read",
-                "A",
-                "You do not have permission to view Project 'A'.",
-            )),
-        ),
-        (
-            "PATCH /projects/A",
-            Some((
-                "Project.modify",
-                "A",
-                "You do not have permission to modify Project 'A'.",
-            )),
-        ),
-        ("POST /projects/A", none),
-        // Work items (the issue's examples), read / modify / create / delete.
-        (
-            "GET /polarion/rest/v1/projects/A/workitems/A-1",
-            Some((
-                "WorkItem.read",
-                "A",
-                "You do not have permission to view Work Item 'A-1'.",
-            )),
-        ),
-        (
-            "PATCH /polarion/rest/v1/projects/A/workitems/A-1",
-            Some((
-                "WorkItem.modify",
-                "A",
-                "You do not have permission to modify Work Item 'A-1'.",
-            )),
-        ),
-        (
-            "DELETE /polarion/rest/v1/projects/A/workitems/A-1",
-            Some((
-                "WorkItem.delete",
-                "A",
-                "You do not have permission to delete Work Item 'A-1'.",
-            )),
-        ),
-        (
-            "POST /polarion/rest/v1/projects/A/workitems",
-            Some((
-                "WorkItem.create",
-                "A",
-                "You do not have permission to create Work Item in Project 'A'.",
-            )),
-        ),
-        (
-            "DELETE /polarion/rest/v1/projects/A/workitems",
-            Some((
-                "WorkItem.delete",
-                "A",
-                "You do not have permission to delete Work Items in Project 'A'.",
-            )),
-        ),
-        // 000/001's endpoint (2): a list; the server filters it.
-        ("GET /polarion/rest/v1/projects/A/workitems", none),
-        // Sub-resources: reading needs read, changing modifies the item.
-        (
-            "GET /projects/A/workitems/A-1/approvals",
-            Some((
-                "WorkItem.read",
-                "A",
-                "You do not have permission to view Work Item 'A-1'.",
-            )),
-        ),
-        (
-            "POST /projects/A/workitems/A-1/comments",
-            Some((
-                "WorkItem.modify",
-                "A",
-                "You do not have permission to modify Work Item 'A-1'.",
-            )),
-        ),
-        // Documents (002, "Document Permissions").
-        (
-            "GET /projects/A/spaces/_default/documents/Spec%20One",
-            Some((
-                "Module.read",
-                "A",
-                "You do not have permission to view Document '_default/Spec One'.",
-            )),
-        ),
-        (
-            "PATCH /projects/A/spaces/_default/documents/Spec",
-            Some((
-                "Module.modifyFields",
-                "A",
-                "You do not have permission to modify Document '_default/Spec'.",
-            )),
-        ),
-        (
-            "POST /projects/A/spaces/_default/documents/Spec/parts",
-            Some((
-                "Module.modifyContent",
-                "A",
-                "You do not have permission to modify Document '_default/Spec'.",
-            )),
-        ),
-        (
-            "POST /projects/A/spaces/_default/documents/Spec/comments",
-            Some((
-                "Module.modify",
-                "A",
-                "You do not have permission to modify Document '_default/Spec'.",
-            )),
-        ),
-        (
-            "DELETE /projects/A/spaces/_default/documents/Spec",
-            Some((
-                "Module.delete",
-                "A",
-                "You do not have permission to delete Document '_default/Spec'.",
-            )),
-        ),
-        (
-            "POST /projects/A/spaces/_default/documents",
-            Some((
-                "Module.create",
-                "A",
-                "You do not have permission to create Document in Project 'A'.",
-            )),
-        ),
-        // Plans, test runs, pages.
-        (
-            "PATCH /projects/A/plans/R1",
-            Some((
-                "Plan.modify",
-                "A",
-                "You do not have permission to modify Plan 'R1'.",
-            )),
-        ),
-        (
-            "GET /projects/A/testruns/TR-1/testrecords",
-            Some((
-                "TestRun.read",
-                "A",
-                "You do not have permission to view Test Run 'TR-1'.",
-            )),
-        ),
-        (
-            "DELETE /projects/A/spaces/_default/pages/Home",
-            Some((
-                "RichPage.delete",
-                "A",
-                "You do not have permission to delete Page '_default/Home'.",
-            )),
-        ),
-        // Global endpoints have the endpoint layer only.
-        ("GET /polarion/rest/v1/projects", none),
-        ("GET /all/workitems", none),
-        ("PATCH /users/bob", none),
-        ("GET /projects/A/enumerations/x", none),
-    ];
-    for (line, expect) in cases {
+    for (line, expect) in ITEM_TABLE {
         let call = RestCall::parse_line(line).expect("a call");
         let got = ItemAccess::of(&call);
         let got = got
@@ -379,14 +383,8 @@ fn the_path_names_the_item_for_custom_sets() {
     }
 }
 
-/// 002, "Custom Set Permissions", Scenario 2: Requirements Specifications
-/// are read-only for review: `document.type:requirements_specification AND
-/// status:(inreview,reviewed,approved)` on a Document custom set, with
-/// MODIFY CONTENT denied. 003, "Defining Permissions for Artifact Sets":
-/// an expander in a set is taken from the caller or refused.
-#[test]
-fn scenario_2_and_expanders_in_decisions() {
-    let perms = r#"<permissions>
+/// Scenario 2's custom sets: a comma list and a query expander.
+const SCENARIO_2_PERMISSIONS: &str = r#"<permissions>
   <customset id="review" title="In review">com.polarion.persistence.object.Module(document.type:requirements_specification AND status:(inreview,reviewed,approved))</customset>
   <customset id="linked" title="t">com.polarion.persistence.object.WorkItem(type:requirement AND linkedWorkItems:DP-1)</customset>
   <permission name="com.polarion">
@@ -398,56 +396,66 @@ fn scenario_2_and_expanders_in_decisions() {
     </role>
   </permission>
 </permissions>"#;
+
+/// (permission after `com.polarion.persistence.object.`, object, verdict
+/// or `Err` for "the expander is not expanded").
+const SCENARIO_2_CASES: &[(&str, &str, Result<Verdict, ()>)] = &[
+    (
+        "Module.modifyContent",
+        "document.type=requirements_specification status=reviewed",
+        Ok(Verdict::Deny),
+    ),
+    (
+        "Module.modifyContent",
+        "document.type=requirements_specification status=approved",
+        Ok(Verdict::Deny),
+    ),
+    (
+        "Module.modifyContent",
+        "document.type=requirements_specification status=draft",
+        Ok(Verdict::Allow),
+    ),
+    (
+        "Module.modifyContent",
+        "document.type=other status=inreview",
+        Ok(Verdict::Allow),
+    ),
+    ("WorkItem.modify", "type=task", Ok(Verdict::Allow)),
+    ("WorkItem.modify", "type=requirement", Err(())),
+    (
+        "WorkItem.modify",
+        "type=requirement expanded:linked=true",
+        Ok(Verdict::Deny),
+    ),
+    (
+        "WorkItem.modify",
+        "type=requirement expanded:linked.1=false",
+        Ok(Verdict::Allow),
+    ),
+];
+
+/// 002, "Custom Set Permissions", Scenario 2: Requirements Specifications
+/// are read-only for review: `document.type:requirements_specification AND
+/// status:(inreview,reviewed,approved)` on a Document custom set, with
+/// MODIFY CONTENT denied. 003, "Defining Permissions for Artifact Sets":
+/// an expander in a set is taken from the caller or refused.
+#[test]
+fn scenario_2_and_expanders_in_decisions() {
     let (ix, codes) = index(&[
         (snapshot::USER_ROLES, USERS),
-        (snapshot::PERMISSIONS, perms),
+        (snapshot::PERMISSIONS, SCENARIO_2_PERMISSIONS),
     ]);
     assert_eq!(
         codes.iter().filter(|c| *c == "query-expander").count(),
         1,
         "{codes:?}"
     );
-    let content = format!("{OBJ}Module.modifyContent");
-    let modify = format!("{OBJ}WorkItem.modify");
-    let cases: &[(&str, &str, Result<Verdict, ()>)] = &[
-        (
-            &content,
-            "document.type=requirements_specification status=reviewed",
-            Ok(Verdict::Deny),
-        ),
-        (
-            &content,
-            "document.type=requirements_specification status=approved",
-            Ok(Verdict::Deny),
-        ),
-        (
-            &content,
-            "document.type=requirements_specification status=draft",
-            Ok(Verdict::Allow),
-        ),
-        (
-            &content,
-            "document.type=other status=inreview",
-            Ok(Verdict::Allow),
-        ),
-        (&modify, "type=task", Ok(Verdict::Allow)),
-        (&modify, "type=requirement", Err(())),
-        (
-            &modify,
-            "type=requirement expanded:linked=true",
-            Ok(Verdict::Deny),
-        ),
-        (
-            &modify,
-            "type=requirement expanded:linked.1=false",
-            Ok(Verdict::Allow),
-        ),
-    ];
-    for (perm, obj, expect) in cases {
+    for (perm, obj, expect) in SCENARIO_2_CASES {
+        let perm = format!("{OBJ}{perm}");
         let obj = object(obj);
         let req = crate::policy::Request {
             user: "w",
-            permission: perm,
+            permission: &perm,
             project: None,
             object: &obj,
         };

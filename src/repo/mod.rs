@@ -5,6 +5,7 @@
 //! Backends are variants of one enum (no trait objects, no mocks): a plain
 //! folder, a Git repository and a local SVN repository.
 
+mod error;
 mod folder;
 mod git;
 mod order;
@@ -13,6 +14,7 @@ mod svn;
 
 use std::path::{Path, PathBuf};
 
+pub use error::Error;
 pub use subpath::SubPath;
 
 use crate::diag;
@@ -69,8 +71,8 @@ impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
     /// lets a backend read only what changed since (SVN does).
     pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
-        match (self, prev) {
-            (Source::Svn { path, subpath }, Some(prev)) => {
+        match (&self.0, prev) {
+            (Backend::Svn { path, subpath }, Some(prev)) => {
                 svn::read_since(path, prev, Some(subpath), limits)
             }
             _ => self.read(None, limits),
@@ -80,26 +82,44 @@ impl Source {
     /// The newest revision, without reading any file (`None` for folders,
     /// which have no revisions).
     pub fn newest_revision(&self) -> Result<Option<String>, Error> {
-        match self {
-            Source::Folder(_) => Ok(None),
-            Source::Git { path, branch, .. } => git::head(path, branch.as_deref()).map(Some),
-            Source::Svn { path, .. } => svn::youngest(path).map(Some),
+        match &self.0 {
+            Backend::Folder(_) => Ok(None),
+            Backend::Git { path, branch, .. } => git::head(path, branch.as_deref()).map(Some),
+            Backend::Svn { path, .. } => svn::youngest(path).map(Some),
+        }
+    }
+
+    /// Where the configuration lives, for the guard rails: an SVN
+    /// repository by its folder name (the name an access file gives it in
+    /// `[NAME:/path]` when served with `SVNParentPath` / `svnserve -r`) and
+    /// the configuration's folder in it.
+    pub fn rails_target(&self) -> crate::rails::Target {
+        match &self.0 {
+            Backend::Svn { path, subpath } => crate::rails::Target::Svn {
+                repository: std::path::absolute(path)
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_default(),
+                path: format!("/{}", subpath.as_str()),
+            },
+            Backend::Git { .. } => crate::rails::Target::Git,
+            Backend::Folder(_) => crate::rails::Target::Folder,
         }
     }
 
     /// The kind of this source.
     pub fn kind(&self) -> Kind {
-        match self {
-            Source::Folder(_) => Kind::Folder,
-            Source::Git { .. } => Kind::Git,
-            Source::Svn { .. } => Kind::Svn,
+        match &self.0 {
+            Backend::Folder(_) => Kind::Folder,
+            Backend::Git { .. } => Kind::Git,
+            Backend::Svn { .. } => Kind::Svn,
         }
     }
 
     /// The path the source was opened at (for a folder: with the sub-path).
     pub fn path(&self) -> &Path {
-        match self {
-            Source::Folder(path) | Source::Git { path, .. } | Source::Svn { path, .. } => path,
+        match &self.0 {
+            Backend::Folder(path) | Backend::Git { path, .. } | Backend::Svn { path, .. } => path,
         }
     }
 
@@ -109,9 +129,9 @@ impl Source {
     /// `db/current` by rename into it), or the whole plain folder.
     pub fn watch_paths(&self) -> Result<Vec<Watch>, Error> {
         let watch = |path: PathBuf, recursive| Watch { path, recursive };
-        Ok(match self {
-            Source::Folder(root) => vec![watch(root.clone(), true)],
-            Source::Git { path, .. } => {
+        Ok(match &self.0 {
+            Backend::Folder(root) => vec![watch(root.clone(), true)],
+            Backend::Git { path, .. } => {
                 let git_dir = git::git_dir(path)?;
                 let heads = git_dir.join("refs/heads");
                 let mut paths = vec![watch(git_dir, false)];
@@ -120,18 +140,18 @@ impl Source {
                 }
                 paths
             }
-            Source::Svn { path, .. } => vec![watch(path.join("db"), false)],
+            Backend::Svn { path, .. } => vec![watch(path.join("db"), false)],
         })
     }
 
     /// The branch a Git source follows: the one it was opened with, else
     /// the one HEAD names (`None`: HEAD is detached, or not Git).
     pub fn branch(&self) -> Result<Option<String>, Error> {
-        match self {
-            Source::Git {
+        match &self.0 {
+            Backend::Git {
                 branch: Some(b), ..
             } => Ok(Some(b.clone())),
-            Source::Git { path, .. } => git::head_branch(path),
+            Backend::Git { path, .. } => git::head_branch(path),
             _ => Ok(None),
         }
     }
@@ -140,9 +160,9 @@ impl Source {
     /// commits reachable from `new` but not from `old` (all of them when
     /// `old` is the null id), SVN revision numbers in `(old, new]`.
     pub fn pushed_revisions(&self, old: &str, new: &str) -> Result<Vec<String>, Error> {
-        match self {
-            Source::Git { path, .. } => git::commits_between(path, old, new),
-            Source::Svn { path, .. } => {
+        match &self.0 {
+            Backend::Git { path, .. } => git::commits_between(path, old, new),
+            Backend::Svn { path, .. } => {
                 let number = |r: &str| {
                     r.parse::<u64>().map_err(|_| Error::Svn {
                         path: path.clone(),
@@ -153,7 +173,7 @@ impl Source {
                     .map(|r| r.to_string())
                     .collect())
             }
-            Source::Folder(root) => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root) => Err(Error::NoRevisions(root.clone())),
         }
     }
 
@@ -162,7 +182,7 @@ impl Source {
     /// held) configuration, or a folder on the way to the sub-path. Only SVN
     /// answers from what changed; Git and folders always count as touched.
     pub fn touches_config(&self, at: At) -> Result<bool, Error> {
-        let Source::Svn { path, subpath } = self else {
+        let Backend::Svn { path, subpath } = &self.0 else {
             return match at {
                 At::Revision(_) => Ok(true),
                 At::Transaction(_) => Err(Error::NoTransactions(self.path().to_owned())),
@@ -181,8 +201,8 @@ impl Source {
     /// Read the configuration at `at`: a revision as [`Source::read`] does,
     /// or an SVN transaction being committed.
     pub fn read_at(&self, at: At, limits: Limits) -> Result<Input, Error> {
-        match (self, at) {
-            (Source::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
+        match (&self.0, at) {
+            (Backend::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
             (_, At::Revision(rev)) => self.read(rev, limits),
             (_, At::Transaction(_)) => Err(Error::NoTransactions(self.path().to_owned())),
         }
@@ -193,10 +213,10 @@ impl Source {
     /// of the work tree otherwise, as Git resolves it), else the `hooks`
     /// folder of the (common) Git folder; SVN: `hooks/`; a folder has none.
     pub fn hooks_dir(&self) -> Result<PathBuf, Error> {
-        match self {
-            Source::Git { path, .. } => git::hooks_dir(path),
-            Source::Svn { path, .. } => Ok(path.join("hooks")),
-            Source::Folder(root) => Err(Error::NoHooks(root.clone())),
+        match &self.0 {
+            Backend::Git { path, .. } => git::hooks_dir(path),
+            Backend::Svn { path, .. } => Ok(path.join("hooks")),
+            Backend::Folder(root) => Err(Error::NoHooks(root.clone())),
         }
     }
 }
@@ -207,10 +227,14 @@ pub(crate) fn git_commits_between(path: &Path, old: &str, new: &str) -> Result<V
     git::commits_between(path, old, new)
 }
 
-/// Where a configuration is read from. Callers go through the methods;
-/// the variants are matched only inside `repo`.
+/// Where a configuration is read from: a plain folder, a Git or an SVN
+/// repository. Callers go through the methods; the backends are private.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub struct Source(Backend);
+
+/// The backend of a [`Source`], matched only inside `repo`.
+#[derive(Debug, Clone)]
+enum Backend {
     /// A plain folder (with the sub-path joined): the files as they are on disk.
     Folder(PathBuf),
     /// A Git repository, bare or not: the committed tree, never the work tree.
@@ -229,77 +253,6 @@ pub enum Source {
     },
 }
 
-/// Why a configuration could not be read (as opposed to being invalid).
-/// Paths from the repository are printed with control characters escaped.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read {}: {source}", esc(path))]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not a folder", esc(.0))]
-    NotAFolder(PathBuf),
-    #[error("git repository {}: {message}", esc(path))]
-    Git { path: PathBuf, message: String },
-    #[error("svn repository {}: {message}", esc(path))]
-    Svn { path: PathBuf, message: String },
-    #[error("{} is a plain folder, which has no revisions; --rev needs a Git or SVN repository", esc(.0))]
-    NoRevisions(PathBuf),
-    /// A link, submodule or special entry where a configuration file or
-    /// folder is expected: following it would read something else than the
-    /// revision holds, skipping it would silently drop configuration.
-    #[error(
-        "{}: {what} where a configuration {kind} is expected; replace it with the real {kind}",
-        diag::escape_controls(path)
-    )]
-    Refused {
-        path: String,
-        what: &'static str,
-        kind: &'static str,
-    },
-    /// A Git tree entry that Git itself never writes (`git fsck` reports
-    /// it): two entries of one name, or a name with `/`, `.` or `..`.
-    #[error(
-        "{}: {what} in a Git tree (a crafted tree; `git fsck` reports it); refusing to read the revision",
-        diag::escape_controls(path)
-    )]
-    BadTree { path: String, what: &'static str },
-    /// The files of one revision together exceed `Limits::max_total_bytes`
-    /// (or the tree has more entries than [`MAX_TREE_ENTRIES`]).
-    #[error(
-        "{what} exceed the limit of {limit} ({bound}); reading stopped at {}",
-        diag::escape_controls(at)
-    )]
-    TooLarge {
-        what: &'static str,
-        limit: usize,
-        bound: &'static str,
-        at: String,
-    },
-    /// `--path` with a `.` or `..` component: the configuration root never
-    /// leaves the repository or folder given.
-    #[error(
-        "--path {}: a `.` or `..` component; give the folder from the repository's root",
-        diag::escape_controls(path)
-    )]
-    BadSubPath { path: String },
-    /// `--branch` for a source that is not a Git repository.
-    #[error("--branch needs a Git repository; {} is {kind}", esc(path))]
-    BranchNeedsGit { path: PathBuf, kind: &'static str },
-    /// A transaction asked of a source that is not an SVN repository.
-    #[error("{} is not an SVN repository; transactions need one", esc(.0))]
-    NoTransactions(PathBuf),
-    /// Hooks asked of a plain folder.
-    #[error("{} is neither a Git nor an SVN repository", esc(.0))]
-    NoHooks(PathBuf),
-}
-
-fn esc(path: &Path) -> String {
-    diag::escape_controls(&path.to_string_lossy()).into_owned()
-}
-
 /// Entries of a Git or SVN tree walked for one read, at most: bounds the
 /// walk of a tree that repeats one subtree under many names.
 pub const MAX_TREE_ENTRIES: usize = 1_000_000;
@@ -307,13 +260,15 @@ pub const MAX_TREE_ENTRIES: usize = 1_000_000;
 /// Whether `rel` (relative to the configuration root) is a folder on the
 /// way to a configuration file: `.polarion`, `.polarion/security`,
 /// `.polarion/user-management`, its `users` folder and each account's
-/// folder, and every project's `.polarion` and `.polarion/security`.
+/// folder, `.polarion/tests` (the policy tests), and every project's
+/// `.polarion` and `.polarion/security`.
 pub fn is_config_folder(rel: &str) -> bool {
     const GLOBAL: &[&str] = &[
         ".polarion",
         ".polarion/security",
         ".polarion/user-management",
         ".polarion/user-management/users",
+        ".polarion/tests",
     ];
     if GLOBAL.contains(&rel) {
         return true;
@@ -376,32 +331,32 @@ impl Source {
             });
         }
         let path = path.to_owned();
-        Ok(match kind {
-            Kind::Svn => Source::Svn { path, subpath },
-            Kind::Git => Source::Git {
+        Ok(Source(match kind {
+            Kind::Svn => Backend::Svn { path, subpath },
+            Kind::Git => Backend::Git {
                 path,
                 branch: options.branch.clone(),
                 subpath,
             },
             Kind::Folder => match subpath.prefix() {
-                Some(sub) => Source::Folder(path.join(sub)),
-                None => Source::Folder(path),
+                Some(sub) => Backend::Folder(path.join(sub)),
+                None => Backend::Folder(path),
             },
-        })
+        }))
     }
 
     /// Read the configuration at `rev`, or at the newest revision (for a
     /// folder: as it is on disk; folders have no revisions).
     pub fn read(&self, rev: Option<&str>, limits: Limits) -> Result<Input, Error> {
-        match self {
-            Source::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
-            Source::Folder(root) => folder::read(root, limits),
-            Source::Git {
+        match &self.0 {
+            Backend::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root) => folder::read(root, limits),
+            Backend::Git {
                 path,
                 branch,
                 subpath,
             } => git::read(path, rev, branch.as_deref(), subpath, limits),
-            Source::Svn { path, subpath } => {
+            Backend::Svn { path, subpath } => {
                 svn::read(path, At::Revision(rev), Some(subpath), limits)
             }
         }
@@ -437,6 +392,10 @@ mod tests {
         assert_eq!(expected_kind(".polarion/access"), Some("file"));
         assert_eq!(expected_kind(".polarion"), Some("folder"));
         assert_eq!(expected_kind("README.md"), None);
+        // The policy tests: a link there is refused like any configuration's.
+        assert_eq!(expected_kind(".polarion/tests"), Some("folder"));
+        assert_eq!(expected_kind(".polarion/tests/admins.toml"), Some("file"));
+        assert_eq!(expected_kind(".polarion/tests/notes.md"), Some("file"));
     }
 
     #[test]
@@ -484,7 +443,7 @@ mod tests {
                 max_total_bytes,
                 ..Limits::default()
             };
-            let input = Source::Folder(dir.path().to_owned())
+            let input = Source(Backend::Folder(dir.path().to_owned()))
                 .read(None, limits)
                 .expect("read");
             assert_eq!(input.incomplete.is_some(), over, "{max_total_bytes}");

@@ -1,7 +1,7 @@
 //! Revision ordering, for `min_revision`: whether the loaded revision is
 //! the wanted one or newer.
 
-use super::Source;
+use super::{Backend, Source};
 
 impl Source {
     /// Whether `loaded` is `wanted` or newer: SVN revisions by number, Git
@@ -14,7 +14,7 @@ impl Source {
         if let (Ok(l), Ok(w)) = (loaded.parse::<u64>(), wanted.parse::<u64>()) {
             return l >= w;
         }
-        let Source::Git { path, .. } = self else {
+        let Backend::Git { path, .. } = &self.0 else {
             return false;
         };
         super::git_commits_between(path, loaded, wanted).is_ok_and(|missing| missing.is_empty())

@@ -3,7 +3,7 @@
 //! no `.` or `..` component (refused: the configuration root never leaves
 //! the repository or folder it was given).
 
-use super::Error;
+use super::error::Error;
 
 /// A normalised sub-folder: `/`-separated components, none empty, `.` or
 /// `..`; the empty path is the repository's root.

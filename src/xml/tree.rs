@@ -66,12 +66,15 @@ impl Drop for Element {
 
 /// Parse a whole document into its root element, within `limits`.
 pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> {
-    let text = src.text;
-    let mut reader = Reader::from_str(text);
+    let mut reader = Reader::from_str(src.text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut elements: usize = 0;
+    let mut tree = Building {
+        src,
+        limits,
+        stack: Vec::new(),
+        root: None,
+        elements: 0,
+    };
     loop {
         let start = offset(reader.buffer_position());
         let event = reader.read_event().map_err(|e| {
@@ -79,73 +82,103 @@ pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> 
             Box::new(src.diag(Code::XmlMalformed, at..at, format!("malformed XML: {e}")))
         })?;
         let end = offset(reader.buffer_position());
+        if matches!(event, Event::Eof) {
+            break;
+        }
+        tree.event(event, start..end)?;
+    }
+    finish(src, &tree.stack, tree.root)
+}
+
+/// The tree while it is read: the open elements, the root once it is
+/// closed, and the elements counted so far.
+struct Building<'a> {
+    src: &'a Source<'a>,
+    limits: &'a Limits,
+    stack: Vec<Element>,
+    root: Option<Element>,
+    elements: usize,
+}
+
+impl Building<'_> {
+    /// One event of the reader; `span`: its bytes.
+    fn event(&mut self, event: Event<'_>, span: Range<usize>) -> Result<(), Box<Diagnostic>> {
+        let (src, limits) = (self.src, self.limits);
         match event {
-            Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
+            Event::Start(_) | Event::Empty(_) if self.root.is_some() && self.stack.is_empty() => {
                 return Err(src
                     .diag(
                         Code::XmlMalformed,
-                        start..end,
+                        span,
                         "malformed XML: more than one root element",
                     )
                     .into());
             }
             Event::Start(e) => {
-                check_element(src, limits, &e, start, stack.len() + 1, &mut elements)?;
-                let mut el = element(src, limits, &e, start)?;
-                el.text_span = end..end;
-                stack.push(el);
+                let el = self.open(&e, span)?;
+                self.stack.push(el);
             }
             Event::Empty(e) => {
-                check_element(src, limits, &e, start, stack.len() + 1, &mut elements)?;
-                let mut el = element(src, limits, &e, start)?;
-                el.text_span = end..end;
-                attach(&mut stack, &mut root, el);
+                let el = self.open(&e, span)?;
+                attach(&mut self.stack, &mut self.root, el);
             }
             Event::End(_) => {
-                let Some(mut el) = stack.pop() else {
+                let Some(mut el) = self.stack.pop() else {
                     return Err(src
                         .diag(
                             Code::XmlMalformed,
-                            start..end,
+                            span,
                             "malformed XML: unexpected end tag",
                         )
                         .into());
                 };
-                el.text_span.end = start;
-                attach(&mut stack, &mut root, el);
+                el.text_span.end = span.start;
+                attach(&mut self.stack, &mut self.root, el);
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
-                push_text(src, limits, &mut stack, &content, start..end)?;
+                push_text(src, limits, &mut self.stack, &content, span)?;
             }
             Event::CData(t) => {
                 let content = t.xml10_content();
-                push_text(src, limits, &mut stack, &content, start..end)?;
+                push_text(src, limits, &mut self.stack, &content, span)?;
             }
             Event::GeneralRef(r) => {
-                let resolved = resolve_ref(src, &r, start..end)?;
-                push_text(
-                    src,
-                    limits,
-                    &mut stack,
-                    resolved.encode_utf8(&mut [0; 4]),
-                    start..end,
-                )?;
+                let resolved = resolve_ref(src, &r, span.clone())?;
+                let mut utf8 = [0; 4];
+                let text = resolved.encode_utf8(&mut utf8);
+                push_text(src, limits, &mut self.stack, text, span)?;
             }
             Event::DocType(_) => {
                 return Err(src
                     .diag(
                         Code::XmlDoctype,
-                        start..end,
+                        span,
                         "a DTD (<!DOCTYPE …>) is refused: rolesync never reads entity declarations",
                     )
                     .into());
             }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Eof => {}
         }
+        Ok(())
     }
-    finish(src, &stack, root)
+
+    /// A start tag (or an empty element) checked against the limits and
+    /// read into an element without children.
+    fn open(&mut self, e: &BytesStart, span: Range<usize>) -> Result<Element, Box<Diagnostic>> {
+        let depth = self.stack.len() + 1;
+        check_element(
+            self.src,
+            self.limits,
+            e,
+            span.start,
+            depth,
+            &mut self.elements,
+        )?;
+        let mut el = element(self.src, self.limits, e, span.start)?;
+        el.text_span = span.end..span.end;
+        Ok(el)
+    }
 }
 
 /// A reference (`&…;`): a character reference or one of the five

@@ -118,9 +118,47 @@ impl Gen {
         let glob_heavy = self.rng.chance(0.3);
         let invalid = self.rng.chance(0.1);
         let crash_cycle = invalid && self.rng.chance(0.15);
+        let group_lines = self.group_lines(invalid, crash_cycle);
+        let alias_lines = self.alias_lines();
         let mut paths: Vec<String> = Vec::new();
+        let sections = self.sections(glob_heavy, invalid, &mut paths);
+        let mut all: Vec<(String, Vec<String>)> = Vec::new();
+        let use_groups_file = self.rng.chance(0.1);
+        if !use_groups_file {
+            all.push(("groups".to_owned(), group_lines.clone()));
+        } else if self.rng.chance(0.3) {
+            all.push(("groups".to_owned(), Vec::new()));
+        }
+        all.push(("aliases".to_owned(), alias_lines));
+        all.extend(sections);
+        self.rng.shuffle(&mut all);
 
-        // Groups: forward-only nesting keeps them acyclic.
+        if invalid {
+            self.break_one(&mut all);
+        }
+        let text = self.render(&all);
+        let groups = use_groups_file.then(|| {
+            let mut g = String::from("[groups]\n");
+            for l in &group_lines {
+                g.push_str(l);
+                g.push('\n');
+            }
+            if invalid && self.rng.chance(0.3) {
+                g.push_str("[/]\nh = r\n");
+            }
+            g
+        });
+        self.add_neighbours(&mut paths);
+        Case {
+            authz: text,
+            groups,
+            paths,
+        }
+    }
+
+    /// The `[groups]` lines: forward-only nesting keeps them acyclic,
+    /// unless the case is `invalid` (then maybe a cycle).
+    fn group_lines(&mut self, invalid: bool, crash_cycle: bool) -> Vec<String> {
         let mut group_lines = Vec::new();
         for (i, g) in GROUPS.iter().enumerate() {
             let mut members: Vec<String> = Vec::new();
@@ -164,13 +202,26 @@ impl Gen {
             };
             group_lines.push(format!("{g}{sep}{joined}"));
         }
+        group_lines
+    }
+
+    /// The `[aliases]` lines (one maybe naming a group).
+    fn alias_lines(&mut self) -> Vec<String> {
         let mut alias_lines: Vec<String> =
             ALIASES.iter().map(|(a, u)| format!("{a} = {u}")).collect();
         if self.rng.chance(0.05) {
             alias_lines.push("a4 = @g2".to_owned());
         }
+        alias_lines
+    }
 
-        // Rule sections.
+    /// The rule sections with their lines; each plain path goes to `paths`.
+    fn sections(
+        &mut self,
+        glob_heavy: bool,
+        invalid: bool,
+        paths: &mut Vec<String>,
+    ) -> Vec<(String, Vec<String>)> {
         let mut sections: Vec<(String, Vec<String>)> = Vec::new();
         if self.rng.chance(0.6) {
             sections.push(("/".to_owned(), Vec::new()));
@@ -229,48 +280,44 @@ impl Gen {
                 body.push(self.rights_line(&name));
             }
         }
-        let mut all: Vec<(String, Vec<String>)> = Vec::new();
-        let use_groups_file = self.rng.chance(0.1);
-        if !use_groups_file {
-            all.push(("groups".to_owned(), group_lines.clone()));
-        } else if self.rng.chance(0.3) {
-            all.push(("groups".to_owned(), Vec::new()));
-        }
-        all.push(("aliases".to_owned(), alias_lines));
-        all.extend(sections);
-        self.rng.shuffle(&mut all);
+        sections
+    }
 
-        if invalid {
-            let k = self.rng.below(all.len());
-            let rule = !matches!(all[k].0.as_str(), "groups" | "aliases");
-            match self.rng.below(13) {
-                0 => {
-                    let dup = all[k].clone();
-                    all.push(dup);
-                }
-                1 if rule => all[k].1.push("bob = w".to_owned()),
-                2 => all.push(("/a/".to_owned(), vec!["* = r".to_owned()])),
-                3 if rule => all[k].1.push("@nosuch = r".to_owned()),
-                4 if rule => all[k].1.push("$nobody = r".to_owned()),
-                5 => all.push(("Groups".to_owned(), vec!["x = y".to_owned()])),
-                6 if rule => all[k].1.push("~~bob = r".to_owned()),
-                7 => {
-                    all.push((":glob:/a/**/*".to_owned(), vec!["* = r".to_owned()]));
-                    all.push((":glob:/a/*/**".to_owned(), vec!["* = r".to_owned()]));
-                }
-                8 if rule => all[k].1.push("bob = rw # comment".to_owned()),
-                9 if rule => all[k].1.push("  # indented comment".to_owned()),
-                10 if rule => all[k].1.push("&nosuch = r".to_owned()),
-                11 => all.push(("//".to_owned(), vec!["* = r".to_owned()])),
-                _ => all.push((":glob:/a//b".to_owned(), Vec::new())),
+    /// One defect planted in an `invalid` case.
+    fn break_one(&mut self, all: &mut Vec<(String, Vec<String>)>) {
+        let k = self.rng.below(all.len());
+        let rule = !matches!(all[k].0.as_str(), "groups" | "aliases");
+        match self.rng.below(13) {
+            0 => {
+                let dup = all[k].clone();
+                all.push(dup);
             }
+            1 if rule => all[k].1.push("bob = w".to_owned()),
+            2 => all.push(("/a/".to_owned(), vec!["* = r".to_owned()])),
+            3 if rule => all[k].1.push("@nosuch = r".to_owned()),
+            4 if rule => all[k].1.push("$nobody = r".to_owned()),
+            5 => all.push(("Groups".to_owned(), vec!["x = y".to_owned()])),
+            6 if rule => all[k].1.push("~~bob = r".to_owned()),
+            7 => {
+                all.push((":glob:/a/**/*".to_owned(), vec!["* = r".to_owned()]));
+                all.push((":glob:/a/*/**".to_owned(), vec!["* = r".to_owned()]));
+            }
+            8 if rule => all[k].1.push("bob = rw # comment".to_owned()),
+            9 if rule => all[k].1.push("  # indented comment".to_owned()),
+            10 if rule => all[k].1.push("&nosuch = r".to_owned()),
+            11 => all.push(("//".to_owned(), vec!["* = r".to_owned()])),
+            _ => all.push((":glob:/a//b".to_owned(), Vec::new())),
         }
+    }
 
+    /// The access file's text: the sections in order, with comments,
+    /// blank lines, CRLF and a BOM now and then.
+    fn render(&mut self, all: &[(String, Vec<String>)]) -> String {
         let mut text = String::new();
         if self.rng.chance(0.1) {
             text.push_str("# generated\n\n");
         }
-        for (name, body) in &all {
+        for (name, body) in all {
             text.push('[');
             text.push_str(name);
             text.push(']');
@@ -295,20 +342,13 @@ impl Gen {
         if self.rng.chance(0.03) {
             text.insert(0, '\u{feff}');
         }
-        let groups = use_groups_file.then(|| {
-            let mut g = String::from("[groups]\n");
-            for l in &group_lines {
-                g.push_str(l);
-                g.push('\n');
-            }
-            if invalid && self.rng.chance(0.3) {
-                g.push_str("[/]\nh = r\n");
-            }
-            g
-        });
-        // Neighbours of the section paths, and some fixed ones.
+        text
+    }
+
+    /// Neighbours of the section paths, and some fixed paths, to query.
+    fn add_neighbours(&mut self, paths: &mut Vec<String>) {
         let mut more = Vec::new();
-        for p in &paths {
+        for p in paths.iter() {
             more.push(format!("{p}/{}", self.rng.pick(SEGS)));
             more.push(format!("{p}/x/{}", self.rng.pick(SEGS)));
             if let Some(parent) = p.rsplit_once('/').map(|(a, _)| a)
@@ -336,11 +376,6 @@ impl Gen {
             "/é/a b/.h/x.txt",
         ] {
             paths.push(p.to_owned());
-        }
-        Case {
-            authz: text,
-            groups,
-            paths,
         }
     }
 

@@ -343,6 +343,9 @@ fn min_revision_is_409_until_that_revision_is_loaded() {
     assert_eq!(v["disabled"], true, "no `user` role anywhere: {v}");
 }
 
+/// The 403 body of a refused read of Project `A` (000/001's shape).
+const PROJECT_A: &str = r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have permission to view Project 'A'."}]}"#;
+
 /// 000/001, "REST operations require two sets of permissions", over HTTP:
 /// `/v1/check?rest=` and `/v1/explain?rest=` decide both layers and name
 /// the one that refused (`layer`), with the refusal's body; `/v1/authorize`
@@ -351,7 +354,6 @@ fn min_revision_is_409_until_that_revision_is_loaded() {
 /// `tests/data/policy/rest-layers` (see `check::rest_calls_decide_two_layers`).
 #[test]
 fn rest_calls_have_two_layers_over_http() {
-    let project_a = r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have permission to view Project 'A'."}]}"#;
     let (_dir, d) = serve(
         &util::data("policy/rest-layers"),
         &["--user-header", "X-User"],
@@ -374,7 +376,7 @@ fn rest_calls_have_two_layers_over_http() {
             "",
             "deny",
             json!("item"),
-            Some(project_a),
+            Some(PROJECT_A),
         ),
         (
             "w",
@@ -448,7 +450,17 @@ fn rest_calls_have_two_layers_over_http() {
             .is_some_and(|e| e.contains("expanded:linked.1")),
         "{v}"
     );
+}
 
+/// `/v1/authorize` decides the endpoint layer only by default, and both
+/// with `--authorize-layers both` (flag or config file); the configuration
+/// of [`rest_calls_have_two_layers_over_http`].
+#[test]
+fn authorize_decides_the_endpoint_layer_or_both() {
+    let (_dir, d) = serve(
+        &util::data("policy/rest-layers"),
+        &["--user-header", "X-User"],
+    );
     let ask = |d: &Daemon, method: &str, uri: &str, user: &str| {
         request(
             &d.addr,
@@ -470,7 +482,7 @@ fn rest_calls_have_two_layers_over_http() {
         &["--user-header", "X-User", "--authorize-layers", "both"],
     );
     let (status, _, body) = ask(&both, "GET", "/polarion/rest/v1/projects/A", "w");
-    assert_eq!((status, body.as_str()), (403, project_a));
+    assert_eq!((status, body.as_str()), (403, PROJECT_A));
     let (status, _, body) = ask(&both, "GET", "/polarion/rest/v1/projects/A", "u");
     assert_eq!((status, body.as_str()), (204, ""));
     let (status, _, body) = ask(
@@ -501,5 +513,5 @@ fn rest_calls_have_two_layers_over_http() {
         &["--config", conf.to_str().expect("UTF-8")],
     );
     let (status, _, body) = ask(&from_file, "GET", "/polarion/rest/v1/projects/A", "w");
-    assert_eq!((status, body.as_str()), (403, project_a));
+    assert_eq!((status, body.as_str()), (403, PROJECT_A));
 }

@@ -113,6 +113,9 @@ fn owner_group_and_mode_of_the_previous_file_are_kept() {
     chown("nobody:nogroup", &access, false);
     std::fs::set_permissions(&access, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     let before = std::fs::metadata(&access).expect("stat");
+    // Held open so that its inode number cannot be reused by a replacement
+    // (ext4 hands a freed inode out again): a new number means a new file.
+    let _original = std::fs::File::open(&access).expect("open");
     let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || {
         marker_revision(&read(&access)).is_some()
@@ -473,12 +476,12 @@ fn warnings_of_the_applied_revision_reach_status_metrics_and_audit() {
     let audit = read(&state.join("audit.jsonl"));
     let line: serde_json::Value =
         serde_json::from_str(audit.lines().last().expect("a line")).expect("JSON");
-    assert!(
-        line["warnings"].as_array().is_some_and(|w| w
-            .iter()
-            .any(|t| t.as_str().is_some_and(|t| t.contains(code)))),
-        "{line}"
-    );
+    // Each warning in the one JSON shape of a diagnostic (as in /v1/status).
+    let audited = line["warnings"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|a| a["code"] == code))
+        .unwrap_or_else(|| panic!("no {code} in {line}"));
+    assert_eq!(audited, w, "the audit log and /v1/status differ");
 }
 
 #[test]

@@ -9,8 +9,12 @@
 //! never the I/O modules or tokio. Test-only code is the body of an inline
 //! `#[cfg(test)] mod … { … }` and every file of a module declared
 //! `#[cfg(test)] mod …;` (with its own sub-modules).
+//!
+//! No file of `src/` imports, through its `use` lines, a file that imports
+//! it back, directly or through others (test-only code aside): the files
+//! form a DAG, shared types live in leaf files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::util;
@@ -24,6 +28,8 @@ const PURE: &[&str] = &[
     "xml",
     "model",
     "policy",
+    "rails",
+    "policytest",
     "authz",
     "snapshot.rs",
     "snapshot",
@@ -230,7 +236,7 @@ fn names(path: &str, forbidden: &str) -> bool {
 /// The offences of one file; `test_file`: the whole file is test-only.
 fn offences(file: &Path, text: &str, test_file: bool) -> Vec<String> {
     // One offence a line at most.
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = BTreeMap::new();
     let lines = lines_with_test_flag(text);
     let in_test = |n: usize| test_file || lines.get(n - 1).is_some_and(|l| l.2);
     for (n, path) in use_paths(text) {
@@ -258,6 +264,25 @@ fn offences(file: &Path, text: &str, test_file: bool) -> Vec<String> {
     out.into_values().collect()
 }
 
+/// The test-only files among `texts`: declared under `#[cfg(test)]`, or
+/// children of one.
+fn test_only_files(texts: &[(PathBuf, String)]) -> BTreeSet<PathBuf> {
+    let mut test_files = BTreeSet::new();
+    loop {
+        let before = test_files.len();
+        for (file, text) in texts {
+            for (child, cfg_test) in child_modules(file, text) {
+                if cfg_test || test_files.contains(file) {
+                    test_files.insert(child);
+                }
+            }
+        }
+        if test_files.len() == before {
+            return test_files;
+        }
+    }
+}
+
 /// The offences of the pure modules under `src`.
 fn pure_core_offences(src: &Path) -> Vec<String> {
     let mut files = BTreeSet::new();
@@ -269,21 +294,7 @@ fn pure_core_offences(src: &Path) -> Vec<String> {
         .iter()
         .map(|f| (f.clone(), std::fs::read_to_string(f).expect("read source")))
         .collect();
-    // Test-only files: declared under `#[cfg(test)]`, or children of one.
-    let mut test_files = BTreeSet::new();
-    loop {
-        let before = test_files.len();
-        for (file, text) in &texts {
-            for (child, cfg_test) in child_modules(file, text) {
-                if cfg_test || test_files.contains(file) {
-                    test_files.insert(child);
-                }
-            }
-        }
-        if test_files.len() == before {
-            break;
-        }
-    }
+    let test_files = test_only_files(&texts);
     texts
         .iter()
         .flat_map(|(file, text)| offences(file, text, test_files.contains(file)))
@@ -325,4 +336,175 @@ fn the_purity_check_sees_grouped_imports_and_tests() {
     );
     assert!(offences(file, "use std::thread;\n", true).is_empty());
     assert_eq!(offences(file, "use crate::api;\n", true).len(), 1);
+}
+
+/// The module path of a file relative to `src` (`authz/eval/mod.rs`:
+/// `authz::eval`; `lib.rs`: the root).
+fn module_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|l| l == "mod" || l == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The file (its label) that a `use` path of module `here` names: the
+/// longest prefix of the path that is a module with a file; `None` for
+/// other crates.
+fn imported_file<'m>(
+    path: &str,
+    here: &[String],
+    modules: &'m BTreeMap<Vec<String>, String>,
+) -> Option<&'m String> {
+    let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    let (mut full, rest) = match *segs.first()? {
+        "crate" | "rolesync" => (Vec::new(), &segs[1..]),
+        "self" => (here.to_vec(), &segs[1..]),
+        "super" => {
+            let ups = segs.iter().take_while(|s| **s == "super").count();
+            (
+                here[..here.len().saturating_sub(ups)].to_vec(),
+                &segs[ups..],
+            )
+        }
+        first => {
+            // A path relative to the module: its child.
+            let mut child = here.to_vec();
+            child.push(first.to_owned());
+            if !modules.contains_key(&child) {
+                return None;
+            }
+            (here.to_vec(), &segs[..])
+        }
+    };
+    full.extend(
+        rest.iter()
+            .filter(|s| **s != "self" && **s != "*")
+            .map(|s| (*s).to_owned()),
+    );
+    (0..=full.len()).rev().find_map(|n| modules.get(&full[..n]))
+}
+
+/// The files each file of the crate imports through the `use` lines of
+/// its non-test code, by label (`src/authz/eval/mod.rs`); test-only files
+/// left out.
+fn import_graph(root: &Path, texts: &[(PathBuf, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let src = root.join("src");
+    let test_files = test_only_files(texts);
+    let label = |f: &Path| {
+        f.strip_prefix(root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let files: Vec<(Vec<String>, String, &String)> = texts
+        .iter()
+        .filter(|(f, _)| !test_files.contains(f) && !f.ends_with("src/main.rs"))
+        .map(|(f, text)| (module_of(f.strip_prefix(&src).unwrap_or(f)), label(f), text))
+        .collect();
+    let modules: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .map(|(m, l, _)| (m.clone(), l.clone()))
+        .collect();
+    let mut graph = BTreeMap::new();
+    for (here, from, text) in &files {
+        let lines = lines_with_test_flag(text);
+        let in_test = |n: usize| lines.get(n - 1).is_some_and(|l| l.2);
+        let to: BTreeSet<String> = use_paths(text)
+            .into_iter()
+            .filter(|(n, _)| !in_test(*n))
+            .filter_map(|(_, path)| imported_file(&path, here, &modules))
+            .filter(|to| *to != from)
+            .cloned()
+            .collect();
+        graph.insert(from.clone(), to);
+    }
+    graph
+}
+
+/// Every cycle a depth-first walk of `graph` meets, as `a -> b -> a`.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        path: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) {
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(at) = path.iter().position(|p| p == next) {
+                let mut cycle = path[at..].to_vec();
+                cycle.push(next.clone());
+                out.push(cycle.join(" -> "));
+            } else if !done.contains(next) {
+                visit(next, graph, done, path, out);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+    }
+    let (mut done, mut out) = (BTreeSet::new(), Vec::new());
+    for node in graph.keys() {
+        if !done.contains(node) {
+            visit(node, graph, &mut done, &mut Vec::new(), &mut out);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_import_cycle_between_files() {
+    let root = util::root();
+    let mut files = BTreeSet::new();
+    rust_files(&root.join("src"), &mut files);
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(f).expect("read source")))
+        .collect();
+    let graph = import_graph(&root, &texts);
+    assert!(graph.len() > 50, "source files not found");
+    let found = cycles(&graph);
+    assert!(
+        found.is_empty(),
+        "import cycles between files of src/ (a child that uses `super::X` while its parent \
+         uses the child is one): move what both need into a leaf file\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_cycle_check_sees_children_that_import_their_parent() {
+    let root = Path::new("/nowhere");
+    let graph_of = |files: &[(&str, &str)]| {
+        let texts: Vec<(PathBuf, String)> = files
+            .iter()
+            .map(|(p, t)| (root.join("src").join(p), (*t).to_owned()))
+            .collect();
+        cycles(&import_graph(root, &texts))
+    };
+    fn tree(x: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("lib.rs", "pub mod a;\npub mod b;\nmod daemon;\n"),
+            ("a/mod.rs", "mod x;\npub use x::{self as y, Thing};\n"),
+            ("a/x.rs", x),
+            ("b.rs", "use crate::a::Thing;\n"),
+        ]
+    }
+    assert!(graph_of(&tree("use std::fmt;\nuse crate::Top;\n")).is_empty());
+    assert_eq!(
+        graph_of(&tree("use super::{\n    Other,\n};\n")),
+        vec!["src/a/mod.rs -> src/a/x.rs -> src/a/mod.rs".to_owned()]
+    );
+    assert_eq!(
+        graph_of(&tree("pub(crate) use crate::{b::*, c};\n")),
+        vec!["src/a/mod.rs -> src/a/x.rs -> src/b.rs -> src/a/mod.rs".to_owned()]
+    );
+    // Test-only code does not count.
+    let in_tests = "#[cfg(test)]\nmod tests {\n    use super::super::Other;\n}\n";
+    assert!(graph_of(&tree(in_tests)).is_empty());
 }

@@ -192,6 +192,94 @@ fn polarion_shaped_repo() -> tempfile::TempDir {
     dir
 }
 
+/// The role groups the first run takes over: (role group, its generated
+/// line, what the warning says changed).
+const TAKEN_OVER: &[(&str, &str, &str)] = &[
+    ("admin", "admin = alice", "added none; removed olduser"),
+    (
+        "assignable",
+        "assignable = bob, grace",
+        "added grace; removed none",
+    ),
+    ("auditor", "auditor = heidi", "members unchanged"),
+    (
+        "everyone",
+        "everyone = alice, bob, carol, erin, frank, grace, heidi",
+        "added none; removed dave, olduser",
+    ),
+    (
+        "user",
+        "user = alice, bob, carol, erin, frank, grace, heidi",
+        "added none; removed dave",
+    ),
+    (
+        "drivepilot-project_admin",
+        "drivepilot-project_admin = alice",
+        "members unchanged",
+    ),
+    (
+        "drivepilot-project_approver",
+        "drivepilot-project_approver = grace, heidi",
+        "added heidi; removed none",
+    ),
+    (
+        "drivepilot-project_assignable",
+        "drivepilot-project_assignable =",
+        "added none; removed olduser",
+    ),
+    (
+        "drivepilot-project_user",
+        "drivepilot-project_user = carol, grace",
+        "members unchanged",
+    ),
+    (
+        "elibrary-project_admin",
+        "elibrary-project_admin = bob",
+        "members unchanged",
+    ),
+    (
+        "elibrary-project_approver",
+        "elibrary-project_approver = carol",
+        "members unchanged",
+    ),
+    (
+        "elibrary-project_assignable",
+        "elibrary-project_assignable = bob, carol",
+        "members unchanged",
+    ),
+    (
+        "elibrary-project_user",
+        "elibrary-project_user = carol",
+        "added none; removed dave",
+    ),
+    (
+        "qa-tools-project_admin",
+        "qa-tools-project_admin = erin",
+        "members unchanged",
+    ),
+    (
+        "qa-tools-project_approver",
+        "qa-tools-project_approver =",
+        "members unchanged",
+    ),
+    (
+        "qa-tools-project_assignable",
+        "qa-tools-project_assignable =",
+        "members unchanged",
+    ),
+    // A role defined in roles.xml that nobody holds in this project.
+    (
+        "qa-tools-project_tester",
+        "qa-tools-project_tester =",
+        "added none; removed olduser",
+    ),
+    (
+        "qa-tools-project_user",
+        "qa-tools-project_user = erin, frank",
+        "members unchanged",
+    ),
+];
+
 /// Seed 003, "Synchronizing Roles with Repository": the synchronisation
 /// "updates the access file ..., synchronizing it with the role definitions
 /// and user role assignment configurations. (Only the first part of the
@@ -201,92 +289,6 @@ fn polarion_shaped_repo() -> tempfile::TempDir {
 /// file without rolesync's markers takes every role group over.
 #[test]
 fn a_polarion_access_file_is_taken_over_on_the_first_run() {
-    // (role group, its generated line, what the warning says changed)
-    let table: &[(&str, &str, &str)] = &[
-        ("admin", "admin = alice", "added none; removed olduser"),
-        (
-            "assignable",
-            "assignable = bob, grace",
-            "added grace; removed none",
-        ),
-        ("auditor", "auditor = heidi", "members unchanged"),
-        (
-            "everyone",
-            "everyone = alice, bob, carol, erin, frank, grace, heidi",
-            "added none; removed dave, olduser",
-        ),
-        (
-            "user",
-            "user = alice, bob, carol, erin, frank, grace, heidi",
-            "added none; removed dave",
-        ),
-        (
-            "drivepilot-project_admin",
-            "drivepilot-project_admin = alice",
-            "members unchanged",
-        ),
-        (
-            "drivepilot-project_approver",
-            "drivepilot-project_approver = grace, heidi",
-            "added heidi; removed none",
-        ),
-        (
-            "drivepilot-project_assignable",
-            "drivepilot-project_assignable =",
-            "added none; removed olduser",
-        ),
-        (
-            "drivepilot-project_user",
-            "drivepilot-project_user = carol, grace",
-            "members unchanged",
-        ),
-        (
-            "elibrary-project_admin",
-            "elibrary-project_admin = bob",
-            "members unchanged",
-        ),
-        (
-            "elibrary-project_approver",
-            "elibrary-project_approver = carol",
-            "members unchanged",
-        ),
-        (
-            "elibrary-project_assignable",
-            "elibrary-project_assignable = bob, carol",
-            "members unchanged",
-        ),
-        (
-            "elibrary-project_user",
-            "elibrary-project_user = carol",
-            "added none; removed dave",
-        ),
-        (
-            "qa-tools-project_admin",
-            "qa-tools-project_admin = erin",
-            "members unchanged",
-        ),
-        (
-            "qa-tools-project_approver",
-            "qa-tools-project_approver =",
-            "members unchanged",
-        ),
-        (
-            "qa-tools-project_assignable",
-            "qa-tools-project_assignable =",
-            "members unchanged",
-        ),
-        // A role defined in roles.xml that nobody holds in this project.
-        (
-            "qa-tools-project_tester",
-            "qa-tools-project_tester =",
-            "added none; removed olduser",
-        ),
-        (
-            "qa-tools-project_user",
-            "qa-tools-project_user = erin, frank",
-            "members unchanged",
-        ),
-    ];
     let repo = polarion_shaped_repo();
     let source = std::fs::read_to_string(repo.path().join(".polarion/access")).expect("read");
     let out_dir = tempfile::tempdir().expect("temp dir");
@@ -304,8 +306,8 @@ fn a_polarion_access_file_is_taken_over_on_the_first_run() {
 
     // One warning per taken-over group, at its line, naming the changes.
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning[")).collect();
-    assert_eq!(warnings.len(), table.len(), "{stderr}");
-    for (group, line, changes) in table {
+    assert_eq!(warnings.len(), TAKEN_OVER.len(), "{stderr}");
+    for (group, line, changes) in TAKEN_OVER {
         let at = source
             .lines()
             .position(|l| l.starts_with(&format!("{group} =")))

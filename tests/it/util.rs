@@ -182,3 +182,10 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// Replace the first `from` in `file` by `to` (which must be there).
+pub fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{from} in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
+}

@@ -4,63 +4,14 @@
 
 use std::sync::Arc;
 
+use crate::api::proxy::{AuthorizeLayers, ProxyKind};
+use crate::api::reply::{REVISION_HEADER, error};
+use crate::api::shared::Shared;
+use crate::policy::rest;
+use crate::policy::{FORBIDDEN_BODY, Object, RestCall, Verdict};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-
-use super::{REVISION_HEADER, Shared, error};
-use crate::policy::rest;
-use crate::policy::{FORBIDDEN_BODY, Object, RestCall, Verdict};
-
-/// Which reverse proxy asks `/v1/authorize`, and so which pair of headers
-/// carries the original method and URI (`--proxy`, `proxy = "…"`). Only
-/// that pair is read; the other pair must be absent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProxyKind {
-    /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI`.
-    #[default]
-    Nginx,
-    /// Caddy and Traefik forward auth: `X-Forwarded-Method`, `X-Forwarded-Uri`.
-    ForwardAuth,
-}
-
-impl ProxyKind {
-    /// The (method, URI) headers this kind of proxy sets.
-    pub fn headers(self) -> [HeaderName; 2] {
-        match self {
-            ProxyKind::Nginx => [
-                HeaderName::from_static("x-original-method"),
-                HeaderName::from_static("x-original-uri"),
-            ],
-            ProxyKind::ForwardAuth => [
-                HeaderName::from_static("x-forwarded-method"),
-                HeaderName::from_static("x-forwarded-uri"),
-            ],
-        }
-    }
-
-    fn other(self) -> ProxyKind {
-        match self {
-            ProxyKind::Nginx => ProxyKind::ForwardAuth,
-            ProxyKind::ForwardAuth => ProxyKind::Nginx,
-        }
-    }
-}
-
-/// Which layers of a REST call `/v1/authorize` decides (`--authorize-layers`,
-/// `authorize_layers = "…"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthorizeLayers {
-    /// The REST endpoint permission only: Polarion enforces item
-    /// permissions itself.
-    #[default]
-    Endpoint,
-    /// The endpoint permission, then the item permission of the call.
-    Both,
-}
 
 /// The one value of header `name` (trimmed, not empty), or why there is none.
 fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h str, String> {

@@ -5,8 +5,7 @@ use std::sync::OnceLock;
 
 use super::super::rules::{R, RW};
 use super::super::tree::Scratch;
-use super::view::{Subject, Walk};
-use super::{Access, Authz, Listed};
+use super::types::{Access, Authz, Listed, Subject, Walk};
 
 impl Authz {
     /// The access of `user` to `path` in `repository`, exactly as `svnauthz

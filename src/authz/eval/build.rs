@@ -1,41 +1,58 @@
-//! Load time: the compiled rules interned into the indexes of [`Authz`].
+//! Load time: the files checked and compiled, then the compiled rules
+//! interned into the indexes of [`Authz`].
 
-use std::ops::Range;
 use std::sync::RwLock;
 use std::sync::atomic::AtomicUsize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{self, Diagnostic};
 
 use super::super::glob::Seg;
-use super::super::rules::{self, Compiled};
+use super::super::rules::{self, AuthzFile, Compiled, compile};
 use super::super::tree::{FxHashMap, Trie};
 use super::rights::Rights;
-use super::{Authz, id, slot};
+use super::types::{Ace, Acl, Authz, Who, id, slot};
 
-/// One rule section, interned.
-#[derive(Debug)]
-pub(super) struct Acl {
-    /// `None` for the implicit root rule that denies everybody.
-    pub(super) section: Option<(Box<str>, Range<usize>)>,
-    pub(super) repo: Option<u32>,
-    pub(super) has_anon: bool,
-    pub(super) anon: u8,
-    pub(super) has_authn: bool,
-    pub(super) authn: u8,
-    pub(super) aces: Box<[Ace]>,
-}
+impl Authz {
+    /// Load an access file and, if given, a global groups file. On success
+    /// the warnings are kept ([`Authz::warnings`]); on failure every
+    /// diagnostic (errors and warnings) is returned. Diagnostics name the
+    /// files `authz` and `groups`; use [`Authz::load_input`] for real paths.
+    pub fn load(text: &str, groups_text: Option<&str>) -> Result<Authz, Vec<Diagnostic>> {
+        Authz::load_input(
+            AuthzFile {
+                path: "authz",
+                text,
+            },
+            groups_text.map(|text| AuthzFile {
+                path: "groups",
+                text,
+            }),
+        )
+    }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Who {
-    User(u32),
-    Group(u32),
-}
+    /// [`Authz::load`] with the paths to use in diagnostics.
+    pub fn load_input(
+        authz: AuthzFile<'_>,
+        groups: Option<AuthzFile<'_>>,
+    ) -> Result<Authz, Vec<Diagnostic>> {
+        let (compiled, mut diags) = compile(authz, groups);
+        diag::sort(&mut diags);
+        if diag::has_errors(&diags) {
+            return Err(diags);
+        }
+        Ok(Authz::build(compiled, diags))
+    }
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Ace {
-    pub(super) who: Who,
-    pub(super) inverted: bool,
-    pub(super) access: u8,
+    /// The warnings of the loaded files (entries Subversion ignores).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Every user the files name (as a group member, an alias target or
+    /// in a rule), in no particular order.
+    pub fn named_users(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(|u| &**u)
+    }
 }
 
 impl Authz {

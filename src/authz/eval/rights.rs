@@ -3,8 +3,6 @@
 
 use super::super::rules::{R, RW, W};
 use super::super::tree::FxHashMap;
-use super::Authz;
-use super::view::{Base, Subject};
 
 /// Subversion's accumulated min/max rights (`authz_rights_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,56 +75,6 @@ impl Rights {
         match repo.and_then(|r| self.per.get(&r)) {
             Some(p) => p.combine(self.any),
             None => self.any,
-        }
-    }
-}
-
-impl Authz {
-    /// Subversion's repository-wide min/max rights of the subject
-    /// (`svn_authz__get_global_rights`), used as a shortcut before every
-    /// lookup and as the answer when no path is given.
-    pub(super) fn global_rights(
-        &self,
-        subject: Subject,
-        repo: Option<u32>,
-        base: &Base,
-        touched: &[(u32, Option<u8>)],
-    ) -> MinMax {
-        let authn = self.authn_rights.as_ref().map(|r| r.resolve(repo));
-        let own = match subject {
-            Subject::Anonymous => {
-                return self
-                    .anon_rights
-                    .as_ref()
-                    .map_or(MinMax { min: 0, max: 0 }, |r| r.resolve(repo));
-            }
-            Subject::User(_) => {
-                // Every applicable section counts, twins included.
-                let mut counts = base.counts;
-                for &(a, acc) in touched {
-                    let specific = usize::from(self.acls[a as usize].repo.is_some());
-                    if let Some(b) = self.base_authn[a as usize] {
-                        counts[specific][slot_of(b)] -= 1;
-                    }
-                    if let Some(u) = acc {
-                        counts[specific][slot_of(u)] += 1;
-                    }
-                }
-                let any = MinMax::of_counts(counts[0]);
-                let per: u32 = counts[1].iter().sum();
-                Some(if repo.is_some() && per > 0 {
-                    MinMax::of_counts(counts[1]).combine(any)
-                } else {
-                    any
-                })
-            }
-            Subject::Unnamed => self.neg_rights.as_ref().map(|r| r.resolve(repo)),
-        };
-        match (own, authn) {
-            (Some(o), Some(a)) => o.combine(a),
-            (Some(o), None) => o,
-            (None, Some(a)) => a,
-            (None, None) => MinMax { min: 0, max: 0 },
         }
     }
 }

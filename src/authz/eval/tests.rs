@@ -2,6 +2,7 @@
 // as it did when these tests were inline.
 #[cfg(test)]
 use super::*;
+use crate::diag::Diagnostic;
 
 fn load(text: &str) -> Authz {
     match Authz::load(text, None) {

@@ -5,110 +5,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use super::super::tree::{FxHashMap, NO_SEQ, Rule};
-use super::build::Who;
+use super::super::tree::FxHashMap;
 use super::rights::{MinMax, slot_of};
-use super::{Authz, CACHE_BUDGET, NONE};
-
-/// Who a view is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Subject {
-    Anonymous,
-    /// Any authenticated user not named in the files: all such users are
-    /// treated alike.
-    Unnamed,
-    User(u32),
-}
-
-/// (subject, repository id or `None` for "neutral sections only").
-pub(super) type ViewKey = (Subject, Option<u32>);
-
-/// (anonymous?, repository id or `None`).
-pub(super) type BaseKey = (bool, Option<u32>);
-
-/// What every user a section does not name sees in one repository (or
-/// every anonymous user).
-#[derive(Debug)]
-pub(super) struct Base {
-    /// Per section: its access, or [`NONE`] when it does not apply or loses
-    /// to its repository twin.
-    pub(super) eff: Box<[u8]>,
-    /// How many applicable neutral / repository sections give no access,
-    /// read, read-write (for the repository-wide shortcut).
-    pub(super) counts: [[u32; 3]; 2],
-    /// The applicable sections, in file order.
-    pub(super) applicable: Vec<u32>,
-}
-
-/// What one (user, repository) sees: the base, patched.
-#[derive(Debug)]
-pub(super) struct View {
-    pub(super) global: MinMax,
-    pub(super) base: Arc<Base>,
-    /// (section, access or [`NONE`]) where the user differs from the base,
-    /// sorted by section.
-    pub(super) overrides: Box<[(u32, u8)]>,
-    /// Per trie node: does it reverse segments for this user?
-    pub(super) reverses: Mutex<FxHashMap<u32, bool>>,
-}
-
-impl View {
-    pub(super) fn eff(&self, acl: u32) -> u8 {
-        if !self.overrides.is_empty()
-            && let Ok(i) = self.overrides.binary_search_by_key(&acl, |&(a, _)| a)
-        {
-            return self.overrides[i].1;
-        }
-        self.base.eff[acl as usize]
-    }
-}
-
-/// A view as the trie walk asks it.
-pub(super) struct Walk<'a> {
-    pub(super) view: &'a View,
-}
-
-impl super::super::tree::View for Walk<'_> {
-    fn rule(&self, rules: &[Rule]) -> (i32, u8) {
-        let mut best = (NO_SEQ, 0);
-        for &(a, seq) in rules {
-            if seq > best.0 {
-                let acc = self.view.eff(a);
-                if acc != NONE {
-                    best = (seq, acc);
-                }
-            }
-        }
-        best
-    }
-
-    fn latest(&self, rules: &[Rule]) -> i32 {
-        rules
-            .iter()
-            .filter(|&&(a, _)| self.view.eff(a) != NONE)
-            .map(|&(_, seq)| seq)
-            .max()
-            .unwrap_or(NO_SEQ)
-    }
-
-    fn memo(&self, node: u32, compute: &dyn Fn() -> bool) -> bool {
-        if let Some(&v) = self
-            .view
-            .reverses
-            .lock()
-            .ok()
-            .as_ref()
-            .and_then(|m| m.get(&node))
-        {
-            return v;
-        }
-        let v = compute();
-        if let Ok(mut m) = self.view.reverses.lock() {
-            m.insert(node, v);
-        }
-        v
-    }
-}
+use super::types::{Authz, Base, CACHE_BUDGET, NONE, Subject, View, Who};
 
 impl Authz {
     pub(super) fn subject(&self, user: Option<&str>) -> Subject {
@@ -314,6 +213,54 @@ impl Authz {
             base,
             overrides: overrides.into_boxed_slice(),
             reverses: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    /// Subversion's repository-wide min/max rights of the subject
+    /// (`svn_authz__get_global_rights`), used as a shortcut before every
+    /// lookup and as the answer when no path is given.
+    pub(super) fn global_rights(
+        &self,
+        subject: Subject,
+        repo: Option<u32>,
+        base: &Base,
+        touched: &[(u32, Option<u8>)],
+    ) -> MinMax {
+        let authn = self.authn_rights.as_ref().map(|r| r.resolve(repo));
+        let own = match subject {
+            Subject::Anonymous => {
+                return self
+                    .anon_rights
+                    .as_ref()
+                    .map_or(MinMax { min: 0, max: 0 }, |r| r.resolve(repo));
+            }
+            Subject::User(_) => {
+                // Every applicable section counts, twins included.
+                let mut counts = base.counts;
+                for &(a, acc) in touched {
+                    let specific = usize::from(self.acls[a as usize].repo.is_some());
+                    if let Some(b) = self.base_authn[a as usize] {
+                        counts[specific][slot_of(b)] -= 1;
+                    }
+                    if let Some(u) = acc {
+                        counts[specific][slot_of(u)] += 1;
+                    }
+                }
+                let any = MinMax::of_counts(counts[0]);
+                let per: u32 = counts[1].iter().sum();
+                Some(if repo.is_some() && per > 0 {
+                    MinMax::of_counts(counts[1]).combine(any)
+                } else {
+                    any
+                })
+            }
+            Subject::Unnamed => self.neg_rights.as_ref().map(|r| r.resolve(repo)),
+        };
+        match (own, authn) {
+            (Some(o), Some(a)) => o.combine(a),
+            (Some(o), None) => o,
+            (None, Some(a)) => a,
+            (None, None) => MinMax { min: 0, max: 0 },
         }
     }
 }

@@ -31,9 +31,10 @@ pub(crate) const W: u8 = 2;
 /// Read and write.
 pub(crate) const RW: u8 = R | W;
 
-/// One input file: its path (for diagnostics) and its text.
+/// One file of authz rules (the access file or the global groups file):
+/// its path (for diagnostics) and its text.
 #[derive(Debug, Clone, Copy)]
-pub struct Input<'a> {
+pub struct AuthzFile<'a> {
     pub path: &'a str,
     pub text: &'a str,
 }
@@ -96,8 +97,8 @@ pub(crate) struct Compiled<'a> {
 /// Parse and check an authz file (and a global groups file). The result is
 /// meaningful only when no diagnostic is an error.
 pub(crate) fn compile<'a>(
-    authz: Input<'a>,
-    groups: Option<Input<'a>>,
+    authz: AuthzFile<'a>,
+    groups: Option<AuthzFile<'a>>,
 ) -> (Compiled<'a>, Vec<Diagnostic>) {
     let mut cx = Cx {
         authz,
@@ -180,8 +181,8 @@ struct PendingAce<'a> {
 }
 
 struct Cx<'a> {
-    authz: Input<'a>,
-    groups: Option<Input<'a>>,
+    authz: AuthzFile<'a>,
+    groups: Option<AuthzFile<'a>>,
     /// Line indexes, made on the first diagnostic.
     sources: [OnceCell<Source<'a>>; 2],
     diags: Vec<Diagnostic>,
@@ -277,7 +278,7 @@ fn find_in_value(text: &str, entry: &RawEntry<'_>, from: &mut usize, needle: &st
 }
 
 impl<'a> Cx<'a> {
-    fn input(&self, file: FileId) -> Input<'a> {
+    fn input(&self, file: FileId) -> AuthzFile<'a> {
         match (file, self.groups) {
             (FileId::Groups, Some(g)) => g,
             _ => self.authz,

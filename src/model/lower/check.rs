@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::*;
+use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionSet, Scope};
+use super::cx::{ConfigFiles, Cx};
+use crate::diag::{Code, Diagnostic};
+use crate::ident::{Login, ProjectId, RoleId};
 
 /// The checks that look at the whole model: roles, role-group names and
 /// logins.

@@ -3,7 +3,7 @@
 use super::super::explain::AccountStatus;
 use super::super::names::{self, LOGIN, MODULE_MODIFY_CONTENT, Verb};
 use super::super::query::{self, Query};
-use super::*;
+use super::types::*;
 use crate::diag::{Code, Diagnostic};
 use crate::ident::{Login, RoleId};
 use crate::model::{Holder, Model, PermissionSet, Scope};

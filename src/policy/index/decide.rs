@@ -5,8 +5,8 @@ use super::super::explain::{AccountStatus, Explanation, Purpose, Reason, Verdict
 use super::super::names::{self, FieldAction, LOGIN, MODULE_MODIFY_CONTENT};
 use super::super::query::{self, Object};
 use super::super::state::{Level, State, combine};
-use super::record::Recorder;
-use super::*;
+use super::record::{NoTrace, Recorder, Trace};
+use super::types::*;
 
 impl Index {
     /// May the user do it? The same decision as [`Index::explain`], without
@@ -368,32 +368,12 @@ impl Index {
     }
 }
 
-/// The Document of a work item: the item's `document.*` attributes, with
-/// `author` falling back to the item's `document_author`.
 /// Who asks, and where: what every step of one decision shares.
 #[derive(Debug, Clone, Copy)]
 struct Who<'a> {
     user: Option<&'a UserEntry>,
     login: &'a str,
     ctx: Ctx,
-}
-
-pub(super) fn document_object(obj: &Object) -> Object {
-    let mut doc = Object::new();
-    for (k, v) in obj.attrs() {
-        if let Some(k) = k.strip_prefix("document.") {
-            doc.push(k, v);
-        }
-    }
-    if doc.values("author").next().is_none() {
-        for v in obj.values("document_author") {
-            doc.push("author", v);
-        }
-    }
-    for v in obj.values("document_author") {
-        doc.push("document_author", v);
-    }
-    doc
 }
 
 /// One permission name of a chain and the rule lists of its levels.
@@ -446,19 +426,3 @@ impl<'i> Chain<'i> {
         }
     }
 }
-
-/// What a decision reports as it goes; `check` ignores it all.
-pub(super) trait Trace {
-    fn account(&mut self, _status: AccountStatus) {}
-    fn admin(&mut self, _held: Assigned) {}
-    fn begin(&mut self, _purpose: Purpose, _permission: &str, _ctx: Ctx, _hit: Option<SetHit>) {}
-    fn role(&mut self, _held: ActingRole, _state: State, _source: Source) {}
-    fn end(&mut self, _strongest: State) {}
-    fn done(&mut self, verdict: Verdict, _reason: Reason) -> Verdict {
-        verdict
-    }
-}
-
-pub(super) struct NoTrace;
-
-impl Trace for NoTrace {}

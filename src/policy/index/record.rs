@@ -1,12 +1,13 @@
-//! The recorder that turns a decision into an [`Explanation`].
+//! What a decision reports as it goes ([`Trace`]): nothing ([`NoTrace`],
+//! for `check`), or every step ([`Recorder`], which turns the decision
+//! into an [`Explanation`]).
 
 use super::super::explain::{
     AccountStatus, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict,
 };
 use super::super::query::{self};
 use super::super::state::State;
-use super::decide::{Trace, document_object};
-use super::*;
+use super::types::*;
 
 /// Builds the [`Explanation`] of a decision.
 pub(super) struct Recorder<'i> {
@@ -102,3 +103,19 @@ impl Trace for Recorder<'_> {
         verdict
     }
 }
+
+/// What a decision reports as it goes; `check` ignores it all.
+pub(super) trait Trace {
+    fn account(&mut self, _status: AccountStatus) {}
+    fn admin(&mut self, _held: Assigned) {}
+    fn begin(&mut self, _purpose: Purpose, _permission: &str, _ctx: Ctx, _hit: Option<SetHit>) {}
+    fn role(&mut self, _held: ActingRole, _state: State, _source: Source) {}
+    fn end(&mut self, _strongest: State) {}
+    fn done(&mut self, verdict: Verdict, _reason: Reason) -> Verdict {
+        verdict
+    }
+}
+
+pub(super) struct NoTrace;
+
+impl Trace for NoTrace {}

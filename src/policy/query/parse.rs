@@ -1,7 +1,7 @@
 //! The parser of custom-set queries: a lexer, then recursive descent that
 //! counts its depth (see the module above).
 
-use super::*;
+use super::types::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
@@ -59,7 +59,6 @@ fn err(offset: usize, message: impl Into<String>) -> QueryError {
 
 fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
     let mut out = Vec::new();
-    let bytes = text.as_bytes();
     let mut i = 0;
     while i < text.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
@@ -67,76 +66,76 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
             i += c.len_utf8();
             continue;
         }
-        let start = i;
-        match c {
-            '(' => {
-                out.push((start, Tok::Open));
-                i += 1;
-            }
-            ')' => {
-                out.push((start, Tok::Close));
-                i += 1;
-            }
-            '&' if bytes.get(i + 1) == Some(&b'&') => {
-                out.push((start, Tok::And));
-                i += 2;
-            }
-            '|' if bytes.get(i + 1) == Some(&b'|') => {
-                out.push((start, Tok::Or));
-                i += 2;
-            }
-            '!' | '-' => {
-                out.push((start, Tok::Not));
-                i += 1;
-            }
-            '+' => i += 1,
-            ',' => {
-                out.push((start, Tok::Comma));
-                i += 1;
-            }
-            '"' => {
-                let (parts, next) = phrase(text, i + 1)?;
-                out.push((start, Tok::Phrase(parts)));
-                i = next;
-            }
-            '[' | '{' => return Err(err(start, "ranges are not supported in custom-set queries")),
-            _ => {
-                let (tok, next) = word(text, i)?;
-                i = next;
-                if let Tok::Word {
-                    parts, field: true, ..
-                } = &tok
-                    && let Some(name) = text_of(parts).filter(|n| EXPANDERS.contains(&n.as_str()))
-                {
-                    let (arg, next) = expander_arg(text, i)?;
-                    out.push((
-                        start,
-                        Tok::Expander {
-                            name,
-                            arg: arg.to_owned(),
-                        },
-                    ));
-                    i = next;
-                    continue;
-                }
-                let tok = match &tok {
-                    Tok::Word {
-                        parts,
-                        star: false,
-                        field: false,
-                    } if parts.len() == 1 => match &parts[0] {
-                        Part::Text(t) if t == "AND" => Tok::And,
-                        Part::Text(t) if t == "OR" => Tok::Or,
-                        Part::Text(t) if t == "NOT" => Tok::Not,
-                        _ => tok,
-                    },
-                    _ => tok,
-                };
-                out.push((start, tok));
-            }
+        if c == '+' {
+            i += 1;
+            continue;
         }
+        let (tok, next) = match operator(text.as_bytes(), i) {
+            Some((tok, len)) => (tok, i + len),
+            None => match c {
+                '"' => {
+                    let (parts, next) = phrase(text, i + 1)?;
+                    (Tok::Phrase(parts), next)
+                }
+                '[' | '{' => return Err(err(i, "ranges are not supported in custom-set queries")),
+                _ => word_or_expander(text, i)?,
+            },
+        };
+        out.push((i, tok));
+        i = next;
     }
     Ok(out)
+}
+
+/// The operator or parenthesis at `i`, with its length in bytes.
+fn operator(bytes: &[u8], i: usize) -> Option<(Tok, usize)> {
+    let next = bytes.get(i + 1);
+    Some(match bytes.get(i)? {
+        b'(' => (Tok::Open, 1),
+        b')' => (Tok::Close, 1),
+        b'&' if next == Some(&b'&') => (Tok::And, 2),
+        b'|' if next == Some(&b'|') => (Tok::Or, 2),
+        b'!' | b'-' => (Tok::Not, 1),
+        b',' => (Tok::Comma, 1),
+        _ => return None,
+    })
+}
+
+/// The word at `i` (an `AND`, `OR` or `NOT` as the operator), or a query
+/// expander with its argument; and where the next token starts.
+fn word_or_expander(text: &str, i: usize) -> Result<(Tok, usize), QueryError> {
+    let (tok, next) = word(text, i)?;
+    if let Tok::Word {
+        parts, field: true, ..
+    } = &tok
+        && let Some(name) = text_of(parts).filter(|n| EXPANDERS.contains(&n.as_str()))
+    {
+        let (arg, next) = expander_arg(text, next)?;
+        let arg = arg.to_owned();
+        return Ok((Tok::Expander { name, arg }, next));
+    }
+    let tok = match &tok {
+        Tok::Word {
+            parts,
+            star: false,
+            field: false,
+        } if parts.len() == 1 => match &parts[0] {
+            Part::Text(t) if t == "AND" => Tok::And,
+            Part::Text(t) if t == "OR" => Tok::Or,
+            Part::Text(t) if t == "NOT" => Tok::Not,
+            _ => tok,
+        },
+        _ => tok,
+    };
+    Ok((tok, next))
+}
+
+/// The character a `\` at `i` escapes.
+fn escaped(text: &str, i: usize) -> Result<char, QueryError> {
+    text[i + 1..]
+        .chars()
+        .next()
+        .ok_or_else(|| err(i, "a `\\` at the end of the query"))
 }
 
 /// A quoted phrase starting after the opening quote.
@@ -153,10 +152,7 @@ fn phrase(text: &str, from: usize) -> Result<(Vec<Part>, usize), QueryError> {
         match c {
             '"' => return Ok((parts.finish(), i + 1)),
             '\\' => {
-                let e = text[i + 1..]
-                    .chars()
-                    .next()
-                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                let e = escaped(text, i)?;
                 parts.push(e);
                 i += 1 + e.len_utf8();
             }
@@ -261,10 +257,7 @@ fn word(text: &str, from: usize) -> Result<(Tok, usize), QueryError> {
                 ));
             }
             '\\' => {
-                let e = text[i + 1..]
-                    .chars()
-                    .next()
-                    .ok_or_else(|| err(i, "a `\\` at the end of the query"))?;
+                let e = escaped(text, i)?;
                 parts.push(e);
                 i += 1 + e.len_utf8();
             }

@@ -1,0 +1,92 @@
+//! `/metrics`: the figures of the reload status as one value, and its one
+//! rendering in Prometheus' text format (0.0.4).
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::current::Status;
+use crate::snapshot::Snapshot;
+
+/// Every figure `/metrics` shows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Metrics<'a> {
+    pub applied: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub last_reload_seconds: f64,
+    /// Commit time of the applied revision (0: none or unknown).
+    pub commit_time: i64,
+    /// When the applied revision was published, in seconds since the epoch.
+    pub applied_at: f64,
+    /// How long the newest revision has been invalid (0 when fresh).
+    pub stale_seconds: f64,
+    /// Warnings of the applied revision, by diagnostic code.
+    pub warnings: BTreeMap<&'a str, u64>,
+}
+
+impl<'a> Metrics<'a> {
+    /// The figures of `status` and the applied `snapshot` at `now`.
+    pub fn of(status: &'a Status, snapshot: Option<&Snapshot>, now: SystemTime) -> Self {
+        let mut warnings: BTreeMap<&str, u64> = BTreeMap::new();
+        for w in &status.warnings {
+            *warnings.entry(w.code.as_str()).or_default() += 1;
+        }
+        Metrics {
+            applied: status.applied,
+            unchanged: status.unchanged,
+            failed: status.failed,
+            last_reload_seconds: status.last_duration.as_secs_f64(),
+            commit_time: snapshot.and_then(|s| s.meta.as_ref()).map_or(0, |m| m.time),
+            applied_at: status.applied_at.map_or(0.0, secs),
+            stale_seconds: status
+                .stale_since
+                .and_then(|t| now.duration_since(t).ok())
+                .map_or(0.0, |d| d.as_secs_f64()),
+            warnings,
+        }
+    }
+
+    /// The text `/metrics` answers.
+    pub fn render(&self) -> String {
+        let Metrics {
+            applied,
+            unchanged,
+            failed,
+            last_reload_seconds,
+            commit_time,
+            applied_at,
+            stale_seconds,
+            warnings,
+        } = self;
+        let mut text = format!(
+            "# HELP rolesync_reloads_total Reloads by result.\n\
+             # TYPE rolesync_reloads_total counter\n\
+             rolesync_reloads_total{{result=\"applied\"}} {applied}\n\
+             rolesync_reloads_total{{result=\"unchanged\"}} {unchanged}\n\
+             rolesync_reloads_total{{result=\"failed\"}} {failed}\n\
+             # HELP rolesync_last_reload_duration_seconds Duration of the last reload.\n\
+             # TYPE rolesync_last_reload_duration_seconds gauge\n\
+             rolesync_last_reload_duration_seconds {last_reload_seconds}\n\
+             # HELP rolesync_applied_revision_timestamp_seconds Commit time of the applied revision.\n\
+             # TYPE rolesync_applied_revision_timestamp_seconds gauge\n\
+             rolesync_applied_revision_timestamp_seconds {commit_time}\n\
+             # HELP rolesync_applied_timestamp_seconds When the applied revision was published.\n\
+             # TYPE rolesync_applied_timestamp_seconds gauge\n\
+             rolesync_applied_timestamp_seconds {applied_at}\n\
+             # HELP rolesync_stale_seconds How long the newest revision has been invalid (0 when fresh).\n\
+             # TYPE rolesync_stale_seconds gauge\n\
+             rolesync_stale_seconds {stale_seconds}\n\
+             # HELP rolesync_warnings Warnings of the applied revision, by diagnostic code.\n\
+             # TYPE rolesync_warnings gauge\n",
+        );
+        for (code, n) in warnings {
+            text.push_str(&format!("rolesync_warnings{{code=\"{code}\"}} {n}\n"));
+        }
+        text
+    }
+}
+
+fn secs(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

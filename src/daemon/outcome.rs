@@ -1,0 +1,155 @@
+//! What a reload came to, as a value. [`decide`] turns a built report into
+//! apply / unchanged / reject; [`transition`] is the one place an
+//! [`Outcome`] changes the reload status. Both are pure: the clock is
+//! passed in (tested on tokio's paused clock).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::state;
+use crate::current::{Attempt, ReloadResult, Status};
+use crate::diag::Diagnostic;
+use crate::snapshot::{Report, Snapshot};
+
+/// What to do with a built report.
+#[derive(Debug)]
+pub(super) enum Decision {
+    /// A valid revision whose access file is not the applied one.
+    Apply {
+        snapshot: Box<Snapshot>,
+        warnings: Vec<Diagnostic>,
+    },
+    /// The applied revision again, with the same access file.
+    Unchanged { revision: String },
+    /// An invalid revision: nothing is published.
+    Reject(Failure),
+}
+
+/// The decide step: apply, unchanged or reject, from the report alone and
+/// the snapshot being served.
+pub(super) fn decide(current: Option<&Snapshot>, report: Report) -> Decision {
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
+        .diagnostics
+        .into_iter()
+        .partition(Diagnostic::is_error);
+    let Some(snapshot) = report.snapshot else {
+        return Decision::Reject(Failure {
+            revision: Some(report.revision),
+            errors,
+            message: None,
+        });
+    };
+    if current.is_some_and(|c| c.revision == snapshot.revision && c.access == snapshot.access) {
+        return Decision::Unchanged {
+            revision: snapshot.revision,
+        };
+    }
+    Decision::Apply {
+        snapshot: Box::new(snapshot),
+        warnings,
+    }
+}
+
+/// What one reload came to.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    /// The head has not moved from the applied revision: nothing was read.
+    HeadUnmoved,
+    /// The newest revision builds the access file already applied.
+    Unchanged { revision: String },
+    /// A new snapshot is published and served.
+    Applied(Applied),
+    /// The newest revision is invalid, or could not be read or published.
+    Failed(Failure),
+}
+
+/// A published snapshot, with who gained or lost which group.
+#[derive(Debug)]
+pub(super) struct Applied {
+    pub snapshot: Arc<Snapshot>,
+    pub changes: state::Changes,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why a reload failed: the revision (none when it could not be read), its
+/// errors, or a message (a read or publish error).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Failure {
+    pub revision: Option<String>,
+    pub errors: Vec<Diagnostic>,
+    pub message: Option<String>,
+}
+
+impl Failure {
+    /// A failure that is only a message (the revision could not be read, or
+    /// its access file not published).
+    pub fn message(revision: Option<String>, message: String) -> Self {
+        Failure {
+            revision,
+            errors: Vec::new(),
+            message: Some(message),
+        }
+    }
+
+    /// What identifies a failure in the audit log: a bad revision retried
+    /// with the same errors is audited once.
+    pub fn audit_key(&self) -> (String, Vec<String>) {
+        let mut lines: Vec<String> = self.errors.iter().map(Diagnostic::one_line).collect();
+        lines.extend(self.message.clone());
+        (self.revision.clone().unwrap_or_default(), lines)
+    }
+}
+
+/// The status after `outcome` at `now`, the reload having taken `elapsed`.
+/// True when this ends a degraded spell (the newest revision is the
+/// applied one again). An unmoved head counts nothing; only a failure
+/// makes the status stale, and a later failure keeps the first one's time.
+pub(super) fn transition(
+    s: &mut Status,
+    outcome: Outcome,
+    now: SystemTime,
+    elapsed: Duration,
+) -> bool {
+    let was_stale = s.stale_since.is_some();
+    let attempt = |revision, result| Attempt {
+        revision: Some(revision),
+        at: now,
+        result,
+        errors: Vec::new(),
+        message: None,
+    };
+    let attempt = match outcome {
+        Outcome::HeadUnmoved => {
+            s.stale_since = None;
+            return was_stale;
+        }
+        Outcome::Unchanged { revision } => {
+            s.stale_since = None;
+            s.unchanged += 1;
+            attempt(revision, ReloadResult::Unchanged)
+        }
+        Outcome::Applied(a) => {
+            s.stale_since = None;
+            s.applied_at = Some(now);
+            s.applied += 1;
+            attempt(a.snapshot.revision.clone(), ReloadResult::Applied)
+        }
+        Outcome::Failed(f) => {
+            s.stale_since.get_or_insert(now);
+            s.failed += 1;
+            Attempt {
+                revision: f.revision,
+                at: now,
+                result: ReloadResult::Failed,
+                errors: f.errors,
+                message: f.message,
+            }
+        }
+    };
+    s.last_attempt = Some(attempt);
+    s.last_duration = elapsed;
+    was_stale && s.stale_since.is_none()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! The outcome of a reload → the status, on tokio's paused clock; and the
+//! decide step on real reports.
+
+use std::collections::BTreeMap;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::snapshot::{self, Input};
+
+/// The report of a configuration where alice holds `role` globally, at
+/// `revision`.
+fn report(revision: &str, role: &str) -> Report {
+    let files: BTreeMap<String, Vec<u8>> = [
+        (
+            snapshot::ROLES,
+            format!(r#"<roles><role id="{role}" scope="global"/></roles>"#),
+        ),
+        (
+            snapshot::USER_ROLES,
+            format!(r#"<user-roles><user name="alice"><role name="{role}"/></user></user-roles>"#),
+        ),
+    ]
+    .into_iter()
+    .map(|(p, t)| (p.to_owned(), t.into_bytes()))
+    .collect();
+    snapshot::build(&Input {
+        revision: revision.into(),
+        files,
+        ..Input::default()
+    })
+}
+
+/// The report of a configuration that does not parse.
+fn broken(revision: &str) -> Report {
+    let files = BTreeMap::from([(snapshot::ROLES.to_owned(), b"<roles><role".to_vec())]);
+    snapshot::build(&Input {
+        revision: revision.into(),
+        files,
+        ..Input::default()
+    })
+}
+
+fn snapshot_of(revision: &str, role: &str) -> Snapshot {
+    report(revision, role)
+        .snapshot
+        .expect("a valid configuration")
+}
+
+fn at(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn failed(revision: &str) -> Outcome {
+    match decide(None, broken(revision)) {
+        Decision::Reject(f) => Outcome::Failed(f),
+        d => panic!("a broken configuration is rejected, not {d:?}"),
+    }
+}
+
+fn applied(revision: &str) -> Outcome {
+    Outcome::Applied(Applied {
+        snapshot: Arc::new(snapshot_of(revision, "dev")),
+        changes: state::Changes::default(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Run `outcome` into `s` as a reload that took `took` on the paused clock.
+async fn after(s: &mut Status, outcome: Outcome, now: SystemTime, took: Duration) -> bool {
+    let started = Instant::now();
+    tokio::time::advance(took).await;
+    transition(s, outcome, now, started.elapsed())
+}
+
+#[test]
+fn decide_rejects_an_invalid_revision_with_its_errors() {
+    let Decision::Reject(f) = decide(None, broken("r2")) else {
+        panic!("not rejected");
+    };
+    assert_eq!(f.revision.as_deref(), Some("r2"));
+    assert!(!f.errors.is_empty() && f.errors.iter().all(Diagnostic::is_error));
+    assert_eq!(f.message, None);
+}
+
+#[test]
+fn decide_is_unchanged_only_for_the_same_revision_and_access_file() {
+    let current = snapshot_of("r1", "dev");
+    assert!(matches!(
+        decide(Some(&current), report("r1", "dev")),
+        Decision::Unchanged { revision } if revision == "r1"
+    ));
+    for (revision, role) in [("r2", "dev"), ("r1", "qa")] {
+        assert!(
+            matches!(
+                decide(Some(&current), report(revision, role)),
+                Decision::Apply { .. }
+            ),
+            "{revision} {role}"
+        );
+    }
+    assert!(matches!(
+        decide(None, report("r1", "dev")),
+        Decision::Apply { .. }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_makes_the_status_stale_and_a_retry_keeps_the_first_time() {
+    let mut s = Status::default();
+    let second = Duration::from_secs(1);
+    assert!(!after(&mut s, failed("r2"), at(100), second).await);
+    assert_eq!(s.stale_since, Some(at(100)));
+    assert!(!after(&mut s, failed("r2"), at(160), second * 3).await);
+    assert_eq!(s.stale_since, Some(at(100)), "the first failure's time");
+    assert_eq!((s.applied, s.unchanged, s.failed), (0, 0, 2));
+    assert_eq!(s.last_duration, second * 3);
+    let a = s.last_attempt.as_ref().expect("an attempt");
+    assert_eq!(
+        (a.revision.as_deref(), a.result, a.at),
+        (Some("r2"), ReloadResult::Failed, at(160))
+    );
+    assert!(!a.errors.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_applied_revision_ends_the_stale_spell_and_is_the_attempt() {
+    let mut s = Status::default();
+    after(&mut s, failed("r2"), at(100), Duration::ZERO).await;
+    let took = Duration::from_millis(1500);
+    assert!(
+        after(&mut s, applied("r3"), at(200), took).await,
+        "no longer degraded"
+    );
+    assert_eq!(s.stale_since, None);
+    assert_eq!(s.applied_at, Some(at(200)));
+    assert_eq!((s.applied, s.unchanged, s.failed), (1, 0, 1));
+    assert_eq!(s.last_duration, took);
+    let a = s.last_attempt.as_ref().expect("an attempt");
+    assert_eq!(
+        (a.revision.as_deref(), a.result),
+        (Some("r3"), ReloadResult::Applied)
+    );
+    assert!(
+        a.errors.is_empty() && a.message.is_none(),
+        "the failure's errors are gone"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unchanged_counts_and_clears_stale_without_touching_applied_at() {
+    let mut s = Status::default();
+    after(&mut s, applied("r1"), at(50), Duration::ZERO).await;
+    after(&mut s, failed("r2"), at(100), Duration::ZERO).await;
+    let unchanged = Outcome::Unchanged {
+        revision: "r1".into(),
+    };
+    assert!(after(&mut s, unchanged, at(200), Duration::from_millis(20)).await);
+    assert_eq!((s.applied, s.unchanged, s.failed), (1, 1, 1));
+    assert_eq!((s.stale_since, s.applied_at), (None, Some(at(50))));
+    assert_eq!(s.last_duration, Duration::from_millis(20));
+    let a = s.last_attempt.as_ref().expect("an attempt");
+    assert_eq!(
+        (a.revision.as_deref(), a.result),
+        (Some("r1"), ReloadResult::Unchanged)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unmoved_head_counts_nothing_but_ends_a_stale_spell() {
+    let mut s = Status::default();
+    after(&mut s, failed("r2"), at(100), Duration::from_secs(2)).await;
+    let before = s.last_attempt.clone().map(|a| (a.revision, a.at));
+    assert!(
+        after(
+            &mut s,
+            Outcome::HeadUnmoved,
+            at(300),
+            Duration::from_secs(9)
+        )
+        .await
+    );
+    assert_eq!(s.stale_since, None);
+    assert_eq!((s.applied, s.unchanged, s.failed), (0, 0, 1));
+    assert_eq!(s.last_duration, Duration::from_secs(2), "not a reload");
+    assert_eq!(s.last_attempt.clone().map(|a| (a.revision, a.at)), before);
+    assert!(!after(&mut s, Outcome::HeadUnmoved, at(400), Duration::ZERO).await);
+}
+
+#[test]
+fn a_retried_failure_has_the_same_audit_key_and_another_does_not() {
+    let Outcome::Failed(first) = failed("r2") else {
+        unreachable!()
+    };
+    let Outcome::Failed(again) = failed("r2") else {
+        unreachable!()
+    };
+    assert_eq!(first.audit_key(), again.audit_key());
+    let Outcome::Failed(other) = failed("r3") else {
+        unreachable!()
+    };
+    assert_ne!(first.audit_key(), other.audit_key());
+    let unread = Failure::message(None, "cannot read".into());
+    assert_eq!(
+        unread.audit_key(),
+        (String::new(), vec!["cannot read".to_owned()])
+    );
+}

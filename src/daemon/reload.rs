@@ -1,0 +1,411 @@
+//! The reload pipeline, `Reloader::reload`: the one place the daemon
+//! reloads, one reload at a time.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::outcome::{self, Applied, Decision, Failure, Outcome};
+use super::settings::Settings;
+use super::{state, triggers};
+use crate::current::{Current, ReloadResult, Trigger};
+use crate::diag::Diagnostic;
+use crate::publish::{Published, Target};
+use crate::snapshot::{self, Snapshot};
+
+/// What the reloader holds so that publishing stays safe: the state
+/// folder's lock, the resolved access-file target, and what it needs to
+/// re-bind the hook socket when the state folder is recreated.
+pub(super) struct Guards {
+    pub(super) lock: Option<state::Lock>,
+    pub(super) target: Option<Target>,
+    pub(super) triggers: mpsc::UnboundedSender<Trigger>,
+    pub(super) stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// The reload pipeline and what it remembers between reloads.
+pub(super) struct Reloader {
+    settings: Settings,
+    shared: Arc<Current>,
+    audit: Option<state::Audit>,
+    persisted: state::Persisted,
+    /// The files last read, so a backend can read only what changed.
+    last_input: Option<snapshot::Input>,
+    guards: Guards,
+    /// The last failure written to the audit log (revision and error
+    /// lines), so that a retried bad revision is audited once.
+    last_failure: Option<(String, Vec<String>)>,
+}
+
+impl Reloader {
+    pub(super) fn new(
+        settings: &Settings,
+        shared: Arc<Current>,
+        guards: Guards,
+    ) -> anyhow::Result<Self> {
+        let persisted = match &settings.state_dir {
+            Some(dir) => state::load(dir)?,
+            None => state::Persisted::default(),
+        };
+        Ok(Reloader {
+            settings: settings.clone(),
+            shared,
+            audit: settings.state_dir.as_deref().map(state::Audit::new),
+            persisted,
+            last_input: None,
+            guards,
+            last_failure: None,
+        })
+    }
+
+    /// Recreate a deleted state folder, with a new lock and hook socket.
+    fn ensure_state_dir(&mut self) {
+        let Some(dir) = self.settings.state_dir.clone() else {
+            return;
+        };
+        if dir.is_dir() {
+            return;
+        }
+        tracing::warn!(dir = %dir.display(), "the state folder was deleted; recreating it with its lock and hook socket");
+        if let Err(e) = fs_err::create_dir_all(&dir) {
+            tracing::error!(error = %e, "cannot recreate the state folder");
+            return;
+        }
+        match state::lock(&dir) {
+            Ok(lock) => self.guards.lock = Some(lock),
+            Err(e) => tracing::error!(error = %e, "cannot lock the recreated state folder"),
+        }
+        if let Err(e) = triggers::spawn_hook_socket(
+            &dir,
+            self.guards.triggers.clone(),
+            self.guards.stop.clone(),
+        ) {
+            tracing::error!(error = %e, "cannot re-bind the hook socket; hooks cannot notify the daemon");
+        }
+    }
+
+    /// Whether the newest revision is `revision` (a cheap check: a head
+    /// that did not move needs no rebuild).
+    async fn head_is(&self, revision: &str) -> bool {
+        let source = self.settings.source.clone();
+        matches!(
+            tokio::task::spawn_blocking(move || source.newest_revision()).await,
+            Ok(Ok(Some(head))) if head == revision
+        )
+    }
+
+    /// The read and build steps: read the newest revision (only what
+    /// changed since the last read) and build its report; an `Err` is why it could not be read.
+    async fn read_and_build(&mut self) -> Result<snapshot::Report, String> {
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let prev = self.last_input.take();
+        let built = tokio::task::spawn_blocking(move || {
+            source.read_newest(prev.as_ref(), limits).map(|input| {
+                let report = snapshot::build(&input);
+                (input, report)
+            })
+        })
+        .await;
+        match built {
+            Ok(Ok((input, report))) => {
+                self.last_input = Some(input);
+                Ok(report)
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("reload task: {e}")),
+        }
+    }
+
+    /// One reload, in named steps: read → build (`read_and_build`) →
+    /// guard rails (`judge`) → decide (`outcome::decide`) → publish → record. Every step before
+    /// the record only computes the [`Outcome`]; the record is the one
+    /// place it reaches the status, state.json and the audit log.
+    pub(super) async fn reload(&mut self, force: bool) {
+        let started = Instant::now();
+        let outcome = self.attempt(force).await;
+        self.record(outcome, started);
+    }
+
+    /// Read, build, decide and publish: the outcome of this reload.
+    async fn attempt(&mut self, force: bool) -> Outcome {
+        let current = self.shared.snapshot.load_full();
+        if !force
+            && let Some(cur) = &current
+            && self.head_is(&cur.revision).await
+        {
+            return Outcome::HeadUnmoved;
+        }
+        let report = match self.read_and_build().await {
+            Ok(report) => report,
+            Err(message) => return Outcome::Failed(Failure::message(None, message)),
+        };
+        let report = match self.judge(current.as_ref(), report).await {
+            Ok(report) => report,
+            Err(failure) => return Outcome::Failed(failure),
+        };
+        match outcome::decide(current.as_deref(), report) {
+            Decision::Apply { snapshot, warnings } => {
+                self.publish(current, snapshot, warnings).await
+            }
+            Decision::Unchanged { revision } => Outcome::Unchanged { revision },
+            Decision::Reject(failure) => {
+                // A daemon that starts on a bad head serves the last applied
+                // revision, if the state folder remembers one.
+                if current.is_none() {
+                    self.recover_last_applied().await;
+                }
+                Outcome::Failed(failure)
+            }
+        }
+    }
+
+    /// The publish step: the access file in place (by rename), then the
+    /// new snapshot swapped in, its warnings first (whoever sees the new
+    /// snapshot sees its warnings).
+    async fn publish(
+        &self,
+        current: Option<Arc<Snapshot>>,
+        snapshot: Box<Snapshot>,
+        warnings: Vec<Diagnostic>,
+    ) -> Outcome {
+        let snapshot: Arc<Snapshot> = Arc::from(snapshot);
+        if let Err(e) = self.write_access_file(&snapshot).await {
+            return Outcome::Failed(Failure::message(Some(snapshot.revision.clone()), e));
+        }
+        let changes = state::changes(current.as_deref(), &snapshot);
+        let applied_warnings = warnings.clone();
+        self.shared.update(|s| s.warnings = applied_warnings);
+        self.shared.snapshot.store(Some(snapshot.clone()));
+        Outcome::Applied(Applied {
+            snapshot,
+            changes,
+            warnings,
+        })
+    }
+
+    /// The record step: state.json and the audit log for what changed,
+    /// then the status (`outcome::transition`).
+    fn record(&mut self, outcome: Outcome, started: Instant) {
+        let elapsed = started.elapsed();
+        log(&outcome, elapsed);
+        match &outcome {
+            Outcome::Applied(a) => self.record_applied(a),
+            Outcome::Failed(f) => self.record_failure(f),
+            // The newest revision is the applied one (e.g. a branch reset or
+            // force-pushed back to it): whatever failed since is no longer newest.
+            Outcome::Unchanged { .. } | Outcome::HeadUnmoved => self.last_failure = None,
+        }
+        let now = SystemTime::now();
+        let mut fresh_again = false;
+        self.shared
+            .update(|s| fresh_again = outcome::transition(s, outcome, now, elapsed));
+        if fresh_again {
+            tracing::info!("the newest revision is the applied one again; no longer degraded");
+        }
+    }
+
+    /// Remember the applied revision (state.json) and audit who gained or
+    /// lost which group.
+    fn record_applied(&mut self, a: &Applied) {
+        let revision = &a.snapshot.revision;
+        self.persisted.applied_revision = Some(revision.clone());
+        self.ensure_state_dir();
+        if let Some(dir) = &self.settings.state_dir
+            && let Err(e) = state::save(dir, &self.persisted)
+        {
+            tracing::error!(error = %e, "cannot save the daemon state");
+        }
+        for w in &a.warnings {
+            tracing::warn!(%revision, "{}", w.one_line());
+        }
+        self.audit(
+            revision,
+            a.snapshot.meta.as_ref(),
+            ReloadResult::Applied,
+            Some(&a.changes),
+            &[],
+            &a.warnings,
+        );
+        self.last_failure = None;
+    }
+
+    /// Audit a failure, once however often the same one is retried.
+    fn record_failure(&mut self, f: &Failure) {
+        let key = f.audit_key();
+        if self.last_failure.as_ref() != Some(&key) {
+            self.ensure_state_dir();
+            self.audit(&key.0, None, ReloadResult::Failed, None, &f.errors, &[]);
+            self.last_failure = Some(key);
+        }
+    }
+
+    /// The guard rails step (`rails::apply`, on the blocking pool): a
+    /// valid report is judged against the snapshot being served or, at
+    /// start, the revision the state folder last applied; the rails'
+    /// diagnostics join it, and a refusal leaves it invalid, so that the
+    /// decide step rejects it with the rails' errors.
+    async fn judge(
+        &self,
+        current: Option<&Arc<Snapshot>>,
+        mut report: snapshot::Report,
+    ) -> Result<snapshot::Report, Failure> {
+        let Some(new) = &report.snapshot else {
+            return Ok(report);
+        };
+        let in_force = match current {
+            Some(c) => Some(c.clone()),
+            None => self.last_applied(&new.revision).await,
+        };
+        let target = self.settings.source.rails_target();
+        let revision = report.revision.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::rails::apply(&mut report, in_force.as_deref(), &target, None);
+            report
+        })
+        .await
+        .map_err(|e| Failure::message(Some(revision), format!("guard rails task: {e}")))
+    }
+
+    /// The snapshot of the revision the state folder last applied, unless
+    /// that is `newest` (then nothing changes) or it no longer builds.
+    async fn last_applied(&self, newest: &str) -> Option<Arc<Snapshot>> {
+        let rev = self
+            .persisted
+            .applied_revision
+            .clone()
+            .filter(|r| r != newest)?;
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let built = tokio::task::spawn_blocking(move || {
+            let input = source.read(Some(&rev), limits).ok()?;
+            snapshot::build(&input).snapshot
+        });
+        built.await.ok().flatten().map(Arc::new)
+    }
+
+    async fn recover_last_applied(&mut self) {
+        let Some(rev) = self.persisted.applied_revision.clone() else {
+            return;
+        };
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let wanted = rev.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            source
+                .read(Some(&wanted), limits)
+                .map(|input| snapshot::build(&input))
+        })
+        .await;
+        match built {
+            Ok(Ok(report)) => match report.snapshot {
+                Some(snapshot) => {
+                    let snapshot = Arc::new(snapshot);
+                    if let Err(e) = self.write_access_file(&snapshot).await {
+                        tracing::error!(error = %e, "cannot publish the last applied revision");
+                        return;
+                    }
+                    tracing::warn!(revision = %rev, "the branch head is invalid; serving the last applied revision");
+                    let warnings: Vec<Diagnostic> = report
+                        .diagnostics
+                        .into_iter()
+                        .filter(|d| !d.is_error())
+                        .collect();
+                    self.shared.update(|s| s.warnings = warnings);
+                    self.shared.snapshot.store(Some(snapshot));
+                    self.shared
+                        .update(|s| s.applied_at = Some(SystemTime::now()));
+                }
+                None => {
+                    tracing::error!(revision = %rev, "the last applied revision is no longer valid")
+                }
+            },
+            Ok(Err(e)) => {
+                tracing::error!(revision = %rev, error = %e, "cannot read the last applied revision")
+            }
+            Err(e) => tracing::error!(error = %e, "reload task"),
+        }
+    }
+
+    /// Write the access file of `snapshot` (by rename; none without `--access-out`).
+    async fn write_access_file(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
+        let Some(target) = self.guards.target.clone() else {
+            return Ok(());
+        };
+        let bytes = snapshot.access.clone();
+        let revision = snapshot.revision.clone();
+        let options = self.settings.publish;
+        match tokio::task::spawn_blocking(move || target.publish(bytes.as_bytes(), &options)).await
+        {
+            Ok(Ok(Published::Written)) => {
+                tracing::info!(%revision, "access file published");
+                Ok(())
+            }
+            Ok(Ok(Published::Unchanged)) => {
+                tracing::info!(%revision, "access file unchanged");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("publish task: {e}")),
+        }
+    }
+
+    fn audit(
+        &self,
+        revision: &str,
+        meta: Option<&snapshot::RevisionMeta>,
+        result: ReloadResult,
+        changes: Option<&state::Changes>,
+        errors: &[Diagnostic],
+        warnings: &[Diagnostic],
+    ) {
+        let record = state::Record {
+            author: meta.map(|m| m.author.as_str()),
+            commit_time: meta.map(|m| m.time),
+            errors: errors.iter().map(Diagnostic::to_json).collect(),
+            gained: changes.map(|c| &c.gained),
+            lost: changes.map(|c| &c.lost),
+            result: result.as_str(),
+            revision,
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            warnings: warnings.iter().map(Diagnostic::to_json).collect(),
+        };
+        let line = serde_json::to_string(&record).unwrap_or_default();
+        tracing::info!(target: "rolesync::audit", "{line}");
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.append(&record)
+        {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+}
+
+/// The log lines of an outcome: each error of a failure, or one line with
+/// the result and how long the reload took.
+fn log(outcome: &Outcome, elapsed: Duration) {
+    match outcome {
+        Outcome::HeadUnmoved => {}
+        Outcome::Failed(f) => {
+            let revision = f.revision.as_deref().unwrap_or("?");
+            for d in &f.errors {
+                tracing::error!(revision, "{}", d.one_line());
+            }
+            if let Some(m) = &f.message {
+                tracing::error!(revision, "reload failed: {m}");
+            }
+        }
+        Outcome::Unchanged { revision } => log_done(ReloadResult::Unchanged, revision, elapsed),
+        Outcome::Applied(a) => log_done(ReloadResult::Applied, &a.snapshot.revision, elapsed),
+    }
+}
+
+fn log_done(result: ReloadResult, revision: &str, elapsed: Duration) {
+    tracing::info!(
+        result = result.as_str(),
+        revision,
+        ms = elapsed.as_millis() as u64,
+        "reload"
+    );
+}

@@ -1,0 +1,125 @@
+//! `run`: the daemon's start (lock, output target, leftovers), its trigger
+//! sources, the API, and the loop that turns each debounced burst into one
+//! reload.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::debounce::{Burst, Debouncer};
+use super::reload::{Guards, Reloader};
+use super::settings::Settings;
+use super::{state, triggers};
+use crate::current::{Current, Trigger};
+use crate::publish::{self, Target};
+
+/// Run until `shutdown` completes. `listener` serves the HTTP API.
+pub async fn run(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Current::new(tx.clone()));
+    let lock = match &settings.state_dir {
+        Some(dir) => {
+            fs_err::create_dir_all(dir)?;
+            Some(state::lock(dir)?)
+        }
+        None => None,
+    };
+    let target = match &settings.access_out {
+        Some(path) => {
+            let target = Target::resolve(path)?;
+            if target.is_link() {
+                tracing::info!(link = %path.display(), target = %target.path().display(), "publishing through the symlink to its target");
+            }
+            if let Some(parent) = target.path().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                fs_err::create_dir_all(parent)?;
+            }
+            remove_leftovers(target.path());
+            Some(target)
+        }
+        None => None,
+    };
+    if let Some(dir) = &settings.state_dir {
+        remove_leftovers(&dir.join(state::STATE_FILE));
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let api = tokio::spawn(crate::api::serve::serve(
+        listener,
+        crate::api::router(shared.clone(), api_config(&settings)),
+        settings.http,
+        stop_rx.clone(),
+    ));
+    let _watcher = triggers::watch(&settings.source, tx.clone())?;
+    triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
+    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
+    if let Some(dir) = &settings.state_dir {
+        triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
+    }
+
+    let mut reloader = Reloader::new(
+        &settings,
+        shared.clone(),
+        Guards {
+            lock,
+            target,
+            triggers: tx.clone(),
+            stop: stop_rx.clone(),
+        },
+    )?;
+    tx.send(Trigger::Startup)?;
+    tokio::pin!(shutdown);
+    let mut debouncer = Debouncer::new(rx, settings.debounce);
+    loop {
+        let first = tokio::select! {
+            () = &mut shutdown => break,
+            t = debouncer.first() => match t { Some(t) => t, None => break },
+        };
+        let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
+        count(first);
+        let Burst { first, force } = debouncer.burst(first, count).await;
+        tracing::debug!(trigger = ?first, force, "reload");
+        reloader.reload(force).await;
+    }
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    api.await??;
+    Ok(())
+}
+
+/// The API's configuration from the daemon's settings; `min_revision`
+/// orders revisions as the repository does.
+fn api_config(settings: &Settings) -> crate::api::Config {
+    let source = settings.source.clone();
+    let (reader, limits) = (settings.source.clone(), settings.limits);
+    crate::api::Config {
+        token: settings.token.clone(),
+        beyond_loopback: settings.beyond_loopback,
+        user_header: settings.user_header.clone(),
+        proxy: settings.proxy,
+        authorize_layers: settings.authorize_layers,
+        http: settings.http,
+        is_at_least: Arc::new(move |loaded: &str, wanted: &str| source.is_at_least(loaded, wanted)),
+        read_snapshot: Some(Arc::new(move |rev: &str| {
+            crate::cmd::diff::snapshot_at(&reader, rev, limits).map_err(|e| format!("{e:#}"))
+        })),
+    }
+}
+
+/// Remove the temporary files a killed writer left beside `target`.
+fn remove_leftovers(target: &std::path::Path) {
+    match publish::remove_leftovers(target) {
+        Ok(removed) => {
+            for path in removed {
+                tracing::warn!(path = %path.display(), "removed a leftover temporary file");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot remove leftover temporary files"),
+    }
+}

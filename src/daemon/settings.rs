@@ -1,0 +1,39 @@
+//! The daemon's settings, from flags and the config file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::publish;
+use crate::repo;
+use crate::snapshot::Limits;
+
+/// Everything the daemon needs to know, from flags and the config file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: repo::Source,
+    /// Where the synchronised access file is published.
+    pub access_out: Option<PathBuf>,
+    /// Where the last applied revision and the audit log are kept.
+    pub state_dir: Option<PathBuf>,
+    /// A safety-net poll, in case a file event is lost.
+    pub poll_interval: Duration,
+    /// How long a burst of triggers must be quiet before the reload.
+    pub debounce: Duration,
+    /// The bearer token of the HTTP API.
+    pub token: Option<String>,
+    /// Whether the HTTP API listens beyond loopback (then the token guards
+    /// everything but `/healthz`).
+    pub beyond_loopback: bool,
+    pub limits: Limits,
+    /// Mode and group of the published access file (default: those of the
+    /// previous file).
+    pub publish: publish::Options,
+    /// The request header that names the user for `/v1/authorize`.
+    pub user_header: axum::http::HeaderName,
+    /// Which proxy's headers carry the original method and URI.
+    pub proxy: crate::api::policy::ProxyKind,
+    /// Which layers of a REST call `/v1/authorize` decides.
+    pub authorize_layers: crate::api::policy::AuthorizeLayers,
+    /// Every bound of the HTTP API.
+    pub http: crate::api::HttpLimits,
+}

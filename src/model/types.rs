@@ -1,0 +1,386 @@
+//! The model's types ([`Model`] and what it holds) and what the model
+//! answers (role groups, defined roles). A leaf: `lower` builds these
+//! types, nothing here lowers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
+use crate::xml::Effect;
+
+/// Roles every installation has in the global scope.
+pub const BUILTIN_GLOBAL_ROLES: &[&str] = &["admin", "user", "everyone", "assignable"];
+/// Roles every project has.
+pub const BUILTIN_PROJECT_ROLES: &[&str] = &[
+    "project_admin",
+    "project_user",
+    "project_assignable",
+    "project_approver",
+];
+/// Roles that the object at hand gives (never assigned, never a group).
+pub const DYNAMIC_ROLES: &[&str] = &[
+    "author",
+    "assignee",
+    "document_author",
+    "comment_author",
+    "lead",
+];
+/// The role every user holds implicitly. Its access-file group holds every
+/// active account (`Model::active_accounts`), whoever it is assigned to.
+pub const EVERYONE: &str = "everyone";
+
+/// Where something holds: the whole installation or one project.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Global,
+    Project(ProjectId),
+}
+
+impl Scope {
+    pub fn project(&self) -> Option<&ProjectId> {
+        match self {
+            Scope::Global => None,
+            Scope::Project(p) => Some(p),
+        }
+    }
+}
+
+/// A place in a file, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loc {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    /// Byte offset in the file.
+    pub offset: usize,
+}
+
+impl Loc {
+    /// A diagnostic pointing here.
+    pub fn diag(
+        &self,
+        code: crate::diag::Code,
+        message: impl Into<String>,
+    ) -> crate::diag::Diagnostic {
+        crate::diag::Diagnostic {
+            code,
+            severity: code.severity(),
+            file: self.file.clone(),
+            span: self.offset..self.offset,
+            line: self.line,
+            col: self.col,
+            message: message.into(),
+            notes: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// Who a role is given to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Holder {
+    User(Login),
+    Group(GroupId),
+}
+
+/// One `<role name=…>` under a `<user>` or `<group>` in a user-roles.xml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub scope: Scope,
+    pub holder: Holder,
+    pub role: RoleId,
+    pub at: Loc,
+}
+
+/// A role defined in roles.xml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDefinition {
+    pub scope: RoleScope,
+    pub description: Option<String>,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleScope {
+    Global,
+    Project,
+}
+
+/// A user account from `users/<login>/user.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub disabled: bool,
+}
+
+/// The file that marks a project folder, relative to the folder.
+pub const PROJECT_MARKER: &str = ".polarion/polarion-project.xml";
+
+/// A project: a folder holding `.polarion/polarion-project.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The project folder, relative to the repository root.
+    pub folder: String,
+    pub lead: Option<Login>,
+    /// The project's permission overlay, when it has a permissions.xml.
+    pub permissions: Option<PermissionSet>,
+    /// Roles defined for this project only, in its own roles.xml.
+    pub roles: BTreeMap<RoleId, RoleDefinition>,
+}
+
+/// A `<customset>`: a prototype and a query that select objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomSet {
+    pub id: CustomsetId,
+    pub title: Option<String>,
+    pub prototype: String,
+    pub query: String,
+    pub at: Loc,
+    /// Where the query's first character is (for query diagnostics).
+    pub query_at: Loc,
+}
+
+/// One grant or deny of a permission to a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionRule {
+    pub role: RoleId,
+    pub effect: Effect,
+    /// Absolute permission name, or `@SET.action`.
+    pub permission: String,
+    pub at: Loc,
+}
+
+/// The content of one permissions.xml.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermissionSet {
+    pub file: String,
+    pub customsets: Vec<CustomSet>,
+    pub rules: Vec<PermissionRule>,
+    /// `headingsObeyDeletePermission="true"` on the root (read from the
+    /// global file only; Polarion's system property of that name).
+    pub headings_obey_delete_permission: bool,
+}
+
+/// The whole configuration at one revision, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Model {
+    pub projects: BTreeMap<ProjectId, Project>,
+    /// Roles defined in roles.xml.
+    pub role_definitions: BTreeMap<RoleId, RoleDefinition>,
+    /// Accounts, when the users folder exists (`None`: accounts are not managed here).
+    pub accounts: Option<BTreeMap<Login, Account>>,
+    pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
+    pub assignments: Vec<Assignment>,
+    pub global_permissions: Option<PermissionSet>,
+    /// The limits the configuration was read under (the policy index
+    /// parses custom-set queries within `max_query_depth`).
+    pub limits: crate::limits::Limits,
+}
+
+/// A group the renderer writes into `[groups]`: one per role and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGroup {
+    pub name: String,
+    pub scope: Scope,
+    pub role: RoleId,
+    pub members: BTreeSet<Login>,
+}
+
+impl Model {
+    /// The roles that exist in a scope: built in, defined for it in
+    /// roles.xml, or assigned in it.
+    pub fn roles_in(&self, scope: &Scope) -> BTreeSet<RoleId> {
+        let mut roles = self.defined_roles(scope);
+        roles.extend(
+            self.assignments
+                .iter()
+                .filter(|a| &a.scope == scope)
+                .map(|a| a.role.clone()),
+        );
+        roles
+    }
+
+    /// The roles a scope has whether or not anybody holds them: built in,
+    /// defined for it in roles.xml, or (a project) in its own roles.xml.
+    pub fn defined_roles(&self, scope: &Scope) -> BTreeSet<RoleId> {
+        let (builtin, wanted) = match scope {
+            Scope::Global => (BUILTIN_GLOBAL_ROLES, RoleScope::Global),
+            Scope::Project(_) => (BUILTIN_PROJECT_ROLES, RoleScope::Project),
+        };
+        let mut roles: BTreeSet<RoleId> =
+            builtin.iter().filter_map(|r| RoleId::new(r).ok()).collect();
+        roles.extend(
+            self.role_definitions
+                .iter()
+                .filter(|(_, d)| d.scope == wanted)
+                .map(|(id, _)| id.clone()),
+        );
+        if let Some(p) = scope.project().and_then(|p| self.projects.get(p)) {
+            roles.extend(p.roles.keys().cloned());
+        }
+        roles
+    }
+
+    /// Whether a login may appear in a group: it has an account that is
+    /// not disabled, or accounts are not managed in this repository.
+    pub fn is_active(&self, login: &Login) -> bool {
+        match &self.accounts {
+            None => true,
+            Some(accounts) => accounts.get(login).is_some_and(|a| !a.disabled),
+        }
+    }
+
+    /// Every active account: the members of the `everyone` group.
+    ///
+    /// With a users folder, every account whose `user.xml` does not
+    /// disable it, whether it holds a role or not; a login that only
+    /// appears in assignments has no account and is left out (as from
+    /// every group). Without one (accounts are not managed here), every
+    /// login the configuration names: role holders in any scope, members
+    /// of user groups, and project leads.
+    pub fn active_accounts(&self) -> BTreeSet<Login> {
+        match &self.accounts {
+            Some(accounts) => accounts
+                .iter()
+                .filter(|(_, a)| !a.disabled)
+                .map(|(l, _)| l.clone())
+                .collect(),
+            None => self.named_logins().cloned().collect(),
+        }
+    }
+
+    /// Every login the configuration names outside the users folder (with
+    /// repetitions): role holders, user-group members, project leads.
+    fn named_logins(&self) -> impl Iterator<Item = &Login> + '_ {
+        let holders = self.assignments.iter().filter_map(|a| match &a.holder {
+            Holder::User(l) => Some(l),
+            Holder::Group(_) => None,
+        });
+        let members = self.user_groups.values().flatten();
+        let leads = self.projects.values().filter_map(|p| p.lead.as_ref());
+        holders.chain(members).chain(leads)
+    }
+
+    /// The logins a holder stands for (a user, or a group's members).
+    pub fn logins_of<'a>(&'a self, holder: &'a Holder) -> impl Iterator<Item = &'a Login> + 'a {
+        let (user, group) = match holder {
+            Holder::User(login) => (Some(login), None),
+            Holder::Group(g) => (None, self.user_groups.get(g)),
+        };
+        user.into_iter().chain(group.into_iter().flatten())
+    }
+
+    /// An upper bound of the bytes the generated `[groups]` lines take (a
+    /// line per assignment, a member once per assignment that gives the
+    /// role and once in `everyone`), or `None` as soon as it passes
+    /// `budget`: the count stops
+    /// there, so a group with many members holding many roles costs no
+    /// more than the budget to refuse.
+    pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
+        // Every scope has a group per role defined for it, held or not.
+        let line = |r: &RoleId| r.as_str().len() + 4;
+        let global: usize = self.defined_roles(&Scope::Global).iter().map(line).sum();
+        let per_project = self.defined_roles(&Scope::Project(ProjectId::placeholder()));
+        let role_bytes: usize = per_project.iter().map(line).sum();
+        let project_bytes: usize = self.projects.keys().map(|p| p.as_str().len() + 1).sum();
+        let own: usize = self
+            .projects
+            .iter()
+            .flat_map(|(id, p)| p.roles.keys().map(move |r| id.as_str().len() + 1 + line(r)))
+            .fold(0, usize::saturating_add);
+        let mut size = global
+            .saturating_add(self.projects.len().saturating_mul(role_bytes))
+            .saturating_add(project_bytes.saturating_mul(per_project.len()))
+            .saturating_add(own);
+        if size > budget {
+            return None;
+        }
+        // The `everyone` group: every active account once (without a users
+        // folder, every login named, counted once per mention).
+        let everyone: Box<dyn Iterator<Item = &Login>> = match &self.accounts {
+            Some(accounts) => Box::new(accounts.keys()),
+            None => Box::new(self.named_logins()),
+        };
+        for login in everyone {
+            size = size.saturating_add(login.as_str().len() + 2);
+            if size > budget {
+                return None;
+            }
+        }
+        for a in &self.assignments {
+            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
+            size = size.saturating_add(project + a.role.as_str().len() + 4);
+            for login in self.logins_of(&a.holder) {
+                size = size.saturating_add(login.as_str().len() + 2);
+                if size > budget {
+                    return None;
+                }
+            }
+            if size > budget {
+                return None;
+            }
+        }
+        Some(size)
+    }
+
+    /// Every role group, global ones first, then by project; members are
+    /// the active logins holding the role directly or through a group,
+    /// and for `everyone` every active account (`active_accounts`). One
+    /// pass over the assignments, so the cost is linear in the model.
+    pub fn role_groups(&self) -> Vec<RoleGroup> {
+        let mut held: BTreeMap<&Scope, BTreeMap<&RoleId, BTreeSet<Login>>> = BTreeMap::new();
+        for a in &self.assignments {
+            let members = held
+                .entry(&a.scope)
+                .or_default()
+                .entry(&a.role)
+                .or_default();
+            members.extend(
+                self.logins_of(&a.holder)
+                    .filter(|l| self.is_active(l))
+                    .cloned(),
+            );
+        }
+        let global = Scope::Global;
+        let project_scopes: Vec<Scope> =
+            self.projects.keys().cloned().map(Scope::Project).collect();
+        let global_roles = self.defined_roles(&global);
+        let mut out = Vec::new();
+        for scope in std::iter::once(&global).chain(&project_scopes) {
+            let held_here = held.get(scope);
+            let mut roles = match scope {
+                Scope::Global => global_roles.clone(),
+                Scope::Project(_) => self.defined_roles(scope),
+            };
+            roles.extend(
+                held_here
+                    .into_iter()
+                    .flat_map(|h| h.keys().map(|r| (*r).clone())),
+            );
+            for role in roles {
+                let members = match (scope, role.as_str() == EVERYONE) {
+                    (Scope::Global, true) => self.active_accounts(),
+                    // `everyone` is no project role: no `P-everyone`.
+                    (Scope::Project(_), true) => continue,
+                    (_, false) => held_here
+                        .and_then(|h| h.get(&role))
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+                out.push(RoleGroup {
+                    name: crate::ident::role_group_name(scope.project(), &role),
+                    scope: scope.clone(),
+                    role,
+                    members,
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,229 @@
+//! The types the files of `index` share: the request, the interned
+//! entries and [`Index`] itself. A leaf: it imports none of its siblings.
+
+use super::super::explain::AccountStatus;
+use super::super::query::{Object, Query};
+use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
+use crate::model::{Loc, Scope};
+use crate::xml::Effect;
+
+/// The indexes' hash maps (keys from the configuration, lookups only).
+pub(super) type HashMap<K, V> = crate::fxhash::FxHashMap<K, V>;
+
+/// One question: may `user` have `permission` in `project` (global when
+/// `None`) on `object`?
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub user: &'a str,
+    /// An absolute permission name (`com.polarion.persistence.object.WorkItem.modify`).
+    pub permission: &'a str,
+    pub project: Option<&'a str>,
+    /// The object's attributes, for custom sets and dynamic roles.
+    pub object: &'a Object,
+}
+
+/// Why a request could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("there is no project `{0}`")]
+    UnknownProject(String),
+    /// A custom set's query uses a query expander the caller did not
+    /// expand, and the decision depends on it.
+    #[error(
+        "custom set `{set}` uses the query expander `{expander}`, which rolesync cannot evaluate without Polarion's database; expand it and pass the result as the object attribute `{key}=true` or `=false` (docs/permissions.md, \"Query expanders\")"
+    )]
+    Unexpanded {
+        set: String,
+        expander: String,
+        key: String,
+    },
+}
+
+/// Whether a login may act at all.
+/// Deleting a work item; a Heading (object attribute `type=heading`) needs
+/// it only with `headingsObeyDeletePermission` (003).
+pub(super) const WORKITEM_DELETE: &str = "com.polarion.persistence.object.WorkItem.delete";
+/// The work-item type of headings.
+pub(super) const HEADING_TYPE: &str = "heading";
+
+/// The dynamic roles an object gives, and the attribute that gives each.
+pub(super) const DYNAMIC: [(&str, &str); 4] = [
+    ("author", "author"),
+    ("assignee", "assignee"),
+    ("document_author", "document_author"),
+    ("comment_author", "comment_author"),
+];
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Special {
+    pub(super) admin: u32,
+    pub(super) user: u32,
+    pub(super) everyone: u32,
+    pub(super) assignable: u32,
+    pub(super) project_admin: u32,
+    pub(super) project_assignable: u32,
+    pub(super) lead: u32,
+    pub(super) dynamic: [u32; 4],
+}
+
+/// One role a user holds through one assignment.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Assigned {
+    pub(super) role: u32,
+    pub(super) assignment: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct UserEntry {
+    pub(super) account: AccountStatus,
+    pub(super) global: Vec<Assigned>,
+    /// (project, held), sorted by project.
+    pub(super) projects: Vec<(u32, Assigned)>,
+    pub(super) groups: Vec<GroupId>,
+    /// Holds `user` globally or in some project.
+    pub(super) has_user_role: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ProjectEntry {
+    pub(super) id: ProjectId,
+    pub(super) folder: String,
+    pub(super) lead: Option<Login>,
+    /// Its own permissions.xml.
+    pub(super) file: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct AssignmentInfo {
+    pub(super) scope: Scope,
+    pub(super) group: Option<GroupId>,
+    pub(super) at: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct CompiledSet {
+    pub(super) id: CustomsetId,
+    pub(super) prototype: String,
+    pub(super) query: Option<Query>,
+    pub(super) at: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FileEntry {
+    pub(super) sets: Vec<CompiledSet>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RuleEntry {
+    pub(super) role: u32,
+    pub(super) effect: Effect,
+    pub(super) rule: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct RuleInfo {
+    pub(super) permission: String,
+    pub(super) effect: Effect,
+    pub(super) at: Loc,
+}
+
+/// A role in the context of one decision, and how the user came to it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ActingRole {
+    pub(super) role: u32,
+    pub(super) origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Origin {
+    Assignment {
+        idx: u32,
+    },
+    Everyone,
+    /// Given by the object's attribute (index into `DYNAMIC`).
+    Object(usize),
+    Lead(u32),
+}
+
+/// Where a role's state came from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Source {
+    NotSet,
+    Rule(u32),
+    Default(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ctx {
+    Global,
+    Project(u32),
+    /// Every scope at once: logging in.
+    Anywhere,
+}
+
+/// The custom set whose query matched: its permissions replace the
+/// general ones for the object (the set's own tree comes first).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SetHit {
+    pub(super) file: u32,
+    pub(super) set: u32,
+}
+
+/// The permission decisions of one configuration.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub(super) role_names: Vec<RoleId>,
+    pub(super) special: Special,
+    pub(super) projects: HashMap<String, u32>,
+    pub(super) project_list: Vec<ProjectEntry>,
+    pub(super) users: HashMap<String, u32>,
+    pub(super) user_list: Vec<UserEntry>,
+    pub(super) accounts_managed: bool,
+    pub(super) assignments: Vec<AssignmentInfo>,
+    pub(super) files: Vec<FileEntry>,
+    pub(super) global_file: Option<u32>,
+    pub(super) perms: HashMap<Box<str>, u32>,
+    pub(super) perm_names: Vec<Box<str>>,
+    pub(super) perm_parent: Vec<Option<u32>>,
+    pub(super) rules: HashMap<(u32, u32), (u32, u32)>,
+    pub(super) rule_entries: Vec<RuleEntry>,
+    pub(super) rule_info: Vec<RuleInfo>,
+    /// (file, set) → action → the interned `@SET.action`.
+    pub(super) set_perms: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
+    pub(super) login_perm: u32,
+    pub(super) rest_perms: [u32; 4],
+    pub(super) delete_perm: u32,
+    /// `headingsObeyDeletePermission` of the global permissions.xml.
+    pub(super) headings_obey_delete: bool,
+}
+
+/// The most names of the general chain (a permission and its parents):
+/// the parent table is two deep.
+pub(super) const GENERAL_DEPTH: usize = 3;
+/// The most permission names one decision looks at (the set's keys for
+/// the general chain, then the general chain).
+pub(super) const MAX_CHAIN: usize = 2 * GENERAL_DEPTH;
+
+pub(super) fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 names in a configuration")
+}
+
+/// The Document of a work item: the item's `document.*` attributes, with
+/// `author` falling back to the item's `document_author`.
+pub(super) fn document_object(obj: &Object) -> Object {
+    let mut doc = Object::new();
+    for (k, v) in obj.attrs() {
+        if let Some(k) = k.strip_prefix("document.") {
+            doc.push(k, v);
+        }
+    }
+    if doc.values("author").next().is_none() {
+        for v in obj.values("document_author") {
+            doc.push("author", v);
+        }
+    }
+    for v in obj.values("document_author") {
+        doc.push("document_author", v);
+    }
+    doc
+}

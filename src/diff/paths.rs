@@ -173,6 +173,7 @@ pub(super) fn paths(
     let (rest_old, rest_new) = (split_old.rest(), split_new.rest());
     let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
     let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    let referenced = referenced(&a, &b);
     a.groups.extend(split_old.lines.iter().copied());
     b.groups.extend(split_new.lines.iter().copied());
     let (tasks, affected) = tasks(&a, &b);
@@ -189,8 +190,8 @@ pub(super) fn paths(
                 .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
         })
     };
-    let before = load(&split_old.reduced(asked))?;
-    let after = load(&split_new.reduced(asked))?;
+    let before = load(&split_old.reduced(asked, &referenced))?;
+    let after = load(&split_new.reduced(asked, &referenced))?;
     let all: BTreeSet<String> = if any_all {
         let mut all = everybody();
         all.extend(a.names().chain(b.names()).map(str::to_owned));
@@ -225,6 +226,25 @@ pub(super) fn paths(
         }
     }
     Ok(found)
+}
+
+/// The groups a rule line or a hand-written group of either file names
+/// (`a` and `b` before the generated groups join them).
+fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
+    let mut out = BTreeSet::new();
+    for s in [a, b] {
+        let in_rules = s
+            .rules
+            .values()
+            .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
+        let in_groups = s.groups.values().flat_map(|v| members(v));
+        for name in in_rules.chain(in_groups) {
+            if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
+                out.insert(g);
+            }
+        }
+    }
+    out
 }
 
 /// The points to evaluate and who is asked there; the affected names.

@@ -284,12 +284,7 @@ fn render_access(
             members: g.members.iter().map(|l| l.as_str()).collect(),
         })
         .collect();
-    let rendered = authz::render::render(
-        ACCESS_FILE,
-        access_text.unwrap_or(""),
-        &groups,
-        &input.revision,
-    );
+    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
         diags.push(access_too_large(limits));

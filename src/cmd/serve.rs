@@ -52,6 +52,7 @@ struct FileConfig {
     max_name_bytes: Option<usize>,
     max_query_depth: Option<usize>,
     max_access_bytes: Option<usize>,
+    warn_access_cost: Option<u64>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -292,6 +293,7 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_name_bytes: file.max_name_bytes.unwrap_or(d.max_name_bytes),
         max_query_depth: file.max_query_depth.unwrap_or(d.max_query_depth),
         max_access_bytes: file.max_access_bytes.unwrap_or(d.max_access_bytes),
+        warn_access_cost: file.warn_access_cost.unwrap_or(d.warn_access_cost),
     }
 }
 

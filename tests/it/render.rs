@@ -355,8 +355,50 @@ fn a_polarion_access_file_is_taken_over_on_the_first_run() {
         .output()
         .expect("rolesync runs");
     assert_eq!(again.status.code(), Some(0));
-    assert_eq!(util::stderr(&again), "");
+    // No diagnostic: stderr has only the line that says what the file costs.
+    let stderr = util::stderr(&again);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("rolesync: the access file costs Subversion "),
+        "{stderr}"
+    );
     assert_eq!(util::stdout(&again), rendered);
+}
+
+/// `validate` and `render` say what the access file costs Subversion to
+/// load, in Subversion's terms (SVN-AUTHZ.md §9.3): the sample names 8
+/// users (7 accounts and the alias target `svc-jenkins`) in 7 rule
+/// sections. Above `--warn-access-cost` it is a warning, and the file is
+/// still rendered.
+#[test]
+fn validate_and_render_report_what_the_file_costs_subversion() {
+    let line = "rolesync: the access file costs Subversion 56 to load (8 users named × 7 rule sections; access-file-expensive above 2000000)\n";
+    for command in ["validate", "render"] {
+        let out = util::rolesync()
+            .arg(command)
+            .arg("--repo")
+            .arg(util::root().join("sample-repo"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        assert!(
+            util::stderr(&out).ends_with(line),
+            "{command}: {}",
+            util::stderr(&out)
+        );
+    }
+    let out = util::rolesync()
+        .args(["render", "--warn-access-cost", "55", "--repo"])
+        .arg(util::root().join("sample-repo"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        util::stderr(&out).contains("warning[access-file-expensive]: the rendered access file costs Subversion 56 to load (8 users named × 7 rule sections), more than 55"),
+        "{}",
+        util::stderr(&out)
+    );
+    assert!(util::stdout(&out).contains("[groups]\n"));
 }
 
 /// Once the file carries the markers, a role group written by hand again

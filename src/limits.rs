@@ -68,6 +68,20 @@ pub struct Limits {
     /// but a refusal of what could otherwise look like another name
     /// (`confusable-id`).
     pub id_chars: IdChars,
+    /// Bytes of a commit message (Git) or log message (SVN) kept in
+    /// `RevisionMeta::message`; a longer one keeps its end, where trailers
+    /// such as `Rolesync-Allow: mass-change` are. Default 64 KiB.
+    pub max_message_bytes: usize,
+    /// Policy-test files (`.polarion/tests/*.toml`) in one revision.
+    /// Default 100 (`policy-tests-too-many`).
+    pub max_test_files: usize,
+    /// Assertions (`[[svn]]`, `[[permission]]`, `[[rest]]`, `[[group]]`)
+    /// in one policy-test file. Default 1,000 (`policy-tests-too-many`).
+    pub max_test_assertions_per_file: usize,
+    /// Assertions in all policy-test files of a revision together: each is
+    /// answered on every validation, hook and reload. Default 10,000
+    /// (`policy-tests-too-many`).
+    pub max_test_assertions: usize,
 }
 
 impl Limits {
@@ -83,6 +97,10 @@ impl Limits {
         max_access_bytes: 64 << 20,
         warn_access_cost: 2_000_000,
         id_chars: IdChars::Ascii,
+        max_message_bytes: 64 << 10,
+        max_test_files: 100,
+        max_test_assertions_per_file: 1_000,
+        max_test_assertions: 10_000,
     };
 }
 

@@ -8,9 +8,11 @@
 
 pub mod access;
 pub mod check;
+pub mod diff;
 pub mod hook;
 pub mod render;
 pub mod serve;
+pub mod test;
 pub mod validate;
 
 use std::collections::BTreeMap;

@@ -2,18 +2,7 @@
 //! committed tree is read, never the work tree; bare repositories and
 //! `--rev` work.
 
-use std::path::Path;
-
-use crate::util::{self, git};
-
-/// A non-bare repository holding `sample-repo/` in one commit; returns its id.
-fn sample_repository(dir: &Path) -> String {
-    util::copy_tree(&util::root().join("sample-repo"), dir);
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "initial configuration"]);
-    git(dir, &["rev-parse", "HEAD"])
-}
+use crate::util::{self, git, sample_repository};
 
 fn render(args: &[&std::ffi::OsStr]) -> (i32, String) {
     let out = util::rolesync()

@@ -8,7 +8,7 @@ use crate::util::{self, git, git_output};
 
 /// A bare `config.git` cloned from a sample configuration, with the hooks
 /// installed, and a clone `work` to push from.
-fn bare_with_hooks(cfg: &Config) -> (std::path::PathBuf, std::path::PathBuf) {
+pub fn bare_with_hooks(cfg: &Config) -> (std::path::PathBuf, std::path::PathBuf) {
     let bare = cfg.path("config.git");
     let clone = cfg.path("clone");
     git(

@@ -13,7 +13,7 @@ use crate::util;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn run(cmd: &mut Command) -> Output {
+pub fn run(cmd: &mut Command) -> Output {
     cmd.env("LC_ALL", "C.UTF-8")
         .output()
         .expect("the command runs (Debian's `subversion` installed)")
@@ -29,18 +29,18 @@ fn ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn url(path: &Path) -> String {
+pub fn url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
 /// A config repository (from `sample-repo/`), its working copy, and room
 /// for a code repository, all in one temporary folder.
-struct Svn {
+pub struct Svn {
     dir: tempfile::TempDir,
 }
 
 impl Svn {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let svn = Svn { dir };
         ok(Command::new("svnadmin")
@@ -61,19 +61,19 @@ impl Svn {
         svn
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn config_repo(&self) -> PathBuf {
+    pub fn config_repo(&self) -> PathBuf {
         self.path("config")
     }
 
-    fn wc(&self) -> PathBuf {
+    pub fn wc(&self) -> PathBuf {
         self.path("wc")
     }
 
-    fn youngest(&self) -> String {
+    pub fn youngest(&self) -> String {
         ok(Command::new("svnlook")
             .arg("youngest")
             .arg(self.config_repo()))
@@ -82,7 +82,7 @@ impl Svn {
     }
 
     /// Edit a file of the working copy and `svn commit`; the command's output.
-    fn commit_edit(&self, file: &str, from: &str, to: &str) -> Output {
+    pub fn commit_edit(&self, file: &str, from: &str, to: &str) -> Output {
         let path = self.wc().join(file);
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains(from), "{file} has no {from:?}");
@@ -94,7 +94,7 @@ impl Svn {
             .arg(self.path("client")))
     }
 
-    fn install_hooks(&self) {
+    pub fn install_hooks(&self) {
         let out = util::rolesync()
             .args(["hook", "install", "--repo"])
             .arg(self.config_repo())

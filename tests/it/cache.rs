@@ -35,6 +35,12 @@ fn a_permissions_only_commit_leaves_the_published_file_untouched() {
     });
     let bytes = read(&access);
     let before = stamp(&access);
+    // What the file costs Subversion to load: 8 users named × 7 rule sections.
+    let (_, metrics) = d.http("GET", "/metrics", None);
+    assert!(
+        metrics.contains("\nrolesync_access_file_cost 56\n"),
+        "{metrics}"
+    );
     // Held open so that its inode number cannot be handed to a
     // replacement: a new number means a new file.
     let _held = std::fs::File::open(&access).expect("open");

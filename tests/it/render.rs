@@ -70,6 +70,56 @@ fn sample_repo_output_passes_svnauthz_validate() {
     util::svnauthz_validate(&file).expect("svnauthz accepts the rendered file");
 }
 
+/// A file the previous version rendered (its BEGIN marker named the
+/// revision) is recognised as rolesync's when it is committed back: its
+/// block is replaced by one that names no revision, nothing is taken over,
+/// and a role group written by hand beside it is refused.
+#[test]
+fn a_file_rendered_by_the_previous_version_is_recognised() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    util::copy_tree(&util::root().join("sample-repo"), dir.path());
+    let current = render(dir.path());
+    let marker = "# rolesync: BEGIN generated groups; edit the role files, not these lines\n";
+    assert!(current.contains(marker), "{current}");
+    let old = current.replace(
+        marker,
+        "# rolesync: BEGIN generated groups (revision 6a718dcfff4433553c1b2c4b3d5131ac410d3120); edit the role files, not these lines\n",
+    );
+    let access = dir.path().join(".polarion/access");
+    std::fs::write(&access, &old).expect("write");
+    let out = util::rolesync()
+        .arg("render")
+        .arg("--repo")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
+    assert_eq!(util::stdout(&out), current);
+    assert!(
+        !util::stderr(&out).contains("role-group-taken-over"),
+        "{}",
+        util::stderr(&out)
+    );
+    // A role group by hand beside the old markers is refused.
+    let hand = old.replace(
+        "# rolesync: END generated groups\n",
+        "# rolesync: END generated groups\nadmin = mallory\n",
+    );
+    std::fs::write(&access, hand).expect("write");
+    let out = util::rolesync()
+        .arg("validate")
+        .arg("--repo")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        util::stdout(&out).contains("error[group-collides-with-role]"),
+        "{}",
+        util::stdout(&out)
+    );
+}
+
 #[test]
 fn rendering_the_rendered_file_again_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -7,11 +7,12 @@
 //! matter. svnserve in its default fork mode pays it at every connection,
 //! `svnserve -T` and each Apache process once per content change.
 //!
-//! The users counted are the ones Subversion interns, as `eval` does: a
-//! user named in a rule entry (an alias resolved to its target, `~user`
-//! included), a user member of a group (`&alias` members resolved), and
-//! every alias target. `*`, `$anonymous`, `$authenticated` and groups are
-//! not users.
+//! The users counted are the ones libsvn_repos prepares global rights for
+//! (`prepare_global_rights` in `authz_parse.c`), as `eval` interns them: a
+//! user named in a rule entry (`~user` included; an `&alias` entry counts
+//! through its target), a user member of a group (`&alias` members
+//! resolved), and every alias target. `*`, `$anonymous`, `$authenticated`
+//! and groups are not users. Every rule section counts, empty or not.
 
 use std::collections::HashSet;
 

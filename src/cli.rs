@@ -80,6 +80,10 @@ pub struct LimitArgs {
     /// Refuse to render an access file larger than this.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_access_bytes, value_name = "BYTES")]
     pub max_access_bytes: usize,
+    /// Warn when the access file costs Subversion more than this to load
+    /// (distinct users named × rule sections).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().warn_access_cost, value_name = "N")]
+    pub warn_access_cost: u64,
     /// Accept non-ASCII letters and digits in role, group, project and custom-set ids
     /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
     #[arg(long)]
@@ -107,6 +111,7 @@ impl LimitArgs {
             max_name_bytes: self.max_name_bytes,
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
+            warn_access_cost: self.warn_access_cost,
             id_chars: id_chars(self.allow_non_ascii_ids),
             max_message_bytes: crate::snapshot::Limits::DEFAULT.max_message_bytes,
             max_test_files: self.max_test_files,

@@ -80,6 +80,10 @@ pub struct LimitArgs {
     /// Refuse to render an access file larger than this.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_access_bytes, value_name = "BYTES")]
     pub max_access_bytes: usize,
+    /// Warn when the access file costs Subversion more than this to load
+    /// (distinct users named × rule sections).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().warn_access_cost, value_name = "N")]
+    pub warn_access_cost: u64,
     /// Accept non-ASCII letters and digits in role, group, project and custom-set ids
     /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
     #[arg(long)]
@@ -107,6 +111,7 @@ impl LimitArgs {
             max_name_bytes: self.max_name_bytes,
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
+            warn_access_cost: self.warn_access_cost,
             id_chars: id_chars(self.allow_non_ascii_ids),
             max_message_bytes: crate::snapshot::Limits::DEFAULT.max_message_bytes,
             max_test_files: self.max_test_files,
@@ -262,15 +267,8 @@ pub struct SvnPreCommitArgs {
     pub repos: PathBuf,
     /// The transaction (the hook's second argument).
     pub txn: String,
-    /// The folder inside the repository that holds the configuration.
-    #[arg(long, value_name = "SUBDIR")]
-    pub path: Option<String>,
-    /// Refuse configuration files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
-    pub max_file_bytes: usize,
-    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
-    #[arg(long)]
-    pub allow_non_ascii_ids: bool,
+    #[command(flatten)]
+    pub read: HookReadArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -282,6 +280,22 @@ pub struct SvnPostCommitArgs {
     /// The daemon's state folder (its `rolesync.sock` is notified).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: HookReadArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GitHookArgs {
+    /// The config branch (Git; default: the repository's HEAD branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub read: HookReadArgs,
+}
+
+/// How every hook reads the configuration (the same flags on each hook).
+#[derive(Debug, Args, Clone)]
+pub struct HookReadArgs {
     /// The folder inside the repository that holds the configuration.
     #[arg(long, value_name = "SUBDIR")]
     pub path: Option<String>,
@@ -293,20 +307,27 @@ pub struct SvnPostCommitArgs {
     pub allow_non_ascii_ids: bool,
 }
 
-#[derive(Debug, Args, Clone)]
-pub struct GitHookArgs {
-    /// The config branch (Git; default: the repository's HEAD branch).
-    #[arg(long)]
-    pub branch: Option<String>,
-    /// The folder inside the repository that holds the configuration.
-    #[arg(long, value_name = "SUBDIR")]
-    pub path: Option<String>,
-    /// Refuse configuration files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
-    pub max_file_bytes: usize,
-    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
-    #[arg(long)]
-    pub allow_non_ascii_ids: bool,
+impl HookReadArgs {
+    /// The limits these flags set (the rest at their defaults).
+    pub fn limits(&self) -> crate::snapshot::Limits {
+        crate::snapshot::Limits {
+            max_file_bytes: self.max_file_bytes,
+            id_chars: id_chars(self.allow_non_ascii_ids),
+            ..crate::snapshot::Limits::default()
+        }
+    }
+
+    /// These flags again, as a hook script passes them on.
+    pub fn to_flags(&self, quote: impl Fn(&str) -> String) -> String {
+        let mut flags = format!(" --max-file-bytes {}", self.max_file_bytes);
+        if let Some(p) = &self.path {
+            flags.push_str(&format!(" --path {}", quote(p)));
+        }
+        if self.allow_non_ascii_ids {
+            flags.push_str(" --allow-non-ascii-ids");
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Args, Clone)]

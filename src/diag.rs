@@ -172,6 +172,9 @@ codes! {
     InputTooLarge = "input-too-large", Error;
     /// The rendered access file would be larger than the limit.
     AccessFileTooLarge = "access-file-too-large", Error;
+    /// The rendered access file costs Subversion more to load (users named
+    /// × rule sections) than `Limits::warn_access_cost`.
+    AccessFileExpensive = "access-file-expensive", Warning;
     /// Neither `.polarion/security/user-roles.xml` nor `.polarion/access`.
     NoConfiguration = "no-configuration", Error;
     /// An id with a bidi control, an invisible or a non-ASCII character.

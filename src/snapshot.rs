@@ -158,6 +158,8 @@ pub struct Snapshot {
     pub policy: policy::Index,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
+    /// What `access` costs Subversion to load (users named × rule sections).
+    pub access_cost: authz::Cost,
     /// The access file as the repository holds it (`""` without one): the
     /// guard rails locate rule lines in it.
     pub access_source: String,
@@ -223,7 +225,7 @@ pub fn build(input: &Input) -> Report {
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
-    let access = render_access(input, &model, access_text, &mut diags);
+    let (access, access_cost) = render_access(input, &model, access_text, &mut diags);
     let rails = match sources.get(RAILS_FILE) {
         Some(src) => {
             let (rails, d) = crate::rails::config::parse(src, limits);
@@ -247,6 +249,7 @@ pub fn build(input: &Input) -> Report {
         model,
         policy,
         access,
+        access_cost,
         access_source: access_text.unwrap_or("").to_owned(),
         rails,
     });
@@ -345,14 +348,14 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
     Some(texts)
 }
 
-/// The access file with the generated `[groups]` rendered in, and its
-/// diagnostics.
+/// The access file with the generated `[groups]` rendered in, its
+/// diagnostics, and what it costs Subversion to load.
 fn render_access(
     input: &Input,
     model: &Model,
     access_text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
-) -> String {
+) -> (String, authz::Cost) {
     let limits = &input.limits;
     let role_groups = model.role_groups();
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
@@ -373,18 +376,30 @@ fn render_access(
             members: g.members.iter().map(|l| l.as_str()).collect(),
         })
         .collect();
-    let rendered = authz::render::render(
-        ACCESS_FILE,
-        access_text.unwrap_or(""),
-        &groups,
-        &input.revision,
-    );
+    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
         diags.push(access_too_large(limits));
     }
+    if rendered.cost.units() > limits.warn_access_cost {
+        diags.push(access_expensive(rendered.cost, limits));
+    }
+    (rendered.text, rendered.cost)
+}
 
-    rendered.text
+fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
+    Diagnostic::file(
+        Code::AccessFileExpensive,
+        ACCESS_FILE,
+        format!(
+            "the rendered access file costs Subversion {} to load ({} users named × {} rule sections), more than {}; svnserve in fork mode pays it at every connection",
+            cost.units(),
+            cost.users,
+            cost.rule_sections,
+            limits.warn_access_cost
+        ),
+    )
+    .with_note("run svnserve with -T, split the file per repository, or name fewer users (fewer enumerated groups, $authenticated); docs/diagnostics.md")
 }
 
 /// The report of a revision that is refused before it is lowered.

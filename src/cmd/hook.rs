@@ -45,7 +45,7 @@ fn hook_repo() -> PathBuf {
 fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     let options = repo::Options {
         branch: args.branch.clone(),
-        subpath: args.path.clone(),
+        subpath: args.read.path.clone(),
     };
     let source = repo::Source::open(&hook_repo(), &options)?;
     if source.kind() != repo::Kind::Git {
@@ -59,11 +59,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
         .branch()?
         .context("HEAD names no branch; give --branch")?;
     let wanted = format!("refs/heads/{branch}");
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let mut refused = false;
     let mut err = std::io::stderr().lock();
     for line in std::io::stdin().lock().lines() {
@@ -300,17 +296,13 @@ fn svn_source(repos: &Path, path: Option<&String>) -> anyhow::Result<repo::Sourc
 }
 
 fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
-    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let source = svn_source(&args.repos, args.read.path.as_ref())?;
     let at = repo::At::Transaction(&args.txn);
     // Skip quickly when nothing of the configuration changed.
     if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let mut err = std::io::stderr().lock();
     let name = Named {
         what: "this commit",
@@ -351,16 +343,12 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.state_dir {
         notify(dir);
     }
-    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let source = svn_source(&args.repos, args.read.path.as_ref())?;
     let at = repo::At::Revision(Some(&args.rev));
     if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let input = source.read_at(at, limits)?;
     let mut err = std::io::stderr().lock();
     let name = Named {
@@ -411,17 +399,11 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     }
     fs_err::create_dir_all(&hooks)?;
     let mut pre = format!(
-        "{exe} hook pre-receive --max-file-bytes {}",
-        args.hook.max_file_bytes
+        "{exe} hook pre-receive{}",
+        args.hook.read.to_flags(shell_quote)
     );
     if let Some(b) = &args.hook.branch {
         pre.push_str(&format!(" --branch {}", shell_quote(b)));
-    }
-    if let Some(p) = &args.hook.path {
-        pre.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        pre.push_str(" --allow-non-ascii-ids");
     }
     write_hook(&hooks.join("pre-receive"), &pre)?;
     match &args.state_dir {
@@ -454,29 +436,12 @@ fn install_svn(args: &InstallArgs, hooks: &Path, exe: &str) -> anyhow::Result<Ex
         );
     }
     let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
-    let mut pre = format!(
-        "{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}",
-        args.hook.max_file_bytes
-    );
-    if let Some(p) = &args.hook.path {
-        pre.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        pre.push_str(" --allow-non-ascii-ids");
-    }
+    let flags = args.hook.read.to_flags(shell_quote);
+    let pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\"{flags}");
     write_hook(&hooks.join("pre-commit"), &pre)?;
     // post-commit reports warnings (the only hook output Subversion shows
     // on success) and, with --state-dir, notifies the daemon.
-    let mut post = format!(
-        "{env} {exe} hook post-commit \"$1\" \"$2\" --max-file-bytes {}",
-        args.hook.max_file_bytes
-    );
-    if let Some(p) = &args.hook.path {
-        post.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        post.push_str(" --allow-non-ascii-ids");
-    }
+    let mut post = format!("{env} {exe} hook post-commit \"$1\" \"$2\"{flags}");
     match &args.state_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir)?;

@@ -52,6 +52,7 @@ struct FileConfig {
     max_name_bytes: Option<usize>,
     max_query_depth: Option<usize>,
     max_access_bytes: Option<usize>,
+    warn_access_cost: Option<u64>,
     max_test_files: Option<usize>,
     max_test_assertions_per_file: Option<usize>,
     max_test_assertions: Option<usize>,
@@ -295,6 +296,7 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_name_bytes: file.max_name_bytes.unwrap_or(d.max_name_bytes),
         max_query_depth: file.max_query_depth.unwrap_or(d.max_query_depth),
         max_access_bytes: file.max_access_bytes.unwrap_or(d.max_access_bytes),
+        warn_access_cost: file.warn_access_cost.unwrap_or(d.warn_access_cost),
         max_message_bytes: d.max_message_bytes,
         max_test_files: file.max_test_files.unwrap_or(d.max_test_files),
         max_test_assertions_per_file: file

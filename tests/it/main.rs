@@ -4,6 +4,7 @@
 
 mod access_cmd;
 mod authz_diff;
+mod cache;
 mod caddy;
 mod check;
 mod daemon;

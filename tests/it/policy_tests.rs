@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::daemon::{Config, Daemon, wait_until};
 use crate::hooks::bare_with_hooks;
 use crate::repo_safety::{assert_refused, validate};
 use crate::svn::Svn;
@@ -184,6 +184,7 @@ fn the_daemon_keeps_the_last_good_revision_when_an_assertion_fails() {
     let read = || std::fs::read_to_string(&access).unwrap_or_default();
     wait_until(LIMIT, "the first publication", || !read().is_empty());
     let good = read();
+    let good_revision = cfg.head();
     let bad = cfg.commit_edit(
         DRIVEPILOT_ROLES,
         APPROVER,
@@ -215,8 +216,8 @@ fn the_daemon_keeps_the_last_good_revision_when_an_assertion_fails() {
         "a failing assertion must not touch the access file"
     );
     assert_eq!(
-        marker_revision(&read()),
-        marker_revision(&good),
+        d.applied_revision().as_deref(),
+        Some(good_revision.as_str()),
         "the last good revision stays"
     );
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::daemon::{Config, Daemon, wait_until};
 use crate::hooks::bare_with_hooks;
 use crate::svn::{Svn, run};
 use crate::util::{git, git_output};
@@ -238,8 +238,7 @@ fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
         "bob is admin",
     );
     wait_until(LIMIT, "the fixed revision", || {
-        marker_revision(&std::fs::read_to_string(&access).unwrap_or_default()).as_deref()
-            == Some(fixed.as_str())
+        d.applied_revision().as_deref() == Some(fixed.as_str())
     });
 }
 
@@ -333,6 +332,7 @@ fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
     });
     assert!(d.terminate().success());
     let good = std::fs::read_to_string(&access).expect("published");
+    let good_revision = cfg.head();
     // While no daemon runs, a commit without any hook removes the admin.
     let bad = cfg.commit_edit(USER_ROLES, ADMIN_ROLE, "", "alice is no admin");
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
@@ -344,7 +344,7 @@ fn a_restarted_daemon_judges_the_head_against_the_revision_it_last_applied() {
     assert_eq!(attempt_codes(&status), ["rail-last-admin"], "{status}");
     assert_eq!(
         status["applied"]["revision"].as_str(),
-        marker_revision(&good).as_deref(),
+        Some(good_revision.as_str()),
         "the last applied revision is served"
     );
     assert_eq!(std::fs::read_to_string(&access).expect("read"), good);

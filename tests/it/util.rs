@@ -85,23 +85,6 @@ pub fn without_groups(text: &str) -> String {
     out
 }
 
-/// The text with the revision in the generated block's marker replaced by
-/// `REV`, to compare renderings of different revisions.
-pub fn unstamped(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|l| {
-            match (
-                l.starts_with("# rolesync: BEGIN"),
-                l.find("(revision "),
-                l.find(')'),
-            ) {
-                (true, Some(a), Some(b)) if b > a => format!("{}(revision REV{}", &l[..a], &l[b..]),
-                _ => l.to_owned(),
-            }
-        })
-        .collect()
-}
-
 /// Run `git` in `dir` with a fixed identity and `main` as the first branch.
 pub fn git_output(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")

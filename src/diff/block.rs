@@ -6,8 +6,9 @@
 //! large configuration. [`Split::of`] finds them (one scan of lines), so
 //! that the parser sees only the rest (the hand-written part), and
 //! [`Split::reduced`] writes the text the evaluator loads when only some
-//! logins are asked about: every line kept, but role-group members not
-//! asked about left out. That changes no answer for the logins asked
+//! logins are asked about: the lines of the groups some rule or
+//! hand-written group names, with the role-group members not asked about
+//! left out. That changes no answer for the logins asked
 //! about: their memberships are kept, and a group that loses members keeps
 //! one placeholder member, so that no group becomes empty (Subversion
 //! drops an inverted entry of an empty group, for everybody).
@@ -20,6 +21,9 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::authz::render::{BEGIN_MARKER, END_MARKER};
+use crate::fxhash::FxBuild;
+
+type FxHashSet<T> = std::collections::HashSet<T, FxBuild>;
 
 /// A rendered access file, its generated block apart.
 #[derive(Debug)]
@@ -73,16 +77,24 @@ impl<'t> Split<'t> {
         }
     }
 
-    /// The text to load when only `asked` are asked about (`None`: all).
-    pub fn reduced(&self, asked: Option<&BTreeSet<&str>>) -> Cow<'t, str> {
+    /// The text to load when only `asked` are asked about (`None`: all,
+    /// the text as it is): generated groups that nothing in `referenced`
+    /// names are left out too (a group counts only where a line names it).
+    pub fn reduced(
+        &self,
+        asked: Option<&BTreeSet<&str>>,
+        referenced: &BTreeSet<&str>,
+    ) -> Cow<'t, str> {
         let (Some(b), Some(asked)) = (&self.block, asked) else {
             return Cow::Borrowed(self.text);
         };
         let placeholder = placeholder(asked);
+        // Hashed: every member of every generated line is looked up.
+        let asked: FxHashSet<&str> = asked.iter().copied().collect();
         let mut out =
             String::with_capacity(b.start + (self.text.len() - b.end) + 64 * self.lines.len());
         out.push_str(&self.text[..b.start]);
-        for (name, value) in &self.lines {
+        for (name, value) in self.lines.iter().filter(|(n, _)| referenced.contains(n)) {
             out.push_str(name);
             out.push_str(" =");
             let mut first = true;
@@ -145,12 +157,16 @@ mod tests {
         assert!(!s.rest().contains("alice"));
         assert!(s.rest().contains("team = carol"));
         let asked = BTreeSet::from(["bob"]);
-        let r = s.reduced(Some(&asked));
+        let all = BTreeSet::from(["admin", "lib-project_user"]);
+        let r = s.reduced(Some(&asked), &all);
         assert!(
             r.contains("admin = bob, rolesync-diff-placeholder\nlib-project_user =\n"),
             "{r}"
         );
-        assert_eq!(s.reduced(None), TEXT);
+        // A group no line names is left out.
+        let r = s.reduced(Some(&asked), &BTreeSet::from(["admin"]));
+        assert!(!r.contains("lib-project_user"), "{r}");
+        assert_eq!(s.reduced(None, &all), TEXT);
     }
 
     #[test]

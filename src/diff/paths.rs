@@ -141,19 +141,12 @@ fn rule_target(name: &str) -> Option<(Option<&str>, String, bool)> {
 /// One place access is asked about: (repository, path).
 type Point<'d> = (Option<&'d str>, String);
 
-/// Who is asked at a point.
-#[derive(Debug)]
-enum Who<'d> {
+/// Who is asked at a point: every login, or the names whose membership
+/// of a changed group or alias differs (one set for the whole diff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
     All,
-    Some(BTreeSet<&'d str>),
-}
-
-impl<'d> Who<'d> {
-    fn add(&mut self, names: &BTreeSet<&'d str>) {
-        if let Who::Some(set) = self {
-            set.extend(names.iter().copied());
-        }
-    }
+    Affected,
 }
 
 /// What the path part found.
@@ -180,33 +173,26 @@ pub(super) fn paths(
     let (rest_old, rest_new) = (split_old.rest(), split_new.rest());
     let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
     let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    let referenced = referenced(&a, &b);
     a.groups.extend(split_old.lines.iter().copied());
     b.groups.extend(split_new.lines.iter().copied());
-    let tasks = tasks(&a, &b);
+    let (tasks, affected) = tasks(&a, &b);
     if tasks.is_empty() {
         return Ok(Found::default());
     }
+    let any_all = tasks.values().any(|w| *w == Who::All);
     // Only the logins asked about need their memberships in the files
     // the evaluator loads.
-    let asked: Option<BTreeSet<&str>> = tasks
-        .values()
-        .map(|w| match w {
-            Who::All => None,
-            Who::Some(set) => Some(set),
-        })
-        .try_fold(BTreeSet::new(), |mut acc, set| {
-            acc.extend(set?.iter().copied());
-            Some(acc)
-        });
+    let asked = (!any_all).then_some(&affected);
     let load = |text: &str| {
         Authz::load(text, None).map_err(|d| {
             d.first()
                 .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
         })
     };
-    let before = load(&split_old.reduced(asked.as_ref()))?;
-    let after = load(&split_new.reduced(asked.as_ref()))?;
-    let all: BTreeSet<String> = if tasks.values().any(|w| matches!(w, Who::All)) {
+    let before = load(&split_old.reduced(asked, &referenced))?;
+    let after = load(&split_new.reduced(asked, &referenced))?;
+    let all: BTreeSet<String> = if any_all {
         let mut all = everybody();
         all.extend(a.names().chain(b.names()).map(str::to_owned));
         all
@@ -218,7 +204,7 @@ pub(super) fn paths(
     for ((repo, path), who) in &tasks {
         let names: Box<dyn Iterator<Item = &str>> = match who {
             Who::All => Box::new(all.iter().map(String::as_str)),
-            Who::Some(set) => Box::new(set.iter().copied()),
+            Who::Affected => Box::new(affected.iter().copied()),
         };
         for login in names {
             if budget == 0 {
@@ -242,21 +228,38 @@ pub(super) fn paths(
     Ok(found)
 }
 
+/// The groups a rule line or a hand-written group of either file names
+/// (`a` and `b` before the generated groups join them).
+fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
+    let mut out = BTreeSet::new();
+    for s in [a, b] {
+        let in_rules = s
+            .rules
+            .values()
+            .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
+        let in_groups = s.groups.values().flat_map(|v| members(v));
+        for name in in_rules.chain(in_groups) {
+            if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
+                out.insert(g);
+            }
+        }
+    }
+    out
+}
+
+/// The points to evaluate and who is asked there; the affected names.
+type Tasks<'d> = (BTreeMap<Point<'d>, Who>, BTreeSet<&'d str>);
+
 /// The (point, who) pairs to evaluate.
-fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeMap<Point<'d>, Who<'d>> {
+fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> Tasks<'d> {
     let points = points(a, b);
-    let mut tasks: BTreeMap<Point<'d>, Who<'d>> = BTreeMap::new();
+    let mut tasks: BTreeMap<Point<'d>, Who> = BTreeMap::new();
     let (names, affected) = changed_names(a, b);
-    let mut at_and_below = |rule: &Rule<'d>, who: Option<&BTreeSet<&'d str>>| {
+    let mut at_and_below = |rule: &Rule<'d>, who: Who| {
         for p in points.iter().filter(|p| reaches(rule, p)) {
-            match who {
-                None => {
-                    tasks.insert(p.clone(), Who::All);
-                }
-                Some(names) => tasks
-                    .entry(p.clone())
-                    .or_insert_with(|| Who::Some(BTreeSet::new()))
-                    .add(names),
+            let at = tasks.entry(p.clone()).or_insert(who);
+            if who == Who::All {
+                *at = Who::All;
             }
         }
     };
@@ -270,13 +273,13 @@ fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeMap<Point<'d>, Who<'d>>
                 .any(|r| drops_inverted(r, a, b, &names));
         for rule in [ra, rb].into_iter().flatten() {
             if changed {
-                at_and_below(rule, None);
+                at_and_below(rule, Who::All);
             } else if names_any(rule, &names) {
-                at_and_below(rule, Some(&affected));
+                at_and_below(rule, Who::Affected);
             }
         }
     }
-    tasks
+    (tasks, affected)
 }
 
 /// Groups (`@g`) and aliases (`&a`) whose meaning differs — a changed

@@ -11,11 +11,17 @@
 //!   role has a rule for in the global file or the project's file (global
 //!   `admin`: every permission any file names), for that login, in the
 //!   contexts the role holds in (global: everywhere; a project's: there);
-//!   an account that changed state also for `com.polarion.security.login`.
+//!   an account that changed state also for `com.polarion.security.login`;
+//!   global `admin` and `user` (without which an account is denied
+//!   everything): every permission any file names and the login
+//!   permission, in every context;
+//! * a project whose lead changed: the permissions of `lead`, for the old
+//!   and the new lead, in that project.
 //!
 //! Decisions are asked for an object without attributes: rules on custom
-//! sets (`@SET.action`) and the dynamic roles (author, assignee, lead…)
-//! depend on the object and are named in the notes, not evaluated.
+//! sets (`@SET.action`) and the dynamic roles given by the object (author,
+//! assignee, …) depend on the object and are named in the notes, not
+//! evaluated.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +34,11 @@ use crate::xml::Effect;
 
 /// The global role that is allowed everything.
 const ADMIN: &str = "admin";
+/// The role without which (globally or in some project) an account is
+/// denied everything.
+const USER: &str = "user";
+/// The role a project's lead holds there.
+const LEAD: &str = "lead";
 
 /// A permissions.xml: the global one or a project's.
 type File<'a> = Option<&'a ProjectId>;
@@ -144,6 +155,7 @@ pub(super) fn permissions(
     rule_changes(&old.model, &new.model, &contexts, &mut tasks);
     let rules = [Rules::of(&old.model), Rules::of(&new.model)];
     membership_changes(groups, &rules, &contexts, &mut tasks);
+    lead_changes(&old.model, &new.model, &rules, &mut tasks);
     let mut found = Found {
         notes: std::mem::take(&mut tasks.notes).into_iter().collect(),
         unevaluated: tasks.skipped,
@@ -267,6 +279,16 @@ fn holders(
     tasks: &mut Tasks,
     each: &mut dyn FnMut(&mut Tasks, &Scope, &Login),
 ) {
+    if role.as_str() == LEAD {
+        for m in [old, new] {
+            for (id, p) in &m.projects {
+                if let Some(lead) = &p.lead {
+                    each(tasks, &Scope::Project(id.clone()), lead);
+                }
+            }
+        }
+        return;
+    }
     if DYNAMIC_ROLES.contains(&role.as_str()) {
         tasks.notes.insert(format!(
             "rules of the dynamic role `{role}` depend on the object: not evaluated"
@@ -321,22 +343,65 @@ fn membership_changes(
         if account {
             tasks.add(&None, LOGIN, &change.login);
         }
+        // Global `admin` is allowed everything; without `user` (globally
+        // or in some project) an account is denied everything.
+        let everywhere = (change.scope == Scope::Global && change.role.as_str() == ADMIN)
+            || change.role.as_str() == USER;
+        if everywhere {
+            // Logging in is a global permission.
+            tasks.add(&None, LOGIN, &change.login);
+            for ctx in &contexts.all {
+                for permission in &everything {
+                    tasks.add(ctx, permission, &change.login);
+                }
+            }
+            continue;
+        }
         for file in files {
-            let named: BTreeSet<&str> =
-                if change.scope == Scope::Global && change.role.as_str() == ADMIN {
-                    everything.clone()
-                } else {
-                    rules
-                        .iter()
-                        .filter_map(|r| r.by_role.get(&(file, &change.role)))
-                        .flatten()
-                        .copied()
-                        .collect()
-                };
+            let named: BTreeSet<&str> = rules
+                .iter()
+                .filter_map(|r| r.by_role.get(&(file, &change.role)))
+                .flatten()
+                .copied()
+                .collect();
             for ctx in contexts.of(&change.scope, file) {
                 for permission in &named {
                     tasks.add(&ctx, permission, &change.login);
                 }
+            }
+        }
+    }
+}
+
+/// Projects whose lead changed: the permissions of `lead` (global file and
+/// the project's), for the old and the new lead, in that project.
+fn lead_changes(old: &Model, new: &Model, rules: &[Rules; 2], tasks: &mut Tasks) {
+    let Ok(lead) = RoleId::new(LEAD) else {
+        return;
+    };
+    let ids: BTreeSet<&ProjectId> = old.projects.keys().chain(new.projects.keys()).collect();
+    for id in ids {
+        let leads = |m: &Model| m.projects.get(id).and_then(|p| p.lead.clone());
+        let (a, b) = (leads(old), leads(new));
+        if a == b {
+            continue;
+        }
+        let named: BTreeSet<&str> = rules
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.by_role.get(&(None, &lead)),
+                    r.by_role.get(&(Some(id), &lead)),
+                ]
+            })
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
+        let ctx = Some(id.clone());
+        for login in a.iter().chain(&b) {
+            for permission in &named {
+                tasks.add(&ctx, permission, login);
             }
         }
     }

@@ -170,6 +170,11 @@ const NAMES: &[&str] = &[
     "@admin",
 ];
 const RIGHTS: &[&str] = &["rw", "r", ""];
+const PERMS: &[&str] = &[
+    "com.polarion.persistence.object.WorkItem.modify",
+    "com.polarion.persistence.object.WorkItem.read",
+    "com.polarion.persistence.object.Module.read",
+];
 
 /// One configuration of the random sequence.
 #[derive(Debug, Clone)]
@@ -184,6 +189,10 @@ struct State {
     /// The hand-written group `devs` and the alias `boss`.
     devs: BTreeSet<String>,
     boss: String,
+    /// (file: "" global or a project, role, grant, permission)
+    perms: BTreeSet<(String, String, bool, String)>,
+    /// project → lead
+    leads: BTreeMap<String, String>,
 }
 
 impl State {
@@ -208,24 +217,51 @@ impl State {
             ]),
             devs: BTreeSet::from(["u4".to_owned(), "@pa-project_user".to_owned()]),
             boss: "u5".into(),
+            perms: BTreeSet::from([
+                (String::new(), "project_user".into(), true, PERMS[0].into()),
+                (String::new(), "user".into(), true, PERMS[1].into()),
+            ]),
+            leads: BTreeMap::new(),
         }
     }
 
     /// One random change.
     fn change(&mut self, rng: &mut Rng) {
         let login = rng.pick(LOGINS).to_string();
-        match rng.below(7) {
+        match rng.below(9) {
+            7 => {
+                let file = rng.pick(&["", "pa"]).to_string();
+                let role = rng.pick(&["project_user", "project_admin", "user", "everyone", "lead"]);
+                let rule = (
+                    file,
+                    role.to_string(),
+                    rng.below(2) == 0,
+                    rng.pick(PERMS).to_string(),
+                );
+                if !self.perms.remove(&rule) {
+                    self.perms.insert(rule);
+                }
+            }
+            8 => {
+                let project = rng.pick(PROJECTS).to_string();
+                if rng.below(3) == 0 {
+                    self.leads.remove(&project);
+                } else {
+                    self.leads.insert(project, login);
+                }
+            }
             0 | 1 => {
                 let holder = if rng.below(3) == 0 {
                     format!("@{}", rng.pick(USER_GROUPS))
                 } else {
                     login
                 };
-                let a = (
-                    rng.pick(PROJECTS).to_string(),
-                    holder,
-                    rng.pick(ROLES).to_string(),
-                );
+                let scope = rng.pick(&["", "pa", "pb"]).to_string();
+                let role = match scope.as_str() {
+                    "" => rng.pick(&["user", "admin"]).to_string(),
+                    _ => rng.pick(ROLES).to_string(),
+                };
+                let a = (scope, holder, role);
                 if !self.assignments.remove(&a) {
                     self.assignments.insert(a);
                 }
@@ -293,10 +329,31 @@ impl State {
         };
         put(snapshot::USER_ROLES.into(), roles(""));
         for p in PROJECTS {
+            let lead = self
+                .leads
+                .get(*p)
+                .map_or(String::new(), |l| format!("<field id=\"lead\">{l}</field>"));
             put(
                 format!("{p}/.polarion/polarion-project.xml"),
-                "<project/>".into(),
+                format!("<project>{lead}</project>"),
             );
+            let perms = |file: &str| {
+                let mut xml = String::from("<permissions>");
+                for (_, role, grant, perm) in self.perms.iter().filter(|r| r.0 == file) {
+                    let effect = if *grant { "grant" } else { "deny" };
+                    xml.push_str(&format!(
+                        "<role name=\"{role}\"><{effect} permission=\"{perm}\"/></role>"
+                    ));
+                }
+                xml + "</permissions>"
+            };
+            if *p == "pa" {
+                put(
+                    format!("{p}/.polarion/security/permissions.xml"),
+                    perms("pa"),
+                );
+            }
+            put(snapshot::PERMISSIONS.into(), perms(""));
             put(format!("{p}/.polarion/security/user-roles.xml"), roles(p));
         }
         let mut groups = String::from("<user-groups>");
@@ -485,8 +542,106 @@ fn check_step(
     (reported.len(), sample)
 }
 
+/// The role-group and permission parts against a full scan: every role
+/// group of both revisions, every (login, context, permission) of the
+/// sequence's permission names.
+fn check_full_scan(step: usize, d: &Diff, old: &Snapshot, new: &Snapshot) {
+    let members = |s: &Snapshot| -> BTreeSet<(String, String)> {
+        s.model
+            .role_groups()
+            .into_iter()
+            .flat_map(|g| {
+                g.members
+                    .into_iter()
+                    .map(move |m| (g.name.clone(), m.as_str().to_owned()))
+            })
+            .collect()
+    };
+    let (a, b) = (members(old), members(new));
+    let mut want: BTreeSet<(String, String, &str)> = BTreeSet::new();
+    want.extend(
+        a.difference(&b)
+            .map(|(g, l)| (g.clone(), l.clone(), "left")),
+    );
+    want.extend(
+        b.difference(&a)
+            .map(|(g, l)| (g.clone(), l.clone(), "joined")),
+    );
+    let got: BTreeSet<(String, String, &str)> = d
+        .groups
+        .listed
+        .iter()
+        .map(|c| {
+            (
+                c.group.clone(),
+                c.login.as_str().to_owned(),
+                c.direction.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "step {step}: role groups");
+
+    let object = rolesync::policy::Object::new();
+    let mut want = BTreeSet::new();
+    // The permissions some file names (global `admin` is allowed every
+    // permission, named or not; the diff lists the named ones).
+    let named: BTreeSet<&str> = [old, new]
+        .iter()
+        .flat_map(|s| {
+            let global = s.model.global_permissions.iter();
+            let projects = s
+                .model
+                .projects
+                .values()
+                .filter_map(|p| p.permissions.as_ref());
+            global
+                .chain(projects)
+                .flat_map(|f| f.rules.iter().map(|r| r.permission.as_str()))
+        })
+        .collect();
+    let asks = PERMS
+        .iter()
+        .filter(|p| named.contains(*p))
+        .flat_map(|p| [None, Some("pa"), Some("pb")].map(|c| (*p, c)))
+        .chain([(rolesync::policy::LOGIN, None)]);
+    for (permission, project) in asks {
+        for login in LOGINS {
+            let req = rolesync::policy::Request {
+                user: login,
+                permission,
+                project,
+                object: &object,
+            };
+            let (x, y) = (
+                old.policy.check(&req).expect("decides"),
+                new.policy.check(&req).expect("decides"),
+            );
+            if x != y {
+                want.insert((
+                    login.to_string(),
+                    project.map(str::to_owned),
+                    permission.to_owned(),
+                ));
+            }
+        }
+    }
+    let got: BTreeSet<(String, Option<String>, String)> = d
+        .permissions
+        .listed
+        .iter()
+        .map(|c| {
+            (
+                c.login.as_str().to_owned(),
+                c.project.as_ref().map(|p| p.as_str().to_owned()),
+                c.permission.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "step {step}: permissions");
+}
+
 #[test]
-fn the_path_part_agrees_with_svnauthz_over_a_random_change_sequence() {
+fn a_random_change_sequence_agrees_with_svnauthz_and_a_full_scan() {
     let dir = tempfile::tempdir().expect("temp dir");
     let seed =
         std::env::var("ROLESYNC_DIFF_SEED").map_or(20261201, |s| s.parse().expect("a number"));
@@ -494,6 +649,7 @@ fn the_path_part_agrees_with_svnauthz_over_a_random_change_sequence() {
     let mut state = State::new();
     let mut old = state.snapshot(0);
     let (mut reported, mut sampled, mut changed_steps) = (0, 0, 0);
+    let (mut group_changes, mut permission_changes) = (0, 0);
     for step in 1..=40 {
         state.change(&mut rng);
         if rng.below(2) == 0 {
@@ -502,6 +658,9 @@ fn the_path_part_agrees_with_svnauthz_over_a_random_change_sequence() {
         let new = state.snapshot(step);
         let d = diff::diff(&old, &new).expect("diff");
         let (r, s) = check_step(&mut rng, dir.path(), step, &d, &old, &new);
+        check_full_scan(step, &d, &old, &new);
+        group_changes += d.groups.total;
+        permission_changes += d.permissions.total;
         reported += r;
         sampled += s;
         changed_steps += usize::from(r > 0);
@@ -513,4 +672,8 @@ fn the_path_part_agrees_with_svnauthz_over_a_random_change_sequence() {
         "{changed_steps} steps, {reported} pairs"
     );
     assert!(sampled >= 100, "{sampled}");
+    assert!(
+        group_changes >= 10 && permission_changes >= 10,
+        "{group_changes} role-group and {permission_changes} permission changes"
+    );
 }

@@ -365,8 +365,10 @@ fn deleted_output_and_state_folders_are_recreated() {
     let state = cfg.path("state");
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
-    wait_until(LIMIT, "the state file", || {
-        state.join("state.json").exists()
+    // The audit line comes after state.json: removing the folder between
+    // the two would race the daemon's append.
+    wait_until(LIMIT, "the state file and the audit line", || {
+        state.join("state.json").exists() && !read(&state.join("audit.jsonl")).is_empty()
     });
     std::fs::remove_dir_all(&out).expect("rm out");
     std::fs::remove_dir_all(&state).expect("rm state");

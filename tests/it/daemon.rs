@@ -211,7 +211,7 @@ fn a_commit_that_changes_a_role_reaches_the_access_file() {
 }
 
 /// The audit line of `commit` in the state folder `state`, once written.
-fn audit_line(state: &Path, commit: &str) -> serde_json::Value {
+pub fn audit_line(state: &Path, commit: &str) -> serde_json::Value {
     let path = state.join("audit.jsonl");
     wait_until(LIMIT, "the audit line", || read(&path).contains(commit));
     let audit = read(&path);

@@ -473,12 +473,7 @@ fn warnings_of_the_applied_revision_reach_status_metrics_and_audit() {
         metrics.contains(&format!("rolesync_warnings{{code=\"{code}\"}} {count}\n")),
         "{metrics}"
     );
-    wait_until(LIMIT, "the audit line", || {
-        read(&state.join("audit.jsonl")).contains(&rev)
-    });
-    let audit = read(&state.join("audit.jsonl"));
-    let line: serde_json::Value =
-        serde_json::from_str(audit.lines().last().expect("a line")).expect("JSON");
+    let line = crate::daemon::audit_line(&state, &rev);
     // Each warning in the one JSON shape of a diagnostic (as in /v1/status).
     let audited = line["warnings"]
         .as_array()

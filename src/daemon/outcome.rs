@@ -18,6 +18,8 @@ pub(super) enum Decision {
     Apply {
         snapshot: Box<Snapshot>,
         warnings: Vec<Diagnostic>,
+        /// What the change does, as the guard-rails step diffed it.
+        diff: state::ChangeDiff,
     },
     /// The applied revision again, with the same access file.
     Unchanged { revision: String },
@@ -26,8 +28,13 @@ pub(super) enum Decision {
 }
 
 /// The decide step: apply, unchanged or reject, from the report alone and
-/// the snapshot being served.
-pub(super) fn decide(current: Option<&Snapshot>, report: Report) -> Decision {
+/// the snapshot being served; an applied report keeps `diff`, the diff the
+/// guard-rails step computed for it (it is not computed twice).
+pub(super) fn decide(
+    current: Option<&Snapshot>,
+    report: Report,
+    diff: state::ChangeDiff,
+) -> Decision {
     let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
         .diagnostics
         .into_iter()
@@ -47,6 +54,7 @@ pub(super) fn decide(current: Option<&Snapshot>, report: Report) -> Decision {
     Decision::Apply {
         snapshot: Box::new(snapshot),
         warnings,
+        diff,
     }
 }
 
@@ -63,11 +71,13 @@ pub(super) enum Outcome {
     Failed(Failure),
 }
 
-/// A published snapshot, with who gained or lost which group.
+/// A published snapshot, with who gained or lost which group and what the
+/// change did (the audit record's `diff`).
 #[derive(Debug)]
 pub(super) struct Applied {
     pub snapshot: Arc<Snapshot>,
     pub changes: state::Changes,
+    pub diff: state::ChangeDiff,
     pub warnings: Vec<Diagnostic>,
 }
 

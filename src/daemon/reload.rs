@@ -142,14 +142,16 @@ impl Reloader {
             Ok(report) => report,
             Err(message) => return Outcome::Failed(Failure::message(None, message)),
         };
-        let report = match self.judge(current.as_ref(), report).await {
-            Ok(report) => report,
+        let (report, diff) = match self.judge(current.as_ref(), report).await {
+            Ok(judged) => judged,
             Err(failure) => return Outcome::Failed(failure),
         };
-        match outcome::decide(current.as_deref(), report) {
-            Decision::Apply { snapshot, warnings } => {
-                self.publish(current, snapshot, warnings).await
-            }
+        match outcome::decide(current.as_deref(), report, diff) {
+            Decision::Apply {
+                snapshot,
+                warnings,
+                diff,
+            } => self.publish(current, snapshot, warnings, diff).await,
             Decision::Unchanged { revision } => Outcome::Unchanged { revision },
             Decision::Reject(failure) => {
                 // A daemon that starts on a bad head serves the last applied
@@ -170,6 +172,7 @@ impl Reloader {
         current: Option<Arc<Snapshot>>,
         snapshot: Box<Snapshot>,
         warnings: Vec<Diagnostic>,
+        diff: state::ChangeDiff,
     ) -> Outcome {
         let snapshot: Arc<Snapshot> = Arc::from(snapshot);
         if let Err(e) = self.write_access_file(&snapshot).await {
@@ -182,6 +185,7 @@ impl Reloader {
         Outcome::Applied(Applied {
             snapshot,
             changes,
+            diff,
             warnings,
         })
     }
@@ -221,14 +225,18 @@ impl Reloader {
         for w in &a.warnings {
             tracing::warn!(%revision, "{}", w.one_line());
         }
-        self.audit(
-            revision,
-            a.snapshot.meta.as_ref(),
-            ReloadResult::Applied,
-            Some(&a.changes),
-            &[],
-            &a.warnings,
-        );
+        let meta = a.snapshot.meta.as_ref();
+        let (diff, diff_error) = state::diff_fields(&a.diff);
+        self.audit(&state::Record {
+            author: meta.map(|m| m.author.as_str()),
+            commit_time: meta.map(|m| m.time),
+            diff,
+            diff_error,
+            gained: Some(&a.changes.gained),
+            lost: Some(&a.changes.lost),
+            warnings: a.warnings.iter().map(Diagnostic::to_json).collect(),
+            ..state::Record::new(revision, ReloadResult::Applied)
+        });
         self.last_failure = None;
     }
 
@@ -237,7 +245,10 @@ impl Reloader {
         let key = f.audit_key();
         if self.last_failure.as_ref() != Some(&key) {
             self.ensure_state_dir();
-            self.audit(&key.0, None, ReloadResult::Failed, None, &f.errors, &[]);
+            self.audit(&state::Record {
+                errors: f.errors.iter().map(Diagnostic::to_json).collect(),
+                ..state::Record::new(&key.0, ReloadResult::Failed)
+            });
             self.last_failure = Some(key);
         }
     }
@@ -246,14 +257,17 @@ impl Reloader {
     /// valid report is judged against the snapshot being served or, at
     /// start, the revision the state folder last applied; the rails'
     /// diagnostics join it, and a refusal leaves it invalid, so that the
-    /// decide step rejects it with the rails' errors.
+    /// decide step rejects it with the rails' errors. The diff of the two
+    /// (`diff::diff`, the one the mass-change rail counts) is computed here,
+    /// once, and returned for the audit record; a diff that fails is the
+    /// record's `diff_error`, never the reload's failure.
     async fn judge(
         &self,
         current: Option<&Arc<Snapshot>>,
         mut report: snapshot::Report,
-    ) -> Result<snapshot::Report, Failure> {
+    ) -> Result<(snapshot::Report, state::ChangeDiff), Failure> {
         let Some(new) = &report.snapshot else {
-            return Ok(report);
+            return Ok((report, None));
         };
         let in_force = match current {
             Some(c) => Some(c.clone()),
@@ -262,8 +276,18 @@ impl Reloader {
         let target = self.settings.source.rails_target();
         let revision = report.revision.clone();
         tokio::task::spawn_blocking(move || {
-            crate::rails::apply(&mut report, in_force.as_deref(), &target, None);
-            report
+            let diff: state::ChangeDiff =
+                in_force
+                    .as_deref()
+                    .zip(report.snapshot.as_ref())
+                    .map(|(old, new)| {
+                        crate::diff::diff(old, new)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string())
+                    });
+            let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
+            crate::rails::apply(&mut report, in_force.as_deref(), &target, computed);
+            (report, diff)
         })
         .await
         .map_err(|e| Failure::message(Some(revision), format!("guard rails task: {e}")))
@@ -352,30 +376,12 @@ impl Reloader {
         }
     }
 
-    fn audit(
-        &self,
-        revision: &str,
-        meta: Option<&snapshot::RevisionMeta>,
-        result: ReloadResult,
-        changes: Option<&state::Changes>,
-        errors: &[Diagnostic],
-        warnings: &[Diagnostic],
-    ) {
-        let record = state::Record {
-            author: meta.map(|m| m.author.as_str()),
-            commit_time: meta.map(|m| m.time),
-            errors: errors.iter().map(Diagnostic::to_json).collect(),
-            gained: changes.map(|c| &c.gained),
-            lost: changes.map(|c| &c.lost),
-            result: result.as_str(),
-            revision,
-            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            warnings: warnings.iter().map(Diagnostic::to_json).collect(),
-        };
-        let line = serde_json::to_string(&record).unwrap_or_default();
+    /// Log one audit record and append it to the audit log.
+    fn audit(&self, record: &state::Record) {
+        let line = serde_json::to_string(record).unwrap_or_default();
         tracing::info!(target: "rolesync::audit", "{line}");
         if let Some(audit) = &self.audit
-            && let Err(e) = audit.append(&record)
+            && let Err(e) = audit.append(record)
         {
             tracing::error!(error = %e, "cannot write the audit log");
         }

@@ -1,12 +1,15 @@
 //! What the daemon keeps across restarts (the last applied revision), its
-//! audit log (one JSON line per reload: who gained or lost which group) and
-//! the lock that keeps a second daemon off the same state folder.
+//! audit log (one JSON line per reload: who gained or lost which group, and
+//! what the change did, as `rolesync diff` shows it) and the lock that keeps
+//! a second daemon off the same state folder.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::diag::DiagnosticJson;
+use crate::diff::Diff;
+use crate::diff::json::DiffJson;
 use crate::snapshot::Snapshot;
 
 pub const STATE_FILE: &str = "state.json";
@@ -159,13 +162,37 @@ pub fn changes(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
     out
 }
 
+/// What an applied change did: the diff of the snapshot applied before and
+/// the new one (`None`: nothing was applied before, so there is nothing to
+/// compare with), or why it could not be computed.
+pub type ChangeDiff = Option<Result<Box<Diff>, String>>;
+
+/// The audit record's `diff` and `diff_error` of what a change did: the
+/// version-1 JSON of the diff (docs/diff.md; within the diff's own
+/// `Bounds`: at most `max_listed` changes listed per part, all counted), or
+/// why there is none.
+pub fn diff_fields(diff: &ChangeDiff) -> (Option<DiffJson>, Option<&str>) {
+    match diff {
+        None => (None, None),
+        Some(Ok(d)) => (Some(crate::diff::json::to_json(d)), None),
+        Some(Err(e)) => (None, Some(e.as_str())),
+    }
+}
+
 /// One line of the audit log: a reload that applied a revision (with who
-/// gained or lost which group) or failed (with its errors). Fields in
-/// alphabetical order, as `json!` wrote them.
+/// gained or lost which group, and the diff of what the change did) or
+/// failed (with its errors). Fields in alphabetical order, as `json!` wrote
+/// them.
 #[derive(Debug, serde::Serialize)]
 pub struct Record<'a> {
     pub author: Option<&'a str>,
     pub commit_time: Option<i64>,
+    /// What the applied change did, in the version-1 shape of `rolesync
+    /// diff --format json`; `null` for a failure and when nothing was
+    /// applied before (or the diff failed: `diff_error`).
+    pub diff: Option<DiffJson>,
+    /// Why the diff of an applied change could not be computed.
+    pub diff_error: Option<&'a str>,
     /// Each in the one JSON shape of a diagnostic (`Diagnostic::to_json`).
     pub errors: Vec<DiagnosticJson<'a>>,
     pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
@@ -175,6 +202,25 @@ pub struct Record<'a> {
     /// RFC 3339, in seconds.
     pub time: String,
     pub warnings: Vec<DiagnosticJson<'a>>,
+}
+
+impl<'a> Record<'a> {
+    /// A record of `result` at `revision`, timed now, with nothing else.
+    pub fn new(revision: &'a str, result: crate::current::ReloadResult) -> Self {
+        Record {
+            author: None,
+            commit_time: None,
+            diff: None,
+            diff_error: None,
+            errors: Vec::new(),
+            gained: None,
+            lost: None,
+            result: result.as_str(),
+            revision,
+            time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// The audit log in a state folder.

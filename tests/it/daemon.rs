@@ -201,22 +201,90 @@ fn a_commit_that_changes_a_role_reaches_the_access_file() {
     });
     util::svnauthz_validate(&access).expect("svnauthz accepts the published file");
     // The audit line is written just after the file is in place.
-    let audit_path = cfg.path("state/audit.jsonl");
-    wait_until(LIMIT, "the audit line", || {
-        read(&audit_path).contains(&commit)
-    });
-    let audit = read(&audit_path);
-    let line = audit
-        .lines()
-        .find(|l| l.contains(&commit))
-        .expect("the commit's audit line");
-    let last: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    let last = audit_line(&cfg.path("state"), &commit);
     assert_eq!(last["result"], "applied");
     assert_eq!(last["author"], "Admin");
     assert_eq!(
         last["gained"]["grace"],
         serde_json::json!(["elibrary-project_user"])
     );
+}
+
+/// The audit line of `commit` in the state folder `state`, once written.
+pub fn audit_line(state: &Path, commit: &str) -> serde_json::Value {
+    let path = state.join("audit.jsonl");
+    wait_until(LIMIT, "the audit line", || read(&path).contains(commit));
+    let audit = read(&path);
+    let line = audit
+        .lines()
+        .find(|l| l.contains(commit))
+        .expect("the commit's audit line");
+    serde_json::from_str(line).expect("JSON")
+}
+
+#[test]
+fn the_audit_line_of_a_role_change_carries_the_path_and_group_diff() {
+    let cfg = Config::new();
+    let access = cfg.path("access");
+    let state = cfg.path("state");
+    let d = Daemon::start(&cfg.work(), &access, &state, &[]);
+    let first = cfg.head();
+    let initial = audit_line(&state, &first);
+    assert_eq!(initial["result"], "applied");
+    assert_eq!(
+        initial["diff"],
+        serde_json::Value::Null,
+        "nothing applied before: {initial}"
+    );
+    let commit = cfg.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"carol\">",
+        "<user name=\"grace\">",
+        "carol's elibrary roles go to grace",
+    );
+    wait_until(LIMIT, "the status to name the commit", || {
+        d.applied_revision().as_deref() == Some(commit.as_str())
+    });
+    let line = audit_line(&state, &commit);
+    let diff = &line["diff"];
+    assert_eq!(
+        (
+            &diff["version"],
+            &diff["from"],
+            &diff["to"],
+            &diff["complete"]
+        ),
+        (
+            &1.into(),
+            &first.as_str().into(),
+            &commit.as_str().into(),
+            &true.into()
+        ),
+        "{line}"
+    );
+    assert_eq!(line["diff_error"], serde_json::Value::Null);
+    let paths = diff["paths"]["changes"].as_array().expect("path changes");
+    for (login, from, to) in [("carol", "rw", "no"), ("grace", "no", "rw")] {
+        let want = serde_json::json!({
+            "repository": null, "path": "/elibrary", "login": login, "from": from, "to": to
+        });
+        assert!(paths.contains(&want), "no {want} in {line}");
+    }
+    let groups = diff["groups"]["changes"].as_array().expect("group changes");
+    for (login, change) in [("carol", "left"), ("grace", "joined")] {
+        let want = serde_json::json!({
+            "group": "elibrary-project_user", "project": "elibrary", "role": "project_user",
+            "login": login, "change": change, "reasons": ["direct"]
+        });
+        assert!(groups.contains(&want), "no {want} in {line}");
+    }
+    // The groups a login gained or lost are still there.
+    let gained = line["gained"]["grace"]
+        .as_array()
+        .expect("grace gained groups");
+    assert!(gained.contains(&"elibrary-project_user".into()), "{line}");
+    let losing = diff["losing"].as_array().expect("losing");
+    assert!(losing.contains(&"carol".into()), "{line}");
 }
 
 #[test]

@@ -87,10 +87,16 @@ fn a_good_push_is_accepted_and_notifies_the_daemon() {
     .expect("edit");
     git(&clone, &["commit", "-q", "-am", "heidi joins"]);
     let out = git_output(&clone, &["push", "origin", "main"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The pusher sees what the accepted commit changes (no rolesync.toml,
+    // no trailer: every accepted change), path-level access included.
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("remote: rolesync: what commit ")
+            && stderr.contains("remote:   rolesync diff ")
+            && stderr.contains("remote:   SVN access: ")
+            && stderr.contains("remote:     /elibrary: +1 -0"),
+        "the pusher sees the diff summary:\n{stderr}"
     );
     let head = git(&bare, &["rev-parse", "main"]);
     wait_until(Duration::from_secs(20), "the pushed commit", || {

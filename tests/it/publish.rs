@@ -365,8 +365,10 @@ fn deleted_output_and_state_folders_are_recreated() {
     let state = cfg.path("state");
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
-    wait_until(LIMIT, "the state file", || {
-        state.join("state.json").exists()
+    // The audit line comes after state.json: removing the folder between
+    // the two would race the daemon's append.
+    wait_until(LIMIT, "the state file and the audit line", || {
+        state.join("state.json").exists() && !read(&state.join("audit.jsonl")).is_empty()
     });
     std::fs::remove_dir_all(&out).expect("rm out");
     std::fs::remove_dir_all(&state).expect("rm state");
@@ -471,12 +473,7 @@ fn warnings_of_the_applied_revision_reach_status_metrics_and_audit() {
         metrics.contains(&format!("rolesync_warnings{{code=\"{code}\"}} {count}\n")),
         "{metrics}"
     );
-    wait_until(LIMIT, "the audit line", || {
-        read(&state.join("audit.jsonl")).contains(&rev)
-    });
-    let audit = read(&state.join("audit.jsonl"));
-    let line: serde_json::Value =
-        serde_json::from_str(audit.lines().last().expect("a line")).expect("JSON");
+    let line = crate::daemon::audit_line(&state, &rev);
     // Each warning in the one JSON shape of a diagnostic (as in /v1/status).
     let audited = line["warnings"]
         .as_array()

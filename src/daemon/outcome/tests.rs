@@ -52,7 +52,7 @@ fn at(secs: u64) -> SystemTime {
 }
 
 fn failed(revision: &str) -> Outcome {
-    match decide(None, broken(revision)) {
+    match decide(None, broken(revision), None) {
         Decision::Reject(f) => Outcome::Failed(f),
         d => panic!("a broken configuration is rejected, not {d:?}"),
     }
@@ -62,6 +62,7 @@ fn applied(revision: &str) -> Outcome {
     Outcome::Applied(Applied {
         snapshot: Arc::new(snapshot_of(revision, "dev")),
         changes: state::Changes::default(),
+        diff: None,
         warnings: Vec::new(),
     })
 }
@@ -75,7 +76,7 @@ async fn after(s: &mut Status, outcome: Outcome, now: SystemTime, took: Duration
 
 #[test]
 fn decide_rejects_an_invalid_revision_with_its_errors() {
-    let Decision::Reject(f) = decide(None, broken("r2")) else {
+    let Decision::Reject(f) = decide(None, broken("r2"), None) else {
         panic!("not rejected");
     };
     assert_eq!(f.revision.as_deref(), Some("r2"));
@@ -87,22 +88,88 @@ fn decide_rejects_an_invalid_revision_with_its_errors() {
 fn decide_is_unchanged_only_for_the_same_revision_and_access_file() {
     let current = snapshot_of("r1", "dev");
     assert!(matches!(
-        decide(Some(&current), report("r1", "dev")),
+        decide(Some(&current), report("r1", "dev"), None),
         Decision::Unchanged { revision } if revision == "r1"
     ));
     for (revision, role) in [("r2", "dev"), ("r1", "qa")] {
         assert!(
             matches!(
-                decide(Some(&current), report(revision, role)),
+                decide(Some(&current), report(revision, role), None),
                 Decision::Apply { .. }
             ),
             "{revision} {role}"
         );
     }
     assert!(matches!(
-        decide(None, report("r1", "dev")),
+        decide(None, report("r1", "dev"), None),
         Decision::Apply { .. }
     ));
+}
+
+#[test]
+fn an_applied_outcome_carries_the_diff_the_rails_step_computed_into_the_audit_record() {
+    let old = snapshot_of("r1", "dev");
+    let new = report("r2", "qa");
+    let diff = crate::diff::diff(&old, new.snapshot.as_ref().expect("valid")).expect("a diff");
+    let Decision::Apply { diff: carried, .. } =
+        decide(Some(&old), new, Some(Ok(Box::new(diff.clone()))))
+    else {
+        panic!("a new access file is applied");
+    };
+    assert_eq!(
+        carried.as_ref().and_then(|d| d.as_deref().ok()),
+        Some(&diff),
+        "the same diff, not another"
+    );
+    let (json, error) = state::diff_fields(&carried);
+    let json = serde_json::to_value(json.expect("a diff")).expect("JSON");
+    assert_eq!(error, None);
+    assert_eq!(
+        (
+            json["version"].clone(),
+            json["from"].clone(),
+            json["to"].clone()
+        ),
+        (1.into(), "r1".into(), "r2".into())
+    );
+    let groups: Vec<(String, String, String)> = json["groups"]["changes"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["login"].to_string(),
+                c["group"].to_string(),
+                c["change"].to_string(),
+            )
+        })
+        .collect();
+    let q = |s: &str| format!("\"{s}\"");
+    assert_eq!(
+        groups,
+        [
+            (q("alice"), q("dev"), q("left")),
+            (q("alice"), q("qa"), q("joined"))
+        ]
+    );
+    // The same revision again is unchanged: no diff goes anywhere.
+    assert!(matches!(
+        decide(Some(&old), report("r1", "dev"), Some(Ok(Box::new(diff)))),
+        Decision::Unchanged { .. }
+    ));
+}
+
+#[test]
+fn a_diff_that_failed_or_was_never_computed_is_said_so_in_the_audit_record() {
+    assert_eq!(state::diff_fields(&None).1, None);
+    assert!(
+        state::diff_fields(&None).0.is_none(),
+        "nothing applied before: no diff"
+    );
+    let failed: state::ChangeDiff = Some(Err("the access file does not load".into()));
+    let (json, error) = state::diff_fields(&failed);
+    assert!(json.is_none());
+    assert_eq!(error, Some("the access file does not load"));
 }
 
 #[tokio::test(start_paused = true)]

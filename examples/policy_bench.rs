@@ -22,7 +22,6 @@
 //!   `ROLESYNC_BIN=path` runs another build (e.g. an older one) to compare;
 //!   `PROBES=n` sets the requests per latency figure (default 500).
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -30,34 +29,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rolesync::policy::{Object, Request};
-use rolesync::snapshot::{self, Input};
+#[path = "common/synthetic.rs"]
+mod synthetic;
 
-const USERS: usize = 10_000;
-const PROJECTS: usize = 1_000;
-const GROUPS: usize = 50;
-
-/// xorshift64*: reproducible, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn user(i: usize) -> String {
-    format!("u{i:05}")
-}
-
-fn project(i: usize) -> String {
-    format!("p{i:04}")
-}
+use synthetic::{PROJECTS, Rng, USERS, build, config, project, user};
 
 const PERMISSIONS: &[&str] = &[
     "com.polarion.persistence.object.WorkItem.read",
@@ -81,201 +56,6 @@ const PERMISSIONS: &[&str] = &[
     "com.polarion.administration.modify",
     "com.example.plugin.export",
 ];
-
-fn user_roles(holders: &BTreeMap<String, Vec<&str>>) -> String {
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<user-roles>\n");
-    for (h, roles) in holders {
-        let (kind, name) = match h.strip_prefix('@') {
-            Some(g) => ("group", g),
-            None => ("user", h.as_str()),
-        };
-        xml.push_str(&format!("  <{kind} name=\"{name}\">"));
-        for r in roles {
-            xml.push_str(&format!("<role name=\"{r}\"/>"));
-        }
-        xml.push_str(&format!("</{kind}>\n"));
-    }
-    xml.push_str("</user-roles>\n");
-    xml
-}
-
-const GLOBAL_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<permissions>
-  <customset id="Approved" title="Approved">com.polarion.persistence.object.WorkItem(status:approved)</customset>
-  <customset id="Mine" title="Mine">com.polarion.persistence.object.WorkItem(author.id:$[user.id] AND NOT status:(closed OR done))</customset>
-  <customset id="Frozen" title="Frozen">com.polarion.persistence.object.Module(status:(inreview OR reviewed OR approved))</customset>
-  <permission name="com.polarion">
-    <role name="user">
-      <grant permission="persistence.object.Project.read"/>
-      <grant permission="persistence.object.WorkItem.read"/>
-      <grant permission="persistence.object.Module.read"/>
-      <grant permission="persistence.object.TestRun.read"/>
-      <grant permission="persistence.object.Plan.read"/>
-    </role>
-    <role name="project_user">
-      <grant permission="persistence.object.WorkItem.create"/>
-      <grant permission="persistence.object.WorkItem.modify"/>
-      <grant permission="persistence.object.Module.modifyContent"/>
-      <deny permission="persistence.object.WorkItem.field.severity.modify"/>
-      <deny permission="@Approved.modify"/>
-      <grant permission="@Mine.delete"/>
-      <deny permission="@Frozen.modifyContent"/>
-    </role>
-    <role name="project_admin">
-      <grant permission="persistence.object.WorkItem.delete"/>
-      <grant permission="persistence.object.Module.modify"/>
-      <grant permission="persistence.object.Plan.create"/>
-      <grant permission="persistence.object.Baseline.create"/>
-      <grant permission="administration.modify"/>
-    </role>
-    <role name="project_tester">
-      <grant permission="persistence.object.TestRun.modify"/>
-    </role>
-    <role name="auditor">
-      <grant permission="rest.endpoint.get"/>
-      <deny permission="persistence.object.WorkItem.field.salary.read"/>
-    </role>
-    <role name="author">
-      <grant permission="persistence.object.WorkItem.delete"/>
-    </role>
-  </permission>
-</permissions>
-"#;
-
-const PROJECT_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<permissions>
-  <customset id="Frozen" title="Frozen">com.polarion.persistence.object.Module(status:(reviewed OR approved))</customset>
-  <customset id="Approved" title="Approved">com.polarion.persistence.object.WorkItem(status:approved)</customset>
-  <permission name="com.polarion">
-    <role name="project_user">
-      <grant permission="persistence.object.Module.modifyContent"/>
-      <deny permission="@Frozen.modifyContent"/>
-      <deny permission="@Approved.modify"/>
-    </role>
-    <role name="project_admin">
-      <deny permission="@Frozen.modifyContent"/>
-      <grant permission="rest.endpoint.patch"/>
-    </role>
-  </permission>
-</permissions>
-"#;
-
-/// The synthetic configuration, as repository files.
-fn config() -> BTreeMap<String, Vec<u8>> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut put = |path: String, text: String| {
-        files.insert(path, text.into_bytes());
-    };
-    put(
-        snapshot::ROLES.into(),
-        r#"<roles><role id="auditor" scope="global"/><role id="project_tester" scope="project"/></roles>"#.into(),
-    );
-    let mut global: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for i in 0..USERS {
-        let roles = global.entry(user(i)).or_default();
-        roles.push("user");
-        if i < 5 {
-            roles.push("admin");
-        }
-        if i % 50 == 0 {
-            roles.push("assignable");
-        }
-        if i % 97 == 0 {
-            roles.push("auditor");
-        }
-        let disabled = i % 100 == 99;
-        put(
-            format!("{}{}/user.xml", snapshot::USERS_DIR, user(i)),
-            format!(
-                "<user><field id=\"name\">User {i}</field><field id=\"disabled\">{disabled}</field></user>"
-            ),
-        );
-    }
-    let mut groups = String::from("<user-groups>\n");
-    for g in 0..GROUPS {
-        groups.push_str(&format!("  <group id=\"g{g:02}\">"));
-        for _ in 0..40 {
-            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(USERS))));
-        }
-        groups.push_str("</group>\n");
-    }
-    groups.push_str("</user-groups>\n");
-    put(snapshot::GROUPS.into(), groups);
-    put(snapshot::USER_ROLES.into(), user_roles(&global));
-    put(snapshot::PERMISSIONS.into(), GLOBAL_PERMISSIONS.into());
-    put(
-        snapshot::ACCESS_FILE.into(),
-        "[/]\n@admin = rw\n* = r\n".into(),
-    );
-    for p in 0..PROJECTS {
-        let id = project(p);
-        let folder = format!("Dept {}/{id}", p % 10);
-        put(
-            format!("{folder}/.polarion/polarion-project.xml"),
-            format!(
-                "<project><field id=\"lead\">{}</field></project>",
-                user(rng.below(USERS))
-            ),
-        );
-        let mut holders: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for k in 0..25 {
-            let role = match k {
-                0 | 1 => "project_admin",
-                2..=4 => "project_approver",
-                5 | 6 => "project_assignable",
-                _ => "project_user",
-            };
-            let roles = holders.entry(user(rng.below(USERS))).or_default();
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
-        }
-        holders
-            .entry(format!("@g{:02}", p % GROUPS))
-            .or_default()
-            .push("project_tester");
-        put(
-            format!("{folder}/.polarion/security/user-roles.xml"),
-            user_roles(&holders),
-        );
-        if p % 10 == 0 {
-            put(
-                format!("{folder}/.polarion/security/permissions.xml"),
-                PROJECT_PERMISSIONS.into(),
-            );
-        }
-    }
-    files
-}
-
-fn build() -> snapshot::Snapshot {
-    let files = config();
-    let n = files.len();
-    let bytes: usize = files.values().map(Vec::len).sum();
-    let input = Input {
-        revision: "synthetic".into(),
-        files,
-        ..Input::default()
-    };
-    let start = Instant::now();
-    let report = snapshot::build(&input);
-    let took = start.elapsed();
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.one_line())
-        .take(5)
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    println!(
-        "configuration: {USERS} users, {PROJECTS} projects, {GROUPS} groups, {n} files ({} KiB); snapshot::build (parse, validate, index, render) {:.0} ms",
-        bytes / 1024,
-        took.as_secs_f64() * 1e3
-    );
-    report.snapshot.expect("valid")
-}
 
 /// A request as owned parts.
 struct Owned {

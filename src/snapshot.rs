@@ -273,17 +273,7 @@ fn render_access(
             "there is no access file; the rendered file holds only the generated [groups]",
         ));
     }
-    // Colliding role groups are already an error (role-group-collision);
-    // render the first of each name only, so the access file is not blamed.
-    let mut names = std::collections::HashSet::new();
-    let groups: Vec<authz::render::Group> = role_groups
-        .iter()
-        .filter(|g| names.insert(g.name.as_str()))
-        .map(|g| authz::render::Group {
-            name: &g.name,
-            members: g.members.iter().map(|l| l.as_str()).collect(),
-        })
-        .collect();
+    let groups = render_groups(&role_groups);
     let rendered = authz::render::render(
         ACCESS_FILE,
         access_text.unwrap_or(""),
@@ -296,6 +286,21 @@ fn render_access(
     }
 
     rendered.text
+}
+
+/// The role groups as the renderer takes them. Colliding role groups are
+/// already an error (role-group-collision); only the first of each name
+/// is rendered, so the access file is not blamed.
+pub fn render_groups(role_groups: &[model::RoleGroup]) -> Vec<authz::render::Group<'_>> {
+    let mut names = std::collections::HashSet::new();
+    role_groups
+        .iter()
+        .filter(|g| names.insert(g.name.as_str()))
+        .map(|g| authz::render::Group {
+            name: &g.name,
+            members: g.members.iter().map(|l| l.as_str()).collect(),
+        })
+        .collect()
 }
 
 /// The report of a revision that is refused before it is lowered.
@@ -354,6 +359,19 @@ enum ProjectPart {
 }
 
 fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
+    let (files, mut diags) = read_all(sources, limits);
+    let (model, d) = model::lower(&files);
+    diags.extend(d);
+    (model, diags)
+}
+
+/// Every configuration file read into its wire type (the XML step of
+/// `build`, public so that the benchmark can time it), with the readers'
+/// diagnostics. Files under a folder that is no project are not read.
+pub fn read_all<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut files = ConfigFiles {
         limits: *limits,
@@ -419,9 +437,7 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
         }
     }
     files.projects = projects.into_values().collect();
-    let (model, d) = model::lower(&files);
-    diags.extend(d);
-    (model, diags)
+    (files, diags)
 }
 
 #[cfg(test)]

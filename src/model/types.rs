@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::fxhash::FxHashMap;
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
 
@@ -333,8 +334,10 @@ impl Model {
     /// the active logins holding the role directly or through a group,
     /// and for `everyone` every active account (`active_accounts`). One
     /// pass over the assignments, so the cost is linear in the model;
-    /// members are gathered as references and cloned once each.
+    /// members are gathered as references and cloned once each, the
+    /// groups built in parallel (rayon) and returned in order.
     pub fn role_groups(&self) -> Vec<RoleGroup> {
+        use rayon::prelude::*;
         let mut held: Held<BTreeSet<&Login>> = BTreeMap::new();
         for a in &self.assignments {
             let members = held
@@ -344,8 +347,20 @@ impl Model {
                 .or_default();
             members.extend(self.logins_of(&a.holder));
         }
+        // `is_active` as one hash lookup.
+        let active: Option<FxHashMap<&str, bool>> = self.accounts.as_ref().map(|accounts| {
+            accounts
+                .iter()
+                .map(|(l, a)| (l.as_str(), !a.disabled))
+                .collect()
+        });
+        let is_active = |l: &Login| {
+            active
+                .as_ref()
+                .is_none_or(|a| a.get(l.as_str()).copied().unwrap_or(false))
+        };
         self.role_group_keys(&held)
-            .into_iter()
+            .into_par_iter()
             .map(|(scope, role)| {
                 let members = match &scope {
                     Scope::Global if role.as_str() == EVERYONE => self.active_accounts(),
@@ -354,7 +369,7 @@ impl Model {
                         .and_then(|h| h.get(&role))
                         .into_iter()
                         .flatten()
-                        .filter(|l| self.is_active(l))
+                        .filter(|l| is_active(l))
                         .map(|l| (*l).clone())
                         .collect(),
                 };

@@ -15,7 +15,8 @@
 //!   alone);
 //! - `rolesync render --repo DIR` end to end (the release binary next to
 //!   this example, `ROLESYNC_BIN=path` for another), on the configuration
-//!   written to a temporary folder;
+//!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
+//!   `ROLESYNC_BASE_BIN=path` also times an earlier build in the same run;
 //! - `svnauthz validate` of the rendered file (the real binary), the
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
@@ -179,17 +180,29 @@ fn main() {
     }
     let out = root.join("access");
     let bin = binary();
-    let render = time(runs, || {
-        let status = Command::new(&bin)
-            .args(["render", "--repo"])
-            .arg(&repo)
-            .arg("-o")
-            .arg(&out)
-            .stderr(Stdio::null())
-            .status()
-            .expect("rolesync runs");
-        assert!(status.success(), "rolesync render failed");
-    });
+    let render_with = |bin: &Path| {
+        time(runs, || {
+            let status = Command::new(bin)
+                .args(["render", "--repo"])
+                .arg(&repo)
+                .arg("-o")
+                .arg(&out)
+                .stderr(Stdio::null())
+                .status()
+                .expect("rolesync runs");
+            assert!(status.success(), "rolesync render failed");
+        })
+    };
+    // ROLESYNC_BASE_BIN=path: an earlier build, timed in the same run.
+    if let Some(base) = std::env::var_os("ROLESYNC_BASE_BIN") {
+        let took = render_with(Path::new(&base));
+        println!(
+            "rolesync render, base build      {}  ({})",
+            ms(took),
+            load()
+        );
+    }
+    let render = render_with(&bin);
     let written = std::fs::read_to_string(&out).expect("rendered file");
     // The same file but for the revision in the marker (a folder's digest).
     let body = |t: &str| -> Vec<String> {

@@ -1,6 +1,7 @@
 //! The checks of `lower` that look across files, once the model is whole:
 //! roles, role-group names and logins.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionSet, Scope};
@@ -157,10 +158,16 @@ fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
 
 /// Logins that differ only in case, reported once per pair of spellings.
 fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
-    let mut first: HashMap<String, &(Login, Loc)> = HashMap::new();
+    let mut first: HashMap<Cow<str>, &(Login, Loc)> = HashMap::new();
     let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
     for entry in seen {
-        let folded = entry.0.as_str().to_ascii_lowercase();
+        // Most logins are lower case already: no copy for them.
+        let login = entry.0.as_str();
+        let folded = if login.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(login.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(login)
+        };
         match first.get(&folded) {
             None => {
                 first.insert(folded, entry);

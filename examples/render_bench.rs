@@ -13,6 +13,7 @@
 //!   the same public steps (XML read, lower, policy index, role groups,
 //!   render with its validation, and the validation of the rendered file
 //!   alone);
+//! - reading the folder (`repo::Source::read`, what `render` does first);
 //! - `rolesync render --repo DIR` end to end (the release binary next to
 //!   this example, `ROLESYNC_BIN=path` for another), on the configuration
 //!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
@@ -193,6 +194,15 @@ fn main() {
             assert!(status.success(), "rolesync render failed");
         })
     };
+    // What `render --repo` does before `snapshot::build`: read the folder.
+    let source = rolesync::repo::Source::open(&repo, &rolesync::repo::Options::default())
+        .expect("open the folder");
+    let read = time(runs, || source.read(None, Limits::default()).expect("read"));
+    println!(
+        "folder read (repo::Source::read) {}  ({})",
+        ms(read),
+        load()
+    );
     // ROLESYNC_BASE_BIN=path: an earlier build, timed in the same run.
     if let Some(base) = std::env::var_os("ROLESYNC_BASE_BIN") {
         let took = render_with(Path::new(&base));

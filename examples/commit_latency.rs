@@ -35,16 +35,6 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-fn rev(dir: &Path) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .expect("git");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("ls") {
@@ -100,18 +90,40 @@ fn start(repo: &Path, access: &Path, state: &Path) -> std::process::Child {
     child
 }
 
-/// Wait for the file to name `revision`; the time counts from `start`.
-fn wait_for(access: &Path, revision: &str, start: Instant) -> Duration {
+/// Wait for the file to hold other bytes than `before` (the file names no
+/// revision, and every commit here moves a user in or out of a role
+/// group); the time counts from `start`. Returns the time and the new text.
+fn wait_for_change(access: &Path, before: &str, start: Instant) -> (Duration, String) {
     loop {
-        if std::fs::read_to_string(access).is_ok_and(|t| t.contains(revision)) {
-            return start.elapsed();
+        let text = std::fs::read_to_string(access).unwrap_or_default();
+        if !text.is_empty() && text != before {
+            return (start.elapsed(), text);
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "no publication of {revision}"
+            "no new publication of {}",
+            access.display()
         );
         std::thread::sleep(Duration::from_micros(200));
     }
+}
+
+/// Time `commits` changes: `commit(i)` makes change `i` and returns when
+/// the commit (or push) returned; each is timed until the file changes.
+fn time_commits(
+    access: &Path,
+    changes: std::ops::Range<usize>,
+    mut commit: impl FnMut(usize) -> Instant,
+) -> Vec<f64> {
+    let (_, mut text) = wait_for_change(access, "", Instant::now());
+    let mut ms = Vec::new();
+    for i in changes {
+        let returned = commit(i);
+        let (took, now) = wait_for_change(access, &text, returned);
+        ms.push(took.as_secs_f64() * 1e3);
+        text = now;
+    }
+    ms
 }
 
 fn report(what: &str, mut ms: Vec<f64>) {
@@ -153,14 +165,11 @@ fn main() {
     // 1. Commits into the watched repository.
     let access = tmp.path().join("access");
     let mut daemon = start(&work, &access, &tmp.path().join("state"));
-    wait_for(&access, &rev(&work), Instant::now());
-    let mut direct = Vec::new();
-    for i in 0..commits {
+    let direct = time_commits(&access, 0..commits, |i| {
         toggle(&roles, i);
         git(&work, &["commit", "-q", "-am", &format!("change {i}")]);
-        let returned = Instant::now();
-        direct.push(wait_for(&access, &rev(&work), returned).as_secs_f64() * 1e3);
-    }
+        Instant::now()
+    });
     let _ = daemon.kill();
     let _ = daemon.wait();
 
@@ -181,19 +190,15 @@ fn main() {
     assert!(out.status.success());
     let access2 = tmp.path().join("access2");
     let mut daemon = start(&bare, &access2, &state);
-    wait_for(&access2, &rev(&work), Instant::now());
-    let mut pushed = Vec::new();
-    for i in commits..2 * commits {
+    let pushed = time_commits(&access2, commits..2 * commits, |i| {
         toggle(&roles, i);
         git(&work, &["commit", "-q", "-am", &format!("change {i}")]);
-        let head = rev(&work);
         git(
             &work,
             &["push", "-q", bare.to_str().expect("utf-8"), "main"],
         );
-        let returned = Instant::now();
-        pushed.push(wait_for(&access2, &head, returned).as_secs_f64() * 1e3);
-    }
+        Instant::now()
+    });
     let _ = daemon.kill();
     let _ = daemon.wait();
 
@@ -224,19 +229,14 @@ fn main() {
         .arg(&state3));
     let access3 = tmp.path().join("access3");
     let mut daemon = start(&svn_repo, &access3, &state3);
-    wait_for(&access3, "(revision 1)", Instant::now());
     let svn_roles = wc.join("Engineering/elibrary/.polarion/security/user-roles.xml");
-    let mut committed = Vec::new();
-    for i in 0..commits {
+    let committed = time_commits(&access3, 0..commits, |i| {
         toggle(&svn_roles, i);
         ok(Command::new("svn")
             .args(["commit", "-q", "-m", "change"])
             .arg(&wc));
-        let returned = Instant::now();
-        let rev = ok(Command::new("svnlook").arg("youngest").arg(&svn_repo));
-        committed
-            .push(wait_for(&access3, &format!("(revision {rev})"), returned).as_secs_f64() * 1e3);
-    }
+        Instant::now()
+    });
     let _ = daemon.kill();
     let _ = daemon.wait();
 

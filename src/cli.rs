@@ -32,6 +32,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Like check, but print the chain: user → role → grant or deny → decision.
     Explain(CheckArgs),
+    /// What a change does: who gains or loses which role group, SVN path access and permission.
+    Diff(DiffArgs),
+    /// Run the policy tests (.polarion/tests/*.toml): exit 0 when all pass, 1 when any fails.
+    Test(TestArgs),
 }
 
 /// Where the configuration comes from.
@@ -76,10 +80,23 @@ pub struct LimitArgs {
     /// Refuse to render an access file larger than this.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_access_bytes, value_name = "BYTES")]
     pub max_access_bytes: usize,
+    /// Warn when the access file costs Subversion more than this to load
+    /// (distinct users named × rule sections).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().warn_access_cost, value_name = "N")]
+    pub warn_access_cost: u64,
     /// Accept non-ASCII letters and digits in role, group, project and custom-set ids
     /// (look-alikes such as Cyrillic `а` become possible; bidi and invisible characters stay refused).
     #[arg(long)]
     pub allow_non_ascii_ids: bool,
+    /// Refuse a revision with more policy-test files (.polarion/tests/*.toml) than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_files, value_name = "N")]
+    pub max_test_files: usize,
+    /// Refuse a policy-test file with more assertions than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_assertions_per_file, value_name = "N")]
+    pub max_test_assertions_per_file: usize,
+    /// Refuse a revision whose policy-test files hold more assertions than this together.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_assertions, value_name = "N")]
+    pub max_test_assertions: usize,
 }
 
 impl LimitArgs {
@@ -94,7 +111,12 @@ impl LimitArgs {
             max_name_bytes: self.max_name_bytes,
             max_query_depth: self.max_query_depth,
             max_access_bytes: self.max_access_bytes,
+            warn_access_cost: self.warn_access_cost,
             id_chars: id_chars(self.allow_non_ascii_ids),
+            max_message_bytes: crate::snapshot::Limits::DEFAULT.max_message_bytes,
+            max_test_files: self.max_test_files,
+            max_test_assertions_per_file: self.max_test_assertions_per_file,
+            max_test_assertions: self.max_test_assertions,
         }
     }
 }
@@ -121,6 +143,11 @@ pub enum Format {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
+    /// Also apply the guard rails to the change from this configuration (a
+    /// folder, or a repository at its newest revision) to --repo, as the
+    /// hooks do.
+    #[arg(long, value_name = "PATH")]
+    pub previous: Option<std::path::PathBuf>,
     /// Output format for diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -240,15 +267,8 @@ pub struct SvnPreCommitArgs {
     pub repos: PathBuf,
     /// The transaction (the hook's second argument).
     pub txn: String,
-    /// The folder inside the repository that holds the configuration.
-    #[arg(long, value_name = "SUBDIR")]
-    pub path: Option<String>,
-    /// Refuse configuration files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
-    pub max_file_bytes: usize,
-    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
-    #[arg(long)]
-    pub allow_non_ascii_ids: bool,
+    #[command(flatten)]
+    pub read: HookReadArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -260,6 +280,22 @@ pub struct SvnPostCommitArgs {
     /// The daemon's state folder (its `rolesync.sock` is notified).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: HookReadArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GitHookArgs {
+    /// The config branch (Git; default: the repository's HEAD branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub read: HookReadArgs,
+}
+
+/// How every hook reads the configuration (the same flags on each hook).
+#[derive(Debug, Args, Clone)]
+pub struct HookReadArgs {
     /// The folder inside the repository that holds the configuration.
     #[arg(long, value_name = "SUBDIR")]
     pub path: Option<String>,
@@ -271,20 +307,27 @@ pub struct SvnPostCommitArgs {
     pub allow_non_ascii_ids: bool,
 }
 
-#[derive(Debug, Args, Clone)]
-pub struct GitHookArgs {
-    /// The config branch (Git; default: the repository's HEAD branch).
-    #[arg(long)]
-    pub branch: Option<String>,
-    /// The folder inside the repository that holds the configuration.
-    #[arg(long, value_name = "SUBDIR")]
-    pub path: Option<String>,
-    /// Refuse configuration files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::snapshot::Limits::default().max_file_bytes)]
-    pub max_file_bytes: usize,
-    /// Accept non-ASCII letters and digits in ids (see `validate --help`).
-    #[arg(long)]
-    pub allow_non_ascii_ids: bool,
+impl HookReadArgs {
+    /// The limits these flags set (the rest at their defaults).
+    pub fn limits(&self) -> crate::snapshot::Limits {
+        crate::snapshot::Limits {
+            max_file_bytes: self.max_file_bytes,
+            id_chars: id_chars(self.allow_non_ascii_ids),
+            ..crate::snapshot::Limits::default()
+        }
+    }
+
+    /// These flags again, as a hook script passes them on.
+    pub fn to_flags(&self, quote: impl Fn(&str) -> String) -> String {
+        let mut flags = format!(" --max-file-bytes {}", self.max_file_bytes);
+        if let Some(p) = &self.path {
+            flags.push_str(&format!(" --path {}", quote(p)));
+        }
+        if self.allow_non_ascii_ids {
+            flags.push_str(" --allow-non-ascii-ids");
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -349,4 +392,54 @@ pub struct CheckArgs {
     /// (status=approved, author=bob); repeat it, also for several values of one key.
     #[arg(long = "object", value_name = "KEY=VALUE")]
     pub object: Vec<String>,
+}
+
+/// How `rolesync diff` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The one-screen summary, then the full list.
+    #[default]
+    Text,
+    /// One JSON document (version 1, docs/diff.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The config repository (Git, SVN or a folder); ignored when FROM and
+    /// TO are both folders.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// Refuse configuration files larger than this many bytes.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_file_bytes, value_name = "BYTES")]
+    pub max_file_bytes: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The revision before the change (Git: a commit, tag or branch; SVN: a
+    /// number), or a folder.
+    pub from: String,
+    /// The revision after the change, or a folder.
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Output format: one line per assertion and a count, or one JSON document.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// `pass|FAIL file:line:col what`, a count line; diagnostics on stderr.
+    #[default]
+    #[value(alias = "human")]
+    Text,
+    /// One JSON document on stdout.
+    Json,
 }

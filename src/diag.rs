@@ -172,10 +172,52 @@ codes! {
     InputTooLarge = "input-too-large", Error;
     /// The rendered access file would be larger than the limit.
     AccessFileTooLarge = "access-file-too-large", Error;
+    /// The rendered access file costs Subversion more to load (users named
+    /// × rule sections) than `Limits::warn_access_cost`.
+    AccessFileExpensive = "access-file-expensive", Warning;
     /// Neither `.polarion/security/user-roles.xml` nor `.polarion/access`.
     NoConfiguration = "no-configuration", Error;
     /// An id with a bidi control, an invisible or a non-ASCII character.
     ConfusableId = "confusable-id", Error;
+    // ---- guard rails (`.polarion/rolesync.toml`, `rails`)
+    /// `.polarion/rolesync.toml` is not valid TOML.
+    RailsTomlSyntax = "rails-toml-syntax", Error;
+    /// A key or table of `.polarion/rolesync.toml` rolesync does not know.
+    RailsUnknownKey = "rails-unknown-key", Error;
+    /// A value of `.polarion/rolesync.toml` of the wrong type or outside its range.
+    RailsInvalidValue = "rails-invalid-value", Error;
+    /// The change leaves no active account with the global `admin` role.
+    RailLastAdmin = "rail-last-admin", Error;
+    /// The change takes write access to the configuration from every
+    /// account that could commit it (or disables every listed maintainer).
+    RailMaintainerLockout = "rail-maintainer-lockout", Error;
+    /// A rule of the access file names a group the change empties
+    /// (a warning unless `emptied_group = "error"`).
+    RailEmptiedGroup = "rail-emptied-group", Warning;
+    /// The change removes access from more logins than the threshold, and
+    /// its message lacks `Rolesync-Allow: mass-change`.
+    RailMassChange = "rail-mass-change", Error;
+    // ---- policy tests (`.polarion/tests/*.toml`, `policytest`)
+    /// A policy-test file that is not valid TOML.
+    PolicyTestSyntax = "policy-test-syntax", Error;
+    /// A table or key a policy-test file does not take (a typo would
+    /// silently test nothing).
+    PolicyTestUnknownKey = "policy-test-unknown-key", Error;
+    /// An assertion with a missing key, a value of the wrong type or
+    /// outside its allowed set, or one that cannot be answered.
+    PolicyTestInvalid = "policy-test-invalid", Error;
+    /// An assertion names a user, permission, repository or group the
+    /// configuration never names (it still runs).
+    PolicyTestUnknownName = "policy-test-unknown-name", Warning;
+    /// An assertion names a project that does not exist.
+    PolicyTestUnknownProject = "policy-test-unknown-project", Error;
+    /// An assertion that does not hold for this revision.
+    PolicyTestFailed = "policy-test-failed", Error;
+    /// A file under `.polarion/tests/` that is no `*.toml` directly in it
+    /// (not run).
+    PolicyTestIgnoredFile = "policy-test-ignored-file", Warning;
+    /// More policy-test files or assertions than the limits allow.
+    PolicyTestsTooMany = "policy-tests-too-many", Error;
 }
 
 impl fmt::Display for Code {

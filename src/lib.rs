@@ -9,11 +9,14 @@
 // pure core
 pub mod authz;
 pub mod diag;
+pub mod diff;
 pub mod fxhash;
 pub mod ident;
 pub mod limits;
 pub mod model;
 pub mod policy;
+pub mod policytest;
+pub mod rails;
 pub mod snapshot;
 pub mod xml;
 

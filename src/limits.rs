@@ -55,11 +55,33 @@ pub struct Limits {
     /// costs no more than this.
     /// Default 64 MiB (`access-file-too-large`).
     pub max_access_bytes: usize,
+    /// What the rendered access file may cost Subversion to load, in
+    /// Subversion's own terms (SVN-AUTHZ.md §9.3): distinct users named ×
+    /// rule sections, each unit about 50 ns of parsing (250 ns at 100,000
+    /// users), paid at every connection by svnserve in fork mode. Above it
+    /// the file is still published, with a warning. Default 2,000,000
+    /// (about 0.1 s per load: 10,000 users and 200 rule sections)
+    /// (`access-file-expensive`).
+    pub warn_access_cost: u64,
     /// Which characters ids may hold: ASCII (the default) or also
     /// non-ASCII letters and digits (`--allow-non-ascii-ids`). Not a bound,
     /// but a refusal of what could otherwise look like another name
     /// (`confusable-id`).
     pub id_chars: IdChars,
+    /// Bytes of a commit message (Git) or log message (SVN) kept in
+    /// `RevisionMeta::message`; a longer one keeps its end, where trailers
+    /// such as `Rolesync-Allow: mass-change` are. Default 64 KiB.
+    pub max_message_bytes: usize,
+    /// Policy-test files (`.polarion/tests/*.toml`) in one revision.
+    /// Default 100 (`policy-tests-too-many`).
+    pub max_test_files: usize,
+    /// Assertions (`[[svn]]`, `[[permission]]`, `[[rest]]`, `[[group]]`)
+    /// in one policy-test file. Default 1,000 (`policy-tests-too-many`).
+    pub max_test_assertions_per_file: usize,
+    /// Assertions in all policy-test files of a revision together: each is
+    /// answered on every validation, hook and reload. Default 10,000
+    /// (`policy-tests-too-many`).
+    pub max_test_assertions: usize,
 }
 
 impl Limits {
@@ -73,7 +95,12 @@ impl Limits {
         max_name_bytes: 255,
         max_query_depth: 32,
         max_access_bytes: 64 << 20,
+        warn_access_cost: 2_000_000,
         id_chars: IdChars::Ascii,
+        max_message_bytes: 64 << 10,
+        max_test_files: 100,
+        max_test_assertions_per_file: 1_000,
+        max_test_assertions: 10_000,
     };
 }
 

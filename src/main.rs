@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         Command::Access(args) => cmd::access::run(args),
         Command::Check(args) => cmd::check::run(args, cmd::check::Mode::Check),
         Command::Explain(args) => cmd::check::run(args, cmd::check::Mode::Explain),
+        Command::Diff(args) => cmd::diff::run(args),
+        Command::Test(args) => cmd::test::run(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");

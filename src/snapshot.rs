@@ -13,6 +13,8 @@ use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
 use crate::policy;
+use crate::policytest;
+use crate::rails::config::Config as RailsConfig;
 use crate::xml;
 
 /// The access file inside the configuration repository.
@@ -25,6 +27,8 @@ pub const PERMISSIONS: &str = ".polarion/security/permissions.xml";
 pub const ROLES: &str = ".polarion/security/roles.xml";
 /// User groups.
 pub const GROUPS: &str = ".polarion/user-management/groups.xml";
+/// The guard rails' settings (`rails::config`).
+pub const RAILS_FILE: &str = ".polarion/rolesync.toml";
 /// The folder that holds one folder per account.
 pub const USERS_DIR: &str = ".polarion/user-management/users/";
 /// The file that marks a project folder (the model names it too).
@@ -35,6 +39,8 @@ pub use crate::model::PROJECT_MARKER;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
     AccessFile,
+    /// `.polarion/rolesync.toml`: the guard rails' settings.
+    Rails,
     UserRoles,
     Permissions,
     Roles,
@@ -55,16 +61,24 @@ pub enum FileKind {
     ProjectRoles {
         folder: String,
     },
+    /// A policy-test file, `.polarion/tests/*.toml` (`policytest`).
+    PolicyTest,
+    /// Another file under `.polarion/tests/`: read only to warn that it
+    /// is not run (`policy-test-ignored-file`).
+    PolicyTestIgnored,
 }
 
 /// Classify a repository path; `None` for files rolesync does not read.
 pub fn classify(path: &str) -> Option<FileKind> {
     Some(match path {
         ACCESS_FILE => FileKind::AccessFile,
+        RAILS_FILE => FileKind::Rails,
         USER_ROLES => FileKind::UserRoles,
         PERMISSIONS => FileKind::Permissions,
         ROLES => FileKind::Roles,
         GROUPS => FileKind::Groups,
+        _ if policytest::is_test_file(path) == Some(true) => FileKind::PolicyTest,
+        _ if policytest::is_test_file(path) == Some(false) => FileKind::PolicyTestIgnored,
         _ => {
             if let Some(login) = path
                 .strip_prefix(USERS_DIR)
@@ -99,6 +113,23 @@ pub struct RevisionMeta {
     pub author: String,
     /// Seconds since the Unix epoch.
     pub time: i64,
+    /// The commit or log message, at most `Limits::max_message_bytes`
+    /// ([`message_tail`]); the guard rails read its trailers.
+    pub message: String,
+}
+
+/// A message within `max` bytes: a longer one keeps its end (where
+/// trailers are), cut at a character boundary; invalid UTF-8 is replaced.
+pub fn message_tail(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_owned()
 }
 
 /// The configuration repository at one revision.
@@ -127,6 +158,13 @@ pub struct Snapshot {
     pub policy: policy::Index,
     /// The synchronised access file, checked by the authz validator.
     pub access: String,
+    /// What `access` costs Subversion to load (users named × rule sections).
+    pub access_cost: authz::Cost,
+    /// The access file as the repository holds it (`""` without one): the
+    /// guard rails locate rule lines in it.
+    pub access_source: String,
+    /// The guard rails' settings of this revision (`.polarion/rolesync.toml`).
+    pub rails: RailsConfig,
 }
 
 /// The result of `build`: a snapshot when there was no error, and every
@@ -137,6 +175,10 @@ pub struct Report {
     pub revision: String,
     pub snapshot: Option<Snapshot>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The outcome of each policy test that ran (they run only when the
+    /// rest of the configuration has no error); a failed one is also a
+    /// `policy-test-failed` diagnostic.
+    pub tests: Vec<policytest::Outcome>,
 }
 
 impl Report {
@@ -183,7 +225,23 @@ pub fn build(input: &Input) -> Report {
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
-    let access = render_access(input, &model, access_text, &mut diags);
+    let (access, access_cost) = render_access(input, &model, access_text, &mut diags);
+    let rails = match sources.get(RAILS_FILE) {
+        Some(src) => {
+            let (rails, d) = crate::rails::config::parse(src, limits);
+            diags.extend(d);
+            rails
+        }
+        None => RailsConfig::default(),
+    };
+    let subject = policytest::Subject {
+        model: &model,
+        policy: &policy,
+        access: &access,
+        source_access: (ACCESS_FILE, access_text),
+        revision: &input.revision,
+    };
+    let tests = policy_tests(input, &sources, &subject, &mut diags);
     diag::sort(&mut diags);
     let snapshot = (!diag::has_errors(&diags)).then(|| Snapshot {
         revision: input.revision.clone(),
@@ -191,12 +249,46 @@ pub fn build(input: &Input) -> Report {
         model,
         policy,
         access,
+        access_cost,
+        access_source: access_text.unwrap_or("").to_owned(),
+        rails,
     });
     Report {
         revision: input.revision.clone(),
         snapshot,
         diagnostics: diags,
+        tests,
     }
+}
+
+/// Parse the policy-test files and, when the configuration has no error so
+/// far (answers on a broken one would mislead), run them.
+fn policy_tests(
+    input: &Input,
+    sources: &BTreeMap<&str, Source>,
+    subject: &policytest::Subject,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<policytest::Outcome> {
+    let files: Vec<&Source> = sources
+        .iter()
+        .filter(|(p, _)| classify(p) == Some(FileKind::PolicyTest))
+        .map(|(_, s)| s)
+        .collect();
+    let ignored: Vec<&str> = input
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| classify(p) == Some(FileKind::PolicyTestIgnored))
+        .collect();
+    let (assertions, parse_diags) = policytest::parse_all(&files, &ignored, &input.limits);
+    let config_ok = !diag::has_errors(diags);
+    diags.extend(parse_diags);
+    if !config_ok {
+        return Vec::new();
+    }
+    let (outcomes, run_diags) = policytest::run(&assertions, subject);
+    diags.extend(run_diags);
+    outcomes
 }
 
 /// The configuration files' texts, each within its bound and UTF-8 (a
@@ -256,14 +348,14 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
     Some(texts)
 }
 
-/// The access file with the generated `[groups]` rendered in, and its
-/// diagnostics.
+/// The access file with the generated `[groups]` rendered in, its
+/// diagnostics, and what it costs Subversion to load.
 fn render_access(
     input: &Input,
     model: &Model,
     access_text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
-) -> String {
+) -> (String, authz::Cost) {
     let limits = &input.limits;
     let role_groups = model.role_groups();
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
@@ -274,18 +366,30 @@ fn render_access(
         ));
     }
     let groups = render_groups(&role_groups);
-    let rendered = authz::render::render(
-        ACCESS_FILE,
-        access_text.unwrap_or(""),
-        &groups,
-        &input.revision,
-    );
+    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
         diags.push(access_too_large(limits));
     }
+    if rendered.cost.units() > limits.warn_access_cost {
+        diags.push(access_expensive(rendered.cost, limits));
+    }
+    (rendered.text, rendered.cost)
+}
 
-    rendered.text
+fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
+    Diagnostic::file(
+        Code::AccessFileExpensive,
+        ACCESS_FILE,
+        format!(
+            "the rendered access file costs Subversion {} to load ({} users named × {} rule sections), more than {}; svnserve in fork mode pays it at every connection",
+            cost.units(),
+            cost.users,
+            cost.rule_sections,
+            limits.warn_access_cost
+        ),
+    )
+    .with_note("run svnserve with -T, split the file per repository, or name fewer users (fewer enumerated groups, $authenticated); docs/diagnostics.md")
 }
 
 /// The role groups as the renderer takes them. Colliding role groups are
@@ -310,6 +414,7 @@ fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
         revision: input.revision.clone(),
         snapshot: None,
         diagnostics: diags,
+        tests: Vec::new(),
     }
 }
 
@@ -426,7 +531,10 @@ fn parse_one<'s>(kind: FileKind, src: &'s Source<'s>, limits: &Limits) -> Parsed
     let mut diags = Vec::new();
     let d = &mut diags;
     let wire = match &kind {
-        FileKind::AccessFile => None,
+        FileKind::AccessFile
+        | FileKind::Rails
+        | FileKind::PolicyTest
+        | FileKind::PolicyTestIgnored => None,
         FileKind::UserRoles | FileKind::ProjectUserRoles { .. } => {
             read(d, src, limits, xml::read_user_roles).map(Wire::UserRoles)
         }
@@ -512,178 +620,10 @@ fn assemble<'s>(parsed: Vec<Parsed<'s>>, limits: &Limits) -> (ConfigFiles<'s>, V
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classify_knows_every_file_kind() {
-        assert_eq!(classify(".polarion/access"), Some(FileKind::AccessFile));
-        assert_eq!(
-            classify(".polarion/security/user-roles.xml"),
-            Some(FileKind::UserRoles)
-        );
-        assert_eq!(
-            classify(".polarion/user-management/users/bob/user.xml"),
-            Some(FileKind::User {
-                login: "bob".into()
-            })
-        );
-        assert_eq!(
-            classify("Dept A/lib/.polarion/polarion-project.xml"),
-            Some(FileKind::ProjectMarker {
-                folder: "Dept A/lib".into()
-            })
-        );
-        assert_eq!(
-            classify("lib/.polarion/security/permissions.xml"),
-            Some(FileKind::ProjectPermissions {
-                folder: "lib".into()
-            })
-        );
-        assert_eq!(
-            classify("lib/.polarion/security/roles.xml"),
-            Some(FileKind::ProjectRoles {
-                folder: "lib".into()
-            })
-        );
-        assert_eq!(classify("lib/.polarion/tracker/x.xml"), None);
-        assert_eq!(
-            classify(".polarion/user-management/users/a/b/user.xml"),
-            None
-        );
-        assert_eq!(classify("README.md"), None);
-    }
-}
+mod tests;
 
 #[cfg(test)]
-mod everyone_tests {
-    //! The `everyone` group of the access file. Seed 003, "Synchronizing
-    //! Roles with Repository": the synchronisation "ensures that access
-    //! file contains group for every user role"; seed 003, "Creating User
-    //! Accounts": "By default, a new user is assigned the role everyone".
-    //! So `everyone` is a group like any role's, and its members are every
-    //! active account (docs/permissions.md, "Role groups in the access
-    //! file", says what "active" is when there is no users folder).
-
-    use super::*;
-
-    const USER_ROLES_XML: &str = r#"<user-roles>
-    <user name="alice"><role name="user"/></user>
-    <user name="bob"><role name="user"/><role name="everyone"/></user>
-    <user name="dave"><role name="user"/></user>
-    <group name="qa-team"><role name="user"/></group>
-</user-roles>"#;
-    const GROUPS_XML: &str = r#"<user-groups>
-    <group id="qa-team"><user name="erin"/></group>
-    <group id="idle"><user name="frank"/></group>
-</user-groups>"#;
-    const PROJECT_XML: &str = r#"<project><field id="lead">grace</field></project>"#;
-    const PROJECT_ROLES_XML: &str =
-        r#"<user-roles><user name="heidi"><role name="project_user"/></user></user-roles>"#;
-
-    fn user_xml(disabled: bool) -> String {
-        format!("<user><field id=\"disabled\">{disabled}</field></user>")
-    }
-
-    /// The `everyone =` line that `build` renders for `files`.
-    fn everyone(files: &[(&str, String)]) -> String {
-        let mut input = Input {
-            revision: "1".into(),
-            ..Input::default()
-        };
-        input
-            .files
-            .insert(ACCESS_FILE.into(), b"[/]\n@everyone = r\n".to_vec());
-        for (path, text) in files {
-            input
-                .files
-                .insert((*path).into(), text.clone().into_bytes());
-        }
-        let report = build(&input);
-        let snapshot = report
-            .snapshot
-            .unwrap_or_else(|| panic!("{:?}", report.diagnostics));
-        // The bound counted before the groups are built covers them,
-        // `everyone` included.
-        let built: usize = snapshot
-            .model
-            .role_groups()
-            .iter()
-            .map(|g| {
-                g.name.len()
-                    + 4
-                    + g.members
-                        .iter()
-                        .map(|m| m.as_str().len() + 2)
-                        .sum::<usize>()
-            })
-            .sum();
-        let counted = snapshot.model.role_groups_size(usize::MAX).unwrap_or(0);
-        assert!(counted >= built, "counted {counted} < built {built}");
-        snapshot
-            .access
-            .lines()
-            .find(|l| l.starts_with("everyone ="))
-            .unwrap_or_else(|| panic!("no everyone group:\n{}", snapshot.access))
-            .to_owned()
-    }
-
-    #[test]
-    fn everyone_holds_every_active_account() {
-        let base = [
-            (USER_ROLES, USER_ROLES_XML.to_owned()),
-            (GROUPS, GROUPS_XML.to_owned()),
-            ("lib/.polarion/polarion-project.xml", PROJECT_XML.to_owned()),
-            (
-                "lib/.polarion/security/user-roles.xml",
-                PROJECT_ROLES_XML.to_owned(),
-            ),
-        ];
-        let with_users = |users: &[(&str, bool)]| -> Vec<(String, String)> {
-            users
-                .iter()
-                .map(|(login, disabled)| {
-                    (format!("{USERS_DIR}{login}/user.xml"), user_xml(*disabled))
-                })
-                .collect()
-        };
-        // (what, accounts in the users folder (login, disabled), expected line)
-        type Accounts<'a> = Option<&'a [(&'a str, bool)]>;
-        let cases: &[(&str, Accounts, &str)] = &[
-            (
-                "users folder: every account that is not disabled, with roles or without; \
-                 dave is disabled, erin and heidi hold roles but have no account",
-                Some(&[
-                    ("alice", false),
-                    ("bob", false),
-                    ("carol", false),
-                    ("dave", true),
-                ]),
-                "everyone = alice, bob, carol",
-            ),
-            (
-                "no users folder: every login the configuration names (role holders in \
-                 any scope, user-group members, project leads)",
-                None,
-                "everyone = alice, bob, dave, erin, frank, grace, heidi",
-            ),
-            (
-                "users folder with only disabled accounts",
-                Some(&[("alice", true)]),
-                "everyone =",
-            ),
-        ];
-        for (what, users, expect) in cases {
-            let extra = users.map(with_users).unwrap_or_default();
-            let files: Vec<(&str, String)> = base
-                .iter()
-                .cloned()
-                .chain(extra.iter().map(|(p, t)| (p.as_str(), t.clone())))
-                .collect();
-            assert_eq!(everyone(&files), *expect, "{what}");
-        }
-    }
-}
+mod everyone_tests;
 
 #[cfg(test)]
 mod fuzz;

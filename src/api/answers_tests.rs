@@ -28,6 +28,7 @@ fn config(layers: policy::AuthorizeLayers) -> Config {
         authorize_layers: layers,
         http: HttpLimits::default(),
         is_at_least: Arc::new(|l: &str, w: &str| l == w),
+        read_snapshot: None,
     }
 }
 

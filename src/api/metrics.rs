@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::authz::Cost;
 use crate::current::Status;
 use crate::snapshot::Snapshot;
 
@@ -22,6 +23,9 @@ pub(crate) struct Metrics<'a> {
     pub stale_seconds: f64,
     /// Warnings of the applied revision, by diagnostic code.
     pub warnings: BTreeMap<&'a str, u64>,
+    /// What the applied access file costs Subversion to load (none: no
+    /// snapshot yet; the gauges are then left out).
+    pub access_cost: Option<Cost>,
 }
 
 impl<'a> Metrics<'a> {
@@ -43,6 +47,7 @@ impl<'a> Metrics<'a> {
                 .and_then(|t| now.duration_since(t).ok())
                 .map_or(0.0, |d| d.as_secs_f64()),
             warnings,
+            access_cost: snapshot.map(|s| s.access_cost),
         }
     }
 
@@ -57,6 +62,7 @@ impl<'a> Metrics<'a> {
             applied_at,
             stale_seconds,
             warnings,
+            access_cost,
         } = self;
         let mut text = format!(
             "# HELP rolesync_reloads_total Reloads by result.\n\
@@ -82,8 +88,29 @@ impl<'a> Metrics<'a> {
         for (code, n) in warnings {
             text.push_str(&format!("rolesync_warnings{{code=\"{code}\"}} {n}\n"));
         }
+        if let Some(cost) = access_cost {
+            text.push_str(&cost_gauges(*cost));
+        }
         text
     }
+}
+
+/// The access file's load cost in Subversion's terms (SVN-AUTHZ.md §9.3).
+fn cost_gauges(cost: Cost) -> String {
+    format!(
+        "# HELP rolesync_access_file_cost What the access file costs Subversion to load: distinct users named times rule sections.\n\
+         # TYPE rolesync_access_file_cost gauge\n\
+         rolesync_access_file_cost {}\n\
+         # HELP rolesync_access_file_users Distinct users the access file names.\n\
+         # TYPE rolesync_access_file_users gauge\n\
+         rolesync_access_file_users {}\n\
+         # HELP rolesync_access_file_rule_sections Rule sections of the access file.\n\
+         # TYPE rolesync_access_file_rule_sections gauge\n\
+         rolesync_access_file_rule_sections {}\n",
+        cost.units(),
+        cost.users,
+        cost.rule_sections
+    )
 }
 
 fn secs(t: SystemTime) -> f64 {

@@ -26,6 +26,7 @@ use crate::diag::{Diagnostic, DiagnosticJson};
 
 use crate::current::{Current, Status, Trigger};
 
+pub mod diff;
 mod error;
 mod metrics;
 pub mod policy;
@@ -39,7 +40,7 @@ pub use error::ApiError;
 use metrics::Metrics;
 pub use serve::HttpLimits;
 use shared::Shared;
-pub use shared::{Config, RevisionOrder};
+pub use shared::{Config, RevisionOrder, SnapshotReader};
 
 /// The API's routes over the current snapshot and status.
 pub fn router(current: Arc<Current>, config: Config) -> Router {
@@ -56,6 +57,7 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
         .route("/metrics", get(metrics))
         .merge(policy::routes())
         .merge(schemes::routes())
+        .merge(diff::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -12,6 +12,12 @@ use crate::current::Current;
 /// newer. Blocking: the API runs it on the blocking pool.
 pub type RevisionOrder = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
+/// Reads and builds one revision of the configuration repository (for
+/// `GET /v1/diff`); the error says why it cannot. Blocking: the API runs it
+/// on the blocking pool.
+pub type SnapshotReader =
+    Arc<dyn Fn(&str) -> Result<crate::snapshot::Snapshot, String> + Send + Sync>;
+
 /// Everything the API is configured with (from flags and the config file).
 #[derive(Clone)]
 pub struct Config {
@@ -30,6 +36,9 @@ pub struct Config {
     pub http: HttpLimits,
     /// How revisions order, for `min_revision`.
     pub is_at_least: RevisionOrder,
+    /// How to read a revision's snapshot, for `GET /v1/diff` (`None`: the
+    /// route answers 501).
+    pub read_snapshot: Option<SnapshotReader>,
 }
 
 impl std::fmt::Debug for Config {

@@ -140,6 +140,7 @@ fn config_without_token() -> Config {
         authorize_layers: policy::AuthorizeLayers::default(),
         http: HttpLimits::default(),
         is_at_least: Arc::new(|l: &str, w: &str| l == w),
+        read_snapshot: None,
     }
 }
 
@@ -240,4 +241,84 @@ async fn status_has_its_shape_before_and_after_a_load() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["applied"]["revision"], "7");
     assert_eq!(body["applied"]["warnings"], json!([]));
+}
+
+/// Revision "1": alice is admin; revision "2": bob too.
+fn diff_reader() -> SnapshotReader {
+    Arc::new(|rev: &str| {
+        let holders = match rev {
+            "1" => r#"<user name="alice"><role name="admin"/></user>"#,
+            "2" => {
+                r#"<user name="alice"><role name="admin"/></user><user name="bob"><role name="admin"/></user>"#
+            }
+            _ => return Err(format!("no revision {rev}")),
+        };
+        let files = [
+            (
+                snapshot::USER_ROLES.to_owned(),
+                format!("<user-roles>{holders}</user-roles>").into_bytes(),
+            ),
+            (
+                snapshot::ACCESS_FILE.to_owned(),
+                b"[/]\n@admin = rw\n".to_vec(),
+            ),
+        ];
+        let input = Input {
+            revision: rev.into(),
+            files: files.into_iter().collect(),
+            ..Input::default()
+        };
+        snapshot::build(&input)
+            .snapshot
+            .ok_or_else(|| "invalid".to_owned())
+    })
+}
+
+#[tokio::test]
+async fn diff_answers_version_1_and_refuses_what_is_no_revision() {
+    let (current, _rx) = empty();
+    let config = Config {
+        read_snapshot: Some(diff_reader()),
+        ..config_without_token()
+    };
+    let r = router(current, config);
+    let (code, _, body) = call(r.clone(), "GET", "/v1/diff?from=1&to=2", None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["gaining"], json!(["bob"]));
+    assert_eq!(body["paths"]["changes"][0]["to"], "rw");
+    for uri in [
+        "/v1/diff?from=main&to=2",
+        "/v1/diff?from=1",
+        "/v1/diff?from=1&to=--all",
+    ] {
+        let (code, _, body) = call(r.clone(), "GET", uri, None).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
+    let (code, _, body) = call(r, "GET", "/v1/diff?from=1&to=3", None).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
+async fn diff_needs_the_token_beyond_loopback_and_a_reader() {
+    let (current, _rx) = empty();
+    let config = Config {
+        beyond_loopback: true,
+        token: Some(TOKEN.into()),
+        read_snapshot: Some(diff_reader()),
+        ..config_without_token()
+    };
+    let r = router(current.clone(), config);
+    let (code, _, _) = call(r.clone(), "GET", "/v1/diff?from=1&to=2", None).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    let (code, _, _) = call(r, "GET", "/v1/diff?from=1&to=2", Some(TOKEN)).await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _, _) = call(
+        router(current, config_without_token()),
+        "GET",
+        "/v1/diff?from=1&to=2",
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_IMPLEMENTED);
 }

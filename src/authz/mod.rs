@@ -5,7 +5,9 @@
 //! * [`mod@parse`] — the INI layer: [`parse()`] turns any text into a
 //!   [`Doc`] that loses no byte.
 //! * [`validate()`] / [`validate_with_groups`] — every condition under which
-//!   `svnauthz validate` fails, as located diagnostics.
+//!   `svnauthz validate` fails, as located diagnostics;
+//!   [`validate_and_cost`] also says what the file costs Subversion to load
+//!   ([`Cost`]: distinct users × rule sections, SVN-AUTHZ.md §9.3).
 //! * [`render`] — the synchronised access file: generated role groups in
 //!   `[groups]`, every other byte copied, the result validated.
 //! * [`eval`] — [`Authz`]: load once, then [`Authz::access`] answers like
@@ -18,6 +20,7 @@
 //! This module is pure: it never touches the file system, processes, the
 //! environment, the clock or the network.
 
+mod cost;
 pub mod eval;
 #[cfg(test)]
 mod facts;
@@ -28,15 +31,17 @@ mod rules;
 mod tree;
 mod validate;
 
+pub use cost::Cost;
 pub use eval::{Access, Authz, Listed, canonicalize};
 pub use parse::{Doc, Entry, Section, parse};
 pub use rules::AuthzFile;
-pub use validate::{validate, validate_with_groups};
+pub use validate::{validate, validate_and_cost, validate_with_groups};
 
 #[cfg(test)]
 mod purity {
     /// The module's sources, by name.
     const SOURCES: &[(&str, &str)] = &[
+        ("cost.rs", include_str!("cost.rs")),
         ("eval/mod.rs", include_str!("eval/mod.rs")),
         ("eval/answer.rs", include_str!("eval/answer.rs")),
         ("eval/build.rs", include_str!("eval/build.rs")),

@@ -17,10 +17,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
+use super::cost::Cost;
 use super::parse;
 use crate::diag::{Code, Diagnostic, Source};
 
-/// The comment that opens the generated block (followed by the revision).
+/// The comment that opens the generated block. A line that starts with it
+/// opens a block, so the markers of earlier versions, which went on with
+/// ` (revision …)`, are recognised as well.
 pub const BEGIN_MARKER: &str = "# rolesync: BEGIN generated groups";
 /// The comment that closes the generated block.
 pub const END_MARKER: &str = "# rolesync: END generated groups";
@@ -39,6 +42,8 @@ pub struct Rendered {
     pub text: String,
     /// Diagnostics located in the source access file.
     pub diagnostics: Vec<Diagnostic>,
+    /// What `text` costs Subversion to load (from the validating parse).
+    pub cost: Cost,
 }
 
 #[derive(Debug)]
@@ -48,8 +53,13 @@ enum Piece {
 }
 
 /// Render `source` (the access file at `path`) with `groups` generated into
-/// its `[groups]` section, stamped with `revision`.
-pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Rendered {
+/// its `[groups]` section.
+///
+/// The result depends on `source` and `groups` only, not on the revision
+/// they come from: a commit that changes nothing the access file holds
+/// renders the same bytes, so the published file is left untouched and
+/// Subversion keeps its parsed copy (it caches by content).
+pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
     let doc = parse::parse(source);
     let src = Source::new(path, source);
     let eol = if source
@@ -60,7 +70,7 @@ pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Ren
     } else {
         "\n"
     };
-    let block = generated_block(groups, revision, eol);
+    let block = generated_block(groups, eol);
     let mut diagnostics = Vec::new();
     let mut pieces = Vec::new();
 
@@ -112,28 +122,33 @@ pub fn render(path: &str, source: &str, groups: &[Group], revision: &str) -> Ren
                 Piece::Generated(_) => anchor,
             })
     };
-    for d in super::validate(path, &text) {
-        let start = to_source(d.span.start);
-        let end = start + d.span.len().min(source.len().saturating_sub(start));
-        let mut located = src.diag(d.code, start..end, d.message);
-        located.notes = d.notes;
-        for r in d.related {
-            let at = to_source(r.span.start);
-            let len = r.span.len().min(source.len().saturating_sub(at));
-            located.related.push(src.related(at..at + len, r.label));
-        }
-        diagnostics.push(located);
+    let (found, cost) = super::validate::validate_and_cost(path, &text);
+    diagnostics.extend(found.into_iter().map(|d| locate(d, &src, &to_source)));
+    Rendered {
+        text,
+        diagnostics,
+        cost,
     }
-    Rendered { text, diagnostics }
 }
 
-fn generated_block(groups: &[Group], revision: &str, eol: &str) -> String {
-    let revision: String = revision
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    let mut out =
-        format!("{BEGIN_MARKER} (revision {revision}); edit the role files, not these lines{eol}");
+/// A diagnostic of the output, moved to the source (`src`) through
+/// `to_source` (an offset of the output to one of the source).
+fn locate(d: Diagnostic, src: &Source, to_source: &impl Fn(usize) -> usize) -> Diagnostic {
+    let len = src.text.len();
+    let start = to_source(d.span.start);
+    let end = start + d.span.len().min(len.saturating_sub(start));
+    let mut located = src.diag(d.code, start..end, d.message);
+    located.notes = d.notes;
+    for r in d.related {
+        let at = to_source(r.span.start);
+        let rlen = r.span.len().min(len.saturating_sub(at));
+        located.related.push(src.related(at..at + rlen, r.label));
+    }
+    located
+}
+
+fn generated_block(groups: &[Group], eol: &str) -> String {
+    let mut out = format!("{BEGIN_MARKER}; edit the role files, not these lines{eol}");
     for g in groups {
         out.push_str(g.name);
         out.push_str(" =");
@@ -284,13 +299,68 @@ mod tests {
 
     /// Render `source` and compare the text with `expect`; return the codes.
     fn check(source: &str, expect: &str) -> Vec<&'static str> {
-        let out = render("access", source, &groups(), "7");
+        let out = render("access", source, &groups());
         assert_eq!(out.text, expect, "\n--- got ---\n{}", out.text);
         out.diagnostics.iter().map(|d| d.code.as_str()).collect()
     }
 
-    const BLOCK: &str = "# rolesync: BEGIN generated groups (revision 7); edit the role files, not these lines\n\
+    const BLOCK: &str = "# rolesync: BEGIN generated groups; edit the role files, not these lines\n\
                          admin = alice\nlib-project_user =\n# rolesync: END generated groups\n";
+
+    /// The generated block as the previous version wrote it: its BEGIN
+    /// marker named the revision.
+    const OLD_BLOCK: &str = "# rolesync: BEGIN generated groups (revision 0123456789abcdef0123456789abcdef01234567); edit the role files, not these lines\n\
+                             admin = alice\nlib-project_user =\n# rolesync: END generated groups\n";
+
+    /// The marker names no revision (`render` is not told one): the bytes
+    /// of the access file depend only on its content, so a commit that
+    /// changes nothing the file holds leaves it byte for byte (and
+    /// Subversion's parse cache warm), and the same input always renders
+    /// the same bytes.
+    #[test]
+    fn the_generated_block_names_no_revision() {
+        let source = "[groups]\nteam = bob\n[/]\n@team = r\n";
+        let first = render("access", source, &groups());
+        let again = render("access", source, &groups());
+        assert_eq!(first.text, again.text);
+        assert_eq!(
+            first.text,
+            format!("[groups]\n{BLOCK}team = bob\n[/]\n@team = r\n")
+        );
+        assert!(!first.text.contains("revision"), "{}", first.text);
+    }
+
+    /// A file the previous version wrote (its marker names a revision) is
+    /// recognised as rolesync's: its block is replaced by the new one,
+    /// nothing is taken over, and rendering the result again changes
+    /// nothing.
+    #[test]
+    fn a_block_whose_marker_names_a_revision_is_recognised() {
+        let old = format!("[groups]\n{OLD_BLOCK}team = carol\n[/]\n@team = r\n");
+        let expect = format!("[groups]\n{BLOCK}team = carol\n[/]\n@team = r\n");
+        assert!(check(&old, &expect).is_empty());
+        assert!(check(&expect, &expect).is_empty());
+        let crlf = old.replace('\n', "\r\n");
+        assert!(check(&crlf, &expect.replace('\n', "\r\n")).is_empty());
+    }
+
+    /// Beside the markers of the previous version a hand-written role group
+    /// is refused, as beside the new ones; nothing is taken over.
+    #[test]
+    fn a_role_group_beside_an_old_marker_is_refused() {
+        for source in [
+            format!("[groups]\n{OLD_BLOCK}admin = mallory\n[/]\n@admin = rw\n"),
+            format!("[groups]\n{BLOCK}admin = mallory\n[/]\n@admin = rw\n"),
+        ] {
+            let (text, found) = render_lines(&source);
+            assert_eq!(text, format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"));
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(
+                found[0].starts_with("6 group-collides-with-role"),
+                "{found:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_file_without_groups_gets_them_before_its_first_section() {
@@ -316,12 +386,7 @@ mod tests {
 
     #[test]
     fn crlf_files_get_crlf_lines() {
-        let out = render(
-            "access",
-            "[groups]\r\n[/]\r\n@admin = rw\r\n",
-            &groups(),
-            "7",
-        );
+        let out = render("access", "[groups]\r\n[/]\r\n@admin = rw\r\n", &groups());
         assert!(
             out.text.contains("admin = alice\r\nlib-project_user =\r\n"),
             "{:?}",
@@ -339,7 +404,7 @@ mod tests {
     /// Render `source` and return the text and each diagnostic as
     /// `line code: message`.
     fn render_lines(source: &str) -> (String, Vec<String>) {
-        let out = render("access", source, &groups(), "7");
+        let out = render("access", source, &groups());
         let diags = out
             .diagnostics
             .iter()
@@ -460,7 +525,7 @@ mod tests {
     #[test]
     fn diagnostics_point_at_lines_of_the_source() {
         let source = "[groups]\nteam = @ghost\n\n[/]\n@lib-project_user = r\n";
-        let out = render("access", source, &groups(), "7");
+        let out = render("access", source, &groups());
         let found: Vec<(u32, &str)> = out
             .diagnostics
             .iter()
@@ -486,7 +551,7 @@ mod tests {
             let body: String = sections.iter().map(|(p, u, r)| format!("[{p}]\n{u} = {r}\n")).collect();
             let hand_text: String = hand.iter().map(|(g, u)| format!("{g} = {u}\n")).collect();
             let source = if groups_first { format!("{pre}[groups]\n{hand_text}{body}") } else { format!("{pre}{body}[groups]\n{hand_text}") };
-            let out = render("access", &source, &groups(), "7");
+            let out = render("access", &source, &groups());
             let strip = |t: &str| -> String {
                 let mut keep = String::new();
                 let mut inside = false;

@@ -5,6 +5,7 @@
 
 use crate::diag::{self, Diagnostic};
 
+use super::cost::{self, Cost};
 use super::rules::{AuthzFile, compile};
 
 /// Check an access file. `path` names it in the diagnostics. The file is
@@ -28,6 +29,14 @@ pub fn validate_with_groups(
             text: groups_text,
         }),
     )
+}
+
+/// [`validate`], and what the file costs Subversion to load
+/// ([`Cost`], from the same parse).
+pub fn validate_and_cost(path: &str, text: &str) -> (Vec<Diagnostic>, Cost) {
+    let (compiled, mut diags) = compile(AuthzFile { path, text }, None);
+    diag::sort(&mut diags);
+    (diags, cost::of(&compiled))
 }
 
 fn run(authz: AuthzFile<'_>, groups: Option<AuthzFile<'_>>) -> Vec<Diagnostic> {

@@ -4,7 +4,10 @@
 //! SVN's `pre-commit` refuses a commit likewise (the committer sees them);
 //! an accepted push shows its warnings the same way, an accepted SVN commit
 //! through `post-commit` (Subversion shows hook output only on failure, so
-//! post-commit exits 1 when there are warnings). `post-receive` /
+//! post-commit exits 1 when there are warnings). The guard rails
+//! (`rails`) judge each change against the configuration in force — the
+//! branch's tip, the youngest revision (post-commit: the revision before) —
+//! and an accepted change's diff summary is printed. `post-receive` /
 //! `post-commit` notify the daemon; `install` puts the hooks where Git runs
 //! them (`core.hooksPath`) or into the SVN repository's `hooks/`, chaining
 //! hooks that were already there.
@@ -42,7 +45,7 @@ fn hook_repo() -> PathBuf {
 fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     let options = repo::Options {
         branch: args.branch.clone(),
-        subpath: args.path.clone(),
+        subpath: args.read.path.clone(),
     };
     let source = repo::Source::open(&hook_repo(), &options)?;
     if source.kind() != repo::Kind::Git {
@@ -56,11 +59,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
         .branch()?
         .context("HEAD names no branch; give --branch")?;
     let wanted = format!("refs/heads/{branch}");
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let mut refused = false;
     let mut err = std::io::stderr().lock();
     for line in std::io::stdin().lock().lines() {
@@ -81,6 +80,15 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let commits = source.pushed_revisions(old, new)?;
+        // The rails of the branch's tip judge every pushed commit.
+        let tip = (!old.bytes().all(|b| b == b'0'))
+            .then(|| in_force(&mut err, &source, repo::At::Revision(Some(old)), limits))
+            .transpose()?
+            .flatten();
+        let rails = Rails {
+            in_force: tip.as_ref(),
+            target: source.rails_target(),
+        };
         for (i, commit) in commits.iter().enumerate() {
             let short = &commit[..commit.len().min(12)];
             let name = Named {
@@ -91,7 +99,13 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             // The newest commit is what the daemon applies: its warnings
             // reach the pusher (as `remote:` lines).
             let warn = i + 1 == commits.len();
-            let verdict = check(&mut err, &name, source.read_at(at, limits), warn)?;
+            let verdict = check(
+                &mut err,
+                &name,
+                source.read_at(at, limits),
+                warn,
+                Some(&rails),
+            )?;
             refused |= !matches!(verdict, Verdict::Accepted { .. });
         }
     }
@@ -113,6 +127,35 @@ struct Named<'a> {
     invalid: &'a str,
 }
 
+/// What the guard rails judge a change against: the configuration in
+/// force (`None`: there is none, so no rail applies) and where it lives.
+struct Rails<'a> {
+    in_force: Option<&'a snapshot::Snapshot>,
+    target: crate::rails::Target,
+}
+
+/// The configuration in force at `at` (the branch's tip, the youngest
+/// revision), built; `None` when it cannot be read or is invalid (said on
+/// `err`: then no rail applies).
+fn in_force(
+    err: &mut dyn std::io::Write,
+    source: &repo::Source,
+    at: repo::At,
+    limits: Limits,
+) -> std::io::Result<Option<snapshot::Snapshot>> {
+    let snapshot = match source.read_at(at, limits) {
+        Ok(input) => snapshot::build(&input).snapshot,
+        Err(e) => {
+            writeln!(
+                err,
+                "rolesync: the configuration in force cannot be read ({e}); no guard rails apply"
+            )?;
+            return Ok(None);
+        }
+    };
+    Ok(snapshot)
+}
+
 /// What [`check`] found (its messages already printed).
 enum Verdict {
     /// Valid; `warnings`: it has some.
@@ -125,12 +168,15 @@ enum Verdict {
 
 /// The check every hook makes of one revision or transaction, Git or SVN
 /// alike: a read that failed is printed as such, an invalid configuration
-/// with its diagnostics, a valid one (with `warn`) with its warnings.
+/// with its diagnostics, a valid one (with `warn`) with its warnings. With
+/// `rails`, the guard rails judge the change too: a refusal is printed like
+/// an invalid configuration, their warnings like the others.
 fn check(
     err: &mut dyn std::io::Write,
     name: &Named,
     read: Result<snapshot::Input, repo::Error>,
     warn: bool,
+    rails: Option<&Rails>,
 ) -> std::io::Result<Verdict> {
     let input = match read {
         Ok(input) => input,
@@ -139,18 +185,38 @@ fn check(
             return Ok(Verdict::Unreadable);
         }
     };
-    let report = snapshot::build(&input);
+    let mut report = snapshot::build(&input);
+    let diff = match (rails.and_then(|r| r.in_force), &report.snapshot) {
+        (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
+        _ => None,
+    };
+    let refused = rails
+        .is_some_and(|r| crate::rails::apply(&mut report, r.in_force, &r.target, diff.as_ref()));
     if report.is_valid() {
         if warn {
             print_warnings(err, name.what, &report)?;
+        }
+        if let Some(diff) = &diff {
+            writeln!(err, "rolesync: what {} changes:", name.what)?;
+            for line in diff.summary().lines() {
+                writeln!(err, "  {line}")?;
+            }
         }
         return Ok(Verdict::Accepted {
             warnings: !report.diagnostics.is_empty(),
         });
     }
-    writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
+    if refused {
+        writeln!(
+            err,
+            "rolesync: {} is refused by the guard rails (README, \"Guard rails\"):",
+            name.what
+        )?;
+    } else {
+        writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
+    }
     for d in &report.diagnostics {
-        writeln!(err, "{}", d.one_line())?;
+        print_diagnostic(err, d)?;
     }
     Ok(Verdict::Invalid)
 }
@@ -178,7 +244,21 @@ fn print_warnings(
         if warnings.len() == 1 { "" } else { "s" }
     )?;
     for d in warnings {
-        writeln!(err, "{}", d.one_line())?;
+        print_diagnostic(err, d)?;
+    }
+    Ok(())
+}
+
+/// One diagnostic as the pusher or committer sees it: its line, then its
+/// notes (how to fix or override a rail, a failed policy test's
+/// explanation), indented.
+fn print_diagnostic(
+    err: &mut dyn std::io::Write,
+    d: &crate::diag::Diagnostic,
+) -> std::io::Result<()> {
+    writeln!(err, "{}", d.one_line())?;
+    for note in &d.notes {
+        writeln!(err, "  note: {}", crate::diag::escape_controls(note))?;
     }
     Ok(())
 }
@@ -216,25 +296,33 @@ fn svn_source(repos: &Path, path: Option<&String>) -> anyhow::Result<repo::Sourc
 }
 
 fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
-    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let source = svn_source(&args.repos, args.read.path.as_ref())?;
     let at = repo::At::Transaction(&args.txn);
     // Skip quickly when nothing of the configuration changed.
     if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let mut err = std::io::stderr().lock();
     let name = Named {
         what: "this commit",
         invalid: "makes the configuration invalid",
     };
+    // The rails of the youngest revision judge the transaction.
+    let youngest = in_force(&mut err, &source, repo::At::Revision(None), limits)?;
+    let rails = Rails {
+        in_force: youngest.as_ref(),
+        target: source.rails_target(),
+    };
     // Subversion shows a pre-commit hook's output only when it refuses;
     // post-commit repeats the warnings where they are seen.
-    match check(&mut err, &name, source.read_at(at, limits), true)? {
+    match check(
+        &mut err,
+        &name,
+        source.read_at(at, limits),
+        true,
+        Some(&rails),
+    )? {
         Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
         Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
         Verdict::Invalid => writeln!(
@@ -255,23 +343,35 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.state_dir {
         notify(dir);
     }
-    let source = svn_source(&args.repos, args.path.as_ref())?;
+    let source = svn_source(&args.repos, args.read.path.as_ref())?;
     let at = repo::At::Revision(Some(&args.rev));
     if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = Limits {
-        max_file_bytes: args.max_file_bytes,
-        id_chars: crate::cli::id_chars(args.allow_non_ascii_ids),
-        ..Limits::default()
-    };
+    let limits = args.read.limits();
     let input = source.read_at(at, limits)?;
     let mut err = std::io::stderr().lock();
     let name = Named {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    match check(&mut err, &name, Ok(input), true)? {
+    // The rails judge the revision against the one before it, so that the
+    // committer hears their warnings (and, had pre-commit been bypassed,
+    // that the daemon will not apply it).
+    let previous = match args.rev.parse::<u64>() {
+        Ok(r) if r > 1 => in_force(
+            &mut err,
+            &source,
+            repo::At::Revision(Some(&(r - 1).to_string())),
+            limits,
+        )?,
+        _ => None,
+    };
+    let rails = Rails {
+        in_force: previous.as_ref(),
+        target: source.rails_target(),
+    };
+    match check(&mut err, &name, Ok(input), true, Some(&rails))? {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }
@@ -299,17 +399,11 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     }
     fs_err::create_dir_all(&hooks)?;
     let mut pre = format!(
-        "{exe} hook pre-receive --max-file-bytes {}",
-        args.hook.max_file_bytes
+        "{exe} hook pre-receive{}",
+        args.hook.read.to_flags(shell_quote)
     );
     if let Some(b) = &args.hook.branch {
         pre.push_str(&format!(" --branch {}", shell_quote(b)));
-    }
-    if let Some(p) = &args.hook.path {
-        pre.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        pre.push_str(" --allow-non-ascii-ids");
     }
     write_hook(&hooks.join("pre-receive"), &pre)?;
     match &args.state_dir {
@@ -342,29 +436,12 @@ fn install_svn(args: &InstallArgs, hooks: &Path, exe: &str) -> anyhow::Result<Ex
         );
     }
     let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
-    let mut pre = format!(
-        "{env} {exe} hook pre-commit \"$1\" \"$2\" --max-file-bytes {}",
-        args.hook.max_file_bytes
-    );
-    if let Some(p) = &args.hook.path {
-        pre.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        pre.push_str(" --allow-non-ascii-ids");
-    }
+    let flags = args.hook.read.to_flags(shell_quote);
+    let pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\"{flags}");
     write_hook(&hooks.join("pre-commit"), &pre)?;
     // post-commit reports warnings (the only hook output Subversion shows
     // on success) and, with --state-dir, notifies the daemon.
-    let mut post = format!(
-        "{env} {exe} hook post-commit \"$1\" \"$2\" --max-file-bytes {}",
-        args.hook.max_file_bytes
-    );
-    if let Some(p) = &args.hook.path {
-        post.push_str(&format!(" --path {}", shell_quote(p)));
-    }
-    if args.hook.allow_non_ascii_ids {
-        post.push_str(" --allow-non-ascii-ids");
-    }
+    let mut post = format!("{env} {exe} hook post-commit \"$1\" \"$2\"{flags}");
     match &args.state_dir {
         Some(dir) => {
             let dir = std::path::absolute(dir)?;

@@ -8,9 +8,11 @@
 
 pub mod access;
 pub mod check;
+pub mod diff;
 pub mod hook;
 pub mod render;
 pub mod serve;
+pub mod test;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -46,12 +48,27 @@ pub fn build(args: &RepoArgs) -> anyhow::Result<(snapshot::Input, Report)> {
 /// order, as `json!` wrote them).
 #[derive(Debug, serde::Serialize)]
 struct ValidateJson<'a> {
+    /// Left out when there is no access file (an invalid configuration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_cost: Option<CostJson>,
     diagnostics: Vec<diag::DiagnosticJson<'a>>,
     revision: &'a str,
     valid: bool,
 }
 
-/// Print diagnostics to `out` in the chosen form; a summary goes to stderr.
+/// What the access file costs Subversion to load, in `validate --format json`.
+#[derive(Debug, serde::Serialize)]
+struct CostJson {
+    /// Users named × rule sections.
+    cost: u64,
+    rule_sections: u64,
+    users: u64,
+    /// The cost above which `access-file-expensive` warns.
+    warn_above: u64,
+}
+
+/// Print diagnostics to `out` in the chosen form; a summary, and what the
+/// access file costs Subversion to load, go to stderr.
 pub fn print_diagnostics(
     out: &mut dyn Write,
     to_terminal: bool,
@@ -62,6 +79,12 @@ pub fn print_diagnostics(
     match format {
         Format::Json => {
             let doc = ValidateJson {
+                access_cost: report.snapshot.as_ref().map(|s| CostJson {
+                    cost: s.access_cost.units(),
+                    rule_sections: s.access_cost.rule_sections,
+                    users: s.access_cost.users,
+                    warn_above: input.limits.warn_access_cost,
+                }),
                 diagnostics: report.diagnostics.iter().map(Diagnostic::to_json).collect(),
                 revision: &input.revision,
                 valid: report.is_valid(),
@@ -98,9 +121,23 @@ pub fn print_diagnostics(
                     input.revision
                 );
             }
+            if let Some(s) = &report.snapshot {
+                eprintln!("rolesync: {}", cost_line(s.access_cost, &input.limits));
+            }
         }
     }
     Ok(())
+}
+
+/// What the access file costs Subversion to load, in one line.
+fn cost_line(cost: crate::authz::Cost, limits: &Limits) -> String {
+    format!(
+        "the access file costs Subversion {} to load ({} users named × {} rule sections; access-file-expensive above {})",
+        cost.units(),
+        cost.users,
+        cost.rule_sections,
+        limits.warn_access_cost
+    )
 }
 
 /// A line of a snippet with its control characters escaped

@@ -52,6 +52,10 @@ struct FileConfig {
     max_name_bytes: Option<usize>,
     max_query_depth: Option<usize>,
     max_access_bytes: Option<usize>,
+    warn_access_cost: Option<u64>,
+    max_test_files: Option<usize>,
+    max_test_assertions_per_file: Option<usize>,
+    max_test_assertions: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -292,6 +296,13 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_name_bytes: file.max_name_bytes.unwrap_or(d.max_name_bytes),
         max_query_depth: file.max_query_depth.unwrap_or(d.max_query_depth),
         max_access_bytes: file.max_access_bytes.unwrap_or(d.max_access_bytes),
+        warn_access_cost: file.warn_access_cost.unwrap_or(d.warn_access_cost),
+        max_message_bytes: d.max_message_bytes,
+        max_test_files: file.max_test_files.unwrap_or(d.max_test_files),
+        max_test_assertions_per_file: file
+            .max_test_assertions_per_file
+            .unwrap_or(d.max_test_assertions_per_file),
+        max_test_assertions: file.max_test_assertions.unwrap_or(d.max_test_assertions),
     }
 }
 

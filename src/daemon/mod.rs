@@ -11,7 +11,7 @@
 //! hook socket for the state folder).
 //!
 //! Files: `run` (start and the loop), `settings`, `triggers`, `debounce`,
-//! `reload` (`Reloader::reload`: read → build → decide → publish →
+//! `reload` (`Reloader::reload`: read → build → guard rails → decide → publish →
 //! record), `outcome` (what a reload came to, as a value, and how it
 //! changes the status), `state` (state.json, the audit log, the lock).
 

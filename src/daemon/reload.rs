@@ -120,7 +120,7 @@ impl Reloader {
     }
 
     /// One reload, in named steps: read → build (`read_and_build`) →
-    /// decide (`outcome::decide`) → publish → record. Every step before
+    /// guard rails (`judge`) → decide (`outcome::decide`) → publish → record. Every step before
     /// the record only computes the [`Outcome`]; the record is the one
     /// place it reaches the status, state.json and the audit log.
     pub(super) async fn reload(&mut self, force: bool) {
@@ -141,6 +141,10 @@ impl Reloader {
         let report = match self.read_and_build().await {
             Ok(report) => report,
             Err(message) => return Outcome::Failed(Failure::message(None, message)),
+        };
+        let report = match self.judge(current.as_ref(), report).await {
+            Ok(report) => report,
+            Err(failure) => return Outcome::Failed(failure),
         };
         match outcome::decide(current.as_deref(), report) {
             Decision::Apply { snapshot, warnings } => {
@@ -236,6 +240,50 @@ impl Reloader {
             self.audit(&key.0, None, ReloadResult::Failed, None, &f.errors, &[]);
             self.last_failure = Some(key);
         }
+    }
+
+    /// The guard rails step (`rails::apply`, on the blocking pool): a
+    /// valid report is judged against the snapshot being served or, at
+    /// start, the revision the state folder last applied; the rails'
+    /// diagnostics join it, and a refusal leaves it invalid, so that the
+    /// decide step rejects it with the rails' errors.
+    async fn judge(
+        &self,
+        current: Option<&Arc<Snapshot>>,
+        mut report: snapshot::Report,
+    ) -> Result<snapshot::Report, Failure> {
+        let Some(new) = &report.snapshot else {
+            return Ok(report);
+        };
+        let in_force = match current {
+            Some(c) => Some(c.clone()),
+            None => self.last_applied(&new.revision).await,
+        };
+        let target = self.settings.source.rails_target();
+        let revision = report.revision.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::rails::apply(&mut report, in_force.as_deref(), &target, None);
+            report
+        })
+        .await
+        .map_err(|e| Failure::message(Some(revision), format!("guard rails task: {e}")))
+    }
+
+    /// The snapshot of the revision the state folder last applied, unless
+    /// that is `newest` (then nothing changes) or it no longer builds.
+    async fn last_applied(&self, newest: &str) -> Option<Arc<Snapshot>> {
+        let rev = self
+            .persisted
+            .applied_revision
+            .clone()
+            .filter(|r| r != newest)?;
+        let source = self.settings.source.clone();
+        let limits = self.settings.limits;
+        let built = tokio::task::spawn_blocking(move || {
+            let input = source.read(Some(&rev), limits).ok()?;
+            snapshot::build(&input).snapshot
+        });
+        built.await.ok().flatten().map(Arc::new)
     }
 
     async fn recover_last_applied(&mut self) {

@@ -97,6 +97,7 @@ pub async fn run(
 /// orders revisions as the repository does.
 fn api_config(settings: &Settings) -> crate::api::Config {
     let source = settings.source.clone();
+    let (reader, limits) = (settings.source.clone(), settings.limits);
     crate::api::Config {
         token: settings.token.clone(),
         beyond_loopback: settings.beyond_loopback,
@@ -105,6 +106,9 @@ fn api_config(settings: &Settings) -> crate::api::Config {
         authorize_layers: settings.authorize_layers,
         http: settings.http,
         is_at_least: Arc::new(move |loaded: &str, wanted: &str| source.is_at_least(loaded, wanted)),
+        read_snapshot: Some(Arc::new(move |rev: &str| {
+            crate::cmd::diff::snapshot_at(&reader, rev, limits).map_err(|e| format!("{e:#}"))
+        })),
     }
 }
 

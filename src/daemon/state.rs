@@ -18,7 +18,8 @@ pub const LOCK_FILE: &str = "rolesync.lock";
 /// The persisted state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Persisted {
-    /// The revision whose access file was last published.
+    /// The revision last applied (its access file is in place; its bytes may
+    /// be an earlier revision's, left untouched).
     pub applied_revision: Option<String>,
 }
 

@@ -100,8 +100,9 @@ fn digest(input: &Input) -> String {
     for (path, bytes) in &input.files {
         eat(path.as_bytes());
         eat(&[0]);
-        // The revision a rendered access file names is left out, so that
-        // rendering into the folder itself reaches a fixed point.
+        // The marker line of a rendered access file is left out (earlier
+        // versions named the revision in it), so that rendering into the
+        // folder itself reaches a fixed point.
         let mut stamped = false;
         for line in bytes.split_inclusive(|b| *b == b'\n') {
             if path == snapshot::ACCESS_FILE

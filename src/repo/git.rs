@@ -11,7 +11,7 @@ use std::path::Path;
 use git2::{ObjectType, Repository};
 
 use super::{Error, MAX_TREE_ENTRIES, SubPath};
-use crate::snapshot::{Input, Limits, RevisionMeta};
+use crate::snapshot::{self, Input, Limits, RevisionMeta};
 
 /// Git's file mode of a symbolic link (never followed).
 const MODE_LINK: i32 = 0o120000;
@@ -151,6 +151,7 @@ pub fn read(
         meta: Some(RevisionMeta {
             author: author.name().or(author.email()).unwrap_or("").to_owned(),
             time: commit.time().seconds(),
+            message: snapshot::message_tail(commit.message_bytes(), limits.max_message_bytes),
         }),
         limits,
         ..Input::default()

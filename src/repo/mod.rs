@@ -89,6 +89,24 @@ impl Source {
         }
     }
 
+    /// Where the configuration lives, for the guard rails: an SVN
+    /// repository by its folder name (the name an access file gives it in
+    /// `[NAME:/path]` when served with `SVNParentPath` / `svnserve -r`) and
+    /// the configuration's folder in it.
+    pub fn rails_target(&self) -> crate::rails::Target {
+        match &self.0 {
+            Backend::Svn { path, subpath } => crate::rails::Target::Svn {
+                repository: std::path::absolute(path)
+                    .ok()
+                    .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .unwrap_or_default(),
+                path: format!("/{}", subpath.as_str()),
+            },
+            Backend::Git { .. } => crate::rails::Target::Git,
+            Backend::Folder(_) => crate::rails::Target::Folder,
+        }
+    }
+
     /// The kind of this source.
     pub fn kind(&self) -> Kind {
         match &self.0 {
@@ -242,13 +260,15 @@ pub const MAX_TREE_ENTRIES: usize = 1_000_000;
 /// Whether `rel` (relative to the configuration root) is a folder on the
 /// way to a configuration file: `.polarion`, `.polarion/security`,
 /// `.polarion/user-management`, its `users` folder and each account's
-/// folder, and every project's `.polarion` and `.polarion/security`.
+/// folder, `.polarion/tests` (the policy tests), and every project's
+/// `.polarion` and `.polarion/security`.
 pub fn is_config_folder(rel: &str) -> bool {
     const GLOBAL: &[&str] = &[
         ".polarion",
         ".polarion/security",
         ".polarion/user-management",
         ".polarion/user-management/users",
+        ".polarion/tests",
     ];
     if GLOBAL.contains(&rel) {
         return true;
@@ -372,6 +392,10 @@ mod tests {
         assert_eq!(expected_kind(".polarion/access"), Some("file"));
         assert_eq!(expected_kind(".polarion"), Some("folder"));
         assert_eq!(expected_kind("README.md"), None);
+        // The policy tests: a link there is refused like any configuration's.
+        assert_eq!(expected_kind(".polarion/tests"), Some("folder"));
+        assert_eq!(expected_kind(".polarion/tests/admins.toml"), Some("file"));
+        assert_eq!(expected_kind(".polarion/tests/notes.md"), Some("file"));
     }
 
     #[test]

@@ -204,7 +204,7 @@ pub fn read(
             At::Revision(_) => args[1].to_owned(),
             At::Transaction(t) => format!("txn {t}"),
         },
-        meta: info(repo, args)?,
+        meta: info(repo, args, limits)?,
         limits,
         ..Input::default()
     };
@@ -304,7 +304,7 @@ pub fn read_since(
     let args = ["-r", young.as_str()];
     let mut input = Input {
         revision: young.clone(),
-        meta: info(repo, args)?,
+        meta: info(repo, args, limits)?,
         limits,
         files: prev.files.clone(),
         incomplete: None,
@@ -348,14 +348,22 @@ fn changed_actions(repo: &Path, at: At) -> Result<Vec<(char, String, bool)>, Err
         .collect())
 }
 
-/// Author and date of a revision or transaction (`svnlook info`).
-fn info(repo: &Path, args: [&str; 2]) -> Result<Option<RevisionMeta>, Error> {
+/// Author, date and log message of a revision or transaction (`svnlook
+/// info`: author, date, the log's size in bytes, then the log).
+fn info(repo: &Path, args: [&str; 2], limits: Limits) -> Result<Option<RevisionMeta>, Error> {
     let out = svnlook(repo, &["info", args[0], args[1]])?;
-    let text = String::from_utf8_lossy(&out);
-    let mut lines = text.lines();
-    let author = lines.next().unwrap_or("").to_owned();
-    let time = lines.next().and_then(parse_svn_date).unwrap_or(0);
-    Ok(Some(RevisionMeta { author, time }))
+    let mut lines = out.splitn(4, |&b| b == b'\n');
+    let mut line = || String::from_utf8_lossy(lines.next().unwrap_or(b"")).into_owned();
+    let author = line();
+    let time = parse_svn_date(&line()).unwrap_or(0);
+    let size: usize = line().trim().parse().unwrap_or(0);
+    let log = lines.next().unwrap_or(b"");
+    let log = &log[..size.min(log.len())];
+    Ok(Some(RevisionMeta {
+        author,
+        time,
+        message: snapshot::message_tail(log, limits.max_message_bytes),
+    }))
 }
 
 /// `2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)` → seconds since the epoch.

@@ -24,7 +24,9 @@ fn validate(code: Code) -> (i32, String) {
         return (out.status.code().expect("exited"), util::stderr(&out));
     }
     let extra = std::fs::read_to_string(tree.join("ARGS")).unwrap_or_default();
+    // In the tree, so that ARGS may name a folder of it (`--previous previous`).
     let out = util::rolesync()
+        .current_dir(&tree)
         .arg("validate")
         .arg("--repo")
         .arg(&tree)

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::daemon::{Config, Daemon, wait_until};
 use crate::util::{self, git, git_output};
 
 /// A bare `config.git` cloned from a sample configuration, with the hooks
 /// installed, and a clone `work` to push from.
-fn bare_with_hooks(cfg: &Config) -> (std::path::PathBuf, std::path::PathBuf) {
+pub fn bare_with_hooks(cfg: &Config) -> (std::path::PathBuf, std::path::PathBuf) {
     let bare = cfg.path("config.git");
     let clone = cfg.path("clone");
     git(
@@ -94,8 +94,7 @@ fn a_good_push_is_accepted_and_notifies_the_daemon() {
     );
     let head = git(&bare, &["rev-parse", "main"]);
     wait_until(Duration::from_secs(20), "the pushed commit", || {
-        marker_revision(&std::fs::read_to_string(&access).unwrap_or_default()).as_deref()
-            == Some(head.as_str())
+        d.applied_revision().as_deref() == Some(head.as_str())
     });
     wait_until(Duration::from_secs(20), "the hook's notification", || {
         d.status()["triggers"]["hook"].as_u64() >= Some(1)

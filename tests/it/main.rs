@@ -4,19 +4,23 @@
 
 mod access_cmd;
 mod authz_diff;
+mod cache;
 mod caddy;
 mod check;
 mod daemon;
 mod diagnostics;
+mod diff;
 mod git;
 mod hooks;
 mod http_limits;
 mod limits;
 mod nginx;
 mod policy_api;
+mod policy_tests;
 mod proxy;
 mod publish;
 mod purity;
+mod rails;
 mod render;
 mod repo_safety;
 mod schemes;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::daemon::{Config, Daemon, marker_revision, wait_until};
+use crate::daemon::{Config, Daemon, wait_until};
 use crate::util::{self, git};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -59,9 +59,10 @@ fn commit_grace(cfg: &Config) -> String {
     )
 }
 
-fn wait_for_revision(path: &Path, rev: &str) {
-    wait_until(LIMIT, &format!("{} at {rev}", path.display()), || {
-        marker_revision(&read(path)).as_deref() == Some(rev)
+/// Wait until the daemon serves `rev` (its access file is then in place).
+fn wait_for_revision(d: &Daemon, rev: &str) {
+    wait_until(LIMIT, &format!("the daemon at {rev}"), || {
+        d.applied_revision().as_deref() == Some(rev)
     });
 }
 
@@ -95,7 +96,7 @@ fn a_symlink_planted_at_the_old_temporary_name_is_never_followed() {
         0o600,
         "the daemon chmodded through a planted link"
     );
-    wait_for_revision(&access, &rev);
+    wait_for_revision(&d, &rev);
     assert!(
         std::fs::symlink_metadata(&access)
             .expect("stat")
@@ -118,10 +119,10 @@ fn owner_group_and_mode_of_the_previous_file_are_kept() {
     let _original = std::fs::File::open(&access).expect("open");
     let d = Daemon::start(&cfg.work(), &access, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || {
-        marker_revision(&read(&access)).is_some()
+        d.applied_revision().is_some()
     });
     let rev = commit_grace(&cfg);
-    wait_for_revision(&access, &rev);
+    wait_for_revision(&d, &rev);
     let after = std::fs::metadata(&access).expect("stat");
     assert_ne!(before.ino(), after.ino(), "the file was replaced");
     assert_eq!(
@@ -206,7 +207,7 @@ fn a_symlinked_access_out_is_followed_and_a_redirected_link_is_refused() {
     let d = Daemon::start(&cfg.work(), &link, &cfg.path("state"), &[]);
     wait_until(LIMIT, "the first publication", || !read(&target).is_empty());
     let rev = commit_grace(&cfg);
-    wait_for_revision(&target, &rev);
+    wait_for_revision(&d, &rev);
     assert!(
         std::fs::symlink_metadata(&link)
             .expect("lstat")
@@ -370,7 +371,7 @@ fn deleted_output_and_state_folders_are_recreated() {
     std::fs::remove_dir_all(&out).expect("rm out");
     std::fs::remove_dir_all(&state).expect("rm state");
     let rev = commit_grace(&cfg);
-    wait_for_revision(&access, &rev);
+    wait_for_revision(&d, &rev);
     wait_until(LIMIT, "the state file again", || {
         read(&state.join("state.json")).contains(&rev)
     });
@@ -441,7 +442,7 @@ fn warnings_of_the_applied_revision_reach_status_metrics_and_audit() {
     let access = cfg.path("access");
     let state = cfg.path("state");
     let d = Daemon::start(&cfg.work(), &access, &state, &[]);
-    wait_for_revision(&access, &rev);
+    wait_for_revision(&d, &rev);
     wait_until(LIMIT, "the applied reload", || {
         d.status()["reloads"]["applied"] == 1
     });

@@ -21,12 +21,15 @@ use crate::util;
 
 const PURE: &[&str] = &[
     "diag.rs",
+    "diff",
     "fxhash.rs",
     "ident.rs",
     "limits.rs",
     "xml",
     "model",
     "policy",
+    "rails",
+    "policytest",
     "authz",
     "snapshot.rs",
     "snapshot",

@@ -8,12 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{self, git, git_output};
+use crate::util::{self, edit, git, git_output};
 
 const USERS: &str = ".polarion/user-management/users";
 
 /// `validate --repo PATH ARGS…`.
-fn validate(repo: &Path, args: &[&str]) -> Output {
+pub fn validate(repo: &Path, args: &[&str]) -> Output {
     util::rolesync()
         .arg("validate")
         .arg("--repo")
@@ -25,7 +25,7 @@ fn validate(repo: &Path, args: &[&str]) -> Output {
 
 /// `validate` must refuse (exit 2, the source cannot be read as it is) and
 /// name `path` on stderr.
-fn assert_refused(out: &Output, path: &str) {
+pub fn assert_refused(out: &Output, path: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "must refuse: {stderr}");
     assert!(stderr.contains(path), "names {path}: {stderr}");
@@ -61,13 +61,6 @@ fn install_hooks(repo: &Path, args: &[&str]) {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", util::stderr(&out));
-}
-
-/// Replace the first `from` in `file` by `to` (which must be there).
-fn edit(file: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(file).expect("read");
-    assert!(text.contains(from), "{from} in {}", file.display());
-    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
 }
 
 /// A folder `elsewhere` with one account `dave`, enabled there.

@@ -85,23 +85,6 @@ pub fn without_groups(text: &str) -> String {
     out
 }
 
-/// The text with the revision in the generated block's marker replaced by
-/// `REV`, to compare renderings of different revisions.
-pub fn unstamped(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|l| {
-            match (
-                l.starts_with("# rolesync: BEGIN"),
-                l.find("(revision "),
-                l.find(')'),
-            ) {
-                (true, Some(a), Some(b)) if b > a => format!("{}(revision REV{}", &l[..a], &l[b..]),
-                _ => l.to_owned(),
-            }
-        })
-        .collect()
-}
-
 /// Run `git` in `dir` with a fixed identity and `main` as the first branch.
 pub fn git_output(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
@@ -131,10 +114,61 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A non-bare repository holding `sample-repo/` in one commit; returns its id.
+pub fn sample_repository(dir: &Path) -> String {
+    copy_tree(&root().join("sample-repo"), dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "initial configuration"]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// SplitMix64: small, deterministic, good enough for test data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64) < p * ((1u64 << 53) as f64)
+    }
+
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+
+    pub fn shuffle<T>(&mut self, xs: &mut [T]) {
+        for i in (1..xs.len()).rev() {
+            xs.swap(i, self.below(i + 1));
+        }
+    }
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
+}
+
+/// Replace the first `from` in `file` by `to` (which must be there).
+pub fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{from} in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
 }

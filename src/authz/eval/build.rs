@@ -47,6 +47,12 @@ impl Authz {
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
+
+    /// Every user the files name (as a group member, an alias target or
+    /// in a rule), in no particular order.
+    pub fn named_users(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(|u| &**u)
+    }
 }
 
 impl Authz {

@@ -9,6 +9,23 @@ use super::types::*;
 use crate::ident::{GroupId, ProjectId, RoleId};
 
 impl Index {
+    /// Whether a file, a built-in default or the parent table names the
+    /// permission or one of its parents (`@SET.action` included); a name
+    /// that none does is likely a typo (the policy tests warn of it).
+    pub fn names_permission(&self, name: &str) -> bool {
+        let mut name = std::borrow::Cow::Borrowed(name);
+        for _ in 0..GENERAL_DEPTH {
+            if self.perms.contains_key(name.as_ref()) {
+                return true;
+            }
+            match super::super::names::parent(&name) {
+                Some(p) => name = std::borrow::Cow::Owned(p),
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Whether the user may be assigned work in the project (`None`:
     /// anywhere): `assignable` globally, or `project_assignable` there.
     pub fn assignable(&self, login: &str, project: Option<&str>) -> bool {

@@ -1,0 +1,351 @@
+//! Part a: who joins or leaves which role group, and why.
+//!
+//! What changed is found first, without expanding any group: the
+//! assignments of each scope are compared as slices (a scope whose
+//! assignments are equal costs one comparison), user groups member set by
+//! member set, accounts by their active state. Only the (role group,
+//! login) pairs those changes touch are then decided in both models.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::types::{Direction, GroupChange, Reason};
+use crate::ident::{GroupId, Login, RoleId, role_group_name};
+use crate::model::{EVERYONE, Holder, Model, Scope};
+
+/// The assignments of one model by scope: (role, holder) in file order.
+type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
+
+fn by_scope(m: &Model) -> ByScope<'_> {
+    let mut out: ByScope = BTreeMap::new();
+    let mut run: Option<(&Scope, Vec<(&RoleId, &Holder)>)> = None;
+    for a in &m.assignments {
+        match &mut run {
+            Some((scope, items)) if *scope == &a.scope => items.push((&a.role, &a.holder)),
+            _ => {
+                if let Some((scope, items)) = run.take() {
+                    out.entry(scope).or_default().extend(items);
+                }
+                run = Some((&a.scope, vec![(&a.role, &a.holder)]));
+            }
+        }
+    }
+    if let Some((scope, items)) = run {
+        out.entry(scope).or_default().extend(items);
+    }
+    out
+}
+
+/// A role group: its scope and role.
+type Key<'a> = (&'a Scope, &'a RoleId);
+
+/// The candidates: per role group, the logins whose membership may differ.
+#[derive(Default)]
+struct Candidates<'a> {
+    keys: BTreeMap<Key<'a>, BTreeSet<&'a Login>>,
+}
+
+impl<'a> Candidates<'a> {
+    fn add(&mut self, key: Key<'a>, logins: impl IntoIterator<Item = &'a Login>) {
+        self.keys.entry(key).or_default().extend(logins);
+    }
+}
+
+/// The holders of each role group in one model, computed only for the
+/// role groups asked about.
+struct Holders<'a> {
+    model: &'a Model,
+    scopes: &'a ByScope<'a>,
+    cache: BTreeMap<Key<'a>, BTreeSet<&'a Holder>>,
+    /// The members of `everyone`, computed once when asked (accounts not
+    /// managed: every login named).
+    everyone: Option<BTreeSet<Login>>,
+}
+
+impl<'a> Holders<'a> {
+    fn new(model: &'a Model, scopes: &'a ByScope<'a>) -> Holders<'a> {
+        Holders {
+            model,
+            scopes,
+            cache: BTreeMap::new(),
+            everyone: None,
+        }
+    }
+
+    fn in_everyone(&mut self, login: &Login) -> bool {
+        let model = self.model;
+        match model.accounts {
+            Some(_) => model.is_active(login),
+            None => self
+                .everyone
+                .get_or_insert_with(|| model.active_accounts())
+                .contains(login),
+        }
+    }
+
+    fn of(&mut self, key: Key<'a>) -> &BTreeSet<&'a Holder> {
+        let scopes = self.scopes;
+        self.cache.entry(key).or_insert_with(|| {
+            scopes
+                .get(key.0)
+                .into_iter()
+                .flatten()
+                .filter(|(r, _)| *r == key.1)
+                .map(|(_, h)| *h)
+                .collect()
+        })
+    }
+
+    /// The ways `login` holds the role group (empty: not a member).
+    fn ways(&mut self, key: Key<'a>, login: &Login) -> BTreeSet<Reason> {
+        let model = self.model;
+        if !model.is_active(login) {
+            return BTreeSet::new();
+        }
+        if key.1.as_str() == EVERYONE {
+            // Only the global `everyone` is a group; it holds every
+            // active account whoever holds the role.
+            return match key.0 {
+                Scope::Global if self.in_everyone(login) => BTreeSet::from([account_way(model)]),
+                _ => BTreeSet::new(),
+            };
+        }
+        self.of(key)
+            .iter()
+            .filter_map(|h| match h {
+                Holder::User(l) if l == login => Some(Reason::Direct),
+                Holder::Group(g) if model.user_groups.get(g).is_some_and(|m| m.contains(login)) => {
+                    Some(Reason::Group(g.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The one way into `everyone`: an active account (or being named).
+fn account_way(model: &Model) -> Reason {
+    match model.accounts {
+        Some(_) => Reason::AccountEnabled,
+        None => Reason::Named,
+    }
+}
+
+/// Every role-group membership that differs between the two models.
+pub(super) fn memberships(old: &Model, new: &Model) -> Vec<GroupChange> {
+    let (old_scopes, new_scopes) = (by_scope(old), by_scope(new));
+    let mut cand = Candidates::default();
+    assignment_changes(old, new, &old_scopes, &new_scopes, &mut cand);
+    group_changes(old, new, &mut cand);
+    account_changes(old, new, &mut cand);
+    let mut before = Holders::new(old, &old_scopes);
+    let mut after = Holders::new(new, &new_scopes);
+    let mut out = Vec::new();
+    for (key, logins) in &cand.keys {
+        if key.0.project().is_some() && key.1.as_str() == EVERYONE {
+            continue;
+        }
+        for login in logins {
+            let was = before.ways(*key, login);
+            let is = after.ways(*key, login);
+            let direction = match (was.is_empty(), is.is_empty()) {
+                (true, false) => Direction::Joined,
+                (false, true) => Direction::Left,
+                _ => continue,
+            };
+            let reasons = reasons(old, new, login, direction, &was, &is);
+            out.push(GroupChange {
+                group: role_group_name(key.0.project(), key.1),
+                scope: key.0.clone(),
+                role: key.1.clone(),
+                login: (*login).clone(),
+                direction,
+                reasons,
+            });
+        }
+    }
+    out
+}
+
+/// Why: the account's change of state, else the ways gained (joined) or
+/// lost (left).
+fn reasons(
+    old: &Model,
+    new: &Model,
+    login: &Login,
+    direction: Direction,
+    was: &BTreeSet<Reason>,
+    is: &BTreeSet<Reason>,
+) -> Vec<Reason> {
+    let (active_before, active_after) = (old.is_active(login), new.is_active(login));
+    if active_before != active_after {
+        let account = match (active_after, new.accounts.as_ref()) {
+            (true, _) => account_way(new),
+            (false, Some(a)) if a.contains_key(login) => Reason::AccountDisabled,
+            (false, Some(_)) => Reason::AccountDeleted,
+            (false, None) => Reason::Named,
+        };
+        return vec![account];
+    }
+    let (from, to) = match direction {
+        Direction::Joined => (was, is),
+        Direction::Left => (is, was),
+    };
+    to.difference(from).cloned().collect()
+}
+
+/// Scopes whose assignments differ: every (role, holder) added or removed
+/// makes the holder's logins (in either model) candidates of that group.
+fn assignment_changes<'a>(
+    old: &'a Model,
+    new: &'a Model,
+    old_scopes: &ByScope<'a>,
+    new_scopes: &ByScope<'a>,
+    cand: &mut Candidates<'a>,
+) {
+    let scopes: BTreeSet<&Scope> = old_scopes
+        .keys()
+        .chain(new_scopes.keys())
+        .copied()
+        .collect();
+    let empty = Vec::new();
+    for scope in scopes {
+        let a = old_scopes.get(scope).unwrap_or(&empty);
+        let b = new_scopes.get(scope).unwrap_or(&empty);
+        if a == b {
+            continue;
+        }
+        let a: BTreeSet<_> = a.iter().copied().collect();
+        let b: BTreeSet<_> = b.iter().copied().collect();
+        for &(role, holder) in a.symmetric_difference(&b) {
+            cand.add((scope, role), old.logins_of(holder));
+            cand.add((scope, role), new.logins_of(holder));
+        }
+    }
+}
+
+/// User groups whose members differ: the members that came or went are
+/// candidates of every role group the user group holds (in either model).
+fn group_changes<'a>(old: &'a Model, new: &'a Model, cand: &mut Candidates<'a>) {
+    static EMPTY: BTreeSet<Login> = BTreeSet::new();
+    let empty = &EMPTY;
+    let names: BTreeSet<&GroupId> = old
+        .user_groups
+        .keys()
+        .chain(new.user_groups.keys())
+        .collect();
+    let mut changed: BTreeMap<&GroupId, Vec<&Login>> = BTreeMap::new();
+    for g in names {
+        let a = old.user_groups.get(g).unwrap_or(empty);
+        let b = new.user_groups.get(g).unwrap_or(empty);
+        if a != b {
+            changed.insert(g, a.symmetric_difference(b).collect());
+        }
+    }
+    if changed.is_empty() {
+        return;
+    }
+    for m in [old, new] {
+        for a in &m.assignments {
+            if let Holder::Group(g) = &a.holder
+                && let Some(delta) = changed.get(g)
+            {
+                cand.add((&a.scope, &a.role), delta.iter().copied());
+            }
+        }
+    }
+}
+
+/// Accounts whose active state differs are candidates of `everyone` and
+/// of every role group they hold (directly or through a group) in either
+/// model.
+fn account_changes<'a>(old: &'a Model, new: &'a Model, cand: &mut Candidates<'a>) {
+    let changed = changed_accounts(old, new);
+    if changed.is_empty() {
+        return;
+    }
+    for m in [old, new] {
+        let groups: BTreeMap<&GroupId, Vec<&Login>> = m
+            .user_groups
+            .iter()
+            .filter_map(|(g, members)| {
+                let hit: Vec<&Login> = changed
+                    .iter()
+                    .copied()
+                    .filter(|l| members.contains(*l))
+                    .collect();
+                (!hit.is_empty()).then_some((g, hit))
+            })
+            .collect();
+        for a in &m.assignments {
+            match &a.holder {
+                Holder::User(l) if changed.contains(l) => cand.add((&a.scope, &a.role), [l]),
+                Holder::Group(g) => {
+                    if let Some(hit) = groups.get(g) {
+                        cand.add((&a.scope, &a.role), hit.iter().copied());
+                    }
+                }
+                Holder::User(_) => {}
+            }
+        }
+    }
+    cand.add((&GLOBAL, everyone()), changed);
+}
+
+static GLOBAL: Scope = Scope::Global;
+
+/// The role id `everyone`.
+fn everyone() -> &'static RoleId {
+    static ID: std::sync::LazyLock<RoleId> =
+        std::sync::LazyLock::new(|| RoleId::new(EVERYONE).expect("`everyone` is a valid role id"));
+    &ID
+}
+
+/// Logins whose active state (member of `everyone`) differs.
+fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
+    match (&old.accounts, &new.accounts) {
+        (Some(a), Some(b)) => {
+            let mut out = BTreeSet::new();
+            for (l, acc) in a {
+                if b.get(l).is_none_or(|n| n.disabled != acc.disabled) {
+                    out.insert(l);
+                }
+            }
+            for (l, acc) in b {
+                if !a.contains_key(l) && !acc.disabled {
+                    out.insert(l);
+                }
+            }
+            out.retain(|l| old.is_active(l) != new.is_active(l));
+            out
+        }
+        // Accounts not managed on one side: compare who is named (linear
+        // in the model, only in this mode).
+        _ => {
+            let (a, b) = (old.active_accounts(), new.active_accounts());
+            let names: BTreeSet<&Login> = old
+                .accounts
+                .iter()
+                .flat_map(|m| m.keys())
+                .chain(new.accounts.iter().flat_map(|m| m.keys()))
+                .chain(model_logins(old))
+                .chain(model_logins(new))
+                .collect();
+            names
+                .into_iter()
+                .filter(|l| a.contains(*l) != b.contains(*l))
+                .collect()
+        }
+    }
+}
+
+/// Every login a model names (holders, group members, leads).
+fn model_logins(m: &Model) -> impl Iterator<Item = &Login> {
+    m.assignments
+        .iter()
+        .filter_map(|a| match &a.holder {
+            Holder::User(l) => Some(l),
+            Holder::Group(_) => None,
+        })
+        .chain(m.user_groups.values().flatten())
+        .chain(m.projects.values().filter_map(|p| p.lead.as_ref()))
+}

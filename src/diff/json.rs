@@ -1,0 +1,125 @@
+//! The JSON form of a diff, version 1 (docs/diff.md): its own DTOs, so the
+//! diff's types are no wire format.
+
+use serde::Serialize;
+
+use super::types::{Diff, Part, Tally};
+
+/// The version of the shape below; a change of the shape changes it.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct DiffJson {
+    pub version: u32,
+    pub from: String,
+    pub to: String,
+    pub complete: bool,
+    pub losing: Vec<String>,
+    pub gaining: Vec<String>,
+    pub groups: PartJson<GroupJson>,
+    pub paths: PartJson<PathJson>,
+    pub permissions: PartJson<PermissionJson>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartJson<T> {
+    pub total: usize,
+    pub listed: usize,
+    pub unevaluated: usize,
+    pub top: Vec<TopJson>,
+    pub changes: Vec<T>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopJson {
+    pub what: String,
+    pub gained: usize,
+    pub lost: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupJson {
+    pub group: String,
+    /// `null`: global.
+    pub project: Option<String>,
+    pub role: String,
+    pub login: String,
+    /// `joined` or `left`.
+    pub change: &'static str,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PathJson {
+    /// `null`: the repository-neutral rules.
+    pub repository: Option<String>,
+    pub path: String,
+    pub login: String,
+    /// `rw`, `r` or `no`.
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PermissionJson {
+    /// `null`: the global context.
+    pub project: Option<String>,
+    pub permission: String,
+    pub login: String,
+    /// `allow` or `deny`.
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+fn part<T, J>(p: &Part<T>, top: &[(String, Tally)], f: impl Fn(&T) -> J) -> PartJson<J> {
+    PartJson {
+        total: p.total,
+        listed: p.listed.len(),
+        unevaluated: p.unevaluated,
+        top: top
+            .iter()
+            .map(|(what, t)| TopJson {
+                what: what.clone(),
+                gained: t.gained,
+                lost: t.lost,
+            })
+            .collect(),
+        changes: p.listed.iter().map(f).collect(),
+    }
+}
+
+/// The version-1 JSON value of a diff.
+pub fn to_json(d: &Diff) -> DiffJson {
+    DiffJson {
+        version: VERSION,
+        from: d.from.clone(),
+        to: d.to.clone(),
+        complete: d.is_complete(),
+        losing: d.losing.iter().cloned().collect(),
+        gaining: d.gaining.iter().cloned().collect(),
+        groups: part(&d.groups, &d.top_groups, |c| GroupJson {
+            group: c.group.clone(),
+            project: c.scope.project().map(|p| p.as_str().to_owned()),
+            role: c.role.as_str().to_owned(),
+            login: c.login.as_str().to_owned(),
+            change: c.direction.as_str(),
+            reasons: c.reasons.iter().map(super::types::Reason::code).collect(),
+        }),
+        paths: part(&d.paths, &d.top_paths, |c| PathJson {
+            repository: c.repository.clone(),
+            path: c.path.clone(),
+            login: c.login.clone(),
+            from: c.from.as_str(),
+            to: c.to.as_str(),
+        }),
+        permissions: part(&d.permissions, &d.top_permissions, |c| PermissionJson {
+            project: c.project.as_ref().map(|p| p.as_str().to_owned()),
+            permission: c.permission.clone(),
+            login: c.login.as_str().to_owned(),
+            from: c.from.as_str(),
+            to: c.to.as_str(),
+        }),
+        notes: d.notes.clone(),
+    }
+}

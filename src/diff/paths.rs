@@ -1,0 +1,379 @@
+//! Part b: effective SVN access, asked of `authz::Authz` on both access
+//! files (the evaluator that answers as `svnauthz accessof`), at the rule
+//! paths a change can affect, for the logins it can affect.
+//!
+//! What changed is found on the parsed files before anything is
+//! evaluated:
+//! * a rule section whose lines differ (or that exists on one side only):
+//!   every login, at every rule path at and below it;
+//! * a group (role groups included: the rendered file holds them) or an
+//!   alias whose definition differs: the names whose membership differs
+//!   (the two expansions compared), at every rule path at and below each
+//!   section that names the group, a group containing it, or the alias;
+//! * an inverted group entry (`~@g`) whose group becomes empty or stops
+//!   being empty: Subversion drops such a line for everybody, so it counts
+//!   as a changed section.
+//!
+//! Rule paths are the paths of every rule section of either file, in each
+//! repository the files name (a repository-neutral path in every one of
+//! them, and without a repository). A `:glob:` section reaches every path.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::block::Split;
+use super::types::PathChange;
+use crate::authz::{self, Authz, Doc};
+
+/// Where a rule section applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule<'d> {
+    repo: Option<&'d str>,
+    /// Canonical path (`/` for the root).
+    path: String,
+    glob: bool,
+    entries: Vec<(&'d str, &'d str)>,
+}
+
+/// The sections of one access file, by kind.
+#[derive(Debug, Default)]
+struct Sections<'d> {
+    groups: BTreeMap<&'d str, &'d str>,
+    aliases: BTreeMap<&'d str, &'d str>,
+    rules: BTreeMap<&'d str, Rule<'d>>,
+}
+
+impl<'d> Sections<'d> {
+    fn of(doc: &'d Doc) -> Sections<'d> {
+        let mut out = Sections::default();
+        for s in doc.sections.iter().filter(|s| s.well_formed) {
+            let entries = s
+                .entries
+                .iter()
+                .map(|e| (e.name.as_str(), e.value.as_str()));
+            match s.name.as_str() {
+                "groups" => out.groups.extend(entries),
+                "aliases" => out.aliases.extend(entries),
+                name => {
+                    let Some((repo, path, glob)) = rule_target(name) else {
+                        continue;
+                    };
+                    let rule = out.rules.entry(name).or_insert_with(|| Rule {
+                        repo,
+                        path,
+                        glob,
+                        entries: Vec::new(),
+                    });
+                    rule.entries.extend(entries);
+                }
+            }
+        }
+        out
+    }
+
+    /// The names a group stands for, through nested groups and aliases
+    /// (a worklist; every group once).
+    fn expand(&self, group: &str) -> BTreeSet<&'d str> {
+        let mut out = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut work = vec![group];
+        while let Some(g) = work.pop() {
+            if !seen.insert(g) {
+                continue;
+            }
+            let Some(value) = self.groups.get(g) else {
+                continue;
+            };
+            for member in members(value) {
+                if let Some(sub) = member.strip_prefix('@') {
+                    work.push(sub);
+                } else if let Some(alias) = member.strip_prefix('&') {
+                    out.extend(self.aliases.get(alias).copied());
+                } else {
+                    out.insert(member);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every user name the file mentions.
+    fn names(&self) -> impl Iterator<Item = &'d str> + '_ {
+        let in_groups = self
+            .groups
+            .values()
+            .flat_map(|v| members(v))
+            .filter(|m| !m.starts_with(['@', '&']));
+        let in_rules = self
+            .rules
+            .values()
+            .flat_map(|r| r.entries.iter().map(|(n, _)| n.trim_start_matches('~')))
+            .filter(|n| !n.starts_with(['@', '&', '*', '$']));
+        in_groups
+            .chain(self.aliases.values().copied())
+            .chain(in_rules)
+    }
+}
+
+/// The members of a `[groups]` value.
+fn members(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|m| !m.is_empty())
+}
+
+/// `[repo:/path]`, `[/path]`, `[:glob:…]` → (repository, canonical path,
+/// glob); `None` for other sections.
+fn rule_target(name: &str) -> Option<(Option<&str>, String, bool)> {
+    let (glob, rest) = match name.strip_prefix(":glob:") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let (repo, path) = if rest.starts_with('/') {
+        (None, rest)
+    } else {
+        let (repo, path) = rest.split_once(':')?;
+        if !path.starts_with('/') {
+            return None;
+        }
+        (Some(repo), path)
+    };
+    Some((repo, authz::canonicalize(path), glob))
+}
+
+/// One place access is asked about: (repository, path).
+type Point<'d> = (Option<&'d str>, String);
+
+/// Who is asked at a point: every login, or the names whose membership
+/// of a changed group or alias differs (one set for the whole diff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    All,
+    Affected,
+}
+
+/// What the path part found.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    pub changes: Vec<PathChange>,
+    pub unevaluated: usize,
+}
+
+/// Every (login, rule path) whose access differs between the two access
+/// files, within `max_evaluations`; `everybody` gives the accounts of both
+/// models (asked only when a rule section itself changed).
+pub(super) fn paths(
+    old: &str,
+    new: &str,
+    everybody: &dyn Fn() -> BTreeSet<String>,
+    max_evaluations: usize,
+) -> Result<Found, String> {
+    if old == new {
+        return Ok(Found::default());
+    }
+    // The generated groups are read line by line, never parsed as INI.
+    let (split_old, split_new) = (Split::of(old), Split::of(new));
+    let (rest_old, rest_new) = (split_old.rest(), split_new.rest());
+    let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
+    let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    let referenced = referenced(&a, &b);
+    a.groups.extend(split_old.lines.iter().copied());
+    b.groups.extend(split_new.lines.iter().copied());
+    let (tasks, affected) = tasks(&a, &b);
+    if tasks.is_empty() {
+        return Ok(Found::default());
+    }
+    let any_all = tasks.values().any(|w| *w == Who::All);
+    // Only the logins asked about need their memberships in the files
+    // the evaluator loads.
+    let asked = (!any_all).then_some(&affected);
+    let load = |text: &str| {
+        Authz::load(text, None).map_err(|d| {
+            d.first()
+                .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
+        })
+    };
+    let before = load(&split_old.reduced(asked, &referenced))?;
+    let after = load(&split_new.reduced(asked, &referenced))?;
+    let all: BTreeSet<String> = if any_all {
+        let mut all = everybody();
+        all.extend(a.names().chain(b.names()).map(str::to_owned));
+        all
+    } else {
+        BTreeSet::new()
+    };
+    let mut found = Found::default();
+    let mut budget = max_evaluations;
+    for ((repo, path), who) in &tasks {
+        let names: Box<dyn Iterator<Item = &str>> = match who {
+            Who::All => Box::new(all.iter().map(String::as_str)),
+            Who::Affected => Box::new(affected.iter().copied()),
+        };
+        for login in names {
+            if budget == 0 {
+                found.unevaluated += 1;
+                continue;
+            }
+            budget -= 1;
+            let from = before.access(Some(login), *repo, Some(path));
+            let to = after.access(Some(login), *repo, Some(path));
+            if from != to {
+                found.changes.push(PathChange {
+                    repository: repo.map(str::to_owned),
+                    path: path.clone(),
+                    login: login.to_owned(),
+                    from,
+                    to,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The groups a rule line or a hand-written group of either file names
+/// (`a` and `b` before the generated groups join them).
+fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
+    let mut out = BTreeSet::new();
+    for s in [a, b] {
+        let in_rules = s
+            .rules
+            .values()
+            .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
+        let in_groups = s.groups.values().flat_map(|v| members(v));
+        for name in in_rules.chain(in_groups) {
+            if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
+                out.insert(g);
+            }
+        }
+    }
+    out
+}
+
+/// The points to evaluate and who is asked there; the affected names.
+type Tasks<'d> = (BTreeMap<Point<'d>, Who>, BTreeSet<&'d str>);
+
+/// The (point, who) pairs to evaluate.
+fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> Tasks<'d> {
+    let points = points(a, b);
+    let mut tasks: BTreeMap<Point<'d>, Who> = BTreeMap::new();
+    let (names, affected) = changed_names(a, b);
+    let mut at_and_below = |rule: &Rule<'d>, who: Who| {
+        for p in points.iter().filter(|p| reaches(rule, p)) {
+            let at = tasks.entry(p.clone()).or_insert(who);
+            if who == Who::All {
+                *at = Who::All;
+            }
+        }
+    };
+    let rule_names: BTreeSet<&str> = a.rules.keys().chain(b.rules.keys()).copied().collect();
+    for name in rule_names {
+        let (ra, rb) = (a.rules.get(name), b.rules.get(name));
+        let changed = ra.map(|r| &r.entries) != rb.map(|r| &r.entries)
+            || [ra, rb]
+                .into_iter()
+                .flatten()
+                .any(|r| drops_inverted(r, a, b, &names));
+        for rule in [ra, rb].into_iter().flatten() {
+            if changed {
+                at_and_below(rule, Who::All);
+            } else if names_any(rule, &names) {
+                at_and_below(rule, Who::Affected);
+            }
+        }
+    }
+    (tasks, affected)
+}
+
+/// Groups (`@g`) and aliases (`&a`) whose meaning differs — a changed
+/// definition and every group that contains one — and the names whose
+/// membership in them differs.
+fn changed_names<'d>(a: &Sections<'d>, b: &Sections<'d>) -> (BTreeSet<String>, BTreeSet<&'d str>) {
+    let mut affected = BTreeSet::new();
+    let mut changed = BTreeSet::new();
+    let groups: BTreeSet<&str> = a.groups.keys().chain(b.groups.keys()).copied().collect();
+    for g in groups {
+        if a.groups.get(g) != b.groups.get(g) {
+            let (x, y) = (a.expand(g), b.expand(g));
+            affected.extend(x.symmetric_difference(&y).copied());
+            changed.insert(format!("@{g}"));
+        }
+    }
+    let aliases: BTreeSet<&str> = a.aliases.keys().chain(b.aliases.keys()).copied().collect();
+    for al in aliases {
+        let (x, y) = (a.aliases.get(al), b.aliases.get(al));
+        if x != y {
+            affected.extend(x.into_iter().chain(y).copied());
+            changed.insert(format!("&{al}"));
+        }
+    }
+    // Every group that contains a changed one (in either file) changes too.
+    let mut parents: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for s in [a, b] {
+        for (g, value) in &s.groups {
+            for m in members(value).filter(|m| m.starts_with(['@', '&'])) {
+                parents.entry(m.to_owned()).or_default().insert(g);
+            }
+        }
+    }
+    let mut work: Vec<String> = changed.iter().cloned().collect();
+    while let Some(n) = work.pop() {
+        for p in parents.get(&n).into_iter().flatten() {
+            let name = format!("@{p}");
+            if changed.insert(name.clone()) {
+                work.push(name);
+            }
+        }
+    }
+    (changed, affected)
+}
+
+/// Whether a rule line names one of `names` (inverted or not).
+fn names_any(rule: &Rule, names: &BTreeSet<String>) -> bool {
+    rule.entries
+        .iter()
+        .any(|(n, _)| names.contains(n.trim_start_matches('~')))
+}
+
+/// Whether the rule has an inverted line of a changed group that is empty
+/// on one side only (Subversion drops such a line, for everybody).
+fn drops_inverted(rule: &Rule, a: &Sections, b: &Sections, names: &BTreeSet<String>) -> bool {
+    rule.entries.iter().any(|(n, _)| {
+        n.strip_prefix('~')
+            .filter(|g| names.contains(*g))
+            .and_then(|g| g.strip_prefix('@'))
+            .is_some_and(|g| a.expand(g).is_empty() != b.expand(g).is_empty())
+    })
+}
+
+/// Every rule path of either file, in every repository they name.
+fn points<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<Point<'d>> {
+    let rules: Vec<&Rule<'d>> = a.rules.values().chain(b.rules.values()).collect();
+    let repos: BTreeSet<Option<&str>> = std::iter::once(None)
+        .chain(rules.iter().filter_map(|r| r.repo.map(Some)))
+        .collect();
+    let mut out = BTreeSet::new();
+    for r in rules {
+        match r.repo {
+            Some(repo) => {
+                out.insert((Some(repo), r.path.clone()));
+            }
+            None => out.extend(repos.iter().map(|&repo| (repo, r.path.clone()))),
+        }
+    }
+    out
+}
+
+/// Whether a rule section can change the answer at a point: a glob
+/// anywhere; otherwise at and below its path, in its repository (a
+/// repository-neutral one in every repository).
+fn reaches(rule: &Rule, (repo, path): &Point) -> bool {
+    if rule.glob {
+        return true;
+    }
+    if rule.repo.is_some() && rule.repo != *repo {
+        return false;
+    }
+    rule.path == "/"
+        || path == &rule.path
+        || path
+            .strip_prefix(rule.path.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+}

@@ -17,7 +17,7 @@
 //! - `rolesync render --repo DIR` end to end (the release binary next to
 //!   this example, `ROLESYNC_BIN=path` for another), on the configuration
 //!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
-//!   `ROLESYNC_BASE_BIN=path` also times an earlier build in the same run;
+//!   `ROLESYNC_BASE_BIN=path` also times an earlier build, run in turn;
 //! - `svnauthz validate` of the rendered file (the real binary), the
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
@@ -181,19 +181,6 @@ fn main() {
     }
     let out = root.join("access");
     let bin = binary();
-    let render_with = |bin: &Path| {
-        time(runs, || {
-            let status = Command::new(bin)
-                .args(["render", "--repo"])
-                .arg(&repo)
-                .arg("-o")
-                .arg(&out)
-                .stderr(Stdio::null())
-                .status()
-                .expect("rolesync runs");
-            assert!(status.success(), "rolesync render failed");
-        })
-    };
     // What `render --repo` does before `snapshot::build`: read the folder.
     let source = rolesync::repo::Source::open(&repo, &rolesync::repo::Options::default())
         .expect("open the folder");
@@ -203,16 +190,38 @@ fn main() {
         ms(read),
         load()
     );
-    // ROLESYNC_BASE_BIN=path: an earlier build, timed in the same run.
-    if let Some(base) = std::env::var_os("ROLESYNC_BASE_BIN") {
-        let took = render_with(Path::new(&base));
+    let once = |bin: &Path| {
+        let start = Instant::now();
+        let status = Command::new(bin)
+            .args(["render", "--repo"])
+            .arg(&repo)
+            .arg("-o")
+            .arg(&out)
+            .stderr(Stdio::null())
+            .status()
+            .expect("rolesync runs");
+        assert!(status.success(), "rolesync render failed");
+        start.elapsed()
+    };
+    // ROLESYNC_BASE_BIN=path: an earlier build, run in turn with this one
+    // (so that a change of the machine's load hits both alike).
+    let base = std::env::var_os("ROLESYNC_BASE_BIN").map(PathBuf::from);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        if let Some(base) = &base {
+            theirs.push(once(base));
+        }
+        ours.push(once(&bin));
+    }
+    if !theirs.is_empty() {
+        let took = median(theirs);
         println!(
             "rolesync render, base build      {}  ({})",
             ms(took),
             load()
         );
     }
-    let render = render_with(&bin);
+    let render = median(ours);
     let written = std::fs::read_to_string(&out).expect("rendered file");
     assert!(
         written == snapshot.access,

@@ -365,17 +365,7 @@ fn render_access(
             "there is no access file; the rendered file holds only the generated [groups]",
         ));
     }
-    // Colliding role groups are already an error (role-group-collision);
-    // render the first of each name only, so the access file is not blamed.
-    let mut names = std::collections::HashSet::new();
-    let groups: Vec<authz::render::Group> = role_groups
-        .iter()
-        .filter(|g| names.insert(g.name.as_str()))
-        .map(|g| authz::render::Group {
-            name: &g.name,
-            members: g.members.iter().map(|l| l.as_str()).collect(),
-        })
-        .collect();
+    let groups = render_groups(&role_groups);
     let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
@@ -400,6 +390,21 @@ fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
         ),
     )
     .with_note("run svnserve with -T, split the file per repository, or name fewer users (fewer enumerated groups, $authenticated); docs/diagnostics.md")
+}
+
+/// The role groups as the renderer takes them. Colliding role groups are
+/// already an error (role-group-collision); only the first of each name
+/// is rendered, so the access file is not blamed.
+pub fn render_groups(role_groups: &[model::RoleGroup]) -> Vec<authz::render::Group<'_>> {
+    let mut names = std::collections::HashSet::new();
+    role_groups
+        .iter()
+        .filter(|g| names.insert(g.name.as_str()))
+        .map(|g| authz::render::Group {
+            name: &g.name,
+            members: g.members.iter().map(|l| l.as_str()).collect(),
+        })
+        .collect()
 }
 
 /// The report of a revision that is refused before it is lowered.
@@ -450,86 +455,168 @@ fn read<'s, T>(
     value.map(|value| Read { src, value })
 }
 
-/// The files of a project folder other than its marker.
-#[derive(Debug, Clone, Copy)]
-enum ProjectPart {
-    UserRoles,
-    Permissions,
-    Roles,
+fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
+    let (files, mut diags) = read_all(sources, limits);
+    let (model, d) = model::lower(&files);
+    diags.extend(d);
+    (model, diags)
 }
 
-fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
+/// Every configuration file read into its wire type (the XML step of
+/// `build`, public so that the benchmark can time it), with the readers'
+/// diagnostics. Files under a folder that is no project are not read.
+///
+/// The files are parsed in parallel on rayon's pool (the pool the caller
+/// runs in: the binary bounds the global one, see `main.rs`), then put
+/// together in path order, so the result is that of [`Parse::Sequential`].
+pub fn read_all<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    read_all_with(sources, limits, Parse::Parallel)
+}
+
+/// How `read_all_with` parses the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parse {
+    /// One after the other, on the calling thread.
+    Sequential,
+    /// On rayon's pool, a file a task.
+    Parallel,
+}
+
+/// `read_all`, with the files parsed as `parse` says.
+pub fn read_all_with<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+    parse: Parse,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    let classified: Vec<(FileKind, &'s Source<'s>)> = sources
+        .iter()
+        .filter_map(|(path, src)| Some((classify(path)?, src)))
+        .collect();
+    let parsed: Vec<Parsed<'s>> = match parse {
+        Parse::Sequential => classified
+            .into_iter()
+            .map(|(kind, src)| parse_one(kind, src, limits))
+            .collect(),
+        Parse::Parallel => classified
+            .into_par_iter()
+            .map(|(kind, src)| parse_one(kind, src, limits))
+            .collect(),
+    };
+    assemble(parsed, limits)
+}
+
+/// One file read into its wire type.
+enum Wire<'s> {
+    UserRoles(Read<'s, xml::UserRolesFile>),
+    Permissions(Read<'s, xml::PermissionsFile>),
+    Roles(Read<'s, xml::RolesFile>),
+    Groups(Read<'s, xml::GroupsFile>),
+    User(Read<'s, xml::UserFile>),
+    Project(Read<'s, xml::ProjectFile>),
+}
+
+/// A file parsed on its own: what it is, its wire content (`None` when
+/// its reader refused it) and the reader's diagnostics.
+struct Parsed<'s> {
+    kind: FileKind,
+    wire: Option<Wire<'s>>,
+    diags: Vec<Diagnostic>,
+}
+
+fn parse_one<'s>(kind: FileKind, src: &'s Source<'s>, limits: &Limits) -> Parsed<'s> {
+    let mut diags = Vec::new();
+    let d = &mut diags;
+    let wire = match &kind {
+        FileKind::AccessFile
+        | FileKind::Rails
+        | FileKind::PolicyTest
+        | FileKind::PolicyTestIgnored => None,
+        FileKind::UserRoles | FileKind::ProjectUserRoles { .. } => {
+            read(d, src, limits, xml::read_user_roles).map(Wire::UserRoles)
+        }
+        FileKind::Permissions | FileKind::ProjectPermissions { .. } => {
+            read(d, src, limits, xml::read_permissions).map(Wire::Permissions)
+        }
+        FileKind::Roles | FileKind::ProjectRoles { .. } => {
+            read(d, src, limits, xml::read_roles).map(Wire::Roles)
+        }
+        FileKind::Groups => read(d, src, limits, xml::read_groups).map(Wire::Groups),
+        FileKind::User { .. } => read(d, src, limits, xml::read_user).map(Wire::User),
+        FileKind::ProjectMarker { .. } => {
+            read(d, src, limits, xml::read_project).map(Wire::Project)
+        }
+    };
+    Parsed { kind, wire, diags }
+}
+
+/// The parsed files (in path order) put together: the global files, the
+/// accounts and the project markers first, then the other files of each
+/// project folder that has a marker (the rest are dropped with their
+/// diagnostics, as if never read).
+fn assemble<'s>(parsed: Vec<Parsed<'s>>, limits: &Limits) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut files = ConfigFiles {
         limits: *limits,
         ..ConfigFiles::default()
     };
     let mut projects: BTreeMap<String, ProjectFiles> = BTreeMap::new();
-    let mut project_parts: Vec<(String, &Source, ProjectPart)> = Vec::new();
-    for (path, src) in sources {
-        let Some(kind) = classify(path) else { continue };
-        match kind {
-            FileKind::AccessFile
-            | FileKind::Rails
-            | FileKind::PolicyTest
-            | FileKind::PolicyTestIgnored => {}
-            FileKind::UserRoles => {
-                files.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
+    let mut project_parts = Vec::new();
+    for Parsed {
+        kind,
+        wire,
+        diags: d,
+    } in parsed
+    {
+        match (kind, wire) {
+            (
+                FileKind::ProjectUserRoles { folder }
+                | FileKind::ProjectPermissions { folder }
+                | FileKind::ProjectRoles { folder },
+                wire,
+            ) => {
+                project_parts.push((folder, wire, d));
+                continue;
             }
-            FileKind::Permissions => {
-                files.permissions = read(&mut diags, src, limits, xml::read_permissions)
+            (FileKind::UserRoles, Some(Wire::UserRoles(r))) => files.user_roles = Some(r),
+            (FileKind::Permissions, Some(Wire::Permissions(r))) => files.permissions = Some(r),
+            (FileKind::Roles, Some(Wire::Roles(r))) => files.roles = Some(r),
+            (FileKind::Groups, Some(Wire::Groups(r))) => files.groups = Some(r),
+            (FileKind::User { login }, Some(Wire::User(r))) => files.users.push((login, r)),
+            (FileKind::ProjectMarker { folder }, Some(Wire::Project(descriptor))) => {
+                projects.insert(
+                    folder.clone(),
+                    ProjectFiles {
+                        folder,
+                        descriptor,
+                        user_roles: None,
+                        permissions: None,
+                        roles: None,
+                    },
+                );
             }
-            FileKind::Roles => files.roles = read(&mut diags, src, limits, xml::read_roles),
-            FileKind::Groups => files.groups = read(&mut diags, src, limits, xml::read_groups),
-            FileKind::User { login } => {
-                if let Some(r) = read(&mut diags, src, limits, xml::read_user) {
-                    files.users.push((login, r));
-                }
-            }
-            FileKind::ProjectMarker { folder } => {
-                if let Some(descriptor) = read(&mut diags, src, limits, xml::read_project) {
-                    projects.insert(
-                        folder.clone(),
-                        ProjectFiles {
-                            folder,
-                            descriptor,
-                            user_roles: None,
-                            permissions: None,
-                            roles: None,
-                        },
-                    );
-                }
-            }
-            FileKind::ProjectUserRoles { folder } => {
-                project_parts.push((folder, src, ProjectPart::UserRoles))
-            }
-            FileKind::ProjectPermissions { folder } => {
-                project_parts.push((folder, src, ProjectPart::Permissions))
-            }
-            FileKind::ProjectRoles { folder } => {
-                project_parts.push((folder, src, ProjectPart::Roles))
-            }
+            _ => {}
         }
+        diags.extend(d);
     }
-    for (folder, src, part) in project_parts {
+    for (folder, wire, d) in project_parts {
         // Files under a folder that is no project are not read at all.
         let Some(p) = projects.get_mut(&folder) else {
             continue;
         };
-        match part {
-            ProjectPart::UserRoles => {
-                p.user_roles = read(&mut diags, src, limits, xml::read_user_roles)
-            }
-            ProjectPart::Permissions => {
-                p.permissions = read(&mut diags, src, limits, xml::read_permissions)
-            }
-            ProjectPart::Roles => p.roles = read(&mut diags, src, limits, xml::read_roles),
+        diags.extend(d);
+        match wire {
+            Some(Wire::UserRoles(r)) => p.user_roles = Some(r),
+            Some(Wire::Permissions(r)) => p.permissions = Some(r),
+            Some(Wire::Roles(r)) => p.roles = Some(r),
+            _ => {}
         }
     }
     files.projects = projects.into_values().collect();
-    let (model, d) = model::lower(&files);
-    diags.extend(d);
-    (model, diags)
+    (files, diags)
 }
 
 #[cfg(test)]
@@ -540,3 +627,5 @@ mod everyone_tests;
 
 #[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod parallel_tests;

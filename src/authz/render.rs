@@ -101,7 +101,15 @@ pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
         }
     };
 
-    let mut text = String::with_capacity(source.len() + groups.len() * 32);
+    // The output is written in one pass into a buffer of its exact size.
+    let size = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Source(r) => r.len(),
+            Piece::Generated(g) => g.len(),
+        })
+        .sum();
+    let mut text = String::with_capacity(size);
     let mut map = Vec::with_capacity(pieces.len());
     for piece in &pieces {
         let out_start = text.len();
@@ -149,6 +157,15 @@ fn locate(d: Diagnostic, src: &Source, to_source: &impl Fn(usize) -> usize) -> D
 
 fn generated_block(groups: &[Group], eol: &str) -> String {
     let mut out = format!("{BEGIN_MARKER}; edit the role files, not these lines{eol}");
+    // Sized once: each line is the name, ` =`, each member with its
+    // separator, the line end.
+    let lines: usize = groups
+        .iter()
+        .map(|g| {
+            g.name.len() + 2 + g.members.iter().map(|m| m.len() + 2).sum::<usize>() + eol.len()
+        })
+        .sum();
+    out.reserve(lines + END_MARKER.len() + eol.len());
     for g in groups {
         out.push_str(g.name);
         out.push_str(" =");

@@ -232,11 +232,15 @@ fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
 }
 
 fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml::UserRolesFile>) {
-    let mut given: HashMap<(Holder, RoleId), Loc> = HashMap::new();
+    // (holder is a group, holder, role) → the assignment that gave it
+    // first. A validated name is its wire string unchanged, so the wire
+    // strings serve as the key, borrowed.
+    let mut given: HashMap<(bool, &str, &str), usize> = HashMap::new();
     for h in &r.value.holders {
         let Some(holder) = lower_holder(cx, model, r.src, h) else {
             continue;
         };
+        let is_group = matches!(holder, Holder::Group(_));
         for role in &h.roles {
             let Some(role_id) = cx.ident(
                 r.src,
@@ -247,8 +251,9 @@ fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml
             ) else {
                 continue;
             };
-            let at = loc(r.src, &role.span);
-            if let Some(first) = given.get(&(holder.clone(), role_id.clone())) {
+            let key = (is_group, h.name.value.as_str(), role.value.as_str());
+            if let Some(&first) = given.get(&key) {
+                let first = &model.assignments[first].at;
                 cx.diags.push(
                     r.src
                         .diag(
@@ -260,12 +265,12 @@ fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml
                 );
                 continue;
             }
-            given.insert((holder.clone(), role_id.clone()), at.clone());
+            given.insert(key, model.assignments.len());
             model.assignments.push(Assignment {
                 scope: scope.clone(),
                 holder: holder.clone(),
                 role: role_id,
-                at,
+                at: loc(r.src, &role.span),
             });
         }
     }

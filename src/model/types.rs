@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::fxhash::FxHashMap;
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
 
@@ -332,55 +333,98 @@ impl Model {
     /// Every role group, global ones first, then by project; members are
     /// the active logins holding the role directly or through a group,
     /// and for `everyone` every active account (`active_accounts`). One
-    /// pass over the assignments, so the cost is linear in the model.
+    /// pass over the assignments, so the cost is linear in the model;
+    /// members are gathered as references and cloned once each, the
+    /// groups built in parallel (rayon) and returned in order.
     pub fn role_groups(&self) -> Vec<RoleGroup> {
-        let mut held: BTreeMap<&Scope, BTreeMap<&RoleId, BTreeSet<Login>>> = BTreeMap::new();
+        use rayon::prelude::*;
+        let mut held: Held<BTreeSet<&Login>> = BTreeMap::new();
         for a in &self.assignments {
             let members = held
                 .entry(&a.scope)
                 .or_default()
                 .entry(&a.role)
                 .or_default();
-            members.extend(
-                self.logins_of(&a.holder)
-                    .filter(|l| self.is_active(l))
-                    .cloned(),
-            );
+            members.extend(self.logins_of(&a.holder));
         }
+        // `is_active` as one hash lookup.
+        let active: Option<FxHashMap<&str, bool>> = self.accounts.as_ref().map(|accounts| {
+            accounts
+                .iter()
+                .map(|(l, a)| (l.as_str(), !a.disabled))
+                .collect()
+        });
+        let is_active = |l: &Login| {
+            active
+                .as_ref()
+                .is_none_or(|a| a.get(l.as_str()).copied().unwrap_or(false))
+        };
+        self.role_group_keys(&held)
+            .into_par_iter()
+            .map(|(scope, role)| {
+                let members = match &scope {
+                    Scope::Global if role.as_str() == EVERYONE => self.active_accounts(),
+                    _ => held
+                        .get(&scope)
+                        .and_then(|h| h.get(&role))
+                        .into_iter()
+                        .flatten()
+                        .filter(|l| is_active(l))
+                        .map(|l| (*l).clone())
+                        .collect(),
+                };
+                RoleGroup {
+                    name: crate::ident::role_group_name(scope.project(), &role),
+                    scope,
+                    role,
+                    members,
+                }
+            })
+            .collect()
+    }
+
+    /// The name, scope and role of every role group, in the order of
+    /// `role_groups`, without gathering any member.
+    pub fn role_group_names(&self) -> Vec<(String, Scope, RoleId)> {
+        let mut held: Held<()> = BTreeMap::new();
+        for a in &self.assignments {
+            held.entry(&a.scope).or_default().insert(&a.role, ());
+        }
+        self.role_group_keys(&held)
+            .into_iter()
+            .map(|(scope, role)| {
+                let name = crate::ident::role_group_name(scope.project(), &role);
+                (name, scope, role)
+            })
+            .collect()
+    }
+
+    /// The (scope, role) of every role group: the global scope first, then
+    /// each project; in each, the roles defined for it and the roles
+    /// `held` there, sorted (`everyone` only globally).
+    fn role_group_keys<M>(&self, held: &Held<'_, M>) -> Vec<(Scope, RoleId)> {
         let global = Scope::Global;
         let project_scopes: Vec<Scope> =
             self.projects.keys().cloned().map(Scope::Project).collect();
-        let global_roles = self.defined_roles(&global);
         let mut out = Vec::new();
         for scope in std::iter::once(&global).chain(&project_scopes) {
-            let held_here = held.get(scope);
-            let mut roles = match scope {
-                Scope::Global => global_roles.clone(),
-                Scope::Project(_) => self.defined_roles(scope),
-            };
+            let mut roles = self.defined_roles(scope);
             roles.extend(
-                held_here
+                held.get(scope)
                     .into_iter()
                     .flat_map(|h| h.keys().map(|r| (*r).clone())),
             );
             for role in roles {
-                let members = match (scope, role.as_str() == EVERYONE) {
-                    (Scope::Global, true) => self.active_accounts(),
-                    // `everyone` is no project role: no `P-everyone`.
-                    (Scope::Project(_), true) => continue,
-                    (_, false) => held_here
-                        .and_then(|h| h.get(&role))
-                        .cloned()
-                        .unwrap_or_default(),
-                };
-                out.push(RoleGroup {
-                    name: crate::ident::role_group_name(scope.project(), &role),
-                    scope: scope.clone(),
-                    role,
-                    members,
-                });
+                // `everyone` is no project role: no `P-everyone`.
+                if matches!(scope, Scope::Project(_)) && role.as_str() == EVERYONE {
+                    continue;
+                }
+                out.push((scope.clone(), role));
             }
         }
         out
     }
 }
+
+/// What each role is given in each scope (`M`: its members, or nothing).
+type Held<'m, M> = BTreeMap<&'m Scope, BTreeMap<&'m RoleId, M>>;

@@ -1,6 +1,7 @@
 //! The checks of `lower` that look across files, once the model is whole:
 //! roles, role-group names and logins.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionSet, Scope};
@@ -12,9 +13,9 @@ use crate::ident::{Login, ProjectId, RoleId};
 /// logins.
 pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
     check_roles(cx, model);
-    // Naming the role groups builds them; when they would pass the bound
-    // of the access file, `snapshot::build` refuses the configuration
-    // (access-file-too-large) without building them at all.
+    // When the role groups would pass the bound of the access file,
+    // `snapshot::build` refuses the configuration (access-file-too-large)
+    // without building them at all; their names are not checked then.
     if model
         .role_groups_size(files.limits.max_access_bytes)
         .is_some()
@@ -129,8 +130,8 @@ fn placeholder_project() -> ProjectId {
 /// Two roles that would share a group name in the access file.
 fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
     let mut by_name: BTreeMap<String, Vec<(Scope, RoleId)>> = BTreeMap::new();
-    for g in model.role_groups() {
-        by_name.entry(g.name).or_default().push((g.scope, g.role));
+    for (name, scope, role) in model.role_group_names() {
+        by_name.entry(name).or_default().push((scope, role));
     }
     for (name, owners) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
         let described: Vec<String> = owners
@@ -157,10 +158,16 @@ fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
 
 /// Logins that differ only in case, reported once per pair of spellings.
 fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
-    let mut first: HashMap<String, &(Login, Loc)> = HashMap::new();
+    let mut first: HashMap<Cow<str>, &(Login, Loc)> = HashMap::new();
     let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
     for entry in seen {
-        let folded = entry.0.as_str().to_ascii_lowercase();
+        // Most logins are lower case already: no copy for them.
+        let login = entry.0.as_str();
+        let folded = if login.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(login.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(login)
+        };
         match first.get(&folded) {
             None => {
                 first.insert(folded, entry);

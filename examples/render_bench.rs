@@ -1,0 +1,253 @@
+//! Benchmark: the cold build of the access file on the synthetic 10,000-user
+//! configuration (`examples/common/synthetic.rs`), against Subversion
+//! reading the same file.
+//!
+//! Run: `cargo build --release && cargo run --release --example render_bench [RUNS]`
+//!
+//! The access file is replaced by one with a rule section per project
+//! (`access_file`), so that Subversion pays what it pays for a real file.
+//!
+//! Prints, each a median of RUNS (default 5) runs, with the machine load
+//! (`/proc/loadavg`) beside the figures:
+//! - `snapshot::build` in process, and its phases timed one by one through
+//!   the same public steps (XML read, lower, policy index, role groups,
+//!   render with its validation, and the validation of the rendered file
+//!   alone);
+//! - reading the folder (`repo::Source::read`, what `render` does first);
+//! - `rolesync render --repo DIR` end to end (the release binary next to
+//!   this example, `ROLESYNC_BIN=path` for another), on the configuration
+//!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
+//!   `ROLESYNC_BASE_BIN=path` also times an earlier build, run in turn;
+//! - `svnauthz validate` of the rendered file (the real binary), the
+//!   in-run reference, and the ratio `svnauthz validate / rolesync render`
+//!   (target: at least 10).
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rolesync::diag::Source;
+use rolesync::snapshot::{self, Input, Limits};
+use rolesync::{authz, model, policy};
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:8.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn load() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let parts: Vec<&str> = l.split_whitespace().take(3).collect();
+    format!(
+        "load {} on {} cores",
+        parts.join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
+}
+
+/// The median time of `f` over `runs` runs.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(f());
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target/release");
+    let bin = dir.join("rolesync");
+    assert!(bin.exists(), "build it first: cargo build --release");
+    bin
+}
+
+/// The phases of `snapshot::build`, each timed on its own (medians).
+fn phases(files: &BTreeMap<String, Vec<u8>>, runs: usize) {
+    let limits = Limits::default();
+    let texts: BTreeMap<&str, &str> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), std::str::from_utf8(b).expect("utf-8")))
+        .collect();
+    let sources: BTreeMap<&str, Source> =
+        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let read = time(runs, || snapshot::read_all(&sources, &limits));
+    let (config, _) = snapshot::read_all(&sources, &limits);
+    let lower = time(runs, || model::lower(&config));
+    let (model, _) = model::lower(&config);
+    let index = time(runs, || policy::Index::build(&model));
+    let groups_took = time(runs, || model.role_groups());
+    let role_groups = model.role_groups();
+    let groups = snapshot::render_groups(&role_groups);
+    let access = texts.get(snapshot::ACCESS_FILE).copied().unwrap_or("");
+    let render = time(runs, || {
+        authz::render::render(snapshot::ACCESS_FILE, access, &groups)
+    });
+    let rendered = authz::render::render(snapshot::ACCESS_FILE, access, &groups);
+    let validate = time(runs, || {
+        authz::validate(snapshot::ACCESS_FILE, &rendered.text)
+    });
+    println!("  XML read (read_all)            {}", ms(read));
+    println!("  lower (model::lower)           {}", ms(lower));
+    println!("  policy index                   {}", ms(index));
+    println!("  role groups                    {}", ms(groups_took));
+    println!("  render, with its validation    {}", ms(render));
+    println!(
+        "    of which: authz::validate    {}  (the rendered file alone, from scratch)",
+        ms(validate)
+    );
+    println!(
+        "  role groups {}, assignments {}, access file {} KiB",
+        role_groups.len(),
+        model.assignments.len(),
+        rendered.text.len() / 1024
+    );
+}
+
+/// The synthetic access file has only `[/]`; a real one has rules per
+/// project, and Subversion's cost grows with users × rule sections
+/// (SVN-AUTHZ.md §9.3): one section per project, naming its role groups.
+fn access_file() -> String {
+    let mut text = String::from("[/]\n@admin = rw\n* = r\n");
+    for p in 0..synthetic::PROJECTS {
+        let id = synthetic::project(p);
+        text.push_str(&format!(
+            "\n[/{id}]\n@{id}-project_admin = rw\n@{id}-project_user = rw\n@{id}-project_tester = r\n* =\n"
+        ));
+    }
+    text
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
+    let mut files = synthetic::config();
+    files.insert(snapshot::ACCESS_FILE.into(), access_file().into_bytes());
+    let bytes: usize = files.values().map(Vec::len).sum();
+    println!(
+        "configuration: {} users, {} projects, {} groups, {} files ({} KiB); {runs} runs each; {}",
+        synthetic::USERS,
+        synthetic::PROJECTS,
+        synthetic::GROUPS,
+        files.len(),
+        bytes / 1024,
+        load()
+    );
+    let input = Input {
+        revision: "synthetic".into(),
+        files: files.clone(),
+        ..Input::default()
+    };
+    let build = time(runs, || snapshot::build(&input));
+    let report = snapshot::build(&input);
+    let snapshot = report
+        .snapshot
+        .expect("the synthetic configuration is valid");
+    println!(
+        "snapshot::build, in process      {}  ({})",
+        ms(build),
+        load()
+    );
+    phases(&files, runs);
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // RENDER_BENCH_DIR=dir: write the configuration there (and keep it,
+    // e.g. to profile `rolesync render --repo dir/config` on its own).
+    let root =
+        std::env::var_os("RENDER_BENCH_DIR").map_or_else(|| tmp.path().to_owned(), PathBuf::from);
+    let repo = root.join("config");
+    for (path, bytes) in &files {
+        let at = repo.join(path);
+        std::fs::create_dir_all(at.parent().expect("parent")).expect("create folder");
+        std::fs::write(&at, bytes).expect("write");
+    }
+    let out = root.join("access");
+    let bin = binary();
+    // What `render --repo` does before `snapshot::build`: read the folder.
+    let source = rolesync::repo::Source::open(&repo, &rolesync::repo::Options::default())
+        .expect("open the folder");
+    let read = time(runs, || source.read(None, Limits::default()).expect("read"));
+    println!(
+        "folder read (repo::Source::read) {}  ({})",
+        ms(read),
+        load()
+    );
+    let once = |bin: &Path| {
+        let start = Instant::now();
+        let status = Command::new(bin)
+            .args(["render", "--repo"])
+            .arg(&repo)
+            .arg("-o")
+            .arg(&out)
+            .stderr(Stdio::null())
+            .status()
+            .expect("rolesync runs");
+        assert!(status.success(), "rolesync render failed");
+        start.elapsed()
+    };
+    // ROLESYNC_BASE_BIN=path: an earlier build, run in turn with this one
+    // (so that a change of the machine's load hits both alike).
+    let base = std::env::var_os("ROLESYNC_BASE_BIN").map(PathBuf::from);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        if let Some(base) = &base {
+            theirs.push(once(base));
+        }
+        ours.push(once(&bin));
+    }
+    if !theirs.is_empty() {
+        let took = median(theirs);
+        println!(
+            "rolesync render, base build      {}  ({})",
+            ms(took),
+            load()
+        );
+    }
+    let render = median(ours);
+    let written = std::fs::read_to_string(&out).expect("rendered file");
+    assert!(
+        written == snapshot.access,
+        "rolesync render and snapshot::build differ"
+    );
+    println!(
+        "rolesync render, end to end      {}  ({})",
+        ms(render),
+        load()
+    );
+    let svnauthz = time(runs, || {
+        let o = Command::new("svnauthz")
+            .arg("validate")
+            .arg(&out)
+            .output()
+            .expect("svnauthz runs (Debian's `subversion`)");
+        assert!(o.status.success(), "svnauthz refuses the rendered file");
+    });
+    println!(
+        "svnauthz validate (reference)    {}  ({})",
+        ms(svnauthz),
+        load()
+    );
+    println!(
+        "ratio svnauthz validate / rolesync render: {:.1}x  (target >= 10x); / snapshot::build: {:.1}x",
+        svnauthz.as_secs_f64() / render.as_secs_f64(),
+        svnauthz.as_secs_f64() / build.as_secs_f64()
+    );
+}

@@ -97,6 +97,9 @@ pub struct LimitArgs {
     /// Refuse a revision whose policy-test files hold more assertions than this together.
     #[arg(long, default_value_t = crate::snapshot::Limits::default().max_test_assertions, value_name = "N")]
     pub max_test_assertions: usize,
+    /// Parse a configuration of 64 files or more on this many threads (1: on one) [default: 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_build_threads: Option<u16>,
 }
 
 impl LimitArgs {
@@ -117,6 +120,10 @@ impl LimitArgs {
             max_test_files: self.max_test_files,
             max_test_assertions_per_file: self.max_test_assertions_per_file,
             max_test_assertions: self.max_test_assertions,
+            max_build_threads: self.max_build_threads.map_or(
+                crate::snapshot::Limits::DEFAULT.max_build_threads,
+                usize::from,
+            ),
         }
     }
 }

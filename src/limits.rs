@@ -82,6 +82,11 @@ pub struct Limits {
     /// answered on every validation, hook and reload. Default 10,000
     /// (`policy-tests-too-many`).
     pub max_test_assertions: usize,
+    /// Threads a build parses a large configuration on (from
+    /// `snapshot::PARALLEL_MIN_FILES` files on; a pool of its own for that
+    /// build, gone when it ends); 1 parses on the calling thread. Default 4:
+    /// a build never takes more than four cores, whatever its size.
+    pub max_build_threads: usize,
 }
 
 impl Limits {
@@ -101,6 +106,7 @@ impl Limits {
         max_test_files: 100,
         max_test_assertions_per_file: 1_000,
         max_test_assertions: 10_000,
+        max_build_threads: 4,
     };
 }
 

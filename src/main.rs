@@ -10,7 +10,6 @@ use rolesync::cmd;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    init_build_pool();
     let outcome = match &cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Render(args) => cmd::render::run(args),
@@ -26,20 +25,6 @@ fn main() -> ExitCode {
         eprintln!("rolesync: error: {err:#}");
         ExitCode::from(cmd::EXIT_COULD_NOT_RUN)
     })
-}
-
-/// The most threads `snapshot::build` parses files on: rayon's global
-/// pool, which the pure core runs its parallel steps in, gets this many
-/// threads, or fewer on a machine with fewer cores.
-const MAX_BUILD_THREADS: usize = 4;
-
-fn init_build_pool() {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // This fails only when the global pool exists already; it is used then.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(cores.min(MAX_BUILD_THREADS))
-        .thread_name(|i| format!("rolesync-build-{i}"))
-        .build_global();
 }
 
 fn init_tracing(verbose: u8) {

@@ -466,22 +466,33 @@ fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<D
 /// `build`, public so that the benchmark can time it), with the readers'
 /// diagnostics. Files under a folder that is no project are not read.
 ///
-/// The files are parsed in parallel on rayon's pool (the pool the caller
-/// runs in: the binary bounds the global one, see `main.rs`), then put
-/// together in path order, so the result is that of [`Parse::Sequential`].
+/// From [`PARALLEL_MIN_FILES`] files on, they are parsed in parallel on a
+/// rayon pool of `Limits::max_build_threads` threads made for this call,
+/// then put together in path order, so the result is that of
+/// [`Parse::Sequential`].
 pub fn read_all<'s>(
     sources: &'s BTreeMap<&str, Source<'s>>,
     limits: &Limits,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    read_all_with(sources, limits, Parse::Parallel)
+    let parse = if sources.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
+        Parse::Parallel
+    } else {
+        Parse::Sequential
+    };
+    read_all_with(sources, limits, parse)
 }
+
+/// Fewer files than this are parsed on the calling thread: a small
+/// configuration starts no thread (each costs a stack and an allocator
+/// arena, which a process under `ulimit -v` pays for).
+pub const PARALLEL_MIN_FILES: usize = 64;
 
 /// How `read_all_with` parses the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parse {
     /// One after the other, on the calling thread.
     Sequential,
-    /// On rayon's pool, a file a task.
+    /// On a pool of `max_build_threads` threads, a file a task.
     Parallel,
 }
 
@@ -501,10 +512,27 @@ pub fn read_all_with<'s>(
             .into_iter()
             .map(|(kind, src)| parse_one(kind, src, limits))
             .collect(),
-        Parse::Parallel => classified
-            .into_par_iter()
-            .map(|(kind, src)| parse_one(kind, src, limits))
-            .collect(),
+        Parse::Parallel => {
+            let parallel = |classified: Vec<(FileKind, &'s Source<'s>)>| {
+                classified
+                    .into_par_iter()
+                    .map(|(kind, src)| parse_one(kind, src, limits))
+                    .collect()
+            };
+            // A pool of this build's own, bounded by `max_build_threads`;
+            // when no thread can be started, the files are parsed here.
+            match rayon::ThreadPoolBuilder::new()
+                .num_threads(limits.max_build_threads.max(1))
+                .thread_name(|i| format!("rolesync-build-{i}"))
+                .build()
+            {
+                Ok(pool) => pool.install(|| parallel(classified)),
+                Err(_) => classified
+                    .into_iter()
+                    .map(|(kind, src)| parse_one(kind, src, limits))
+                    .collect(),
+            }
+        }
     };
     assemble(parsed, limits)
 }

@@ -56,6 +56,7 @@ struct FileConfig {
     max_test_files: Option<usize>,
     max_test_assertions_per_file: Option<usize>,
     max_test_assertions: Option<usize>,
+    max_build_threads: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -303,6 +304,10 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
             .max_test_assertions_per_file
             .unwrap_or(d.max_test_assertions_per_file),
         max_test_assertions: file.max_test_assertions.unwrap_or(d.max_test_assertions),
+        // 1 to 256, as `--max-build-threads` takes.
+        max_build_threads: file
+            .max_build_threads
+            .map_or(d.max_build_threads, |n| n.clamp(1, 256)),
     }
 }
 

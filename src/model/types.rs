@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::fxhash::FxHashMap;
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
-
 /// Roles every installation has in the global scope.
 pub const BUILTIN_GLOBAL_ROLES: &[&str] = &["admin", "user", "everyone", "assignable"];
 /// Roles every project has.
@@ -335,9 +334,8 @@ impl Model {
     /// and for `everyone` every active account (`active_accounts`). One
     /// pass over the assignments, so the cost is linear in the model;
     /// members are gathered as references and cloned once each, the
-    /// groups built in parallel (rayon) and returned in order.
+    /// groups built in order.
     pub fn role_groups(&self) -> Vec<RoleGroup> {
-        use rayon::prelude::*;
         let mut held: Held<BTreeSet<&Login>> = BTreeMap::new();
         for a in &self.assignments {
             let members = held
@@ -359,28 +357,26 @@ impl Model {
                 .as_ref()
                 .is_none_or(|a| a.get(l.as_str()).copied().unwrap_or(false))
         };
-        self.role_group_keys(&held)
-            .into_par_iter()
-            .map(|(scope, role)| {
-                let members = match &scope {
-                    Scope::Global if role.as_str() == EVERYONE => self.active_accounts(),
-                    _ => held
-                        .get(&scope)
-                        .and_then(|h| h.get(&role))
-                        .into_iter()
-                        .flatten()
-                        .filter(|l| is_active(l))
-                        .map(|l| (*l).clone())
-                        .collect(),
-                };
-                RoleGroup {
-                    name: crate::ident::role_group_name(scope.project(), &role),
-                    scope,
-                    role,
-                    members,
-                }
-            })
-            .collect()
+        let group = |(scope, role): (Scope, RoleId)| {
+            let members = match &scope {
+                Scope::Global if role.as_str() == EVERYONE => self.active_accounts(),
+                _ => held
+                    .get(&scope)
+                    .and_then(|h| h.get(&role))
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| is_active(l))
+                    .map(|l| (*l).clone())
+                    .collect(),
+            };
+            RoleGroup {
+                name: crate::ident::role_group_name(scope.project(), &role),
+                scope,
+                role,
+                members,
+            }
+        };
+        self.role_group_keys(&held).into_iter().map(group).collect()
     }
 
     /// The name, scope and role of every role group, in the order of

@@ -38,15 +38,26 @@ fn by_scope(m: &Model) -> ByScope<'_> {
 /// A role group: its scope and role.
 type Key<'a> = (&'a Scope, &'a RoleId);
 
-/// The candidates: per role group, the logins whose membership may differ.
+/// The candidates: per role group, the logins whose membership may differ
+/// (gathered in runs, sorted and deduplicated by [`Candidates::sorted`]).
 #[derive(Default)]
 struct Candidates<'a> {
-    keys: BTreeMap<Key<'a>, BTreeSet<&'a Login>>,
+    keys: BTreeMap<Key<'a>, Vec<&'a Login>>,
 }
 
 impl<'a> Candidates<'a> {
     fn add(&mut self, key: Key<'a>, logins: impl IntoIterator<Item = &'a Login>) {
         self.keys.entry(key).or_default().extend(logins);
+    }
+
+    /// Per role group, the candidates in order, each once.
+    fn sorted(mut self) -> BTreeMap<Key<'a>, Vec<&'a Login>> {
+        for logins in self.keys.values_mut() {
+            // Stable: the runs added are mostly sorted already.
+            logins.sort();
+            logins.dedup();
+        }
+        self.keys
     }
 }
 
@@ -55,7 +66,7 @@ impl<'a> Candidates<'a> {
 struct Holders<'a> {
     model: &'a Model,
     scopes: &'a ByScope<'a>,
-    cache: BTreeMap<Key<'a>, BTreeSet<&'a Holder>>,
+    cache: BTreeMap<Key<'a>, Vec<Way<'a>>>,
     /// The members of `everyone`, computed once when asked (accounts not
     /// managed: every login named).
     everyone: Option<BTreeSet<Login>>,
@@ -82,21 +93,33 @@ impl<'a> Holders<'a> {
         }
     }
 
-    fn of(&mut self, key: Key<'a>) -> &BTreeSet<&'a Holder> {
-        let scopes = self.scopes;
-        self.cache.entry(key).or_insert_with(|| {
-            scopes
-                .get(key.0)
-                .into_iter()
-                .flatten()
-                .filter(|(r, _)| *r == key.1)
-                .map(|(_, h)| *h)
-                .collect()
-        })
+    /// The holders of a role group, each user group with its members.
+    fn of(&mut self, key: Key<'a>) -> Vec<Way<'a>> {
+        let (scopes, model) = (self.scopes, self.model);
+        self.cache
+            .entry(key)
+            .or_insert_with(|| {
+                let holders: BTreeSet<&Holder> = scopes
+                    .get(key.0)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(r, _)| *r == key.1)
+                    .map(|(_, h)| *h)
+                    .collect();
+                holders
+                    .into_iter()
+                    .map(|h| match h {
+                        Holder::User(l) => Way::User(l),
+                        Holder::Group(g) => Way::Group(g, model.user_groups.get(g)),
+                    })
+                    .collect()
+            })
+            .clone()
     }
 
-    /// The ways `login` holds the role group (empty: not a member).
-    fn ways(&mut self, key: Key<'a>, login: &Login) -> BTreeSet<Reason> {
+    /// The ways `login` holds the role group whose holders are `holders`
+    /// (empty: not a member).
+    fn ways(&mut self, key: Key<'a>, holders: &[Way<'a>], login: &Login) -> BTreeSet<Reason> {
         let model = self.model;
         if !model.is_active(login) {
             return BTreeSet::new();
@@ -109,17 +132,23 @@ impl<'a> Holders<'a> {
                 _ => BTreeSet::new(),
             };
         }
-        self.of(key)
+        holders
             .iter()
             .filter_map(|h| match h {
-                Holder::User(l) if l == login => Some(Reason::Direct),
-                Holder::Group(g) if model.user_groups.get(g).is_some_and(|m| m.contains(login)) => {
-                    Some(Reason::Group(g.clone()))
-                }
+                Way::User(l) if *l == login => Some(Reason::Direct),
+                Way::Group(g, Some(m)) if m.contains(login) => Some(Reason::Group((*g).clone())),
                 _ => None,
             })
             .collect()
     }
+}
+
+/// A holder of a role group, resolved: a login, or a user group with its
+/// members (`None`: the group does not exist in the model).
+#[derive(Clone, Copy)]
+enum Way<'a> {
+    User(&'a Login),
+    Group(&'a GroupId, Option<&'a BTreeSet<Login>>),
 }
 
 /// The one way into `everyone`: an active account (or being named).
@@ -140,13 +169,15 @@ pub(super) fn memberships(old: &Model, new: &Model) -> Vec<GroupChange> {
     let mut before = Holders::new(old, &old_scopes);
     let mut after = Holders::new(new, &new_scopes);
     let mut out = Vec::new();
-    for (key, logins) in &cand.keys {
+    for (key, logins) in &cand.sorted() {
         if key.0.project().is_some() && key.1.as_str() == EVERYONE {
             continue;
         }
+        let (held_before, held_after) = (before.of(*key), after.of(*key));
+        let group = role_group_name(key.0.project(), key.1);
         for login in logins {
-            let was = before.ways(*key, login);
-            let is = after.ways(*key, login);
+            let was = before.ways(*key, &held_before, login);
+            let is = after.ways(*key, &held_after, login);
             let direction = match (was.is_empty(), is.is_empty()) {
                 (true, false) => Direction::Joined,
                 (false, true) => Direction::Left,
@@ -154,7 +185,7 @@ pub(super) fn memberships(old: &Model, new: &Model) -> Vec<GroupChange> {
             };
             let reasons = reasons(old, new, login, direction, &was, &is);
             out.push(GroupChange {
-                group: role_group_name(key.0.project(), key.1),
+                group: group.clone(),
                 scope: key.0.clone(),
                 role: key.1.clone(),
                 login: (*login).clone(),

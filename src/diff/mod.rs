@@ -22,7 +22,12 @@ mod perms;
 mod text;
 mod types;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use crate::fxhash::{FxBuild, FxHashMap};
+
+/// A set with the fast hash (keys from the snapshots, not from a client).
+type FxHashSet<T> = std::collections::HashSet<T, FxBuild>;
 
 use crate::policy::Verdict;
 use crate::snapshot::Snapshot;
@@ -68,23 +73,7 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
         })?;
     let perms = perms::permissions(old, new, &memberships, bounds.max_evaluations);
 
-    let mut losing = BTreeSet::new();
-    let mut gaining = BTreeSet::new();
-    let mut mark = |login: &str, lost: bool| {
-        let set: &mut BTreeSet<String> = if lost { &mut losing } else { &mut gaining };
-        if !set.contains(login) {
-            set.insert(login.to_owned());
-        }
-    };
-    for c in &memberships {
-        mark(c.login.as_str(), c.direction == Direction::Left);
-    }
-    for c in &found.changes {
-        mark(&c.login, c.to < c.from);
-    }
-    for c in &perms.changes {
-        mark(c.login.as_str(), c.to == Verdict::Deny);
-    }
+    let (losing, gaining) = losing_and_gaining(&memberships, &found.changes, &perms.changes);
     let top_groups = top(
         memberships
             .iter()
@@ -127,12 +116,38 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
     })
 }
 
+/// The logins that lose something and those that gain something.
+fn losing_and_gaining(
+    memberships: &[GroupChange],
+    paths: &[PathChange],
+    permissions: &[PermissionChange],
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    // Deduplicated by hash first: a login is named by many changes.
+    let mut losing: FxHashSet<&str> = FxHashSet::default();
+    let mut gaining: FxHashSet<&str> = FxHashSet::default();
+    let mut mark = |login, lost: bool| {
+        if lost { &mut losing } else { &mut gaining }.insert(login);
+    };
+    for c in memberships {
+        mark(c.login.as_str(), c.direction == Direction::Left);
+    }
+    for c in paths {
+        mark(c.login.as_str(), c.to < c.from);
+    }
+    for c in permissions {
+        mark(c.login.as_str(), c.to == Verdict::Deny);
+    }
+    let owned =
+        |set: FxHashSet<&str>| -> BTreeSet<String> { set.into_iter().map(str::to_owned).collect() };
+    (owned(losing), owned(gaining))
+}
+
 /// The `TOP` things with the most changes, largest first, named by `name`.
-fn top<K: Ord + Copy>(
+fn top<K: Ord + Copy + std::hash::Hash>(
     changes: impl Iterator<Item = (K, bool)>,
     name: impl Fn(&K) -> String,
 ) -> Vec<(String, Tally)> {
-    let mut by: BTreeMap<K, Tally> = BTreeMap::new();
+    let mut by: FxHashMap<K, Tally> = FxHashMap::default();
     for (what, lost) in changes {
         let t = by.entry(what).or_default();
         if lost {

@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::{GroupChange, PermissionChange, Reason};
+use crate::fxhash::{FxBuild, FxHashMap};
 use crate::ident::{Login, ProjectId, RoleId};
 use crate::model::{DYNAMIC_ROLES, EVERYONE, Model, PermissionSet, Scope};
 use crate::policy::{self, LOGIN, Object, Request};
@@ -87,19 +88,70 @@ fn lines(set: Option<&PermissionSet>) -> Vec<(&RoleId, bool, &str)> {
         .collect()
 }
 
-/// What is to be decided: per (context, permission), the logins; at most
-/// `max` asks are planned, the rest counted.
+/// What is to be decided: the (context, permission, login) asks, each
+/// once, in the order first added; at most `max` asks are planned, the
+/// rest counted.
 struct Tasks {
-    /// context → permission → logins (nested, so that an existing entry
-    /// is found without building a key).
-    asks: BTreeMap<Ctx, BTreeMap<String, BTreeSet<Login>>>,
+    /// The planned asks, as ids into `ctxs`, `permissions` and `logins`.
+    asks: Vec<(u32, u32, u32)>,
+    seen: std::collections::HashSet<(u32, u32, u32), FxBuild>,
+    ctxs: Interned<Ctx>,
+    permissions: Interned<String>,
+    logins: Interned<Login>,
     notes: BTreeSet<String>,
     max: usize,
     planned: usize,
     skipped: usize,
 }
 
+/// Values by id, and ids by value (so that an ask is three integers).
+struct Interned<T> {
+    values: Vec<T>,
+    ids: FxHashMap<T, u32>,
+}
+
+impl<T> Default for Interned<T> {
+    fn default() -> Interned<T> {
+        Interned {
+            values: Vec::new(),
+            ids: FxHashMap::default(),
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Clone> Interned<T> {
+    /// The id of `value`, made from `owned` the first time.
+    fn id<Q>(&mut self, value: &Q, owned: impl FnOnce(&Q) -> T) -> u32
+    where
+        T: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        if let Some(&id) = self.ids.get(value) {
+            return id;
+        }
+        let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        let v = owned(value);
+        self.values.push(v.clone());
+        self.ids.insert(v, id);
+        id
+    }
+}
+
 impl Tasks {
+    fn new(max: usize) -> Tasks {
+        Tasks {
+            asks: Vec::new(),
+            seen: Default::default(),
+            ctxs: Interned::default(),
+            permissions: Interned::default(),
+            logins: Interned::default(),
+            notes: BTreeSet::new(),
+            max,
+            planned: 0,
+            skipped: 0,
+        }
+    }
+
     fn add(&mut self, ctx: &Ctx, permission: &str, login: &Login) {
         if permission.starts_with('@') {
             self.notes.insert(format!(
@@ -111,20 +163,15 @@ impl Tasks {
             self.skipped += 1;
             return;
         }
-        if !self.asks.contains_key(ctx) {
-            self.asks.insert(ctx.clone(), BTreeMap::new());
+        let ask = (
+            self.ctxs.id(ctx, Clone::clone),
+            self.permissions.id(permission, str::to_owned),
+            self.logins.id(login, Clone::clone),
+        );
+        if self.seen.insert(ask) {
+            self.asks.push(ask);
+            self.planned += 1;
         }
-        let Some(by_permission) = self.asks.get_mut(ctx) else {
-            return;
-        };
-        if !by_permission.contains_key(permission) {
-            by_permission.insert(permission.to_owned(), BTreeSet::new());
-        }
-        let Some(logins) = by_permission.get_mut(permission) else {
-            return;
-        };
-        let new = !logins.contains(login) && logins.insert(login.clone());
-        self.planned += usize::from(new);
     }
 }
 
@@ -144,13 +191,7 @@ pub(super) fn permissions(
     groups: &[GroupChange],
     max_evaluations: usize,
 ) -> Found {
-    let mut tasks = Tasks {
-        asks: BTreeMap::new(),
-        notes: BTreeSet::new(),
-        max: max_evaluations,
-        planned: 0,
-        skipped: 0,
-    };
+    let mut tasks = Tasks::new(max_evaluations);
     let contexts = Contexts::new(&old.model, &new.model);
     rule_changes(&old.model, &new.model, &contexts, &mut tasks);
     let rules = [Rules::of(&old.model), Rules::of(&new.model)];
@@ -162,32 +203,32 @@ pub(super) fn permissions(
         ..Found::default()
     };
     let object = Object::new();
-    let asks = tasks
-        .asks
-        .iter()
-        .flat_map(|(ctx, m)| m.iter().map(move |(p, logins)| (ctx, p, logins)));
-    for (ctx, permission, logins) in asks {
-        for login in logins {
-            let req = Request {
-                user: login.as_str(),
-                permission,
-                project: ctx.as_ref().map(ProjectId::as_str),
-                object: &object,
-            };
-            // A project one side does not have gives no decision there.
-            let decide = |ix: &policy::Index| ix.check(&req).ok();
-            let (Some(from), Some(to)) = (decide(&old.policy), decide(&new.policy)) else {
-                continue;
-            };
-            if from != to {
-                found.changes.push(PermissionChange {
-                    project: ctx.clone(),
-                    permission: permission.clone(),
-                    login: login.clone(),
-                    from,
-                    to,
-                });
-            }
+    // The order of the changes does not matter: `Part::bounded` sorts.
+    for &(c, p, l) in &tasks.asks {
+        let (ctx, permission, login) = (
+            &tasks.ctxs.values[c as usize],
+            &tasks.permissions.values[p as usize],
+            &tasks.logins.values[l as usize],
+        );
+        let req = Request {
+            user: login.as_str(),
+            permission,
+            project: ctx.as_ref().map(ProjectId::as_str),
+            object: &object,
+        };
+        // A project one side does not have gives no decision there.
+        let decide = |ix: &policy::Index| ix.check(&req).ok();
+        let (Some(from), Some(to)) = (decide(&old.policy), decide(&new.policy)) else {
+            continue;
+        };
+        if from != to {
+            found.changes.push(PermissionChange {
+                project: ctx.clone(),
+                permission: permission.clone(),
+                login: login.clone(),
+                from,
+                to,
+            });
         }
     }
     found
@@ -319,21 +360,10 @@ fn membership_changes(
     tasks: &mut Tasks,
 ) {
     let everything: BTreeSet<&str> = rules.iter().flat_map(Rules::all).collect();
+    // The changes come grouped by role group: the (context, permissions)
+    // of the last one are reused while the role group stays the same.
+    let mut last: Option<(&Scope, &RoleId, Plan)> = None;
     for change in groups {
-        let files: BTreeSet<File> = match &change.scope {
-            // A global role counts in every project too: every file that
-            // names it.
-            Scope::Global => std::iter::once(None)
-                .chain(
-                    rules
-                        .iter()
-                        .flat_map(|r| r.by_role.keys())
-                        .filter(|(_, role)| *role == &change.role)
-                        .map(|(f, _)| *f),
-                )
-                .collect(),
-            Scope::Project(q) => [None, Some(q)].into_iter().collect(),
-        };
         let account = change.reasons.iter().any(|r| {
             matches!(
                 r,
@@ -357,20 +387,61 @@ fn membership_changes(
             }
             continue;
         }
-        for file in files {
-            let named: BTreeSet<&str> = rules
-                .iter()
-                .filter_map(|r| r.by_role.get(&(file, &change.role)))
-                .flatten()
-                .copied()
-                .collect();
-            for ctx in contexts.of(&change.scope, file) {
-                for permission in &named {
-                    tasks.add(&ctx, permission, &change.login);
-                }
+        let plan = match &last {
+            Some((scope, role, plan)) if *scope == &change.scope && *role == &change.role => plan,
+            _ => {
+                let plan = role_plan(&change.scope, &change.role, rules, contexts);
+                &last.insert((&change.scope, &change.role, plan)).2
+            }
+        };
+        for (ctx, named) in plan {
+            for permission in named {
+                tasks.add(ctx, permission, &change.login);
             }
         }
     }
+}
+
+/// Per context, the permissions a role's rules name there.
+type Plan<'a> = Vec<(Ctx, Vec<&'a str>)>;
+
+/// Where the rules of a role held in `scope` count: per context (in the
+/// order of the files, then of the contexts), the permissions named.
+fn role_plan<'a>(
+    scope: &Scope,
+    role: &RoleId,
+    rules: &[Rules<'a>; 2],
+    contexts: &Contexts,
+) -> Plan<'a> {
+    let files: BTreeSet<File> = match scope {
+        // A global role counts in every project too: every file that
+        // names it.
+        Scope::Global => std::iter::once(None)
+            .chain(
+                rules
+                    .iter()
+                    .flat_map(|r| r.by_role.keys())
+                    .filter(|(_, r)| *r == role)
+                    .map(|(f, _)| *f),
+            )
+            .collect(),
+        Scope::Project(q) => [None, Some(q)].into_iter().collect(),
+    };
+    let mut plan = Vec::new();
+    for file in files {
+        let named: Vec<&str> = rules
+            .iter()
+            .filter_map(|r| r.by_role.get(&(file, role)))
+            .flatten()
+            .copied()
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .collect();
+        for ctx in contexts.of(scope, file) {
+            plan.push((ctx, named.clone()));
+        }
+    }
+    plan
 }
 
 /// Projects whose lead changed: the permissions of `lead` (global file and

@@ -58,8 +58,8 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(repo: &Path, access: &Path, state: &Path, extra: &[&str]) -> Daemon {
-        let mut child = util::rolesync()
-            .arg("serve")
+        let mut cmd = util::rolesync();
+        cmd.arg("serve")
             .arg("--repo")
             .arg(repo)
             .arg("--access-out")
@@ -69,7 +69,14 @@ impl Daemon {
             .args(["--listen", "127.0.0.1:0", "--poll-interval", "0s"])
             .args(extra)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::null());
+        Daemon::spawn(cmd)
+    }
+
+    /// Spawn `rolesync serve` as `cmd` says (stderr is piped here) and read
+    /// its address from the first lines of stderr.
+    pub fn spawn(mut cmd: Command) -> Daemon {
+        let mut child = cmd
             .stderr(Stdio::piped())
             .spawn()
             .expect("rolesync serve starts");
@@ -579,24 +586,9 @@ fn sighup_reloads_and_a_config_file_supplies_the_options() {
         ),
     )
     .expect("config file");
-    let mut child = util::rolesync()
-        .arg("serve")
-        .arg("--config")
-        .arg(&toml)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = lines
-        .by_ref()
-        .map(|l| l.expect("text"))
-        .find_map(|l| {
-            l.strip_prefix("rolesync: listening on http://")
-                .map(str::to_owned)
-        })
-        .expect("address");
-    std::thread::spawn(move || for _ in lines {});
-    let d = Daemon { child, addr };
+    let mut cmd = util::rolesync();
+    cmd.arg("serve").arg("--config").arg(&toml);
+    let d = Daemon::spawn(cmd);
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     let pid = d.child.id().to_string();
     Command::new("kill")

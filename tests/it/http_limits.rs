@@ -5,7 +5,7 @@
 //! are refused with the bound named, and heavy requests run off the async
 //! workers so `/healthz` and `/v1/authorize` stay prompt.
 
-use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
+use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,8 +24,8 @@ const FAST: &str = "[http]\nheader_read_timeout = \"1s\"\nidle_timeout = \"2s\"\
 fn start(cfg: &Config, nofile: u32, http: &str) -> Daemon {
     let toml = cfg.path("rolesync.toml");
     std::fs::write(&toml, http).expect("write the config file");
-    let mut child = Command::new("sh")
-        .args(["-c", "ulimit -n \"$0\" && exec \"$@\""])
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n \"$0\" && exec \"$@\""])
         .arg(nofile.to_string())
         .arg(env!("CARGO_BIN_EXE_rolesync"))
         .arg("serve")
@@ -40,23 +40,8 @@ fn start(cfg: &Config, nofile: u32, http: &str) -> Daemon {
         .args(["--listen", "127.0.0.1:0", "--poll-interval", "0s"])
         .env_remove("ROLESYNC_LOG")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rolesync serve starts");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the daemon prints its address before anything fails")
-            .expect("stderr is text");
-        if let Some(rest) = line.strip_prefix("rolesync: listening on http://") {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let d = Daemon { child, addr };
+        .stdout(Stdio::null());
+    let d = Daemon::spawn(cmd);
     wait_until(LIMIT, "the first load", || {
         exchange(&d.addr, &get("/healthz"), Duration::from_secs(2)).is_some_and(|r| r.0 == 200)
     });

@@ -3,7 +3,7 @@
 //! revision header, 404 in the house shape, the token beyond loopback and
 //! the `max_answer_bytes` bound.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
@@ -279,8 +279,8 @@ fn beyond_loopback_the_token_is_needed_and_answers_are_bounded() {
     std::fs::write(&token, "s3cret\n").expect("token file");
     let toml = dir.path().join("rolesync.toml");
     std::fs::write(&toml, "[http]\nmax_answer_bytes = 1500\n").expect("config file");
-    let mut child = util::rolesync()
-        .arg("serve")
+    let mut cmd = util::rolesync();
+    cmd.arg("serve")
         .arg("--config")
         .arg(&toml)
         .arg("--repo")
@@ -293,21 +293,8 @@ fn beyond_loopback_the_token_is_needed_and_answers_are_bounded() {
         .arg(&token)
         .args(["--listen", "0.0.0.0:0", "--poll-interval", "0s"])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rolesync serve starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = lines
-        .by_ref()
-        .map(|l| l.expect("text"))
-        .find_map(|l| {
-            l.strip_prefix("rolesync: listening on http://")
-                .map(str::to_owned)
-        })
-        .expect("the daemon prints its address");
-    std::thread::spawn(move || for _ in lines {});
-    let d = Daemon { child, addr };
+        .stdout(Stdio::null());
+    let d = Daemon::spawn(cmd);
     let t = Some("s3cret");
     wait_until(LIMIT, "the first load", || {
         get(&d, "/v1/permissionschemes", t).0 == 200

@@ -18,12 +18,18 @@
 //!   this example, `ROLESYNC_BIN=path` for another), on the configuration
 //!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
 //!   `ROLESYNC_BASE_BIN=path` also times an earlier build, run in turn;
+//! - the in-process phases run on the binary's allocator (mimalloc);
 //! - `svnauthz validate` of the rendered file (the real binary), the
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
+
+/// The allocator of the `rolesync` binary, so that the phases timed in
+/// process cost what they cost in `serve` and `render`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

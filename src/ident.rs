@@ -16,6 +16,7 @@
 //! always: they change how a name is displayed without changing what it is.
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use crate::limits::IdChars;
 use crate::limits::Limits;
@@ -109,8 +110,31 @@ fn check_login(s: &str, limits: &Limits) -> Result<(), IdentError> {
     }
 }
 
+/// ASCII bytes an id may hold: printable, no space, not [`AUTHZ_SPECIAL`].
+const fn id_ascii_table() -> [bool; 128] {
+    let mut table = [false; 128];
+    let mut b = 0x21;
+    while b < 0x7f {
+        table[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < AUTHZ_SPECIAL.len() {
+        table[AUTHZ_SPECIAL[i] as usize] = false;
+        i += 1;
+    }
+    table
+}
+
+static ID_ASCII: [bool; 128] = id_ascii_table();
+
 fn check_id(s: &str, limits: &Limits) -> Result<(), IdentError> {
     check_len(s, limits)?;
+    // Nearly every id is plain ASCII: one table look-up a byte. Anything
+    // else takes the character walk below, which says what is wrong.
+    if s.bytes().all(|b| b < 0x80 && ID_ASCII[usize::from(b)]) {
+        return Ok(());
+    }
     for c in s.chars() {
         if is_invisible(c) {
             return Err(IdentError::Invisible(c));
@@ -134,8 +158,10 @@ fn check_id(s: &str, limits: &Limits) -> Result<(), IdentError> {
 macro_rules! ident {
     ($(#[$doc:meta])* $name:ident, $check:ident) => {
         $(#[$doc])*
+        ///
+        /// Shared, not copied: a clone is a reference count.
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validate a name under the default limits.
@@ -147,7 +173,7 @@ macro_rules! ident {
             /// length and id characters of `limits`.
             pub fn new_within(s: &str, limits: &Limits) -> Result<Self, IdentError> {
                 $check(s, limits)?;
-                Ok($name(s.to_owned()))
+                Ok($name(Arc::from(s)))
             }
 
             pub fn as_str(&self) -> &str {
@@ -194,7 +220,7 @@ impl ProjectId {
     /// A project id that only serves to ask what every project has
     /// (`Scope::Project(ProjectId::placeholder())`).
     pub fn placeholder() -> ProjectId {
-        ProjectId("_".to_owned())
+        ProjectId(Arc::from("_"))
     }
 }
 ident!(

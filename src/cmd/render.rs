@@ -44,5 +44,11 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<ExitCode> {
             out.flush().context("writing to stdout")?;
         }
     }
-    Ok(super::exit_for(&report))
+    let code = super::exit_for(&report);
+    // A one-shot command: the process ends now and the system takes its
+    // memory back whole. Freeing the configuration's files, the model and
+    // the index piece by piece first would only cost time.
+    std::mem::forget(report);
+    std::mem::forget(input);
+    Ok(code)
 }

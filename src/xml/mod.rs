@@ -27,7 +27,7 @@ pub struct Spanned<T> {
 impl Spanned<String> {
     fn of(attr: &tree::Attr) -> Self {
         Spanned {
-            value: attr.value.clone(),
+            value: attr.value.clone().into_owned(),
             span: attr.value_span.clone(),
         }
     }
@@ -147,7 +147,7 @@ struct Lower<'s, 'a> {
 }
 
 impl<'s, 'a> Lower<'s, 'a> {
-    fn root(src: &'s Source<'a>, limits: &Limits, expected: &str) -> (Self, Option<Element>) {
+    fn root(src: &'s Source<'a>, limits: &Limits, expected: &str) -> (Self, Option<Element<'a>>) {
         let mut lower = Lower {
             src,
             diags: Vec::new(),
@@ -176,15 +176,15 @@ impl<'s, 'a> Lower<'s, 'a> {
 
     /// Warn about attributes outside `known`; return the `required` ones,
     /// or `None` (with an error) when one is missing.
-    fn attrs<'e, const N: usize>(
+    fn attrs<'e, 't, const N: usize>(
         &mut self,
-        el: &'e Element,
+        el: &'e Element<'t>,
         known: &[&str],
         required: [&str; N],
-    ) -> Option<[&'e tree::Attr; N]> {
+    ) -> Option<[&'e tree::Attr<'t>; N]> {
         for a in &el.attrs {
-            if !known.contains(&a.name.as_str())
-                && !required.contains(&a.name.as_str())
+            if !known.contains(&&*a.name)
+                && !required.contains(&&*a.name)
                 && !a.name.starts_with("xmlns")
             {
                 self.diags.push(self.src.diag(
@@ -233,7 +233,7 @@ pub fn read_user_roles(src: &Source, limits: &Limits) -> (Option<UserRolesFile>,
     lw.attrs(&root, &[], []);
     let mut file = UserRolesFile::default();
     for el in &root.children {
-        let kind = match el.name.as_str() {
+        let kind = match &*el.name {
             "user" => HolderKind::User,
             "group" => HolderKind::Group,
             _ => {
@@ -280,7 +280,7 @@ pub fn read_permissions(
     lw.attrs(&root, &[HEADINGS_OBEY_DELETE], []);
     let mut file = PermissionsFile::default();
     if let Some(a) = root.attr(HEADINGS_OBEY_DELETE) {
-        match a.value.as_str() {
+        match &*a.value {
             "true" => file.headings_obey_delete_permission = true,
             "false" => {}
             other => lw.diags.push(src.diag(
@@ -331,12 +331,12 @@ fn permission_child(
             ),
         ));
     };
-    match el.name.as_str() {
+    match &*el.name {
         "customset" if prefix.is_none() => {
             let [id] = lw.attrs(el, &["title"], ["id"])?;
             file.customsets.push(CustomSetWire {
                 id: Spanned::of(id),
-                title: el.attr("title").map(|a| a.value.clone()),
+                title: el.attr("title").map(|a| a.value.clone().into_owned()),
                 body: Spanned {
                     value: el.text.trim().to_owned(),
                     span: el.text_span.clone(),
@@ -355,7 +355,7 @@ fn permission_child(
         "role" => {
             let [role] = lw.attrs(el, &[], ["name"])?;
             for g in &el.children {
-                let effect = match g.name.as_str() {
+                let effect = match &*g.name {
                     "grant" => Effect::Grant,
                     "deny" => Effect::Deny,
                     _ => {
@@ -413,7 +413,7 @@ pub fn read_roles(src: &Source, limits: &Limits) -> (Option<RolesFile>, Vec<Diag
         let Some([id, scope]) = lw.attrs(el, &["description"], ["id", "scope"]) else {
             continue;
         };
-        let value = match scope.value.as_str() {
+        let value = match &*scope.value {
             "global" => RoleScopeWire::Global,
             "project" => RoleScopeWire::Project,
             other => {
@@ -431,7 +431,7 @@ pub fn read_roles(src: &Source, limits: &Limits) -> (Option<RolesFile>, Vec<Diag
                 value,
                 span: scope.value_span.clone(),
             },
-            description: el.attr("description").map(|a| a.value.clone()),
+            description: el.attr("description").map(|a| a.value.clone().into_owned()),
         });
     }
     (Some(file), lw.diags)
@@ -451,7 +451,7 @@ pub fn read_user(src: &Source, limits: &Limits) -> (Option<UserFile>, Vec<Diagno
             continue;
         };
         let text = el.text.trim();
-        match id.value.as_str() {
+        match &*id.value {
             "name" => file.name = Some(text.to_owned()),
             "email" => file.email = Some(text.to_owned()),
             "disabled" => match text {
@@ -516,7 +516,7 @@ pub fn read_project(src: &Source, limits: &Limits) -> (Option<ProjectFile>, Vec<
         .filter_map(|e| {
             let id = e.attr("id")?;
             Some((
-                id.value.clone(),
+                id.value.clone().into_owned(),
                 Spanned {
                     value: e.text.trim().to_owned(),
                     span: e.text_span.clone(),

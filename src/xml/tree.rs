@@ -16,6 +16,7 @@
 //! explicit stack and dropped iteratively, so no depth can overflow the
 //! call stack; its size is linear in the input.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event};
@@ -24,37 +25,40 @@ use quick_xml::reader::Reader;
 use crate::diag::{Code, Diagnostic, Source};
 use crate::limits::Limits;
 
-/// An attribute: name and unescaped value, with spans.
+/// An attribute: name and unescaped value, with spans. Both borrow from
+/// the file's text unless unescaping changed the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attr {
-    pub name: String,
-    pub value: String,
+pub struct Attr<'a> {
+    pub name: Cow<'a, str>,
+    pub value: Cow<'a, str>,
     pub name_span: Range<usize>,
     pub value_span: Range<usize>,
 }
 
 /// An element with its attributes, child elements and text content.
+/// Names and text borrow from the file's text where they can: reading a
+/// file copies only what unescaping or concatenation changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub name: String,
+pub struct Element<'a> {
+    pub name: Cow<'a, str>,
     /// The element's name in its start tag.
     pub name_span: Range<usize>,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Element>,
+    pub attrs: Vec<Attr<'a>>,
+    pub children: Vec<Element<'a>>,
     /// Text directly inside the element (entities resolved), concatenated;
     /// whitespace between child elements is left out.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// From the end of the start tag to the start of the end tag.
     pub text_span: Range<usize>,
 }
 
-impl Element {
-    pub fn attr(&self, name: &str) -> Option<&Attr> {
+impl<'a> Element<'a> {
+    pub fn attr(&self, name: &str) -> Option<&Attr<'a>> {
         self.attrs.iter().find(|a| a.name == name)
     }
 }
 
-impl Drop for Element {
+impl Drop for Element<'_> {
     /// Without this, dropping a deep tree recurses once per level.
     fn drop(&mut self) {
         let mut pending = std::mem::take(&mut self.children);
@@ -65,7 +69,7 @@ impl Drop for Element {
 }
 
 /// Parse a whole document into its root element, within `limits`.
-pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> {
+pub fn parse<'a>(src: &Source<'a>, limits: &Limits) -> Result<Element<'a>, Box<Diagnostic>> {
     let mut reader = Reader::from_str(src.text);
     reader.config_mut().check_end_names = true;
     let mut tree = Building {
@@ -92,15 +96,15 @@ pub fn parse(src: &Source, limits: &Limits) -> Result<Element, Box<Diagnostic>> 
 
 /// The tree while it is read: the open elements, the root once it is
 /// closed, and the elements counted so far.
-struct Building<'a> {
-    src: &'a Source<'a>,
-    limits: &'a Limits,
-    stack: Vec<Element>,
-    root: Option<Element>,
+struct Building<'s, 'a> {
+    src: &'s Source<'a>,
+    limits: &'s Limits,
+    stack: Vec<Element<'a>>,
+    root: Option<Element<'a>>,
     elements: usize,
 }
 
-impl Building<'_> {
+impl<'a> Building<'_, 'a> {
     /// One event of the reader; `span`: its bytes.
     fn event(&mut self, event: Event<'_>, span: Range<usize>) -> Result<(), Box<Diagnostic>> {
         let (src, limits) = (self.src, self.limits);
@@ -136,17 +140,18 @@ impl Building<'_> {
                 attach(&mut self.stack, &mut self.root, el);
             }
             Event::Text(t) => {
-                let content = t.xml10_content();
-                push_text(src, limits, &mut self.stack, &content, span)?;
+                let content = rebind(src.text, t.xml10_content());
+                push_text(src, limits, &mut self.stack, content, span)?;
             }
             Event::CData(t) => {
-                let content = t.xml10_content();
-                push_text(src, limits, &mut self.stack, &content, span)?;
+                let content = rebind(src.text, t.xml10_content());
+                push_text(src, limits, &mut self.stack, content, span)?;
             }
             Event::GeneralRef(r) => {
                 let resolved = resolve_ref(src, &r, span.clone())?;
                 let mut utf8 = [0; 4];
                 let text = resolved.encode_utf8(&mut utf8);
+                let text = Cow::Owned(String::from(&*text));
                 push_text(src, limits, &mut self.stack, text, span)?;
             }
             Event::DocType(_) => {
@@ -165,7 +170,7 @@ impl Building<'_> {
 
     /// A start tag (or an empty element) checked against the limits and
     /// read into an element without children.
-    fn open(&mut self, e: &BytesStart, span: Range<usize>) -> Result<Element, Box<Diagnostic>> {
+    fn open(&mut self, e: &BytesStart, span: Range<usize>) -> Result<Element<'a>, Box<Diagnostic>> {
         let depth = self.stack.len() + 1;
         check_element(
             self.src,
@@ -206,11 +211,11 @@ fn resolve_ref(
 }
 
 /// The root, once every element is closed.
-fn finish(
+fn finish<'a>(
     src: &Source,
-    stack: &[Element],
-    root: Option<Element>,
-) -> Result<Element, Box<Diagnostic>> {
+    stack: &[Element<'a>],
+    root: Option<Element<'a>>,
+) -> Result<Element<'a>, Box<Diagnostic>> {
     let text = src.text;
     if let Some(open) = stack.last() {
         return Err(src
@@ -242,11 +247,11 @@ fn predefined(name: &str) -> Option<char> {
     })
 }
 
-fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+fn attach<'a>(stack: &mut [Element<'a>], root: &mut Option<Element<'a>>, el: Element<'a>) {
     match stack.last_mut() {
         Some(parent) => {
             if parent.children.is_empty() && parent.text.trim().is_empty() {
-                parent.text.clear();
+                parent.text = Cow::Borrowed("");
             }
             parent.children.push(el)
         }
@@ -254,11 +259,11 @@ fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
     }
 }
 
-fn push_text(
+fn push_text<'a>(
     src: &Source,
     limits: &Limits,
-    stack: &mut [Element],
-    content: &str,
+    stack: &mut [Element<'a>],
+    content: Cow<'a, str>,
     span: Range<usize>,
 ) -> Result<(), Box<Diagnostic>> {
     match stack.last_mut() {
@@ -282,7 +287,11 @@ fn push_text(
                     )
                     .into());
             }
-            parent.text.push_str(content);
+            if parent.text.is_empty() {
+                parent.text = content;
+            } else {
+                parent.text.to_mut().push_str(&content);
+            }
             Ok(())
         }
         None if content.trim().is_empty() => Ok(()),
@@ -301,6 +310,18 @@ fn offset_in(whole: &str, part: &str) -> Option<usize> {
     let base = whole.as_ptr() as usize;
     let p = part.as_ptr() as usize;
     (p >= base && p + part.len() <= base + whole.len()).then(|| p - base)
+}
+
+/// `part` as a borrow of `whole` (the file's text) when it is one, so it
+/// outlives the reader's event; otherwise copied.
+fn rebind<'a>(whole: &'a str, part: Cow<'_, str>) -> Cow<'a, str> {
+    match part {
+        Cow::Borrowed(p) => match offset_in(whole, p).and_then(|at| whole.get(at..at + p.len())) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(p.to_owned()),
+        },
+        Cow::Owned(s) => Cow::Owned(s),
+    }
 }
 
 /// Depth and element count of the element starting at `tag_start`, before
@@ -343,14 +364,14 @@ fn check_element(
     Ok(())
 }
 
-fn element(
-    src: &Source,
+fn element<'a>(
+    src: &Source<'a>,
     limits: &Limits,
     e: &BytesStart,
     tag_start: usize,
-) -> Result<Element, Box<Diagnostic>> {
+) -> Result<Element<'a>, Box<Diagnostic>> {
     let name_bytes = e.name();
-    let name = name_bytes.as_ref().to_owned();
+    let name = rebind(src.text, Cow::Borrowed(name_bytes.as_ref()));
     let name_start = tag_start + 1;
     let name_span = name_start..name_start + name_bytes.as_ref().len();
     let mut attrs = Vec::new();
@@ -383,6 +404,7 @@ fn element(
         }
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map(|v| rebind(src.text, v))
             .map_err(|err| {
                 let code = if err.to_string().contains("ntity") {
                     Code::XmlDoctype
@@ -394,10 +416,9 @@ fn element(
                     value_span.clone(),
                     format!("attribute `{}`: {err}", key),
                 )
-            })?
-            .into_owned();
+            })?;
         attrs.push(Attr {
-            name: key.to_owned(),
+            name: rebind(src.text, Cow::Borrowed(key)),
             value,
             name_span: name_span_a,
             value_span,
@@ -408,7 +429,7 @@ fn element(
         name_span,
         attrs,
         children: Vec::new(),
-        text: String::new(),
+        text: Cow::Borrowed(""),
         text_span: 0..0,
     })
 }
@@ -417,11 +438,11 @@ fn element(
 mod tests {
     use super::*;
 
-    fn parse_str(text: &str) -> Result<Element, Box<Diagnostic>> {
+    fn parse_str(text: &str) -> Result<Element<'_>, Box<Diagnostic>> {
         parse(&Source::new("t.xml", text), &Limits::default())
     }
 
-    fn parse_within(text: &str, limits: Limits) -> Result<Element, Box<Diagnostic>> {
+    fn parse_within(text: &str, limits: Limits) -> Result<Element<'_>, Box<Diagnostic>> {
         parse(&Source::new("t.xml", text), &limits)
     }
 
@@ -466,8 +487,9 @@ mod tests {
         assert_eq!(err.code, Code::ValueTooLong);
         // Indentation between children is not text.
         let children = "\n    <b/>".repeat(10);
-        let root = parse_within(&format!("<a>{children}\n</a>"), limits).expect("read");
-        assert_eq!((root.text.as_str(), root.children.len()), ("", 10));
+        let text = format!("<a>{children}\n</a>");
+        let root = parse_within(&text, limits).expect("read");
+        assert_eq!((&*root.text, root.children.len()), ("", 10));
         // Whitespace inside text is.
         let root = parse_str("<a>&lt; &gt;</a>").expect("read");
         assert_eq!(root.text, "< >");

@@ -266,6 +266,19 @@ fn parse_access(value: &str) -> Result<u8, char> {
 /// the whole value span when it cannot be found (continuation lines).
 fn find_in_value(text: &str, entry: &RawEntry<'_>, from: &mut usize, needle: &str) -> Range<usize> {
     let start = (*from).max(entry.value_span.start);
+    // A member borrowed from the value is where it points: the search
+    // below would find it there too (only blanks and commas lie between
+    // members), so skip the search.
+    let at = needle.as_ptr() as usize;
+    let base = text.as_ptr() as usize;
+    if !needle.is_empty()
+        && at >= base + start
+        && at + needle.len() <= base + entry.value_span.end.min(text.len())
+    {
+        let s = at - base;
+        *from = s + needle.len();
+        return s..s + needle.len();
+    }
     let hay = text.get(start..entry.value_span.end).unwrap_or("");
     match hay.find(needle) {
         Some(i) if !needle.is_empty() => {

@@ -44,16 +44,6 @@ fn ms(d: Duration) -> String {
     format!("{:8.1} ms", d.as_secs_f64() * 1e3)
 }
 
-fn load() -> String {
-    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let parts: Vec<&str> = l.split_whitespace().take(3).collect();
-    format!(
-        "load {} on {} cores",
-        parts.join(" "),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    )
-}
-
 /// The median time of `f` over `runs` runs.
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
     median(
@@ -149,7 +139,7 @@ fn main() {
         synthetic::GROUPS,
         files.len(),
         bytes / 1024,
-        load()
+        synthetic::load()
     );
     let input = Input {
         revision: "synthetic".into(),
@@ -164,7 +154,7 @@ fn main() {
     println!(
         "snapshot::build, in process      {}  ({})",
         ms(build),
-        load()
+        synthetic::load()
     );
     phases(&files, runs);
 
@@ -188,7 +178,7 @@ fn main() {
     println!(
         "folder read (repo::Source::read) {}  ({})",
         ms(read),
-        load()
+        synthetic::load()
     );
     let once = |bin: &Path| {
         let start = Instant::now();
@@ -218,7 +208,7 @@ fn main() {
         println!(
             "rolesync render, base build      {}  ({})",
             ms(took),
-            load()
+            synthetic::load()
         );
     }
     let render = median(ours);
@@ -230,7 +220,7 @@ fn main() {
     println!(
         "rolesync render, end to end      {}  ({})",
         ms(render),
-        load()
+        synthetic::load()
     );
     let svnauthz = time(runs, || {
         let o = Command::new("svnauthz")
@@ -243,7 +233,7 @@ fn main() {
     println!(
         "svnauthz validate (reference)    {}  ({})",
         ms(svnauthz),
-        load()
+        synthetic::load()
     );
     println!(
         "ratio svnauthz validate / rolesync render: {:.1}x  (target >= 10x); / snapshot::build: {:.1}x",

@@ -5,6 +5,7 @@
 //! every problem collected as a diagnostic. The model derives no serde: it
 //! is not a wire format.
 
+mod groups;
 mod lower;
 mod types;
 

@@ -378,7 +378,7 @@ fn lower_all(
     memo: &mut Memo,
 ) -> (Model, Vec<Diagnostic>) {
     let (files, mut diags) = read::read_with_memo(sources, limits, None, &mut memo.files);
-    let (model, d) = model::lower(&files);
+    let (model, d) = model::lower_with(&files, &mut memo.lower);
     diags.extend(d);
     (model, diags)
 }

@@ -9,5 +9,5 @@ mod groups;
 mod lower;
 mod types;
 
-pub use lower::{ConfigFiles, ProjectFiles, Read, lower};
+pub use lower::{ConfigFiles, LowerMemo, ProjectFiles, Read, lower, lower_with};
 pub use types::*;

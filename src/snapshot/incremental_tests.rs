@@ -226,6 +226,28 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(memo.stats().parse_hits, files.len());
     assert_eq!(memo.stats().parse_misses, 0);
+    let projects = memo.stats().project_hits;
+    assert_eq!(memo.stats().project_misses, 0);
+    assert!(projects >= 3, "{:?}", memo.stats());
+    // One project's roles changed: that project alone is lowered again.
+    let path = "p2/.polarion/security/user-roles.xml";
+    files.insert(
+        path.to_owned(),
+        b"<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>"
+            .to_vec(),
+    );
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(
+        (memo.stats().project_hits, memo.stats().project_misses),
+        (projects - 1, 1)
+    );
+    // An account added: every project is lowered again (each may name it).
+    files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(
+        (memo.stats().project_hits, memo.stats().project_misses),
+        (0, projects)
+    );
     files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".to_vec());
     build_cached(&input(&files, Limits::default(), 2), &mut memo);
     assert_eq!(memo.stats().parse_misses, 1);
@@ -255,4 +277,8 @@ fn the_memo_holds_only_the_last_inputs_files() {
     }
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(memo.stats().files, files.len());
+    assert_eq!(
+        memo.stats().projects,
+        memo.stats().project_misses + memo.stats().project_hits
+    );
 }

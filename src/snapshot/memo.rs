@@ -5,7 +5,9 @@
 //! Every entry is keyed by CONTENT: the file's path, its exact bytes
 //! (compared with the copy the entry keeps, never by a hash, so no crafted
 //! collision can bring back a stale parse) and the `Limits` it was read
-//! under. After a build the memo holds the entries of that build's input
+//! under; each project's lowering is reused when its files are those
+//! values and what it reads outside them is unchanged
+//! (`model::LowerMemo`). After a build the memo holds the entries of that build's input
 //! only; the rest are evicted, so its size follows the configuration's.
 
 use std::collections::HashMap;
@@ -21,6 +23,8 @@ use crate::limits::Limits;
 #[derive(Default)]
 pub struct Memo {
     pub(super) files: FileMemo,
+    /// Each project lowered (`model::lower_with`).
+    pub(super) lower: crate::model::LowerMemo,
 }
 
 impl std::fmt::Debug for Memo {
@@ -39,15 +43,24 @@ pub struct Stats {
     pub parse_misses: usize,
     /// Files the memo holds.
     pub files: usize,
+    /// Projects taken lowered from the memo / lowered afresh.
+    pub project_hits: usize,
+    pub project_misses: usize,
+    /// Projects the memo holds.
+    pub projects: usize,
 }
 
 impl Memo {
     /// The figures of the last build.
     pub fn stats(&self) -> Stats {
+        let (project_hits, project_misses, projects) = self.lower.stats();
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
             files: self.files.entries.len(),
+            project_hits,
+            project_misses,
+            projects,
         }
     }
 }

@@ -24,7 +24,7 @@ use check::check_across_files;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
-use memo::Part;
+use memo::{Assigned, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -40,11 +40,7 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
 /// files in the same context (`memo.rs`), and leaving in it this build's
 /// projects. The result is `lower`'s, whatever the memo holds.
 pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diagnostic>) {
-    let mut cx = Cx {
-        diags: Vec::new(),
-        limits: files.limits,
-        seen_logins: Vec::new(),
-    };
+    let mut cx = Cx::new(files.limits);
     let mut model = Model {
         limits: files.limits,
         ..Model::default()
@@ -61,9 +57,19 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
     });
     if let Some(r) = &files.user_roles {
-        let mut global = Vec::new();
-        lower_assignments(&mut cx, &model, &Scope::Global, r, &mut global);
-        model.assignments = global;
+        let global = memo.global(&mut earlier, &r.value, || {
+            let mut cx = Cx::new(model.limits);
+            let mut assignments = Vec::new();
+            lower_assignments(&mut cx, &model, &Scope::Global, r, &mut assignments);
+            Assigned {
+                assignments,
+                seen_logins: cx.seen_logins,
+                diags: cx.diags,
+            }
+        });
+        model.assignments.extend(global.assignments.iter().cloned());
+        cx.diags.extend(global.diags.iter().cloned());
+        cx.seen_logins.extend(global.seen_logins.iter().cloned());
     }
     for (_, part) in &parts {
         model.assignments.extend(part.assignments.iter().cloned());
@@ -88,11 +94,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
 /// and own roles, its assignments, its permissions, each step's
 /// diagnostics apart. It reads of `model` only what `memo.rs` keys on.
 fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
-    let mut cx = Cx {
-        diags: Vec::new(),
-        limits: model.limits,
-        seen_logins: Vec::new(),
-    };
+    let mut cx = Cx::new(model.limits);
     let src = pf.descriptor.src;
     let lead = pf
         .descriptor

@@ -43,7 +43,8 @@ pub struct Stats {
     pub parse_misses: usize,
     /// Files the memo holds.
     pub files: usize,
-    /// Projects taken lowered from the memo / lowered afresh.
+    /// Parts (each project's, the global user-roles.xml's) taken
+    /// lowered from the memo / lowered afresh.
     pub project_hits: usize,
     pub project_misses: usize,
     /// Projects the memo holds.

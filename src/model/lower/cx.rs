@@ -73,6 +73,14 @@ pub(super) fn loc(src: &Source, span: &Range<usize>) -> Loc {
 }
 
 impl Cx {
+    pub(super) fn new(limits: Limits) -> Self {
+        Cx {
+            diags: Vec::new(),
+            limits,
+            seen_logins: Vec::new(),
+        }
+    }
+
     pub(super) fn ident<T>(
         &mut self,
         src: &Source,

@@ -24,6 +24,8 @@ use crate::xml;
 pub struct LowerMemo {
     context: Option<Context>,
     parts: HashMap<String, Entry>,
+    /// The global user-roles.xml and its assignments.
+    global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
     hits: usize,
     misses: usize,
 }
@@ -39,8 +41,9 @@ impl std::fmt::Debug for LowerMemo {
 }
 
 impl LowerMemo {
-    /// Projects of the last build lowered from the memo / afresh, and how
-    /// many parts it holds.
+    /// Parts of the last build (each project, and the global
+    /// user-roles.xml) lowered from the memo / afresh, and how many
+    /// projects it holds.
     pub fn stats(&self) -> (usize, usize, usize) {
         (self.hits, self.misses, self.parts.len())
     }
@@ -58,6 +61,15 @@ pub(super) struct Part {
     pub(super) project_diags: Vec<Diagnostic>,
     pub(super) assignment_diags: Vec<Diagnostic>,
     pub(super) permission_diags: Vec<Diagnostic>,
+}
+
+/// The assignments of one user-roles.xml, the logins they name, and
+/// their diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct Assigned {
+    pub(super) assignments: Vec<Assignment>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) diags: Vec<Diagnostic>,
 }
 
 /// What a project's lowering reads outside its own files.
@@ -126,7 +138,10 @@ struct Entry {
 }
 
 /// The parts of the build before, taken from as this build goes.
-pub(super) struct Earlier(HashMap<String, Entry>);
+pub(super) struct Earlier(
+    HashMap<String, Entry>,
+    Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
+);
 
 impl LowerMemo {
     /// Start a build in the context `model` (accounts and user groups
@@ -135,6 +150,7 @@ impl LowerMemo {
         self.hits = 0;
         self.misses = 0;
         let mut earlier = std::mem::take(&mut self.parts);
+        let global = self.global.take();
         if !self
             .context
             .as_ref()
@@ -142,8 +158,31 @@ impl LowerMemo {
         {
             earlier.clear();
             self.context = Some(Context::of(model, limits));
+            return Earlier(earlier, None);
         }
-        Earlier(earlier)
+        Earlier(earlier, global)
+    }
+
+    /// The global assignments lowered before from the same value, or
+    /// `lower` them now; kept either way.
+    pub(super) fn global(
+        &mut self,
+        earlier: &mut Earlier,
+        file: &Arc<xml::UserRolesFile>,
+        lower: impl FnOnce() -> Assigned,
+    ) -> Arc<Assigned> {
+        let assigned = match earlier.1.take() {
+            Some((kept, assigned)) if Arc::ptr_eq(&kept, file) => {
+                self.hits += 1;
+                assigned
+            }
+            _ => {
+                self.misses += 1;
+                Arc::new(lower())
+            }
+        };
+        self.global = Some((Arc::clone(file), Arc::clone(&assigned)));
+        assigned
     }
 
     /// The part of `pf` lowered before, or `lower` it now; kept either way.

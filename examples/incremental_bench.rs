@@ -11,7 +11,8 @@
 //! a user-group member added, permissions.xml only), each built with one
 //! memo across the sequence. Prints p50/p99 of the cached builds, the
 //! median full build, the memo's hit counts, `/proc/loadavg` and the peak
-//! RSS (VmHWM).
+//! RSS (VmHWM). `REFERENCE_RUNS=K` (default 5): how many of the changes
+//! are also built in full (0: only once, at the end, e.g. under `perf`).
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
@@ -161,7 +162,17 @@ fn main() {
     let mut full: Vec<Duration> = Vec::new();
     let (mut hits, mut misses) = (0, 0);
     let list = changes(&files, n, scale.projects);
-    let every = (list.len() / 5).max(1);
+    // The reference every fifth of the way (`REFERENCE_RUNS=0`: none,
+    // e.g. under `perf record`).
+    let runs: usize = std::env::var("REFERENCE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let every = if runs == 0 {
+        usize::MAX
+    } else {
+        (list.len() / runs).max(1)
+    };
     for (i, (what, path, bytes)) in list.into_iter().enumerate() {
         files.insert(path, bytes);
         let inp = input(&files, i + 1);
@@ -192,6 +203,11 @@ fn main() {
         .map(|(_, d)| *d)
         .collect();
     project.sort();
+    if full.is_empty() {
+        let start = Instant::now();
+        snapshot::build(&input(&files, 0));
+        full.push(start.elapsed());
+    }
     full.sort();
     let full_median = full[full.len() / 2];
     println!(

@@ -168,11 +168,10 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
-    let every = if runs == 0 {
-        usize::MAX
-    } else {
-        (list.len() / runs).max(1)
-    };
+    let every = list
+        .len()
+        .checked_div(runs)
+        .map_or(usize::MAX, |e| e.max(1));
     for (i, (what, path, bytes)) in list.into_iter().enumerate() {
         files.insert(path, bytes);
         let inp = input(&files, i + 1);

@@ -96,10 +96,13 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
         ));
     };
     let global_roles = model.roles_in(&Scope::Global);
+    let assigned = assigned_per_project(model);
     if let Some(set) = &model.global_permissions {
+        // Every role assigned globally is in `global_roles`, every one
+        // assigned in a project in `assigned`.
         let mut anywhere: BTreeSet<&RoleId> = global_roles.iter().collect();
         anywhere.extend(project_defined);
-        anywhere.extend(model.assignments.iter().map(|a| &a.role));
+        anywhere.extend(assigned.values().flatten());
         anywhere.extend(&dynamic);
         for p in model.projects.values() {
             anywhere.extend(p.roles.keys());
@@ -108,11 +111,27 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
             unknown(cx, rule);
         }
     }
-    // One pass over the assignments for every project, not one per
-    // project; a project looked up once per run of its assignments.
     let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
     base.extend(project_defined);
     base.extend(&dynamic);
+    for (id, project) in &model.projects {
+        let Some(set) = &project.permissions else {
+            continue;
+        };
+        let here = assigned.get(id);
+        for rule in set.rules.iter().filter(|r| {
+            !base.contains(&r.role)
+                && !here.is_some_and(|h| h.contains(&r.role))
+                && !project.roles.contains_key(&r.role)
+        }) {
+            unknown(cx, rule);
+        }
+    }
+}
+
+/// The roles assigned in each project: one pass over the assignments for
+/// every project, a project looked up once per run of its assignments.
+fn assigned_per_project(model: &Model) -> BTreeMap<&ProjectId, BTreeSet<&RoleId>> {
     let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
     let mut run: Option<(&ProjectId, BTreeSet<&RoleId>)> = None;
     for a in &model.assignments {
@@ -134,19 +153,7 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
     if let Some((q, roles)) = run {
         assigned.entry(q).or_default().extend(roles);
     }
-    for (id, project) in &model.projects {
-        let Some(set) = &project.permissions else {
-            continue;
-        };
-        let here = assigned.get(id);
-        for rule in set.rules.iter().filter(|r| {
-            !base.contains(&r.role)
-                && !here.is_some_and(|h| h.contains(&r.role))
-                && !project.roles.contains_key(&r.role)
-        }) {
-            unknown(cx, rule);
-        }
-    }
+    assigned
 }
 
 /// A project id that only serves to ask which roles every project has.

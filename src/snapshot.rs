@@ -156,7 +156,8 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
-    let (access, access_cost) = render_access(input, &model, access_text, &mut diags);
+    let (access, access_cost) =
+        render_access(input, &model, access_text, &mut diags, &mut memo.groups);
     let rails = match sources.get(RAILS_FILE) {
         Some(src) => {
             let (rails, d) = crate::rails::config::parse(src, limits);
@@ -286,9 +287,10 @@ fn render_access(
     model: &Model,
     access_text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
+    groups_memo: &mut model::GroupMemo,
 ) -> (String, authz::Cost) {
     let limits = &input.limits;
-    let role_groups = model.role_groups();
+    let role_groups = model.role_groups_with(groups_memo);
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
         diags.push(Diagnostic::file(
             Code::AccessFileMissing,
@@ -296,7 +298,7 @@ fn render_access(
             "there is no access file; the rendered file holds only the generated [groups]",
         ));
     }
-    let groups = render_groups(&role_groups);
+    let groups = render_groups(role_groups.iter().flat_map(|g| g.iter()));
     let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
@@ -326,10 +328,12 @@ fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
 /// The role groups as the renderer takes them. Colliding role groups are
 /// already an error (role-group-collision); only the first of each name
 /// is rendered, so the access file is not blamed.
-pub fn render_groups(role_groups: &[model::RoleGroup]) -> Vec<authz::render::Group<'_>> {
+pub fn render_groups<'g>(
+    role_groups: impl IntoIterator<Item = &'g model::RoleGroup>,
+) -> Vec<authz::render::Group<'g>> {
     let mut names = std::collections::HashSet::new();
     role_groups
-        .iter()
+        .into_iter()
         .filter(|g| names.insert(g.name.as_str()))
         .map(|g| authz::render::Group {
             name: &g.name,

@@ -218,6 +218,7 @@ proptest! {
 #[test]
 fn an_unchanged_file_is_taken_from_the_memo() {
     let mut files = base(7);
+    files.insert(format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec());
     let mut memo = Memo::default();
     build_cached(&input(&files, Limits::default(), 0), &mut memo);
     let first = memo.stats();
@@ -229,6 +230,9 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     let projects = memo.stats().project_hits;
     assert_eq!(memo.stats().project_misses, 0);
     assert!(projects >= 3, "{:?}", memo.stats());
+    assert_eq!(memo.stats().group_misses, 0, "{:?}", memo.stats());
+    // Every project's scope and the global one.
+    assert_eq!(memo.stats().group_hits, memo.stats().projects + 1);
     // One project's roles changed: that project alone is lowered again.
     let path = "p2/.polarion/security/user-roles.xml";
     files.insert(
@@ -241,6 +245,7 @@ fn an_unchanged_file_is_taken_from_the_memo() {
         (memo.stats().project_hits, memo.stats().project_misses),
         (projects - 1, 1)
     );
+    assert_eq!(memo.stats().group_misses, 1, "{:?}", memo.stats());
     // An account added: every project is lowered again (each may name it).
     files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
     build_cached(&input(&files, Limits::default(), 1), &mut memo);

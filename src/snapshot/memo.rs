@@ -25,6 +25,8 @@ pub struct Memo {
     pub(super) files: FileMemo,
     /// Each project lowered (`model::lower_with`).
     pub(super) lower: crate::model::LowerMemo,
+    /// Each scope's role groups (`Model::role_groups_with`).
+    pub(super) groups: crate::model::GroupMemo,
 }
 
 impl std::fmt::Debug for Memo {
@@ -49,12 +51,16 @@ pub struct Stats {
     pub project_misses: usize,
     /// Projects the memo holds.
     pub projects: usize,
+    /// Scopes whose role groups were taken from the memo / built afresh.
+    pub group_hits: usize,
+    pub group_misses: usize,
 }
 
 impl Memo {
     /// The figures of the last build.
     pub fn stats(&self) -> Stats {
         let (project_hits, project_misses, projects) = self.lower.stats();
+        let (group_hits, group_misses, _) = self.groups.stats();
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
@@ -62,6 +68,8 @@ impl Memo {
             project_hits,
             project_misses,
             projects,
+            group_hits,
+            group_misses,
         }
     }
 }

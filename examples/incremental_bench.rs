@@ -161,6 +161,7 @@ fn main() {
     let mut timed: Vec<(String, Duration)> = Vec::new();
     let mut full: Vec<Duration> = Vec::new();
     let (mut hits, mut misses) = (0, 0);
+    let (mut project_hits, mut project_misses, mut group_hits, mut group_misses) = (0, 0, 0, 0);
     let list = changes(&files, n, scale.projects);
     // The reference every fifth of the way (`REFERENCE_RUNS=0`: none,
     // e.g. under `perf record`).
@@ -181,6 +182,10 @@ fn main() {
         let stats = memo.stats();
         hits += stats.parse_hits;
         misses += stats.parse_misses;
+        project_hits += stats.project_hits;
+        project_misses += stats.project_misses;
+        group_hits += stats.group_hits;
+        group_misses += stats.group_misses;
         if i % every == 0 {
             let start = Instant::now();
             let reference = snapshot::build(&inp);
@@ -226,8 +231,7 @@ fn main() {
         full_median.as_secs_f64() / pct(&project, 0.5).as_secs_f64()
     );
     println!(
-        "memo: {hits} file parses reused, {misses} parsed; peak RSS {}; {}",
-        peak_rss(),
-        synthetic::load()
+        "memo over the changes: files {hits} reused / {misses} parsed; projects lowered {project_hits} reused / {project_misses} afresh; scopes' role groups {group_hits} reused / {group_misses} afresh"
     );
+    println!("peak RSS {}; {}", peak_rss(), synthetic::load());
 }

@@ -7,7 +7,8 @@
 //! collision can bring back a stale parse) and the `Limits` it was read
 //! under; each project's lowering is reused when its files are those
 //! values and what it reads outside them is unchanged
-//! (`model::LowerMemo`). After a build the memo holds the entries of that build's input
+//! (`model::LowerMemo`); each scope's role groups when what they are
+//! made of is equal (`model::GroupMemo`). After a build the memo holds the entries of that build's input
 //! only; the rest are evicted, so its size follows the configuration's.
 
 use std::collections::HashMap;

@@ -50,16 +50,6 @@ fn ms(d: Duration) -> String {
     format!("{:8.1} ms", d.as_secs_f64() * 1e3)
 }
 
-fn load() -> String {
-    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let parts: Vec<&str> = l.split_whitespace().take(3).collect();
-    format!(
-        "load {} on {} cores",
-        parts.join(" "),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    )
-}
-
 /// The median time of `f` over `runs` runs.
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
     median(
@@ -155,7 +145,7 @@ fn main() {
         synthetic::GROUPS,
         files.len(),
         bytes / 1024,
-        load()
+        synthetic::load()
     );
     let input = Input {
         revision: "synthetic".into(),
@@ -170,7 +160,7 @@ fn main() {
     println!(
         "snapshot::build, in process      {}  ({})",
         ms(build),
-        load()
+        synthetic::load()
     );
     phases(&files, runs);
 
@@ -194,7 +184,7 @@ fn main() {
     println!(
         "folder read (repo::Source::read) {}  ({})",
         ms(read),
-        load()
+        synthetic::load()
     );
     let once = |bin: &Path| {
         let start = Instant::now();
@@ -224,7 +214,7 @@ fn main() {
         println!(
             "rolesync render, base build      {}  ({})",
             ms(took),
-            load()
+            synthetic::load()
         );
     }
     let render = median(ours);
@@ -236,7 +226,7 @@ fn main() {
     println!(
         "rolesync render, end to end      {}  ({})",
         ms(render),
-        load()
+        synthetic::load()
     );
     let svnauthz = time(runs, || {
         let o = Command::new("svnauthz")
@@ -249,7 +239,7 @@ fn main() {
     println!(
         "svnauthz validate (reference)    {}  ({})",
         ms(svnauthz),
-        load()
+        synthetic::load()
     );
     println!(
         "ratio svnauthz validate / rolesync render: {:.1}x  (target >= 10x); / snapshot::build: {:.1}x",

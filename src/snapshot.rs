@@ -11,101 +11,25 @@ use std::collections::BTreeMap;
 
 use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
-use crate::model::{self, ConfigFiles, Model, ProjectFiles, Read};
+use crate::model::{self, Model};
 use crate::policy;
 use crate::policytest;
 use crate::rails::config::Config as RailsConfig;
-use crate::xml;
 
-/// The access file inside the configuration repository.
-pub const ACCESS_FILE: &str = ".polarion/access";
-/// Global role assignments.
-pub const USER_ROLES: &str = ".polarion/security/user-roles.xml";
-/// Global permissions.
-pub const PERMISSIONS: &str = ".polarion/security/permissions.xml";
-/// Role definitions.
-pub const ROLES: &str = ".polarion/security/roles.xml";
-/// User groups.
-pub const GROUPS: &str = ".polarion/user-management/groups.xml";
-/// The guard rails' settings (`rails::config`).
-pub const RAILS_FILE: &str = ".polarion/rolesync.toml";
-/// The folder that holds one folder per account.
-pub const USERS_DIR: &str = ".polarion/user-management/users/";
+mod kind;
+mod memo;
+mod parsed;
+mod read;
+
+pub use kind::{
+    ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
+};
+pub use memo::{Memo, Stats};
+pub use read::{PARALLEL_MIN_FILES, Parse, read_all, read_all_with};
+
 /// The file that marks a project folder (the model names it too).
 pub use crate::limits::Limits;
 pub use crate::model::PROJECT_MARKER;
-
-/// What a file of the configuration is, judged by its path alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileKind {
-    AccessFile,
-    /// `.polarion/rolesync.toml`: the guard rails' settings.
-    Rails,
-    UserRoles,
-    Permissions,
-    Roles,
-    Groups,
-    User {
-        login: String,
-    },
-    ProjectMarker {
-        folder: String,
-    },
-    ProjectUserRoles {
-        folder: String,
-    },
-    ProjectPermissions {
-        folder: String,
-    },
-    /// A project's own role definitions.
-    ProjectRoles {
-        folder: String,
-    },
-    /// A policy-test file, `.polarion/tests/*.toml` (`policytest`).
-    PolicyTest,
-    /// Another file under `.polarion/tests/`: read only to warn that it
-    /// is not run (`policy-test-ignored-file`).
-    PolicyTestIgnored,
-}
-
-/// Classify a repository path; `None` for files rolesync does not read.
-pub fn classify(path: &str) -> Option<FileKind> {
-    Some(match path {
-        ACCESS_FILE => FileKind::AccessFile,
-        RAILS_FILE => FileKind::Rails,
-        USER_ROLES => FileKind::UserRoles,
-        PERMISSIONS => FileKind::Permissions,
-        ROLES => FileKind::Roles,
-        GROUPS => FileKind::Groups,
-        _ if policytest::is_test_file(path) == Some(true) => FileKind::PolicyTest,
-        _ if policytest::is_test_file(path) == Some(false) => FileKind::PolicyTestIgnored,
-        _ => {
-            if let Some(login) = path
-                .strip_prefix(USERS_DIR)
-                .and_then(|r| r.strip_suffix("/user.xml"))
-            {
-                if login.contains('/') {
-                    return None;
-                }
-                return Some(FileKind::User {
-                    login: login.to_owned(),
-                });
-            }
-            let (folder, rest) = path.split_once("/.polarion/")?;
-            if folder.is_empty() || folder.starts_with(".polarion/") || folder == ".polarion" {
-                return None;
-            }
-            let folder = folder.to_owned();
-            match rest {
-                "polarion-project.xml" => FileKind::ProjectMarker { folder },
-                "security/user-roles.xml" => FileKind::ProjectUserRoles { folder },
-                "security/permissions.xml" => FileKind::ProjectPermissions { folder },
-                "security/roles.xml" => FileKind::ProjectRoles { folder },
-                _ => return None,
-            }
-        }
-    })
-}
 
 /// Who made a revision and when (absent for plain folders).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -189,6 +113,13 @@ impl Report {
 
 /// Build the snapshot of one revision.
 pub fn build(input: &Input) -> Report {
+    build_cached(input, &mut Memo::default())
+}
+
+/// [`build`], taking from `memo` what an earlier build computed from the
+/// same content and leaving in it what this one computed (and nothing
+/// else). The report is the one `build` gives, whatever the memo holds.
+pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
     let limits = &input.limits;
     let mut diags = Vec::new();
     let Some(texts) = decode(input, &mut diags) else {
@@ -209,7 +140,7 @@ pub fn build(input: &Input) -> Report {
     }
     let sources: BTreeMap<&str, Source> =
         texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
-    let (model, model_diags) = lower_all(&sources, limits);
+    let (model, model_diags) = lower_all(&sources, limits, memo);
     diags.extend(model_diags);
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
 
@@ -225,7 +156,8 @@ pub fn build(input: &Input) -> Report {
     let (policy, policy_diags) = policy::Index::build(&model);
     diags.extend(policy_diags);
 
-    let (access, access_cost) = render_access(input, &model, access_text, &mut diags);
+    let (access, access_cost) =
+        render_access(input, &model, access_text, &mut diags, &mut memo.groups);
     let rails = match sources.get(RAILS_FILE) {
         Some(src) => {
             let (rails, d) = crate::rails::config::parse(src, limits);
@@ -355,9 +287,10 @@ fn render_access(
     model: &Model,
     access_text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
+    groups_memo: &mut model::GroupMemo,
 ) -> (String, authz::Cost) {
     let limits = &input.limits;
-    let role_groups = model.role_groups();
+    let role_groups = model.role_groups_with(groups_memo);
     if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
         diags.push(Diagnostic::file(
             Code::AccessFileMissing,
@@ -365,7 +298,7 @@ fn render_access(
             "there is no access file; the rendered file holds only the generated [groups]",
         ));
     }
-    let groups = render_groups(&role_groups);
+    let groups = render_groups(role_groups.iter().flat_map(|g| g.iter()));
     let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
     diags.extend(rendered.diagnostics);
     if rendered.text.len() > limits.max_access_bytes {
@@ -395,10 +328,12 @@ fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
 /// The role groups as the renderer takes them. Colliding role groups are
 /// already an error (role-group-collision); only the first of each name
 /// is rendered, so the access file is not blamed.
-pub fn render_groups(role_groups: &[model::RoleGroup]) -> Vec<authz::render::Group<'_>> {
+pub fn render_groups<'g>(
+    role_groups: impl IntoIterator<Item = &'g model::RoleGroup>,
+) -> Vec<authz::render::Group<'g>> {
     let mut names = std::collections::HashSet::new();
     role_groups
-        .iter()
+        .into_iter()
         .filter(|g| names.insert(g.name.as_str()))
         .map(|g| authz::render::Group {
             name: &g.name,
@@ -441,210 +376,15 @@ fn access_too_large(limits: &Limits) -> Diagnostic {
     .with_note("a user group with many members holding many roles repeats every member in each role's group")
 }
 
-/// One of the `xml::read_*` functions.
-type Reader<T> = fn(&Source, &Limits) -> (Option<T>, Vec<Diagnostic>);
-
-fn read<'s, T>(
-    diags: &mut Vec<Diagnostic>,
-    src: &'s Source<'s>,
+fn lower_all(
+    sources: &BTreeMap<&str, Source>,
     limits: &Limits,
-    reader: Reader<T>,
-) -> Option<Read<'s, T>> {
-    let (value, d) = reader(src, limits);
-    diags.extend(d);
-    value.map(|value| Read { src, value })
-}
-
-fn lower_all(sources: &BTreeMap<&str, Source>, limits: &Limits) -> (Model, Vec<Diagnostic>) {
-    let (files, mut diags) = read_all(sources, limits);
-    let (model, d) = model::lower(&files);
+    memo: &mut Memo,
+) -> (Model, Vec<Diagnostic>) {
+    let (files, mut diags) = read::read_with_memo(sources, limits, None, &mut memo.files);
+    let (model, d) = model::lower_with(&files, &mut memo.lower);
     diags.extend(d);
     (model, diags)
-}
-
-/// Every configuration file read into its wire type (the XML step of
-/// `build`, public so that the benchmark can time it), with the readers'
-/// diagnostics. Files under a folder that is no project are not read.
-///
-/// From [`PARALLEL_MIN_FILES`] files on, they are parsed in parallel on a
-/// rayon pool of `Limits::max_build_threads` threads made for this call,
-/// then put together in path order, so the result is that of
-/// [`Parse::Sequential`].
-pub fn read_all<'s>(
-    sources: &'s BTreeMap<&str, Source<'s>>,
-    limits: &Limits,
-) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    let parse = if sources.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
-        Parse::Parallel
-    } else {
-        Parse::Sequential
-    };
-    read_all_with(sources, limits, parse)
-}
-
-/// Fewer files than this are parsed on the calling thread: a small
-/// configuration starts no thread (each costs a stack and an allocator
-/// arena, which a process under `ulimit -v` pays for).
-pub const PARALLEL_MIN_FILES: usize = 64;
-
-/// How `read_all_with` parses the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parse {
-    /// One after the other, on the calling thread.
-    Sequential,
-    /// On a pool of `max_build_threads` threads, a file a task.
-    Parallel,
-}
-
-/// `read_all`, with the files parsed as `parse` says.
-pub fn read_all_with<'s>(
-    sources: &'s BTreeMap<&str, Source<'s>>,
-    limits: &Limits,
-    parse: Parse,
-) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    use rayon::prelude::*;
-    let classified: Vec<(FileKind, &'s Source<'s>)> = sources
-        .iter()
-        .filter_map(|(path, src)| Some((classify(path)?, src)))
-        .collect();
-    let parsed: Vec<Parsed<'s>> = match parse {
-        Parse::Sequential => classified
-            .into_iter()
-            .map(|(kind, src)| parse_one(kind, src, limits))
-            .collect(),
-        Parse::Parallel => {
-            let parallel = |classified: Vec<(FileKind, &'s Source<'s>)>| {
-                classified
-                    .into_par_iter()
-                    .map(|(kind, src)| parse_one(kind, src, limits))
-                    .collect()
-            };
-            // A pool of this build's own, bounded by `max_build_threads`;
-            // when no thread can be started, the files are parsed here.
-            match rayon::ThreadPoolBuilder::new()
-                .num_threads(limits.max_build_threads.max(1))
-                .thread_name(|i| format!("rolesync-build-{i}"))
-                .build()
-            {
-                Ok(pool) => pool.install(|| parallel(classified)),
-                Err(_) => classified
-                    .into_iter()
-                    .map(|(kind, src)| parse_one(kind, src, limits))
-                    .collect(),
-            }
-        }
-    };
-    assemble(parsed, limits)
-}
-
-/// One file read into its wire type.
-enum Wire<'s> {
-    UserRoles(Read<'s, xml::UserRolesFile>),
-    Permissions(Read<'s, xml::PermissionsFile>),
-    Roles(Read<'s, xml::RolesFile>),
-    Groups(Read<'s, xml::GroupsFile>),
-    User(Read<'s, xml::UserFile>),
-    Project(Read<'s, xml::ProjectFile>),
-}
-
-/// A file parsed on its own: what it is, its wire content (`None` when
-/// its reader refused it) and the reader's diagnostics.
-struct Parsed<'s> {
-    kind: FileKind,
-    wire: Option<Wire<'s>>,
-    diags: Vec<Diagnostic>,
-}
-
-fn parse_one<'s>(kind: FileKind, src: &'s Source<'s>, limits: &Limits) -> Parsed<'s> {
-    let mut diags = Vec::new();
-    let d = &mut diags;
-    let wire = match &kind {
-        FileKind::AccessFile
-        | FileKind::Rails
-        | FileKind::PolicyTest
-        | FileKind::PolicyTestIgnored => None,
-        FileKind::UserRoles | FileKind::ProjectUserRoles { .. } => {
-            read(d, src, limits, xml::read_user_roles).map(Wire::UserRoles)
-        }
-        FileKind::Permissions | FileKind::ProjectPermissions { .. } => {
-            read(d, src, limits, xml::read_permissions).map(Wire::Permissions)
-        }
-        FileKind::Roles | FileKind::ProjectRoles { .. } => {
-            read(d, src, limits, xml::read_roles).map(Wire::Roles)
-        }
-        FileKind::Groups => read(d, src, limits, xml::read_groups).map(Wire::Groups),
-        FileKind::User { .. } => read(d, src, limits, xml::read_user).map(Wire::User),
-        FileKind::ProjectMarker { .. } => {
-            read(d, src, limits, xml::read_project).map(Wire::Project)
-        }
-    };
-    Parsed { kind, wire, diags }
-}
-
-/// The parsed files (in path order) put together: the global files, the
-/// accounts and the project markers first, then the other files of each
-/// project folder that has a marker (the rest are dropped with their
-/// diagnostics, as if never read).
-fn assemble<'s>(parsed: Vec<Parsed<'s>>, limits: &Limits) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let mut files = ConfigFiles {
-        limits: *limits,
-        ..ConfigFiles::default()
-    };
-    let mut projects: BTreeMap<String, ProjectFiles> = BTreeMap::new();
-    let mut project_parts = Vec::new();
-    for Parsed {
-        kind,
-        wire,
-        diags: d,
-    } in parsed
-    {
-        match (kind, wire) {
-            (
-                FileKind::ProjectUserRoles { folder }
-                | FileKind::ProjectPermissions { folder }
-                | FileKind::ProjectRoles { folder },
-                wire,
-            ) => {
-                project_parts.push((folder, wire, d));
-                continue;
-            }
-            (FileKind::UserRoles, Some(Wire::UserRoles(r))) => files.user_roles = Some(r),
-            (FileKind::Permissions, Some(Wire::Permissions(r))) => files.permissions = Some(r),
-            (FileKind::Roles, Some(Wire::Roles(r))) => files.roles = Some(r),
-            (FileKind::Groups, Some(Wire::Groups(r))) => files.groups = Some(r),
-            (FileKind::User { login }, Some(Wire::User(r))) => files.users.push((login, r)),
-            (FileKind::ProjectMarker { folder }, Some(Wire::Project(descriptor))) => {
-                projects.insert(
-                    folder.clone(),
-                    ProjectFiles {
-                        folder,
-                        descriptor,
-                        user_roles: None,
-                        permissions: None,
-                        roles: None,
-                    },
-                );
-            }
-            _ => {}
-        }
-        diags.extend(d);
-    }
-    for (folder, wire, d) in project_parts {
-        // Files under a folder that is no project are not read at all.
-        let Some(p) = projects.get_mut(&folder) else {
-            continue;
-        };
-        diags.extend(d);
-        match wire {
-            Some(Wire::UserRoles(r)) => p.user_roles = Some(r),
-            Some(Wire::Permissions(r)) => p.permissions = Some(r),
-            Some(Wire::Roles(r)) => p.roles = Some(r),
-            _ => {}
-        }
-    }
-    files.projects = projects.into_values().collect();
-    (files, diags)
 }
 
 #[cfg(test)]
@@ -655,5 +395,7 @@ mod everyone_tests;
 
 #[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod incremental_tests;
 #[cfg(test)]
 mod parallel_tests;

@@ -118,8 +118,46 @@ pub const PROJECT_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </permissions>
 "#;
 
+/// The size of a synthetic configuration ([`config_at`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub users: usize,
+    pub projects: usize,
+    pub groups: usize,
+    /// Role assignments drawn per project (fewer after duplicates merge).
+    pub per_project: usize,
+}
+
+/// The configuration every benchmark uses by default.
+pub const DEFAULT_SCALE: Scale = Scale {
+    users: USERS,
+    projects: PROJECTS,
+    groups: GROUPS,
+    per_project: 25,
+};
+
+/// The enterprise scale of issue 13: 100,000 users, 10,000 projects,
+/// about 500,000 role assignments.
+pub const LARGE_SCALE: Scale = Scale {
+    users: 100_000,
+    projects: 10_000,
+    groups: 500,
+    per_project: 40,
+};
+
 /// The synthetic configuration, as repository files.
 pub fn config() -> BTreeMap<String, Vec<u8>> {
+    config_at(DEFAULT_SCALE)
+}
+
+/// The synthetic configuration at `scale` (`config` is `DEFAULT_SCALE`).
+pub fn config_at(scale: Scale) -> BTreeMap<String, Vec<u8>> {
+    let Scale {
+        users,
+        projects,
+        groups: group_count,
+        per_project,
+    } = scale;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut put = |path: String, text: String| {
@@ -130,7 +168,7 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         r#"<roles><role id="auditor" scope="global"/><role id="project_tester" scope="project"/></roles>"#.into(),
     );
     let mut global: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for i in 0..USERS {
+    for i in 0..users {
         let roles = global.entry(user(i)).or_default();
         roles.push("user");
         if i < 5 {
@@ -151,10 +189,10 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         );
     }
     let mut groups = String::from("<user-groups>\n");
-    for g in 0..GROUPS {
+    for g in 0..group_count {
         groups.push_str(&format!("  <group id=\"g{g:02}\">"));
         for _ in 0..40 {
-            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(USERS))));
+            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(users))));
         }
         groups.push_str("</group>\n");
     }
@@ -166,31 +204,31 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         snapshot::ACCESS_FILE.into(),
         "[/]\n@admin = rw\n* = r\n".into(),
     );
-    for p in 0..PROJECTS {
+    for p in 0..projects {
         let id = project(p);
         let folder = format!("Dept {}/{id}", p % 10);
         put(
             format!("{folder}/.polarion/polarion-project.xml"),
             format!(
                 "<project><field id=\"lead\">{}</field></project>",
-                user(rng.below(USERS))
+                user(rng.below(users))
             ),
         );
         let mut holders: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for k in 0..25 {
+        for k in 0..per_project {
             let role = match k {
                 0 | 1 => "project_admin",
                 2..=4 => "project_approver",
                 5 | 6 => "project_assignable",
                 _ => "project_user",
             };
-            let roles = holders.entry(user(rng.below(USERS))).or_default();
+            let roles = holders.entry(user(rng.below(users))).or_default();
             if !roles.contains(&role) {
                 roles.push(role);
             }
         }
         holders
-            .entry(format!("@g{:02}", p % GROUPS))
+            .entry(format!("@g{:02}", p % group_count))
             .or_default()
             .push("project_tester");
         put(
@@ -242,4 +280,16 @@ pub fn build_files(
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     (report.snapshot.expect("valid"), took)
+}
+
+/// The machine's load (`/proc/loadavg`) and core count, printed beside
+/// every figure.
+pub fn load() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let parts: Vec<&str> = l.split_whitespace().take(3).collect();
+    format!(
+        "load {} on {} cores",
+        parts.join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
 }

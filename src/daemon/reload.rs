@@ -33,6 +33,10 @@ pub(super) struct Reloader {
     persisted: state::Persisted,
     /// The files last read, so a backend can read only what changed.
     last_input: Option<snapshot::Input>,
+    /// What the last build computed, for `snapshot::build_cached` (every
+    /// entry is keyed by content, so even one left by a panicked build is
+    /// right).
+    memo: Arc<std::sync::Mutex<snapshot::Memo>>,
     guards: Guards,
     /// The last failure written to the audit log (revision and error
     /// lines), so that a retried bad revision is audited once.
@@ -55,6 +59,7 @@ impl Reloader {
             audit: settings.state_dir.as_deref().map(state::Audit::new),
             persisted,
             last_input: None,
+            memo: Arc::default(),
             guards,
             last_failure: None,
         })
@@ -102,9 +107,13 @@ impl Reloader {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let prev = self.last_input.take();
+        let memo = Arc::clone(&self.memo);
         let built = tokio::task::spawn_blocking(move || {
             source.read_newest(prev.as_ref(), limits).map(|input| {
-                let report = snapshot::build(&input);
+                let mut memo = memo
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let report = snapshot::build_cached(&input, &mut memo);
                 (input, report)
             })
         })

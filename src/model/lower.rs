@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::types::{
     Account, Assignment, CustomSet, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
@@ -17,10 +18,13 @@ use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 mod check;
 mod cx;
+mod memo;
 
 use check::check_across_files;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
+pub use memo::LowerMemo;
+use memo::{Assigned, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -29,11 +33,14 @@ use cx::{Cx, ident_code, loc, prefix_of};
 /// assignments and permissions (global, then per project), then the checks
 /// across files.
 pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
-    let mut cx = Cx {
-        diags: Vec::new(),
-        limits: files.limits,
-        seen_logins: Vec::new(),
-    };
+    lower_with(files, &mut LowerMemo::default())
+}
+
+/// [`lower`], taking from `memo` each project lowered before from the same
+/// files in the same context (`memo.rs`), and leaving in it this build's
+/// projects. The result is `lower`'s, whatever the memo holds.
+pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diagnostic>) {
+    let mut cx = Cx::new(files.limits);
     let mut model = Model {
         limits: files.limits,
         ..Model::default()
@@ -45,33 +52,93 @@ pub fn lower(files: &ConfigFiles) -> (Model, Vec<Diagnostic>) {
     if let Some(g) = &files.groups {
         model.user_groups = lower_groups(&mut cx, g);
     }
-    let projects = lower_projects(&mut cx, &mut model, &files.projects);
-    let mut assignment_files: Vec<(Scope, &Read<xml::UserRolesFile>)> = Vec::new();
+    let mut earlier = memo.begin(&model, &files.limits);
+    let parts = lower_projects(&mut cx, &files.projects, |id, pf| {
+        memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
+    });
     if let Some(r) = &files.user_roles {
-        assignment_files.push((Scope::Global, r));
+        let global = memo.global(&mut earlier, &r.value, || {
+            let mut cx = Cx::new(model.limits);
+            let mut assignments = Vec::new();
+            lower_assignments(&mut cx, &model, &Scope::Global, r, &mut assignments);
+            Assigned {
+                assignments,
+                seen_logins: cx.seen_logins,
+                diags: cx.diags,
+            }
+        });
+        model.assignments.extend(global.assignments.iter().cloned());
+        cx.diags.extend(global.diags.iter().cloned());
+        cx.seen_logins.extend(global.seen_logins.iter().cloned());
     }
-    for (id, pf) in &projects {
-        if let Some(r) = &pf.user_roles {
-            assignment_files.push((Scope::Project(id.clone()), r));
-        }
-    }
-    for (scope, r) in &assignment_files {
-        lower_assignments(&mut cx, &mut model, scope, r);
+    for (_, part) in &parts {
+        model.assignments.extend(part.assignments.iter().cloned());
+        cx.diags.extend(part.assignment_diags.iter().cloned());
+        cx.seen_logins.extend(part.seen_logins.iter().cloned());
     }
     model.global_permissions = files
         .permissions
         .as_ref()
         .map(|p| lower_permissions(&mut cx, p));
-    for (id, pf) in &projects {
-        if let Some(p) = &pf.permissions {
-            let set = lower_permissions(&mut cx, p);
-            if let Some(project) = model.projects.get_mut(id) {
-                project.permissions = Some(set);
-            }
-        }
+    for (id, part) in parts {
+        let mut project = part.project.clone();
+        project.permissions.clone_from(&part.permissions);
+        cx.diags.extend(part.permission_diags.iter().cloned());
+        model.projects.insert(id, project);
     }
     check_across_files(&mut cx, &model, files);
     (model, cx.diags)
+}
+
+/// One project lowered on its own (the part `LowerMemo` keeps): its lead
+/// and own roles, its assignments, its permissions, each step's
+/// diagnostics apart. It reads of `model` only what `memo.rs` keys on.
+fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
+    let mut cx = Cx::new(model.limits);
+    let src = pf.descriptor.src;
+    let lead = pf
+        .descriptor
+        .value
+        .field("lead")
+        .filter(|l| !l.value.is_empty())
+        .and_then(|l| {
+            cx.ident(
+                src,
+                l,
+                "project lead",
+                Code::InvalidLogin,
+                Login::new_within,
+            )
+        });
+    let mut roles = BTreeMap::new();
+    if let Some(r) = &pf.roles {
+        lower_role_definitions(&mut cx, r, Some(id), &mut roles);
+    }
+    let project_diags = std::mem::take(&mut cx.diags);
+    let mut assignments = Vec::new();
+    if let Some(r) = &pf.user_roles {
+        let scope = Scope::Project(id.clone());
+        lower_assignments(&mut cx, model, &scope, r, &mut assignments);
+    }
+    let assignment_diags = std::mem::take(&mut cx.diags);
+    let permissions = pf
+        .permissions
+        .as_ref()
+        .map(|p| lower_permissions(&mut cx, p));
+    Part {
+        project: Project {
+            folder: pf.folder.clone(),
+            lead,
+            permissions: None,
+            roles,
+        },
+        assignments,
+        permissions,
+        seen_logins: cx.seen_logins,
+        project_diags,
+        assignment_diags,
+        permission_diags: cx.diags,
+    }
 }
 
 /// `users/<login>/user.xml`: `None` when accounts are not managed here.
@@ -150,14 +217,14 @@ fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTr
     groups
 }
 
-/// The project folders: each becomes a project (id, lead, own roles)
-/// unless its id is invalid or taken. Returns the files of each project
-/// kept, in order.
+/// The project folders: each becomes a project (`part_of` it: id, lead,
+/// own roles, assignments, permissions) unless its id is invalid or
+/// taken. Returns the part of each project kept, in order.
 fn lower_projects<'f, 's>(
     cx: &mut Cx,
-    model: &mut Model,
     folders: &'f [ProjectFiles<'s>],
-) -> Vec<(ProjectId, &'f ProjectFiles<'s>)> {
+    mut part_of: impl FnMut(&ProjectId, &'f ProjectFiles<'s>) -> Arc<Part>,
+) -> Vec<(ProjectId, Arc<Part>)> {
     let mut project_at: BTreeMap<ProjectId, Loc> = BTreeMap::new();
     let mut kept = Vec::new();
     for pf in folders {
@@ -180,34 +247,9 @@ fn lower_projects<'f, 's>(
             continue;
         }
         project_at.insert(id.clone(), loc(src, &(0..0)));
-        let lead = pf
-            .descriptor
-            .value
-            .field("lead")
-            .filter(|l| !l.value.is_empty())
-            .and_then(|l| {
-                cx.ident(
-                    src,
-                    l,
-                    "project lead",
-                    Code::InvalidLogin,
-                    Login::new_within,
-                )
-            });
-        let mut roles = BTreeMap::new();
-        if let Some(r) = &pf.roles {
-            lower_role_definitions(cx, r, Some(&id), &mut roles);
-        }
-        model.projects.insert(
-            id.clone(),
-            Project {
-                folder: pf.folder.clone(),
-                lead,
-                permissions: None,
-                roles,
-            },
-        );
-        kept.push((id, pf));
+        let part = part_of(&id, pf);
+        cx.diags.extend(part.project_diags.iter().cloned());
+        kept.push((id, part));
     }
     kept
 }
@@ -231,7 +273,15 @@ fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
     }
 }
 
-fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml::UserRolesFile>) {
+/// The assignments of one user-roles.xml, appended to `out` (which holds
+/// no other file's).
+fn lower_assignments(
+    cx: &mut Cx,
+    model: &Model,
+    scope: &Scope,
+    r: &Read<xml::UserRolesFile>,
+    out: &mut Vec<Assignment>,
+) {
     // (holder is a group, holder, role) → the assignment that gave it
     // first. A validated name is its wire string unchanged, so the wire
     // strings serve as the key, borrowed.
@@ -253,7 +303,7 @@ fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml
             };
             let key = (is_group, h.name.value.as_str(), role.value.as_str());
             if let Some(&first) = given.get(&key) {
-                let first = &model.assignments[first].at;
+                let first = &out[first].at;
                 cx.diags.push(
                     r.src
                         .diag(
@@ -265,8 +315,8 @@ fn lower_assignments(cx: &mut Cx, model: &mut Model, scope: &Scope, r: &Read<xml
                 );
                 continue;
             }
-            given.insert(key, model.assignments.len());
-            model.assignments.push(Assignment {
+            given.insert(key, out.len());
+            out.push(Assignment {
                 scope: scope.clone(),
                 holder: holder.clone(),
                 role: role_id,

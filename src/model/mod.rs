@@ -5,8 +5,11 @@
 //! every problem collected as a diagnostic. The model derives no serde: it
 //! is not a wire format.
 
+mod group_memo;
+mod groups;
 mod lower;
 mod types;
 
-pub use lower::{ConfigFiles, ProjectFiles, Read, lower};
+pub use group_memo::GroupMemo;
+pub use lower::{ConfigFiles, LowerMemo, ProjectFiles, Read, lower, lower_with};
 pub use types::*;

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::fxhash::FxHashMap;
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
 /// Roles every installation has in the global scope.
@@ -209,9 +208,22 @@ impl Model {
     /// The roles a scope has whether or not anybody holds them: built in,
     /// defined for it in roles.xml, or (a project) in its own roles.xml.
     pub fn defined_roles(&self, scope: &Scope) -> BTreeSet<RoleId> {
-        let (builtin, wanted) = match scope {
-            Scope::Global => (BUILTIN_GLOBAL_ROLES, RoleScope::Global),
-            Scope::Project(_) => (BUILTIN_PROJECT_ROLES, RoleScope::Project),
+        let mut roles = self.roles_of_kind(match scope {
+            Scope::Global => RoleScope::Global,
+            Scope::Project(_) => RoleScope::Project,
+        });
+        if let Some(p) = scope.project().and_then(|p| self.projects.get(p)) {
+            roles.extend(p.roles.keys().cloned());
+        }
+        roles
+    }
+
+    /// The roles every scope of a kind has: built in, or defined for it
+    /// in roles.xml (a project adds its own roles.xml's).
+    pub(super) fn roles_of_kind(&self, wanted: RoleScope) -> BTreeSet<RoleId> {
+        let builtin = match wanted {
+            RoleScope::Global => BUILTIN_GLOBAL_ROLES,
+            RoleScope::Project => BUILTIN_PROJECT_ROLES,
         };
         let mut roles: BTreeSet<RoleId> =
             builtin.iter().filter_map(|r| RoleId::new(r).ok()).collect();
@@ -221,9 +233,6 @@ impl Model {
                 .filter(|(_, d)| d.scope == wanted)
                 .map(|(id, _)| id.clone()),
         );
-        if let Some(p) = scope.project().and_then(|p| self.projects.get(p)) {
-            roles.extend(p.roles.keys().cloned());
-        }
         roles
     }
 
@@ -328,99 +337,4 @@ impl Model {
         }
         Some(size)
     }
-
-    /// Every role group, global ones first, then by project; members are
-    /// the active logins holding the role directly or through a group,
-    /// and for `everyone` every active account (`active_accounts`). One
-    /// pass over the assignments, so the cost is linear in the model;
-    /// members are gathered as references and cloned once each, the
-    /// groups built in order.
-    pub fn role_groups(&self) -> Vec<RoleGroup> {
-        let mut held: Held<BTreeSet<&Login>> = BTreeMap::new();
-        for a in &self.assignments {
-            let members = held
-                .entry(&a.scope)
-                .or_default()
-                .entry(&a.role)
-                .or_default();
-            members.extend(self.logins_of(&a.holder));
-        }
-        // `is_active` as one hash lookup.
-        let active: Option<FxHashMap<&str, bool>> = self.accounts.as_ref().map(|accounts| {
-            accounts
-                .iter()
-                .map(|(l, a)| (l.as_str(), !a.disabled))
-                .collect()
-        });
-        let is_active = |l: &Login| {
-            active
-                .as_ref()
-                .is_none_or(|a| a.get(l.as_str()).copied().unwrap_or(false))
-        };
-        let group = |(scope, role): (Scope, RoleId)| {
-            let members = match &scope {
-                Scope::Global if role.as_str() == EVERYONE => self.active_accounts(),
-                _ => held
-                    .get(&scope)
-                    .and_then(|h| h.get(&role))
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| is_active(l))
-                    .map(|l| (*l).clone())
-                    .collect(),
-            };
-            RoleGroup {
-                name: crate::ident::role_group_name(scope.project(), &role),
-                scope,
-                role,
-                members,
-            }
-        };
-        self.role_group_keys(&held).into_iter().map(group).collect()
-    }
-
-    /// The name, scope and role of every role group, in the order of
-    /// `role_groups`, without gathering any member.
-    pub fn role_group_names(&self) -> Vec<(String, Scope, RoleId)> {
-        let mut held: Held<()> = BTreeMap::new();
-        for a in &self.assignments {
-            held.entry(&a.scope).or_default().insert(&a.role, ());
-        }
-        self.role_group_keys(&held)
-            .into_iter()
-            .map(|(scope, role)| {
-                let name = crate::ident::role_group_name(scope.project(), &role);
-                (name, scope, role)
-            })
-            .collect()
-    }
-
-    /// The (scope, role) of every role group: the global scope first, then
-    /// each project; in each, the roles defined for it and the roles
-    /// `held` there, sorted (`everyone` only globally).
-    fn role_group_keys<M>(&self, held: &Held<'_, M>) -> Vec<(Scope, RoleId)> {
-        let global = Scope::Global;
-        let project_scopes: Vec<Scope> =
-            self.projects.keys().cloned().map(Scope::Project).collect();
-        let mut out = Vec::new();
-        for scope in std::iter::once(&global).chain(&project_scopes) {
-            let mut roles = self.defined_roles(scope);
-            roles.extend(
-                held.get(scope)
-                    .into_iter()
-                    .flat_map(|h| h.keys().map(|r| (*r).clone())),
-            );
-            for role in roles {
-                // `everyone` is no project role: no `P-everyone`.
-                if matches!(scope, Scope::Project(_)) && role.as_str() == EVERYONE {
-                    continue;
-                }
-                out.push((scope.clone(), role));
-            }
-        }
-        out
-    }
 }
-
-/// What each role is given in each scope (`M`: its members, or nothing).
-type Held<'m, M> = BTreeMap<&'m Scope, BTreeMap<&'m RoleId, M>>;

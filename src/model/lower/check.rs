@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionSet, Scope};
+use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionRule, RoleDefinition, Scope};
 use super::cx::{ConfigFiles, Cx};
 use crate::diag::{Code, Diagnostic};
 use crate::ident::{Login, ProjectId, RoleId};
@@ -34,9 +34,11 @@ fn check_roles(cx: &mut Cx, model: &Model) {
     check_unknown_roles(cx, model, &project_defined);
 }
 
-/// Roles assigned in a scope where they are not defined.
+/// Roles assigned in a scope where they are not defined. A project's
+/// own roles are looked up once per run of its assignments.
 fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
     let global_defined = model.defined_roles(&Scope::Global);
+    let mut own: Option<(&Scope, Option<&BTreeMap<RoleId, RoleDefinition>>)> = None;
     for a in &model.assignments {
         let (here, other, where_) = match &a.scope {
             Scope::Global => (
@@ -50,12 +52,20 @@ fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Role
                 "a global role, assigned in a project",
             ),
         };
+        let roles = match own {
+            Some((scope, roles)) if *scope == a.scope => roles,
+            _ => {
+                let roles = a
+                    .scope
+                    .project()
+                    .and_then(|p| model.projects.get(p))
+                    .map(|p| &p.roles);
+                own = Some((&a.scope, roles));
+                roles
+            }
+        };
         // A role the project's own roles.xml defines exists there.
-        if a.scope
-            .project()
-            .and_then(|p| model.projects.get(p))
-            .is_some_and(|p| p.roles.contains_key(&a.role))
-        {
+        if roles.is_some_and(|r| r.contains_key(&a.role)) {
             continue;
         }
         // 003, "Creating User Accounts": `user` may be assigned "either at
@@ -76,34 +86,34 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
         .iter()
         .filter_map(|r| RoleId::new(r).ok())
         .collect();
-    let mut anywhere: BTreeSet<RoleId> = model.roles_in(&Scope::Global);
-    anywhere.extend(project_defined.iter().cloned());
-    anywhere.extend(model.assignments.iter().map(|a| a.role.clone()));
-    anywhere.extend(dynamic.iter().cloned());
-    for p in model.projects.values() {
-        anywhere.extend(p.roles.keys().cloned());
-    }
-    let mut check = |set: &PermissionSet, known: &BTreeSet<RoleId>| {
-        for rule in set.rules.iter().filter(|r| !known.contains(&r.role)) {
-            cx.diags.push(rule.at.diag(
-                Code::UnknownRole,
-                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
-            ));
-        }
+    let unknown = |cx: &mut Cx, rule: &PermissionRule| {
+        cx.diags.push(rule.at.diag(
+            Code::UnknownRole,
+            format!(
+                "role `{}` is not built in, not defined in roles.xml and not assigned to anybody",
+                rule.role
+            ),
+        ));
     };
+    let global_roles = model.roles_in(&Scope::Global);
+    let assigned = assigned_per_project(model);
     if let Some(set) = &model.global_permissions {
-        check(set, &anywhere);
-    }
-    // One pass over the assignments for every project, not one per project.
-    let mut base = model.roles_in(&Scope::Global);
-    base.extend(project_defined.iter().cloned());
-    base.extend(dynamic.iter().cloned());
-    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
-    for a in &model.assignments {
-        if let Scope::Project(p) = &a.scope {
-            assigned.entry(p).or_default().insert(&a.role);
+        // Every role assigned globally is in `global_roles`, every one
+        // assigned in a project in `assigned`.
+        let mut anywhere: BTreeSet<&RoleId> = global_roles.iter().collect();
+        anywhere.extend(project_defined);
+        anywhere.extend(assigned.values().flatten());
+        anywhere.extend(&dynamic);
+        for p in model.projects.values() {
+            anywhere.extend(p.roles.keys());
+        }
+        for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
+            unknown(cx, rule);
         }
     }
+    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
+    base.extend(project_defined);
+    base.extend(&dynamic);
     for (id, project) in &model.projects {
         let Some(set) = &project.permissions else {
             continue;
@@ -114,12 +124,36 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
                 && !here.is_some_and(|h| h.contains(&r.role))
                 && !project.roles.contains_key(&r.role)
         }) {
-            cx.diags.push(rule.at.diag(
-                Code::UnknownRole,
-                format!("role `{}` is not built in, not defined in roles.xml and not assigned to anybody", rule.role),
-            ));
+            unknown(cx, rule);
         }
     }
+}
+
+/// The roles assigned in each project: one pass over the assignments for
+/// every project, a project looked up once per run of its assignments.
+fn assigned_per_project(model: &Model) -> BTreeMap<&ProjectId, BTreeSet<&RoleId>> {
+    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
+    let mut run: Option<(&ProjectId, BTreeSet<&RoleId>)> = None;
+    for a in &model.assignments {
+        let Scope::Project(p) = &a.scope else {
+            continue;
+        };
+        match &mut run {
+            Some((q, roles)) if *q == p => {
+                roles.insert(&a.role);
+            }
+            _ => {
+                if let Some((q, roles)) = run.take() {
+                    assigned.entry(q).or_default().extend(roles);
+                }
+                run = Some((p, BTreeSet::from([&a.role])));
+            }
+        }
+    }
+    if let Some((q, roles)) = run {
+        assigned.entry(q).or_default().extend(roles);
+    }
+    assigned
 }
 
 /// A project id that only serves to ask which roles every project has.

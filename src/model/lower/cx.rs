@@ -10,11 +10,12 @@ use crate::ident::{IdentError, Login};
 use crate::limits::Limits;
 use crate::xml::{self, Spanned};
 
-/// A file that was read: its source and its wire content.
+/// A file that was read: its source and its wire content (shared: the
+/// snapshot's memo keeps it for the next build).
 #[derive(Debug)]
 pub struct Read<'s, T> {
     pub src: &'s Source<'s>,
-    pub value: T,
+    pub value: std::sync::Arc<T>,
 }
 
 /// The files of one project folder.
@@ -72,6 +73,14 @@ pub(super) fn loc(src: &Source, span: &Range<usize>) -> Loc {
 }
 
 impl Cx {
+    pub(super) fn new(limits: Limits) -> Self {
+        Cx {
+            diags: Vec::new(),
+            limits,
+            seen_logins: Vec::new(),
+        }
+    }
+
     pub(super) fn ident<T>(
         &mut self,
         src: &Source,

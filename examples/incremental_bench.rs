@@ -1,0 +1,237 @@
+//! Benchmark: `snapshot::build_cached` (the daemon's build, issue 13) for
+//! one small change at a time, beside a full `snapshot::build` of the same
+//! input in the same run (the reference).
+//!
+//! Run: `cargo run --release --example incremental_bench [N] [--large]`
+//!
+//! On the synthetic configuration (`examples/common/synthetic.rs`: 10,000
+//! users, 1,000 projects; `--large`: 100,000 users, 10,000 projects, about
+//! 500,000 assignments), N (default 50) changes to one project's
+//! user-roles.xml each, then one of each other kind (an account disabled,
+//! a user-group member added, permissions.xml only), each built with one
+//! memo across the sequence. Prints p50/p99 of the cached builds, the
+//! median full build, the memo's hit counts, `/proc/loadavg` and the peak
+//! RSS (VmHWM). `REFERENCE_RUNS=K` (default 5): how many of the changes
+//! are also built in full (0: only once, at the end, e.g. under `perf`).
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rolesync::diag::Source;
+use rolesync::model;
+use rolesync::snapshot::{self, Input, Memo};
+
+fn peak_rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map_or("?".into(), |l| l["VmHWM:".len()..].trim().to_owned())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:7.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// One change: what it is, and the file's new bytes.
+fn changes(
+    files: &BTreeMap<String, Vec<u8>>,
+    n: usize,
+    projects: usize,
+) -> Vec<(String, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut rng = synthetic::Rng(0xC0FFEE);
+    for i in 0..n {
+        let p = rng.below(projects);
+        let path = format!(
+            "Dept {}/{}/.polarion/security/user-roles.xml",
+            p % 10,
+            synthetic::project(p)
+        );
+        let old = String::from_utf8(files[&path].clone()).expect("utf-8");
+        let holder = synthetic::user(rng.below(1000));
+        let new = old.replace(
+            "</user-roles>",
+            &format!("  <user name=\"{holder}\"><role name=\"project_approver\"/></user>\n<!-- {i} -->\n</user-roles>"),
+        );
+        out.push(("project roles".into(), path, new.into_bytes()));
+    }
+    let user = format!("{}{}/user.xml", snapshot::USERS_DIR, synthetic::user(3));
+    let disabled = String::from_utf8(files[&user].clone())
+        .expect("utf-8")
+        .replace(">false<", ">true<");
+    out.push(("account disabled".into(), user, disabled.into_bytes()));
+    let groups = String::from_utf8(files[snapshot::GROUPS].clone())
+        .expect("utf-8")
+        .replacen("</group>", "<user name=\"u00007\"/></group>", 1);
+    out.push((
+        "group member added".into(),
+        snapshot::GROUPS.into(),
+        groups.into_bytes(),
+    ));
+    let perms = String::from_utf8(files[snapshot::PERMISSIONS].clone())
+        .expect("utf-8")
+        .replacen(
+            "<grant ",
+            "<deny permission=\"persistence.object.Plan.read\"/>\n      <grant ",
+            1,
+        );
+    out.push((
+        "permissions only".into(),
+        snapshot::PERMISSIONS.into(),
+        perms.into_bytes(),
+    ));
+    out
+}
+
+/// The cold phases this work made faster, each the median of 5 runs.
+fn phases(input: &Input) {
+    let time = |f: &dyn Fn()| {
+        let mut runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect();
+        runs.sort();
+        runs[2]
+    };
+    let texts: BTreeMap<&str, &str> = input
+        .files
+        .iter()
+        .filter_map(|(p, b)| Some((p.as_str(), std::str::from_utf8(b).ok()?)))
+        .collect();
+    let sources: BTreeMap<&str, Source> =
+        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let (files, _) = snapshot::read_all(&sources, &input.limits);
+    let (model, _) = model::lower(&files);
+    let lower = time(&|| drop(std::hint::black_box(model::lower(&files))));
+    let groups = time(&|| drop(std::hint::black_box(model.role_groups())));
+    println!(
+        "cold phases: model::lower {}  Model::role_groups {}",
+        ms(lower),
+        ms(groups)
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let large = args.iter().any(|a| a == "--large");
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(50);
+    let scale = if large {
+        synthetic::LARGE_SCALE
+    } else {
+        synthetic::DEFAULT_SCALE
+    };
+    let mut files = synthetic::config_at(scale);
+    let bytes: usize = files.values().map(Vec::len).sum();
+    let input = |files: &BTreeMap<String, Vec<u8>>, rev: usize| Input {
+        revision: format!("r{rev}"),
+        files: files.clone(),
+        ..Input::default()
+    };
+
+    let mut memo = Memo::default();
+    let first = input(&files, 0);
+    let start = Instant::now();
+    let report = snapshot::build_cached(&first, &mut memo);
+    let cold = start.elapsed();
+    let s = report.snapshot.as_ref().expect("valid");
+    println!(
+        "configuration: {} users, {} projects, {} files ({} KiB), {} assignments; {}",
+        scale.users,
+        scale.projects,
+        files.len(),
+        bytes / 1024,
+        s.model.assignments.len(),
+        synthetic::load()
+    );
+    println!("cold build_cached (empty memo)   {}", ms(cold));
+    phases(&first);
+
+    let mut timed: Vec<(String, Duration)> = Vec::new();
+    let mut full: Vec<Duration> = Vec::new();
+    let (mut hits, mut misses) = (0, 0);
+    let (mut project_hits, mut project_misses, mut group_hits, mut group_misses) = (0, 0, 0, 0);
+    let list = changes(&files, n, scale.projects);
+    // The reference every fifth of the way (`REFERENCE_RUNS=0`: none,
+    // e.g. under `perf record`).
+    let runs: usize = std::env::var("REFERENCE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let every = list
+        .len()
+        .checked_div(runs)
+        .map_or(usize::MAX, |e| e.max(1));
+    for (i, (what, path, bytes)) in list.into_iter().enumerate() {
+        files.insert(path, bytes);
+        let inp = input(&files, i + 1);
+        let start = Instant::now();
+        let cached = snapshot::build_cached(&inp, &mut memo);
+        timed.push((what, start.elapsed()));
+        let stats = memo.stats();
+        hits += stats.parse_hits;
+        misses += stats.parse_misses;
+        project_hits += stats.project_hits;
+        project_misses += stats.project_misses;
+        group_hits += stats.group_hits;
+        group_misses += stats.group_misses;
+        if i % every == 0 {
+            let start = Instant::now();
+            let reference = snapshot::build(&inp);
+            full.push(start.elapsed());
+            assert_eq!(
+                format!("{:?}", cached.diagnostics),
+                format!("{:?}", reference.diagnostics)
+            );
+            assert!(reference.is_valid() && cached.is_valid());
+            assert_eq!(
+                cached.snapshot.map(|s| s.access),
+                reference.snapshot.map(|s| s.access)
+            );
+        }
+    }
+    let mut project: Vec<Duration> = timed
+        .iter()
+        .filter(|(w, _)| w == "project roles")
+        .map(|(_, d)| *d)
+        .collect();
+    project.sort();
+    if full.is_empty() {
+        let start = Instant::now();
+        snapshot::build(&input(&files, 0));
+        full.push(start.elapsed());
+    }
+    full.sort();
+    let full_median = full[full.len() / 2];
+    println!(
+        "one project's user-roles.xml ×{}: build_cached p50 {} p99 {} max {}",
+        project.len(),
+        ms(pct(&project, 0.5)),
+        ms(pct(&project, 0.99)),
+        ms(*project.last().expect("changes"))
+    );
+    for (what, d) in timed.iter().filter(|(w, _)| w != "project roles") {
+        println!("{what:<32} build_cached {}", ms(*d));
+    }
+    println!(
+        "reference: full snapshot::build, median of {}  {}  (ratio p50 {:.1}×)",
+        full.len(),
+        ms(full_median),
+        full_median.as_secs_f64() / pct(&project, 0.5).as_secs_f64()
+    );
+    println!(
+        "memo over the changes: files {hits} reused / {misses} parsed; projects lowered {project_hits} reused / {project_misses} afresh; scopes' role groups {group_hits} reused / {group_misses} afresh"
+    );
+    println!("peak RSS {}; {}", peak_rss(), synthetic::load());
+}

@@ -1,0 +1,213 @@
+//! [`LowerMemo`]: each project's lowering kept from one build for the
+//! next ([`lower_with`](super::lower_with)). A leaf of `lower`.
+//!
+//! A project's part is reused only when its folder is the same and each of
+//! its files is the very value read before (the same `Arc`: the snapshot's
+//! memo hands out the earlier value only for the same path, bytes and
+//! limits), and the context it was lowered in is unchanged: the limits,
+//! the account logins (or that there are none) and the user-group ids,
+//! which are all a project's lowering looks at outside its own files.
+//! After a build the memo holds the parts of that build's projects only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::super::types::{Assignment, Loc, Model, PermissionSet, Project};
+use super::cx::ProjectFiles;
+use crate::diag::Diagnostic;
+use crate::ident::{GroupId, Login};
+use crate::limits::Limits;
+use crate::xml;
+
+/// What `lower_with` keeps for the next build: each project's part.
+#[derive(Default)]
+pub struct LowerMemo {
+    context: Option<Context>,
+    parts: HashMap<String, Entry>,
+    /// The global user-roles.xml and its assignments.
+    global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
+    hits: usize,
+    misses: usize,
+}
+
+impl std::fmt::Debug for LowerMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LowerMemo")
+            .field("parts", &self.parts.len())
+            .field("hits", &self.hits)
+            .field("misses", &self.misses)
+            .finish()
+    }
+}
+
+impl LowerMemo {
+    /// Parts of the last build (each project, and the global
+    /// user-roles.xml) lowered from the memo / afresh, and how many
+    /// projects it holds.
+    pub fn stats(&self) -> (usize, usize, usize) {
+        (self.hits, self.misses, self.parts.len())
+    }
+}
+
+/// One project lowered: the project, its assignments and permissions, the
+/// logins its assignments name, and its diagnostics by step (they are
+/// reported among every project's of the same step).
+#[derive(Debug)]
+pub(super) struct Part {
+    pub(super) project: Project,
+    pub(super) assignments: Vec<Assignment>,
+    pub(super) permissions: Option<PermissionSet>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) project_diags: Vec<Diagnostic>,
+    pub(super) assignment_diags: Vec<Diagnostic>,
+    pub(super) permission_diags: Vec<Diagnostic>,
+}
+
+/// The assignments of one user-roles.xml, the logins they name, and
+/// their diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct Assigned {
+    pub(super) assignments: Vec<Assignment>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+/// What a project's lowering reads outside its own files.
+struct Context {
+    limits: Limits,
+    accounts: Option<Vec<Login>>,
+    groups: Vec<GroupId>,
+}
+
+impl Context {
+    fn is_of(&self, model: &Model, limits: &Limits) -> bool {
+        self.limits == *limits
+            && match (&self.accounts, &model.accounts) {
+                (None, None) => true,
+                (Some(kept), Some(now)) => kept.iter().eq(now.keys()),
+                _ => false,
+            }
+            && self.groups.iter().eq(model.user_groups.keys())
+    }
+
+    fn of(model: &Model, limits: &Limits) -> Self {
+        Context {
+            limits: *limits,
+            accounts: model.accounts.as_ref().map(|a| a.keys().cloned().collect()),
+            groups: model.user_groups.keys().cloned().collect(),
+        }
+    }
+}
+
+/// A project's files, each the value read (compared by identity).
+struct Key {
+    descriptor: Arc<xml::ProjectFile>,
+    user_roles: Option<Arc<xml::UserRolesFile>>,
+    permissions: Option<Arc<xml::PermissionsFile>>,
+    roles: Option<Arc<xml::RolesFile>>,
+}
+
+impl Key {
+    fn of(pf: &ProjectFiles) -> Self {
+        Key {
+            descriptor: Arc::clone(&pf.descriptor.value),
+            user_roles: pf.user_roles.as_ref().map(|r| Arc::clone(&r.value)),
+            permissions: pf.permissions.as_ref().map(|r| Arc::clone(&r.value)),
+            roles: pf.roles.as_ref().map(|r| Arc::clone(&r.value)),
+        }
+    }
+
+    fn matches(&self, other: &Key) -> bool {
+        fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+            match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+        }
+        Arc::ptr_eq(&self.descriptor, &other.descriptor)
+            && same(&self.user_roles, &other.user_roles)
+            && same(&self.permissions, &other.permissions)
+            && same(&self.roles, &other.roles)
+    }
+}
+
+struct Entry {
+    key: Key,
+    part: Arc<Part>,
+}
+
+/// The parts of the build before, taken from as this build goes.
+pub(super) struct Earlier(
+    HashMap<String, Entry>,
+    Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
+);
+
+impl LowerMemo {
+    /// Start a build in the context `model` (accounts and user groups
+    /// lowered) gives: the earlier parts, none when the context changed.
+    pub(super) fn begin(&mut self, model: &Model, limits: &Limits) -> Earlier {
+        self.hits = 0;
+        self.misses = 0;
+        let mut earlier = std::mem::take(&mut self.parts);
+        let global = self.global.take();
+        if !self
+            .context
+            .as_ref()
+            .is_some_and(|c| c.is_of(model, limits))
+        {
+            earlier.clear();
+            self.context = Some(Context::of(model, limits));
+            return Earlier(earlier, None);
+        }
+        Earlier(earlier, global)
+    }
+
+    /// The global assignments lowered before from the same value, or
+    /// `lower` them now; kept either way.
+    pub(super) fn global(
+        &mut self,
+        earlier: &mut Earlier,
+        file: &Arc<xml::UserRolesFile>,
+        lower: impl FnOnce() -> Assigned,
+    ) -> Arc<Assigned> {
+        let assigned = match earlier.1.take() {
+            Some((kept, assigned)) if Arc::ptr_eq(&kept, file) => {
+                self.hits += 1;
+                assigned
+            }
+            _ => {
+                self.misses += 1;
+                Arc::new(lower())
+            }
+        };
+        self.global = Some((Arc::clone(file), Arc::clone(&assigned)));
+        assigned
+    }
+
+    /// The part of `pf` lowered before, or `lower` it now; kept either way.
+    pub(super) fn part(
+        &mut self,
+        earlier: &mut Earlier,
+        pf: &ProjectFiles,
+        lower: impl FnOnce() -> Part,
+    ) -> Arc<Part> {
+        let key = Key::of(pf);
+        let part = match earlier.0.remove(&pf.folder) {
+            Some(e) if e.key.matches(&key) => {
+                self.hits += 1;
+                e.part
+            }
+            _ => {
+                self.misses += 1;
+                Arc::new(lower())
+            }
+        };
+        let entry = Entry {
+            key,
+            part: Arc::clone(&part),
+        };
+        self.parts.insert(pf.folder.clone(), entry);
+        part
+    }
+}

@@ -1,0 +1,291 @@
+//! `build_cached` gives what `build` gives: random configurations changed
+//! by random steps (a project's roles, an account, the user groups, role
+//! definitions, permissions, the access file, broken files, a duplicated
+//! project id), one memo across the whole sequence, every report compared
+//! with a full build field by field (through `Debug`, which prints every
+//! field of the report: diagnostics in order, model, policy index, access
+//! file, cost, rails, test outcomes). And the memo is used, and bounded.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::{ACCESS_FILE, GROUPS, Input, Limits, Memo, PERMISSIONS, ROLES, USER_ROLES, USERS_DIR};
+use super::{build, build_cached};
+
+const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "Alice", "erin"];
+const FOLDERS: &[&str] = &["A/p1", "B/p1", "p2", "C/p3", "p4"];
+const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_tester", "ghost"];
+const GLOBAL_ROLES: &[&str] = &["admin", "user", "auditor", "project_user"];
+
+/// A tiny deterministic generator, so one `u64` names a file's content.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+        of[self.below(of.len())]
+    }
+}
+
+fn user_roles(rng: &mut Rng, roles: &[&str]) -> String {
+    let mut xml = String::from("<user-roles>\n");
+    for _ in 0..rng.below(5) {
+        let (kind, name) = match rng.below(6) {
+            0 => ("group", ["g1", "g2", "nogroup"][rng.below(3)]),
+            1 => ("user", "bad name"),
+            _ => ("user", rng.pick(LOGINS)),
+        };
+        xml.push_str(&format!("  <{kind} name=\"{name}\">"));
+        for _ in 0..1 + rng.below(3) {
+            xml.push_str(&format!("<role name=\"{}\"/>", rng.pick(roles)));
+        }
+        xml.push_str(&format!("</{kind}>\n"));
+    }
+    xml.push_str("</user-roles>\n");
+    xml
+}
+
+fn groups(rng: &mut Rng) -> String {
+    let mut xml = String::from("<user-groups>\n");
+    for g in ["g1", "g2", "g1"].iter().take(rng.below(4)) {
+        xml.push_str(&format!("  <group id=\"{g}\">"));
+        for _ in 0..rng.below(4) {
+            xml.push_str(&format!("<user name=\"{}\"/>", rng.pick(LOGINS)));
+        }
+        xml.push_str("</group>\n");
+    }
+    xml.push_str("</user-groups>\n");
+    xml
+}
+
+fn permissions(rng: &mut Rng) -> String {
+    let mut xml = String::from(
+        "<permissions>\n  <customset id=\"Open\" title=\"Open\">com.polarion.persistence.object.WorkItem(status:open)</customset>\n  <permission name=\"com.polarion\">\n",
+    );
+    for _ in 0..rng.below(4) {
+        let effect = ["grant", "deny"][rng.below(2)];
+        let permission = [
+            "persistence.object.WorkItem.read",
+            "@Open.modify",
+            "@Missing.read",
+            "bad..name",
+        ][rng.below(4)];
+        let role = rng.pick(&["user", "project_user", "auditor", "nobody"]);
+        xml.push_str(&format!(
+            "    <role name=\"{role}\"><{effect} permission=\"{permission}\"/></role>\n"
+        ));
+    }
+    xml.push_str("  </permission>\n</permissions>\n");
+    xml
+}
+
+fn access(rng: &mut Rng) -> String {
+    [
+        "[/]\n@admin = rw\n* = r\n",
+        "[groups]\nteam = alice, bob\n[/]\n@team = rw\n@p1-project_user = r\n",
+        "[/\nbroken\n",
+        "[groups]\nadmin = carol\n[/]\n* = r\n",
+    ][rng.below(4)]
+    .to_owned()
+}
+
+/// One change to the files, named by `what` and drawn from `seed`.
+fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
+    let rng = &mut Rng(seed);
+    let folder = rng.pick(FOLDERS);
+    let project = |rest: &str| format!("{folder}/.polarion/{rest}");
+    let (path, text) = match what {
+        0 | 1 => (
+            project("security/user-roles.xml"),
+            Some(user_roles(rng, PROJECT_ROLES)),
+        ),
+        2 => (project("security/user-roles.xml"), None),
+        3 => {
+            let login = rng.pick(LOGINS);
+            let disabled = rng.below(2) == 0;
+            let text = format!(
+                "<user><field id=\"name\">{login}</field><field id=\"disabled\">{disabled}</field></user>"
+            );
+            let remove = rng.below(4) == 0;
+            (format!("{USERS_DIR}{login}/user.xml"), (!remove).then_some(text))
+        }
+        4 => (GROUPS.to_owned(), Some(groups(rng))),
+        5 => (
+            ROLES.to_owned(),
+            Some(
+                [
+                    "<roles><role id=\"auditor\" scope=\"global\"/><role id=\"project_tester\" scope=\"project\"/></roles>",
+                    "<roles><role id=\"project_tester\" scope=\"project\"/><role id=\"project_tester\" scope=\"project\"/></roles>",
+                    "<roles/>",
+                ][rng.below(3)]
+                .to_owned(),
+            ),
+        ),
+        6 => {
+            let path = if rng.below(2) == 0 {
+                PERMISSIONS.to_owned()
+            } else {
+                project("security/permissions.xml")
+            };
+            (path, Some(permissions(rng)))
+        }
+        7 => (ACCESS_FILE.to_owned(), Some(access(rng))),
+        8 => (USER_ROLES.to_owned(), Some(user_roles(rng, GLOBAL_ROLES))),
+        9 => {
+            let path = [
+                project("security/user-roles.xml"),
+                GROUPS.to_owned(),
+                format!("{USERS_DIR}bob/user.xml"),
+                project("polarion-project.xml"),
+            ][rng.below(4)]
+            .clone();
+            let broken = ["<user-roles><user name=", "<x>\u{0}</x>", "<roles><role id=\"a b\"/></roles>"]
+                [rng.below(3)];
+            (path, Some(broken.to_owned()))
+        }
+        10 => (
+            project("security/roles.xml"),
+            Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),
+        ),
+        _ => {
+            let remove = rng.below(3) == 0;
+            let lead = rng.pick(LOGINS);
+            (
+                project("polarion-project.xml"),
+                (!remove).then(|| format!("<project><field id=\"lead\">{lead}</field></project>")),
+            )
+        }
+    };
+    match text {
+        Some(text) => files.insert(path, text.into_bytes()),
+        None => files.remove(&path),
+    };
+}
+
+/// A starting configuration: every folder a project, most users with accounts.
+fn base(seed: u64) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let rng = &mut Rng(seed);
+    for what in [8, 4, 5, 6, 7, 3, 3, 3, 3] {
+        change(&mut files, what, rng.below(1 << 30) as u64);
+    }
+    for folder in FOLDERS {
+        files.insert(
+            format!("{folder}/.polarion/polarion-project.xml"),
+            b"<project><field id=\"lead\">alice</field></project>".to_vec(),
+        );
+    }
+    files
+}
+
+fn input(files: &BTreeMap<String, Vec<u8>>, limits: Limits, step: usize) -> Input {
+    Input {
+        revision: format!("r{step}"),
+        files: files.clone(),
+        limits,
+        ..Input::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    #[test]
+    fn the_cached_build_equals_the_full_build(
+        seed in any::<u64>(),
+        steps in proptest::collection::vec((0u8..12, any::<u64>(), 0u8..8), 1..12),
+    ) {
+        let mut files = base(seed);
+        let mut memo = Memo::default();
+        for (i, (what, seed, limits)) in steps.into_iter().enumerate() {
+            change(&mut files, what, seed);
+            // Now and then other limits: nothing read under the old ones is reused.
+            let limits = Limits { max_name_bytes: if limits == 0 { 4 } else { 255 }, ..Limits::default() };
+            let input = input(&files, limits, i);
+            let cached = format!("{:#?}", build_cached(&input, &mut memo));
+            let full = format!("{:#?}", build(&input));
+            prop_assert_eq!(cached, full, "step {}", i);
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_file_is_taken_from_the_memo() {
+    let mut files = base(7);
+    files.insert(format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec());
+    let mut memo = Memo::default();
+    build_cached(&input(&files, Limits::default(), 0), &mut memo);
+    let first = memo.stats();
+    assert_eq!(first.parse_hits, 0);
+    assert_eq!(first.parse_misses, files.len());
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(memo.stats().parse_hits, files.len());
+    assert_eq!(memo.stats().parse_misses, 0);
+    let projects = memo.stats().project_hits;
+    assert_eq!(memo.stats().project_misses, 0);
+    assert!(projects >= 3, "{:?}", memo.stats());
+    assert_eq!(memo.stats().group_misses, 0, "{:?}", memo.stats());
+    // Every project's scope and the global one.
+    assert_eq!(memo.stats().group_hits, memo.stats().projects + 1);
+    // One project's roles changed: that project alone is lowered again.
+    let path = "p2/.polarion/security/user-roles.xml";
+    files.insert(
+        path.to_owned(),
+        b"<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>"
+            .to_vec(),
+    );
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(
+        (memo.stats().project_hits, memo.stats().project_misses),
+        (projects - 1, 1)
+    );
+    assert_eq!(memo.stats().group_misses, 1, "{:?}", memo.stats());
+    // An account added: every project is lowered again (each may name it).
+    files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(
+        (memo.stats().project_hits, memo.stats().project_misses),
+        (0, projects)
+    );
+    files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".to_vec());
+    build_cached(&input(&files, Limits::default(), 2), &mut memo);
+    assert_eq!(memo.stats().parse_misses, 1);
+    // Other limits: nothing is reused.
+    let other = Limits {
+        max_name_bytes: 200,
+        ..Limits::default()
+    };
+    build_cached(&input(&files, other, 3), &mut memo);
+    assert_eq!(memo.stats().parse_hits, 0);
+}
+
+#[test]
+fn the_memo_holds_only_the_last_inputs_files() {
+    let mut files = base(11);
+    let mut memo = Memo::default();
+    build_cached(&input(&files, Limits::default(), 0), &mut memo);
+    assert_eq!(memo.stats().files, files.len());
+    let removed: Vec<String> = files
+        .keys()
+        .filter(|p| p.starts_with(USERS_DIR) || p.starts_with("A/"))
+        .cloned()
+        .collect();
+    assert!(!removed.is_empty());
+    for p in &removed {
+        files.remove(p);
+    }
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    assert_eq!(memo.stats().files, files.len());
+    // Each project kept, and the global user-roles.xml's part.
+    assert!(files.contains_key(USER_ROLES));
+    assert_eq!(
+        memo.stats().projects + 1,
+        memo.stats().project_misses + memo.stats().project_hits
+    );
+}

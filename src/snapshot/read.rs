@@ -1,0 +1,251 @@
+//! Reading the files into their wire types: each file parsed on its own
+//! (or taken from the [`Memo`](super::memo::Memo) when its bytes are those
+//! it was parsed from), then put together in path order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::kind::{FileKind, classify};
+use super::memo::FileMemo;
+use super::parsed::{Parsed, Wire};
+use crate::diag::{Diagnostic, Source};
+use crate::limits::Limits;
+use crate::model::{ConfigFiles, ProjectFiles, Read};
+use crate::xml;
+
+/// Every configuration file read into its wire type (the XML step of
+/// `build`, public so that the benchmark can time it), with the readers'
+/// diagnostics. Files under a folder that is no project are not read.
+///
+/// From [`PARALLEL_MIN_FILES`] files on, they are parsed in parallel on a
+/// rayon pool of `Limits::max_build_threads` threads made for this call,
+/// then put together in path order, so the result is that of
+/// [`Parse::Sequential`].
+pub fn read_all<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    let parse = if sources.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
+        Parse::Parallel
+    } else {
+        Parse::Sequential
+    };
+    read_all_with(sources, limits, parse)
+}
+
+/// Fewer files than this are parsed on the calling thread: a small
+/// configuration starts no thread (each costs a stack and an allocator
+/// arena, which a process under `ulimit -v` pays for).
+pub const PARALLEL_MIN_FILES: usize = 64;
+
+/// How `read_all_with` parses the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parse {
+    /// One after the other, on the calling thread.
+    Sequential,
+    /// On a pool of `max_build_threads` threads, a file a task.
+    Parallel,
+}
+
+/// `read_all`, with the files parsed as `parse` says.
+pub fn read_all_with<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+    parse: Parse,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    read_with_memo(sources, limits, Some(parse), &mut FileMemo::default())
+}
+
+/// `read_all_with`, taking from `memo` every file whose path, bytes and
+/// limits are those it was parsed under, and parsing only the others
+/// (`parse`, or as `read_all` chooses by their number); `memo` then holds
+/// exactly the files of `sources` (the rest evicted).
+pub(super) fn read_with_memo<'s>(
+    sources: &'s BTreeMap<&str, Source<'s>>,
+    limits: &Limits,
+    parse: Option<Parse>,
+    memo: &mut FileMemo,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    let mut earlier = memo.begin();
+    let classified: Vec<(FileKind, &'s Source<'s>, Option<Arc<Parsed>>)> = sources
+        .iter()
+        .filter_map(|(path, src)| {
+            let kind = classify(path)?;
+            let kept = memo.take(&mut earlier, src, limits);
+            Some((kind, src, kept))
+        })
+        .collect();
+    let missing: Vec<(FileKind, &'s Source<'s>)> = classified
+        .iter()
+        .filter(|(_, _, kept)| kept.is_none())
+        .map(|(kind, src, _)| (kind.clone(), *src))
+        .collect();
+    let parse = parse.unwrap_or(
+        if missing.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
+            Parse::Parallel
+        } else {
+            Parse::Sequential
+        },
+    );
+    let mut fresh = parse_files(missing, limits, parse).into_iter();
+    let mut parsed = Vec::with_capacity(classified.len());
+    for (_, src, kept) in classified {
+        let file = match kept {
+            Some(file) => file,
+            // One fresh result per file without a kept one, in order.
+            None => {
+                let file = Arc::new(fresh.next().expect("a parse for every missing file"));
+                memo.keep(src, limits, Arc::clone(&file));
+                file
+            }
+        };
+        parsed.push((file, src));
+    }
+    assemble(&parsed, limits)
+}
+
+/// Parse each file on its own, as `parse` says, in input order.
+fn parse_files(files: Vec<(FileKind, &Source)>, limits: &Limits, parse: Parse) -> Vec<Parsed> {
+    use rayon::prelude::*;
+    let sequential = |files: Vec<(FileKind, &Source)>| {
+        files
+            .into_iter()
+            .map(|(kind, src)| parse_one(kind, src, limits))
+            .collect()
+    };
+    if parse == Parse::Sequential || files.len() < 2 {
+        return sequential(files);
+    }
+    // A pool of this build's own, bounded by `max_build_threads`; when no
+    // thread can be started, the files are parsed here.
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(limits.max_build_threads.max(1))
+        .thread_name(|i| format!("rolesync-build-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(|| {
+            files
+                .into_par_iter()
+                .map(|(kind, src)| parse_one(kind, src, limits))
+                .collect()
+        }),
+        Err(_) => sequential(files),
+    }
+}
+
+/// One of the `xml::read_*` functions.
+type Reader<T> = fn(&Source, &Limits) -> (Option<T>, Vec<Diagnostic>);
+
+fn read<T>(
+    diags: &mut Vec<Diagnostic>,
+    src: &Source,
+    limits: &Limits,
+    reader: Reader<T>,
+) -> Option<Arc<T>> {
+    let (value, d) = reader(src, limits);
+    diags.extend(d);
+    value.map(Arc::new)
+}
+
+fn parse_one(kind: FileKind, src: &Source, limits: &Limits) -> Parsed {
+    let mut diags = Vec::new();
+    let d = &mut diags;
+    let wire = match &kind {
+        FileKind::AccessFile
+        | FileKind::Rails
+        | FileKind::PolicyTest
+        | FileKind::PolicyTestIgnored => None,
+        FileKind::UserRoles | FileKind::ProjectUserRoles { .. } => {
+            read(d, src, limits, xml::read_user_roles).map(Wire::UserRoles)
+        }
+        FileKind::Permissions | FileKind::ProjectPermissions { .. } => {
+            read(d, src, limits, xml::read_permissions).map(Wire::Permissions)
+        }
+        FileKind::Roles | FileKind::ProjectRoles { .. } => {
+            read(d, src, limits, xml::read_roles).map(Wire::Roles)
+        }
+        FileKind::Groups => read(d, src, limits, xml::read_groups).map(Wire::Groups),
+        FileKind::User { .. } => read(d, src, limits, xml::read_user).map(Wire::User),
+        FileKind::ProjectMarker { .. } => {
+            read(d, src, limits, xml::read_project).map(Wire::Project)
+        }
+    };
+    Parsed { kind, wire, diags }
+}
+
+/// The parsed files (in path order) put together: the global files, the
+/// accounts and the project markers first, then the other files of each
+/// project folder that has a marker (the rest are dropped with their
+/// diagnostics, as if never read).
+fn assemble<'s>(
+    parsed: &[(Arc<Parsed>, &'s Source<'s>)],
+    limits: &Limits,
+) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut files = ConfigFiles {
+        limits: *limits,
+        ..ConfigFiles::default()
+    };
+    let mut projects: BTreeMap<&str, ProjectFiles> = BTreeMap::new();
+    let mut project_parts = Vec::new();
+    for (p, src) in parsed {
+        let src: &'s Source<'s> = src;
+        match (&p.kind, &p.wire) {
+            (
+                FileKind::ProjectUserRoles { folder }
+                | FileKind::ProjectPermissions { folder }
+                | FileKind::ProjectRoles { folder },
+                _,
+            ) => {
+                project_parts.push((folder.as_str(), p, src));
+                continue;
+            }
+            (FileKind::UserRoles, Some(Wire::UserRoles(r))) => files.user_roles = shared(src, r),
+            (FileKind::Permissions, Some(Wire::Permissions(r))) => {
+                files.permissions = shared(src, r);
+            }
+            (FileKind::Roles, Some(Wire::Roles(r))) => files.roles = shared(src, r),
+            (FileKind::Groups, Some(Wire::Groups(r))) => files.groups = shared(src, r),
+            (FileKind::User { login }, Some(Wire::User(r))) => {
+                files
+                    .users
+                    .extend(shared(src, r).map(|r| (login.clone(), r)));
+            }
+            (FileKind::ProjectMarker { folder }, Some(Wire::Project(r))) => {
+                let pf = shared(src, r).map(|descriptor| ProjectFiles {
+                    folder: folder.clone(),
+                    descriptor,
+                    user_roles: None,
+                    permissions: None,
+                    roles: None,
+                });
+                projects.extend(pf.map(|pf| (folder.as_str(), pf)));
+            }
+            _ => {}
+        }
+        diags.extend(p.diags.iter().cloned());
+    }
+    for (folder, p, src) in project_parts {
+        // Files under a folder that is no project are not read at all.
+        let Some(pf) = projects.get_mut(folder) else {
+            continue;
+        };
+        diags.extend(p.diags.iter().cloned());
+        match &p.wire {
+            Some(Wire::UserRoles(r)) => pf.user_roles = shared(src, r),
+            Some(Wire::Permissions(r)) => pf.permissions = shared(src, r),
+            Some(Wire::Roles(r)) => pf.roles = shared(src, r),
+            _ => {}
+        }
+    }
+    files.projects = projects.into_values().collect();
+    (files, diags)
+}
+
+/// A file's wire content, shared with the memo, beside its source.
+fn shared<'s, T>(src: &'s Source<'s>, value: &Arc<T>) -> Option<Read<'s, T>> {
+    Some(Read {
+        src,
+        value: Arc::clone(value),
+    })
+}

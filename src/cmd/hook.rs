@@ -413,37 +413,54 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
 /// way, and this is the only way the committer hears about them.
 fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     tracing::debug!(repos = %args.repos.display(), rev = %args.rev, "post-commit");
+    let limits = args.read.limits();
+    let at = repo::At::Revision(Some(&args.rev));
+    let source = svn_source(&args.repos, args.read.path.as_ref());
+    let touches = source.as_ref().ok().map(|s| s.touches_config(at));
+    // The cache is taken before the daemon hears of this revision (and,
+    // once it applied it, rewrites the cache).
+    let mut base = match (&source, &touches, &args.state_dir) {
+        (Ok(source), Some(Ok(true)), Some(dir)) => source.load_cache(dir, limits),
+        _ => None,
+    };
     if let Some(dir) = &args.state_dir {
         notify(dir);
     }
-    let source = svn_source(&args.repos, args.read.path.as_ref())?;
-    let at = repo::At::Revision(Some(&args.rev));
-    if !source.touches_config(at)? {
+    let source = source?;
+    if !touches.transpose()?.unwrap_or(false) {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = args.read.limits();
-    let input = source.read_at(at, limits)?;
-    let mut err = std::io::stderr().lock();
-    let name = Named {
-        what: &format!("revision {}", args.rev),
-        invalid: "is invalid",
-    };
     // The rails judge the revision against the one before it, so that the
     // committer hears their warnings (and, had pre-commit been bypassed,
     // that the daemon will not apply it).
     let previous = match args.rev.parse::<u64>() {
         Ok(r) if r > 1 => {
-            let read = source.read_at(repo::At::Revision(Some(&(r - 1).to_string())), limits);
-            in_force(&mut err, read.map(|i| snapshot::build(&i).snapshot))?
+            let rev = (r - 1).to_string();
+            Some(read_from(
+                &source,
+                &mut base,
+                repo::At::Revision(Some(&rev)),
+                limits,
+            ))
         }
         _ => None,
+    };
+    let input = read_from(&source, &mut base, at, limits)?;
+    let mut err = std::io::stderr().lock();
+    let name = Named {
+        what: &format!("revision {}", args.rev),
+        invalid: "is invalid",
+    };
+    let (previous, report) = build_pair(previous, Ok(input));
+    let previous = match previous {
+        Some(built) => in_force(&mut err, built)?,
+        None => None,
     };
     let rails = Rails {
         in_force: previous.as_ref(),
         target: source.rails_target(),
     };
-    let report = snapshot::build(&input);
-    match check(&mut err, &name, Ok(report), true, Some(&rails))? {
+    match check(&mut err, &name, report, true, Some(&rails))? {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }

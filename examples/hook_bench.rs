@@ -240,9 +240,14 @@ impl Svn {
         (0..runs)
             .map(|_| {
                 self.n += 1;
-                change_one_project(&self.wc, self.n);
+                let file = change_one_project(&self.wc, self.n);
+                let file = file.to_string_lossy();
+                // Only the file: the client does not crawl the working copy.
                 let start = Instant::now();
-                svn(&self.wc, &["commit", "-q", "-m", "one project's roles"]);
+                svn(
+                    &self.wc,
+                    &["commit", "-q", "-m", "one project's roles", &file],
+                );
                 let took = start.elapsed();
                 if cache {
                     refresh_cache(&self.repo, &self.state, &mut self.last);
@@ -301,6 +306,55 @@ impl Git {
     }
 }
 
+/// The hook's work in process, phase by phase, for a change of one
+/// project already committed as the newest revision: the cache loaded, the
+/// newest revision read from the revision before (as a hook reads a change
+/// from the cache), a full read for comparison, one `snapshot::build`, and
+/// the diff and guard rails of the two.
+fn phases(repo: &Path, state: &Path, previous: &str) {
+    let source = Source::open(repo, &Options::default()).expect("a repository");
+    let limits = Limits::default();
+    let timed = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        start.elapsed().as_secs_f64() * 1e3
+    };
+    let mut base = None;
+    let load = timed(&mut || base = source.load_cache(state, limits));
+    let base = base.expect("the cache is usable");
+    assert_eq!(
+        base.revision, previous,
+        "the cache holds the revision before"
+    );
+    let mut new = None;
+    let changed = timed(&mut || {
+        new = Some(
+            source
+                .read_at_from(At::Revision(None), &base, limits)
+                .expect("read"),
+        );
+    });
+    let new = new.expect("read");
+    let full = timed(&mut || {
+        let again = source.read_at(At::Revision(None), limits).expect("read");
+        assert_eq!(again.files, new.files, "the same files");
+    });
+    let mut built = None;
+    let build = timed(&mut || built = rolesync::snapshot::build(&new).snapshot);
+    let old = rolesync::snapshot::build(&base).snapshot.expect("valid");
+    let built = built.expect("valid");
+    let judge = timed(&mut || {
+        let diff = rolesync::diff::diff(&old, &built).expect("diff");
+        let mut report = rolesync::snapshot::build(&new);
+        rolesync::rails::apply(&mut report, Some(&old), &source.rails_target(), Some(&diff));
+    }) - build;
+    println!(
+        "  in process: cache loaded {load:.1} ms, the change read on top {changed:.1} ms \
+         (a full read {full:.0} ms), snapshot::build {build:.0} ms, diff + guard rails {judge:.0} ms (loadavg {})",
+        loadavg()
+    );
+}
+
 fn main() {
     let runs: usize = std::env::args()
         .nth(1)
@@ -316,49 +370,45 @@ fn main() {
 
     let mut s = Svn::new(dir.path());
     let hooks = s.repo.join("hooks");
-    report(
-        "svn commit, no hooks (Subversion alone)",
-        s.commits(runs, false),
-    );
+    let no_hooks = s.commits(runs, false);
+    report("svn commit, no hooks (Subversion alone)", no_hooks);
     install(&s.repo, Some(&s.state));
     // pre-commit alone: post-commit (it reads the revision too) removed.
     std::fs::remove_file(hooks.join("post-commit")).expect("rm post-commit");
     refresh_cache(&s.repo, &s.state, &mut s.last);
-    report(
-        "svn commit, pre-commit with the cache",
-        s.commits(runs, true),
-    );
+    let cached = s.commits(runs, true);
+    report("svn commit, pre-commit with the cache", cached);
     install(&s.repo, Some(&s.state));
     refresh_cache(&s.repo, &s.state, &mut s.last);
+    let both = s.commits(runs.div_ceil(2), true);
     report(
         "svn commit, pre-commit and post-commit with the cache",
-        s.commits(runs, true),
+        both,
     );
+    let previous = s.last.as_ref().map(|i| i.revision.clone()).expect("read");
+    s.commits(1, false);
+    phases(&s.repo, &s.state, &previous);
     remove_hooks(&hooks);
     install(&s.repo, None);
     std::fs::remove_file(hooks.join("post-commit")).expect("rm post-commit");
+    let uncached = s.commits(1, false);
     report(
         "reference: svn commit, pre-commit without a cache",
-        s.commits(3, false),
+        uncached,
     );
-    report(
-        "reference: rolesync validate of the SVN repository",
-        validate(&s.repo, 3),
-    );
+    let full = validate(&s.repo, 1);
+    report("reference: rolesync validate of the SVN repository", full);
 
     let mut g = Git::new(dir.path());
     report("git push, no hooks (Git alone)", g.pushes(runs, false));
     install(&g.bare, Some(&g.state));
     refresh_cache(&g.bare, &g.state, &mut g.last);
     report("git push, pre-receive with the cache", g.pushes(runs, true));
-    std::fs::remove_file(g.bare.join("hooks/pre-receive")).expect("rm");
+    let previous = g.last.as_ref().map(|i| i.revision.clone()).expect("read");
     install(&g.bare, None);
-    report(
-        "reference: git push, pre-receive without a cache",
-        g.pushes(3, false),
-    );
-    report(
-        "reference: rolesync validate of the bare repository",
-        validate(&g.bare, 3),
-    );
+    let uncached = g.pushes(3, false);
+    report("reference: git push, pre-receive without a cache", uncached);
+    phases(&g.bare, &g.state, &previous);
+    let full = validate(&g.bare, 3);
+    report("reference: rolesync validate of the bare repository", full);
 }

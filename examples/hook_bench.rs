@@ -339,18 +339,27 @@ fn phases(repo: &Path, state: &Path, previous: &str) {
         let again = source.read_at(At::Revision(None), limits).expect("read");
         assert_eq!(again.files, new.files, "the same files");
     });
+    // What the daemon pays after a publication: the copy it hands to the
+    // cache writer (on the reload's path) and the write (in the background).
+    let mut copy = None;
+    let handed = timed(&mut || copy = Some(new.clone()));
+    let store = timed(&mut || {
+        let copy = copy.as_ref().expect("copied");
+        source.store_cache(state, copy).expect("cache written");
+    });
     let mut built = None;
     let build = timed(&mut || built = rolesync::snapshot::build(&new).snapshot);
     let old = rolesync::snapshot::build(&base).snapshot.expect("valid");
     let built = built.expect("valid");
+    let mut report = rolesync::snapshot::build(&new);
     let judge = timed(&mut || {
         let diff = rolesync::diff::diff(&old, &built).expect("diff");
-        let mut report = rolesync::snapshot::build(&new);
         rolesync::rails::apply(&mut report, Some(&old), &source.rails_target(), Some(&diff));
-    }) - build;
+    });
     println!(
         "  in process: cache loaded {load:.1} ms, the change read on top {changed:.1} ms \
-         (a full read {full:.0} ms), snapshot::build {build:.0} ms, diff + guard rails {judge:.0} ms (loadavg {})",
+         (a full read {full:.0} ms), snapshot::build {build:.0} ms, diff + guard rails {judge:.0} ms; \
+         the daemon's copy for the cache writer {handed:.1} ms, the cache written {store:.1} ms (loadavg {})",
         loadavg()
     );
 }

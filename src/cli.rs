@@ -256,7 +256,7 @@ pub struct HookArgs {
 pub enum Hook {
     /// Git pre-receive: validate every commit pushed to the config branch;
     /// refuse the push with `path:line:col` diagnostics.
-    PreReceive(GitHookArgs),
+    PreReceive(PreReceiveArgs),
     /// Git post-receive: tell the daemon to reload.
     PostReceive(NotifyArgs),
     /// SVN pre-commit: validate the transaction's configuration; refuse the
@@ -274,8 +274,26 @@ pub struct SvnPreCommitArgs {
     pub repos: PathBuf,
     /// The transaction (the hook's second argument).
     pub txn: String,
+    /// The daemon's state folder: its cache of the last applied
+    /// revision's files (`last-good.files`) spares reading what the commit
+    /// does not touch (without it, or when it is unusable, the hook reads
+    /// the youngest revision in full).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     #[command(flatten)]
     pub read: HookReadArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PreReceiveArgs {
+    #[command(flatten)]
+    pub hook: GitHookArgs,
+    /// The daemon's state folder: its cache of the last applied
+    /// revision's files (`last-good.files`) spares reading the trees the
+    /// push does not change (without it, or when it is unusable, the hook
+    /// reads the branch's tip in full).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -349,7 +367,8 @@ pub struct InstallArgs {
     /// The repository to install the hooks into.
     #[arg(long)]
     pub repo: PathBuf,
-    /// The daemon's state folder, for the post-receive notification.
+    /// The daemon's state folder, for the post-receive notification and the
+    /// pre-receive / pre-commit hooks' cache of the last applied revision.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     #[command(flatten)]

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use crate::cli::{
-    GitHookArgs, Hook, HookArgs, InstallArgs, NotifyArgs, SvnPostCommitArgs, SvnPreCommitArgs,
+    Hook, HookArgs, InstallArgs, NotifyArgs, PreReceiveArgs, SvnPostCommitArgs, SvnPreCommitArgs,
 };
 use crate::repo;
 use crate::snapshot::{self, Limits};
@@ -42,10 +42,11 @@ fn hook_repo() -> PathBuf {
     std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
-fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
+fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
+    let hook = &args.hook;
     let options = repo::Options {
-        branch: args.branch.clone(),
-        subpath: args.read.path.clone(),
+        branch: hook.branch.clone(),
+        subpath: hook.read.path.clone(),
     };
     let source = repo::Source::open(&hook_repo(), &options)?;
     if source.kind() != repo::Kind::Git {
@@ -59,7 +60,13 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
         .branch()?
         .context("HEAD names no branch; give --branch")?;
     let wanted = format!("refs/heads/{branch}");
-    let limits = args.read.limits();
+    let limits = hook.read.limits();
+    // The last revision read: the daemon's cache at first, then each
+    // commit checked; each read starts from it and reads only what changed.
+    let mut base = args
+        .state_dir
+        .as_deref()
+        .and_then(|dir| source.load_cache(dir, limits));
     let mut refused = false;
     let mut err = std::io::stderr().lock();
     for line in std::io::stdin().lock().lines() {
@@ -79,35 +86,7 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
             refused = true;
             continue;
         }
-        let commits = source.pushed_revisions(old, new)?;
-        // The rails of the branch's tip judge every pushed commit.
-        let tip = (!old.bytes().all(|b| b == b'0'))
-            .then(|| in_force(&mut err, &source, repo::At::Revision(Some(old)), limits))
-            .transpose()?
-            .flatten();
-        let rails = Rails {
-            in_force: tip.as_ref(),
-            target: source.rails_target(),
-        };
-        for (i, commit) in commits.iter().enumerate() {
-            let short = &commit[..commit.len().min(12)];
-            let name = Named {
-                what: &format!("commit {short} on {branch}"),
-                invalid: "is invalid",
-            };
-            let at = repo::At::Revision(Some(commit));
-            // The newest commit is what the daemon applies: its warnings
-            // reach the pusher (as `remote:` lines).
-            let warn = i + 1 == commits.len();
-            let verdict = check(
-                &mut err,
-                &name,
-                source.read_at(at, limits),
-                warn,
-                Some(&rails),
-            )?;
-            refused |= !matches!(verdict, Verdict::Accepted { .. });
-        }
+        refused |= check_push(&mut err, &source, &mut base, (old, new), &branch, limits)?;
     }
     if refused {
         writeln!(
@@ -118,6 +97,95 @@ fn pre_receive(args: &GitHookArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Check the commits a push of the config branch from `old` to `new`
+/// brings, each against the branch's tip; whether one is refused.
+fn check_push(
+    err: &mut dyn std::io::Write,
+    source: &repo::Source,
+    base: &mut Option<snapshot::Input>,
+    (old, new): (&str, &str),
+    branch: &str,
+    limits: Limits,
+) -> anyhow::Result<bool> {
+    let commits = source.pushed_revisions(old, new)?;
+    // The rails of the branch's tip judge every pushed commit.
+    let mut tip = (!old.bytes().all(|b| b == b'0'))
+        .then(|| read_from(source, base, repo::At::Revision(Some(old)), limits));
+    let mut in_force_snapshot = None;
+    let mut refused = false;
+    for (i, commit) in commits.iter().enumerate() {
+        let short = &commit[..commit.len().min(12)];
+        let name = Named {
+            what: &format!("commit {short} on {branch}"),
+            invalid: "is invalid",
+        };
+        let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
+        // The tip is built beside the first commit.
+        let (built_tip, report) = build_pair(tip.take(), read);
+        if let Some(built) = built_tip {
+            in_force_snapshot = in_force(err, built)?;
+        }
+        let rails = Rails {
+            in_force: in_force_snapshot.as_ref(),
+            target: source.rails_target(),
+        };
+        // The newest commit is what the daemon applies: its warnings
+        // reach the pusher (as `remote:` lines).
+        let warn = i + 1 == commits.len();
+        let verdict = check(err, &name, report, warn, Some(&rails))?;
+        refused |= !matches!(verdict, Verdict::Accepted { .. });
+    }
+    Ok(refused)
+}
+
+/// Read `at`, from `base` when there is one (only what changed since), and
+/// make what was read the next read's base.
+fn read_from(
+    source: &repo::Source,
+    base: &mut Option<snapshot::Input>,
+    at: repo::At,
+    limits: Limits,
+) -> Result<snapshot::Input, repo::Error> {
+    let read = match base.as_ref() {
+        Some(b) => source.read_at_from(at, b, limits),
+        None => source.read_at(at, limits),
+    };
+    if let Ok(input) = &read {
+        *base = Some(input.clone());
+    }
+    read
+}
+
+/// What was read, built: the configuration in force (when there is one to
+/// build) on a thread of its own beside the change, so that the hook waits
+/// for one build, not two in a row.
+fn build_pair(
+    in_force: Option<Result<snapshot::Input, repo::Error>>,
+    change: Result<snapshot::Input, repo::Error>,
+) -> (Option<InForce>, Result<snapshot::Report, repo::Error>) {
+    let build_in_force = |read: Result<snapshot::Input, repo::Error>| {
+        read.map(|input| snapshot::build(&input).snapshot)
+    };
+    let build_change =
+        |read: Result<snapshot::Input, repo::Error>| read.map(|input| snapshot::build(&input));
+    let Some(in_force) = in_force else {
+        return (None, build_change(change));
+    };
+    std::thread::scope(|s| {
+        let other = s.spawn(move || build_in_force(in_force));
+        let report = build_change(change);
+        // A build never panics; if one did, the hook fails as it would have.
+        let in_force = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (Some(in_force), report)
+    })
+}
+
+/// The configuration in force, built (`None`: it is invalid), or why it
+/// could not be read.
+type InForce = Result<Option<snapshot::Snapshot>, repo::Error>;
 
 /// How a checked revision is named in the hook's messages.
 struct Named<'a> {
@@ -134,26 +202,23 @@ struct Rails<'a> {
     target: crate::rails::Target,
 }
 
-/// The configuration in force at `at` (the branch's tip, the youngest
-/// revision), built; `None` when it cannot be read or is invalid (said on
-/// `err`: then no rail applies).
+/// The configuration in force (the branch's tip, the youngest revision),
+/// built; `None` when it cannot be read or is invalid (said on `err`: then
+/// no rail applies).
 fn in_force(
     err: &mut dyn std::io::Write,
-    source: &repo::Source,
-    at: repo::At,
-    limits: Limits,
+    built: InForce,
 ) -> std::io::Result<Option<snapshot::Snapshot>> {
-    let snapshot = match source.read_at(at, limits) {
-        Ok(input) => snapshot::build(&input).snapshot,
+    match built {
+        Ok(snapshot) => Ok(snapshot),
         Err(e) => {
             writeln!(
                 err,
                 "rolesync: the configuration in force cannot be read ({e}); no guard rails apply"
             )?;
-            return Ok(None);
+            Ok(None)
         }
-    };
-    Ok(snapshot)
+    }
 }
 
 /// What [`check`] found (its messages already printed).
@@ -174,18 +239,17 @@ enum Verdict {
 fn check(
     err: &mut dyn std::io::Write,
     name: &Named,
-    read: Result<snapshot::Input, repo::Error>,
+    built: Result<snapshot::Report, repo::Error>,
     warn: bool,
     rails: Option<&Rails>,
 ) -> std::io::Result<Verdict> {
-    let input = match read {
-        Ok(input) => input,
+    let mut report = match built {
+        Ok(report) => report,
         Err(e) => {
             writeln!(err, "rolesync: {} cannot be read: {e}", name.what)?;
             return Ok(Verdict::Unreadable);
         }
     };
-    let mut report = snapshot::build(&input);
     let diff = match (rails.and_then(|r| r.in_force), &report.snapshot) {
         (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
         _ => None,
@@ -308,21 +372,30 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         what: "this commit",
         invalid: "makes the configuration invalid",
     };
+    // The youngest revision from the daemon's cache (only what changed
+    // since), else in full; the transaction from the youngest revision.
+    let mut base = args
+        .state_dir
+        .as_deref()
+        .and_then(|dir| source.load_cache(dir, limits));
+    let youngest = read_from(&source, &mut base, repo::At::Revision(None), limits);
+    let txn = match &youngest {
+        Ok(y) => source.read_at_from(at, y, limits),
+        Err(_) => source.read_at(at, limits),
+    };
     // The rails of the youngest revision judge the transaction.
-    let youngest = in_force(&mut err, &source, repo::At::Revision(None), limits)?;
+    let (youngest, report) = build_pair(Some(youngest), txn);
+    let youngest = match youngest {
+        Some(built) => in_force(&mut err, built)?,
+        None => None,
+    };
     let rails = Rails {
         in_force: youngest.as_ref(),
         target: source.rails_target(),
     };
     // Subversion shows a pre-commit hook's output only when it refuses;
     // post-commit repeats the warnings where they are seen.
-    match check(
-        &mut err,
-        &name,
-        source.read_at(at, limits),
-        true,
-        Some(&rails),
-    )? {
+    match check(&mut err, &name, report, true, Some(&rails))? {
         Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
         Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
         Verdict::Invalid => writeln!(
@@ -340,38 +413,54 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
 /// way, and this is the only way the committer hears about them.
 fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     tracing::debug!(repos = %args.repos.display(), rev = %args.rev, "post-commit");
+    let limits = args.read.limits();
+    let at = repo::At::Revision(Some(&args.rev));
+    let source = svn_source(&args.repos, args.read.path.as_ref());
+    let touches = source.as_ref().ok().map(|s| s.touches_config(at));
+    // The cache is taken before the daemon hears of this revision (and,
+    // once it applied it, rewrites the cache).
+    let mut base = match (&source, &touches, &args.state_dir) {
+        (Ok(source), Some(Ok(true)), Some(dir)) => source.load_cache(dir, limits),
+        _ => None,
+    };
     if let Some(dir) = &args.state_dir {
         notify(dir);
     }
-    let source = svn_source(&args.repos, args.read.path.as_ref())?;
-    let at = repo::At::Revision(Some(&args.rev));
-    if !source.touches_config(at)? {
+    let source = source?;
+    if !touches.transpose()?.unwrap_or(false) {
         return Ok(ExitCode::SUCCESS);
     }
-    let limits = args.read.limits();
-    let input = source.read_at(at, limits)?;
+    // The rails judge the revision against the one before it, so that the
+    // committer hears their warnings (and, had pre-commit been bypassed,
+    // that the daemon will not apply it).
+    let previous = match args.rev.parse::<u64>() {
+        Ok(r) if r > 1 => {
+            let rev = (r - 1).to_string();
+            Some(read_from(
+                &source,
+                &mut base,
+                repo::At::Revision(Some(&rev)),
+                limits,
+            ))
+        }
+        _ => None,
+    };
+    let input = read_from(&source, &mut base, at, limits)?;
     let mut err = std::io::stderr().lock();
     let name = Named {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    // The rails judge the revision against the one before it, so that the
-    // committer hears their warnings (and, had pre-commit been bypassed,
-    // that the daemon will not apply it).
-    let previous = match args.rev.parse::<u64>() {
-        Ok(r) if r > 1 => in_force(
-            &mut err,
-            &source,
-            repo::At::Revision(Some(&(r - 1).to_string())),
-            limits,
-        )?,
-        _ => None,
+    let (previous, report) = build_pair(previous, Ok(input));
+    let previous = match previous {
+        Some(built) => in_force(&mut err, built)?,
+        None => None,
     };
     let rails = Rails {
         in_force: previous.as_ref(),
         target: source.rails_target(),
     };
-    match check(&mut err, &name, Ok(input), true, Some(&rails))? {
+    match check(&mut err, &name, report, true, Some(&rails))? {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }
@@ -405,6 +494,13 @@ fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = &args.hook.branch {
         pre.push_str(&format!(" --branch {}", shell_quote(b)));
     }
+    if let Some(dir) = &args.state_dir {
+        let dir = std::path::absolute(dir)?;
+        pre.push_str(&format!(
+            " --state-dir {}",
+            shell_quote(&dir.to_string_lossy())
+        ));
+    }
     write_hook(&hooks.join("pre-receive"), &pre)?;
     match &args.state_dir {
         Some(dir) => {
@@ -437,7 +533,14 @@ fn install_svn(args: &InstallArgs, hooks: &Path, exe: &str) -> anyhow::Result<Ex
     }
     let env = "PATH=/usr/local/bin:/usr/bin:/bin LC_ALL=C.UTF-8";
     let flags = args.hook.read.to_flags(shell_quote);
-    let pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\"{flags}");
+    let mut pre = format!("{env} {exe} hook pre-commit \"$1\" \"$2\"{flags}");
+    if let Some(dir) = &args.state_dir {
+        let dir = std::path::absolute(dir)?;
+        pre.push_str(&format!(
+            " --state-dir {}",
+            shell_quote(&dir.to_string_lossy())
+        ));
+    }
     write_hook(&hooks.join("pre-commit"), &pre)?;
     // post-commit reports warnings (the only hook output Subversion shows
     // on success) and, with --state-dir, notifies the daemon.

@@ -13,8 +13,10 @@
 //! Files: `run` (start and the loop), `settings`, `triggers`, `debounce`,
 //! `reload` (`Reloader::reload`: read → build → guard rails → decide → publish →
 //! record), `outcome` (what a reload came to, as a value, and how it
-//! changes the status), `state` (state.json, the audit log, the lock).
+//! changes the status), `state` (state.json, the audit log, the lock),
+//! `cache` (the cache of the applied revision's files for the hooks).
 
+mod cache;
 mod debounce;
 mod outcome;
 mod reload;

@@ -41,6 +41,8 @@ pub(super) struct Reloader {
     /// The last failure written to the audit log (revision and error
     /// lines), so that a retried bad revision is audited once.
     last_failure: Option<(String, Vec<String>)>,
+    /// Writes the cache of the applied revision's files for the hooks.
+    cache: super::cache::CacheWriter,
 }
 
 impl Reloader {
@@ -62,6 +64,7 @@ impl Reloader {
             memo: Arc::default(),
             guards,
             last_failure: None,
+            cache: super::cache::CacheWriter::default(),
         })
     }
 
@@ -230,6 +233,11 @@ impl Reloader {
             && let Err(e) = state::save(dir, &self.persisted)
         {
             tracing::error!(error = %e, "cannot save the daemon state");
+        }
+        if let (Some(dir), Some(input)) = (&self.settings.state_dir, &self.last_input)
+            && input.revision == *revision
+        {
+            self.cache.write(&self.settings.source, dir, input);
         }
         for w in &a.warnings {
             tracing::warn!(%revision, "{}", w.one_line());

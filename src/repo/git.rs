@@ -315,3 +315,195 @@ fn walk(
     }
     Ok(None)
 }
+
+// The hooks' read (issue 13): only the trees that changed since an
+// earlier read, the rest taken from that read.
+
+/// Read the configuration at `rev` (as [`read`] does) starting from
+/// `base`, an earlier read of the same repository and folder: the two
+/// commits' trees are compared entry by entry, and only a tree whose id
+/// changed is walked (with every check [`walk`] makes of it: names,
+/// duplicates, links), only a file whose blob changed is read; an unchanged
+/// tree's files are `base`'s. Falls back to [`read`] when `base`'s commit
+/// is not in the repository, `base` is incomplete or of other limits, or
+/// the files together pass `Limits::max_total_bytes` (the full walk says
+/// which file crossed it). Unlike the full walk it counts only the entries
+/// of the trees it walks against `MAX_TREE_ENTRIES`.
+pub fn read_from(
+    path: &Path,
+    base: &Input,
+    rev: Option<&str>,
+    branch: Option<&str>,
+    subpath: &SubPath,
+    limits: Limits,
+) -> Result<Input, Error> {
+    let full = || read(path, rev, branch, subpath, limits);
+    if base.incomplete.is_some() || base.limits != limits {
+        return full();
+    }
+    let git = git_error(path, "");
+    let repo = open(path).map_err(&git)?;
+    let old_tree = git2::Oid::from_str(&base.revision)
+        .and_then(|id| repo.find_commit(id))
+        .map_err(&git)
+        .and_then(|old| descend(&repo, path, &old, old.tree().map_err(&git)?, subpath));
+    let Ok(old_tree) = old_tree else {
+        return full();
+    };
+    let spec = match (rev, branch) {
+        (Some(rev), _) => rev.to_owned(),
+        (None, Some(branch)) => format!("refs/heads/{branch}"),
+        (None, None) => "HEAD".to_owned(),
+    };
+    let commit = commit_of(&repo, path, &spec)?;
+    let tree = commit.tree().map_err(&git)?;
+    let tree = descend(&repo, path, &commit, tree, subpath)?;
+    let mut files = base.files.clone();
+    walk_changed(&repo, path, (old_tree.id(), tree.id()), limits, &mut files)?;
+    if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
+        return full();
+    }
+    let author = commit.author();
+    Ok(Input {
+        revision: commit.id().to_string(),
+        meta: Some(RevisionMeta {
+            author: author.name().or(author.email()).unwrap_or("").to_owned(),
+            time: commit.time().seconds(),
+            message: snapshot::message_tail(commit.message_bytes(), limits.max_message_bytes),
+        }),
+        limits,
+        files,
+        incomplete: None,
+    })
+}
+
+/// Forget the file `rel` and every file below the folder `rel`.
+fn remove_below(files: &mut std::collections::BTreeMap<String, Vec<u8>>, rel: &str) {
+    files.remove(rel);
+    let from = format!("{rel}/");
+    let to = format!("{rel}0"); // '0' follows '/'
+    let below: Vec<String> = files.range(from..to).map(|(k, _)| k.clone()).collect();
+    for k in below {
+        files.remove(&k);
+    }
+}
+
+/// An entry of a tree: its id and mode, and whether it is a tree.
+type Entry = (git2::Oid, i32, bool);
+
+/// The entries of the tree `id` by name (none for `None`, a new folder).
+fn entries_of(
+    repo: &Repository,
+    id: Option<git2::Oid>,
+) -> Result<std::collections::HashMap<Vec<u8>, Entry>, git2::Error> {
+    let Some(id) = id else {
+        return Ok(Default::default());
+    };
+    Ok(repo
+        .find_tree(id)?
+        .iter()
+        .map(|e| {
+            let is_tree = e.kind() == Some(ObjectType::Tree);
+            (e.name_bytes().to_vec(), (e.id(), e.filemode(), is_tree))
+        })
+        .collect())
+}
+
+/// The checks [`walk`] makes of one entry of a tree it walks (the count,
+/// the name, a second entry of one name); its lossy path and, when the
+/// whole path is UTF-8, its path relative to the configuration.
+fn check_name(
+    dir: &str,
+    utf8: bool,
+    raw: &[u8],
+    names: &mut std::collections::HashSet<Vec<u8>>,
+    entries: &mut usize,
+) -> Result<(String, Option<String>), Error> {
+    *entries += 1;
+    if *entries > MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: dir.to_owned(),
+        });
+    }
+    let lossy = format!("{dir}{}", String::from_utf8_lossy(raw));
+    let what = if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
+        "an entry name Git never writes"
+    } else if !names.insert(raw.to_vec()) {
+        "a second entry of the same name"
+    } else {
+        let rel = std::str::from_utf8(raw)
+            .ok()
+            .filter(|_| utf8)
+            .map(|n| format!("{dir}{n}"));
+        return Ok((lossy, rel));
+    };
+    Err(Error::BadTree { path: lossy, what })
+}
+
+/// Bring `files` (those of the tree `trees.0`) to the tree `trees.1`:
+/// walk, with [`walk`]'s checks, only the trees whose id differs; read only
+/// the blobs that differ; forget what is gone.
+fn walk_changed(
+    repo: &Repository,
+    path: &Path,
+    trees: (git2::Oid, git2::Oid),
+    limits: Limits,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<(), Error> {
+    let git = git_error(path, "");
+    let odb = repo.odb().map_err(&git)?;
+    let mut entries = 0;
+    // (folder, whether its whole path is UTF-8, old tree, new tree).
+    let mut stack = vec![(String::new(), true, Some(trees.0), trees.1)];
+    while let Some((dir, utf8, old, new)) = stack.pop() {
+        if old == Some(new) {
+            continue;
+        }
+        let mut before = entries_of(repo, old).map_err(&git)?;
+        let tree = repo.find_tree(new).map_err(&git)?;
+        let mut names = std::collections::HashSet::new();
+        for entry in tree.iter() {
+            let raw = entry.name_bytes();
+            let (lossy, rel) = check_name(&dir, utf8, raw, &mut names, &mut entries)?;
+            let is_tree = entry.kind() == Some(ObjectType::Tree);
+            let was = before.remove(raw);
+            if was == Some((entry.id(), entry.filemode(), is_tree)) {
+                continue;
+            }
+            let expected = rel.as_deref().and_then(super::expected_kind);
+            if let (Some(kind), Some(what)) = (expected, special_kind(entry.filemode())) {
+                return Err(Error::Refused {
+                    path: lossy,
+                    what,
+                    kind,
+                });
+            }
+            let old_tree = was.filter(|w| w.2).map(|w| w.0);
+            if let Some(rel) = &rel
+                && (old_tree.is_none() || !is_tree)
+            {
+                remove_below(files, rel);
+            }
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    stack.push((format!("{lossy}/"), rel.is_some(), old_tree, entry.id()));
+                }
+                Some(ObjectType::Blob) if expected == Some("file") => {
+                    let bytes = read_blob(repo, &odb, entry.id(), limits).map_err(&git)?;
+                    files.insert(rel.unwrap_or(lossy), bytes);
+                }
+                _ => {}
+            }
+        }
+        // What the new tree no longer holds.
+        for name in before.into_keys() {
+            if let (true, Ok(name)) = (utf8, std::str::from_utf8(&name)) {
+                remove_below(files, &format!("{dir}{name}"));
+            }
+        }
+    }
+    Ok(())
+}

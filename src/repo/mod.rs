@@ -5,6 +5,7 @@
 //! Backends are variants of one enum (no trait objects, no mocks): a plain
 //! folder, a Git repository and a local SVN repository.
 
+pub mod cache;
 mod error;
 mod folder;
 mod git;
@@ -360,6 +361,125 @@ impl Source {
                 svn::read(path, At::Revision(rev), Some(subpath), limits)
             }
         }
+    }
+}
+
+// The hooks' read (issue 13): from the daemon's cache of the last
+// applied revision, only what a change touched.
+
+impl Source {
+    /// What a cache of this source's files (`repo::cache`) is keyed by, so
+    /// that a cache of another repository, branch or folder is never
+    /// taken: an SVN repository's UUID and path, a Git folder and branch,
+    /// and the configuration's folder in either. `None` for a plain folder.
+    pub fn cache_identity(&self) -> Result<Option<String>, Error> {
+        let canonical = |p: &Path| {
+            std::fs::canonicalize(p).map_err(|source| Error::Io {
+                path: p.to_owned(),
+                source,
+            })
+        };
+        Ok(match &self.0 {
+            Backend::Folder(_) => None,
+            Backend::Svn { path, subpath } => Some(format!(
+                "svn {:?} {:?} {:?}",
+                svn::uuid(path)?,
+                canonical(path)?,
+                subpath.as_str()
+            )),
+            Backend::Git { path, subpath, .. } => Some(format!(
+                "git {:?} {:?} {:?}",
+                canonical(&git::git_dir(path)?)?,
+                self.branch()?.unwrap_or_default(),
+                subpath.as_str()
+            )),
+        })
+    }
+
+    /// Read `at` as [`Source::read_at`] does, starting from `base`, an
+    /// earlier read of this source (the daemon's cache, or the revision
+    /// before): only what changed between the two is read (SVN: `svnlook
+    /// changed`, copied folders walked; Git: the trees whose ids differ).
+    /// The same files as a full read; where the change cannot be followed
+    /// it is one.
+    pub fn read_at_from(&self, at: At, base: &Input, limits: Limits) -> Result<Input, Error> {
+        match (&self.0, at) {
+            (Backend::Svn { path, subpath }, at) => {
+                svn::read_from(path, at, base, Some(subpath), limits)
+            }
+            (
+                Backend::Git {
+                    path,
+                    branch,
+                    subpath,
+                },
+                At::Revision(rev),
+            ) => git::read_from(path, base, rev, branch.as_deref(), subpath, limits),
+            _ => self.read_at(at, limits),
+        }
+    }
+
+    /// The daemon's cache in the state folder `dir` as a read of this
+    /// source, when it is whole, of this source and fits `limits` (every
+    /// file within `max_file_bytes`, all within `max_total_bytes`, every
+    /// path a configuration file's); `None` otherwise, said at debug level.
+    pub fn load_cache(&self, dir: &Path, limits: Limits) -> Option<Input> {
+        let ignored = |why: &dyn std::fmt::Display| {
+            tracing::debug!(dir = %dir.display(), "the cache of the last applied revision is ignored: {why}");
+        };
+        let identity = match self.cache_identity() {
+            Ok(Some(identity)) => identity,
+            Ok(None) => return None,
+            Err(e) => {
+                ignored(&e);
+                return None;
+            }
+        };
+        let cached = match cache::load(dir, &identity, limits.max_total_bytes) {
+            Ok(cached) => cached,
+            Err(e) => {
+                ignored(&e);
+                return None;
+            }
+        };
+        if let Some((path, _)) = cached
+            .files
+            .iter()
+            .find(|(p, b)| b.len() > limits.max_file_bytes || snapshot::classify(p).is_none())
+        {
+            ignored(&format!(
+                "{} is no configuration file or is over the file limit",
+                diag::escape_controls(path)
+            ));
+            return None;
+        }
+        tracing::debug!(revision = %cached.revision, files = cached.files.len(), "read from the cache of the last applied revision");
+        Some(Input {
+            revision: cached.revision,
+            meta: None,
+            files: cached.files,
+            limits,
+            incomplete: None,
+        })
+    }
+
+    /// Write `input` (a complete read of this source) as the cache in the
+    /// state folder `dir`, atomically; a source without revisions has none.
+    pub fn store_cache(&self, dir: &Path, input: &Input) -> Result<(), String> {
+        let Some(identity) = self.cache_identity().map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        if input.incomplete.is_some() {
+            return Err("the read is incomplete".to_owned());
+        }
+        cache::store(
+            dir,
+            &identity,
+            &input.revision,
+            &input.files,
+            input.limits.max_total_bytes,
+        )
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -390,6 +390,265 @@ fn parse_svn_date(s: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
 }
 
+// The hooks' read (issue 13): only what a transaction or the revisions
+// since an earlier read changed, the rest taken from that read.
+
+/// Revisions at most between an earlier read and the one made from it
+/// ([`read_from`]); further apart, the read is a full one.
+pub const MAX_REVISIONS_FROM_BASE: u64 = 64;
+
+/// The revision a transaction is based on. FSFS (the only backend of
+/// Subversion 1.14 besides the deprecated BDB) names a transaction
+/// `REV-SEQ` after its base revision; `None` for another backend or name,
+/// and then the hook reads in full.
+fn txn_base(repo: &Path, txn: &str) -> Option<u64> {
+    let fs_type = std::fs::read_to_string(repo.join("db/fs-type")).ok()?;
+    if fs_type.trim() != "fsfs" {
+        return None;
+    }
+    let (rev, seq) = txn.split_once('-')?;
+    if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    rev.parse().ok()
+}
+
+/// One line of `svnlook changed --copy-info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Change {
+    /// `A`, `D`, `U`, `R` or `_` (only properties changed).
+    action: char,
+    path: String,
+    is_dir: bool,
+    /// Added or replaced as a copy (`+`): a folder brings content that
+    /// is not listed line by line.
+    copied: bool,
+}
+
+/// `svnlook changed --copy-info` of a revision or transaction (the
+/// `(from PATH:rREV)` lines skipped: the copy is read where it lands).
+fn changes(repo: &Path, args: [&str; 2]) -> Result<Vec<Change>, Error> {
+    let out = svnlook(repo, &["changed", "--copy-info", args[0], args[1]])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| {
+            let mut chars = l.chars();
+            let action = chars.next()?;
+            let copied = chars.nth(1)? == '+';
+            let path = l.get(4..)?;
+            Some(Change {
+                action,
+                path: path.trim_end_matches('/').to_owned(),
+                is_dir: path.ends_with('/'),
+                copied,
+            })
+        })
+        .collect())
+}
+
+/// What the changes since an earlier read ask for: files to read again and
+/// copied folders to walk, at the end, where they are.
+#[derive(Debug, Default)]
+struct Plan {
+    read: std::collections::BTreeSet<String>,
+    walk: std::collections::BTreeSet<String>,
+}
+
+impl Plan {
+    /// Forget `rel` and everything below it, in `files` and in the plan.
+    fn remove(&mut self, files: &mut std::collections::BTreeMap<String, Vec<u8>>, rel: &str) {
+        let below =
+            |p: &String| p == rel || p.strip_prefix(rel).is_some_and(|r| r.starts_with('/'));
+        files.retain(|p, _| !below(p));
+        self.read.retain(|p| !below(p));
+        self.walk.retain(|p| !below(p));
+    }
+
+    /// Follow one change; `false`: it cannot be followed (the
+    /// configuration's folder itself, or one above it, was added, deleted
+    /// or replaced), and the read is a full one.
+    fn follow(
+        &mut self,
+        files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+        subpath: &SubPath,
+        change: &Change,
+    ) -> bool {
+        if subpath.is_at_or_below(&change.path) {
+            return change.action == '_';
+        }
+        let Some(rel) = subpath.strip(&change.path) else {
+            return true;
+        };
+        if rel.is_empty() {
+            return change.action == '_';
+        }
+        match (change.action, change.is_dir) {
+            // A folder's properties, a folder added by itself (what it
+            // holds is listed line by line).
+            ('_' | 'U', true) | ('A', true) if !change.copied => {}
+            ('D', _) => self.remove(files, rel),
+            ('A' | 'R', true) => {
+                self.remove(files, rel);
+                if change.copied {
+                    self.walk.insert(rel.to_owned());
+                }
+            }
+            ('R', false) => {
+                self.remove(files, rel);
+                self.read.insert(rel.to_owned());
+            }
+            // Content or properties (`svn:special` among them) of a file.
+            ('A' | 'U' | '_', false) => {
+                self.read.insert(rel.to_owned());
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// One entry of a tree as the full read takes it: a configuration file's
+/// bytes, `None` for anything else; a link where a configuration file or
+/// folder belongs is refused.
+fn read_entry(
+    repo: &Path,
+    args: [&str; 2],
+    rel: &str,
+    full: &str,
+    limits: Limits,
+) -> Result<Option<Vec<u8>>, Error> {
+    match super::expected_kind(rel) {
+        Some("file") => read_file(repo, args, rel, full, limits).map(Some),
+        Some(kind) if is_special(repo, args, full)? => Err(Error::Refused {
+            path: rel.to_owned(),
+            what: "a symbolic link (svn:special)",
+            kind,
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// Read the files of the copied folder `rel` (of the configuration) at `args`.
+fn walk_copied(
+    repo: &Path,
+    args: [&str; 2],
+    subpath: &SubPath,
+    rel: &str,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    limits: Limits,
+) -> Result<(), Error> {
+    let dir = subpath.join(rel);
+    let tree = svnlook_path(repo, "tree", &["--full-paths", args[0], args[1]], &dir)?;
+    let tree = String::from_utf8_lossy(&tree);
+    if tree.lines().count() > super::MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: super::MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: dir,
+        });
+    }
+    for line in tree.lines().filter(|l| !l.ends_with('/')) {
+        let Some(rel) = subpath.strip(line) else {
+            continue;
+        };
+        if let Some(bytes) = read_entry(repo, args, rel, line, limits)? {
+            files.insert(rel.to_owned(), bytes);
+        }
+    }
+    Ok(())
+}
+
+/// Read the configuration at `at` (a revision, or a transaction), starting
+/// from `base`, an earlier read of the same repository and folder: the
+/// changes of the revisions after `base`'s and of the transaction
+/// (`svnlook changed --copy-info`) say what to read again; a copied folder
+/// is walked where it lands; the rest is `base`'s. Equal to [`read`] of
+/// `at`, which it falls back to when it cannot follow the change: `base`
+/// later than `at`'s base, more than [`MAX_REVISIONS_FROM_BASE`] revisions
+/// apart, the configuration's folder itself added, deleted or replaced, a
+/// transaction that is not FSFS's, or files together over
+/// `Limits::max_total_bytes` (the full read says which file crossed it).
+pub fn read_from(
+    repo: &Path,
+    at: At,
+    base: &Input,
+    subpath: Option<&SubPath>,
+    limits: Limits,
+) -> Result<Input, Error> {
+    let root = SubPath::default();
+    let subpath = subpath.unwrap_or(&root);
+    let full = || read(repo, at, Some(subpath), limits);
+    let young;
+    let (to, txn) = match at {
+        At::Revision(Some(r)) => (r.parse::<u64>().ok(), None),
+        At::Revision(None) => {
+            young = youngest(repo)?;
+            (young.parse().ok(), None)
+        }
+        At::Transaction(t) => (txn_base(repo, t), Some(t)),
+    };
+    let (Some(to), Ok(from)) = (to, base.revision.parse::<u64>()) else {
+        return full();
+    };
+    if to < from || to - from > MAX_REVISIONS_FROM_BASE {
+        return full();
+    }
+    if base.incomplete.is_some() || base.limits != limits {
+        return full();
+    }
+    let revision = to.to_string();
+    let args = match txn {
+        Some(t) => ["-t", t],
+        None => ["-r", revision.as_str()],
+    };
+    let mut files = base.files.clone();
+    let mut plan = Plan::default();
+    let mut lists = Vec::new();
+    for r in from + 1..=to {
+        lists.push(changes(repo, ["-r", &r.to_string()])?);
+    }
+    if let Some(t) = txn {
+        lists.push(changes(repo, ["-t", t])?);
+    }
+    for change in lists.iter().flatten() {
+        if !plan.follow(&mut files, subpath, change) {
+            return full();
+        }
+    }
+    for dir in &plan.walk {
+        walk_copied(repo, args, subpath, dir, &mut files, limits)?;
+    }
+    for rel in &plan.read {
+        let walked = plan.walk.iter().any(|d| rel.starts_with(&format!("{d}/")));
+        if walked {
+            continue;
+        }
+        if let Some(bytes) = read_entry(repo, args, rel, &subpath.join(rel), limits)? {
+            files.insert(rel.clone(), bytes);
+        }
+    }
+    if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
+        return full();
+    }
+    let meta = info(repo, args, limits)?;
+    Ok(Input {
+        revision: txn.map_or(revision, |t| format!("txn {t}")),
+        meta,
+        limits,
+        files,
+        incomplete: None,
+    })
+}
+
+/// The repository's UUID (`svnlook uuid`): what tells two repositories
+/// created at the same path apart.
+pub(super) fn uuid(repo: &Path) -> Result<String, Error> {
+    let out = svnlook(repo, &["uuid"])?;
+    Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

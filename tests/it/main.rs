@@ -11,6 +11,7 @@ mod daemon;
 mod diagnostics;
 mod diff;
 mod git;
+mod hook_cache;
 mod hooks;
 mod http_limits;
 mod limits;

@@ -8,6 +8,7 @@
 mod error;
 mod folder;
 mod git;
+mod git_since;
 mod order;
 mod subpath;
 mod svn;
@@ -69,11 +70,29 @@ pub struct Watch {
 
 impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
-    /// lets a backend read only what changed since (SVN does).
+    /// lets a backend read only what changed since (SVN by its changed
+    /// paths, Git by the trees' object ids); the result is the full read's.
     pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
         match (&self.0, prev) {
             (Backend::Svn { path, subpath }, Some(prev)) => {
                 svn::read_since(path, prev, Some(subpath), limits)
+            }
+            (
+                Backend::Git {
+                    path,
+                    branch,
+                    subpath,
+                    last,
+                },
+                prev,
+            ) => {
+                let since = git_since::Since {
+                    path,
+                    branch: branch.as_deref(),
+                    subpath,
+                    last,
+                };
+                git_since::read_newest(since, prev, limits)
             }
             _ => self.read(None, limits),
         }
@@ -244,6 +263,9 @@ enum Backend {
         branch: Option<String>,
         /// The folder of the tree that holds the configuration.
         subpath: SubPath,
+        /// The last complete walk of the configuration's tree (for
+        /// `read_newest`).
+        last: git_since::LastWalk,
     },
     /// A local SVN repository, read with `svnlook`.
     Svn {
@@ -337,6 +359,7 @@ impl Source {
                 path,
                 branch: options.branch.clone(),
                 subpath,
+                last: git_since::LastWalk::default(),
             },
             Kind::Folder => match subpath.prefix() {
                 Some(sub) => Backend::Folder(path.join(sub)),
@@ -355,6 +378,7 @@ impl Source {
                 path,
                 branch,
                 subpath,
+                ..
             } => git::read(path, rev, branch.as_deref(), subpath, limits),
             Backend::Svn { path, subpath } => {
                 svn::read(path, At::Revision(rev), Some(subpath), limits)

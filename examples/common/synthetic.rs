@@ -118,8 +118,42 @@ pub const PROJECT_PERMISSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </permissions>
 "#;
 
+/// How large a synthetic configuration is: users, projects and user
+/// groups (of 40 members each).
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub users: usize,
+    pub projects: usize,
+    pub groups: usize,
+}
+
+/// The scale every benchmark uses by default: 10,000 users, 1,000
+/// projects, 50 groups.
+pub const SCALE_10K: Scale = Scale {
+    users: USERS,
+    projects: PROJECTS,
+    groups: GROUPS,
+};
+
+/// Ten times that: 100,000 users, 10,000 projects, 500 groups.
+pub const SCALE_100K: Scale = Scale {
+    users: 10 * USERS,
+    projects: 10 * PROJECTS,
+    groups: 10 * GROUPS,
+};
+
 /// The synthetic configuration, as repository files.
 pub fn config() -> BTreeMap<String, Vec<u8>> {
+    config_at(SCALE_10K)
+}
+
+/// The synthetic configuration at `scale` (`config()` is `SCALE_10K`).
+pub fn config_at(scale: Scale) -> BTreeMap<String, Vec<u8>> {
+    let Scale {
+        users,
+        projects,
+        groups: group_count,
+    } = scale;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut put = |path: String, text: String| {
@@ -130,7 +164,7 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         r#"<roles><role id="auditor" scope="global"/><role id="project_tester" scope="project"/></roles>"#.into(),
     );
     let mut global: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for i in 0..USERS {
+    for i in 0..users {
         let roles = global.entry(user(i)).or_default();
         roles.push("user");
         if i < 5 {
@@ -151,10 +185,10 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         );
     }
     let mut groups = String::from("<user-groups>\n");
-    for g in 0..GROUPS {
+    for g in 0..group_count {
         groups.push_str(&format!("  <group id=\"g{g:02}\">"));
         for _ in 0..40 {
-            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(USERS))));
+            groups.push_str(&format!("<user name=\"{}\"/>", user(rng.below(users))));
         }
         groups.push_str("</group>\n");
     }
@@ -166,14 +200,14 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
         snapshot::ACCESS_FILE.into(),
         "[/]\n@admin = rw\n* = r\n".into(),
     );
-    for p in 0..PROJECTS {
+    for p in 0..projects {
         let id = project(p);
         let folder = format!("Dept {}/{id}", p % 10);
         put(
             format!("{folder}/.polarion/polarion-project.xml"),
             format!(
                 "<project><field id=\"lead\">{}</field></project>",
-                user(rng.below(USERS))
+                user(rng.below(users))
             ),
         );
         let mut holders: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -184,13 +218,13 @@ pub fn config() -> BTreeMap<String, Vec<u8>> {
                 5 | 6 => "project_assignable",
                 _ => "project_user",
             };
-            let roles = holders.entry(user(rng.below(USERS))).or_default();
+            let roles = holders.entry(user(rng.below(users))).or_default();
             if !roles.contains(&role) {
                 roles.push(role);
             }
         }
         holders
-            .entry(format!("@g{:02}", p % GROUPS))
+            .entry(format!("@g{:02}", p % group_count))
             .or_default()
             .push("project_tester");
         put(

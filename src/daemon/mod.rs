@@ -15,6 +15,7 @@
 //! record), `outcome` (what a reload came to, as a value, and how it
 //! changes the status), `state` (state.json, the audit log, the lock).
 
+mod changes;
 mod debounce;
 mod outcome;
 mod reload;

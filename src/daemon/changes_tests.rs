@@ -110,7 +110,7 @@ fn changes_equal_the_expansion_of_every_role_group() {
     let mut files = sample();
     let mut old = build(&files);
     let mut changing = 0;
-    assert_eq!(changes(None, &old), expanded(None, &old));
+    assert_eq!(changes(None, &old, None), expanded(None, &old));
     for (i, (path, from, to)) in EDITS.iter().enumerate() {
         match to {
             Some(to) => {
@@ -123,12 +123,18 @@ fn changes_equal_the_expansion_of_every_role_group() {
             }
         }
         let new = build(&files);
-        let fast = changes(Some(&old), &new);
+        let fast = changes(Some(&old), &new, None);
         assert_eq!(fast, expanded(Some(&old), &new), "edit {i}");
+        let diff = crate::diff::diff(&old, &new).expect("diff");
+        assert_eq!(
+            changes(Some(&old), &new, Some(&diff)),
+            fast,
+            "edit {i} from the diff"
+        );
         changing += usize::from(!fast.gained.is_empty() || !fast.lost.is_empty());
         // And back: the reverse change.
         assert_eq!(
-            changes(Some(&new), &old),
+            changes(Some(&new), &old, None),
             expanded(Some(&new), &old),
             "edit {i} reversed"
         );

@@ -185,7 +185,8 @@ impl Reloader {
         }
         phase("publish", started);
         let started = std::time::Instant::now();
-        let changes = state::changes(current.as_deref(), &snapshot);
+        let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
+        let changes = state::changes(current.as_deref(), &snapshot, computed);
         phase("changes", started);
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);

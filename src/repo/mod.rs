@@ -71,11 +71,15 @@ pub struct Watch {
 impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
     /// lets a backend read only what changed since (SVN by its changed
-    /// paths, Git by the trees' object ids); the result is the full read's.
+    /// paths, Git by the trees' object ids, a folder by its files' stamps,
+    /// see `folder`); the result is the full read's.
     pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
         match (&self.0, prev) {
             (Backend::Svn { path, subpath }, Some(prev)) => {
                 svn::read_since(path, prev, Some(subpath), limits)
+            }
+            (Backend::Folder(root, stamps), prev) => {
+                folder::read_newest(root, prev, limits, stamps)
             }
             (
                 Backend::Git {
@@ -102,7 +106,7 @@ impl Source {
     /// which have no revisions).
     pub fn newest_revision(&self) -> Result<Option<String>, Error> {
         match &self.0 {
-            Backend::Folder(_) => Ok(None),
+            Backend::Folder(..) => Ok(None),
             Backend::Git { path, branch, .. } => git::head(path, branch.as_deref()).map(Some),
             Backend::Svn { path, .. } => svn::youngest(path).map(Some),
         }
@@ -122,14 +126,14 @@ impl Source {
                 path: format!("/{}", subpath.as_str()),
             },
             Backend::Git { .. } => crate::rails::Target::Git,
-            Backend::Folder(_) => crate::rails::Target::Folder,
+            Backend::Folder(..) => crate::rails::Target::Folder,
         }
     }
 
     /// The kind of this source.
     pub fn kind(&self) -> Kind {
         match &self.0 {
-            Backend::Folder(_) => Kind::Folder,
+            Backend::Folder(..) => Kind::Folder,
             Backend::Git { .. } => Kind::Git,
             Backend::Svn { .. } => Kind::Svn,
         }
@@ -138,7 +142,9 @@ impl Source {
     /// The path the source was opened at (for a folder: with the sub-path).
     pub fn path(&self) -> &Path {
         match &self.0 {
-            Backend::Folder(path) | Backend::Git { path, .. } | Backend::Svn { path, .. } => path,
+            Backend::Folder(path, _) | Backend::Git { path, .. } | Backend::Svn { path, .. } => {
+                path
+            }
         }
     }
 
@@ -149,7 +155,7 @@ impl Source {
     pub fn watch_paths(&self) -> Result<Vec<Watch>, Error> {
         let watch = |path: PathBuf, recursive| Watch { path, recursive };
         Ok(match &self.0 {
-            Backend::Folder(root) => vec![watch(root.clone(), true)],
+            Backend::Folder(root, _) => vec![watch(root.clone(), true)],
             Backend::Git { path, .. } => {
                 let git_dir = git::git_dir(path)?;
                 let heads = git_dir.join("refs/heads");
@@ -192,7 +198,7 @@ impl Source {
                     .map(|r| r.to_string())
                     .collect())
             }
-            Backend::Folder(root) => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root, _) => Err(Error::NoRevisions(root.clone())),
         }
     }
 
@@ -235,7 +241,7 @@ impl Source {
         match &self.0 {
             Backend::Git { path, .. } => git::hooks_dir(path),
             Backend::Svn { path, .. } => Ok(path.join("hooks")),
-            Backend::Folder(root) => Err(Error::NoHooks(root.clone())),
+            Backend::Folder(root, _) => Err(Error::NoHooks(root.clone())),
         }
     }
 }
@@ -254,8 +260,9 @@ pub struct Source(Backend);
 /// The backend of a [`Source`], matched only inside `repo`.
 #[derive(Debug, Clone)]
 enum Backend {
-    /// A plain folder (with the sub-path joined): the files as they are on disk.
-    Folder(PathBuf),
+    /// A plain folder (with the sub-path joined): the files as they are on
+    /// disk, and the stamps of the last read (for `read_newest`).
+    Folder(PathBuf, folder::Stamps),
     /// A Git repository, bare or not: the committed tree, never the work tree.
     Git {
         path: PathBuf,
@@ -362,8 +369,8 @@ impl Source {
                 last: git_since::LastWalk::default(),
             },
             Kind::Folder => match subpath.prefix() {
-                Some(sub) => Backend::Folder(path.join(sub)),
-                None => Backend::Folder(path),
+                Some(sub) => Backend::Folder(path.join(sub), folder::Stamps::default()),
+                None => Backend::Folder(path, folder::Stamps::default()),
             },
         }))
     }
@@ -372,8 +379,8 @@ impl Source {
     /// folder: as it is on disk; folders have no revisions).
     pub fn read(&self, rev: Option<&str>, limits: Limits) -> Result<Input, Error> {
         match &self.0 {
-            Backend::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
-            Backend::Folder(root) => folder::read(root, limits),
+            Backend::Folder(root, _) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root, _) => folder::read(root, limits),
             Backend::Git {
                 path,
                 branch,
@@ -467,9 +474,12 @@ mod tests {
                 max_total_bytes,
                 ..Limits::default()
             };
-            let input = Source(Backend::Folder(dir.path().to_owned()))
-                .read(None, limits)
-                .expect("read");
+            let input = Source(Backend::Folder(
+                dir.path().to_owned(),
+                folder::Stamps::default(),
+            ))
+            .read(None, limits)
+            .expect("read");
             assert_eq!(input.incomplete.is_some(), over, "{max_total_bytes}");
             assert_eq!(input.files.len(), 3, "{max_total_bytes}");
         }

@@ -2,6 +2,7 @@
 //! that the full computation finds emptied, over random line edits.
 
 use super::*;
+use crate::repo::test_util::Rng;
 
 const TEXT: &str = "[aliases]\nboss = u1\n\n[groups]\n# rolesync: BEGIN generated groups\nadmin = u1, u2\np1-user = u3, @team\np2-user = @team\nteam = u4, u5\nnested = @p2-user\nvia = &boss\n# rolesync: END generated groups\nlocal = u6\n\n[/]\n@admin = rw\n~@nested = r\n@local = r\n";
 
@@ -21,17 +22,6 @@ const LINES: &[&str] = &[
     "\n",
     "admin = u2\r\n",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 fn emptied(old: &str, new: &str) -> Vec<String> {
     let after = nonempty_groups(new);

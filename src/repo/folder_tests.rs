@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::repo::test_util::{Rng, assert_same_read};
 
 const FILES: &[&str] = &[
     ".polarion/user-management/users/ann/user.xml",
@@ -14,29 +15,6 @@ const FILES: &[&str] = &[
     "A/p2/.polarion/polarion-project.xml",
     "A/notes.txt",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
-fn same(inc: &Result<Input, Error>, full: &Result<Input, Error>, at: &str) {
-    match (inc, full) {
-        (Ok(a), Ok(b)) => {
-            assert_eq!(a.revision, b.revision, "{at}");
-            assert_eq!(a.incomplete, b.incomplete, "{at}");
-            assert_eq!(a.files, b.files, "{at}");
-        }
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
-        (a, b) => panic!("{at}: stamped {a:?} but full {b:?}"),
-    }
-}
 
 /// One random edit; every write changes the file's size (the stamps
 /// cannot tell a same-size write within one timestamp tick, which the
@@ -84,7 +62,7 @@ fn stamped_reads_equal_full_reads_over_random_edits() {
             let before = stamps.0.lock().expect("stamps").clone();
             // Every file stamped, however recent (the edits change sizes).
             let inc = read_stamped(tmp.path(), prev.as_ref(), limits, &stamps, i64::MAX);
-            same(&inc, &full, &format!("seed {seed} step {step}"));
+            assert_same_read(&inc, &full, &format!("seed {seed} step {step}"));
             if let (Some((_, old)), Ok(now)) = (before, &inc) {
                 reused += now.files.keys().filter(|p| old.contains_key(*p)).count();
             }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::repo::test_util::{Rng, assert_same_read};
 
 /// A file of the universe the random commits draw from (relative to the
 /// configuration root).
@@ -41,17 +42,6 @@ struct Node {
     mode: u32,
     data: Vec<u8>,
     dup: bool,
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 /// Put `node` at `path`, dropping what is in its way (a file where one of
@@ -194,21 +184,6 @@ fn commit(repo: &Repository, model: &BTreeMap<String, Node>, step: usize) {
     .expect("commit");
 }
 
-/// The two results are the same: the same files, revision, metadata and
-/// stop, or the same refusal.
-fn assert_same(inc: &Result<Input, Error>, full: &Result<Input, Error>, at: &str) {
-    match (inc, full) {
-        (Ok(a), Ok(b)) => {
-            assert_eq!(a.revision, b.revision, "{at}");
-            assert_eq!(a.meta, b.meta, "{at}");
-            assert_eq!(a.incomplete, b.incomplete, "{at}");
-            assert_eq!(a.files, b.files, "{at}");
-        }
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
-        (a, b) => panic!("{at}: incremental {a:?} but full {b:?}"),
-    }
-}
-
 #[test]
 fn incremental_reads_equal_full_reads_over_random_commits() {
     let limits = Limits {
@@ -267,7 +242,7 @@ fn incremental_reads_equal_full_reads_over_random_commits() {
                 incremental_answers += 1;
             }
             let inc = read_newest(since, prev.as_ref(), limits);
-            assert_same(&inc, &full, &format!("seed {seed} step {step}"));
+            assert_same_read(&inc, &full, &format!("seed {seed} step {step}"));
             // Like the daemon (no previous read after a failure), or
             // across several commits from the last good read.
             match inc {

@@ -12,6 +12,8 @@ mod git_since;
 mod order;
 mod subpath;
 mod svn;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 use std::path::{Path, PathBuf};
 

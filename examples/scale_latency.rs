@@ -378,7 +378,7 @@ fn bench_svn(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::S
     let ms = time_commits(&access, &mut files, o, scale, |rel, text| {
         std::fs::write(&scratch, text).expect("write");
         run(Command::new("svnmucc")
-            .args(["-q", "-m", "change", "put"])
+            .args(["-m", "change", "put"])
             .arg(&scratch)
             .arg(format!("{url}/{rel}")));
     });

@@ -174,6 +174,7 @@ pub(super) fn paths(
     let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
     let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
     let referenced = referenced(&a, &b);
+    let by_groups = named(&a, &b, |_| false);
     a.groups.extend(split_old.lines.iter().copied());
     b.groups.extend(split_new.lines.iter().copied());
     let (tasks, affected) = tasks(&a, &b);
@@ -199,7 +200,7 @@ pub(super) fn paths(
         },
         &tasks,
         asked,
-        &referenced,
+        (&referenced, &by_groups),
     )?;
     let all: BTreeSet<String> = if any_all {
         let mut all = everybody();
@@ -253,7 +254,7 @@ fn evaluators(
     new: Side,
     tasks: &BTreeMap<Point, Who>,
     asked: Option<&BTreeSet<&str>>,
-    referenced: &BTreeSet<&str>,
+    (referenced, by_groups): (&BTreeSet<&str>, &BTreeSet<&str>),
 ) -> Result<(Authz, Authz), String> {
     let load = |text: &str| {
         Authz::load(text, None).map_err(|d| {
@@ -268,7 +269,8 @@ fn evaluators(
         ));
     };
     let points: BTreeSet<&Point> = tasks.keys().collect();
-    let needed = referenced_reaching(old.sections, new.sections, &points);
+    let mut needed = referenced_reaching(old.sections, new.sections, &points);
+    needed.extend(by_groups);
     let text = |side: &Side| {
         reached(side, &points, asked, &needed)
             .unwrap_or_else(|| side.split.reduced(Some(asked), referenced).into_owned())
@@ -282,18 +284,32 @@ fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
     named(a, b, |_| true)
 }
 
-/// The groups a rule line of a section that reaches one of `points`, or a
-/// hand-written group, of either file names.
+/// The groups a rule line of a section that reaches one of `points`, of
+/// either file, names.
 fn referenced_reaching<'d>(
     a: &Sections<'d>,
     b: &Sections<'d>,
     points: &BTreeSet<&Point>,
 ) -> BTreeSet<&'d str> {
-    named(a, b, |r| points.iter().any(|p| reaches(r, p)))
+    let mut out = BTreeSet::new();
+    for s in [a, b] {
+        let in_rules = s
+            .rules
+            .values()
+            .filter(|r| points.iter().any(|p| reaches(r, p)))
+            .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
+        for name in in_rules {
+            if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
+                out.insert(g);
+            }
+        }
+    }
+    out
 }
 
-/// The groups the rule lines of the sections `keep` admits, or a
-/// hand-written group, of either file names.
+/// The groups the rule lines of the sections `keep` admits, or a group
+/// of `groups` (hand-written: before the generated ones join), of either
+/// file names.
 fn named<'d>(
     a: &Sections<'d>,
     b: &Sections<'d>,

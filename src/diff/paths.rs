@@ -291,29 +291,27 @@ fn referenced_reaching<'d>(
     b: &Sections<'d>,
     points: &BTreeSet<&Point>,
 ) -> BTreeSet<&'d str> {
-    let mut out = BTreeSet::new();
-    for s in [a, b] {
-        let in_rules = s
-            .rules
-            .values()
-            .filter(|r| points.iter().any(|p| reaches(r, p)))
-            .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
-        for name in in_rules {
-            if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
-                out.insert(g);
-            }
-        }
-    }
-    out
+    named_by(a, b, |r| points.iter().any(|p| reaches(r, p)), false)
 }
 
-/// The groups the rule lines of the sections `keep` admits, or a group
-/// of `groups` (hand-written: before the generated ones join), of either
-/// file names.
+/// The groups the rule lines of the sections `keep` admits, or a
+/// group of either file (hand-written ones: before the generated ones
+/// join them), of either file names.
 fn named<'d>(
     a: &Sections<'d>,
     b: &Sections<'d>,
     keep: impl Fn(&Rule) -> bool,
+) -> BTreeSet<&'d str> {
+    named_by(a, b, keep, true)
+}
+
+/// The groups the rule lines of the sections `keep` admits (and, with
+/// `groups`, the groups' members) name.
+fn named_by<'d>(
+    a: &Sections<'d>,
+    b: &Sections<'d>,
+    keep: impl Fn(&Rule) -> bool,
+    groups: bool,
 ) -> BTreeSet<&'d str> {
     let mut out = BTreeSet::new();
     for s in [a, b] {
@@ -322,7 +320,11 @@ fn named<'d>(
             .values()
             .filter(|r| keep(r))
             .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
-        let in_groups = s.groups.values().flat_map(|v| members(v));
+        let in_groups = s
+            .groups
+            .values()
+            .filter(|_| groups)
+            .flat_map(|v| members(v));
         for name in in_rules.chain(in_groups) {
             if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
                 out.insert(g);

@@ -145,6 +145,10 @@ pub const LARGE_SCALE: Scale = Scale {
     per_project: 40,
 };
 
+/// The names `scale_latency` uses for the two scales.
+pub const SCALE_10K: Scale = DEFAULT_SCALE;
+pub const SCALE_100K: Scale = LARGE_SCALE;
+
 /// The synthetic configuration, as repository files.
 pub fn config() -> BTreeMap<String, Vec<u8>> {
     config_at(DEFAULT_SCALE)

@@ -17,6 +17,7 @@
 //! `cache` (the cache of the applied revision's files for the hooks).
 
 mod cache;
+mod changes;
 mod debounce;
 mod outcome;
 mod reload;

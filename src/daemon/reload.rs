@@ -112,11 +112,15 @@ impl Reloader {
         let prev = self.last_input.take();
         let memo = Arc::clone(&self.memo);
         let built = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             source.read_newest(prev.as_ref(), limits).map(|input| {
+                phase("read", started);
+                let started = std::time::Instant::now();
                 let mut memo = memo
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let report = snapshot::build_cached(&input, &mut memo);
+                phase("build", started);
                 (input, report)
             })
         })
@@ -187,10 +191,15 @@ impl Reloader {
         diff: state::ChangeDiff,
     ) -> Outcome {
         let snapshot: Arc<Snapshot> = Arc::from(snapshot);
+        let started = std::time::Instant::now();
         if let Err(e) = self.write_access_file(&snapshot).await {
             return Outcome::Failed(Failure::message(Some(snapshot.revision.clone()), e));
         }
-        let changes = state::changes(current.as_deref(), &snapshot);
+        phase("publish", started);
+        let started = std::time::Instant::now();
+        let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
+        let changes = state::changes(current.as_deref(), &snapshot, computed);
+        phase("changes", started);
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);
         self.shared.snapshot.store(Some(snapshot.clone()));
@@ -207,8 +216,12 @@ impl Reloader {
     fn record(&mut self, outcome: Outcome, started: Instant) {
         let elapsed = started.elapsed();
         log(&outcome, elapsed);
+        let recording = std::time::Instant::now();
         match &outcome {
-            Outcome::Applied(a) => self.record_applied(a),
+            Outcome::Applied(a) => {
+                self.record_applied(a);
+                phase("record", recording);
+            }
             Outcome::Failed(f) => self.record_failure(f),
             // The newest revision is the applied one (e.g. a branch reset or
             // force-pushed back to it): whatever failed since is no longer newest.
@@ -293,6 +306,7 @@ impl Reloader {
         let target = self.settings.source.rails_target();
         let revision = report.revision.clone();
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let diff: state::ChangeDiff =
                 in_force
                     .as_deref()
@@ -302,8 +316,11 @@ impl Reloader {
                             .map(Box::new)
                             .map_err(|e| e.to_string())
                     });
+            phase("diff", started);
+            let started = std::time::Instant::now();
             let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
             crate::rails::apply(&mut report, in_force.as_deref(), &target, computed);
+            phase("rails", started);
             (report, diff)
         })
         .await
@@ -403,6 +420,16 @@ impl Reloader {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
+}
+
+/// A `debug` line with how long one phase of a reload took (from
+/// `started`), for finding where a slow reload spends its time.
+fn phase(name: &'static str, started: std::time::Instant) {
+    tracing::debug!(
+        phase = name,
+        us = started.elapsed().as_micros() as u64,
+        "reload phase"
+    );
 }
 
 /// The log lines of an outcome: each error of a failure, or one line with

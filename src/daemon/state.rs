@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use crate::diag::DiagnosticJson;
 use crate::diff::Diff;
 use crate::diff::json::DiffJson;
-use crate::snapshot::Snapshot;
 
 pub const STATE_FILE: &str = "state.json";
 const AUDIT_FILE: &str = "audit.jsonl";
@@ -121,46 +120,7 @@ pub fn lock(dir: &Path) -> Result<Lock, LockError> {
     Ok(Lock { _file: file })
 }
 
-/// Group membership changes between two snapshots, by login.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
-    pub gained: BTreeMap<String, BTreeSet<String>>,
-    pub lost: BTreeMap<String, BTreeSet<String>>,
-}
-
-/// Who gained or lost which role group from `old` to `new`.
-pub fn changes(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
-    let members = |s: &Snapshot| -> BTreeMap<String, BTreeSet<String>> {
-        let mut by_login: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for g in s.model.role_groups() {
-            for m in &g.members {
-                by_login
-                    .entry(m.to_string())
-                    .or_default()
-                    .insert(g.name.clone());
-            }
-        }
-        by_login
-    };
-    let before = old.map(members).unwrap_or_default();
-    let after = members(new);
-    let mut out = Changes::default();
-    let logins: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    let empty = BTreeSet::new();
-    for login in logins {
-        let b = before.get(login).unwrap_or(&empty);
-        let a = after.get(login).unwrap_or(&empty);
-        let gained: BTreeSet<String> = a.difference(b).cloned().collect();
-        let lost: BTreeSet<String> = b.difference(a).cloned().collect();
-        if !gained.is_empty() {
-            out.gained.insert(login.clone(), gained);
-        }
-        if !lost.is_empty() {
-            out.lost.insert(login.clone(), lost);
-        }
-    }
-    out
-}
+pub use super::changes::{Changes, changes};
 
 /// What an applied change did: the diff of the snapshot applied before and
 /// the new one (`None`: nothing was applied before, so there is nothing to

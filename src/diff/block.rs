@@ -88,12 +88,26 @@ impl<'t> Split<'t> {
         let (Some(b), Some(asked)) = (&self.block, asked) else {
             return Cow::Borrowed(self.text);
         };
-        let placeholder = placeholder(asked);
-        // Hashed: every member of every generated line is looked up.
-        let asked: FxHashSet<&str> = asked.iter().copied().collect();
         let mut out =
             String::with_capacity(b.start + (self.text.len() - b.end) + 64 * self.lines.len());
         out.push_str(&self.text[..b.start]);
+        out.push_str(&self.reduced_lines(asked, referenced));
+        out.push_str(&self.text[b.end..]);
+        Cow::Owned(out)
+    }
+
+    /// Where the generated lines were in [`Split::rest`] (`None`: the text
+    /// has no block).
+    pub fn block_in_rest(&self) -> Option<usize> {
+        self.block.as_ref().map(|b| b.start)
+    }
+
+    /// The generated lines of [`Split::reduced`] alone.
+    pub fn reduced_lines(&self, asked: &BTreeSet<&str>, referenced: &BTreeSet<&str>) -> String {
+        let placeholder = placeholder(asked);
+        // Hashed: every member of every generated line is looked up.
+        let asked: FxHashSet<&str> = asked.iter().copied().collect();
+        let mut out = String::new();
         for (name, value) in self.lines.iter().filter(|(n, _)| referenced.contains(n)) {
             out.push_str(name);
             out.push_str(" =");
@@ -119,8 +133,7 @@ impl<'t> Split<'t> {
             }
             out.push('\n');
         }
-        out.push_str(&self.text[b.end..]);
-        Cow::Owned(out)
+        out
     }
 }
 

@@ -45,6 +45,12 @@ pub enum DiffError {
     Access { revision: String, problem: String },
 }
 
+/// Every role-group membership that differs between two models (the
+/// `groups` part of the diff, unbounded), computed from what changed.
+pub fn memberships(old: &crate::model::Model, new: &crate::model::Model) -> Vec<GroupChange> {
+    groups::memberships(old, new)
+}
+
 /// The diff of two snapshots within the default [`Bounds`].
 pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<Diff, DiffError> {
     diff_within(old, new, &Bounds::default())

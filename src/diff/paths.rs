@@ -174,6 +174,7 @@ pub(super) fn paths(
     let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
     let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
     let referenced = referenced(&a, &b);
+    let by_groups = named(&a, &b, |_| false);
     a.groups.extend(split_old.lines.iter().copied());
     b.groups.extend(split_new.lines.iter().copied());
     let (tasks, affected) = tasks(&a, &b);
@@ -184,14 +185,23 @@ pub(super) fn paths(
     // Only the logins asked about need their memberships in the files
     // the evaluator loads.
     let asked = (!any_all).then_some(&affected);
-    let load = |text: &str| {
-        Authz::load(text, None).map_err(|d| {
-            d.first()
-                .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
-        })
-    };
-    let before = load(&split_old.reduced(asked, &referenced))?;
-    let after = load(&split_new.reduced(asked, &referenced))?;
+    let (before, after) = evaluators(
+        Side {
+            split: &split_old,
+            rest: &rest_old,
+            doc: &old_doc,
+            sections: &a,
+        },
+        Side {
+            split: &split_new,
+            rest: &rest_new,
+            doc: &new_doc,
+            sections: &b,
+        },
+        &tasks,
+        asked,
+        (&referenced, &by_groups),
+    )?;
     let all: BTreeSet<String> = if any_all {
         let mut all = everybody();
         all.extend(a.names().chain(b.names()).map(str::to_owned));
@@ -228,16 +238,93 @@ pub(super) fn paths(
     Ok(found)
 }
 
+/// One access file as the path part reads it.
+struct Side<'s, 'd> {
+    split: &'s Split<'d>,
+    rest: &'s str,
+    doc: &'s Doc,
+    sections: &'s Sections<'d>,
+}
+
+/// The evaluators of the two files: when only `asked` are asked about,
+/// loaded from the sections that reach a point of `tasks` and the groups
+/// they name ([`reached`]); else from the whole files.
+fn evaluators(
+    old: Side,
+    new: Side,
+    tasks: &BTreeMap<Point, Who>,
+    asked: Option<&BTreeSet<&str>>,
+    (referenced, by_groups): (&BTreeSet<&str>, &BTreeSet<&str>),
+) -> Result<(Authz, Authz), String> {
+    let load = |text: &str| {
+        Authz::load(text, None).map_err(|d| {
+            d.first()
+                .map_or_else(|| "invalid access file".to_owned(), |d| d.one_line())
+        })
+    };
+    let Some(asked) = asked else {
+        return Ok((
+            load(&old.split.reduced(None, referenced))?,
+            load(&new.split.reduced(None, referenced))?,
+        ));
+    };
+    let points: BTreeSet<&Point> = tasks.keys().collect();
+    let mut needed = referenced_reaching(old.sections, new.sections, &points);
+    needed.extend(by_groups);
+    let text = |side: &Side| {
+        reached(side, &points, asked, &needed)
+            .unwrap_or_else(|| side.split.reduced(Some(asked), referenced).into_owned())
+    };
+    Ok((load(&text(&old))?, load(&text(&new))?))
+}
+
 /// The groups a rule line or a hand-written group of either file names
 /// (`a` and `b` before the generated groups join them).
 fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
+    named(a, b, |_| true)
+}
+
+/// The groups a rule line of a section that reaches one of `points`, of
+/// either file, names.
+fn referenced_reaching<'d>(
+    a: &Sections<'d>,
+    b: &Sections<'d>,
+    points: &BTreeSet<&Point>,
+) -> BTreeSet<&'d str> {
+    named_by(a, b, |r| points.iter().any(|p| reaches(r, p)), false)
+}
+
+/// The groups the rule lines of the sections `keep` admits, or a
+/// group of either file (hand-written ones: before the generated ones
+/// join them), of either file names.
+fn named<'d>(
+    a: &Sections<'d>,
+    b: &Sections<'d>,
+    keep: impl Fn(&Rule) -> bool,
+) -> BTreeSet<&'d str> {
+    named_by(a, b, keep, true)
+}
+
+/// The groups the rule lines of the sections `keep` admits (and, with
+/// `groups`, the groups' members) name.
+fn named_by<'d>(
+    a: &Sections<'d>,
+    b: &Sections<'d>,
+    keep: impl Fn(&Rule) -> bool,
+    groups: bool,
+) -> BTreeSet<&'d str> {
     let mut out = BTreeSet::new();
     for s in [a, b] {
         let in_rules = s
             .rules
             .values()
+            .filter(|r| keep(r))
             .flat_map(|r| r.entries.iter().map(|(n, _)| *n));
-        let in_groups = s.groups.values().flat_map(|v| members(v));
+        let in_groups = s
+            .groups
+            .values()
+            .filter(|_| groups)
+            .flat_map(|v| members(v));
         for name in in_rules.chain(in_groups) {
             if let Some(g) = name.trim_start_matches('~').strip_prefix('@') {
                 out.insert(g);
@@ -245,6 +332,54 @@ fn referenced<'d>(a: &Sections<'d>, b: &Sections<'d>) -> BTreeSet<&'d str> {
         }
     }
     out
+}
+
+/// The text the evaluator loads when only `asked` are asked about at
+/// `points`: the file without the rule sections that reach none of them
+/// (they cannot change an answer there), its generated lines reduced to
+/// the groups in `needed` and the members asked about
+/// ([`Split::reduced_lines`]). Every other section (groups, aliases, one
+/// that is no rule or not well formed) is kept as it is. `None` when the
+/// generated lines are not inside a section of the file.
+fn reached(
+    side: &Side,
+    points: &BTreeSet<&Point>,
+    asked: &BTreeSet<&str>,
+    needed: &BTreeSet<&str>,
+) -> Option<String> {
+    let keep = |s: &authz::parse::Section| {
+        !s.well_formed
+            || side
+                .sections
+                .rules
+                .get(s.name.as_str())
+                .is_none_or(|r| points.iter().any(|p| reaches(r, p)))
+    };
+    let (split, rest) = (side.split, side.rest);
+    let pieces = std::iter::once(side.doc.preamble.clone()).chain(
+        side.doc
+            .sections
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| s.header.start..s.body.end),
+    );
+    let lines = split
+        .block_in_rest()
+        .map(|at| (at, split.reduced_lines(asked, needed)));
+    let mut out = String::with_capacity(rest.len() / 4);
+    let mut inserted = lines.is_none();
+    for piece in pieces {
+        match &lines {
+            Some((at, text)) if piece.contains(at) => {
+                out.push_str(&rest[piece.start..*at]);
+                out.push_str(text);
+                out.push_str(&rest[*at..piece.end]);
+                inserted = true;
+            }
+            _ => out.push_str(&rest[piece]),
+        }
+    }
+    inserted.then_some(out)
 }
 
 /// The points to evaluate and who is asked there; the affected names.

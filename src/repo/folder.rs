@@ -7,9 +7,22 @@
 //! the limit is read only up to the limit plus one byte, so that
 //! `snapshot::build` reports it without holding it in memory; reading stops
 //! once the files together exceed `Limits::max_total_bytes`.
+//!
+//! The daemon's reads ([`read_newest`]) reuse a file's bytes from the
+//! previous read when its stamp — device, inode, size, modification and
+//! change time in nanoseconds, taken with `fstatat` without following a
+//! link — is the one recorded then. A folder is trusted to that extent: a
+//! change that keeps all five (only a write within the same timestamp
+//! tick could, and a file whose change time is less than
+//! [`RACY_SECS`] older than the read is never stamped, as Git treats a
+//! "racily clean" file) is not seen until the file changes again. The
+//! walk and every refusal are the full read's, and so is the digest.
 
+use std::collections::HashMap;
 use std::io::Read as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use super::Error;
 use crate::diag;
@@ -18,7 +31,110 @@ use crate::snapshot::{self, Input, Limits};
 /// Folders never descended into.
 const SKIP: &[&str] = &[".git", ".svn", ".hg", "target", "node_modules"];
 
+/// A file changed this recently (by its change time) when it is read is
+/// not stamped: the next read reads it again.
+pub const RACY_SECS: i64 = 2;
+
 pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
+    walk(root, limits, |path, _, _| {
+        read_limited(path, limits.max_file_bytes)
+    })
+}
+
+/// A file's identity and version as `fstatat` tells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// The stamps of the files of the last complete read, by path, and that
+/// read's revision (digest); shared by the clones of one `Source`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Stamps(Arc<Mutex<Option<Stamped>>>);
+
+/// A read's revision and the stamps of its files, by path.
+type Stamped = (String, HashMap<String, Stamp>);
+
+/// The folder as it is now; `prev`, the previous read, gives the bytes of
+/// every file whose stamp is the one recorded for it then.
+pub(super) fn read_newest(
+    root: &Path,
+    prev: Option<&Input>,
+    limits: Limits,
+    stamps: &Stamps,
+) -> Result<Input, Error> {
+    let racy = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        - RACY_SECS;
+    read_stamped(root, prev, limits, stamps, racy)
+}
+
+/// [`read_newest`], stamping only files changed before `racy` (seconds
+/// since the epoch).
+fn read_stamped(
+    root: &Path,
+    prev: Option<&Input>,
+    limits: Limits,
+    stamps: &Stamps,
+    racy: i64,
+) -> Result<Input, Error> {
+    let last = stamps.0.lock().ok().and_then(|mut last| last.take());
+    let usable = prev.filter(|p| p.limits == limits && p.incomplete.is_none());
+    let (old, files) = match (last, usable) {
+        (Some((rev, stamped)), Some(p)) if rev == p.revision => (stamped, &p.files),
+        _ => (HashMap::new(), &std::collections::BTreeMap::new()),
+    };
+    let mut seen = HashMap::new();
+    let input = walk(root, limits, |path, rel, entry| {
+        let meta = entry.metadata().map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let stamp = Stamp::of(&meta);
+        if old.get(rel) == Some(&stamp)
+            && let Some(bytes) = files.get(rel)
+        {
+            seen.insert(rel.to_owned(), stamp);
+            return Ok(bytes.clone());
+        }
+        let bytes = read_limited(path, limits.max_file_bytes)?;
+        if stamp.ctime.0 < racy && stamp.mtime.0 < racy {
+            seen.insert(rel.to_owned(), stamp);
+        }
+        Ok(bytes)
+    })?;
+    if input.incomplete.is_none()
+        && let Ok(mut last) = stamps.0.lock()
+    {
+        *last = Some((input.revision.clone(), seen));
+    }
+    Ok(input)
+}
+
+/// Walk the folder and read every configuration file with `read_file`
+/// (its path, its path relative to the root, its folder entry).
+fn walk(
+    root: &Path,
+    limits: Limits,
+    mut read_file: impl FnMut(&Path, &str, &fs_err::DirEntry) -> Result<Vec<u8>, Error>,
+) -> Result<Input, Error> {
     let mut input = Input {
         limits,
         ..Input::default()
@@ -72,7 +188,7 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
                     stack.push(path);
                 }
             } else if file_type.is_file() && expected == Some("file") {
-                let bytes = read_limited(&entry.path(), limits.max_file_bytes)?;
+                let bytes = read_file(&entry.path(), &path, &entry)?;
                 let over = super::add_total(&mut total, bytes.len(), limits);
                 input.files.insert(path.clone(), bytes);
                 if over {
@@ -146,3 +262,7 @@ fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
         .map_err(io)?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+#[path = "folder_tests.rs"]
+mod tests;

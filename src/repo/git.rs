@@ -27,7 +27,7 @@ pub fn head(path: &Path, branch: Option<&str>) -> Result<String, Error> {
 }
 
 /// A git2 error as a repository error, with `what` in front of the message.
-fn git_error(path: &Path, what: &str) -> impl Fn(git2::Error) -> Error {
+pub(super) fn git_error(path: &Path, what: &str) -> impl Fn(git2::Error) -> Error {
     let path = path.to_owned();
     let what = what.to_owned();
     move |e| Error::Git {
@@ -41,7 +41,11 @@ fn git_error(path: &Path, what: &str) -> impl Fn(git2::Error) -> Error {
 }
 
 /// The commit a revision spec names.
-fn commit_of<'r>(repo: &'r Repository, path: &Path, spec: &str) -> Result<git2::Commit<'r>, Error> {
+pub(super) fn commit_of<'r>(
+    repo: &'r Repository,
+    path: &Path,
+    spec: &str,
+) -> Result<git2::Commit<'r>, Error> {
     repo.revparse_single(spec)
         .and_then(|o| o.peel_to_commit())
         .map_err(git_error(path, &format!("revision `{spec}`")))
@@ -51,7 +55,7 @@ fn commit_of<'r>(repo: &'r Repository, path: &Path, spec: &str) -> Result<git2::
 /// still in quarantine, visible only through Git's environment
 /// (`GIT_OBJECT_DIRECTORY`, `GIT_ALTERNATE_OBJECT_DIRECTORIES`), so there the
 /// repository is opened from the environment.
-fn open(path: &Path) -> Result<Repository, git2::Error> {
+pub(super) fn open(path: &Path) -> Result<Repository, git2::Error> {
     if std::env::var_os("GIT_QUARANTINE_PATH").is_some() {
         Repository::open_from_env()
     } else {
@@ -143,10 +147,44 @@ pub fn read(
         (None, None) => "HEAD".to_owned(),
     };
     let commit = commit_of(&repo, path, &spec)?;
-    let tree = commit.tree().map_err(&git)?;
-    let tree = descend(&repo, path, &commit, tree, subpath)?;
+    Ok(read_commit(&repo, path, &commit, subpath, limits)?.0)
+}
+
+/// Read the configuration of `commit` with the full walk, and the number
+/// of tree entries walked (`None` when the walk stopped at
+/// `Limits::max_total_bytes`).
+pub(super) fn read_commit(
+    repo: &Repository,
+    path: &Path,
+    commit: &git2::Commit<'_>,
+    subpath: &SubPath,
+    limits: Limits,
+) -> Result<(Input, Option<Walked>), Error> {
+    let tree = commit.tree().map_err(git_error(path, ""))?;
+    let tree = descend(repo, path, commit, tree, subpath)?;
+    let mut input = input_of(commit, limits);
+    let (incomplete, entries) = walk(repo, path, &tree, limits, &mut input.files)?;
+    input.incomplete = incomplete;
+    let walked = input.incomplete.is_none().then_some(Walked {
+        tree: tree.id(),
+        entries,
+    });
+    Ok((input, walked))
+}
+
+/// What a complete full walk saw: the configuration's tree and how many
+/// entries it walked (the count `MAX_TREE_ENTRIES` bounds), so that an
+/// incremental read of a later commit can bound the same count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Walked {
+    pub(super) tree: git2::Oid,
+    pub(super) entries: usize,
+}
+
+/// An input of `commit` without files: its revision and metadata.
+pub(super) fn input_of(commit: &git2::Commit<'_>, limits: Limits) -> Input {
     let author = commit.author();
-    let mut input = Input {
+    Input {
         revision: commit.id().to_string(),
         meta: Some(RevisionMeta {
             author: author.name().or(author.email()).unwrap_or("").to_owned(),
@@ -155,15 +193,13 @@ pub fn read(
         }),
         limits,
         ..Input::default()
-    };
-    input.incomplete = walk(&repo, path, &tree, limits, &mut input.files)?;
-    Ok(input)
+    }
 }
 
 /// The tree of the folder `subpath` in `tree`, walked component by
 /// component, so that a duplicated folder on the way is refused like one
 /// inside the configuration.
-fn descend<'r>(
+pub(super) fn descend<'r>(
     repo: &'r Repository,
     path: &Path,
     commit: &git2::Commit<'r>,
@@ -220,7 +256,7 @@ fn special_kind(mode: i32) -> Option<&'static str> {
 /// A blob's bytes; one larger than the limit is measured from its object
 /// header and not inflated: `snapshot::build` needs only to see that the
 /// file is over the limit.
-fn read_blob(
+pub(super) fn read_blob(
     repo: &Repository,
     odb: &git2::Odb<'_>,
     id: git2::Oid,
@@ -234,19 +270,18 @@ fn read_blob(
 }
 
 /// Walk `tree` (iteratively: no recursion a deep tree could overflow) and
-/// read every file `snapshot::classify` knows into `files`. Refused: a
-/// link or gitlink where a configuration file or folder is expected, two
-/// entries of one name in a tree, a name Git never writes. A file larger
-/// than the limit is measured from its object header and not inflated.
-/// `Some(path)`: the walk stopped at `path`, where the files together
-/// passed `Limits::max_total_bytes`.
+/// read every file `snapshot::classify` knows into `files`. Refused: what
+/// [`check_entry`] refuses. A file larger than the limit is measured from
+/// its object header and not inflated. Returns `Some(path)` when the walk
+/// stopped at `path`, where the files together passed
+/// `Limits::max_total_bytes`, and the number of entries walked.
 fn walk(
     repo: &Repository,
     path: &Path,
     tree: &git2::Tree<'_>,
     limits: Limits,
     files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-) -> Result<Option<String>, Error> {
+) -> Result<(Option<String>, usize), Error> {
     let git = git_error(path, "");
     let odb = repo.odb().map_err(&git)?;
     let mut total = 0;
@@ -260,60 +295,100 @@ fn walk(
         let mut names = std::collections::HashSet::new();
         for entry in tree.iter() {
             entries += 1;
-            if entries > MAX_TREE_ENTRIES {
-                return Err(Error::TooLarge {
-                    what: "the entries of the tree",
-                    limit: MAX_TREE_ENTRIES,
-                    bound: "entries walked per read",
-                    at: dir,
-                });
-            }
-            let raw = entry.name_bytes();
-            let lossy = format!("{dir}{}", String::from_utf8_lossy(raw));
-            if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
-                return Err(Error::BadTree {
-                    path: lossy,
-                    what: "an entry name Git never writes",
-                });
-            }
-            if !names.insert(raw.to_vec()) {
-                return Err(Error::BadTree {
-                    path: lossy,
-                    what: "a second entry of the same name",
-                });
-            }
-            // A name that is not UTF-8 is no configuration path; a folder of
-            // that name is still walked for duplicates below.
-            let rel = std::str::from_utf8(raw)
-                .ok()
-                .filter(|_| utf8)
-                .map(|n| format!("{dir}{n}"));
-            let expected = rel.as_deref().and_then(super::expected_kind);
-            if let (Some(kind), Some(what)) = (expected, special_kind(entry.filemode())) {
-                return Err(Error::Refused {
-                    path: lossy,
-                    what,
-                    kind,
-                });
-            }
+            count_entry(entries, &dir)?;
+            let checked = check_entry(&dir, utf8, &entry, &mut names)?;
             match entry.kind() {
                 Some(ObjectType::Tree) => {
-                    stack.push((format!("{lossy}/"), rel.is_some(), entry.id()));
+                    stack.push((checked.folder(), checked.rel.is_some(), entry.id()));
                 }
-                Some(ObjectType::Blob) if expected == Some("file") => {
-                    let rel = rel.unwrap_or(lossy);
+                Some(ObjectType::Blob) if checked.expected == Some("file") => {
+                    let rel = checked.rel.unwrap_or(checked.lossy);
                     let bytes = read_blob(repo, &odb, entry.id(), limits).map_err(&git)?;
                     let over = super::add_total(&mut total, bytes.len(), limits);
                     files.insert(rel.clone(), bytes);
                     if over {
-                        return Ok(Some(rel));
+                        return Ok((Some(rel), entries));
                     }
                 }
                 _ => {}
             }
         }
     }
-    Ok(None)
+    Ok((None, entries))
+}
+
+/// Refuse the walk once it has seen more than `MAX_TREE_ENTRIES` entries.
+pub(super) fn count_entry(entries: usize, dir: &str) -> Result<(), Error> {
+    if entries > MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: dir.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A tree entry that passed [`check_entry`]: its path as printed, its
+/// configuration path (`None` below a name that is not UTF-8) and what
+/// the configuration expects there.
+pub(super) struct Checked {
+    pub(super) lossy: String,
+    pub(super) rel: Option<String>,
+    pub(super) expected: Option<&'static str>,
+}
+
+impl Checked {
+    /// The folder path of a subtree entry, as the walk prefixes its entries.
+    pub(super) fn folder(&self) -> String {
+        format!("{}/", self.lossy)
+    }
+}
+
+/// Check one entry of the tree at `dir` (`utf8`: whether `dir` is all
+/// UTF-8), as every read does. Refused: a link or gitlink where a
+/// configuration file or folder is expected, two entries of one name in a
+/// tree (`names` holds the names seen so far), a name Git never writes.
+pub(super) fn check_entry(
+    dir: &str,
+    utf8: bool,
+    entry: &git2::TreeEntry<'_>,
+    names: &mut std::collections::HashSet<Vec<u8>>,
+) -> Result<Checked, Error> {
+    let raw = entry.name_bytes();
+    let lossy = format!("{dir}{}", String::from_utf8_lossy(raw));
+    if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
+        return Err(Error::BadTree {
+            path: lossy,
+            what: "an entry name Git never writes",
+        });
+    }
+    if !names.insert(raw.to_vec()) {
+        return Err(Error::BadTree {
+            path: lossy,
+            what: "a second entry of the same name",
+        });
+    }
+    // A name that is not UTF-8 is no configuration path; a folder of
+    // that name is still walked for duplicates below.
+    let rel = std::str::from_utf8(raw)
+        .ok()
+        .filter(|_| utf8)
+        .map(|n| format!("{dir}{n}"));
+    let expected = rel.as_deref().and_then(super::expected_kind);
+    if let (Some(kind), Some(what)) = (expected, special_kind(entry.filemode())) {
+        return Err(Error::Refused {
+            path: lossy,
+            what,
+            kind,
+        });
+    }
+    Ok(Checked {
+        lossy,
+        rel,
+        expected,
+    })
 }
 
 // The hooks' read (issue 13): only the trees that changed since an

@@ -9,9 +9,12 @@ pub mod cache;
 mod error;
 mod folder;
 mod git;
+mod git_since;
 mod order;
 mod subpath;
 mod svn;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 use std::path::{Path, PathBuf};
 
@@ -70,11 +73,33 @@ pub struct Watch {
 
 impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
-    /// lets a backend read only what changed since (SVN does).
+    /// lets a backend read only what changed since (SVN by its changed
+    /// paths, Git by the trees' object ids, a folder by its files' stamps,
+    /// see `folder`); the result is the full read's.
     pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
         match (&self.0, prev) {
             (Backend::Svn { path, subpath }, Some(prev)) => {
                 svn::read_since(path, prev, Some(subpath), limits)
+            }
+            (Backend::Folder(root, stamps), prev) => {
+                folder::read_newest(root, prev, limits, stamps)
+            }
+            (
+                Backend::Git {
+                    path,
+                    branch,
+                    subpath,
+                    last,
+                },
+                prev,
+            ) => {
+                let since = git_since::Since {
+                    path,
+                    branch: branch.as_deref(),
+                    subpath,
+                    last,
+                };
+                git_since::read_newest(since, prev, limits)
             }
             _ => self.read(None, limits),
         }
@@ -84,7 +109,7 @@ impl Source {
     /// which have no revisions).
     pub fn newest_revision(&self) -> Result<Option<String>, Error> {
         match &self.0 {
-            Backend::Folder(_) => Ok(None),
+            Backend::Folder(..) => Ok(None),
             Backend::Git { path, branch, .. } => git::head(path, branch.as_deref()).map(Some),
             Backend::Svn { path, .. } => svn::youngest(path).map(Some),
         }
@@ -104,14 +129,14 @@ impl Source {
                 path: format!("/{}", subpath.as_str()),
             },
             Backend::Git { .. } => crate::rails::Target::Git,
-            Backend::Folder(_) => crate::rails::Target::Folder,
+            Backend::Folder(..) => crate::rails::Target::Folder,
         }
     }
 
     /// The kind of this source.
     pub fn kind(&self) -> Kind {
         match &self.0 {
-            Backend::Folder(_) => Kind::Folder,
+            Backend::Folder(..) => Kind::Folder,
             Backend::Git { .. } => Kind::Git,
             Backend::Svn { .. } => Kind::Svn,
         }
@@ -120,7 +145,9 @@ impl Source {
     /// The path the source was opened at (for a folder: with the sub-path).
     pub fn path(&self) -> &Path {
         match &self.0 {
-            Backend::Folder(path) | Backend::Git { path, .. } | Backend::Svn { path, .. } => path,
+            Backend::Folder(path, _) | Backend::Git { path, .. } | Backend::Svn { path, .. } => {
+                path
+            }
         }
     }
 
@@ -131,7 +158,7 @@ impl Source {
     pub fn watch_paths(&self) -> Result<Vec<Watch>, Error> {
         let watch = |path: PathBuf, recursive| Watch { path, recursive };
         Ok(match &self.0 {
-            Backend::Folder(root) => vec![watch(root.clone(), true)],
+            Backend::Folder(root, _) => vec![watch(root.clone(), true)],
             Backend::Git { path, .. } => {
                 let git_dir = git::git_dir(path)?;
                 let heads = git_dir.join("refs/heads");
@@ -174,7 +201,7 @@ impl Source {
                     .map(|r| r.to_string())
                     .collect())
             }
-            Backend::Folder(root) => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root, _) => Err(Error::NoRevisions(root.clone())),
         }
     }
 
@@ -217,7 +244,7 @@ impl Source {
         match &self.0 {
             Backend::Git { path, .. } => git::hooks_dir(path),
             Backend::Svn { path, .. } => Ok(path.join("hooks")),
-            Backend::Folder(root) => Err(Error::NoHooks(root.clone())),
+            Backend::Folder(root, _) => Err(Error::NoHooks(root.clone())),
         }
     }
 }
@@ -236,8 +263,9 @@ pub struct Source(Backend);
 /// The backend of a [`Source`], matched only inside `repo`.
 #[derive(Debug, Clone)]
 enum Backend {
-    /// A plain folder (with the sub-path joined): the files as they are on disk.
-    Folder(PathBuf),
+    /// A plain folder (with the sub-path joined): the files as they are on
+    /// disk, and the stamps of the last read (for `read_newest`).
+    Folder(PathBuf, folder::Stamps),
     /// A Git repository, bare or not: the committed tree, never the work tree.
     Git {
         path: PathBuf,
@@ -245,6 +273,9 @@ enum Backend {
         branch: Option<String>,
         /// The folder of the tree that holds the configuration.
         subpath: SubPath,
+        /// The last complete walk of the configuration's tree (for
+        /// `read_newest`).
+        last: git_since::LastWalk,
     },
     /// A local SVN repository, read with `svnlook`.
     Svn {
@@ -338,10 +369,11 @@ impl Source {
                 path,
                 branch: options.branch.clone(),
                 subpath,
+                last: git_since::LastWalk::default(),
             },
             Kind::Folder => match subpath.prefix() {
-                Some(sub) => Backend::Folder(path.join(sub)),
-                None => Backend::Folder(path),
+                Some(sub) => Backend::Folder(path.join(sub), folder::Stamps::default()),
+                None => Backend::Folder(path, folder::Stamps::default()),
             },
         }))
     }
@@ -350,12 +382,13 @@ impl Source {
     /// folder: as it is on disk; folders have no revisions).
     pub fn read(&self, rev: Option<&str>, limits: Limits) -> Result<Input, Error> {
         match &self.0 {
-            Backend::Folder(root) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
-            Backend::Folder(root) => folder::read(root, limits),
+            Backend::Folder(root, _) if rev.is_some() => Err(Error::NoRevisions(root.clone())),
+            Backend::Folder(root, _) => folder::read(root, limits),
             Backend::Git {
                 path,
                 branch,
                 subpath,
+                ..
             } => git::read(path, rev, branch.as_deref(), subpath, limits),
             Backend::Svn { path, subpath } => {
                 svn::read(path, At::Revision(rev), Some(subpath), limits)
@@ -380,7 +413,7 @@ impl Source {
             })
         };
         Ok(match &self.0 {
-            Backend::Folder(_) => None,
+            Backend::Folder(..) => None,
             Backend::Svn { path, subpath } => Some(format!(
                 "svn {:?} {:?} {:?}",
                 svn::uuid(path)?,
@@ -412,6 +445,7 @@ impl Source {
                     path,
                     branch,
                     subpath,
+                    ..
                 },
                 At::Revision(rev),
             ) => git::read_from(path, base, rev, branch.as_deref(), subpath, limits),
@@ -563,9 +597,12 @@ mod tests {
                 max_total_bytes,
                 ..Limits::default()
             };
-            let input = Source(Backend::Folder(dir.path().to_owned()))
-                .read(None, limits)
-                .expect("read");
+            let input = Source(Backend::Folder(
+                dir.path().to_owned(),
+                folder::Stamps::default(),
+            ))
+            .read(None, limits)
+            .expect("read");
             assert_eq!(input.incomplete.is_some(), over, "{max_total_bytes}");
             assert_eq!(input.files.len(), 3, "{max_total_bytes}");
         }

@@ -1,0 +1,422 @@
+//! Benchmark: commit → access file in place on the synthetic configuration
+//! (examples/common/synthetic.rs) at 10k scale (10,000 users, 1,000
+//! projects) or, with `--100k`, ten times that, for a Git repository the
+//! daemon watches (`git commit` into it) and an SVN repository (`svnmucc`
+//! commits, no working copy). Each commit changes one project's roles (a
+//! group gains or loses a role); the time runs from the commit command's
+//! return to the access file being replaced. Printed beside it: one
+//! `rolesync render` of the same tree (the full rebuild), the daemon's peak
+//! RSS (VmHWM), its reload phases (`debug` log) and /proc/loadavg.
+//!
+//! Run: `cargo build --release && cargo build --release --example scale_latency &&
+//! target/release/examples/scale_latency [--100k] [--commits N] [--only git|svn]
+//! [--debounce DURATION] [--clean]`
+//! The trees are generated once into /tmp/rolesync-scale-<scale>/ and reused;
+//! `--clean` deletes them at the end.
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The command line.
+#[derive(Debug, Clone)]
+struct Opts {
+    big: bool,
+    commits: usize,
+    only: Option<String>,
+    debounce: Option<String>,
+    clean: bool,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        big: false,
+        commits: 30,
+        only: None,
+        debounce: None,
+        clean: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--100k" => o.big = true,
+            "--commits" => o.commits = args.next().and_then(|n| n.parse().ok()).expect("N"),
+            "--only" => o.only = args.next(),
+            "--debounce" => o.debounce = args.next(),
+            "--clean" => o.clean = true,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the tool runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(dir).args([
+        "-c",
+        "user.name=Bench",
+        "-c",
+        "user.email=bench@acme.example",
+        "-c",
+        "init.defaultBranch=main",
+    ]);
+    c
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .join("rolesync");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release"
+    );
+    bin
+}
+
+fn write_files(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    for (rel, bytes) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+}
+
+/// The generated trees (made once): `tree/` (a plain folder, imported into
+/// `svn/`) and `git/` (a work tree with one commit).
+fn ensure_trees(base: &Path, scale: synthetic::Scale) -> BTreeMap<String, Vec<u8>> {
+    let files = synthetic::config_at(scale);
+    if base.join("complete").exists() {
+        return files;
+    }
+    let _ = std::fs::remove_dir_all(base);
+    let started = Instant::now();
+    write_files(&base.join("tree"), &files);
+    write_files(&base.join("git"), &files);
+    run(git(&base.join("git")).args(["init", "-q"]));
+    run(git(&base.join("git")).args(["add", "-A"]));
+    run(git(&base.join("git")).args(["commit", "-q", "-m", "initial"]));
+    std::fs::write(base.join("complete"), "").expect("mark");
+    println!(
+        "generated the trees in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    files
+}
+
+/// The daemon, its phase lines as they come, and its pid.
+struct Daemon {
+    child: Child,
+    phases: Arc<Mutex<Vec<(String, u64)>>>,
+}
+
+impl Daemon {
+    fn start(repo: &Path, access: &Path, state: &Path, o: &Opts) -> Daemon {
+        let _ = std::fs::remove_dir_all(state);
+        let _ = std::fs::remove_file(access);
+        let mut cmd = Command::new(binary());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0s"])
+            .arg("--repo")
+            .arg(repo)
+            .arg("--access-out")
+            .arg(access)
+            .arg("--state-dir")
+            .arg(state)
+            .env("ROLESYNC_LOG", "info,rolesync::daemon::reload=debug")
+            .stderr(Stdio::piped());
+        if let Some(d) = &o.debounce {
+            cmd.args(["--debounce", d]);
+        }
+        let mut child = cmd.spawn().expect("rolesync serve");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        for line in lines.by_ref() {
+            if line.expect("text").starts_with("rolesync: listening") {
+                break;
+            }
+        }
+        let phases = Arc::new(Mutex::new(Vec::new()));
+        let sink = phases.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(p) = phase(&line) {
+                    sink.lock().expect("phases").push(p);
+                }
+            }
+        });
+        Daemon { child, phases }
+    }
+
+    /// The daemon's peak and current resident memory, in MiB.
+    fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (kib("VmHWM:") / 1024, kib("VmRSS:") / 1024)
+    }
+
+    fn stop(mut self) -> Vec<(String, u64)> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::take(&mut *self.phases.lock().expect("phases"))
+    }
+}
+
+/// `phase="read" us=123` of a `reload phase` debug line.
+fn phase(line: &str) -> Option<(String, u64)> {
+    if !line.contains("reload phase") {
+        return None;
+    }
+    let field = |key: &str| {
+        let at = line.find(key)? + key.len();
+        let rest = &line[at..];
+        let end = rest.find([' ', '\x1b']).unwrap_or(rest.len());
+        Some(rest[..end].trim_matches('"').to_owned())
+    };
+    Some((field("phase=")?, field("us=")?.parse().ok()?))
+}
+
+/// The access file's identity: it is replaced by rename on publication.
+fn stamp(access: &Path) -> Option<(u64, i64, i64)> {
+    let m = std::fs::metadata(access).ok()?;
+    Some((m.ino(), m.mtime(), m.mtime_nsec()))
+}
+
+fn wait_for_new(access: &Path, before: Option<(u64, i64, i64)>, start: Instant) -> Duration {
+    // The first publication is a full read (an SVN one reads each file
+    // with its own `svnlook`: minutes at 10k).
+    let limit = Duration::from_secs(if before.is_none() { 3600 } else { 120 });
+    loop {
+        let now = stamp(access);
+        if now.is_some() && now != before {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "no publication of {}",
+            access.display()
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// The roles file of project `k` and its text with the change toggled: a
+/// group that holds no role there gains `project_user`, or loses it again.
+fn toggled(
+    files: &BTreeMap<String, Vec<u8>>,
+    scale: synthetic::Scale,
+    k: usize,
+) -> (String, String) {
+    let p = k % scale.projects;
+    let rel = format!(
+        "Dept {}/{}/.polarion/security/user-roles.xml",
+        p % 10,
+        synthetic::project(p)
+    );
+    let text = String::from_utf8(files[&rel].clone()).expect("utf-8");
+    let line = format!(
+        "  <group name=\"g{:02}\"><role name=\"project_user\"/></group>\n",
+        (p + 1) % scale.groups
+    );
+    let new = match text.contains(&line) {
+        true => text.replace(&line, ""),
+        false => text.replace("</user-roles>", &format!("{line}</user-roles>")),
+    };
+    (rel, new)
+}
+
+/// Time `n` commits: `commit(rel, text)` commits one project's change and
+/// returns when the commit command did; each is timed until the file is replaced.
+fn time_commits(
+    access: &Path,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    o: &Opts,
+    scale: synthetic::Scale,
+    mut commit: impl FnMut(&str, &str),
+) -> Vec<f64> {
+    let started = Instant::now();
+    wait_for_new(access, None, started);
+    println!(
+        "    first publication (full read and build at start) {:.1} s  load {}",
+        started.elapsed().as_secs_f64(),
+        loadavg()
+    );
+    let mut ms = Vec::new();
+    for i in 0..o.commits {
+        let (rel, text) = toggled(files, scale, i * 7919);
+        let before = stamp(access);
+        commit(&rel, &text);
+        let returned = Instant::now();
+        ms.push(wait_for_new(access, before, returned).as_secs_f64() * 1e3);
+        files.insert(rel, text.into_bytes());
+    }
+    ms
+}
+
+fn pct(ms: &[f64], p: f64) -> f64 {
+    let mut v = ms.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(what: &str, ms: &[f64], daemon: &Daemon) {
+    let (hwm, rss) = daemon.memory();
+    println!(
+        "{what:<30} n={:<3} p50={:>7.1} ms  p99={:>7.1} ms  max={:>7.1} ms  daemon VmHWM={hwm} MiB VmRSS={rss} MiB  load {}",
+        ms.len(),
+        pct(ms, 0.5),
+        pct(ms, 0.99),
+        pct(ms, 1.0),
+        loadavg()
+    );
+}
+
+fn report_phases(phases: &[(String, u64)]) {
+    let mut by: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (name, us) in phases {
+        by.entry(name).or_default().push(*us as f64 / 1e3);
+    }
+    let line: Vec<String> = by
+        .iter()
+        .map(|(name, v)| format!("{name} {:.1}/{:.1}", pct(v, 0.5), pct(v, 1.0)))
+        .collect();
+    println!(
+        "    reload phases, ms p50/max (incl. the first, full reload): {}",
+        line.join(", ")
+    );
+}
+
+/// One `rolesync render` of the plain tree: the full rebuild.
+fn render_reference(tree: &Path, out: &Path) {
+    let started = Instant::now();
+    run(Command::new(binary())
+        .args(["render", "--repo"])
+        .arg(tree)
+        .arg("--output")
+        .arg(out));
+    println!(
+        "reference: rolesync render (full read + build + write) {:.0} ms  load {}",
+        started.elapsed().as_secs_f64() * 1e3,
+        loadavg()
+    );
+}
+
+fn bench_git(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::Scale, o: &Opts) {
+    let work = base.join("git");
+    let access = base.join("access-git");
+    let daemon = Daemon::start(&work, &access, &base.join("state-git"), o);
+    let mut files = files.clone();
+    let ms = time_commits(&access, &mut files, o, scale, |rel, text| {
+        std::fs::write(work.join(rel), text).expect("write");
+        run(git(&work)
+            .args(["commit", "-q", "-m", "change", "--"])
+            .arg(rel));
+    });
+    report("git commit (watched repo)", &ms, &daemon);
+    report_phases(&daemon.stop());
+}
+
+fn bench_svn(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::Scale, o: &Opts) {
+    let repo = base.join("svn");
+    let url = format!("file://{}", repo.display());
+    if !base.join("svn-complete").exists() {
+        let _ = std::fs::remove_dir_all(&repo);
+        run(Command::new("svnadmin").arg("create").arg(&repo));
+        run(Command::new("svn")
+            .args(["import", "-q", "-m", "initial"])
+            .arg(base.join("tree"))
+            .arg(&url));
+        std::fs::write(base.join("svn-complete"), "").expect("mark");
+    }
+    let access = base.join("access-svn");
+    let daemon = Daemon::start(&repo, &access, &base.join("state-svn"), o);
+    let scratch = base.join("svn-put.xml");
+    // The files as the repository holds them now (earlier runs changed some).
+    let mut files = files.clone();
+    let touched: Vec<String> = (0..o.commits)
+        .map(|i| toggled(&files, scale, i * 7919).0)
+        .collect();
+    for rel in touched {
+        let text = run(Command::new("svn").arg("cat").arg(format!("{url}/{rel}")));
+        files.insert(rel, format!("{text}\n").into_bytes());
+    }
+    let ms = time_commits(&access, &mut files, o, scale, |rel, text| {
+        std::fs::write(&scratch, text).expect("write");
+        run(Command::new("svnmucc")
+            .args(["-m", "change", "put"])
+            .arg(&scratch)
+            .arg(format!("{url}/{rel}")));
+    });
+    report("svn commit (svnmucc)", &ms, &daemon);
+    report_phases(&daemon.stop());
+}
+
+fn main() {
+    let o = opts();
+    let (label, scale) = match o.big {
+        true => ("100k", synthetic::SCALE_100K),
+        false => ("10k", synthetic::SCALE_10K),
+    };
+    let base = PathBuf::from(format!("/tmp/rolesync-scale-{label}"));
+    let mut files = ensure_trees(&base, scale);
+    // The Git work tree as committed (earlier runs committed changes).
+    for (rel, bytes) in files.iter_mut() {
+        if let Ok(now) = std::fs::read(base.join("git").join(rel)) {
+            *bytes = now;
+        }
+    }
+    let bytes: usize = files.values().map(Vec::len).sum();
+    println!(
+        "input: {} users, {} projects, {} groups: {} files, {:.1} MiB",
+        scale.users,
+        scale.projects,
+        scale.groups,
+        files.len(),
+        bytes as f64 / 1048576.0
+    );
+    render_reference(&base.join("tree"), &base.join("rendered"));
+    if o.only.as_deref() != Some("svn") {
+        bench_git(&base, &files, scale, &o);
+    }
+    if o.only.as_deref() != Some("git") {
+        bench_svn(&base, &files, scale, &o);
+    }
+    if o.clean {
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

@@ -2,16 +2,22 @@
 //! roles, role-group names and logins.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionRule, RoleDefinition, Scope};
 use super::cx::{ConfigFiles, Cx};
 use crate::diag::{Code, Diagnostic};
+use crate::fxhash::FxHashMap;
 use crate::ident::{Login, ProjectId, RoleId};
 
 /// The checks that look at the whole model: roles, role-group names and
 /// logins.
-pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+pub(super) fn check_across_files<'a>(
+    cx: &mut Cx,
+    model: &Model,
+    files: &ConfigFiles,
+    seen_logins: impl Iterator<Item = &'a (Login, Loc)>,
+) {
     check_roles(cx, model);
     // When the role groups would pass the bound of the access file,
     // `snapshot::build` refuses the configuration (access-file-too-large)
@@ -22,8 +28,7 @@ pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles
     {
         check_role_group_names(cx, model, files);
     }
-    let seen = std::mem::take(&mut cx.seen_logins);
-    check_logins(cx, &seen);
+    check_logins(cx, seen_logins);
 }
 
 /// Roles assigned where they do not exist, and roles in permissions.xml
@@ -163,9 +168,19 @@ fn placeholder_project() -> ProjectId {
 
 /// Two roles that would share a group name in the access file.
 fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+    let names = model.role_group_names();
+    // Most configurations have no collision: count by hash first, and
+    // order only the names that collide.
+    let mut count: FxHashMap<&str, u32> = FxHashMap::default();
+    for (name, _, _) in &names {
+        *count.entry(name.as_str()).or_default() += 1;
+    }
     let mut by_name: BTreeMap<String, Vec<(Scope, RoleId)>> = BTreeMap::new();
-    for (name, scope, role) in model.role_group_names() {
-        by_name.entry(name).or_default().push((scope, role));
+    for (name, scope, role) in names.iter().filter(|(n, _, _)| count[n.as_str()] > 1) {
+        by_name
+            .entry(name.clone())
+            .or_default()
+            .push((scope.clone(), role.clone()));
     }
     for (name, owners) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
         let described: Vec<String> = owners
@@ -191,8 +206,8 @@ fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
 }
 
 /// Logins that differ only in case, reported once per pair of spellings.
-fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
-    let mut first: HashMap<Cow<str>, &(Login, Loc)> = HashMap::new();
+fn check_logins<'a>(cx: &mut Cx, seen: impl Iterator<Item = &'a (Login, Loc)>) {
+    let mut first: FxHashMap<Cow<str>, &(Login, Loc)> = FxHashMap::default();
     let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
     for entry in seen {
         // Most logins are lower case already: no copy for them.

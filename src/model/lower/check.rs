@@ -101,35 +101,39 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
         ));
     };
     let global_roles = model.roles_in(&Scope::Global);
-    let assigned = assigned_per_project(model);
+    // The roles assigned in each project, gathered (one pass over every
+    // assignment) only once a rule's role is found nowhere else.
+    let mut assigned = None;
+    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
+    base.extend(project_defined);
+    base.extend(&dynamic);
     if let Some(set) = &model.global_permissions {
         // Every role assigned globally is in `global_roles`, every one
         // assigned in a project in `assigned`.
-        let mut anywhere: BTreeSet<&RoleId> = global_roles.iter().collect();
-        anywhere.extend(project_defined);
-        anywhere.extend(assigned.values().flatten());
-        anywhere.extend(&dynamic);
+        let mut anywhere = base.clone();
         for p in model.projects.values() {
             anywhere.extend(p.roles.keys());
         }
         for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
-            unknown(cx, rule);
+            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
+            if !assigned.values().any(|roles| roles.contains(&rule.role)) {
+                unknown(cx, rule);
+            }
         }
     }
-    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
-    base.extend(project_defined);
-    base.extend(&dynamic);
     for (id, project) in &model.projects {
         let Some(set) = &project.permissions else {
             continue;
         };
-        let here = assigned.get(id);
-        for rule in set.rules.iter().filter(|r| {
-            !base.contains(&r.role)
-                && !here.is_some_and(|h| h.contains(&r.role))
-                && !project.roles.contains_key(&r.role)
-        }) {
-            unknown(cx, rule);
+        for rule in set
+            .rules
+            .iter()
+            .filter(|r| !base.contains(&r.role) && !project.roles.contains_key(&r.role))
+        {
+            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
+            if !assigned.get(id).is_some_and(|h| h.contains(&rule.role)) {
+                unknown(cx, rule);
+            }
         }
     }
 }

@@ -227,10 +227,17 @@ impl fmt::Display for Code {
 }
 
 /// A file's text with a line index, so byte offsets turn into line:column.
+/// The index is built the first time a position past the file's start is
+/// asked for (most files of a build that reuses its parses never are).
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
     pub path: &'a str,
     pub text: &'a str,
+    positions: std::sync::OnceLock<Positions>,
+}
+
+#[derive(Debug, Clone)]
+struct Positions {
     line_starts: Vec<usize>,
     /// Characters before each multiple of [`CHAR_MARK`] bytes (rounded
     /// down to a character boundary), so a column costs at most that many
@@ -241,8 +248,8 @@ pub struct Source<'a> {
 /// Bytes between two entries of `Source::char_marks`.
 const CHAR_MARK: usize = 4096;
 
-impl<'a> Source<'a> {
-    pub fn new(path: &'a str, text: &'a str) -> Self {
+impl Positions {
+    fn of(text: &str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -255,19 +262,35 @@ impl<'a> Source<'a> {
             char_marks.push(chars);
             from = to;
         }
-        Source {
-            path,
-            text,
+        Positions {
             line_starts,
             char_marks,
         }
+    }
+}
+
+impl<'a> Source<'a> {
+    pub fn new(path: &'a str, text: &'a str) -> Self {
+        Source {
+            path,
+            text,
+            positions: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| Positions::of(self.text))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        if offset == 0 {
+            return (1, 1);
+        }
+        let line_starts = &self.positions().line_starts;
+        let line = line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = line_starts[line];
         let col = if offset - start <= CHAR_MARK {
             self.text[start..offset].chars().count()
         } else {
@@ -278,9 +301,10 @@ impl<'a> Source<'a> {
 
     /// Characters in `text[..offset]` (`offset` on a character boundary).
     fn chars_before(&self, offset: usize) -> usize {
-        let mark = (offset / CHAR_MARK).min(self.char_marks.len() - 1);
+        let char_marks = &self.positions().char_marks;
+        let mark = (offset / CHAR_MARK).min(char_marks.len() - 1);
         let from = floor_char_boundary(self.text, mark * CHAR_MARK);
-        self.char_marks[mark] + self.text[from..offset].chars().count()
+        char_marks[mark] + self.text[from..offset].chars().count()
     }
 
     /// A diagnostic about `span` of this file.

@@ -113,28 +113,22 @@ impl Model {
     }
 
     /// The name, scope and role of every role group, in the order of
-    /// `role_groups`, without gathering any member.
+    /// `role_groups`, without gathering any member: the global scope
+    /// first, then each project; in each, the roles defined for it and the
+    /// roles assigned there, sorted (`everyone` only globally).
     pub fn role_group_names(&self) -> Vec<(String, Scope, RoleId)> {
-        let held: Held<()> = Held::gather(self, |_, _| {});
-        self.role_group_keys(&held)
-            .into_iter()
+        let assigned = self.assignments_by_scope();
+        let mut keys = Vec::new();
+        for (scope, defined) in self.scopes_with_roles() {
+            let here = assigned.get(&scope).into_iter().flatten().map(|a| &a.role);
+            push_roles(&mut keys, &scope, defined.iter().collect(), here);
+        }
+        keys.into_iter()
             .map(|(scope, role)| {
                 let name = crate::ident::role_group_name(scope.project(), &role);
                 (name, scope, role)
             })
             .collect()
-    }
-
-    /// The (scope, role) of every role group: the global scope first, then
-    /// each project; in each, the roles defined for it and the roles
-    /// `held` there, sorted (`everyone` only globally).
-    fn role_group_keys<M>(&self, held: &Held<'_, M>) -> Vec<(Scope, RoleId)> {
-        let mut out = Vec::new();
-        for (scope, defined) in self.scopes_with_roles() {
-            let here = held.get(&scope).into_iter().flat_map(|h| h.keys().copied());
-            push_roles(&mut out, &scope, defined.iter().collect(), here);
-        }
-        out
     }
 }
 
@@ -174,46 +168,5 @@ impl<'m> Active<'m> {
         self.0
             .as_ref()
             .is_none_or(|a| a.get(login.as_str()).copied().unwrap_or(false))
-    }
-}
-
-/// What each role is given in each scope (`M`: its members, or nothing).
-struct Held<'m, M> {
-    index: BTreeMap<&'m Scope, usize>,
-    scopes: Vec<BTreeMap<&'m RoleId, M>>,
-}
-
-impl<'m, M: Default> Held<'m, M> {
-    /// One pass over the assignments, `add` told of each under its role.
-    /// A project's assignments come one after the other, so a scope is
-    /// looked up once per run, not once per assignment.
-    fn gather(model: &'m Model, mut add: impl FnMut(&mut M, &'m Assignment)) -> Self {
-        let mut held = Held {
-            index: BTreeMap::new(),
-            scopes: Vec::new(),
-        };
-        let mut last: Option<(&Scope, usize)> = None;
-        for a in &model.assignments {
-            let i = match last {
-                Some((scope, i)) if *scope == a.scope => i,
-                _ => {
-                    let next = held.scopes.len();
-                    let i = *held.index.entry(&a.scope).or_insert(next);
-                    if i == next {
-                        held.scopes.push(BTreeMap::new());
-                    }
-                    last = Some((&a.scope, i));
-                    i
-                }
-            };
-            add(held.scopes[i].entry(&a.role).or_default(), a);
-        }
-        held
-    }
-}
-
-impl<'m, M> Held<'m, M> {
-    fn get(&self, scope: &Scope) -> Option<&BTreeMap<&'m RoleId, M>> {
-        self.index.get(scope).map(|&i| &self.scopes[i])
     }
 }

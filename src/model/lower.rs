@@ -56,6 +56,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     let parts = lower_projects(&mut cx, &files.projects, |id, pf| {
         memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
     });
+    let mut global_logins = None;
     if let Some(r) = &files.user_roles {
         let global = memo.global(&mut earlier, &r.value, || {
             let mut cx = Cx::new(model.limits);
@@ -69,24 +70,30 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         });
         model.assignments.extend(global.assignments.iter().cloned());
         cx.diags.extend(global.diags.iter().cloned());
-        cx.seen_logins.extend(global.seen_logins.iter().cloned());
+        global_logins = Some(global);
     }
     for (_, part) in &parts {
         model.assignments.extend(part.assignments.iter().cloned());
         cx.diags.extend(part.assignment_diags.iter().cloned());
-        cx.seen_logins.extend(part.seen_logins.iter().cloned());
     }
     model.global_permissions = files
         .permissions
         .as_ref()
         .map(|p| lower_permissions(&mut cx, p));
-    for (id, part) in parts {
+    for (id, part) in &parts {
         let mut project = part.project.clone();
         project.permissions.clone_from(&part.permissions);
         cx.diags.extend(part.permission_diags.iter().cloned());
-        model.projects.insert(id, project);
+        model.projects.insert(id.clone(), project);
     }
-    check_across_files(&mut cx, &model, files);
+    // The logins in the order they were read: accounts and user groups
+    // (in `cx`), the global assignments, each project's (not copied).
+    let own = std::mem::take(&mut cx.seen_logins);
+    let seen = own
+        .iter()
+        .chain(global_logins.iter().flat_map(|g| &g.seen_logins))
+        .chain(parts.iter().flat_map(|(_, p)| &p.seen_logins));
+    check_across_files(&mut cx, &model, files, seen);
     (model, cx.diags)
 }
 

@@ -2,16 +2,22 @@
 //! roles, role-group names and logins.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionRule, RoleDefinition, Scope};
 use super::cx::{ConfigFiles, Cx};
 use crate::diag::{Code, Diagnostic};
+use crate::fxhash::FxHashMap;
 use crate::ident::{Login, ProjectId, RoleId};
 
 /// The checks that look at the whole model: roles, role-group names and
 /// logins.
-pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+pub(super) fn check_across_files<'a>(
+    cx: &mut Cx,
+    model: &Model,
+    files: &ConfigFiles,
+    seen_logins: impl Iterator<Item = &'a (Login, Loc)>,
+) {
     check_roles(cx, model);
     // When the role groups would pass the bound of the access file,
     // `snapshot::build` refuses the configuration (access-file-too-large)
@@ -22,8 +28,7 @@ pub(super) fn check_across_files(cx: &mut Cx, model: &Model, files: &ConfigFiles
     {
         check_role_group_names(cx, model, files);
     }
-    let seen = std::mem::take(&mut cx.seen_logins);
-    check_logins(cx, &seen);
+    check_logins(cx, seen_logins);
 }
 
 /// Roles assigned where they do not exist, and roles in permissions.xml
@@ -96,35 +101,39 @@ fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Ro
         ));
     };
     let global_roles = model.roles_in(&Scope::Global);
-    let assigned = assigned_per_project(model);
+    // The roles assigned in each project, gathered (one pass over every
+    // assignment) only once a rule's role is found nowhere else.
+    let mut assigned = None;
+    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
+    base.extend(project_defined);
+    base.extend(&dynamic);
     if let Some(set) = &model.global_permissions {
         // Every role assigned globally is in `global_roles`, every one
         // assigned in a project in `assigned`.
-        let mut anywhere: BTreeSet<&RoleId> = global_roles.iter().collect();
-        anywhere.extend(project_defined);
-        anywhere.extend(assigned.values().flatten());
-        anywhere.extend(&dynamic);
+        let mut anywhere = base.clone();
         for p in model.projects.values() {
             anywhere.extend(p.roles.keys());
         }
         for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
-            unknown(cx, rule);
+            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
+            if !assigned.values().any(|roles| roles.contains(&rule.role)) {
+                unknown(cx, rule);
+            }
         }
     }
-    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
-    base.extend(project_defined);
-    base.extend(&dynamic);
     for (id, project) in &model.projects {
         let Some(set) = &project.permissions else {
             continue;
         };
-        let here = assigned.get(id);
-        for rule in set.rules.iter().filter(|r| {
-            !base.contains(&r.role)
-                && !here.is_some_and(|h| h.contains(&r.role))
-                && !project.roles.contains_key(&r.role)
-        }) {
-            unknown(cx, rule);
+        for rule in set
+            .rules
+            .iter()
+            .filter(|r| !base.contains(&r.role) && !project.roles.contains_key(&r.role))
+        {
+            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
+            if !assigned.get(id).is_some_and(|h| h.contains(&rule.role)) {
+                unknown(cx, rule);
+            }
         }
     }
 }
@@ -163,9 +172,19 @@ fn placeholder_project() -> ProjectId {
 
 /// Two roles that would share a group name in the access file.
 fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
+    let names = model.role_group_names();
+    // Most configurations have no collision: count by hash first, and
+    // order only the names that collide.
+    let mut count: FxHashMap<&str, u32> = FxHashMap::default();
+    for (name, _, _) in &names {
+        *count.entry(name.as_str()).or_default() += 1;
+    }
     let mut by_name: BTreeMap<String, Vec<(Scope, RoleId)>> = BTreeMap::new();
-    for (name, scope, role) in model.role_group_names() {
-        by_name.entry(name).or_default().push((scope, role));
+    for (name, scope, role) in names.iter().filter(|(n, _, _)| count[n.as_str()] > 1) {
+        by_name
+            .entry(name.clone())
+            .or_default()
+            .push((scope.clone(), role.clone()));
     }
     for (name, owners) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
         let described: Vec<String> = owners
@@ -191,8 +210,8 @@ fn check_role_group_names(cx: &mut Cx, model: &Model, files: &ConfigFiles) {
 }
 
 /// Logins that differ only in case, reported once per pair of spellings.
-fn check_logins(cx: &mut Cx, seen: &[(Login, Loc)]) {
-    let mut first: HashMap<Cow<str>, &(Login, Loc)> = HashMap::new();
+fn check_logins<'a>(cx: &mut Cx, seen: impl Iterator<Item = &'a (Login, Loc)>) {
+    let mut first: FxHashMap<Cow<str>, &(Login, Loc)> = FxHashMap::default();
     let mut reported: BTreeSet<(&Login, &Login)> = BTreeSet::new();
     for entry in seen {
         // Most logins are lower case already: no copy for them.

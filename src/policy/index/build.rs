@@ -5,7 +5,7 @@ use super::super::names::{self, LOGIN, MODULE_MODIFY_CONTENT, Verb};
 use super::super::query::{self, Query};
 use super::types::*;
 use crate::diag::{Code, Diagnostic};
-use crate::ident::{Login, RoleId};
+use crate::ident::{GroupId, Login, RoleId};
 use crate::model::{Holder, Model, PermissionSet, Scope};
 
 impl Index {
@@ -271,14 +271,29 @@ impl Users {
                 AccountStatus::Active
             };
         }
+        // Each group's members as user numbers, looked up once here and
+        // not again for every assignment to the group.
+        let mut members_of: HashMap<&GroupId, Vec<u32>> = HashMap::default();
         for (group, members) in &model.user_groups {
+            let numbers = members_of.entry(group).or_default();
             for m in members {
                 let u = users.user(m);
                 users.list[u as usize].groups.push(group.clone());
+                numbers.push(u);
             }
         }
         for a in &model.assignments {
-            users.assign(model, a, names.role(&a.role), projects, special);
+            let holders = Holders {
+                user: match &a.holder {
+                    Holder::User(login) => Some(login),
+                    Holder::Group(_) => None,
+                },
+                group: match &a.holder {
+                    Holder::User(_) => &[],
+                    Holder::Group(g) => members_of.get(g).map_or(&[][..], Vec::as_slice),
+                },
+            };
+            users.assign(a, names.role(&a.role), &holders, projects, special);
         }
         for u in &mut users.list {
             u.projects.sort_by_key(|(p, h)| (*p, h.assignment));
@@ -286,12 +301,13 @@ impl Users {
         users
     }
 
-    /// Record one assignment and give its role to every login it names.
+    /// Record one assignment and give its role to every login it names
+    /// (`holders`: their numbers, in the order `Model::logins_of` gives).
     fn assign(
         &mut self,
-        model: &Model,
         a: &crate::model::Assignment,
         role: u32,
+        holders: &Holders,
         projects: &HashMap<String, u32>,
         special: Special,
     ) {
@@ -314,8 +330,8 @@ impl Users {
         if a.scope != Scope::Global && project.is_none() {
             return;
         }
-        for login in model.logins_of(&a.holder) {
-            let u = self.user(login);
+        let user = holders.user.map(|login| self.user(login));
+        for u in user.into_iter().chain(holders.group.iter().copied()) {
             let entry = &mut self.list[u as usize];
             entry.has_user_role |= role == special.user;
             match project {
@@ -344,6 +360,13 @@ impl Users {
         self.users.insert(login.as_str().to_owned(), i);
         i
     }
+}
+
+/// The users an assignment names, by number: its user, or its group's
+/// members.
+struct Holders<'a> {
+    user: Option<&'a Login>,
+    group: &'a [u32],
 }
 
 fn query_diag(cs: &crate::model::CustomSet, e: &query::QueryError) -> Diagnostic {

@@ -8,6 +8,10 @@
 //! for pushes to a bare repository, and for `svn commit` to an SVN config
 //! repository (hooks installed).
 
+#[path = "common/bench.rs"]
+mod bench;
+use bench::binary;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,21 +49,6 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
         }
     }
-}
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .join("rolesync");
-    assert!(
-        bin.exists(),
-        "build the binary first: cargo build --release ({})",
-        bin.display()
-    );
-    bin
 }
 
 fn start(repo: &Path, access: &Path, state: &Path) -> std::process::Child {

@@ -16,8 +16,11 @@
 //! (COMMITS per measured series, default 20; the series without a cache
 //! run 3).
 
+#[path = "common/bench.rs"]
+mod bench;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use bench::binary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -70,22 +73,6 @@ fn svn(wc: &Path, args: &[&str]) -> Output {
             .current_dir(wc),
         &format!("svn {args:?}"),
     )
-}
-
-/// The release binary beside this example.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .join("rolesync");
-    assert!(
-        bin.exists(),
-        "build the binary first: cargo build --release ({})",
-        bin.display()
-    );
-    bin
 }
 
 fn loadavg() -> String {

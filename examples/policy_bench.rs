@@ -24,13 +24,16 @@
 
 use std::hint::black_box;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rolesync::policy::{Object, Request};
+#[path = "common/bench.rs"]
+mod bench;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use bench::binary;
 
 use synthetic::{PROJECTS, Rng, USERS, build, config, project, user};
 
@@ -165,26 +168,6 @@ fn scan_reference(snap: &rolesync::snapshot::Snapshot, reqs: &[Owned], indexed: 
         scan * 1e9,
         scan / indexed
     );
-}
-
-/// The daemon binary: `ROLESYNC_BIN` (e.g. an older build, to compare),
-/// else the one beside this example.
-fn binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/examples/");
-    let bin = dir.join("rolesync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release` first",
-        bin.display()
-    );
-    bin
 }
 
 fn enc(s: &str) -> String {

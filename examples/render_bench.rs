@@ -23,8 +23,11 @@
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
 
+#[path = "common/bench.rs"]
+mod bench;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use bench::binary;
 
 /// The allocator of the `rolesync` binary, so that the phases timed in
 /// process cost what they cost in `serve` and `render`.
@@ -61,17 +64,6 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
             })
             .collect(),
     )
-}
-
-fn binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
-        return bin.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target/release");
-    let bin = dir.join("rolesync");
-    assert!(bin.exists(), "build it first: cargo build --release");
-    bin
 }
 
 /// The phases of `snapshot::build`, each timed on its own (medians).

@@ -14,8 +14,11 @@
 //! The trees are generated once into /tmp/rolesync-scale-<scale>/ and reused;
 //! `--clean` deletes them at the end.
 
+#[path = "common/bench.rs"]
+mod bench;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use bench::binary;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
@@ -87,20 +90,6 @@ fn loadavg() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .join("rolesync");
-    assert!(
-        bin.exists(),
-        "build the binary first: cargo build --release"
-    );
-    bin
 }
 
 fn write_files(root: &Path, files: &BTreeMap<String, Vec<u8>>) {

@@ -1,0 +1,25 @@
+//! What the benchmark examples share besides the synthetic configuration.
+#![allow(dead_code)] // each example uses part of it
+
+use std::path::{Path, PathBuf};
+
+/// The `rolesync` binary the benchmark runs: `ROLESYNC_BIN` (e.g. an older
+/// build, to compare), else the one of the same profile beside this
+/// example (`target/<profile>/rolesync`).
+pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ROLESYNC_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples/")
+        .join("rolesync");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release` first",
+        bin.display()
+    );
+    bin
+}

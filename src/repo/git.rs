@@ -438,17 +438,9 @@ pub fn read_from(
     if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
         return full();
     }
-    let author = commit.author();
     Ok(Input {
-        revision: commit.id().to_string(),
-        meta: Some(RevisionMeta {
-            author: author.name().or(author.email()).unwrap_or("").to_owned(),
-            time: commit.time().seconds(),
-            message: snapshot::message_tail(commit.message_bytes(), limits.max_message_bytes),
-        }),
-        limits,
         files,
-        incomplete: None,
+        ..input_of(&commit, limits)
     })
 }
 

@@ -210,14 +210,7 @@ pub fn read(
     };
     let mut total = 0;
     let tree = String::from_utf8_lossy(&tree);
-    if tree.lines().count() > super::MAX_TREE_ENTRIES {
-        return Err(Error::TooLarge {
-            what: "the entries of the tree",
-            limit: super::MAX_TREE_ENTRIES,
-            bound: "entries walked per read",
-            at: prefix.unwrap_or("/").to_owned(),
-        });
-    }
+    check_tree_size(&tree, prefix.unwrap_or("/"))?;
     for line in tree.lines() {
         if line.ends_with('/') {
             continue;
@@ -541,14 +534,7 @@ fn walk_copied(
     let dir = subpath.join(rel);
     let tree = svnlook_path(repo, "tree", &["--full-paths", args[0], args[1]], &dir)?;
     let tree = String::from_utf8_lossy(&tree);
-    if tree.lines().count() > super::MAX_TREE_ENTRIES {
-        return Err(Error::TooLarge {
-            what: "the entries of the tree",
-            limit: super::MAX_TREE_ENTRIES,
-            bound: "entries walked per read",
-            at: dir,
-        });
-    }
+    check_tree_size(&tree, &dir)?;
     for line in tree.lines().filter(|l| !l.ends_with('/')) {
         let Some(rel) = subpath.strip(line) else {
             continue;
@@ -647,6 +633,19 @@ pub fn read_from(
 pub(super) fn uuid(repo: &Path) -> Result<String, Error> {
     let out = svnlook(repo, &["uuid"])?;
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+/// A tree listing (`svnlook tree`) within `MAX_TREE_ENTRIES` lines.
+fn check_tree_size(tree: &str, at: &str) -> Result<(), Error> {
+    if tree.lines().count() > super::MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: super::MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: at.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //!
 //! The configuration has 10,000 users (1% disabled), 1,000 projects (one in
 //! ten with its own permissions.xml and custom sets), 50 user groups, about
-//! 25,000 project role assignments, global custom sets and rules. It goes
+//! 40,000 project role assignments, global custom sets and rules. It goes
 //! through the real `snapshot::build`.
 //!
 //! - without arguments: decisions in process, on one thread, over a

@@ -17,14 +17,17 @@ use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 mod check;
+mod check_memo;
 mod cx;
 mod memo;
+mod part;
 
 use check::check_across_files;
+use check_memo::Segments;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
-use memo::{Assigned, Part};
+use part::{Assigned, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -89,11 +92,12 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     // The logins in the order they were read: accounts and user groups
     // (in `cx`), the global assignments, each project's (not copied).
     let own = std::mem::take(&mut cx.seen_logins);
-    let seen = own
-        .iter()
-        .chain(global_logins.iter().flat_map(|g| &g.seen_logins))
-        .chain(parts.iter().flat_map(|(_, p)| &p.seen_logins));
-    check_across_files(&mut cx, &model, files, seen);
+    let segs = Segments {
+        own: &own,
+        global: global_logins.as_ref(),
+        parts: &parts,
+    };
+    check_across_files(&mut cx, &model, files, &segs, &mut memo.checks);
     (model, cx.diags)
 }
 

@@ -15,8 +15,20 @@ use super::{build, build_cached};
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "Alice", "erin"];
 const FOLDERS: &[&str] = &["A/p1", "B/p1", "p2", "C/p3", "p4"];
-const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_tester", "ghost"];
-const GLOBAL_ROLES: &[&str] = &["admin", "user", "auditor", "project_user"];
+const PROJECT_ROLES: &[&str] = &[
+    "project_admin",
+    "project_user",
+    "project_tester",
+    "ghost",
+    "auditor",
+];
+const GLOBAL_ROLES: &[&str] = &[
+    "admin",
+    "user",
+    "auditor",
+    "project_user",
+    "p2-project_user",
+];
 
 /// A tiny deterministic generator, so one `u64` names a file's content.
 struct Rng(u64);

@@ -12,9 +12,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::super::types::{Assignment, Loc, Model, PermissionSet, Project};
+use super::super::types::Model;
+use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
-use crate::diag::Diagnostic;
+use super::part::{Assigned, Part};
 use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
@@ -28,6 +29,8 @@ pub struct LowerMemo {
     global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
     hits: usize,
     misses: usize,
+    /// What the checks across files keep (`check_memo.rs`).
+    pub(super) checks: CheckMemo,
 }
 
 impl std::fmt::Debug for LowerMemo {
@@ -47,29 +50,6 @@ impl LowerMemo {
     pub fn stats(&self) -> (usize, usize, usize) {
         (self.hits, self.misses, self.parts.len())
     }
-}
-
-/// One project lowered: the project, its assignments and permissions, the
-/// logins its assignments name, and its diagnostics by step (they are
-/// reported among every project's of the same step).
-#[derive(Debug)]
-pub(super) struct Part {
-    pub(super) project: Project,
-    pub(super) assignments: Vec<Assignment>,
-    pub(super) permissions: Option<PermissionSet>,
-    pub(super) seen_logins: Vec<(Login, Loc)>,
-    pub(super) project_diags: Vec<Diagnostic>,
-    pub(super) assignment_diags: Vec<Diagnostic>,
-    pub(super) permission_diags: Vec<Diagnostic>,
-}
-
-/// The assignments of one user-roles.xml, the logins they name, and
-/// their diagnostics.
-#[derive(Debug, Default)]
-pub(super) struct Assigned {
-    pub(super) assignments: Vec<Assignment>,
-    pub(super) seen_logins: Vec<(Login, Loc)>,
-    pub(super) diags: Vec<Diagnostic>,
 }
 
 /// What a project's lowering reads outside its own files.

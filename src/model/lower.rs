@@ -27,7 +27,7 @@ use check_memo::Segments;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
-use part::{Assigned, Part};
+use part::{Accounts, Assigned, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -51,7 +51,17 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     if let Some(r) = &files.roles {
         lower_role_definitions(&mut cx, r, None, &mut model.role_definitions);
     }
-    model.accounts = lower_accounts(&mut cx, &files.users);
+    let accounts = memo.accounts(&files.users, &files.limits, || {
+        let mut cx = Cx::new(files.limits);
+        let accounts = lower_accounts(&mut cx, &files.users);
+        Accounts {
+            accounts,
+            seen_logins: cx.seen_logins,
+            diags: cx.diags,
+        }
+    });
+    model.accounts.clone_from(&accounts.accounts);
+    cx.diags.extend(accounts.diags.iter().cloned());
     if let Some(g) = &files.groups {
         model.user_groups = lower_groups(&mut cx, g);
     }
@@ -89,11 +99,11 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         cx.diags.extend(part.permission_diags.iter().cloned());
         model.projects.insert(id.clone(), project);
     }
-    // The logins in the order they were read: accounts and user groups
-    // (in `cx`), the global assignments, each project's (not copied).
+    // The logins in the order they were read: accounts, user groups (in
+    // `cx`), the global assignments, each project's (not copied).
     let own = std::mem::take(&mut cx.seen_logins);
     let segs = Segments {
-        own: &own,
+        own: [&accounts.seen_logins, &own],
         global: global_logins.as_ref(),
         parts: &parts,
     };

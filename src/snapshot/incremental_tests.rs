@@ -301,3 +301,33 @@ fn the_memo_holds_only_the_last_inputs_files() {
         memo.stats().project_misses + memo.stats().project_hits
     );
 }
+
+#[test]
+fn an_account_changed_in_place_is_lowered_again() {
+    let account = |disabled: bool| {
+        format!(
+            "<user><field id=\"name\">Bob</field><field id=\"disabled\">{disabled}</field></user>"
+        )
+        .into_bytes()
+    };
+    let mut files = BTreeMap::from([
+        (
+            USER_ROLES.to_owned(),
+            b"<user-roles><user name=\"bob\"><role name=\"admin\"/></user></user-roles>".to_vec(),
+        ),
+        (
+            ACCESS_FILE.to_owned(),
+            b"[/]\n@admin = rw\n* = r\n".to_vec(),
+        ),
+        (format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec()),
+        (format!("{USERS_DIR}bob/user.xml"), account(false)),
+    ]);
+    let mut memo = Memo::default();
+    for (step, disabled) in [false, true, false].into_iter().enumerate() {
+        files.insert(format!("{USERS_DIR}bob/user.xml"), account(disabled));
+        let input = input(&files, Limits::default(), step);
+        let cached = build_cached(&input, &mut memo);
+        assert!(cached.is_valid(), "{:#?}", cached.diagnostics);
+        assert_eq!(format!("{cached:#?}"), format!("{:#?}", build(&input)));
+    }
+}

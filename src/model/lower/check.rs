@@ -43,9 +43,10 @@ pub(super) fn check_across_files(
         check_role_group_names(cx, model, files);
     }
     if answer.case_conflicts {
-        let seen = segs
-            .own
+        let [accounts, groups] = segs.own;
+        let seen = accounts
             .iter()
+            .chain(groups)
             .chain(segs.global.iter().flat_map(|g| &g.seen_logins))
             .chain(segs.parts.iter().flat_map(|(_, p)| &p.seen_logins));
         check_logins(cx, seen);

@@ -25,7 +25,7 @@ use crate::ident::{Login, ProjectId, RoleId, role_group_name};
 /// named them: the accounts' and user groups' logins, the global
 /// assignments, each project's part.
 pub(super) struct Segments<'a> {
-    pub(super) own: &'a [(Login, Loc)],
+    pub(super) own: [&'a [(Login, Loc)]; 2],
     pub(super) global: Option<&'a Arc<Assigned>>,
     pub(super) parts: &'a [(ProjectId, Arc<Part>)],
 }
@@ -149,12 +149,13 @@ impl CheckMemo {
     }
 
     /// The accounts' and user groups' logins, compared by value.
-    fn own_segment(&mut self, own: &[(Login, Loc)]) {
-        if self.own.as_slice() != own {
+    fn own_segment(&mut self, [accounts, groups]: [&[(Login, Loc)]; 2]) {
+        let own = || accounts.iter().chain(groups);
+        if self.own.len() != accounts.len() + groups.len() || !self.own.iter().eq(own()) {
             self.logins.remove(&self.own_logins);
-            self.own_logins = distinct(own);
+            self.own_logins = distinct(own());
             self.logins.add(&self.own_logins);
-            self.own = own.to_vec();
+            self.own = own().cloned().collect();
         }
     }
 
@@ -186,9 +187,9 @@ impl CheckMemo {
 }
 
 /// Each login of `seen` once.
-fn distinct(seen: &[(Login, Loc)]) -> Vec<Login> {
+fn distinct<'a>(seen: impl IntoIterator<Item = &'a (Login, Loc)>) -> Vec<Login> {
     let mut once: FxHashMap<&str, ()> = FxHashMap::default();
-    seen.iter()
+    seen.into_iter()
         .filter(|(l, _)| once.insert(l.as_str(), ()).is_none())
         .map(|(l, _)| l.clone())
         .collect()

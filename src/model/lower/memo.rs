@@ -15,7 +15,8 @@ use std::sync::Arc;
 use super::super::types::Model;
 use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
-use super::part::{Assigned, Part};
+use super::cx::Read;
+use super::part::{Accounts, AccountsKey, Assigned, Part};
 use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
@@ -31,6 +32,8 @@ pub struct LowerMemo {
     misses: usize,
     /// What the checks across files keep (`check_memo.rs`).
     pub(super) checks: CheckMemo,
+    /// The accounts and what they were lowered from.
+    accounts: Option<(AccountsKey, Arc<Accounts>)>,
 }
 
 impl std::fmt::Debug for LowerMemo {
@@ -189,5 +192,41 @@ impl LowerMemo {
         };
         self.parts.insert(pf.folder.clone(), entry);
         part
+    }
+}
+
+impl LowerMemo {
+    /// The accounts lowered before from the same account folders, files
+    /// and limits, or `lower` them now; kept either way.
+    pub(super) fn accounts(
+        &mut self,
+        users: &[(String, Read<xml::UserFile>)],
+        limits: &Limits,
+        lower: impl FnOnce() -> Accounts,
+    ) -> Arc<Accounts> {
+        let same = |key: &AccountsKey| {
+            key.limits == *limits
+                && key.users.len() == users.len()
+                && key
+                    .users
+                    .iter()
+                    .zip(users)
+                    .all(|((kf, kv), (f, r))| kf == f && Arc::ptr_eq(kv, &r.value))
+        };
+        if let Some((key, accounts)) = &self.accounts
+            && same(key)
+        {
+            return Arc::clone(accounts);
+        }
+        let accounts = Arc::new(lower());
+        let key = AccountsKey {
+            limits: *limits,
+            users: users
+                .iter()
+                .map(|(f, r)| (f.clone(), Arc::clone(&r.value)))
+                .collect(),
+        };
+        self.accounts = Some((key, Arc::clone(&accounts)));
+        accounts
     }
 }

@@ -70,6 +70,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
     });
     let mut global_logins = None;
+    let project_assignments: usize = parts.iter().map(|(_, p)| p.assignments.len()).sum();
     if let Some(r) = &files.user_roles {
         let global = memo.global(&mut earlier, &r.value, || {
             let mut cx = Cx::new(model.limits);
@@ -81,10 +82,15 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
                 diags: cx.diags,
             }
         });
+        model
+            .assignments
+            .reserve(global.assignments.len() + project_assignments);
         model.assignments.extend(global.assignments.iter().cloned());
         cx.diags.extend(global.diags.iter().cloned());
         global_logins = Some(global);
     }
+    // One allocation for every assignment (a no-op after the global ones).
+    model.assignments.reserve(project_assignments);
     for (_, part) in &parts {
         model.assignments.extend(part.assignments.iter().cloned());
         cx.diags.extend(part.assignment_diags.iter().cloned());

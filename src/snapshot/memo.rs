@@ -6,7 +6,7 @@
 //! order, merged with the input's, no hashing), its exact bytes
 //! (compared with the copy the entry keeps, never by a hash, so no crafted
 //! collision can bring back a stale parse) and the `Limits` it was read
-//! under; each project's lowering is reused when its files are those
+//! under (one for the whole memo: other limits empty it); each project's lowering is reused when its files are those
 //! values and what it reads outside them is unchanged
 //! (`model::LowerMemo`); each scope's role groups when what they are
 //! made of is equal (`model::GroupMemo`). After a build the memo holds the entries of that build's input
@@ -80,27 +80,27 @@ impl Memo {
 #[derive(Default)]
 pub(super) struct FileMemo {
     entries: Vec<FileEntry>,
+    /// The limits every entry was read under (one per build).
+    limits: Limits,
     hits: usize,
     misses: usize,
 }
 
-/// One file parsed: its path, the bytes and limits it was parsed from,
-/// and the parse (which holds its kind, so a kept file is not classified
+/// One file parsed: its path, the bytes it was parsed from (under the
+/// memo's limits), and the parse (which holds its kind, so a kept file is not classified
 /// again).
 pub(super) struct FileEntry {
     path: Box<str>,
     text: Box<str>,
-    limits: Limits,
     parsed: Arc<Parsed>,
 }
 
 impl FileEntry {
     /// A fresh parse of `src`, to keep for the next build.
-    pub(super) fn new(src: &Source, limits: &Limits, parsed: Arc<Parsed>) -> Self {
+    pub(super) fn new(src: &Source, parsed: Arc<Parsed>) -> Self {
         FileEntry {
             path: src.path.into(),
             text: src.text.into(),
-            limits: *limits,
             parsed,
         }
     }
@@ -115,27 +115,28 @@ impl FileEntry {
 pub(super) struct Earlier(std::iter::Peekable<std::vec::IntoIter<FileEntry>>);
 
 impl FileMemo {
-    /// Start a build: every entry becomes an earlier one, kept again only
-    /// when this build's input holds the same file.
-    pub(super) fn begin(&mut self) -> Earlier {
+    /// Start a build under `limits`: every entry becomes an earlier one,
+    /// kept again only when this build's input holds the same file; none
+    /// under other limits.
+    pub(super) fn begin(&mut self, limits: &Limits) -> Earlier {
         self.hits = 0;
         self.misses = 0;
+        if self.limits != *limits {
+            self.entries.clear();
+            self.limits = *limits;
+        }
         Earlier(std::mem::take(&mut self.entries).into_iter().peekable())
     }
 
     /// The earlier entry of `src.path` (the files before it in path order
     /// are dropped: `src` must come after the path of the last call), when
-    /// its bytes and limits are those of `src`. Not kept yet: hand it to
+    /// its bytes are those of `src` (the limits are those of
+    /// [`begin`](Self::begin)). Not kept yet: hand it to
     /// [`keep`](Self::keep).
-    pub(super) fn take(
-        &mut self,
-        earlier: &mut Earlier,
-        src: &Source,
-        limits: &Limits,
-    ) -> Option<FileEntry> {
+    pub(super) fn take(&mut self, earlier: &mut Earlier, src: &Source) -> Option<FileEntry> {
         while earlier.0.next_if(|e| *e.path < *src.path).is_some() {}
         match earlier.0.next_if(|e| *e.path == *src.path) {
-            Some(e) if *e.text == *src.text && e.limits == *limits => {
+            Some(e) if *e.text == *src.text => {
                 self.hits += 1;
                 Some(e)
             }

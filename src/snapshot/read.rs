@@ -66,12 +66,12 @@ pub(super) fn read_with_memo<'s>(
     parse: Option<Parse>,
     memo: &mut FileMemo,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    let mut earlier = memo.begin();
+    let mut earlier = memo.begin(limits);
     // A file the memo holds was classified when it was parsed: its kind
     // is in its parse (a kind depends on the path alone).
     let classified: Vec<(&'s Source<'s>, Slot)> = sources
         .iter()
-        .filter_map(|(path, src)| match memo.take(&mut earlier, src, limits) {
+        .filter_map(|(path, src)| match memo.take(&mut earlier, src) {
             Some(entry) => Some((src, Slot::Kept(entry))),
             None => Some((src, Slot::Fresh(classify(path)?))),
         })
@@ -98,7 +98,7 @@ pub(super) fn read_with_memo<'s>(
             // One fresh result per file without a kept one, in order.
             Slot::Fresh(_) => {
                 let file = Arc::new(fresh.next().expect("a parse for every missing file"));
-                FileEntry::new(src, limits, file)
+                FileEntry::new(src, file)
             }
         };
         parsed.push((Arc::clone(entry.parsed()), src));

@@ -8,6 +8,10 @@
 //! the account logins (or that there are none) and the user-group ids,
 //! which are all a project's lowering looks at outside its own files.
 //! After a build the memo holds the parts of that build's projects only.
+//!
+//! It also keeps the accounts, reused while every account folder's name
+//! and file are those lowered before (the same `Arc`s) under the same
+//! limits, and what the checks across files keep (`check_memo.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +25,8 @@ use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
 
-/// What `lower_with` keeps for the next build: each project's part.
+/// What `lower_with` keeps for the next build: each project's part, the
+/// global assignments, the accounts and the checks' tallies.
 #[derive(Default)]
 pub struct LowerMemo {
     context: Option<Context>,

@@ -203,14 +203,17 @@ fn policy_tests(
 ) -> Vec<policytest::Outcome> {
     let files: Vec<&Source> = sources
         .iter()
-        .filter(|(p, _)| classify(p) == Some(FileKind::PolicyTest))
+        // `classify` gives `PolicyTest` / `PolicyTestIgnored` by this
+        // alone (no other kind's path is under the tests folder), and
+        // makes no copy of the path.
+        .filter(|(p, _)| policytest::is_test_file(p) == Some(true))
         .map(|(_, s)| s)
         .collect();
     let ignored: Vec<&str> = input
         .files
         .keys()
         .map(String::as_str)
-        .filter(|p| classify(p) == Some(FileKind::PolicyTestIgnored))
+        .filter(|p| policytest::is_test_file(p) == Some(false))
         .collect();
     let (assertions, parse_diags) = policytest::parse_all(&files, &ignored, &input.limits);
     let config_ok = !diag::has_errors(diags);

@@ -17,14 +17,17 @@ use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 
 mod check;
+mod check_memo;
 mod cx;
 mod memo;
+mod part;
 
 use check::check_across_files;
+use check_memo::Segments;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
-use memo::{Assigned, Part};
+use part::{Accounts, Assigned, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -48,7 +51,17 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     if let Some(r) = &files.roles {
         lower_role_definitions(&mut cx, r, None, &mut model.role_definitions);
     }
-    model.accounts = lower_accounts(&mut cx, &files.users);
+    let accounts = memo.accounts(&files.users, &files.limits, || {
+        let mut cx = Cx::new(files.limits);
+        let accounts = lower_accounts(&mut cx, &files.users);
+        Accounts {
+            accounts,
+            seen_logins: cx.seen_logins,
+            diags: cx.diags,
+        }
+    });
+    model.accounts.clone_from(&accounts.accounts);
+    cx.diags.extend(accounts.diags.iter().cloned());
     if let Some(g) = &files.groups {
         model.user_groups = lower_groups(&mut cx, g);
     }
@@ -57,6 +70,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
     });
     let mut global_logins = None;
+    let project_assignments: usize = parts.iter().map(|(_, p)| p.assignments.len()).sum();
     if let Some(r) = &files.user_roles {
         let global = memo.global(&mut earlier, &r.value, || {
             let mut cx = Cx::new(model.limits);
@@ -68,10 +82,15 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
                 diags: cx.diags,
             }
         });
+        model
+            .assignments
+            .reserve(global.assignments.len() + project_assignments);
         model.assignments.extend(global.assignments.iter().cloned());
         cx.diags.extend(global.diags.iter().cloned());
         global_logins = Some(global);
     }
+    // One allocation for every assignment (a no-op after the global ones).
+    model.assignments.reserve(project_assignments);
     for (_, part) in &parts {
         model.assignments.extend(part.assignments.iter().cloned());
         cx.diags.extend(part.assignment_diags.iter().cloned());
@@ -86,14 +105,15 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         cx.diags.extend(part.permission_diags.iter().cloned());
         model.projects.insert(id.clone(), project);
     }
-    // The logins in the order they were read: accounts and user groups
-    // (in `cx`), the global assignments, each project's (not copied).
+    // The logins in the order they were read: accounts, user groups (in
+    // `cx`), the global assignments, each project's (not copied).
     let own = std::mem::take(&mut cx.seen_logins);
-    let seen = own
-        .iter()
-        .chain(global_logins.iter().flat_map(|g| &g.seen_logins))
-        .chain(parts.iter().flat_map(|(_, p)| &p.seen_logins));
-    check_across_files(&mut cx, &model, files, seen);
+    let segs = Segments {
+        own: [&accounts.seen_logins, &own],
+        global: global_logins.as_ref(),
+        parts: &parts,
+    };
+    check_across_files(&mut cx, &model, files, &segs, &mut memo.checks);
     (model, cx.diags)
 }
 

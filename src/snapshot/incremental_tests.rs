@@ -15,8 +15,20 @@ use super::{build, build_cached};
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "Alice", "erin"];
 const FOLDERS: &[&str] = &["A/p1", "B/p1", "p2", "C/p3", "p4"];
-const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_tester", "ghost"];
-const GLOBAL_ROLES: &[&str] = &["admin", "user", "auditor", "project_user"];
+const PROJECT_ROLES: &[&str] = &[
+    "project_admin",
+    "project_user",
+    "project_tester",
+    "ghost",
+    "auditor",
+];
+const GLOBAL_ROLES: &[&str] = &[
+    "admin",
+    "user",
+    "auditor",
+    "project_user",
+    "p2-project_user",
+];
 
 /// A tiny deterministic generator, so one `u64` names a file's content.
 struct Rng(u64);
@@ -288,4 +300,34 @@ fn the_memo_holds_only_the_last_inputs_files() {
         memo.stats().projects + 1,
         memo.stats().project_misses + memo.stats().project_hits
     );
+}
+
+#[test]
+fn an_account_changed_in_place_is_lowered_again() {
+    let account = |disabled: bool| {
+        format!(
+            "<user><field id=\"name\">Bob</field><field id=\"disabled\">{disabled}</field></user>"
+        )
+        .into_bytes()
+    };
+    let mut files = BTreeMap::from([
+        (
+            USER_ROLES.to_owned(),
+            b"<user-roles><user name=\"bob\"><role name=\"admin\"/></user></user-roles>".to_vec(),
+        ),
+        (
+            ACCESS_FILE.to_owned(),
+            b"[/]\n@admin = rw\n* = r\n".to_vec(),
+        ),
+        (format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec()),
+        (format!("{USERS_DIR}bob/user.xml"), account(false)),
+    ]);
+    let mut memo = Memo::default();
+    for (step, disabled) in [false, true, false].into_iter().enumerate() {
+        files.insert(format!("{USERS_DIR}bob/user.xml"), account(disabled));
+        let input = input(&files, Limits::default(), step);
+        let cached = build_cached(&input, &mut memo);
+        assert!(cached.is_valid(), "{:#?}", cached.diagnostics);
+        assert_eq!(format!("{cached:#?}"), format!("{:#?}", build(&input)));
+    }
 }

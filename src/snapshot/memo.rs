@@ -2,16 +2,16 @@
 //! changed a few files costs in proportion to the change
 //! ([`build_cached`](super::build_cached)).
 //!
-//! Every entry is keyed by CONTENT: the file's path, its exact bytes
+//! Every entry is keyed by CONTENT: the file's path (entries in path
+//! order, merged with the input's, no hashing), its exact bytes
 //! (compared with the copy the entry keeps, never by a hash, so no crafted
 //! collision can bring back a stale parse) and the `Limits` it was read
-//! under; each project's lowering is reused when its files are those
+//! under (one for the whole memo: other limits empty it); each project's lowering is reused when its files are those
 //! values and what it reads outside them is unchanged
 //! (`model::LowerMemo`); each scope's role groups when what they are
 //! made of is equal (`model::GroupMemo`). After a build the memo holds the entries of that build's input
 //! only; the rest are evicted, so its size follows the configuration's.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::parsed::Parsed;
@@ -75,46 +75,70 @@ impl Memo {
     }
 }
 
-/// Each file parsed: by path, the bytes and limits it was parsed from.
+/// Each file parsed: by path (in path order, the order `build` reads
+/// them in), the bytes and limits it was parsed from.
 #[derive(Default)]
 pub(super) struct FileMemo {
-    entries: HashMap<String, FileEntry>,
+    entries: Vec<FileEntry>,
+    /// The limits every entry was read under (one per build).
+    limits: Limits,
     hits: usize,
     misses: usize,
 }
 
-struct FileEntry {
+/// One file parsed: its path, the bytes it was parsed from (under the
+/// memo's limits), and the parse (which holds its kind, so a kept file is not classified
+/// again).
+pub(super) struct FileEntry {
+    path: Box<str>,
     text: Box<str>,
-    limits: Limits,
     parsed: Arc<Parsed>,
 }
 
-/// The entries of the build before, taken from as this build goes.
-pub(super) struct Earlier(HashMap<String, FileEntry>);
-
-impl FileMemo {
-    /// Start a build: every entry becomes an earlier one, kept again only
-    /// when this build's input holds the same file.
-    pub(super) fn begin(&mut self) -> Earlier {
-        self.hits = 0;
-        self.misses = 0;
-        Earlier(std::mem::take(&mut self.entries))
+impl FileEntry {
+    /// A fresh parse of `src`, to keep for the next build.
+    pub(super) fn new(src: &Source, parsed: Arc<Parsed>) -> Self {
+        FileEntry {
+            path: src.path.into(),
+            text: src.text.into(),
+            parsed,
+        }
     }
 
-    /// The earlier parse of `src` when its path, bytes and limits are
-    /// those of `src`; it is kept for the next build as it is.
-    pub(super) fn take(
-        &mut self,
-        earlier: &mut Earlier,
-        src: &Source,
-        limits: &Limits,
-    ) -> Option<Arc<Parsed>> {
-        match earlier.0.remove_entry(src.path) {
-            Some((path, e)) if *e.text == *src.text && e.limits == *limits => {
+    pub(super) fn parsed(&self) -> &Arc<Parsed> {
+        &self.parsed
+    }
+}
+
+/// The entries of the build before, in path order, taken from as this
+/// build goes (its files come in path order too: one merge, no hashing).
+pub(super) struct Earlier(std::iter::Peekable<std::vec::IntoIter<FileEntry>>);
+
+impl FileMemo {
+    /// Start a build under `limits`: every entry becomes an earlier one,
+    /// kept again only when this build's input holds the same file; none
+    /// under other limits.
+    pub(super) fn begin(&mut self, limits: &Limits) -> Earlier {
+        self.hits = 0;
+        self.misses = 0;
+        if self.limits != *limits {
+            self.entries.clear();
+            self.limits = *limits;
+        }
+        Earlier(std::mem::take(&mut self.entries).into_iter().peekable())
+    }
+
+    /// The earlier entry of `src.path` (the files before it in path order
+    /// are dropped: `src` must come after the path of the last call), when
+    /// its bytes are those of `src` (the limits are those of
+    /// [`begin`](Self::begin)). Not kept yet: hand it to
+    /// [`keep`](Self::keep).
+    pub(super) fn take(&mut self, earlier: &mut Earlier, src: &Source) -> Option<FileEntry> {
+        while earlier.0.next_if(|e| *e.path < *src.path).is_some() {}
+        match earlier.0.next_if(|e| *e.path == *src.path) {
+            Some(e) if *e.text == *src.text => {
                 self.hits += 1;
-                let parsed = Arc::clone(&e.parsed);
-                self.entries.insert(path, e);
-                Some(parsed)
+                Some(e)
             }
             _ => {
                 self.misses += 1;
@@ -123,15 +147,9 @@ impl FileMemo {
         }
     }
 
-    /// Keep the fresh parse of `src` for the next build.
-    pub(super) fn keep(&mut self, src: &Source, limits: &Limits, parsed: Arc<Parsed>) {
-        self.entries.insert(
-            src.path.to_owned(),
-            FileEntry {
-                text: src.text.into(),
-                limits: *limits,
-                parsed,
-            },
-        );
+    /// Keep `entry` for the next build; entries are kept in path order.
+    pub(super) fn keep(&mut self, entry: FileEntry) {
+        debug_assert!(self.entries.last().is_none_or(|l| l.path < entry.path));
+        self.entries.push(entry);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::kind::{FileKind, classify};
-use super::memo::FileMemo;
+use super::memo::{FileEntry, FileMemo};
 use super::parsed::{Parsed, Wire};
 use crate::diag::{Diagnostic, Source};
 use crate::limits::Limits;
@@ -66,19 +66,22 @@ pub(super) fn read_with_memo<'s>(
     parse: Option<Parse>,
     memo: &mut FileMemo,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    let mut earlier = memo.begin();
-    let classified: Vec<(FileKind, &'s Source<'s>, Option<Arc<Parsed>>)> = sources
+    let mut earlier = memo.begin(limits);
+    // A file the memo holds was classified when it was parsed: its kind
+    // is in its parse (a kind depends on the path alone).
+    let classified: Vec<(&'s Source<'s>, Slot)> = sources
         .iter()
-        .filter_map(|(path, src)| {
-            let kind = classify(path)?;
-            let kept = memo.take(&mut earlier, src, limits);
-            Some((kind, src, kept))
+        .filter_map(|(path, src)| match memo.take(&mut earlier, src) {
+            Some(entry) => Some((src, Slot::Kept(entry))),
+            None => Some((src, Slot::Fresh(classify(path)?))),
         })
         .collect();
     let missing: Vec<(FileKind, &'s Source<'s>)> = classified
         .iter()
-        .filter(|(_, _, kept)| kept.is_none())
-        .map(|(kind, src, _)| (kind.clone(), *src))
+        .filter_map(|(src, slot)| match slot {
+            Slot::Fresh(kind) => Some((kind.clone(), *src)),
+            Slot::Kept(_) => None,
+        })
         .collect();
     let parse = parse.unwrap_or(
         if missing.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
@@ -89,19 +92,26 @@ pub(super) fn read_with_memo<'s>(
     );
     let mut fresh = parse_files(missing, limits, parse).into_iter();
     let mut parsed = Vec::with_capacity(classified.len());
-    for (_, src, kept) in classified {
-        let file = match kept {
-            Some(file) => file,
+    for (src, slot) in classified {
+        let entry = match slot {
+            Slot::Kept(entry) => entry,
             // One fresh result per file without a kept one, in order.
-            None => {
+            Slot::Fresh(_) => {
                 let file = Arc::new(fresh.next().expect("a parse for every missing file"));
-                memo.keep(src, limits, Arc::clone(&file));
-                file
+                FileEntry::new(src, file)
             }
         };
-        parsed.push((file, src));
+        parsed.push((Arc::clone(entry.parsed()), src));
+        memo.keep(entry);
     }
     assemble(&parsed, limits)
+}
+
+/// A file of this build: its entry taken from the memo, or its kind, to
+/// be parsed.
+enum Slot {
+    Kept(FileEntry),
+    Fresh(FileKind),
 }
 
 /// Parse each file on its own, as `parse` says, in input order.

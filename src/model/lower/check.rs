@@ -4,56 +4,162 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::types::{DYNAMIC_ROLES, Loc, Model, PermissionRule, RoleDefinition, Scope};
+use std::sync::Arc;
+
+use super::super::types::{
+    Assignment, DYNAMIC_ROLES, Loc, Model, PermissionRule, RoleDefinition, Scope,
+};
+use super::check_memo::{CheckMemo, RoleChecks, RoleContext, Segments};
 use super::cx::{ConfigFiles, Cx};
+use super::part::Part;
 use crate::diag::{Code, Diagnostic};
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, ProjectId, RoleId};
 
 /// The checks that look at the whole model: roles, role-group names and
-/// logins.
-pub(super) fn check_across_files<'a>(
+/// logins, each part's taken from `memo` when it is the part checked
+/// before (`check_memo.rs`); the diagnostics are those of checking the
+/// whole model, in the same order.
+pub(super) fn check_across_files(
     cx: &mut Cx,
     model: &Model,
     files: &ConfigFiles,
-    seen_logins: impl Iterator<Item = &'a (Login, Loc)>,
+    segs: &Segments,
+    memo: &mut CheckMemo,
 ) {
-    check_roles(cx, model);
+    let context = role_context(model, segs);
+    let answer = memo.update(model, segs, &context, |part| {
+        role_checks(model, part, &context)
+    });
+    check_roles(cx, model, segs, &context, &answer.roles);
     // When the role groups would pass the bound of the access file,
     // `snapshot::build` refuses the configuration (access-file-too-large)
     // without building them at all; their names are not checked then.
-    if model
-        .role_groups_size(files.limits.max_access_bytes)
-        .is_some()
+    if answer.name_collisions
+        && model
+            .role_groups_size(files.limits.max_access_bytes)
+            .is_some()
     {
         check_role_group_names(cx, model, files);
     }
-    check_logins(cx, seen_logins);
+    if answer.case_conflicts {
+        let [accounts, groups] = segs.own;
+        let seen = accounts
+            .iter()
+            .chain(groups)
+            .chain(segs.global.iter().flat_map(|g| &g.seen_logins))
+            .chain(segs.parts.iter().flat_map(|(_, p)| &p.seen_logins));
+        check_logins(cx, seen);
+    }
 }
 
-/// Roles assigned where they do not exist, and roles in permissions.xml
-/// that exist nowhere they could apply.
-fn check_roles(cx: &mut Cx, model: &Model) {
+/// The roles defined globally and for every project, and the roles known
+/// everywhere: those, the roles assigned globally and the dynamic ones.
+fn role_context(model: &Model, segs: &Segments) -> RoleContext {
     let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
-    check_role_scopes(cx, model, &project_defined);
-    check_unknown_roles(cx, model, &project_defined);
+    let global_defined = model.defined_roles(&Scope::Global);
+    let dynamic = DYNAMIC_ROLES.iter().filter_map(|r| RoleId::new(r).ok());
+    // `Model::roles_in(Global)`: every global assignment is the global
+    // user-roles.xml's.
+    let assigned_globally = segs
+        .global
+        .iter()
+        .flat_map(|g| g.assignments.iter().map(|a| a.role.clone()));
+    let mut base: BTreeSet<RoleId> = global_defined.clone();
+    base.extend(assigned_globally);
+    base.extend(project_defined.iter().cloned());
+    base.extend(dynamic);
+    RoleContext {
+        global_defined,
+        project_defined,
+        base,
+    }
+}
+
+/// One project's role checks: its assignments' scopes and its
+/// permissions' roles.
+fn role_checks(model: &Model, part: &Part, context: &RoleContext) -> RoleChecks {
+    let mut scope_diags = Vec::new();
+    check_role_scopes(&mut scope_diags, model, &part.assignments, context);
+    let assigned: BTreeSet<RoleId> = part.assignments.iter().map(|a| a.role.clone()).collect();
+    let mut unknown_diags = Vec::new();
+    if let Some(set) = &part.permissions {
+        for rule in set.rules.iter().filter(|r| {
+            !context.base.contains(&r.role) && !part.project.roles.contains_key(&r.role)
+        }) {
+            if !assigned.contains(&rule.role) {
+                unknown_diags.push(unknown_role(rule));
+            }
+        }
+    }
+    RoleChecks {
+        scope_diags,
+        unknown_diags,
+        assigned,
+    }
+}
+
+/// Roles assigned where they do not exist (global assignments, then each
+/// project's), and roles in permissions.xml that exist nowhere they could
+/// apply (the global file, then each project's by id).
+fn check_roles(
+    cx: &mut Cx,
+    model: &Model,
+    segs: &Segments,
+    context: &RoleContext,
+    roles: &[Arc<RoleChecks>],
+) {
+    if let Some(g) = segs.global {
+        check_role_scopes(&mut cx.diags, model, &g.assignments, context);
+    }
+    for r in roles {
+        cx.diags.extend(r.scope_diags.iter().cloned());
+    }
+    if let Some(set) = &model.global_permissions {
+        // Every role assigned globally is in `base`, every one assigned
+        // in a project in that project's checks.
+        let mut anywhere: BTreeSet<&RoleId> = context.base.iter().collect();
+        for p in model.projects.values() {
+            anywhere.extend(p.roles.keys());
+        }
+        for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
+            if !roles.iter().any(|r| r.assigned.contains(&rule.role)) {
+                cx.diags.push(unknown_role(rule));
+            }
+        }
+    }
+    let mut by_id: Vec<(&ProjectId, &RoleChecks)> = segs
+        .parts
+        .iter()
+        .map(|(id, _)| id)
+        .zip(roles.iter().map(|r| &**r))
+        .collect();
+    by_id.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, r) in by_id {
+        cx.diags.extend(r.unknown_diags.iter().cloned());
+    }
 }
 
 /// Roles assigned in a scope where they are not defined. A project's
 /// own roles are looked up once per run of its assignments.
-fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
-    let global_defined = model.defined_roles(&Scope::Global);
+fn check_role_scopes(
+    diags: &mut Vec<Diagnostic>,
+    model: &Model,
+    assignments: &[Assignment],
+    context: &RoleContext,
+) {
+    let (global_defined, project_defined) = (&context.global_defined, &context.project_defined);
     let mut own: Option<(&Scope, Option<&BTreeMap<RoleId, RoleDefinition>>)> = None;
-    for a in &model.assignments {
+    for a in assignments {
         let (here, other, where_) = match &a.scope {
             Scope::Global => (
-                &global_defined,
+                global_defined,
                 project_defined,
                 "a project role, assigned globally",
             ),
             Scope::Project(_) => (
                 project_defined,
-                &global_defined,
+                global_defined,
                 "a global role, assigned in a project",
             ),
         };
@@ -77,7 +183,7 @@ fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Role
         // the repository level, or in at least one project".
         let user_in_project = a.scope != Scope::Global && a.role.as_str() == "user";
         if !here.contains(&a.role) && other.contains(&a.role) && !user_in_project {
-            cx.diags.push(a.at.diag(
+            diags.push(a.at.diag(
                 Code::RoleScopeMismatch,
                 format!("role `{}` is {where_}", a.role),
             ));
@@ -85,84 +191,14 @@ fn check_role_scopes(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<Role
     }
 }
 
-/// Roles in a permissions.xml that exist nowhere they could apply.
-fn check_unknown_roles(cx: &mut Cx, model: &Model, project_defined: &BTreeSet<RoleId>) {
-    let dynamic: BTreeSet<RoleId> = DYNAMIC_ROLES
-        .iter()
-        .filter_map(|r| RoleId::new(r).ok())
-        .collect();
-    let unknown = |cx: &mut Cx, rule: &PermissionRule| {
-        cx.diags.push(rule.at.diag(
-            Code::UnknownRole,
-            format!(
-                "role `{}` is not built in, not defined in roles.xml and not assigned to anybody",
-                rule.role
-            ),
-        ));
-    };
-    let global_roles = model.roles_in(&Scope::Global);
-    // The roles assigned in each project, gathered (one pass over every
-    // assignment) only once a rule's role is found nowhere else.
-    let mut assigned = None;
-    let mut base: BTreeSet<&RoleId> = global_roles.iter().collect();
-    base.extend(project_defined);
-    base.extend(&dynamic);
-    if let Some(set) = &model.global_permissions {
-        // Every role assigned globally is in `global_roles`, every one
-        // assigned in a project in `assigned`.
-        let mut anywhere = base.clone();
-        for p in model.projects.values() {
-            anywhere.extend(p.roles.keys());
-        }
-        for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
-            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
-            if !assigned.values().any(|roles| roles.contains(&rule.role)) {
-                unknown(cx, rule);
-            }
-        }
-    }
-    for (id, project) in &model.projects {
-        let Some(set) = &project.permissions else {
-            continue;
-        };
-        for rule in set
-            .rules
-            .iter()
-            .filter(|r| !base.contains(&r.role) && !project.roles.contains_key(&r.role))
-        {
-            let assigned = assigned.get_or_insert_with(|| assigned_per_project(model));
-            if !assigned.get(id).is_some_and(|h| h.contains(&rule.role)) {
-                unknown(cx, rule);
-            }
-        }
-    }
-}
-
-/// The roles assigned in each project: one pass over the assignments for
-/// every project, a project looked up once per run of its assignments.
-fn assigned_per_project(model: &Model) -> BTreeMap<&ProjectId, BTreeSet<&RoleId>> {
-    let mut assigned: BTreeMap<&ProjectId, BTreeSet<&RoleId>> = BTreeMap::new();
-    let mut run: Option<(&ProjectId, BTreeSet<&RoleId>)> = None;
-    for a in &model.assignments {
-        let Scope::Project(p) = &a.scope else {
-            continue;
-        };
-        match &mut run {
-            Some((q, roles)) if *q == p => {
-                roles.insert(&a.role);
-            }
-            _ => {
-                if let Some((q, roles)) = run.take() {
-                    assigned.entry(q).or_default().extend(roles);
-                }
-                run = Some((p, BTreeSet::from([&a.role])));
-            }
-        }
-    }
-    if let Some((q, roles)) = run {
-        assigned.entry(q).or_default().extend(roles);
-    }
-    assigned
+fn unknown_role(rule: &PermissionRule) -> Diagnostic {
+    rule.at.diag(
+        Code::UnknownRole,
+        format!(
+            "role `{}` is not built in, not defined in roles.xml and not assigned to anybody",
+            rule.role
+        ),
+    )
 }
 
 /// A project id that only serves to ask which roles every project has.

@@ -8,18 +8,25 @@
 //! the account logins (or that there are none) and the user-group ids,
 //! which are all a project's lowering looks at outside its own files.
 //! After a build the memo holds the parts of that build's projects only.
+//!
+//! It also keeps the accounts, reused while every account folder's name
+//! and file are those lowered before (the same `Arc`s) under the same
+//! limits, and what the checks across files keep (`check_memo.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::super::types::{Assignment, Loc, Model, PermissionSet, Project};
+use super::super::types::Model;
+use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
-use crate::diag::Diagnostic;
+use super::cx::Read;
+use super::part::{Accounts, AccountsKey, Assigned, Part};
 use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
 
-/// What `lower_with` keeps for the next build: each project's part.
+/// What `lower_with` keeps for the next build: each project's part, the
+/// global assignments, the accounts and the checks' tallies.
 #[derive(Default)]
 pub struct LowerMemo {
     context: Option<Context>,
@@ -28,6 +35,10 @@ pub struct LowerMemo {
     global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
     hits: usize,
     misses: usize,
+    /// What the checks across files keep (`check_memo.rs`).
+    pub(super) checks: CheckMemo,
+    /// The accounts and what they were lowered from.
+    accounts: Option<(AccountsKey, Arc<Accounts>)>,
 }
 
 impl std::fmt::Debug for LowerMemo {
@@ -47,29 +58,6 @@ impl LowerMemo {
     pub fn stats(&self) -> (usize, usize, usize) {
         (self.hits, self.misses, self.parts.len())
     }
-}
-
-/// One project lowered: the project, its assignments and permissions, the
-/// logins its assignments name, and its diagnostics by step (they are
-/// reported among every project's of the same step).
-#[derive(Debug)]
-pub(super) struct Part {
-    pub(super) project: Project,
-    pub(super) assignments: Vec<Assignment>,
-    pub(super) permissions: Option<PermissionSet>,
-    pub(super) seen_logins: Vec<(Login, Loc)>,
-    pub(super) project_diags: Vec<Diagnostic>,
-    pub(super) assignment_diags: Vec<Diagnostic>,
-    pub(super) permission_diags: Vec<Diagnostic>,
-}
-
-/// The assignments of one user-roles.xml, the logins they name, and
-/// their diagnostics.
-#[derive(Debug, Default)]
-pub(super) struct Assigned {
-    pub(super) assignments: Vec<Assignment>,
-    pub(super) seen_logins: Vec<(Login, Loc)>,
-    pub(super) diags: Vec<Diagnostic>,
 }
 
 /// What a project's lowering reads outside its own files.
@@ -209,5 +197,41 @@ impl LowerMemo {
         };
         self.parts.insert(pf.folder.clone(), entry);
         part
+    }
+}
+
+impl LowerMemo {
+    /// The accounts lowered before from the same account folders, files
+    /// and limits, or `lower` them now; kept either way.
+    pub(super) fn accounts(
+        &mut self,
+        users: &[(String, Read<xml::UserFile>)],
+        limits: &Limits,
+        lower: impl FnOnce() -> Accounts,
+    ) -> Arc<Accounts> {
+        let same = |key: &AccountsKey| {
+            key.limits == *limits
+                && key.users.len() == users.len()
+                && key
+                    .users
+                    .iter()
+                    .zip(users)
+                    .all(|((kf, kv), (f, r))| kf == f && Arc::ptr_eq(kv, &r.value))
+        };
+        if let Some((key, accounts)) = &self.accounts
+            && same(key)
+        {
+            return Arc::clone(accounts);
+        }
+        let accounts = Arc::new(lower());
+        let key = AccountsKey {
+            limits: *limits,
+            users: users
+                .iter()
+                .map(|(f, r)| (f.clone(), Arc::clone(&r.value)))
+                .collect(),
+        };
+        self.accounts = Some((key, Arc::clone(&accounts)));
+        accounts
     }
 }

@@ -1,0 +1,328 @@
+//! [`CheckMemo`]: what the checks across files keep from one build for
+//! the next, so that they cost in proportion to the change
+//! (`check::check_across_files`). A leaf of `lower`.
+//!
+//! Each project's part is the very value lowered before (the same `Arc`,
+//! which `LowerMemo` hands out only for the same files in the same
+//! context, and which this memo holds, so its address is never reused
+//! while kept). Kept per project: the distinct logins it names, its role
+//! groups' names, and its role checks (valid while the role context,
+//! compared by value, is the same). Two tallies over every part, updated
+//! by the parts that changed, answer whether any two logins differ only
+//! in case and whether any two role groups share a name; only then do the
+//! whole-model checks run, so the diagnostics are exactly theirs.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::super::types::{EVERYONE, Loc, Model};
+use super::part::{Assigned, Part};
+use crate::diag::Diagnostic;
+use crate::fxhash::FxHashMap;
+use crate::ident::{Login, ProjectId, RoleId, role_group_name};
+
+/// The segments of the model the checks read, in the order lowering
+/// named them: the accounts' and user groups' logins, the global
+/// assignments, each project's part.
+pub(super) struct Segments<'a> {
+    pub(super) own: [&'a [(Login, Loc)]; 2],
+    pub(super) global: Option<&'a Arc<Assigned>>,
+    pub(super) parts: &'a [(ProjectId, Arc<Part>)],
+}
+
+/// What a part's role checks read outside the part: the roles defined
+/// globally, for every project, and the roles known everywhere (`base`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RoleContext {
+    pub(super) global_defined: BTreeSet<RoleId>,
+    pub(super) project_defined: BTreeSet<RoleId>,
+    pub(super) base: BTreeSet<RoleId>,
+}
+
+/// One part's role checks: its role-scope-mismatch and unknown-role
+/// diagnostics, and the roles its assignments give.
+#[derive(Debug)]
+pub(super) struct RoleChecks {
+    pub(super) scope_diags: Vec<Diagnostic>,
+    pub(super) unknown_diags: Vec<Diagnostic>,
+    pub(super) assigned: BTreeSet<RoleId>,
+}
+
+struct Entry {
+    part: Arc<Part>,
+    logins: Vec<Login>,
+    names: Vec<String>,
+    roles: Arc<RoleChecks>,
+}
+
+/// What `check_across_files` keeps for the next build.
+#[derive(Default)]
+pub(super) struct CheckMemo {
+    logins: LoginTally,
+    names: NameTally,
+    own: Vec<(Login, Loc)>,
+    own_logins: Vec<Login>,
+    global: Option<(Arc<Assigned>, Vec<Login>)>,
+    global_names: Vec<String>,
+    every_project: Option<BTreeSet<RoleId>>,
+    roles: Option<RoleContext>,
+    parts: FxHashMap<ProjectId, Entry>,
+}
+
+/// Whether any two logins differ only in case / any two role groups
+/// share a name, and each part's role checks, in the order of `parts`.
+pub(super) struct Answer {
+    pub(super) case_conflicts: bool,
+    pub(super) name_collisions: bool,
+    pub(super) roles: Vec<Arc<RoleChecks>>,
+}
+
+impl CheckMemo {
+    /// Bring the tallies to this build's segments, reusing what each
+    /// unchanged part gave; `roles_of` makes a part's role checks.
+    pub(super) fn update(
+        &mut self,
+        model: &Model,
+        segs: &Segments,
+        context: &RoleContext,
+        roles_of: impl Fn(&Part) -> RoleChecks,
+    ) -> Answer {
+        let every_project = model.roles_of_kind(super::super::types::RoleScope::Project);
+        let names_reset = self.every_project.as_ref() != Some(&every_project);
+        if names_reset {
+            self.names = NameTally::default();
+            self.global_names.clear();
+            self.every_project = Some(every_project.clone());
+        }
+        let roles_reset = self.roles.as_ref() != Some(context);
+        if roles_reset {
+            self.roles = Some(context.clone());
+        }
+        self.own_segment(segs.own);
+        self.global_segment(model, segs.global);
+        let mut earlier = std::mem::take(&mut self.parts);
+        let mut roles = Vec::with_capacity(segs.parts.len());
+        for (id, part) in segs.parts {
+            let entry = match earlier.remove(id) {
+                Some(mut e) if Arc::ptr_eq(&e.part, part) => {
+                    if names_reset {
+                        e.names = part_names(id, part, &every_project);
+                        self.names.add(&e.names);
+                    }
+                    if roles_reset {
+                        e.roles = Arc::new(roles_of(part));
+                    }
+                    e
+                }
+                old => {
+                    if let Some(old) = old {
+                        self.logins.remove(&old.logins);
+                        if !names_reset {
+                            self.names.remove(&old.names);
+                        }
+                    }
+                    let e = Entry {
+                        part: Arc::clone(part),
+                        logins: distinct(&part.seen_logins),
+                        names: part_names(id, part, &every_project),
+                        roles: Arc::new(roles_of(part)),
+                    };
+                    self.logins.add(&e.logins);
+                    self.names.add(&e.names);
+                    e
+                }
+            };
+            roles.push(Arc::clone(&entry.roles));
+            self.parts.insert(id.clone(), entry);
+        }
+        for (_, old) in earlier {
+            self.logins.remove(&old.logins);
+            if !names_reset {
+                self.names.remove(&old.names);
+            }
+        }
+        Answer {
+            case_conflicts: self.logins.folds.over_one > 0,
+            name_collisions: self.names.0.over_one > 0,
+            roles,
+        }
+    }
+
+    /// The accounts' and user groups' logins, compared by value.
+    fn own_segment(&mut self, [accounts, groups]: [&[(Login, Loc)]; 2]) {
+        let own = || accounts.iter().chain(groups);
+        if self.own.len() != accounts.len() + groups.len() || !self.own.iter().eq(own()) {
+            self.logins.remove(&self.own_logins);
+            self.own_logins = distinct(own());
+            self.logins.add(&self.own_logins);
+            self.own = own().cloned().collect();
+        }
+    }
+
+    /// The global assignments' logins (by identity) and the global role
+    /// groups' names (by value).
+    fn global_segment(&mut self, model: &Model, global: Option<&Arc<Assigned>>) {
+        let same = match (&self.global, global) {
+            (None, None) => true,
+            (Some((kept, _)), Some(now)) => Arc::ptr_eq(kept, now),
+            _ => false,
+        };
+        if !same {
+            if let Some((_, logins)) = self.global.take() {
+                self.logins.remove(&logins);
+            }
+            self.global = global.map(|g| {
+                let logins = distinct(&g.seen_logins);
+                self.logins.add(&logins);
+                (Arc::clone(g), logins)
+            });
+        }
+        let names = global_names(model, global);
+        if names != self.global_names {
+            self.names.remove(&self.global_names);
+            self.names.add(&names);
+            self.global_names = names;
+        }
+    }
+}
+
+/// Each login of `seen` once.
+fn distinct<'a>(seen: impl IntoIterator<Item = &'a (Login, Loc)>) -> Vec<Login> {
+    let mut once: FxHashMap<&str, ()> = FxHashMap::default();
+    seen.into_iter()
+        .filter(|(l, _)| once.insert(l.as_str(), ()).is_none())
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
+/// The names of a project's role groups (`Model::role_group_names` of
+/// its scope): every project's roles, its own, and those assigned in it.
+fn part_names(id: &ProjectId, part: &Part, every_project: &BTreeSet<RoleId>) -> Vec<String> {
+    let mut roles: Vec<&RoleId> = every_project
+        .iter()
+        .chain(part.project.roles.keys())
+        .chain(part.assignments.iter().map(|a| &a.role))
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+        .into_iter()
+        .filter(|r| r.as_str() != EVERYONE)
+        .map(|r| role_group_name(Some(id), r))
+        .collect()
+}
+
+/// The names of the global role groups: the roles defined globally and
+/// those assigned globally.
+fn global_names(model: &Model, global: Option<&Arc<Assigned>>) -> Vec<String> {
+    let defined = model.defined_roles(&super::super::types::Scope::Global);
+    let mut roles: Vec<&RoleId> = defined
+        .iter()
+        .chain(
+            global
+                .iter()
+                .flat_map(|g| g.assignments.iter().map(|a| &a.role)),
+        )
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+        .into_iter()
+        .map(|r| role_group_name(None, r))
+        .collect()
+}
+
+/// Every login named, by how many segments name it, and how many
+/// distinct logins fold to each lower-case form (a form more than one
+/// login folds to is a conflict).
+#[derive(Default)]
+struct LoginTally {
+    by_login: Tally<Login>,
+    folds: Tally<Box<str>>,
+}
+
+impl LoginTally {
+    fn add(&mut self, logins: &[Login]) {
+        for l in logins {
+            if self.by_login.add(l) {
+                self.folds.add(&fold(l));
+            }
+        }
+    }
+
+    fn remove(&mut self, logins: &[Login]) {
+        for l in logins {
+            if self.by_login.remove(l) {
+                self.folds.remove(&fold(l));
+            }
+        }
+    }
+}
+
+/// A login's case-folded form (`check_logins` folds the same way).
+fn fold(l: &Login) -> Box<str> {
+    l.as_str().to_ascii_lowercase().into_boxed_str()
+}
+
+/// Every role group's name, by how many scopes have it (a name more than
+/// one scope has is a collision).
+#[derive(Default)]
+struct NameTally(Tally<String>);
+
+impl NameTally {
+    fn add(&mut self, names: &[String]) {
+        for name in names {
+            self.0.add(name);
+        }
+    }
+
+    fn remove(&mut self, names: &[String]) {
+        for name in names {
+            self.0.remove(name);
+        }
+    }
+}
+
+/// A multiset: each key with its count, and how many keys are counted
+/// more than once.
+struct Tally<K> {
+    count: FxHashMap<K, u32>,
+    over_one: usize,
+}
+
+impl<K> Default for Tally<K> {
+    fn default() -> Self {
+        Tally {
+            count: FxHashMap::default(),
+            over_one: 0,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Tally<K> {
+    /// Count `key` once more; whether it was not counted before.
+    fn add(&mut self, key: &K) -> bool {
+        let n = self.count.entry(key.clone()).or_insert(0);
+        *n += 1;
+        if *n == 2 {
+            self.over_one += 1;
+        }
+        *n == 1
+    }
+
+    /// Count `key` once less; whether it is counted no more.
+    fn remove(&mut self, key: &K) -> bool {
+        let Some(n) = self.count.get_mut(key) else {
+            return false;
+        };
+        *n -= 1;
+        if *n == 1 {
+            self.over_one -= 1;
+        }
+        if *n == 0 {
+            self.count.remove(key);
+            return true;
+        }
+        false
+    }
+}

@@ -1,0 +1,50 @@
+//! What lowering keeps of one file or project ([`Part`], [`Assigned`]):
+//! the values `LowerMemo` and the checks across files reuse. A leaf of
+//! `lower`.
+
+use std::collections::BTreeMap;
+
+use super::super::types::{Account, Assignment, Loc, PermissionSet, Project};
+use crate::diag::Diagnostic;
+use crate::ident::Login;
+use crate::limits::Limits;
+use crate::xml;
+
+/// One project lowered: the project, its assignments and permissions, the
+/// logins its assignments name, and its diagnostics by step (they are
+/// reported among every project's of the same step).
+#[derive(Debug)]
+pub(super) struct Part {
+    pub(super) project: Project,
+    pub(super) assignments: Vec<Assignment>,
+    pub(super) permissions: Option<PermissionSet>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) project_diags: Vec<Diagnostic>,
+    pub(super) assignment_diags: Vec<Diagnostic>,
+    pub(super) permission_diags: Vec<Diagnostic>,
+}
+
+/// The assignments of one user-roles.xml, the logins they name, and
+/// their diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct Assigned {
+    pub(super) assignments: Vec<Assignment>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+/// The accounts (`users/<login>/user.xml`) lowered: `None` when accounts
+/// are not managed here, the logins they name, and their diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct Accounts {
+    pub(super) accounts: Option<BTreeMap<Login, Account>>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+/// What the accounts were lowered from: the limits and each account
+/// folder's name and file (the very value read, compared by identity).
+pub(super) struct AccountsKey {
+    pub(super) limits: Limits,
+    pub(super) users: Vec<(String, std::sync::Arc<xml::UserFile>)>,
+}

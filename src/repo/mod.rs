@@ -13,6 +13,8 @@ mod git_since;
 mod order;
 mod subpath;
 mod svn;
+mod svn_dump;
+mod svnlook;
 #[cfg(test)]
 pub(crate) mod test_util;
 
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::Error;
 pub use subpath::SubPath;
+pub use svn_dump::MAX_DUMP_OTHER_BYTES;
 
 use crate::diag;
 use crate::snapshot::{self, Input, Limits};
@@ -233,6 +236,17 @@ impl Source {
             (Backend::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
             (_, At::Revision(rev)) => self.read(rev, limits),
             (_, At::Transaction(_)) => Err(Error::NoTransactions(self.path().to_owned())),
+        }
+    }
+
+    /// Read `at` of an SVN source file by file (one `svnlook cat` each),
+    /// the read that [`Source::read_at`]'s one-process read of a revision
+    /// must equal: for the test that compares the two. Any other source
+    /// reads as `read_at` does.
+    pub fn read_at_per_file(&self, at: At, limits: Limits) -> Result<Input, Error> {
+        match &self.0 {
+            Backend::Svn { path, subpath } => svn::read_listed(path, at, Some(subpath), limits),
+            _ => self.read_at(at, limits),
         }
     }
 

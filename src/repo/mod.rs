@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 pub use error::Error;
 pub use subpath::SubPath;
-pub use svn_dump::MAX_DUMP_OTHER_BYTES;
 
 use crate::diag;
 use crate::snapshot::{self, Input, Limits};

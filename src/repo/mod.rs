@@ -86,23 +86,10 @@ impl Source {
             (Backend::Folder(root, stamps), prev) => {
                 folder::read_newest(root, prev, limits, stamps)
             }
-            (
-                Backend::Git {
-                    path,
-                    branch,
-                    subpath,
-                    last,
-                },
-                prev,
-            ) => {
-                let since = git_since::Since {
-                    path,
-                    branch: branch.as_deref(),
-                    subpath,
-                    last,
-                };
-                git_since::read_newest(since, prev, limits)
-            }
+            (Backend::Git { .. }, prev) => match self.git_since() {
+                Some(since) => git_since::read_newest(since, prev, limits),
+                None => self.read(None, limits),
+            },
             _ => self.read(None, limits),
         }
     }
@@ -453,16 +440,29 @@ impl Source {
             (Backend::Svn { path, subpath }, at) => {
                 svn::read_from(path, at, base, Some(subpath), limits)
             }
-            (
-                Backend::Git {
-                    path,
-                    branch,
-                    subpath,
-                    ..
-                },
-                At::Revision(rev),
-            ) => git::read_from(path, base, rev, branch.as_deref(), subpath, limits),
+            (Backend::Git { .. }, At::Revision(rev)) => match self.git_since() {
+                Some(since) => git_since::read_at(since, Some(base), rev, limits),
+                None => self.read_at(at, limits),
+            },
             _ => self.read_at(at, limits),
+        }
+    }
+
+    /// What the incremental Git read needs of a Git source (`None`: not Git).
+    fn git_since(&self) -> Option<git_since::Since<'_>> {
+        match &self.0 {
+            Backend::Git {
+                path,
+                branch,
+                subpath,
+                last,
+            } => Some(git_since::Since {
+                path,
+                branch: branch.as_deref(),
+                subpath,
+                last,
+            }),
+            _ => None,
         }
     }
 
@@ -500,6 +500,9 @@ impl Source {
             ));
             return None;
         }
+        if let (Some(since), Some(entries)) = (self.git_since(), cached.entries) {
+            git_since::seed(since, &cached.revision, entries);
+        }
         tracing::debug!(revision = %cached.revision, files = cached.files.len(), "read from the cache of the last applied revision");
         Some(Input {
             revision: cached.revision,
@@ -519,10 +522,15 @@ impl Source {
         if input.incomplete.is_some() {
             return Err("the read is incomplete".to_owned());
         }
+        // Git: the entry count of the revision's walk, when the last walk
+        // of this source (its clones share it) was of that tree.
+        let entries = self
+            .git_since()
+            .and_then(|since| git_since::entries_of(since, &input.revision));
         cache::store(
             dir,
             &identity,
-            &input.revision,
+            (&input.revision, entries),
             &input.files,
             input.limits.max_total_bytes,
         )

@@ -83,12 +83,13 @@ fn place_cache(state: &Path, source: &Source, kind: CacheKind, fresh: &str, stal
             let i = bytes.len() / 3;
             bytes[i] ^= 1;
         }
-        CacheKind::OtherVersion => bytes[8] = 2,
+        // Version 1 (before the entry count) reads as no cache.
+        CacheKind::OtherVersion => bytes[8] = 1,
         CacheKind::OtherSource => {
             cache::store(
                 state,
                 "svn \"another repository\"",
-                &input.revision,
+                (&input.revision, None),
                 &input.files,
                 limits.max_total_bytes,
             )

@@ -1,10 +1,9 @@
-//! The SVN backend: a local Subversion repository read with `svnlook` at a
-//! revision (or, in a pre-commit hook, in a transaction). Only the files
-//! `snapshot::classify` knows are read; `svnlook` runs with a UTF-8 locale
-//! so that paths with spaces and non-ASCII names come through unchanged,
-//! and every path (the repository's too) follows `--`, so that a folder
-//! named `-x` is never taken for an option. A file is read from
-//! `svnlook cat` up to the limit plus one byte; a symbolic link
+//! The SVN backend: a local Subversion repository at a revision (or, in a
+//! pre-commit hook, in a transaction). A revision is read whole by one
+//! `svnadmin dump` (`svn_dump`); where that is not sure of its answer, and
+//! for what only `svnlook` can see (a transaction, changed paths, the log),
+//! `svnlook` answers (`svnlook`: one process per file for a per-file read).
+//! Only the files `snapshot::classify` knows are read; a symbolic link
 //! (`svn:special`) where a configuration file or folder is expected is
 //! refused with its path.
 

@@ -338,6 +338,26 @@ fn phases(repo: &Path, state: &Path, previous: &str) {
     let build = timed(&mut || built = rolesync::snapshot::build(&new).snapshot);
     let old = rolesync::snapshot::build(&base).snapshot.expect("valid");
     let built = built.expect("valid");
+    // The hook's two builds (in force, the change): as two full builds on
+    // two threads (before issue 13's third session) and with one memo,
+    // one after the other (the hook now), in the same run.
+    let two_threads = timed(&mut || {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| rolesync::snapshot::build(&base));
+            let _ = rolesync::snapshot::build(&new);
+            let _ = other.join();
+        });
+    });
+    let one_memo = timed(&mut || {
+        let mut memo = rolesync::snapshot::Memo::default();
+        let _ = rolesync::snapshot::build_cached(&base, &mut memo);
+        let _ = rolesync::snapshot::build_cached(&new, &mut memo);
+    });
+    println!(
+        "  the hook's two builds: two full builds on two threads {two_threads:.0} ms, \
+         one memo in a row {one_memo:.0} ms (loadavg {})",
+        loadavg()
+    );
     let mut report = rolesync::snapshot::build(&new);
     let judge = timed(&mut || {
         let diff = rolesync::diff::diff(&old, &built).expect("diff");

@@ -353,7 +353,14 @@ fn bench_svn(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::S
         std::fs::write(base.join("svn-complete"), "").expect("mark");
     }
     let access = base.join("access-svn");
+    let started = Instant::now();
     let daemon = Daemon::start(&repo, &access, &base.join("state-svn"), o);
+    wait_for_new(&access, None, started);
+    println!(
+        "    svn: daemon start → first publication (the cold read and build) {:.2} s  load {}",
+        started.elapsed().as_secs_f64(),
+        loadavg()
+    );
     let scratch = base.join("svn-put.xml");
     // The files as the repository holds them now (earlier runs changed some).
     let mut files = files.clone();

@@ -114,6 +114,7 @@ fn check_push(
         .then(|| read_from(source, base, repo::At::Revision(Some(old)), limits));
     let mut in_force_snapshot = None;
     let mut refused = false;
+    let mut memo = snapshot::Memo::default();
     for (i, commit) in commits.iter().enumerate() {
         let short = &commit[..commit.len().min(12)];
         let name = Named {
@@ -121,8 +122,8 @@ fn check_push(
             invalid: "is invalid",
         };
         let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
-        // The tip is built beside the first commit.
-        let (built_tip, report) = build_pair(tip.take(), read);
+        // The tip is built before the first commit, with the same memo.
+        let (built_tip, report) = build_pair(tip.take(), read, &mut memo);
         if let Some(built) = built_tip {
             in_force_snapshot = in_force(err, built)?;
         }
@@ -158,29 +159,19 @@ fn read_from(
 }
 
 /// What was read, built: the configuration in force (when there is one to
-/// build) on a thread of its own beside the change, so that the hook waits
-/// for one build, not two in a row.
+/// build), then the change, with one memo (`snapshot::build_cached`), so
+/// that the change's build reuses every file, project and scope it does not
+/// touch: the second build costs what the change costs, and each report is
+/// exactly a full build's.
 fn build_pair(
     in_force: Option<Result<snapshot::Input, repo::Error>>,
     change: Result<snapshot::Input, repo::Error>,
+    memo: &mut snapshot::Memo,
 ) -> (Option<InForce>, Result<snapshot::Report, repo::Error>) {
-    let build_in_force = |read: Result<snapshot::Input, repo::Error>| {
-        read.map(|input| snapshot::build(&input).snapshot)
-    };
-    let build_change =
-        |read: Result<snapshot::Input, repo::Error>| read.map(|input| snapshot::build(&input));
-    let Some(in_force) = in_force else {
-        return (None, build_change(change));
-    };
-    std::thread::scope(|s| {
-        let other = s.spawn(move || build_in_force(in_force));
-        let report = build_change(change);
-        // A build never panics; if one did, the hook fails as it would have.
-        let in_force = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (Some(in_force), report)
-    })
+    let in_force =
+        in_force.map(|read| read.map(|input| snapshot::build_cached(&input, memo).snapshot));
+    let report = change.map(|input| snapshot::build_cached(&input, memo));
+    (in_force, report)
 }
 
 /// The configuration in force, built (`None`: it is invalid), or why it
@@ -384,7 +375,7 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         Err(_) => source.read_at(at, limits),
     };
     // The rails of the youngest revision judge the transaction.
-    let (youngest, report) = build_pair(Some(youngest), txn);
+    let (youngest, report) = build_pair(Some(youngest), txn, &mut snapshot::Memo::default());
     let youngest = match youngest {
         Some(built) => in_force(&mut err, built)?,
         None => None,
@@ -451,7 +442,7 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    let (previous, report) = build_pair(previous, Ok(input));
+    let (previous, report) = build_pair(previous, Ok(input), &mut snapshot::Memo::default());
     let previous = match previous {
         Some(built) => in_force(&mut err, built)?,
         None => None,

@@ -2,12 +2,15 @@
 //! (`last-good.files` in its state folder), so that a hook reads only what
 //! a change touched and takes the rest from here.
 //!
-//! Format, version 1 (integers little-endian):
+//! Format, version 2 (integers little-endian):
 //!
 //! ```text
 //! "RSCACHE\0"  u32 version
 //! u32 len, identity   (where the files come from: `Source::cache_identity`)
 //! u32 len, revision
+//! u64 entries         (the tree entries the full walk of the revision's
+//!                      configuration counts, Git's bound for the next
+//!                      incremental walk; u64::MAX: not known)
 //! u32 count, then per file: u32 len, path; u64 len, bytes   (paths in order)
 //! 32 bytes: SHA-256 of everything before
 //! ```
@@ -28,7 +31,10 @@ use sha2::{Digest as _, Sha256};
 /// The cache's file name in the state folder.
 pub const CACHE_FILE: &str = "last-good.files";
 const MAGIC: &[u8; 8] = b"RSCACHE\0";
-const VERSION: u32 = 1;
+/// Version 1 had no entry count: read as no cache.
+const VERSION: u32 = 2;
+/// The entry count of a cache that does not know it.
+const UNKNOWN_ENTRIES: u64 = u64::MAX;
 const CHECKSUM_BYTES: usize = 32;
 /// Bytes a cache may hold beyond its files' bytes (identity, revision, the
 /// path and two lengths per file): 4 MiB, room for 10,000 files with
@@ -43,6 +49,10 @@ pub struct Cached {
     pub identity: String,
     /// The revision (commit id, SVN revision number).
     pub revision: String,
+    /// The tree entries the full walk of the revision's configuration
+    /// counts (`MAX_TREE_ENTRIES` bounds it), when known: Git's
+    /// incremental read carries it over (`git_since`).
+    pub entries: Option<usize>,
     /// Every configuration file, by path relative to the configuration root.
     pub files: BTreeMap<String, Vec<u8>>,
 }
@@ -71,13 +81,20 @@ pub enum CacheError {
 }
 
 /// The bytes of a cache in the format above.
-pub fn encode(identity: &str, revision: &str, files: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
+pub fn encode(
+    identity: &str,
+    revision: &str,
+    entries: Option<usize>,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Vec<u8> {
     let size: usize = files.iter().map(|(p, b)| p.len() + b.len() + 12).sum();
     let mut out = Vec::with_capacity(size + 64 + identity.len() + revision.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     put_str(&mut out, identity);
     put_str(&mut out, revision);
+    let entries = entries.map_or(UNKNOWN_ENTRIES, |n| n as u64);
+    out.extend_from_slice(&entries.to_le_bytes());
     out.extend_from_slice(&(files.len() as u32).to_le_bytes());
     for (path, bytes) in files {
         put_str(&mut out, path);
@@ -128,6 +145,10 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
     r.rest = &bytes[MAGIC.len() + 4..body_len];
     let identity = r.string()?;
     let revision = r.string()?;
+    let entries = match r.u64()? {
+        UNKNOWN_ENTRIES => None,
+        n => Some(usize::try_from(n).map_err(|_| CacheError::Truncated)?),
+    };
     let count = r.u32()?;
     let mut files = BTreeMap::new();
     let mut total: usize = 0;
@@ -152,6 +173,7 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
     Ok(Cached {
         identity,
         revision,
+        entries,
         files,
     })
 }
@@ -197,7 +219,7 @@ impl<'a> Reader<'a> {
 pub fn store(
     dir: &Path,
     identity: &str,
-    revision: &str,
+    (revision, entries): (&str, Option<usize>),
     files: &BTreeMap<String, Vec<u8>>,
     max_total_bytes: usize,
 ) -> Result<(), CacheError> {
@@ -205,7 +227,7 @@ pub fn store(
     if total > max_total_bytes {
         return Err(CacheError::TooLarge(total, max_total_bytes));
     }
-    let bytes = encode(identity, revision, files);
+    let bytes = encode(identity, revision, entries, files);
     crate::publish::publish(&dir.join(CACHE_FILE), &bytes)
         .map(|_| ())
         .map_err(|e| CacheError::Io(e.to_string()))

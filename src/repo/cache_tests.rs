@@ -4,6 +4,7 @@ fn sample() -> Cached {
     Cached {
         identity: "svn 1234 /srv/svn/config /".to_owned(),
         revision: "42".to_owned(),
+        entries: Some(12_105),
         files: [
             (".polarion/access", b"[/]\n* = r\n".to_vec()),
             (
@@ -19,7 +20,7 @@ fn sample() -> Cached {
 }
 
 fn enc(c: &Cached) -> Vec<u8> {
-    encode(&c.identity, &c.revision, &c.files)
+    encode(&c.identity, &c.revision, c.entries, &c.files)
 }
 
 const BOUND: usize = 1 << 20;
@@ -53,8 +54,9 @@ fn a_changed_byte_anywhere_is_refused() {
 #[test]
 fn another_format_version_is_refused() {
     let mut bytes = enc(&sample());
-    bytes[MAGIC.len()] = 2;
-    assert_eq!(decode(&bytes, BOUND), Err(CacheError::Version(2)));
+    // Version 1 (no entry count) reads as no cache.
+    bytes[MAGIC.len()] = 1;
+    assert_eq!(decode(&bytes, BOUND), Err(CacheError::Version(1)));
     assert_eq!(
         decode(b"<xml>not a cache at all</xml>", BOUND),
         Err(CacheError::Magic)
@@ -93,7 +95,7 @@ fn a_well_sealed_but_malformed_body_is_refused() {
     let body = &good[..good.len() - CHECKSUM_BYTES];
     // A file count larger than the files there.
     let mut more = body.to_vec();
-    let at = MAGIC.len() + 4 + 4 + sample().identity.len() + 4 + 2;
+    let at = MAGIC.len() + 4 + 4 + sample().identity.len() + 4 + 2 + 8;
     more[at..at + 4].copy_from_slice(&100u32.to_le_bytes());
     assert_eq!(decode(&resealed(&more), BOUND), Err(CacheError::Truncated));
     // Bytes after the last file.
@@ -113,12 +115,28 @@ fn load_refuses_a_cache_of_another_source_and_a_missing_one() {
         Err(CacheError::Io(_))
     ));
     let c = sample();
-    store(dir.path(), &c.identity, &c.revision, &c.files, BOUND).expect("stored");
+    store(
+        dir.path(),
+        &c.identity,
+        (&c.revision, c.entries),
+        &c.files,
+        BOUND,
+    )
+    .expect("stored");
     assert_eq!(load(dir.path(), &c.identity, BOUND), Ok(c.clone()));
     assert_eq!(
         load(dir.path(), "git /elsewhere main /", BOUND),
         Err(CacheError::OtherSource(c.identity.clone()))
     );
     // Not written beyond the bound.
-    assert!(store(dir.path(), &c.identity, &c.revision, &c.files, 4).is_err());
+    assert!(
+        store(
+            dir.path(),
+            &c.identity,
+            (&c.revision, c.entries),
+            &c.files,
+            4
+        )
+        .is_err()
+    );
 }

@@ -60,18 +60,38 @@ pub(super) fn read_newest(
     prev: Option<&Input>,
     limits: Limits,
 ) -> Result<Input, Error> {
+    read_at(since, prev, None, limits)
+}
+
+/// The configuration of `rev` (a commit id, tag or branch; `None`: the
+/// branch's tip, or HEAD), read as `git::read` reads it; `prev` (an
+/// earlier read of this source, if any) lets it read only what changed
+/// since, when the walk of `prev`'s tree is known (`Since::last`: the
+/// previous read's, or the daemon's cache, [`seed`]).
+pub(super) fn read_at(
+    since: Since<'_>,
+    prev: Option<&Input>,
+    rev: Option<&str>,
+    limits: Limits,
+) -> Result<Input, Error> {
     let path = since.path;
     let repo = git::open(path).map_err(git::git_error(path, ""))?;
-    let spec = since
-        .branch
-        .map_or_else(|| "HEAD".to_owned(), |b| format!("refs/heads/{b}"));
+    let spec = match (rev, since.branch) {
+        (Some(rev), _) => rev.to_owned(),
+        (None, Some(branch)) => format!("refs/heads/{branch}"),
+        (None, None) => "HEAD".to_owned(),
+    };
     let commit = git::commit_of(&repo, path, &spec)?;
     if let Some(prev) = prev
         && prev.limits == limits
         && prev.incomplete.is_none()
     {
         if prev.revision == commit.id().to_string() {
-            return Ok(prev.clone());
+            // The commit's metadata too (a cache holds none).
+            return Ok(Input {
+                files: prev.files.clone(),
+                ..git::input_of(&commit, limits)
+            });
         }
         if let Some(input) = incremental(&repo, since, prev, &commit, limits) {
             return Ok(input);
@@ -80,6 +100,31 @@ pub(super) fn read_newest(
     let (input, walked) = git::read_commit(&repo, path, &commit, since.subpath, limits)?;
     since.last.set(walked);
     Ok(input)
+}
+
+/// The configuration tree of the commit `revision`, if it is there.
+fn tree_of(since: Since<'_>, revision: &str) -> Option<Oid> {
+    let repo = git::open(since.path).ok()?;
+    let commit = repo.find_commit(Oid::from_str(revision).ok()?).ok()?;
+    let tree = commit.tree().ok()?;
+    let tree = git::descend(&repo, since.path, &commit, tree, since.subpath).ok()?;
+    Some(tree.id())
+}
+
+/// Remember that the full walk of the commit `revision`'s configuration
+/// tree counts `entries` (from the daemon's cache, which the checksum
+/// guards: a count that lies can only move the bound of the next walk);
+/// nothing when the commit is not there.
+pub(super) fn seed(since: Since<'_>, revision: &str, entries: usize) {
+    if let Some(tree) = tree_of(since, revision) {
+        since.last.set(Some(Walked { tree, entries }));
+    }
+}
+
+/// The entries the full walk of the commit `revision`'s configuration tree
+/// counts, when the last walk was of that tree (for the daemon's cache).
+pub(super) fn entries_of(since: Since<'_>, revision: &str) -> Option<usize> {
+    since.last.get(tree_of(since, revision)?)
 }
 
 /// The incremental read of `commit` from `prev`, or `None` when the full

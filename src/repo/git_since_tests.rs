@@ -255,3 +255,46 @@ fn incremental_reads_equal_full_reads_over_random_commits() {
     // Most reads are answered incrementally, not by the full read.
     assert!(incremental_answers > 100, "{incremental_answers}");
 }
+
+#[test]
+fn the_cache_carries_the_walk_so_a_hook_reads_only_what_changed() {
+    let limits = Limits::default();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let state = tempfile::tempdir().expect("state folder");
+    let repo = Repository::init(tmp.path()).expect("init");
+    let mut model = BTreeMap::new();
+    for f in FILES {
+        put(&mut model, f, file(b"<x/>".to_vec()));
+    }
+    commit(&repo, &model, 0);
+    let open = || super::super::Source::open(tmp.path(), &Default::default()).expect("Git");
+    // The daemon: a full walk, then the cache of what it read.
+    let daemon = open();
+    let first = daemon.read_newest(None, limits).expect("read");
+    daemon
+        .store_cache(state.path(), &first)
+        .expect("cache written");
+    let identity = daemon.cache_identity().expect("identity").expect("Git");
+    let cached = super::super::cache::load(state.path(), &identity, limits.max_total_bytes);
+    let entries = cached.expect("cache").entries;
+    assert!(
+        entries.is_some_and(|n| n > FILES.len()),
+        "the walk's entries, every file and folder: {entries:?}"
+    );
+    put(&mut model, FILES[3], file(b"<changed/>".to_vec()));
+    commit(&repo, &model, 1);
+    let head = repo.head().and_then(|h| h.peel_to_commit()).expect("head");
+    // A hook: a new process, whose only knowledge of the walk is the cache.
+    let hook = open();
+    let base = hook.load_cache(state.path(), limits).expect("cache usable");
+    let since = hook.git_since().expect("Git");
+    assert!(
+        incremental(&repo, since, &base, &head, limits).is_some(),
+        "the cache's count lets the incremental walk answer"
+    );
+    let hook = open();
+    let base = hook.load_cache(state.path(), limits).expect("cache usable");
+    let read = hook.read_at_from(super::super::At::Revision(None), &base, limits);
+    let full = git::read(tmp.path(), None, None, &SubPath::default(), limits);
+    assert_same_read(&read, &full, "from the cache");
+}

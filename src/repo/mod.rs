@@ -13,6 +13,8 @@ mod git_since;
 mod order;
 mod subpath;
 mod svn;
+mod svn_dump;
+mod svnlook;
 #[cfg(test)]
 pub(crate) mod test_util;
 
@@ -84,23 +86,10 @@ impl Source {
             (Backend::Folder(root, stamps), prev) => {
                 folder::read_newest(root, prev, limits, stamps)
             }
-            (
-                Backend::Git {
-                    path,
-                    branch,
-                    subpath,
-                    last,
-                },
-                prev,
-            ) => {
-                let since = git_since::Since {
-                    path,
-                    branch: branch.as_deref(),
-                    subpath,
-                    last,
-                };
-                git_since::read_newest(since, prev, limits)
-            }
+            (Backend::Git { .. }, prev) => match self.git_since() {
+                Some(since) => git_since::read_newest(since, prev, limits),
+                None => self.read(None, limits),
+            },
             _ => self.read(None, limits),
         }
     }
@@ -233,6 +222,17 @@ impl Source {
             (Backend::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
             (_, At::Revision(rev)) => self.read(rev, limits),
             (_, At::Transaction(_)) => Err(Error::NoTransactions(self.path().to_owned())),
+        }
+    }
+
+    /// Read `at` of an SVN source file by file (one `svnlook cat` each),
+    /// the read that [`Source::read_at`]'s one-process read of a revision
+    /// must equal: for the test that compares the two. Any other source
+    /// reads as `read_at` does.
+    pub fn read_at_per_file(&self, at: At, limits: Limits) -> Result<Input, Error> {
+        match &self.0 {
+            Backend::Svn { path, subpath } => svn::read_listed(path, at, Some(subpath), limits),
+            _ => self.read_at(at, limits),
         }
     }
 
@@ -440,16 +440,29 @@ impl Source {
             (Backend::Svn { path, subpath }, at) => {
                 svn::read_from(path, at, base, Some(subpath), limits)
             }
-            (
-                Backend::Git {
-                    path,
-                    branch,
-                    subpath,
-                    ..
-                },
-                At::Revision(rev),
-            ) => git::read_from(path, base, rev, branch.as_deref(), subpath, limits),
+            (Backend::Git { .. }, At::Revision(rev)) => match self.git_since() {
+                Some(since) => git_since::read_at(since, Some(base), rev, limits),
+                None => self.read_at(at, limits),
+            },
             _ => self.read_at(at, limits),
+        }
+    }
+
+    /// What the incremental Git read needs of a Git source (`None`: not Git).
+    fn git_since(&self) -> Option<git_since::Since<'_>> {
+        match &self.0 {
+            Backend::Git {
+                path,
+                branch,
+                subpath,
+                last,
+            } => Some(git_since::Since {
+                path,
+                branch: branch.as_deref(),
+                subpath,
+                last,
+            }),
+            _ => None,
         }
     }
 
@@ -487,6 +500,9 @@ impl Source {
             ));
             return None;
         }
+        if let (Some(since), Some(entries)) = (self.git_since(), cached.entries) {
+            git_since::seed(since, &cached.revision, entries);
+        }
         tracing::debug!(revision = %cached.revision, files = cached.files.len(), "read from the cache of the last applied revision");
         Some(Input {
             revision: cached.revision,
@@ -506,10 +522,15 @@ impl Source {
         if input.incomplete.is_some() {
             return Err("the read is incomplete".to_owned());
         }
+        // Git: the entry count of the revision's walk, when the last walk
+        // of this source (its clones share it) was of that tree.
+        let entries = self
+            .git_since()
+            .and_then(|since| git_since::entries_of(since, &input.revision));
         cache::store(
             dir,
             &identity,
-            &input.revision,
+            (&input.revision, entries),
             &input.files,
             input.limits.max_total_bytes,
         )

@@ -1,168 +1,26 @@
-//! The SVN backend: a local Subversion repository read with `svnlook` at a
-//! revision (or, in a pre-commit hook, in a transaction). Only the files
-//! `snapshot::classify` knows are read; `svnlook` runs with a UTF-8 locale
-//! so that paths with spaces and non-ASCII names come through unchanged,
-//! and every path (the repository's too) follows `--`, so that a folder
-//! named `-x` is never taken for an option. A file is read from
-//! `svnlook cat` up to the limit plus one byte; a symbolic link
+//! The SVN backend: a local Subversion repository at a revision (or, in a
+//! pre-commit hook, in a transaction). A revision is read whole by one
+//! `svnadmin dump` (`svn_dump`); where that is not sure of its answer, and
+//! for what only `svnlook` can see (a transaction, changed paths, the log),
+//! `svnlook` answers (`svnlook`: one process per file for a per-file read).
+//! Only the files `snapshot::classify` knows are read; a symbolic link
 //! (`svn:special`) where a configuration file or folder is expected is
 //! refused with its path.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 pub use super::At;
+use super::svnlook::{
+    Change, at_args, changed_actions, changes, check_tree_size, info, is_special, read_file,
+    svnlook_path,
+};
+pub(super) use super::svnlook::{uuid, youngest};
 use super::{Error, SubPath};
-use crate::snapshot::{self, Input, Limits, RevisionMeta};
+use crate::snapshot::{self, Input, Limits};
 
 /// Whether `path` is the top of a local SVN repository.
 pub(super) fn is_repository(path: &Path) -> bool {
     path.join("format").is_file() && path.join("db").is_dir() && path.join("hooks").is_dir()
-}
-
-/// `svnlook SUB ARGS… -- REPOS [PATH]`: the repository and the path come
-/// after `--`, so that a folder named `-x` is a path, never an option.
-fn command(repo: &Path, args: &[&str], path: Option<&str>) -> Command {
-    let mut cmd = Command::new("svnlook");
-    cmd.args(args)
-        .arg("--")
-        .arg(repo)
-        .args(path)
-        .env("LC_ALL", "C.UTF-8");
-    cmd
-}
-
-/// Run `svnlook SUB ARGS… -- REPOS [PATH]` and return its output.
-fn svnlook_at(repo: &Path, args: &[&str], path: Option<&str>) -> Result<Vec<u8>, Error> {
-    let out = command(repo, args, path)
-        .output()
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("svnlook"),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(Error::Svn {
-            path: repo.to_owned(),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        });
-    }
-    Ok(out.stdout)
-}
-
-fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
-    svnlook_at(repo, args, None)
-}
-
-fn svnlook_path(repo: &Path, sub: &str, args: &[&str], path: &str) -> Result<Vec<u8>, Error> {
-    let all: Vec<&str> = std::iter::once(sub).chain(args.iter().copied()).collect();
-    svnlook_at(repo, &all, Some(path))
-}
-
-/// `svnlook cat` of one file, read from the pipe up to `limit + 1` bytes:
-/// a larger file is never held whole (`svnlook` is stopped there), and
-/// `snapshot::build` reports it from the bytes it got. One process per
-/// file, where asking `svnlook filesize` first would take two.
-fn cat(repo: &Path, args: [&str; 2], path: &str, limit: usize) -> Result<Vec<u8>, Error> {
-    use std::io::Read as _;
-    let io = |source| Error::Io {
-        path: PathBuf::from("svnlook"),
-        source,
-    };
-    let mut child = command(repo, &["cat", args[0], args[1]], Some(path))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(io)?;
-    let mut bytes = Vec::new();
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| io(std::io::Error::other("svnlook has no standard output")))?;
-    (&mut stdout)
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() > limit {
-        // Enough to know it is too large; the rest is never read.
-        let _ = child.kill();
-        let _ = child.wait();
-        return Ok(bytes);
-    }
-    drop(stdout);
-    let mut stderr = Vec::new();
-    if let Some(e) = child.stderr.take() {
-        let _ = e.take(64 << 10).read_to_end(&mut stderr);
-    }
-    let status = child.wait().map_err(io)?;
-    if !status.success() {
-        return Err(Error::Svn {
-            path: repo.to_owned(),
-            message: String::from_utf8_lossy(&stderr).trim().to_owned(),
-        });
-    }
-    Ok(bytes)
-}
-
-/// Whether `path` carries `svn:special` (a symbolic link, committed as a
-/// file whose text is `link TARGET`).
-fn is_special(repo: &Path, args: [&str; 2], path: &str) -> Result<bool, Error> {
-    let out = command(repo, &["propget", args[0], args[1]], None)
-        .args(["svn:special", path])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("svnlook"),
-            source,
-        })?;
-    if out.status.success() {
-        return Ok(true);
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // E200017: the property is not set on the path.
-    if stderr.contains("E200017") {
-        return Ok(false);
-    }
-    Err(Error::Svn {
-        path: repo.to_owned(),
-        message: stderr.trim().to_owned(),
-    })
-}
-
-/// Read one configuration file (`rel` in the configuration, `full` in the
-/// repository): refused when it is a symbolic link. Only a file whose
-/// text starts like a link's is asked about, so a normal read costs no
-/// extra process.
-fn read_file(
-    repo: &Path,
-    args: [&str; 2],
-    rel: &str,
-    full: &str,
-    limits: Limits,
-) -> Result<Vec<u8>, Error> {
-    let bytes = cat(repo, args, full, limits.max_file_bytes)?;
-    if bytes.starts_with(b"link ") && is_special(repo, args, full)? {
-        return Err(Error::Refused {
-            path: rel.to_owned(),
-            what: "a symbolic link (svn:special)",
-            kind: "file",
-        });
-    }
-    Ok(bytes)
-}
-
-/// The youngest revision.
-pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
-    let out = svnlook(repo, &["youngest"])?;
-    Ok(String::from_utf8_lossy(&out).trim().to_owned())
-}
-
-fn at_args<'a>(at: At<'a>, youngest: &'a str) -> [&'a str; 2] {
-    match at {
-        At::Revision(Some(r)) => ["-r", r],
-        At::Revision(None) => ["-r", youngest],
-        At::Transaction(t) => ["-t", t],
-    }
 }
 
 /// Paths changed by a transaction or revision (relative to the repository
@@ -174,12 +32,69 @@ pub(super) fn changed(repo: &Path, at: At) -> Result<Vec<(String, bool)>, Error>
         .collect())
 }
 
-/// Read the configuration under `subpath` at `at`.
+/// Read the configuration under `subpath` at `at` (`None`: the
+/// repository's root). A revision is read by one `svnadmin dump`
+/// (`svn_dump`), a transaction as its base revision so read plus what the
+/// transaction changed ([`read_from`]); where either cannot answer, file
+/// by file ([`read_listed`]). The same files, diagnostics and errors
+/// either way.
 ///
 /// Public (with `read_since`) only for the test that compares an
 /// incremental read with a full one; everything else goes through
-/// `repo::Source`. `None`: the repository's root.
+/// `repo::Source`.
 pub fn read(
+    repo: &Path,
+    at: At,
+    subpath: Option<&SubPath>,
+    limits: Limits,
+) -> Result<Input, Error> {
+    let root = SubPath::default();
+    let subpath = subpath.unwrap_or(&root);
+    let listed = |at| read_listed(repo, at, Some(subpath), limits);
+    let t = match at {
+        At::Revision(rev) => {
+            let young;
+            let rev = match rev {
+                Some(r) => r,
+                None => {
+                    young = youngest(repo)?;
+                    &young
+                }
+            };
+            let Some(files) = super::svn_dump::read(repo, rev, subpath, limits) else {
+                return listed(At::Revision(Some(rev)));
+            };
+            return Ok(Input {
+                revision: rev.to_owned(),
+                meta: info(repo, ["-r", rev], limits)?,
+                limits,
+                files,
+                incomplete: None,
+            });
+        }
+        At::Transaction(t) => t,
+    };
+    let base = txn_base(repo, t).and_then(|b| {
+        read(
+            repo,
+            At::Revision(Some(&b.to_string())),
+            Some(subpath),
+            limits,
+        )
+        .ok()
+    });
+    match base {
+        Some(base) if base.incomplete.is_none() => {
+            follow(repo, at, &base, subpath, limits, &|| listed(at))
+        }
+        _ => listed(at),
+    }
+}
+
+/// [`read`] with one `svnlook cat` per file, listed by `svnlook tree`: a
+/// transaction's read where it cannot follow its base revision, and the
+/// answer wherever the dump does not give one.
+pub fn read_listed(
     repo: &Path,
     at: At,
     subpath: Option<&SubPath>,
@@ -323,66 +238,6 @@ pub fn read_since(
     Ok(input)
 }
 
-/// `svnlook changed`: (action letter, path, is a folder) per line.
-fn changed_actions(repo: &Path, at: At) -> Result<Vec<(char, String, bool)>, Error> {
-    let young;
-    let args = match at {
-        At::Revision(None) => {
-            young = youngest(repo)?;
-            at_args(at, &young)
-        }
-        _ => at_args(at, ""),
-    };
-    let out = svnlook(repo, &["changed", args[0], args[1]])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| Some((l.chars().next()?, l.get(4..)?)))
-        .map(|(a, p)| (a, p.trim_end_matches('/').to_owned(), p.ends_with('/')))
-        .collect())
-}
-
-/// Author, date and log message of a revision or transaction (`svnlook
-/// info`: author, date, the log's size in bytes, then the log).
-fn info(repo: &Path, args: [&str; 2], limits: Limits) -> Result<Option<RevisionMeta>, Error> {
-    let out = svnlook(repo, &["info", args[0], args[1]])?;
-    let mut lines = out.splitn(4, |&b| b == b'\n');
-    let mut line = || String::from_utf8_lossy(lines.next().unwrap_or(b"")).into_owned();
-    let author = line();
-    let time = parse_svn_date(&line()).unwrap_or(0);
-    let size: usize = line().trim().parse().unwrap_or(0);
-    let log = lines.next().unwrap_or(b"");
-    let log = &log[..size.min(log.len())];
-    Ok(Some(RevisionMeta {
-        author,
-        time,
-        message: snapshot::message_tail(log, limits.max_message_bytes),
-    }))
-}
-
-/// `2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)` → seconds since the epoch.
-fn parse_svn_date(s: &str) -> Option<i64> {
-    let mut parts = s.split_whitespace();
-    let date = parts.next()?;
-    let time = parts.next()?;
-    let zone = parts.next()?;
-    let mut d = date.split('-').map(|n| n.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':').map(|n| n.parse::<i64>().ok());
-    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let z: i64 = zone.get(1..)?.parse().ok()?;
-    let offset = sign * ((z / 100) * 3600 + (z % 100) * 60);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
-}
-
 // The hooks' read (issue 13): only what a transaction or the revisions
 // since an earlier read changed, the rest taken from that read.
 
@@ -404,40 +259,6 @@ fn txn_base(repo: &Path, txn: &str) -> Option<u64> {
         return None;
     }
     rev.parse().ok()
-}
-
-/// One line of `svnlook changed --copy-info`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Change {
-    /// `A`, `D`, `U`, `R` or `_` (only properties changed).
-    action: char,
-    path: String,
-    is_dir: bool,
-    /// Added or replaced as a copy (`+`): a folder brings content that
-    /// is not listed line by line.
-    copied: bool,
-}
-
-/// `svnlook changed --copy-info` of a revision or transaction (the
-/// `(from PATH:rREV)` lines skipped: the copy is read where it lands).
-fn changes(repo: &Path, args: [&str; 2]) -> Result<Vec<Change>, Error> {
-    let out = svnlook(repo, &["changed", "--copy-info", args[0], args[1]])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter(|l| !l.starts_with(' '))
-        .filter_map(|l| {
-            let mut chars = l.chars();
-            let action = chars.next()?;
-            let copied = chars.nth(1)? == '+';
-            let path = l.get(4..)?;
-            Some(Change {
-                action,
-                path: path.trim_end_matches('/').to_owned(),
-                is_dir: path.ends_with('/'),
-                copied,
-            })
-        })
-        .collect())
 }
 
 /// What the changes since an earlier read ask for: files to read again and
@@ -566,6 +387,19 @@ pub fn read_from(
     let root = SubPath::default();
     let subpath = subpath.unwrap_or(&root);
     let full = || read(repo, at, Some(subpath), limits);
+    follow(repo, at, base, subpath, limits, &full)
+}
+
+/// [`read_from`], with `full` the read that answers where the change
+/// cannot be followed.
+fn follow(
+    repo: &Path,
+    at: At,
+    base: &Input,
+    subpath: &SubPath,
+    limits: Limits,
+    full: &dyn Fn() -> Result<Input, Error>,
+) -> Result<Input, Error> {
     let young;
     let (to, txn) = match at {
         At::Revision(Some(r)) => (r.parse::<u64>().ok(), None),
@@ -626,46 +460,4 @@ pub fn read_from(
         files,
         incomplete: None,
     })
-}
-
-/// The repository's UUID (`svnlook uuid`): what tells two repositories
-/// created at the same path apart.
-pub(super) fn uuid(repo: &Path) -> Result<String, Error> {
-    let out = svnlook(repo, &["uuid"])?;
-    Ok(String::from_utf8_lossy(&out).trim().to_owned())
-}
-
-/// A tree listing (`svnlook tree`) within `MAX_TREE_ENTRIES` lines.
-fn check_tree_size(tree: &str, at: &str) -> Result<(), Error> {
-    if tree.lines().count() > super::MAX_TREE_ENTRIES {
-        return Err(Error::TooLarge {
-            what: "the entries of the tree",
-            limit: super::MAX_TREE_ENTRIES,
-            bound: "entries walked per read",
-            at: at.to_owned(),
-        });
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn svn_dates_become_epoch_seconds() {
-        assert_eq!(
-            parse_svn_date("1970-01-01 00:00:00 +0000 (Thu, 01 Jan 1970)"),
-            Some(0)
-        );
-        assert_eq!(
-            parse_svn_date("2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)"),
-            Some(1_795_435_122)
-        );
-        assert_eq!(
-            parse_svn_date("2026-11-23 12:58:42 +0100 (Mon, 23 Nov 2026)"),
-            Some(1_795_435_122)
-        );
-        assert_eq!(parse_svn_date("garbage"), None);
-    }
 }

@@ -1,0 +1,308 @@
+//! The `svnlook` processes the SVN backend runs (a leaf of `repo::svn`):
+//! each with a UTF-8 locale, so that paths with spaces and non-ASCII names
+//! come through unchanged, and every path (the repository's too) after
+//! `--`, so that a folder named `-x` is never taken for an option. A file
+//! is read from `svnlook cat` up to the limit plus one byte; a symbolic
+//! link (`svn:special`) where a configuration file is expected is refused
+//! with its path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{At, Error};
+use crate::snapshot::{self, Limits, RevisionMeta};
+
+/// `svnlook SUB ARGS… -- REPOS [PATH]`: the repository and the path come
+/// after `--`, so that a folder named `-x` is a path, never an option.
+pub(super) fn command(repo: &Path, args: &[&str], path: Option<&str>) -> Command {
+    let mut cmd = Command::new("svnlook");
+    cmd.args(args)
+        .arg("--")
+        .arg(repo)
+        .args(path)
+        .env("LC_ALL", "C.UTF-8");
+    cmd
+}
+
+/// Run `svnlook SUB ARGS… -- REPOS [PATH]` and return its output.
+pub(super) fn svnlook_at(repo: &Path, args: &[&str], path: Option<&str>) -> Result<Vec<u8>, Error> {
+    let out = command(repo, args, path)
+        .output()
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("svnlook"),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(Error::Svn {
+            path: repo.to_owned(),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+pub(super) fn svnlook(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    svnlook_at(repo, args, None)
+}
+
+pub(super) fn svnlook_path(
+    repo: &Path,
+    sub: &str,
+    args: &[&str],
+    path: &str,
+) -> Result<Vec<u8>, Error> {
+    let all: Vec<&str> = std::iter::once(sub).chain(args.iter().copied()).collect();
+    svnlook_at(repo, &all, Some(path))
+}
+
+/// `svnlook cat` of one file, read from the pipe up to `limit + 1` bytes:
+/// a larger file is never held whole (`svnlook` is stopped there), and
+/// `snapshot::build` reports it from the bytes it got. One process per
+/// file, where asking `svnlook filesize` first would take two.
+pub(super) fn cat(
+    repo: &Path,
+    args: [&str; 2],
+    path: &str,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: PathBuf::from("svnlook"),
+        source,
+    };
+    let mut child = command(repo, &["cat", args[0], args[1]], Some(path))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(io)?;
+    let mut bytes = Vec::new();
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| io(std::io::Error::other("svnlook has no standard output")))?;
+    (&mut stdout)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > limit {
+        // Enough to know it is too large; the rest is never read.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(bytes);
+    }
+    drop(stdout);
+    let mut stderr = Vec::new();
+    if let Some(e) = child.stderr.take() {
+        let _ = e.take(64 << 10).read_to_end(&mut stderr);
+    }
+    let status = child.wait().map_err(io)?;
+    if !status.success() {
+        return Err(Error::Svn {
+            path: repo.to_owned(),
+            message: String::from_utf8_lossy(&stderr).trim().to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` carries `svn:special` (a symbolic link, committed as a
+/// file whose text is `link TARGET`).
+pub(super) fn is_special(repo: &Path, args: [&str; 2], path: &str) -> Result<bool, Error> {
+    let out = command(repo, &["propget", args[0], args[1]], None)
+        .args(["svn:special", path])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("svnlook"),
+            source,
+        })?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // E200017: the property is not set on the path.
+    if stderr.contains("E200017") {
+        return Ok(false);
+    }
+    Err(Error::Svn {
+        path: repo.to_owned(),
+        message: stderr.trim().to_owned(),
+    })
+}
+
+/// Read one configuration file (`rel` in the configuration, `full` in the
+/// repository): refused when it is a symbolic link. Only a file whose
+/// text starts like a link's is asked about, so a normal read costs no
+/// extra process.
+pub(super) fn read_file(
+    repo: &Path,
+    args: [&str; 2],
+    rel: &str,
+    full: &str,
+    limits: Limits,
+) -> Result<Vec<u8>, Error> {
+    let bytes = cat(repo, args, full, limits.max_file_bytes)?;
+    if bytes.starts_with(b"link ") && is_special(repo, args, full)? {
+        return Err(Error::Refused {
+            path: rel.to_owned(),
+            what: "a symbolic link (svn:special)",
+            kind: "file",
+        });
+    }
+    Ok(bytes)
+}
+
+/// The youngest revision.
+pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
+    let out = svnlook(repo, &["youngest"])?;
+    Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+pub(super) fn at_args<'a>(at: At<'a>, youngest: &'a str) -> [&'a str; 2] {
+    match at {
+        At::Revision(Some(r)) => ["-r", r],
+        At::Revision(None) => ["-r", youngest],
+        At::Transaction(t) => ["-t", t],
+    }
+}
+
+/// `svnlook changed`: (action letter, path, is a folder) per line.
+pub(super) fn changed_actions(repo: &Path, at: At) -> Result<Vec<(char, String, bool)>, Error> {
+    let young;
+    let args = match at {
+        At::Revision(None) => {
+            young = youngest(repo)?;
+            at_args(at, &young)
+        }
+        _ => at_args(at, ""),
+    };
+    let out = svnlook(repo, &["changed", args[0], args[1]])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| Some((l.chars().next()?, l.get(4..)?)))
+        .map(|(a, p)| (a, p.trim_end_matches('/').to_owned(), p.ends_with('/')))
+        .collect())
+}
+
+/// Author, date and log message of a revision or transaction (`svnlook
+/// info`: author, date, the log's size in bytes, then the log).
+pub(super) fn info(
+    repo: &Path,
+    args: [&str; 2],
+    limits: Limits,
+) -> Result<Option<RevisionMeta>, Error> {
+    let out = svnlook(repo, &["info", args[0], args[1]])?;
+    let mut lines = out.splitn(4, |&b| b == b'\n');
+    let mut line = || String::from_utf8_lossy(lines.next().unwrap_or(b"")).into_owned();
+    let author = line();
+    let time = parse_svn_date(&line()).unwrap_or(0);
+    let size: usize = line().trim().parse().unwrap_or(0);
+    let log = lines.next().unwrap_or(b"");
+    let log = &log[..size.min(log.len())];
+    Ok(Some(RevisionMeta {
+        author,
+        time,
+        message: snapshot::message_tail(log, limits.max_message_bytes),
+    }))
+}
+
+/// `2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)` → seconds since the epoch.
+pub(super) fn parse_svn_date(s: &str) -> Option<i64> {
+    let mut parts = s.split_whitespace();
+    let date = parts.next()?;
+    let time = parts.next()?;
+    let zone = parts.next()?;
+    let mut d = date.split('-').map(|n| n.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|n| n.parse::<i64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let z: i64 = zone.get(1..)?.parse().ok()?;
+    let offset = sign * ((z / 100) * 3600 + (z % 100) * 60);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
+/// One line of `svnlook changed --copy-info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Change {
+    /// `A`, `D`, `U`, `R` or `_` (only properties changed).
+    pub(super) action: char,
+    pub(super) path: String,
+    pub(super) is_dir: bool,
+    /// Added or replaced as a copy (`+`): a folder brings content that
+    /// is not listed line by line.
+    pub(super) copied: bool,
+}
+
+/// `svnlook changed --copy-info` of a revision or transaction (the
+/// `(from PATH:rREV)` lines skipped: the copy is read where it lands).
+pub(super) fn changes(repo: &Path, args: [&str; 2]) -> Result<Vec<Change>, Error> {
+    let out = svnlook(repo, &["changed", "--copy-info", args[0], args[1]])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| {
+            let mut chars = l.chars();
+            let action = chars.next()?;
+            let copied = chars.nth(1)? == '+';
+            let path = l.get(4..)?;
+            Some(Change {
+                action,
+                path: path.trim_end_matches('/').to_owned(),
+                is_dir: path.ends_with('/'),
+                copied,
+            })
+        })
+        .collect())
+}
+
+/// The repository's UUID (`svnlook uuid`): what tells two repositories
+/// created at the same path apart.
+pub(super) fn uuid(repo: &Path) -> Result<String, Error> {
+    let out = svnlook(repo, &["uuid"])?;
+    Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+/// A tree listing (`svnlook tree`) within `MAX_TREE_ENTRIES` lines.
+pub(super) fn check_tree_size(tree: &str, at: &str) -> Result<(), Error> {
+    if tree.lines().count() > super::MAX_TREE_ENTRIES {
+        return Err(Error::TooLarge {
+            what: "the entries of the tree",
+            limit: super::MAX_TREE_ENTRIES,
+            bound: "entries walked per read",
+            at: at.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svn_dates_become_epoch_seconds() {
+        assert_eq!(
+            parse_svn_date("1970-01-01 00:00:00 +0000 (Thu, 01 Jan 1970)"),
+            Some(0)
+        );
+        assert_eq!(
+            parse_svn_date("2026-11-23 11:58:42 +0000 (Mon, 23 Nov 2026)"),
+            Some(1_795_435_122)
+        );
+        assert_eq!(
+            parse_svn_date("2026-11-23 12:58:42 +0100 (Mon, 23 Nov 2026)"),
+            Some(1_795_435_122)
+        );
+        assert_eq!(parse_svn_date("garbage"), None);
+    }
+}

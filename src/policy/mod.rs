@@ -34,7 +34,7 @@ pub use explain::AccountStatus;
 pub use explain::{
     Context, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict, Via,
 };
-pub use index::{Index, Request, RequestError, RoleHeld, UserView};
+pub use index::{Index, IndexMemo, Request, RequestError, RoleHeld, UserView};
 pub use names::{
     FORBIDDEN_BODY, LOGIN, MAX_REST_PATH_BYTES, PathRefusal, RestCall, RestError, RestPath, Verb,
 };

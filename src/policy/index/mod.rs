@@ -12,9 +12,13 @@
 
 mod build;
 mod decide;
+mod members;
+mod memo;
 mod record;
 mod types;
+mod users;
 mod view;
 
+pub use memo::IndexMemo;
 pub use types::{Index, Request, RequestError};
 pub use view::{RoleHeld, UserView};

@@ -1,7 +1,8 @@
 //! `build_cached` gives what `build` gives: random configurations changed
 //! by random steps (a project's roles, an account, the user groups, role
 //! definitions, permissions, the access file, broken files, a duplicated
-//! project id), one memo across the whole sequence, every report compared
+//! project id, `user` held in a project or not, other limits), one memo
+//! across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
 //! field of the report: diagnostics in order, model, policy index, access
 //! file, cost, rails, test outcomes). And the memo is used, and bounded.
@@ -10,12 +11,19 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use super::build_cached;
 use super::{ACCESS_FILE, GROUPS, Input, Limits, Memo, PERMISSIONS, ROLES, USER_ROLES, USERS_DIR};
-use super::{build, build_cached};
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "Alice", "erin"];
 const FOLDERS: &[&str] = &["A/p1", "B/p1", "p2", "C/p3", "p4"];
-const PROJECT_ROLES: &[&str] = &["project_admin", "project_user", "project_tester", "ghost"];
+const PROJECT_ROLES: &[&str] = &[
+    "project_admin",
+    "project_user",
+    "project_tester",
+    "ghost",
+    "user",
+    "project_assignable",
+];
 const GLOBAL_ROLES: &[&str] = &["admin", "user", "auditor", "project_user"];
 
 /// A tiny deterministic generator, so one `u64` names a file's content.
@@ -67,7 +75,7 @@ fn groups(rng: &mut Rng) -> String {
 
 fn permissions(rng: &mut Rng) -> String {
     let mut xml = String::from(
-        "<permissions>\n  <customset id=\"Open\" title=\"Open\">com.polarion.persistence.object.WorkItem(status:open)</customset>\n  <permission name=\"com.polarion\">\n",
+        "<permissions>\n  <customset id=\"Open\" title=\"Open\">com.polarion.persistence.object.WorkItem(status:open AND NOT (type:heading OR type:task))</customset>\n  <permission name=\"com.polarion\">\n",
     );
     for _ in 0..rng.below(4) {
         let effect = ["grant", "deny"][rng.below(2)];
@@ -150,6 +158,14 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
                 [rng.below(3)];
             (path, Some(broken.to_owned()))
         }
+        // One login kept in a project, with `user` there or not.
+        12 => (
+            project("security/user-roles.xml"),
+            Some(format!(
+                "<user-roles>\n  <user name=\"bob\"><role name=\"project_user\"/>{}</user>\n</user-roles>\n",
+                ["<role name=\"user\"/>", ""][rng.below(2)]
+            )),
+        ),
         10 => (
             project("security/roles.xml"),
             Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),
@@ -199,18 +215,30 @@ proptest! {
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..12, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..13, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
         for (i, (what, seed, limits)) in steps.into_iter().enumerate() {
             change(&mut files, what, seed);
             // Now and then other limits: nothing read under the old ones is reused.
-            let limits = Limits { max_name_bytes: if limits == 0 { 4 } else { 255 }, ..Limits::default() };
+            let limits = Limits {
+                max_name_bytes: if limits == 0 { 4 } else { 255 },
+                max_query_depth: if limits == 1 { 1 } else { 32 },
+                ..Limits::default()
+            };
             let input = input(&files, limits, i);
             let cached = format!("{:#?}", build_cached(&input, &mut memo));
-            let full = format!("{:#?}", build(&input));
+            // A full build (`build` is this with an empty memo).
+            let mut fresh = Memo::default();
+            let full = format!("{:#?}", build_cached(&input, &mut fresh));
             prop_assert_eq!(cached, full, "step {}", i);
+            // The policy index, valid configuration or not (the report
+            // shows it only with a snapshot), when the build made one.
+            if let Some(full) = fresh.index.last() {
+                let cached = format!("{:#?}", memo.index.last());
+                prop_assert_eq!(cached, format!("{:#?}", Some(full)), "the policy index at step {}", i);
+            }
         }
     }
 }

@@ -52,6 +52,12 @@ impl IndexMemo {
     pub fn stats(&self) -> (usize, usize) {
         (self.hits, self.misses)
     }
+    /// The index of the last build, for the tests that compare it with a
+    /// full build's.
+    #[cfg(test)]
+    pub(crate) fn last(&self) -> Option<&Index> {
+        self.kept.as_ref().map(|k| &k.index)
+    }
 }
 
 struct Kept {

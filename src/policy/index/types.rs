@@ -173,8 +173,16 @@ pub(super) struct Shard(pub(super) Vec<(Login, Membership)>);
 /// The projects each login holds roles in, sharded by the login's hash so
 /// that a change to one project copies only the shards of the logins it
 /// adds or removes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct Members(pub(super) Arc<Vec<Arc<Shard>>>);
+
+/// The shards that hold a login, by number.
+impl std::fmt::Debug for Members {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.iter().enumerate().filter(|(_, s)| !s.0.is_empty());
+        f.debug_map().entries(held.map(|(i, s)| (i, &s.0))).finish()
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct FileEntry {

@@ -18,7 +18,8 @@
 //!   request);
 //! - `rest`: the two layers of a REST call (endpoint, then item) and the
 //!   table of item permissions;
-//! - `index`: the indexes (`build`), the decision (`decide`, with the
+//! - `index`: the indexes (`build`, or `build_cached` from the parts of
+//!   the index before), the decision (`decide`, with the
 //!   recorder of `record`) and the user view (`view`);
 //! - `explain`: the recorded chain and its text form (a leaf: `index`
 //!   fills it in, it knows nothing of `index`).

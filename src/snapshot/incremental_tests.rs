@@ -261,6 +261,11 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     assert_eq!(memo.stats().group_misses, 0, "{:?}", memo.stats());
     // Every project's scope and the global one.
     assert_eq!(memo.stats().group_hits, memo.stats().projects + 1);
+    // Every part of the policy index: the rules, the global part, each
+    // project's.
+    let parts = memo.stats().index_hits;
+    assert_eq!(memo.stats().index_misses, 0, "{:?}", memo.stats());
+    assert!(parts >= 2 + 3, "{:?}", memo.stats());
     // One project's roles changed: that project alone is lowered again.
     let path = "p2/.polarion/security/user-roles.xml";
     files.insert(
@@ -274,12 +279,21 @@ fn an_unchanged_file_is_taken_from_the_memo() {
         (projects - 1, 1)
     );
     assert_eq!(memo.stats().group_misses, 1, "{:?}", memo.stats());
+    assert_eq!(
+        (memo.stats().index_hits, memo.stats().index_misses),
+        (parts - 1, 1)
+    );
     // An account added: every project is lowered again (each may name it).
     files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(
         (memo.stats().project_hits, memo.stats().project_misses),
         (0, projects)
+    );
+    // In the policy index only the global part reads the accounts.
+    assert_eq!(
+        (memo.stats().index_hits, memo.stats().index_misses),
+        (parts - 1, 1)
     );
     files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".to_vec());
     build_cached(&input(&files, Limits::default(), 2), &mut memo);

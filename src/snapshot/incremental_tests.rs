@@ -1,7 +1,8 @@
 //! `build_cached` gives what `build` gives: random configurations changed
 //! by random steps (a project's roles, an account, the user groups, role
 //! definitions, permissions, the access file, broken files, a duplicated
-//! project id, `user` held in a project or not, other limits), one memo
+//! project id, `user` held in a project or not, the same assignments on
+//! other lines, other limits), one memo
 //! across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
 //! field of the report: diagnostics in order, model, policy index, access
@@ -158,6 +159,14 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
                 [rng.below(3)];
             (path, Some(broken.to_owned()))
         }
+        // The same assignments, on other lines.
+        13 => {
+            let path = project("security/user-roles.xml");
+            let text = files
+                .get(&path)
+                .map(|b| format!("<!-- {} -->\n{}", rng.below(100), String::from_utf8_lossy(b)));
+            (path, text)
+        }
         // One login kept in a project, with `user` there or not.
         12 => (
             project("security/user-roles.xml"),
@@ -215,7 +224,7 @@ proptest! {
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..13, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..14, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();

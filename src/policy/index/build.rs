@@ -63,17 +63,31 @@ impl Special {
     }
 }
 
-/// Roles numbered in first-use order, each once.
+/// Roles in first-use order, each once.
 #[derive(Default)]
 pub(super) struct FirstUse {
+    /// The roles of `list`, once it is longer than [`FirstUse::SCAN`].
     seen: std::collections::HashSet<RoleId, crate::fxhash::FxBuild>,
     pub(super) list: Vec<RoleId>,
 }
 
 impl FirstUse {
+    /// Up to this many roles a scan of the list is cheaper than hashing.
+    const SCAN: usize = 16;
+
     pub(super) fn add(&mut self, role: &RoleId) {
-        if !self.seen.contains(role) {
-            self.seen.insert(role.clone());
+        let known = if self.list.len() <= Self::SCAN {
+            self.list.contains(role)
+        } else {
+            if self.seen.is_empty() {
+                self.seen.extend(self.list.iter().cloned());
+            }
+            self.seen.contains(role)
+        };
+        if !known {
+            if !self.seen.is_empty() {
+                self.seen.insert(role.clone());
+            }
             self.list.push(role.clone());
         }
     }

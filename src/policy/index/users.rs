@@ -76,6 +76,10 @@ impl Runs {
     }
 }
 
+/// The most logins a project part makes room for before it reads its
+/// assignments (more grow the map as they come).
+const HOLDERS_ROOM: usize = 4096;
+
 /// The logins an assignment names: its user, or its group's members.
 fn logins_of<'m>(model: &'m Model, holder: &'m Holder) -> impl Iterator<Item = &'m Login> {
     let (user, group) = match holder {
@@ -201,12 +205,21 @@ impl ProjectPart {
         roles: &Roles,
         assigned: impl Iterator<Item = &'m Assignment>,
     ) -> ProjectPart {
+        let assigned: Vec<&Assignment> = assigned.collect();
+        // The logins named, counted with repeats: room for the map at
+        // once (within a bound, for a big group assigned many times).
+        let named: usize = (assigned.iter())
+            .map(|a| match &a.holder {
+                Holder::User(_) => 1,
+                Holder::Group(g) => model.user_groups.get(g).map_or(0, BTreeSet::len),
+            })
+            .sum();
         let mut part = ProjectPart {
             id: id.clone(),
             folder: project.folder.clone(),
             lead: project.lead.clone(),
-            assignments: Vec::new(),
-            holders: HashMap::default(),
+            assignments: Vec::with_capacity(assigned.len()),
+            holders: HashMap::with_capacity_and_hasher(named.min(HOLDERS_ROOM), Default::default()),
             roles_used: Vec::new(),
             holds_user: false,
         };

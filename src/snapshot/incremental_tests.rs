@@ -105,6 +105,31 @@ fn access(rng: &mut Rng) -> String {
     .to_owned()
 }
 
+/// A project's user-roles.xml that keeps its logins: `bob` with `user`
+/// there or not (12), or the same assignments on other lines (13).
+fn same_logins(
+    files: &BTreeMap<String, Vec<u8>>,
+    what: u8,
+    rng: &mut Rng,
+    path: String,
+) -> (String, Option<String>) {
+    let text = if what == 12 {
+        Some(format!(
+            "<user-roles>\n  <user name=\"bob\"><role name=\"project_user\"/>{}</user>\n</user-roles>\n",
+            ["<role name=\"user\"/>", ""][rng.below(2)]
+        ))
+    } else {
+        files.get(&path).map(|b| {
+            format!(
+                "<!-- {} -->\n{}",
+                rng.below(100),
+                String::from_utf8_lossy(b)
+            )
+        })
+    };
+    (path, text)
+}
+
 /// One change to the files, named by `what` and drawn from `seed`.
 fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
     let rng = &mut Rng(seed);
@@ -159,22 +184,7 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
                 [rng.below(3)];
             (path, Some(broken.to_owned()))
         }
-        // The same assignments, on other lines.
-        13 => {
-            let path = project("security/user-roles.xml");
-            let text = files
-                .get(&path)
-                .map(|b| format!("<!-- {} -->\n{}", rng.below(100), String::from_utf8_lossy(b)));
-            (path, text)
-        }
-        // One login kept in a project, with `user` there or not.
-        12 => (
-            project("security/user-roles.xml"),
-            Some(format!(
-                "<user-roles>\n  <user name=\"bob\"><role name=\"project_user\"/>{}</user>\n</user-roles>\n",
-                ["<role name=\"user\"/>", ""][rng.below(2)]
-            )),
-        ),
+        12 | 13 => same_logins(files, what, rng, project("security/user-roles.xml")),
         10 => (
             project("security/roles.xml"),
             Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),

@@ -92,6 +92,23 @@ fn changes(
     out
 }
 
+/// The policy index of `model` built with `memo`, then in full: the two
+/// times.
+fn index_phase(
+    model: &model::Model,
+    memo: &mut rolesync::policy::IndexMemo,
+) -> (Duration, Duration) {
+    let start = Instant::now();
+    let cached = rolesync::policy::Index::build_cached(model, memo);
+    let cached_took = start.elapsed();
+    drop(std::hint::black_box(cached));
+    let start = Instant::now();
+    let full = std::hint::black_box(rolesync::policy::Index::build(model));
+    let full_took = start.elapsed();
+    drop(full);
+    (cached_took, full_took)
+}
+
 /// The cold phases this work made faster, each the median of 5 runs.
 fn phases(input: &Input) {
     let time = |f: &dyn Fn()| {
@@ -163,6 +180,13 @@ fn main() {
     let (mut hits, mut misses) = (0, 0);
     let (mut project_hits, mut project_misses, mut group_hits, mut group_misses) = (0, 0, 0, 0);
     let list = changes(&files, n, scale.projects);
+    // The policy index alone, on each change's model: its own memo, and
+    // the full `Index::build` of the same model (the reference).
+    let mut index_memo = rolesync::policy::IndexMemo::default();
+    if let Some(s) = &report.snapshot {
+        index_phase(&s.model, &mut index_memo);
+    }
+    let mut index_times: Vec<(Duration, Duration)> = Vec::new();
     // The reference every fifth of the way (`REFERENCE_RUNS=0`: none,
     // e.g. under `perf record`).
     let runs: usize = std::env::var("REFERENCE_RUNS")
@@ -178,7 +202,12 @@ fn main() {
         let inp = input(&files, i + 1);
         let start = Instant::now();
         let cached = snapshot::build_cached(&inp, &mut memo);
-        timed.push((what, start.elapsed()));
+        timed.push((what.clone(), start.elapsed()));
+        if let Some(s) = &cached.snapshot
+            && what == "project roles"
+        {
+            index_times.push(index_phase(&s.model, &mut index_memo));
+        }
         let stats = memo.stats();
         hits += stats.parse_hits;
         misses += stats.parse_misses;
@@ -230,6 +259,19 @@ fn main() {
         ms(full_median),
         full_median.as_secs_f64() / pct(&project, 0.5).as_secs_f64()
     );
+    let mut cached_ix: Vec<Duration> = index_times.iter().map(|t| t.0).collect();
+    let mut full_ix: Vec<Duration> = index_times.iter().map(|t| t.1).collect();
+    cached_ix.sort();
+    full_ix.sort();
+    if !cached_ix.is_empty() {
+        println!(
+            "policy index alone, one project's roles ×{}: Index::build_cached p50 {} p99 {}; reference Index::build p50 {}",
+            cached_ix.len(),
+            ms(pct(&cached_ix, 0.5)),
+            ms(pct(&cached_ix, 0.99)),
+            ms(pct(&full_ix, 0.5))
+        );
+    }
     println!(
         "memo over the changes: files {hits} reused / {misses} parsed; projects lowered {project_hits} reused / {project_misses} afresh; scopes' role groups {group_hits} reused / {group_misses} afresh"
     );

@@ -153,7 +153,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         diags.push(access_too_large(limits));
         return invalid(input, diags);
     }
-    let (policy, policy_diags) = policy::Index::build(&model);
+    let (policy, policy_diags) = policy::Index::build_cached(&model, &mut memo.index);
     diags.extend(policy_diags);
 
     let (access, access_cost) =

@@ -18,7 +18,8 @@
 //!   request);
 //! - `rest`: the two layers of a REST call (endpoint, then item) and the
 //!   table of item permissions;
-//! - `index`: the indexes (`build`), the decision (`decide`, with the
+//! - `index`: the indexes (`build`, or `build_cached` from the parts of
+//!   the index before), the decision (`decide`, with the
 //!   recorder of `record`) and the user view (`view`);
 //! - `explain`: the recorded chain and its text form (a leaf: `index`
 //!   fills it in, it knows nothing of `index`).
@@ -34,7 +35,7 @@ pub use explain::AccountStatus;
 pub use explain::{
     Context, Explanation, Purpose, Reason, RoleLine, SetLine, Setting, Step, Verdict, Via,
 };
-pub use index::{Index, Request, RequestError, RoleHeld, UserView};
+pub use index::{Index, IndexMemo, Request, RequestError, RoleHeld, UserView};
 pub use names::{
     FORBIDDEN_BODY, LOGIN, MAX_REST_PATH_BYTES, PathRefusal, RestCall, RestError, RestPath, Verb,
 };

@@ -1,7 +1,9 @@
 //! `build_cached` gives what `build` gives: random configurations changed
 //! by random steps (a project's roles, an account, the user groups, role
 //! definitions, permissions, the access file, broken files, a duplicated
-//! project id), one memo across the whole sequence, every report compared
+//! project id, `user` held in a project or not, the same assignments on
+//! other lines, other limits), one memo
+//! across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
 //! field of the report: diagnostics in order, model, policy index, access
 //! file, cost, rails, test outcomes). And the memo is used, and bounded.
@@ -21,6 +23,8 @@ const PROJECT_ROLES: &[&str] = &[
     "project_tester",
     "ghost",
     "auditor",
+    "user",
+    "project_assignable",
 ];
 const GLOBAL_ROLES: &[&str] = &[
     "admin",
@@ -79,7 +83,7 @@ fn groups(rng: &mut Rng) -> String {
 
 fn permissions(rng: &mut Rng) -> String {
     let mut xml = String::from(
-        "<permissions>\n  <customset id=\"Open\" title=\"Open\">com.polarion.persistence.object.WorkItem(status:open)</customset>\n  <permission name=\"com.polarion\">\n",
+        "<permissions>\n  <customset id=\"Open\" title=\"Open\">com.polarion.persistence.object.WorkItem(status:open AND NOT (type:heading OR type:task))</customset>\n  <permission name=\"com.polarion\">\n",
     );
     for _ in 0..rng.below(4) {
         let effect = ["grant", "deny"][rng.below(2)];
@@ -106,6 +110,31 @@ fn access(rng: &mut Rng) -> String {
         "[groups]\nadmin = carol\n[/]\n* = r\n",
     ][rng.below(4)]
     .to_owned()
+}
+
+/// A project's user-roles.xml that keeps its logins: `bob` with `user`
+/// there or not (12), or the same assignments on other lines (13).
+fn same_logins(
+    files: &BTreeMap<String, Vec<u8>>,
+    what: u8,
+    rng: &mut Rng,
+    path: String,
+) -> (String, Option<String>) {
+    let text = if what == 12 {
+        Some(format!(
+            "<user-roles>\n  <user name=\"bob\"><role name=\"project_user\"/>{}</user>\n</user-roles>\n",
+            ["<role name=\"user\"/>", ""][rng.below(2)]
+        ))
+    } else {
+        files.get(&path).map(|b| {
+            format!(
+                "<!-- {} -->\n{}",
+                rng.below(100),
+                String::from_utf8_lossy(b)
+            )
+        })
+    };
+    (path, text)
 }
 
 /// One change to the files, named by `what` and drawn from `seed`.
@@ -162,6 +191,7 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
                 [rng.below(3)];
             (path, Some(broken.to_owned()))
         }
+        12 | 13 => same_logins(files, what, rng, project("security/user-roles.xml")),
         10 => (
             project("security/roles.xml"),
             Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),
@@ -211,18 +241,30 @@ proptest! {
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..12, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..14, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
         for (i, (what, seed, limits)) in steps.into_iter().enumerate() {
             change(&mut files, what, seed);
             // Now and then other limits: nothing read under the old ones is reused.
-            let limits = Limits { max_name_bytes: if limits == 0 { 4 } else { 255 }, ..Limits::default() };
+            let limits = Limits {
+                max_name_bytes: if limits == 0 { 4 } else { 255 },
+                max_query_depth: if limits == 1 { 1 } else { 32 },
+                ..Limits::default()
+            };
             let input = input(&files, limits, i);
             let cached = format!("{:#?}", build_cached(&input, &mut memo));
-            let full = format!("{:#?}", build(&input));
+            // A full build (`build` is this with an empty memo).
+            let mut fresh = Memo::default();
+            let full = format!("{:#?}", build_cached(&input, &mut fresh));
             prop_assert_eq!(cached, full, "step {}", i);
+            // The policy index, valid configuration or not (the report
+            // shows it only with a snapshot), when the build made one.
+            if let Some(full) = fresh.index.last() {
+                let cached = format!("{:#?}", memo.index.last());
+                prop_assert_eq!(cached, format!("{:#?}", Some(full)), "the policy index at step {}", i);
+            }
         }
     }
 }
@@ -245,6 +287,11 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     assert_eq!(memo.stats().group_misses, 0, "{:?}", memo.stats());
     // Every project's scope and the global one.
     assert_eq!(memo.stats().group_hits, memo.stats().projects + 1);
+    // Every part of the policy index: the rules, the global part, each
+    // project's.
+    let parts = memo.stats().index_hits;
+    assert_eq!(memo.stats().index_misses, 0, "{:?}", memo.stats());
+    assert!(parts >= 2 + 3, "{:?}", memo.stats());
     // One project's roles changed: that project alone is lowered again.
     let path = "p2/.polarion/security/user-roles.xml";
     files.insert(
@@ -258,12 +305,21 @@ fn an_unchanged_file_is_taken_from_the_memo() {
         (projects - 1, 1)
     );
     assert_eq!(memo.stats().group_misses, 1, "{:?}", memo.stats());
+    assert_eq!(
+        (memo.stats().index_hits, memo.stats().index_misses),
+        (parts - 1, 1)
+    );
     // An account added: every project is lowered again (each may name it).
     files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(
         (memo.stats().project_hits, memo.stats().project_misses),
         (0, projects)
+    );
+    // In the policy index only the global part reads the accounts.
+    assert_eq!(
+        (memo.stats().index_hits, memo.stats().index_misses),
+        (parts - 1, 1)
     );
     files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".to_vec());
     build_cached(&input(&files, Limits::default(), 2), &mut memo);

@@ -9,7 +9,8 @@
 //! under (one for the whole memo: other limits empty it); each project's lowering is reused when its files are those
 //! values and what it reads outside them is unchanged
 //! (`model::LowerMemo`); each scope's role groups when what they are
-//! made of is equal (`model::GroupMemo`). After a build the memo holds the entries of that build's input
+//! made of is equal (`model::GroupMemo`); each part of the policy index
+//! likewise (`policy::IndexMemo`). After a build the memo holds the entries of that build's input
 //! only; the rest are evicted, so its size follows the configuration's.
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Memo {
     pub(super) lower: crate::model::LowerMemo,
     /// Each scope's role groups (`Model::role_groups_with`).
     pub(super) groups: crate::model::GroupMemo,
+    /// The policy index's parts (`policy::Index::build_cached`).
+    pub(super) index: crate::policy::IndexMemo,
 }
 
 impl std::fmt::Debug for Memo {
@@ -55,6 +58,10 @@ pub struct Stats {
     /// Scopes whose role groups were taken from the memo / built afresh.
     pub group_hits: usize,
     pub group_misses: usize,
+    /// Parts of the policy index (each project's, the global one, the
+    /// rules) taken from the memo / built afresh.
+    pub index_hits: usize,
+    pub index_misses: usize,
 }
 
 impl Memo {
@@ -62,6 +69,7 @@ impl Memo {
     pub fn stats(&self) -> Stats {
         let (project_hits, project_misses, projects) = self.lower.stats();
         let (group_hits, group_misses, _) = self.groups.stats();
+        let (index_hits, index_misses) = self.index.stats();
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
@@ -71,6 +79,8 @@ impl Memo {
             projects,
             group_hits,
             group_misses,
+            index_hits,
+            index_misses,
         }
     }
 }

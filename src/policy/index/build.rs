@@ -1,48 +1,159 @@
-//! [`Index::build`]: the model rearranged into the indexes, step by step.
+//! The parts of [`Index`] made from the permission files and the role
+//! names: [`Roles`] (every role named anywhere, numbered) and [`Rules`]
+//! (the permission files: names interned, custom sets compiled, rules by
+//! file and permission).
 
-use super::super::explain::AccountStatus;
 use super::super::names::{self, LOGIN, MODULE_MODIFY_CONTENT, Verb};
 use super::super::query::{self, Query};
 use super::types::*;
 use crate::diag::{Code, Diagnostic};
-use crate::ident::{GroupId, Login, RoleId};
-use crate::model::{Holder, Model, PermissionSet, Scope};
+use crate::ident::RoleId;
+use crate::model::{Model, PermissionSet};
 
-impl Index {
-    /// Index a model. Custom-set queries are parsed here; a malformed one
-    /// is an `invalid-customset-query` diagnostic (and never matches).
-    ///
-    /// The steps: intern the built-in roles and permissions, then the
-    /// projects with their permission files, then the users.
-    pub fn build(model: &Model) -> (Index, Vec<Diagnostic>) {
-        let mut names = Names::default();
-        let special = Special::intern(&mut names);
-        let login_perm = names.perm(LOGIN);
-        let rest_perms = Verb::ALL.map(|v| names.perm(v.permission()));
-        names.perm(MODULE_MODIFY_CONTENT);
-        let delete_perm = names.perm(WORKITEM_DELETE);
+impl Roles {
+    /// The built-in roles, then every role of `sources` in order, each once.
+    pub(super) fn of<'r>(sources: impl IntoIterator<Item = &'r RoleId>) -> Roles {
+        let mut roles = Roles {
+            names: Vec::new(),
+            ids: HashMap::default(),
+            special: Special::default(),
+        };
+        roles.special = Special::intern(&mut roles);
+        for id in sources {
+            roles.add(id);
+        }
+        roles
+    }
+
+    fn add(&mut self, id: &RoleId) -> u32 {
+        if let Some(&i) = self.ids.get(id.as_str()) {
+            return i;
+        }
+        let i = to_u32(self.names.len());
+        self.names.push(id.clone());
+        self.ids.insert(id.clone(), i);
+        i
+    }
+
+    fn builtin(&mut self, name: &str) -> u32 {
+        self.add(&RoleId::new(name).expect("built-in role names are valid role ids"))
+    }
+
+    /// The number of a role of the sources the table was made of.
+    pub(super) fn id(&self, role: &RoleId) -> u32 {
+        *self
+            .ids
+            .get(role.as_str())
+            .expect("the role table holds every role the parts name")
+    }
+}
+
+impl Special {
+    fn intern(roles: &mut Roles) -> Special {
+        Special {
+            admin: roles.builtin("admin"),
+            user: roles.builtin("user"),
+            everyone: roles.builtin("everyone"),
+            assignable: roles.builtin("assignable"),
+            project_admin: roles.builtin("project_admin"),
+            project_assignable: roles.builtin("project_assignable"),
+            lead: roles.builtin("lead"),
+            dynamic: DYNAMIC.map(|(role, _)| roles.builtin(role)),
+        }
+    }
+}
+
+/// Roles in first-use order, each once.
+#[derive(Default)]
+pub(super) struct FirstUse {
+    /// The roles of `list`, once it is longer than [`FirstUse::SCAN`].
+    seen: std::collections::HashSet<RoleId, crate::fxhash::FxBuild>,
+    pub(super) list: Vec<RoleId>,
+}
+
+impl FirstUse {
+    /// Up to this many roles a scan of the list is cheaper than hashing.
+    const SCAN: usize = 16;
+
+    pub(super) fn add(&mut self, role: &RoleId) {
+        let known = if self.list.len() <= Self::SCAN {
+            self.list.contains(role)
+        } else {
+            if self.seen.is_empty() {
+                self.seen.extend(self.list.iter().cloned());
+            }
+            self.seen.contains(role)
+        };
+        if !known {
+            if !self.seen.is_empty() {
+                self.seen.insert(role.clone());
+            }
+            self.list.push(role.clone());
+        }
+    }
+}
+
+/// The permission files in index order: the global one, then each
+/// project's own (one that sets nothing is none), by project number.
+pub(super) fn permission_files<'m>(
+    model: &'m Model,
+    projects: &'m ProjectTable,
+) -> impl Iterator<Item = (Option<u32>, &'m PermissionSet)> {
+    let global = model.global_permissions.iter().map(|set| (None, set));
+    let own = projects.list.iter().enumerate().filter_map(|(i, id)| {
+        // A file that sets nothing (`<permissions/>`) is no project
+        // level setting: the project inherits the global configuration
+        // whole (003, "Defining Permissions for Artifact Sets").
+        let set = model.projects.get(id)?.permissions.as_ref()?;
+        (!set.rules.is_empty() || !set.customsets.is_empty()).then_some((Some(to_u32(i)), set))
+    });
+    global.chain(own)
+}
+
+/// The roles the permission files' rules name, in first-use order.
+pub(super) fn rule_roles(model: &Model, projects: &ProjectTable) -> Vec<RoleId> {
+    let mut roles = FirstUse::default();
+    for (_, set) in permission_files(model, projects) {
+        for r in &set.rules {
+            roles.add(&r.role);
+        }
+    }
+    roles.list
+}
+
+impl Rules {
+    /// Index the permission files. Custom-set queries are parsed here; a
+    /// malformed one is an `invalid-customset-query` diagnostic (and
+    /// never matches).
+    pub(super) fn build(
+        model: &Model,
+        projects: &ProjectTable,
+        roles: &Roles,
+        roles_used: Vec<RoleId>,
+    ) -> (Rules, Vec<Diagnostic>) {
+        let mut perms = Perms::default();
+        let login_perm = perms.perm(LOGIN);
+        let rest_perms = Verb::ALL.map(|v| perms.perm(v.permission()));
+        perms.perm(MODULE_MODIFY_CONTENT);
+        let delete_perm = perms.perm(WORKITEM_DELETE);
         let mut files = Files::new(model.limits.max_query_depth);
-        let global_file = model
-            .global_permissions
-            .as_ref()
-            .map(|set| files.add(&mut names, set));
-        let (projects, project_list) = index_projects(model, &mut files, &mut names);
-        let users = Users::build(model, &mut names, &projects, special);
+        let mut global_file = None;
+        let mut project_file = vec![None; projects.list.len()];
+        for (project, set) in permission_files(model, projects) {
+            let file = files.add(&mut perms, roles, set);
+            match project {
+                None => global_file = Some(file),
+                Some(p) => project_file[p as usize] = Some(file),
+            }
+        }
         let (rules, rule_entries) = files.rule_ranges();
-        let ix = Index {
-            role_names: names.role_names,
-            special,
-            projects,
-            project_list,
-            users: users.users,
-            user_list: users.list,
-            accounts_managed: users.accounts_managed,
-            assignments: users.assignments,
+        let ix = Rules {
             files: files.files,
             global_file,
-            perms: names.perms,
-            perm_names: names.perm_names,
-            perm_parent: names.perm_parent,
+            project_file,
+            perms: perms.perms,
+            perm_names: perms.perm_names,
+            perm_parent: perms.perm_parent,
             rules,
             rule_entries,
             rule_info: files.rule_info,
@@ -54,36 +165,21 @@ impl Index {
                 .global_permissions
                 .as_ref()
                 .is_some_and(|p| p.headings_obey_delete_permission),
+            roles_used,
         };
         (ix, files.diags)
     }
 }
 
-/// Roles and permission names interned to numbers.
+/// Permission names interned to numbers, each with its parent.
 #[derive(Default)]
-struct Names {
-    roles: HashMap<String, u32>,
-    role_names: Vec<RoleId>,
+struct Perms {
     perms: HashMap<Box<str>, u32>,
     perm_names: Vec<Box<str>>,
     perm_parent: Vec<Option<u32>>,
 }
 
-impl Names {
-    fn role(&mut self, id: &RoleId) -> u32 {
-        if let Some(&i) = self.roles.get(id.as_str()) {
-            return i;
-        }
-        let i = to_u32(self.role_names.len());
-        self.role_names.push(id.clone());
-        self.roles.insert(id.as_str().to_owned(), i);
-        i
-    }
-
-    fn builtin_role(&mut self, name: &str) -> u32 {
-        self.role(&RoleId::new(name).expect("built-in role names are valid role ids"))
-    }
-
+impl Perms {
     /// Intern a permission name and its chain of parents.
     fn perm(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.perms.get(name) {
@@ -99,48 +195,6 @@ impl Names {
         }
         i
     }
-}
-
-impl Special {
-    fn intern(names: &mut Names) -> Special {
-        Special {
-            admin: names.builtin_role("admin"),
-            user: names.builtin_role("user"),
-            everyone: names.builtin_role("everyone"),
-            assignable: names.builtin_role("assignable"),
-            project_admin: names.builtin_role("project_admin"),
-            project_assignable: names.builtin_role("project_assignable"),
-            lead: names.builtin_role("lead"),
-            dynamic: DYNAMIC.map(|(role, _)| names.builtin_role(role)),
-        }
-    }
-}
-
-/// The projects in id order, each with its own permission file.
-fn index_projects(
-    model: &Model,
-    files: &mut Files,
-    names: &mut Names,
-) -> (HashMap<String, u32>, Vec<ProjectEntry>) {
-    let mut ids = HashMap::default();
-    let mut list = Vec::new();
-    for (id, p) in &model.projects {
-        ids.insert(id.as_str().to_owned(), to_u32(list.len()));
-        // A file that sets nothing (`<permissions/>`) is no project
-        // level setting: the project inherits the global configuration
-        // whole (003, "Defining Permissions for Artifact Sets").
-        let own = p
-            .permissions
-            .as_ref()
-            .filter(|s| !s.rules.is_empty() || !s.customsets.is_empty());
-        list.push(ProjectEntry {
-            id: id.clone(),
-            folder: p.folder.clone(),
-            lead: p.lead.clone(),
-            file: own.map(|set| files.add(names, set)),
-        });
-    }
-    (ids, list)
 }
 
 /// (file, permission) → the range of its rules in the sorted entries.
@@ -170,11 +224,11 @@ impl Files {
         }
     }
 
-    fn add(&mut self, names: &mut Names, set: &PermissionSet) -> u32 {
+    fn add(&mut self, perms: &mut Perms, roles: &Roles, set: &PermissionSet) -> u32 {
         let file = to_u32(self.files.len());
         let sets: Vec<CompiledSet> = set.customsets.iter().map(|cs| self.compile(cs)).collect();
         for r in &set.rules {
-            let perm = names.perm(&r.permission);
+            let perm = perms.perm(&r.permission);
             if let Some(rest) = r.permission.strip_prefix('@')
                 && let Some((set_id, action)) = rest.split_once('.')
                 && let Some(si) = sets.iter().position(|s| s.id.as_str() == set_id)
@@ -184,7 +238,6 @@ impl Files {
                     .or_default()
                     .insert(action.into(), perm);
             }
-            let role = names.role(&r.role);
             let rule = to_u32(self.rule_info.len());
             self.rule_info.push(RuleInfo {
                 permission: r.permission.clone(),
@@ -192,7 +245,7 @@ impl Files {
                 at: r.at.clone(),
             });
             let entry = RuleEntry {
-                role,
+                role: roles.id(&r.role),
                 effect: r.effect,
                 rule,
             };
@@ -240,133 +293,6 @@ impl Files {
         }
         (ranges, entries)
     }
-}
-
-/// The users: accounts, group memberships and the roles they hold.
-struct Users {
-    users: HashMap<String, u32>,
-    list: Vec<UserEntry>,
-    accounts_managed: bool,
-    assignments: Vec<AssignmentInfo>,
-}
-
-impl Users {
-    fn build(
-        model: &Model,
-        names: &mut Names,
-        projects: &HashMap<String, u32>,
-        special: Special,
-    ) -> Users {
-        let mut users = Users {
-            users: HashMap::default(),
-            list: Vec::new(),
-            accounts_managed: model.accounts.is_some(),
-            assignments: Vec::new(),
-        };
-        for (login, account) in model.accounts.iter().flatten() {
-            let u = users.user(login);
-            users.list[u as usize].account = if account.disabled {
-                AccountStatus::Disabled
-            } else {
-                AccountStatus::Active
-            };
-        }
-        // Each group's members as user numbers, looked up once here and
-        // not again for every assignment to the group.
-        let mut members_of: HashMap<&GroupId, Vec<u32>> = HashMap::default();
-        for (group, members) in &model.user_groups {
-            let numbers = members_of.entry(group).or_default();
-            for m in members {
-                let u = users.user(m);
-                users.list[u as usize].groups.push(group.clone());
-                numbers.push(u);
-            }
-        }
-        for a in &model.assignments {
-            let holders = Holders {
-                user: match &a.holder {
-                    Holder::User(login) => Some(login),
-                    Holder::Group(_) => None,
-                },
-                group: match &a.holder {
-                    Holder::User(_) => &[],
-                    Holder::Group(g) => members_of.get(g).map_or(&[][..], Vec::as_slice),
-                },
-            };
-            users.assign(a, names.role(&a.role), &holders, projects, special);
-        }
-        for u in &mut users.list {
-            u.projects.sort_by_key(|(p, h)| (*p, h.assignment));
-        }
-        users
-    }
-
-    /// Record one assignment and give its role to every login it names
-    /// (`holders`: their numbers, in the order `Model::logins_of` gives).
-    fn assign(
-        &mut self,
-        a: &crate::model::Assignment,
-        role: u32,
-        holders: &Holders,
-        projects: &HashMap<String, u32>,
-        special: Special,
-    ) {
-        let held = Assigned {
-            role,
-            assignment: to_u32(self.assignments.len()),
-        };
-        self.assignments.push(AssignmentInfo {
-            scope: a.scope.clone(),
-            group: match &a.holder {
-                Holder::User(_) => None,
-                Holder::Group(g) => Some(g.clone()),
-            },
-            at: a.at.clone(),
-        });
-        let project = a
-            .scope
-            .project()
-            .and_then(|p| projects.get(p.as_str()).copied());
-        if a.scope != Scope::Global && project.is_none() {
-            return;
-        }
-        let user = holders.user.map(|login| self.user(login));
-        for u in user.into_iter().chain(holders.group.iter().copied()) {
-            let entry = &mut self.list[u as usize];
-            entry.has_user_role |= role == special.user;
-            match project {
-                None => entry.global.push(held),
-                Some(p) => entry.projects.push((p, held)),
-            }
-        }
-    }
-
-    fn user(&mut self, login: &Login) -> u32 {
-        if let Some(&i) = self.users.get(login.as_str()) {
-            return i;
-        }
-        let i = to_u32(self.list.len());
-        self.list.push(UserEntry {
-            account: if self.accounts_managed {
-                AccountStatus::NoAccount
-            } else {
-                AccountStatus::Active
-            },
-            global: Vec::new(),
-            projects: Vec::new(),
-            groups: Vec::new(),
-            has_user_role: false,
-        });
-        self.users.insert(login.as_str().to_owned(), i);
-        i
-    }
-}
-
-/// The users an assignment names, by number: its user, or its group's
-/// members.
-struct Holders<'a> {
-    user: Option<&'a Login>,
-    group: &'a [u32],
 }
 
 fn query_diag(cs: &crate::model::CustomSet, e: &query::QueryError) -> Diagnostic {

@@ -35,8 +35,8 @@ impl Index {
         let verdict = self.decide(req, &mut rec)?;
         rec.out.project = req
             .project
-            .and_then(|p| self.projects.get(p))
-            .map(|&p| self.project_list[p as usize].id.clone());
+            .and_then(|p| self.projects.ids.get(p))
+            .map(|&p| self.projects.list[p as usize].clone());
         debug_assert_eq!(verdict, rec.out.verdict);
         Ok(rec.out)
     }
@@ -45,45 +45,43 @@ impl Index {
         let ctx = match req.project {
             _ if req.permission == LOGIN => Ctx::Anywhere,
             None => Ctx::Global,
-            Some(p) => match self.projects.get(p) {
+            Some(p) => match self.projects.ids.get(p) {
                 Some(&i) => Ctx::Project(i),
                 None => return Err(RequestError::UnknownProject(p.to_owned())),
             },
         };
-        let user = self
-            .users
-            .get(req.user)
-            .map(|&i| &self.user_list[i as usize]);
-        let account = match user {
-            Some(u) => u.account,
-            None if self.accounts_managed => AccountStatus::NoAccount,
-            None => AccountStatus::Active,
-        };
+        let user = self.global.users.get(req.user);
+        let account = self.account(user);
         t.account(account);
         if account != AccountStatus::Active {
             return Ok(t.done(Verdict::Deny, Reason::Account(account)));
         }
-        if let Some(h) = user.and_then(|u| u.global.iter().find(|h| h.role == self.special.admin)) {
+        let admin = self.roles.special.admin;
+        if let Some(h) = user.and_then(|u| u.global.iter().find(|h| h.role == admin)) {
             t.admin(*h);
             return Ok(t.done(Verdict::Allow, Reason::Admin));
         }
         // 003, "Creating User Accounts": without `user` globally or in
         // some project the account is "[disabled]": denied everything.
-        if !user.is_some_and(|u| u.has_user_role) {
+        if !self.has_user_role(user, req.user) {
             return Ok(t.done(Verdict::Deny, Reason::NoUserRole));
         }
         let obj = req.object;
         let who = Who {
             user,
+            here: match ctx {
+                Ctx::Project(p) => self.held_in(p, req.user),
+                Ctx::Global | Ctx::Anywhere => &[],
+            },
             login: req.user,
             ctx,
         };
         // 003, "Important Permission Ramifications": Heading work items
         // can be deleted without WorkItem.delete unless
         // headingsObeyDeletePermission is set.
-        if !self.headings_obey_delete
+        if !self.rules.headings_obey_delete
             && obj.has("type", HEADING_TYPE)
-            && self.perms.get(req.permission) == Some(&self.delete_perm)
+            && self.rules.perms.get(req.permission) == Some(&self.rules.delete_perm)
         {
             return Ok(t.done(Verdict::Allow, Reason::HeadingDelete));
         }
@@ -121,12 +119,11 @@ impl Index {
         permission: &str,
         obj: &Object,
     ) -> Result<bool, RequestError> {
-        let Who { user, login, ctx } = *who;
-        let hit = self.set_hit(ctx, permission, login, obj)?;
-        t.begin(purpose, permission, ctx, hit);
-        let chain = self.chain(ctx, permission, hit);
+        let hit = self.set_hit(who.ctx, permission, who.login, obj)?;
+        t.begin(purpose, permission, who.ctx, hit);
+        let chain = self.chain(who.ctx, permission, hit);
         let mut best = State::NotSet;
-        self.for_each_role(user, login, ctx, obj, |held| {
+        self.for_each_role(who, obj, |held| {
             let (state, source) = self.role_state(&chain, held);
             t.role(held, state, source);
             best = combine(best, state);
@@ -139,8 +136,8 @@ impl Index {
     /// permissions.xml, else the global one.
     fn sets_file(&self, ctx: Ctx) -> Option<u32> {
         match ctx {
-            Ctx::Global | Ctx::Anywhere => self.global_file,
-            Ctx::Project(p) => self.project_list[p as usize].file.or(self.global_file),
+            Ctx::Global | Ctx::Anywhere => self.rules.global_file,
+            Ctx::Project(p) => self.rules.project_file[p as usize].or(self.rules.global_file),
         }
     }
 
@@ -156,7 +153,7 @@ impl Index {
         let Some(file) = self.sets_file(ctx) else {
             return Ok(None);
         };
-        for (si, set) in self.files[file as usize].sets.iter().enumerate() {
+        for (si, set) in self.rules.files[file as usize].sets.iter().enumerate() {
             if permission
                 .strip_prefix(set.prototype.as_str())
                 .and_then(|r| r.strip_prefix('.'))
@@ -195,10 +192,10 @@ impl Index {
         let mut depth = 0;
         let mut name = std::borrow::Cow::Borrowed(permission);
         while depth < GENERAL_DEPTH {
-            let id = self.perms.get(name.as_ref()).copied();
+            let id = self.rules.perms.get(name.as_ref()).copied();
             let parent = match id {
-                Some(p) => self.perm_parent[p as usize]
-                    .map(|q| std::borrow::Cow::Borrowed(&*self.perm_names[q as usize])),
+                Some(p) => self.rules.perm_parent[p as usize]
+                    .map(|q| std::borrow::Cow::Borrowed(&*self.rules.perm_names[q as usize])),
                 None => names::parent(&name).map(std::borrow::Cow::Owned),
             };
             general[depth] = (id, name);
@@ -210,8 +207,8 @@ impl Index {
         }
         let mut chain = Chain::default();
         if let Some(h) = hit {
-            let set = &self.files[h.file as usize].sets[h.set as usize];
-            let keys = self.set_perms.get(&(h.file, h.set));
+            let set = &self.rules.files[h.file as usize].sets[h.set as usize];
+            let keys = self.rules.set_perms.get(&(h.file, h.set));
             for (i, (_, n)) in general[..depth].iter().enumerate() {
                 let key = n
                     .strip_prefix(set.prototype.as_str())
@@ -236,7 +233,7 @@ impl Index {
         let mut link = Link::new(perm, inherit);
         match ctx {
             Ctx::Global | Ctx::Anywhere => {
-                if let Some(g) = self.global_file {
+                if let Some(g) = self.rules.global_file {
                     link.push(self.rules_of(g, perm), Level::Explicit);
                 }
             }
@@ -246,10 +243,10 @@ impl Index {
             // the repository scope, and changes to the project settings
             // override the same settings in the repository scope").
             Ctx::Project(p) => {
-                if let Some(f) = self.project_list[p as usize].file {
+                if let Some(f) = self.rules.project_file[p as usize] {
                     link.push(self.rules_of(f, perm), Level::Explicit);
                 }
-                if let Some(g) = self.global_file {
+                if let Some(g) = self.rules.global_file {
                     link.push(self.rules_of(g, perm), Level::Explicit);
                 }
             }
@@ -258,8 +255,8 @@ impl Index {
     }
 
     fn rules_of(&self, file: u32, perm: u32) -> &[RuleEntry] {
-        match self.rules.get(&(file, perm)) {
-            Some(&(a, b)) => &self.rule_entries[a as usize..b as usize],
+        match self.rules.rules.get(&(file, perm)) {
+            Some(&(a, b)) => &self.rules.rule_entries[a as usize..b as usize],
             None => &[],
         }
     }
@@ -299,79 +296,102 @@ impl Index {
     /// Global context. (And for all Projects by default.)"). Every other
     /// role has nothing set.
     fn default_state(&self, perm: u32, role: u32) -> Option<State> {
-        let sp = &self.special;
-        if perm == self.login_perm {
+        let sp = &self.roles.special;
+        if perm == self.rules.login_perm {
             return (role == sp.user).then_some(State::InheritedGrant);
         }
-        (self.rest_perms.contains(&perm) && (role == sp.admin || role == sp.project_admin))
+        (self.rules.rest_perms.contains(&perm) && (role == sp.admin || role == sp.project_admin))
             .then_some(State::ExplicitGrant)
     }
 
     /// Every role the user holds in the context: global ones, the
     /// project's, `everyone`, and the dynamic roles of the object.
-    fn for_each_role(
-        &self,
-        user: Option<&UserEntry>,
-        login: &str,
-        ctx: Ctx,
-        obj: &Object,
-        mut f: impl FnMut(ActingRole),
-    ) {
-        if let Some(u) = user {
-            for h in &u.global {
-                f(ActingRole {
-                    role: h.role,
-                    origin: Origin::Assignment { idx: h.assignment },
-                });
-            }
-            let in_project: &[(u32, Assigned)] = match ctx {
-                Ctx::Global => &[],
-                Ctx::Anywhere => &u.projects,
-                Ctx::Project(p) => {
-                    let start = u.projects.partition_point(|(q, _)| *q < p);
-                    let end = u.projects.partition_point(|(q, _)| *q <= p);
-                    &u.projects[start..end]
+    fn for_each_role(&self, who: &Who, obj: &Object, mut f: impl FnMut(ActingRole)) {
+        let Who {
+            user,
+            here,
+            login,
+            ctx,
+        } = *who;
+        let assigned = |part, h: &Assigned| ActingRole {
+            role: h.role,
+            origin: Origin::Assignment {
+                part,
+                idx: h.assignment,
+            },
+        };
+        for h in user.map_or(&[][..], |u| &u.global) {
+            f(assigned(None, h));
+        }
+        match ctx {
+            Ctx::Global => {}
+            Ctx::Project(p) => here.iter().for_each(|h| f(assigned(Some(p), h))),
+            Ctx::Anywhere => {
+                for &(p, _) in self.members.get(login) {
+                    for h in self.held_in(p, login) {
+                        f(assigned(Some(p), h));
+                    }
                 }
-            };
-            for (_, h) in in_project {
-                f(ActingRole {
-                    role: h.role,
-                    origin: Origin::Assignment { idx: h.assignment },
-                });
             }
         }
+        let sp = &self.roles.special;
         f(ActingRole {
-            role: self.special.everyone,
+            role: sp.everyone,
             origin: Origin::Everyone,
         });
         if !obj.is_empty() {
             for (i, (_, attr)) in DYNAMIC.iter().enumerate() {
                 if obj.has(attr, login) {
                     f(ActingRole {
-                        role: self.special.dynamic[i],
+                        role: sp.dynamic[i],
                         origin: Origin::Object(i),
                     });
                 }
             }
         }
         if let Ctx::Project(p) = ctx
-            && self.project_list[p as usize]
+            && self.parts[p as usize]
                 .lead
                 .as_ref()
                 .is_some_and(|l| l.as_str() == login)
         {
             f(ActingRole {
-                role: self.special.lead,
+                role: sp.lead,
                 origin: Origin::Lead(p),
             });
         }
+    }
+
+    /// The roles a login holds in one project, in assignment order.
+    pub(super) fn held_in(&self, p: u32, login: &str) -> &[Assigned] {
+        self.parts[p as usize]
+            .holders
+            .get(login)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// A login's account status (`user`: its global entry).
+    pub(super) fn account(&self, user: Option<&GlobalUser>) -> AccountStatus {
+        match user {
+            Some(u) => u.account,
+            None if self.global.accounts_managed => AccountStatus::NoAccount,
+            None => AccountStatus::Active,
+        }
+    }
+
+    /// Whether the login holds `user` globally or in some project.
+    fn has_user_role(&self, user: Option<&GlobalUser>, login: &str) -> bool {
+        user.is_some_and(|u| u.has_user_role)
+            || (self.user_role_in_projects && self.members.get(login).iter().any(|(_, u)| *u))
     }
 }
 
 /// Who asks, and where: what every step of one decision shares.
 #[derive(Debug, Clone, Copy)]
 struct Who<'a> {
-    user: Option<&'a UserEntry>,
+    user: Option<&'a GlobalUser>,
+    /// The roles held in the context's project.
+    here: &'a [Assigned],
     login: &'a str,
     ctx: Ctx,
 }

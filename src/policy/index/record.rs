@@ -22,8 +22,9 @@ impl Trace for Recorder<'_> {
 
     fn admin(&mut self, held: Assigned) {
         self.out.admin = Some(RoleLine {
-            role: self.ix.role_names[held.role as usize].clone(),
+            role: self.ix.roles.names[held.role as usize].clone(),
             via: self.ix.via(Origin::Assignment {
+                part: None,
                 idx: held.assignment,
             }),
             state: State::ExplicitGrant,
@@ -33,7 +34,7 @@ impl Trace for Recorder<'_> {
 
     fn begin(&mut self, purpose: Purpose, permission: &str, ctx: Ctx, hit: Option<SetHit>) {
         let customset = hit.map(|h| {
-            let set = &self.ix.files[h.file as usize].sets[h.set as usize];
+            let set = &self.ix.rules.files[h.file as usize].sets[h.set as usize];
             let action = permission
                 .strip_prefix(set.prototype.as_str())
                 .and_then(|r| r.strip_prefix('.'))
@@ -69,7 +70,7 @@ impl Trace for Recorder<'_> {
         let setting = match source {
             Source::NotSet => None,
             Source::Rule(r) => {
-                let info = &self.ix.rule_info[r as usize];
+                let info = &self.ix.rules.rule_info[r as usize];
                 Some(Setting::Rule {
                     permission: info.permission.clone(),
                     effect: info.effect,
@@ -77,11 +78,11 @@ impl Trace for Recorder<'_> {
                 })
             }
             Source::Default(p) => Some(Setting::Default {
-                permission: self.ix.perm_names[p as usize].to_string(),
+                permission: self.ix.rules.perm_names[p as usize].to_string(),
             }),
         };
         let line = RoleLine {
-            role: self.ix.role_names[held.role as usize].clone(),
+            role: self.ix.roles.names[held.role as usize].clone(),
             via: self.ix.via(held.origin),
             state,
             setting,

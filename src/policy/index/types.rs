@@ -3,8 +3,10 @@
 
 use super::super::explain::AccountStatus;
 use super::super::query::{Object, Query};
+use std::sync::Arc;
+
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
-use crate::model::{Loc, Scope};
+use crate::model::{Holder, Loc};
 use crate::xml::Effect;
 
 /// The indexes' hash maps (keys from the configuration, lookups only).
@@ -54,7 +56,7 @@ pub(super) const DYNAMIC: [(&str, &str); 4] = [
     ("comment_author", "comment_author"),
 ];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Special {
     pub(super) admin: u32,
     pub(super) user: u32,
@@ -66,38 +68,125 @@ pub(super) struct Special {
     pub(super) dynamic: [u32; 4],
 }
 
-/// One role a user holds through one assignment.
+/// One role a user holds through one assignment (its number among the
+/// assignments of the part that holds it: the global one or a project's).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Assigned {
     pub(super) role: u32,
     pub(super) assignment: u32,
 }
 
+/// What the global part knows of one login: its account, the user groups
+/// it is in and the roles it holds globally.
 #[derive(Debug, Clone)]
-pub(super) struct UserEntry {
+pub(super) struct GlobalUser {
     pub(super) account: AccountStatus,
     pub(super) global: Vec<Assigned>,
-    /// (project, held), sorted by project.
-    pub(super) projects: Vec<(u32, Assigned)>,
     pub(super) groups: Vec<GroupId>,
-    /// Holds `user` globally or in some project.
+    /// Holds `user` globally.
     pub(super) has_user_role: bool,
 }
 
+/// One assignment of a part: who holds which role (numbered in
+/// [`Roles`]), and where it is written.
 #[derive(Debug, Clone)]
-pub(super) struct ProjectEntry {
+pub(super) struct AssignmentInfo {
+    pub(super) holder: Holder,
+    pub(super) role: u32,
+    pub(super) at: Loc,
+}
+
+/// The role names interned to numbers: the built-in ones first, then
+/// those the permission files name, then those assigned (global, then
+/// project by project), each once, in that order.
+#[derive(Debug)]
+pub(super) struct Roles {
+    pub(super) names: Vec<RoleId>,
+    pub(super) ids: HashMap<RoleId, u32>,
+    pub(super) special: Special,
+}
+
+/// The accounts, user groups and global assignments indexed by login.
+#[derive(Debug)]
+pub(super) struct GlobalPart {
+    pub(super) users: HashMap<Login, GlobalUser>,
+    pub(super) accounts_managed: bool,
+    pub(super) assignments: Vec<AssignmentInfo>,
+    /// The roles the global assignments name, in first-use order.
+    pub(super) roles_used: Vec<RoleId>,
+}
+
+/// One project: its entry and the roles each login holds in it, directly
+/// or through a user group, in assignment order.
+#[derive(Debug)]
+pub(super) struct ProjectPart {
     pub(super) id: ProjectId,
     pub(super) folder: String,
     pub(super) lead: Option<Login>,
-    /// Its own permissions.xml.
-    pub(super) file: Option<u32>,
+    pub(super) assignments: Vec<AssignmentInfo>,
+    pub(super) holders: HashMap<Login, Vec<Assigned>>,
+    /// The roles its assignments name, in first-use order.
+    pub(super) roles_used: Vec<RoleId>,
+    /// Some login holds `user` here.
+    pub(super) holds_user: bool,
+}
+
+/// The projects in id order, numbered.
+#[derive(Debug)]
+pub(super) struct ProjectTable {
+    pub(super) ids: HashMap<ProjectId, u32>,
+    pub(super) list: Vec<ProjectId>,
+}
+
+/// The permission files indexed: permission names interned, each file's
+/// custom sets, and the rules by (file, permission).
+#[derive(Debug)]
+pub(super) struct Rules {
+    pub(super) files: Vec<FileEntry>,
+    pub(super) global_file: Option<u32>,
+    /// By project number: its own permissions.xml.
+    pub(super) project_file: Vec<Option<u32>>,
+    pub(super) perms: HashMap<Box<str>, u32>,
+    pub(super) perm_names: Vec<Box<str>>,
+    pub(super) perm_parent: Vec<Option<u32>>,
+    pub(super) rules: HashMap<(u32, u32), (u32, u32)>,
+    pub(super) rule_entries: Vec<RuleEntry>,
+    pub(super) rule_info: Vec<RuleInfo>,
+    /// (file, set) → action → the interned `@SET.action`.
+    pub(super) set_perms: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
+    pub(super) login_perm: u32,
+    pub(super) rest_perms: [u32; 4],
+    pub(super) delete_perm: u32,
+    /// `headingsObeyDeletePermission` of the global permissions.xml.
+    pub(super) headings_obey_delete: bool,
+    /// The roles the rules name, in first-use order.
+    pub(super) roles_used: Vec<RoleId>,
+}
+
+/// Each login's projects: (project, holds `user` there), by project.
+pub(super) type Membership = Vec<(u32, bool)>;
+
+/// One shard of [`Members`]: logins sorted, each with its projects.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Shard(pub(super) Vec<(Login, Membership)>);
+
+/// The projects each login holds roles in, sharded by the login's hash so
+/// that a change to one project copies only the shards of the logins it
+/// adds or removes.
+#[derive(Clone)]
+pub(super) struct Members(pub(super) Arc<Vec<Arc<Shard>>>);
+
+/// The shards that hold a login, by number.
+impl std::fmt::Debug for Members {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.iter().enumerate().filter(|(_, s)| !s.0.is_empty());
+        f.debug_map().entries(held.map(|(i, s)| (i, &s.0))).finish()
+    }
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct AssignmentInfo {
-    pub(super) scope: Scope,
-    pub(super) group: Option<GroupId>,
-    pub(super) at: Loc,
+pub(super) struct FileEntry {
+    pub(super) sets: Vec<CompiledSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,11 +195,6 @@ pub(super) struct CompiledSet {
     pub(super) prototype: String,
     pub(super) query: Option<Query>,
     pub(super) at: Loc,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct FileEntry {
-    pub(super) sets: Vec<CompiledSet>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +221,8 @@ pub(super) struct ActingRole {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Origin {
     Assignment {
+        /// The project whose part holds it (`None`: the global part).
+        part: Option<u32>,
         idx: u32,
     },
     Everyone,
@@ -169,32 +255,20 @@ pub(super) struct SetHit {
     pub(super) set: u32,
 }
 
-/// The permission decisions of one configuration.
+/// The permission decisions of one configuration: parts shared by `Arc`
+/// with the index of the revision before where their inputs are equal
+/// ([`IndexMemo`](super::IndexMemo)).
 #[derive(Debug, Clone)]
 pub struct Index {
-    pub(super) role_names: Vec<RoleId>,
-    pub(super) special: Special,
-    pub(super) projects: HashMap<String, u32>,
-    pub(super) project_list: Vec<ProjectEntry>,
-    pub(super) users: HashMap<String, u32>,
-    pub(super) user_list: Vec<UserEntry>,
-    pub(super) accounts_managed: bool,
-    pub(super) assignments: Vec<AssignmentInfo>,
-    pub(super) files: Vec<FileEntry>,
-    pub(super) global_file: Option<u32>,
-    pub(super) perms: HashMap<Box<str>, u32>,
-    pub(super) perm_names: Vec<Box<str>>,
-    pub(super) perm_parent: Vec<Option<u32>>,
-    pub(super) rules: HashMap<(u32, u32), (u32, u32)>,
-    pub(super) rule_entries: Vec<RuleEntry>,
-    pub(super) rule_info: Vec<RuleInfo>,
-    /// (file, set) → action → the interned `@SET.action`.
-    pub(super) set_perms: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
-    pub(super) login_perm: u32,
-    pub(super) rest_perms: [u32; 4],
-    pub(super) delete_perm: u32,
-    /// `headingsObeyDeletePermission` of the global permissions.xml.
-    pub(super) headings_obey_delete: bool,
+    pub(super) roles: Arc<Roles>,
+    pub(super) rules: Arc<Rules>,
+    pub(super) projects: Arc<ProjectTable>,
+    /// By project number.
+    pub(super) parts: Arc<[Arc<ProjectPart>]>,
+    pub(super) global: Arc<GlobalPart>,
+    pub(super) members: Members,
+    /// Some project's part has a login holding `user`.
+    pub(super) user_role_in_projects: bool,
 }
 
 /// The most names of the general chain (a permission and its parents):

@@ -7,6 +7,7 @@ use super::super::names::LOGIN;
 use super::super::query::Object;
 use super::types::*;
 use crate::ident::{GroupId, ProjectId, RoleId};
+use crate::model::{Holder, Scope};
 
 impl Index {
     /// Whether a file, a built-in default or the parent table names the
@@ -15,7 +16,7 @@ impl Index {
     pub fn names_permission(&self, name: &str) -> bool {
         let mut name = std::borrow::Cow::Borrowed(name);
         for _ in 0..GENERAL_DEPTH {
-            if self.perms.contains_key(name.as_ref()) {
+            if self.rules.perms.contains_key(name.as_ref()) {
                 return true;
             }
             match super::super::names::parent(&name) {
@@ -29,44 +30,48 @@ impl Index {
     /// Whether the user may be assigned work in the project (`None`:
     /// anywhere): `assignable` globally, or `project_assignable` there.
     pub fn assignable(&self, login: &str, project: Option<&str>) -> bool {
-        let Some(u) = self.users.get(login).map(|&i| &self.user_list[i as usize]) else {
-            return false;
-        };
-        if u.account != AccountStatus::Active {
+        let user = self.global.users.get(login);
+        if !self.known(user, login) || self.account(user) != AccountStatus::Active {
             return false;
         }
-        if u.global.iter().any(|h| h.role == self.special.assignable) {
+        let sp = &self.roles.special;
+        if user.is_some_and(|u| u.global.iter().any(|h| h.role == sp.assignable)) {
             return true;
         }
-        let p = project.and_then(|p| self.projects.get(p).copied());
-        u.projects.iter().any(|(q, h)| {
-            h.role == self.special.project_assignable && (project.is_none() || Some(*q) == p)
-        })
+        let holds =
+            |p: u32| (self.held_in(p, login).iter()).any(|h| h.role == sp.project_assignable);
+        match project {
+            None => self.members.get(login).iter().any(|&(p, _)| holds(p)),
+            Some(id) => self.projects.ids.get(id).is_some_and(|&p| holds(p)),
+        }
+    }
+
+    /// Whether any file names the login (`user`: its global entry).
+    fn known(&self, user: Option<&GlobalUser>, login: &str) -> bool {
+        user.is_some() || !self.members.get(login).is_empty()
     }
 
     /// What the configuration says about one login.
     pub fn user_view(&self, login: &str) -> UserView {
-        let user = self.users.get(login).map(|&i| &self.user_list[i as usize]);
-        let account = match user {
-            Some(u) => u.account,
-            None if self.accounts_managed => AccountStatus::NoAccount,
-            None => AccountStatus::Active,
-        };
-        let role_line = |h: &Assigned| RoleHeld {
-            role: self.role_names[h.role as usize].clone(),
-            via: self.via(Origin::Assignment { idx: h.assignment }),
+        let user = self.global.users.get(login);
+        let account = self.account(user);
+        let role_line = |part, h: &Assigned| RoleHeld {
+            role: self.roles.names[h.role as usize].clone(),
+            via: self.via(Origin::Assignment {
+                part,
+                idx: h.assignment,
+            }),
         };
         let mut projects: BTreeMap<ProjectId, Vec<RoleHeld>> = BTreeMap::new();
         let mut assignable_in = Vec::new();
-        if let Some(u) = user {
-            for (p, h) in &u.projects {
-                let id = self.project_list[*p as usize].id.clone();
-                projects.entry(id).or_default().push(role_line(h));
-            }
+        for &(p, _) in self.members.get(login) {
+            let id = self.projects.list[p as usize].clone();
+            let held = self.held_in(p, login).iter();
+            projects.insert(id, held.map(|h| role_line(Some(p), h)).collect());
         }
-        for p in &self.project_list {
-            if self.assignable(login, Some(p.id.as_str())) {
-                assignable_in.push(p.id.clone());
+        for id in &self.projects.list {
+            if self.assignable(login, Some(id.as_str())) {
+                assignable_in.push(id.clone());
             }
         }
         let empty = Object::new();
@@ -78,20 +83,20 @@ impl Index {
                 object: &empty,
             })
             .is_ok_and(|v| v == Verdict::Allow);
+        let sp = &self.roles.special;
         UserView {
             login: login.to_owned(),
-            known: user.is_some(),
+            known: self.known(user, login),
             account,
             can_login,
-            admin: user.is_some_and(|u| u.global.iter().any(|h| h.role == self.special.admin)),
+            admin: user.is_some_and(|u| u.global.iter().any(|h| h.role == sp.admin)),
             groups: user.map(|u| u.groups.clone()).unwrap_or_default(),
             global: user
-                .map(|u| u.global.iter().map(role_line).collect())
+                .map(|u| u.global.iter().map(|h| role_line(None, h)).collect())
                 .unwrap_or_default(),
             projects,
             assignable_globally: user.is_some_and(|u| {
-                account == AccountStatus::Active
-                    && u.global.iter().any(|h| h.role == self.special.assignable)
+                account == AccountStatus::Active && u.global.iter().any(|h| h.role == sp.assignable)
             }),
             assignable_in,
         }
@@ -99,11 +104,23 @@ impl Index {
 
     pub(super) fn via(&self, origin: Origin) -> Via {
         match origin {
-            Origin::Assignment { idx, .. } => {
-                let a = &self.assignments[idx as usize];
+            Origin::Assignment { part, idx } => {
+                let (scope, a) = match part {
+                    None => (Scope::Global, &self.global.assignments[idx as usize]),
+                    Some(p) => {
+                        let part = &self.parts[p as usize];
+                        (
+                            Scope::Project(part.id.clone()),
+                            &part.assignments[idx as usize],
+                        )
+                    }
+                };
                 Via::Assignment {
-                    scope: a.scope.clone(),
-                    group: a.group.clone(),
+                    scope,
+                    group: match &a.holder {
+                        Holder::Group(g) => Some(g.clone()),
+                        Holder::User(_) => None,
+                    },
                     at: a.at.clone(),
                 }
             }
@@ -112,7 +129,7 @@ impl Index {
                 attribute: DYNAMIC[i].1,
             },
             Origin::Lead(p) => {
-                let pe = &self.project_list[p as usize];
+                let pe = &self.parts[p as usize];
                 Via::Lead {
                     project: pe.id.clone(),
                     file: format!("{}/{}", pe.folder, crate::model::PROJECT_MARKER),
@@ -125,7 +142,7 @@ impl Index {
         match ctx {
             Ctx::Global => Context::Global,
             Ctx::Anywhere => Context::Anywhere,
-            Ctx::Project(p) => Context::Project(self.project_list[p as usize].id.clone()),
+            Ctx::Project(p) => Context::Project(self.projects.list[p as usize].clone()),
         }
     }
 }

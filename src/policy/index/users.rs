@@ -1,0 +1,296 @@
+//! The parts of [`Index`] made from the assignments: [`GlobalPart`] (the
+//! accounts, the user groups and the global assignments, by login) and one
+//! [`ProjectPart`] per project (the roles each login holds there), and how
+//! each tells whether the model still holds what it was made of.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Range;
+
+use super::super::explain::AccountStatus;
+use super::build::FirstUse;
+use super::types::*;
+use crate::ident::{GroupId, Login, ProjectId};
+use crate::model::{Assignment, Holder, Model, Project, Scope};
+
+/// Each scope's assignments: runs of `model.assignments` (the model
+/// writes each user-roles.xml's assignments together).
+pub(super) struct Runs {
+    global: Vec<Range<usize>>,
+    /// (project number, run), by project, in model order within one.
+    projects: Vec<(u32, Range<usize>)>,
+    /// By project number: where its runs start in `projects`; one more
+    /// at the end.
+    starts: Vec<usize>,
+}
+
+impl Runs {
+    /// The runs of each scope; an assignment to a project the model does
+    /// not have belongs to none.
+    pub(super) fn of(model: &Model, table: &ProjectTable) -> Runs {
+        let all = &model.assignments;
+        let (mut global, mut projects) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < all.len() {
+            let scope = &all[i].scope;
+            let end = i + all[i..].iter().take_while(|a| a.scope == *scope).count();
+            match scope {
+                Scope::Global => global.push(i..end),
+                Scope::Project(id) => {
+                    if let Some(&p) = table.ids.get(id) {
+                        projects.push((p, i..end));
+                    }
+                }
+            }
+            i = end;
+        }
+        projects.sort_by_key(|(p, r)| (*p, r.start));
+        let mut starts = Vec::with_capacity(table.list.len() + 1);
+        let mut at = 0;
+        for p in 0..=table.list.len() {
+            while at < projects.len() && (projects[at].0 as usize) < p {
+                at += 1;
+            }
+            starts.push(at);
+        }
+        Runs {
+            global,
+            projects,
+            starts,
+        }
+    }
+
+    pub(super) fn global<'a>(&'a self, model: &'a Model) -> impl Iterator<Item = &'a Assignment> {
+        self.global
+            .iter()
+            .flat_map(move |r| &model.assignments[r.clone()])
+    }
+
+    pub(super) fn project<'a>(
+        &'a self,
+        model: &'a Model,
+        p: usize,
+    ) -> impl Iterator<Item = &'a Assignment> {
+        self.projects[self.starts[p]..self.starts[p + 1]]
+            .iter()
+            .flat_map(move |(_, r)| &model.assignments[r.clone()])
+    }
+}
+
+/// The most logins a project part makes room for before it reads its
+/// assignments (more grow the map as they come).
+const HOLDERS_ROOM: usize = 4096;
+
+/// The logins an assignment names: its user, or its group's members.
+fn logins_of<'m>(model: &'m Model, holder: &'m Holder) -> impl Iterator<Item = &'m Login> {
+    let (user, group) = match holder {
+        Holder::User(login) => (Some(login), None),
+        Holder::Group(g) => (None, model.user_groups.get(g)),
+    };
+    user.into_iter().chain(group.into_iter().flatten())
+}
+
+/// Record one assignment in `infos`, and the role it gives.
+fn record(infos: &mut Vec<AssignmentInfo>, roles: &Roles, a: &Assignment) -> Assigned {
+    let held = Assigned {
+        role: roles.id(&a.role),
+        assignment: to_u32(infos.len()),
+    };
+    infos.push(AssignmentInfo {
+        holder: a.holder.clone(),
+        role: held.role,
+        at: a.at.clone(),
+    });
+    held
+}
+
+/// Whether `kept` (numbered by `roles`) are the assignments of `now`, in
+/// order: compared field by field.
+fn same_assignments<'m>(
+    kept: &[AssignmentInfo],
+    roles: &Roles,
+    mut now: impl Iterator<Item = &'m Assignment>,
+) -> bool {
+    for k in kept {
+        match now.next() {
+            Some(a)
+                if k.holder == a.holder
+                    && roles.names.get(k.role as usize) == Some(&a.role)
+                    && k.at == a.at => {}
+            _ => return false,
+        }
+    }
+    now.next().is_none()
+}
+
+/// The roles `assigned` name, in first-use order.
+pub(super) fn roles_used<'m>(assigned: impl Iterator<Item = &'m Assignment>) -> FirstUse {
+    let mut used = FirstUse::default();
+    for a in assigned {
+        used.add(&a.role);
+    }
+    used
+}
+
+impl GlobalPart {
+    /// The accounts, group memberships and global roles of every login.
+    pub(super) fn build<'m>(
+        model: &'m Model,
+        roles: &Roles,
+        assigned: impl Iterator<Item = &'m Assignment>,
+    ) -> GlobalPart {
+        let mut part = GlobalPart {
+            users: HashMap::default(),
+            accounts_managed: model.accounts.is_some(),
+            assignments: Vec::new(),
+            roles_used: Vec::new(),
+        };
+        for (login, account) in model.accounts.iter().flatten() {
+            part.user(login).account = if account.disabled {
+                AccountStatus::Disabled
+            } else {
+                AccountStatus::Active
+            };
+        }
+        for (group, members) in &model.user_groups {
+            for m in members {
+                part.user(m).groups.push(group.clone());
+            }
+        }
+        let mut used = FirstUse::default();
+        for a in assigned {
+            used.add(&a.role);
+            let held = record(&mut part.assignments, roles, a);
+            for login in logins_of(model, &a.holder) {
+                let u = part.user(login);
+                u.has_user_role |= held.role == roles.special.user;
+                u.global.push(held);
+            }
+        }
+        part.roles_used = used.list;
+        part
+    }
+
+    fn user(&mut self, login: &Login) -> &mut GlobalUser {
+        let managed = self.accounts_managed;
+        self.users
+            .entry(login.clone())
+            .or_insert_with(|| GlobalUser {
+                account: if managed {
+                    AccountStatus::NoAccount
+                } else {
+                    AccountStatus::Active
+                },
+                global: Vec::new(),
+                groups: Vec::new(),
+                has_user_role: false,
+            })
+    }
+
+    /// Whether the global assignments are still those this part was made
+    /// of (the accounts and groups are the memo's to compare).
+    pub(super) fn is_of<'m>(
+        &self,
+        roles: &Roles,
+        assigned: impl Iterator<Item = &'m Assignment>,
+    ) -> bool {
+        same_assignments(&self.assignments, roles, assigned)
+    }
+}
+
+impl ProjectPart {
+    /// The roles each login holds in one project.
+    pub(super) fn build<'m>(
+        model: &'m Model,
+        (id, project): (&ProjectId, &Project),
+        roles: &Roles,
+        assigned: impl Iterator<Item = &'m Assignment>,
+    ) -> ProjectPart {
+        let assigned: Vec<&Assignment> = assigned.collect();
+        // The logins named, counted with repeats: room for the map at
+        // once (within a bound, for a big group assigned many times).
+        let named: usize = (assigned.iter())
+            .map(|a| match &a.holder {
+                Holder::User(_) => 1,
+                Holder::Group(g) => model.user_groups.get(g).map_or(0, BTreeSet::len),
+            })
+            .sum();
+        let mut part = ProjectPart {
+            id: id.clone(),
+            folder: project.folder.clone(),
+            lead: project.lead.clone(),
+            assignments: Vec::with_capacity(assigned.len()),
+            holders: HashMap::with_capacity_and_hasher(named.min(HOLDERS_ROOM), Default::default()),
+            roles_used: Vec::new(),
+            holds_user: false,
+        };
+        let mut used = FirstUse::default();
+        for a in assigned {
+            used.add(&a.role);
+            let held = record(&mut part.assignments, roles, a);
+            part.holds_user |= held.role == roles.special.user;
+            for login in logins_of(model, &a.holder) {
+                match part.holders.get_mut(login) {
+                    Some(list) => list.push(held),
+                    None => {
+                        part.holders.insert(login.clone(), vec![held]);
+                    }
+                }
+            }
+        }
+        part.roles_used = used.list;
+        part
+    }
+
+    /// Whether the project, its assignments and the groups they name are
+    /// still those this part was made of (`roles`: the table it was
+    /// numbered by).
+    pub(super) fn is_of<'m>(
+        &self,
+        (id, project): (&ProjectId, &Project),
+        roles: &Roles,
+        assigned: impl Iterator<Item = &'m Assignment>,
+        groups: &GroupChanges,
+    ) -> bool {
+        self.id == *id
+            && self.folder == project.folder
+            && self.lead == project.lead
+            && same_assignments(&self.assignments, roles, assigned)
+            && self.assignments.iter().all(|a| match &a.holder {
+                Holder::Group(g) => !groups.changed(g),
+                Holder::User(_) => true,
+            })
+    }
+}
+
+/// The user groups whose members differ from those of the build before.
+pub(super) enum GroupChanges {
+    /// No build before: every group is new.
+    All,
+    Some(HashSet<GroupId, crate::fxhash::FxBuild>),
+}
+
+impl GroupChanges {
+    pub(super) fn between(
+        kept: Option<&BTreeMap<GroupId, BTreeSet<Login>>>,
+        now: &BTreeMap<GroupId, BTreeSet<Login>>,
+    ) -> GroupChanges {
+        let Some(kept) = kept else {
+            return GroupChanges::All;
+        };
+        let mut changed = HashSet::default();
+        for (g, members) in now {
+            if kept.get(g) != Some(members) {
+                changed.insert(g.clone());
+            }
+        }
+        changed.extend(kept.keys().filter(|g| !now.contains_key(*g)).cloned());
+        GroupChanges::Some(changed)
+    }
+
+    fn changed(&self, group: &GroupId) -> bool {
+        match self {
+            GroupChanges::All => true,
+            GroupChanges::Some(set) => set.contains(group),
+        }
+    }
+}

@@ -57,7 +57,7 @@ pub(super) struct Since<'a> {
 /// source, if any) lets it read only what changed since.
 pub(super) fn read_newest(
     since: Since<'_>,
-    prev: Option<&Input>,
+    prev: Option<Input>,
     limits: Limits,
 ) -> Result<Input, Error> {
     let path = since.path;
@@ -71,7 +71,7 @@ pub(super) fn read_newest(
         && prev.incomplete.is_none()
     {
         if prev.revision == commit.id().to_string() {
-            return Ok(prev.clone());
+            return Ok(prev);
         }
         if let Some(input) = incremental(&repo, since, prev, &commit, limits) {
             return Ok(input);
@@ -82,13 +82,13 @@ pub(super) fn read_newest(
     Ok(input)
 }
 
-/// The incremental read of `commit` from `prev`, or `None` when the full
-/// read must answer (no usable previous walk, or anything it would refuse
-/// or stop at).
+/// The incremental read of `commit` from `prev` (its files move into the
+/// result), or `None` when the full read must answer (no usable previous
+/// walk, or anything it would refuse or stop at).
 fn incremental(
     repo: &Repository,
     since: Since<'_>,
-    prev: &Input,
+    prev: Input,
     commit: &git2::Commit<'_>,
     limits: Limits,
 ) -> Option<Input> {
@@ -101,7 +101,7 @@ fn incremental(
         repo,
         odb: repo.odb().ok()?,
         limits,
-        files: prev.files.clone(),
+        files: prev.files,
         new_walked: 0,
         old_walked: 0,
         read: 0,

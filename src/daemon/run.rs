@@ -106,15 +106,19 @@ async fn burst(debouncer: &mut Debouncer, shared: &Current, first: Trigger) -> B
     burst
 }
 
+/// The log target of the reload's phase lines.
+const RELOAD_LOG: &str = "rolesync::daemon::reload";
+
 /// Two `debug` phase lines of a burst (as `reload phase` lines, so that
 /// the benchmarks read them with the reload's): `burst`, from its first
 /// trigger to its last, with their count, and `wait`, from its first
-/// trigger to the reload's start (what the debounce costs).
+/// trigger to the reload's start (what the debounce costs); logged with
+/// the reload's target (`ROLESYNC_LOG=rolesync::daemon::reload=debug`).
 fn log_burst(opened: std::time::Instant, last: std::time::Instant, triggers: u64) {
     let span = last.duration_since(opened).as_micros() as u64;
-    tracing::debug!(phase = "burst", us = span, triggers, "reload phase");
+    tracing::debug!(target: RELOAD_LOG, phase = "burst", us = span, triggers, "reload phase");
     let wait = opened.elapsed().as_micros() as u64;
-    tracing::debug!(phase = "wait", us = wait, "reload phase");
+    tracing::debug!(target: RELOAD_LOG, phase = "wait", us = wait, "reload phase");
 }
 
 /// The API's configuration from the daemon's settings; `min_revision`

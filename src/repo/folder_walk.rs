@@ -249,8 +249,10 @@ pub(super) fn read_files(
 }
 
 /// The file at `path` (`rel` in the configuration), up to `limit` + 1
-/// bytes: opened without following a link or waiting on a FIFO, and
-/// refused unless what was opened is a regular file.
+/// bytes: opened without following a link or waiting on a FIFO, refused
+/// unless what was opened is a regular file, and read up to the size its
+/// `fstat` gave (one `read` for a configuration file, no probe for the
+/// end).
 pub(super) fn read_limited(path: &Path, rel: &str, limit: usize) -> Result<Vec<u8>, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
@@ -273,11 +275,25 @@ pub(super) fn read_limited(path: &Path, rel: &str, limit: usize) -> Result<Vec<u
     if !meta.file_type().is_file() {
         return Err(refused(special_kind(meta.file_type())));
     }
-    let cap = usize::try_from(meta.len()).map_or(limit, |n| n.min(limit));
-    let mut bytes = Vec::with_capacity(cap.saturating_add(1));
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    // The size `fstat` gave, up to the limit plus one byte: reading stops
+    // there (an append after the `fstat` is the next read's), or earlier
+    // at the end of the file.
+    let want = match usize::try_from(meta.len()) {
+        Ok(n) if n <= limit => n,
+        _ => limit.saturating_add(1),
+    };
+    let mut bytes = vec![0; want];
+    let mut got = 0;
+    let mut file = file;
+    while got < want {
+        match file.read(&mut bytes[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    bytes.truncate(got);
     Ok(bytes)
 }
 

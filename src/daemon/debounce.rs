@@ -14,12 +14,13 @@ use crate::current::Trigger;
 const MAX_PERIODS: u32 = 20;
 
 /// The default quiet period of a Git or SVN source (`--debounce`): 5 ms.
-/// Measured (`examples/scale_latency.rs`, its `gap` phase: the longest
-/// quiet time between two triggers of one burst), the file events of one
-/// `git commit` on the 10k tree come within about 1 ms of each other on an
-/// idle machine, so 5 ms keeps a commit one reload; it is most of what the
-/// debounce adds to commit → file. A longer gap (a loaded machine: 9 ms
-/// at the median at load 11) splits a burst, but a Git or SVN head moves
+/// The file events of one `git commit` on the 10k tree come within about
+/// 1 ms of each other on an idle machine (issue 13's measurement), so 5 ms
+/// keeps a commit one reload there; the quiet period is most of what the
+/// debounce adds to commit → file. On a loaded machine the gaps grow
+/// (`examples/scale_latency.rs`, its `gap` phase: the longest quiet time
+/// between two triggers of one burst, 8.8 ms at the median at load 11 on
+/// two cores) and a burst may split, but a Git or SVN head moves
 /// at once (a ref or `db/current` replaced by rename): the reload of the
 /// part before the move finds the head unmoved (no read, no build), the
 /// one after it reads the whole commit; one commit is never built twice.

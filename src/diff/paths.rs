@@ -467,7 +467,8 @@ fn changed_names<'d>(a: &Sections<'d>, b: &Sections<'d>) -> (BTreeSet<String>, B
     for s in [a, b] {
         // Most values (every generated one) name no group nor alias: one
         // scan of the bytes says so before any member is split off.
-        for (g, value) in s.groups.iter().filter(|(_, v)| v.contains(['@', '&'])) {
+        let names_some = |v: &&str| v.bytes().any(|b| b == b'@' || b == b'&');
+        for (g, value) in s.groups.iter().filter(|(_, v)| names_some(v)) {
             for m in members(value).filter(|m| m.starts_with(['@', '&'])) {
                 parents.entry(m.to_owned()).or_default().insert(g);
             }

@@ -162,16 +162,15 @@ impl Split<'_> {
     }
 }
 
-/// The start of the first line at or after `from` (a line's start) that
-/// starts with `prefix`: one substring search for the newline and the
-/// prefix, not a scan line by line.
+/// The start of the first line at or after `from` that starts with `prefix`.
 fn line_starting(text: &str, from: usize, prefix: &str) -> Option<usize> {
-    let rest = &text[from..];
-    if rest.starts_with(prefix) {
-        return Some(from);
+    let mut at = from;
+    loop {
+        if text[at..].starts_with(prefix) {
+            return Some(at);
+        }
+        at += text[at..].find('\n')? + 1;
     }
-    let at = rest.find(&format!("\n{prefix}"))?;
-    Some(from + at + 1)
 }
 
 /// A member name none of `asked` has.

@@ -17,28 +17,20 @@ type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    // A run is kept as it is when it is its scope's first (the usual case:
-    // a scope's assignments are together), not copied.
-    let mut put = |scope, items: Vec<_>| match out.entry(scope) {
-        std::collections::btree_map::Entry::Vacant(v) => {
-            v.insert(items);
-        }
-        std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
-    };
     let mut run: Option<(&Scope, Vec<(&RoleId, &Holder)>)> = None;
     for a in &m.assignments {
         match &mut run {
             Some((scope, items)) if *scope == &a.scope => items.push((&a.role, &a.holder)),
             _ => {
                 if let Some((scope, items)) = run.take() {
-                    put(scope, items);
+                    out.entry(scope).or_default().extend(items);
                 }
                 run = Some((&a.scope, vec![(&a.role, &a.holder)]));
             }
         }
     }
     if let Some((scope, items)) = run {
-        put(scope, items);
+        out.entry(scope).or_default().extend(items);
     }
     out
 }

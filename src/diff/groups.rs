@@ -17,20 +17,27 @@ type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    let mut run: Option<(&Scope, Vec<(&RoleId, &Holder)>)> = None;
-    for a in &m.assignments {
-        match &mut run {
-            Some((scope, items)) if *scope == &a.scope => items.push((&a.role, &a.holder)),
-            _ => {
-                if let Some((scope, items)) = run.take() {
-                    out.entry(scope).or_default().extend(items);
-                }
-                run = Some((&a.scope, vec![(&a.role, &a.holder)]));
+    // Run by run (a scope's assignments are usually together): each run
+    // collected at its size, and kept as it is when it is its scope's first.
+    let all = &m.assignments;
+    let mut start = 0;
+    while start < all.len() {
+        let scope = &all[start].scope;
+        let len = all[start..]
+            .iter()
+            .take_while(|a| &a.scope == scope)
+            .count();
+        let items: Vec<_> = all[start..start + len]
+            .iter()
+            .map(|a| (&a.role, &a.holder))
+            .collect();
+        match out.entry(scope) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(items);
             }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
         }
-    }
-    if let Some((scope, items)) = run {
-        out.entry(scope).or_default().extend(items);
+        start += len;
     }
     out
 }

@@ -302,10 +302,17 @@ fn report_phases(phases: &[(String, u64)]) {
     }
     let line: Vec<String> = by
         .iter()
-        .map(|(name, v)| format!("{name} {:.1}/{:.1}", pct(v, 0.5), pct(v, 1.0)))
+        .map(|(name, v)| {
+            format!(
+                "{name} {:.1}/{:.1} (n={})",
+                pct(v, 0.5),
+                pct(v, 1.0),
+                v.len()
+            )
+        })
         .collect();
     println!(
-        "    reload phases, ms p50/max (incl. the first, full reload): {}",
+        "    reload phases, ms p50/max (how many; incl. the first, full reload): {}",
         line.join(", ")
     );
 }

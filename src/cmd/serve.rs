@@ -163,6 +163,7 @@ fn duration(
 pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     let file = read_config(args.config.as_deref())?;
     let source = open_source(args, &file)?;
+    let quiet = crate::daemon::default_quiet(source.kind());
     let listen = match args.listen.or(file.listen) {
         Some(a) => a,
         None => DEFAULT_LISTEN.parse().context("the default address")?,
@@ -185,12 +186,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             Duration::from_secs(30),
             "poll_interval",
         )?,
-        debounce: duration(
-            args.debounce,
-            file.debounce.as_deref(),
-            Duration::from_millis(20),
-            "debounce",
-        )?,
+        debounce: duration(args.debounce, file.debounce.as_deref(), quiet, "debounce")?,
         token,
         beyond_loopback,
         limits: limits(args, &file),

@@ -13,6 +13,33 @@ use crate::current::Trigger;
 /// How many quiet periods a steady stream may stretch a burst to.
 const MAX_PERIODS: u32 = 20;
 
+/// The default quiet period of a Git or SVN source (`--debounce`): 5 ms.
+/// The file events of one `git commit` on the 10k tree come within about
+/// 1 ms of each other on an idle machine (issue 13's measurement), so 5 ms
+/// keeps a commit one reload there; the quiet period is most of what the
+/// debounce adds to commit → file. On a loaded machine the gaps grow
+/// (`examples/scale_latency.rs`, its `gap` phase: the longest quiet time
+/// between two triggers of one burst, 8.8 ms at the median at load 11 on
+/// two cores) and a burst may split, but a Git or SVN head moves
+/// at once (a ref or `db/current` replaced by rename): the reload of the
+/// part before the move finds the head unmoved (no read, no build), the
+/// one after it reads the whole commit; one commit is never built twice.
+pub const DEFAULT_QUIET: Duration = Duration::from_millis(5);
+
+/// The default quiet period of a plain folder: 20 ms. A folder has no
+/// head that moves at once, so a reload between the writes of one change
+/// would read it half done; the longer period lets the writes of one
+/// change (an editor's save, a copy of a few files) end first.
+pub const DEFAULT_QUIET_FOLDER: Duration = Duration::from_millis(20);
+
+/// The default quiet period for a source of `kind`.
+pub fn default_quiet(kind: crate::repo::Kind) -> Duration {
+    match kind {
+        crate::repo::Kind::Folder => DEFAULT_QUIET_FOLDER,
+        crate::repo::Kind::Git | crate::repo::Kind::Svn => DEFAULT_QUIET,
+    }
+}
+
 /// One burst of triggers: the one that opened it, and whether any of them
 /// forces a rebuild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +163,27 @@ mod tests {
         assert_eq!(n, 41, "the first, then one every half period up to the cut");
         let rest = d.next(|_| ()).await.expect("the stream goes on");
         assert_eq!(rest.first, Trigger::Watch);
+    }
+
+    /// The events of one `git commit` (index lock, ref lock, ref rename,
+    /// index rename) as the watcher saw them on an idle machine, about a
+    /// millisecond apart: one burst at the default, which ends one quiet
+    /// period after the last.
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_is_one_reload_at_the_default() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut d = Debouncer::new(rx, DEFAULT_QUIET);
+        let gap = Duration::from_millis(1);
+        // The watcher's sender lives on (the burst ends by quiet time).
+        let watcher = tx.clone();
+        send_spaced(tx, vec![Trigger::Watch; 6], gap);
+        let started = Instant::now();
+        let mut n = 0;
+        let b = d.next(|_| n += 1).await.expect("a burst");
+        assert_eq!((b.first, n), (Trigger::Watch, 6));
+        assert_eq!(started.elapsed(), gap * 5 + DEFAULT_QUIET);
+        drop(watcher);
+        assert_eq!(d.next(|_| ()).await, None, "one burst");
     }
 
     #[tokio::test(start_paused = true)]

@@ -27,6 +27,7 @@ pub mod state;
 mod triggers;
 
 pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
+pub use debounce::default_quiet;
 pub use run::run;
 pub use settings::Settings;
 pub use triggers::HOOK_SOCKET;

@@ -113,7 +113,7 @@ impl Reloader {
         let memo = Arc::clone(&self.memo);
         let built = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            source.read_newest(prev.as_ref(), limits).map(|input| {
+            source.read_newest(prev, limits).map(|input| {
                 phase("read", started);
                 let started = std::time::Instant::now();
                 let mut memo = memo
@@ -202,7 +202,8 @@ impl Reloader {
         phase("changes", started);
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);
-        self.shared.snapshot.store(Some(snapshot.clone()));
+        let previous = self.shared.snapshot.swap(Some(snapshot.clone()));
+        drop_off_path((previous, current));
         Outcome::Applied(Applied {
             snapshot,
             changes,
@@ -420,6 +421,13 @@ impl Reloader {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
+}
+
+/// Drop `value` (the snapshot replaced, with its model, index and access
+/// file: milliseconds at scale) on the blocking pool, off the reload's
+/// path; whoever still reads it keeps it until they are done.
+fn drop_off_path<T: Send + 'static>(value: T) {
+    tokio::task::spawn_blocking(move || drop(value));
 }
 
 /// A `debug` line with how long one phase of a reload took (from

@@ -81,9 +81,7 @@ pub async fn run(
             () = &mut shutdown => break,
             t = debouncer.first() => match t { Some(t) => t, None => break },
         };
-        let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
-        count(first);
-        let Burst { first, force } = debouncer.burst(first, count).await;
+        let Burst { first, force } = burst(&mut debouncer, &shared, first).await;
         tracing::debug!(trigger = ?first, force, "reload");
         reloader.reload(force).await;
     }
@@ -91,6 +89,47 @@ pub async fn run(
     let _ = stop_tx.send(true);
     api.await??;
     Ok(())
+}
+
+/// The burst `first` opens, each of its triggers counted in the status.
+async fn burst(debouncer: &mut Debouncer, shared: &Current, first: Trigger) -> Burst {
+    let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
+    count(first);
+    let opened = std::time::Instant::now();
+    let (mut last, mut triggers, mut gap) = (opened, 1u64, std::time::Duration::ZERO);
+    let seen = |t| {
+        count(t);
+        let now = std::time::Instant::now();
+        gap = gap.max(now.duration_since(last));
+        (last, triggers) = (now, triggers + 1);
+    };
+    let burst = debouncer.burst(first, seen).await;
+    log_burst(opened, last, gap, triggers);
+    burst
+}
+
+/// The log target of the reload's phase lines.
+const RELOAD_LOG: &str = "rolesync::daemon::reload";
+
+/// Three `debug` phase lines of a burst (as `reload phase` lines, so that
+/// the benchmarks read them with the reload's): `burst`, from its first
+/// trigger to its last, with their count, `gap`, the longest quiet time
+/// between two of its triggers (what the debounce must outlast for the
+/// burst to stay one reload), and `wait`, from its first
+/// trigger to the reload's start (what the debounce costs); logged with
+/// the reload's target (`ROLESYNC_LOG=rolesync::daemon::reload=debug`).
+fn log_burst(
+    opened: std::time::Instant,
+    last: std::time::Instant,
+    gap: std::time::Duration,
+    triggers: u64,
+) {
+    let span = last.duration_since(opened).as_micros() as u64;
+    tracing::debug!(target: RELOAD_LOG, phase = "burst", us = span, triggers, "reload phase");
+    let gap = gap.as_micros() as u64;
+    tracing::debug!(target: RELOAD_LOG, phase = "gap", us = gap, "reload phase");
+    let wait = opened.elapsed().as_micros() as u64;
+    tracing::debug!(target: RELOAD_LOG, phase = "wait", us = wait, "reload phase");
 }
 
 /// The API's configuration from the daemon's settings; `min_revision`

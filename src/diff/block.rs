@@ -91,7 +91,7 @@ impl<'t> Split<'t> {
         let mut out =
             String::with_capacity(b.start + (self.text.len() - b.end) + 64 * self.lines.len());
         out.push_str(&self.text[..b.start]);
-        out.push_str(&self.reduced_lines(asked, referenced));
+        out.push_str(&self.reduced_lines(Some(asked), referenced));
         out.push_str(&self.text[b.end..]);
         Cow::Owned(out)
     }
@@ -102,8 +102,16 @@ impl<'t> Split<'t> {
         self.block.as_ref().map(|b| b.start)
     }
 
-    /// The generated lines of [`Split::reduced`] alone.
-    pub fn reduced_lines(&self, asked: &BTreeSet<&str>, referenced: &BTreeSet<&str>) -> String {
+    /// The generated lines of [`Split::reduced`] alone (`None`: every
+    /// member of the groups kept).
+    pub fn reduced_lines(
+        &self,
+        asked: Option<&BTreeSet<&str>>,
+        referenced: &BTreeSet<&str>,
+    ) -> String {
+        let Some(asked) = asked else {
+            return self.referenced_lines(referenced);
+        };
         let placeholder = placeholder(asked);
         // Hashed: every member of every generated line is looked up.
         let asked: FxHashSet<&str> = asked.iter().copied().collect();
@@ -130,6 +138,23 @@ impl<'t> Split<'t> {
             if dropped {
                 out.push_str(if first { " " } else { ", " });
                 out.push_str(&placeholder);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Split<'_> {
+    /// The generated lines of the groups in `referenced`, whole.
+    fn referenced_lines(&self, referenced: &BTreeSet<&str>) -> String {
+        let mut out = String::new();
+        for (name, value) in self.lines.iter().filter(|(n, _)| referenced.contains(n)) {
+            out.push_str(name);
+            out.push_str(" =");
+            if !value.is_empty() {
+                out.push(' ');
+                out.push_str(value);
             }
             out.push('\n');
         }

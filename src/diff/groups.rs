@@ -17,20 +17,27 @@ type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    let mut run: Option<(&Scope, Vec<(&RoleId, &Holder)>)> = None;
-    for a in &m.assignments {
-        match &mut run {
-            Some((scope, items)) if *scope == &a.scope => items.push((&a.role, &a.holder)),
-            _ => {
-                if let Some((scope, items)) = run.take() {
-                    out.entry(scope).or_default().extend(items);
-                }
-                run = Some((&a.scope, vec![(&a.role, &a.holder)]));
+    // Run by run (a scope's assignments are usually together): each run
+    // collected at its size, and kept as it is when it is its scope's first.
+    let all = &m.assignments;
+    let mut start = 0;
+    while start < all.len() {
+        let scope = &all[start].scope;
+        let len = all[start..]
+            .iter()
+            .take_while(|a| &a.scope == scope)
+            .count();
+        let items: Vec<_> = all[start..start + len]
+            .iter()
+            .map(|a| (&a.role, &a.holder))
+            .collect();
+        match out.entry(scope) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(items);
             }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
         }
-    }
-    if let Some((scope, items)) = run {
-        out.entry(scope).or_default().extend(items);
+        start += len;
     }
     out
 }
@@ -335,17 +342,7 @@ fn everyone() -> &'static RoleId {
 fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
     match (&old.accounts, &new.accounts) {
         (Some(a), Some(b)) => {
-            let mut out = BTreeSet::new();
-            for (l, acc) in a {
-                if b.get(l).is_none_or(|n| n.disabled != acc.disabled) {
-                    out.insert(l);
-                }
-            }
-            for (l, acc) in b {
-                if !a.contains_key(l) && !acc.disabled {
-                    out.insert(l);
-                }
-            }
+            let mut out = changed_in(a, b);
             out.retain(|l| old.is_active(l) != new.is_active(l));
             out
         }
@@ -369,6 +366,51 @@ fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
     }
 }
 
+/// The logins whose account differs in its disabled flag, is gone, or is
+/// new and enabled: the two maps walked side by side, in their order (no
+/// lookup per account).
+fn changed_in<'a>(
+    a: &'a BTreeMap<Login, crate::model::Account>,
+    b: &'a BTreeMap<Login, crate::model::Account>,
+) -> BTreeSet<&'a Login> {
+    let mut out = BTreeSet::new();
+    let (mut x, mut y) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        match (x.peek(), y.peek()) {
+            (Some(&(la, aa)), Some(&(lb, ab))) => match la.cmp(lb) {
+                std::cmp::Ordering::Equal => {
+                    if aa.disabled != ab.disabled {
+                        out.insert(la);
+                    }
+                    x.next();
+                    y.next();
+                }
+                std::cmp::Ordering::Less => {
+                    out.insert(la);
+                    x.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    if !ab.disabled {
+                        out.insert(lb);
+                    }
+                    y.next();
+                }
+            },
+            (Some(&(la, _)), None) => {
+                out.insert(la);
+                x.next();
+            }
+            (None, Some(&(lb, ab))) => {
+                if !ab.disabled {
+                    out.insert(lb);
+                }
+                y.next();
+            }
+            (None, None) => return out,
+        }
+    }
+}
+
 /// Every login a model names (holders, group members, leads).
 fn model_logins(m: &Model) -> impl Iterator<Item = &Login> {
     m.assignments
@@ -379,4 +421,54 @@ fn model_logins(m: &Model) -> impl Iterator<Item = &Login> {
         })
         .chain(m.user_groups.values().flatten())
         .chain(m.projects.values().filter_map(|p| p.lead.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Account;
+
+    /// The definition `changed_in` walks side by side: every login of
+    /// either map whose account differs in its flag, is gone, or is new
+    /// and enabled.
+    fn by_lookup<'a>(
+        a: &'a BTreeMap<Login, Account>,
+        b: &'a BTreeMap<Login, Account>,
+    ) -> BTreeSet<&'a Login> {
+        let gone_or_flipped = a
+            .iter()
+            .filter(|(l, acc)| b.get(*l).is_none_or(|n| n.disabled != acc.disabled));
+        let new = b
+            .iter()
+            .filter(|(l, acc)| !a.contains_key(*l) && !acc.disabled);
+        gone_or_flipped.chain(new).map(|(l, _)| l).collect()
+    }
+
+    #[test]
+    fn accounts_walked_side_by_side_change_as_looked_up() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut below = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..200 {
+            let mut maps = [BTreeMap::new(), BTreeMap::new()];
+            for map in &mut maps {
+                for _ in 0..below(30) {
+                    let login = Login::new(&format!("u{}", below(40))).expect("login");
+                    let disabled = below(2) == 0;
+                    let account = Account {
+                        name: None,
+                        email: None,
+                        disabled,
+                    };
+                    map.insert(login, account);
+                }
+            }
+            let [a, b] = &maps;
+            assert_eq!(changed_in(a, b), by_lookup(a, b));
+        }
+    }
 }

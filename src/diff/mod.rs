@@ -51,6 +51,15 @@ pub fn memberships(old: &crate::model::Model, new: &crate::model::Model) -> Vec<
     groups::memberships(old, new)
 }
 
+/// The access file `text` reduced to what decides access at the rule
+/// path `path` of repository `repo` (`None`: repository-neutral): the rule
+/// sections that reach it and the groups they name, whole; `Authz::load`
+/// of it answers there as of the whole file, for a fraction of the load.
+/// `None` when it cannot be reduced (ask the whole file).
+pub fn reduced_at(text: &str, repo: Option<&str>, path: &str) -> Option<String> {
+    paths::reduced_at(text, repo, path)
+}
+
 /// The diff of two snapshots within the default [`Bounds`].
 pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<Diff, DiffError> {
     diff_within(old, new, &Bounds::default())

@@ -272,10 +272,33 @@ fn evaluators(
     let mut needed = referenced_reaching(old.sections, new.sections, &points);
     needed.extend(by_groups);
     let text = |side: &Side| {
-        reached(side, &points, asked, &needed)
+        reached(side, &points, Some(asked), &needed)
             .unwrap_or_else(|| side.split.reduced(Some(asked), referenced).into_owned())
     };
     Ok((load(&text(&old))?, load(&text(&new))?))
+}
+
+/// The access file `text` reduced to what decides access at `(repo,
+/// path)`: the rule sections that reach it and the groups their lines and
+/// the hand-written groups name, every member kept (as [`reached`] reduces
+/// a file for the evaluator), so that every answer there is the whole
+/// file's. `None` when the generated lines are not inside a section.
+pub(super) fn reduced_at(text: &str, repo: Option<&str>, path: &str) -> Option<String> {
+    let split = Split::of(text);
+    let rest = split.rest();
+    let doc = authz::parse(&rest);
+    let sections = Sections::of(&doc);
+    let point: Point = (repo, authz::canonicalize(path));
+    let points = BTreeSet::from([&point]);
+    let mut needed = referenced_reaching(&sections, &sections, &points);
+    needed.extend(named(&sections, &sections, |_| false));
+    let side = Side {
+        split: &split,
+        rest: &rest,
+        doc: &doc,
+        sections: &sections,
+    };
+    reached(&side, &points, None, &needed)
 }
 
 /// The groups a rule line or a hand-written group of either file names
@@ -338,13 +361,13 @@ fn named_by<'d>(
 /// `points`: the file without the rule sections that reach none of them
 /// (they cannot change an answer there), its generated lines reduced to
 /// the groups in `needed` and the members asked about
-/// ([`Split::reduced_lines`]). Every other section (groups, aliases, one
+/// ([`Split::reduced_lines`]; `None`: every member). Every other section (groups, aliases, one
 /// that is no rule or not well formed) is kept as it is. `None` when the
 /// generated lines are not inside a section of the file.
 fn reached(
     side: &Side,
     points: &BTreeSet<&Point>,
-    asked: &BTreeSet<&str>,
+    asked: Option<&BTreeSet<&str>>,
     needed: &BTreeSet<&str>,
 ) -> Option<String> {
     let keep = |s: &authz::parse::Section| {
@@ -442,7 +465,10 @@ fn changed_names<'d>(a: &Sections<'d>, b: &Sections<'d>) -> (BTreeSet<String>, B
     // Every group that contains a changed one (in either file) changes too.
     let mut parents: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for s in [a, b] {
-        for (g, value) in &s.groups {
+        // Most values (every generated one) name no group nor alias: one
+        // scan of the bytes says so before any member is split off.
+        let names_some = |v: &&str| v.bytes().any(|b| b == b'@' || b == b'&');
+        for (g, value) in s.groups.iter().filter(|(_, v)| names_some(v)) {
             for m in members(value).filter(|m| m.starts_with(['@', '&'])) {
                 parents.entry(m.to_owned()).or_default().insert(g);
             }

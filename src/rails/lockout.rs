@@ -34,6 +34,9 @@ pub fn check(change: &Change) -> Vec<Diagnostic> {
 
 fn svn_writers(change: &Change, repository: &str, path: &str) -> Option<Diagnostic> {
     let repo = (!repository.is_empty()).then_some(repository);
+    if a_writer_keeps_rw(change, repo, path) {
+        return None;
+    }
     let old = Authz::load(&change.old.access, None).ok()?;
     let new = Authz::load(&change.new.access, None).ok()?;
     let has_rw =
@@ -75,6 +78,26 @@ fn svn_writers(change: &Change, repository: &str, path: &str) -> Option<Diagnost
              to allow it on purpose, first commit `maintainer_lockout = false` there"
         )),
     )
+}
+
+/// Whether some user or account with `rw` at the configuration's path
+/// keeps it, asked of the two access files reduced to what decides access
+/// there (`diff::reduced_at`: the same answers, for a fraction of the
+/// load). `true` is the whole files' answer (the users the reduced file
+/// names are among those the whole file names); `false` leaves the
+/// decision, and the names a refusal lists, to the whole files.
+fn a_writer_keeps_rw(change: &Change, repo: Option<&str>, path: &str) -> bool {
+    let load = |text: &str| {
+        crate::diff::reduced_at(text, repo, path).and_then(|t| Authz::load(&t, None).ok())
+    };
+    let (Some(old), Some(new)) = (load(&change.old.access), load(&change.new.access)) else {
+        return false;
+    };
+    let has_rw =
+        |authz: &Authz, u: &str| authz.access(Some(u), repo, Some(path)) == Access::ReadWrite;
+    let keeps = |u: &str| has_rw(&old, u) && has_rw(&new, u);
+    old.named_users().any(keeps)
+        || (change.old.model.active_accounts().iter()).any(|l| keeps(l.as_str()))
 }
 
 fn maintainers(change: &Change) -> Option<Diagnostic> {

@@ -170,9 +170,7 @@ fn with_access(text: &str, extra: &[(String, String)]) -> Vec<(String, String)> 
 
 #[test]
 fn svn_lockout_refuses_taking_rw_on_the_config_from_everybody() {
-    let none: &[(String, String)] = &[];
-    // (what, old access, new access, target, expected)
-    let cases: &[(&str, &str, &str, Target, &[&str])] = &[
+    let cases: &[LockoutCase] = &[
         (
             "rw taken from the only writer",
             "[/]\nalice = rw\n",
@@ -230,10 +228,56 @@ fn svn_lockout_refuses_taking_rw_on_the_config_from_everybody() {
             &[],
         ),
     ];
+    check_lockout(cases);
+}
+
+/// (what, old access, new access, target, expected)
+type LockoutCase<'a> = (&'a str, &'a str, &'a str, Target, &'a [&'a str]);
+
+fn check_lockout(cases: &[LockoutCase]) {
+    let none: &[(String, String)] = &[];
     for (what, old, new, target, expect) in cases {
         let got = rails(&with_access(old, none), &with_access(new, none), target);
         assert_eq!(got, *expect, "{what}");
     }
+}
+
+/// The lock-out is first asked of the access files reduced to the
+/// sections that reach the configuration's path: groups and sections
+/// elsewhere answer as in the whole files.
+#[test]
+fn svn_lockout_through_groups_and_sections_elsewhere() {
+    let cases: &[LockoutCase] = &[
+        (
+            "rw through a group that changes members",
+            "[groups]\nteam = alice\n[/]\n@team = rw\n",
+            "[groups]\nteam = bob\n[/]\n@team = rw\n",
+            svn("/"),
+            &[LOCKOUT_ACCESS],
+        ),
+        (
+            "rw through a group, kept through a group it holds",
+            "[groups]\ninner = alice\nteam = @inner\n[/]\n@team = rw\n",
+            "[groups]\ninner = alice\nteam = @inner, bob\n[/]\n@team = rw\n",
+            svn("/"),
+            &[],
+        ),
+        (
+            "a glob section reaches the config's path",
+            "[/]\nalice = rw\n",
+            "[/]\nalice = rw\n[:glob:/**]\nalice = r\n",
+            svn("/"),
+            &[LOCKOUT_ACCESS],
+        ),
+        (
+            "a section elsewhere does not",
+            "[/cfg]\nalice = rw\n",
+            "[/cfg]\nalice = rw\n[/other]\nalice = r\n[config:/]\n* = r\n",
+            svn("/cfg"),
+            &[],
+        ),
+    ];
+    check_lockout(cases);
 }
 
 #[test]

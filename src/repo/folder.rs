@@ -17,50 +17,30 @@
 //! [`RACY_SECS`] older than the read is never stamped, as Git treats a
 //! "racily clean" file) is not seen until the file changes again. The
 //! walk and every refusal are the full read's, and so is the digest.
+//!
+//! The walk and the reads themselves (in parallel, in the sequential
+//! walk's order) are `folder_walk`'s.
 
-use std::collections::HashMap;
-use std::io::Read as _;
-use std::os::unix::fs::MetadataExt as _;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::Error;
-use crate::diag;
+use super::folder_walk::{self, Entry, Pool, Stamp, Walk};
 use crate::snapshot::{self, Input, Limits};
-
-/// Folders never descended into.
-const SKIP: &[&str] = &[".git", ".svn", ".hg", "target", "node_modules"];
 
 /// A file changed this recently (by its change time) when it is read is
 /// not stamped: the next read reads it again.
 pub const RACY_SECS: i64 = 2;
 
 pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
-    walk(root, limits, |path, _, _| {
-        read_limited(path, limits.max_file_bytes)
+    let pool = Pool::new(limits);
+    let walk = folder_walk::walk(root, false, &pool);
+    let mut read = folder_walk::read_files(&walk.files, limits, &pool, |_| false);
+    gather(walk, limits, |i, e| match read[i].take() {
+        Some(bytes) => bytes,
+        None => folder_walk::read_limited(&e.path, &e.rel, limits.max_file_bytes),
     })
-}
-
-/// A file's identity and version as `fstatat` tells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-impl Stamp {
-    fn of(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        }
-    }
 }
 
 /// The stamps of the files of the last complete read, by path, and that
@@ -72,10 +52,11 @@ pub(super) struct Stamps(Arc<Mutex<Option<Stamped>>>);
 type Stamped = (String, HashMap<String, Stamp>);
 
 /// The folder as it is now; `prev`, the previous read, gives the bytes of
-/// every file whose stamp is the one recorded for it then.
+/// every file whose stamp is the one recorded for it then (moved, not
+/// copied).
 pub(super) fn read_newest(
     root: &Path,
-    prev: Option<&Input>,
+    prev: Option<Input>,
     limits: Limits,
     stamps: &Stamps,
 ) -> Result<Input, Error> {
@@ -90,33 +71,36 @@ pub(super) fn read_newest(
 /// since the epoch).
 fn read_stamped(
     root: &Path,
-    prev: Option<&Input>,
+    prev: Option<Input>,
     limits: Limits,
     stamps: &Stamps,
     racy: i64,
 ) -> Result<Input, Error> {
     let last = stamps.0.lock().ok().and_then(|mut last| last.take());
     let usable = prev.filter(|p| p.limits == limits && p.incomplete.is_none());
-    let (old, files) = match (last, usable) {
-        (Some((rev, stamped)), Some(p)) if rev == p.revision => (stamped, &p.files),
-        _ => (HashMap::new(), &std::collections::BTreeMap::new()),
+    let (old, mut files) = match (last, usable) {
+        (Some((rev, stamped)), Some(p)) if rev == p.revision => (stamped, p.files),
+        _ => (HashMap::new(), BTreeMap::new()),
     };
+    let pool = Pool::new(limits);
+    let walk = folder_walk::walk(root, true, &pool);
+    let kept = |e: &Entry| e.stamp.is_some() && old.get(&e.rel) == e.stamp.as_ref();
+    let reusable = |e: &Entry| kept(e) && files.contains_key(&e.rel);
+    let mut read = folder_walk::read_files(&walk.files, limits, &pool, reusable);
     let mut seen = HashMap::new();
-    let input = walk(root, limits, |path, rel, entry| {
-        let meta = entry.metadata().map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let stamp = Stamp::of(&meta);
-        if old.get(rel) == Some(&stamp)
-            && let Some(bytes) = files.get(rel)
+    let max = limits.max_file_bytes;
+    let input = gather(walk, limits, |i, e| {
+        let (reused, bytes) = match kept(e).then(|| files.remove(&e.rel)).flatten() {
+            Some(bytes) => (true, bytes),
+            None => match read[i].take() {
+                Some(bytes) => (false, bytes?),
+                None => (false, folder_walk::read_limited(&e.path, &e.rel, max)?),
+            },
+        };
+        if let Some(stamp) = e.stamp
+            && (reused || (stamp.ctime.0 < racy && stamp.mtime.0 < racy))
         {
-            seen.insert(rel.to_owned(), stamp);
-            return Ok(bytes.clone());
-        }
-        let bytes = read_limited(path, limits.max_file_bytes)?;
-        if stamp.ctime.0 < racy && stamp.mtime.0 < racy {
-            seen.insert(rel.to_owned(), stamp);
+            seen.insert(e.rel.clone(), stamp);
         }
         Ok(bytes)
     })?;
@@ -128,75 +112,31 @@ fn read_stamped(
     Ok(input)
 }
 
-/// Walk the folder and read every configuration file with `read_file`
-/// (its path, its path relative to the root, its folder entry).
-fn walk(
-    root: &Path,
+/// The walk's files in its order, each's bytes from `bytes_of` (its index
+/// and entry), until the first that passes `max_total_bytes` (then the
+/// read is incomplete) or what stopped the walk (its error).
+fn gather(
+    walk: Walk,
     limits: Limits,
-    mut read_file: impl FnMut(&Path, &str, &fs_err::DirEntry) -> Result<Vec<u8>, Error>,
+    mut bytes_of: impl FnMut(usize, &Entry) -> Result<Vec<u8>, Error>,
 ) -> Result<Input, Error> {
     let mut input = Input {
         limits,
         ..Input::default()
     };
     let mut total = 0;
-    let mut stack = vec![String::new()];
-    'walk: while let Some(rel) = stack.pop() {
-        let dir = if rel.is_empty() {
-            root.to_owned()
-        } else {
-            root.join(&rel)
-        };
-        let entries = fs_err::read_dir(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            let Ok(name) = entry.file_name().into_string() else {
-                tracing::warn!(
-                    folder = %diag::escape_controls(&dir.to_string_lossy()),
-                    "skipping a name that is not UTF-8"
-                );
-                continue;
-            };
-            let path = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let file_type = entry.file_type().map_err(|source| Error::Io {
-                path: entry.path(),
-                source,
-            })?;
-            let expected = super::expected_kind(&path);
-            if let Some(kind) = expected
-                && !file_type.is_dir()
-                && !file_type.is_file()
-            {
-                return Err(Error::Refused {
-                    path,
-                    what: special_kind(file_type),
-                    kind,
-                });
-            }
-            if file_type.is_dir() {
-                if !SKIP.contains(&name.as_str()) {
-                    stack.push(path);
-                }
-            } else if file_type.is_file() && expected == Some("file") {
-                let bytes = read_file(&entry.path(), &path, &entry)?;
-                let over = super::add_total(&mut total, bytes.len(), limits);
-                input.files.insert(path.clone(), bytes);
-                if over {
-                    input.incomplete = Some(path);
-                    break 'walk;
-                }
-            }
+    for (i, e) in walk.files.iter().enumerate() {
+        let bytes = bytes_of(i, e)?;
+        let over = super::add_total(&mut total, bytes.len(), limits);
+        input.files.insert(e.rel.clone(), bytes);
+        if over {
+            input.incomplete = Some(e.rel.clone());
+            input.revision = digest(&input);
+            return Ok(input);
         }
+    }
+    if let Some(stop) = walk.stop {
+        return Err(stop);
     }
     input.revision = digest(&input);
     Ok(input)
@@ -204,7 +144,7 @@ fn walk(
 
 /// A folder has no revisions; its files' digest stands in for one, so
 /// that the same content always renders the same bytes.
-fn digest(input: &Input) -> String {
+pub(super) fn digest(input: &Input) -> String {
     // FNV-1a, 64 bits: stable across builds and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
@@ -232,35 +172,6 @@ fn digest(input: &Input) -> String {
         eat(&[u8::from(stamped)]);
     }
     format!("folder-{h:016x}")
-}
-
-/// What a folder entry that is neither a file nor a folder is.
-fn special_kind(t: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "a special file"
-    }
-}
-
-fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = fs_err::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    Ok(bytes)
 }
 
 #[cfg(test)]

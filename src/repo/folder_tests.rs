@@ -61,7 +61,7 @@ fn stamped_reads_equal_full_reads_over_random_edits() {
             let full = read(tmp.path(), limits);
             let before = stamps.0.lock().expect("stamps").clone();
             // Every file stamped, however recent (the edits change sizes).
-            let inc = read_stamped(tmp.path(), prev.as_ref(), limits, &stamps, i64::MAX);
+            let inc = read_stamped(tmp.path(), prev.take(), limits, &stamps, i64::MAX);
             assert_same_read(&inc, &full, &format!("seed {seed} step {step}"));
             if let (Some((_, old)), Ok(now)) = (before, &inc) {
                 reused += now.files.keys().filter(|p| old.contains_key(*p)).count();
@@ -82,6 +82,6 @@ fn a_file_changed_just_now_is_read_again_next_time() {
     let first = read_newest(tmp.path(), None, Limits::default(), &stamps).expect("read");
     // The same size, within the same second: only the racy rule sees it.
     std::fs::write(&path, "two").expect("write");
-    let second = read_newest(tmp.path(), Some(&first), Limits::default(), &stamps).expect("read");
+    let second = read_newest(tmp.path(), Some(first), Limits::default(), &stamps).expect("read");
     assert_eq!(second.files[".polarion/security/user-roles.xml"], b"two");
 }

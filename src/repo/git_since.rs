@@ -57,7 +57,7 @@ pub(super) struct Since<'a> {
 /// source, if any) lets it read only what changed since.
 pub(super) fn read_newest(
     since: Since<'_>,
-    prev: Option<&Input>,
+    prev: Option<Input>,
     limits: Limits,
 ) -> Result<Input, Error> {
     read_at(since, prev, None, limits)
@@ -70,7 +70,7 @@ pub(super) fn read_newest(
 /// previous read's, or the daemon's cache, [`seed`]).
 pub(super) fn read_at(
     since: Since<'_>,
-    prev: Option<&Input>,
+    prev: Option<Input>,
     rev: Option<&str>,
     limits: Limits,
 ) -> Result<Input, Error> {
@@ -89,7 +89,7 @@ pub(super) fn read_at(
         if prev.revision == commit.id().to_string() {
             // The commit's metadata too (a cache holds none).
             return Ok(Input {
-                files: prev.files.clone(),
+                files: prev.files,
                 ..git::input_of(&commit, limits)
             });
         }
@@ -127,13 +127,13 @@ pub(super) fn entries_of(since: Since<'_>, revision: &str) -> Option<usize> {
     since.last.get(tree_of(since, revision)?)
 }
 
-/// The incremental read of `commit` from `prev`, or `None` when the full
-/// read must answer (no usable previous walk, or anything it would refuse
-/// or stop at).
+/// The incremental read of `commit` from `prev` (its files move into the
+/// result), or `None` when the full read must answer (no usable previous
+/// walk, or anything it would refuse or stop at).
 fn incremental(
     repo: &Repository,
     since: Since<'_>,
-    prev: &Input,
+    prev: Input,
     commit: &git2::Commit<'_>,
     limits: Limits,
 ) -> Option<Input> {
@@ -146,7 +146,7 @@ fn incremental(
         repo,
         odb: repo.odb().ok()?,
         limits,
-        files: prev.files.clone(),
+        files: prev.files,
         new_walked: 0,
         old_walked: 0,
         read: 0,

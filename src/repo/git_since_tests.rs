@@ -237,11 +237,12 @@ fn incremental_reads_equal_full_reads_over_random_commits() {
             };
             if let Some(p) = &prev
                 && let Ok(head) = repo.head().and_then(|h| h.peel_to_commit())
-                && incremental(&repo, probe, p, &head, limits).is_some()
+                && incremental(&repo, probe, p.clone(), &head, limits).is_some()
             {
                 incremental_answers += 1;
             }
-            let inc = read_newest(since, prev.as_ref(), limits);
+            // A copy: after a failure the test goes on from the last good read.
+            let inc = read_newest(since, prev.clone(), limits);
             assert_same_read(&inc, &full, &format!("seed {seed} step {step}"));
             // Like the daemon (no previous read after a failure), or
             // across several commits from the last good read.
@@ -289,7 +290,7 @@ fn the_cache_carries_the_walk_so_a_hook_reads_only_what_changed() {
     let base = hook.load_cache(state.path(), limits).expect("cache usable");
     let since = hook.git_since().expect("Git");
     assert!(
-        incremental(&repo, since, &base, &head, limits).is_some(),
+        incremental(&repo, since, base, &head, limits).is_some(),
         "the cache's count lets the incremental walk answer"
     );
     let hook = open();

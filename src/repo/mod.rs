@@ -8,6 +8,7 @@
 pub mod cache;
 mod error;
 mod folder;
+mod folder_walk;
 mod git;
 mod git_since;
 mod order;
@@ -77,8 +78,10 @@ impl Source {
     /// Read the newest revision; `prev`, an earlier read of this source,
     /// lets a backend read only what changed since (SVN by its changed
     /// paths, Git by the trees' object ids, a folder by its files' stamps,
-    /// see `folder`); the result is the full read's.
-    pub fn read_newest(&self, prev: Option<&Input>, limits: Limits) -> Result<Input, Error> {
+    /// see `folder`); the result is the full read's. `prev` is taken by
+    /// value: its files move into the new read (no copy of the bytes that
+    /// did not change).
+    pub fn read_newest(&self, prev: Option<Input>, limits: Limits) -> Result<Input, Error> {
         match (&self.0, prev) {
             (Backend::Svn { path, subpath }, Some(prev)) => {
                 svn::read_since(path, prev, Some(subpath), limits)
@@ -441,7 +444,7 @@ impl Source {
                 svn::read_from(path, at, base, Some(subpath), limits)
             }
             (Backend::Git { .. }, At::Revision(rev)) => match self.git_since() {
-                Some(since) => git_since::read_at(since, Some(base), rev, limits),
+                Some(since) => git_since::read_at(since, Some(base.clone()), rev, limits),
                 None => self.read_at(at, limits),
             },
             _ => self.read_at(at, limits),

@@ -168,7 +168,7 @@ pub fn read_listed(
 /// or a long way from `prev`, falls back to a full read.
 pub fn read_since(
     repo: &Path,
-    prev: &Input,
+    prev: Input,
     subpath: Option<&SubPath>,
     limits: Limits,
 ) -> Result<Input, Error> {
@@ -180,7 +180,7 @@ pub fn read_since(
         return full();
     };
     if to == from && prev.limits == limits {
-        return Ok(prev.clone());
+        return Ok(prev);
     }
     if to < from || to - from > 64 || prev.limits != limits || prev.incomplete.is_some() {
         return full();
@@ -214,7 +214,7 @@ pub fn read_since(
         revision: young.clone(),
         meta: info(repo, args, limits)?,
         limits,
-        files: prev.files.clone(),
+        files: prev.files,
         incomplete: None,
     };
     // The running total of the files held, checked as each file comes in.

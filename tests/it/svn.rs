@@ -574,7 +574,7 @@ fn reading_only_what_changed_equals_a_full_read() {
     for step in steps {
         step();
         let incremental = source
-            .read_newest(Some(&prev), limits)
+            .read_newest(Some(prev), limits)
             .expect("incremental read");
         let full = source.read(None, limits).expect("full read");
         assert_eq!(incremental.revision, full.revision);

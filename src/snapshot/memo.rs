@@ -28,6 +28,9 @@ pub struct Memo {
     pub(super) lower: crate::model::LowerMemo,
     /// Each scope's role groups (`Model::role_groups_with`).
     pub(super) groups: crate::model::GroupMemo,
+    /// Each scope's lines of the access file and the check of the rest
+    /// (`snapshot::access`).
+    pub(super) access: super::access::AccessMemo,
 }
 
 impl std::fmt::Debug for Memo {
@@ -55,6 +58,13 @@ pub struct Stats {
     /// Scopes whose role groups were taken from the memo / built afresh.
     pub group_hits: usize,
     pub group_misses: usize,
+    /// Scopes whose access-file lines were taken from the memo / rendered
+    /// afresh; checks of the rest of the access file reused / made (over
+    /// the memo's life).
+    pub line_hits: usize,
+    pub line_misses: usize,
+    pub check_hits: usize,
+    pub check_misses: usize,
 }
 
 impl Memo {
@@ -62,6 +72,7 @@ impl Memo {
     pub fn stats(&self) -> Stats {
         let (project_hits, project_misses, projects) = self.lower.stats();
         let (group_hits, group_misses, _) = self.groups.stats();
+        let (line_hits, line_misses, (check_hits, check_misses)) = self.access.stats();
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
@@ -71,6 +82,19 @@ impl Memo {
             projects,
             group_hits,
             group_misses,
+            line_hits,
+            line_misses,
+            check_hits,
+            check_misses,
+        }
+    }
+
+    /// A memo for one build only (`build`): it keeps no access-file lines,
+    /// so the file is rendered in full.
+    pub(super) fn one_off() -> Self {
+        Memo {
+            access: super::access::AccessMemo::off(),
+            ..Memo::default()
         }
     }
 }

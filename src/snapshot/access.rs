@@ -12,7 +12,8 @@
 //! twice, `authz::render_parts` renders from them and validates only the
 //! rest of the file (its check kept while that rest and the groups' names
 //! and emptiness are equal); otherwise the file is rendered in full. The
-//! result is the full render's either way.
+//! result is the full render's either way, and a memo an interrupted
+//! build left is started afresh.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +30,10 @@ use crate::model::{self, Model, RoleGroup};
 pub struct AccessMemo {
     /// Keep nothing and render in full (a one-off build).
     off: bool,
+    /// The counts below are those of `scopes`: false while an update runs,
+    /// so that one a panic interrupted is started afresh (the daemon keeps
+    /// its memo across a panicked build).
+    settled: bool,
     /// The line end the lines were rendered with.
     eol: &'static str,
     /// Each scope's lines, by the address of its groups (held in the entry).
@@ -112,7 +117,7 @@ impl AccessMemo {
     /// rendered and counted in, each gone one counted out. False when a
     /// scope's groups came twice.
     fn update(&mut self, scopes: &[Arc<Vec<RoleGroup>>], eol: &'static str) -> bool {
-        if self.eol != eol {
+        if self.eol != eol || !self.settled {
             *self = AccessMemo {
                 eol,
                 parts: std::mem::take(&mut self.parts),
@@ -120,6 +125,7 @@ impl AccessMemo {
             };
         }
         (self.hits, self.misses) = (0, 0);
+        self.settled = false;
         let mut earlier = std::mem::take(&mut self.scopes);
         let mut distinct = true;
         for groups in scopes {
@@ -145,6 +151,7 @@ impl AccessMemo {
         for (k, entry) in earlier {
             self.count(k, &entry, false);
         }
+        self.settled = true;
         distinct
     }
 

@@ -9,18 +9,20 @@
 //! `everyone` holds every login named anywhere). After a build the memo
 //! holds that build's scopes only.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::groups::Active;
 use super::types::{Holder, Model, RoleGroup, Scope};
+use crate::fxhash::FxHashMap;
 use crate::ident::{GroupId, Login, RoleId};
 
 /// What `role_groups_with` keeps for the next build.
 #[derive(Default)]
 pub struct GroupMemo {
     context: Option<Context>,
-    scopes: HashMap<Scope, Entry>,
+    scopes: FxHashMap<Scope, Entry>,
     hits: usize,
     misses: usize,
 }
@@ -92,7 +94,8 @@ impl Model {
             earlier.clear();
             memo.context = Some(Context::of(self));
         }
-        let active = Active::of(self);
+        // Only a scope built afresh asks who is active.
+        let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
         let mut out = Vec::with_capacity(self.projects.len() + 1);
         for (scope, defined) in self.scopes_with_roles() {
@@ -108,7 +111,8 @@ impl Model {
                 }
                 None => {
                     memo.misses += 1;
-                    let groups = Arc::new(self.scope_groups(&active, &scope, &defined, here));
+                    let active = active.get_or_init(|| Active::of(self));
+                    let groups = Arc::new(self.scope_groups(active, &scope, &defined, here));
                     let holders = here
                         .iter()
                         .map(|a| (a.holder.clone(), a.role.clone()))

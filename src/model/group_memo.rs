@@ -18,6 +18,11 @@ use super::types::{Holder, Model, RoleGroup, Scope};
 use crate::fxhash::FxHashMap;
 use crate::ident::{GroupId, Login, RoleId};
 
+/// Scopes built afresh that ask the model who is active before a map of
+/// every account is made (a build that changed a few projects makes none).
+/// Tests take 2, so that their few scopes reach both ways.
+const DIRECT_MISSES: usize = if cfg!(test) { 2 } else { 16 };
+
 /// What `role_groups_with` keeps for the next build.
 #[derive(Default)]
 pub struct GroupMemo {
@@ -94,7 +99,9 @@ impl Model {
             earlier.clear();
             memo.context = Some(Context::of(self));
         }
-        // Only a scope built afresh asks who is active.
+        // Only a scope built afresh asks who is active: the first few of
+        // the model directly, the others of a map of every account.
+        let direct = Active::direct(self);
         let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
         let mut out = Vec::with_capacity(self.projects.len() + 1);
@@ -111,7 +118,11 @@ impl Model {
                 }
                 None => {
                     memo.misses += 1;
-                    let active = active.get_or_init(|| Active::of(self));
+                    let active = if memo.misses <= DIRECT_MISSES {
+                        &direct
+                    } else {
+                        active.get_or_init(|| Active::of(self))
+                    };
                     let groups = Arc::new(self.scope_groups(active, &scope, &defined, here));
                     let holders = here
                         .iter()

@@ -18,10 +18,11 @@ use super::types::{Holder, Model, RoleGroup, Scope};
 use crate::fxhash::FxHashMap;
 use crate::ident::{GroupId, Login, RoleId};
 
-/// Scopes built afresh that ask the model who is active before a map of
-/// every account is made (a build that changed a few projects makes none).
-/// Tests take 2, so that their few scopes reach both ways.
-const DIRECT_MISSES: usize = if cfg!(test) { 2 } else { 16 };
+/// Assignments of scopes built afresh whose holders ask the model who is
+/// active before a map of every account is made (a build that changed a
+/// few projects makes none). Tests take 4, so that their few assignments
+/// reach both ways.
+const DIRECT_ASSIGNMENTS: usize = if cfg!(test) { 4 } else { 512 };
 
 /// What `role_groups_with` keeps for the next build.
 #[derive(Default)]
@@ -102,6 +103,7 @@ impl Model {
         // Only a scope built afresh asks who is active: the first few of
         // the model directly, the others of a map of every account.
         let direct = Active::direct(self);
+        let mut direct_left = DIRECT_ASSIGNMENTS;
         let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
         let mut out = Vec::with_capacity(self.projects.len() + 1);
@@ -118,7 +120,8 @@ impl Model {
                 }
                 None => {
                     memo.misses += 1;
-                    let active = if memo.misses <= DIRECT_MISSES {
+                    let active = if here.len() <= direct_left {
+                        direct_left -= here.len();
                         &direct
                     } else {
                         active.get_or_init(|| Active::of(self))

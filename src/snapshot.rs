@@ -16,11 +16,14 @@ use crate::policy;
 use crate::policytest;
 use crate::rails::config::Config as RailsConfig;
 
+mod access;
 mod kind;
 mod memo;
 mod parsed;
 mod read;
 
+pub use access::render_groups;
+use access::{access_too_large, render_access};
 pub use kind::{
     ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
 };
@@ -113,7 +116,7 @@ impl Report {
 
 /// Build the snapshot of one revision.
 pub fn build(input: &Input) -> Report {
-    build_cached(input, &mut Memo::default())
+    build_cached(input, &mut Memo::one_off())
 }
 
 /// [`build`], taking from `memo` what an earlier build computed from the
@@ -156,8 +159,14 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
     let (policy, policy_diags) = policy::Index::build_cached(&model, &mut memo.index);
     diags.extend(policy_diags);
 
-    let (access, access_cost) =
-        render_access(input, &model, access_text, &mut diags, &mut memo.groups);
+    let (access, access_cost) = render_access(
+        limits,
+        input.files.contains_key(ACCESS_FILE),
+        &model,
+        access_text,
+        &mut diags,
+        (&mut memo.groups, &mut memo.access),
+    );
     let rails = match sources.get(RAILS_FILE) {
         Some(src) => {
             let (rails, d) = crate::rails::config::parse(src, limits);
@@ -283,68 +292,6 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
     Some(texts)
 }
 
-/// The access file with the generated `[groups]` rendered in, its
-/// diagnostics, and what it costs Subversion to load.
-fn render_access(
-    input: &Input,
-    model: &Model,
-    access_text: Option<&str>,
-    diags: &mut Vec<Diagnostic>,
-    groups_memo: &mut model::GroupMemo,
-) -> (String, authz::Cost) {
-    let limits = &input.limits;
-    let role_groups = model.role_groups_with(groups_memo);
-    if access_text.is_none() && !input.files.contains_key(ACCESS_FILE) {
-        diags.push(Diagnostic::file(
-            Code::AccessFileMissing,
-            ACCESS_FILE,
-            "there is no access file; the rendered file holds only the generated [groups]",
-        ));
-    }
-    let groups = render_groups(role_groups.iter().flat_map(|g| g.iter()));
-    let rendered = authz::render::render(ACCESS_FILE, access_text.unwrap_or(""), &groups);
-    diags.extend(rendered.diagnostics);
-    if rendered.text.len() > limits.max_access_bytes {
-        diags.push(access_too_large(limits));
-    }
-    if rendered.cost.units() > limits.warn_access_cost {
-        diags.push(access_expensive(rendered.cost, limits));
-    }
-    (rendered.text, rendered.cost)
-}
-
-fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {
-    Diagnostic::file(
-        Code::AccessFileExpensive,
-        ACCESS_FILE,
-        format!(
-            "the rendered access file costs Subversion {} to load ({} users named × {} rule sections), more than {}; svnserve in fork mode pays it at every connection",
-            cost.units(),
-            cost.users,
-            cost.rule_sections,
-            limits.warn_access_cost
-        ),
-    )
-    .with_note("run svnserve with -T, split the file per repository, or name fewer users (fewer enumerated groups, $authenticated); docs/diagnostics.md")
-}
-
-/// The role groups as the renderer takes them. Colliding role groups are
-/// already an error (role-group-collision); only the first of each name
-/// is rendered, so the access file is not blamed.
-pub fn render_groups<'g>(
-    role_groups: impl IntoIterator<Item = &'g model::RoleGroup>,
-) -> Vec<authz::render::Group<'g>> {
-    let mut names = std::collections::HashSet::new();
-    role_groups
-        .into_iter()
-        .filter(|g| names.insert(g.name.as_str()))
-        .map(|g| authz::render::Group {
-            name: &g.name,
-            members: g.members.iter().map(|l| l.as_str()).collect(),
-        })
-        .collect()
-}
-
 /// The report of a revision that is refused before it is lowered.
 fn invalid(input: &Input, mut diags: Vec<Diagnostic>) -> Report {
     diag::sort(&mut diags);
@@ -365,18 +312,6 @@ fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
             limits.max_total_bytes
         ),
     )
-}
-
-fn access_too_large(limits: &Limits) -> Diagnostic {
-    Diagnostic::file(
-        Code::AccessFileTooLarge,
-        ACCESS_FILE,
-        format!(
-            "the rendered access file would be larger than the limit of {} bytes; nothing is published",
-            limits.max_access_bytes
-        ),
-    )
-    .with_note("a user group with many members holding many roles repeats every member in each role's group")
 }
 
 fn lower_all(

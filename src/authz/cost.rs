@@ -38,6 +38,15 @@ impl Cost {
 
 /// The cost of a compiled file (meaningful when it has no error).
 pub(crate) fn of(c: &Compiled<'_>) -> Cost {
+    Cost {
+        users: users_of(c).len() as u64,
+        rule_sections: c.acls.len() as u64,
+    }
+}
+
+/// The distinct user names a compiled file knows (the module documentation
+/// says which).
+pub(crate) fn users_of<'c>(c: &'c Compiled<'_>) -> HashSet<&'c str, FxBuild> {
     let mut users: HashSet<&str, FxBuild> = HashSet::default();
     for acl in &c.acls {
         for ace in &acl.aces {
@@ -66,10 +75,7 @@ pub(crate) fn of(c: &Compiled<'_>) -> Cost {
     for target in c.aliases.values() {
         users.insert(target);
     }
-    Cost {
-        users: users.len() as u64,
-        rule_sections: c.acls.len() as u64,
-    }
+    users
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //!   [`validate_and_cost`] also says what the file costs Subversion to load
 //!   ([`Cost`]: distinct users × rule sections, SVN-AUTHZ.md §9.3).
 //! * [`render`] — the synchronised access file: generated role groups in
-//!   `[groups]`, every other byte copied, the result validated.
+//!   `[groups]`, every other byte copied, the result validated;
+//!   [`render_parts`] gives the same from the groups' lines kept between
+//!   builds, validating only what is not those lines ([`plain_groups`]).
 //! * [`eval`] — [`Authz`]: load once, then [`Authz::access`] answers like
 //!   `svnauthz accessof` and [`Authz::list`] tells which sections apply.
 //!
@@ -26,6 +28,7 @@ pub mod eval;
 mod facts;
 mod glob;
 pub mod parse;
+mod parts;
 pub mod render;
 mod rules;
 mod tree;
@@ -34,7 +37,9 @@ mod validate;
 pub use cost::Cost;
 pub use eval::{Access, Authz, Listed, canonicalize};
 pub use parse::{Doc, Entry, Section, parse};
+pub use parts::{Parts, PartsMemo, render_parts};
 pub use rules::AuthzFile;
+pub use rules::sections::plain_groups;
 pub use validate::{validate, validate_and_cost, validate_with_groups};
 
 #[cfg(test)]
@@ -52,6 +57,10 @@ mod purity {
         ("glob.rs", include_str!("glob.rs")),
         ("parse.rs", include_str!("parse.rs")),
         ("parse/tests.rs", include_str!("parse/tests.rs")),
+        ("parts.rs", include_str!("parts.rs")),
+        ("parts/tests.rs", include_str!("parts/tests.rs")),
+        ("render.rs", include_str!("render.rs")),
+        ("render/tests.rs", include_str!("render/tests.rs")),
         ("rules/mod.rs", include_str!("rules/mod.rs")),
         ("rules/entries.rs", include_str!("rules/entries.rs")),
         ("rules/groups.rs", include_str!("rules/groups.rs")),

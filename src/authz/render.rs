@@ -47,9 +47,49 @@ pub struct Rendered {
 }
 
 #[derive(Debug)]
-enum Piece {
+pub(crate) enum Piece {
     Source(Range<usize>),
     Generated(String),
+    /// The generated block: its BEGIN marker, the groups' lines, its END
+    /// marker.
+    Block,
+}
+
+/// Where the pieces of the output come from, before the groups' lines are
+/// known: what `layout` found in the source.
+pub(crate) struct Layout {
+    pub pieces: Vec<Piece>,
+    /// The source offset generated text is blamed on (the `[groups]`
+    /// header, or where the generated one goes).
+    pub anchor: usize,
+    pub eol: &'static str,
+    /// What taking hand-written role groups over found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The output of `Layout::assemble`, and where each piece went.
+pub(crate) struct Assembled {
+    pub text: String,
+    /// Each piece's range in `text`, and its start in the source (`None`
+    /// for generated text).
+    map: Vec<(Range<usize>, Option<usize>)>,
+    /// Where the groups' lines start in `text` (after the BEGIN marker).
+    pub lines_at: usize,
+}
+
+/// The members of the generated group of a name, if there is one.
+pub type Members<'g> = dyn Fn(&str) -> Option<Vec<&'g str>> + 'g;
+
+/// The line end of the generated lines: the one of the source's first line.
+pub fn eol_of(source: &str) -> &'static str {
+    if source
+        .split_once('\n')
+        .is_some_and(|(l, _)| l.ends_with('\r'))
+    {
+        "\r\n"
+    } else {
+        "\n"
+    }
 }
 
 /// Render `source` (the access file at `path`) with `groups` generated into
@@ -60,17 +100,40 @@ enum Piece {
 /// renders the same bytes, so the published file is left untouched and
 /// Subversion keeps its parsed copy (it caches by content).
 pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
-    let doc = parse::parse(source);
     let src = Source::new(path, source);
-    let eol = if source
-        .split_once('\n')
-        .is_some_and(|(l, _)| l.ends_with('\r'))
-    {
-        "\r\n"
-    } else {
-        "\n"
+    let by_name = std::cell::OnceCell::new();
+    let members = |name: &str| {
+        by_name
+            .get_or_init(|| {
+                groups
+                    .iter()
+                    .map(|g| (g.name, g))
+                    .collect::<HashMap<_, _>>()
+            })
+            .get(name)
+            .map(|g| g.members.clone())
     };
-    let block = generated_block(groups, eol);
+    let layout = layout(source, &src, &members);
+    let mut lines = String::new();
+    generated_lines(&mut lines, groups, layout.eol);
+    let out = layout.assemble(source, &[&lines]);
+    let (found, cost) = super::validate::validate_and_cost(path, &out.text);
+    let mut diagnostics = layout.diagnostics;
+    let to_source = |offset| out.to_source(offset, layout.anchor);
+    diagnostics.extend(found.into_iter().map(|d| locate(d, &src, &to_source)));
+    Rendered {
+        text: out.text,
+        diagnostics,
+        cost,
+    }
+}
+
+/// The pieces of the output for `source` (`src` locates it), the
+/// generated block standing in as [`Piece::Block`]; `members` says which
+/// names the generated groups have.
+pub(crate) fn layout(source: &str, src: &Source, members: &Members) -> Layout {
+    let doc = parse::parse(source);
+    let eol = eol_of(source);
     let mut diagnostics = Vec::new();
     let mut pieces = Vec::new();
 
@@ -80,8 +143,8 @@ pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
             if section.body.start == source.len() && !source.ends_with('\n') {
                 pieces.push(Piece::Generated(eol.to_owned()));
             }
-            pieces.push(Piece::Generated(block));
-            keep_hand_written(section, source, groups, &src, &mut pieces, &mut diagnostics);
+            pieces.push(Piece::Block);
+            keep_hand_written(section, source, members, src, &mut pieces, &mut diagnostics);
             pieces.push(Piece::Source(section.body.end..source.len()));
             section.header.start
         }
@@ -94,54 +157,100 @@ pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
             if at > 0 && !source[..at].ends_with('\n') {
                 pieces.push(Piece::Generated(eol.to_owned()));
             }
-            let trailer = if at < source.len() { eol } else { "" };
-            pieces.push(Piece::Generated(format!("[groups]{eol}{block}{trailer}")));
+            pieces.push(Piece::Generated(format!("[groups]{eol}")));
+            pieces.push(Piece::Block);
+            if at < source.len() {
+                pieces.push(Piece::Generated(eol.to_owned()));
+            }
             pieces.push(Piece::Source(at..source.len()));
             at
         }
     };
-
-    // The output is written in one pass into a buffer of its exact size.
-    let size = pieces
-        .iter()
-        .map(|p| match p {
-            Piece::Source(r) => r.len(),
-            Piece::Generated(g) => g.len(),
-        })
-        .sum();
-    let mut text = String::with_capacity(size);
-    let mut map = Vec::with_capacity(pieces.len());
-    for piece in &pieces {
-        let out_start = text.len();
-        match piece {
-            Piece::Source(r) => text.push_str(&source[r.clone()]),
-            Piece::Generated(g) => text.push_str(g),
-        }
-        map.push((out_start..text.len(), piece));
-    }
-
-    // Back from an offset of the output to the source it was copied from;
-    // generated text maps to the `[groups]` header.
-    let to_source = |offset: usize| {
-        map.iter()
-            .find(|(out, _)| out.contains(&offset) || (out.start == offset && out.is_empty()))
-            .map_or(anchor, |(out, piece)| match piece {
-                Piece::Source(r) => r.start + (offset - out.start),
-                Piece::Generated(_) => anchor,
-            })
-    };
-    let (found, cost) = super::validate::validate_and_cost(path, &text);
-    diagnostics.extend(found.into_iter().map(|d| locate(d, &src, &to_source)));
-    Rendered {
-        text,
+    Layout {
+        pieces,
+        anchor,
+        eol,
         diagnostics,
-        cost,
+    }
+}
+
+impl Layout {
+    /// The output with `lines` (the generated groups' lines, in order) in
+    /// the block, written in one pass into a buffer of its exact size.
+    pub(crate) fn assemble(&self, source: &str, lines: &[&str]) -> Assembled {
+        let begin = format!(
+            "{BEGIN_MARKER}; edit the role files, not these lines{}",
+            self.eol
+        );
+        let block = begin.len()
+            + lines.iter().map(|l| l.len()).sum::<usize>()
+            + END_MARKER.len()
+            + self.eol.len();
+        let size = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Source(r) => r.len(),
+                Piece::Generated(g) => g.len(),
+                Piece::Block => block,
+            })
+            .sum();
+        let mut text = String::with_capacity(size);
+        let mut map = Vec::with_capacity(self.pieces.len());
+        let mut lines_at = 0;
+        for piece in &self.pieces {
+            let out_start = text.len();
+            let from = match piece {
+                Piece::Source(r) => {
+                    text.push_str(&source[r.clone()]);
+                    Some(r.start)
+                }
+                Piece::Generated(g) => {
+                    text.push_str(g);
+                    None
+                }
+                Piece::Block => {
+                    text.push_str(&begin);
+                    lines_at = text.len();
+                    for l in lines {
+                        text.push_str(l);
+                    }
+                    text.push_str(END_MARKER);
+                    text.push_str(self.eol);
+                    None
+                }
+            };
+            map.push((out_start..text.len(), from));
+        }
+        Assembled {
+            text,
+            map,
+            lines_at,
+        }
+    }
+}
+
+impl Assembled {
+    /// Back from an offset of the output to the source it was copied from;
+    /// generated text maps to `anchor`.
+    pub(crate) fn to_source(&self, offset: usize, anchor: usize) -> usize {
+        self.map
+            .iter()
+            .find(|(out, _)| out.contains(&offset) || (out.start == offset && out.is_empty()))
+            .map_or(anchor, |(out, from)| match from {
+                Some(start) => start + (offset - out.start),
+                None => anchor,
+            })
     }
 }
 
 /// A diagnostic of the output, moved to the source (`src`) through
 /// `to_source` (an offset of the output to one of the source).
-fn locate(d: Diagnostic, src: &Source, to_source: &impl Fn(usize) -> usize) -> Diagnostic {
+pub(crate) fn locate(
+    d: Diagnostic,
+    src: &Source,
+    to_source: &impl Fn(usize) -> usize,
+) -> Diagnostic {
     let len = src.text.len();
     let start = to_source(d.span.start);
     let end = start + d.span.len().min(len.saturating_sub(start));
@@ -155,8 +264,8 @@ fn locate(d: Diagnostic, src: &Source, to_source: &impl Fn(usize) -> usize) -> D
     located
 }
 
-fn generated_block(groups: &[Group], eol: &str) -> String {
-    let mut out = format!("{BEGIN_MARKER}; edit the role files, not these lines{eol}");
+/// The lines of `groups`, each `name = a, b` and `eol`, appended to `out`.
+fn generated_lines(out: &mut String, groups: &[Group], eol: &str) {
     // Sized once: each line is the name, ` =`, each member with its
     // separator, the line end.
     let lines: usize = groups
@@ -165,19 +274,27 @@ fn generated_block(groups: &[Group], eol: &str) -> String {
             g.name.len() + 2 + g.members.iter().map(|m| m.len() + 2).sum::<usize>() + eol.len()
         })
         .sum();
-    out.reserve(lines + END_MARKER.len() + eol.len());
+    out.reserve(lines);
     for g in groups {
-        out.push_str(g.name);
-        out.push_str(" =");
-        for (i, m) in g.members.iter().enumerate() {
-            out.push_str(if i == 0 { " " } else { ", " });
-            out.push_str(m);
-        }
-        out.push_str(eol);
+        push_group_line(out, g.name, g.members.iter().copied(), eol);
     }
-    out.push_str(END_MARKER);
+}
+
+/// One generated group's line: `name = a, b` (`name =` without members)
+/// and `eol`.
+pub fn push_group_line<'m>(
+    out: &mut String,
+    name: &str,
+    members: impl IntoIterator<Item = &'m str>,
+    eol: &str,
+) {
+    out.push_str(name);
+    out.push_str(" =");
+    for (i, m) in members.into_iter().enumerate() {
+        out.push_str(if i == 0 { " " } else { ", " });
+        out.push_str(m);
+    }
     out.push_str(eol);
-    out
 }
 
 /// Copy the body of `[groups]` except an earlier generated block and the
@@ -193,7 +310,7 @@ fn generated_block(groups: &[Group], eol: &str) -> String {
 fn keep_hand_written(
     section: &parse::Section,
     source: &str,
-    groups: &[Group],
+    members: &Members,
     src: &Source,
     pieces: &mut Vec<Piece>,
     diagnostics: &mut Vec<Diagnostic>,
@@ -225,7 +342,6 @@ fn keep_hand_written(
             .map_or(source.len(), |i| start + i + 1);
         dropped.push(start..end);
     }
-    let generated: HashMap<&str, &Group> = groups.iter().map(|g| (g.name, g)).collect();
     let blocks = dropped.len();
     for entry in &section.entries {
         if dropped[..blocks]
@@ -234,7 +350,7 @@ fn keep_hand_written(
         {
             continue;
         }
-        let Some(group) = generated.get(entry.name.as_str()) else {
+        let Some(generated) = members(entry.name.as_str()) else {
             continue;
         };
         let diagnostic = if marked {
@@ -250,7 +366,7 @@ fn keep_hand_written(
                 format!(
                     "the role group `{}` is taken over (the file has no rolesync markers yet) and replaced by the generated one: {}",
                     entry.name,
-                    member_changes(&entry.value, &group.members)
+                    member_changes(&entry.value, &generated)
                 ),
             )
         };
@@ -298,293 +414,4 @@ fn member_changes(value: &str, generated: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn groups() -> Vec<Group<'static>> {
-        vec![
-            Group {
-                name: "admin",
-                members: vec!["alice"],
-            },
-            Group {
-                name: "lib-project_user",
-                members: vec![],
-            },
-        ]
-    }
-
-    /// Render `source` and compare the text with `expect`; return the codes.
-    fn check(source: &str, expect: &str) -> Vec<&'static str> {
-        let out = render("access", source, &groups());
-        assert_eq!(out.text, expect, "\n--- got ---\n{}", out.text);
-        out.diagnostics.iter().map(|d| d.code.as_str()).collect()
-    }
-
-    const BLOCK: &str = "# rolesync: BEGIN generated groups; edit the role files, not these lines\n\
-                         admin = alice\nlib-project_user =\n# rolesync: END generated groups\n";
-
-    /// The generated block as the previous version wrote it: its BEGIN
-    /// marker named the revision.
-    const OLD_BLOCK: &str = "# rolesync: BEGIN generated groups (revision 0123456789abcdef0123456789abcdef01234567); edit the role files, not these lines\n\
-                             admin = alice\nlib-project_user =\n# rolesync: END generated groups\n";
-
-    /// The marker names no revision (`render` is not told one): the bytes
-    /// of the access file depend only on its content, so a commit that
-    /// changes nothing the file holds leaves it byte for byte (and
-    /// Subversion's parse cache warm), and the same input always renders
-    /// the same bytes.
-    #[test]
-    fn the_generated_block_names_no_revision() {
-        let source = "[groups]\nteam = bob\n[/]\n@team = r\n";
-        let first = render("access", source, &groups());
-        let again = render("access", source, &groups());
-        assert_eq!(first.text, again.text);
-        assert_eq!(
-            first.text,
-            format!("[groups]\n{BLOCK}team = bob\n[/]\n@team = r\n")
-        );
-        assert!(!first.text.contains("revision"), "{}", first.text);
-    }
-
-    /// A file the previous version wrote (its marker names a revision) is
-    /// recognised as rolesync's: its block is replaced by the new one,
-    /// nothing is taken over, and rendering the result again changes
-    /// nothing.
-    #[test]
-    fn a_block_whose_marker_names_a_revision_is_recognised() {
-        let old = format!("[groups]\n{OLD_BLOCK}team = carol\n[/]\n@team = r\n");
-        let expect = format!("[groups]\n{BLOCK}team = carol\n[/]\n@team = r\n");
-        assert!(check(&old, &expect).is_empty());
-        assert!(check(&expect, &expect).is_empty());
-        let crlf = old.replace('\n', "\r\n");
-        assert!(check(&crlf, &expect.replace('\n', "\r\n")).is_empty());
-    }
-
-    /// Beside the markers of the previous version a hand-written role group
-    /// is refused, as beside the new ones; nothing is taken over.
-    #[test]
-    fn a_role_group_beside_an_old_marker_is_refused() {
-        for source in [
-            format!("[groups]\n{OLD_BLOCK}admin = mallory\n[/]\n@admin = rw\n"),
-            format!("[groups]\n{BLOCK}admin = mallory\n[/]\n@admin = rw\n"),
-        ] {
-            let (text, found) = render_lines(&source);
-            assert_eq!(text, format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"));
-            assert_eq!(found.len(), 1, "{found:?}");
-            assert!(
-                found[0].starts_with("6 group-collides-with-role"),
-                "{found:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_file_without_groups_gets_them_before_its_first_section() {
-        let expect = format!("# rules\n[groups]\n{BLOCK}\n[/]\n@admin = rw\n");
-        assert!(check("# rules\n[/]\n@admin = rw\n", &expect).is_empty());
-    }
-
-    #[test]
-    fn hand_written_groups_follow_the_generated_block() {
-        let source = "[groups] # ours\nteam = @admin, bob\n\n[/]\n@team = r\n";
-        let expect = format!("[groups] # ours\n{BLOCK}team = @admin, bob\n\n[/]\n@team = r\n");
-        assert!(check(source, &expect).is_empty());
-    }
-
-    #[test]
-    fn an_earlier_generated_block_is_replaced() {
-        let old = "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = bob\n# rolesync: END generated groups\nteam = carol\n[/]\n@team = r\n";
-        let expect = format!("[groups]\n{BLOCK}team = carol\n[/]\n@team = r\n");
-        assert!(check(old, &expect).is_empty());
-        // And rendering the result again changes nothing.
-        assert!(check(&expect, &expect).is_empty());
-    }
-
-    #[test]
-    fn crlf_files_get_crlf_lines() {
-        let out = render("access", "[groups]\r\n[/]\r\n@admin = rw\r\n", &groups());
-        assert!(
-            out.text.contains("admin = alice\r\nlib-project_user =\r\n"),
-            "{:?}",
-            out.text
-        );
-        assert!(out.diagnostics.is_empty());
-    }
-
-    #[test]
-    fn a_groups_header_at_the_end_of_the_file_without_newline() {
-        let expect = format!("[/]\n@admin = rw\n[groups]\n{BLOCK}");
-        assert!(check("[/]\n@admin = rw\n[groups]", &expect).is_empty());
-    }
-
-    /// Render `source` and return the text and each diagnostic as
-    /// `line code: message`.
-    fn render_lines(source: &str) -> (String, Vec<String>) {
-        let out = render("access", source, &groups());
-        let diags = out
-            .diagnostics
-            .iter()
-            .map(|d| format!("{} {}: {}", d.line, d.code, d.message))
-            .collect();
-        (out.text, diags)
-    }
-
-    /// Seed 003, "Synchronizing Roles with Repository": the synchronisation
-    /// "ensures that access file contains group for every user role and
-    /// that group membership is in sync with role assignment", and "only
-    /// the first part of the access file is affected". An access file
-    /// without rolesync's markers (Polarion's own, or hand-written) is
-    /// taken over: each role group is replaced by the generated one, with
-    /// a warning naming the members added and removed; every other group
-    /// and every other byte stays.
-    #[test]
-    fn a_file_without_markers_is_taken_over() {
-        // (what, source, expected text, expected diagnostics)
-        let cases: &[(&str, &str, String, &[&str])] = &[
-            (
-                "role groups as Polarion writes them, members out of step",
-                "[groups]\nadmin = mallory, alice\nlib-project_user = carol\nteam = @admin, bob\n\n[/]\n@admin = rw\n@team = r\n",
-                format!("[groups]\n{BLOCK}team = @admin, bob\n\n[/]\n@admin = rw\n@team = r\n"),
-                &[
-                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added none; removed mallory",
-                    "3 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added none; removed carol",
-                ],
-            ),
-            (
-                "members already in step",
-                "[groups]\nadmin = alice\n[/]\n@admin = rw\n",
-                format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"),
-                &[
-                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
-                ],
-            ),
-            (
-                "members on continuation lines, a nested group, `:` as separator",
-                "[groups]\nadmin: @ops,\n  bob\n# kept\nops = carol\n[/]\n@admin = rw\n",
-                format!("[groups]\n{BLOCK}# kept\nops = carol\n[/]\n@admin = rw\n"),
-                &[
-                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed @ops, bob",
-                ],
-            ),
-            (
-                "an empty role group is taken over too",
-                "[groups]\nlib-project_user =\n[/]\n* = r\n",
-                format!("[groups]\n{BLOCK}[/]\n* = r\n"),
-                &[
-                    "2 role-group-taken-over: the role group `lib-project_user` is taken over (the file has no rolesync markers yet) and replaced by the generated one: members unchanged",
-                ],
-            ),
-            (
-                "a group of a project or role rolesync does not generate is hand-written",
-                "[groups]\noldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n",
-                format!(
-                    "[groups]\n{BLOCK}oldproj-project_user = bob\n[/]\n@oldproj-project_user = r\n"
-                ),
-                &[],
-            ),
-            (
-                "CRLF lines",
-                "[groups]\r\nadmin = bob\r\nteam = bob\r\n[/]\r\n@admin = rw\r\n",
-                format!(
-                    "[groups]\r\n{}team = bob\r\n[/]\r\n@admin = rw\r\n",
-                    BLOCK.replace('\n', "\r\n")
-                ),
-                &[
-                    "2 role-group-taken-over: the role group `admin` is taken over (the file has no rolesync markers yet) and replaced by the generated one: added alice; removed bob",
-                ],
-            ),
-        ];
-        for (what, source, expect, diags) in cases {
-            let (text, found) = render_lines(source);
-            assert_eq!(&text, expect, "{what}:\n{text}");
-            assert_eq!(found, *diags, "{what}");
-            // The result is a file with markers: rendering it again takes
-            // nothing over and changes nothing.
-            let (again, found) = render_lines(&text);
-            assert_eq!(again, text, "{what}: second run");
-            assert!(found.is_empty(), "{what}: second run: {found:?}");
-        }
-    }
-
-    /// Once the file carries rolesync's markers, a role group written by
-    /// hand beside them is refused (a choice, docs/permissions.md "Role
-    /// groups in the access file"): the administrator already knows the
-    /// groups are generated, so the hand-written one is a mistake whose
-    /// members would silently be undone.
-    #[test]
-    fn a_role_group_beside_the_markers_is_refused() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "below a complete block",
-                "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = alice\n# rolesync: END generated groups\nadmin = mallory\n[/]\n@admin = rw\n",
-            ),
-            (
-                "below a BEGIN without END",
-                "[groups]\n# rolesync: BEGIN generated groups (revision 6); x\nadmin = mallory\n[/]\n@admin = rw\n",
-            ),
-        ];
-        for (what, source) in cases {
-            let (text, found) = render_lines(source);
-            assert_eq!(
-                text,
-                format!("[groups]\n{BLOCK}[/]\n@admin = rw\n"),
-                "{what}"
-            );
-            assert_eq!(found.len(), 1, "{what}: {found:?}");
-            assert!(
-                found[0].contains("group-collides-with-role"),
-                "{what}: {found:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn diagnostics_point_at_lines_of_the_source() {
-        let source = "[groups]\nteam = @ghost\n\n[/]\n@lib-project_user = r\n";
-        let out = render("access", source, &groups());
-        let found: Vec<(u32, &str)> = out
-            .diagnostics
-            .iter()
-            .map(|d| (d.line, d.code.as_str()))
-            .collect();
-        assert_eq!(
-            found,
-            [(2, "authz-undefined-group"), (5, "authz-empty-group-rule")]
-        );
-    }
-
-    proptest::proptest! {
-        /// Whatever the hand-written file, every byte outside `[groups]`
-        /// is kept, in order, and so is every hand-written group that is
-        /// no role group (role groups are taken over).
-        #[test]
-        fn bytes_outside_groups_are_kept(
-            pre in "(#[ a-z]{0,8}\n|\n){0,3}",
-            sections in proptest::collection::vec(("/[a-z]{1,3}", "[a-z]{1,4}", "(r|rw|)"), 0..4),
-            hand in proptest::collection::vec(("(admin|lib-project_user|g[a-z]{1,3})", "[a-z]{1,4}"), 0..4),
-            groups_first in proptest::bool::ANY,
-        ) {
-            let body: String = sections.iter().map(|(p, u, r)| format!("[{p}]\n{u} = {r}\n")).collect();
-            let hand_text: String = hand.iter().map(|(g, u)| format!("{g} = {u}\n")).collect();
-            let source = if groups_first { format!("{pre}[groups]\n{hand_text}{body}") } else { format!("{pre}{body}[groups]\n{hand_text}") };
-            let out = render("access", &source, &groups());
-            let strip = |t: &str| -> String {
-                let mut keep = String::new();
-                let mut inside = false;
-                for line in t.split_inclusive('\n') {
-                    if line.starts_with('[') { inside = line.starts_with("[groups]"); }
-                    if !inside { keep.push_str(line); }
-                }
-                keep
-            };
-            proptest::prop_assert_eq!(strip(&out.text), strip(&source));
-            proptest::prop_assert!(out.text.contains(BLOCK));
-            for (g, u) in &hand {
-                let line = format!("{g} = {u}\n");
-                let role_group = groups().iter().any(|r| r.name == g);
-                proptest::prop_assert_eq!(out.text.contains(&line), !role_group || line == "admin = alice\n", "{}", line);
-            }
-        }
-    }
-}
+mod tests;

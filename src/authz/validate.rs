@@ -6,7 +6,7 @@
 use crate::diag::{self, Diagnostic};
 
 use super::cost::{self, Cost};
-use super::rules::{AuthzFile, compile};
+use super::rules::{AuthzFile, Beside, compile, compile_beside};
 
 /// Check an access file. `path` names it in the diagnostics. The file is
 /// valid for Subversion exactly when no diagnostic is an error.
@@ -37,6 +37,36 @@ pub fn validate_and_cost(path: &str, text: &str) -> (Vec<Diagnostic>, Cost) {
     let (compiled, mut diags) = compile(AuthzFile { path, text }, None);
     diag::sort(&mut diags);
     (diags, cost::of(&compiled))
+}
+
+/// What [`validate_beside`] found: the diagnostics (sorted), the distinct
+/// users the file names besides the groups' members, its rule sections,
+/// and whether the groups were defined at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub diagnostics: Vec<Diagnostic>,
+    pub users: Vec<String>,
+    pub rule_sections: u64,
+    pub defined: bool,
+}
+
+/// [`validate_and_cost`] of `text` with `beside`'s groups defined by name
+/// at offset `beside.at` (`rules::Beside`): the check of a file whose
+/// plain generated group lines were left out.
+pub(crate) fn validate_beside(path: &str, text: &str, beside: Beside<'_>) -> Found {
+    let (compiled, mut diagnostics, defined) = compile_beside(AuthzFile { path, text }, beside);
+    diag::sort(&mut diagnostics);
+    let mut users: Vec<String> = cost::users_of(&compiled)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    users.sort_unstable();
+    Found {
+        diagnostics,
+        users,
+        rule_sections: compiled.acls.len() as u64,
+        defined,
+    }
 }
 
 fn run(authz: AuthzFile<'_>, groups: Option<AuthzFile<'_>>) -> Vec<Diagnostic> {

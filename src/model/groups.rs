@@ -151,12 +151,16 @@ fn push_roles<'m>(
     }
 }
 
-/// `Model::is_active` as one hash lookup.
-pub(super) struct Active<'m>(Option<FxHashMap<&'m str, bool>>);
+/// `Model::is_active`: as one hash lookup (`of`, for many scopes), or
+/// asked of the model (`direct`, for a few: no map of every account).
+pub(super) enum Active<'m> {
+    Map(Option<FxHashMap<&'m str, bool>>),
+    Direct(&'m Model),
+}
 
 impl<'m> Active<'m> {
     pub(super) fn of(model: &'m Model) -> Self {
-        Active(model.accounts.as_ref().map(|accounts| {
+        Active::Map(model.accounts.as_ref().map(|accounts| {
             accounts
                 .iter()
                 .map(|(l, a)| (l.as_str(), !a.disabled))
@@ -164,9 +168,16 @@ impl<'m> Active<'m> {
         }))
     }
 
+    pub(super) fn direct(model: &'m Model) -> Self {
+        Active::Direct(model)
+    }
+
     fn is(&self, login: &Login) -> bool {
-        self.0
-            .as_ref()
-            .is_none_or(|a| a.get(login.as_str()).copied().unwrap_or(false))
+        match self {
+            Active::Map(map) => map
+                .as_ref()
+                .is_none_or(|a| a.get(login.as_str()).copied().unwrap_or(false)),
+            Active::Direct(model) => model.is_active(login),
+        }
     }
 }

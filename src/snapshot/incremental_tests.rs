@@ -1,9 +1,9 @@
 //! `build_cached` gives what `build` gives: random configurations changed
 //! by random steps (a project's roles, an account, the user groups, role
-//! definitions, permissions, the access file, broken files, a duplicated
-//! project id, `user` held in a project or not, the same assignments on
-//! other lines, other limits), one memo
-//! across the whole sequence, every report compared
+//! definitions, permissions, the access file and edits of its rules, one
+//! group's membership alone, broken files, a duplicated project id,
+//! `user` held in a project or not, the same assignments on other lines,
+//! other limits), one memo across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
 //! field of the report: diagnostics in order, model, policy index, access
 //! file, cost, rails, test outcomes). And the memo is used, and bounded.
@@ -102,14 +102,72 @@ fn permissions(rng: &mut Rng) -> String {
     xml
 }
 
+/// An access file: a head (none, hand-written groups naming role groups,
+/// a broken line, a role group to take over, rolesync's markers, aliases
+/// and a second `[groups]` redefining a role group, an indented header, a
+/// cycle) and random rule lines naming role groups and others (some of the
+/// same length, so an edit keeps the file's size), now and then with CRLF
+/// lines or a `[groups]` header at the end without a line end.
 fn access(rng: &mut Rng) -> String {
-    [
-        "[/]\n@admin = rw\n* = r\n",
-        "[groups]\nteam = alice, bob\n[/]\n@team = rw\n@p1-project_user = r\n",
+    let head = [
+        "",
+        "[groups]\nteam = alice, bob, @p2-project_user\n",
         "[/\nbroken\n",
-        "[groups]\nadmin = carol\n[/]\n* = r\n",
-    ][rng.below(4)]
-    .to_owned()
+        "[groups]\nadmin = carol\n",
+        "[groups]\n# rolesync: BEGIN generated groups\nadmin = x\n# rolesync: END generated groups\nteam = @p2-project_user, @admin\n",
+        "[aliases]\njoe = alice\n[groups]\nops = &joe, @p4-project_user\n[groups]\nuser = bob\n",
+        "  [groups]\nteam = bob\n",
+        "[groups]\nteam = @ops\nops = @team\n",
+    ][rng.below(8)];
+    let rules = [
+        "@admin = rw",
+        "@user = r",
+        "* = r",
+        "~@admin = r",
+        "@everyone = r",
+        "@p2-project_user = rw",
+        "@p4-project_user = rw",
+        "@p2-project_tester = r",
+        "@p4-project_tester = r",
+        "@team = rw",
+        "&joe = r",
+        "@ops = r",
+    ];
+    let mut text = format!("{head}[/]\n");
+    for _ in 0..rng.below(4) {
+        text.push_str(rules[rng.below(rules.len())]);
+        text.push('\n');
+    }
+    if rng.below(4) == 0 {
+        text = text.replace('\n', "\r\n");
+    }
+    if rng.below(6) == 0 {
+        text.push_str("[groups]");
+    }
+    text
+}
+
+/// The changes that reach one key of the access file's memo alone
+/// (`change` 14 and 15, passed here as 12 and 13): membership only (12: p2's project_user held by bob, or by nobody; the
+/// group's name stays, its emptiness changes), and a rule edit that keeps
+/// the access file's size (13: p2's groups for p4's, or back).
+fn focused(files: &BTreeMap<String, Vec<u8>>, what: u8, rng: &mut Rng) -> (String, Option<String>) {
+    if what == 12 {
+        let roles = [
+            "<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>",
+            "<user-roles>\n</user-roles>\n",
+        ][rng.below(2)];
+        return (
+            "p2/.polarion/security/user-roles.xml".to_owned(),
+            Some(roles.to_owned()),
+        );
+    }
+    let text = files
+        .get(ACCESS_FILE)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let (from, to) = [("p2-", "p4-"), ("p4-", "p2-")][rng.below(2)];
+    (ACCESS_FILE.to_owned(), Some(text.replacen(from, to, 1)))
 }
 
 /// A project's user-roles.xml that keeps its logins: `bob` with `user`
@@ -196,6 +254,7 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
             project("security/roles.xml"),
             Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),
         ),
+        14 | 15 => focused(files, what - 2, rng),
         _ => {
             let remove = rng.below(3) == 0;
             let lead = rng.pick(LOGINS);
@@ -241,7 +300,7 @@ proptest! {
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..14, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..16, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
@@ -292,6 +351,15 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     let parts = memo.stats().index_hits;
     assert_eq!(memo.stats().index_misses, 0, "{:?}", memo.stats());
     assert!(parts >= 2 + 3, "{:?}", memo.stats());
+    // Their access-file lines are kept, and the check of the rest of it.
+    assert_eq!(memo.stats().line_misses, 0, "{:?}", memo.stats());
+    assert_eq!(memo.stats().line_hits, memo.stats().projects + 1);
+    assert_eq!(
+        (memo.stats().check_hits, memo.stats().check_misses),
+        (1, 1),
+        "{:?}",
+        memo.stats()
+    );
     // One project's roles changed: that project alone is lowered again.
     let path = "p2/.polarion/security/user-roles.xml";
     files.insert(

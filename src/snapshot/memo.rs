@@ -31,6 +31,9 @@ pub struct Memo {
     pub(super) groups: crate::model::GroupMemo,
     /// The policy index's parts (`policy::Index::build_cached`).
     pub(super) index: crate::policy::IndexMemo,
+    /// Each scope's lines of the access file and the check of the rest
+    /// (`snapshot::access`).
+    pub(super) access: super::access::AccessMemo,
 }
 
 impl std::fmt::Debug for Memo {
@@ -62,6 +65,13 @@ pub struct Stats {
     /// rules) taken from the memo / built afresh.
     pub index_hits: usize,
     pub index_misses: usize,
+    /// Scopes whose access-file lines were taken from the memo / rendered
+    /// afresh; checks of the rest of the access file reused / made (over
+    /// the memo's life).
+    pub line_hits: usize,
+    pub line_misses: usize,
+    pub check_hits: usize,
+    pub check_misses: usize,
 }
 
 impl Memo {
@@ -70,6 +80,7 @@ impl Memo {
         let (project_hits, project_misses, projects) = self.lower.stats();
         let (group_hits, group_misses, _) = self.groups.stats();
         let (index_hits, index_misses) = self.index.stats();
+        let (line_hits, line_misses, (check_hits, check_misses)) = self.access.stats();
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
@@ -81,6 +92,19 @@ impl Memo {
             group_misses,
             index_hits,
             index_misses,
+            line_hits,
+            line_misses,
+            check_hits,
+            check_misses,
+        }
+    }
+
+    /// A memo for one build only (`build`): it keeps no access-file lines,
+    /// so the file is rendered in full.
+    pub(super) fn one_off() -> Self {
+        Memo {
+            access: super::access::AccessMemo::off(),
+            ..Memo::default()
         }
     }
 }

@@ -25,7 +25,7 @@ impl Cx<'_> {
     fn group_members(&mut self) -> Members {
         let n = self.group_defs.len();
         let mut subgroups: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut has_user = vec![false; n];
+        let mut has_user: Vec<bool> = self.group_defs.iter().map(|d| d.users).collect();
         let mut problems = Vec::new();
         for (gi, def) in self.group_defs.iter().enumerate() {
             for (m, span) in &def.members {

@@ -12,7 +12,7 @@
 
 mod entries;
 mod groups;
-mod sections;
+pub(super) mod sections;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -100,6 +100,37 @@ pub(crate) fn compile<'a>(
     authz: AuthzFile<'a>,
     groups: Option<AuthzFile<'a>>,
 ) -> (Compiled<'a>, Vec<Diagnostic>) {
+    let (compiled, diags, _) = compile_with(authz, groups, None);
+    (compiled, diags)
+}
+
+/// Groups known by name only, defined where a `[groups]` section of the
+/// access file holds offset `at`, before that section's own entries; each
+/// with whether it has members (all of them users). `compile_beside` of a
+/// text without these groups' lines checks what `compile` of the text with
+/// them checks, when the lines are plain entries (`render::plain_groups`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Beside<'a> {
+    pub at: usize,
+    pub groups: &'a [(&'a str, bool)],
+}
+
+/// [`compile`] of an access file with `beside`'s groups defined in it; the
+/// flag tells whether they were (the section holding `at` is a well-formed
+/// `[groups]` whose entries all follow `at`, and every name is one a
+/// definition may have, defined once).
+pub(crate) fn compile_beside<'a>(
+    authz: AuthzFile<'a>,
+    beside: Beside<'a>,
+) -> (Compiled<'a>, Vec<Diagnostic>, bool) {
+    compile_with(authz, None, Some(beside))
+}
+
+fn compile_with<'a>(
+    authz: AuthzFile<'a>,
+    groups: Option<AuthzFile<'a>>,
+    beside: Option<Beside<'a>>,
+) -> (Compiled<'a>, Vec<Diagnostic>, bool) {
     let mut cx = Cx {
         authz,
         groups,
@@ -109,6 +140,8 @@ pub(crate) fn compile<'a>(
         group_index: FxHashMap::default(),
         aliases: FxHashMap::default(),
         alias_spans: FxHashMap::default(),
+        beside,
+        injected: false,
     };
     let doc = parse_raw(authz.text);
     cx.ini_errors(FileId::Authz, &doc);
@@ -148,7 +181,7 @@ pub(crate) fn compile<'a>(
         groups,
         aliases: cx.aliases,
     };
-    (compiled, cx.diags)
+    (compiled, cx.diags, cx.injected)
 }
 
 /// A group definition with its locations.
@@ -157,6 +190,9 @@ struct GroupDef<'a> {
     file: FileId,
     name_span: Range<usize>,
     members: Vec<(Cow<'a, str>, Range<usize>)>,
+    /// A group of [`Beside`] with members: it has users, though `members`
+    /// is empty.
+    users: bool,
 }
 
 /// A rule section before aliases and groups are resolved.
@@ -190,6 +226,9 @@ struct Cx<'a> {
     group_index: FxHashMap<&'a str, usize>,
     aliases: FxHashMap<&'a str, Cow<'a, str>>,
     alias_spans: FxHashMap<&'a str, Range<usize>>,
+    /// Groups defined by name only, and whether they were.
+    beside: Option<Beside<'a>>,
+    injected: bool,
 }
 
 /// The kind of a section, from its name.

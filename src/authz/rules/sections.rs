@@ -82,6 +82,9 @@ impl<'a> Cx<'a> {
     /// Group definitions of one `[groups]` section.
     pub(super) fn group_section(&mut self, file: FileId, section: &RawSection<'a>) {
         let text = self.input(file).text;
+        if file == FileId::Authz {
+            self.define_beside(section);
+        }
         for e in &section.entries {
             let kind = if file == FileId::Groups {
                 "global group"
@@ -118,8 +121,50 @@ impl<'a> Cx<'a> {
                 file,
                 name_span: e.name_span.clone(),
                 members,
+                users: false,
             });
         }
+    }
+
+    /// Define the groups of `Beside` when `section` is where they are: the
+    /// first `[groups]` that holds `at` ahead of its entries. Each name
+    /// passes the checks its line would (`check_definition_name`, defined
+    /// once), or none is defined.
+    fn define_beside(&mut self, section: &RawSection<'a>) {
+        let Some(beside) = self.beside else {
+            return;
+        };
+        let holds = section.body.start <= beside.at
+            && beside.at < section.body.end
+            && section
+                .entries
+                .first()
+                .is_none_or(|e| e.lines.start > beside.at);
+        if !holds || self.injected {
+            return;
+        }
+        self.beside = None;
+        let fits = |cx: &Self, name: &str| {
+            check_definition_name("group", name).is_ok() && !cx.group_index.contains_key(name)
+        };
+        let start = self.group_defs.len();
+        for &(name, users) in beside.groups {
+            if !fits(self, name) {
+                for def in self.group_defs.drain(start..) {
+                    self.group_index.remove(def.name);
+                }
+                return;
+            }
+            self.group_index.insert(name, self.group_defs.len());
+            self.group_defs.push(GroupDef {
+                name,
+                file: FileId::Authz,
+                name_span: beside.at..beside.at + name.len(),
+                members: Vec::new(),
+                users,
+            });
+        }
+        self.injected = true;
     }
 
     pub(super) fn alias_section(&mut self, section: &RawSection<'a>) {
@@ -272,4 +317,45 @@ fn doc_header_at(doc: &RawDoc<'_>, start: usize) -> Range<usize> {
         .iter()
         .find(|s| s.header.start == start)
         .map_or(start..start, |s| s.header.clone())
+}
+
+/// Whether `lines` (generated `name = a, b` lines, each with its line end)
+/// read, in a `[groups]` section, as exactly the definitions of `groups`:
+/// one entry per group, in order, with its name and its members, every
+/// member a user (no `@group`, no `&alias`), every name one a definition
+/// may have. Such lines can be left out of a check and given to it as
+/// `Beside` groups instead: they say nothing else.
+pub fn plain_groups<'g, M>(lines: &str, groups: impl IntoIterator<Item = (&'g str, M)>) -> bool
+where
+    M: IntoIterator<Item = &'g str>,
+{
+    let text = format!("[groups]\n{lines}");
+    let doc = super::super::parse::parse_raw(&text);
+    let [section] = doc.sections.as_slice() else {
+        return false;
+    };
+    if !doc.errors.is_empty() || !section.well_formed || section.name != "groups" {
+        return false;
+    }
+    let mut entries = section.entries.iter();
+    for (name, members) in groups {
+        let Some(e) = entries.next() else {
+            return false;
+        };
+        if e.name != name || check_definition_name("group", name).is_err() {
+            return false;
+        }
+        let split = split_members(&e.value);
+        let mut split = split.iter();
+        for m in members {
+            match split.next() {
+                Some(s) if **s == *m && !m.starts_with(['@', '&']) => {}
+                _ => return false,
+            }
+        }
+        if split.next().is_some() {
+            return false;
+        }
+    }
+    entries.next().is_none()
 }

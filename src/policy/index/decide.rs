@@ -364,10 +364,7 @@ impl Index {
 
     /// The roles a login holds in one project, in assignment order.
     pub(super) fn held_in(&self, p: u32, login: &str) -> &[Assigned] {
-        self.parts[p as usize]
-            .holders
-            .get(login)
-            .map_or(&[], Vec::as_slice)
+        self.parts[p as usize].held_by(login)
     }
 
     /// A login's account status (`user`: its global entry).

@@ -32,7 +32,7 @@ impl Members {
     pub(super) fn build(parts: &[Arc<ProjectPart>], user: u32) -> Members {
         let mut pairs: Vec<Vec<(&Login, u32, bool)>> = vec![Vec::new(); SHARDS];
         for (p, part) in parts.iter().enumerate() {
-            for (login, held) in &part.holders {
+            for (login, held) in part.each_holder() {
                 pairs[shard_of(login.as_str())].push((login, to_u32(p), holds_user(held, user)));
             }
         }
@@ -74,9 +74,10 @@ impl Members {
                     shard.remove(login, p);
                 }
             }
-            for (login, held) in &new.holders {
+            for (login, held) in new.each_holder() {
                 let now = holds_user(held, user);
-                let before = old.holders.get(login).map(|h| holds_user(h, user));
+                let before = (old.holders.contains_key(login))
+                    .then(|| holds_user(old.held_by(login.as_str()), user));
                 if before != Some(now) {
                     let shard = Arc::make_mut(&mut shards[shard_of(login.as_str())]);
                     shard.set(login, p, now);

@@ -88,12 +88,37 @@ pub(super) struct GlobalUser {
 }
 
 /// One assignment of a part: who holds which role (numbered in
-/// [`Roles`]), and where it is written.
+/// [`Roles`]), and where it is written (`file`: a number in the part's
+/// [`Assignments::files`]).
 #[derive(Debug, Clone)]
 pub(super) struct AssignmentInfo {
     pub(super) holder: Holder,
     pub(super) role: u32,
-    pub(super) at: Loc,
+    pub(super) file: u32,
+    pub(super) line: u32,
+    pub(super) col: u32,
+    pub(super) offset: usize,
+}
+
+/// The assignments of one part, in model order, with the files they are
+/// written in named once each (a part's come from one or few files).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Assignments {
+    pub(super) list: Vec<AssignmentInfo>,
+    pub(super) files: Vec<String>,
+}
+
+impl Assignments {
+    /// Where the assignment `i` is written.
+    pub(super) fn loc(&self, i: usize) -> Loc {
+        let a = &self.list[i];
+        Loc {
+            file: self.files[a.file as usize].clone(),
+            line: a.line,
+            col: a.col,
+            offset: a.offset,
+        }
+    }
 }
 
 /// The role names interned to numbers: the built-in ones first, then
@@ -111,7 +136,7 @@ pub(super) struct Roles {
 pub(super) struct GlobalPart {
     pub(super) users: HashMap<Login, GlobalUser>,
     pub(super) accounts_managed: bool,
-    pub(super) assignments: Vec<AssignmentInfo>,
+    pub(super) assignments: Assignments,
     /// The roles the global assignments name, in first-use order.
     pub(super) roles_used: Vec<RoleId>,
 }
@@ -123,12 +148,31 @@ pub(super) struct ProjectPart {
     pub(super) id: ProjectId,
     pub(super) folder: String,
     pub(super) lead: Option<Login>,
-    pub(super) assignments: Vec<AssignmentInfo>,
-    pub(super) holders: HashMap<Login, Vec<Assigned>>,
+    pub(super) assignments: Assignments,
+    /// The roles each login holds here, login by login, each login's in
+    /// assignment order.
+    pub(super) held: Vec<Assigned>,
+    /// Each login's run of `held` (start, end).
+    pub(super) holders: HashMap<Login, (u32, u32)>,
     /// The roles its assignments name, in first-use order.
     pub(super) roles_used: Vec<RoleId>,
     /// Some login holds `user` here.
     pub(super) holds_user: bool,
+}
+
+impl ProjectPart {
+    /// The roles a login holds here, in assignment order.
+    pub(super) fn held_by(&self, login: &str) -> &[Assigned] {
+        self.holders.get(login).map_or(&[], |&(start, end)| {
+            &self.held[start as usize..end as usize]
+        })
+    }
+
+    /// Each login holding roles here, with its roles (in map order).
+    pub(super) fn each_holder(&self) -> impl Iterator<Item = (&Login, &[Assigned])> {
+        (self.holders.iter())
+            .map(|(login, &(start, end))| (login, &self.held[start as usize..end as usize]))
+    }
 }
 
 /// The projects in id order, numbered.

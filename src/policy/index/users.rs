@@ -89,37 +89,51 @@ fn logins_of<'m>(model: &'m Model, holder: &'m Holder) -> impl Iterator<Item = &
     user.into_iter().chain(group.into_iter().flatten())
 }
 
-/// Record one assignment in `infos`, and the role it gives.
-fn record(infos: &mut Vec<AssignmentInfo>, roles: &Roles, a: &Assignment) -> Assigned {
-    let held = Assigned {
-        role: roles.id(&a.role),
-        assignment: to_u32(infos.len()),
-    };
-    infos.push(AssignmentInfo {
-        holder: a.holder.clone(),
-        role: held.role,
-        at: a.at.clone(),
-    });
-    held
-}
-
-/// Whether `kept` (numbered by `roles`) are the assignments of `now`, in
-/// order: compared field by field.
-fn same_assignments<'m>(
-    kept: &[AssignmentInfo],
-    roles: &Roles,
-    mut now: impl Iterator<Item = &'m Assignment>,
-) -> bool {
-    for k in kept {
-        match now.next() {
-            Some(a)
-                if k.holder == a.holder
-                    && roles.names.get(k.role as usize) == Some(&a.role)
-                    && k.at == a.at => {}
-            _ => return false,
+impl Assignments {
+    /// Room for `n` assignments.
+    fn with_capacity(n: usize) -> Assignments {
+        Assignments {
+            list: Vec::with_capacity(n),
+            files: Vec::new(),
         }
     }
-    now.next().is_none()
+
+    /// Record one assignment, and the role it gives (its file named once:
+    /// the model writes a file's assignments together).
+    fn record(&mut self, roles: &Roles, a: &Assignment) -> Assigned {
+        let held = Assigned {
+            role: roles.id(&a.role),
+            assignment: to_u32(self.list.len()),
+        };
+        if self.files.last() != Some(&a.at.file) {
+            self.files.push(a.at.file.clone());
+        }
+        self.list.push(AssignmentInfo {
+            holder: a.holder.clone(),
+            role: held.role,
+            file: to_u32(self.files.len() - 1),
+            line: a.at.line,
+            col: a.at.col,
+            offset: a.at.offset,
+        });
+        held
+    }
+
+    /// Whether these (numbered by `roles`) are the assignments of `now`,
+    /// in order: compared field by field.
+    fn are<'m>(&self, roles: &Roles, mut now: impl Iterator<Item = &'m Assignment>) -> bool {
+        for k in &self.list {
+            match now.next() {
+                Some(a)
+                    if k.holder == a.holder
+                        && roles.names.get(k.role as usize) == Some(&a.role)
+                        && (k.line, k.col, k.offset) == (a.at.line, a.at.col, a.at.offset)
+                        && self.files[k.file as usize] == a.at.file => {}
+                _ => return false,
+            }
+        }
+        now.next().is_none()
+    }
 }
 
 /// The roles `assigned` name, in first-use order.
@@ -141,7 +155,7 @@ impl GlobalPart {
         let mut part = GlobalPart {
             users: HashMap::default(),
             accounts_managed: model.accounts.is_some(),
-            assignments: Vec::new(),
+            assignments: Assignments::default(),
             roles_used: Vec::new(),
         };
         for (login, account) in model.accounts.iter().flatten() {
@@ -159,7 +173,7 @@ impl GlobalPart {
         let mut used = FirstUse::default();
         for a in assigned {
             used.add(&a.role);
-            let held = record(&mut part.assignments, roles, a);
+            let held = part.assignments.record(roles, a);
             for login in logins_of(model, &a.holder) {
                 let u = part.user(login);
                 u.has_user_role |= held.role == roles.special.user;
@@ -193,7 +207,7 @@ impl GlobalPart {
         roles: &Roles,
         assigned: impl Iterator<Item = &'m Assignment>,
     ) -> bool {
-        same_assignments(&self.assignments, roles, assigned)
+        self.assignments.are(roles, assigned)
     }
 }
 
@@ -214,31 +228,43 @@ impl ProjectPart {
                 Holder::Group(g) => model.user_groups.get(g).map_or(0, BTreeSet::len),
             })
             .sum();
-        let mut part = ProjectPart {
+        let mut assignments = Assignments::with_capacity(assigned.len());
+        let mut holders: HashMap<Login, (u32, u32)> =
+            HashMap::with_capacity_and_hasher(named.min(HOLDERS_ROOM), Default::default());
+        // (the login's number, in first-named order; the role), in order.
+        let mut pairs: Vec<(u32, Assigned)> = Vec::with_capacity(named);
+        let mut used = FirstUse::default();
+        let mut holds_user = false;
+        for a in assigned {
+            used.add(&a.role);
+            let held = assignments.record(roles, a);
+            holds_user |= held.role == roles.special.user;
+            for login in logins_of(model, &a.holder) {
+                let n = match holders.get_mut(login) {
+                    Some((n, count)) => {
+                        *count += 1;
+                        *n
+                    }
+                    None => {
+                        let n = to_u32(holders.len());
+                        holders.insert(login.clone(), (n, 1));
+                        n
+                    }
+                };
+                pairs.push((n, held));
+            }
+        }
+        let (held, holders) = by_login(holders, pairs);
+        ProjectPart {
             id: id.clone(),
             folder: project.folder.clone(),
             lead: project.lead.clone(),
-            assignments: Vec::with_capacity(assigned.len()),
-            holders: HashMap::with_capacity_and_hasher(named.min(HOLDERS_ROOM), Default::default()),
-            roles_used: Vec::new(),
-            holds_user: false,
-        };
-        let mut used = FirstUse::default();
-        for a in assigned {
-            used.add(&a.role);
-            let held = record(&mut part.assignments, roles, a);
-            part.holds_user |= held.role == roles.special.user;
-            for login in logins_of(model, &a.holder) {
-                match part.holders.get_mut(login) {
-                    Some(list) => list.push(held),
-                    None => {
-                        part.holders.insert(login.clone(), vec![held]);
-                    }
-                }
-            }
+            assignments,
+            held,
+            holders,
+            roles_used: used.list,
+            holds_user,
         }
-        part.roles_used = used.list;
-        part
     }
 
     /// Whether the project, its assignments and the groups they name are
@@ -254,8 +280,8 @@ impl ProjectPart {
         self.id == *id
             && self.folder == project.folder
             && self.lead == project.lead
-            && same_assignments(&self.assignments, roles, assigned)
-            && self.assignments.iter().all(|a| match &a.holder {
+            && self.assignments.are(roles, assigned)
+            && self.assignments.list.iter().all(|a| match &a.holder {
                 Holder::Group(g) => !groups.changed(g),
                 Holder::User(_) => true,
             })
@@ -293,4 +319,36 @@ impl GroupChanges {
             GroupChanges::Some(set) => set.contains(group),
         }
     }
+}
+
+/// The roles of `pairs` (login number, role) grouped by login, each
+/// login's in order, and each login's run of them: `holders` holds
+/// (number, count) and is turned into (start, end).
+fn by_login(
+    mut holders: HashMap<Login, (u32, u32)>,
+    pairs: Vec<(u32, Assigned)>,
+) -> (Vec<Assigned>, HashMap<Login, (u32, u32)>) {
+    let mut starts = vec![0u32; holders.len() + 1];
+    for &(n, count) in holders.values() {
+        starts[n as usize + 1] = count;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let blank = Assigned {
+        role: 0,
+        assignment: 0,
+    };
+    let mut held = vec![blank; pairs.len()];
+    for (n, a) in pairs {
+        let at = &mut next[n as usize];
+        held[*at as usize] = a;
+        *at += 1;
+    }
+    for v in holders.values_mut() {
+        let start = starts[v.0 as usize];
+        *v = (start, start + v.1);
+    }
+    (held, holders)
 }

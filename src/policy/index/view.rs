@@ -105,23 +105,21 @@ impl Index {
     pub(super) fn via(&self, origin: Origin) -> Via {
         match origin {
             Origin::Assignment { part, idx } => {
-                let (scope, a) = match part {
-                    None => (Scope::Global, &self.global.assignments[idx as usize]),
+                let (scope, all) = match part {
+                    None => (Scope::Global, &self.global.assignments),
                     Some(p) => {
                         let part = &self.parts[p as usize];
-                        (
-                            Scope::Project(part.id.clone()),
-                            &part.assignments[idx as usize],
-                        )
+                        (Scope::Project(part.id.clone()), &part.assignments)
                     }
                 };
+                let a = &all.list[idx as usize];
                 Via::Assignment {
                     scope,
                     group: match &a.holder {
                         Holder::Group(g) => Some(g.clone()),
                         Holder::User(_) => None,
                     },
-                    at: a.at.clone(),
+                    at: all.loc(idx as usize),
                 }
             }
             Origin::Everyone => Via::Everyone,

@@ -33,8 +33,11 @@ pub(super) struct Reloader {
     /// Writes state.json and the audit log, then the status, off the path.
     recorder: Recorder,
     persisted: state::Persisted,
-    /// The files last read, so a backend can read only what changed.
-    last_input: Option<snapshot::Input>,
+    /// The files last read, so a backend can read only what changed
+    /// (shared with the cache writer, which copies them off the reload's
+    /// path and lets go; the next read takes them back, copying only
+    /// when the writer still holds them).
+    last_input: Option<Arc<snapshot::Input>>,
     /// What the last build computed, for `snapshot::build_cached` (every
     /// entry is keyed by content, so even one left by a panicked build is
     /// right).
@@ -119,6 +122,7 @@ impl Reloader {
         let memo = Arc::clone(&self.memo);
         let built = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
+            let prev = prev.map(|p| Arc::try_unwrap(p).unwrap_or_else(|p| (*p).clone()));
             source.read_newest(prev, limits).map(|input| {
                 phase("read", started);
                 let started = std::time::Instant::now();
@@ -133,7 +137,7 @@ impl Reloader {
         .await;
         match built {
             Ok(Ok((input, report))) => {
-                self.last_input = Some(input);
+                self.last_input = Some(Arc::new(input));
                 Ok(report)
             }
             Ok(Err(e)) => Err(e.to_string()),

@@ -1,6 +1,6 @@
 //! Writing the cache of the last applied revision's files (`repo::cache`,
 //! `last-good.files`) into the state folder after each publication, on the
-//! blocking pool: the reload does not wait for it (encoding, the checksum,
+//! blocking pool: the reload does not wait for it (copying the files, encoding, the checksum,
 //! the write and its fsync cost a few to tens of ms on the 10,000-user
 //! tree's 4.9 MB).
 
@@ -26,17 +26,21 @@ impl CacheWriter {
     /// Write `input`, the files of the revision just published, as the
     /// cache in the state folder `dir`. A failure is logged: the hooks then
     /// read an older revision's cache, or in full.
-    pub(super) fn write(&self, source: &repo::Source, dir: &Path, input: &Input) {
+    /// `input` is copied on the blocking pool and let go at once, so that
+    /// the next read, which takes it back, rarely finds it shared.
+    pub(super) fn write(&self, source: &repo::Source, dir: &Path, input: &Arc<Input>) {
         let number = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
-        let started = std::time::Instant::now();
-        let (source, dir, input) = (source.clone(), dir.to_owned(), input.clone());
+        let (source, dir, shared) = (source.clone(), dir.to_owned(), Arc::clone(input));
         let done = self.done.clone();
-        tracing::debug!(
-            revision = %input.revision,
-            us = started.elapsed().as_micros() as u64,
-            "the files of the applied revision handed to the cache writer"
-        );
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let input = Input::clone(&shared);
+            drop(shared);
+            tracing::debug!(
+                revision = %input.revision,
+                us = started.elapsed().as_micros() as u64,
+                "the files of the applied revision copied for the cache writer"
+            );
             let Ok(mut done) = done.lock() else {
                 return;
             };

@@ -14,12 +14,15 @@
 //! `reload` (`Reloader::reload`: read → build → guard rails → decide → publish →
 //! record), `outcome` (what a reload came to, as a value, and how it
 //! changes the status), `state` (state.json, the audit log, the lock),
-//! `cache` (the cache of the applied revision's files for the hooks).
+//! `cache` (the cache of the applied revision's files for the hooks),
+//! `recorder` (the one ordered writer of state.json, the audit log and
+//! the status, off the reload's path).
 
 mod cache;
 mod changes;
 mod debounce;
 mod outcome;
+mod recorder;
 mod reload;
 mod run;
 mod settings;

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::outcome::{self, Applied, Decision, Failure, Outcome};
+use super::recorder::{Job, QUEUE_BOUND, Recorder};
 use super::settings::Settings;
 use super::{state, triggers};
 use crate::current::{Current, ReloadResult, Trigger};
@@ -29,10 +30,14 @@ pub(super) struct Guards {
 pub(super) struct Reloader {
     settings: Settings,
     shared: Arc<Current>,
-    audit: Option<state::Audit>,
+    /// Writes state.json and the audit log, then the status, off the path.
+    recorder: Recorder,
     persisted: state::Persisted,
-    /// The files last read, so a backend can read only what changed.
-    last_input: Option<snapshot::Input>,
+    /// The files last read, so a backend can read only what changed
+    /// (shared with the cache writer, which copies them off the reload's
+    /// path and lets go; the next read takes them back, copying only
+    /// when the writer still holds them).
+    last_input: Option<Arc<snapshot::Input>>,
     /// What the last build computed, for `snapshot::build_cached` (every
     /// entry is keyed by content, so even one left by a panicked build is
     /// right).
@@ -57,8 +62,12 @@ impl Reloader {
         };
         Ok(Reloader {
             settings: settings.clone(),
+            recorder: Recorder::start(
+                shared.clone(),
+                settings.state_dir.as_deref().map(state::Audit::new),
+                QUEUE_BOUND,
+            ),
             shared,
-            audit: settings.state_dir.as_deref().map(state::Audit::new),
             persisted,
             last_input: None,
             memo: Arc::default(),
@@ -113,6 +122,7 @@ impl Reloader {
         let memo = Arc::clone(&self.memo);
         let built = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
+            let prev = prev.map(|p| Arc::try_unwrap(p).unwrap_or_else(|p| (*p).clone()));
             source.read_newest(prev, limits).map(|input| {
                 phase("read", started);
                 let started = std::time::Instant::now();
@@ -127,7 +137,7 @@ impl Reloader {
         .await;
         match built {
             Ok(Ok((input, report))) => {
-                self.last_input = Some(input);
+                self.last_input = Some(Arc::new(input));
                 Ok(report)
             }
             Ok(Err(e)) => Err(e.to_string()),
@@ -138,11 +148,17 @@ impl Reloader {
     /// One reload, in named steps: read → build (`read_and_build`) →
     /// guard rails (`judge`) → decide (`outcome::decide`) → publish → record. Every step before
     /// the record only computes the [`Outcome`]; the record is the one
-    /// place it reaches the status, state.json and the audit log.
+    /// place it reaches the status, state.json and the audit log (through
+    /// the `Recorder`, which writes them after this returns, in order).
     pub(super) async fn reload(&mut self, force: bool) {
         let started = Instant::now();
         let outcome = self.attempt(force).await;
-        self.record(outcome, started);
+        self.record(outcome, started).await;
+    }
+
+    /// Wait until every record queued is written (at shutdown).
+    pub(super) async fn finish(self) {
+        self.recorder.finish().await;
     }
 
     /// Read, build, decide and publish: the outcome of this reload.
@@ -212,42 +228,45 @@ impl Reloader {
         })
     }
 
-    /// The record step: state.json and the audit log for what changed,
-    /// then the status (`outcome::transition`).
-    fn record(&mut self, outcome: Outcome, started: Instant) {
+    /// The record step: what state.json and the audit log get for this
+    /// outcome, queued (waiting while the queue is full) for the
+    /// `Recorder`, which writes them and then changes the status
+    /// (`outcome::transition`).
+    async fn record(&mut self, outcome: Outcome, started: Instant) {
         let elapsed = started.elapsed();
         log(&outcome, elapsed);
         let recording = std::time::Instant::now();
-        match &outcome {
-            Outcome::Applied(a) => {
-                self.record_applied(a);
-                phase("record", recording);
-            }
-            Outcome::Failed(f) => self.record_failure(f),
+        let (save, audit) = match &outcome {
+            Outcome::Applied(a) => (self.record_applied(a), true),
+            Outcome::Failed(f) => (None, self.record_failure(f)),
             // The newest revision is the applied one (e.g. a branch reset or
             // force-pushed back to it): whatever failed since is no longer newest.
-            Outcome::Unchanged { .. } | Outcome::HeadUnmoved => self.last_failure = None,
-        }
-        let now = SystemTime::now();
-        let mut fresh_again = false;
-        self.shared
-            .update(|s| fresh_again = outcome::transition(s, outcome, now, elapsed));
-        if fresh_again {
-            tracing::info!("the newest revision is the applied one again; no longer degraded");
+            Outcome::Unchanged { .. } | Outcome::HeadUnmoved => {
+                self.last_failure = None;
+                (None, false)
+            }
+        };
+        let applied = matches!(outcome, Outcome::Applied(_));
+        let at = SystemTime::now();
+        let job = Job {
+            save,
+            audit,
+            outcome,
+            at,
+            elapsed,
+        };
+        self.recorder.send(job).await;
+        if applied {
+            phase("record", recording);
         }
     }
 
-    /// Remember the applied revision (state.json) and audit who gained or
-    /// lost which group.
-    fn record_applied(&mut self, a: &Applied) {
+    /// Remember the applied revision (the state to save) and write the
+    /// cache of its files for the hooks.
+    fn record_applied(&mut self, a: &Applied) -> Option<(std::path::PathBuf, state::Persisted)> {
         let revision = &a.snapshot.revision;
         self.persisted.applied_revision = Some(revision.clone());
         self.ensure_state_dir();
-        if let Some(dir) = &self.settings.state_dir
-            && let Err(e) = state::save(dir, &self.persisted)
-        {
-            tracing::error!(error = %e, "cannot save the daemon state");
-        }
         if let (Some(dir), Some(input)) = (&self.settings.state_dir, &self.last_input)
             && input.revision == *revision
         {
@@ -256,32 +275,20 @@ impl Reloader {
         for w in &a.warnings {
             tracing::warn!(%revision, "{}", w.one_line());
         }
-        let meta = a.snapshot.meta.as_ref();
-        let (diff, diff_error) = state::diff_fields(&a.diff);
-        self.audit(&state::Record {
-            author: meta.map(|m| m.author.as_str()),
-            commit_time: meta.map(|m| m.time),
-            diff,
-            diff_error,
-            gained: Some(&a.changes.gained),
-            lost: Some(&a.changes.lost),
-            warnings: a.warnings.iter().map(Diagnostic::to_json).collect(),
-            ..state::Record::new(revision, ReloadResult::Applied)
-        });
         self.last_failure = None;
+        let dir = self.settings.state_dir.clone()?;
+        Some((dir, self.persisted.clone()))
     }
 
-    /// Audit a failure, once however often the same one is retried.
-    fn record_failure(&mut self, f: &Failure) {
+    /// Whether to audit a failure: once however often the same one is retried.
+    fn record_failure(&mut self, f: &Failure) -> bool {
         let key = f.audit_key();
-        if self.last_failure.as_ref() != Some(&key) {
-            self.ensure_state_dir();
-            self.audit(&state::Record {
-                errors: f.errors.iter().map(Diagnostic::to_json).collect(),
-                ..state::Record::new(&key.0, ReloadResult::Failed)
-            });
-            self.last_failure = Some(key);
+        if self.last_failure.as_ref() == Some(&key) {
+            return false;
         }
+        self.ensure_state_dir();
+        self.last_failure = Some(key);
+        true
     }
 
     /// The guard rails step (`rails::apply`, on the blocking pool): a
@@ -408,17 +415,6 @@ impl Reloader {
             }
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("publish task: {e}")),
-        }
-    }
-
-    /// Log one audit record and append it to the audit log.
-    fn audit(&self, record: &state::Record) {
-        let line = serde_json::to_string(record).unwrap_or_default();
-        tracing::info!(target: "rolesync::audit", "{line}");
-        if let Some(audit) = &self.audit
-            && let Err(e) = audit.append(record)
-        {
-            tracing::error!(error = %e, "cannot write the audit log");
         }
     }
 }

@@ -86,6 +86,8 @@ pub async fn run(
         reloader.reload(force).await;
     }
     tracing::info!("shutting down");
+    // Every record queued is written before the daemon exits.
+    reloader.finish().await;
     let _ = stop_tx.send(true);
     api.await??;
     Ok(())

@@ -199,15 +199,22 @@ impl Audit {
     /// Append one record (one line of JSON) and flush it to disk. A
     /// symlink planted at the log's name is refused, never appended through.
     pub fn append(&self, record: &impl serde::Serialize) -> anyhow::Result<()> {
+        self.append_line(&serde_json::to_string(record)?)
+    }
+
+    /// Append `line`, one record already serialised (without its newline),
+    /// and flush it to disk, as [`Audit::append`].
+    pub fn append_line(&self, line: &str) -> anyhow::Result<()> {
         use fs_err::os::unix::fs::OpenOptionsExt as _;
         let mut file = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&self.path)?;
-        let mut line = serde_json::to_vec(record)?;
-        line.push(b'\n');
-        file.write_all(&line)?;
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        file.write_all(&bytes)?;
         file.sync_data()?;
         Ok(())
     }

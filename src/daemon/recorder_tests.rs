@@ -16,9 +16,12 @@ fn failed(i: usize) -> Job {
     }
 }
 
+/// The revisions of the audit log's complete lines (a reader racing the
+/// writer may see the last line half written: it is not on disk yet).
 fn revisions(dir: &std::path::Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap_or_default();
-    text.lines()
+    text.split_inclusive('\n')
+        .filter_map(|l| l.strip_suffix('\n'))
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("one JSON record a line");
             v["revision"].as_str().expect("revision").to_owned()

@@ -1,6 +1,6 @@
 //! Benchmark: the pre-commit / pre-receive hooks on the generated
 //! 10,000-user configuration (examples/common/synthetic.rs: 10,000 users,
-//! 1,000 projects, 2,003 files, 4.9 MB), end to end: `svn commit` of one
+//! 1,000 projects, 51,254 assignments, 12,105 files, 3.8 MiB), end to end: `svn commit` of one
 //! project's user-roles.xml to an SVN repository with the hooks installed,
 //! and `git push` of the same change to a bare repository with
 //! pre-receive, each with the daemon's cache of the last applied revision

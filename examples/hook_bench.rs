@@ -48,20 +48,7 @@ fn run(cmd: &mut Command, what: &str) -> Output {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Output {
-    run(
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args([
-                "-c",
-                "user.name=Bench",
-                "-c",
-                "user.email=bench@acme.example",
-            ])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args),
-        &format!("git {args:?}"),
-    )
+    run(bench::git(dir).args(args), &format!("git {args:?}"))
 }
 
 fn svn(wc: &Path, args: &[&str]) -> Output {

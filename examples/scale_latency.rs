@@ -18,7 +18,7 @@
 mod bench;
 #[path = "common/synthetic.rs"]
 mod synthetic;
-use bench::binary;
+use bench::{binary, git};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
@@ -68,19 +68,6 @@ fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn git(dir: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.arg("-C").arg(dir).args([
-        "-c",
-        "user.name=Bench",
-        "-c",
-        "user.email=bench@acme.example",
-        "-c",
-        "init.defaultBranch=main",
-    ]);
-    c
 }
 
 fn loadavg() -> String {

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each example uses part of it
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The `rolesync` binary the benchmark runs: `ROLESYNC_BIN` (e.g. an older
 /// build, to compare), else the one of the same profile beside this
@@ -22,4 +23,18 @@ pub fn binary() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// `git -C dir` with the benchmarks' author and default branch.
+pub fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(dir).args([
+        "-c",
+        "user.name=Bench",
+        "-c",
+        "user.email=bench@acme.example",
+        "-c",
+        "init.defaultBranch=main",
+    ]);
+    c
 }

@@ -204,7 +204,7 @@ pub struct ServeArgs {
     /// Safety-net poll interval (e.g. `30s`; `0s` turns it off). Default: 30s.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub poll_interval: Option<std::time::Duration>,
-    /// Quiet time that ends a burst of commits before the reload. Default: 5ms (Git, SVN), 20ms (a folder).
+    /// Quiet time that ends a burst of file events before the reload (a Git ref or SVN `db/current` renamed into place ends its burst at once). Default: 5ms (Git, SVN), 20ms (a folder).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub debounce: Option<std::time::Duration>,
     /// Refuse configuration files larger than this many bytes. Default: 16 MiB.

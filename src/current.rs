@@ -15,8 +15,12 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     Startup,
-    /// A file event on the refs (Git) or the folder.
+    /// A file event that may matter once quiet: a plain folder's change,
+    /// or a head file written in place.
     Watch,
+    /// A file event that moved the head: a ref (Git) or `db/current` (SVN)
+    /// replaced by rename (`repo::Meaning::Moved`).
+    Head,
     /// The post-receive / post-commit hook.
     Hook,
     Poll,
@@ -31,6 +35,7 @@ impl Trigger {
         match self {
             Trigger::Startup => "startup",
             Trigger::Watch => "watch",
+            Trigger::Head => "head",
             Trigger::Hook => "hook",
             Trigger::Poll => "poll",
             Trigger::Signal => "signal",
@@ -41,6 +46,13 @@ impl Trigger {
     /// Whether this trigger rebuilds even when the head did not move.
     pub fn forces(self) -> bool {
         matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
+    }
+
+    /// Whether this trigger ends its burst at once: the head moved (or a
+    /// hook says so, after the commit), so a reload now reads the whole
+    /// commit and nothing is gained by waiting for quiet.
+    pub fn ends_burst(self) -> bool {
+        matches!(self, Trigger::Head | Trigger::Hook)
     }
 }
 

@@ -1,7 +1,9 @@
-//! The debounce: a burst of triggers becomes one reload. A burst ends when
-//! the channel has been quiet for one period, or after 20 periods of a
-//! steady stream (so that a chatty watcher cannot postpone reloads
-//! forever). Time is tokio's, so tests run it paused.
+//! The debounce: a burst of triggers becomes one reload. A burst ends at
+//! once on a trigger that says the head moved (a ref or `db/current`
+//! replaced by rename, a hook), else when the channel has been quiet for
+//! one period, or after 20 periods of a steady stream (so that a chatty
+//! watcher cannot postpone reloads forever); the triggers queued by then
+//! join it. Time is tokio's, so tests run it paused.
 
 use std::time::Duration;
 
@@ -14,16 +16,15 @@ use crate::current::Trigger;
 const MAX_PERIODS: u32 = 20;
 
 /// The default quiet period of a Git or SVN source (`--debounce`): 5 ms.
-/// The file events of one `git commit` on the 10k tree come within about
-/// 1 ms of each other on an idle machine (issue 13's measurement), so 5 ms
-/// keeps a commit one reload there; the quiet period is most of what the
-/// debounce adds to commit → file. On a loaded machine the gaps grow
-/// (`examples/scale_latency.rs`, its `gap` phase: the longest quiet time
-/// between two triggers of one burst, 8.8 ms at the median at load 11 on
-/// two cores) and a burst may split, but a Git or SVN head moves
-/// at once (a ref or `db/current` replaced by rename): the reload of the
-/// part before the move finds the head unmoved (no read, no build), the
-/// one after it reads the whole commit; one commit is never built twice.
+/// It is no longer what a commit waits for: the watcher reports the rename
+/// that moves the head (a ref, `db/current`) as a [`Trigger::Head`], which
+/// ends its burst at once, and the commit's other writes (objects, the
+/// index, lock files) as nothing. The quiet period is left to what may
+/// matter without being whole yet (a head file written in place, a new
+/// folder under `refs/`, lost events) and to the poll. Were a burst to
+/// split anyway, a Git or SVN head moves at once: the reload of the part
+/// before the move finds the head unmoved (no read, no build), the one
+/// after it reads the whole commit; one commit is never built twice.
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(5);
 
 /// The default quiet period of a plain folder: 20 ms. A folder has no
@@ -66,16 +67,22 @@ impl Debouncer {
     }
 
     /// The rest of the burst `first` opened; `seen` is told of every
-    /// trigger after the first.
+    /// trigger after the first. A trigger that ends bursts
+    /// (`Trigger::ends_burst`: the head moved) ends it at once; so does the
+    /// cut. Whatever is queued then joins it: the reload that follows
+    /// reads the head after them all, so none of them is lost.
     pub async fn burst(&mut self, first: Trigger, mut seen: impl FnMut(Trigger)) -> Burst {
         let mut force = first.forces();
+        let mut ended = first.ends_burst();
         let deadline = Instant::now() + self.quiet * MAX_PERIODS;
-        while let Ok(Some(t)) = tokio::time::timeout(self.quiet, self.rx.recv()).await {
+        while !ended && let Ok(Some(t)) = tokio::time::timeout(self.quiet, self.rx.recv()).await {
             seen(t);
             force |= t.forces();
-            if Instant::now() >= deadline {
-                break;
-            }
+            ended = t.ends_burst() || Instant::now() >= deadline;
+        }
+        while let Ok(t) = self.rx.try_recv() {
+            seen(t);
+            force |= t.forces();
         }
         Burst { first, force }
     }
@@ -165,12 +172,11 @@ mod tests {
         assert_eq!(rest.first, Trigger::Watch);
     }
 
-    /// The events of one `git commit` (index lock, ref lock, ref rename,
-    /// index rename) as the watcher saw them on an idle machine, about a
+    /// Writes that wait for quiet (a head file written in place), about a
     /// millisecond apart: one burst at the default, which ends one quiet
     /// period after the last.
     #[tokio::test(start_paused = true)]
-    async fn a_commit_is_one_reload_at_the_default() {
+    async fn writes_a_millisecond_apart_are_one_reload_at_the_default() {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut d = Debouncer::new(rx, DEFAULT_QUIET);
         let gap = Duration::from_millis(1);
@@ -184,6 +190,40 @@ mod tests {
         assert_eq!(started.elapsed(), gap * 5 + DEFAULT_QUIET);
         drop(watcher);
         assert_eq!(d.next(|_| ()).await, None, "one burst");
+    }
+
+    /// A commit's ref rename ends its burst at once, without a quiet
+    /// period, and the triggers queued behind it join it.
+    #[tokio::test(start_paused = true)]
+    async fn a_moved_head_ends_the_burst_at_once_with_what_is_queued() {
+        let (tx, mut d) = debouncer();
+        for t in [Trigger::Head, Trigger::Watch, Trigger::Head] {
+            tx.send(t).expect("send");
+        }
+        let started = Instant::now();
+        let mut n = 0;
+        let b = d.next(|_| n += 1).await.expect("a burst");
+        assert_eq!((b.first, b.force, n), (Trigger::Head, false, 3));
+        assert_eq!(started.elapsed(), Duration::ZERO, "no quiet period");
+        tx.send(Trigger::Head).expect("send");
+        let next = d.next(|_| ()).await.expect("a trigger after the burst");
+        assert_eq!(next.first, Trigger::Head, "is the next burst, never lost");
+    }
+
+    /// Triggers that wait for quiet (a head file written in place) end as
+    /// soon as a moved head or a hook comes.
+    #[tokio::test(start_paused = true)]
+    async fn a_moved_head_or_a_hook_ends_a_quiet_wait() {
+        for end in [Trigger::Head, Trigger::Hook] {
+            let (tx, mut d) = debouncer();
+            let watcher = tx.clone();
+            send_spaced(tx, vec![Trigger::Watch, Trigger::Watch, end], QUIET / 4);
+            let started = Instant::now();
+            let b = d.next(|_| ()).await.expect("a burst");
+            assert_eq!(b.first, Trigger::Watch);
+            assert_eq!(started.elapsed(), QUIET / 2, "{end:?} ends it");
+            drop(watcher);
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,11 +18,13 @@ mod svn_dump;
 mod svnlook;
 #[cfg(test)]
 pub(crate) mod test_util;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
 pub use error::Error;
 pub use subpath::SubPath;
+pub use watch::{HeadFiles, Meaning, Touch, Watch};
 
 use crate::diag;
 use crate::snapshot::{self, Input, Limits};
@@ -65,13 +67,6 @@ impl Kind {
             Kind::Svn => "an SVN repository",
         }
     }
-}
-
-/// One path to watch for file events, and whether below it too.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Watch {
-    pub path: PathBuf,
-    pub recursive: bool,
 }
 
 impl Source {
@@ -161,6 +156,17 @@ impl Source {
                 paths
             }
             Backend::Svn { path, .. } => vec![watch(path.join("db"), false)],
+        })
+    }
+
+    /// The files whose replacement moves the head, for the watcher to
+    /// tell the rename that completes a commit from the commit's other
+    /// writes (`watch.rs`).
+    pub fn head_files(&self) -> Result<HeadFiles, Error> {
+        Ok(match &self.0 {
+            Backend::Folder(..) => HeadFiles::Folder,
+            Backend::Git { path, .. } => HeadFiles::Git(git::git_dir(path)?),
+            Backend::Svn { path, .. } => HeadFiles::Svn(path.join("db")),
         })
     }
 

@@ -185,34 +185,21 @@ pub fn read_since(
     if to < from || to - from > 64 || prev.limits != limits || prev.incomplete.is_some() {
         return full();
     }
-    // The last action on each configuration file in (from, to].
-    let mut touched: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
-    for r in from + 1..=to {
-        let r = r.to_string();
-        for (action, path, is_dir) in changed_actions(repo, At::Revision(Some(&r)))? {
-            if subpath.is_at_or_below(&path) {
-                return full();
-            }
-            let Some(rel) = subpath.strip(&path) else {
-                continue;
-            };
-            if is_dir && action != '_' {
-                return full();
-            }
-            // A file added or replaced where a configuration folder
-            // belongs may be a link: the full read judges it.
-            if !is_dir && super::is_config_folder(rel) {
-                return full();
-            }
-            if snapshot::classify(rel).is_some() {
-                touched.insert(rel.to_owned(), action == 'D');
-            }
-        }
-    }
+    // What changed, and the newest revision's log beside it (two
+    // processes at once: the log does not depend on what changed).
     let args = ["-r", young.as_str()];
+    let (touched, meta) = std::thread::scope(|s| {
+        let meta = s.spawn(|| info(repo, args, limits));
+        let touched = touched_since(repo, subpath, from, to);
+        let meta = meta.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (touched, meta)
+    });
+    let Some(touched) = touched? else {
+        return full();
+    };
     let mut input = Input {
         revision: young.clone(),
-        meta: info(repo, args, limits)?,
+        meta: meta?,
         limits,
         files: prev.files,
         incomplete: None,
@@ -236,6 +223,42 @@ pub fn read_since(
         input.files.insert(rel, bytes);
     }
     Ok(input)
+}
+
+/// The last action on each configuration file in revisions `(from, to]`
+/// (`true`: deleted), or `None` when only a full read can answer (a
+/// folder added, deleted or replaced, the configuration's folder or one
+/// above it changed, a file where a configuration folder belongs).
+fn touched_since(
+    repo: &Path,
+    subpath: &SubPath,
+    from: u64,
+    to: u64,
+) -> Result<Option<std::collections::BTreeMap<String, bool>>, Error> {
+    let mut touched = std::collections::BTreeMap::new();
+    for r in from + 1..=to {
+        let r = r.to_string();
+        for (action, path, is_dir) in changed_actions(repo, At::Revision(Some(&r)))? {
+            if subpath.is_at_or_below(&path) {
+                return Ok(None);
+            }
+            let Some(rel) = subpath.strip(&path) else {
+                continue;
+            };
+            if is_dir && action != '_' {
+                return Ok(None);
+            }
+            // A file added or replaced where a configuration folder
+            // belongs may be a link: the full read judges it.
+            if !is_dir && super::is_config_folder(rel) {
+                return Ok(None);
+            }
+            if snapshot::classify(rel).is_some() {
+                touched.insert(rel.to_owned(), action == 'D');
+            }
+        }
+    }
+    Ok(Some(touched))
 }
 
 // The hooks' read (issue 13): only what a transaction or the revisions

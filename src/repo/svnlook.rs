@@ -153,10 +153,34 @@ pub(super) fn read_file(
     Ok(bytes)
 }
 
-/// The youngest revision.
+/// The youngest revision: read from FSFS's `db/current` (the file
+/// `svnlook youngest` reads), else asked of `svnlook youngest`. The daemon
+/// asks it twice a reload; a file read costs no process.
 pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
+    if let Some(rev) = fsfs_current(repo) {
+        return Ok(rev);
+    }
     let out = svnlook(repo, &["youngest"])?;
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+/// The youngest revision of an FSFS repository from `db/current`, or
+/// `None` when the repository is not FSFS (`db/fs-type`) or the file does
+/// not read as FSFS writes it: the revision in decimal, first on its one
+/// line (`REV\n` from format 3 on, `REV NODE-ID COPY-ID\n` before). FSFS
+/// replaces the file by rename after the revision's files are in place,
+/// so one read sees one whole value, and that revision is complete.
+fn fsfs_current(repo: &Path) -> Option<String> {
+    let fs_type = std::fs::read(repo.join("db/fs-type")).ok()?;
+    if fs_type.trim_ascii() != b"fsfs" {
+        return None;
+    }
+    let current = std::fs::read(repo.join("db/current")).ok()?;
+    let line = current.strip_suffix(b"\n")?;
+    let first = line.split(|&b| b == b' ').next()?;
+    let rev: u64 = std::str::from_utf8(first).ok()?.parse().ok()?;
+    // Only the canonical spelling (no sign, no leading zero).
+    (rev.to_string().as_bytes() == first).then(|| rev.to_string())
 }
 
 pub(super) fn at_args<'a>(at: At<'a>, youngest: &'a str) -> [&'a str; 2] {
@@ -288,6 +312,63 @@ pub(super) fn check_tree_size(tree: &str, at: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `svnlook youngest` itself, for the comparison.
+    fn asked(repo: &Path) -> String {
+        String::from_utf8_lossy(&svnlook(repo, &["youngest"]).expect("svnlook"))
+            .trim()
+            .to_owned()
+    }
+
+    #[test]
+    fn db_current_names_the_revision_svnlook_youngest_does() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("r");
+        let run = |cmd: &mut Command| assert!(cmd.output().expect("svn runs").status.success());
+        run(Command::new("svnadmin").arg("create").arg(&repo));
+        assert_eq!(
+            (fsfs_current(&repo).as_deref(), asked(&repo).as_str()),
+            (Some("0"), "0")
+        );
+        let url = format!("file://{}", repo.display());
+        for dir in ["a", "b"] {
+            run(Command::new("svnmucc")
+                .args(["-m", "m", "mkdir"])
+                .arg(format!("{url}/{dir}")));
+        }
+        assert_eq!(fsfs_current(&repo).as_deref(), Some("2"));
+        assert_eq!(youngest(&repo).expect("youngest"), asked(&repo));
+    }
+
+    #[test]
+    fn a_db_current_fsfs_would_not_write_is_left_to_svnlook() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("db");
+        std::fs::create_dir(&db).expect("mkdir");
+        let at = |fs_type: &str, current: &str| {
+            std::fs::write(db.join("fs-type"), fs_type).expect("write");
+            std::fs::write(db.join("current"), current).expect("write");
+            fsfs_current(dir.path())
+        };
+        assert_eq!(at("fsfs\n", "12\n").as_deref(), Some("12"));
+        assert_eq!(
+            at("fsfs\n", "12 3a 1\n").as_deref(),
+            Some("12"),
+            "format 1 and 2"
+        );
+        for bad in [
+            "12",
+            "",
+            "\n",
+            "012\n",
+            "+1\n",
+            "x\n",
+            "99999999999999999999999\n",
+        ] {
+            assert_eq!(at("fsfs\n", bad), None, "{bad:?}");
+        }
+        assert_eq!(at("bdb\n", "12\n"), None, "another backend");
+    }
 
     #[test]
     fn svn_dates_become_epoch_seconds() {

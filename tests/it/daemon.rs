@@ -359,26 +359,7 @@ fn a_burst_of_commits_ends_in_the_last_one_and_never_goes_back() {
     wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
     let file = "Quality Assurance/qa-tools/.polarion/security/user-roles.xml";
     let mut order = vec![cfg.head()];
-    // The access file names no revision; the status names the one whose
-    // file is in place.
-    let watcher = {
-        let addr = d.addr.clone();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let seen = std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Some(rev) = applied_revision_at(&addr)
-                    && seen.last() != Some(&rev)
-                {
-                    seen.push(rev);
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            seen
-        });
-        (stop, seen)
-    };
+    let sampler = Sampler::start(&d.addr, &access);
     for i in 0..200 {
         let path = cfg.work().join(file);
         let mut text = read(&path);
@@ -399,8 +380,77 @@ fn a_burst_of_commits_ends_in_the_last_one_and_never_goes_back() {
     wait_until(LIMIT, "the last commit", || {
         d.applied_revision().as_deref() == Some(last.as_str())
     });
-    watcher.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    let seen = watcher.1.join().expect("watcher thread");
+    let (seen, texts) = sampler.stop();
+    assert_in_order(&seen, &order);
+    // The commits make two renderings, with frank and without.
+    let complete = [&order[0], &order[1]].map(|rev| render_at(&cfg.work(), rev));
+    assert_quick_commits_clean(&d, &texts, &complete);
+    assert_eq!(read(&access), render_at(&cfg.work(), &last));
+}
+
+/// After a run of quick commits: no reload failed (none read a
+/// half-written commit), only the head's moves were triggers (none of the
+/// commits' other writes), and every text of the access file seen is one
+/// of `complete`.
+pub fn assert_quick_commits_clean(
+    d: &Daemon,
+    texts: &std::collections::HashSet<String>,
+    complete: &[String],
+) {
+    let status = d.status();
+    assert_eq!(status["reloads"]["failed"], 0, "no reload failed");
+    let moved = status["triggers"]["head"].as_u64();
+    assert!(moved >= Some(1), "the head moved: {}", status["triggers"]);
+    let waited = &status["triggers"]["watch"];
+    assert!(waited.is_null(), "no other write is a trigger: {waited}");
+    for text in texts {
+        let whole = complete.contains(text);
+        assert!(
+            whole,
+            "the file is no complete rendering of a commit:\n{text}"
+        );
+    }
+}
+
+/// What a running daemon showed, sampled every millisecond from another
+/// thread: each revision the status named (in the order first seen) and
+/// each distinct text of the access file.
+pub struct Sampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(Vec<String>, std::collections::HashSet<String>)>,
+}
+
+impl Sampler {
+    pub fn start(addr: &str, access: &Path) -> Sampler {
+        let (addr, access) = (addr.to_owned(), access.to_owned());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let (mut seen, mut texts) = (Vec::new(), std::collections::HashSet::new());
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(rev) = applied_revision_at(&addr)
+                    && seen.last() != Some(&rev)
+                {
+                    seen.push(rev);
+                }
+                texts.insert(read(&access));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (seen, texts)
+        });
+        Sampler { stop, thread }
+    }
+
+    /// The revisions seen and the texts of the file.
+    pub fn stop(self) -> (Vec<String>, std::collections::HashSet<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().expect("the sampler thread")
+    }
+}
+
+/// That every revision in `seen` is one of `order` and none comes after
+/// a newer one.
+pub fn assert_in_order(seen: &[String], order: &[String]) {
     let positions: Vec<usize> = seen
         .iter()
         .map(|rev| {
@@ -414,13 +464,16 @@ fn a_burst_of_commits_ends_in_the_last_one_and_never_goes_back() {
         positions.windows(2).all(|w| w[0] < w[1]),
         "a file older than a published one was published: {positions:?}"
     );
-    let expected = util::rolesync()
-        .arg("render")
-        .arg("--repo")
-        .arg(cfg.work())
+}
+
+/// `rolesync render` of `repo` at `rev`.
+pub fn render_at(repo: &Path, rev: &str) -> String {
+    let out = util::rolesync()
+        .args(["render", "--rev", rev, "--repo"])
+        .arg(repo)
         .output()
         .expect("render");
-    assert_eq!(read(&access), util::stdout(&expected));
+    util::stdout(&out)
 }
 
 #[test]

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::daemon::{Daemon, wait_until};
+use crate::daemon::{
+    Daemon, Sampler, assert_in_order, assert_quick_commits_clean, render_at, wait_until,
+};
 use crate::util;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -628,4 +630,49 @@ fn pre_commit_skips_commits_that_touch_no_configuration() {
         "a commit of a configuration file is checked"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[xml-invalid-value]"));
+}
+
+/// Forty `svnmucc` commits in a row, as fast as they come: the daemon
+/// reacts to each `db/current` rename, ends on the newest revision, never
+/// goes back, never fails a reload, and every access file it showed is the
+/// whole rendering of a revision.
+#[test]
+fn quick_commits_end_in_the_newest_revision_and_each_file_is_whole() {
+    let svn = Svn::new();
+    let access = svn.path("access");
+    let d = Daemon::start(&svn.config_repo(), &access, &svn.path("state"), &[]);
+    wait_until(LIMIT, "the first publication", || !read(&access).is_empty());
+    let file = "Quality Assurance/qa-tools/.polarion/security/user-roles.xml";
+    let mut text = read(&svn.wc().join(file));
+    let frank = "    <user name=\"frank\">\n        <role name=\"project_admin\"/>\n    </user>\n";
+    let scratch = svn.path("put.xml");
+    let sampler = Sampler::start(&d.addr, &access);
+    for i in 0..40 {
+        // Every fourth commit moves frank in or out of qa-tools; the
+        // others only touch a comment.
+        if i % 4 == 0 {
+            text = match text.contains(frank) {
+                true => text.replace(frank, ""),
+                false => text.replace("</user-roles>", &format!("{frank}</user-roles>")),
+            };
+        }
+        std::fs::write(&scratch, format!("{text}<!-- {i} -->\n")).expect("write");
+        ok(Command::new("svnmucc")
+            .args(["-m", "quick", "--config-dir"])
+            .arg(svn.path("client"))
+            .arg("put")
+            .arg(&scratch)
+            .arg(format!("{}/{file}", url(&svn.config_repo()))));
+    }
+    let order: Vec<String> = (1..=41).map(|r| r.to_string()).collect();
+    wait_until(LIMIT, "the newest revision", || {
+        d.applied_revision().as_deref() == Some("41")
+    });
+    let (seen, texts) = sampler.stop();
+    assert_in_order(&seen, &order);
+    // The commits make two renderings, with frank (r2) and without (r1).
+    let complete = ["1", "2"].map(|rev| render_at(&svn.config_repo(), rev));
+    assert_ne!(complete[0], complete[1]);
+    assert_quick_commits_clean(&d, &texts, &complete);
+    assert_eq!(read(&access), render_at(&svn.config_repo(), "41"));
 }

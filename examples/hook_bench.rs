@@ -10,7 +10,10 @@
 //! Beside them, in the same run: the same commit or push with no hook (what
 //! Subversion or Git cost alone), with the hook but no cache (it reads the
 //! youngest revision or the tip in full), and `rolesync validate` of the
-//! repository (one full read and one build).
+//! repository (one full read and one build). For Git, the installed
+//! pre-receive also runs alone with the push's stdin (the hook without
+//! Git's part); in process, the hook's two builds with one memo are split
+//! into the configuration in force and the change on top.
 //!
 //! Run: `cargo build --release && cargo run --release --example hook_bench [COMMITS]`
 //! (COMMITS per measured series, default 20; the series without a cache
@@ -262,6 +265,38 @@ impl Git {
         }
     }
 
+    /// The installed pre-receive run on its own, as Git runs it for a push
+    /// of the newest commit (the same stdin, in the bare repository, the
+    /// cache at the commit before): what the hook costs without Git's part.
+    fn hook_alone(&mut self, runs: usize) -> Vec<Duration> {
+        (0..runs)
+            .map(|_| {
+                self.pushes(1, false);
+                let revs = git(&self.clone, &["rev-parse", "HEAD~1", "HEAD"]);
+                let revs = String::from_utf8(revs.stdout).expect("ids");
+                let (old, new) = revs.trim().split_once('\n').expect("two ids");
+                let start = Instant::now();
+                let mut hook = Command::new(self.bare.join("hooks/pre-receive"))
+                    .current_dir(&self.bare)
+                    .env("GIT_DIR", &self.bare)
+                    .stdin(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("the hook runs");
+                let line = format!("{old} {new} refs/heads/main\n");
+                std::io::Write::write_all(&mut hook.stdin.take().expect("stdin"), line.as_bytes())
+                    .expect("stdin written");
+                assert!(
+                    hook.wait().expect("the hook ends").success(),
+                    "the hook accepts"
+                );
+                let took = start.elapsed();
+                refresh_cache(&self.bare, &self.state, &mut self.last);
+                took
+            })
+            .collect()
+    }
+
     fn pushes(&mut self, runs: usize, cache: bool) -> Vec<Duration> {
         (0..runs)
             .map(|_| {
@@ -345,6 +380,18 @@ fn phases(repo: &Path, state: &Path, previous: &str) {
          one memo in a row {one_memo:.0} ms (loadavg {})",
         loadavg()
     );
+    let mut memo = rolesync::snapshot::Memo::default();
+    let mut first = 0.0;
+    let mut second = 0.0;
+    for (t, input) in [(&mut first, &base), (&mut second, &new)] {
+        *t = timed(&mut || {
+            let _ = rolesync::snapshot::build_cached(input, &mut memo);
+        });
+    }
+    println!(
+        "  one memo split: the configuration in force {first:.0} ms, the change on top {second:.0} ms ({:?})",
+        memo.stats()
+    );
     let mut report = rolesync::snapshot::build(&new);
     let judge = timed(&mut || {
         let diff = rolesync::diff::diff(&old, &built).expect("diff");
@@ -407,6 +454,10 @@ fn main() {
     install(&g.bare, Some(&g.state));
     refresh_cache(&g.bare, &g.state, &mut g.last);
     report("git push, pre-receive with the cache", g.pushes(runs, true));
+    report(
+        "pre-receive alone (the same stdin), with the cache",
+        g.hook_alone(runs),
+    );
     let previous = g.last.as_ref().map(|i| i.revision.clone()).expect("read");
     install(&g.bare, None);
     let uncached = g.pushes(3, false);

@@ -115,6 +115,8 @@ fn check_push(
     let mut in_force_snapshot = None;
     let mut refused = false;
     let mut memo = snapshot::Memo::default();
+    let mut phases = Phases::start();
+    let mut last = None;
     for (i, commit) in commits.iter().enumerate() {
         let short = &commit[..commit.len().min(12)];
         let name = Named {
@@ -122,8 +124,10 @@ fn check_push(
             invalid: "is invalid",
         };
         let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
+        phases.lap("read");
         // The tip is built before the first commit, with the same memo.
-        let (built_tip, report) = build_pair(tip.take(), read, &mut memo);
+        let (built_tip, mut report) = build_pair(tip.take(), read, &mut memo);
+        phases.lap("build");
         if let Some(built) = built_tip {
             in_force_snapshot = in_force(err, built)?;
         }
@@ -134,9 +138,12 @@ fn check_push(
         // The newest commit is what the daemon applies: its warnings
         // reach the pusher (as `remote:` lines).
         let warn = i + 1 == commits.len();
-        let verdict = check(err, &name, report, warn, Some(&rails))?;
+        let verdict = check(err, &name, &mut report, warn, Some(&rails))?;
+        phases.lap("judge");
         refused |= !matches!(verdict, Verdict::Accepted { .. });
+        last = Some(report);
     }
+    free_at_exit((memo, in_force_snapshot, last));
     Ok(refused)
 }
 
@@ -168,15 +175,54 @@ fn build_pair(
     change: Result<snapshot::Input, repo::Error>,
     memo: &mut snapshot::Memo,
 ) -> (Option<InForce>, Result<snapshot::Report, repo::Error>) {
-    let in_force =
-        in_force.map(|read| read.map(|input| snapshot::build_cached(&input, memo).snapshot));
+    let in_force = in_force.map(|read| build_in_force(read.as_ref(), memo));
     let report = change.map(|input| snapshot::build_cached(&input, memo));
     (in_force, report)
 }
 
+/// The configuration in force built with `memo` (the first of
+/// [`build_pair`]'s two builds), or why it could not be read.
+fn build_in_force(
+    read: Result<&snapshot::Input, &repo::Error>,
+    memo: &mut snapshot::Memo,
+) -> InForce {
+    read.map(|input| snapshot::build_cached(input, memo).snapshot)
+        .map_err(ToString::to_string)
+}
+
 /// The configuration in force, built (`None`: it is invalid), or why it
 /// could not be read.
-type InForce = Result<Option<snapshot::Snapshot>, repo::Error>;
+type InForce = Result<Option<snapshot::Snapshot>, String>;
+
+/// Let `values` go without freeing them: the hook's process ends right
+/// after, and the system takes its memory back at once, where freeing a
+/// 10,000-user model, its index and the memo piece by piece costs tens of
+/// milliseconds (examples/hook_bench.rs). Only what is alive at the end
+/// goes here, so a push of many commits holds no more than one.
+fn free_at_exit<T>(values: T) {
+    std::mem::forget(values);
+}
+
+/// `debug` lines with how long each phase of a hook took
+/// (`ROLESYNC_LOG=rolesync::cmd::hook=debug`), for finding where a slow
+/// hook spends its time.
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::time::Instant::now())
+    }
+
+    /// The phase `name` ended now; the next one starts.
+    fn lap(&mut self, name: &'static str) {
+        tracing::debug!(
+            phase = name,
+            us = self.0.elapsed().as_micros() as u64,
+            "hook phase"
+        );
+        self.0 = std::time::Instant::now();
+    }
+}
 
 /// How a checked revision is named in the hook's messages.
 struct Named<'a> {
@@ -230,11 +276,11 @@ enum Verdict {
 fn check(
     err: &mut dyn std::io::Write,
     name: &Named,
-    built: Result<snapshot::Report, repo::Error>,
+    built: &mut Result<snapshot::Report, repo::Error>,
     warn: bool,
     rails: Option<&Rails>,
 ) -> std::io::Result<Verdict> {
-    let mut report = match built {
+    let report = match built {
         Ok(report) => report,
         Err(e) => {
             writeln!(err, "rolesync: {} cannot be read: {e}", name.what)?;
@@ -245,11 +291,11 @@ fn check(
         (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
         _ => None,
     };
-    let refused = rails
-        .is_some_and(|r| crate::rails::apply(&mut report, r.in_force, &r.target, diff.as_ref()));
+    let refused =
+        rails.is_some_and(|r| crate::rails::apply(report, r.in_force, &r.target, diff.as_ref()));
     if report.is_valid() {
         if warn {
-            print_warnings(err, name.what, &report)?;
+            print_warnings(err, name.what, report)?;
         }
         if let Some(diff) = &diff {
             writeln!(err, "rolesync: what {} changes:", name.what)?;
@@ -351,12 +397,14 @@ fn svn_source(repos: &Path, path: Option<&String>) -> anyhow::Result<repo::Sourc
 }
 
 fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
+    let mut phases = Phases::start();
     let source = svn_source(&args.repos, args.read.path.as_ref())?;
     let at = repo::At::Transaction(&args.txn);
     // Skip quickly when nothing of the configuration changed.
     if !source.touches_config(at)? {
         return Ok(ExitCode::SUCCESS);
     }
+    phases.lap("touches");
     let limits = args.read.limits();
     let mut err = std::io::stderr().lock();
     let name = Named {
@@ -365,28 +413,42 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     };
     // The youngest revision from the daemon's cache (only what changed
     // since), else in full; the transaction from the youngest revision.
-    let mut base = args
+    let cache = args
         .state_dir
         .as_deref()
         .and_then(|dir| source.load_cache(dir, limits));
-    let youngest = read_from(&source, &mut base, repo::At::Revision(None), limits);
-    let txn = match &youngest {
-        Ok(y) => source.read_at_from(at, y, limits),
-        Err(_) => source.read_at(at, limits),
+    phases.lap("cache");
+    let youngest = match &cache {
+        Some(base) => source.read_at_from(repo::At::Revision(None), base, limits),
+        None => source.read_at(repo::At::Revision(None), limits),
     };
-    // The rails of the youngest revision judge the transaction.
-    let (youngest, report) = build_pair(Some(youngest), txn, &mut snapshot::Memo::default());
-    let youngest = match youngest {
-        Some(built) => in_force(&mut err, built)?,
-        None => None,
-    };
+    phases.lap("read youngest");
+    // The rails of the youngest revision judge the transaction, built with
+    // the same memo; the transaction is read (`svnlook`) meanwhile.
+    let mut memo = snapshot::Memo::default();
+    let (built, txn) = std::thread::scope(|s| {
+        let txn = s.spawn(|| match &youngest {
+            Ok(y) => source.read_at_from(at, y, limits),
+            Err(_) => source.read_at(at, limits),
+        });
+        let built = build_in_force(youngest.as_ref(), &mut memo);
+        (built, txn.join())
+    });
+    let txn = txn.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    phases.lap("build youngest, read transaction");
+    let mut report = txn.map(|input| snapshot::build_cached(&input, &mut memo));
+    phases.lap("build transaction");
+    let in_force_snapshot = in_force(&mut err, built)?;
     let rails = Rails {
-        in_force: youngest.as_ref(),
+        in_force: in_force_snapshot.as_ref(),
         target: source.rails_target(),
     };
     // Subversion shows a pre-commit hook's output only when it refuses;
     // post-commit repeats the warnings where they are seen.
-    match check(&mut err, &name, report, true, Some(&rails))? {
+    let verdict = check(&mut err, &name, &mut report, true, Some(&rails))?;
+    phases.lap("judge");
+    free_at_exit((memo, in_force_snapshot, report, youngest, cache));
+    match verdict {
         Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
         Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
         Verdict::Invalid => writeln!(
@@ -442,7 +504,8 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         what: &format!("revision {}", args.rev),
         invalid: "is invalid",
     };
-    let (previous, report) = build_pair(previous, Ok(input), &mut snapshot::Memo::default());
+    let mut memo = snapshot::Memo::default();
+    let (previous, mut report) = build_pair(previous, Ok(input), &mut memo);
     let previous = match previous {
         Some(built) => in_force(&mut err, built)?,
         None => None,
@@ -451,7 +514,9 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         in_force: previous.as_ref(),
         target: source.rails_target(),
     };
-    match check(&mut err, &name, report, true, Some(&rails))? {
+    let verdict = check(&mut err, &name, &mut report, true, Some(&rails))?;
+    free_at_exit((memo, previous, report));
+    match verdict {
         Verdict::Accepted { warnings: false } => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(super::EXIT_INVALID)),
     }

@@ -14,27 +14,12 @@ use proptest::prelude::*;
 
 use super::paths::Reading;
 use super::{Bounds, diff_reading};
+use crate::snapshot::incremental_tests::Rng;
 use crate::snapshot::{self, Input, Memo, Snapshot, build_cached};
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "x@corp.example"];
 const PROJECTS: usize = 8;
 const ROLES: &[&str] = &["project_user", "project_tester", "project_admin"];
-
-/// A tiny deterministic generator, so one `u64` names a change.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
-        of[self.below(of.len())]
-    }
-}
 
 fn holders(rng: &mut Rng, roles: &[&str]) -> String {
     let mut xml = String::from("<user-roles>\n");

@@ -334,6 +334,6 @@ mod everyone_tests;
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
-mod incremental_tests;
+pub(crate) mod incremental_tests;
 #[cfg(test)]
 mod parallel_tests;

@@ -96,6 +96,19 @@ impl<'t> Split<'t> {
         Cow::Owned(out)
     }
 
+    /// Whether `other`'s [`Split::rest`] is this one's (compared in place,
+    /// not assembled; `false` may also mean one has no block).
+    pub fn same_rest(&self, other: &Split) -> bool {
+        match (&self.block, &other.block) {
+            (Some(a), Some(b)) => {
+                self.text[..a.start] == other.text[..b.start]
+                    && self.text[a.end..] == other.text[b.end..]
+            }
+            (None, None) => self.text == other.text,
+            _ => false,
+        }
+    }
+
     /// Where the generated lines were in [`Split::rest`] (`None`: the text
     /// has no block).
     pub fn block_in_rest(&self) -> Option<usize> {

@@ -10,16 +10,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::{Direction, GroupChange, Reason};
 use crate::ident::{GroupId, Login, RoleId, role_group_name};
-use crate::model::{EVERYONE, Holder, Model, Scope};
+use crate::model::{Assignment, EVERYONE, Holder, Model, Scope};
 
-/// The assignments of one model by scope: (role, holder) in file order.
-type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
+/// The assignments of one model by scope: its runs of `Model::assignments`
+/// (a scope's assignments are usually one run), in file order. Borrowed,
+/// never copied pair by pair: most scopes are only compared.
+type ByScope<'a> = BTreeMap<&'a Scope, Vec<&'a [Assignment]>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    // Run by run (a scope's assignments are usually together): each run
-    // collected at its size, and kept as it is when it is its scope's first.
-    let all = &m.assignments;
+    let all = &m.assignments[..];
     let mut start = 0;
     while start < all.len() {
         let scope = &all[start].scope;
@@ -27,19 +27,20 @@ fn by_scope(m: &Model) -> ByScope<'_> {
             .iter()
             .take_while(|a| &a.scope == scope)
             .count();
-        let items: Vec<_> = all[start..start + len]
-            .iter()
-            .map(|a| (&a.role, &a.holder))
-            .collect();
-        match out.entry(scope) {
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(items);
-            }
-            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
-        }
+        out.entry(scope).or_default().push(&all[start..start + len]);
         start += len;
     }
     out
+}
+
+/// The (role, holder) pairs of a scope's runs, in file order.
+fn pairs<'s, 'a: 's>(
+    runs: &'s [&'a [Assignment]],
+) -> impl Iterator<Item = (&'a RoleId, &'a Holder)> + 's {
+    runs.iter()
+        .copied()
+        .flat_map(|r| r.iter())
+        .map(|a| (&a.role, &a.holder))
 }
 
 /// A role group: its scope and role.
@@ -109,9 +110,9 @@ impl<'a> Holders<'a> {
                 let holders: BTreeSet<&Holder> = scopes
                     .get(key.0)
                     .into_iter()
-                    .flatten()
+                    .flat_map(|runs| pairs(runs))
                     .filter(|(r, _)| *r == key.1)
-                    .map(|(_, h)| *h)
+                    .map(|(_, h)| h)
                     .collect();
                 holders
                     .into_iter()
@@ -249,11 +250,11 @@ fn assignment_changes<'a>(
     for scope in scopes {
         let a = old_scopes.get(scope).unwrap_or(&empty);
         let b = new_scopes.get(scope).unwrap_or(&empty);
-        if a == b {
+        if pairs(a).eq(pairs(b)) {
             continue;
         }
-        let a: BTreeSet<_> = a.iter().copied().collect();
-        let b: BTreeSet<_> = b.iter().copied().collect();
+        let a: BTreeSet<_> = pairs(a).collect();
+        let b: BTreeSet<_> = pairs(b).collect();
         for &(role, holder) in a.symmetric_difference(&b) {
             cand.add((scope, role), old.logins_of(holder));
             cand.add((scope, role), new.logins_of(holder));

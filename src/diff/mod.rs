@@ -15,6 +15,7 @@
 //! versioned JSON shape. Pure: values in, values out.
 
 mod block;
+mod generated;
 mod groups;
 pub mod json;
 mod paths;
@@ -67,6 +68,17 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<Diff, DiffError> {
 
 /// The diff of two snapshots within `bounds`.
 pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Diff, DiffError> {
+    diff_reading(old, new, bounds, paths::Reading::Changed)
+}
+
+/// The diff of two snapshots within `bounds`, the access files read as
+/// `reading` says (the result is the same either way).
+fn diff_reading(
+    old: &Snapshot,
+    new: &Snapshot,
+    bounds: &Bounds,
+    reading: paths::Reading,
+) -> Result<Diff, DiffError> {
     let memberships = groups::memberships(&old.model, &new.model);
     let everybody = || -> BTreeSet<String> {
         [&old.model, &new.model]
@@ -81,11 +93,17 @@ pub fn diff_within(old: &Snapshot, new: &Snapshot, bounds: &Bounds) -> Result<Di
             })
             .collect()
     };
-    let found = paths::paths(&old.access, &new.access, &everybody, bounds.max_evaluations)
-        .map_err(|problem| DiffError::Access {
-            revision: format!("{} or {}", old.revision, new.revision),
-            problem,
-        })?;
+    let found = paths::paths(
+        &old.access,
+        &new.access,
+        &everybody,
+        bounds.max_evaluations,
+        reading,
+    )
+    .map_err(|problem| DiffError::Access {
+        revision: format!("{} or {}", old.revision, new.revision),
+        problem,
+    })?;
     let perms = perms::permissions(old, new, &memberships, bounds.max_evaluations);
 
     let (losing, gaining) = losing_and_gaining(&memberships, &found.changes, &perms.changes);
@@ -207,3 +225,5 @@ impl Diff {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod whole_tests;

@@ -18,9 +18,11 @@
 //! repository the files name (a repository-neutral path in every one of
 //! them, and without a repository). A `:glob:` section reaches every path.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::block::Split;
+use super::generated::{self, Generated};
 use super::types::PathChange;
 use crate::authz::{self, Authz, Doc};
 
@@ -37,9 +39,12 @@ struct Rule<'d> {
 /// The sections of one access file, by kind.
 #[derive(Debug, Default)]
 struct Sections<'d> {
+    /// The hand-written groups (a generated group of the same name wins).
     groups: BTreeMap<&'d str, &'d str>,
     aliases: BTreeMap<&'d str, &'d str>,
     rules: BTreeMap<&'d str, Rule<'d>>,
+    /// The generated groups, read line by line.
+    generated: Generated<'d>,
 }
 
 impl<'d> Sections<'d> {
@@ -70,6 +75,24 @@ impl<'d> Sections<'d> {
         out
     }
 
+    /// The definition of group `g`: its generated line, else its
+    /// hand-written one.
+    fn group(&self, g: &str) -> Option<&'d str> {
+        self.generated
+            .get(g)
+            .or_else(|| self.groups.get(g).copied())
+    }
+
+    /// The hand-written groups a generated one does not replace, with
+    /// their definitions (a generated line names logins only, never a
+    /// group nor an alias: a login never starts with `@` nor holds `&`).
+    fn hand_groups(&self) -> impl Iterator<Item = (&'d str, &'d str)> + '_ {
+        self.groups
+            .iter()
+            .filter(|(g, _)| self.generated.get(g).is_none())
+            .map(|(g, v)| (*g, *v))
+    }
+
     /// The names a group stands for, through nested groups and aliases
     /// (a worklist; every group once).
     fn expand(&self, group: &str) -> BTreeSet<&'d str> {
@@ -80,7 +103,7 @@ impl<'d> Sections<'d> {
             if !seen.insert(g) {
                 continue;
             }
-            let Some(value) = self.groups.get(g) else {
+            let Some(value) = self.group(g) else {
                 continue;
             };
             for member in members(value) {
@@ -99,9 +122,10 @@ impl<'d> Sections<'d> {
     /// Every user name the file mentions.
     fn names(&self) -> impl Iterator<Item = &'d str> + '_ {
         let in_groups = self
-            .groups
-            .values()
-            .flat_map(|v| members(v))
+            .hand_groups()
+            .map(|(_, v)| v)
+            .chain(self.generated.values())
+            .flat_map(members)
             .filter(|m| !m.starts_with(['@', '&']));
         let in_rules = self
             .rules
@@ -149,6 +173,18 @@ enum Who {
     Affected,
 }
 
+/// How much of the two files the path part reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// The generated lines that differ (walked side by side) and the
+    /// hand-written part parsed once when both files share it.
+    Changed,
+    /// Every generated line by name and both files parsed: what the
+    /// property test compares `Changed` with.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Whole,
+}
+
 /// What the path part found.
 #[derive(Debug, Default)]
 pub(super) struct Found {
@@ -164,20 +200,34 @@ pub(super) fn paths(
     new: &str,
     everybody: &dyn Fn() -> BTreeSet<String>,
     max_evaluations: usize,
+    reading: Reading,
 ) -> Result<Found, String> {
     if old == new {
         return Ok(Found::default());
     }
-    // The generated groups are read line by line, never parsed as INI.
+    // The generated groups are read line by line, never parsed as INI;
+    // the hand-written part is parsed once when both files share it.
     let (split_old, split_new) = (Split::of(old), Split::of(new));
-    let (rest_old, rest_new) = (split_old.rest(), split_new.rest());
-    let (old_doc, new_doc) = (authz::parse(&rest_old), authz::parse(&rest_new));
-    let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(&new_doc));
+    let same_rest = reading == Reading::Changed && split_old.same_rest(&split_new);
+    let rest_old = split_old.rest();
+    let rest_new = if same_rest {
+        Cow::Borrowed(&*rest_old)
+    } else {
+        split_new.rest()
+    };
+    let old_doc = authz::parse(&rest_old);
+    let parsed_new = (!same_rest).then(|| authz::parse(&rest_new));
+    let new_doc = parsed_new.as_ref().unwrap_or(&old_doc);
+    let (mut a, mut b) = (Sections::of(&old_doc), Sections::of(new_doc));
     let referenced = referenced(&a, &b);
     let by_groups = named(&a, &b, |_| false);
-    a.groups.extend(split_old.lines.iter().copied());
-    b.groups.extend(split_new.lines.iter().copied());
-    let (tasks, affected) = tasks(&a, &b);
+    a.generated = Generated::new(&split_old.lines);
+    b.generated = Generated::new(&split_new.lines);
+    let hand: BTreeSet<&str> = a.groups.keys().chain(b.groups.keys()).copied().collect();
+    let aligned = reading == Reading::Changed;
+    let mut candidates = generated::compare(&mut a.generated, &mut b.generated, &hand, aligned);
+    candidates.extend(hand);
+    let (tasks, affected) = tasks(&a, &b, &candidates);
     if tasks.is_empty() {
         return Ok(Found::default());
     }
@@ -195,7 +245,7 @@ pub(super) fn paths(
         Side {
             split: &split_new,
             rest: &rest_new,
-            doc: &new_doc,
+            doc: new_doc,
             sections: &b,
         },
         &tasks,
@@ -249,9 +299,9 @@ struct Side<'s, 'd> {
 /// The evaluators of the two files: when only `asked` are asked about,
 /// loaded from the sections that reach a point of `tasks` and the groups
 /// they name ([`reached`]); else from the whole files.
-fn evaluators(
-    old: Side,
-    new: Side,
+fn evaluators<'d>(
+    old: Side<'_, 'd>,
+    new: Side<'_, 'd>,
     tasks: &BTreeMap<Point, Who>,
     asked: Option<&BTreeSet<&str>>,
     (referenced, by_groups): (&BTreeSet<&str>, &BTreeSet<&str>),
@@ -408,11 +458,12 @@ fn reached(
 /// The points to evaluate and who is asked there; the affected names.
 type Tasks<'d> = (BTreeMap<Point<'d>, Who>, BTreeSet<&'d str>);
 
-/// The (point, who) pairs to evaluate.
-fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> Tasks<'d> {
+/// The (point, who) pairs to evaluate; `candidates`: every group whose
+/// definition may differ.
+fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>, candidates: &BTreeSet<&'d str>) -> Tasks<'d> {
     let points = points(a, b);
     let mut tasks: BTreeMap<Point<'d>, Who> = BTreeMap::new();
-    let (names, affected) = changed_names(a, b);
+    let (names, affected) = changed_names(a, b, candidates);
     let mut at_and_below = |rule: &Rule<'d>, who: Who| {
         for p in points.iter().filter(|p| reaches(rule, p)) {
             let at = tasks.entry(p.clone()).or_insert(who);
@@ -441,14 +492,18 @@ fn tasks<'d>(a: &Sections<'d>, b: &Sections<'d>) -> Tasks<'d> {
 }
 
 /// Groups (`@g`) and aliases (`&a`) whose meaning differs — a changed
-/// definition and every group that contains one — and the names whose
-/// membership in them differs.
-fn changed_names<'d>(a: &Sections<'d>, b: &Sections<'d>) -> (BTreeSet<String>, BTreeSet<&'d str>) {
+/// definition (among `candidates`: no other group's can differ) and every
+/// group that contains one — and the names whose membership in them
+/// differs.
+fn changed_names<'d>(
+    a: &Sections<'d>,
+    b: &Sections<'d>,
+    candidates: &BTreeSet<&'d str>,
+) -> (BTreeSet<String>, BTreeSet<&'d str>) {
     let mut affected = BTreeSet::new();
     let mut changed = BTreeSet::new();
-    let groups: BTreeSet<&str> = a.groups.keys().chain(b.groups.keys()).copied().collect();
-    for g in groups {
-        if a.groups.get(g) != b.groups.get(g) {
+    for &g in candidates {
+        if a.group(g) != b.group(g) {
             let (x, y) = (a.expand(g), b.expand(g));
             affected.extend(x.symmetric_difference(&y).copied());
             changed.insert(format!("@{g}"));
@@ -465,10 +520,10 @@ fn changed_names<'d>(a: &Sections<'d>, b: &Sections<'d>) -> (BTreeSet<String>, B
     // Every group that contains a changed one (in either file) changes too.
     let mut parents: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for s in [a, b] {
-        // Most values (every generated one) name no group nor alias: one
+        // Most hand-written values name no group nor alias either: one
         // scan of the bytes says so before any member is split off.
         let names_some = |v: &&str| v.bytes().any(|b| b == b'@' || b == b'&');
-        for (g, value) in s.groups.iter().filter(|(_, v)| names_some(v)) {
+        for (g, value) in s.hand_groups().filter(|(_, v)| names_some(v)) {
             for m in members(value).filter(|m| m.starts_with(['@', '&'])) {
                 parents.entry(m.to_owned()).or_default().insert(g);
             }

@@ -34,18 +34,19 @@ const GLOBAL_ROLES: &[&str] = &[
     "p2-project_user",
 ];
 
-/// A tiny deterministic generator, so one `u64` names a file's content.
-struct Rng(u64);
+/// A tiny deterministic generator, so one `u64` names a file's content
+/// (the diff's property test draws its changes from it too).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n as u64) as usize
     }
-    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
         of[self.below(of.len())]
     }
 }

@@ -164,6 +164,9 @@ fn list_into(root: &Path, rel: &str, stamps: bool, out: &mut Listing) -> Result<
         let path = path.to_owned();
         move |source| Error::Io { path, source }
     };
+    if is_account_folder(rel) {
+        return probe_account(&dir, rel, stamps, out);
+    }
     for entry in fs_err::read_dir(&dir).map_err(io(&dir))? {
         let entry = entry.map_err(io(&dir))?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -205,6 +208,44 @@ fn list_into(root: &Path, rel: &str, stamps: bool, out: &mut Listing) -> Result<
                 stamp,
             });
         }
+    }
+    Ok(())
+}
+
+/// `users/<login>`: a folder whose only configuration file is its
+/// `user.xml` and that holds no configuration folder.
+fn is_account_folder(rel: &str) -> bool {
+    rel.strip_prefix(crate::snapshot::USERS_DIR)
+        .is_some_and(|login| !login.is_empty() && !login.contains('/'))
+}
+
+/// An account folder, seen as its listing would see it but without
+/// listing it (one `fstatat` instead of open, `fstat`, two `getdents` and
+/// close — most of the folders of a large configuration are these): its
+/// `user.xml` when that is a regular file, refused when it is a link or
+/// special file, absent otherwise. Nothing else in the folder can be
+/// configuration (`repo::expected_kind`), so nothing else is looked at.
+fn probe_account(dir: &Path, rel: &str, stamps: bool, out: &mut Listing) -> Result<(), Error> {
+    let path = dir.join("user.xml");
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    let file_type = meta.file_type();
+    let rel = format!("{rel}/user.xml");
+    if file_type.is_file() {
+        out.files.push(Entry {
+            rel,
+            path,
+            stamp: stamps.then(|| Stamp::of(&meta)),
+        });
+    } else if !file_type.is_dir() {
+        return Err(Error::Refused {
+            path: rel,
+            what: special_kind(file_type),
+            kind: "file",
+        });
     }
     Ok(())
 }

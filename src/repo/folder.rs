@@ -39,7 +39,7 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     let mut read = folder_walk::read_files(&walk.files, limits, &pool, |_| false);
     gather(walk, limits, |i, e| match read[i].take() {
         Some(bytes) => bytes,
-        None => folder_walk::read_limited(&e.path, &e.rel, limits.max_file_bytes),
+        None => folder_walk::read_entry(e, limits.max_file_bytes),
     })
 }
 
@@ -94,7 +94,7 @@ fn read_stamped(
             Some(bytes) => (true, bytes),
             None => match read[i].take() {
                 Some(bytes) => (false, bytes?),
-                None => (false, folder_walk::read_limited(&e.path, &e.rel, max)?),
+                None => (false, folder_walk::read_entry(e, max)?),
             },
         };
         if let Some(stamp) = e.stamp

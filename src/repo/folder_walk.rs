@@ -12,6 +12,11 @@
 //! regular file by `fstat` of what was opened: a link or FIFO put in place
 //! of a file after the folder was listed is refused as the listing would
 //! have refused it, never followed nor waited on.
+//!
+//! An account folder (`users/<login>`, most of a large configuration's
+//! folders) is not listed: its `user.xml` is looked up with `fstatat` and
+//! opened with `openat`, both relative to the accounts folder opened once
+//! (`O_PATH`), so that the kernel walks two names instead of the whole path.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;

@@ -39,7 +39,7 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     let mut read = folder_walk::read_files(&walk.files, limits, &pool, |_| false);
     gather(walk, limits, |i, e| match read[i].take() {
         Some(bytes) => bytes,
-        None => folder_walk::read_limited(&e.path, &e.rel, limits.max_file_bytes),
+        None => folder_walk::read_entry(e, limits.max_file_bytes),
     })
 }
 
@@ -94,7 +94,7 @@ fn read_stamped(
             Some(bytes) => (true, bytes),
             None => match read[i].take() {
                 Some(bytes) => (false, bytes?),
-                None => (false, folder_walk::read_limited(&e.path, &e.rel, max)?),
+                None => (false, folder_walk::read_entry(e, max)?),
             },
         };
         if let Some(stamp) = e.stamp
@@ -156,14 +156,19 @@ pub(super) fn digest(input: &Input) -> String {
     for (path, bytes) in &input.files {
         eat(path.as_bytes());
         eat(&[0]);
+        if path != snapshot::ACCESS_FILE {
+            // No marker line to leave out: the bytes whole, as the lines
+            // below would eat them, then "not stamped".
+            eat(bytes);
+            eat(&[0]);
+            continue;
+        }
         // The marker line of a rendered access file is left out (earlier
         // versions named the revision in it), so that rendering into the
         // folder itself reaches a fixed point.
         let mut stamped = false;
         for line in bytes.split_inclusive(|b| *b == b'\n') {
-            if path == snapshot::ACCESS_FILE
-                && line.starts_with(crate::authz::render::BEGIN_MARKER.as_bytes())
-            {
+            if line.starts_with(crate::authz::render::BEGIN_MARKER.as_bytes()) {
                 stamped = true;
                 continue;
             }

@@ -12,13 +12,20 @@
 //! regular file by `fstat` of what was opened: a link or FIFO put in place
 //! of a file after the folder was listed is refused as the listing would
 //! have refused it, never followed nor waited on.
+//!
+//! An account folder (`users/<login>`, most of a large configuration's
+//! folders) is not listed: its `user.xml` is looked up with `fstatat` and
+//! opened with `openat`, both relative to the accounts folder opened once
+//! (`O_PATH`), so that the kernel walks two names instead of the whole path.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::io::Read as _;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -40,6 +47,19 @@ pub(super) struct Stamp {
 }
 
 impl Stamp {
+    fn of_stat(m: &rustix::fs::Stat) -> Stamp {
+        // The fields of `stat` are signed or not by platform; on Linux
+        // none of these is ever negative but the times before 1970.
+        #[allow(clippy::unnecessary_cast)]
+        Stamp {
+            dev: m.st_dev as u64,
+            ino: m.st_ino as u64,
+            size: m.st_size as u64,
+            mtime: (m.st_mtime as i64, m.st_mtime_nsec as i64),
+            ctime: (m.st_ctime as i64, m.st_ctime_nsec as i64),
+        }
+    }
+
     fn of(m: &std::fs::Metadata) -> Stamp {
         Stamp {
             dev: m.dev(),
@@ -59,6 +79,10 @@ pub(super) struct Entry {
     pub(super) rel: String,
     pub(super) path: PathBuf,
     pub(super) stamp: Option<Stamp>,
+    /// The folder it is opened in, when there is one: the accounts
+    /// folder's descriptor and where in `rel` the path below it starts
+    /// (a lookup of two names instead of the whole path).
+    base: Option<(Arc<OwnedFd>, usize)>,
 }
 
 /// The walk: every configuration file in the sequential walk's order, and
@@ -117,9 +141,10 @@ struct Listing {
 pub(super) fn walk(root: &Path, stamps: bool, pool: &Pool) -> Walk {
     let mut listings: HashMap<String, Listing> = HashMap::new();
     let mut level = vec![String::new()];
+    let accounts = OnceLock::new();
     while !level.is_empty() {
         let listed = pool.map(level, |rel| {
-            let listing = list(root, &rel, stamps);
+            let listing = list(root, &rel, stamps, &accounts);
             (rel, listing)
         });
         level = listed
@@ -145,13 +170,35 @@ pub(super) fn walk(root: &Path, stamps: bool, pool: &Pool) -> Walk {
     walk
 }
 
+/// The accounts folder opened once for the walk (`None` when it cannot
+/// be: its account folders are then probed by their whole path).
+type Accounts = OnceLock<Option<Arc<OwnedFd>>>;
+
 /// List the folder `rel` of `root`: stop at the first entry refused.
-fn list(root: &Path, rel: &str, stamps: bool) -> Listing {
+fn list(root: &Path, rel: &str, stamps: bool, accounts: &Accounts) -> Listing {
     let mut listing = Listing::default();
+    if is_account_folder(rel) {
+        let users = accounts.get_or_init(|| open_accounts(root));
+        if let Err(e) = probe_account(root, rel, stamps, users.as_ref(), &mut listing) {
+            listing.stop = Some(e);
+        }
+        return listing;
+    }
     if let Err(e) = list_into(root, rel, stamps, &mut listing) {
         listing.stop = Some(e);
     }
     listing
+}
+
+/// The accounts folder, opened as a path (`O_PATH`) without following a
+/// link: the walk already refused a link there when it listed its parent.
+fn open_accounts(root: &Path) -> Option<Arc<OwnedFd>> {
+    use rustix::fs::{Mode, OFlags};
+    let dir = root.join(crate::snapshot::USERS_DIR.trim_end_matches('/'));
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::open(&dir, flags, Mode::empty())
+        .ok()
+        .map(Arc::new)
 }
 
 fn list_into(root: &Path, rel: &str, stamps: bool, out: &mut Listing) -> Result<(), Error> {
@@ -203,10 +250,80 @@ fn list_into(root: &Path, rel: &str, stamps: bool, out: &mut Listing) -> Result<
                 rel: path,
                 path: entry.path(),
                 stamp,
+                base: None,
             });
         }
     }
     Ok(())
+}
+
+/// `users/<login>`: a folder whose only configuration file is its
+/// `user.xml` and that holds no configuration folder.
+fn is_account_folder(rel: &str) -> bool {
+    rel.strip_prefix(crate::snapshot::USERS_DIR)
+        .is_some_and(|login| !login.is_empty() && !login.contains('/'))
+}
+
+/// An account folder, seen as its listing would see it but without
+/// listing it (one `fstatat` instead of open, `fstat`, two `getdents` and
+/// close — most of the folders of a large configuration are these): its
+/// `user.xml` when that is a regular file, refused when it is a link or
+/// special file, absent otherwise. Nothing else in the folder can be
+/// configuration (`repo::expected_kind`), so nothing else is looked at.
+fn probe_account(
+    root: &Path,
+    rel: &str,
+    stamps: bool,
+    accounts: Option<&Arc<OwnedFd>>,
+    out: &mut Listing,
+) -> Result<(), Error> {
+    use rustix::fs::{AtFlags, FileType};
+    let rel = format!("{rel}/user.xml");
+    let path = root.join(&rel);
+    let below = crate::snapshot::USERS_DIR.len();
+    let stat = match accounts {
+        Some(fd) => rustix::fs::statat(fd, &rel[below..], AtFlags::SYMLINK_NOFOLLOW),
+        None => rustix::fs::lstat(&path),
+    };
+    let stat = match stat {
+        Ok(stat) => stat,
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(e) => {
+            return Err(Error::Io {
+                path,
+                source: e.into(),
+            });
+        }
+    };
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => out.files.push(Entry {
+            rel,
+            path,
+            stamp: stamps.then(|| Stamp::of_stat(&stat)),
+            base: accounts.map(|fd| (Arc::clone(fd), below)),
+        }),
+        FileType::Directory => {}
+        other => {
+            return Err(Error::Refused {
+                path: rel,
+                what: special_kind_of(other),
+                kind: "file",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`special_kind`] of a type `stat` gave.
+fn special_kind_of(t: rustix::fs::FileType) -> &'static str {
+    use rustix::fs::FileType;
+    match t {
+        FileType::Symlink => "a symbolic link",
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::BlockDevice | FileType::CharacterDevice => "a device",
+        _ => "a special file",
+    }
 }
 
 /// What a folder entry that is neither a file nor a folder is.
@@ -240,7 +357,7 @@ pub(super) fn read_files(
         if skip(e) || read.load(Ordering::Relaxed) > limits.max_total_bytes {
             return None;
         }
-        let bytes = read_limited(&e.path, &e.rel, limits.max_file_bytes);
+        let bytes = read_entry(e, limits.max_file_bytes);
         if let Ok(b) = &bytes {
             read.fetch_add(b.len(), Ordering::Relaxed);
         }
@@ -254,6 +371,34 @@ pub(super) fn read_files(
 /// `fstat` gave (one `read` for a configuration file, no probe for the
 /// end).
 pub(super) fn read_limited(path: &Path, rel: &str, limit: usize) -> Result<Vec<u8>, Error> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    read_opened(file, path, rel, limit)
+}
+
+/// [`read_limited`] of a walk's file, opened in its folder when the walk
+/// holds it open.
+pub(super) fn read_entry(e: &Entry, limit: usize) -> Result<Vec<u8>, Error> {
+    use rustix::fs::{Mode, OFlags};
+    let Some((dir, below)) = &e.base else {
+        return read_limited(&e.path, &e.rel, limit);
+    };
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let file = rustix::fs::openat(dir, &e.rel[*below..], flags, Mode::empty())
+        .map(std::fs::File::from)
+        .map_err(std::io::Error::from);
+    read_opened(file, &e.path, &e.rel, limit)
+}
+
+/// The rest of [`read_limited`], once the file is opened (or not).
+fn read_opened(
+    file: std::io::Result<std::fs::File>,
+    path: &Path,
+    rel: &str,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
@@ -263,14 +408,10 @@ pub(super) fn read_limited(path: &Path, rel: &str, limit: usize) -> Result<Vec<u
         what,
         kind: "file",
     };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => refused("a symbolic link"),
-            _ => io(e),
-        })?;
+    let file = file.map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => refused("a symbolic link"),
+        _ => io(e),
+    })?;
     let meta = file.metadata().map_err(io)?;
     if !meta.file_type().is_file() {
         return Err(refused(special_kind(meta.file_type())));

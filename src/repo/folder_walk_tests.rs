@@ -59,7 +59,8 @@ fn sequential(root: &Path, limits: Limits) -> Result<Input, Error> {
 }
 
 /// A random configuration folder of about 150 files, some of them links
-/// where a file or a folder is expected.
+/// where a file or a folder is expected, some account folders holding
+/// more than their `user.xml` (or a folder by that name).
 fn random_tree(root: &Path, rng: &mut Rng) {
     for i in 0..150 {
         let rel = match rng.below(3) {
@@ -75,6 +76,16 @@ fn random_tree(root: &Path, rng: &mut Rng) {
                 let dir = path.parent().expect("parent");
                 std::fs::remove_dir_all(dir).expect("rm");
                 std::os::unix::fs::symlink("/tmp", dir).expect("link");
+            }
+            // An account folder (probed, not listed) with a folder named
+            // `user.xml`, or with other files and folders beside it.
+            2 if rel.ends_with("/user.xml") => std::fs::create_dir(&path).expect("mkdir"),
+            3 if rel.ends_with("/user.xml") => {
+                let dir = path.parent().expect("parent");
+                std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+                std::fs::write(dir.join("sub/user.xml"), "x").expect("write");
+                std::os::unix::fs::symlink("/etc/passwd", dir.join("avatar")).expect("link");
+                std::fs::write(&path, vec![b'x'; rng.below(300)]).expect("write");
             }
             _ => std::fs::write(&path, vec![b'x'; rng.below(300)]).expect("write"),
         }

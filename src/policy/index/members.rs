@@ -28,28 +28,37 @@ fn holds_user(held: &[Assigned], user: u32) -> bool {
 }
 
 impl Members {
-    /// The memberships of every login in `parts` (by project number).
-    pub(super) fn build(parts: &[Arc<ProjectPart>], user: u32) -> Members {
+    /// The memberships of every login in `parts` (by project number),
+    /// each shard sorted on `pool` when there is one.
+    pub(super) fn build(
+        parts: &[Arc<ProjectPart>],
+        user: u32,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Members {
         let mut pairs: Vec<Vec<(&Login, u32, bool)>> = vec![Vec::new(); SHARDS];
         for (p, part) in parts.iter().enumerate() {
             for (login, held) in part.each_holder() {
                 pairs[shard_of(login.as_str())].push((login, to_u32(p), holds_user(held, user)));
             }
         }
-        let shards = pairs
-            .into_iter()
-            .map(|mut pairs| {
-                pairs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-                let mut shard = Shard::default();
-                for (login, p, u) in pairs {
-                    match shard.0.last_mut() {
-                        Some((l, list)) if l == login => list.push((p, u)),
-                        _ => shard.0.push((login.clone(), vec![(p, u)])),
-                    }
+        let shard = |mut pairs: Vec<(&Login, u32, bool)>| {
+            pairs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            let mut shard = Shard::default();
+            for (login, p, u) in pairs {
+                match shard.0.last_mut() {
+                    Some((l, list)) if l == login => list.push((p, u)),
+                    _ => shard.0.push((login.clone(), vec![(p, u)])),
                 }
-                Arc::new(shard)
-            })
-            .collect();
+            }
+            Arc::new(shard)
+        };
+        let shards = match pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| pairs.into_par_iter().map(shard).collect())
+            }
+            None => pairs.into_iter().map(shard).collect(),
+        };
         Members(Arc::new(shards))
     }
 

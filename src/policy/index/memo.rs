@@ -126,30 +126,23 @@ impl Index {
             .clone()
             .unwrap_or_else(|| Arc::new(GlobalPart::build(model, &roles, runs.global(model))));
         count(earlier.global.is_some());
-        let parts: Vec<Arc<ProjectPart>> = projects
-            .list
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                count(earlier.parts[i].is_some());
-                earlier.parts[i].clone().unwrap_or_else(|| {
-                    let project = (id, &model.projects[id]);
-                    Arc::new(ProjectPart::build(
-                        model,
-                        project,
-                        &roles,
-                        runs.project(model, i),
-                    ))
-                })
-            })
-            .collect();
+        earlier.parts.iter().for_each(|p| count(p.is_some()));
+        let pool = cold_pool(model, &earlier.parts);
+        let parts = parts_of(
+            model,
+            &projects,
+            &roles,
+            &runs,
+            &earlier.parts,
+            pool.as_ref(),
+        );
         let members = match &kept {
             Some(k) if Arc::ptr_eq(&k.index.projects, &projects) => {
                 k.index
                     .members
                     .update(&k.index.parts, &parts, roles.special.user)
             }
-            _ => Members::build(&parts, roles.special.user),
+            _ => Members::build(&parts, roles.special.user, pool.as_ref()),
         };
         let index = Index {
             user_role_in_projects: parts.iter().any(|p| p.holds_user),
@@ -163,6 +156,59 @@ impl Index {
         memo.kept = Some(Kept::of(model, &index, kept, &rule_diags));
         (memo.hits, memo.misses) = (hits, misses);
         (index, rule_diags)
+    }
+}
+
+/// From this many project parts to build on (a cold build's), they and
+/// the login shards are built in parallel.
+const PARALLEL_MIN_PARTS: usize = 64;
+
+/// A pool of `Limits::max_build_threads` threads made for this build when
+/// it builds at least [`PARALLEL_MIN_PARTS`] project parts (and a thread
+/// can be started); `None` otherwise: a build that reuses most parts
+/// starts no thread.
+fn cold_pool(model: &Model, earlier: &[Option<Arc<ProjectPart>>]) -> Option<rayon::ThreadPool> {
+    let missing = earlier.iter().filter(|p| p.is_none()).count();
+    let threads = model.limits.max_build_threads;
+    if missing < PARALLEL_MIN_PARTS || threads < 2 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("rolesync-index-{i}"))
+        .build()
+        .ok()
+}
+
+/// Each project's part, in project order: the earlier one when kept,
+/// else built (on `pool` when there is one; each part is built from its
+/// own project alone, so the order of the work does not matter).
+fn parts_of(
+    model: &Model,
+    projects: &ProjectTable,
+    roles: &Roles,
+    runs: &Runs,
+    earlier: &[Option<Arc<ProjectPart>>],
+    pool: Option<&rayon::ThreadPool>,
+) -> Vec<Arc<ProjectPart>> {
+    let one = |i: usize| {
+        earlier[i].clone().unwrap_or_else(|| {
+            let id = &projects.list[i];
+            let project = (id, &model.projects[id]);
+            Arc::new(ProjectPart::build(
+                model,
+                project,
+                roles,
+                runs.project(model, i),
+            ))
+        })
+    };
+    match pool {
+        Some(pool) => {
+            use rayon::prelude::*;
+            pool.install(|| (0..earlier.len()).into_par_iter().map(one).collect())
+        }
+        None => (0..earlier.len()).map(one).collect(),
     }
 }
 

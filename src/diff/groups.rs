@@ -17,27 +17,11 @@ type ByScope<'a> = BTreeMap<&'a Scope, Vec<(&'a RoleId, &'a Holder)>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    // Run by run (a scope's assignments are usually together): each run
-    // collected at its size, and kept as it is when it is its scope's first.
-    let all = &m.assignments;
-    let mut start = 0;
-    while start < all.len() {
-        let scope = &all[start].scope;
-        let len = all[start..]
-            .iter()
-            .take_while(|a| &a.scope == scope)
-            .count();
-        let items: Vec<_> = all[start..start + len]
-            .iter()
-            .map(|a| (&a.role, &a.holder))
-            .collect();
-        match out.entry(scope) {
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(items);
-            }
-            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(items),
-        }
-        start += len;
+    // Run by run (`Assignments::runs`: one per scope), each collected at
+    // its size.
+    for run in m.assignments.runs() {
+        let items = run.iter().map(|a| (&a.role, &a.holder));
+        out.entry(&run[0].scope).or_default().extend(items);
     }
     out
 }

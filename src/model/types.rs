@@ -3,6 +3,7 @@
 //! types, nothing here lowers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
@@ -96,6 +97,83 @@ pub struct Assignment {
     pub at: Loc,
 }
 
+/// The model's assignments: one run per user-roles.xml that assigns
+/// anything (the global one, then each project's, in project order), each
+/// run one scope's assignments in file order and the only run of its
+/// scope. A run is shared (`Arc`) with the lowering that made it, so a
+/// build that reuses a project's lowering copies none of its assignments,
+/// and a scope's run is the very value of the build before while its file
+/// is (`Arc::ptr_eq`: the role groups' memo keys on it). Equal when the
+/// assignments are, in order, however they are shared.
+#[derive(Clone, Default)]
+pub struct Assignments {
+    runs: Vec<Arc<[Assignment]>>,
+    len: usize,
+}
+
+/// The assignments in order (`Assignments::iter`).
+pub type AssignmentsIter<'a> = std::iter::FlatMap<
+    std::slice::Iter<'a, Arc<[Assignment]>>,
+    std::slice::Iter<'a, Assignment>,
+    fn(&'a Arc<[Assignment]>) -> std::slice::Iter<'a, Assignment>,
+>;
+
+impl Assignments {
+    /// Every assignment, run by run.
+    pub fn iter(&self) -> AssignmentsIter<'_> {
+        self.runs.iter().flat_map(|r| r.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each scope's run, in order (none is empty).
+    pub fn runs(&self) -> &[Arc<[Assignment]>] {
+        &self.runs
+    }
+
+    /// Add the run of a scope that has none yet (an empty one is left
+    /// out).
+    pub(crate) fn push_run(&mut self, run: Arc<[Assignment]>) {
+        debug_assert!(run.iter().all(|a| a.scope == run[0].scope));
+        debug_assert!(
+            run.first()
+                .is_none_or(|a| self.runs.iter().all(|r| r[0].scope != a.scope))
+        );
+        if !run.is_empty() {
+            self.len += run.len();
+            self.runs.push(run);
+        }
+    }
+}
+
+impl PartialEq for Assignments {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Assignments {}
+
+impl std::fmt::Debug for Assignments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Assignments {
+    type Item = &'a Assignment;
+    type IntoIter = AssignmentsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// A role defined in roles.xml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleDefinition {
@@ -175,7 +253,7 @@ pub struct Model {
     /// Accounts, when the users folder exists (`None`: accounts are not managed here).
     pub accounts: Option<BTreeMap<Login, Account>>,
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
-    pub assignments: Vec<Assignment>,
+    pub assignments: Assignments,
     pub global_permissions: Option<PermissionSet>,
     /// The limits the configuration was read under (the policy index
     /// parses custom-set queries within `max_query_depth`).
@@ -288,9 +366,9 @@ impl Model {
     /// An upper bound of the bytes the generated `[groups]` lines take (a
     /// line per assignment, a member once per assignment that gives the
     /// role and once in `everyone`), or `None` as soon as it passes
-    /// `budget`: the count stops
-    /// there, so a group with many members holding many roles costs no
-    /// more than the budget to refuse.
+    /// `budget`. One pass over the assignments, each group's members
+    /// summed once (at its first holding), so a group with many members
+    /// holding many roles costs its members once.
     pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
         // Every scope has a group per role defined for it, held or not.
         let line = |r: &RoleId| r.as_str().len() + 4;
@@ -322,15 +400,20 @@ impl Model {
                 return None;
             }
         }
+        // Each group's members' bytes counted once, at its first holding.
+        let mut group_bytes: std::collections::HashMap<&GroupId, usize> =
+            std::collections::HashMap::new();
         for a in &self.assignments {
             let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
             size = size.saturating_add(project + a.role.as_str().len() + 4);
-            for login in self.logins_of(&a.holder) {
-                size = size.saturating_add(login.as_str().len() + 2);
-                if size > budget {
-                    return None;
-                }
-            }
+            let members = match &a.holder {
+                Holder::User(login) => login.as_str().len() + 2,
+                Holder::Group(g) => *group_bytes.entry(g).or_insert_with(|| {
+                    let members = self.user_groups.get(g).into_iter().flatten();
+                    members.fold(0, |n, l| n.saturating_add(l.as_str().len() + 2))
+                }),
+            };
+            size = size.saturating_add(members);
             if size > budget {
                 return None;
             }

@@ -26,7 +26,7 @@ use super::types::*;
 use super::users::{GroupChanges, Runs, roles_used};
 use crate::diag::Diagnostic;
 use crate::ident::{GroupId, Login, RoleId};
-use crate::model::{Account, Model, PermissionSet};
+use crate::model::{Account, Assignment, Model, PermissionSet};
 
 /// What `Index::build_cached` keeps from one build for the next: the
 /// index it built and what its parts were made of. `default()` is empty.
@@ -71,6 +71,9 @@ struct Kept {
     /// What `index.global` was made of besides its assignments.
     accounts: Option<Vec<(Login, bool)>>,
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
+    /// By project number: the model's run of assignments each part is of
+    /// (the same run, `Arc::ptr_eq`, holds the same assignments).
+    runs: Vec<Option<Arc<[Assignment]>>>,
 }
 
 /// The parts of the index before whose inputs are equal to this model's.
@@ -160,7 +163,10 @@ impl Index {
             global,
             members,
         };
-        memo.kept = Some(Kept::of(model, &index, kept, &rule_diags));
+        let part_runs = (0..index.projects.list.len())
+            .map(|i| runs.project_run(model, i).cloned())
+            .collect();
+        memo.kept = Some(Kept::of(model, &index, kept, (&rule_diags, part_runs)));
         (memo.hits, memo.misses) = (hits, misses);
         (index, rule_diags)
     }
@@ -221,7 +227,15 @@ impl Earlier {
                 };
                 let old = &k.index.parts[j];
                 let project = (id, &model.projects[id]);
-                old.is_of(project, &k.index.roles, runs.project(model, i), &groups)
+                let same_run = match (
+                    k.runs.get(j).and_then(Option::as_ref),
+                    runs.project_run(model, i),
+                ) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                let assigned = (runs.project(model, i), same_run);
+                old.is_of(project, &k.index.roles, assigned, &groups)
                     .then(|| Arc::clone(old))
             })
             .collect();
@@ -314,7 +328,12 @@ impl Kept {
 
     /// What to keep of this build: the index, and the inputs of its parts
     /// (moved from `before` where the part is the same).
-    fn of(model: &Model, index: &Index, before: Option<Kept>, rule_diags: &[Diagnostic]) -> Kept {
+    fn of(
+        model: &Model,
+        index: &Index,
+        before: Option<Kept>,
+        (rule_diags, runs): (&[Diagnostic], Vec<Option<Arc<[Assignment]>>>),
+    ) -> Kept {
         let (mut rules_in, mut global_in) = (None, None);
         if let Some(b) = before {
             if Arc::ptr_eq(&b.index.rules, &index.rules) {
@@ -343,6 +362,7 @@ impl Kept {
             rule_diags: rule_diags.to_vec(),
             accounts,
             user_groups,
+            runs,
         }
     }
 }

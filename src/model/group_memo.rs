@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::groups::Active;
-use super::types::{Assignment, Holder, Model, RoleGroup, Scope};
+use super::types::{Account, Assignment, Holder, Model, RoleGroup, Scope};
 use crate::fxhash::{FxBuild, FxHashMap};
 use crate::ident::{GroupId, Login, RoleId};
 
@@ -60,8 +60,8 @@ impl GroupMemo {
 /// What every scope's groups read besides its own assignments.
 struct Context {
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
-    /// Each account's login and whether it is disabled.
-    accounts: Option<Vec<(Login, bool)>>,
+    /// The accounts (the model's `Arc`: the same one is unchanged).
+    accounts: Option<Arc<BTreeMap<Login, Account>>>,
 }
 
 /// What changed in the context since the copy kept: the logins whose
@@ -78,10 +78,7 @@ impl Context {
     fn of(model: &Model) -> Self {
         Context {
             user_groups: model.user_groups.clone(),
-            accounts: model
-                .accounts
-                .as_ref()
-                .map(|a| a.iter().map(|(l, acc)| (l.clone(), acc.disabled)).collect()),
+            accounts: model.accounts.clone(),
         }
     }
 
@@ -90,8 +87,9 @@ impl Context {
     fn changes(&self, model: &Model) -> Option<Changed> {
         let logins = match (&self.accounts, &model.accounts) {
             (None, None) => Vec::new(),
+            (Some(kept), Some(now)) if Arc::ptr_eq(kept, now) => Vec::new(),
             (Some(kept), Some(now)) => differing(
-                kept.iter().map(|(l, d)| (l, !*d)),
+                kept.iter().map(|(l, a)| (l, !a.disabled)),
                 now.iter().map(|(l, a)| (l, !a.disabled)),
                 |a, b| a.copied().unwrap_or(false) == b.copied().unwrap_or(false),
             ),
@@ -194,7 +192,14 @@ impl Model {
         // cannot be compared (or none kept), every scope.
         let changes = memo.context.as_ref().and_then(|c| c.changes(self));
         let reach = match changes {
-            Some(changed) if changed.is_empty() => None,
+            Some(changed) if changed.is_empty() => {
+                // Equal: keep this model's accounts, so the next build
+                // compares a pointer.
+                if let Some(c) = memo.context.as_mut() {
+                    c.accounts.clone_from(&self.accounts);
+                }
+                None
+            }
             Some(changed) => {
                 memo.context = Some(Context::of(self));
                 Some(changed.reach(self))

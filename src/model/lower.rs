@@ -55,7 +55,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         let mut cx = Cx::new(files.limits);
         let accounts = lower_accounts(&mut cx, &files.users);
         Accounts {
-            accounts,
+            accounts: accounts.map(Arc::new),
             seen_logins: cx.seen_logins,
             diags: cx.diags,
         }

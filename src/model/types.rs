@@ -250,8 +250,11 @@ pub struct Model {
     pub projects: BTreeMap<ProjectId, Project>,
     /// Roles defined in roles.xml.
     pub role_definitions: BTreeMap<RoleId, RoleDefinition>,
-    /// Accounts, when the users folder exists (`None`: accounts are not managed here).
-    pub accounts: Option<BTreeMap<Login, Account>>,
+    /// Accounts, when the users folder exists (`None`: accounts are not
+    /// managed here); shared with the lowering that made them, so a build
+    /// whose account files are unchanged copies none (`Arc::ptr_eq`: the
+    /// memos take them as unchanged).
+    pub accounts: Option<Arc<BTreeMap<Login, Account>>>,
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     pub assignments: Assignments,
     pub global_permissions: Option<PermissionSet>,

@@ -37,7 +37,7 @@ pub(super) struct Assigned {
 /// are not managed here, the logins they name, and their diagnostics.
 #[derive(Debug, Default)]
 pub(super) struct Accounts {
-    pub(super) accounts: Option<BTreeMap<Login, Account>>,
+    pub(super) accounts: Option<std::sync::Arc<BTreeMap<Login, Account>>>,
     pub(super) seen_logins: Vec<(Login, Loc)>,
     pub(super) diags: Vec<Diagnostic>,
 }

@@ -69,7 +69,8 @@ struct Kept {
     max_query_depth: usize,
     rule_diags: Vec<Diagnostic>,
     /// What `index.global` was made of besides its assignments.
-    accounts: Option<Vec<(Login, bool)>>,
+    /// (The model's accounts themselves: the same `Arc` is unchanged.)
+    accounts: Option<Arc<BTreeMap<Login, Account>>>,
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     /// By project number: the model's run of assignments each part is of
     /// (the same run, `Arc::ptr_eq`, holds the same assignments).
@@ -210,7 +211,7 @@ impl Earlier {
         };
         let same_table = Arc::ptr_eq(&k.index.projects, projects);
         let rules = (same_table && k.rules_are_of(model)).then(|| Arc::clone(&k.index.rules));
-        let global = (same_accounts(k.accounts.as_deref(), model.accounts.as_ref())
+        let global = (same_accounts(k.accounts.as_ref(), model.accounts.as_ref())
             && k.user_groups == model.user_groups
             && k.index.global.is_of(&k.index.roles, runs.global(model)))
         .then(|| Arc::clone(&k.index.global));
@@ -295,16 +296,19 @@ fn roles_for(
     (roles, rule)
 }
 
-/// Whether the kept (login, disabled) pairs are those of the accounts.
-fn same_accounts(kept: Option<&[(Login, bool)]>, now: Option<&BTreeMap<Login, Account>>) -> bool {
+/// Whether the kept accounts have the (login, disabled) pairs of these
+/// (the same `Arc`, or equal pairs).
+type SharedAccounts = Arc<BTreeMap<Login, Account>>;
+fn same_accounts(kept: Option<&SharedAccounts>, now: Option<&SharedAccounts>) -> bool {
     match (kept, now) {
         (None, None) => true,
         (Some(kept), Some(now)) => {
-            kept.len() == now.len()
-                && kept
-                    .iter()
-                    .zip(now)
-                    .all(|((l, d), (m, a))| l == m && *d == a.disabled)
+            Arc::ptr_eq(kept, now)
+                || (kept.len() == now.len()
+                    && kept
+                        .iter()
+                        .zip(now.iter())
+                        .all(|((l, k), (m, a))| l == m && k.disabled == a.disabled))
         }
         _ => false,
     }
@@ -340,7 +344,7 @@ impl Kept {
                 rules_in = Some((b.permissions, b.overlays));
             }
             if Arc::ptr_eq(&b.index.global, &index.global) {
-                global_in = Some((b.accounts, b.user_groups));
+                global_in = Some(b.user_groups);
             }
         }
         let (permissions, overlays) = rules_in.unwrap_or_else(|| {
@@ -349,11 +353,10 @@ impl Kept {
                 .collect();
             (model.global_permissions.clone(), overlays)
         });
-        let (accounts, user_groups) = global_in.unwrap_or_else(|| {
-            let accounts = (model.accounts.as_ref())
-                .map(|a| a.iter().map(|(l, acc)| (l.clone(), acc.disabled)).collect());
-            (accounts, model.user_groups.clone())
-        });
+        // The global part is of this model's accounts (built from them, or
+        // reused because their logins and flags are those it was of).
+        let accounts = model.accounts.clone();
+        let user_groups = global_in.unwrap_or_else(|| model.user_groups.clone());
         Kept {
             index: index.clone(),
             permissions,

@@ -148,7 +148,7 @@ impl GlobalPart {
             assignments: Assignments::default(),
             roles_used: Vec::new(),
         };
-        for (login, account) in model.accounts.iter().flatten() {
+        for (login, account) in model.accounts.iter().flat_map(|a| a.iter()) {
             part.user(login).account = if account.disabled {
                 AccountStatus::Disabled
             } else {

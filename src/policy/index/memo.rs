@@ -9,10 +9,12 @@
 //! - [`ProjectTable`]: the project ids in order;
 //! - [`Rules`]: the global permissions.xml, each project's own, the
 //!   project table and `Limits::max_query_depth`;
-//! - [`GlobalPart`]: the accounts (login, disabled), the user groups and
+//! - [`GlobalPart`]: the accounts (login, disabled; the model's accounts
+//!   `Arc` kept, the same one is equal), the user groups and
 //!   the global assignments;
 //! - each [`ProjectPart`]: the project's id, folder and lead, its
-//!   assignments, and the members of each user group they name;
+//!   assignments (its run of `model::Assignments` kept: the same `Arc` is
+//!   equal), and the members of each user group they name;
 //! - [`Members`]: brought up to date from the project parts that changed
 //!   (rebuilt when the project table changed).
 //!
@@ -74,8 +76,11 @@ struct Kept {
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     /// By project number: the model's run of assignments each part is of
     /// (the same run, `Arc::ptr_eq`, holds the same assignments).
-    runs: Vec<Option<Arc<[Assignment]>>>,
+    runs: PartRuns,
 }
+
+/// By project number: the run of assignments of each project, if any.
+type PartRuns = Vec<Option<Arc<[Assignment]>>>;
 
 /// The parts of the index before whose inputs are equal to this model's.
 struct Earlier {
@@ -336,7 +341,7 @@ impl Kept {
         model: &Model,
         index: &Index,
         before: Option<Kept>,
-        (rule_diags, runs): (&[Diagnostic], Vec<Option<Arc<[Assignment]>>>),
+        (rule_diags, runs): (&[Diagnostic], PartRuns),
     ) -> Kept {
         let (mut rules_in, mut global_in) = (None, None);
         if let Some(b) = before {

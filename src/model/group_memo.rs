@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::groups::Active;
-use super::types::{Account, Assignment, Holder, Model, RoleGroup, Scope};
+use super::types::{Account, Assignment, Holder, Model, RoleGroup, Run, Scope};
 use crate::fxhash::{FxBuild, FxHashMap};
 use crate::ident::{GroupId, Login, RoleId};
 
@@ -176,7 +176,7 @@ struct Entry {
     defined: Vec<RoleId>,
     /// The scope's run of assignments the groups were built from (shared
     /// with the model, so the common case compares one pointer).
-    run: Arc<[Assignment]>,
+    run: Arc<Run>,
     groups: Arc<Vec<RoleGroup>>,
 }
 
@@ -216,7 +216,7 @@ impl Model {
         let mut direct_left = DIRECT_ASSIGNMENTS;
         let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
-        let none: Arc<[Assignment]> = Arc::new([]);
+        let none: Arc<Run> = Arc::default();
         let mut out = Vec::with_capacity(self.projects.len() + 1);
         for (scope, defined) in self.scopes_with_roles() {
             let run = assigned
@@ -259,7 +259,7 @@ impl Model {
 
 /// Whether `kept` gives the (holder, role) pairs of `now`, in order: the
 /// same run (the lowering reused), or equal pairs.
-fn same_pairs(kept: &Arc<[Assignment]>, now: &Arc<[Assignment]>) -> bool {
+fn same_pairs(kept: &Arc<Run>, now: &Arc<Run>) -> bool {
     Arc::ptr_eq(kept, now)
         || (kept.len() == now.len()
             && kept

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::types::{Assignment, EVERYONE, Model, RoleGroup, RoleScope, Scope};
+use super::types::{Assignment, EVERYONE, Model, RoleGroup, RoleScope, Run, Scope};
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, RoleId};
 
@@ -50,7 +50,7 @@ impl Model {
 
     /// The assignments of each scope, in order: its run
     /// (`Assignments::runs`, one per scope).
-    pub(super) fn assignments_by_scope(&self) -> BTreeMap<&Scope, &Arc<[Assignment]>> {
+    pub(super) fn assignments_by_scope(&self) -> BTreeMap<&Scope, &Arc<Run>> {
         self.assignments
             .runs()
             .iter()

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::types::{
     Account, Assignment, CustomSet, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
-    RoleDefinition, RoleScope, Scope,
+    RoleDefinition, RoleScope, Run, Scope,
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
@@ -76,7 +76,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
             let mut assignments = Vec::new();
             lower_assignments(&mut cx, &model, &Scope::Global, r, &mut assignments);
             Assigned {
-                assignments: assignments.into(),
+                assignments: Arc::new(Run::new(assignments)),
                 seen_logins: cx.seen_logins,
                 diags: cx.diags,
             }
@@ -154,7 +154,7 @@ fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
             permissions: None,
             roles,
         },
-        assignments: assignments.into(),
+        assignments: Arc::new(Run::new(assignments)),
         permissions,
         seen_logins: cx.seen_logins,
         project_diags,

@@ -107,15 +107,53 @@ pub struct Assignment {
 /// assignments are, in order, however they are shared.
 #[derive(Clone, Default)]
 pub struct Assignments {
-    runs: Vec<Arc<[Assignment]>>,
+    runs: Vec<Arc<Run>>,
     len: usize,
+}
+
+/// One scope's assignments in file order (a run of [`Assignments`]), with
+/// what the bound of the generated groups' size reads of them, counted
+/// once when the run is made: the bytes of their lines without the
+/// members of group holders, and the group holders (with repeats).
+#[derive(Debug, Default)]
+pub struct Run {
+    list: Vec<Assignment>,
+    bytes: usize,
+    groups: Vec<GroupId>,
+}
+
+impl Run {
+    pub fn new(list: Vec<Assignment>) -> Self {
+        let mut bytes: usize = 0;
+        let mut groups = Vec::new();
+        for a in &list {
+            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
+            bytes = bytes.saturating_add(project + a.role.as_str().len() + 4);
+            match &a.holder {
+                Holder::User(login) => bytes = bytes.saturating_add(login.as_str().len() + 2),
+                Holder::Group(g) => groups.push(g.clone()),
+            }
+        }
+        Run {
+            list,
+            bytes,
+            groups,
+        }
+    }
+}
+
+impl std::ops::Deref for Run {
+    type Target = [Assignment];
+    fn deref(&self) -> &[Assignment] {
+        &self.list
+    }
 }
 
 /// The assignments in order (`Assignments::iter`).
 pub type AssignmentsIter<'a> = std::iter::FlatMap<
-    std::slice::Iter<'a, Arc<[Assignment]>>,
+    std::slice::Iter<'a, Arc<Run>>,
     std::slice::Iter<'a, Assignment>,
-    fn(&'a Arc<[Assignment]>) -> std::slice::Iter<'a, Assignment>,
+    fn(&'a Arc<Run>) -> std::slice::Iter<'a, Assignment>,
 >;
 
 impl Assignments {
@@ -133,13 +171,13 @@ impl Assignments {
     }
 
     /// Each scope's run, in order (none is empty).
-    pub fn runs(&self) -> &[Arc<[Assignment]>] {
+    pub fn runs(&self) -> &[Arc<Run>] {
         &self.runs
     }
 
     /// Add the run of a scope that has none yet (an empty one is left
     /// out).
-    pub(crate) fn push_run(&mut self, run: Arc<[Assignment]>) {
+    pub(crate) fn push_run(&mut self, run: Arc<Run>) {
         debug_assert!(run.iter().all(|a| a.scope == run[0].scope));
         debug_assert!(
             run.first()
@@ -369,9 +407,10 @@ impl Model {
     /// An upper bound of the bytes the generated `[groups]` lines take (a
     /// line per assignment, a member once per assignment that gives the
     /// role and once in `everyone`), or `None` as soon as it passes
-    /// `budget`. One pass over the assignments, each group's members
-    /// summed once (at its first holding), so a group with many members
-    /// holding many roles costs its members once.
+    /// `budget`. One step per run (its lines counted when it was made)
+    /// and per group holder, each group's members summed once (at its
+    /// first holding), so a group with many members holding many roles
+    /// costs its members once.
     pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
         // Every scope has a group per role defined for it, held or not.
         let line = |r: &RoleId| r.as_str().len() + 4;
@@ -403,20 +442,19 @@ impl Model {
                 return None;
             }
         }
-        // Each group's members' bytes counted once, at its first holding.
+        // Each run's lines counted when it was made (`Run`); each group's
+        // members' bytes once, at its first holding.
         let mut group_bytes: std::collections::HashMap<&GroupId, usize> =
             std::collections::HashMap::new();
-        for a in &self.assignments {
-            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
-            size = size.saturating_add(project + a.role.as_str().len() + 4);
-            let members = match &a.holder {
-                Holder::User(login) => login.as_str().len() + 2,
-                Holder::Group(g) => *group_bytes.entry(g).or_insert_with(|| {
+        for run in self.assignments.runs() {
+            size = size.saturating_add(run.bytes);
+            for g in &run.groups {
+                let members = *group_bytes.entry(g).or_insert_with(|| {
                     let members = self.user_groups.get(g).into_iter().flatten();
                     members.fold(0, |n, l| n.saturating_add(l.as_str().len() + 2))
-                }),
-            };
-            size = size.saturating_add(members);
+                });
+                size = size.saturating_add(members);
+            }
             if size > budget {
                 return None;
             }

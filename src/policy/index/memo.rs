@@ -28,7 +28,7 @@ use super::types::*;
 use super::users::{GroupChanges, Runs, roles_used};
 use crate::diag::Diagnostic;
 use crate::ident::{GroupId, Login, RoleId};
-use crate::model::{Account, Assignment, Model, PermissionSet};
+use crate::model::{Account, Model, PermissionSet, Run};
 
 /// What `Index::build_cached` keeps from one build for the next: the
 /// index it built and what its parts were made of. `default()` is empty.
@@ -80,7 +80,7 @@ struct Kept {
 }
 
 /// By project number: the run of assignments of each project, if any.
-type PartRuns = Vec<Option<Arc<[Assignment]>>>;
+type PartRuns = Vec<Option<Arc<Run>>>;
 
 /// The parts of the index before whose inputs are equal to this model's.
 struct Earlier {

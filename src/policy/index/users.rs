@@ -10,7 +10,7 @@ use super::super::explain::AccountStatus;
 use super::build::FirstUse;
 use super::types::*;
 use crate::ident::{GroupId, Login, ProjectId};
-use crate::model::{Assignment, Holder, Model, Project, Scope};
+use crate::model::{Assignment, Holder, Model, Project, Run, Scope};
 
 /// Each scope's assignments: its run of `model.assignments` (one per
 /// scope, `model::Assignments::runs`), by number.
@@ -52,11 +52,7 @@ impl Runs {
     }
 
     /// The run of project `p` itself (the model's `Arc`), if it has one.
-    pub(super) fn project_run<'a>(
-        &self,
-        model: &'a Model,
-        p: usize,
-    ) -> Option<&'a Arc<[Assignment]>> {
+    pub(super) fn project_run<'a>(&self, model: &'a Model, p: usize) -> Option<&'a Arc<Run>> {
         self.projects[p].map(|i| &model.assignments.runs()[i])
     }
 }

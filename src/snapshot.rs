@@ -244,11 +244,8 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
         diags.push(total_too_large(path, limits));
         return None;
     }
-    let mut texts: BTreeMap<&str, &str> = BTreeMap::new();
-    if let Some(path) = &input.incomplete {
-        diags.push(total_too_large(path, limits));
-        return None;
-    }
+    // In path order (the input's): collected, then built in bulk.
+    let mut texts: Vec<(&str, &str)> = Vec::with_capacity(input.files.len());
     let mut total: usize = 0;
     for (path, bytes) in &input.files {
         if classify(path).is_none() {
@@ -271,9 +268,7 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
             continue;
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                texts.insert(path, text);
-            }
+            Ok(text) => texts.push((path, text)),
             Err(e) => {
                 let src = Source::new(path, "");
                 let at = e.valid_up_to();
@@ -289,7 +284,7 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
             }
         }
     }
-    Some(texts)
+    Some(texts.into_iter().collect())
 }
 
 /// The report of a revision that is refused before it is lowered.

@@ -7,6 +7,7 @@
 //! login) pairs those changes touch are then decided in both models.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::types::{Direction, GroupChange, Reason};
 use crate::ident::{GroupId, Login, RoleId, role_group_name};
@@ -19,16 +20,10 @@ type ByScope<'a> = BTreeMap<&'a Scope, Vec<&'a [Assignment]>>;
 
 fn by_scope(m: &Model) -> ByScope<'_> {
     let mut out: ByScope = BTreeMap::new();
-    let all = &m.assignments[..];
-    let mut start = 0;
-    while start < all.len() {
-        let scope = &all[start].scope;
-        let len = all[start..]
-            .iter()
-            .take_while(|a| &a.scope == scope)
-            .count();
-        out.entry(scope).or_default().push(&all[start..start + len]);
-        start += len;
+    // Run by run (`Assignments::runs`: one per scope, never empty),
+    // borrowed.
+    for run in m.assignments.runs() {
+        out.entry(&run[0].scope).or_default().push(&run[..]);
     }
     out
 }
@@ -234,6 +229,12 @@ fn reasons(
 
 /// Scopes whose assignments differ: every (role, holder) added or removed
 /// makes the holder's logins (in either model) candidates of that group.
+/// Whether a scope's runs are the very same memory on both sides (runs
+/// shared by the lowering memo): equal without reading them.
+fn same_runs(a: &[&[Assignment]], b: &[&[Assignment]]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| std::ptr::eq(*x, *y))
+}
+
 fn assignment_changes<'a>(
     old: &'a Model,
     new: &'a Model,
@@ -250,7 +251,7 @@ fn assignment_changes<'a>(
     for scope in scopes {
         let a = old_scopes.get(scope).unwrap_or(&empty);
         let b = new_scopes.get(scope).unwrap_or(&empty);
-        if pairs(a).eq(pairs(b)) {
+        if same_runs(a, b) || pairs(a).eq(pairs(b)) {
             continue;
         }
         let a: BTreeSet<_> = pairs(a).collect();
@@ -342,6 +343,8 @@ fn everyone() -> &'static RoleId {
 /// Logins whose active state (member of `everyone`) differs.
 fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
     match (&old.accounts, &new.accounts) {
+        // The same accounts, shared with the lowering that made them.
+        (Some(a), Some(b)) if Arc::ptr_eq(a, b) => BTreeSet::new(),
         (Some(a), Some(b)) => {
             let mut out = changed_in(a, b);
             out.retain(|l| old.is_active(l) != new.is_active(l));

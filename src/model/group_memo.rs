@@ -3,19 +3,25 @@
 //!
 //! A scope's groups are reused only when what they are made of is equal
 //! (compared by value with the copy kept): the roles the scope has, the
-//! (holder, role) pairs assigned in it, and the context every scope reads
-//! — each user group's members and each account's login and whether it is
-//! disabled. Without a users folder the global scope is never kept (its
-//! `everyone` holds every login named anywhere). After a build the memo
-//! holds that build's scopes only.
+//! (holder, role) pairs assigned in it, and what it reads of the context
+//! — the members of each user group it names and whether each login it
+//! reaches is active. The context (each user group's members, each
+//! account's login and disabled flag) is compared with the copy kept once
+//! per build; what changed (the logins whose activeness changed, the
+//! groups whose members changed) rebuilds only the scopes with such a
+//! holder, directly or through a group, and the global scope when an
+//! account's activeness changed (its `everyone`). Without a users folder
+//! the global scope is never kept (its `everyone` holds every login named
+//! anywhere); accounts managed in one build and not the other rebuild
+//! every scope. After a build the memo holds that build's scopes only.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::groups::Active;
-use super::types::{Holder, Model, RoleGroup, Scope};
-use crate::fxhash::FxHashMap;
+use super::types::{Account, Assignment, Holder, Model, RoleGroup, Run, Scope};
+use crate::fxhash::{FxBuild, FxHashMap};
 use crate::ident::{GroupId, Login, RoleId};
 
 /// Assignments of scopes built afresh whose holders ask the model who is
@@ -54,37 +60,123 @@ impl GroupMemo {
 /// What every scope's groups read besides its own assignments.
 struct Context {
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
-    /// Each account's login and whether it is disabled.
-    accounts: Option<Vec<(Login, bool)>>,
+    /// The accounts (the model's `Arc`: the same one is unchanged).
+    accounts: Option<Arc<BTreeMap<Login, Account>>>,
+}
+
+/// What changed in the context since the copy kept: the logins whose
+/// activeness changed (`Model::is_active`) and the user groups whose
+/// members changed (defined in one of the two only, or with other
+/// members).
+#[derive(Default)]
+struct Changed {
+    logins: HashSet<Login, FxBuild>,
+    groups: HashSet<GroupId, FxBuild>,
 }
 
 impl Context {
     fn of(model: &Model) -> Self {
         Context {
             user_groups: model.user_groups.clone(),
-            accounts: model
-                .accounts
-                .as_ref()
-                .map(|a| a.iter().map(|(l, acc)| (l.clone(), acc.disabled)).collect()),
+            accounts: model.accounts.clone(),
         }
     }
 
-    fn is_of(&self, model: &Model) -> bool {
-        self.user_groups == model.user_groups
-            && match (&self.accounts, &model.accounts) {
-                (None, None) => true,
-                (Some(kept), Some(now)) => kept
-                    .iter()
-                    .map(|(l, d)| (l, *d))
-                    .eq(now.iter().map(|(l, a)| (l, a.disabled))),
-                _ => false,
+    /// What changed in `model`'s context since this one, or `None` when
+    /// the two cannot be compared (accounts managed in one only).
+    fn changes(&self, model: &Model) -> Option<Changed> {
+        let logins = match (&self.accounts, &model.accounts) {
+            (None, None) => Vec::new(),
+            (Some(kept), Some(now)) if Arc::ptr_eq(kept, now) => Vec::new(),
+            (Some(kept), Some(now)) => differing(
+                kept.iter().map(|(l, a)| (l, !a.disabled)),
+                now.iter().map(|(l, a)| (l, !a.disabled)),
+                |a, b| a.copied().unwrap_or(false) == b.copied().unwrap_or(false),
+            ),
+            _ => return None,
+        };
+        let groups = differing(self.user_groups.iter(), model.user_groups.iter(), |a, b| {
+            a == b
+        });
+        Some(Changed {
+            logins: logins.into_iter().collect(),
+            groups: groups.into_iter().collect(),
+        })
+    }
+}
+
+/// The keys of two sorted runs of (key, value) whose values are not
+/// `same` (`None`: the key is absent from that run).
+fn differing<'a, 'b, K: Ord + Clone + 'a + 'b, V>(
+    kept: impl Iterator<Item = (&'a K, V)>,
+    now: impl Iterator<Item = (&'b K, V)>,
+    same: impl Fn(Option<&V>, Option<&V>) -> bool,
+) -> Vec<K> {
+    let (mut kept, mut now) = (kept.peekable(), now.peekable());
+    let mut out = Vec::new();
+    loop {
+        let (k, a, b) = match (kept.peek(), now.peek()) {
+            (None, None) => return out,
+            (Some((k, _)), Some((n, _))) if *k == *n => {
+                let (k, a) = kept.next().expect("peeked");
+                let (_, b) = now.next().expect("peeked");
+                (k, Some(a), Some(b))
             }
+            (Some((k, _)), n) if n.is_none_or(|(n, _)| *k < *n) => {
+                let (k, a) = kept.next().expect("peeked");
+                (k, Some(a), None)
+            }
+            _ => {
+                let (k, b) = now.next().expect("peeked");
+                (k, None, Some(b))
+            }
+        };
+        if !same(a.as_ref(), b.as_ref()) {
+            out.push(k.clone());
+        }
+    }
+}
+
+impl Changed {
+    fn is_empty(&self) -> bool {
+        self.logins.is_empty() && self.groups.is_empty()
+    }
+
+    /// The user groups whose role groups change: those changed, and those
+    /// with a member whose activeness changed.
+    fn reach(mut self, model: &Model) -> Reach {
+        if !self.logins.is_empty() {
+            for (id, members) in &model.user_groups {
+                if members.iter().any(|l| self.logins.contains(l)) {
+                    self.groups.insert(id.clone());
+                }
+            }
+        }
+        Reach(self)
+    }
+}
+
+/// What a context change reaches: a scope is built afresh when a holder
+/// of its roles is a login or a group in it (and the global scope when an
+/// account's activeness changed: `everyone`).
+struct Reach(Changed);
+
+impl Reach {
+    fn touches(&self, scope: &Scope, run: &[Assignment]) -> bool {
+        let Reach(c) = self;
+        (*scope == Scope::Global && !c.logins.is_empty())
+            || run.iter().any(|a| match &a.holder {
+                Holder::User(l) => c.logins.contains(l),
+                Holder::Group(g) => c.groups.contains(g),
+            })
     }
 }
 
 struct Entry {
     defined: Vec<RoleId>,
-    holders: Vec<(Holder, RoleId)>,
+    /// The scope's run of assignments the groups were built from (shared
+    /// with the model, so the common case compares one pointer).
+    run: Arc<Run>,
     groups: Arc<Vec<RoleGroup>>,
 }
 
@@ -96,23 +188,45 @@ impl Model {
         memo.hits = 0;
         memo.misses = 0;
         let mut earlier = std::mem::take(&mut memo.scopes);
-        if !memo.context.as_ref().is_some_and(|c| c.is_of(self)) {
-            earlier.clear();
-            memo.context = Some(Context::of(self));
-        }
+        // A context change rebuilds the scopes it reaches only; one that
+        // cannot be compared (or none kept), every scope.
+        let changes = memo.context.as_ref().and_then(|c| c.changes(self));
+        let reach = match changes {
+            Some(changed) if changed.is_empty() => {
+                // Equal: keep this model's accounts, so the next build
+                // compares a pointer.
+                if let Some(c) = memo.context.as_mut() {
+                    c.accounts.clone_from(&self.accounts);
+                }
+                None
+            }
+            Some(changed) => {
+                memo.context = Some(Context::of(self));
+                Some(changed.reach(self))
+            }
+            None => {
+                earlier.clear();
+                memo.context = Some(Context::of(self));
+                None
+            }
+        };
         // Only a scope built afresh asks who is active: the first few of
         // the model directly, the others of a map of every account.
         let direct = Active::direct(self);
         let mut direct_left = DIRECT_ASSIGNMENTS;
         let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
+        let none: Arc<Run> = Arc::default();
         let mut out = Vec::with_capacity(self.projects.len() + 1);
         for (scope, defined) in self.scopes_with_roles() {
-            let here = assigned.get(&scope).map_or(&[][..], Vec::as_slice);
+            let run = assigned
+                .get(&scope)
+                .map_or_else(|| Arc::clone(&none), |r| Arc::clone(r));
             let keep = !(scope == Scope::Global && self.accounts.is_none());
             let kept = earlier
                 .remove(&scope)
-                .filter(|e| keep && e.defined == defined && same_pairs(&e.holders, here));
+                .filter(|e| keep && e.defined == defined && same_pairs(&e.run, &run))
+                .filter(|e| reach.as_ref().is_none_or(|r| !r.touches(&scope, &e.run)));
             let entry = match kept {
                 Some(entry) => {
                     memo.hits += 1;
@@ -120,20 +234,16 @@ impl Model {
                 }
                 None => {
                     memo.misses += 1;
-                    let active = if here.len() <= direct_left {
-                        direct_left -= here.len();
+                    let active = if run.len() <= direct_left {
+                        direct_left -= run.len();
                         &direct
                     } else {
                         active.get_or_init(|| Active::of(self))
                     };
-                    let groups = Arc::new(self.scope_groups(active, &scope, &defined, here));
-                    let holders = here
-                        .iter()
-                        .map(|a| (a.holder.clone(), a.role.clone()))
-                        .collect();
+                    let groups = Arc::new(self.scope_groups(active, &scope, &defined, &run));
                     Entry {
                         defined,
-                        holders,
+                        run,
                         groups,
                     }
                 }
@@ -147,11 +257,13 @@ impl Model {
     }
 }
 
-/// Whether `kept` are the (holder, role) pairs of `assigned`, in order.
-fn same_pairs(kept: &[(Holder, RoleId)], assigned: &[&super::types::Assignment]) -> bool {
-    kept.len() == assigned.len()
-        && kept
-            .iter()
-            .zip(assigned)
-            .all(|((h, r), a)| *h == a.holder && *r == a.role)
+/// Whether `kept` gives the (holder, role) pairs of `now`, in order: the
+/// same run (the lowering reused), or equal pairs.
+fn same_pairs(kept: &Arc<Run>, now: &Arc<Run>) -> bool {
+    Arc::ptr_eq(kept, now)
+        || (kept.len() == now.len()
+            && kept
+                .iter()
+                .zip(now.iter())
+                .all(|(k, a)| k.holder == a.holder && k.role == a.role))
 }

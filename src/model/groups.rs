@@ -3,8 +3,9 @@
 //! `types`: it answers from the model, it builds none.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::types::{Assignment, EVERYONE, Model, RoleGroup, RoleScope, Scope};
+use super::types::{Assignment, EVERYONE, Model, RoleGroup, RoleScope, Run, Scope};
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, RoleId};
 
@@ -12,15 +13,15 @@ impl Model {
     /// Every role group, global ones first, then by project; members are
     /// the active logins holding the role directly or through a group,
     /// and for `everyone` every active account (`active_accounts`). One
-    /// pass over the assignments (a scope looked up once per run of its
-    /// assignments), so the cost is linear in the model; members are
+    /// pass over the assignments (a scope looked up once, for its
+    /// run), so the cost is linear in the model; members are
     /// gathered as references, sorted, and cloned once each.
     pub fn role_groups(&self) -> Vec<RoleGroup> {
         let active = Active::of(self);
         let assigned = self.assignments_by_scope();
         let mut out = Vec::new();
         for (scope, defined) in self.scopes_with_roles() {
-            let here = assigned.get(&scope).map_or(&[][..], Vec::as_slice);
+            let here = assigned.get(&scope).map_or(&[][..], |r| &r[..]);
             out.extend(self.scope_groups(&active, &scope, &defined, here));
         }
         out
@@ -47,23 +48,14 @@ impl Model {
         out
     }
 
-    /// The assignments of each scope, in order (a scope looked up once
-    /// per run of its assignments).
-    pub(super) fn assignments_by_scope(&self) -> BTreeMap<&Scope, Vec<&Assignment>> {
-        let mut out: BTreeMap<&Scope, Vec<&Assignment>> = BTreeMap::new();
-        let mut run: Vec<&Assignment> = Vec::new();
-        for a in &self.assignments {
-            if let Some(&first) = run.first()
-                && first.scope != a.scope
-            {
-                out.entry(&first.scope).or_default().append(&mut run);
-            }
-            run.push(a);
-        }
-        if let Some(&first) = run.first() {
-            out.entry(&first.scope).or_default().append(&mut run);
-        }
-        out
+    /// The assignments of each scope, in order: its run
+    /// (`Assignments::runs`, one per scope).
+    pub(super) fn assignments_by_scope(&self) -> BTreeMap<&Scope, &Arc<Run>> {
+        self.assignments
+            .runs()
+            .iter()
+            .map(|run| (&run[0].scope, run))
+            .collect()
     }
 
     /// The role groups of one scope: `defined` (its roles beyond the
@@ -74,7 +66,7 @@ impl Model {
         active: &Active,
         scope: &Scope,
         defined: &[RoleId],
-        assigned: &[&Assignment],
+        assigned: &[Assignment],
     ) -> Vec<RoleGroup> {
         let mut held: BTreeMap<&RoleId, Vec<&Login>> = BTreeMap::new();
         for a in assigned {
@@ -120,7 +112,11 @@ impl Model {
         let assigned = self.assignments_by_scope();
         let mut keys = Vec::new();
         for (scope, defined) in self.scopes_with_roles() {
-            let here = assigned.get(&scope).into_iter().flatten().map(|a| &a.role);
+            let here = assigned
+                .get(&scope)
+                .into_iter()
+                .flat_map(|r| r.iter())
+                .map(|a| &a.role);
             push_roles(&mut keys, &scope, defined.iter().collect(), here);
         }
         keys.into_iter()

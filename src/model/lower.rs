@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::types::{
     Account, Assignment, CustomSet, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
-    RoleDefinition, RoleScope, Scope,
+    RoleDefinition, RoleScope, Run, Scope,
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
@@ -55,7 +55,7 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         let mut cx = Cx::new(files.limits);
         let accounts = lower_accounts(&mut cx, &files.users);
         Accounts {
-            accounts,
+            accounts: accounts.map(Arc::new),
             seen_logins: cx.seen_logins,
             diags: cx.diags,
         }
@@ -70,29 +70,24 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
     });
     let mut global_logins = None;
-    let project_assignments: usize = parts.iter().map(|(_, p)| p.assignments.len()).sum();
     if let Some(r) = &files.user_roles {
         let global = memo.global(&mut earlier, &r.value, || {
             let mut cx = Cx::new(model.limits);
             let mut assignments = Vec::new();
             lower_assignments(&mut cx, &model, &Scope::Global, r, &mut assignments);
             Assigned {
-                assignments,
+                assignments: Arc::new(Run::new(assignments)),
                 seen_logins: cx.seen_logins,
                 diags: cx.diags,
             }
         });
-        model
-            .assignments
-            .reserve(global.assignments.len() + project_assignments);
-        model.assignments.extend(global.assignments.iter().cloned());
+        model.assignments.push_run(Arc::clone(&global.assignments));
         cx.diags.extend(global.diags.iter().cloned());
         global_logins = Some(global);
     }
-    // One allocation for every assignment (a no-op after the global ones).
-    model.assignments.reserve(project_assignments);
+    // Each part's run shared, not copied.
     for (_, part) in &parts {
-        model.assignments.extend(part.assignments.iter().cloned());
+        model.assignments.push_run(Arc::clone(&part.assignments));
         cx.diags.extend(part.assignment_diags.iter().cloned());
     }
     model.global_permissions = files
@@ -159,7 +154,7 @@ fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
             permissions: None,
             roles,
         },
-        assignments,
+        assignments: Arc::new(Run::new(assignments)),
         permissions,
         seen_logins: cx.seen_logins,
         project_diags,

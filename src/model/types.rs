@@ -3,6 +3,7 @@
 //! types, nothing here lowers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
@@ -96,6 +97,121 @@ pub struct Assignment {
     pub at: Loc,
 }
 
+/// The model's assignments: one run per user-roles.xml that assigns
+/// anything (the global one, then each project's, in project order), each
+/// run one scope's assignments in file order and the only run of its
+/// scope. A run is shared (`Arc`) with the lowering that made it, so a
+/// build that reuses a project's lowering copies none of its assignments,
+/// and a scope's run is the very value of the build before while its file
+/// is (`Arc::ptr_eq`: the role groups' memo keys on it). Equal when the
+/// assignments are, in order, however they are shared.
+#[derive(Clone, Default)]
+pub struct Assignments {
+    runs: Vec<Arc<Run>>,
+    len: usize,
+}
+
+/// One scope's assignments in file order (a run of [`Assignments`]), with
+/// what the bound of the generated groups' size reads of them, counted
+/// once when the run is made: the bytes of their lines without the
+/// members of group holders, and the group holders (with repeats).
+#[derive(Debug, Default)]
+pub struct Run {
+    list: Vec<Assignment>,
+    bytes: usize,
+    groups: Vec<GroupId>,
+}
+
+impl Run {
+    pub fn new(list: Vec<Assignment>) -> Self {
+        let mut bytes: usize = 0;
+        let mut groups = Vec::new();
+        for a in &list {
+            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
+            bytes = bytes.saturating_add(project + a.role.as_str().len() + 4);
+            match &a.holder {
+                Holder::User(login) => bytes = bytes.saturating_add(login.as_str().len() + 2),
+                Holder::Group(g) => groups.push(g.clone()),
+            }
+        }
+        Run {
+            list,
+            bytes,
+            groups,
+        }
+    }
+}
+
+impl std::ops::Deref for Run {
+    type Target = [Assignment];
+    fn deref(&self) -> &[Assignment] {
+        &self.list
+    }
+}
+
+/// The assignments in order (`Assignments::iter`).
+pub type AssignmentsIter<'a> = std::iter::FlatMap<
+    std::slice::Iter<'a, Arc<Run>>,
+    std::slice::Iter<'a, Assignment>,
+    fn(&'a Arc<Run>) -> std::slice::Iter<'a, Assignment>,
+>;
+
+impl Assignments {
+    /// Every assignment, run by run.
+    pub fn iter(&self) -> AssignmentsIter<'_> {
+        self.runs.iter().flat_map(|r| r.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each scope's run, in order (none is empty).
+    pub fn runs(&self) -> &[Arc<Run>] {
+        &self.runs
+    }
+
+    /// Add the run of a scope that has none yet (an empty one is left
+    /// out).
+    pub(crate) fn push_run(&mut self, run: Arc<Run>) {
+        debug_assert!(run.iter().all(|a| a.scope == run[0].scope));
+        debug_assert!(
+            run.first()
+                .is_none_or(|a| self.runs.iter().all(|r| r[0].scope != a.scope))
+        );
+        if !run.is_empty() {
+            self.len += run.len();
+            self.runs.push(run);
+        }
+    }
+}
+
+impl PartialEq for Assignments {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Assignments {}
+
+impl std::fmt::Debug for Assignments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Assignments {
+    type Item = &'a Assignment;
+    type IntoIter = AssignmentsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// A role defined in roles.xml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleDefinition {
@@ -172,10 +288,13 @@ pub struct Model {
     pub projects: BTreeMap<ProjectId, Project>,
     /// Roles defined in roles.xml.
     pub role_definitions: BTreeMap<RoleId, RoleDefinition>,
-    /// Accounts, when the users folder exists (`None`: accounts are not managed here).
-    pub accounts: Option<BTreeMap<Login, Account>>,
+    /// Accounts, when the users folder exists (`None`: accounts are not
+    /// managed here); shared with the lowering that made them, so a build
+    /// whose account files are unchanged copies none (`Arc::ptr_eq`: the
+    /// memos take them as unchanged).
+    pub accounts: Option<Arc<BTreeMap<Login, Account>>>,
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
-    pub assignments: Vec<Assignment>,
+    pub assignments: Assignments,
     pub global_permissions: Option<PermissionSet>,
     /// The limits the configuration was read under (the policy index
     /// parses custom-set queries within `max_query_depth`).
@@ -288,9 +407,10 @@ impl Model {
     /// An upper bound of the bytes the generated `[groups]` lines take (a
     /// line per assignment, a member once per assignment that gives the
     /// role and once in `everyone`), or `None` as soon as it passes
-    /// `budget`: the count stops
-    /// there, so a group with many members holding many roles costs no
-    /// more than the budget to refuse.
+    /// `budget`. One step per run (its lines counted when it was made)
+    /// and per group holder, each group's members summed once (at its
+    /// first holding), so a group with many members holding many roles
+    /// costs its members once.
     pub fn role_groups_size(&self, budget: usize) -> Option<usize> {
         // Every scope has a group per role defined for it, held or not.
         let line = |r: &RoleId| r.as_str().len() + 4;
@@ -322,14 +442,18 @@ impl Model {
                 return None;
             }
         }
-        for a in &self.assignments {
-            let project = a.scope.project().map_or(0, |p| p.as_str().len() + 1);
-            size = size.saturating_add(project + a.role.as_str().len() + 4);
-            for login in self.logins_of(&a.holder) {
-                size = size.saturating_add(login.as_str().len() + 2);
-                if size > budget {
-                    return None;
-                }
+        // Each run's lines counted when it was made (`Run`); each group's
+        // members' bytes once, at its first holding.
+        let mut group_bytes: std::collections::HashMap<&GroupId, usize> =
+            std::collections::HashMap::new();
+        for run in self.assignments.runs() {
+            size = size.saturating_add(run.bytes);
+            for g in &run.groups {
+                let members = *group_bytes.entry(g).or_insert_with(|| {
+                    let members = self.user_groups.get(g).into_iter().flatten();
+                    members.fold(0, |n, l| n.saturating_add(l.as_str().len() + 2))
+                });
+                size = size.saturating_add(members);
             }
             if size > budget {
                 return None;

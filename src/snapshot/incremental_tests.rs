@@ -1,7 +1,7 @@
 //! `build_cached` gives what `build` gives: random configurations changed
 //! by random steps (a project's roles, an account, the user groups, role
 //! definitions, permissions, the access file and edits of its rules, one
-//! group's membership alone, broken files, a duplicated project id,
+//! group's membership alone, one user group's member alone, broken files, a duplicated project id,
 //! `user` held in a project or not, the same assignments on other lines,
 //! other limits), one memo across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
@@ -196,6 +196,26 @@ fn same_logins(
     (path, text)
 }
 
+/// One user group's membership alone (16): a login added to `g1`, or
+/// one member taken out, the other groups as they were (the role groups
+/// of the scopes that do not reach it are kept).
+fn one_member(files: &BTreeMap<String, Vec<u8>>, rng: &mut Rng) -> (String, Option<String>) {
+    let text = files
+        .get(GROUPS)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let member = format!("<user name=\"{}\"/>", rng.pick(LOGINS));
+    let g1 = "<group id=\"g1\">";
+    let text = if text.contains(&member) {
+        text.replacen(&member, "", 1)
+    } else if text.contains(g1) {
+        text.replacen(g1, &format!("{g1}{member}"), 1)
+    } else {
+        groups(rng)
+    };
+    (GROUPS.to_owned(), Some(text))
+}
+
 /// One change to the files, named by `what` and drawn from `seed`.
 fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
     let rng = &mut Rng(seed);
@@ -256,6 +276,7 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
             Some("<roles><role id=\"project_own\" scope=\"project\"/><role id=\"g\" scope=\"global\"/></roles>".to_owned()),
         ),
         14 | 15 => focused(files, what - 2, rng),
+        16 => one_member(files, rng),
         _ => {
             let remove = rng.below(3) == 0;
             let lead = rng.pick(LOGINS);
@@ -301,7 +322,7 @@ proptest! {
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..16, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..17, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
@@ -455,4 +476,64 @@ fn an_account_changed_in_place_is_lowered_again() {
         assert!(cached.is_valid(), "{:#?}", cached.diagnostics);
         assert_eq!(format!("{cached:#?}"), format!("{:#?}", build(&input)));
     }
+}
+
+#[test]
+fn an_account_or_a_group_changed_rebuilds_only_the_scopes_it_reaches() {
+    let roles = |kind: &str, name: &str| {
+        format!(
+            "<user-roles><{kind} name=\"{name}\"><role name=\"project_user\"/></{kind}></user-roles>"
+        )
+    };
+    let account = |disabled: bool| {
+        format!("<user><field id=\"disabled\">{disabled}</field></user>").into_bytes()
+    };
+    let mut files = BTreeMap::from([
+        (
+            USER_ROLES.to_owned(),
+            b"<user-roles><user name=\"carol\"><role name=\"admin\"/></user></user-roles>".to_vec(),
+        ),
+        (ACCESS_FILE.to_owned(), b"[/]\n* = r\n".to_vec()),
+        (
+            GROUPS.to_owned(),
+            b"<user-groups><group id=\"g1\"><user name=\"bob\"/></group></user-groups>".to_vec(),
+        ),
+    ]);
+    for login in ["alice", "bob", "carol", "erin"] {
+        files.insert(format!("{USERS_DIR}{login}/user.xml"), account(false));
+    }
+    for (p, kind, name) in [
+        ("p1", "user", "bob"),
+        ("p2", "user", "alice"),
+        ("p3", "group", "g1"),
+    ] {
+        files.insert(
+            format!("{p}/.polarion/polarion-project.xml"),
+            b"<project/>".to_vec(),
+        );
+        files.insert(
+            format!("{p}/.polarion/security/user-roles.xml"),
+            roles(kind, name).into_bytes(),
+        );
+    }
+    let mut memo = Memo::default();
+    let step = |files: &BTreeMap<String, Vec<u8>>, memo: &mut Memo| {
+        let input = input(files, Limits::default(), 0);
+        let cached = build_cached(&input, memo);
+        assert!(cached.is_valid(), "{:#?}", cached.diagnostics);
+        assert_eq!(format!("{cached:#?}"), format!("{:#?}", build(&input)));
+        let s = memo.stats();
+        (s.group_hits, s.group_misses)
+    };
+    assert_eq!(step(&files, &mut memo), (0, 4));
+    // bob disabled: the global scope (`everyone`), p1 (his) and p3 (his
+    // group's); p2 kept.
+    files.insert(format!("{USERS_DIR}bob/user.xml"), account(true));
+    assert_eq!(step(&files, &mut memo), (1, 3));
+    // erin added to g1: p3 alone.
+    files.insert(
+        GROUPS.to_owned(),
+        b"<user-groups><group id=\"g1\"><user name=\"bob\"/><user name=\"erin\"/></group></user-groups>".to_vec(),
+    );
+    assert_eq!(step(&files, &mut memo), (3, 1));
 }

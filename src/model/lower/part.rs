@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::types::{Account, Assignment, Loc, PermissionSet, Project};
+use super::super::types::{Account, Loc, PermissionSet, Project, Run};
 use crate::diag::Diagnostic;
 use crate::ident::Login;
 use crate::limits::Limits;
@@ -16,7 +16,7 @@ use crate::xml;
 #[derive(Debug)]
 pub(super) struct Part {
     pub(super) project: Project,
-    pub(super) assignments: Vec<Assignment>,
+    pub(super) assignments: std::sync::Arc<Run>,
     pub(super) permissions: Option<PermissionSet>,
     pub(super) seen_logins: Vec<(Login, Loc)>,
     pub(super) project_diags: Vec<Diagnostic>,
@@ -28,7 +28,7 @@ pub(super) struct Part {
 /// their diagnostics.
 #[derive(Debug, Default)]
 pub(super) struct Assigned {
-    pub(super) assignments: Vec<Assignment>,
+    pub(super) assignments: std::sync::Arc<Run>,
     pub(super) seen_logins: Vec<(Login, Loc)>,
     pub(super) diags: Vec<Diagnostic>,
 }
@@ -37,7 +37,7 @@ pub(super) struct Assigned {
 /// are not managed here, the logins they name, and their diagnostics.
 #[derive(Debug, Default)]
 pub(super) struct Accounts {
-    pub(super) accounts: Option<BTreeMap<Login, Account>>,
+    pub(super) accounts: Option<std::sync::Arc<BTreeMap<Login, Account>>>,
     pub(super) seen_logins: Vec<(Login, Loc)>,
     pub(super) diags: Vec<Diagnostic>,
 }

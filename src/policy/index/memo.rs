@@ -9,10 +9,12 @@
 //! - [`ProjectTable`]: the project ids in order;
 //! - [`Rules`]: the global permissions.xml, each project's own, the
 //!   project table and `Limits::max_query_depth`;
-//! - [`GlobalPart`]: the accounts (login, disabled), the user groups and
+//! - [`GlobalPart`]: the accounts (login, disabled; the model's accounts
+//!   `Arc` kept, the same one is equal), the user groups and
 //!   the global assignments;
 //! - each [`ProjectPart`]: the project's id, folder and lead, its
-//!   assignments, and the members of each user group they name;
+//!   assignments (its run of `model::Assignments` kept: the same `Arc` is
+//!   equal), and the members of each user group they name;
 //! - [`Members`]: brought up to date from the project parts that changed
 //!   (rebuilt when the project table changed).
 //!
@@ -26,7 +28,7 @@ use super::types::*;
 use super::users::{GroupChanges, Runs, roles_used};
 use crate::diag::Diagnostic;
 use crate::ident::{GroupId, Login, RoleId};
-use crate::model::{Account, Model, PermissionSet};
+use crate::model::{Account, Model, PermissionSet, Run};
 
 /// What `Index::build_cached` keeps from one build for the next: the
 /// index it built and what its parts were made of. `default()` is empty.
@@ -69,9 +71,16 @@ struct Kept {
     max_query_depth: usize,
     rule_diags: Vec<Diagnostic>,
     /// What `index.global` was made of besides its assignments.
-    accounts: Option<Vec<(Login, bool)>>,
+    /// (The model's accounts themselves: the same `Arc` is unchanged.)
+    accounts: Option<Arc<BTreeMap<Login, Account>>>,
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
+    /// By project number: the model's run of assignments each part is of
+    /// (the same run, `Arc::ptr_eq`, holds the same assignments).
+    runs: PartRuns,
 }
+
+/// By project number: the run of assignments of each project, if any.
+type PartRuns = Vec<Option<Arc<Run>>>;
 
 /// The parts of the index before whose inputs are equal to this model's.
 struct Earlier {
@@ -153,7 +162,10 @@ impl Index {
             global,
             members,
         };
-        memo.kept = Some(Kept::of(model, &index, kept, &rule_diags));
+        let part_runs = (0..index.projects.list.len())
+            .map(|i| runs.project_run(model, i).cloned())
+            .collect();
+        memo.kept = Some(Kept::of(model, &index, kept, (&rule_diags, part_runs)));
         (memo.hits, memo.misses) = (hits, misses);
         (index, rule_diags)
     }
@@ -250,7 +262,7 @@ impl Earlier {
         };
         let same_table = Arc::ptr_eq(&k.index.projects, projects);
         let rules = (same_table && k.rules_are_of(model)).then(|| Arc::clone(&k.index.rules));
-        let global = (same_accounts(k.accounts.as_deref(), model.accounts.as_ref())
+        let global = (same_accounts(k.accounts.as_ref(), model.accounts.as_ref())
             && k.user_groups == model.user_groups
             && k.index.global.is_of(&k.index.roles, runs.global(model)))
         .then(|| Arc::clone(&k.index.global));
@@ -267,7 +279,15 @@ impl Earlier {
                 };
                 let old = &k.index.parts[j];
                 let project = (id, &model.projects[id]);
-                old.is_of(project, &k.index.roles, runs.project(model, i), &groups)
+                let same_run = match (
+                    k.runs.get(j).and_then(Option::as_ref),
+                    runs.project_run(model, i),
+                ) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                let assigned = (runs.project(model, i), same_run);
+                old.is_of(project, &k.index.roles, assigned, &groups)
                     .then(|| Arc::clone(old))
             })
             .collect();
@@ -327,16 +347,19 @@ fn roles_for(
     (roles, rule)
 }
 
-/// Whether the kept (login, disabled) pairs are those of the accounts.
-fn same_accounts(kept: Option<&[(Login, bool)]>, now: Option<&BTreeMap<Login, Account>>) -> bool {
+/// Whether the kept accounts have the (login, disabled) pairs of these
+/// (the same `Arc`, or equal pairs).
+type SharedAccounts = Arc<BTreeMap<Login, Account>>;
+fn same_accounts(kept: Option<&SharedAccounts>, now: Option<&SharedAccounts>) -> bool {
     match (kept, now) {
         (None, None) => true,
         (Some(kept), Some(now)) => {
-            kept.len() == now.len()
-                && kept
-                    .iter()
-                    .zip(now)
-                    .all(|((l, d), (m, a))| l == m && *d == a.disabled)
+            Arc::ptr_eq(kept, now)
+                || (kept.len() == now.len()
+                    && kept
+                        .iter()
+                        .zip(now.iter())
+                        .all(|((l, k), (m, a))| l == m && k.disabled == a.disabled))
         }
         _ => false,
     }
@@ -360,14 +383,19 @@ impl Kept {
 
     /// What to keep of this build: the index, and the inputs of its parts
     /// (moved from `before` where the part is the same).
-    fn of(model: &Model, index: &Index, before: Option<Kept>, rule_diags: &[Diagnostic]) -> Kept {
+    fn of(
+        model: &Model,
+        index: &Index,
+        before: Option<Kept>,
+        (rule_diags, runs): (&[Diagnostic], PartRuns),
+    ) -> Kept {
         let (mut rules_in, mut global_in) = (None, None);
         if let Some(b) = before {
             if Arc::ptr_eq(&b.index.rules, &index.rules) {
                 rules_in = Some((b.permissions, b.overlays));
             }
             if Arc::ptr_eq(&b.index.global, &index.global) {
-                global_in = Some((b.accounts, b.user_groups));
+                global_in = Some(b.user_groups);
             }
         }
         let (permissions, overlays) = rules_in.unwrap_or_else(|| {
@@ -376,11 +404,10 @@ impl Kept {
                 .collect();
             (model.global_permissions.clone(), overlays)
         });
-        let (accounts, user_groups) = global_in.unwrap_or_else(|| {
-            let accounts = (model.accounts.as_ref())
-                .map(|a| a.iter().map(|(l, acc)| (l.clone(), acc.disabled)).collect());
-            (accounts, model.user_groups.clone())
-        });
+        // The global part is of this model's accounts (built from them, or
+        // reused because their logins and flags are those it was of).
+        let accounts = model.accounts.clone();
+        let user_groups = global_in.unwrap_or_else(|| model.user_groups.clone());
         Kept {
             index: index.clone(),
             permissions,
@@ -389,6 +416,7 @@ impl Kept {
             rule_diags: rule_diags.to_vec(),
             accounts,
             user_groups,
+            runs,
         }
     }
 }

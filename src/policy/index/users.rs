@@ -4,65 +4,43 @@
 //! each tells whether the model still holds what it was made of.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::ops::Range;
+use std::sync::Arc;
 
 use super::super::explain::AccountStatus;
 use super::build::FirstUse;
 use super::types::*;
 use crate::ident::{GroupId, Login, ProjectId};
-use crate::model::{Assignment, Holder, Model, Project, Scope};
+use crate::model::{Assignment, Holder, Model, Project, Run, Scope};
 
-/// Each scope's assignments: runs of `model.assignments` (the model
-/// writes each user-roles.xml's assignments together).
+/// Each scope's assignments: its run of `model.assignments` (one per
+/// scope, `model::Assignments::runs`), by number.
 pub(super) struct Runs {
-    global: Vec<Range<usize>>,
-    /// (project number, run), by project, in model order within one.
-    projects: Vec<(u32, Range<usize>)>,
-    /// By project number: where its runs start in `projects`; one more
-    /// at the end.
-    starts: Vec<usize>,
+    global: Option<usize>,
+    /// By project number: its run, if it has one.
+    projects: Vec<Option<usize>>,
 }
 
 impl Runs {
-    /// The runs of each scope; an assignment to a project the model does
+    /// The run of each scope; an assignment to a project the model does
     /// not have belongs to none.
     pub(super) fn of(model: &Model, table: &ProjectTable) -> Runs {
-        let all = &model.assignments;
-        let (mut global, mut projects) = (Vec::new(), Vec::new());
-        let mut i = 0;
-        while i < all.len() {
-            let scope = &all[i].scope;
-            let end = i + all[i..].iter().take_while(|a| a.scope == *scope).count();
-            match scope {
-                Scope::Global => global.push(i..end),
+        let mut global = None;
+        let mut projects = vec![None; table.list.len()];
+        for (i, run) in model.assignments.runs().iter().enumerate() {
+            match &run[0].scope {
+                Scope::Global => global = Some(i),
                 Scope::Project(id) => {
                     if let Some(&p) = table.ids.get(id) {
-                        projects.push((p, i..end));
+                        projects[p as usize] = Some(i);
                     }
                 }
             }
-            i = end;
         }
-        projects.sort_by_key(|(p, r)| (*p, r.start));
-        let mut starts = Vec::with_capacity(table.list.len() + 1);
-        let mut at = 0;
-        for p in 0..=table.list.len() {
-            while at < projects.len() && (projects[at].0 as usize) < p {
-                at += 1;
-            }
-            starts.push(at);
-        }
-        Runs {
-            global,
-            projects,
-            starts,
-        }
+        Runs { global, projects }
     }
 
     pub(super) fn global<'a>(&'a self, model: &'a Model) -> impl Iterator<Item = &'a Assignment> {
-        self.global
-            .iter()
-            .flat_map(move |r| &model.assignments[r.clone()])
+        run(model, self.global)
     }
 
     pub(super) fn project<'a>(
@@ -70,10 +48,18 @@ impl Runs {
         model: &'a Model,
         p: usize,
     ) -> impl Iterator<Item = &'a Assignment> {
-        self.projects[self.starts[p]..self.starts[p + 1]]
-            .iter()
-            .flat_map(move |(_, r)| &model.assignments[r.clone()])
+        run(model, self.projects[p])
     }
+
+    /// The run of project `p` itself (the model's `Arc`), if it has one.
+    pub(super) fn project_run<'a>(&self, model: &'a Model, p: usize) -> Option<&'a Arc<Run>> {
+        self.projects[p].map(|i| &model.assignments.runs()[i])
+    }
+}
+
+fn run(model: &Model, i: Option<usize>) -> std::slice::Iter<'_, Assignment> {
+    i.map_or(&[][..], |i| &model.assignments.runs()[i][..])
+        .iter()
 }
 
 /// The most logins a project part makes room for before it reads its
@@ -158,7 +144,7 @@ impl GlobalPart {
             assignments: Assignments::default(),
             roles_used: Vec::new(),
         };
-        for (login, account) in model.accounts.iter().flatten() {
+        for (login, account) in model.accounts.iter().flat_map(|a| a.iter()) {
             part.user(login).account = if account.disabled {
                 AccountStatus::Disabled
             } else {
@@ -274,17 +260,18 @@ impl ProjectPart {
         &self,
         (id, project): (&ProjectId, &Project),
         roles: &Roles,
-        assigned: impl Iterator<Item = &'m Assignment>,
+        (assigned, same_run): (impl Iterator<Item = &'m Assignment>, bool),
         groups: &GroupChanges,
     ) -> bool {
         self.id == *id
             && self.folder == project.folder
             && self.lead == project.lead
-            && self.assignments.are(roles, assigned)
-            && self.assignments.list.iter().all(|a| match &a.holder {
-                Holder::Group(g) => !groups.changed(g),
-                Holder::User(_) => true,
-            })
+            && (same_run || self.assignments.are(roles, assigned))
+            && (groups.is_none()
+                || self.assignments.list.iter().all(|a| match &a.holder {
+                    Holder::Group(g) => !groups.changed(g),
+                    Holder::User(_) => true,
+                }))
     }
 }
 
@@ -311,6 +298,11 @@ impl GroupChanges {
         }
         changed.extend(kept.keys().filter(|g| !now.contains_key(*g)).cloned());
         GroupChanges::Some(changed)
+    }
+
+    /// No group changed.
+    fn is_none(&self) -> bool {
+        matches!(self, GroupChanges::Some(set) if set.is_empty())
     }
 
     fn changed(&self, group: &GroupId) -> bool {

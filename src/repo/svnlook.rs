@@ -164,6 +164,20 @@ pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
 }
 
+/// The most `db/fs-type` and `db/current` are read of: FSFS writes a few
+/// bytes; a longer file is not FSFS's, and is left to `svnlook`.
+const SMALL_FILE: u64 = 128;
+
+/// A file of at most [`SMALL_FILE`] bytes, or `None` (missing, unreadable,
+/// longer).
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(SMALL_FILE + 1).read_to_end(&mut out).ok()?;
+    (out.len() as u64 <= SMALL_FILE).then_some(out)
+}
+
 /// The youngest revision of an FSFS repository from `db/current`, or
 /// `None` when the repository is not FSFS (`db/fs-type`) or the file does
 /// not read as FSFS writes it: the revision in decimal, first on its one
@@ -171,11 +185,11 @@ pub(super) fn youngest(repo: &Path) -> Result<String, Error> {
 /// replaces the file by rename after the revision's files are in place,
 /// so one read sees one whole value, and that revision is complete.
 fn fsfs_current(repo: &Path) -> Option<String> {
-    let fs_type = std::fs::read(repo.join("db/fs-type")).ok()?;
+    let fs_type = read_small(&repo.join("db/fs-type"))?;
     if fs_type.trim_ascii() != b"fsfs" {
         return None;
     }
-    let current = std::fs::read(repo.join("db/current")).ok()?;
+    let current = read_small(&repo.join("db/current"))?;
     let line = current.strip_suffix(b"\n")?;
     let first = line.split(|&b| b == b' ').next()?;
     let rev: u64 = std::str::from_utf8(first).ok()?.parse().ok()?;
@@ -364,8 +378,9 @@ mod tests {
             "+1\n",
             "x\n",
             "99999999999999999999999\n",
+            &format!("12\n{}", " ".repeat(200)),
         ] {
-            assert_eq!(at("fsfs\n", bad), None, "{bad:?}");
+            assert_eq!(at("fsfs\n", bad), None, "{bad:.30?}");
         }
         assert_eq!(at("bdb\n", "12\n"), None, "another backend");
     }

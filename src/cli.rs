@@ -231,6 +231,22 @@ pub struct ServeArgs {
     pub allow_non_ascii_ids: bool,
     #[command(flatten)]
     pub publish: PublishArgs,
+    #[command(flatten)]
+    pub signed: SignedArgs,
+}
+
+/// Signed commits: apply only Git commits signed by a trusted key.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SignedArgs {
+    /// Apply a Git revision only when its head commit is signed (SSH,
+    /// `gpg.format = ssh`) by a key of --allowed-signers; a refused commit
+    /// is not applied and the last good one stays in force.
+    #[arg(long)]
+    pub require_signed: bool,
+    /// The allowed-signers file (ssh-keygen's format, as Git's
+    /// `gpg.ssh.allowedSignersFile`) whose keys --require-signed trusts.
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
 }
 
 /// Mode and group of a published access file.

@@ -57,6 +57,9 @@ struct FileConfig {
     max_test_assertions_per_file: Option<usize>,
     max_test_assertions: Option<usize>,
     max_build_threads: Option<usize>,
+    /// Signed commits (`repo::signature`).
+    require_signed: Option<bool>,
+    allowed_signers: Option<PathBuf>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -175,7 +178,16 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     }
     let publish = publish_options(args, &file)?;
     let proxy = args.proxy.or(file.proxy).unwrap_or_default();
+    let trust = repo::signature::Trust::configure(
+        args.signed.require_signed || file.require_signed.unwrap_or(false),
+        args.signed
+            .allowed_signers
+            .clone()
+            .or(file.allowed_signers.clone()),
+        source.kind(),
+    )?;
     let settings = Settings {
+        trust,
         http: file.http.limits()?,
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),

@@ -12,6 +12,8 @@ mod folder_walk;
 mod git;
 mod git_since;
 mod order;
+pub mod signature;
+mod signature_run;
 mod subpath;
 mod svn;
 mod svn_dump;

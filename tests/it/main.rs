@@ -25,5 +25,6 @@ mod rails;
 mod render;
 mod repo_safety;
 mod schemes;
+mod signed;
 mod svn;
 mod util;

@@ -36,6 +36,48 @@ pub enum Command {
     Diff(DiffArgs),
     /// Run the policy tests (.polarion/tests/*.toml): exit 0 when all pass, 1 when any fails.
     Test(TestArgs),
+    /// Ask several rolesync daemons what they serve.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: FleetCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// One line per daemon (`/v1/status`): URL, applied revision, applied
+    /// since, lag behind its remote, state (ok, stale, unreachable,
+    /// refused, diverged); exit 1 unless every daemon is ok and all apply
+    /// the same revision.
+    Status(FleetStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetStatusArgs {
+    /// The daemons' API addresses: `http://HOST:PORT` (a path after it is
+    /// kept as a prefix; port 8411 when none is given).
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// A file holding the bearer token (else the environment variable
+    /// ROLESYNC_TOKEN; needed for daemons that listen beyond loopback).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// How long one daemon may take to answer (connection included).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// `text` (one line per daemon) or `json` (one document).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FleetFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Where the configuration comes from.

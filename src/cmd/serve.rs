@@ -243,7 +243,7 @@ fn open_source(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<repo::Sour
 
 /// The bearer token of the token file, if one is given; an empty file is
 /// refused, one others can read is warned about.
-fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
     let Some(path) = path else {
         return Ok(None);
     };

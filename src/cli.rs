@@ -280,15 +280,19 @@ pub struct ServeArgs {
 /// Signed commits: apply only Git commits signed by a trusted key.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SignedArgs {
-    /// Apply a Git revision only when its head commit is signed (SSH,
-    /// `gpg.format = ssh`) by a key of --allowed-signers; a refused commit
-    /// is not applied and the last good one stays in force.
+    /// Apply a Git revision only when its head commit is signed by a key of
+    /// --allowed-signers (SSH, `gpg.format = ssh`) or --gpg-home (OpenPGP);
+    /// a refused commit is not applied and the last good one stays in force.
     #[arg(long)]
     pub require_signed: bool,
     /// The allowed-signers file (ssh-keygen's format, as Git's
     /// `gpg.ssh.allowedSignersFile`) whose keys --require-signed trusts.
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
+    /// A GnuPG home folder (GNUPGHOME) whose keyring holds the OpenPGP
+    /// keys --require-signed trusts (every key in it is trusted).
+    #[arg(long, value_name = "DIR")]
+    pub gpg_home: Option<PathBuf>,
 }
 
 /// Mode and group of a published access file.

@@ -60,6 +60,7 @@ struct FileConfig {
     /// Signed commits (`repo::signature`).
     require_signed: Option<bool>,
     allowed_signers: Option<PathBuf>,
+    gpg_home: Option<PathBuf>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -184,6 +185,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             .allowed_signers
             .clone()
             .or(file.allowed_signers.clone()),
+        args.signed.gpg_home.clone().or(file.gpg_home.clone()),
         source.kind(),
     )?;
     let settings = Settings {

@@ -13,6 +13,7 @@ mod git;
 mod git_since;
 mod order;
 pub mod signature;
+mod signature_gpg;
 mod signature_run;
 mod subpath;
 mod svn;

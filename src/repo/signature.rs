@@ -30,58 +30,66 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Allowed-signers entries tried for one signature, at most.
 const MAX_PRINCIPALS: usize = 16;
 
-/// Which signatures the daemon trusts: the keys of an allowed-signers
-/// file (`ssh-keygen(1)`, "ALLOWED SIGNERS", as Git's
-/// `gpg.ssh.allowedSignersFile`), checked with `ssh_keygen` within `timeout`.
+/// Which signatures the daemon trusts: SSH signatures by the keys of an
+/// allowed-signers file (`ssh-keygen(1)`, "ALLOWED SIGNERS", as Git's
+/// `gpg.ssh.allowedSignersFile`), checked with `ssh_keygen`, and OpenPGP
+/// signatures by any key of the keyring in `gpg_home` (a `GNUPGHOME`),
+/// checked with `gpg`; each process within `timeout`.
 #[derive(Debug, Clone)]
 pub struct Trust {
-    pub allowed_signers: PathBuf,
+    pub allowed_signers: Option<PathBuf>,
+    pub gpg_home: Option<PathBuf>,
     pub ssh_keygen: PathBuf,
+    pub gpg: PathBuf,
     pub timeout: Duration,
 }
 
 impl Trust {
-    /// The keys of `allowed_signers`, checked with the `ssh-keygen` of the
-    /// `PATH` within [`DEFAULT_TIMEOUT`].
-    pub fn new(allowed_signers: PathBuf) -> Self {
+    /// The keys of `allowed_signers` and of `gpg_home`, checked with the
+    /// `ssh-keygen` and `gpg` of the `PATH` within [`DEFAULT_TIMEOUT`].
+    pub fn new(allowed_signers: Option<PathBuf>, gpg_home: Option<PathBuf>) -> Self {
         Trust {
             allowed_signers,
+            gpg_home,
             ssh_keygen: PathBuf::from("ssh-keygen"),
+            gpg: PathBuf::from("gpg"),
             timeout: DEFAULT_TIMEOUT,
         }
     }
-}
 
-impl Trust {
-    /// The trust `require_signed` and `allowed_signers` (flags or the
-    /// config file) ask for: none when signatures are not required; an
-    /// error when only one of the two is given (an allowed-signers file
-    /// that checks nothing would look like protection), the file cannot be
-    /// read, or the source is no Git repository.
+    /// The trust `require_signed`, `allowed_signers` and `gpg_home` (flags
+    /// or the config file) ask for: none when signatures are not required;
+    /// an error when keys are given without `require_signed` (keys that
+    /// check nothing would look like protection) or `require_signed`
+    /// without keys, when a file cannot be read, or when the source is no
+    /// Git repository.
     pub fn configure(
         require_signed: bool,
         allowed_signers: Option<PathBuf>,
+        gpg_home: Option<PathBuf>,
         kind: super::Kind,
     ) -> anyhow::Result<Option<Trust>> {
-        let path = match (require_signed, allowed_signers) {
-            (false, None) => return Ok(None),
-            (false, Some(p)) => anyhow::bail!(
-                "allowed_signers {} checks nothing without require_signed = true (--require-signed)",
-                p.display()
+        let keys = allowed_signers.is_some() || gpg_home.is_some();
+        match (require_signed, keys) {
+            (false, false) => return Ok(None),
+            (false, true) => anyhow::bail!(
+                "allowed_signers and gpg_home check nothing without require_signed = true (--require-signed)"
             ),
-            (true, None) => {
-                anyhow::bail!("require_signed needs allowed_signers (--allowed-signers FILE)")
-            }
-            (true, Some(p)) => p,
-        };
+            (true, false) => anyhow::bail!(
+                "require_signed needs allowed_signers (--allowed-signers FILE) or gpg_home (--gpg-home DIR)"
+            ),
+            (true, true) => {}
+        }
         if kind != super::Kind::Git {
             anyhow::bail!(
                 "require_signed needs a Git repository; the source is {}",
                 kind.describe()
             );
         }
-        fs_err::metadata(&path)?;
-        Ok(Some(Trust::new(path)))
+        for path in allowed_signers.iter().chain(&gpg_home) {
+            fs_err::metadata(path)?;
+        }
+        Ok(Some(Trust::new(allowed_signers, gpg_home)))
     }
 }
 
@@ -98,7 +106,7 @@ pub struct Signer {
 pub enum Refusal {
     #[error("the commit is not signed, and only signed commits are applied")]
     Unsigned,
-    #[error("the commit is signed by a key the allowed-signers file does not list ({detail})")]
+    #[error("the commit is signed by a key that is not trusted ({detail})")]
     NotAllowed { detail: String },
     #[error("the commit's signature does not verify: {detail}")]
     Bad { detail: String },
@@ -120,7 +128,7 @@ impl Refusal {
     /// The refusal of `revision` as a diagnostic (its "file" is the commit).
     pub fn diagnostic(&self, revision: &str) -> Diagnostic {
         Diagnostic::file(self.code(), &format!("commit {revision}"), self.to_string()).with_note(
-            "the last applied revision stays in force; push a commit signed by a key of the allowed-signers file",
+            "the last applied revision stays in force; push a commit signed by a trusted key",
         )
     }
 }
@@ -135,7 +143,7 @@ impl Source {
             });
         };
         let (signature, signed) = extract(path, revision)?;
-        verify_ssh(&signature, &signed, trust)
+        verify(&signature, &signed, trust)
     }
 }
 
@@ -212,24 +220,62 @@ fn armor(signature: &[u8]) -> Armor {
     }
 }
 
+/// Check `signature` of `signed` by its armor: SSH against the
+/// allowed-signers file, OpenPGP against the keyring; a kind of signature
+/// no key was given for is a signer not allowed.
+fn verify(signature: &[u8], signed: &[u8], trust: &Trust) -> Result<Signer, Refusal> {
+    let not_given = |kind: &str, key: &str| Refusal::NotAllowed {
+        detail: format!("an {kind} signature, and no {key} is given"),
+    };
+    match armor(signature) {
+        Armor::Ssh => {
+            let allowed = trust
+                .allowed_signers
+                .as_deref()
+                .ok_or_else(|| not_given("SSH", "allowed_signers"))?;
+            verify_ssh(signature, signed, allowed, trust)
+        }
+        Armor::OpenPgp => {
+            let home = trust
+                .gpg_home
+                .as_deref()
+                .ok_or_else(|| not_given("OpenPGP", "gpg_home"))?;
+            verify_gpg(signature, signed, home, trust)
+        }
+        Armor::Other => Err(Refusal::Bad {
+            detail: "the signature is neither SSH nor OpenPGP armor".to_owned(),
+        }),
+    }
+}
+
+/// Check an OpenPGP signature of `signed` against the keyring in `home`.
+fn verify_gpg(
+    signature: &[u8],
+    signed: &[u8],
+    home: &Path,
+    trust: &Trust,
+) -> Result<Signer, Refusal> {
+    use super::signature_gpg::{self as gpg, Verdict};
+    let file = SignatureFile::write(signature)?;
+    match gpg::verify(&trust.gpg, &file.0, signed, home, trust.timeout) {
+        Verdict::Good { principal, key } => Ok(Signer { principal, key }),
+        Verdict::Bad(detail) => Err(Refusal::Bad { detail }),
+        Verdict::NotTrusted(detail) => Err(Refusal::NotAllowed { detail }),
+        Verdict::None(detail) => Err(Refusal::Unchecked { detail }),
+    }
+}
+
 /// Check an SSH signature of `signed` as Git does: the principals whose
 /// key made it, then each one's verification, until one holds.
-fn verify_ssh(signature: &[u8], signed: &[u8], trust: &Trust) -> Result<Signer, Refusal> {
-    match armor(signature) {
-        Armor::Ssh => {}
-        Armor::OpenPgp => {
-            return Err(Refusal::NotAllowed {
-                detail: "an OpenPGP signature; only SSH signatures are checked".to_owned(),
-            });
-        }
-        Armor::Other => {
-            return Err(Refusal::Bad {
-                detail: "the signature is neither SSH nor OpenPGP armor".to_owned(),
-            });
-        }
-    }
+fn verify_ssh(
+    signature: &[u8],
+    signed: &[u8],
+    allowed: &Path,
+    trust: &Trust,
+) -> Result<Signer, Refusal> {
     let file = SignatureFile::write(signature)?;
-    let found = keygen(trust, &["-Y", "find-principals", "-f"], &file, None)?;
+    let keygen = |args: &[&str], stdin| keygen(trust, allowed, args, &file, stdin);
+    let found = keygen(&["-Y", "find-principals", "-f"], None)?;
     let principals = principals(&found);
     if principals.is_empty() {
         return Err(not_found(trust, &file, signed, &found));
@@ -237,9 +283,7 @@ fn verify_ssh(signature: &[u8], signed: &[u8], trust: &Trust) -> Result<Signer, 
     let mut last = String::new();
     for principal in principals {
         let ran = keygen(
-            trust,
             &["-Y", "verify", "-n", "git", "-I", principal, "-f"],
-            &file,
             Some(signed),
         )?;
         if ran.status.success() {
@@ -275,15 +319,13 @@ fn not_found(trust: &Trust, file: &SignatureFile, signed: &[u8], found: &Ran) ->
 /// `ssh-keygen ARGS… ALLOWED_SIGNERS -s SIGNATURE_FILE` with `stdin`.
 fn keygen(
     trust: &Trust,
+    allowed: &Path,
     args: &[&str],
     file: &SignatureFile,
     stdin: Option<&[u8]>,
 ) -> Result<Ran, Refusal> {
     let mut cmd = Command::new(&trust.ssh_keygen);
-    cmd.args(args)
-        .arg(&trust.allowed_signers)
-        .arg("-s")
-        .arg(&file.0);
+    cmd.args(args).arg(allowed).arg("-s").arg(&file.0);
     child::run(cmd, stdin.unwrap_or_default(), trust.timeout)
         .map_err(|detail| Refusal::Unchecked { detail })
 }

@@ -245,8 +245,8 @@ fn only_commits_signed_by_a_key_of_the_gpg_keyring_are_applied() {
 
 /// A daemon that requires signatures (`keys`: its key flags) applies the
 /// first commit `alice` signs, refuses an unsigned one, one `mallory`
-/// signs and a forgery of one `alice` signed, keeping the file, and
-/// applies the next commit `alice` signs.
+/// signs and a forgery of one `alice` signed, keeping the file (also
+/// across a restart), and applies the next commit `alice` signs.
 fn refuses_all_but_the_trusted(dir: &Path, alice: &Signing, mallory: &Signing, keys: &[&str]) {
     let work = dir.join("config");
     util::copy_tree(&util::root().join("sample-repo"), &work);
@@ -277,6 +277,12 @@ fn refuses_all_but_the_trusted(dir: &Path, alice: &Signing, mallory: &Signing, k
     assert_eq!(std::fs::read_to_string(&access).expect("kept"), served);
     let (_, health) = d.http("GET", "/healthz", None);
     assert!(health.contains("degraded"), "{health}");
+    // A restart on the refused head serves the revision applied before.
+    drop(d);
+    let d = Daemon::start(&work, &access, &dir.join("state"), &flags);
+    assert_eq!(refused_with(&d, &forged), "commit-signature-bad");
+    assert_eq!(d.applied_revision().as_deref(), Some(first.as_str()));
+    assert_eq!(std::fs::read_to_string(&access).expect("kept"), served);
 
     let good = commit(&work, Some(alice), &user("heidi"), &user("alice"));
     wait_until(LIMIT, "the signed commit", || {

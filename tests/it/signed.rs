@@ -298,6 +298,51 @@ fn refuses_all_but_the_trusted(dir: &Path, alice: &Signing, mallory: &Signing, k
 }
 
 #[test]
+fn a_signature_that_cannot_be_checked_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let alice = key(dir.path(), "alice");
+    let signers = allowed_signers(dir.path(), "alice@acme.example", &alice);
+    let work = dir.path().join("config");
+    util::copy_tree(&util::root().join("sample-repo"), &work);
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "-A"]);
+    let user = |name: &str| format!("<user name=\"{name}\">");
+    let head = commit(
+        &work,
+        Some(&Signing::ssh(&alice)),
+        &user("dave"),
+        &user("erin"),
+    );
+    // No ssh-keygen on the daemon's PATH.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let mut cmd = util::rolesync();
+    cmd.env("PATH", &empty)
+        .arg("serve")
+        .arg("--repo")
+        .arg(&work)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-interval",
+            "0s",
+            "--require-signed",
+        ])
+        .arg("--allowed-signers")
+        .arg(&signers)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let d = Daemon::spawn(cmd);
+    assert_eq!(refused_with(&d, &head), "commit-signature-unchecked");
+    let status = d.status();
+    let message = status["attempted"]["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("cannot run ssh-keygen"), "{status}");
+    assert_eq!(d.applied_revision(), None);
+}
+
+#[test]
 fn require_signed_without_allowed_signers_does_not_start() {
     let dir = tempfile::tempdir().expect("temp dir");
     let work = dir.path().join("config");

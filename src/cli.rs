@@ -36,6 +36,48 @@ pub enum Command {
     Diff(DiffArgs),
     /// Run the policy tests (.polarion/tests/*.toml): exit 0 when all pass, 1 when any fails.
     Test(TestArgs),
+    /// Ask several rolesync daemons what they serve.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: FleetCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// One line per daemon (`/v1/status`): URL, applied revision, applied
+    /// since, lag behind its remote, state (ok, stale, unreachable,
+    /// refused, diverged); exit 1 unless every daemon is ok and all apply
+    /// the same revision.
+    Status(FleetStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetStatusArgs {
+    /// The daemons' API addresses: `http://HOST:PORT` (a path after it is
+    /// kept as a prefix; port 8411 when none is given).
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// A file holding the bearer token (else the environment variable
+    /// ROLESYNC_TOKEN; needed for daemons that listen beyond loopback).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// How long one daemon may take to answer (connection included).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// `text` (one line per daemon) or `json` (one document).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FleetFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Where the configuration comes from.
@@ -231,6 +273,26 @@ pub struct ServeArgs {
     pub allow_non_ascii_ids: bool,
     #[command(flatten)]
     pub publish: PublishArgs,
+    #[command(flatten)]
+    pub signed: SignedArgs,
+}
+
+/// Signed commits: apply only Git commits signed by a trusted key.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SignedArgs {
+    /// Apply a Git revision only when its head commit is signed by a key of
+    /// --allowed-signers (SSH, `gpg.format = ssh`) or --gpg-home (OpenPGP);
+    /// a refused commit is not applied and the last good one stays in force.
+    #[arg(long)]
+    pub require_signed: bool,
+    /// The allowed-signers file (ssh-keygen's format, as Git's
+    /// `gpg.ssh.allowedSignersFile`) whose keys --require-signed trusts.
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
+    /// A GnuPG home folder (GNUPGHOME) whose keyring holds the OpenPGP
+    /// keys --require-signed trusts (every key in it is trusted).
+    #[arg(long, value_name = "DIR")]
+    pub gpg_home: Option<PathBuf>,
 }
 
 /// Mode and group of a published access file.

@@ -197,6 +197,17 @@ codes! {
     /// The change removes access from more logins than the threshold, and
     /// its message lacks `Rolesync-Allow: mass-change`.
     RailMassChange = "rail-mass-change", Error;
+    // ---- signed commits (`require_signed`, `repo::signature`)
+    /// The commit is not signed, and only signed commits are applied.
+    CommitUnsigned = "commit-unsigned", Error;
+    /// The commit is signed by a key the allowed-signers file does not list.
+    CommitSignerNotAllowed = "commit-signer-not-allowed", Error;
+    /// The commit's signature does not verify (the commit was changed
+    /// after signing, or the signature is malformed or too large).
+    CommitSignatureBad = "commit-signature-bad", Error;
+    /// The signature could not be checked (`ssh-keygen` missing, failing or
+    /// too slow).
+    CommitSignatureUnchecked = "commit-signature-unchecked", Error;
     // ---- policy tests (`.polarion/tests/*.toml`, `policytest`)
     /// A policy-test file that is not valid TOML.
     PolicyTestSyntax = "policy-test-syntax", Error;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::check::run(args, cmd::check::Mode::Explain),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Test(args) => cmd::test::run(args),
+        Command::Fleet(args) => cmd::fleet::run(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("rolesync: error: {err:#}");

@@ -299,7 +299,7 @@ fn previous(target: &Path, bytes: &[u8]) -> Result<Option<Previous>, Error> {
 }
 
 /// Sixteen hex digits from the kernel's random source.
-fn random_suffix() -> std::io::Result<String> {
+pub(crate) fn random_suffix() -> std::io::Result<String> {
     let mut raw = [0u8; 8];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut raw)?;
     Ok(raw.iter().map(|b| format!("{b:02x}")).collect())

@@ -26,11 +26,14 @@ pub(crate) struct Metrics<'a> {
     /// What the applied access file costs Subversion to load (none: no
     /// snapshot yet; the gauges are then left out).
     pub access_cost: Option<Cost>,
+    /// The applied revision (none: nothing applied yet; the info series is
+    /// then left out rather than given an empty label).
+    pub revision: Option<&'a str>,
 }
 
 impl<'a> Metrics<'a> {
     /// The figures of `status` and the applied `snapshot` at `now`.
-    pub fn of(status: &'a Status, snapshot: Option<&Snapshot>, now: SystemTime) -> Self {
+    pub fn of(status: &'a Status, snapshot: Option<&'a Snapshot>, now: SystemTime) -> Self {
         let mut warnings: BTreeMap<&str, u64> = BTreeMap::new();
         for w in &status.warnings {
             *warnings.entry(w.code.as_str()).or_default() += 1;
@@ -48,6 +51,7 @@ impl<'a> Metrics<'a> {
                 .map_or(0.0, |d| d.as_secs_f64()),
             warnings,
             access_cost: snapshot.map(|s| s.access_cost),
+            revision: snapshot.map(|s| s.revision.as_str()),
         }
     }
 
@@ -63,6 +67,7 @@ impl<'a> Metrics<'a> {
             stale_seconds,
             warnings,
             access_cost,
+            revision,
         } = self;
         let mut text = format!(
             "# HELP rolesync_reloads_total Reloads by result.\n\
@@ -91,6 +96,7 @@ impl<'a> Metrics<'a> {
         if let Some(cost) = access_cost {
             text.push_str(&cost_gauges(*cost));
         }
+        text.push_str(&info_series(*revision));
         text
     }
 }
@@ -113,7 +119,64 @@ fn cost_gauges(cost: Cost) -> String {
     )
 }
 
+/// `rolesync_build_info` always, `rolesync_applied_revision_info` once a
+/// revision is applied: one series whose label is the revision, so that
+/// one alert (`count(count by (revision) (rolesync_applied_revision_info)) > 1`)
+/// catches a fleet whose servers disagree.
+fn info_series(revision: Option<&str>) -> String {
+    let mut text = format!(
+        "# HELP rolesync_build_info The running rolesync's version.\n\
+         # TYPE rolesync_build_info gauge\n\
+         rolesync_build_info{{version=\"{}\"}} 1\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(revision) = revision {
+        text.push_str(&format!(
+            "# HELP rolesync_applied_revision_info The revision being served (value always 1).\n\
+             # TYPE rolesync_applied_revision_info gauge\n\
+             rolesync_applied_revision_info{{revision=\"{}\"}} 1\n",
+            label_value(revision)
+        ));
+    }
+    text
+}
+
+/// A label value in Prometheus' text format: backslash, double quote and
+/// line feed escaped.
+fn label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 fn secs(t: SystemTime) -> f64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_value_cannot_break_out_of_its_quotes() {
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn no_revision_no_info_series() {
+        let text = info_series(None);
+        assert!(!text.contains("rolesync_applied_revision_info"), "{text}");
+        assert!(text.contains("rolesync_build_info{version=\""), "{text}");
+    }
+
+    #[test]
+    fn the_applied_revision_is_one_series() {
+        let text = info_series(Some("1f2e"));
+        assert!(
+            text.ends_with("rolesync_applied_revision_info{revision=\"1f2e\"} 1\n"),
+            "{text}"
+        );
+    }
 }

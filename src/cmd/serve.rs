@@ -57,6 +57,10 @@ struct FileConfig {
     max_test_assertions_per_file: Option<usize>,
     max_test_assertions: Option<usize>,
     max_build_threads: Option<usize>,
+    /// Signed commits (`repo::signature`).
+    require_signed: Option<bool>,
+    allowed_signers: Option<PathBuf>,
+    gpg_home: Option<PathBuf>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
@@ -175,7 +179,17 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     }
     let publish = publish_options(args, &file)?;
     let proxy = args.proxy.or(file.proxy).unwrap_or_default();
+    let trust = repo::signature::Trust::configure(
+        args.signed.require_signed || file.require_signed.unwrap_or(false),
+        args.signed
+            .allowed_signers
+            .clone()
+            .or(file.allowed_signers.clone()),
+        args.signed.gpg_home.clone().or(file.gpg_home.clone()),
+        source.kind(),
+    )?;
     let settings = Settings {
+        trust,
         http: file.http.limits()?,
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),
@@ -231,7 +245,7 @@ fn open_source(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<repo::Sour
 
 /// The bearer token of the token file, if one is given; an empty file is
 /// refused, one others can read is warned about.
-fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
     let Some(path) = path else {
         return Ok(None);
     };

@@ -120,11 +120,18 @@ impl Reloader {
         let limits = self.settings.limits;
         let prev = self.last_input.take();
         let memo = Arc::clone(&self.memo);
+        let trust = self.settings.trust.clone();
         let built = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let prev = prev.map(|p| Arc::try_unwrap(p).unwrap_or_else(|p| (*p).clone()));
             source.read_newest(prev, limits).map(|input| {
                 phase("read", started);
+                // A commit no trusted key signed is rejected unbuilt.
+                if let Some(refused) =
+                    crate::repo::signature::refused(&source, &input.revision, trust.as_ref())
+                {
+                    return (input, refused);
+                }
                 let started = std::time::Instant::now();
                 let mut memo = memo
                     .lock()

@@ -36,4 +36,6 @@ pub struct Settings {
     pub authorize_layers: crate::api::policy::AuthorizeLayers,
     /// Every bound of the HTTP API.
     pub http: crate::api::HttpLimits,
+    /// Apply only commits signed by these keys (`require_signed`).
+    pub trust: Option<repo::signature::Trust>,
 }

@@ -19,6 +19,9 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v apache2 >/dev/null 2>&1 || need+=(apache2)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -e /usr/lib/apache2/modules/mod_dav_svn.so ] || need+=(libapache2-mod-svn)
+# ssh-keygen and gpg: the signed-commits tests (tests/it/signed.rs).
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v gpg >/dev/null 2>&1 || need+=(gpg)
 if ((${#need[@]})); then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)

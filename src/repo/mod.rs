@@ -15,6 +15,7 @@ mod order;
 mod subpath;
 mod svn;
 mod svn_dump;
+mod svn_since;
 mod svnlook;
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -372,3 +372,68 @@ fn dump_dates_read_as_svnlook_prints_them() {
         assert_eq!(parse_dump_date(bad), None, "{bad}");
     }
 }
+
+/// A dump stream of revisions 5 and 6 with `nodes` in revision 6.
+fn stream(nodes: &str) -> Vec<u8> {
+    let props =
+        "K 7\nsvn:log\nV 1\nm\nK 8\nsvn:date\nV 27\n2026-12-01T23:40:03.759930Z\nPROPS-END\n";
+    let rev = |n: u32| {
+        format!(
+            "Revision-number: {n}\nProp-content-length: {0}\nContent-length: {0}\n\n{props}\n",
+            props.len()
+        )
+    };
+    format!(
+        "SVN-fs-dump-format-version: 2\n\n{}{}{nodes}",
+        rev(5),
+        rev(6)
+    )
+    .into_bytes()
+}
+
+fn parsed(nodes: &str) -> Result<Dumped, Why> {
+    let cfg = SubPath::parse("cfg").expect("a sub-path");
+    parse(&mut stream(nodes).as_slice(), &cfg, 4, 6, Limits::default())
+}
+
+#[test]
+fn a_dump_the_reader_does_not_expect_is_followed_with_svnlook() {
+    let file = "Node-path: cfg/.polarion/access\nNode-kind: file\nNode-action: change\n";
+    let ok = parsed(&format!(
+        "{file}Text-content-length: 2\nContent-length: 2\n\nab\n"
+    ))
+    .expect("a change of one file");
+    assert_eq!(ok.meta.map(|m| m.time), Some(1_796_168_403));
+    assert_eq!(
+        ok.ops,
+        [Op::File {
+            rel: ".polarion/access".into(),
+            folder: false,
+            text: Some(b"ab".to_vec()),
+            special: None,
+            copied: false,
+        }]
+    );
+    let delta =
+        format!("{file}Text-delta: true\nText-content-length: 2\nContent-length: 2\n\nab\n");
+    assert_eq!(
+        parsed(&delta).err(),
+        Some(Why::Follow("a delta in the dump"))
+    );
+    let cut = format!("{file}Text-content-length: 9\nContent-length: 9\n\nab");
+    assert!(
+        matches!(parsed(&cut), Err(Why::Follow(_))),
+        "a stream cut short"
+    );
+    let cfg = SubPath::parse("cfg").expect("a sub-path");
+    let one = parse(&mut stream("").as_slice(), &cfg, 4, 7, Limits::default());
+    assert_eq!(
+        one.err(),
+        Some(Why::Follow("revisions missing from the dump"))
+    );
+    let moved = "Node-path: cfg\nNode-action: delete\n\n";
+    assert!(
+        matches!(parsed(moved), Err(Why::Full(_))),
+        "the folder deleted"
+    );
+}

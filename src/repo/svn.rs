@@ -12,7 +12,7 @@
 use std::path::Path;
 
 pub use super::At;
-use super::svn_since::{self, Why};
+use super::svn_since::{self, Plan, Why};
 use super::svnlook::{
     Change, at_args, changed_actions, changes, check_tree_size, info, is_special, read_file,
     svnlook_path,
@@ -268,69 +268,46 @@ fn txn_base(repo: &Path, txn: &str) -> Option<u64> {
     rev.parse().ok()
 }
 
-/// What the changes since an earlier read ask for: files to read again and
-/// copied folders to walk, at the end, where they are.
-#[derive(Debug, Default)]
-pub(super) struct Plan {
-    pub(super) read: std::collections::BTreeSet<String>,
-    pub(super) walk: std::collections::BTreeSet<String>,
-}
-
-impl Plan {
-    /// Forget `rel` and everything below it, in `files` and in the plan.
-    pub(super) fn remove(
-        &mut self,
-        files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-        rel: &str,
-    ) {
-        let below =
-            |p: &String| p == rel || p.strip_prefix(rel).is_some_and(|r| r.starts_with('/'));
-        files.retain(|p, _| !below(p));
-        self.read.retain(|p| !below(p));
-        self.walk.retain(|p| !below(p));
+/// Follow one change into `plan`; `false`: it cannot be followed (the
+/// configuration's folder itself, or one above it, was added, deleted or
+/// replaced), and the read is a full one.
+fn follow_change(
+    plan: &mut Plan,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    subpath: &SubPath,
+    change: &Change,
+) -> bool {
+    if subpath.is_at_or_below(&change.path) {
+        return change.action == '_';
     }
-
-    /// Follow one change; `false`: it cannot be followed (the
-    /// configuration's folder itself, or one above it, was added, deleted
-    /// or replaced), and the read is a full one.
-    fn follow(
-        &mut self,
-        files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-        subpath: &SubPath,
-        change: &Change,
-    ) -> bool {
-        if subpath.is_at_or_below(&change.path) {
-            return change.action == '_';
-        }
-        let Some(rel) = subpath.strip(&change.path) else {
-            return true;
-        };
-        if rel.is_empty() {
-            return change.action == '_';
-        }
-        match (change.action, change.is_dir) {
-            // A folder's properties, a folder added by itself (what it
-            // holds is listed line by line).
-            ('_' | 'U', true) | ('A', true) if !change.copied => {}
-            ('D', _) => self.remove(files, rel),
-            ('A' | 'R', true) => {
-                self.remove(files, rel);
-                if change.copied {
-                    self.walk.insert(rel.to_owned());
-                }
-            }
-            ('R', false) => {
-                self.remove(files, rel);
-                self.read.insert(rel.to_owned());
-            }
-            // Content or properties (`svn:special` among them) of a file.
-            ('A' | 'U' | '_', false) => {
-                self.read.insert(rel.to_owned());
-            }
-            _ => return false,
-        }
-        true
+    let Some(rel) = subpath.strip(&change.path) else {
+        return true;
+    };
+    if rel.is_empty() {
+        return change.action == '_';
     }
+    match (change.action, change.is_dir) {
+        // A folder's properties, a folder added by itself (what it holds
+        // is listed line by line).
+        ('_' | 'U', true) | ('A', true) if !change.copied => {}
+        ('D', _) => plan.remove(files, rel),
+        ('A' | 'R', true) => {
+            plan.remove(files, rel);
+            if change.copied {
+                plan.walk.insert(rel.to_owned());
+            }
+        }
+        ('R', false) => {
+            plan.remove(files, rel);
+            plan.read.insert(rel.to_owned());
+        }
+        // Content or properties (`svn:special` among them) of a file.
+        ('A' | 'U' | '_', false) => {
+            plan.read.insert(rel.to_owned());
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// One entry of a tree as the full read takes it: a configuration file's
@@ -469,7 +446,7 @@ fn follow(
         lists.push(changes(repo, ["-t", t])?);
     }
     for change in lists.iter().flatten() {
-        if !plan.follow(&mut files, subpath, change) {
+        if !follow_change(&mut plan, &mut files, subpath, change) {
             return full();
         }
     }

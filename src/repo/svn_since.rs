@@ -29,7 +29,6 @@ use std::io::BufRead;
 use std::path::Path;
 
 use super::SubPath;
-use super::svn::Plan;
 use super::svn_dump::{self, Fallback, Headers, MAX_PROPS_BYTES, Node};
 use super::svnlook::parse_svn_date;
 use crate::snapshot::{Limits, RevisionMeta, message_tail};
@@ -317,6 +316,28 @@ fn parse_dump_date(s: &str) -> Option<i64> {
     parse_svn_date(&format!("{date} {secs} +0000"))
 }
 
+/// What the changes since an earlier read ask for: files to read again and
+/// copied folders to walk, at the end, where they are (`svnlook`).
+#[derive(Debug, Default)]
+pub(super) struct Plan {
+    pub(super) read: BTreeSet<String>,
+    pub(super) walk: BTreeSet<String>,
+}
+
+impl Plan {
+    /// Forget `rel` and everything below it, in `files` and in the plan.
+    pub(super) fn remove(&mut self, files: &mut BTreeMap<String, Vec<u8>>, rel: &str) {
+        files.retain(|p, _| !is_below(p, rel));
+        self.read.retain(|p| !is_below(p, rel));
+        self.walk.retain(|p| !is_below(p, rel));
+    }
+}
+
+/// Whether `path` is `rel` or below it.
+fn is_below(path: &str, rel: &str) -> bool {
+    path == rel || path.strip_prefix(rel).is_some_and(|r| r.starts_with('/'))
+}
+
 /// Where a configuration path stands while the changes are put on the
 /// previous read.
 enum Now {
@@ -352,9 +373,7 @@ impl Paths<'_> {
 
     fn remove(&mut self, rel: &str) {
         self.plan.remove(self.files, rel);
-        let below =
-            |p: &String| p == rel || p.strip_prefix(rel).is_some_and(|r| r.starts_with('/'));
-        self.links.retain(|p| !below(p));
+        self.links.retain(|p| !is_below(p, rel));
     }
 
     /// A file where a configuration file belongs.

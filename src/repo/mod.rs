@@ -18,6 +18,7 @@ mod signature_run;
 mod subpath;
 mod svn;
 mod svn_dump;
+mod svn_since;
 mod svnlook;
 #[cfg(test)]
 pub(crate) mod test_util;

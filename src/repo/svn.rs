@@ -1,8 +1,10 @@
 //! The SVN backend: a local Subversion repository at a revision (or, in a
 //! pre-commit hook, in a transaction). A revision is read whole by one
-//! `svnadmin dump` (`svn_dump`); where that is not sure of its answer, and
-//! for what only `svnlook` can see (a transaction, changed paths, the log),
-//! `svnlook` answers (`svnlook`: one process per file for a per-file read).
+//! `svnadmin dump` (`svn_dump`), the revisions since the daemon's last
+//! read by one incremental `svnadmin dump` (`svn_since`); where those are
+//! not sure of their answer, and for what only `svnlook` can see (a
+//! transaction, changed paths, the log), `svnlook` answers (`svnlook`: one
+//! process per file for a per-file read).
 //! Only the files `snapshot::classify` knows are read; a symbolic link
 //! (`svn:special`) where a configuration file or folder is expected is
 //! refused with its path.
@@ -10,13 +12,14 @@
 use std::path::Path;
 
 pub use super::At;
+use super::svn_since::{self, Plan, Why};
 use super::svnlook::{
     Change, at_args, changed_actions, changes, check_tree_size, info, is_special, read_file,
     svnlook_path,
 };
 pub(super) use super::svnlook::{uuid, youngest};
 use super::{Error, SubPath};
-use crate::snapshot::{self, Input, Limits};
+use crate::snapshot::{Input, Limits};
 
 /// Whether `path` is the top of a local SVN repository.
 pub(super) fn is_repository(path: &Path) -> bool {
@@ -161,11 +164,13 @@ pub fn read_listed(
     Ok(input)
 }
 
-/// Read the youngest revision, starting from `prev` (an earlier revision
-/// of the same repository and folder): only the files that the revisions in
-/// between changed are read again. One `svnlook` process per changed file
-/// instead of one per file keeps the daemon's reload fast. A changed folder,
-/// or a long way from `prev`, falls back to a full read.
+/// Read the youngest revision, starting from `prev` (an earlier read of
+/// the same repository and folder): the revisions in between are read in
+/// one `svnadmin dump` of what the configuration depends on
+/// (`svn_since`), put on `prev`'s files (moved, not copied); a copy from
+/// inside the configuration is read again (`svnlook`) where it lands.
+/// Where the dump does not answer, the changes are followed by `svnlook`
+/// ([`read_from`]'s walk); where only a full read can answer, it does.
 pub fn read_since(
     repo: &Path,
     prev: Input,
@@ -175,90 +180,69 @@ pub fn read_since(
     let root = SubPath::default();
     let subpath = subpath.unwrap_or(&root);
     let young = youngest(repo)?;
-    let full = || read(repo, At::Revision(Some(&young)), Some(subpath), limits);
+    let at = At::Revision(Some(&young));
+    let full = || read(repo, at, Some(subpath), limits);
     let (Ok(from), Ok(to)) = (prev.revision.parse::<u64>(), young.parse::<u64>()) else {
         return full();
     };
     if to == from && prev.limits == limits {
         return Ok(prev);
     }
-    if to < from || to - from > 64 || prev.limits != limits || prev.incomplete.is_some() {
+    if to < from || prev.limits != limits || prev.incomplete.is_some() {
         return full();
     }
-    // What changed, and the newest revision's log beside it (two
-    // processes at once: the log does not depend on what changed).
-    let args = ["-r", young.as_str()];
-    let (touched, meta) = std::thread::scope(|s| {
-        let meta = s.spawn(|| info(repo, args, limits));
-        let touched = touched_since(repo, subpath, from, to);
-        let meta = meta.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (touched, meta)
-    });
-    let Some(touched) = touched? else {
-        return full();
+    let dumped = match svn_since::dump(repo, subpath, from, to, limits) {
+        Ok(dumped) => dumped,
+        Err(why) => {
+            tracing::debug!(revision = %young, ?why, "the incremental dump did not answer");
+            return match why {
+                Why::Follow(_) => follow(repo, at, &prev, subpath, limits, &full),
+                Why::Full(_) => full(),
+            };
+        }
     };
-    let mut input = Input {
-        revision: young.clone(),
-        meta: meta?,
-        limits,
-        files: prev.files,
-        incomplete: None,
-    };
-    // The running total of the files held, checked as each file comes in.
-    let mut total: usize = input.files.values().map(Vec::len).sum();
-    for (rel, deleted) in touched {
-        if let Some(old) = input.files.remove(&rel) {
-            total -= old.len();
-        }
-        if deleted {
-            continue;
-        }
-        let full_path = subpath.join(&rel);
-        let bytes = read_file(repo, args, &rel, &full_path, limits)?;
-        if super::add_total(&mut total, bytes.len(), limits) {
-            // Over the bound on the way (a later deletion may bring it
-            // back under): the full read decides, in its own order.
-            return full();
-        }
-        input.files.insert(rel, bytes);
+    match put_dumped(repo, &young, prev.files, dumped, subpath, limits)? {
+        Some(input) => Ok(input),
+        None => full(),
     }
-    Ok(input)
 }
 
-/// The last action on each configuration file in revisions `(from, to]`
-/// (`true`: deleted), or `None` when only a full read can answer (a
-/// folder added, deleted or replaced, the configuration's folder or one
-/// above it changed, a file where a configuration folder belongs).
-fn touched_since(
+/// The read of revision `young` from the files of an earlier read and the
+/// changes dumped since; `None` where only a full read can answer (a
+/// symbolic link where configuration belongs, files together over
+/// `Limits::max_total_bytes`).
+pub(super) fn put_dumped(
     repo: &Path,
+    young: &str,
+    mut files: std::collections::BTreeMap<String, Vec<u8>>,
+    dumped: svn_since::Dumped,
     subpath: &SubPath,
-    from: u64,
-    to: u64,
-) -> Result<Option<std::collections::BTreeMap<String, bool>>, Error> {
-    let mut touched = std::collections::BTreeMap::new();
-    for r in from + 1..=to {
-        let r = r.to_string();
-        for (action, path, is_dir) in changed_actions(repo, At::Revision(Some(&r)))? {
-            if subpath.is_at_or_below(&path) {
-                return Ok(None);
-            }
-            let Some(rel) = subpath.strip(&path) else {
-                continue;
-            };
-            if is_dir && action != '_' {
-                return Ok(None);
-            }
-            // A file added or replaced where a configuration folder
-            // belongs may be a link: the full read judges it.
-            if !is_dir && super::is_config_folder(rel) {
-                return Ok(None);
-            }
-            if snapshot::classify(rel).is_some() {
-                touched.insert(rel.to_owned(), action == 'D');
-            }
-        }
+    limits: Limits,
+) -> Result<Option<Input>, Error> {
+    let args = ["-r", young];
+    let mut plan = Plan::default();
+    if !svn_since::apply(&mut files, &mut plan, dumped.ops) {
+        return Ok(None);
     }
-    Ok(Some(touched))
+    match read_planned(repo, args, subpath, &plan, &mut files, limits) {
+        // The full read says which link it refuses first.
+        Err(Error::Refused { .. }) => return Ok(None),
+        done => done?,
+    }
+    if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
+        return Ok(None);
+    }
+    let meta = match dumped.meta {
+        Some(meta) => Some(meta),
+        None => info(repo, args, limits)?,
+    };
+    Ok(Some(Input {
+        revision: young.to_owned(),
+        meta,
+        limits,
+        files,
+        incomplete: None,
+    }))
 }
 
 // The hooks' read (issue 13): only what a transaction or the revisions
@@ -284,65 +268,46 @@ fn txn_base(repo: &Path, txn: &str) -> Option<u64> {
     rev.parse().ok()
 }
 
-/// What the changes since an earlier read ask for: files to read again and
-/// copied folders to walk, at the end, where they are.
-#[derive(Debug, Default)]
-struct Plan {
-    read: std::collections::BTreeSet<String>,
-    walk: std::collections::BTreeSet<String>,
-}
-
-impl Plan {
-    /// Forget `rel` and everything below it, in `files` and in the plan.
-    fn remove(&mut self, files: &mut std::collections::BTreeMap<String, Vec<u8>>, rel: &str) {
-        let below =
-            |p: &String| p == rel || p.strip_prefix(rel).is_some_and(|r| r.starts_with('/'));
-        files.retain(|p, _| !below(p));
-        self.read.retain(|p| !below(p));
-        self.walk.retain(|p| !below(p));
+/// Follow one change into `plan`; `false`: it cannot be followed (the
+/// configuration's folder itself, or one above it, was added, deleted or
+/// replaced), and the read is a full one.
+fn follow_change(
+    plan: &mut Plan,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    subpath: &SubPath,
+    change: &Change,
+) -> bool {
+    if subpath.is_at_or_below(&change.path) {
+        return change.action == '_';
     }
-
-    /// Follow one change; `false`: it cannot be followed (the
-    /// configuration's folder itself, or one above it, was added, deleted
-    /// or replaced), and the read is a full one.
-    fn follow(
-        &mut self,
-        files: &mut std::collections::BTreeMap<String, Vec<u8>>,
-        subpath: &SubPath,
-        change: &Change,
-    ) -> bool {
-        if subpath.is_at_or_below(&change.path) {
-            return change.action == '_';
-        }
-        let Some(rel) = subpath.strip(&change.path) else {
-            return true;
-        };
-        if rel.is_empty() {
-            return change.action == '_';
-        }
-        match (change.action, change.is_dir) {
-            // A folder's properties, a folder added by itself (what it
-            // holds is listed line by line).
-            ('_' | 'U', true) | ('A', true) if !change.copied => {}
-            ('D', _) => self.remove(files, rel),
-            ('A' | 'R', true) => {
-                self.remove(files, rel);
-                if change.copied {
-                    self.walk.insert(rel.to_owned());
-                }
-            }
-            ('R', false) => {
-                self.remove(files, rel);
-                self.read.insert(rel.to_owned());
-            }
-            // Content or properties (`svn:special` among them) of a file.
-            ('A' | 'U' | '_', false) => {
-                self.read.insert(rel.to_owned());
-            }
-            _ => return false,
-        }
-        true
+    let Some(rel) = subpath.strip(&change.path) else {
+        return true;
+    };
+    if rel.is_empty() {
+        return change.action == '_';
     }
+    match (change.action, change.is_dir) {
+        // A folder's properties, a folder added by itself (what it holds
+        // is listed line by line).
+        ('_' | 'U', true) | ('A', true) if !change.copied => {}
+        ('D', _) => plan.remove(files, rel),
+        ('A' | 'R', true) => {
+            plan.remove(files, rel);
+            if change.copied {
+                plan.walk.insert(rel.to_owned());
+            }
+        }
+        ('R', false) => {
+            plan.remove(files, rel);
+            plan.read.insert(rel.to_owned());
+        }
+        // Content or properties (`svn:special` among them) of a file.
+        ('A' | 'U' | '_', false) => {
+            plan.read.insert(rel.to_owned());
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// One entry of a tree as the full read takes it: a configuration file's
@@ -385,6 +350,31 @@ fn walk_copied(
         };
         if let Some(bytes) = read_entry(repo, args, rel, line, limits)? {
             files.insert(rel.to_owned(), bytes);
+        }
+    }
+    Ok(())
+}
+
+/// Walk the copied folders of `plan` and read its files (but those in a
+/// walked folder) at `args`, into `files`.
+fn read_planned(
+    repo: &Path,
+    args: [&str; 2],
+    subpath: &SubPath,
+    plan: &Plan,
+    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    limits: Limits,
+) -> Result<(), Error> {
+    for dir in &plan.walk {
+        walk_copied(repo, args, subpath, dir, files, limits)?;
+    }
+    for rel in &plan.read {
+        let walked = plan.walk.iter().any(|d| rel.starts_with(&format!("{d}/")));
+        if walked {
+            continue;
+        }
+        if let Some(bytes) = read_entry(repo, args, rel, &subpath.join(rel), limits)? {
+            files.insert(rel.clone(), bytes);
         }
     }
     Ok(())
@@ -456,22 +446,11 @@ fn follow(
         lists.push(changes(repo, ["-t", t])?);
     }
     for change in lists.iter().flatten() {
-        if !plan.follow(&mut files, subpath, change) {
+        if !follow_change(&mut plan, &mut files, subpath, change) {
             return full();
         }
     }
-    for dir in &plan.walk {
-        walk_copied(repo, args, subpath, dir, &mut files, limits)?;
-    }
-    for rel in &plan.read {
-        let walked = plan.walk.iter().any(|d| rel.starts_with(&format!("{d}/")));
-        if walked {
-            continue;
-        }
-        if let Some(bytes) = read_entry(repo, args, rel, &subpath.join(rel), limits)? {
-            files.insert(rel.clone(), bytes);
-        }
-    }
+    read_planned(repo, args, subpath, &plan, &mut files, limits)?;
     if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
         return full();
     }

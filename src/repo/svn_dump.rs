@@ -16,7 +16,9 @@
 //! per-file read's, byte for byte. (`svnadmin dump --include` cannot
 //! restrict a non-incremental dump in Subversion 1.14: it fails with
 //! "Unable to open root of edit" at the first excluded node, so the
-//! configuration's folder is selected here.)
+//! configuration's folder is selected here. An incremental dump can be
+//! restricted: `svn_since`, which shares this file's record reader and
+//! [`dump`].)
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -35,10 +37,10 @@ pub const MAX_DUMP_OTHER_BYTES: usize = 64 << 20;
 const MAX_LINE_BYTES: usize = 64 << 10;
 /// A configuration node's properties, at most (read to find
 /// `svn:special`); larger, the revision is read file by file.
-const MAX_PROPS_BYTES: usize = 1 << 20;
+pub(super) const MAX_PROPS_BYTES: usize = 1 << 20;
 
 /// Why the dump did not answer (said at debug level).
-type Fallback = &'static str;
+pub(super) type Fallback = &'static str;
 
 /// The configuration files under `subpath` at revision `rev`, from one
 /// `svnadmin dump`; `None` when the per-file read must answer.
@@ -71,48 +73,73 @@ fn run(
     subpath: &SubPath,
     limits: Limits,
 ) -> Result<BTreeMap<String, Vec<u8>>, Fallback> {
+    dump(repo, &["-r", rev], limits, |stream| {
+        parse(stream, rev, subpath, limits)
+    })
+}
+
+/// The stream `parse` of [`dump`] reads: `svnadmin`'s standard output, at
+/// most `Limits::max_total_bytes` plus [`MAX_DUMP_OTHER_BYTES`].
+pub(super) type Stream = BufReader<std::io::Take<std::process::ChildStdout>>;
+
+/// Run `svnadmin dump --quiet ARGS… -- REPO` and `parse` its bounded
+/// output as it streams; `svnadmin` is stopped when `parse` gives up, and
+/// its failure is `parse`'s too.
+pub(super) fn dump<T, E: From<Fallback>>(
+    repo: &Path,
+    args: &[&str],
+    limits: Limits,
+    parse: impl FnOnce(&mut Stream) -> Result<T, E>,
+) -> Result<T, E> {
     let mut child = Command::new("svnadmin")
-        .args(["dump", "--quiet", "-r", rev, "--"])
+        .args(["dump", "--quiet"])
+        .args(args)
+        .arg("--")
         .arg(repo)
         .env("LC_ALL", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|_| "svnadmin does not run")?;
+        .map_err(|_| E::from("svnadmin does not run"))?;
     let Some(stdout) = child.stdout.take() else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err("svnadmin has no standard output");
+        return Err("svnadmin has no standard output".into());
     };
     let bound = limits.max_total_bytes.saturating_add(MAX_DUMP_OTHER_BYTES);
     let mut stream = BufReader::with_capacity(256 << 10, stdout.take(bound as u64));
-    let parsed = parse(&mut stream, rev, subpath, limits);
+    let parsed = parse(&mut stream);
     if parsed.is_err() {
         // Stopped early: the rest is never read.
         let _ = child.kill();
     }
     drop(stream);
-    let status = child.wait().map_err(|_| "svnadmin cannot be waited for")?;
-    let files = parsed?;
+    let status = child
+        .wait()
+        .map_err(|_| E::from("svnadmin cannot be waited for"))?;
+    let parsed = parsed?;
     if !status.success() {
-        return Err("svnadmin failed");
+        return Err("svnadmin failed".into());
     }
-    Ok(files)
+    Ok(parsed)
 }
 
-/// One record's headers: the values this reader needs.
+/// One record's headers: the values the readers need.
 #[derive(Debug, Default)]
-struct Headers {
-    node_path: Option<String>,
-    node_kind: Option<String>,
-    node_action: Option<String>,
-    revision: Option<String>,
-    prop_len: Option<usize>,
-    text_len: Option<usize>,
-    content_len: Option<usize>,
-    /// A header that changes what the content means (a copy, a delta).
-    unexpected: bool,
+pub(super) struct Headers {
+    pub(super) node_path: Option<String>,
+    pub(super) node_kind: Option<String>,
+    pub(super) node_action: Option<String>,
+    pub(super) revision: Option<String>,
+    pub(super) prop_len: Option<usize>,
+    pub(super) text_len: Option<usize>,
+    pub(super) content_len: Option<usize>,
+    /// Added with history (`Node-copyfrom-path`, `-rev`): what is not
+    /// dumped is the copy source's.
+    pub(super) copied: bool,
+    /// A delta (`Text-delta`, `Prop-delta`): never asked for.
+    pub(super) delta: bool,
 }
 
 /// Parse a dump stream of one revision, `rev`: the configuration files
@@ -135,7 +162,7 @@ pub(super) fn parse(
     };
     let mut revisions = 0;
     while let Some(h) = headers(stream)? {
-        if h.unexpected {
+        if h.copied || h.delta {
             return Err("a copy or a delta in the dump");
         }
         let content = content_len(&h)?;
@@ -230,7 +257,7 @@ impl Tree<'_> {
 
 /// The length of a record's content: `Content-length`, which must be the
 /// sum of the properties' and the text's.
-fn content_len(h: &Headers) -> Result<usize, Fallback> {
+pub(super) fn content_len(h: &Headers) -> Result<usize, Fallback> {
     let parts = h
         .prop_len
         .unwrap_or(0)
@@ -244,16 +271,16 @@ fn content_len(h: &Headers) -> Result<usize, Fallback> {
 }
 
 /// A file node's content: properties, then text.
-struct Node {
-    prop_len: usize,
-    text_len: usize,
+pub(super) struct Node {
+    pub(super) prop_len: usize,
+    pub(super) text_len: usize,
 }
 
 impl Node {
     /// Whether the node carries `svn:special`, and (`want_text`) its text
     /// up to `max_file_bytes` plus one byte, the rest skipped, as `svnlook
     /// cat` is read.
-    fn read(
+    pub(super) fn read(
         &self,
         stream: &mut impl BufRead,
         content: usize,
@@ -283,25 +310,29 @@ impl Node {
     }
 }
 
-/// Whether a property block (`K n`, key, `V n`, value, …, `PROPS-END`)
-/// sets `svn:special`.
-fn has_special(mut block: &[u8]) -> Result<bool, Fallback> {
+/// Whether a property block sets `svn:special`.
+fn has_special(block: &[u8]) -> Result<bool, Fallback> {
+    Ok(props(block)?.iter().any(|(key, _)| *key == b"svn:special"))
+}
+
+/// One property of a block: its name and its value.
+pub(super) type Prop<'a> = (&'a [u8], &'a [u8]);
+
+/// The properties of a block (`K n`, key, `V n`, value, …, `PROPS-END`),
+/// in its order.
+pub(super) fn props(mut block: &[u8]) -> Result<Vec<Prop<'_>>, Fallback> {
     let bad = "a property block that does not parse";
-    let mut special = false;
+    let mut out = Vec::new();
     loop {
         let nl = block.iter().position(|&b| b == b'\n').ok_or(bad)?;
         let (line, rest) = (&block[..nl], &block[nl + 1..]);
         if line == b"PROPS-END" {
-            return if rest.is_empty() {
-                Ok(special)
-            } else {
-                Err(bad)
-            };
+            return if rest.is_empty() { Ok(out) } else { Err(bad) };
         }
         let (key, rest) = counted(line, b"K ", rest).ok_or(bad)?;
         let nl = rest.iter().position(|&b| b == b'\n').ok_or(bad)?;
-        let (_, rest) = counted(&rest[..nl], b"V ", &rest[nl + 1..]).ok_or(bad)?;
-        special |= key == b"svn:special";
+        let (value, rest) = counted(&rest[..nl], b"V ", &rest[nl + 1..]).ok_or(bad)?;
+        out.push((key, value));
         block = rest;
     }
 }
@@ -318,7 +349,7 @@ fn counted<'a>(line: &[u8], tag: &[u8], rest: &'a [u8]) -> Option<(&'a [u8], &'a
 }
 
 /// Skip `n` bytes of the stream.
-fn skip(stream: &mut impl BufRead, n: usize) -> Result<(), Fallback> {
+pub(super) fn skip(stream: &mut impl BufRead, n: usize) -> Result<(), Fallback> {
     let copied = std::io::copy(&mut stream.take(n as u64), &mut std::io::sink())
         .map_err(|_| "the dump cannot be read")?;
     if copied != n as u64 {
@@ -329,7 +360,7 @@ fn skip(stream: &mut impl BufRead, n: usize) -> Result<(), Fallback> {
 
 /// The next record's headers (blank lines before it skipped); `None` at
 /// the end of the stream.
-fn headers(stream: &mut impl BufRead) -> Result<Option<Headers>, Fallback> {
+pub(super) fn headers(stream: &mut impl BufRead) -> Result<Option<Headers>, Fallback> {
     let mut h = Headers::default();
     let mut any = false;
     let mut line = Vec::new();
@@ -378,9 +409,8 @@ fn header(h: &mut Headers, line: &[u8]) -> Result<(), Fallback> {
         "Prop-content-length" => h.prop_len = Some(number()?),
         "Text-content-length" => h.text_len = Some(number()?),
         "Content-length" => h.content_len = Some(number()?),
-        "Node-copyfrom-rev" | "Node-copyfrom-path" | "Text-delta" | "Prop-delta" => {
-            h.unexpected = true;
-        }
+        "Node-copyfrom-rev" | "Node-copyfrom-path" => h.copied = true,
+        "Text-delta" | "Prop-delta" => h.delta = true,
         _ => {}
     }
     Ok(())

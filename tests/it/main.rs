@@ -10,6 +10,7 @@ mod check;
 mod daemon;
 mod diagnostics;
 mod diff;
+mod follow;
 mod git;
 mod hook_cache;
 mod hooks;

@@ -161,6 +161,16 @@ impl Drop for Follower {
     }
 }
 
+/// Three followers of `url` in `dir` (`extra` flags), once each serves `first`.
+fn three(dir: &Path, url: &str, extra: &[&str], first: &str) -> Vec<Follower> {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let followers: Vec<Follower> = (0..3)
+        .map(|i| Follower::start(dir, &format!("f{i}"), url, extra))
+        .collect();
+    converged(&followers, first, "the first revision on every follower");
+    followers
+}
+
 /// Wait until every follower's access file is `expected`; how long it took.
 fn converged(followers: &[Follower], expected: &str, what: &str) -> Duration {
     let started = Instant::now();
@@ -197,6 +207,12 @@ impl GitRemote {
         format!("git://127.0.0.1:{}/config.git", self.server.port)
     }
 
+    /// Three followers (`extra` flags), once each serves the first revision.
+    fn followers(&self, extra: &[&str]) -> Vec<Follower> {
+        let first = render_at(&self.cfg.work(), &self.cfg.head());
+        three(&self.cfg.path("followers"), &self.url(), extra, &first)
+    }
+
     /// Commit one role change and push it; the commit and its rendering.
     fn push(&self, n: usize) -> (String, String) {
         let file = "Engineering/elibrary/.polarion/security/user-roles.xml";
@@ -215,21 +231,8 @@ impl GitRemote {
 #[test]
 fn git_followers_converge_on_notification_and_never_go_back() {
     let remote = GitRemote::new();
-    let dir = remote.cfg.path("followers");
-    std::fs::create_dir_all(&dir).expect("mkdir");
     // A poll longer than the test: only the notification moves them.
-    let followers: Vec<Follower> = (0..3)
-        .map(|i| {
-            Follower::start(
-                &dir,
-                &format!("f{i}"),
-                &remote.url(),
-                &["--remote-poll", "1h"],
-            )
-        })
-        .collect();
-    let first = render_at(&remote.cfg.work(), &remote.cfg.head());
-    converged(&followers, &first, "the first revision on every follower");
+    let followers = remote.followers(&["--remote-poll", "1h"]);
     let mut times = Vec::new();
     for n in 0..3 {
         let (_, rendered) = remote.push(n);
@@ -271,21 +274,8 @@ fn git_followers_converge_on_notification_and_never_go_back() {
 #[test]
 fn git_followers_converge_by_polling_and_outlive_the_remote() {
     let mut remote = GitRemote::new();
-    let dir = remote.cfg.path("followers");
-    std::fs::create_dir_all(&dir).expect("mkdir");
     let poll = Duration::from_millis(500);
-    let followers: Vec<Follower> = (0..3)
-        .map(|i| {
-            Follower::start(
-                &dir,
-                &format!("f{i}"),
-                &remote.url(),
-                &["--remote-poll", "500ms"],
-            )
-        })
-        .collect();
-    let first = render_at(&remote.cfg.work(), &remote.cfg.head());
-    converged(&followers, &first, "the first revision on every follower");
+    let followers = remote.followers(&["--remote-poll", "500ms"]);
     let (_, rendered) = remote.push(0);
     let took = converged(&followers, &rendered, "the polled push");
     eprintln!("poll-only convergence (poll {poll:?}): {took:?}");
@@ -406,27 +396,14 @@ fn svn_followers_converge_behind_a_password_that_never_shows() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
     std::fs::set_permissions(&credentials, perms).expect("chmod");
     let creds = credentials.display().to_string();
-    let followers: Vec<Follower> = (0..3)
-        .map(|i| {
-            Follower::start(
-                &dir,
-                &format!("f{i}"),
-                &url,
-                &[
-                    "--remote-poll",
-                    "500ms",
-                    "--remote-credentials-file",
-                    &creds,
-                ],
-            )
-        })
-        .collect();
     let first = render_at(&svn.config_repo(), &svn.youngest());
-    converged(
-        &followers,
-        &first,
-        "the first SVN revision on every follower",
-    );
+    let flags = [
+        "--remote-poll",
+        "500ms",
+        "--remote-credentials-file",
+        &creds,
+    ];
+    let followers = three(&dir, &url, &flags, &first);
     let out = svn.commit_edit(
         "Engineering/elibrary/.polarion/security/user-roles.xml",
         "<user name=\"dave\">",

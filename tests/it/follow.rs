@@ -447,3 +447,86 @@ fn svn_followers_converge_behind_a_password_that_never_shows() {
         assert!(log.contains("cannot fetch the remote"), "{log}");
     }
 }
+
+/// `svnadmin create` + import of sample-repo at `path`, with `uuid` when given.
+fn fresh_svn_repository(path: &Path, client: &Path, uuid: Option<&str>) {
+    let ok = |cmd: &mut Command| {
+        let out = crate::svn::run(cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", util::stderr(&out));
+    };
+    ok(Command::new("svnadmin").arg("create").arg(path));
+    if let Some(uuid) = uuid {
+        ok(Command::new("svnadmin").arg("setuuid").arg(path).arg(uuid));
+    }
+    ok(Command::new("svn")
+        .args(["import", "-q", "-m", "a copy"])
+        .arg(util::root().join("sample-repo"))
+        .arg(crate::svn::url(path))
+        .arg("--config-dir")
+        .arg(client));
+}
+
+#[test]
+fn an_svn_remote_replaced_by_another_or_an_older_copy_is_refused() {
+    let svn = crate::svn::Svn::new();
+    let repo = svn.config_repo();
+    let url = crate::svn::url(&repo);
+    let out = svn.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"dave\">",
+        "<user name=\"grace\">",
+    );
+    assert!(out.status.success());
+    let applied = render_at(&repo, "2");
+    let followers = three(
+        &svn.path("followers"),
+        &url,
+        &["--remote-poll", "200ms"],
+        &applied,
+    );
+    let f = &followers[0];
+    let uuid = |p: &Path| {
+        util::stdout(&crate::svn::run(Command::new("svnlook").arg("uuid").arg(p)))
+            .trim()
+            .to_owned()
+    };
+    let original = uuid(&repo);
+    let refused = |why: &str| {
+        wait_until(LIMIT, why, || {
+            f.status()["remote"]["refused"]
+                .as_str()
+                .is_some_and(|r| r.contains(why))
+        });
+        assert_eq!(f.status()["applied"]["revision"], "2");
+        assert_eq!(f.file(), applied);
+    };
+    // An older copy (one revision, the same UUID) in its place.
+    std::fs::rename(&repo, svn.path("moved")).expect("move");
+    fresh_svn_repository(&repo, &svn.path("client"), Some(&original));
+    refused("below the mirror's r2");
+    // Another repository (another UUID) in its place.
+    std::fs::remove_dir_all(&repo).expect("remove");
+    fresh_svn_repository(&repo, &svn.path("client"), None);
+    refused("is not the mirror's");
+    let audit = std::fs::read_to_string(f.state.join("audit.jsonl")).expect("audit");
+    // Each head refused is audited once (a poll may also see a copy half
+    // made, at r0).
+    let refusals: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("\"result\":\"refused\""))
+        .collect();
+    assert!(
+        refusals.iter().any(|l| l.contains("below the mirror's r2")),
+        "{audit}"
+    );
+    assert!(
+        refusals.iter().any(|l| l.contains("is not the mirror's")),
+        "{audit}"
+    );
+    let heads: std::collections::HashSet<&str> = refusals
+        .iter()
+        .filter_map(|l| l.split("\"message\":\"").nth(1))
+        .filter_map(|m| m.split("\",\"result\"").next())
+        .collect();
+    assert_eq!(heads.len(), refusals.len(), "{audit}");
+}

@@ -1,7 +1,8 @@
 //! The Git mirror of a followed remote: a private bare repository in the
 //! state folder, fetched with git2, the one branch only. The remote's
-//! branch is listed first (one round trip: a poll that finds it unmoved
-//! downloads nothing), then fetched into `refs/rolesync/fetched`; the
+//! branch is listed first (a poll that finds it unmoved downloads
+//! nothing), then downloaded on the same connection and kept as
+//! `refs/rolesync/fetched`; the
 //! mirror's branch moves to it only when it descends from the applied
 //! commit (or rewinds are allowed). Every fetch is bounded in bytes
 //! received and in time by the transfer's progress callback; a remote
@@ -62,21 +63,23 @@ pub(super) fn fetch(remote: &Remote, applied: Option<&str>) -> Result<Fetched, S
     let started = Instant::now();
     let repo = Repository::open_bare(remote.mirror()).map_err(msg)?;
     let mut origin = repo.remote_anonymous(remote.url.as_str()).map_err(msg)?;
-    let (branch, listed) = list(&mut origin, remote, started)?;
-    // A head the mirror has already (unmoved, or refused before) is not
-    // downloaded again.
-    let head = if repo.find_commit(listed).is_ok() {
-        listed
-    } else {
+    let mut conn = origin
+        .connect_auth(Direction::Fetch, Some(callbacks(remote, started)), None)
+        .map_err(|e| bounded(e, remote, started))?;
+    let (branch, head) = listed(&conn, remote)?;
+    // One connection: listed, then (only when the mirror lacks the head:
+    // a poll of an unmoved or refused head downloads nothing) downloaded.
+    if repo.find_commit(head).is_err() {
         let mut options = FetchOptions::new();
         options.remote_callbacks(callbacks(remote, started));
         options.download_tags(git2::AutotagOption::None);
-        let spec = format!("+refs/heads/{branch}:{FETCHED_REF}");
-        origin
-            .fetch(&[spec], Some(&mut options), None)
+        conn.remote()
+            .download(&[format!("refs/heads/{branch}")], Some(&mut options))
             .map_err(|e| bounded(e, remote, started))?;
-        repo.refname_to_id(FETCHED_REF).map_err(msg)?
-    };
+        repo.reference(FETCHED_REF, head, true, "rolesync: fetched")
+            .map_err(msg)?;
+    }
+    drop(conn);
     repo.find_commit(head)
         .map_err(|_| format!("the remote's {branch} ({head}) is no commit"))?;
     let refused = judge(&repo, head, applied, remote.allow_rewind);
@@ -100,14 +103,10 @@ pub(super) fn fetch(remote: &Remote, applied: Option<&str>) -> Result<Fetched, S
 
 /// The branch to follow (the configured one, else the remote's HEAD
 /// branch) and the commit the remote lists for it.
-fn list(
-    origin: &mut git2::Remote<'_>,
+fn listed(
+    conn: &git2::RemoteConnection<'_, '_, '_>,
     remote: &Remote,
-    started: Instant,
 ) -> Result<(String, Oid), String> {
-    let conn = origin
-        .connect_auth(Direction::Fetch, Some(callbacks(remote, started)), None)
-        .map_err(|e| bounded(e, remote, started))?;
     let branch = match &remote.branch {
         Some(b) => b.clone(),
         None => {
@@ -137,7 +136,9 @@ fn bounded(e: git2::Error, remote: &Remote, started: Instant) -> String {
     if started.elapsed() > remote.bounds.timeout {
         return format!("the fetch took longer than {:?}", remote.bounds.timeout);
     }
-    if e.code() == git2::ErrorCode::User {
+    // The progress callback stopped it (libgit2 reports that as the
+    // indexer's callback error, or as a user error).
+    if e.code() == git2::ErrorCode::User || e.message().contains("progress callback") {
         return format!(
             "the remote sent more than {} bytes (the fetch bound)",
             remote.bounds.max_bytes

@@ -14,6 +14,8 @@ mod git;
 mod git_since;
 mod mirror_git;
 mod mirror_svn;
+#[cfg(test)]
+mod mirror_tests;
 mod order;
 mod remote;
 mod subpath;

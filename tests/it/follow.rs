@@ -530,3 +530,22 @@ fn an_svn_remote_replaced_by_another_or_an_older_copy_is_refused() {
         .collect();
     assert_eq!(heads.len(), refusals.len(), "{audit}");
 }
+
+#[test]
+fn a_git_remote_sending_more_than_the_bound_is_stopped() {
+    let remote = GitRemote::new();
+    let dir = remote.cfg.path("bounded");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let config = dir.join("rolesync.toml");
+    std::fs::write(&config, "remote_max_bytes = 1000\nremote_poll = \"1h\"\n").expect("toml");
+    let config = config.display().to_string();
+    let f = Follower::start(&dir, "f", &remote.url(), &["--config", &config]);
+    wait_until(LIMIT, "the fetch stopped at the bound", || {
+        f.status()["remote"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("more than 1000 bytes"))
+    });
+    let (code, _) = http_to(&f.addr, "GET", "/healthz", None);
+    assert_eq!(code, 503, "nothing was applied");
+    assert!(f.file().is_empty());
+}

@@ -310,8 +310,13 @@ fn git_followers_converge_by_polling_and_outlive_the_remote() {
             f.status()["remote"]["unreachable_since"].is_null()
         });
         assert_eq!(f.status()["remote"]["head"], commit.as_str());
+        // The file is in place a moment before the snapshot is swapped.
+        wait_until(LIMIT, "not behind", || {
+            http_to(&f.addr, "GET", "/metrics", None)
+                .1
+                .contains("rolesync_remote_behind 0\n")
+        });
         let (_, metrics) = http_to(&f.addr, "GET", "/metrics", None);
-        assert!(metrics.contains("rolesync_remote_behind 0\n"), "{metrics}");
         assert!(
             metrics.contains("rolesync_remote_last_fetch_timestamp_seconds "),
             "{metrics}"

@@ -32,18 +32,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("ls") {
-        let e = e.expect("entry");
-        if e.file_type().expect("type").is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
 /// A `rolesync serve` (its address read from stderr), killed when dropped.
 struct Serve {
     child: Child,
@@ -210,7 +198,7 @@ fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().to_owned();
     let work = dir.join("work");
-    copy_tree(
+    bench::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo"),
         &work,
     );

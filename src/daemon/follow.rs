@@ -65,8 +65,9 @@ impl Follower {
         let spawned = std::thread::Builder::new()
             .name("rolesync-fetch".into())
             .spawn(move || {
+                // Cleared however the fetch ends (a panic too).
+                let _idle = Idle(busy);
                 let _ = tx.send(remote.fetch(applied.as_deref()));
-                busy.store(false, Ordering::Release);
             });
         if let Err(e) = spawned {
             self.busy.store(false, Ordering::Release);
@@ -128,8 +129,25 @@ impl Follower {
             message: Some(why),
             ..state::Record::new(head, ReloadResult::Failed)
         };
-        if let Err(e) = audit.append(&record) {
-            tracing::error!(error = %e, "cannot write the audit log");
-        }
+        let line = match serde_json::to_string(&record) {
+            Ok(line) => line,
+            Err(e) => return tracing::error!(error = %e, "cannot serialise an audit record"),
+        };
+        // Flushed to disk off the async workers.
+        let audit = audit.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = audit.append_line(&line) {
+                tracing::error!(error = %e, "cannot write the audit log");
+            }
+        });
+    }
+}
+
+/// Clears the follower's `busy` flag when the fetch thread ends.
+struct Idle(Arc<AtomicBool>);
+
+impl Drop for Idle {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }

@@ -12,6 +12,7 @@ mod folder;
 mod folder_walk;
 mod git;
 mod git_since;
+mod mirror;
 mod mirror_git;
 mod mirror_svn;
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! youngest revision is below the mirror's or whose UUID changed, is
 //! refused (reported, not applied) unless rewinds are allowed.
 //!
-//! Git: `mirror_git.rs` (git2 into a bare mirror, the one branch). SVN:
-//! `mirror_svn.rs` (`svnrdump dump --incremental` into `svnadmin load`).
+//! A leaf: the fetch itself is `mirror.rs`'s (Git: `mirror_git.rs`, git2
+//! into a bare mirror, the one branch; SVN: `mirror_svn.rs`, `svnrdump
+//! dump --incremental` into `svnadmin load`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -272,31 +273,6 @@ impl Remote {
     /// The mirror's folder (what `Source::open` reads).
     pub fn mirror(&self) -> &Path {
         &self.mirror
-    }
-
-    /// Create the mirror when it is not there yet (an empty bare Git
-    /// repository, or `svnadmin create`).
-    pub fn init_mirror(&self) -> Result<(), RemoteError> {
-        let setup = |message: String| RemoteError::Setup {
-            url: self.url.as_str().to_owned(),
-            message,
-        };
-        match self.kind {
-            RemoteKind::Git => super::mirror_git::init(&self.mirror, self.branch.as_deref()),
-            RemoteKind::Svn => super::mirror_svn::init(&self.mirror),
-        }
-        .map_err(setup)
-    }
-
-    /// Fetch the remote's newest revision into the mirror, unless it would
-    /// go back from `applied` (the revision being served). Blocking, within
-    /// `bounds`. The error is the remote's, with the password redacted.
-    pub fn fetch(&self, applied: Option<&str>) -> Result<Fetched, String> {
-        let fetched = match self.kind {
-            RemoteKind::Git => super::mirror_git::fetch(self, applied),
-            RemoteKind::Svn => super::mirror_svn::fetch(self, applied),
-        };
-        fetched.map_err(|e| self.redact(&e))
     }
 
     /// `text` with the password redacted.

@@ -26,18 +26,6 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("ls") {
-        let e = e.expect("entry");
-        if e.file_type().expect("type").is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
 fn start(repo: &Path, access: &Path, state: &Path) -> std::process::Child {
     let mut child = Command::new(binary())
         .args([
@@ -132,7 +120,7 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("temp dir");
     let work = tmp.path().join("config");
-    copy_tree(&root.join("sample-repo"), &work);
+    bench::copy_tree(&root.join("sample-repo"), &work);
     git(&work, &["init", "-q"]);
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "initial"]);

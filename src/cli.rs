@@ -225,6 +225,28 @@ pub struct ServeArgs {
     /// The config repository: Git (bare or not) or a plain folder. Default: `.`.
     #[arg(long)]
     pub repo: Option<PathBuf>,
+    /// Follow a remote configuration repository instead of `--repo`: Git
+    /// (`git://`, `file://`) or SVN (`svn://`, `http(s)://`, `file://`),
+    /// fetched into a mirror in the state folder (needs `--state-dir`). No
+    /// credentials in the URL: give them with `--remote-credentials-file`
+    /// or ROLESYNC_REMOTE_USERNAME / ROLESYNC_REMOTE_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with = "repo")]
+    pub remote: Option<String>,
+    /// The remote's kind. Default: svn for `svn://`, `svn+ssh://` and a
+    /// `file://` SVN repository, else git.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub remote_kind: Option<crate::repo::RemoteKind>,
+    /// How often the remote is polled (`POST /v1/reload` fetches at once).
+    /// Default: 2s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub remote_poll: Option<std::time::Duration>,
+    /// A TOML file with the remote's `username` and `password`.
+    #[arg(long, value_name = "FILE")]
+    pub remote_credentials_file: Option<PathBuf>,
+    /// Apply a remote head that does not descend from the applied commit (a
+    /// force-push back); refused by default.
+    #[arg(long)]
+    pub allow_rewind: bool,
     /// The Git branch to follow. Default: the repository's HEAD branch.
     #[arg(long)]
     pub branch: Option<String>,

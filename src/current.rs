@@ -103,6 +103,25 @@ pub struct Status {
     pub triggers: std::collections::BTreeMap<&'static str, u64>,
     /// The warnings of the applied revision (its report's non-errors).
     pub warnings: Vec<Diagnostic>,
+    /// The remote followed (`serve --remote`), or none.
+    pub remote: Option<RemoteStatus>,
+}
+
+/// What the daemon knows of the remote it follows: `/v1/status`'s
+/// `remote` and the `rolesync_remote_*` metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteStatus {
+    /// The URL, without user information.
+    pub url: String,
+    /// The remote's head at the last successful fetch.
+    pub head: Option<String>,
+    pub last_fetch_at: Option<SystemTime>,
+    /// Since when every fetch has failed (None while reachable).
+    pub unreachable_since: Option<SystemTime>,
+    /// The last fetch's error (the password redacted), None after a success.
+    pub error: Option<String>,
+    /// The remote's head refused, and why (it would go back).
+    pub refused: Option<String>,
 }
 
 /// What the HTTP API and the reload loop share.

@@ -38,3 +38,16 @@ pub fn git(dir: &Path) -> Command {
     ]);
     c
 }
+
+/// Copy the folder `from` to `to`, recursively (sample-repo into a work tree).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("ls") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}

@@ -385,3 +385,57 @@ async fn metrics_answers() {
     out.push_str(&gets(&r, &["/metrics"]).await);
     insta::assert_snapshot!(out);
 }
+
+/// A followed remote in `/v1/status` (the contract `fleet status` reads)
+/// and its `rolesync_remote_*` gauges: reachable and behind (its head
+/// refused), then unreachable with nothing fetched yet (only the
+/// unreachable gauge is known).
+#[tokio::test]
+async fn a_followed_remote_in_status_and_metrics() {
+    let (current, _rx) = empty();
+    let r = router(current.clone(), config(policy::AuthorizeLayers::Endpoint));
+    let snap = report_of("sample-repo").snapshot.expect("valid");
+    current.snapshot.store(Some(Arc::new(snap)));
+    current.update(|s| {
+        s.started_at = Some(at(1_700_000_000));
+        s.remote = Some(crate::current::RemoteStatus {
+            url: "git://config.example/config.git".into(),
+            head: Some("0123abcd".into()),
+            last_fetch_at: Some(at(1_700_000_020)),
+            unreachable_since: None,
+            error: None,
+            refused: Some("0123abcd: not a descendant of the applied commit".into()),
+        });
+    });
+    let mut out = gets(&r, &["/v1/status"]).await;
+    let metrics = gets(&r, &["/metrics"]).await;
+    let remote_lines = |m: &str| -> String {
+        m.lines()
+            .filter(|l| l.contains("rolesync_remote_") && !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    out.push_str(&remote_lines(&metrics));
+    current.update(|s| {
+        s.remote = Some(crate::current::RemoteStatus {
+            url: "svn://config.example/config".into(),
+            unreachable_since: Some(SystemTime::now() - Duration::from_secs(90)),
+            error: Some("svn info: connection refused".into()),
+            ..Default::default()
+        });
+    });
+    let metrics = gets(&r, &["/metrics"]).await;
+    let lines = remote_lines(&metrics);
+    assert!(
+        !lines.contains("last_fetch") && !lines.contains("behind"),
+        "{lines}"
+    );
+    let unreachable: f64 = lines
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("one gauge");
+    assert!((89.0..200.0).contains(&unreachable), "{lines}");
+    insta::assert_snapshot!(out);
+}

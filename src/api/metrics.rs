@@ -29,6 +29,56 @@ pub(crate) struct Metrics<'a> {
     /// The applied revision (none: nothing applied yet; the info series is
     /// then left out rather than given an empty label).
     pub revision: Option<&'a str>,
+    /// The remote followed (none: not following; the gauges are left out).
+    pub remote: Option<RemoteMetrics>,
+}
+
+/// The `rolesync_remote_*` gauges, each only when its value is known.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RemoteMetrics {
+    /// How long every fetch has failed (0 while reachable).
+    pub unreachable_seconds: f64,
+    /// When the last fetch succeeded (none yet: left out).
+    pub last_fetch: Option<f64>,
+    /// 1 while the remote's head is not the applied revision (none: no
+    /// head fetched yet).
+    pub behind: Option<u8>,
+}
+
+impl RemoteMetrics {
+    fn of(r: &crate::current::RemoteStatus, applied: Option<&str>, now: SystemTime) -> Self {
+        RemoteMetrics {
+            unreachable_seconds: r
+                .unreachable_since
+                .and_then(|t| now.duration_since(t).ok())
+                .map_or(0.0, |d| d.as_secs_f64()),
+            last_fetch: r.last_fetch_at.map(secs),
+            behind: r.head.as_deref().map(|h| u8::from(Some(h) != applied)),
+        }
+    }
+
+    fn render(&self, text: &mut String) {
+        text.push_str(&format!(
+            "# HELP rolesync_remote_unreachable_seconds How long every fetch of the followed remote has failed (0 when reachable).\n\
+             # TYPE rolesync_remote_unreachable_seconds gauge\n\
+             rolesync_remote_unreachable_seconds {}\n",
+            self.unreachable_seconds
+        ));
+        if let Some(t) = self.last_fetch {
+            text.push_str(&format!(
+                "# HELP rolesync_remote_last_fetch_timestamp_seconds When the followed remote was last fetched.\n\
+                 # TYPE rolesync_remote_last_fetch_timestamp_seconds gauge\n\
+                 rolesync_remote_last_fetch_timestamp_seconds {t}\n"
+            ));
+        }
+        if let Some(b) = self.behind {
+            text.push_str(&format!(
+                "# HELP rolesync_remote_behind 1 while the remote's head is not the applied revision.\n\
+                 # TYPE rolesync_remote_behind gauge\n\
+                 rolesync_remote_behind {b}\n"
+            ));
+        }
+    }
 }
 
 impl<'a> Metrics<'a> {
@@ -52,6 +102,10 @@ impl<'a> Metrics<'a> {
             warnings,
             access_cost: snapshot.map(|s| s.access_cost),
             revision: snapshot.map(|s| s.revision.as_str()),
+            remote: status
+                .remote
+                .as_ref()
+                .map(|r| RemoteMetrics::of(r, snapshot.map(|s| s.revision.as_str()), now)),
         }
     }
 
@@ -68,6 +122,7 @@ impl<'a> Metrics<'a> {
             warnings,
             access_cost,
             revision,
+            remote,
         } = self;
         let mut text = format!(
             "# HELP rolesync_reloads_total Reloads by result.\n\
@@ -97,6 +152,9 @@ impl<'a> Metrics<'a> {
             text.push_str(&cost_gauges(*cost));
         }
         text.push_str(&info_series(*revision));
+        if let Some(remote) = remote {
+            remote.render(&mut text);
+        }
         text
     }
 }

@@ -162,10 +162,40 @@ struct StatusAnswer<'a> {
     attempted: Option<Attempted<'a>>,
     last_reload_seconds: f64,
     reloads: Reloads,
+    /// The remote followed (`null` when not following one).
+    remote: Option<RemoteAnswer>,
     stale_since: Option<String>,
     started_at: Option<String>,
     status: &'static str,
     triggers: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// The remote followed, in `/v1/status` (the contract `rolesync fleet
+/// status` reads).
+#[derive(Debug, Serialize)]
+struct RemoteAnswer {
+    url: String,
+    /// The remote's head at the last successful fetch.
+    head: Option<String>,
+    last_fetch_at: Option<String>,
+    unreachable_since: Option<String>,
+    /// The last fetch's error, the password redacted.
+    error: Option<String>,
+    /// The head refused, and why.
+    refused: Option<String>,
+}
+
+impl RemoteAnswer {
+    fn of(r: &crate::current::RemoteStatus) -> Self {
+        RemoteAnswer {
+            url: r.url.clone(),
+            head: r.head.clone(),
+            last_fetch_at: time(r.last_fetch_at),
+            unreachable_since: time(r.unreachable_since),
+            error: r.error.clone(),
+            refused: r.refused.clone(),
+        }
+    }
 }
 
 /// The applied revision, in `/v1/status`.
@@ -222,6 +252,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
             failed: status.failed,
             unchanged: status.unchanged,
         },
+        remote: status.remote.as_ref().map(RemoteAnswer::of),
         stale_since: time(status.stale_since),
         started_at: time(status.started_at),
         status: state_name(&shared, &status),

@@ -27,6 +27,15 @@ pub const DEFAULT_USER_HEADER: &str = "X-Remote-User";
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     repo: Option<PathBuf>,
+    remote: Option<String>,
+    remote_kind: Option<repo::RemoteKind>,
+    remote_poll: Option<String>,
+    remote_credentials_file: Option<PathBuf>,
+    /// A fetch's time-out ("30s").
+    remote_timeout: Option<String>,
+    /// The bytes one fetch may bring.
+    remote_max_bytes: Option<u64>,
+    allow_rewind: Option<bool>,
     branch: Option<String>,
     path: Option<String>,
     access_out: Option<PathBuf>,
@@ -166,7 +175,12 @@ fn duration(
 /// then the publication options and the limits (flags win over the file).
 pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     let file = read_config(args.config.as_deref())?;
-    let source = open_source(args, &file)?;
+    let state_dir = args.state_dir.clone().or(file.state_dir.clone());
+    let remote = remote(args, &file, state_dir.as_deref())?;
+    let source = match &remote {
+        Some(r) => open_mirror(args, &file, r)?,
+        None => open_source(args, &file)?,
+    };
     let quiet = crate::daemon::default_quiet(source.kind());
     let listen = match args.listen.or(file.listen) {
         Some(a) => a,
@@ -193,13 +207,22 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         http: file.http.limits()?,
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),
-        state_dir: args.state_dir.clone().or(file.state_dir.clone()),
-        poll_interval: duration(
-            args.poll_interval,
-            file.poll_interval.as_deref(),
-            Duration::from_secs(30),
-            "poll_interval",
-        )?,
+        state_dir,
+        poll_interval: match &remote {
+            Some(_) => duration(
+                args.remote_poll,
+                file.remote_poll.as_deref(),
+                DEFAULT_REMOTE_POLL,
+                "remote_poll",
+            )?,
+            None => duration(
+                args.poll_interval,
+                file.poll_interval.as_deref(),
+                Duration::from_secs(30),
+                "poll_interval",
+            )?,
+        },
+        remote,
         debounce: duration(args.debounce, file.debounce.as_deref(), quiet, "debounce")?,
         token,
         beyond_loopback,
@@ -243,13 +266,79 @@ fn open_source(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<repo::Sour
         .with_context(|| format!("opening {}", repo_path.display()))
 }
 
+/// How often a followed remote is polled by default.
+pub const DEFAULT_REMOTE_POLL: Duration = Duration::from_secs(2);
+
+/// The remote to follow (`--remote`, `remote =`), its mirror created in
+/// the state folder; none without one. A URL with credentials in it is
+/// refused (they come from the credentials file or the environment).
+fn remote(
+    args: &ServeArgs,
+    file: &FileConfig,
+    state_dir: Option<&Path>,
+) -> anyhow::Result<Option<std::sync::Arc<repo::Remote>>> {
+    let Some(given) = args.remote.as_deref().or(file.remote.as_deref()) else {
+        return Ok(None);
+    };
+    if args.repo.is_some() || file.repo.is_some() {
+        bail!("--remote (remote) and --repo (repo) exclude each other");
+    }
+    let Some(state_dir) = state_dir else {
+        bail!("--remote needs --state-dir: the remote's mirror is kept there");
+    };
+    let url = repo::RemoteUrl::parse(given)?;
+    let kind = url.kind(args.remote_kind.or(file.remote_kind));
+    let branch = args.branch.clone().or(file.branch.clone());
+    if kind == repo::RemoteKind::Svn && branch.is_some() {
+        bail!("--branch is for a Git remote; {} is SVN", url.display());
+    }
+    let mut remote = repo::Remote::new(url, kind, branch, state_dir);
+    let credentials = args
+        .remote_credentials_file
+        .as_ref()
+        .or(file.remote_credentials_file.as_ref());
+    if let Some(path) = credentials {
+        warn_if_others_can_read(path, "credentials")?;
+    }
+    remote.credentials = repo::Credentials::load(credentials.map(PathBuf::as_path))?;
+    let d = repo::FetchBounds::default();
+    remote.bounds = repo::FetchBounds {
+        timeout: duration(
+            None,
+            file.remote_timeout.as_deref(),
+            d.timeout,
+            "remote_timeout",
+        )?,
+        max_bytes: file.remote_max_bytes.unwrap_or(d.max_bytes),
+    };
+    remote.allow_rewind = args.allow_rewind || file.allow_rewind.unwrap_or(false);
+    fs_err::create_dir_all(state_dir)?;
+    remote.init_mirror()?;
+    Ok(Some(std::sync::Arc::new(remote)))
+}
+
+/// The mirror of `remote`, opened as a local repository (with the
+/// configured branch and sub-path).
+fn open_mirror(
+    args: &ServeArgs,
+    file: &FileConfig,
+    remote: &repo::Remote,
+) -> anyhow::Result<repo::Source> {
+    let options = repo::Options {
+        branch: remote.branch.clone(),
+        subpath: args.path.clone().or(file.path.clone()),
+    };
+    repo::Source::open(remote.mirror(), &options)
+        .with_context(|| format!("opening the mirror {}", remote.mirror().display()))
+}
+
 /// The bearer token of the token file, if one is given; an empty file is
 /// refused, one others can read is warned about.
 pub(crate) fn read_token(path: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
     let Some(path) = path else {
         return Ok(None);
     };
-    warn_if_others_can_read(path)?;
+    warn_if_others_can_read(path, "token")?;
     let t = fs_err::read_to_string(path)?.trim().to_owned();
     if t.is_empty() {
         bail!("the token file {} is empty", path.display());
@@ -336,13 +425,14 @@ fn user_header(given: Option<&str>, proxy: ProxyKind) -> anyhow::Result<HeaderNa
     Ok(header)
 }
 
-/// A token file others can read gives the API away: say so at start.
-fn warn_if_others_can_read(path: &Path) -> anyhow::Result<()> {
+/// A token or credentials file others can read gives a secret away: say
+/// so at start.
+fn warn_if_others_can_read(path: &Path, what: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = fs_err::metadata(path)?.permissions().mode();
     if mode & 0o044 != 0 {
         let message = format!(
-            "the token file {} is readable by its group or others (mode {:04o}); `chmod 600` it",
+            "the {what} file {} is readable by its group or others (mode {:04o}); `chmod 600` it",
             path.display(),
             mode & 0o7777
         );

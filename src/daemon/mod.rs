@@ -16,11 +16,14 @@
 //! changes the status), `state` (state.json, the audit log, the lock),
 //! `cache` (the cache of the applied revision's files for the hooks),
 //! `recorder` (the one ordered writer of state.json, the audit log and
-//! the status, off the reload's path).
+//! the status, off the reload's path), `follow` (the fetch step of a
+//! daemon that follows a remote: the remote's newest revision into the
+//! mirror the reload reads, never going back).
 
 mod cache;
 mod changes;
 mod debounce;
+mod follow;
 mod outcome;
 mod recorder;
 mod reload;

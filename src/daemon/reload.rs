@@ -48,6 +48,8 @@ pub(super) struct Reloader {
     last_failure: Option<(String, Vec<String>)>,
     /// Writes the cache of the applied revision's files for the hooks.
     cache: super::cache::CacheWriter,
+    /// The fetch step, when following a remote.
+    follower: Option<super::follow::Follower>,
 }
 
 impl Reloader {
@@ -74,6 +76,12 @@ impl Reloader {
             guards,
             last_failure: None,
             cache: super::cache::CacheWriter::default(),
+            follower: settings.remote.clone().map(|r| {
+                super::follow::Follower::new(
+                    r,
+                    settings.state_dir.as_deref().map(state::Audit::new),
+                )
+            }),
         })
     }
 
@@ -152,7 +160,8 @@ impl Reloader {
         }
     }
 
-    /// One reload, in named steps: read → build (`read_and_build`) →
+    /// One reload, in named steps: (following a remote: fetch, `follow`) →
+    /// read → build (`read_and_build`) →
     /// guard rails (`judge`) → decide (`outcome::decide`) → publish → record. Every step before
     /// the record only computes the [`Outcome`]; the record is the one
     /// place it reaches the status, state.json and the audit log (through
@@ -170,6 +179,13 @@ impl Reloader {
 
     /// Read, build, decide and publish: the outcome of this reload.
     async fn attempt(&mut self, force: bool) -> Outcome {
+        if let Some(follower) = &mut self.follower {
+            let applied = self
+                .shared
+                .revision()
+                .or(self.persisted.applied_revision.clone());
+            follower.fetch(&self.shared, applied).await;
+        }
         let current = self.shared.snapshot.load_full();
         if !force
             && let Some(cur) = &current

@@ -56,7 +56,20 @@ pub async fn run(
         settings.http,
         stop_rx.clone(),
     ));
-    let _watcher = triggers::watch(&settings.source, tx.clone())?;
+    // A followed remote's mirror moves only by the fetch step: not watched.
+    let _watcher = match settings.remote {
+        None => Some(triggers::watch(&settings.source, tx.clone())?),
+        Some(_) => None,
+    };
+    if let Some(remote) = &settings.remote {
+        let url = remote.url.display();
+        shared.update(|s| {
+            s.remote = Some(crate::current::RemoteStatus {
+                url,
+                ..Default::default()
+            })
+        });
+    }
     triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
     triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
     if let Some(dir) = &settings.state_dir {

@@ -11,6 +11,9 @@ use crate::snapshot::Limits;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub source: repo::Source,
+    /// The remote followed (`--remote`): `source` is its mirror, fetched
+    /// before each reload; none for a local repository or folder.
+    pub remote: Option<std::sync::Arc<repo::Remote>>,
     /// Where the synchronised access file is published.
     pub access_out: Option<PathBuf>,
     /// Where the last applied revision and the audit log are kept.

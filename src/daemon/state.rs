@@ -157,6 +157,10 @@ pub struct Record<'a> {
     pub errors: Vec<DiagnosticJson<'a>>,
     pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     pub lost: Option<&'a BTreeMap<String, BTreeSet<String>>>,
+    /// Why a followed remote's head was refused (`result: "refused"`);
+    /// absent from every other record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'a str>,
     pub result: &'static str,
     pub revision: &'a str,
     /// RFC 3339, in seconds.
@@ -175,6 +179,7 @@ impl<'a> Record<'a> {
             errors: Vec::new(),
             gained: None,
             lost: None,
+            message: None,
             result: result.as_str(),
             revision,
             time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

@@ -3,7 +3,8 @@
 //! Every backend produces the same [`snapshot::Input`]: the files that
 //! `snapshot::classify` knows, by path relative to the configuration root.
 //! Backends are variants of one enum (no trait objects, no mocks): a plain
-//! folder, a Git repository and a local SVN repository.
+//! folder, a Git repository and a local SVN repository. A remote
+//! repository is followed through a local mirror (`remote`).
 
 pub mod cache;
 mod error;
@@ -11,7 +12,13 @@ mod folder;
 mod folder_walk;
 mod git;
 mod git_since;
+mod mirror;
+mod mirror_git;
+mod mirror_svn;
+#[cfg(test)]
+mod mirror_tests;
 mod order;
+mod remote;
 pub mod signature;
 mod signature_gpg;
 mod signature_run;
@@ -27,6 +34,7 @@ mod watch;
 use std::path::{Path, PathBuf};
 
 pub use error::Error;
+pub use remote::{Credentials, FetchBounds, Fetched, Remote, RemoteError, RemoteKind, RemoteUrl};
 pub use subpath::SubPath;
 pub use watch::{HeadFiles, Meaning, Touch, Watch};
 

@@ -11,6 +11,7 @@ mod daemon;
 mod diagnostics;
 mod diff;
 mod fleet;
+mod follow;
 mod git;
 mod hook_cache;
 mod hooks;

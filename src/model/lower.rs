@@ -370,7 +370,9 @@ fn lower_assignments(
     // (holder is a group, holder, role) → the assignment that gave it
     // first. A validated name is its wire string unchanged, so the wire
     // strings serve as the key, borrowed.
-    let mut given: HashMap<(bool, &str, &str), usize> = HashMap::new();
+    // Sized for every role of the file: no table grown and hashed again.
+    let roles: usize = r.value.holders.iter().map(|h| h.roles.len()).sum();
+    let mut given: HashMap<(bool, &str, &str), usize> = HashMap::with_capacity(roles);
     for h in &r.value.holders {
         let Some(holder) = lower_holder(cx, model, r.src, h) else {
             continue;

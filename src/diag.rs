@@ -245,6 +245,8 @@ pub struct Source<'a> {
     pub path: &'a str,
     pub text: &'a str,
     positions: std::sync::OnceLock<Positions>,
+    /// `path`, shared (made the first time it is asked for).
+    shared_path: std::sync::OnceLock<std::sync::Arc<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -286,7 +288,14 @@ impl<'a> Source<'a> {
             path,
             text,
             positions: std::sync::OnceLock::new(),
+            shared_path: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The path, shared: every call gives the same `Arc` (a place of this
+    /// file costs a reference count, not a copy of its name).
+    pub fn shared_path(&self) -> std::sync::Arc<str> {
+        std::sync::Arc::clone(self.shared_path.get_or_init(|| self.path.into()))
     }
 
     fn positions(&self) -> &Positions {

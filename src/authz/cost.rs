@@ -47,7 +47,10 @@ pub(crate) fn of(c: &Compiled<'_>) -> Cost {
 /// The distinct user names a compiled file knows (the module documentation
 /// says which).
 pub(crate) fn users_of<'c>(c: &'c Compiled<'_>) -> HashSet<&'c str, FxBuild> {
-    let mut users: HashSet<&str, FxBuild> = HashSet::default();
+    // Sized for the group members (most of a rendered file's names).
+    let members = c.groups.iter().map(|g| g.members.len()).sum();
+    let mut users: HashSet<&str, FxBuild> =
+        HashSet::with_capacity_and_hasher(members, Default::default());
     for acl in &c.acls {
         for ace in &acl.aces {
             if !ace.name.starts_with('@') {

@@ -210,14 +210,10 @@ impl Model {
                 None
             }
         };
-        // Only a scope built afresh asks who is active: the first few of
-        // the model directly, the others of a map of every account.
-        let direct = Active::direct(self);
-        let mut direct_left = DIRECT_ASSIGNMENTS;
-        let active = OnceCell::new();
         let assigned = self.assignments_by_scope();
         let none: Arc<Run> = Arc::default();
-        let mut out = Vec::with_capacity(self.projects.len() + 1);
+        // Each scope's entry kept, or what to build it from.
+        let mut slots = Vec::with_capacity(self.projects.len() + 1);
         for (scope, defined) in self.scopes_with_roles() {
             let run = assigned
                 .get(&scope)
@@ -227,27 +223,21 @@ impl Model {
                 .remove(&scope)
                 .filter(|e| keep && e.defined == defined && same_pairs(&e.run, &run))
                 .filter(|e| reach.as_ref().is_none_or(|r| !r.touches(&scope, &e.run)));
-            let entry = match kept {
-                Some(entry) => {
-                    memo.hits += 1;
-                    entry
-                }
-                None => {
-                    memo.misses += 1;
-                    let active = if run.len() <= direct_left {
-                        direct_left -= run.len();
-                        &direct
-                    } else {
-                        active.get_or_init(|| Active::of(self))
-                    };
-                    let groups = Arc::new(self.scope_groups(active, &scope, &defined, &run));
-                    Entry {
-                        defined,
-                        run,
-                        groups,
-                    }
-                }
-            };
+            match &kept {
+                Some(_) => memo.hits += 1,
+                None => memo.misses += 1,
+            }
+            slots.push((scope, keep, kept.ok_or(Fresh { defined, run })));
+        }
+        let built = self.build_fresh(&slots);
+        let mut built = built.into_iter();
+        let mut out = Vec::with_capacity(slots.len());
+        for (scope, keep, slot) in slots {
+            let entry = slot.unwrap_or_else(|fresh| Entry {
+                defined: fresh.defined,
+                run: fresh.run,
+                groups: built.next().expect("groups for every scope built afresh"),
+            });
             out.push(Arc::clone(&entry.groups));
             if keep {
                 memo.scopes.insert(scope, entry);
@@ -255,6 +245,67 @@ impl Model {
         }
         out
     }
+
+    /// The groups of each scope of `slots` to build afresh, in order: in
+    /// parallel on a pool of `Limits::max_build_threads` threads made for
+    /// this call from [`PARALLEL_MIN_SCOPES`] of them on (each scope's
+    /// groups read the model and its own run alone), else here. Only a
+    /// scope built afresh asks who is active: when few are, of the model
+    /// directly for the first few assignments, else of a map of every
+    /// account.
+    fn build_fresh(
+        &self,
+        slots: &[(Scope, bool, Result<Entry, Fresh>)],
+    ) -> Vec<Arc<Vec<RoleGroup>>> {
+        use rayon::prelude::*;
+        let fresh: Vec<(&Scope, &Fresh)> = slots
+            .iter()
+            .filter_map(|(scope, _, slot)| Some((scope, slot.as_ref().err()?)))
+            .collect();
+        let threads = self.limits.max_build_threads;
+        let pool = (fresh.len() >= PARALLEL_MIN_SCOPES && threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("rolesync-groups-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        if let Some(pool) = pool {
+            let active = Active::of(self);
+            let one = |(scope, f): &(&Scope, &Fresh)| {
+                Arc::new(self.scope_groups(&active, scope, &f.defined, &f.run))
+            };
+            return pool.install(|| fresh.par_iter().map(one).collect());
+        }
+        let direct = Active::direct(self);
+        let mut direct_left = DIRECT_ASSIGNMENTS;
+        let active = OnceCell::new();
+        let mut out = Vec::with_capacity(fresh.len());
+        for (scope, f) in fresh {
+            let active = if f.run.len() <= direct_left {
+                direct_left -= f.run.len();
+                &direct
+            } else {
+                active.get_or_init(|| Active::of(self))
+            };
+            out.push(Arc::new(
+                self.scope_groups(active, scope, &f.defined, &f.run),
+            ));
+        }
+        out
+    }
+}
+
+/// From this many scopes to build afresh (a cold build's), their groups
+/// are built in parallel.
+const PARALLEL_MIN_SCOPES: usize = 64;
+
+/// What a scope's groups are built from when none are kept.
+struct Fresh {
+    defined: Vec<RoleId>,
+    run: Arc<Run>,
 }
 
 /// Whether `kept` gives the (holder, role) pairs of `now`, in order: the

@@ -66,8 +66,19 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         model.user_groups = lower_groups(&mut cx, g);
     }
     let mut earlier = memo.begin(&model, &files.limits);
-    let parts = lower_projects(&mut cx, &files.projects, |id, pf| {
-        memo.part(&mut earlier, pf, || lower_part(&model, id, pf))
+    let parts = lower_projects(&mut cx, &files.projects, |todo| {
+        let kept = todo
+            .iter()
+            .map(|(_, pf)| memo.take(&mut earlier, pf))
+            .collect();
+        let parts = lower_missing(kept, &model.limits, |i| {
+            let (id, pf) = todo[i];
+            lower_part(&model, id, pf)
+        });
+        for ((_, pf), part) in todo.iter().zip(&parts) {
+            memo.keep(pf, part);
+        }
+        parts
     });
     let mut global_logins = None;
     if let Some(r) = &files.user_roles {
@@ -239,41 +250,93 @@ fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTr
     groups
 }
 
-/// The project folders: each becomes a project (`part_of` it: id, lead,
+/// The project folders: each becomes a project (`parts_of` them: id, lead,
 /// own roles, assignments, permissions) unless its id is invalid or
-/// taken. Returns the part of each project kept, in order.
+/// taken. Returns the part of each project kept, in order; `parts_of` is
+/// asked for all of them at once, in that order.
 fn lower_projects<'f, 's>(
     cx: &mut Cx,
     folders: &'f [ProjectFiles<'s>],
-    mut part_of: impl FnMut(&ProjectId, &'f ProjectFiles<'s>) -> Arc<Part>,
+    parts_of: impl FnOnce(&[(&ProjectId, &'f ProjectFiles<'s>)]) -> Vec<Arc<Part>>,
 ) -> Vec<(ProjectId, Arc<Part>)> {
     let mut project_at: BTreeMap<ProjectId, Loc> = BTreeMap::new();
-    let mut kept = Vec::new();
+    // Each folder's own diagnostics (its id refused or taken), reported
+    // in folder order with the project's, once the parts are lowered.
+    let mut seen: Vec<(Option<ProjectId>, Vec<Diagnostic>)> = Vec::new();
     for pf in folders {
-        let src = pf.descriptor.src;
-        let Some(id) = project_id(cx, pf) else {
-            continue;
-        };
-        if let Some(first) = project_at.get(&id) {
-            cx.diags.push(
-                Diagnostic::file(
-                    Code::DuplicateProjectId,
-                    src.path,
-                    format!(
-                        "project id `{id}` is used by two project folders (see also {})",
-                        first.file
-                    ),
-                )
-                .with_note("a project's id is its folder's name; rename one of the folders"),
-            );
-            continue;
+        let before = cx.diags.len();
+        let id = project_id(cx, pf).filter(|id| {
+            let Some(first) = project_at.get(id) else {
+                return true;
+            };
+            cx.diags.push(duplicate_project(id, pf, first));
+            false
+        });
+        if let Some(id) = &id {
+            project_at.insert(id.clone(), loc(pf.descriptor.src, &(0..0)));
         }
-        project_at.insert(id.clone(), loc(src, &(0..0)));
-        let part = part_of(&id, pf);
+        seen.push((id, cx.diags.drain(before..).collect()));
+    }
+    let todo: Vec<(&ProjectId, &'f ProjectFiles<'s>)> = seen
+        .iter()
+        .zip(folders)
+        .filter_map(|((id, _), pf)| Some((id.as_ref()?, pf)))
+        .collect();
+    let mut parts = parts_of(&todo).into_iter();
+    let mut kept = Vec::with_capacity(todo.len());
+    for (id, diags) in seen {
+        cx.diags.extend(diags);
+        let Some(id) = id else { continue };
+        let part = parts.next().expect("a part for every project kept");
         cx.diags.extend(part.project_diags.iter().cloned());
         kept.push((id, part));
     }
     kept
+}
+
+/// Two project folders of one id: the second is left out.
+fn duplicate_project(id: &ProjectId, pf: &ProjectFiles, first: &Loc) -> Diagnostic {
+    Diagnostic::file(
+        Code::DuplicateProjectId,
+        pf.descriptor.src.path,
+        format!(
+            "project id `{id}` is used by two project folders (see also {})",
+            first.file
+        ),
+    )
+    .with_note("a project's id is its folder's name; rename one of the folders")
+}
+
+/// From this many projects to lower afresh (a cold build's), they are
+/// lowered in parallel.
+const PARALLEL_MIN_PARTS: usize = 32;
+
+/// Each part of `kept`, or `lower(i)` of those it lacks: on a pool of
+/// `Limits::max_build_threads` threads made for this call from
+/// [`PARALLEL_MIN_PARTS`] of them on (each project is lowered from its own
+/// files and the model's accounts and user groups alone, so the order of
+/// the work does not matter), else here.
+fn lower_missing(
+    kept: Vec<Option<Arc<Part>>>,
+    limits: &crate::limits::Limits,
+    lower: impl Fn(usize) -> Part + Sync,
+) -> Vec<Arc<Part>> {
+    use rayon::prelude::*;
+    let missing = kept.iter().filter(|p| p.is_none()).count();
+    let one = |(i, part): (usize, Option<Arc<Part>>)| part.unwrap_or_else(|| Arc::new(lower(i)));
+    let pool = (missing >= PARALLEL_MIN_PARTS && limits.max_build_threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(limits.max_build_threads)
+                .thread_name(|i| format!("rolesync-lower-{i}"))
+                .build()
+                .ok()
+        })
+        .flatten();
+    match pool {
+        Some(pool) => pool.install(|| kept.into_par_iter().enumerate().map(one).collect()),
+        None => kept.into_iter().enumerate().map(one).collect(),
+    }
 }
 
 /// A project's id: its folder's name, when that is a valid id.
@@ -307,7 +370,9 @@ fn lower_assignments(
     // (holder is a group, holder, role) → the assignment that gave it
     // first. A validated name is its wire string unchanged, so the wire
     // strings serve as the key, borrowed.
-    let mut given: HashMap<(bool, &str, &str), usize> = HashMap::new();
+    // Sized for every role of the file: no table grown and hashed again.
+    let roles: usize = r.value.holders.iter().map(|h| h.roles.len()).sum();
+    let mut given: HashMap<(bool, &str, &str), usize> = HashMap::with_capacity(roles);
     for h in &r.value.holders {
         let Some(holder) = lower_holder(cx, model, r.src, h) else {
             continue;

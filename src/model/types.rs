@@ -47,7 +47,8 @@ impl Scope {
 /// A place in a file, for explanations.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Loc {
-    pub file: String,
+    /// The file's path, shared by the places of one file.
+    pub file: std::sync::Arc<str>,
     pub line: u32,
     pub col: u32,
     /// Byte offset in the file.
@@ -64,7 +65,7 @@ impl Loc {
         crate::diag::Diagnostic {
             code,
             severity: code.severity(),
-            file: self.file.clone(),
+            file: self.file.to_string(),
             span: self.offset..self.offset,
             line: self.line,
             col: self.col,

@@ -103,6 +103,10 @@ impl Memo {
     /// so the file is rendered in full.
     pub(super) fn one_off() -> Self {
         Memo {
+            files: FileMemo {
+                off: true,
+                ..FileMemo::default()
+            },
             access: super::access::AccessMemo::off(),
             ..Memo::default()
         }
@@ -118,6 +122,8 @@ pub(super) struct FileMemo {
     limits: Limits,
     hits: usize,
     misses: usize,
+    /// A one-off build's: keeps no file (no copy of the files is made).
+    off: bool,
 }
 
 /// One file parsed: its path, the bytes it was parsed from (under the
@@ -179,6 +185,12 @@ impl FileMemo {
                 None
             }
         }
+    }
+
+    /// Whether the files parsed are kept for the next build (when not,
+    /// no [`FileEntry`] need be made).
+    pub(super) fn keeps(&self) -> bool {
+        !self.off
     }
 
     /// Keep `entry` for the next build; entries are kept in path order.

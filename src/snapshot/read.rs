@@ -98,6 +98,10 @@ pub(super) fn read_with_memo<'s>(
             // One fresh result per file without a kept one, in order.
             Slot::Fresh(_) => {
                 let file = Arc::new(fresh.next().expect("a parse for every missing file"));
+                if !memo.keeps() {
+                    parsed.push((file, src));
+                    continue;
+                }
                 FileEntry::new(src, file)
             }
         };

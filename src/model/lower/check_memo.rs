@@ -188,9 +188,10 @@ impl CheckMemo {
 
 /// Each login of `seen` once.
 fn distinct<'a>(seen: impl IntoIterator<Item = &'a (Login, Loc)>) -> Vec<Login> {
-    let mut once: FxHashMap<&str, ()> = FxHashMap::default();
-    seen.into_iter()
-        .filter(|(l, _)| once.insert(l.as_str(), ()).is_none())
+    let seen = seen.into_iter();
+    let mut once: FxHashMap<&str, ()> =
+        FxHashMap::with_capacity_and_hasher(seen.size_hint().0, Default::default());
+    seen.filter(|(l, _)| once.insert(l.as_str(), ()).is_none())
         .map(|(l, _)| l.clone())
         .collect()
 }

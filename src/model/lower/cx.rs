@@ -65,7 +65,7 @@ pub(super) fn ident_code(code: Code, e: &IdentError) -> Code {
 pub(super) fn loc(src: &Source, span: &Range<usize>) -> Loc {
     let (line, col) = src.line_col(span.start);
     Loc {
-        file: src.path.to_owned(),
+        file: src.shared_path(),
         line,
         col,
         offset: span.start,

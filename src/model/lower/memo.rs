@@ -173,30 +173,28 @@ impl LowerMemo {
         assigned
     }
 
-    /// The part of `pf` lowered before, or `lower` it now; kept either way.
-    pub(super) fn part(
-        &mut self,
-        earlier: &mut Earlier,
-        pf: &ProjectFiles,
-        lower: impl FnOnce() -> Part,
-    ) -> Arc<Part> {
-        let key = Key::of(pf);
-        let part = match earlier.0.remove(&pf.folder) {
-            Some(e) if e.key.matches(&key) => {
+    /// The part of `pf` lowered before, if it is still of `pf` (counted
+    /// as a hit; else as a miss, to lower now and [`keep`](Self::keep)).
+    pub(super) fn take(&mut self, earlier: &mut Earlier, pf: &ProjectFiles) -> Option<Arc<Part>> {
+        match earlier.0.remove(&pf.folder) {
+            Some(e) if e.key.matches(&Key::of(pf)) => {
                 self.hits += 1;
-                e.part
+                Some(e.part)
             }
             _ => {
                 self.misses += 1;
-                Arc::new(lower())
+                None
             }
-        };
+        }
+    }
+
+    /// Keep `part`, this build's of `pf`, for the next build.
+    pub(super) fn keep(&mut self, pf: &ProjectFiles, part: &Arc<Part>) {
         let entry = Entry {
-            key,
-            part: Arc::clone(&part),
+            key: Key::of(pf),
+            part: Arc::clone(part),
         };
         self.parts.insert(pf.folder.clone(), entry);
-        part
     }
 }
 

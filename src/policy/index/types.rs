@@ -105,7 +105,7 @@ pub(super) struct AssignmentInfo {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Assignments {
     pub(super) list: Vec<AssignmentInfo>,
-    pub(super) files: Vec<String>,
+    pub(super) files: Vec<std::sync::Arc<str>>,
 }
 
 impl Assignments {

@@ -9,8 +9,9 @@
 //! 500,000 assignments), N (default 50) changes to one project's
 //! user-roles.xml each, then one of each other kind (an account disabled,
 //! a user-group member added, permissions.xml only), each built with one
-//! memo across the sequence. Prints p50/p99 of the cached builds, the
-//! median full build, the memo's hit counts, `/proc/loadavg` and the peak
+//! memo across the sequence. Prints p50/p99 of the cached builds, of the
+//! judge's `diff::diff` of each one-project change against the snapshot
+//! before (as the daemon runs it after the build), the median full build, the memo's hit counts, `/proc/loadavg` and the peak
 //! RSS (VmHWM). `REFERENCE_RUNS=K` (default 5): how many of the changes
 //! are also built in full (0: only once, at the end, e.g. under `perf`).
 
@@ -173,7 +174,10 @@ fn main() {
         synthetic::load()
     );
     println!("cold build_cached (empty memo)   {}", ms(cold));
-    phases(&first);
+    // `COLD_PHASES=0`: skip them (e.g. to profile the changes alone).
+    if std::env::var("COLD_PHASES").as_deref() != Ok("0") {
+        phases(&first);
+    }
 
     let mut timed: Vec<(String, Duration)> = Vec::new();
     let mut full: Vec<Duration> = Vec::new();
@@ -187,6 +191,8 @@ fn main() {
         index_phase(&s.model, &mut index_memo);
     }
     let mut index_times: Vec<(Duration, Duration)> = Vec::new();
+    let mut diffs: Vec<Duration> = Vec::new();
+    let mut before = report.snapshot;
     // The reference every fifth of the way (`REFERENCE_RUNS=0`: none,
     // e.g. under `perf record`).
     let runs: usize = std::env::var("REFERENCE_RUNS")
@@ -206,6 +212,12 @@ fn main() {
         if let Some(s) = &cached.snapshot
             && what == "project roles"
         {
+            if let Some(old) = &before {
+                let start = Instant::now();
+                let d = rolesync::diff::diff(old, s).expect("the diff");
+                diffs.push(start.elapsed());
+                assert!(!d.is_empty(), "a role was added");
+            }
             index_times.push(index_phase(&s.model, &mut index_memo));
         }
         let stats = memo.stats();
@@ -225,10 +237,11 @@ fn main() {
             );
             assert!(reference.is_valid() && cached.is_valid());
             assert_eq!(
-                cached.snapshot.map(|s| s.access),
-                reference.snapshot.map(|s| s.access)
+                cached.snapshot.as_ref().map(|s| &s.access),
+                reference.snapshot.as_ref().map(|s| &s.access)
             );
         }
+        before = cached.snapshot;
     }
     let mut project: Vec<Duration> = timed
         .iter()
@@ -250,6 +263,14 @@ fn main() {
         ms(pct(&project, 0.99)),
         ms(*project.last().expect("changes"))
     );
+    diffs.sort();
+    if !diffs.is_empty() {
+        println!(
+            "the judge's diff::diff of each against the snapshot before: p50 {} p99 {}",
+            ms(pct(&diffs, 0.5)),
+            ms(pct(&diffs, 0.99))
+        );
+    }
     for (what, d) in timed.iter().filter(|(w, _)| w != "project roles") {
         println!("{what:<32} build_cached {}", ms(*d));
     }

@@ -10,9 +10,11 @@
 //!
 //! Run: `cargo build --release && cargo build --release --example scale_latency &&
 //! target/release/examples/scale_latency [--100k] [--commits N] [--only git|svn]
-//! [--debounce DURATION] [--clean]`
-//! The trees are generated once into /tmp/rolesync-scale-<scale>/ and reused;
-//! `--clean` deletes them at the end.
+//! [--debounce DURATION] [--dir PATH] [--clean]`
+//! The trees are generated once into /tmp/rolesync-scale-<scale>/ (or
+//! `--dir`) and reused; `--clean` deletes them at the end. Each commit's
+//! time is printed in order, and the phases of the first reloads one by one
+//! (the first commit after the start was once the outlier).
 
 #[path = "common/bench.rs"]
 mod bench;
@@ -35,6 +37,7 @@ struct Opts {
     commits: usize,
     only: Option<String>,
     debounce: Option<String>,
+    dir: Option<PathBuf>,
     clean: bool,
 }
 
@@ -44,6 +47,7 @@ fn opts() -> Opts {
         commits: 30,
         only: None,
         debounce: None,
+        dir: None,
         clean: false,
     };
     let mut args = std::env::args().skip(1);
@@ -53,6 +57,7 @@ fn opts() -> Opts {
             "--commits" => o.commits = args.next().and_then(|n| n.parse().ok()).expect("N"),
             "--only" => o.only = args.next(),
             "--debounce" => o.debounce = args.next(),
+            "--dir" => o.dir = args.next().map(PathBuf::from),
             "--clean" => o.clean = true,
             other => panic!("unknown argument {other}"),
         }
@@ -272,6 +277,8 @@ fn pct(ms: &[f64], p: f64) -> f64 {
 
 fn report(what: &str, ms: &[f64], daemon: &Daemon) {
     let (hwm, rss) = daemon.memory();
+    let each: Vec<String> = ms.iter().map(|m| format!("{m:.0}")).collect();
+    println!("    each commit in order, ms: {}", each.join(" "));
     println!(
         "{what:<30} n={:<3} p50={:>7.1} ms  p99={:>7.1} ms  max={:>7.1} ms  daemon VmHWM={hwm} MiB VmRSS={rss} MiB  load {}",
         ms.len(),
@@ -302,6 +309,19 @@ fn report_phases(phases: &[(String, u64)]) {
         "    reload phases, ms p50/max (how many; incl. the first, full reload): {}",
         line.join(", ")
     );
+    // One reload's phases begin with its read.
+    let mut reloads: Vec<Vec<String>> = Vec::new();
+    for (name, us) in phases {
+        if name == "read" || reloads.is_empty() {
+            reloads.push(Vec::new());
+        }
+        if let Some(r) = reloads.last_mut() {
+            r.push(format!("{name} {:.1}", *us as f64 / 1e3));
+        }
+    }
+    for (i, r) in reloads.iter().take(4).enumerate() {
+        println!("    reload {i} (0: at start), ms: {}", r.join(", "));
+    }
 }
 
 /// One `rolesync render` of the plain tree: the full rebuild.
@@ -382,7 +402,10 @@ fn main() {
         true => ("100k", synthetic::SCALE_100K),
         false => ("10k", synthetic::SCALE_10K),
     };
-    let base = PathBuf::from(format!("/tmp/rolesync-scale-{label}"));
+    let base = o
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/rolesync-scale-{label}")));
     let mut files = ensure_trees(&base, scale);
     // The Git work tree as committed (earlier runs committed changes).
     for (rel, bytes) in files.iter_mut() {

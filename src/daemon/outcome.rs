@@ -76,9 +76,22 @@ pub(super) enum Outcome {
 #[derive(Debug)]
 pub(super) struct Applied {
     pub snapshot: Arc<Snapshot>,
-    pub changes: state::Changes,
+    pub changes: Memberships,
     pub diff: state::ChangeDiff,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// Who gained or lost which group in an applied reload.
+#[derive(Debug)]
+pub(super) enum Memberships {
+    /// From the snapshot served before (the diff's list, or what the
+    /// changed parts touch), computed on the reload's path.
+    Changed(state::Changes),
+    /// Nothing was served before (the daemon's start): every member of
+    /// every role group gained it. Expanded by the recorder, off the
+    /// reload's path (at 100,000 users it took seconds, which the first
+    /// commit after the start waited for).
+    EveryMember,
 }
 
 /// Why a reload failed: the revision (none when it could not be read), its

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::outcome::{self, Outcome};
+use super::outcome::{self, Memberships, Outcome};
 use super::state;
 use crate::current::{Current, ReloadResult};
 use crate::diag::Diagnostic;
@@ -77,8 +77,14 @@ impl Recorder {
 }
 
 /// One job: state.json, the audit line, then the status.
-fn write(job: Job, shared: &Current, audit: Option<&state::Audit>) {
+fn write(mut job: Job, shared: &Current, audit: Option<&state::Audit>) {
     let started = std::time::Instant::now();
+    if job.audit
+        && let Outcome::Applied(a) = &mut job.outcome
+        && matches!(a.changes, Memberships::EveryMember)
+    {
+        a.changes = Memberships::Changed(state::changes(None, &a.snapshot, None));
+    }
     if let Some((dir, persisted)) = &job.save
         && let Err(e) = state::save(dir, persisted)
     {
@@ -109,13 +115,18 @@ fn record_of(outcome: &Outcome, at: SystemTime) -> Option<state::Record<'_>> {
         Outcome::Applied(a) => {
             let meta = a.snapshot.meta.as_ref();
             let (diff, diff_error) = state::diff_fields(&a.diff);
+            // `write` expanded `EveryMember` before it asked for the record.
+            let changes = match &a.changes {
+                Memberships::Changed(c) => Some(c),
+                Memberships::EveryMember => None,
+            };
             Some(state::Record {
                 author: meta.map(|m| m.author.as_str()),
                 commit_time: meta.map(|m| m.time),
                 diff,
                 diff_error,
-                gained: Some(&a.changes.gained),
-                lost: Some(&a.changes.lost),
+                gained: changes.map(|c| &c.gained),
+                lost: changes.map(|c| &c.lost),
                 warnings: a.warnings.iter().map(Diagnostic::to_json).collect(),
                 time,
                 ..state::Record::new(&a.snapshot.revision, ReloadResult::Applied)

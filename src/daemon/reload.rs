@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::outcome::{self, Applied, Decision, Failure, Outcome};
+use super::outcome::{self, Applied, Decision, Failure, Memberships, Outcome};
 use super::recorder::{Job, QUEUE_BOUND, Recorder};
 use super::settings::Settings;
 use super::{state, triggers};
@@ -237,7 +237,10 @@ impl Reloader {
         phase("publish", started);
         let started = std::time::Instant::now();
         let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
-        let changes = state::changes(current.as_deref(), &snapshot, computed);
+        let changes = match current.as_deref() {
+            Some(old) => Memberships::Changed(state::changes(Some(old), &snapshot, computed)),
+            None => Memberships::EveryMember,
+        };
         phase("changes", started);
         let applied_warnings = warnings.clone();
         self.shared.update(|s| s.warnings = applied_warnings);

@@ -1,9 +1,10 @@
 //! Part a: who joins or leaves which role group, and why.
 //!
-//! What changed is found first, without expanding any group: the
-//! assignments of each scope are compared as slices (a scope whose
-//! assignments are equal costs one comparison), user groups member set by
-//! member set, accounts by their active state. Only the (role group,
+//! What changed is found first, without expanding any group: a scope's
+//! run of assignments that is the same memory in both models (shared by
+//! the lowering memo) is equal without being read or looked up by scope,
+//! the other scopes' assignments are compared as slices, user groups
+//! member set by member set, accounts by their active state. Only the (role group,
 //! login) pairs those changes touch are then decided in both models.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,21 +12,48 @@ use std::sync::Arc;
 
 use super::types::{Direction, GroupChange, Reason};
 use crate::ident::{GroupId, Login, RoleId, role_group_name};
-use crate::model::{Assignment, EVERYONE, Holder, Model, Scope};
+use crate::model::{Assignment, EVERYONE, Holder, Model, Run, Scope};
+
+/// A set with the fast hash (keys are addresses, not a client's).
+type FxHashSet<T> = std::collections::HashSet<T, crate::fxhash::FxBuild>;
 
 /// The assignments of one model by scope: its runs of `Model::assignments`
 /// (a scope's assignments are usually one run), in file order. Borrowed,
 /// never copied pair by pair: most scopes are only compared.
-type ByScope<'a> = BTreeMap<&'a Scope, Vec<&'a [Assignment]>>;
+pub(super) type ByScope<'a> = BTreeMap<&'a Scope, Vec<&'a [Assignment]>>;
 
-fn by_scope(m: &Model) -> ByScope<'_> {
+pub(super) fn by_scope(m: &Model) -> ByScope<'_> {
+    by_scope_of(m.assignments.runs().iter())
+}
+
+fn by_scope_of<'a>(runs: impl Iterator<Item = &'a Arc<Run>>) -> ByScope<'a> {
     let mut out: ByScope = BTreeMap::new();
     // Run by run (`Assignments::runs`: one per scope, never empty),
     // borrowed.
-    for run in m.assignments.runs() {
+    for run in runs {
         out.entry(&run[0].scope).or_default().push(&run[..]);
     }
     out
+}
+
+/// The runs of each model that are not the very same memory (the same
+/// `Arc`) as a run of the other, by scope. A scope has one run per model
+/// (`Assignments::push_run`), so a scope whose run is shared is equal in
+/// both and has no run among these: only the runs a change made are read.
+fn changed_runs<'a>(old: &'a Model, new: &'a Model) -> (ByScope<'a>, ByScope<'a>) {
+    let addresses = |m: &Model| -> FxHashSet<*const Run> {
+        m.assignments.runs().iter().map(Arc::as_ptr).collect()
+    };
+    let (in_old, in_new) = (addresses(old), addresses(new));
+    let only = |m: &'a Model, other: &FxHashSet<*const Run>| {
+        by_scope_of(
+            m.assignments
+                .runs()
+                .iter()
+                .filter(|r| !other.contains(&Arc::as_ptr(r))),
+        )
+    };
+    (only(old, &in_new), only(new, &in_old))
 }
 
 /// The (role, holder) pairs of a scope's runs, in file order.
@@ -68,7 +96,14 @@ impl<'a> Candidates<'a> {
 /// role groups asked about.
 struct Holders<'a> {
     model: &'a Model,
-    scopes: &'a ByScope<'a>,
+    /// This model's runs that are not shared with the other's, and the
+    /// scopes of those of both: a scope among them has its run here or
+    /// none; any other's is found in `all`.
+    changed: &'a ByScope<'a>,
+    changed_scopes: &'a BTreeSet<&'a Scope>,
+    /// Every run by scope, made when a scope not changed is asked about
+    /// (a user group or an account changed).
+    all: std::cell::OnceCell<ByScope<'a>>,
     cache: BTreeMap<Key<'a>, Vec<Way<'a>>>,
     /// The members of `everyone`, computed once when asked (accounts not
     /// managed: every login named).
@@ -76,10 +111,16 @@ struct Holders<'a> {
 }
 
 impl<'a> Holders<'a> {
-    fn new(model: &'a Model, scopes: &'a ByScope<'a>) -> Holders<'a> {
+    fn new(
+        model: &'a Model,
+        changed: &'a ByScope<'a>,
+        changed_scopes: &'a BTreeSet<&'a Scope>,
+    ) -> Holders<'a> {
         Holders {
             model,
-            scopes,
+            changed,
+            changed_scopes,
+            all: std::cell::OnceCell::new(),
             cache: BTreeMap::new(),
             everyone: None,
         }
@@ -98,26 +139,30 @@ impl<'a> Holders<'a> {
 
     /// The holders of a role group, each user group with its members.
     fn of(&mut self, key: Key<'a>) -> Vec<Way<'a>> {
-        let (scopes, model) = (self.scopes, self.model);
-        self.cache
-            .entry(key)
-            .or_insert_with(|| {
-                let holders: BTreeSet<&Holder> = scopes
-                    .get(key.0)
-                    .into_iter()
-                    .flat_map(|runs| pairs(runs))
-                    .filter(|(r, _)| *r == key.1)
-                    .map(|(_, h)| h)
-                    .collect();
-                holders
-                    .into_iter()
-                    .map(|h| match h {
-                        Holder::User(l) => Way::User(l),
-                        Holder::Group(g) => Way::Group(g, model.user_groups.get(g)),
-                    })
-                    .collect()
+        if let Some(ways) = self.cache.get(&key) {
+            return ways.clone();
+        }
+        let model = self.model;
+        let scopes = match self.changed_scopes.contains(key.0) {
+            true => self.changed,
+            false => self.all.get_or_init(|| by_scope(model)),
+        };
+        let holders: BTreeSet<&'a Holder> = scopes
+            .get(key.0)
+            .into_iter()
+            .flat_map(|runs| pairs(runs))
+            .filter(|(r, _)| *r == key.1)
+            .map(|(_, h)| h)
+            .collect();
+        let ways: Vec<Way<'a>> = holders
+            .into_iter()
+            .map(|h| match h {
+                Holder::User(l) => Way::User(l),
+                Holder::Group(g) => Way::Group(g, model.user_groups.get(g)),
             })
-            .clone()
+            .collect();
+        self.cache.insert(key, ways.clone());
+        ways
     }
 
     /// The ways `login` holds the role group whose holders are `holders`
@@ -164,13 +209,29 @@ fn account_way(model: &Model) -> Reason {
 
 /// Every role-group membership that differs between the two models.
 pub(super) fn memberships(old: &Model, new: &Model) -> Vec<GroupChange> {
-    let (old_scopes, new_scopes) = (by_scope(old), by_scope(new));
+    memberships_from(old, new, changed_runs(old, new))
+}
+
+/// [`memberships`] from `runs`: each model's runs that may differ from
+/// the other's, by scope (every run of both is right too: the tests'
+/// reference).
+pub(super) fn memberships_from<'a>(
+    old: &'a Model,
+    new: &'a Model,
+    runs: (ByScope<'a>, ByScope<'a>),
+) -> Vec<GroupChange> {
+    let (old_scopes, new_scopes) = runs;
+    let changed_scopes: BTreeSet<&Scope> = old_scopes
+        .keys()
+        .chain(new_scopes.keys())
+        .copied()
+        .collect();
     let mut cand = Candidates::default();
     assignment_changes(old, new, &old_scopes, &new_scopes, &mut cand);
     group_changes(old, new, &mut cand);
     account_changes(old, new, &mut cand);
-    let mut before = Holders::new(old, &old_scopes);
-    let mut after = Holders::new(new, &new_scopes);
+    let mut before = Holders::new(old, &old_scopes, &changed_scopes);
+    let mut after = Holders::new(new, &new_scopes, &changed_scopes);
     let mut out = Vec::new();
     for (key, logins) in &cand.sorted() {
         if key.0.project().is_some() && key.1.as_str() == EVERYONE {

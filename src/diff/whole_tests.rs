@@ -6,12 +6,14 @@
 //! disabled or enabled, the global roles, the access file), each revision
 //! built with one memo as the daemon builds it and diffed against the
 //! revision before and the first one, both ways, under the default
-//! bounds and tight ones.
+//! bounds and tight ones. And the membership changes, found through the
+//! runs the two models share, equal those found reading every run.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use super::groups;
 use super::paths::Reading;
 use super::{Bounds, diff_reading};
 use crate::snapshot::incremental_tests::Rng;
@@ -183,6 +185,11 @@ proptest! {
             change(&mut files, what, seed);
             let new = build(&files, i + 1, &mut memo).expect("valid");
             for old in [&last, &first].into_iter().flatten() {
+                for (x, y) in [(&old.model, &new.model), (&new.model, &old.model)] {
+                    let shared = groups::memberships(x, y);
+                    let every_run = groups::memberships_from(x, y, (groups::by_scope(x), groups::by_scope(y)));
+                    prop_assert_eq!(format!("{shared:?}"), format!("{every_run:?}"), "step {}", i);
+                }
                 let (changed, whole) = both(old, &new, &bounds);
                 prop_assert_eq!(&changed, &whole, "step {}", i);
                 let (changed, whole) = both(&new, old, &bounds);

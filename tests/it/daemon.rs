@@ -243,6 +243,14 @@ fn the_audit_line_of_a_role_change_carries_the_path_and_group_diff() {
         serde_json::Value::Null,
         "nothing applied before: {initial}"
     );
+    // At the start every member of every role group gained it (expanded
+    // by the audit writer, off the reload's path).
+    assert!(
+        initial["gained"]["carol"]
+            .as_array()
+            .is_some_and(|g| g.contains(&serde_json::json!("elibrary-project_user"))),
+        "{initial}"
+    );
     let commit = cfg.commit_edit(
         "Engineering/elibrary/.polarion/security/user-roles.xml",
         "<user name=\"carol\">",

@@ -61,7 +61,7 @@ fn failed(revision: &str) -> Outcome {
 fn applied(revision: &str) -> Outcome {
     Outcome::Applied(Applied {
         snapshot: Arc::new(snapshot_of(revision, "dev")),
-        changes: state::Changes::default(),
+        changes: Memberships::Changed(state::Changes::default()),
         diff: None,
         warnings: Vec::new(),
     })

@@ -86,7 +86,7 @@ fn git_daemon(base: &Path) -> Server {
 
 /// A `rolesync serve --remote` with its own access file and state folder;
 /// its log (stderr, at debug level) kept.
-struct Follower {
+pub(crate) struct Follower {
     child: Child,
     addr: String,
     access: PathBuf,
@@ -95,7 +95,7 @@ struct Follower {
 }
 
 impl Follower {
-    fn start(dir: &Path, name: &str, url: &str, extra: &[&str]) -> Follower {
+    pub(crate) fn start(dir: &Path, name: &str, url: &str, extra: &[&str]) -> Follower {
         let token = dir.join("token");
         std::fs::write(&token, TOKEN).expect("token");
         let (access, state) = (dir.join(format!("{name}.access")), dir.join(name));
@@ -140,16 +140,16 @@ impl Follower {
         }
     }
 
-    fn status(&self) -> serde_json::Value {
+    pub(crate) fn status(&self) -> serde_json::Value {
         status_at(&self.addr)
     }
 
-    fn notify(&self) {
+    pub(crate) fn notify(&self) {
         let (code, body) = http_to(&self.addr, "POST", "/v1/reload", Some(TOKEN));
         assert_eq!(code, 202, "{body}");
     }
 
-    fn file(&self) -> String {
+    pub(crate) fn file(&self) -> String {
         std::fs::read_to_string(&self.access).unwrap_or_default()
     }
 }

@@ -4,7 +4,7 @@
 //! commits signed by the real `git commit -S`. An unsigned commit, one
 //! signed by a key that is not trusted and one changed after signing are
 //! refused (the previous access file stays); a commit signed by a trusted
-//! key is applied.
+//! key is applied, by a local daemon and by a follower of a remote.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::daemon::{Daemon, wait_until};
+use crate::follow::Follower;
 use crate::util::{self, git};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -360,5 +361,75 @@ fn require_signed_without_allowed_signers_does_not_start() {
         util::stderr(&out).contains("allowed_signers"),
         "{}",
         util::stderr(&out)
+    );
+}
+
+/// A follower of a remote (`serve --remote`, issue 14) that requires
+/// signatures applies the pushed commit alice signed, refuses an unsigned
+/// push (its file and applied revision kept) and applies the next signed
+/// one: the check runs on the mirror's head like on a local repository.
+#[test]
+fn a_follower_of_a_remote_applies_only_signed_pushes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let alice = Signing::ssh(&key(dir.path(), "alice"));
+    let signers = allowed_signers(dir.path(), "alice@acme.example", &dir.path().join("alice"));
+    let work = dir.path().join("config");
+    util::copy_tree(&util::root().join("sample-repo"), &work);
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "-A"]);
+    let user = |name: &str| format!("<user name=\"{name}\">");
+    let first = commit(&work, Some(&alice), &user("dave"), &user("erin"));
+    let bare = dir.path().join("remote.git");
+    let bare_arg = bare.to_str().expect("utf-8");
+    git(&work, &["clone", "-q", "--bare", ".", bare_arg]);
+    git(&work, &["remote", "add", "origin", bare_arg]);
+    let flags = [
+        "--require-signed",
+        "--allowed-signers",
+        signers.to_str().expect("utf-8"),
+        "--remote-poll",
+        "1h",
+    ];
+    let url = format!("file://{bare_arg}");
+    let f = Follower::start(dir.path(), "follower", &url, &flags);
+    let applied = |f: &Follower| {
+        f.status()["applied"]["revision"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    wait_until(LIMIT, "the signed first commit", || {
+        applied(&f).as_deref() == Some(first.as_str())
+    });
+    let served = f.file();
+    assert!(
+        served.contains("elibrary-project_user = carol, erin\n"),
+        "{served}"
+    );
+
+    let unsigned = commit(&work, None, &user("erin"), &user("frank"));
+    git(&work, &["push", "-q", "origin", "HEAD"]);
+    f.notify();
+    wait_until(LIMIT, "the unsigned push's refusal", || {
+        f.status()["attempted"]["revision"].as_str() == Some(unsigned.as_str())
+    });
+    let status = f.status();
+    assert_eq!(status["attempted"]["result"], "failed", "{status}");
+    assert_eq!(
+        status["attempted"]["errors"][0]["code"], "commit-unsigned",
+        "{status}"
+    );
+    assert_eq!(applied(&f).as_deref(), Some(first.as_str()));
+    assert_eq!(f.file(), served);
+
+    let good = commit(&work, Some(&alice), &user("frank"), &user("grace"));
+    git(&work, &["push", "-q", "origin", "HEAD"]);
+    f.notify();
+    wait_until(LIMIT, "the signed push", || {
+        applied(&f).as_deref() == Some(good.as_str())
+    });
+    assert!(
+        f.file().contains("elibrary-project_user = carol, grace\n"),
+        "{}",
+        f.file()
     );
 }

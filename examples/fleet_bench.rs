@@ -1,13 +1,16 @@
 //! Benchmark: how fast a fleet converges (issue 14). A bare Git repository
-//! (sample-repo) is served by a real `git daemon` on loopback and followed
+//! (sample-repo) is served by a real `git daemon` on loopback, and an SVN
+//! repository of the same files by a real `svnserve`; each is followed
 //! by three `rolesync serve --remote` processes; PUSHES (default 20) role
 //! changes are pushed one at a time, and for each the time from `git push`
 //! returning to the slowest follower's access file being `rolesync render`
-//! of the pushed commit is taken: once with the notifying hook's
+//! of the pushed commit is taken (a follower's time is when its file
+//! first changes; every file is then checked to be that rendering): once with the notifying hook's
 //! `POST /v1/reload` to each follower (poll 1h: only the notification
 //! moves them), once by polling alone (`--remote-poll 1s`). The reference,
 //! measured beside them in the same run: one `rolesync serve --repo` on the
-//! bare repository itself (the single-server set-up, its file watch).
+//! bare repository (or the SVN repository) itself (the single-server
+//! set-up, its file watch).
 //!
 //! Run: `cargo build --release && cargo run --release --example fleet_bench [PUSHES]`
 
@@ -92,12 +95,14 @@ impl Drop for Serve {
     }
 }
 
-/// When each server's file is `expected`, from `start`; waits for all.
-fn until_all(servers: &[&Serve], expected: &str, start: Instant) -> Vec<Duration> {
+/// When each server's file first differs from `before`, from `start`;
+/// waits for all (a file is replaced whole, so its first new content is
+/// the new revision's, which the caller checks).
+fn until_all_differ(servers: &[&Serve], before: &str, start: Instant) -> Vec<Duration> {
     let mut done = vec![None; servers.len()];
     while done.iter().any(Option::is_none) {
         for (i, s) in servers.iter().enumerate() {
-            if done[i].is_none() && s.file() == expected {
+            if done[i].is_none() && s.file() != before {
                 done[i] = Some(start.elapsed());
             }
         }
@@ -105,6 +110,15 @@ fn until_all(servers: &[&Serve], expected: &str, start: Instant) -> Vec<Duration
         std::thread::sleep(Duration::from_micros(500));
     }
     done.into_iter().flatten().collect()
+}
+
+/// Wait until every server's file is `expected`.
+fn until_all(servers: &[&Serve], expected: &str) {
+    let start = Instant::now();
+    while servers.iter().any(|s| s.file() != expected) {
+        assert!(start.elapsed() < Duration::from_secs(60), "no convergence");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 fn render(work: &Path) -> String {
@@ -133,17 +147,26 @@ fn line(what: &str, mut times: Vec<Duration>) {
     );
 }
 
+/// Where the configuration is committed and how it reaches the remote.
+enum Kind {
+    /// A Git work tree pushed to the bare repository `git daemon` serves.
+    Git { bare: PathBuf },
+    /// An SVN working copy committed to the repository `svnserve` serves.
+    Svn { repo: PathBuf },
+}
+
 struct Fleet {
     dir: PathBuf,
+    /// The work tree or working copy the changes are made in.
     work: PathBuf,
     url: String,
+    kind: Kind,
     pushes: usize,
 }
 
 impl Fleet {
-    /// Commit and push change `n` (a user in or out of a role); the access
-    /// file it renders to.
-    fn push(&self, n: usize) -> String {
+    /// Commit and push change `n` (a user in or out of a role).
+    fn push(&self, n: usize) {
         let file = self
             .work
             .join("Engineering/elibrary/.polarion/security/user-roles.xml");
@@ -154,8 +177,27 @@ impl Fleet {
             ("<user name=\"grace\">", "<user name=\"dave\">")
         };
         std::fs::write(&file, text.replacen(from, to, 1)).expect("write");
-        git(&self.work, &["commit", "-q", "-am", &format!("push {n}")]);
-        render(&self.work)
+        let message = format!("push {n}");
+        match &self.kind {
+            Kind::Git { .. } => {
+                git(&self.work, &["commit", "-q", "-am", &message]);
+                git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
+            }
+            Kind::Svn { .. } => run(Command::new("svn")
+                .arg("commit")
+                .arg("-q")
+                .arg("-m")
+                .arg(&message)
+                .arg(&self.work)),
+        }
+    }
+
+    /// The served repository, which the single-server reference reads.
+    fn served(&self) -> &Path {
+        match &self.kind {
+            Kind::Git { bare } => bare,
+            Kind::Svn { repo } => repo,
+        }
     }
 
     /// PUSHES pushes to three followers (`poll`; `notify`: each told after
@@ -169,34 +211,80 @@ impl Fleet {
                 Serve::start(&self.dir, &format!("{tag}{i}"), &source, &flags)
             })
             .collect();
-        let bare = self.dir.join("served/config.git").display().to_string();
-        let local = Serve::start(&self.dir, &format!("{tag}-local"), &["--repo", &bare], &[]);
-        let first = render(&self.work);
+        let served = self.served().display().to_string();
+        let local = Serve::start(
+            &self.dir,
+            &format!("{tag}-local"),
+            &["--repo", &served],
+            &[],
+        );
+        let mut before = render(self.served());
         let all: Vec<&Serve> = followers.iter().chain([&local]).collect();
-        until_all(&all, &first, Instant::now());
+        until_all(&all, &before);
         let (mut slowest, mut reference) = (Vec::new(), Vec::new());
         for n in 0..self.pushes {
-            let expected = self.push(n);
-            git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
+            self.push(n);
             let start = Instant::now();
             if notify {
                 followers.iter().for_each(Serve::notify);
             }
-            let times = until_all(&all, &expected, start);
+            let times = until_all_differ(&all, &before, start);
             slowest.push(*times[..3].iter().max().expect("three"));
             reference.push(times[3]);
+            before = render(self.served());
+            for s in &all {
+                assert_eq!(s.file(), before, "a server's file is the pushed revision's");
+            }
         }
         (slowest, reference)
     }
+
+    /// Both runs, notified and polled, printed.
+    fn report(&self, what: &str) {
+        println!(
+            "{} pushes of one role change (sample-repo), 3 followers of {what}",
+            self.pushes
+        );
+        let (notified, local_a) = self.run("notified", "1h", true);
+        line("notified (POST /v1/reload), slowest of 3", notified);
+        line(
+            "  reference: serve --repo on the served repository",
+            local_a,
+        );
+        let (polled, local_b) = self.run("polled", "1s", false);
+        line("poll only (--remote-poll 1s), slowest of 3", polled);
+        line(
+            "  reference: serve --repo on the served repository",
+            local_b,
+        );
+    }
 }
 
-fn main() {
-    let pushes: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20);
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().to_owned();
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+fn wait_listening(port: u16) {
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The Git fleet: sample-repo committed, cloned bare into `dir/served`,
+/// served by `git daemon`.
+fn git_fleet(dir: &Path, pushes: usize) -> (Fleet, Child) {
     let work = dir.join("work");
     bench::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo"),
@@ -206,21 +294,12 @@ fn main() {
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "initial"]);
     let bare = dir.join("served/config.git");
-    git(
-        &work,
-        &["clone", "-q", "--bare", ".", &bare.display().to_string()],
-    );
-    git(
-        &work,
-        &["remote", "add", "origin", &bare.display().to_string()],
-    );
-    std::fs::write(dir.join("token"), TOKEN).expect("token");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let bare_arg = bare.display().to_string();
+    git(&work, &["clone", "-q", "--bare", ".", &bare_arg]);
+    git(&work, &["remote", "add", "origin", &bare_arg]);
+    let port = free_port();
     let exec = git(&work, &["--exec-path"]);
-    let mut daemon = Command::new(Path::new(&exec).join("git-daemon"))
+    let daemon = Command::new(Path::new(&exec).join("git-daemon"))
         .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
         .arg(format!("--port={port}"))
         .arg(format!("--base-path={}", dir.join("served").display()))
@@ -228,24 +307,70 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .expect("git daemon");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_listening(port);
     let fleet = Fleet {
-        dir,
+        dir: dir.to_owned(),
         work,
         url: format!("git://127.0.0.1:{port}/config.git"),
+        kind: Kind::Git { bare },
         pushes,
     };
-    println!(
-        "{pushes} pushes of one role change (sample-repo), 3 followers of git://, git daemon on loopback"
-    );
-    let (notified, local_a) = fleet.run("notified", "1h", true);
-    line("notified (POST /v1/reload), slowest of 3", notified);
-    line("  reference: serve --repo on the bare repository", local_a);
-    let (polled, local_b) = fleet.run("polled", "1s", false);
-    line("poll only (--remote-poll 1s), slowest of 3", polled);
-    line("  reference: serve --repo on the bare repository", local_b);
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    (fleet, daemon)
+}
+
+/// The SVN fleet: sample-repo imported into `dir/served/config`, checked
+/// out, served by `svnserve` (anonymous read, the default).
+fn svn_fleet(dir: &Path, pushes: usize) -> (Fleet, Child) {
+    let repo = dir.join("served/config");
+    std::fs::create_dir_all(dir.join("served")).expect("mkdir");
+    run(Command::new("svnadmin").arg("create").arg(&repo));
+    let url = format!("file://{}", repo.display());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo");
+    run(Command::new("svn")
+        .args(["import", "-q", "-m", "initial"])
+        .arg(&sample)
+        .arg(&url));
+    let work = dir.join("wc");
+    run(Command::new("svn")
+        .args(["checkout", "-q", &url])
+        .arg(&work));
+    let port = free_port();
+    let daemon = Command::new("svnserve")
+        .args(["-d", "--foreground", "--listen-host", "127.0.0.1"])
+        .arg(format!("--listen-port={port}"))
+        .arg("-r")
+        .arg(dir.join("served"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("svnserve");
+    wait_listening(port);
+    let fleet = Fleet {
+        dir: dir.to_owned(),
+        work,
+        url: format!("svn://127.0.0.1:{port}/config"),
+        kind: Kind::Svn { repo },
+        pushes,
+    };
+    (fleet, daemon)
+}
+
+fn main() {
+    let pushes: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
+    for (what, make) in [
+        (
+            "git://, git daemon on loopback",
+            git_fleet as fn(&Path, usize) -> (Fleet, Child),
+        ),
+        ("svn://, svnserve on loopback", svn_fleet),
+    ] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (fleet, mut server) = make(tmp.path(), pushes);
+        std::fs::write(tmp.path().join("token"), TOKEN).expect("token");
+        fleet.report(what);
+        let _ = server.kill();
+        let _ = server.wait();
+    }
 }

@@ -1,7 +1,8 @@
 //! `rolesync fleet status` against real `rolesync serve` processes on
 //! loopback: daemons that serve the same revision are ok (exit 0, also
 //! with the token a daemon beyond loopback needs); one held on an old
-//! revision is named `diverged` and a dead address `unreachable` (exit 1).
+//! revision is named `diverged` and a dead address `unreachable` (exit 1),
+//! also among followers of one remote (`serve --remote`).
 //! `/metrics` names the applied revision.
 
 use std::os::unix::fs::PermissionsExt as _;
@@ -10,6 +11,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::daemon::{Config, Daemon, wait_until};
+use crate::follow::Follower;
 use crate::util::{self, git};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -156,6 +158,63 @@ fn a_daemon_held_on_an_old_revision_is_named() {
     );
     assert!(
         line_of(&text, &dead).contains("unreachable  cannot connect"),
+        "{text}"
+    );
+}
+
+/// Three followers of one remote (`serve --remote file://…`, polling
+/// hourly): after a push the two that are notified apply it and the third
+/// is held on the revision before; `fleet status` names it (exit 1).
+#[test]
+fn a_follower_held_on_an_old_revision_is_named() {
+    let cfg = Config::new();
+    let old = cfg.head();
+    let bare = cfg.path("remote.git");
+    let bare_arg = bare.to_str().expect("utf-8");
+    git(&cfg.work(), &["clone", "-q", "--bare", ".", bare_arg]);
+    git(&cfg.work(), &["remote", "add", "origin", bare_arg]);
+    let url = format!("file://{bare_arg}");
+    let dir = cfg.path("followers");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let followers: Vec<Follower> = (0..3)
+        .map(|i| Follower::start(&dir, &format!("f{i}"), &url, &["--remote-poll", "1h"]))
+        .collect();
+    let applied = |f: &Follower| {
+        f.status()["applied"]["revision"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    wait_until(LIMIT, "every follower on the first revision", || {
+        followers
+            .iter()
+            .all(|f| applied(f).as_deref() == Some(old.as_str()))
+    });
+    let new = cfg.commit_edit(
+        "Engineering/elibrary/.polarion/security/user-roles.xml",
+        "<user name=\"dave\">",
+        "<user name=\"grace\">",
+        "grace joins elibrary",
+    );
+    git(&cfg.work(), &["push", "-q", "origin", "HEAD:main"]);
+    followers[..2].iter().for_each(Follower::notify);
+    wait_until(LIMIT, "the notified followers to apply the push", || {
+        followers[..2]
+            .iter()
+            .all(|f| applied(f).as_deref() == Some(new.as_str()))
+    });
+    let urls: Vec<String> = followers
+        .iter()
+        .map(|f| format!("http://{}", f.addr))
+        .collect();
+    let args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let out = fleet(&args, None);
+    let text = util::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(line_of(&text, &urls[0]).ends_with(" ok"), "{text}");
+    assert!(line_of(&text, &urls[1]).ends_with(" ok"), "{text}");
+    let line = line_of(&text, &urls[2]);
+    assert!(
+        line.contains("diverged") && line.contains(&format!("serves {old}, the fleet {new}")),
         "{text}"
     );
 }

@@ -88,7 +88,7 @@ fn git_daemon(base: &Path) -> Server {
 /// its log (stderr, at debug level) kept.
 pub(crate) struct Follower {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     access: PathBuf,
     state: PathBuf,
     log: Arc<Mutex<String>>,

@@ -163,6 +163,7 @@ fn api_config(settings: &Settings) -> crate::api::Config {
         read_snapshot: Some(Arc::new(move |rev: &str| {
             crate::cmd::diff::snapshot_at(&reader, rev, limits).map_err(|e| format!("{e:#}"))
         })),
+        decision_log: settings.decision_log.clone(),
     }
 }
 

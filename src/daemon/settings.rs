@@ -41,4 +41,6 @@ pub struct Settings {
     pub http: crate::api::HttpLimits,
     /// Apply only commits signed by these keys (`require_signed`).
     pub trust: Option<repo::signature::Trust>,
+    /// The decision log (none: off).
+    pub decision_log: Option<crate::api::decision_log::LogConfig>,
 }

@@ -18,6 +18,7 @@ mod hooks;
 mod http_limits;
 mod limits;
 mod nginx;
+mod observe;
 mod policy_api;
 mod policy_tests;
 mod proxy;

@@ -22,6 +22,8 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 # ssh-keygen and gpg: the signed-commits tests (tests/it/signed.rs).
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
+# promtool (Prometheus' linter of the text format): the /metrics test (tests/it/observe.rs).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if ((${#need[@]})); then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -343,6 +343,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nothing_unknown_is_shown_as_zero() {
+        let status = Status::default();
+        let text = Metrics::of(&status, None, SystemTime::now()).render();
+        for family in [
+            "rolesync_last_reload_duration_seconds",
+            "rolesync_last_reload_success",
+            "rolesync_applied_revision_timestamp_seconds",
+            "rolesync_applied_timestamp_seconds",
+            "rolesync_stale_seconds",
+            "rolesync_applied_revision_info",
+            "rolesync_attempted_revision_info",
+            "rolesync_access_file_cost",
+        ] {
+            assert!(
+                !text.contains(family),
+                "{family} before any reload:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("rolesync_reload_duration_seconds_count 0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_remote_not_yet_fetched_has_no_unreachable_time() {
+        let r = crate::current::RemoteStatus::default();
+        let m = RemoteMetrics::of(&r, None, SystemTime::now());
+        assert_eq!(m.unreachable_seconds, None);
+        let fetched = crate::current::RemoteStatus {
+            last_fetch_at: Some(SystemTime::now()),
+            ..r
+        };
+        let m = RemoteMetrics::of(&fetched, None, SystemTime::now());
+        assert_eq!(m.unreachable_seconds, Some(0.0));
+    }
+
+    #[test]
     fn a_label_value_cannot_break_out_of_its_quotes() {
         assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }

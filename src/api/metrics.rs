@@ -74,39 +74,40 @@ impl RemoteMetrics {
     }
 
     fn render(&self, text: &mut String) {
-        if let Some(s) = self.unreachable_seconds {
-            gauge(
-                text,
-                "rolesync_remote_unreachable_seconds",
-                "How long every fetch of the followed remote has failed (0 when reachable).",
-                s,
-            );
-        }
-        if let Some(t) = self.last_fetch {
-            gauge(
-                text,
-                "rolesync_remote_last_fetch_timestamp_seconds",
-                "When the followed remote was last fetched.",
-                t,
-            );
-        }
-        if let Some(b) = self.behind {
-            gauge(
-                text,
-                "rolesync_remote_behind",
-                "1 while the remote's head is not the applied revision.",
-                b,
-            );
-        }
+        gauges(
+            text,
+            &[
+                (
+                    "rolesync_remote_unreachable_seconds",
+                    "How long every fetch of the followed remote has failed (0 when reachable).",
+                    self.unreachable_seconds,
+                ),
+                (
+                    "rolesync_remote_last_fetch_timestamp_seconds",
+                    "When the followed remote was last fetched.",
+                    self.last_fetch,
+                ),
+                (
+                    "rolesync_remote_behind",
+                    "1 while the remote's head is not the applied revision.",
+                    self.behind.map(f64::from),
+                ),
+            ],
+        );
     }
 }
 
-/// One gauge without labels, HELP and TYPE included.
-fn gauge(text: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
-    let _ = write!(
-        text,
-        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-    );
+/// Gauges without labels, HELP and TYPE included: (name, help, value),
+/// each left out when its value is not known.
+fn gauges(text: &mut String, list: &[(&str, &str, Option<f64>)]) {
+    for (name, help, value) in list {
+        if let Some(value) = value {
+            let _ = write!(
+                text,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+            );
+        }
+    }
 }
 
 /// The diagnostics of the newest revision attempted, by code and severity:
@@ -197,49 +198,46 @@ impl<'a> Metrics<'a> {
         );
         self.reload_durations
             .render("rolesync_reload_duration_seconds", "", &mut text);
-        if let Some((seconds, ok)) = self.last_reload {
-            gauge(
-                &mut text,
-                "rolesync_last_reload_duration_seconds",
-                "Duration of the last reload.",
-                seconds,
-            );
-            gauge(
-                &mut text,
-                "rolesync_last_reload_success",
-                "1 when the last reload applied its revision or found it unchanged, 0 when it failed.",
-                u8::from(ok),
-            );
-        }
+        gauges(
+            &mut text,
+            &[
+                (
+                    "rolesync_last_reload_duration_seconds",
+                    "Duration of the last reload.",
+                    self.last_reload.map(|(seconds, _)| seconds),
+                ),
+                (
+                    "rolesync_last_reload_success",
+                    "1 when the last reload applied its revision or found it unchanged, 0 when it failed.",
+                    self.last_reload.map(|(_, ok)| f64::from(u8::from(ok))),
+                ),
+            ],
+        );
         text
     }
 
     /// The gauges of times, each only when known.
     fn times(&self, text: &mut String) {
-        if let Some(t) = self.commit_time {
-            gauge(
-                text,
-                "rolesync_applied_revision_timestamp_seconds",
-                "Commit time of the applied revision.",
-                t,
-            );
-        }
-        if let Some(t) = self.applied_at {
-            gauge(
-                text,
-                "rolesync_applied_timestamp_seconds",
-                "When the applied revision was published.",
-                t,
-            );
-        }
-        if let Some(s) = self.stale_seconds {
-            gauge(
-                text,
-                "rolesync_stale_seconds",
-                "How long the newest revision has been invalid (0 when fresh).",
-                s,
-            );
-        }
+        gauges(
+            text,
+            &[
+                (
+                    "rolesync_applied_revision_timestamp_seconds",
+                    "Commit time of the applied revision.",
+                    self.commit_time.map(|t| t as f64),
+                ),
+                (
+                    "rolesync_applied_timestamp_seconds",
+                    "When the applied revision was published.",
+                    self.applied_at,
+                ),
+                (
+                    "rolesync_stale_seconds",
+                    "How long the newest revision has been invalid (0 when fresh).",
+                    self.stale_seconds,
+                ),
+            ],
+        );
     }
 
     /// `rolesync_diagnostics{code,severity}`, then the deprecated

@@ -41,6 +41,13 @@ fn json_lines(d: &Daemon) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Wait until the stop line is read (the stderr reader lags the exit).
+fn wait_for_stop(d: &Daemon) {
+    wait_until(LIMIT, "the stop line", || {
+        d.log_lines().iter().any(|l| l.contains("daemon stopped"))
+    });
+}
+
 /// The `reload` lines among `lines` (JSON).
 fn reloads(lines: &[serde_json::Value]) -> Vec<&serde_json::Value> {
     lines.iter().filter(|v| v["message"] == "reload").collect()
@@ -69,6 +76,7 @@ fn each_reload_is_one_json_line_by_default_with_author_result_and_groups() {
         d.applied_revision().as_deref() == Some(commit.as_str())
     });
     d.terminate();
+    wait_for_stop(&d);
     let lines = json_lines(&d);
     for v in &lines {
         for key in ["timestamp", "level", "target", "message"] {
@@ -111,6 +119,31 @@ fn the_text_format_shows_the_reload_line_without_v() {
         .find(|l| l.contains("reload result"))
         .expect("a line");
     assert!(line.contains(&format!("revision=\"{head}\"")), "{line}");
+}
+
+#[test]
+fn rolesync_log_overrides_the_default_filter() {
+    let cfg = Config::new();
+    let mut cmd = util::rolesync();
+    cmd.env("ROLESYNC_LOG", "warn,rolesync::daemon::run=info")
+        .arg("serve")
+        .arg("--repo")
+        .arg(cfg.work())
+        .arg("--state-dir")
+        .arg(cfg.path("state"))
+        .args(["--listen", "127.0.0.1:0", "--poll-interval", "0s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut d = Daemon::spawn(cmd);
+    let head = cfg.head();
+    wait_until(LIMIT, "the first reload", || {
+        d.applied_revision().as_deref() == Some(head.as_str())
+    });
+    d.terminate();
+    wait_for_stop(&d);
+    let lines = d.log_lines();
+    assert!(lines[0].contains("daemon started"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("reload")), "{lines:?}");
 }
 
 /// The audit records of `state`'s log (`audit.jsonl` only).
@@ -301,6 +334,8 @@ fn the_audit_log_rotates_by_size_with_every_record_whole() {
     let d = serve(&cfg, &cfg.work(), "0s", &[&config]);
     let state = cfg.path("state");
     let mut commits = vec![cfg.head()];
+    // The start's record first (a commit before it would be applied instead).
+    audit_line(&state, &commits[0]);
     let mut login = "dave";
     for name in ["grace", "heidi", "ivan", "judy"] {
         let commit = cfg.commit_edit(

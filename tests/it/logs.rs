@@ -285,6 +285,28 @@ fn a_real_push_names_its_pusher_beside_the_author_in_the_audit_and_the_log() {
 }
 
 #[test]
+fn pre_receive_names_the_pusher_before_the_branch_moves() {
+    let cfg = Config::new();
+    let (bare, clone) = crate::hooks::bare_with_hooks(&cfg);
+    // Only pre-receive tells: the file watch's reload must find the pusher.
+    std::fs::remove_file(bare.join("hooks/post-receive")).expect("no post-receive");
+    let d = serve(&cfg, &bare, "0s", &[]);
+    let state = cfg.path("state");
+    audit_line(&state, &git(&bare, &["rev-parse", "main"]));
+    util::edit(
+        &clone.join("Engineering/elibrary/.polarion/security/user-roles.xml"),
+        "<user name=\"dave\">",
+        "<user name=\"heidi\">",
+    );
+    git(&clone, &["commit", "-q", "-am", "heidi"]);
+    let commit = git(&clone, &["rev-parse", "HEAD"]);
+    let out = push(&clone, &[("GL_USER", "gitolite-user"), ("REMOTE_USER", "")]);
+    assert!(out.status.success(), "{}", util::stderr(&out));
+    assert_eq!(audit_line(&state, &commit)["pusher"], "gitolite-user");
+    assert_eq!(d.status()["triggers"]["hook"], serde_json::Value::Null);
+}
+
+#[test]
 fn hostile_notifications_are_ignored_with_a_warning_and_still_reload() {
     use std::io::Write as _;
     let cfg = Config::new();

@@ -41,4 +41,6 @@ pub struct Settings {
     pub http: crate::api::HttpLimits,
     /// Apply only commits signed by these keys (`require_signed`).
     pub trust: Option<repo::signature::Trust>,
+    /// When the audit log is rotated (`audit_max_bytes`, `audit_keep`).
+    pub audit: super::state::Rotation,
 }

@@ -12,8 +12,25 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); ROLESYNC_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines are written on stderr: `text` (one line each), or
+    /// `json` (one JSON object a line, for journald or Loki). Default:
+    /// `log_format` of `serve --config`, else text.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The format of the log lines (`--log-format`, `log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text an event: time, level, target, message, fields.
+    #[default]
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message`
+    /// and every field of the event as a key.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

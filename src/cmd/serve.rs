@@ -77,9 +77,25 @@ struct FileConfig {
     decision_log_keep: Option<usize>,
     decision_log_rate: Option<u32>,
     decision_log_burst: Option<u32>,
+    /// The log lines' format (`--log-format`; read by `log_format`).
+    log_format: Option<crate::cli::LogFormat>,
+    /// The audit log's rotation (`state::Rotation`).
+    audit_max_bytes: Option<u64>,
+    audit_keep: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
+}
+
+/// The log format of `serve`: `--log-format` wins (read by `main`), else
+/// the config file's `log_format`, else text. Read before logging starts,
+/// so a config file that cannot be read is text here and its error is
+/// reported by `settings`.
+pub fn log_format(args: &ServeArgs) -> crate::cli::LogFormat {
+    read_config(args.config.as_deref())
+        .ok()
+        .and_then(|f| f.log_format)
+        .unwrap_or_default()
 }
 
 /// The `[http]` table; every key is optional (see `HttpLimits` for the
@@ -211,6 +227,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     )?;
     let settings = Settings {
         trust,
+        audit: audit_rotation(&file)?,
         http: file.http.limits()?,
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),
@@ -275,6 +292,23 @@ fn decision_log(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Option<Lo
     }
     config.check().context("the decision log")?;
     Ok(Some(config))
+}
+
+/// The audit log's rotation: the config file's `audit_max_bytes` (0:
+/// never) and `audit_keep` (at most `Rotation::MAX_KEEP`) over the defaults.
+fn audit_rotation(file: &FileConfig) -> anyhow::Result<daemon::state::Rotation> {
+    use daemon::state::Rotation;
+    let keep = file.audit_keep.unwrap_or(Rotation::DEFAULT_KEEP);
+    if keep > Rotation::MAX_KEEP {
+        bail!(
+            "config file: audit_keep = {keep} is more than {}",
+            Rotation::MAX_KEEP
+        );
+    }
+    Ok(Rotation {
+        max_bytes: file.audit_max_bytes.unwrap_or(Rotation::DEFAULT_MAX_BYTES),
+        keep,
+    })
 }
 
 /// The config file (`--config`), or every option unset.
@@ -501,7 +535,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let listener = bind(listen).with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
-        tracing::info!(listen = %local, "HTTP API");
+        tracing::debug!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
         let shutdown = shutdown_signal()?;
         eprintln!("rolesync: listening on http://{local}");

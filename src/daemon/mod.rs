@@ -18,15 +18,21 @@
 //! `recorder` (the one ordered writer of state.json, the audit log and
 //! the status, off the reload's path), `follow` (the fetch step of a
 //! daemon that follows a remote: the remote's newest revision into the
-//! mirror the reload reads, never going back).
+//! mirror the reload reads, never going back), `notice` (the hooks'
+//! notification line and who pushed which revision), `reload_log` (the
+//! one log line of a reload), `repeats` (a failure repeated unchanged is
+//! logged and audited once, then counted).
 
 mod cache;
 mod changes;
 mod debounce;
 mod follow;
+pub mod notice;
 mod outcome;
 mod recorder;
 mod reload;
+mod reload_log;
+mod repeats;
 mod run;
 mod settings;
 pub mod state;

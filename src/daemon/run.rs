@@ -49,6 +49,7 @@ pub async fn run(
         remove_leftovers(&dir.join(state::STATE_FILE));
     }
 
+    let listen = listener.local_addr().ok();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api = tokio::spawn(crate::api::serve::serve(
         listener,
@@ -72,9 +73,11 @@ pub async fn run(
     }
     triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
     triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
+    let pushes = super::notice::Pushes::default();
     if let Some(dir) = &settings.state_dir {
-        triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
+        triggers::spawn_hook_socket(dir, tx.clone(), pushes.clone(), stop_rx.clone())?;
     }
+    log_start(&settings, listen);
 
     let mut reloader = Reloader::new(
         &settings,
@@ -84,6 +87,7 @@ pub async fn run(
             target,
             triggers: tx.clone(),
             stop: stop_rx.clone(),
+            pushes,
         },
     )?;
     tx.send(Trigger::Startup)?;
@@ -98,12 +102,32 @@ pub async fn run(
         tracing::debug!(trigger = ?first, force, "reload");
         reloader.reload(force).await;
     }
-    tracing::info!("shutting down");
+    tracing::debug!("shutting down");
     // Every record queued is written before the daemon exits.
     reloader.finish().await;
+    let s = shared.status();
+    tracing::info!(applied = s.applied, failed = s.failed, "daemon stopped");
     let _ = stop_tx.send(true);
     api.await??;
     Ok(())
+}
+
+/// The start line: version, what is read, where the file goes, the address.
+fn log_start(settings: &Settings, listen: Option<std::net::SocketAddr>) {
+    let remote = settings.remote.as_ref().map(|r| r.url.display());
+    let shown = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let (access_out, state_dir) = (shown(&settings.access_out), shown(&settings.state_dir));
+    let listen = listen.map(|a| a.to_string());
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        kind = settings.source.kind().describe(),
+        repo = %settings.source.path().display(),
+        remote = remote.as_deref(),
+        access_out = access_out.as_deref(),
+        state_dir = state_dir.as_deref(),
+        listen = listen.as_deref(),
+        "daemon started"
+    );
 }
 
 /// The burst `first` opens, each of its triggers counted in the status.

@@ -43,4 +43,6 @@ pub struct Settings {
     pub trust: Option<repo::signature::Trust>,
     /// The decision log (none: off).
     pub decision_log: Option<crate::api::decision_log::LogConfig>,
+    /// When the audit log is rotated (`audit_max_bytes`, `audit_keep`).
+    pub audit: super::state::Rotation,
 }

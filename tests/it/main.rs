@@ -17,6 +17,7 @@ mod hook_cache;
 mod hooks;
 mod http_limits;
 mod limits;
+mod logs;
 mod nginx;
 mod observe;
 mod policy_api;

@@ -29,4 +29,5 @@ mod repo_safety;
 mod schemes;
 mod signed;
 mod svn;
+mod svnauthz_cli;
 mod util;

@@ -571,7 +571,7 @@ fn authz_agrees_with_subversion() {
     let authz_path = dir.path().join("case.authz");
     let groups_path = dir.path().join("case.groups");
     let mut generator = Gen { rng: Rng(seed) };
-    let mut recursive = Rng(seed ^ 0x5eed_0f_2e_c0);
+    let mut recursive = Rng(seed ^ 0x005e_ed0f_2ec0);
     let mut recursive_queries = 0;
     let mut oracle = Oracle::new();
     let started = Instant::now();

@@ -26,6 +26,18 @@ const ALIASES: &[(&str, &str)] = &[("a1", "alice"), ("a2", "bob")];
 const REPOS: &[&str] = &["r1", "r2"];
 const SEGS: &[&str] = &["a", "b", "c", "x.txt", "a b"];
 const RIGHTS: &[&str] = &["", "r", "rw", "rw", "r"];
+/// What makes a file broken (one of these added).
+const BROKEN: &[&str] = &[
+    "[/a]\nalice = w\n",
+    "[/q]\n@undefined = r\n",
+    "[/q]\n&nobody = r\n",
+    "[/q/]\nalice = r\n",
+    "[/q/../b]\nalice = r\n",
+    "[r1:/q]\nalice = r\n[r1:/q]\nbob = r\n",
+    "[/q]\nalice = x\n",
+    "[/q\nalice = r\n",
+    "",
+];
 /// Queries per valid file.
 const QUERIES: usize = 8;
 
@@ -45,7 +57,8 @@ impl Gen {
         let mut p = String::new();
         for _ in 0..depth {
             p.push('/');
-            p.push_str(*self.rng.pick(SEGS));
+            let seg: &&str = self.rng.pick(SEGS);
+            p.push_str(seg);
         }
         if p.is_empty() { "/".to_owned() } else { p }
     }
@@ -122,17 +135,8 @@ impl Gen {
             }
         }
         if broken {
-            authz.push_str(*self.rng.pick(&[
-                "[/a]\nalice = w\n",
-                "[/q]\n@undefined = r\n",
-                "[/q]\n&nobody = r\n",
-                "[/q/]\nalice = r\n",
-                "[/q/../b]\nalice = r\n",
-                "[r1:/q]\nalice = r\n[r1:/q]\nbob = r\n",
-                "[/q]\nalice = x\n",
-                "[/q\nalice = r\n",
-                "",
-            ]));
+            let broken_part: &&str = self.rng.pick(BROKEN);
+            authz.push_str(broken_part);
         }
         Sample {
             authz,

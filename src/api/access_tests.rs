@@ -53,11 +53,16 @@ fn current(revision: &str) -> Arc<Current> {
 }
 
 fn app(current: &Arc<Current>) -> axum::Router {
+    app_with(current, None)
+}
+
+/// With a token: as if listening beyond loopback.
+fn app_with(current: &Arc<Current>, token: Option<&str>) -> axum::Router {
     router(
         current.clone(),
         Config {
-            token: None,
-            beyond_loopback: false,
+            token: token.map(Into::into),
+            beyond_loopback: token.is_some(),
             user_header: axum::http::HeaderName::from_static("x-remote-user"),
             proxy: policy::ProxyKind::default(),
             authorize_layers: policy::AuthorizeLayers::default(),
@@ -69,10 +74,15 @@ fn app(current: &Arc<Current>) -> axum::Router {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .uri(uri)
-        .body(Body::empty())
-        .expect("request");
+    get_with(app, uri, None).await
+}
+
+async fn get_with(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::builder().uri(uri);
+    if let Some(t) = token {
+        req = req.header(axum::http::header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = req.body(Body::empty()).expect("request");
     let resp = app.clone().oneshot(req).await.expect("infallible");
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
@@ -192,4 +202,22 @@ async fn projects_list_and_one_project_with_its_holders() {
     );
     let (code, body) = get(&app, "/v1/projects/nope").await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn beyond_loopback_every_new_route_needs_the_token() {
+    let app = app_with(&current("5"), Some("s3cret"));
+    for uri in [
+        "/v1/access?user=alice&path=/",
+        "/v1/roles",
+        "/v1/projects",
+        "/v1/projects/lib",
+    ] {
+        let (code, _) = get_with(&app, uri, None).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{uri}");
+        let (code, _) = get_with(&app, uri, Some("wrong")).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{uri}");
+        let (code, body) = get_with(&app, uri, Some("s3cret")).await;
+        assert_eq!(code, StatusCode::OK, "{uri}: {body}");
+    }
 }

@@ -3,7 +3,6 @@
 //! `svnauthz accessof` (with `-R` for `recursive=true`) on the file the
 //! daemon published, and names the applied revision.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -15,34 +14,6 @@ fn json(d: &Daemon, path: &str) -> (u16, Value) {
     let (status, body) = d.http("GET", path, None);
     let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
     (status, v)
-}
-
-fn svnauthz(
-    file: &std::path::Path,
-    user: &str,
-    repo: Option<&str>,
-    path: &str,
-    rec: bool,
-) -> String {
-    let mut cmd = Command::new("svnauthz");
-    cmd.args(["accessof", "--username", user, "--path", path]);
-    if let Some(r) = repo {
-        cmd.args(["--repository", r]);
-    }
-    if rec {
-        cmd.arg("-R");
-    }
-    let o = cmd
-        .arg(file)
-        .output()
-        .expect("svnauthz runs (Debian's subversion)");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
 #[test]
@@ -88,7 +59,7 @@ fn access_roles_and_projects_over_a_real_daemon() {
                     assert_eq!(v["revision"], revision, "{q}");
                     assert_eq!(
                         v["access"],
-                        svnauthz(&access, user, repo, path, rec),
+                        util::svnauthz_accessof(&access, user, repo, path, rec),
                         "{q}: {v}"
                     );
                     compared += 1;

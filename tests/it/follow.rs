@@ -6,7 +6,9 @@
 //! call), within one poll without it. A stopped remote leaves the
 //! followers healthy and serving, with `remote.unreachable_since` set;
 //! back, they converge. A force-push to an older commit is refused, not
-//! applied. Credentials never show in the status or the logs.
+//! applied. Credentials never show in the status or the logs. A remote
+//! that never answers is reported after the time-out and holds one
+//! connection, however many polls pass.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpStream;
@@ -596,4 +598,35 @@ fn a_git_remote_sending_more_than_the_bound_is_stopped() {
     let config = config.display().to_string();
     let f = Follower::start(&dir, "f", &remote.url(), &["--config", &config]);
     f.refused("more than 1000 bytes");
+}
+
+#[test]
+fn a_git_remote_that_never_answers_holds_one_connection_and_is_reported() {
+    // A "server" that accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let kept = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            kept.lock().expect("held").push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("rolesync.toml");
+    std::fs::write(
+        &config,
+        "remote_timeout = \"1s\"\nremote_poll = \"200ms\"\n",
+    )
+    .expect("toml");
+    let url = format!("git://127.0.0.1:{port}/config.git");
+    let config = config.display().to_string();
+    let f = Follower::start(dir.path(), "f", &url, &["--config", &config]);
+    // Reported after the time-out; later polls find the first fetch still
+    // hanging and start no other.
+    f.refused("the previous fetch has not ended");
+    assert!(f.status()["remote"]["unreachable_since"].is_string());
+    let log = f.log();
+    assert!(log.contains("the fetch took longer than 1s"), "{log}");
+    assert_eq!(held.lock().expect("held").len(), 1, "one connection only");
 }

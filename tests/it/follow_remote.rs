@@ -224,11 +224,15 @@ fn keygen(dir: &Path, name: &str, phrase: &str) {
         .arg(dir.join(name)));
 }
 
-/// A known_hosts file `name` listing `key` (a `.pub` file) for the server.
-fn known_hosts(dir: &Path, name: &str, port: u16, key: &str) -> String {
-    let public = std::fs::read_to_string(dir.join(key)).expect("pub");
+/// A known_hosts file `name` listing `key` (a `.pub` file; none: empty)
+/// for the server, and a TOML file naming it; the TOML file's path.
+fn known_hosts(dir: &Path, name: &str, port: u16, key: Option<&str>) -> String {
+    let public = key.map_or(String::new(), |k| {
+        let public = std::fs::read_to_string(dir.join(k)).expect("pub");
+        format!("[127.0.0.1]:{port} {public}")
+    });
     let path = dir.join(name);
-    std::fs::write(&path, format!("[127.0.0.1]:{port} {public}")).expect("known_hosts");
+    std::fs::write(&path, public).expect("known_hosts");
     let toml = dir.join(format!("{name}.toml"));
     let text = format!(
         "remote_known_hosts = \"{}\"\nremote_poll = \"1h\"\n",
@@ -268,44 +272,23 @@ fn ssh_followers_converge_with_a_key_and_refuse_an_unknown_host_key() {
         ),
     );
     let port = remote.port();
-    let good = known_hosts(keys, "known", port, "host.pub");
+    let good = known_hosts(keys, "known", port, Some("host.pub"));
     let followers = remote.followers(&["--remote-credentials-file", &creds, "--config", &good]);
     let (commit, rendered) = remote.push(0);
     followers.iter().for_each(Follower::notify);
     converged(&followers, &rendered, "the notified push over ssh");
     assert_eq!(followers[0].status()["remote"]["head"], commit.as_str());
     // A changed host key, and a host not listed.
-    let changed = known_hosts(keys, "changed", port, "other-host.pub");
     let flags = ["--remote-credentials-file", &creds, "--config"];
-    let f = Follower::start(
-        &dir,
-        "changed",
-        &remote.url(),
-        &[&flags[..], &[&changed]].concat(),
-    );
-    f.refused("host key of [127.0.0.1]:");
-    assert!(
-        f.status()["remote"]["error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("changed")
-    );
-    let empty = keys.join("empty");
-    std::fs::write(&empty, "").expect("empty");
-    let toml = keys.join("empty.toml");
-    std::fs::write(
-        &toml,
-        format!("remote_known_hosts = \"{}\"\n", empty.display()),
-    )
-    .expect("toml");
-    let toml = toml.display().to_string();
-    let u = Follower::start(
-        &dir,
-        "unknown",
-        &remote.url(),
-        &[&flags[..], &[&toml]].concat(),
-    );
-    u.refused("is unknown");
+    let refused = |name: &str, key: Option<&str>, why: &str| {
+        let toml = known_hosts(keys, name, port, key);
+        let f = Follower::start(&dir, name, &remote.url(), &[&flags[..], &[&toml]].concat());
+        let error = f.refused(why);
+        assert!(error.contains("host key of [127.0.0.1]:"), "{error}");
+        f
+    };
+    let f = refused("changed", Some("other-host.pub"), "changed");
+    let u = refused("unknown", None, "is unknown");
     for f in followers.iter().chain([&f, &u]) {
         let (status, log) = (f.status().to_string(), f.log());
         assert!(!status.contains(PASSPHRASE), "{status}");

@@ -13,6 +13,7 @@ mod diagnostics;
 mod diff;
 mod fleet;
 mod follow;
+mod follow_remote;
 mod git;
 mod hook_cache;
 mod hooks;

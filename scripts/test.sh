@@ -2,7 +2,8 @@
 # Run every test of rolesync. Installs what the tests need when it is
 # missing: Debian's `subversion` (svnadmin, svnlook, svn, svnserve, svnauthz),
 # `libsvn-perl` (Subversion's own library, the authz oracle), and Apache
-# httpd with mod_dav_svn and mod_authz_svn (`apache2`, `libapache2-mod-svn`).
+# httpd with mod_dav_svn and mod_authz_svn (`apache2`, `libapache2-mod-svn`;
+# also `git http-backend` over TLS for the https follower test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,12 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -e /usr/lib/apache2/modules/mod_dav_svn.so ] || need+=(libapache2-mod-svn)
 # ssh-keygen and gpg: the signed-commits tests (tests/it/signed.rs).
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# sshd: the Git-over-ssh follower test (tests/it/follow_remote.rs).
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# libssl-dev, pkg-config: git2's https and ssh transports (libgit2 and
+# its vendored libssh2 link the system's OpenSSL); openssl: test certificates.
+pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev pkg-config)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
 # promtool (Prometheus' linter of the text format): the /metrics test (tests/it/observe.rs).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Hook(args) => cmd::hook::run(args),
         Command::Access(args) => cmd::access::run(args),
+        Command::Authz(args) => cmd::access::run_authz(args),
         Command::Check(args) => cmd::check::run(args, cmd::check::Mode::Check),
         Command::Explain(args) => cmd::check::run(args, cmd::check::Mode::Explain),
         Command::Diff(args) => cmd::diff::run(args),

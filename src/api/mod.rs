@@ -26,9 +26,11 @@ use crate::diag::{Diagnostic, DiagnosticJson};
 
 use crate::current::{Current, Status, Trigger};
 
+pub mod access;
 pub mod decision_log;
 pub mod decisions;
 pub mod diff;
+mod directory;
 mod error;
 mod metrics;
 pub mod policy;
@@ -68,6 +70,8 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
         .merge(policy::routes())
         .merge(schemes::routes())
         .merge(diff::routes())
+        .merge(access::routes())
+        .merge(directory::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -32,6 +32,10 @@ struct FileConfig {
     remote_kind: Option<repo::RemoteKind>,
     remote_poll: Option<String>,
     remote_credentials_file: Option<PathBuf>,
+    /// Git over https: the CA bundle the server's certificate must verify against.
+    remote_ca_file: Option<PathBuf>,
+    /// Git over ssh: the known_hosts file the server's host key must be in.
+    remote_known_hosts: Option<PathBuf>,
     /// A fetch's time-out ("30s").
     remote_timeout: Option<String>,
     /// The bytes one fetch may bring.
@@ -371,6 +375,10 @@ fn remote(
         warn_if_others_can_read(path, "credentials")?;
     }
     remote.credentials = repo::Credentials::load(credentials.map(PathBuf::as_path))?;
+    remote.trust = repo::ServerTrust::load(
+        file.remote_ca_file.as_deref(),
+        file.remote_known_hosts.as_deref(),
+    )?;
     let d = repo::FetchBounds::default();
     remote.bounds = repo::FetchBounds {
         timeout: duration(

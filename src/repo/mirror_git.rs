@@ -1,5 +1,8 @@
 //! The Git mirror of a followed remote: a private bare repository in the
-//! state folder, fetched with git2, the one branch only. The remote's
+//! state folder, fetched with git2 (`git://`, `http(s)://`, `ssh://`,
+//! `file://`), the one branch only. The server is trusted as
+//! `remote_trust.rs` says, and authenticated with the credentials file's
+//! password or SSH key. The remote's
 //! branch is listed first (a poll that finds it unmoved downloads
 //! nothing), then downloaded on the same connection and kept as
 //! `refs/rolesync/fetched`; the
@@ -16,7 +19,9 @@ use std::time::Instant;
 
 use git2::{Direction, FetchOptions, Oid, RemoteCallbacks, Repository};
 
-use super::remote::{Fetched, Remote};
+use std::cell::RefCell;
+
+use super::remote::{Credentials, Fetched, Remote};
 
 /// Where a fetch lands before it is judged.
 const FETCHED_REF: &str = "refs/rolesync/fetched";
@@ -35,20 +40,33 @@ pub(super) fn init(path: &Path, branch: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-/// The callbacks of one connection: the credentials, and the bounds
-/// (checked as the pack arrives; a fetch past either is cancelled).
-fn callbacks(remote: &Remote, started: Instant) -> RemoteCallbacks<'_> {
+/// The callbacks of one connection: the credentials, the server's trust
+/// (`remote_trust.rs`; why it was refused is kept in `refusal`, as
+/// libgit2 replaces the callback's message), and the bounds (checked as
+/// the pack arrives; a fetch past either is cancelled).
+fn callbacks<'a>(
+    remote: &'a Remote,
+    started: Instant,
+    refusal: &'a RefCell<Option<String>>,
+) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
     if let Some(c) = &remote.credentials {
-        // Asked again only when the remote refused them: then give up.
-        let mut asked = false;
-        cb.credentials(move |_, _, _| {
-            if std::mem::replace(&mut asked, true) {
-                return Err(git2::Error::from_str("the remote refused the credentials"));
-            }
-            git2::Cred::userpass_plaintext(&c.username, &c.password)
+        // Each kind asked again only when the remote refused it: then give up.
+        let mut asked = git2::CredentialType::empty();
+        cb.credentials(move |_, user, allowed| {
+            let kind = allowed & !asked;
+            asked |= allowed;
+            credential(c, user, kind)
         });
     }
+    let port = remote.url.port();
+    cb.certificate_check(move |cert, host| {
+        remote.trust.check(cert, host, port).map_err(|why| {
+            let e = git2::Error::new(git2::ErrorCode::Certificate, git2::ErrorClass::Net, &why);
+            *refusal.borrow_mut() = Some(why);
+            e
+        })
+    });
     let bounds = remote.bounds;
     cb.transfer_progress(move |p| {
         p.received_bytes() as u64 <= bounds.max_bytes && started.elapsed() <= bounds.timeout
@@ -56,26 +74,60 @@ fn callbacks(remote: &Remote, started: Instant) -> RemoteCallbacks<'_> {
     cb
 }
 
+/// The credential of `kind` (those the remote allows, not yet refused):
+/// an SSH key (the URL's user, else `username`), a user name, or a user
+/// name and password.
+fn credential(
+    c: &Credentials,
+    url_user: Option<&str>,
+    kind: git2::CredentialType,
+) -> Result<git2::Cred, git2::Error> {
+    use git2::CredentialType as Kind;
+    let user = url_user.unwrap_or(&c.username);
+    if kind.contains(Kind::SSH_KEY)
+        && let Some(key) = &c.ssh_key
+    {
+        let passphrase =
+            (!c.ssh_key_passphrase.is_empty()).then_some(c.ssh_key_passphrase.as_str());
+        return git2::Cred::ssh_key(user, None, key, passphrase);
+    }
+    if kind.contains(Kind::USERNAME) {
+        return git2::Cred::username(user);
+    }
+    if kind.contains(Kind::USER_PASS_PLAINTEXT) && !c.password.is_empty() {
+        return git2::Cred::userpass_plaintext(&c.username, &c.password);
+    }
+    Err(git2::Error::from_str(
+        "the remote refused the credentials (or asks for a kind the credentials file does not hold)",
+    ))
+}
+
 /// Fetch the branch and move the mirror to it unless that goes back from
 /// `applied`.
 pub(super) fn fetch(remote: &Remote, applied: Option<&str>) -> Result<Fetched, String> {
     let msg = |e: git2::Error| e.message().to_owned();
     let started = Instant::now();
+    let refusal = RefCell::new(None);
+    let failed = |e| failed(e, remote, started, &refusal);
     let repo = Repository::open_bare(remote.mirror()).map_err(msg)?;
     let mut origin = repo.remote_anonymous(remote.url.as_str()).map_err(msg)?;
     let mut conn = origin
-        .connect_auth(Direction::Fetch, Some(callbacks(remote, started)), None)
-        .map_err(|e| bounded(e, remote, started))?;
+        .connect_auth(
+            Direction::Fetch,
+            Some(callbacks(remote, started, &refusal)),
+            None,
+        )
+        .map_err(failed)?;
     let (branch, head) = listed(&conn, remote)?;
     // One connection: listed, then (only when the mirror lacks the head:
     // a poll of an unmoved or refused head downloads nothing) downloaded.
     if repo.find_commit(head).is_err() {
         let mut options = FetchOptions::new();
-        options.remote_callbacks(callbacks(remote, started));
+        options.remote_callbacks(callbacks(remote, started, &refusal));
         options.download_tags(git2::AutotagOption::None);
         conn.remote()
             .download(&[format!("refs/heads/{branch}")], Some(&mut options))
-            .map_err(|e| bounded(e, remote, started))?;
+            .map_err(failed)?;
         repo.reference(FETCHED_REF, head, true, "rolesync: fetched")
             .map_err(msg)?;
     }
@@ -131,8 +183,22 @@ fn listed(
     Ok((branch, listed))
 }
 
-/// A fetch error, saying which bound stopped it when one did.
-fn bounded(e: git2::Error, remote: &Remote, started: Instant) -> String {
+/// A fetch error, saying which bound stopped it when one did, or why the
+/// server was not trusted.
+fn failed(
+    e: git2::Error,
+    remote: &Remote,
+    started: Instant,
+    refusal: &RefCell<Option<String>>,
+) -> String {
+    if let Some(why) = refusal.borrow_mut().take() {
+        return why;
+    }
+    // libgit2 passes its own TLS verdict on as a generic SSL error.
+    let tls = e.class() == git2::ErrorClass::Ssl && e.message().contains("certificate");
+    if e.code() == git2::ErrorCode::Certificate || tls {
+        return untrusted(&e, remote);
+    }
     if started.elapsed() > remote.bounds.timeout {
         return format!("the fetch took longer than {:?}", remote.bounds.timeout);
     }
@@ -145,6 +211,16 @@ fn bounded(e: git2::Error, remote: &Remote, started: Instant) -> String {
         );
     }
     e.message().to_owned()
+}
+
+/// libgit2's refusal of a server it does not trust, saying how to trust it.
+fn untrusted(e: &git2::Error, remote: &Remote) -> String {
+    let how = if remote.url.as_str().starts_with("ssh") {
+        "the server's SSH host key is unknown or changed (not as listed in ~/.ssh/known_hosts); list it in remote_known_hosts"
+    } else {
+        "the server's certificate is not trusted (not by the system's CA store or SSL_CERT_FILE); give its CA in remote_ca_file"
+    };
+    format!("{how} ({})", e.message())
 }
 
 /// Why `head` is refused (it does not descend from `applied`), or `None`.

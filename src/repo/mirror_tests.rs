@@ -1,10 +1,12 @@
 //! The Git mirror against a real bare repository (`file://`): a fetch
 //! moves the mirror forward, and a force-push back is refused unless
-//! rewinds are allowed (the byte bound is `tests/it/follow.rs`'s: libgit2
-//! counts the bytes of its network transports only).
+//! rewinds are allowed; libgit2 counts a local pack's bytes too, so the
+//! byte bound stops a `file://` fetch as it does a network one.
 
 use std::path::Path;
 use std::process::Command;
+
+use git2::Repository;
 
 use super::remote::{Remote, RemoteKind, RemoteUrl};
 
@@ -68,4 +70,18 @@ fn a_fetch_moves_forward_and_a_force_push_back_is_refused() {
     remote.allow_rewind = true;
     assert_eq!(remote.fetch(Some(&two)).expect("fetch").refused, None);
     assert_eq!(git(remote.mirror(), &["rev-parse", "refs/heads/main"]), one);
+}
+
+#[test]
+fn a_file_fetch_past_the_byte_bound_is_stopped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut remote, _, _) = two_commits(dir.path());
+    remote.bounds.max_bytes = 10;
+    let err = remote.fetch(None).expect_err("past the bound");
+    assert!(err.contains("more than 10 bytes"), "{err}");
+    let mirror = Repository::open_bare(remote.mirror()).expect("mirror");
+    assert!(
+        mirror.find_reference("refs/heads/main").is_err(),
+        "nothing moved"
+    );
 }

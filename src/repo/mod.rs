@@ -19,6 +19,7 @@ mod mirror_svn;
 mod mirror_tests;
 mod order;
 mod remote;
+mod remote_trust;
 pub mod signature;
 mod signature_gpg;
 mod signature_run;
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::Error;
 pub use remote::{Credentials, FetchBounds, Fetched, Remote, RemoteError, RemoteKind, RemoteUrl};
+pub use remote_trust::{MAX_TRUST_FILE_BYTES, ServerTrust};
 pub use subpath::SubPath;
 pub use watch::{HeadFiles, Meaning, Touch, Watch};
 

@@ -39,6 +39,8 @@ pub enum RemoteError {
     Setup { url: String, message: String },
     #[error("the remote credentials file {}: {message}", path.display())]
     Credentials { path: PathBuf, message: String },
+    #[error("{}: {message}", path.display())]
+    Trust { path: PathBuf, message: String },
 }
 
 impl RemoteUrl {
@@ -111,6 +113,15 @@ impl RemoteUrl {
         }
     }
 
+    /// The port the URL names, if any (`host:port`, `[v6]:port`).
+    pub fn port(&self) -> Option<u16> {
+        let rest = self.url.split_once("://").map_or("", |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (_, port) = host.rsplit_once(':')?;
+        port.parse().ok()
+    }
+
     /// The local path of a `file://` URL (`file:///srv/c`, `file://localhost/srv/c`).
     fn file_path(&self) -> Option<&Path> {
         let rest = self.url.get("file://".len()..)?;
@@ -153,19 +164,27 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
-/// A user name and password for the remote, from a file or the
-/// environment, never the command line.
+/// The remote's credentials, from a file or the environment, never the
+/// command line: a user name and password (SVN, Git over `http(s)://`),
+/// or an SSH private key and its passphrase (Git over `ssh://`).
 #[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
+    #[serde(default)]
     pub username: String,
+    #[serde(default)]
     pub password: String,
+    /// Git over SSH: the private key's file.
+    pub ssh_key: Option<PathBuf>,
+    #[serde(default)]
+    pub ssh_key_passphrase: String,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
             .field("username", &self.username)
+            .field("ssh_key", &self.ssh_key)
             .finish_non_exhaustive()
     }
 }
@@ -175,7 +194,8 @@ pub const USERNAME_VAR: &str = "ROLESYNC_REMOTE_USERNAME";
 pub const PASSWORD_VAR: &str = "ROLESYNC_REMOTE_PASSWORD";
 
 impl Credentials {
-    /// The credentials file (TOML: `username`, `password`), else the
+    /// The credentials file (TOML: `username`, `password`, `ssh_key`,
+    /// `ssh_key_passphrase`, each optional), else the
     /// environment (`ROLESYNC_REMOTE_USERNAME`, `ROLESYNC_REMOTE_PASSWORD`),
     /// else none.
     pub fn load(file: Option<&Path>) -> Result<Option<Self>, RemoteError> {
@@ -186,27 +206,33 @@ impl Credentials {
             };
             let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
             // The parse error could quote the file: only its kind is said.
-            let c: Credentials = toml::from_str(&text)
-                .map_err(|_| err("not TOML with `username` and `password`".to_owned()))?;
+            let c: Credentials = toml::from_str(&text).map_err(|_| {
+                err(
+                    "not TOML with `username`, `password`, `ssh_key`, `ssh_key_passphrase`"
+                        .to_owned(),
+                )
+            })?;
             return Ok(Some(c));
         }
         match (std::env::var(USERNAME_VAR), std::env::var(PASSWORD_VAR)) {
-            (Ok(username), Ok(password)) => Ok(Some(Credentials { username, password })),
-            (Ok(username), Err(_)) => Ok(Some(Credentials {
+            (Ok(username), password) => Ok(Some(Credentials {
                 username,
-                password: String::new(),
+                password: password.unwrap_or_default(),
+                ..Credentials::default()
             })),
             _ => Ok(None),
         }
     }
 
-    /// `text` with the password replaced by `***` (a remote's error may
-    /// echo what it was sent).
+    /// `text` with the password and the key's passphrase replaced by
+    /// `***` (a remote's error may echo what it was sent).
     pub fn redact(&self, text: &str) -> String {
-        if self.password.is_empty() {
-            return text.to_owned();
-        }
-        text.replace(&self.password, "***")
+        [&self.password, &self.ssh_key_passphrase]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .fold(text.to_owned(), |t, secret| {
+                t.replace(secret.as_str(), "***")
+            })
     }
 }
 
@@ -239,6 +265,8 @@ pub struct Remote {
     pub bounds: FetchBounds,
     /// Apply a head that does not descend from the applied one.
     pub allow_rewind: bool,
+    /// Git over `https://` and `ssh://`: whom the server must prove to be.
+    pub trust: super::remote_trust::ServerTrust,
     mirror: PathBuf,
 }
 
@@ -266,6 +294,7 @@ impl Remote {
             credentials: None,
             bounds: FetchBounds::default(),
             allow_rewind: false,
+            trust: Default::default(),
             mirror,
         }
     }
@@ -334,6 +363,15 @@ mod tests {
     }
 
     #[test]
+    fn the_port_is_the_authority_s() {
+        let port = |url: &str| RemoteUrl::parse(url).expect(url).port();
+        assert_eq!(port("ssh://git@127.0.0.1:2222/c.git"), Some(2222));
+        assert_eq!(port("https://[::1]:8443/c.git"), Some(8443));
+        assert_eq!(port("https://[::1]/c.git"), None);
+        assert_eq!(port("ssh://h/c:1.git"), None);
+    }
+
+    #[test]
     fn an_svn_mirror_is_named_after_the_remote_repository() {
         let name = |url: &str| RemoteUrl::parse(url).expect(url).repository_name();
         assert_eq!(name("svn://h/repos/config/"), "config");
@@ -346,8 +384,13 @@ mod tests {
         let c = Credentials {
             username: "bob".into(),
             password: "s3cret".into(),
+            ssh_key_passphrase: "k3y-pass".into(),
+            ..Credentials::default()
         };
-        assert_eq!(c.redact("auth s3cret failed"), "auth *** failed");
+        assert_eq!(
+            c.redact("auth s3cret failed, k3y-pass"),
+            "auth *** failed, ***"
+        );
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

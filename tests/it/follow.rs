@@ -6,7 +6,9 @@
 //! call), within one poll without it. A stopped remote leaves the
 //! followers healthy and serving, with `remote.unreachable_since` set;
 //! back, they converge. A force-push to an older commit is refused, not
-//! applied. Credentials never show in the status or the logs.
+//! applied. Credentials never show in the status or the logs. A remote
+//! that never answers is reported after the time-out and holds one
+//! connection, however many polls pass.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpStream;
@@ -23,14 +25,14 @@ const TOKEN: &str = "follow-token";
 
 /// A server process on a fixed loopback port (restartable on it), killed
 /// when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
     command: Box<dyn Fn(u16) -> Command>,
 }
 
 impl Server {
-    fn start(command: Box<dyn Fn(u16) -> Command>) -> Self {
+    pub(crate) fn start(command: Box<dyn Fn(u16) -> Command>) -> Self {
         let mut server = Server {
             child: None,
             port: util::free_port(),
@@ -96,6 +98,17 @@ pub(crate) struct Follower {
 
 impl Follower {
     pub(crate) fn start(dir: &Path, name: &str, url: &str, extra: &[&str]) -> Follower {
+        Follower::start_env(dir, name, url, extra, &[])
+    }
+
+    /// As `start`, with `env` added to the follower's environment.
+    pub(crate) fn start_env(
+        dir: &Path,
+        name: &str,
+        url: &str,
+        extra: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Follower {
         let token = dir.join("token");
         std::fs::write(&token, TOKEN).expect("token");
         let (access, state) = (dir.join(format!("{name}.access")), dir.join(name));
@@ -108,6 +121,7 @@ impl Follower {
             .arg("--token-file")
             .arg(&token)
             .args(extra)
+            .envs(env.iter().copied())
             .env("ROLESYNC_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -152,6 +166,28 @@ impl Follower {
     pub(crate) fn file(&self) -> String {
         std::fs::read_to_string(&self.access).unwrap_or_default()
     }
+
+    /// The log so far (stderr, debug level).
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Wait until the status's `remote.error` says `what`; the error.
+    pub(crate) fn refused(&self, what: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let error = self.status()["remote"]["error"].to_string();
+            if error.contains(what) {
+                break;
+            }
+            assert!(started.elapsed() < LIMIT, "waiting for {what}: {error}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (code, _) = http_to(&self.addr, "GET", "/healthz", None);
+        assert_eq!(code, 503, "nothing was applied");
+        assert!(self.file().is_empty());
+        self.status()["remote"]["error"].to_string()
+    }
 }
 
 impl Drop for Follower {
@@ -162,7 +198,7 @@ impl Drop for Follower {
 }
 
 /// Three followers of `url` in `dir` (`extra` flags), once each serves `first`.
-fn three(dir: &Path, url: &str, extra: &[&str], first: &str) -> Vec<Follower> {
+pub(crate) fn three(dir: &Path, url: &str, extra: &[&str], first: &str) -> Vec<Follower> {
     std::fs::create_dir_all(dir).expect("mkdir");
     let followers: Vec<Follower> = (0..3)
         .map(|i| Follower::start(dir, &format!("f{i}"), url, extra))
@@ -172,7 +208,7 @@ fn three(dir: &Path, url: &str, extra: &[&str], first: &str) -> Vec<Follower> {
 }
 
 /// Wait until every follower's access file is `expected`; how long it took.
-fn converged(followers: &[Follower], expected: &str, what: &str) -> Duration {
+pub(crate) fn converged(followers: &[Follower], expected: &str, what: &str) -> Duration {
     let started = Instant::now();
     wait_until(LIMIT, what, || {
         followers.iter().all(|f| f.file() == expected)
@@ -180,15 +216,36 @@ fn converged(followers: &[Follower], expected: &str, what: &str) -> Duration {
     started.elapsed()
 }
 
-/// A Git configuration (sample-repo) pushed to `base/config.git`, which
-/// `git daemon` serves.
-struct GitRemote {
-    cfg: Config,
+/// A credentials file holding `text` in `dir`, readable by its owner only;
+/// its path.
+pub(crate) fn credentials_file(dir: &Path, text: &str) -> String {
+    let credentials = dir.join("credentials.toml");
+    std::fs::write(&credentials, text).expect("creds");
+    let mut perms = std::fs::metadata(&credentials).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&credentials, perms).expect("chmod");
+    credentials.display().to_string()
+}
+
+/// A Git configuration (sample-repo) pushed to `served/config.git`, which
+/// a server (`git daemon`, Apache, sshd) serves at `url`.
+pub(crate) struct GitRemote {
+    pub(crate) cfg: Config,
     server: Server,
+    url: String,
 }
 
 impl GitRemote {
     fn new() -> Self {
+        GitRemote::served(|cfg| {
+            let server = git_daemon(&cfg.path("served"));
+            let url = format!("git://127.0.0.1:{}/config.git", server.port);
+            (server, url)
+        })
+    }
+
+    /// The bare repository, served by `serve` (the server and the URL).
+    pub(crate) fn served(serve: impl FnOnce(&Config) -> (Server, String)) -> Self {
         let cfg = Config::new();
         let bare = cfg.path("served/config.git");
         git(
@@ -199,22 +256,26 @@ impl GitRemote {
             &cfg.work(),
             &["remote", "add", "origin", &bare.display().to_string()],
         );
-        let server = git_daemon(&cfg.path("served"));
-        GitRemote { cfg, server }
+        let (server, url) = serve(&cfg);
+        GitRemote { cfg, server, url }
     }
 
-    fn url(&self) -> String {
-        format!("git://127.0.0.1:{}/config.git", self.server.port)
+    pub(crate) fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.server.port
     }
 
     /// Three followers (`extra` flags), once each serves the first revision.
-    fn followers(&self, extra: &[&str]) -> Vec<Follower> {
+    pub(crate) fn followers(&self, extra: &[&str]) -> Vec<Follower> {
         let first = render_at(&self.cfg.work(), &self.cfg.head());
         three(&self.cfg.path("followers"), &self.url(), extra, &first)
     }
 
     /// Commit one role change and push it; the commit and its rendering.
-    fn push(&self, n: usize) -> (String, String) {
+    pub(crate) fn push(&self, n: usize) -> (String, String) {
         let file = "Engineering/elibrary/.polarion/security/user-roles.xml";
         let (from, to) = if n.is_multiple_of(2) {
             ("<user name=\"dave\">", "<user name=\"grace\">")
@@ -391,16 +452,7 @@ fn svn_followers_converge_behind_a_password_that_never_shows() {
     let url = format!("svn://127.0.0.1:{}/config", server.port);
     let dir = svn.path("followers");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let credentials = dir.join("credentials.toml");
-    std::fs::write(
-        &credentials,
-        "username = \"mirror\"\npassword = \"s3cret-pw\"\n",
-    )
-    .expect("creds");
-    let mut perms = std::fs::metadata(&credentials).expect("meta").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
-    std::fs::set_permissions(&credentials, perms).expect("chmod");
-    let creds = credentials.display().to_string();
+    let creds = credentials_file(&dir, "username = \"mirror\"\npassword = \"s3cret-pw\"\n");
     let first = render_at(&svn.config_repo(), &svn.youngest());
     let flags = [
         "--remote-poll",
@@ -447,7 +499,7 @@ fn svn_followers_converge_behind_a_password_that_never_shows() {
     for f in &followers {
         let status = f.status().to_string();
         assert!(!status.contains("s3cret-pw"), "{status}");
-        let log = f.log.lock().expect("log").clone();
+        let log = f.log();
         assert!(!log.contains("s3cret-pw"), "the password in the log");
         assert!(log.contains("cannot fetch the remote"), "{log}");
     }
@@ -545,12 +597,36 @@ fn a_git_remote_sending_more_than_the_bound_is_stopped() {
     std::fs::write(&config, "remote_max_bytes = 1000\nremote_poll = \"1h\"\n").expect("toml");
     let config = config.display().to_string();
     let f = Follower::start(&dir, "f", &remote.url(), &["--config", &config]);
-    wait_until(LIMIT, "the fetch stopped at the bound", || {
-        f.status()["remote"]["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("more than 1000 bytes"))
+    f.refused("more than 1000 bytes");
+}
+
+#[test]
+fn a_git_remote_that_never_answers_holds_one_connection_and_is_reported() {
+    // A "server" that accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let kept = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            kept.lock().expect("held").push(stream);
+        }
     });
-    let (code, _) = http_to(&f.addr, "GET", "/healthz", None);
-    assert_eq!(code, 503, "nothing was applied");
-    assert!(f.file().is_empty());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("rolesync.toml");
+    std::fs::write(
+        &config,
+        "remote_timeout = \"1s\"\nremote_poll = \"200ms\"\n",
+    )
+    .expect("toml");
+    let url = format!("git://127.0.0.1:{port}/config.git");
+    let config = config.display().to_string();
+    let f = Follower::start(dir.path(), "f", &url, &["--config", &config]);
+    // Reported after the time-out; later polls find the first fetch still
+    // hanging and start no other.
+    f.refused("the previous fetch has not ended");
+    assert!(f.status()["remote"]["unreachable_since"].is_string());
+    let log = f.log();
+    assert!(log.contains("the fetch took longer than 1s"), "{log}");
+    assert_eq!(held.lock().expect("held").len(), 1, "one connection only");
 }

@@ -2,6 +2,7 @@
 //! config trees, Git and SVN repositories made in temporary folders, and
 //! Subversion's own tools as the oracle.
 
+mod access_api;
 mod access_cmd;
 mod authz_diff;
 mod cache;
@@ -12,6 +13,7 @@ mod diagnostics;
 mod diff;
 mod fleet;
 mod follow;
+mod follow_remote;
 mod git;
 mod hook_cache;
 mod hooks;
@@ -31,4 +33,5 @@ mod repo_safety;
 mod schemes;
 mod signed;
 mod svn;
+mod svnauthz_cli;
 mod util;

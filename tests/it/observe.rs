@@ -176,6 +176,8 @@ fn promtool_accepts_the_metrics_page_with_every_family() {
         "",
     );
     assert_eq!(status, 404);
+    let (status, body) = c.send("GET", "/v1/access?user=u&path=/", &[], "");
+    assert_eq!(status, 200, "{body}");
     let (_, metrics) = c.send("GET", "/metrics", &[], "");
     promtool(&metrics).unwrap_or_else(|e| panic!("promtool: {e}\n{metrics}"));
     let types = types(&metrics);
@@ -207,6 +209,7 @@ fn promtool_accepts_the_metrics_page_with_every_family() {
         "rolesync_decisions_total{endpoint=\"authorize\",result=\"deny\"}".to_owned(),
         "rolesync_decisions_total{endpoint=\"check\",result=\"error\"}".to_owned(),
         "rolesync_decision_duration_seconds_count{endpoint=\"authorize\"}".to_owned(),
+        "rolesync_decision_duration_seconds_count{endpoint=\"access\"}".to_owned(),
     ] {
         let v = sample(&metrics, &series);
         assert!(v.is_some_and(|v| v >= 1.0), "{series} = {v:?}\n{metrics}");

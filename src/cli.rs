@@ -216,7 +216,7 @@ pub struct RenderArgs {
     pub format: Format,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
     /// A TOML file with any of the options below (same names, `_` for `-`);
     /// flags given on the command line override it.

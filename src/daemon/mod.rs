@@ -18,22 +18,28 @@
 //! `recorder` (the one ordered writer of state.json, the audit log and
 //! the status, off the reload's path), `follow` (the fetch step of a
 //! daemon that follows a remote: the remote's newest revision into the
-//! mirror the reload reads, never going back).
+//! mirror the reload reads, never going back), `reconfig` (what SIGHUP
+//! re-reads and which settings it changes live), `sdnotify` (systemd's
+//! readiness protocol and watchdog).
 
 mod cache;
 mod changes;
 mod debounce;
 mod follow;
 mod outcome;
+mod reconfig;
 mod recorder;
 mod reload;
 mod run;
+mod sdnotify;
 mod settings;
 pub mod state;
 mod triggers;
 
 pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
 pub use debounce::default_quiet;
+pub use reconfig::{Live, Reconfig, Reread, Setting};
 pub use run::run;
+pub use sdnotify::Notifier;
 pub use settings::Settings;
 pub use triggers::HOOK_SOCKET;

@@ -27,6 +27,7 @@ mod rails;
 mod render;
 mod repo_safety;
 mod schemes;
+mod service;
 mod signed;
 mod svn;
 mod util;

@@ -622,3 +622,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
         }
     })
 }
+
+#[cfg(test)]
+#[path = "serve_tests.rs"]
+mod tests;

@@ -18,6 +18,7 @@ mod hooks;
 mod http_limits;
 mod limits;
 mod nginx;
+mod packaging;
 mod policy_api;
 mod policy_tests;
 mod proxy;

@@ -61,8 +61,15 @@ fn known_keys() -> BTreeSet<String> {
     let _ = FileConfig::deserialize(&mut top);
     let mut http = Fields(Vec::new());
     let _ = HttpFile::deserialize(&mut http);
-    assert!(top.0.len() > 30 && http.0.len() > 5, "the probe saw the fields");
-    let top = top.0.into_iter().filter(|k| *k != "http").map(str::to_owned);
+    assert!(
+        top.0.len() > 30 && http.0.len() > 5,
+        "the probe saw the fields"
+    );
+    let top = top
+        .0
+        .into_iter()
+        .filter(|k| *k != "http")
+        .map(str::to_owned);
     top.chain(http.0.iter().map(|k| format!("http.{k}")))
         .collect()
 }

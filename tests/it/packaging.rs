@@ -22,11 +22,7 @@ fn unit_for_test() -> String {
 /// Documentation= names on MANPATH; its exit status and stderr.
 fn verify(dir: &Path, unit: &str) -> (bool, String) {
     let man1 = dir.join("man/man1");
-    let out = util::run([
-        "man".as_ref(),
-        "--out-dir".as_ref(),
-        man1.as_os_str(),
-    ]);
+    let out = util::run(["man".as_ref(), "--out-dir".as_ref(), man1.as_os_str()]);
     assert!(out.status.success(), "{}", util::stderr(&out));
     let path = dir.join("rolesync.service");
     std::fs::write(&path, unit).expect("unit file");
@@ -53,7 +49,10 @@ fn systemd_analyze_verify_refuses_a_broken_unit() {
     let broken = unit_for_test().replace("Type=notify", "Type=notfy");
     let (_, stderr) = verify(dir.path(), &broken);
     assert!(stderr.contains("notfy"), "{stderr}");
-    let missing = UNIT.replace("ExecStart=/usr/bin/rolesync", "ExecStart=/nonexistent/rolesync");
+    let missing = UNIT.replace(
+        "ExecStart=/usr/bin/rolesync",
+        "ExecStart=/nonexistent/rolesync",
+    );
     let (ok, stderr) = verify(dir.path(), &missing);
     assert!(!ok, "{stderr}");
 }
@@ -90,7 +89,10 @@ fn the_bash_completion_registers_and_completes_subcommands() {
         "source {}; complete -p rolesync; COMP_WORDS=(rolesync compl); COMP_CWORD=1; _rolesync rolesync compl rolesync; echo \"${{COMPREPLY[*]}}\"",
         script.display()
     );
-    let out = Command::new("bash").args(["-c", &probe]).output().expect("bash");
+    let out = Command::new("bash")
+        .args(["-c", &probe])
+        .output()
+        .expect("bash");
     let text = util::stdout(&out);
     assert!(text.contains("-F _rolesync rolesync"), "{text}");
     assert!(text.lines().any(|l| l == "completions"), "{text}");
@@ -121,7 +123,10 @@ fn the_man_page_renders_with_man() {
         .output()
         .expect("man runs (man-db)");
     let text = without_overstrike(&util::stdout(&out));
-    assert!(text.contains("SUBCOMMANDS") && text.contains("serve"), "{text}");
+    assert!(
+        text.contains("SUBCOMMANDS") && text.contains("serve"),
+        "{text}"
+    );
 }
 
 /// `man`'s output without its bold and underline (`c\x08c`, `_\x08c`).

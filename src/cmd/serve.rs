@@ -588,6 +588,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
         let shutdown = shutdown_signal()?;
+        // SIGHUP's handler, installed now: a SIGHUP before the daemon
+        // listens for it is lost, never fatal (its default is to exit).
+        let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("listening for SIGHUP")?;
         eprintln!("rolesync: listening on http://{local}");
         daemon::run(settings, listener, shutdown).await
     })?;

@@ -27,6 +27,8 @@ pub async fn run(
     let shared = Arc::new(Current::new(tx.clone()));
     let (lock, target) = prepare(&settings)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Before the API answers: a SIGHUP from then on is a reload.
+    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
     let api_limits = Arc::new(arc_swap::ArcSwap::from_pointee(settings.limits));
     let api = tokio::spawn(crate::api::serve::serve(
         listener,
@@ -50,7 +52,6 @@ pub async fn run(
     }
     let (poll, poll_rx) = tokio::sync::watch::channel(settings.poll_interval);
     triggers::spawn_poll(poll_rx, tx.clone(), stop_rx.clone());
-    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
     if let Some(dir) = &settings.state_dir {
         triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
     }

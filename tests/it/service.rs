@@ -58,12 +58,18 @@ impl Logged {
     }
 
     fn wait_logged(&self, words: &[&str]) -> String {
-        let mut found = None;
-        wait_until(LIMIT, &format!("a log line with {words:?}"), || {
-            found = self.logged(words).pop();
-            found.is_some()
-        });
-        found.expect("found")
+        let start = Instant::now();
+        loop {
+            if let Some(found) = self.logged(words).pop() {
+                return found;
+            }
+            let lines = self.lines.lock().expect("lines").join("\n");
+            assert!(
+                start.elapsed() < LIMIT,
+                "no line with {words:?} in:\n{lines}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn signal(&self, name: &str) {
@@ -258,4 +264,24 @@ fn write_secret(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::write(path, text).expect("token file");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+#[test]
+fn beyond_loopback_sighup_never_drops_the_token() {
+    let cfg = Config::new();
+    let token = cfg.path("token");
+    write_secret(&token, "kept-s3cret\n");
+    let line = format!("token_file = {token:?}\npoll_interval = \"0s\"\n");
+    let toml = write_config(&cfg, &line);
+    util::edit(&toml, "listen = \"127.0.0.1:0\"", "listen = \"0.0.0.0:0\"");
+    let mut cmd = util::rolesync();
+    cmd.args(["serve", "-v", "--config"]).arg(&toml);
+    let d = Logged::spawn(cmd);
+    assert_eq!(reload_with(&d.daemon, "kept-s3cret"), 202);
+
+    util::edit(&toml, &line, "poll_interval = \"0s\"\n");
+    d.signal("-HUP");
+    d.wait_logged(&["configuration not re-read", "needs a token"]);
+    assert_eq!(reload_with(&d.daemon, "kept-s3cret"), 202);
+    assert_eq!(d.daemon.http("GET", "/v1/status", None).0, 401);
 }

@@ -12,8 +12,25 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); ROLESYNC_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines are written on stderr: `text` (one line each), or
+    /// `json` (one JSON object a line, for journald or Loki). Default:
+    /// `log_format` of `serve --config`, else text.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The format of the log lines (`--log-format`, `log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text an event: time, level, target, message, fields.
+    #[default]
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message`
+    /// and every field of the event as a key.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +45,8 @@ pub enum Command {
     Hook(HookArgs),
     /// Print a user's access to a path (rw, r or no), like `svnauthz accessof`.
     Access(AccessArgs),
+    /// Standalone Subversion access files: `authz validate FILE`.
+    Authz(AuthzArgs),
     /// Decide a permission with Polarion's semantics: prints allow or deny; exit 0 or 1.
     Check(CheckArgs),
     /// Like check, but print the chain: user → role → grant or deny → decision.
@@ -487,22 +506,61 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct AccessArgs {
-    /// The user; without it the anonymous user.
-    #[arg(long)]
+    /// The user (`--user` is an alias); without it, or empty, the anonymous user.
+    #[arg(long = "username", visible_alias = "user", value_name = "USER")]
     pub user: Option<String>,
-    /// The path in the repository, e.g. /trunk/src.
-    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    /// The path in the repository, e.g. /trunk/src; without it the highest
+    /// access anywhere in the repository (as `svnauthz accessof`).
+    #[arg(long, conflicts_with = "list")]
     pub path: Option<String>,
     /// The repository name for [repository:/path] sections; without it only
     /// repository-neutral sections count.
     #[arg(long)]
     pub repository: Option<String>,
     /// A global groups file (svnserve groups-db).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub groups_file: Option<PathBuf>,
+    /// Print nothing; exit 0 when the access is exactly this, 3 when not.
+    #[arg(long = "is", value_name = "rw|r|no", conflicts_with = "list")]
+    pub is: Option<IsAccess>,
+    /// The access that holds for the path and everything below it
+    /// (`svnauthz accessof -R`); needs --path.
+    #[arg(short = 'R', long, requires = "path")]
+    pub recursive: bool,
     /// List every section that applies to the user, with its access.
     #[arg(long)]
     pub list: bool,
+    /// The access file.
+    pub file: PathBuf,
+}
+
+/// The access `rolesync access --is` tests for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IsAccess {
+    Rw,
+    R,
+    No,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthzArgs {
+    #[command(subcommand)]
+    pub command: AuthzCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthzCommand {
+    /// Validate a standalone access file with Subversion 1.14's rules
+    /// (`svnauthz validate`): located diagnostics on stderr; exit 0 when
+    /// valid (warnings allowed), 1 when invalid, 2 when a file cannot be read.
+    Validate(AuthzValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthzValidateArgs {
+    /// A global groups file (svnserve groups-db) validated with it.
+    #[arg(long, value_name = "FILE")]
+    pub groups_file: Option<PathBuf>,
     /// The access file.
     pub file: PathBuf,
 }

@@ -26,7 +26,9 @@ use crate::diag::{Diagnostic, DiagnosticJson};
 
 use crate::current::{Current, Status, Trigger};
 
+pub mod access;
 pub mod diff;
+mod directory;
 mod error;
 mod metrics;
 pub mod policy;
@@ -59,6 +61,8 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
         .merge(policy::routes())
         .merge(schemes::routes())
         .merge(diff::routes())
+        .merge(access::routes())
+        .merge(directory::routes())
         .route_layer(middleware::from_fn_with_state(
             shared.clone(),
             guard_beyond_loopback,

@@ -66,6 +66,7 @@ mod purity {
         ("rules/groups.rs", include_str!("rules/groups.rs")),
         ("rules/sections.rs", include_str!("rules/sections.rs")),
         ("tree.rs", include_str!("tree.rs")),
+        ("tree/below.rs", include_str!("tree/below.rs")),
         ("validate.rs", include_str!("validate.rs")),
     ];
 

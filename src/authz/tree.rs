@@ -31,6 +31,8 @@
 
 use super::glob::{Seg, SegKind, fnmatch};
 
+mod below;
+
 /// No rule.
 pub(crate) const NO_SEQ: i32 = -1;
 
@@ -381,17 +383,33 @@ impl Trie {
     /// The access at `path` (starting with `/`) for the user of `view`, as
     /// the end of Subversion's `lookup` leaves it.
     pub(crate) fn access_at(&self, path: &str, view: &dyn View, scratch: &mut Scratch) -> u8 {
-        let root = &self.nodes[ROOT as usize];
-        let mut st = view.rule(self.acls(ROOT));
-        let mut parent = st;
+        let root = view.rule(self.acls(ROOT));
+        let mut st = Plain {
+            st: root,
+            parent: root,
+        };
+        self.walk(path, view, scratch, &mut st);
+        st.st.1
+    }
+
+    /// Subversion's `lookup` over `path` with the state `st` keeps of the
+    /// nodes matched: `Some(answer)` when the state's shortcut decided.
+    fn walk<S: State>(
+        &self,
+        path: &str,
+        view: &dyn View,
+        scratch: &mut Scratch,
+        st: &mut S,
+    ) -> Option<bool> {
         let Scratch { current, next, seg } = scratch;
         current.clear();
         current.push(ROOT);
-        if let Some(av) = root.pat.as_ref().and_then(|p| p.any_var) {
-            let r = view.rule(self.acls(av));
-            if st.0 < r.0 {
-                st = r;
-            }
+        if let Some(av) = self.nodes[ROOT as usize]
+            .pat
+            .as_ref()
+            .and_then(|p| p.any_var)
+        {
+            st.combine(self, av, view);
             current.push(av);
         }
         let trimmed = path.trim_end_matches('/');
@@ -399,6 +417,9 @@ impl Trie {
         while let Some(r) = rest {
             if current.is_empty() {
                 break;
+            }
+            if let Some(answer) = st.begin() {
+                return Some(answer);
             }
             let (s, after) = match r.iter().position(|&b| b == b'/') {
                 Some(j) => {
@@ -413,68 +434,71 @@ impl Trie {
             rest = after;
             seg.clear();
             seg.extend_from_slice(s);
-            st = (NO_SEQ, 0);
             next.clear();
             for &c in current.iter() {
-                if let Some(n) = self.child(c, seg) {
-                    self.add(n, view, &mut st, next);
-                }
-                let Some(pat) = &self.nodes[c as usize].pat else {
-                    continue;
-                };
-                if let Some(n) = pat.any {
-                    self.add(n, view, &mut st, next);
-                }
-                if pat.repeat {
-                    self.add(c, view, &mut st, next);
-                }
-                if !pat.prefixes.is_empty() {
-                    self.add_prefixes(seg, &pat.prefixes, view, &mut st, next);
-                }
-                for e in &pat.complex {
-                    if fnmatch(self.seg(e.node), seg) {
-                        self.add(e.node, view, &mut st, next);
-                    }
-                }
-                if self.reverses(c, view) {
-                    // Subversion reverses the segment in place and never
-                    // restores it (bug kept for bit-exact answers).
-                    seg.reverse();
-                    self.add_prefixes(seg, &pat.suffixes, view, &mut st, next);
-                }
+                self.step(c, seg, view, st, next);
             }
-            if st.0 == NO_SEQ {
-                st = parent;
-            }
+            st.finish(rest.is_none());
             if rest.is_some() {
                 std::mem::swap(current, next);
-                parent = st;
             }
         }
-        st.1
+        None
     }
 
-    fn add(&self, n: u32, view: &dyn View, st: &mut (i32, u8), next: &mut Vec<u32>) {
-        let r = view.rule(self.acls(n));
-        if st.0 < r.0 {
-            *st = r;
+    /// One node `c` of the current level matched against `seg`, in
+    /// Subversion's order.
+    fn step<S: State>(
+        &self,
+        c: u32,
+        seg: &mut [u8],
+        view: &dyn View,
+        st: &mut S,
+        next: &mut Vec<u32>,
+    ) {
+        if let Some(n) = self.child(c, seg) {
+            self.add(n, view, st, next);
         }
+        let Some(pat) = &self.nodes[c as usize].pat else {
+            return;
+        };
+        if let Some(n) = pat.any {
+            self.add(n, view, st, next);
+        }
+        if pat.repeat {
+            self.add(c, view, st, next);
+        }
+        if !pat.prefixes.is_empty() {
+            self.add_prefixes(seg, &pat.prefixes, view, st, next);
+        }
+        for e in &pat.complex {
+            if fnmatch(self.seg(e.node), seg) {
+                self.add(e.node, view, st, next);
+            }
+        }
+        if self.reverses(c, view) {
+            // Subversion reverses the segment in place and never
+            // restores it (bug kept for bit-exact answers).
+            seg.reverse();
+            self.add_prefixes(seg, &pat.suffixes, view, st, next);
+        }
+    }
+
+    fn add<S: State>(&self, n: u32, view: &dyn View, st: &mut S, next: &mut Vec<u32>) {
+        st.combine(self, n, view);
         next.push(n);
         if let Some(av) = self.nodes[n as usize].pat.as_ref().and_then(|p| p.any_var) {
-            let r = view.rule(self.acls(av));
-            if st.0 < r.0 {
-                *st = r;
-            }
+            st.combine(self, av, view);
             next.push(av);
         }
     }
 
-    fn add_prefixes(
+    fn add_prefixes<S: State>(
         &self,
         seg: &[u8],
         arr: &[Sorted],
         view: &dyn View,
-        st: &mut (i32, u8),
+        st: &mut S,
         next: &mut Vec<u32>,
     ) {
         let i = arr.partition_point(|e| self.seg(e.node) < seg);
@@ -510,6 +534,48 @@ fn link_array(t: &Trie, arr: &mut [Sorted]) {
                 break;
             }
             p = arr[j].next.map(|x| x as usize);
+        }
+    }
+}
+
+/// What a walk keeps of the nodes it matches, level by level.
+trait State {
+    /// Node `n` matched at this level.
+    fn combine(&mut self, t: &Trie, n: u32, view: &dyn View);
+    /// A level begins: the answer when the state already decides it, else
+    /// the state is reset for the level.
+    fn begin(&mut self) -> Option<bool>;
+    /// The level ended (`last`: at the path itself).
+    fn finish(&mut self, last: bool);
+}
+
+/// The plain walk: the latest rule matched, else the level above's.
+struct Plain {
+    st: (i32, u8),
+    parent: (i32, u8),
+}
+
+impl State for Plain {
+    fn combine(&mut self, t: &Trie, n: u32, view: &dyn View) {
+        let r = view.rule(t.acls(n));
+        if self.st.0 < r.0 {
+            self.st = r;
+        }
+    }
+
+    fn begin(&mut self) -> Option<bool> {
+        // Subversion's min/max shortcuts only end the walk with the answer
+        // the whole walk gives (module header): not needed here.
+        self.st = (NO_SEQ, 0);
+        None
+    }
+
+    fn finish(&mut self, last: bool) {
+        if self.st.0 == NO_SEQ {
+            self.st = self.parent;
+        }
+        if !last {
+            self.parent = self.st;
         }
     }
 }

@@ -21,6 +21,7 @@ use anyhow::{Context as _, bail};
 use crate::cli::{
     Hook, HookArgs, InstallArgs, NotifyArgs, PreReceiveArgs, SvnPostCommitArgs, SvnPreCommitArgs,
 };
+use crate::daemon::notice::Notice;
 use crate::repo;
 use crate::snapshot::{self, Limits};
 
@@ -68,6 +69,7 @@ fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .and_then(|dir| source.load_cache(dir, limits));
     let mut refused = false;
+    let mut accepted = Vec::new();
     let mut err = std::io::stderr().lock();
     for line in std::io::stdin().lock().lines() {
         let line = line.context("reading the pushed refs")?;
@@ -87,6 +89,17 @@ fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         refused |= check_push(&mut err, &source, &mut base, (old, new), &branch, limits)?;
+        accepted.push(new.to_owned());
+    }
+    // Who pushes, told before the ref moves (the daemon's file watch may
+    // reload before post-receive runs).
+    if let (false, Some(dir), Some(pusher)) = (refused, &args.state_dir, pusher()) {
+        let notice = Notice {
+            only_push: true,
+            pusher: Some(pusher),
+            revisions: accepted,
+        };
+        notify(dir, &notice, true);
     }
     if refused {
         writeln!(
@@ -364,14 +377,17 @@ fn print_diagnostic(
     Ok(())
 }
 
-/// Tell the daemon to reload; a daemon that is not running is no error
-/// (it reloads at start, and its poll catches up).
-pub fn notify(state_dir: &Path) {
+/// Tell the daemon `notice` (`daemon::notice`); a daemon that is not
+/// running is no error (it reloads at start, and its poll catches up).
+/// `quiet`: say nothing when it cannot be told (pre-receive: the post-receive
+/// hook will say so).
+pub fn notify(state_dir: &Path, notice: &Notice, quiet: bool) {
     let socket = state_dir.join(crate::daemon::HOOK_SOCKET);
     match std::os::unix::net::UnixStream::connect(&socket) {
         Ok(mut s) => {
-            let _ = s.write_all(b"reload\n");
+            let _ = s.write_all(notice.line().as_bytes());
         }
+        Err(_) if quiet => {}
         Err(e) => eprintln!(
             "rolesync: cannot notify the daemon at {}: {e}",
             socket.display()
@@ -379,11 +395,62 @@ pub fn notify(state_dir: &Path) {
     }
 }
 
+/// The variables a Git server sets to name who pushes, the first set one
+/// wins: smart HTTP (`REMOTE_USER`), gitolite (`GL_USER`), GitLab
+/// (`GL_USERNAME`), Gitea and Forgejo (`GITEA_PUSHER_NAME`),
+/// `GITLAB_USER_LOGIN`, then the account the hook runs as (`USER`,
+/// `LOGNAME`: over SSH the pusher's own account, unless every pusher
+/// shares one). `ROLESYNC_PUSHER_VAR` names a variable to read first.
+pub const PUSHER_VARS: [&str; 7] = [
+    "REMOTE_USER",
+    "GL_USER",
+    "GL_USERNAME",
+    "GITEA_PUSHER_NAME",
+    "GITLAB_USER_LOGIN",
+    "USER",
+    "LOGNAME",
+];
+
+/// Who pushes, from the hook's environment (`PUSHER_VARS`); a name that
+/// is too long or holds a control character is not sent.
+fn pusher() -> Option<String> {
+    let custom = std::env::var("ROLESYNC_PUSHER_VAR").ok();
+    let value = custom
+        .iter()
+        .map(String::as_str)
+        .chain(PUSHER_VARS)
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))?;
+    if crate::daemon::notice::valid_pusher(&value) {
+        return Some(value);
+    }
+    eprintln!(
+        "rolesync: the pusher's name is longer than {} bytes or holds a control character; not sent",
+        crate::daemon::notice::MAX_PUSHER_BYTES
+    );
+    None
+}
+
+/// The new revision of each ref a push updated (`old new ref` lines; a
+/// deleted ref has none), at most `notice::MAX_REVISIONS`.
+fn pushed(refs: &str) -> Vec<String> {
+    refs.lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|new| !new.bytes().all(|b| b == b'0'))
+        .take(crate::daemon::notice::MAX_REVISIONS)
+        .map(str::to_owned)
+        .collect()
+}
+
 fn post_receive(args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     // Drain the pushed refs so that git never sees a broken pipe.
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
-    notify(&args.state_dir);
+    let notice = Notice {
+        only_push: false,
+        pusher: pusher(),
+        revisions: pushed(&String::from_utf8_lossy(&sink)),
+    };
+    notify(&args.state_dir, &notice, false);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -477,7 +544,13 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     if let Some(dir) = &args.state_dir {
-        notify(dir);
+        // In SVN the revision's author is who committed it: the daemon
+        // takes it as the pusher.
+        let notice = Notice {
+            revisions: vec![args.rev.clone()],
+            ..Notice::default()
+        };
+        notify(dir, &notice, false);
     }
     let source = source?;
     if !touches.transpose()?.unwrap_or(false) {

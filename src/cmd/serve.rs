@@ -70,9 +70,25 @@ struct FileConfig {
     require_signed: Option<bool>,
     allowed_signers: Option<PathBuf>,
     gpg_home: Option<PathBuf>,
+    /// The log lines' format (`--log-format`; read by `log_format`).
+    log_format: Option<crate::cli::LogFormat>,
+    /// The audit log's rotation (`state::Rotation`).
+    audit_max_bytes: Option<u64>,
+    audit_keep: Option<usize>,
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
+}
+
+/// The log format of `serve`: `--log-format` wins (read by `main`), else
+/// the config file's `log_format`, else text. Read before logging starts,
+/// so a config file that cannot be read is text here and its error is
+/// reported by `settings`.
+pub fn log_format(args: &ServeArgs) -> crate::cli::LogFormat {
+    read_config(args.config.as_deref())
+        .ok()
+        .and_then(|f| f.log_format)
+        .unwrap_or_default()
 }
 
 /// The `[http]` table; every key is optional (see `HttpLimits` for the
@@ -204,6 +220,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
     )?;
     let settings = Settings {
         trust,
+        audit: audit_rotation(&file)?,
         http: file.http.limits()?,
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),
@@ -273,8 +290,11 @@ fn fixed(args: &ServeArgs, f: &FileConfig) -> Vec<daemon::Setting> {
         flag.or(file).map_or("unset".into(), |v| format!("{v:?}"))
     }
     let h = &f.http;
-    let pairs: [(&'static str, String); 27] = [
+    let pairs: [(&'static str, String); 30] = [
         ("repo", shown(args.repo.as_ref(), f.repo.as_ref())),
+        ("log_format", shown(None, f.log_format)),
+        ("audit_max_bytes", shown(None, f.audit_max_bytes)),
+        ("audit_keep", shown(None, f.audit_keep)),
         ("remote", shown(args.remote.as_ref(), f.remote.as_ref())),
         ("remote_kind", shown(args.remote_kind, f.remote_kind)),
         (
@@ -359,6 +379,23 @@ fn reread(args: &ServeArgs, following: bool, quiet: Duration) -> daemon::Reread 
             fixed: fixed(&args, &file),
         })
     }))
+}
+
+/// The audit log's rotation: the config file's `audit_max_bytes` (0:
+/// never) and `audit_keep` (at most `Rotation::MAX_KEEP`) over the defaults.
+fn audit_rotation(file: &FileConfig) -> anyhow::Result<daemon::state::Rotation> {
+    use daemon::state::Rotation;
+    let keep = file.audit_keep.unwrap_or(Rotation::DEFAULT_KEEP);
+    if keep > Rotation::MAX_KEEP {
+        bail!(
+            "config file: audit_keep = {keep} is more than {}",
+            Rotation::MAX_KEEP
+        );
+    }
+    Ok(Rotation {
+        max_bytes: file.audit_max_bytes.unwrap_or(Rotation::DEFAULT_MAX_BYTES),
+        keep,
+    })
 }
 
 /// The config file (`--config`), or every option unset.
@@ -585,7 +622,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let listener = bind(listen).with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
-        tracing::info!(listen = %local, "HTTP API");
+        tracing::debug!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
         let shutdown = shutdown_signal()?;
         // SIGHUP's handler, installed now: a SIGHUP before the daemon

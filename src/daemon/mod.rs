@@ -18,7 +18,10 @@
 //! `recorder` (the one ordered writer of state.json, the audit log and
 //! the status, off the reload's path), `follow` (the fetch step of a
 //! daemon that follows a remote: the remote's newest revision into the
-//! mirror the reload reads, never going back), `reconfig` (what SIGHUP
+//! mirror the reload reads, never going back), `notice` (the hooks'
+//! notification line and who pushed which revision), `reload_log` (the
+//! one log line of a reload), `repeats` (a failure repeated unchanged is
+//! logged and audited once, then counted), `reconfig` (what SIGHUP
 //! re-reads and which settings it changes live), `sdnotify` (systemd's
 //! readiness protocol and watchdog).
 
@@ -26,10 +29,13 @@ mod cache;
 mod changes;
 mod debounce;
 mod follow;
+pub mod notice;
 mod outcome;
 mod reconfig;
 mod recorder;
 mod reload;
+mod reload_log;
+mod repeats;
 mod run;
 mod sdnotify;
 mod settings;

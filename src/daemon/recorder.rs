@@ -38,6 +38,8 @@ pub(super) struct Job {
     pub at: SystemTime,
     /// How long the reload took.
     pub elapsed: Duration,
+    /// Who pushed the revision, as a hook said (`notice`).
+    pub pusher: Option<String>,
 }
 
 /// The writer and the queue to it.
@@ -91,7 +93,7 @@ fn write(mut job: Job, shared: &Current, audit: Option<&state::Audit>) {
         tracing::error!(error = %e, "cannot save the daemon state");
     }
     if job.audit
-        && let Some(record) = record_of(&job.outcome, job.at)
+        && let Some(record) = record_of(&job.outcome, job.at, job.pusher.as_deref())
     {
         append(audit, &record);
     }
@@ -109,7 +111,11 @@ fn write(mut job: Job, shared: &Current, audit: Option<&state::Audit>) {
 
 /// The audit record of an applied revision (who gained or lost which
 /// group, the diff of what the change did) or of a failure (its errors).
-fn record_of(outcome: &Outcome, at: SystemTime) -> Option<state::Record<'_>> {
+fn record_of<'a>(
+    outcome: &'a Outcome,
+    at: SystemTime,
+    pusher: Option<&'a str>,
+) -> Option<state::Record<'a>> {
     let time = humantime::format_rfc3339_seconds(at).to_string();
     match outcome {
         Outcome::Applied(a) => {
@@ -127,6 +133,7 @@ fn record_of(outcome: &Outcome, at: SystemTime) -> Option<state::Record<'_>> {
                 diff_error,
                 gained: changes.map(|c| &c.gained),
                 lost: changes.map(|c| &c.lost),
+                pusher,
                 warnings: a.warnings.iter().map(Diagnostic::to_json).collect(),
                 time,
                 ..state::Record::new(&a.snapshot.revision, ReloadResult::Applied)
@@ -134,6 +141,7 @@ fn record_of(outcome: &Outcome, at: SystemTime) -> Option<state::Record<'_>> {
         }
         Outcome::Failed(f) => Some(state::Record {
             errors: f.errors.iter().map(Diagnostic::to_json).collect(),
+            pusher,
             time,
             ..state::Record::new(f.revision.as_deref().unwrap_or(""), ReloadResult::Failed)
         }),
@@ -150,7 +158,7 @@ fn append(audit: Option<&state::Audit>, record: &state::Record) {
             return;
         }
     };
-    tracing::info!(target: "rolesync::audit", "{line}");
+    tracing::debug!(target: "rolesync::audit", "{line}");
     if let Some(audit) = audit
         && let Err(e) = audit.append_line(&line)
     {

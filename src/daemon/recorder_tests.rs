@@ -13,6 +13,7 @@ fn failed(i: usize) -> Job {
         outcome: Outcome::Failed(Failure::message(Some(format!("rev-{i}")), "bad".into())),
         at: SystemTime::now(),
         elapsed: Duration::ZERO,
+        pusher: None,
     }
 }
 
@@ -100,6 +101,7 @@ async fn an_applied_revision_is_saved_before_the_status_shows_it() {
             },
             at: SystemTime::now(),
             elapsed: Duration::ZERO,
+            pusher: None,
         })
         .await;
     recorder.finish().await;

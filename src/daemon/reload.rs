@@ -2,16 +2,18 @@
 //! reloads, one reload at a time.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::outcome::{self, Applied, Decision, Failure, Memberships, Outcome};
 use super::recorder::{Job, QUEUE_BOUND, Recorder};
+use super::reload_log::{self, Who};
+use super::repeats::{self, Repeats, Seen};
 use super::settings::Settings;
-use super::{state, triggers};
-use crate::current::{Current, ReloadResult, Trigger};
+use super::{notice, state, triggers};
+use crate::current::{Current, Trigger};
 use crate::diag::Diagnostic;
 use crate::publish::{Published, Target};
 use crate::snapshot::{self, Snapshot};
@@ -24,6 +26,8 @@ pub(super) struct Guards {
     pub(super) target: Option<Target>,
     pub(super) triggers: mpsc::UnboundedSender<Trigger>,
     pub(super) stop: tokio::sync::watch::Receiver<bool>,
+    /// Who pushed which revision, as the hooks said.
+    pub(super) pushes: notice::Pushes,
 }
 
 /// What a reload says of the daemon's freshness (systemd's `STATUS=`).
@@ -54,9 +58,9 @@ pub(super) struct Reloader {
     /// right).
     memo: Arc<std::sync::Mutex<snapshot::Memo>>,
     guards: Guards,
-    /// The last failure written to the audit log (revision and error
-    /// lines), so that a retried bad revision is audited once.
-    last_failure: Option<(String, Vec<String>)>,
+    /// The failure repeating now, so that a retried bad revision is
+    /// logged and audited once.
+    repeats: Repeats,
     /// Writes the cache of the applied revision's files for the hooks.
     cache: super::cache::CacheWriter,
     /// The fetch step, when following a remote.
@@ -73,26 +77,20 @@ impl Reloader {
             Some(dir) => state::load(dir)?,
             None => state::Persisted::default(),
         };
+        // One audit log (one lock) for the recorder and the follower.
+        let audit = (settings.state_dir.as_deref())
+            .map(|dir| state::Audit::with_rotation(dir, settings.audit));
         Ok(Reloader {
             settings: settings.clone(),
-            recorder: Recorder::start(
-                shared.clone(),
-                settings.state_dir.as_deref().map(state::Audit::new),
-                QUEUE_BOUND,
-            ),
+            recorder: Recorder::start(shared.clone(), audit.clone(), QUEUE_BOUND),
             shared,
             persisted,
             last_input: None,
             memo: Arc::default(),
             guards,
-            last_failure: None,
+            repeats: Repeats::default(),
             cache: super::cache::CacheWriter::default(),
-            follower: settings.remote.clone().map(|r| {
-                super::follow::Follower::new(
-                    r,
-                    settings.state_dir.as_deref().map(state::Audit::new),
-                )
-            }),
+            follower: (settings.remote.clone()).map(|r| super::follow::Follower::new(r, audit)),
         })
     }
 
@@ -116,6 +114,7 @@ impl Reloader {
         if let Err(e) = triggers::spawn_hook_socket(
             &dir,
             self.guards.triggers.clone(),
+            self.guards.pushes.clone(),
             self.guards.stop.clone(),
         ) {
             tracing::error!(error = %e, "cannot re-bind the hook socket; hooks cannot notify the daemon");
@@ -289,7 +288,6 @@ impl Reloader {
     /// (`outcome::transition`).
     async fn record(&mut self, outcome: Outcome, started: Instant) {
         let elapsed = started.elapsed();
-        log(&outcome, elapsed);
         let recording = std::time::Instant::now();
         let (save, audit) = match &outcome {
             Outcome::Applied(a) => (self.record_applied(a), true),
@@ -297,10 +295,17 @@ impl Reloader {
             // The newest revision is the applied one (e.g. a branch reset or
             // force-pushed back to it): whatever failed since is no longer newest.
             Outcome::Unchanged { .. } | Outcome::HeadUnmoved => {
-                self.last_failure = None;
+                repeats::log_ended(self.repeats.ended());
                 (None, false)
             }
         };
+        let (author, pusher) = self.who(&outcome);
+        let who = Who {
+            author: author.as_deref(),
+            pusher: pusher.as_deref(),
+        };
+        let repeated = matches!(outcome, Outcome::Failed(_)) && !audit;
+        reload_log::log(&outcome, who, elapsed, repeated);
         let applied = matches!(outcome, Outcome::Applied(_));
         let at = SystemTime::now();
         let job = Job {
@@ -309,11 +314,35 @@ impl Reloader {
             outcome,
             at,
             elapsed,
+            pusher,
         };
         self.recorder.send(job).await;
         if applied {
             phase("record", recording);
         }
+    }
+
+    /// The author and the pusher of the outcome's revision, where known:
+    /// the author from the revision read, the pusher from the hooks'
+    /// notifications (`notice`) or, in SVN, the author (who committed it).
+    fn who(&self, outcome: &Outcome) -> (Option<String>, Option<String>) {
+        let (revision, meta) = match outcome {
+            Outcome::Applied(a) => (a.snapshot.revision.as_str(), a.snapshot.meta.as_ref()),
+            Outcome::Unchanged { revision } => (revision.as_str(), None),
+            Outcome::Failed(Failure {
+                revision: Some(r), ..
+            }) => (r.as_str(), None),
+            Outcome::Failed(_) | Outcome::HeadUnmoved => return (None, None),
+        };
+        let read = (self.last_input.as_deref())
+            .filter(|i| i.revision == revision)
+            .and_then(|i| i.meta.as_ref());
+        let author = meta.or(read).map(|m| m.author.clone());
+        let pusher = match self.settings.source.kind() {
+            crate::repo::Kind::Svn => author.clone(),
+            _ => self.guards.pushes.pusher_of(revision),
+        };
+        (author, pusher)
     }
 
     /// Remember the applied revision (the state to save) and write the
@@ -330,20 +359,27 @@ impl Reloader {
         for w in &a.warnings {
             tracing::warn!(%revision, "{}", w.one_line());
         }
-        self.last_failure = None;
+        repeats::log_ended(self.repeats.ended());
         let dir = self.settings.state_dir.clone()?;
         Some((dir, self.persisted.clone()))
     }
 
-    /// Whether to audit a failure: once however often the same one is retried.
+    /// Whether to log and audit a failure: once however often the same one
+    /// is retried (`repeats`), with a "still failing" line now and then.
     fn record_failure(&mut self, f: &Failure) -> bool {
-        let key = f.audit_key();
-        if self.last_failure.as_ref() == Some(&key) {
-            return false;
+        match self.repeats.failed(f.audit_key(), SystemTime::now()) {
+            Seen::Again { summary } => {
+                if let Some(s) = summary {
+                    repeats::log_summary(f.revision.as_deref().unwrap_or("?"), s);
+                }
+                false
+            }
+            Seen::New { ended } => {
+                repeats::log_ended(ended);
+                self.ensure_state_dir();
+                true
+            }
         }
-        self.ensure_state_dir();
-        self.last_failure = Some(key);
-        true
     }
 
     /// The guard rails step (`rails::apply`, on the blocking pool): a
@@ -461,11 +497,11 @@ impl Reloader {
         match tokio::task::spawn_blocking(move || target.publish(bytes.as_bytes(), &options)).await
         {
             Ok(Ok(Published::Written)) => {
-                tracing::info!(%revision, "access file published");
+                tracing::debug!(%revision, "access file published");
                 Ok(())
             }
             Ok(Ok(Published::Unchanged)) => {
-                tracing::info!(%revision, "access file unchanged");
+                tracing::debug!(%revision, "access file unchanged");
                 Ok(())
             }
             Ok(Err(e)) => Err(e.to_string()),
@@ -488,33 +524,5 @@ fn phase(name: &'static str, started: std::time::Instant) {
         phase = name,
         us = started.elapsed().as_micros() as u64,
         "reload phase"
-    );
-}
-
-/// The log lines of an outcome: each error of a failure, or one line with
-/// the result and how long the reload took.
-fn log(outcome: &Outcome, elapsed: Duration) {
-    match outcome {
-        Outcome::HeadUnmoved => {}
-        Outcome::Failed(f) => {
-            let revision = f.revision.as_deref().unwrap_or("?");
-            for d in &f.errors {
-                tracing::error!(revision, "{}", d.one_line());
-            }
-            if let Some(m) = &f.message {
-                tracing::error!(revision, "reload failed: {m}");
-            }
-        }
-        Outcome::Unchanged { revision } => log_done(ReloadResult::Unchanged, revision, elapsed),
-        Outcome::Applied(a) => log_done(ReloadResult::Applied, &a.snapshot.revision, elapsed),
-    }
-}
-
-fn log_done(result: ReloadResult, revision: &str, elapsed: Duration) {
-    tracing::info!(
-        result = result.as_str(),
-        revision,
-        ms = elapsed.as_millis() as u64,
-        "reload"
     );
 }

@@ -26,6 +26,7 @@ pub async fn run(
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Current::new(tx.clone()));
     let (lock, target) = prepare(&settings)?;
+    let listen = listener.local_addr().ok();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Before the API answers: a SIGHUP from then on is a reload.
     triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
@@ -52,15 +53,18 @@ pub async fn run(
     }
     let (poll, poll_rx) = tokio::sync::watch::channel(settings.poll_interval);
     triggers::spawn_poll(poll_rx, tx.clone(), stop_rx.clone());
+    let pushes = super::notice::Pushes::default();
     if let Some(dir) = &settings.state_dir {
-        triggers::spawn_hook_socket(dir, tx.clone(), stop_rx.clone())?;
+        triggers::spawn_hook_socket(dir, tx.clone(), pushes.clone(), stop_rx.clone())?;
     }
+    log_start(&settings, listen);
     settings.notify.spawn_watchdog(stop_rx.clone());
     let guards = Guards {
         lock,
         target,
         triggers: tx.clone(),
         stop: stop_rx.clone(),
+        pushes,
     };
     let reloader = Reloader::new(&settings, shared.clone(), guards)?;
     let knobs = Knobs {
@@ -85,9 +89,11 @@ pub async fn run(
     };
     lp.run(shutdown).await;
     lp.notify.stopping();
-    tracing::info!("shutting down");
+    tracing::debug!("shutting down");
     // Every record queued is written before the daemon exits.
     lp.reloader.finish().await;
+    let s = lp.shared.status();
+    tracing::info!(applied = s.applied, failed = s.failed, "daemon stopped");
     let _ = stop_tx.send(true);
     api.await??;
     Ok(())
@@ -256,6 +262,24 @@ fn log_changes(changes: &[Change]) {
             ),
         }
     }
+}
+
+/// The start line: version, what is read, where the file goes, the address.
+fn log_start(settings: &Settings, listen: Option<std::net::SocketAddr>) {
+    let remote = settings.remote.as_ref().map(|r| r.url.display());
+    let shown = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let (access_out, state_dir) = (shown(&settings.access_out), shown(&settings.state_dir));
+    let listen = listen.map(|a| a.to_string());
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        kind = settings.source.kind().describe(),
+        repo = %settings.source.path().display(),
+        remote = remote.as_deref(),
+        access_out = access_out.as_deref(),
+        state_dir = state_dir.as_deref(),
+        listen = listen.as_deref(),
+        "daemon started"
+    );
 }
 
 /// The burst `first` opens, each of its triggers counted in the status;

@@ -42,6 +42,8 @@ pub struct Settings {
     pub http: crate::api::HttpLimits,
     /// Apply only commits signed by these keys (`require_signed`).
     pub trust: Option<repo::signature::Trust>,
+    /// When the audit log is rotated (`audit_max_bytes`, `audit_keep`).
+    pub audit: super::state::Rotation,
     /// Where readiness goes (`sd_notify`; nowhere when not under systemd).
     pub notify: super::sdnotify::Notifier,
     /// Re-reads the config and token files on SIGHUP (none: SIGHUP only

@@ -161,6 +161,9 @@ pub struct Record<'a> {
     /// absent from every other record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
+    /// Who pushed the revision (the hooks' notification; in SVN the
+    /// author, who committed it); `null` when unknown.
+    pub pusher: Option<&'a str>,
     pub result: &'static str,
     pub revision: &'a str,
     /// RFC 3339, in seconds.
@@ -180,6 +183,7 @@ impl<'a> Record<'a> {
             gained: None,
             lost: None,
             message: None,
+            pusher: None,
             result: result.as_str(),
             revision,
             time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -188,16 +192,56 @@ impl<'a> Record<'a> {
     }
 }
 
-/// The audit log in a state folder.
+/// When the audit log is rotated (`audit_max_bytes`, `audit_keep`): before
+/// a record would take `audit.jsonl` past `max_bytes`, it is renamed
+/// `audit.jsonl.1` (`.1` to `.2` and so on; the one beyond `keep` is
+/// removed) and the record starts a new file. A record is never split
+/// across two files. `max_bytes` 0: never rotated (logrotate may, with
+/// `copytruncate` or by renaming: the daemon opens the log per record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub max_bytes: u64,
+    pub keep: usize,
+}
+
+impl Rotation {
+    /// The default bound of `audit.jsonl`: 16 MiB.
+    pub const DEFAULT_MAX_BYTES: u64 = 16 << 20;
+    /// The default count of rotated files kept.
+    pub const DEFAULT_KEEP: usize = 4;
+    /// The most rotated files that may be kept.
+    pub const MAX_KEEP: usize = 100;
+}
+
+impl Default for Rotation {
+    fn default() -> Self {
+        Rotation {
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            keep: Self::DEFAULT_KEEP,
+        }
+    }
+}
+
+/// The audit log in a state folder. Clones share one lock: the daemon's
+/// writers (the recorder, the follower) append and rotate one at a time.
 #[derive(Debug, Clone)]
 pub struct Audit {
     path: PathBuf,
+    rotation: Rotation,
+    lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Audit {
+    /// The audit log of `dir`, rotated by default (`Rotation::default`).
     pub fn new(dir: &Path) -> Self {
+        Self::with_rotation(dir, Rotation::default())
+    }
+
+    pub fn with_rotation(dir: &Path, rotation: Rotation) -> Self {
         Audit {
             path: dir.join(AUDIT_FILE),
+            rotation,
+            lock: std::sync::Arc::default(),
         }
     }
 
@@ -208,19 +252,66 @@ impl Audit {
     }
 
     /// Append `line`, one record already serialised (without its newline),
-    /// and flush it to disk, as [`Audit::append`].
+    /// and flush it to disk, as [`Audit::append`]; rotate first when the
+    /// line would take the log past its bound.
     pub fn append_line(&self, line: &str) -> anyhow::Result<()> {
-        use fs_err::os::unix::fs::OpenOptionsExt as _;
-        let mut file = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.path)?;
+        let _held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
+        let mut file = self.open()?;
+        let len = file.metadata()?.len();
+        let max = self.rotation.max_bytes;
+        if max > 0 && len > 0 && len + bytes.len() as u64 > max {
+            drop(file);
+            self.rotate()?;
+            file = self.open()?;
+        }
         file.write_all(&bytes)?;
         file.sync_data()?;
+        Ok(())
+    }
+
+    fn open(&self) -> anyhow::Result<fs_err::File> {
+        use fs_err::os::unix::fs::OpenOptionsExt as _;
+        Ok(fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&self.path)?)
+    }
+
+    /// The `n`th rotated file (`audit.jsonl.n`; 0: the log itself).
+    fn rotated(&self, n: usize) -> PathBuf {
+        match n {
+            0 => self.path.clone(),
+            n => self.path.with_extension(format!("jsonl.{n}")),
+        }
+    }
+
+    /// Shift the rotated files up by one (`rename` moves a link, never
+    /// its target), the log to `.1`, the one beyond `keep` removed; then
+    /// fsync the folder, so that no rename is lost.
+    fn rotate(&self) -> anyhow::Result<()> {
+        let keep = self.rotation.keep;
+        let gone = |r: std::io::Result<()>| match r {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        for n in (0..=keep).rev() {
+            let from = self.rotated(n);
+            match n {
+                n if n == keep => gone(fs_err::remove_file(&from))?,
+                n => gone(fs_err::rename(&from, self.rotated(n + 1)))?,
+            }
+        }
+        if let Some(dir) = self.path.parent() {
+            fs_err::File::open(dir)?.sync_all()?;
+        }
+        tracing::info!(path = %self.path.display(), keep, "audit log rotated");
         Ok(())
     }
 }
@@ -255,6 +346,101 @@ mod tests {
             .append(&serde_json::json!({"x": 1}))
             .expect_err("refused");
         assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+    }
+
+    /// Every record of the log and its rotated files, oldest first, each
+    /// file within `max` bytes and every line a whole record.
+    fn records(dir: &Path, keep: usize, max: u64) -> Vec<u64> {
+        let audit = Audit::new(dir);
+        let mut out = Vec::new();
+        for n in (0..=keep).rev() {
+            let Ok(text) = std::fs::read_to_string(audit.rotated(n)) else {
+                continue;
+            };
+            assert!(text.len() as u64 <= max, "file {n}: {} bytes", text.len());
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).expect("a whole record");
+                out.push(v["n"].as_u64().expect("n"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_audit_log_rotates_by_size_keeping_whole_records_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (max, keep) = (200, 3);
+        let audit = Audit::with_rotation(
+            dir.path(),
+            Rotation {
+                max_bytes: max,
+                keep,
+            },
+        );
+        for n in 0..100u64 {
+            audit
+                .append(&serde_json::json!({"n": n, "pad": "x".repeat(20)}))
+                .expect("append");
+        }
+        let kept = records(dir.path(), keep, max);
+        // The newest records, none missing, none twice; older files are gone.
+        let first = *kept.first().expect("records");
+        assert_eq!(kept, (first..100).collect::<Vec<_>>());
+        assert!(kept.len() > 3 * 4, "{kept:?}");
+        assert!(!audit.rotated(keep + 1).exists());
+    }
+
+    #[test]
+    fn writers_sharing_the_log_never_split_or_lose_a_record() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (max, keep) = (4096, Rotation::MAX_KEEP);
+        let audit = Audit::with_rotation(
+            dir.path(),
+            Rotation {
+                max_bytes: max,
+                keep,
+            },
+        );
+        let writers: Vec<_> = (0..4u64)
+            .map(|w| {
+                let audit = audit.clone();
+                std::thread::spawn(move || {
+                    for i in 0..250 {
+                        let record = serde_json::json!({"n": w * 1000 + i, "pad": "y".repeat(50)});
+                        audit.append(&record).expect("append");
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("writer");
+        }
+        let mut kept = records(dir.path(), keep, max);
+        kept.sort_unstable();
+        let want: Vec<u64> = (0..4)
+            .flat_map(|w| (0..250).map(move |i| w * 1000 + i))
+            .collect();
+        assert_eq!(kept, want);
+    }
+
+    #[test]
+    fn without_a_bound_the_audit_log_is_never_rotated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let audit = Audit::with_rotation(
+            dir.path(),
+            Rotation {
+                max_bytes: 0,
+                keep: 2,
+            },
+        );
+        for n in 0..50u64 {
+            audit.append(&serde_json::json!({"n": n})).expect("append");
+        }
+        assert_eq!(
+            records(dir.path(), 2, u64::MAX),
+            (0..50).collect::<Vec<_>>()
+        );
+        assert!(!audit.rotated(1).exists());
     }
 
     #[test]

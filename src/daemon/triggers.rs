@@ -7,6 +7,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, watch};
 
+use super::notice;
 use crate::current::Trigger;
 use crate::repo;
 
@@ -110,11 +111,18 @@ pub fn spawn_sighup(tx: Tx, mut stop: watch::Receiver<bool>) -> anyhow::Result<(
     Ok(())
 }
 
+/// How many hook connections are read at once; beyond, a connection asks
+/// for a reload unread.
+const MAX_HOOK_READERS: usize = 8;
+
 /// A Unix socket in the state folder; every connection is a hook's
-/// notification. Only local users with access to the folder can use it.
+/// notification (`notice`): who pushed which revision goes to `pushes`,
+/// then (but for a `push`) a reload is asked for. Only local users with
+/// access to the folder can use it.
 pub fn spawn_hook_socket(
     dir: &Path,
     tx: Tx,
+    pushes: notice::Pushes,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let path = dir.join(HOOK_SOCKET);
@@ -124,11 +132,15 @@ pub fn spawn_hook_socket(
         Err(e) => return Err(e.into()),
     }
     let listener = tokio::net::UnixListener::bind(&path)?;
+    let readers = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_HOOK_READERS));
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 conn = listener.accept() => match conn {
-                    Ok(_) => { if tx.send(Trigger::Hook).is_err() { break } }
+                    Ok((stream, _)) => {
+                        if tx.is_closed() { break }
+                        serve_hook(stream, &readers, tx.clone(), pushes.clone());
+                    }
                     Err(e) => tracing::warn!(error = %e, "hook socket"),
                 },
                 _ = stop.wait_for(|s| *s) => break,
@@ -137,6 +149,29 @@ pub fn spawn_hook_socket(
         let _ = std::fs::remove_file(&path);
     });
     Ok(())
+}
+
+/// Read one hook connection off the accept loop (when a reader is free),
+/// note its pushers, then ask for the reload.
+fn serve_hook(
+    stream: tokio::net::UnixStream,
+    readers: &std::sync::Arc<tokio::sync::Semaphore>,
+    tx: Tx,
+    pushes: notice::Pushes,
+) {
+    let Ok(permit) = readers.clone().try_acquire_owned() else {
+        tracing::warn!("hook socket: too many notifications at once; one is not read");
+        let _ = tx.send(Trigger::Hook);
+        return;
+    };
+    tokio::spawn(async move {
+        let notice = notice::read(stream).await;
+        drop(permit);
+        pushes.note(&notice);
+        if !notice.only_push {
+            let _ = tx.send(Trigger::Hook);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -134,10 +134,79 @@ fn missing_file_exits_2() {
 }
 
 #[test]
-fn path_or_list_is_required() {
+fn recursive_needs_a_path() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "authz", AUTHZ);
-    let o = rolesync(dir.path(), &["access", "authz"]);
+    let o = rolesync(dir.path(), &["access", "-R", "authz"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Without a path: the highest access anywhere, as svnauthz.
+    let o = rolesync(dir.path(), &["access", "--username", "harry", "authz"]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "rw\n".to_owned()));
+}
+
+#[test]
+fn is_tests_the_access_and_exits_3_on_a_mismatch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "authz", AUTHZ);
+    for (is, code) in [("rw", 0), ("r", 3), ("no", 3)] {
+        let o = rolesync(
+            dir.path(),
+            &[
+                "access",
+                "--username",
+                "harry",
+                "--path",
+                "/a",
+                "--is",
+                is,
+                "authz",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(code), "--is {is}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "--is prints nothing");
+    }
+    let o = rolesync(dir.path(), &["access", "--is", "w", "--path", "/", "authz"]);
+    assert_eq!(o.status.code(), Some(2), "a bad --is value");
+}
+
+#[test]
+fn authz_validate_locates_errors_and_exits_like_svnauthz() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "good", AUTHZ);
+    write(dir.path(), "bad", "[/]\nh = w\n[x]\n");
+    write(dir.path(), "g.authz", "[/]\n@g = rw\n");
+    write(dir.path(), "groups", "[groups]\ng = @nope\n");
+    let o = rolesync(dir.path(), &["authz", "validate", "good"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    let o = rolesync(dir.path(), &["authz", "validate", "bad"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("bad:2:5: error[authz-invalid-access]: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("bad:3:1: error[authz-invalid-section]: "),
+        "{}",
+        stderr(&o)
+    );
+    let o = rolesync(
+        dir.path(),
+        &["authz", "validate", "--groups-file", "groups", "g.authz"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("groups:2:5: error[authz-undefined-group]"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rolesync(dir.path(), &["authz", "validate", "g.authz"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "@g is undefined without the groups file"
+    );
+    let o = rolesync(dir.path(), &["authz", "validate", "nope"]);
     assert_eq!(o.status.code(), Some(2));
 }
 

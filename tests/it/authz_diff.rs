@@ -571,6 +571,8 @@ fn authz_agrees_with_subversion() {
     let authz_path = dir.path().join("case.authz");
     let groups_path = dir.path().join("case.groups");
     let mut generator = Gen { rng: Rng(seed) };
+    let mut recursive = Rng(seed ^ 0x005e_ed0f_2ec0);
+    let mut recursive_queries = 0;
     let mut oracle = Oracle::new();
     let started = Instant::now();
     let (mut files, mut invalid, mut crashed, mut queries, mut with_groups) = (0, 0, 0, 0, 0);
@@ -603,14 +605,22 @@ fn authz_agrees_with_subversion() {
         );
         let nq = generator.rng.range(15, 30);
         let qs: Vec<_> = (0..nq).map(|_| generator.query(&case)).collect();
+        // Which queries are recursive (`-R`, with a path) comes from a
+        // generator of its own, so the corpus stays the one of the seed.
+        let rec: Vec<bool> = qs
+            .iter()
+            .map(|(_, _, p)| p.is_some() && recursive.chance(0.25))
+            .collect();
         let lines: Vec<String> = qs
             .iter()
-            .map(|(u, r, p)| {
+            .zip(&rec)
+            .map(|((u, r, p), &rec)| {
                 format!(
-                    "Q {} {} {}",
+                    "Q {} {} {}{}",
                     enc(u.as_deref()),
                     enc(r.as_deref()),
-                    enc(p.as_deref())
+                    enc(p.as_deref()),
+                    if rec { " R" } else { "" }
                 )
             })
             .collect();
@@ -639,17 +649,22 @@ fn authz_agrees_with_subversion() {
         let Ok(authz) = ours else {
             continue;
         };
-        for ((u, r, p), svn) in qs.iter().zip(replies) {
-            let got = authz.access(u.as_deref(), r.as_deref(), p.as_deref());
+        for (((u, r, p), svn), &rec) in qs.iter().zip(replies).zip(&rec) {
+            let got = match (p, rec) {
+                (Some(p), true) => authz.access_below(u.as_deref(), r.as_deref(), p),
+                _ => authz.access(u.as_deref(), r.as_deref(), p.as_deref()),
+            };
             queries += 1;
+            recursive_queries += usize::from(rec);
             answers[got as usize] += 1;
             if svn != got.as_str() {
                 mismatches.push(format!(
-                    "ANSWER case {n} (seed {seed}): user {} repository {} path {}: subversion {svn} rolesync {got}\n\
+                    "ANSWER case {n} (seed {seed}): user {} repository {} path {}{}: subversion {svn} rolesync {got}\n\
                      authz = {:?}\ngroups = {:?}",
                     show(u.as_deref()),
                     show(r.as_deref()),
                     show(p.as_deref()),
+                    if rec { " (-R)" } else { "" },
                     case.authz,
                     case.groups
                 ));
@@ -659,7 +674,7 @@ fn authz_agrees_with_subversion() {
     oracle.quit();
     eprintln!(
         "authz difftest: seed {seed}: {files} files ({with_groups} with a groups file, {invalid} invalid, \
-         {crashed} crashing Subversion), {queries} queries compared (rw {} / r {} / no {}), \
+         {crashed} crashing Subversion), {queries} queries compared ({recursive_queries} recursive; rw {} / r {} / no {}), \
          {} mismatches, oracle restarts {}, {:.1} s",
         answers[Access::ReadWrite as usize],
         answers[Access::Read as usize],

@@ -4,7 +4,8 @@
 #
 # Requests, one per line on stdin:
 #   LOAD <authz-file> [<groups-file>]   starts a batch
-#   Q <user> <repository> <path>        a query of the batch
+#   Q <user> <repository> <path> [R]    a query of the batch (R: recursive,
+#                                       `svnauthz accessof -R`)
 #   END                                 runs the batch
 #   QUIT
 # For each batch the reply is 1 + (number of queries) lines on stdout:
@@ -56,9 +57,11 @@ sub child {
     for my $q (@$queries) {
         my @a = split / /, $q;
         my ($user, $repos, $path) = (arg($a[1]), arg($a[2]), arg($a[3]));
+        # svn_authz_read 1, svn_authz_write 2, svn_authz_recursive 4
+        my $rec = (defined $a[4] && $a[4] eq 'R') ? 4 : 0;
         my $answer = eval {
-            return 'rw' if SVN::Repos::authz_check_access($authz, $repos, $path, $user, 2);
-            return SVN::Repos::authz_check_access($authz, $repos, $path, $user, 1) ? 'r' : 'no';
+            return 'rw' if SVN::Repos::authz_check_access($authz, $repos, $path, $user, 2 | $rec);
+            return SVN::Repos::authz_check_access($authz, $repos, $path, $user, 1 | $rec) ? 'r' : 'no';
         };
         print $out ($@ ? "ERROR " . one_line("$@") : $answer), "\n";
     }

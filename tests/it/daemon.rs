@@ -54,7 +54,12 @@ impl Config {
 pub struct Daemon {
     pub child: Child,
     pub addr: String,
+    /// Its stderr lines after the address (the last `MAX_LOG_LINES`).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
+
+/// How many of a daemon's stderr lines a test keeps.
+const MAX_LOG_LINES: usize = 10_000;
 
 impl Daemon {
     pub fn start(repo: &Path, access: &Path, state: &Path, extra: &[&str]) -> Daemon {
@@ -92,8 +97,23 @@ impl Daemon {
             }
         };
         // Keep draining stderr so that the daemon never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Daemon { child, addr }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut kept = kept.lock().expect("log lines");
+                if kept.len() == MAX_LOG_LINES {
+                    kept.remove(0);
+                }
+                kept.push(line);
+            }
+        });
+        Daemon { child, addr, log }
+    }
+
+    /// The stderr lines so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("log lines").clone()
     }
 
     /// One HTTP/1.1 request; returns the status code and the body.

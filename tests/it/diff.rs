@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use rolesync::authz::Authz;
 use rolesync::diff::{self, Diff};
@@ -398,22 +397,7 @@ impl State {
 
 /// `svnauthz accessof` on a file.
 fn svnauthz(file: &Path, login: &str, repo: Option<&str>, path: &str) -> String {
-    let mut cmd = Command::new("svnauthz");
-    cmd.args(["accessof", "--username", login, "--path", path]);
-    if let Some(r) = repo {
-        cmd.args(["--repository", r]);
-    }
-    let out = cmd
-        .arg(file)
-        .output()
-        .expect("svnauthz runs (Debian's subversion)");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    util::svnauthz_accessof(file, login, repo, path, false)
 }
 
 /// Every (repository, path) the two access files have a rule for, in

@@ -2,6 +2,7 @@
 //! config trees, Git and SVN repositories made in temporary folders, and
 //! Subversion's own tools as the oracle.
 
+mod access_api;
 mod access_cmd;
 mod authz_diff;
 mod cache;
@@ -17,6 +18,7 @@ mod hook_cache;
 mod hooks;
 mod http_limits;
 mod limits;
+mod logs;
 mod nginx;
 mod packaging;
 mod policy_api;
@@ -31,4 +33,5 @@ mod schemes;
 mod service;
 mod signed;
 mod svn;
+mod svnauthz_cli;
 mod util;

@@ -4,7 +4,6 @@
 //! TOML file (a live setting applied, a restart-only one reported and
 //! kept, a broken file refused) and the token file.
 
-use std::io::{BufRead as _, BufReader};
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,29 +23,11 @@ struct Logged {
 
 impl Logged {
     fn spawn(mut cmd: Command) -> Logged {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("rolesync serve starts");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (kept, (addr_tx, addr_rx)) = (lines.clone(), std::sync::mpsc::channel());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("rolesync: listening on http://") {
-                    let _ = addr_tx.send(rest.trim().to_owned());
-                }
-                kept.lock().expect("lines").push(line);
-            }
-        });
-        let addr = addr_rx
-            .recv_timeout(LIMIT)
-            .expect("the daemon prints its address");
+        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        let daemon = Daemon::spawn(cmd);
         Logged {
-            daemon: Daemon { child, addr },
-            lines,
+            lines: daemon.log.clone(),
+            daemon,
         }
     }
 

@@ -359,6 +359,22 @@ fn roles_grant_and_revoke_svnserve_access_without_a_restart() {
         d.status()["triggers"]["hook"].as_u64() >= Some(1),
         "the post-commit hook notified the daemon"
     );
+    // In SVN the revision's author committed it: the audit's pusher.
+    let audit = svn.path("state/audit.jsonl");
+    wait_until(LIMIT, "the audit record", || {
+        read(&audit).contains("\"revision\":\"2\"")
+    });
+    let text = read(&audit);
+    let record: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|r: &serde_json::Value| r["revision"] == "2")
+        .expect("revision 2's record");
+    assert!(
+        record["author"].as_str().is_some_and(|a| !a.is_empty()),
+        "{record}"
+    );
+    assert_eq!(record["pusher"], record["author"], "{record}");
 }
 
 #[test]

@@ -172,3 +172,32 @@ pub fn edit(file: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "{from} in {}", file.display());
     std::fs::write(file, text.replacen(from, to, 1)).expect("write");
 }
+
+/// `svnauthz accessof` on a file (`-R` when `recursive`): `rw`, `r` or `no`.
+pub fn svnauthz_accessof(
+    file: &Path,
+    login: &str,
+    repo: Option<&str>,
+    path: &str,
+    recursive: bool,
+) -> String {
+    let mut cmd = Command::new("svnauthz");
+    cmd.args(["accessof", "--username", login, "--path", path]);
+    if let Some(r) = repo {
+        cmd.args(["--repository", r]);
+    }
+    if recursive {
+        cmd.arg("-R");
+    }
+    let out = cmd
+        .arg(file)
+        .output()
+        .expect("svnauthz runs (Debian's subversion)");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

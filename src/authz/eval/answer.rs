@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use super::super::rules::{R, RW};
 use super::super::tree::Scratch;
-use super::types::{Access, Authz, Listed, Subject, Walk};
+use super::types::{Access, Authz, Listed, Subject, View, Walk};
 
 impl Authz {
     /// The access of `user` to `path` in `repository`, exactly as `svnauthz
@@ -26,13 +26,7 @@ impl Authz {
     ) -> Access {
         let view = self.view(user, repository);
         let at = OnceLock::new();
-        let granted = |required: u8| -> bool {
-            if view.global.min & required == required {
-                return true;
-            }
-            if view.global.max & required != required {
-                return false;
-            }
+        decide(&view, |required| {
             let Some(p) = path else {
                 return true;
             };
@@ -42,14 +36,25 @@ impl Authz {
                 SCRATCH.with(|s| self.trie.access_at(&canonical, &walk, &mut s.borrow_mut()))
             });
             bits & required == required
-        };
-        if granted(RW) {
-            Access::ReadWrite
-        } else if granted(R) {
-            Access::Read
-        } else {
-            Access::No
-        }
+        })
+    }
+
+    /// The access of `user` to `path` *and everything below it* in
+    /// `repository`, exactly as `svnauthz accessof -R` prints it (same
+    /// conventions as [`Authz::access`]; `-R` needs a path). Rules that
+    /// could match below the path count whether or not such paths exist:
+    /// with `[/] h = rw` and `[:glob:/c/*.txt] h =`, `/c` is `no` for `h`
+    /// and `/c/d` is `rw`.
+    pub fn access_below(&self, user: Option<&str>, repository: Option<&str>, path: &str) -> Access {
+        let view = self.view(user, repository);
+        let canonical = canonical(path);
+        decide(&view, |required| {
+            let walk = Walk { view: &view };
+            SCRATCH.with(|s| {
+                self.trie
+                    .covers_below(&canonical, &walk, &mut s.borrow_mut(), required)
+            })
+        })
     }
 
     /// Every section that applies to `user` in `repository` (same
@@ -86,6 +91,27 @@ impl Authz {
                 })
             })
             .collect()
+    }
+}
+
+/// `rw`, `r` or `no`: the view's global min/max shortcut first (as
+/// Subversion checks it before every lookup), then `at_path`.
+fn decide(view: &View, at_path: impl Fn(u8) -> bool) -> Access {
+    let granted = |required: u8| -> bool {
+        if view.global.min & required == required {
+            return true;
+        }
+        if view.global.max & required != required {
+            return false;
+        }
+        at_path(required)
+    };
+    if granted(RW) {
+        Access::ReadWrite
+    } else if granted(R) {
+        Access::Read
+    } else {
+        Access::No
     }
 }
 

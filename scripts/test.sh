@@ -31,6 +31,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
 # promtool (Prometheus' linter of the text format): the /metrics test (tests/it/observe.rs).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# systemd (systemd-analyze verify of the unit), man-db (`man`), dpkg-dev
+# (dpkg-shlibdeps): tests/it/packaging.rs and packaging/check-deb.sh.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v man >/dev/null 2>&1 || need+=(man-db)
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need+=(dpkg-dev)
 if ((${#need[@]})); then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -40,3 +45,8 @@ if ((${#need[@]})); then
 fi
 
 cargo test --locked --all-targets "$@"
+# The Debian package, built from the binary just tested, installed with
+# dpkg -i, checked and purged (root only; skipped when a filter is given).
+if (($# == 0)); then
+    bash packaging/check-deb.sh target/debug/rolesync
+fi

@@ -57,6 +57,32 @@ pub enum Command {
     Test(TestArgs),
     /// Ask several rolesync daemons what they serve.
     Fleet(FleetArgs),
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page rolesync(1) as roff, or write every page to a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell whose completion script to print.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write rolesync.1 and a page per subcommand (rolesync-serve.1, …)
+    /// into this folder instead of printing rolesync(1).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -235,7 +261,7 @@ pub struct RenderArgs {
     pub format: Format,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
     /// A TOML file with any of the options below (same names, `_` for `-`);
     /// flags given on the command line override it.

@@ -133,6 +133,9 @@ pub struct Current {
     pub snapshot: ArcSwapOption<Snapshot>,
     pub status: Mutex<Status>,
     pub triggers: mpsc::UnboundedSender<Trigger>,
+    /// The bearer token in force: `api::Config::token` when the router is
+    /// made, then whatever SIGHUP re-reads from the token file.
+    pub token: ArcSwapOption<String>,
 }
 
 impl Current {
@@ -145,6 +148,7 @@ impl Current {
                 ..Status::default()
             }),
             triggers,
+            token: ArcSwapOption::empty(),
         }
     }
 

@@ -54,6 +54,7 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
             .map_err(|e| tracing::error!(error = %e, "cannot start the decision log"))
             .ok()
     });
+    current.token.store(config.token.clone().map(Arc::new));
     let shared = Arc::new(Shared {
         heavy: Arc::new(tokio::sync::Semaphore::new(
             config.http.max_heavy_requests.max(1),
@@ -88,7 +89,7 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
 }
 
 fn token_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(expected) = &shared.config.token else {
+    let Some(expected) = shared.current.token.load_full() else {
         return false;
     };
     let Some(given) = headers
@@ -117,7 +118,7 @@ async fn guard_beyond_loopback(
 }
 
 async fn guard_always(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    if shared.config.token.is_none() {
+    if shared.current.token.load().is_none() {
         return ApiError::bare(
             StatusCode::FORBIDDEN,
             "no token is configured (--token-file); reload with SIGHUP or the hooks",

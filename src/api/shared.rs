@@ -23,7 +23,8 @@ pub type SnapshotReader =
 /// Everything the API is configured with (from flags and the config file).
 #[derive(Clone)]
 pub struct Config {
-    /// The bearer token (none: `POST /v1/reload` is refused).
+    /// The bearer token at start (none: `POST /v1/reload` is refused); the
+    /// one in force is `Current::token`, which SIGHUP replaces.
     pub token: Option<String>,
     /// Whether the API listens beyond loopback (then the token guards
     /// everything but `/healthz`).

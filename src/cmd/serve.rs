@@ -213,12 +213,12 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         Some(a) => a,
         None => DEFAULT_LISTEN.parse().context("the default address")?,
     };
-    let token = read_token(args.token_file.as_ref().or(file.token_file.as_ref()))?;
+    let following = remote.is_some();
+    let live = live(args, &file, following, quiet)?;
     let beyond_loopback = !listen.ip().is_loopback();
-    if beyond_loopback && token.is_none() {
+    if beyond_loopback && live.token.is_none() {
         bail!("listening on {listen}, beyond loopback, needs a bearer token: give --token-file");
     }
-    let publish = publish_options(args, &file)?;
     let proxy = args.proxy.or(file.proxy).unwrap_or_default();
     let trust = repo::signature::Trust::configure(
         args.signed.require_signed || file.require_signed.unwrap_or(false),
@@ -236,26 +236,13 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         source,
         access_out: args.access_out.clone().or(file.access_out.clone()),
         state_dir,
-        poll_interval: match &remote {
-            Some(_) => duration(
-                args.remote_poll,
-                file.remote_poll.as_deref(),
-                DEFAULT_REMOTE_POLL,
-                "remote_poll",
-            )?,
-            None => duration(
-                args.poll_interval,
-                file.poll_interval.as_deref(),
-                Duration::from_secs(30),
-                "poll_interval",
-            )?,
-        },
+        poll_interval: live.poll_interval,
         remote,
-        debounce: duration(args.debounce, file.debounce.as_deref(), quiet, "debounce")?,
-        token,
+        debounce: live.debounce,
+        token: live.token,
         beyond_loopback,
-        limits: limits(args, &file),
-        publish,
+        limits: live.limits,
+        publish: live.publish,
         user_header: user_header(
             args.user_header.as_deref().or(file.user_header.as_deref()),
             proxy,
@@ -266,6 +253,9 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             .or(file.authorize_layers)
             .unwrap_or_default(),
         decision_log: decision_log(args, &file)?,
+        notify: daemon::Notifier::from_env(),
+        fixed: fixed(args, &file),
+        reread: Some(reread(args, following, quiet)),
     };
     Ok((settings, listen))
 }
@@ -296,6 +286,155 @@ fn decision_log(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Option<Lo
     }
     config.check().context("the decision log")?;
     Ok(Some(config))
+}
+
+/// The settings SIGHUP applies live, from the flags, then the file, then
+/// the defaults (`following`: the poll is `remote_poll`; `quiet`: the
+/// source's default debounce). Reads the token file.
+fn live(
+    args: &ServeArgs,
+    file: &FileConfig,
+    following: bool,
+    quiet: Duration,
+) -> anyhow::Result<daemon::Live> {
+    let poll_interval = match following {
+        true => duration(
+            args.remote_poll,
+            file.remote_poll.as_deref(),
+            DEFAULT_REMOTE_POLL,
+            "remote_poll",
+        )?,
+        false => duration(
+            args.poll_interval,
+            file.poll_interval.as_deref(),
+            DEFAULT_POLL,
+            "poll_interval",
+        )?,
+    };
+    Ok(daemon::Live {
+        poll_interval,
+        debounce: duration(args.debounce, file.debounce.as_deref(), quiet, "debounce")?,
+        token: read_token(args.token_file.as_ref().or(file.token_file.as_ref()))?,
+        limits: limits(args, file),
+        publish: publish_options(args, file)?,
+    })
+}
+
+/// The default safety-net poll of a local repository.
+pub const DEFAULT_POLL: Duration = Duration::from_secs(30);
+
+/// The settings that need a restart, as shown in the log when SIGHUP
+/// finds them changed (flags win over the file, as at start).
+fn fixed(args: &ServeArgs, f: &FileConfig) -> Vec<daemon::Setting> {
+    fn shown<T: std::fmt::Debug>(flag: Option<T>, file: Option<T>) -> String {
+        flag.or(file).map_or("unset".into(), |v| format!("{v:?}"))
+    }
+    let h = &f.http;
+    let pairs: [(&'static str, String); 37] = [
+        ("remote_ca_file", shown(None, f.remote_ca_file.as_ref())),
+        (
+            "remote_known_hosts",
+            shown(None, f.remote_known_hosts.as_ref()),
+        ),
+        ("repo", shown(args.repo.as_ref(), f.repo.as_ref())),
+        (
+            "decision_log",
+            shown(args.decision_log.as_ref(), f.decision_log.as_ref()),
+        ),
+        (
+            "decision_log_max_bytes",
+            shown(None, f.decision_log_max_bytes),
+        ),
+        ("decision_log_keep", shown(None, f.decision_log_keep)),
+        ("decision_log_rate", shown(None, f.decision_log_rate)),
+        ("decision_log_burst", shown(None, f.decision_log_burst)),
+        ("log_format", shown(None, f.log_format)),
+        ("audit_max_bytes", shown(None, f.audit_max_bytes)),
+        ("audit_keep", shown(None, f.audit_keep)),
+        ("remote", shown(args.remote.as_ref(), f.remote.as_ref())),
+        ("remote_kind", shown(args.remote_kind, f.remote_kind)),
+        (
+            "remote_credentials_file",
+            shown(
+                args.remote_credentials_file.as_ref(),
+                f.remote_credentials_file.as_ref(),
+            ),
+        ),
+        ("remote_timeout", shown(None, f.remote_timeout.as_ref())),
+        ("remote_max_bytes", shown(None, f.remote_max_bytes)),
+        (
+            "allow_rewind",
+            shown(args.allow_rewind.then_some(true), f.allow_rewind),
+        ),
+        ("branch", shown(args.branch.as_ref(), f.branch.as_ref())),
+        ("path", shown(args.path.as_ref(), f.path.as_ref())),
+        (
+            "access_out",
+            shown(args.access_out.as_ref(), f.access_out.as_ref()),
+        ),
+        (
+            "state_dir",
+            shown(args.state_dir.as_ref(), f.state_dir.as_ref()),
+        ),
+        ("listen", shown(args.listen, f.listen)),
+        (
+            "user_header",
+            shown(args.user_header.as_ref(), f.user_header.as_ref()),
+        ),
+        ("proxy", shown(args.proxy, f.proxy)),
+        (
+            "authorize_layers",
+            shown(args.authorize_layers, f.authorize_layers),
+        ),
+        (
+            "require_signed",
+            shown(args.signed.require_signed.then_some(true), f.require_signed),
+        ),
+        (
+            "allowed_signers",
+            shown(
+                args.signed.allowed_signers.as_ref(),
+                f.allowed_signers.as_ref(),
+            ),
+        ),
+        (
+            "gpg_home",
+            shown(args.signed.gpg_home.as_ref(), f.gpg_home.as_ref()),
+        ),
+        (
+            "http.header_read_timeout",
+            shown(None, h.header_read_timeout.as_ref()),
+        ),
+        ("http.idle_timeout", shown(None, h.idle_timeout.as_ref())),
+        (
+            "http.request_timeout",
+            shown(None, h.request_timeout.as_ref()),
+        ),
+        ("http.max_header_bytes", shown(None, h.max_header_bytes)),
+        ("http.max_connections", shown(None, h.max_connections)),
+        ("http.max_body_bytes", shown(None, h.max_body_bytes)),
+        ("http.max_bulk_decisions", shown(None, h.max_bulk_decisions)),
+        ("http.max_answer_bytes", shown(None, h.max_answer_bytes)),
+        ("http.max_heavy_requests", shown(None, h.max_heavy_requests)),
+    ];
+    pairs
+        .into_iter()
+        .map(|(key, value)| daemon::Setting { key, value })
+        .collect()
+}
+
+/// What SIGHUP calls: the config file and the token file read again (the
+/// flags still win), nothing opened or created.
+fn reread(args: &ServeArgs, following: bool, quiet: Duration) -> daemon::Reread {
+    let args = args.clone();
+    daemon::Reread(std::sync::Arc::new(move || {
+        let file = read_config(args.config.as_deref())?;
+        file.http.limits()?;
+        Ok(daemon::Reconfig {
+            live: live(&args, &file, following, quiet)?,
+            fixed: fixed(&args, &file),
+        })
+    }))
 }
 
 /// The audit log's rotation: the config file's `audit_max_bytes` (0:
@@ -546,6 +685,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::debug!(listen = %local, "HTTP API");
         // Tests and scripts read the address from here when they passed port 0.
         let shutdown = shutdown_signal()?;
+        // SIGHUP's handler, installed now: a SIGHUP before the daemon
+        // listens for it is lost, never fatal (its default is to exit).
+        let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("listening for SIGHUP")?;
         eprintln!("rolesync: listening on http://{local}");
         daemon::run(settings, listener, shutdown).await
     })?;
@@ -580,3 +723,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
         }
     })
 }
+
+#[cfg(test)]
+#[path = "serve_tests.rs"]
+mod tests;

@@ -61,6 +61,11 @@ impl Debouncer {
         Debouncer { rx, quiet }
     }
 
+    /// A new quiet period, from the next burst on (SIGHUP's `debounce`).
+    pub fn set_quiet(&mut self, quiet: Duration) {
+        self.quiet = quiet;
+    }
+
     /// The trigger that opens the next burst (None once every sender is gone).
     pub async fn first(&mut self) -> Option<Trigger> {
         self.rx.recv().await

@@ -21,7 +21,9 @@
 //! mirror the reload reads, never going back), `notice` (the hooks'
 //! notification line and who pushed which revision), `reload_log` (the
 //! one log line of a reload), `repeats` (a failure repeated unchanged is
-//! logged and audited once, then counted).
+//! logged and audited once, then counted), `reconfig` (what SIGHUP
+//! re-reads and which settings it changes live), `sdnotify` (systemd's
+//! readiness protocol and watchdog).
 
 mod cache;
 mod changes;
@@ -29,17 +31,21 @@ mod debounce;
 mod follow;
 pub mod notice;
 mod outcome;
+mod reconfig;
 mod recorder;
 mod reload;
 mod reload_log;
 mod repeats;
 mod run;
+mod sdnotify;
 mod settings;
 pub mod state;
 mod triggers;
 
 pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
 pub use debounce::default_quiet;
+pub use reconfig::{Live, Reconfig, Reread, Setting};
 pub use run::run;
+pub use sdnotify::Notifier;
 pub use settings::Settings;
 pub use triggers::HOOK_SOCKET;

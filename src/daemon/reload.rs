@@ -30,6 +30,17 @@ pub(super) struct Guards {
     pub(super) pushes: notice::Pushes,
 }
 
+/// What a reload says of the daemon's freshness (systemd's `STATUS=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// The newest revision is served.
+    Fresh,
+    /// The head did not move: as fresh as before.
+    Unmoved,
+    /// The newest revision (when it could be read) is not served.
+    Failed { revision: Option<String> },
+}
+
 /// The reload pipeline and what it remembers between reloads.
 pub(super) struct Reloader {
     settings: Settings,
@@ -165,10 +176,28 @@ impl Reloader {
     /// the record only computes the [`Outcome`]; the record is the one
     /// place it reaches the status, state.json and the audit log (through
     /// the `Recorder`, which writes them after this returns, in order).
-    pub(super) async fn reload(&mut self, force: bool) {
+    pub(super) async fn reload(&mut self, force: bool) -> Verdict {
         let started = Instant::now();
         let outcome = self.attempt(force).await;
+        let verdict = match &outcome {
+            Outcome::HeadUnmoved => Verdict::Unmoved,
+            Outcome::Unchanged { .. } | Outcome::Applied(_) => Verdict::Fresh,
+            Outcome::Failed(f) => Verdict::Failed {
+                revision: f.revision.clone(),
+            },
+        };
         self.record(outcome, started).await;
+        verdict
+    }
+
+    /// Take over the settings SIGHUP re-read (limits and publication
+    /// options from the next reload on).
+    pub(super) fn set_live(&mut self, live: &super::reconfig::Live) {
+        self.settings.limits = live.limits;
+        self.settings.publish = live.publish;
+        self.settings.poll_interval = live.poll_interval;
+        self.settings.debounce = live.debounce;
+        self.settings.token = live.token.clone();
     }
 
     /// Wait until every record queued is written (at shutdown).

@@ -1,6 +1,7 @@
 //! `run`: the daemon's start (lock, output target, leftovers), its trigger
 //! sources, the API, and the loop that turns each debounced burst into one
-//! reload.
+//! reload; a burst with SIGHUP in it first re-reads the settings
+//! (`reconfig`); systemd hears of readiness and of each reload (`sdnotify`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::debounce::{Burst, Debouncer};
-use super::reload::{Guards, Reloader};
+use super::reconfig::{Change, Live, Reconfig, Reread, reconcile};
+use super::reload::{Guards, Reloader, Verdict};
+use super::sdnotify::Notifier;
 use super::settings::Settings;
 use super::{state, triggers};
 use crate::current::{Current, Trigger};
@@ -22,6 +25,83 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Current::new(tx.clone()));
+    let (lock, target) = prepare(&settings)?;
+    let listen = listener.local_addr().ok();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Before the API answers: a SIGHUP from then on is a reload.
+    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
+    let api_limits = Arc::new(arc_swap::ArcSwap::from_pointee(settings.limits));
+    let api = tokio::spawn(crate::api::serve::serve(
+        listener,
+        crate::api::router(shared.clone(), api_config(&settings, api_limits.clone())),
+        settings.http,
+        stop_rx.clone(),
+    ));
+    // A followed remote's mirror moves only by the fetch step: not watched.
+    let _watcher = match settings.remote {
+        None => Some(triggers::watch(&settings.source, tx.clone())?),
+        Some(_) => None,
+    };
+    if let Some(remote) = &settings.remote {
+        let url = remote.url.display();
+        shared.update(|s| {
+            s.remote = Some(crate::current::RemoteStatus {
+                url,
+                ..Default::default()
+            })
+        });
+    }
+    let (poll, poll_rx) = tokio::sync::watch::channel(settings.poll_interval);
+    triggers::spawn_poll(poll_rx, tx.clone(), stop_rx.clone());
+    let pushes = super::notice::Pushes::default();
+    if let Some(dir) = &settings.state_dir {
+        triggers::spawn_hook_socket(dir, tx.clone(), pushes.clone(), stop_rx.clone())?;
+    }
+    log_start(&settings, listen);
+    settings.notify.spawn_watchdog(stop_rx.clone());
+    let guards = Guards {
+        lock,
+        target,
+        triggers: tx.clone(),
+        stop: stop_rx.clone(),
+        pushes,
+    };
+    let reloader = Reloader::new(&settings, shared.clone(), guards)?;
+    let knobs = Knobs {
+        in_force: Reconfig {
+            live: settings.live(),
+            fixed: settings.fixed.clone(),
+        },
+        reread: settings.reread.clone(),
+        beyond_loopback: settings.beyond_loopback,
+        poll,
+        api_limits,
+    };
+    tx.send(Trigger::Startup)?;
+    let mut lp = Loop {
+        debouncer: Debouncer::new(rx, settings.debounce),
+        reloader,
+        shared,
+        notify: settings.notify.clone(),
+        knobs,
+        failed: None,
+        ready: false,
+    };
+    lp.run(shutdown).await;
+    lp.notify.stopping();
+    tracing::debug!("shutting down");
+    // Every record queued is written before the daemon exits.
+    lp.reloader.finish().await;
+    let s = lp.shared.status();
+    tracing::info!(applied = s.applied, failed = s.failed, "daemon stopped");
+    let _ = stop_tx.send(true);
+    api.await??;
+    Ok(())
+}
+
+/// The state folder's lock and the resolved output target, with the
+/// leftovers of a killed predecessor removed beside both.
+fn prepare(settings: &Settings) -> anyhow::Result<(Option<state::Lock>, Option<Target>)> {
     let lock = match &settings.state_dir {
         Some(dir) => {
             fs_err::create_dir_all(dir)?;
@@ -48,68 +128,140 @@ pub async fn run(
     if let Some(dir) = &settings.state_dir {
         remove_leftovers(&dir.join(state::STATE_FILE));
     }
+    Ok((lock, target))
+}
 
-    let listen = listener.local_addr().ok();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let api = tokio::spawn(crate::api::serve::serve(
-        listener,
-        crate::api::router(shared.clone(), api_config(&settings)),
-        settings.http,
-        stop_rx.clone(),
-    ));
-    // A followed remote's mirror moves only by the fetch step: not watched.
-    let _watcher = match settings.remote {
-        None => Some(triggers::watch(&settings.source, tx.clone())?),
-        Some(_) => None,
+/// The reload loop: one reload per burst; SIGHUP also re-reads the
+/// settings; systemd hears of readiness and of every reload.
+struct Loop {
+    debouncer: Debouncer,
+    reloader: Reloader,
+    shared: Arc<Current>,
+    notify: Notifier,
+    knobs: Knobs,
+    /// Whether the newest revision is not served, and which it is.
+    failed: Option<Option<String>>,
+    /// Whether `READY=1` was sent (after the first reload).
+    ready: bool,
+}
+
+impl Loop {
+    async fn run(&mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let first = tokio::select! {
+                () = &mut shutdown => break,
+                t = self.debouncer.first() => match t { Some(t) => t, None => break },
+            };
+            let (Burst { first, force }, signal) =
+                burst(&mut self.debouncer, &self.shared, first).await;
+            tracing::debug!(trigger = ?first, force, "reload");
+            if signal {
+                self.notify.reloading();
+                if let Some(live) = self.knobs.reread(&self.shared).await {
+                    self.debouncer.set_quiet(live.debounce);
+                    self.reloader.set_live(&live);
+                }
+            }
+            let verdict = self.reloader.reload(force).await;
+            self.told(verdict, signal);
+        }
+    }
+
+    /// Tell systemd how the reload went: `READY=1` after the first one and
+    /// after a SIGHUP's, a `STATUS=` line after each.
+    fn told(&mut self, verdict: Verdict, signal: bool) {
+        match verdict {
+            Verdict::Fresh => self.failed = None,
+            Verdict::Unmoved => {}
+            Verdict::Failed { revision } => self.failed = Some(revision),
+        }
+        let line = status_line(self.shared.revision().as_deref(), self.failed.as_ref());
+        if signal || !self.ready {
+            self.ready = true;
+            self.notify.ready(&line);
+        } else {
+            self.notify.status(&line);
+        }
+    }
+}
+
+/// The `STATUS=` line: the revision served, and whether it is stale.
+fn status_line(served: Option<&str>, failed: Option<&Option<String>>) -> String {
+    let newest = |r: &Option<String>| match r {
+        Some(r) => format!("revision {r} is refused"),
+        None => "the newest revision cannot be read".to_owned(),
     };
-    if let Some(remote) = &settings.remote {
-        let url = remote.url.display();
-        shared.update(|s| {
-            s.remote = Some(crate::current::RemoteStatus {
-                url,
-                ..Default::default()
-            })
-        });
+    match (served, failed) {
+        (Some(s), None) => format!("serving {s}"),
+        (Some(s), Some(f)) => format!("serving {s}, stale: {}", newest(f)),
+        (None, Some(f)) => format!("nothing served: {}", newest(f)),
+        (None, None) => "nothing served yet".to_owned(),
     }
-    triggers::spawn_poll(settings.poll_interval, tx.clone(), stop_rx.clone());
-    triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
-    let pushes = super::notice::Pushes::default();
-    if let Some(dir) = &settings.state_dir {
-        triggers::spawn_hook_socket(dir, tx.clone(), pushes.clone(), stop_rx.clone())?;
-    }
-    log_start(&settings, listen);
+}
 
-    let mut reloader = Reloader::new(
-        &settings,
-        shared.clone(),
-        Guards {
-            lock,
-            target,
-            triggers: tx.clone(),
-            stop: stop_rx.clone(),
-            pushes,
-        },
-    )?;
-    tx.send(Trigger::Startup)?;
-    tokio::pin!(shutdown);
-    let mut debouncer = Debouncer::new(rx, settings.debounce);
-    loop {
-        let first = tokio::select! {
-            () = &mut shutdown => break,
-            t = debouncer.first() => match t { Some(t) => t, None => break },
+/// What SIGHUP changes in the running daemon besides the debounce and the
+/// reloader's own settings: the poll, the API's limits, the token.
+struct Knobs {
+    in_force: Reconfig,
+    reread: Option<Reread>,
+    beyond_loopback: bool,
+    poll: tokio::sync::watch::Sender<std::time::Duration>,
+    api_limits: Arc<arc_swap::ArcSwap<crate::snapshot::Limits>>,
+}
+
+impl Knobs {
+    /// Re-read the config and token files, log each change, apply the
+    /// live ones; the live settings now in force when any changed. A file
+    /// that cannot be read or parsed changes nothing.
+    async fn reread(&mut self, shared: &Current) -> Option<Live> {
+        let reread = self.reread.clone()?;
+        // Files, and the group's name through NSS: on the blocking pool.
+        let read = tokio::task::spawn_blocking(move || (reread.0)()).await;
+        let new = match read.map_err(anyhow::Error::from).and_then(|r| r) {
+            Ok(new) => new,
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::error!(%error, "configuration not re-read; the settings in force are kept");
+                return None;
+            }
         };
-        let Burst { first, force } = burst(&mut debouncer, &shared, first).await;
-        tracing::debug!(trigger = ?first, force, "reload");
-        reloader.reload(force).await;
+        if self.beyond_loopback && new.live.token.is_none() {
+            tracing::error!(
+                "configuration not re-read: listening beyond loopback needs a token; the settings in force are kept"
+            );
+            return None;
+        }
+        let (in_force, changes) = reconcile(&self.in_force, new);
+        log_changes(&changes);
+        let live = in_force.live.clone();
+        self.in_force = in_force;
+        let _ = self.poll.send(live.poll_interval);
+        self.api_limits.store(Arc::new(live.limits));
+        shared.token.store(live.token.clone().map(Arc::new));
+        Some(live)
     }
-    tracing::debug!("shutting down");
-    // Every record queued is written before the daemon exits.
-    reloader.finish().await;
-    let s = shared.status();
-    tracing::info!(applied = s.applied, failed = s.failed, "daemon stopped");
-    let _ = stop_tx.send(true);
-    api.await??;
-    Ok(())
+}
+
+/// One line per changed setting (the token's value never shown).
+fn log_changes(changes: &[Change]) {
+    if changes.is_empty() {
+        tracing::info!("configuration re-read: nothing changed");
+    }
+    for c in changes {
+        match c {
+            Change::Applied { key, from, to } => {
+                tracing::info!(setting = key, %from, %to, "setting changed")
+            }
+            Change::Token => tracing::info!(setting = "token", "setting changed (not shown)"),
+            Change::NeedsRestart { key, kept, wanted } => tracing::warn!(
+                setting = key,
+                %kept,
+                %wanted,
+                "setting needs a restart; the value in force is kept"
+            ),
+        }
+    }
 }
 
 /// The start line: version, what is read, where the file goes, the address.
@@ -130,21 +282,24 @@ fn log_start(settings: &Settings, listen: Option<std::net::SocketAddr>) {
     );
 }
 
-/// The burst `first` opens, each of its triggers counted in the status.
-async fn burst(debouncer: &mut Debouncer, shared: &Current, first: Trigger) -> Burst {
+/// The burst `first` opens, each of its triggers counted in the status;
+/// whether SIGHUP was among them.
+async fn burst(debouncer: &mut Debouncer, shared: &Current, first: Trigger) -> (Burst, bool) {
     let count = |t: Trigger| shared.update(|s| *s.triggers.entry(t.as_str()).or_default() += 1);
     count(first);
+    let mut signal = first == Trigger::Signal;
     let opened = std::time::Instant::now();
     let (mut last, mut triggers, mut gap) = (opened, 1u64, std::time::Duration::ZERO);
     let seen = |t| {
         count(t);
+        signal |= t == Trigger::Signal;
         let now = std::time::Instant::now();
         gap = gap.max(now.duration_since(last));
         (last, triggers) = (now, triggers + 1);
     };
     let burst = debouncer.burst(first, seen).await;
     log_burst(opened, last, gap, triggers);
-    burst
+    (burst, signal)
 }
 
 /// The log target of the reload's phase lines.
@@ -173,9 +328,12 @@ fn log_burst(
 
 /// The API's configuration from the daemon's settings; `min_revision`
 /// orders revisions as the repository does.
-fn api_config(settings: &Settings) -> crate::api::Config {
+fn api_config(
+    settings: &Settings,
+    limits: Arc<arc_swap::ArcSwap<crate::snapshot::Limits>>,
+) -> crate::api::Config {
     let source = settings.source.clone();
-    let (reader, limits) = (settings.source.clone(), settings.limits);
+    let reader = settings.source.clone();
     crate::api::Config {
         token: settings.token.clone(),
         beyond_loopback: settings.beyond_loopback,
@@ -185,7 +343,8 @@ fn api_config(settings: &Settings) -> crate::api::Config {
         http: settings.http,
         is_at_least: Arc::new(move |loaded: &str, wanted: &str| source.is_at_least(loaded, wanted)),
         read_snapshot: Some(Arc::new(move |rev: &str| {
-            crate::cmd::diff::snapshot_at(&reader, rev, limits).map_err(|e| format!("{e:#}"))
+            crate::cmd::diff::snapshot_at(&reader, rev, **limits.load())
+                .map_err(|e| format!("{e:#}"))
         })),
         decision_log: settings.decision_log.clone(),
     }

@@ -1,4 +1,5 @@
-//! The daemon's settings, from flags and the config file.
+//! The daemon's settings, from flags and the config file; which of them
+//! SIGHUP changes is `reconfig`'s.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,4 +46,24 @@ pub struct Settings {
     pub decision_log: Option<crate::api::decision_log::LogConfig>,
     /// When the audit log is rotated (`audit_max_bytes`, `audit_keep`).
     pub audit: super::state::Rotation,
+    /// Where readiness goes (`sd_notify`; nowhere when not under systemd).
+    pub notify: super::sdnotify::Notifier,
+    /// Re-reads the config and token files on SIGHUP (none: SIGHUP only
+    /// reloads the repository).
+    pub reread: Option<super::reconfig::Reread>,
+    /// The settings that need a restart, as shown, for SIGHUP to compare.
+    pub fixed: Vec<super::reconfig::Setting>,
+}
+
+impl Settings {
+    /// The settings SIGHUP may change, as they are now.
+    pub fn live(&self) -> super::reconfig::Live {
+        super::reconfig::Live {
+            poll_interval: self.poll_interval,
+            debounce: self.debounce,
+            token: self.token.clone(),
+            limits: self.limits,
+            publish: self.publish,
+        }
+    }
 }

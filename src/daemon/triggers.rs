@@ -73,17 +73,21 @@ fn trigger(heads: &repo::HeadFiles, e: &notify::Event) -> Option<Trigger> {
     }
 }
 
-/// A poll every `every`, in case a file event was lost.
-pub fn spawn_poll(every: Duration, tx: Tx, mut stop: watch::Receiver<bool>) {
-    if every.is_zero() {
-        return;
-    }
+/// A poll every `every` (its value now; SIGHUP may change it, `0s` turns
+/// the poll off), in case a file event was lost.
+pub fn spawn_poll(mut every: watch::Receiver<Duration>, tx: Tx, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await;
         loop {
+            let period = *every.borrow_and_update();
+            let tick = async {
+                match period.is_zero() {
+                    true => std::future::pending().await,
+                    false => tokio::time::sleep(period).await,
+                }
+            };
             tokio::select! {
-                _ = tick.tick() => { if tx.send(Trigger::Poll).is_err() { break } }
+                () = tick => { if tx.send(Trigger::Poll).is_err() { break } }
+                changed = every.changed() => { if changed.is_err() { break } }
                 _ = stop.wait_for(|s| *s) => break,
             }
         }

@@ -254,12 +254,20 @@ fn git_trees_with_duplicate_entries_are_refused() {
 }
 
 /// Run `rolesync ARGS…` with its address space limited to `kib` KiB.
+///
+/// mimalloc reserves its arena (1 GiB by default) by address space, and
+/// under `ulimit -v` it takes whatever part of the limit it can get, leaving
+/// the C libraries' `malloc` (libgit2, OpenSSL's initialisation) without
+/// room: with a limit just above 160 MiB the process failed to start. The
+/// README ("Run it as a service") says to set `MIMALLOC_ARENA_RESERVE` with
+/// an address-space limit; so does this test.
 fn with_memory_limit(kib: u64, args: &[&std::ffi::OsStr]) -> Output {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_rolesync"))
         .args(args)
+        .env("MIMALLOC_ARENA_RESERVE", "16MiB")
         .env_remove("ROLESYNC_LOG");
     cmd.output().expect("sh runs")
 }

@@ -29,6 +29,8 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
+# promtool (Prometheus' linter of the text format): the /metrics test (tests/it/observe.rs).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # systemd (systemd-analyze verify of the unit), man-db (`man`), dpkg-dev
 # (dpkg-shlibdeps): tests/it/packaging.rs and packaging/check-deb.sh.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)

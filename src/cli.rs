@@ -335,6 +335,11 @@ pub struct ServeArgs {
     /// "Two layers"). Default: endpoint.
     #[arg(long, value_enum, value_name = "LAYERS")]
     pub authorize_layers: Option<crate::api::policy::AuthorizeLayers>,
+    /// Log every decision of /v1/authorize and /v1/check as a JSON line to
+    /// FILE, or to stdout with `-` (README "Decision log"; its bounds are
+    /// `decision_log_*` keys of the config file). Default: off.
+    #[arg(long, value_name = "FILE|-")]
+    pub decision_log: Option<String>,
     /// Accept non-ASCII letters and digits in ids (see `validate --help`).
     #[arg(long)]
     pub allow_non_ascii_ids: bool,

@@ -96,6 +96,8 @@ pub struct Status {
     pub unchanged: u64,
     pub failed: u64,
     pub last_duration: Duration,
+    /// Every reload's duration (what `last_duration` was each time).
+    pub reload_durations: crate::histogram::ReloadDurations,
     /// Since when the newest revision has been bad (None while fresh).
     pub stale_since: Option<SystemTime>,
     pub started_at: Option<SystemTime>,

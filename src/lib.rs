@@ -26,5 +26,6 @@ pub mod cli;
 pub mod cmd;
 pub mod current;
 pub mod daemon;
+pub mod histogram;
 pub mod publish;
 pub mod repo;

@@ -27,6 +27,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
 
+use super::decisions::{Endpoint, Outcome};
+use super::error::ApiError;
 use super::reply::{Reply, error, heavy, loaded, snapshot};
 use super::shared::Shared;
 use crate::authz::{Access, Authz, canonicalize};
@@ -157,16 +159,33 @@ async fn access_get(
     Query(pairs): Query<Vec<(String, String)>>,
     cache: Arc<AuthzCache>,
 ) -> Reply {
+    let started = std::time::Instant::now();
+    let answered = access_answer(&shared, pairs, cache).await;
+    let outcome = match &answered {
+        Err(_) => Outcome::Error,
+        Ok((_, Access::No)) => Outcome::Deny,
+        Ok(_) => Outcome::Allow,
+    };
+    shared.decisions.record(Endpoint::Access, outcome, started);
+    answered.map(|(response, _)| response)
+}
+
+/// The answer and the access it gives.
+async fn access_answer(
+    shared: &Arc<Shared>,
+    pairs: Vec<(String, String)>,
+    cache: Arc<AuthzCache>,
+) -> Result<(axum::response::Response, Access), ApiError> {
     let q =
-        parse(pairs).map_err(|e| error(StatusCode::BAD_REQUEST, loaded(&shared).as_deref(), e))?;
-    let snap = snapshot(&shared, q.min_revision.as_deref()).await?;
+        parse(pairs).map_err(|e| error(StatusCode::BAD_REQUEST, loaded(shared).as_deref(), e))?;
+    let snap = snapshot(shared, q.min_revision.as_deref()).await?;
     if let Some(authz) = cache.get(&snap)
         && !q.recursive
     {
         return Ok(respond(&snap, &q, answer(&authz, &q)));
     }
     let revision = snap.revision.clone();
-    heavy(&shared, Some(&revision), move || {
+    heavy(shared, Some(&revision), move || {
         let authz = match cache.get(&snap) {
             Some(a) => a,
             None => {
@@ -187,8 +206,8 @@ async fn access_get(
     .await
 }
 
-fn respond(snap: &Snapshot, q: &AccessQuery, access: Access) -> axum::response::Response {
-    axum::Json(AccessAnswer {
+fn respond(snap: &Snapshot, q: &AccessQuery, access: Access) -> (axum::response::Response, Access) {
+    let response = axum::Json(AccessAnswer {
         access: access.as_str(),
         path: &q.path,
         recursive: q.recursive,
@@ -196,7 +215,8 @@ fn respond(snap: &Snapshot, q: &AccessQuery, access: Access) -> axum::response::
         revision: &snap.revision,
         user: q.user.as_deref(),
     })
-    .into_response()
+    .into_response();
+    (response, access)
 }
 
 #[cfg(test)]

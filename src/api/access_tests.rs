@@ -69,6 +69,7 @@ fn app_with(current: &Arc<Current>, token: Option<&str>) -> axum::Router {
             http: HttpLimits::default(),
             is_at_least: Arc::new(|l: &str, w: &str| l == w),
             read_snapshot: None,
+            decision_log: None,
         },
     )
 }

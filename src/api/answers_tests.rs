@@ -29,6 +29,7 @@ fn config(layers: policy::AuthorizeLayers) -> Config {
         http: HttpLimits::default(),
         is_at_least: Arc::new(|l: &str, w: &str| l == w),
         read_snapshot: None,
+        decision_log: None,
     }
 }
 
@@ -374,6 +375,11 @@ async fn status_health_and_reload_answers() {
     insta::assert_snapshot!(out);
 }
 
+/// The build-info label that changes with every commit.
+fn commit_label() -> String {
+    format!("commit=\"{}\"", super::metrics::COMMIT)
+}
+
 #[tokio::test]
 async fn metrics_answers() {
     let (current, _rx) = empty();
@@ -382,7 +388,24 @@ async fn metrics_answers() {
     let snap = report_of("sample-repo").snapshot.expect("valid");
     current.snapshot.store(Some(Arc::new(snap)));
     busy_status(&current, false);
+    current.update(|s| s.reload_durations.0.observe(Duration::from_millis(1250)));
+    for uri in [
+        "/v1/check?user=dave&permission=com.polarion.security.login",
+        "/v1/check?user=carol&permission=x&project=nowhere",
+    ] {
+        dump(r.clone(), "GET", uri, &[], "").await;
+    }
     out.push_str(&gets(&r, &["/metrics"]).await);
+    // Decision latencies vary: their buckets and sums are left out.
+    let out: String = out
+        .replace(&commit_label(), "commit=\"<commit>\"")
+        .lines()
+        .filter(|l| {
+            !l.starts_with("rolesync_decision_duration_seconds_bucket{endpoint=\"check\"")
+                && !l.starts_with("rolesync_decision_duration_seconds_sum{endpoint=\"check\"")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
     insta::assert_snapshot!(out);
 }
 

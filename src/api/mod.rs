@@ -27,6 +27,8 @@ use crate::diag::{Diagnostic, DiagnosticJson};
 use crate::current::{Current, Status, Trigger};
 
 pub mod access;
+pub mod decision_log;
+pub mod decisions;
 pub mod diff;
 mod directory;
 mod error;
@@ -38,6 +40,7 @@ pub mod schemes;
 pub mod serve;
 mod shared;
 
+pub use decisions::{Decisions, Endpoint, Outcome};
 pub use error::ApiError;
 use metrics::Metrics;
 pub use serve::HttpLimits;
@@ -46,6 +49,11 @@ pub use shared::{Config, RevisionOrder, SnapshotReader};
 
 /// The API's routes over the current snapshot and status.
 pub fn router(current: Arc<Current>, config: Config) -> Router {
+    let log = config.decision_log.as_ref().and_then(|c| {
+        decision_log::DecisionLog::start(c)
+            .map_err(|e| tracing::error!(error = %e, "cannot start the decision log"))
+            .ok()
+    });
     current.token.store(config.token.clone().map(Arc::new));
     let shared = Arc::new(Shared {
         heavy: Arc::new(tokio::sync::Semaphore::new(
@@ -53,6 +61,8 @@ pub fn router(current: Arc<Current>, config: Config) -> Router {
         )),
         current,
         config,
+        decisions: Decisions::default(),
+        log,
     });
     let max_body = shared.config.http.max_body_bytes;
     let guarded = Router::new()
@@ -288,7 +298,11 @@ async fn reload(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError>
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let status = shared.current.status();
     let current = shared.current.snapshot.load_full();
-    let text = Metrics::of(&status, current.as_deref(), SystemTime::now()).render();
+    let mut text = Metrics::of(&status, current.as_deref(), SystemTime::now()).render();
+    shared.decisions.render(&mut text);
+    if let Some(log) = &shared.log {
+        log.render(&mut text);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -73,12 +73,12 @@ async fn at_least(shared: &Shared, loaded: &str, wanted: &str) -> bool {
 /// Run `work` on the blocking pool, at most `max_heavy_requests` at once;
 /// beyond, 503 with `Retry-After: 1`. Decision loops and large answers
 /// never run on an async worker, so `/healthz` and `/v1/authorize` stay
-/// prompt.
-pub(crate) async fn heavy(
+/// prompt. (`T`: a response, or a response with what it decided.)
+pub(crate) async fn heavy<T: Send + 'static>(
     shared: &Shared,
     revision: Option<&str>,
-    work: impl FnOnce() -> Reply + Send + 'static,
-) -> Reply {
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let Ok(permit) = shared.heavy.clone().try_acquire_owned() else {
         return Err(error(
             StatusCode::SERVICE_UNAVAILABLE,

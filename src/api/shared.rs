@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use super::decision_log::{DecisionLog, LogConfig};
+use super::decisions::Decisions;
 use super::proxy::{AuthorizeLayers, ProxyKind};
 use super::serve::HttpLimits;
 use crate::current::Current;
@@ -40,6 +42,8 @@ pub struct Config {
     /// How to read a revision's snapshot, for `GET /v1/diff` (`None`: the
     /// route answers 501).
     pub read_snapshot: Option<SnapshotReader>,
+    /// The decision log (none: off).
+    pub decision_log: Option<LogConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -51,15 +55,26 @@ impl std::fmt::Debug for Config {
             .field("proxy", &self.proxy)
             .field("authorize_layers", &self.authorize_layers)
             .field("http", &self.http)
+            .field("decision_log", &self.decision_log)
             .finish_non_exhaustive()
     }
 }
 
-/// The router's state: the current snapshot and status, the configuration
-/// and the slots for heavy requests (bulk check, explain, user view).
+/// The router's state: the current snapshot and status, the configuration,
+/// the slots for heavy requests (bulk check, explain, user view), the
+/// decision counters and the decision log.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) current: Arc<Current>,
     pub(crate) config: Config,
     pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+    pub(crate) decisions: Decisions,
+    pub(crate) log: Option<DecisionLog>,
+}
+
+impl Shared {
+    /// The decision log, when it is on and admits a line now.
+    pub(crate) fn log_admits(&self) -> Option<&DecisionLog> {
+        self.log.as_ref().filter(|l| l.admit())
+    }
 }

@@ -141,6 +141,7 @@ fn config_without_token() -> Config {
         http: HttpLimits::default(),
         is_at_least: Arc::new(|l: &str, w: &str| l == w),
         read_snapshot: None,
+        decision_log: None,
     }
 }
 

@@ -11,6 +11,7 @@ use axum::http::HeaderName;
 use serde::Deserialize;
 
 use crate::api::HttpLimits;
+use crate::api::decision_log::{LogConfig, MIN_MAX_BYTES, Target};
 use crate::api::policy::ProxyKind;
 use crate::cli::ServeArgs;
 use crate::daemon::{self, Settings};
@@ -74,6 +75,12 @@ struct FileConfig {
     require_signed: Option<bool>,
     allowed_signers: Option<PathBuf>,
     gpg_home: Option<PathBuf>,
+    /// The decision log: a file, or `-` for stdout; and its bounds.
+    decision_log: Option<String>,
+    decision_log_max_bytes: Option<u64>,
+    decision_log_keep: Option<usize>,
+    decision_log_rate: Option<u32>,
+    decision_log_burst: Option<u32>,
     /// The log lines' format (`--log-format`; read by `log_format`).
     log_format: Option<crate::cli::LogFormat>,
     /// The audit log's rotation (`state::Rotation`).
@@ -245,11 +252,40 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
             .authorize_layers
             .or(file.authorize_layers)
             .unwrap_or_default(),
+        decision_log: decision_log(args, &file)?,
         notify: daemon::Notifier::from_env(),
         fixed: fixed(args, &file),
         reread: Some(reread(args, following, quiet)),
     };
     Ok((settings, listen))
+}
+
+/// The decision log's settings (`--decision-log` over `decision_log`),
+/// its file opened once to fail at start rather than drop every line.
+fn decision_log(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Option<LogConfig>> {
+    let Some(target) = args
+        .decision_log
+        .as_deref()
+        .or(file.decision_log.as_deref())
+    else {
+        return Ok(None);
+    };
+    let d = LogConfig::new(Target::parse(target));
+    let config = LogConfig {
+        max_bytes: file.decision_log_max_bytes.unwrap_or(d.max_bytes),
+        keep: file.decision_log_keep.unwrap_or(d.keep),
+        rate: file.decision_log_rate.unwrap_or(d.rate),
+        burst: file.decision_log_burst.unwrap_or(d.burst),
+        ..d
+    };
+    if config.max_bytes < MIN_MAX_BYTES {
+        bail!("config file: decision_log_max_bytes must be at least {MIN_MAX_BYTES}");
+    }
+    if config.rate == 0 || config.burst == 0 {
+        bail!("config file: decision_log_rate and decision_log_burst must be at least 1");
+    }
+    config.check().context("the decision log")?;
+    Ok(Some(config))
 }
 
 /// The settings SIGHUP applies live, from the flags, then the file, then
@@ -294,8 +330,24 @@ fn fixed(args: &ServeArgs, f: &FileConfig) -> Vec<daemon::Setting> {
         flag.or(file).map_or("unset".into(), |v| format!("{v:?}"))
     }
     let h = &f.http;
-    let pairs: [(&'static str, String); 30] = [
+    let pairs: [(&'static str, String); 37] = [
+        ("remote_ca_file", shown(None, f.remote_ca_file.as_ref())),
+        (
+            "remote_known_hosts",
+            shown(None, f.remote_known_hosts.as_ref()),
+        ),
         ("repo", shown(args.repo.as_ref(), f.repo.as_ref())),
+        (
+            "decision_log",
+            shown(args.decision_log.as_ref(), f.decision_log.as_ref()),
+        ),
+        (
+            "decision_log_max_bytes",
+            shown(None, f.decision_log_max_bytes),
+        ),
+        ("decision_log_keep", shown(None, f.decision_log_keep)),
+        ("decision_log_rate", shown(None, f.decision_log_rate)),
+        ("decision_log_burst", shown(None, f.decision_log_burst)),
         ("log_format", shown(None, f.log_format)),
         ("audit_max_bytes", shown(None, f.audit_max_bytes)),
         ("audit_keep", shown(None, f.audit_keep)),

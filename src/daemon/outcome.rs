@@ -171,6 +171,7 @@ pub(super) fn transition(
     };
     s.last_attempt = Some(attempt);
     s.last_duration = elapsed;
+    s.reload_durations.0.observe(elapsed);
     was_stale && s.stale_since.is_none()
 }
 

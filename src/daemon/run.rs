@@ -346,6 +346,7 @@ fn api_config(
             crate::cmd::diff::snapshot_at(&reader, rev, **limits.load())
                 .map_err(|e| format!("{e:#}"))
         })),
+        decision_log: settings.decision_log.clone(),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Settings {
     pub http: crate::api::HttpLimits,
     /// Apply only commits signed by these keys (`require_signed`).
     pub trust: Option<repo::signature::Trust>,
+    /// The decision log (none: off).
+    pub decision_log: Option<crate::api::decision_log::LogConfig>,
     /// When the audit log is rotated (`audit_max_bytes`, `audit_keep`).
     pub audit: super::state::Rotation,
     /// Where readiness goes (`sd_notify`; nowhere when not under systemd).

@@ -21,6 +21,7 @@ mod http_limits;
 mod limits;
 mod logs;
 mod nginx;
+mod observe;
 mod packaging;
 mod policy_api;
 mod policy_tests;

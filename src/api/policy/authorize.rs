@@ -3,12 +3,16 @@
 //! the user from the configured header; 204, or 403 with Polarion's body.
 
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
+use crate::api::decision_log::{Cut, Entry, MAX_FIELD_BYTES, MAX_PATH_BYTES, Question};
+use crate::api::decisions::{Endpoint, Outcome};
 use crate::api::proxy::{AuthorizeLayers, ProxyKind};
 use crate::api::reply::{REVISION_HEADER, error};
 use crate::api::shared::Shared;
-use crate::policy::rest;
+use crate::policy::rest::{self, RestDecision};
 use crate::policy::{FORBIDDEN_BODY, Object, RestCall, Verdict};
+use crate::snapshot::Snapshot;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,45 +79,142 @@ fn forbidden_with(revision: Option<&str>, body: String) -> Response {
     r
 }
 
-pub(super) async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let Some(snap) = shared.current.snapshot.load_full() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            "no configuration is loaded yet",
-        )
-        .into_response();
+/// What a sub-request came to, before it is answered, counted and logged.
+enum Came<'h> {
+    /// No snapshot yet: 503.
+    NotLoaded,
+    /// Refused undecided (a header, or a path `RestPath` refuses): 403.
+    Refused {
+        why: String,
+        asked: Option<(&'h str, &'h str, &'h str)>,
+    },
+    /// Decided by the policy (or refused by a request error: 403).
+    Decided {
+        asked: (&'h str, &'h str, &'h str),
+        call: RestCall,
+        decision: Result<RestDecision, String>,
+    },
+}
+
+fn decide<'h>(shared: &Shared, snap: Option<&Snapshot>, headers: &'h HeaderMap) -> Came<'h> {
+    let Some(snap) = snap else {
+        return Came::NotLoaded;
     };
-    let rev = Some(snap.revision.as_str());
-    let (method, uri, user) =
-        match original(&headers, shared.config.proxy, &shared.config.user_header) {
-            Ok(x) => x,
-            Err(why) => {
-                tracing::debug!(%why, "authorize: refused");
-                return forbidden(rev);
-            }
-        };
+    let asked = match original(headers, shared.config.proxy, &shared.config.user_header) {
+        Ok(x) => x,
+        Err(why) => return Came::Refused { why, asked: None },
+    };
+    let (method, uri, user) = asked;
     let call = match RestCall::from_request(method, uri) {
         Ok(c) => c,
         Err(e) => {
-            tracing::debug!(error = %e, "authorize: refused");
-            return forbidden(rev);
+            let why = e.to_string();
+            return Came::Refused {
+                why,
+                asked: Some(asked),
+            };
         }
     };
-    let object = Object::new();
     let items = shared.config.authorize_layers == AuthorizeLayers::Both;
-    match rest::check(&snap.policy, user, &call, &object, items) {
-        Ok(d) if d.verdict() == Verdict::Allow => {
-            let mut r = StatusCode::NO_CONTENT.into_response();
-            if let Ok(v) = HeaderValue::from_str(&snap.revision) {
-                r.headers_mut().insert(REVISION_HEADER, v);
-            }
-            r
-        }
-        Ok(d) => match (d.refused(), &d.item) {
-            (Some(rest::Layer::Item), Some((a, _))) => forbidden_with(rev, a.body()),
-            _ => forbidden(rev),
-        },
-        Err(_) => forbidden(rev),
+    let decision =
+        rest::check(&snap.policy, user, &call, &Object::new(), items).map_err(|e| e.to_string());
+    Came::Decided {
+        asked,
+        call,
+        decision,
     }
+}
+
+impl Came<'_> {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Came::Decided {
+                decision: Ok(d), ..
+            } => Outcome::of(d.verdict()),
+            _ => Outcome::Error,
+        }
+    }
+
+    fn response(&self, rev: Option<&str>) -> Response {
+        match self {
+            Came::NotLoaded => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "no configuration is loaded yet",
+            )
+            .into_response(),
+            Came::Refused { why, .. } => {
+                tracing::debug!(%why, "authorize: refused");
+                forbidden(rev)
+            }
+            Came::Decided { decision, .. } => match decision {
+                Ok(d) if d.verdict() == Verdict::Allow => {
+                    let mut r = StatusCode::NO_CONTENT.into_response();
+                    if let Some(v) = rev.and_then(|v| HeaderValue::from_str(v).ok()) {
+                        r.headers_mut().insert(REVISION_HEADER, v);
+                    }
+                    r
+                }
+                Ok(d) => match (d.refused(), &d.item) {
+                    (Some(rest::Layer::Item), Some((a, _))) => forbidden_with(rev, a.body()),
+                    _ => forbidden(rev),
+                },
+                Err(_) => forbidden(rev),
+            },
+        }
+    }
+
+    /// The decision log's entry: the user, the method and the canonical
+    /// path (the path as given, bounded, when it was refused).
+    fn entry(&self, shared: &Shared, snap: Option<Arc<Snapshot>>, started: Instant) -> Entry {
+        let (asked, call, error) = match self {
+            Came::NotLoaded => (
+                None,
+                None,
+                Some("no configuration is loaded yet".to_owned()),
+            ),
+            Came::Refused { why, asked } => (*asked, None, Some(why.clone())),
+            Came::Decided {
+                asked,
+                call,
+                decision,
+            } => (Some(*asked), Some(call), decision.as_ref().err().cloned()),
+        };
+        let (method, path) = match (call, asked) {
+            (Some(c), _) => (c.verb.as_str().to_owned(), c.path.as_str().to_owned()),
+            (None, Some((m, u, _))) => (m.to_owned(), u.to_owned()),
+            (None, None) => (String::new(), String::new()),
+        };
+        let mut cut = Cut::default();
+        Entry {
+            at: SystemTime::now(),
+            endpoint: Endpoint::Authorize,
+            snapshot: snap,
+            user: asked.map(|(_, _, u)| cut.cut(u, MAX_FIELD_BYTES)),
+            question: Question::Call {
+                method: cut.cut(&method, MAX_FIELD_BYTES),
+                path: cut.cut(&path, MAX_PATH_BYTES),
+                call: call.cloned(),
+                items: shared.config.authorize_layers == AuthorizeLayers::Both,
+            },
+            outcome: self.outcome(),
+            error: error.map(|e| cut.cut(&e, MAX_FIELD_BYTES)),
+            latency: started.elapsed(),
+            truncated: cut.truncated,
+        }
+    }
+}
+
+pub(super) async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let started = Instant::now();
+    let snap = shared.current.snapshot.load_full();
+    let decided = decide(&shared, snap.as_deref(), &headers);
+    shared
+        .decisions
+        .record(Endpoint::Authorize, decided.outcome(), started);
+    let response = decided.response(snap.as_deref().map(|s| s.revision.as_str()));
+    if let Some(log) = shared.log_admits() {
+        log.send(decided.entry(&shared, snap, started));
+    }
+    response
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -11,6 +12,8 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::check::Decided;
+use crate::api::decision_log::{Asked, Entry};
+use crate::api::decisions::{Endpoint, Outcome};
 use crate::api::error::ApiError;
 use crate::api::reply::{Reply, error, heavy, loaded, snapshot};
 use crate::api::shared::Shared;
@@ -97,9 +100,26 @@ pub(super) async fn check_post(
     State(shared): State<Arc<Shared>>,
     body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
 ) -> Reply {
+    let started = Instant::now();
+    let reply = bulk_call(&shared, body).await;
+    if reply.is_err() {
+        shared
+            .decisions
+            .count(Endpoint::CheckBulk, Outcome::Error, 1);
+    }
+    shared
+        .decisions
+        .observe(Endpoint::CheckBulk, started.elapsed());
+    reply
+}
+
+async fn bulk_call(
+    shared: &Arc<Shared>,
+    body: Result<axum::Json<BulkCheck>, axum::extract::rejection::JsonRejection>,
+) -> Reply {
     let limits = shared.config.http;
-    let body = body.map_err(|e| rejected(&shared, &e))?.0;
-    let snap = snapshot(&shared, body.min_revision.as_deref()).await?;
+    let body = body.map_err(|e| rejected(shared, &e))?.0;
+    let snap = snapshot(shared, body.min_revision.as_deref()).await?;
     let rev = Some(snap.revision.as_str());
     let asked = bulk_decisions(&body);
     if asked > limits.max_bulk_decisions {
@@ -113,8 +133,9 @@ pub(super) async fn check_post(
         ));
     }
     let revision = snap.revision.clone();
-    heavy(&shared, Some(&revision), move || {
-        bulk_answer(&snap, &body, limits.max_answer_bytes)
+    let state = shared.clone();
+    heavy(shared, Some(&revision), move || {
+        bulk_answer(&state, &snap, &body, limits.max_answer_bytes)
     })
     .await
 }
@@ -136,8 +157,9 @@ fn rejected(shared: &Shared, e: &axum::extract::rejection::JsonRejection) -> Api
     error(StatusCode::BAD_REQUEST, revision.as_deref(), e.body_text())
 }
 
-/// Decide every pair of a bulk check and write the answer, within `cap` bytes.
-fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
+/// Decide every pair of a bulk check and write the answer, within `cap`
+/// bytes; each decision counted (and logged).
+fn bulk_answer(shared: &Shared, snap: &Arc<Snapshot>, body: &BulkCheck, cap: usize) -> Reply {
     let rev = Some(snap.revision.as_str());
     let mut calls = Vec::with_capacity(body.rest.len());
     for line in &body.rest {
@@ -154,16 +176,25 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
         }
     }
     let bulk = Bulk {
+        shared,
         snap,
         body,
-        object,
+        object: Arc::new(object),
         calls,
+        tally: Default::default(),
     };
     let mut out = Answer {
         buf: Vec::new(),
         cap,
     };
-    match bulk.write(&mut out) {
+    let written = bulk.write(&mut out);
+    for (o, n) in [Outcome::Allow, Outcome::Deny, Outcome::Error]
+        .into_iter()
+        .zip(bulk.tally.take())
+    {
+        shared.decisions.count(Endpoint::CheckBulk, o, n);
+    }
+    match written {
         Ok(()) => Ok(([(header::CONTENT_TYPE, "application/json")], out.buf).into_response()),
         Err(TooLarge) => Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -175,15 +206,52 @@ fn bulk_answer(snap: &Snapshot, body: &BulkCheck, cap: usize) -> Reply {
     }
 }
 
-/// A bulk check, its object and REST calls parsed.
+/// A bulk check, its object and REST calls parsed, and the decisions'
+/// results counted so far (allow, deny, error).
 struct Bulk<'a> {
-    snap: &'a Snapshot,
+    shared: &'a Shared,
+    snap: &'a Arc<Snapshot>,
     body: &'a BulkCheck,
-    object: Object,
+    object: Arc<Object>,
     calls: Vec<(&'a String, RestCall)>,
+    tally: std::cell::Cell<[u64; 3]>,
 }
 
 impl Bulk<'_> {
+    /// Count the entry `d` (begun at `started`) and log it when the log
+    /// admits a line.
+    fn seen(&self, d: &Decided<'_>, rest: Option<&RestCall>, started: Instant) {
+        let outcome = match (&d.error, d.allowed) {
+            (Some(_), _) => Outcome::Error,
+            (None, true) => Outcome::Allow,
+            (None, false) => Outcome::Deny,
+        };
+        let mut tally = self.tally.get();
+        tally[outcome as usize] += 1;
+        self.tally.set(tally);
+        let Some(log) = self.shared.log_admits() else {
+            return;
+        };
+        let asked = Asked {
+            user: &self.body.user,
+            permission: d.permission,
+            project: d.project,
+            rest,
+        };
+        let entry = Entry::permission(
+            Endpoint::CheckBulk,
+            self.snap,
+            asked,
+            &self.object,
+            outcome,
+            d.error.clone(),
+        );
+        log.send(Entry {
+            latency: started.elapsed(),
+            ..entry
+        });
+    }
+
     /// One permission decided (a request error is a deny with `error`).
     fn decide<'p>(&self, permission: &'p str, project: Option<&'p str>) -> Decided<'p> {
         let req = Request {
@@ -226,7 +294,10 @@ impl Bulk<'_> {
         out.raw(",\"global_permissions\":[")?;
         for (i, p) in self.body.global_permissions.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&self.decide(p, None))?;
+            let started = Instant::now();
+            let d = self.decide(p, None);
+            self.seen(&d, None, started);
+            out.value(&d)?;
         }
         out.raw("],\"project_permissions\":[")?;
         let mut first = true;
@@ -235,14 +306,20 @@ impl Bulk<'_> {
                 for p in &pp.permissions {
                     out.raw(if first { "" } else { "," })?;
                     first = false;
-                    out.value(&self.decide(p, Some(project)))?;
+                    let started = Instant::now();
+                    let d = self.decide(p, Some(project));
+                    self.seen(&d, None, started);
+                    out.value(&d)?;
                 }
             }
         }
         out.raw("],\"rest\":[")?;
         for (i, (line, call)) in self.calls.iter().enumerate() {
             out.raw(if i == 0 { "" } else { "," })?;
-            out.value(&self.rest_entry(line, call))?;
+            let started = Instant::now();
+            let d = self.rest_entry(line, call);
+            self.seen(&d, Some(call), started);
+            out.value(&d)?;
         }
         out.raw("]}")
     }

@@ -2,6 +2,7 @@
 //! REST call; [`Decided`] is also an entry of a bulk answer.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -9,6 +10,8 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 
 use super::params::{prepared, request, request_error};
+use crate::api::decision_log::{Asked, Entry};
+use crate::api::decisions::{Endpoint, Outcome};
 use crate::api::reply::{Reply, error};
 use crate::api::shared::Shared;
 use crate::policy::Verdict;
@@ -93,11 +96,40 @@ impl<'a> Decided<'a> {
     }
 }
 
+/// What a check came to, for the counters and the decision log.
+#[derive(Debug)]
+struct Seen {
+    outcome: Outcome,
+    /// Made only while the decision log is on.
+    entry: Option<Entry>,
+}
+
 pub(super) async fn check_get(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Reply {
-    let (params, snap) = prepared(&shared, pairs).await?;
+    let started = Instant::now();
+    let mut seen = Seen {
+        outcome: Outcome::Error,
+        entry: None,
+    };
+    let reply = answer(&shared, pairs, &mut seen).await;
+    shared
+        .decisions
+        .record(Endpoint::Check, seen.outcome, started);
+    if let Some(entry) = seen.entry
+        && let Some(log) = shared.log_admits()
+    {
+        log.send(Entry {
+            latency: started.elapsed(),
+            ..entry
+        });
+    }
+    reply
+}
+
+async fn answer(shared: &Shared, pairs: Vec<(String, String)>, seen: &mut Seen) -> Reply {
+    let (params, snap) = prepared(shared, pairs).await?;
     let rev = Some(snap.revision.as_str());
     let req = request(&params).map_err(|e| error(StatusCode::BAD_REQUEST, rev, e))?;
     let decided = |verdict| Decided {
@@ -105,14 +137,35 @@ pub(super) async fn check_get(
         user: Some(req.user),
         ..Decided::new(verdict, req.permission, req.project)
     };
-    let Some(call) = &params.rest else {
-        let v = snap
-            .policy
-            .check(&req)
-            .map_err(|e| request_error(&e, rev))?;
-        return Ok(axum::Json(decided(v)).into_response());
+    let result = match &params.rest {
+        None => snap.policy.check(&req).map(|v| (v, None)),
+        Some(call) => rest::check(&snap.policy, req.user, call, req.object, true)
+            .map(|d| (d.verdict(), Some(d))),
     };
-    let d = rest::check(&snap.policy, req.user, call, req.object, true)
-        .map_err(|e| request_error(&e, rev))?;
-    Ok(axum::Json(decided(d.verdict()).with_layers(&d)).into_response())
+    seen.outcome = result
+        .as_ref()
+        .map_or(Outcome::Error, |(v, _)| Outcome::of(*v));
+    if shared.log.is_some() {
+        let asked = Asked {
+            user: req.user,
+            permission: req.permission,
+            project: req.project,
+            rest: params.rest.as_ref(),
+        };
+        let object = Arc::new(params.object.clone());
+        let why = result.as_ref().err().map(ToString::to_string);
+        seen.entry = Some(Entry::permission(
+            Endpoint::Check,
+            &snap,
+            asked,
+            &object,
+            seen.outcome,
+            why,
+        ));
+    }
+    let (v, d) = result.map_err(|e| request_error(&e, rev))?;
+    Ok(match d {
+        None => axum::Json(decided(v)).into_response(),
+        Some(d) => axum::Json(decided(v).with_layers(&d)).into_response(),
+    })
 }

@@ -141,8 +141,10 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         );
         return invalid(input, diags);
     }
-    let sources: BTreeMap<&str, Source> =
-        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let sources: BTreeMap<&str, Source> = texts
+        .into_iter()
+        .map(|(p, t)| (p, Source::new(p, t)))
+        .collect();
     let (model, model_diags) = lower_all(&sources, limits, memo);
     diags.extend(model_diags);
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
@@ -235,10 +237,10 @@ fn policy_tests(
     outcomes
 }
 
-/// The configuration files' texts, each within its bound and UTF-8 (a
-/// file that is not is a diagnostic and left out); `None` when the whole
-/// input passes its bound.
-fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<&'i str, &'i str>> {
+/// The configuration files' texts in path order (the input's, so no map
+/// is built), each within its bound and UTF-8 (a file that is not is a
+/// diagnostic and left out); `None` when the whole input passes its bound.
+fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'i str, &'i str)>> {
     let limits = &input.limits;
     if let Some(path) = &input.incomplete {
         diags.push(total_too_large(path, limits));
@@ -284,7 +286,7 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<BTreeMap<
             }
         }
     }
-    Some(texts.into_iter().collect())
+    Some(texts)
 }
 
 /// The report of a revision that is refused before it is lowered.

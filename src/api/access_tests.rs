@@ -1,7 +1,6 @@
 //! `/v1/access`, `/v1/roles` and `/v1/projects` through the router in
 //! process (`tower::ServiceExt::oneshot`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -11,7 +10,7 @@ use tower::ServiceExt as _;
 
 use crate::api::{Config, HttpLimits, policy, router};
 use crate::current::Current;
-use crate::snapshot::{self, Input};
+use crate::snapshot;
 
 const ACCESS: &str =
     "[/]\n* = r\n[/secret]\n* =\nalice = rw\n[r1:/x]\nbob = rw\n[:glob:/c/*.key]\nalice =\n";
@@ -20,7 +19,7 @@ fn current(revision: &str) -> Arc<Current> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     std::mem::forget(rx);
     let current = Arc::new(Current::new(tx));
-    let files: BTreeMap<String, Vec<u8>> = [
+    let files = [
         (
             snapshot::ROLES,
             r#"<roles><role id="admin" scope="global"/><role id="developer" scope="project"/></roles>"#,
@@ -30,24 +29,16 @@ fn current(revision: &str) -> Arc<Current> {
             r#"<user-roles><user name="alice"><role name="admin"/></user></user-roles>"#,
         ),
         (snapshot::ACCESS_FILE, ACCESS),
-        ("lib/.polarion/polarion-project.xml", r#"<project><field id="lead">carol</field></project>"#),
+        (
+            "lib/.polarion/polarion-project.xml",
+            r#"<project><field id="lead">carol</field></project>"#,
+        ),
         (
             "lib/.polarion/security/user-roles.xml",
             r#"<user-roles><user name="bob"><role name="developer"/></user><user name="carol"><role name="developer"/></user></user-roles>"#,
         ),
-    ]
-    .into_iter()
-    .map(|(p, t)| (p.to_owned(), t.as_bytes().to_vec()))
-    .collect();
-    let input = Input {
-        revision: revision.into(),
-        files,
-        ..Input::default()
-    };
-    let report = snapshot::build(&input);
-    let snap = report
-        .snapshot
-        .unwrap_or_else(|| panic!("a valid configuration: {:#?}", report.diagnostics));
+    ];
+    let snap = crate::api::tests::snapshot_of(revision, &files);
     current.snapshot.store(Some(Arc::new(snap)));
     current
 }

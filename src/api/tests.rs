@@ -1,8 +1,6 @@
 //! The router in process (`tower::ServiceExt::oneshot`): status codes,
 //! headers and JSON shapes, beside the end-to-end tests of tests/it/.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -34,7 +32,7 @@ fn empty() -> (Arc<Current>, mpsc::UnboundedReceiver<Trigger>) {
 
 /// alice holds the global role `admin`, which grants `read`.
 fn load(current: &Current, revision: &str) {
-    let files: BTreeMap<String, Vec<u8>> = [
+    let files = [
         (
             snapshot::ROLES,
             r#"<roles><role id="admin" scope="global"/></roles>"#,
@@ -47,19 +45,27 @@ fn load(current: &Current, revision: &str) {
             snapshot::PERMISSIONS,
             r#"<permissions><role name="admin"><grant permission="read"/></role></permissions>"#,
         ),
-    ]
-    .into_iter()
-    .map(|(p, t)| (p.to_owned(), t.as_bytes().to_vec()))
-    .collect();
+    ];
+    current
+        .snapshot
+        .store(Some(Arc::new(snapshot_of(revision, &files))));
+}
+
+/// The snapshot of a configuration given as (path, text) pairs, which must
+/// be valid (the router tests' one way to build one).
+pub(super) fn snapshot_of(revision: &str, files: &[(&str, &str)]) -> crate::snapshot::Snapshot {
     let input = Input {
         revision: revision.into(),
-        files,
+        files: files
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec()))
+            .collect(),
         ..Input::default()
     };
-    let snap = snapshot::build(&input)
+    let report = snapshot::build(&input);
+    report
         .snapshot
-        .expect("a valid configuration");
-    current.snapshot.store(Some(Arc::new(snap)));
+        .unwrap_or_else(|| panic!("a valid configuration: {:#?}", report.diagnostics))
 }
 
 /// Send one request; the status, the headers and the body as JSON (null

@@ -10,6 +10,7 @@
 pub mod authz;
 pub mod diag;
 pub mod diff;
+pub mod directory;
 pub mod fxhash;
 pub mod ident;
 pub mod limits;

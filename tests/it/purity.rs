@@ -22,6 +22,7 @@ use crate::util;
 const PURE: &[&str] = &[
     "diag.rs",
     "diff",
+    "directory.rs",
     "fxhash.rs",
     "ident.rs",
     "limits.rs",

@@ -73,6 +73,10 @@ pub struct Input {
     /// exceed `Limits::max_total_bytes`: the path of the file that crossed
     /// the bound. `files` is then incomplete, and `build` refuses it.
     pub incomplete: Option<String>,
+    /// What the directory (LDAP / Active Directory) answered, when one is
+    /// configured: the members of the user groups backed by a directory
+    /// group and the accounts' state. `None`: no directory.
+    pub directory: Option<std::sync::Arc<crate::directory::DirectorySnapshot>>,
 }
 
 /// A validated configuration and its rendered access file.

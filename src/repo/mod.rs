@@ -533,6 +533,7 @@ impl Source {
             files: cached.files,
             limits,
             incomplete: None,
+            directory: None,
         })
     }
 

@@ -73,6 +73,7 @@ pub fn read(
                 limits,
                 files,
                 incomplete: None,
+                directory: None,
             });
         }
         At::Transaction(t) => t,
@@ -242,6 +243,7 @@ pub(super) fn put_dumped(
         limits,
         files,
         incomplete: None,
+        directory: None,
     }))
 }
 
@@ -461,5 +463,6 @@ fn follow(
         limits,
         files,
         incomplete: None,
+        directory: None,
     })
 }

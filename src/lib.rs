@@ -28,5 +28,6 @@ pub mod cmd;
 pub mod current;
 pub mod daemon;
 pub mod histogram;
+pub mod ldap;
 pub mod publish;
 pub mod repo;

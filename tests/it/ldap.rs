@@ -215,3 +215,92 @@ fn a_wrong_password_is_refused_and_never_shown() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_group_of_2500_is_read_in_pages_under_a_size_limit_of_1000_and_refused_unpaged() {
+    let logins: Vec<String> = (0..2500).map(|i| format!("u{i:04}")).collect();
+    let people: String = logins.iter().map(|u| person(u, "")).collect();
+    let dns: Vec<String> = logins.iter().map(|u| person_dn(u)).collect();
+    let options = Options {
+        size_limit: Some(1000),
+        ..Options::default()
+    };
+    let server = Slapd::new(options, &format!("{people}{}", group("big", &dns)));
+    let snapshot = sync(&settings(&server, ""), &[dn("big")]).expect("paged sync");
+    assert_eq!(members(&snapshot, &dn("big")), logins);
+    assert_eq!(snapshot.accounts.as_ref().map(|a| a.len()), Some(2500));
+    let unpaged = sync(&settings(&server, "page_size = 0\n"), &[dn("big")]);
+    let err = unpaged.expect_err("refused, not truncated");
+    let shown = err.to_string();
+    assert!(matches!(err, SyncError::Incomplete { .. }), "{shown}");
+    assert!(
+        shown.contains("sizeLimitExceeded") && shown.contains(slapd::SUFFIX),
+        "{shown}"
+    );
+}
+
+#[test]
+fn hostile_logins_pass_through_raw_and_oversized_answers_are_refused() {
+    let entry = |cn: &str, uid_line: &str| {
+        format!(
+            "dn: cn={cn},{}\nobjectClass: inetOrgPerson\ncn: {cn}\nsn: x\n{uid_line}\n\n",
+            slapd::PEOPLE
+        )
+    };
+    let newline = "dWlkOgpldmlsCg=="; // base64 of "uid:\nevil\n"
+    let ldif = format!(
+        "{}{}{}{}{}",
+        entry("comma", "uid: ev,il"),
+        entry("newline", &format!("uid:: {newline}")),
+        entry("long", &format!("uid: {}", "x".repeat(100))),
+        group(
+            "hostile",
+            &[
+                format!("cn=comma,{}", slapd::PEOPLE),
+                format!("cn=newline,{}", slapd::PEOPLE)
+            ]
+        ),
+        group("wide", &[format!("cn=long,{}", slapd::PEOPLE)]),
+    );
+    let server = Slapd::new(Options::default(), &ldif);
+    let snapshot = sync(&settings(&server, ""), &[dn("hostile")]).expect("sync");
+    assert_eq!(
+        members(&snapshot, &dn("hostile")),
+        ["ev,il", "uid:\nevil\n"]
+    );
+    let accounts = snapshot.accounts.expect("accounts");
+    assert!(accounts.contains_key("ev,il") && accounts.contains_key("uid:\nevil\n"));
+    let short =
+        sync(&settings(&server, "max_value_bytes = 64\n"), &[]).expect_err("a 100-byte uid");
+    let shown = short.to_string();
+    assert!(
+        shown.contains("cn=long") && shown.contains("max_value_bytes = 64"),
+        "{shown}"
+    );
+    let narrow =
+        sync(&settings(&server, "max_members = 1\n"), &[dn("hostile")]).expect_err("2 members");
+    assert!(narrow.to_string().contains("max_members = 1"), "{narrow}");
+}
+
+#[test]
+fn nesting_deeper_than_max_depth_and_a_login_given_twice_are_refused() {
+    let ldif = format!(
+        "{}{}{}{}",
+        person("alice", "uid: alias\n"),
+        group("a", &[group_dn("b")]),
+        group("b", &[group_dn("c")]),
+        group("c", &[person_dn("bob")]),
+    );
+    let server = Slapd::new(Options::default(), &ldif);
+    let deep = sync(
+        &settings(&server, "max_depth = 1\naccount_state = false\n"),
+        &[dn("a")],
+    );
+    let shown = deep.expect_err("two levels of nesting").to_string();
+    assert!(
+        shown.contains("max_depth = 1") && shown.contains("cn=c,"),
+        "{shown}"
+    );
+    let twice = sync(&settings(&server, ""), &[]).expect_err("two uids");
+    assert!(twice.to_string().contains("uid=alice"), "{twice}");
+}

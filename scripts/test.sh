@@ -36,12 +36,17 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v man >/dev/null 2>&1 || need+=(man-db)
 command -v dpkg-shlibdeps >/dev/null 2>&1 || need+=(dpkg-dev)
+# slapd, ldap-utils (ldapmodify): the directory tests start their own
+# OpenLDAP server (tests/it/slapd.rs); the package's service is stopped.
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapmodify >/dev/null 2>&1 || need+=(ldap-utils)
 if ((${#need[@]})); then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     echo "installing ${need[*]}" >&2
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+    [[ " ${need[*]} " != *" slapd "* ]] || "${sudo[@]}" service slapd stop >/dev/null 2>&1 || true
 fi
 
 cargo test --locked --all-targets "$@"

@@ -165,7 +165,7 @@ impl Reader<'_> {
             .ok_or_else(|| bad("no DN"))?;
         let dn = self.text(dn, "?", "the DN")?;
         let list = constructed(parts.next()).ok_or_else(|| bad("no attribute list"))?;
-        let mut attrs = HashMap::new();
+        let mut attrs: HashMap<String, Vec<String>> = HashMap::new();
         for attr in list {
             let mut attr = constructed(Some(attr))
                 .ok_or_else(|| self.malformed(&dn, "an attribute is not a sequence".to_owned()))?
@@ -185,7 +185,8 @@ impl Reader<'_> {
                 })?;
                 values.push(self.text(v, &dn, &name)?);
             }
-            attrs.insert(name, values);
+            // An attribute may come in more than one part: all are kept.
+            attrs.entry(name).or_default().extend(values);
         }
         Ok(Entry { dn, attrs })
     }

@@ -244,6 +244,9 @@ impl LimitArgs {
                 crate::snapshot::Limits::DEFAULT.max_build_threads,
                 usize::from,
             ),
+            max_dn_bytes: crate::snapshot::Limits::DEFAULT.max_dn_bytes,
+            max_ldap_filter_bytes: crate::snapshot::Limits::DEFAULT.max_ldap_filter_bytes,
+            max_ldap_filter_depth: crate::snapshot::Limits::DEFAULT.max_ldap_filter_depth,
         }
     }
 }

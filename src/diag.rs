@@ -121,6 +121,14 @@ codes! {
     UnknownUserGroup = "unknown-user-group", Warning;
     /// The same role given twice to the same holder in one file.
     DuplicateAssignment = "duplicate-assignment", Warning;
+    // ---- the directory (LDAP / Active Directory, `groups.xml` `ldap=`)
+    /// A DN in `ldap=` or `ldap-base=` that is empty or does not parse.
+    LdapInvalidDn = "ldap-invalid-dn", Error;
+    /// An `ldap-filter=` that does not parse as an LDAP filter (RFC 4515)
+    /// or exceeds its bounds.
+    LdapInvalidFilter = "ldap-invalid-filter", Error;
+    /// A group that names both a directory group and a search.
+    LdapReferenceConflict = "ldap-reference-conflict", Error;
     // ---- the access file
     /// There is no `.polarion/access`; only the generated groups are rendered.
     AccessFileMissing = "access-file-missing", Warning;

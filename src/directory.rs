@@ -8,10 +8,23 @@
 //! Nothing here is trusted: a login is the raw value of the directory's
 //! user attribute, and the lowering validates it as any login of the XML,
 //! with the location of the `groups.xml` entry that brought it in.
+//!
+//! A `GroupRef` is made only by [`GroupRef::dn`] and [`GroupRef::search`],
+//! which refuse what does not parse (`dn`: RFC 4514 names, normalised
+//! once; `filter`: an RFC 4515 syntax check), within `Limits`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use sha2::{Digest as _, Sha256};
+
+use crate::limits::Limits;
+
+mod dn;
+mod filter;
+
+pub use dn::{DnError, normalise as normalise_dn};
+pub use filter::{FilterError, check as check_filter};
 
 /// One reference to the directory in `groups.xml`, in the one normalised
 /// form the lowering makes of it (the sync is asked for exactly these, and
@@ -22,6 +35,62 @@ pub enum GroupRef {
     Dn(String),
     /// A search: the user entries below `base` that match `filter`.
     Search { base: String, filter: String },
+}
+
+/// Why a reference of `groups.xml` makes no `GroupRef`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefError {
+    /// The DN (`ldap=` or `ldap-base=`) is empty or does not parse.
+    Dn(DnError),
+    /// The filter (`ldap-filter=`) does not parse or exceeds its bounds.
+    Filter(FilterError),
+}
+
+impl fmt::Display for RefError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefError::Dn(e) => write!(f, "the DN does not parse: {e}"),
+            RefError::Filter(e) => write!(f, "the filter does not parse: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RefError {}
+
+impl GroupRef {
+    /// `ldap="DN"`: the group entry at `dn`, normalised.
+    pub fn dn(dn: &str, limits: &Limits) -> Result<GroupRef, RefError> {
+        normalise_dn(dn, limits.max_dn_bytes)
+            .map(GroupRef::Dn)
+            .map_err(RefError::Dn)
+    }
+
+    /// `ldap-base="DN" ldap-filter="(…)"`: the entries below `base`
+    /// (normalised) that match `filter` (checked, kept as written).
+    pub fn search(base: &str, filter: &str, limits: &Limits) -> Result<GroupRef, RefError> {
+        let base = normalise_dn(base, limits.max_dn_bytes).map_err(RefError::Dn)?;
+        check_filter(
+            filter,
+            limits.max_ldap_filter_bytes,
+            limits.max_ldap_filter_depth,
+        )
+        .map_err(RefError::Filter)?;
+        Ok(GroupRef::Search {
+            base,
+            filter: filter.to_owned(),
+        })
+    }
+}
+
+/// How a reference is named to people: the DN, or the search as
+/// `(filter) below base`.
+impl fmt::Display for GroupRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupRef::Dn(dn) => f.write_str(dn),
+            GroupRef::Search { base, filter } => write!(f, "{filter} below {base}"),
+        }
+    }
 }
 
 /// A user the directory placed in a group.
@@ -138,6 +207,32 @@ fn digest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_is_made_normalised_or_refused() {
+        let l = Limits::DEFAULT;
+        let a = GroupRef::dn("CN=QA, OU=Groups, DC=example, DC=org", &l).expect("parses");
+        let b = GroupRef::dn("cn=QA,ou=Groups,dc=example,dc=org", &l).expect("parses");
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "cn=QA,ou=Groups,dc=example,dc=org");
+        let s = GroupRef::search("OU=people, dc=x", "(department=QA)", &l).expect("parses");
+        assert_eq!(s.to_string(), "(department=QA) below ou=people,dc=x");
+        assert!(matches!(GroupRef::dn("", &l), Err(RefError::Dn(_))));
+        assert!(matches!(
+            GroupRef::search("", "(a=b)", &l),
+            Err(RefError::Dn(_))
+        ));
+        assert!(matches!(
+            GroupRef::search("dc=x", "a=b", &l),
+            Err(RefError::Filter(_))
+        ));
+        let tight = Limits {
+            max_ldap_filter_depth: 1,
+            ..Limits::DEFAULT
+        };
+        assert!(GroupRef::search("dc=x", "(!(a=b))", &tight).is_err());
+        assert!(GroupRef::search("dc=x", "(!(a=b))", &l).is_ok());
+    }
 
     fn member(login: &str, via: &[&str]) -> Member {
         Member {

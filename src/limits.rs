@@ -87,6 +87,15 @@ pub struct Limits {
     /// build, gone when it ends); 1 parses on the calling thread. Default 4:
     /// a build never takes more than four cores, whatever its size.
     pub max_build_threads: usize,
+    /// Bytes of a distinguished name in `groups.xml` (`ldap=`,
+    /// `ldap-base=`). Default 1,024 (`ldap-invalid-dn`).
+    pub max_dn_bytes: usize,
+    /// Bytes of an LDAP search filter in `groups.xml` (`ldap-filter=`).
+    /// Default 4,096 (`ldap-invalid-filter`).
+    pub max_ldap_filter_bytes: usize,
+    /// Nesting depth of an LDAP search filter's parentheses. Default 32
+    /// (`ldap-invalid-filter`).
+    pub max_ldap_filter_depth: usize,
 }
 
 impl Limits {
@@ -107,6 +116,9 @@ impl Limits {
         max_test_assertions_per_file: 1_000,
         max_test_assertions: 10_000,
         max_build_threads: 4,
+        max_dn_bytes: 1024,
+        max_ldap_filter_bytes: 4096,
+        max_ldap_filter_depth: 32,
     };
 }
 

@@ -17,6 +17,7 @@ use crate::policytest;
 use crate::rails::config::Config as RailsConfig;
 
 mod access;
+mod directory;
 mod kind;
 mod memo;
 mod parsed;
@@ -116,6 +117,14 @@ impl Report {
     pub fn is_valid(&self) -> bool {
         self.snapshot.is_some()
     }
+}
+
+/// What `input` asks of the directory: every reference its `groups.xml`
+/// names (`ldap=`, `ldap-base=` + `ldap-filter=`), normalised as the
+/// build takes them, sorted, each once — only that file is parsed. The
+/// daemon syncs exactly these and puts the answer in `Input::directory`.
+pub fn directory_refs(input: &Input) -> Vec<crate::directory::GroupRef> {
+    directory::refs_of(input.files.get(GROUPS).map(Vec::as_slice), &input.limits)
 }
 
 /// Build the snapshot of one revision.

@@ -624,6 +624,9 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_build_threads: file
             .max_build_threads
             .map_or(d.max_build_threads, |n| n.clamp(1, 256)),
+        max_dn_bytes: d.max_dn_bytes,
+        max_ldap_filter_bytes: d.max_ldap_filter_bytes,
+        max_ldap_filter_depth: d.max_ldap_filter_depth,
     }
 }
 

@@ -19,6 +19,7 @@ use crate::xml::{self, HolderKind, RoleScopeWire, Spanned};
 mod check;
 mod check_memo;
 mod cx;
+pub mod directory;
 mod memo;
 mod part;
 
@@ -236,6 +237,9 @@ fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTr
             continue;
         }
         first_at.insert(id.clone(), loc(g.src, &def.id.span));
+        let (_reference, diags) =
+            directory::group_ref(g.src, id.as_str(), &def.directory, &cx.limits);
+        cx.diags.extend(diags);
         let mut members = BTreeSet::new();
         for m in &def.members {
             let Some(login) = cx.ident(g.src, m, "login", Code::InvalidLogin, Login::new_within)

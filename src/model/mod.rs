@@ -11,5 +11,6 @@ mod lower;
 mod types;
 
 pub use group_memo::GroupMemo;
+pub use lower::directory::group_ref;
 pub use lower::{ConfigFiles, LowerMemo, ProjectFiles, Read, lower, lower_with};
 pub use types::*;

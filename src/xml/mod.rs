@@ -120,6 +120,32 @@ pub struct UserFile {
 pub struct GroupDef {
     pub id: Spanned<String>,
     pub members: Vec<Spanned<String>>,
+    /// The directory group or search whose members join the local ones.
+    pub directory: DirectoryAttrs,
+}
+
+/// The group attribute naming a directory group by its DN.
+pub const LDAP_DN: &str = "ldap";
+/// The group attribute naming the base DN of a directory search.
+pub const LDAP_BASE: &str = "ldap-base";
+/// The group attribute naming the filter of a directory search.
+pub const LDAP_FILTER: &str = "ldap-filter";
+
+/// What a `<group>` of groups.xml says of the directory, as written:
+/// `ldap="DN"` (a group entry), or `ldap-base="DN" ldap-filter="(…)"` (a
+/// search); the lowering checks that they make one reference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryAttrs {
+    pub dn: Option<Spanned<String>>,
+    pub base: Option<Spanned<String>>,
+    pub filter: Option<Spanned<String>>,
+}
+
+impl DirectoryAttrs {
+    /// Whether the group names the directory at all.
+    pub fn is_empty(&self) -> bool {
+        self.dn.is_none() && self.base.is_none() && self.filter.is_none()
+    }
 }
 
 /// `groups.xml`.
@@ -482,12 +508,19 @@ pub fn read_groups(src: &Source, limits: &Limits) -> (Option<GroupsFile>, Vec<Di
             lw.unknown_element(el, "user-groups");
             continue;
         }
-        let Some([id]) = lw.attrs(el, &["description"], ["id"]) else {
+        let known = ["description", LDAP_DN, LDAP_BASE, LDAP_FILTER];
+        let Some([id]) = lw.attrs(el, &known, ["id"]) else {
             continue;
         };
+        let of = |name: &str| el.attr(name).map(Spanned::of);
         let mut group = GroupDef {
             id: Spanned::of(id),
             members: Vec::new(),
+            directory: DirectoryAttrs {
+                dn: of(LDAP_DN),
+                base: of(LDAP_BASE),
+                filter: of(LDAP_FILTER),
+            },
         };
         for m in &el.children {
             if m.name != "user" {
@@ -665,5 +698,30 @@ mod tests {
             src(r#"<project><field id="lead">admin</field><field id="name">V</field></project>"#);
         let file = read_project(&s, L).0.expect("read");
         assert_eq!(file.field("lead").map(|f| f.value.as_str()), Some("admin"));
+    }
+
+    #[test]
+    fn groups_read_their_directory_attributes_with_spans() {
+        let text = r#"<user-groups>
+    <group id="qa-team" ldap="cn=qa,ou=groups,dc=example,dc=org"><user name="carol"/></group>
+    <group id="qa-people" ldap-base="ou=people,dc=example,dc=org" ldap-filter="(&amp;(department=QA)(!(employeeType=contractor)))"/>
+    <group id="local"><user name="dave"/></group>
+</user-groups>"#;
+        let s = src(text);
+        let (file, diags) = read_groups(&s, L);
+        assert!(diags.is_empty(), "{diags:?}");
+        let file = file.expect("read");
+        let qa = &file.groups[0].directory;
+        let dn = qa.dn.as_ref().expect("ldap=");
+        assert_eq!(&text[dn.span.clone()], "cn=qa,ou=groups,dc=example,dc=org");
+        assert_eq!(file.groups[0].members[0].value, "carol");
+        let search = &file.groups[1].directory;
+        assert!(search.dn.is_none());
+        assert_eq!(
+            search.filter.as_ref().expect("ldap-filter=").value,
+            "(&(department=QA)(!(employeeType=contractor)))"
+        );
+        assert!(search.base.is_some());
+        assert!(file.groups[2].directory.is_empty());
     }
 }

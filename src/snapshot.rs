@@ -17,6 +17,7 @@ use crate::policytest;
 use crate::rails::config::Config as RailsConfig;
 
 mod access;
+mod file_bytes;
 mod kind;
 mod memo;
 mod parsed;
@@ -24,6 +25,7 @@ mod read;
 
 pub use access::render_groups;
 use access::{access_too_large, render_access};
+pub use file_bytes::FileBytes;
 pub use kind::{
     ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
 };
@@ -59,6 +61,10 @@ pub fn message_tail(bytes: &[u8], max: usize) -> String {
     text[start..].to_owned()
 }
 
+/// A revision's files by path, each shared ([`FileBytes`]: a reader moves
+/// an unchanged file's buffer from its read before into the next).
+pub type Files = BTreeMap<String, FileBytes>;
+
 /// The configuration repository at one revision.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -67,7 +73,7 @@ pub struct Input {
     pub revision: String,
     pub meta: Option<RevisionMeta>,
     /// Every file `classify` knows, by path relative to the repository root.
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: Files,
     pub limits: Limits,
     /// Set by a reader that stopped because the files read so far together
     /// exceed `Limits::max_total_bytes`: the path of the file that crossed
@@ -149,7 +155,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         .into_iter()
         .map(|(p, t)| (p, Source::new(p, t)))
         .collect();
-    let (model, model_diags) = lower_all(&sources, limits, memo);
+    let (model, model_diags) = lower_all(&sources, input, memo);
     diags.extend(model_diags);
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
 
@@ -273,7 +279,8 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'i 
             ));
             continue;
         }
-        match std::str::from_utf8(bytes) {
+        // Checked when the bytes were read (`FileBytes`), not again here.
+        match bytes.text() {
             Ok(text) => texts.push((path, text)),
             Err(e) => {
                 let src = Source::new(path, "");
@@ -317,10 +324,16 @@ fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
 
 fn lower_all(
     sources: &BTreeMap<&str, Source>,
-    limits: &Limits,
+    input: &Input,
     memo: &mut Memo,
 ) -> (Model, Vec<Diagnostic>) {
-    let (files, mut diags) = read::read_with_memo(sources, limits, None, &mut memo.files);
+    let (files, mut diags) = read::read_with_memo(
+        sources,
+        Some(&input.files),
+        &input.limits,
+        None,
+        &mut memo.files,
+    );
     let (model, d) = model::lower_with(&files, &mut memo.lower);
     diags.extend(d);
     (model, diags)

@@ -141,7 +141,10 @@ fn main() {
     );
     let input = Input {
         revision: "synthetic".into(),
-        files: files.clone(),
+        files: files
+            .iter()
+            .map(|(p, b)| (p.clone(), b.as_slice().into()))
+            .collect(),
         ..Input::default()
     };
     let build = time(runs, || snapshot::build(&input));

@@ -18,6 +18,7 @@ use crate::rails::config::Config as RailsConfig;
 
 mod access;
 mod directory;
+mod file_bytes;
 mod kind;
 mod memo;
 mod parsed;
@@ -25,6 +26,7 @@ mod read;
 
 pub use access::render_groups;
 use access::{access_too_large, render_access};
+pub use file_bytes::FileBytes;
 pub use kind::{
     ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
 };
@@ -60,6 +62,10 @@ pub fn message_tail(bytes: &[u8], max: usize) -> String {
     text[start..].to_owned()
 }
 
+/// A revision's files by path, each shared ([`FileBytes`]: a reader moves
+/// an unchanged file's buffer from its read before into the next).
+pub type Files = BTreeMap<String, FileBytes>;
+
 /// The configuration repository at one revision.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -68,7 +74,7 @@ pub struct Input {
     pub revision: String,
     pub meta: Option<RevisionMeta>,
     /// Every file `classify` knows, by path relative to the repository root.
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: Files,
     pub limits: Limits,
     /// Set by a reader that stopped because the files read so far together
     /// exceed `Limits::max_total_bytes`: the path of the file that crossed
@@ -124,7 +130,7 @@ impl Report {
 /// build takes them, sorted, each once — only that file is parsed. The
 /// daemon syncs exactly these and puts the answer in `Input::directory`.
 pub fn directory_refs(input: &Input) -> Vec<crate::directory::GroupRef> {
-    directory::refs_of(input.files.get(GROUPS).map(Vec::as_slice), &input.limits)
+    directory::refs_of(input.files.get(GROUPS).map(FileBytes::as_bytes), &input.limits)
 }
 
 /// Build the snapshot of one revision.
@@ -282,7 +288,8 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'i 
             ));
             continue;
         }
-        match std::str::from_utf8(bytes) {
+        // Checked when the bytes were read (`FileBytes`), not again here.
+        match bytes.text() {
             Ok(text) => texts.push((path, text)),
             Err(e) => {
                 let src = Source::new(path, "");
@@ -329,8 +336,13 @@ fn lower_all(
     input: &Input,
     memo: &mut Memo,
 ) -> (Model, Vec<Diagnostic>) {
-    let (mut files, mut diags) =
-        read::read_with_memo(sources, &input.limits, None, &mut memo.files);
+    let (mut files, mut diags) = read::read_with_memo(
+        sources,
+        Some(&input.files),
+        &input.limits,
+        None,
+        &mut memo.files,
+    );
     files.directory.clone_from(&input.directory);
     let (model, d) = model::lower_with(&files, &mut memo.lower);
     diags.extend(d);

@@ -270,7 +270,7 @@ pub fn build_files(
 ) -> (snapshot::Snapshot, std::time::Duration) {
     let input = Input {
         revision: revision.into(),
-        files,
+        files: files.into_iter().map(|(p, b)| (p, b.into())).collect(),
         ..Input::default()
     };
     let start = Instant::now();

@@ -58,7 +58,7 @@ pub(super) fn snapshot_of(revision: &str, files: &[(&str, &str)]) -> crate::snap
         revision: revision.into(),
         files: files
             .iter()
-            .map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec()))
+            .map(|(p, t)| ((*p).to_owned(), (*t).into()))
             .collect(),
         ..Input::default()
     };
@@ -272,7 +272,7 @@ fn diff_reader() -> SnapshotReader {
         ];
         let input = Input {
             revision: rev.into(),
-            files: files.into_iter().collect(),
+            files: files.into_iter().map(|(p, b)| (p, b.into())).collect(),
             ..Input::default()
         };
         snapshot::build(&input)

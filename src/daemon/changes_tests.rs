@@ -40,7 +40,7 @@ fn expanded(old: Option<&Snapshot>, new: &Snapshot) -> Changes {
     out
 }
 
-fn sample() -> BTreeMap<String, Vec<u8>> {
+fn sample() -> snapshot::Files {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo");
     let source = crate::repo::Source::open(&root, &crate::repo::Options::default()).expect("open");
     let mut files = source
@@ -52,7 +52,7 @@ fn sample() -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn build(files: &BTreeMap<String, Vec<u8>>) -> Snapshot {
+fn build(files: &snapshot::Files) -> Snapshot {
     let input = Input {
         revision: "r".into(),
         files: files.clone(),
@@ -114,9 +114,9 @@ fn changes_equal_the_expansion_of_every_role_group() {
     for (i, (path, from, to)) in EDITS.iter().enumerate() {
         match to {
             Some(to) => {
-                let text = String::from_utf8(files[*path].clone()).expect("utf-8");
+                let text = String::from_utf8(files[*path].to_vec()).expect("utf-8");
                 assert!(text.contains(from), "edit {i}: {from} not in {path}");
-                files.insert(path.to_string(), text.replacen(from, to, 1).into_bytes());
+                files.insert(path.to_string(), text.replacen(from, to, 1).into());
             }
             None => {
                 files.remove(*path);

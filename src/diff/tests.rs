@@ -60,7 +60,7 @@ fn snap(files: &BTreeMap<String, String>) -> Snapshot {
         revision: "r".into(),
         files: files
             .iter()
-            .map(|(p, t)| (p.clone(), t.clone().into_bytes()))
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
             .collect(),
         ..Input::default()
     };

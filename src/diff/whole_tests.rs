@@ -89,7 +89,7 @@ fn roles_path(p: usize) -> String {
 }
 
 /// One change to the files, named by `what` and drawn from `seed`.
-fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
+fn change(files: &mut crate::snapshot::Files, what: u8, seed: u64) {
     let rng = &mut Rng(seed);
     let (path, text) = match what {
         0 => (roles_path(rng.below(PROJECTS)), holders(rng, ROLES)),
@@ -120,25 +120,25 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
         ),
         _ => (snapshot::ACCESS_FILE.to_owned(), access(rng)),
     };
-    files.insert(path, text.into_bytes());
+    files.insert(path, text.into());
 }
 
-fn base(seed: u64) -> BTreeMap<String, Vec<u8>> {
+fn base(seed: u64) -> crate::snapshot::Files {
     let mut files = BTreeMap::new();
     files.insert(
         snapshot::ROLES.to_owned(),
-        b"<roles><role id=\"project_tester\" scope=\"project\"/></roles>".to_vec(),
+        b"<roles><role id=\"project_tester\" scope=\"project\"/></roles>".into(),
     );
     for login in LOGINS {
         files.insert(
             format!("{}{login}/user.xml", snapshot::USERS_DIR),
-            b"<user/>".to_vec(),
+            b"<user/>".into(),
         );
     }
     for p in 0..PROJECTS {
         files.insert(
             format!("p{p}/.polarion/polarion-project.xml"),
-            b"<project/>".to_vec(),
+            b"<project/>".into(),
         );
     }
     let rng = &mut Rng(seed);
@@ -146,7 +146,7 @@ fn base(seed: u64) -> BTreeMap<String, Vec<u8>> {
         change(&mut files, what, rng.below(1 << 30) as u64);
     }
     for p in 0..PROJECTS {
-        files.insert(roles_path(p), holders(rng, ROLES).into_bytes());
+        files.insert(roles_path(p), holders(rng, ROLES).into());
     }
     files
 }
@@ -173,7 +173,7 @@ proptest! {
         };
         let mut files = base(seed);
         let mut memo = Memo::default();
-        let build = |files: &BTreeMap<String, Vec<u8>>, i: usize, memo: &mut Memo| {
+        let build = |files: &crate::snapshot::Files, i: usize, memo: &mut Memo| {
             let input = Input { revision: format!("r{i}"), files: files.clone(), ..Input::default() };
             let report = build_cached(&input, memo);
             assert!(report.snapshot.is_some(), "{:#?}", report.diagnostics);

@@ -13,7 +13,7 @@ fn index(files: &[(&str, &str)]) -> (Index, Vec<String>) {
         revision: "r1".into(),
         files: files
             .iter()
-            .map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec()))
+            .map(|(p, t)| ((*p).to_owned(), (*t).into()))
             .collect(),
         ..Input::default()
     };

@@ -197,7 +197,7 @@ fn build(tests: &str, more: &[(&str, &str)]) -> Report {
         revision: "7".into(),
         files: files
             .iter()
-            .map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec()))
+            .map(|(p, t)| ((*p).to_owned(), (*t).into()))
             .collect(),
         ..Input::default()
     };
@@ -419,7 +419,7 @@ fn other_files_under_the_tests_folder_are_warned_of_and_too_many_files_refused()
         (".polarion/tests/a.toml", ""),
         (".polarion/tests/b.toml", ""),
     ] {
-        input.files.insert(p.into(), t.as_bytes().to_vec());
+        input.files.insert(p.into(), t.into());
     }
     let report = snapshot::build(&input);
     let too_many: Vec<&str> = report

@@ -42,7 +42,7 @@ fn snap(files: &[(String, String)], message: &str) -> Snapshot {
         ..Input::default()
     };
     for (path, text) in files {
-        input.files.insert(path.clone(), text.clone().into_bytes());
+        input.files.insert(path.clone(), text.as_str().into());
     }
     let report = snapshot::build(&input);
     report

@@ -54,7 +54,7 @@ pub struct Cached {
     /// incremental read carries it over (`git_since`).
     pub entries: Option<usize>,
     /// Every configuration file, by path relative to the configuration root.
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: crate::snapshot::Files,
 }
 
 /// Why a cache was not used.
@@ -85,7 +85,7 @@ pub fn encode(
     identity: &str,
     revision: &str,
     entries: Option<usize>,
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &crate::snapshot::Files,
 ) -> Vec<u8> {
     let size: usize = files.iter().map(|(p, b)| p.len() + b.len() + 12).sum();
     let mut out = Vec::with_capacity(size + 64 + identity.len() + revision.len());
@@ -163,7 +163,7 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
         if total > max_total_bytes {
             return Err(CacheError::TooLarge(total, max_total_bytes));
         }
-        let data = r.take(len)?.to_vec();
+        let data = crate::snapshot::FileBytes::new(r.take(len)?.to_vec());
         last = Some(path.clone());
         files.insert(path, data);
     }
@@ -220,10 +220,10 @@ pub fn store(
     dir: &Path,
     identity: &str,
     (revision, entries): (&str, Option<usize>),
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &crate::snapshot::Files,
     max_total_bytes: usize,
 ) -> Result<(), CacheError> {
-    let total: usize = files.values().map(Vec::len).sum();
+    let total: usize = files.values().map(|b| b.len()).sum();
     if total > max_total_bytes {
         return Err(CacheError::TooLarge(total, max_total_bytes));
     }

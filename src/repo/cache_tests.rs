@@ -14,7 +14,7 @@ fn sample() -> Cached {
             ("Dept A/lib/.polarion/polarion-project.xml", Vec::new()),
         ]
         .into_iter()
-        .map(|(p, b)| (p.to_owned(), b))
+        .map(|(p, b)| (p.to_owned(), b.into()))
         .collect(),
     }
 }
@@ -66,8 +66,10 @@ fn another_format_version_is_refused() {
 #[test]
 fn a_cache_over_the_bound_is_refused() {
     let mut c = sample();
-    c.files
-        .insert(".polarion/security/roles.xml".to_owned(), vec![b' '; 1000]);
+    c.files.insert(
+        ".polarion/security/roles.xml".to_owned(),
+        vec![b' '; 1000].into(),
+    );
     let bytes = enc(&c);
     // The files together pass the bound on the files...
     assert!(matches!(

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use super::Error;
 use super::folder_walk::{self, Entry, Pool, Stamp, Walk};
-use crate::snapshot::{self, Input, Limits};
+use crate::snapshot::{self, FileBytes, Input, Limits};
 
 /// A file changed this recently (by its change time) when it is read is
 /// not stamped: the next read reads it again.
@@ -37,9 +37,12 @@ pub fn read(root: &Path, limits: Limits) -> Result<Input, Error> {
     let pool = Pool::new(limits);
     let walk = folder_walk::walk(root, false, &pool);
     let mut read = folder_walk::read_files(&walk.files, limits, &pool, |_| false);
-    gather(walk, limits, |i, e| match read[i].take() {
-        Some(bytes) => bytes,
-        None => folder_walk::read_entry(e, limits.max_file_bytes),
+    gather(walk, limits, |i, e| {
+        let bytes = match read[i].take() {
+            Some(bytes) => bytes,
+            None => folder_walk::read_entry(e, limits.max_file_bytes),
+        };
+        bytes.map(FileBytes::new)
     })
 }
 
@@ -93,8 +96,8 @@ fn read_stamped(
         let (reused, bytes) = match kept(e).then(|| files.remove(&e.rel)).flatten() {
             Some(bytes) => (true, bytes),
             None => match read[i].take() {
-                Some(bytes) => (false, bytes?),
-                None => (false, folder_walk::read_entry(e, max)?),
+                Some(bytes) => (false, FileBytes::new(bytes?)),
+                None => (false, FileBytes::new(folder_walk::read_entry(e, max)?)),
             },
         };
         if let Some(stamp) = e.stamp
@@ -118,7 +121,7 @@ fn read_stamped(
 fn gather(
     walk: Walk,
     limits: Limits,
-    mut bytes_of: impl FnMut(usize, &Entry) -> Result<Vec<u8>, Error>,
+    mut bytes_of: impl FnMut(usize, &Entry) -> Result<FileBytes, Error>,
 ) -> Result<Input, Error> {
     let mut input = Input {
         limits,

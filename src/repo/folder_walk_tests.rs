@@ -45,7 +45,7 @@ fn sequential(root: &Path, limits: Limits) -> Result<Input, Error> {
                 let mut bytes = std::fs::read(entry.path()).expect("read");
                 bytes.truncate(limits.max_file_bytes + 1);
                 total += bytes.len();
-                input.files.insert(path.clone(), bytes);
+                input.files.insert(path.clone(), bytes.into());
                 if total > limits.max_total_bytes {
                     input.incomplete = Some(path);
                     input.revision = folder::digest(&input);

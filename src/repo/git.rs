@@ -280,7 +280,7 @@ fn walk(
     path: &Path,
     tree: &git2::Tree<'_>,
     limits: Limits,
-    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    files: &mut crate::snapshot::Files,
 ) -> Result<(Option<String>, usize), Error> {
     let git = git_error(path, "");
     let odb = repo.odb().map_err(&git)?;
@@ -305,7 +305,7 @@ fn walk(
                     let rel = checked.rel.unwrap_or(checked.lossy);
                     let bytes = read_blob(repo, &odb, entry.id(), limits).map_err(&git)?;
                     let over = super::add_total(&mut total, bytes.len(), limits);
-                    files.insert(rel.clone(), bytes);
+                    files.insert(rel.clone(), bytes.into());
                     if over {
                         return Ok((Some(rel), entries));
                     }

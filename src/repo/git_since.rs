@@ -14,7 +14,7 @@
 //! than the bound, files together over `Limits::max_total_bytes`) is
 //! answered by the full read itself.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -179,7 +179,7 @@ struct Delta<'r> {
     repo: &'r Repository,
     odb: git2::Odb<'r>,
     limits: Limits,
-    files: BTreeMap<String, Vec<u8>>,
+    files: crate::snapshot::Files,
     new_walked: usize,
     old_walked: usize,
     read: usize,
@@ -268,7 +268,7 @@ impl Delta<'_> {
         if self.read > self.limits.max_total_bytes {
             return None;
         }
-        self.files.insert(rel, bytes);
+        self.files.insert(rel, bytes.into());
         Some(())
     }
 

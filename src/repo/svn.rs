@@ -156,7 +156,7 @@ pub fn read_listed(
         }
         let bytes = read_file(repo, args, rel, line, limits)?;
         let over = super::add_total(&mut total, bytes.len(), limits);
-        input.files.insert(rel.to_owned(), bytes);
+        input.files.insert(rel.to_owned(), bytes.into());
         if over {
             input.incomplete = Some(rel.to_owned());
             break;
@@ -215,7 +215,7 @@ pub fn read_since(
 pub(super) fn put_dumped(
     repo: &Path,
     young: &str,
-    mut files: std::collections::BTreeMap<String, Vec<u8>>,
+    mut files: crate::snapshot::Files,
     dumped: svn_since::Dumped,
     subpath: &SubPath,
     limits: Limits,
@@ -230,7 +230,7 @@ pub(super) fn put_dumped(
         Err(Error::Refused { .. }) => return Ok(None),
         done => done?,
     }
-    if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
+    if files.values().map(|b| b.len()).sum::<usize>() > limits.max_total_bytes {
         return Ok(None);
     }
     let meta = match dumped.meta {
@@ -275,7 +275,7 @@ fn txn_base(repo: &Path, txn: &str) -> Option<u64> {
 /// replaced), and the read is a full one.
 fn follow_change(
     plan: &mut Plan,
-    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    files: &mut crate::snapshot::Files,
     subpath: &SubPath,
     change: &Change,
 ) -> bool {
@@ -339,7 +339,7 @@ fn walk_copied(
     args: [&str; 2],
     subpath: &SubPath,
     rel: &str,
-    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    files: &mut crate::snapshot::Files,
     limits: Limits,
 ) -> Result<(), Error> {
     let dir = subpath.join(rel);
@@ -351,7 +351,7 @@ fn walk_copied(
             continue;
         };
         if let Some(bytes) = read_entry(repo, args, rel, line, limits)? {
-            files.insert(rel.to_owned(), bytes);
+            files.insert(rel.to_owned(), bytes.into());
         }
     }
     Ok(())
@@ -364,7 +364,7 @@ fn read_planned(
     args: [&str; 2],
     subpath: &SubPath,
     plan: &Plan,
-    files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    files: &mut crate::snapshot::Files,
     limits: Limits,
 ) -> Result<(), Error> {
     for dir in &plan.walk {
@@ -376,7 +376,7 @@ fn read_planned(
             continue;
         }
         if let Some(bytes) = read_entry(repo, args, rel, &subpath.join(rel), limits)? {
-            files.insert(rel.clone(), bytes);
+            files.insert(rel.clone(), bytes.into());
         }
     }
     Ok(())
@@ -453,7 +453,7 @@ fn follow(
         }
     }
     read_planned(repo, args, subpath, &plan, &mut files, limits)?;
-    if files.values().map(Vec::len).sum::<usize>() > limits.max_total_bytes {
+    if files.values().map(|b| b.len()).sum::<usize>() > limits.max_total_bytes {
         return full();
     }
     let meta = info(repo, args, limits)?;

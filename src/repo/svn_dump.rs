@@ -49,7 +49,7 @@ pub(super) fn read(
     rev: &str,
     subpath: &SubPath,
     limits: Limits,
-) -> Option<BTreeMap<String, Vec<u8>>> {
+) -> Option<crate::snapshot::Files> {
     let started = std::time::Instant::now();
     let answer = run(repo, rev, subpath, limits);
     match &answer {
@@ -72,7 +72,7 @@ fn run(
     rev: &str,
     subpath: &SubPath,
     limits: Limits,
-) -> Result<BTreeMap<String, Vec<u8>>, Fallback> {
+) -> Result<crate::snapshot::Files, Fallback> {
     dump(repo, &["-r", rev], limits, |stream| {
         parse(stream, rev, subpath, limits)
     })
@@ -149,7 +149,7 @@ pub(super) fn parse(
     rev: &str,
     subpath: &SubPath,
     limits: Limits,
-) -> Result<BTreeMap<String, Vec<u8>>, Fallback> {
+) -> Result<crate::snapshot::Files, Fallback> {
     let mut tree = Tree {
         subpath,
         limits,
@@ -194,7 +194,7 @@ pub(super) fn parse(
 struct Tree<'a> {
     subpath: &'a SubPath,
     limits: Limits,
-    files: BTreeMap<String, Vec<u8>>,
+    files: crate::snapshot::Files,
     /// The files' bytes together.
     total: usize,
     /// The entries at and below the configuration's folder.
@@ -250,7 +250,7 @@ impl Tree<'_> {
         if super::add_total(&mut self.total, bytes.len(), self.limits) {
             return Err("the files together pass max_total_bytes");
         }
-        self.files.insert(rel.to_owned(), bytes);
+        self.files.insert(rel.to_owned(), bytes.into());
         Ok(())
     }
 }

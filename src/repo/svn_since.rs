@@ -24,7 +24,7 @@
 //! configuration's folder (or one above it) added, deleted or replaced, a
 //! symbolic link where configuration belongs, make it [`Why::Full`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -326,7 +326,7 @@ pub(super) struct Plan {
 
 impl Plan {
     /// Forget `rel` and everything below it, in `files` and in the plan.
-    pub(super) fn remove(&mut self, files: &mut BTreeMap<String, Vec<u8>>, rel: &str) {
+    pub(super) fn remove(&mut self, files: &mut crate::snapshot::Files, rel: &str) {
         files.retain(|p, _| !is_below(p, rel));
         self.read.retain(|p| !is_below(p, rel));
         self.walk.retain(|p| !is_below(p, rel));
@@ -353,7 +353,7 @@ enum Now {
 /// The previous read's files with the changes put on them, and what is
 /// left to read at the newest revision.
 struct Paths<'a> {
-    files: &'a mut BTreeMap<String, Vec<u8>>,
+    files: &'a mut crate::snapshot::Files,
     plan: &'a mut Plan,
     links: BTreeSet<String>,
 }
@@ -365,7 +365,7 @@ impl Paths<'_> {
         self.links.remove(rel);
         let rel = rel.to_owned();
         match now {
-            Now::Held(bytes) => drop(self.files.insert(rel, bytes)),
+            Now::Held(bytes) => drop(self.files.insert(rel, bytes.into())),
             Now::Link => drop(self.links.insert(rel)),
             Now::Unknown => drop(self.plan.read.insert(rel)),
         }
@@ -413,7 +413,7 @@ impl Paths<'_> {
 /// Put `ops` on `files` (the previous read's, moved in); what is to be
 /// read or walked at the newest revision goes to `plan`. `false`: only a
 /// full read can answer (a symbolic link where configuration belongs).
-pub(super) fn apply(files: &mut BTreeMap<String, Vec<u8>>, plan: &mut Plan, ops: Vec<Op>) -> bool {
+pub(super) fn apply(files: &mut crate::snapshot::Files, plan: &mut Plan, ops: Vec<Op>) -> bool {
     let mut paths = Paths {
         files,
         plan,

@@ -56,7 +56,7 @@ mod tests {
 
     fn input(groups: &str) -> Input {
         Input {
-            files: [(GROUPS.to_owned(), groups.as_bytes().to_vec())].into(),
+            files: [(GROUPS.to_owned(), groups.as_bytes().to_vec().into())].into(),
             ..Input::default()
         }
     }
@@ -100,7 +100,7 @@ mod tests {
         let mut i = input(text);
         i.files.insert(
             super::super::USER_ROLES.to_owned(),
-            b"<user-roles/>".to_vec(),
+            b"<user-roles/>".to_vec().into(),
         );
         let report = super::super::build(&i);
         let got: Vec<(Code, u32, u32)> = report
@@ -163,8 +163,8 @@ mod build_tests {
         let roles = r#"<user-roles><group name="qa-team"><role name="user"/></group></user-roles>"#;
         build(&Input {
             files: [
-                (GROUPS.to_owned(), GROUPS_XML.as_bytes().to_vec()),
-                (USER_ROLES.to_owned(), roles.as_bytes().to_vec()),
+                (GROUPS.to_owned(), GROUPS_XML.as_bytes().to_vec().into()),
+                (USER_ROLES.to_owned(), roles.as_bytes().to_vec().into()),
             ]
             .into(),
             directory: directory.map(Arc::new),

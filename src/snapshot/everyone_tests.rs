@@ -34,11 +34,9 @@ fn everyone(files: &[(&str, String)]) -> String {
     };
     input
         .files
-        .insert(ACCESS_FILE.into(), b"[/]\n@everyone = r\n".to_vec());
+        .insert(ACCESS_FILE.into(), b"[/]\n@everyone = r\n".into());
     for (path, text) in files {
-        input
-            .files
-            .insert((*path).into(), text.clone().into_bytes());
+        input.files.insert((*path).into(), text.as_str().into());
     }
     let report = build(&input);
     let snapshot = report

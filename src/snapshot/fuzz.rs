@@ -431,9 +431,9 @@ proptest! {
         limits in limits(),
     ) {
         let mut input = Input { limits, ..Input::default() };
-        input.files.insert(super::USER_ROLES.into(), encoded(user_roles, how));
-        input.files.insert(super::PERMISSIONS.into(), encoded(permissions, how / 4));
-        input.files.insert(super::ACCESS_FILE.into(), b"[/]\n* = r\n".to_vec());
+        input.files.insert(super::USER_ROLES.into(), encoded(user_roles, how).into());
+        input.files.insert(super::PERMISSIONS.into(), encoded(permissions, how / 4).into());
+        input.files.insert(super::ACCESS_FILE.into(), b"[/]\n* = r\n".into());
         let report = small_stack(move || build(&input));
         if let Some(s) = &report.snapshot {
             prop_assert!(s.access.len() <= limits.max_access_bytes);
@@ -529,11 +529,11 @@ fn amplification_is_refused_before_it_is_built() {
     let mut input = Input::default();
     input.files.insert(
         super::GROUPS.into(),
-        format!("<user-groups><group id=\"g\">{members}</group></user-groups>").into_bytes(),
+        format!("<user-groups><group id=\"g\">{members}</group></user-groups>").into(),
     );
     input.files.insert(
         super::USER_ROLES.into(),
-        format!("<user-roles><group name=\"g\">{roles}</group></user-roles>").into_bytes(),
+        format!("<user-roles><group name=\"g\">{roles}</group></user-roles>").into(),
     );
     input.limits.max_access_bytes = 1 << 20;
     let report = small_stack(move || build(&input));

@@ -17,7 +17,10 @@ use proptest::prelude::*;
 
 use crate::directory::{AccountState, DirectorySnapshot, GroupAnswer, GroupRef, Member};
 
-use super::{ACCESS_FILE, GROUPS, Input, Limits, Memo, PERMISSIONS, ROLES, USER_ROLES, USERS_DIR};
+use super::{
+    ACCESS_FILE, FileBytes, Files, GROUPS, Input, Limits, Memo, PERMISSIONS, ROLES, USER_ROLES,
+    USERS_DIR,
+};
 use super::{build, build_cached};
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "dave", "Alice", "erin"];
@@ -177,7 +180,7 @@ fn access(rng: &mut Rng) -> String {
 /// (`change` 14 and 15, passed here as 12 and 13): membership only (12: p2's project_user held by bob, or by nobody; the
 /// group's name stays, its emptiness changes), and a rule edit that keeps
 /// the access file's size (13: p2's groups for p4's, or back).
-fn focused(files: &BTreeMap<String, Vec<u8>>, what: u8, rng: &mut Rng) -> (String, Option<String>) {
+fn focused(files: &Files, what: u8, rng: &mut Rng) -> (String, Option<String>) {
     if what == 12 {
         let roles = [
             "<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>",
@@ -198,12 +201,7 @@ fn focused(files: &BTreeMap<String, Vec<u8>>, what: u8, rng: &mut Rng) -> (Strin
 
 /// A project's user-roles.xml that keeps its logins: `bob` with `user`
 /// there or not (12), or the same assignments on other lines (13).
-fn same_logins(
-    files: &BTreeMap<String, Vec<u8>>,
-    what: u8,
-    rng: &mut Rng,
-    path: String,
-) -> (String, Option<String>) {
+fn same_logins(files: &Files, what: u8, rng: &mut Rng, path: String) -> (String, Option<String>) {
     let text = if what == 12 {
         Some(format!(
             "<user-roles>\n  <user name=\"bob\"><role name=\"project_user\"/>{}</user>\n</user-roles>\n",
@@ -224,7 +222,7 @@ fn same_logins(
 /// One user group's membership alone (16): a login added to `g1`, or
 /// one member taken out, the other groups as they were (the role groups
 /// of the scopes that do not reach it are kept).
-fn one_member(files: &BTreeMap<String, Vec<u8>>, rng: &mut Rng) -> (String, Option<String>) {
+fn one_member(files: &Files, rng: &mut Rng) -> (String, Option<String>) {
     let text = files
         .get(GROUPS)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -242,7 +240,7 @@ fn one_member(files: &BTreeMap<String, Vec<u8>>, rng: &mut Rng) -> (String, Opti
 }
 
 /// One change to the files, named by `what` and drawn from `seed`.
-fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
+fn change(files: &mut Files, what: u8, seed: u64) {
     let rng = &mut Rng(seed);
     let folder = rng.pick(FOLDERS);
     let project = |rest: &str| format!("{folder}/.polarion/{rest}");
@@ -312,14 +310,14 @@ fn change(files: &mut BTreeMap<String, Vec<u8>>, what: u8, seed: u64) {
         }
     };
     match text {
-        Some(text) => files.insert(path, text.into_bytes()),
+        Some(text) => files.insert(path, text.into()),
         None => files.remove(&path),
     };
 }
 
 /// A starting configuration: every folder a project, most users with accounts.
-fn base(seed: u64) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
+fn base(seed: u64) -> Files {
+    let mut files = Files::new();
     let rng = &mut Rng(seed);
     for what in [8, 4, 5, 6, 7, 3, 3, 3, 3] {
         change(&mut files, what, rng.below(1 << 30) as u64);
@@ -327,13 +325,15 @@ fn base(seed: u64) -> BTreeMap<String, Vec<u8>> {
     for folder in FOLDERS {
         files.insert(
             format!("{folder}/.polarion/polarion-project.xml"),
-            b"<project><field id=\"lead\">alice</field></project>".to_vec(),
+            b"<project><field id=\"lead\">alice</field></project>".into(),
         );
     }
     files
 }
 
-fn input(files: &BTreeMap<String, Vec<u8>>, limits: Limits, step: usize) -> Input {
+/// The input of one step: the files' buffers shared with the step before
+/// (as a reader hands an unchanged file on: the memo knows it by identity).
+fn input(files: &Files, limits: Limits, step: usize) -> Input {
     Input {
         revision: format!("r{step}"),
         files: files.clone(),
@@ -415,17 +415,28 @@ fn with_dir(mut input: Input, dir: Option<&Dir>) -> Input {
     input
 }
 
+/// The same input with every file in a buffer of its own (equal bytes,
+/// another buffer: as a full read gives them): compared byte by byte.
+fn copied(input: Input) -> Input {
+    let files = input
+        .files
+        .iter()
+        .map(|(p, b)| (p.clone(), b.to_vec().into()))
+        .collect();
+    Input { files, ..input }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..23, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..23, any::<u64>(), 0u8..8, any::<bool>()), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
         let mut dir = None;
-        for (i, (what, seed, limits)) in steps.into_iter().enumerate() {
+        for (i, (what, seed, limits, copy)) in steps.into_iter().enumerate() {
             // 17 and on: a change of the directory (members, a group not
             // found or not synced, an account locked; it on or off).
             match what.checked_sub(17) {
@@ -438,7 +449,12 @@ proptest! {
                 max_query_depth: if limits == 1 { 1 } else { 32 },
                 ..Limits::default()
             };
-            let input = with_dir(input(&files, limits, i), dir.as_ref());
+            // The unchanged files' very buffers, or copies of them.
+            let input = match copy {
+                false => input(&files, limits, i),
+                true => copied(input(&files, limits, i)),
+            };
+            let input = with_dir(input, dir.as_ref());
             let cached = format!("{:#?}", build_cached(&input, &mut memo));
             // A full build (`build` is this with an empty memo).
             let mut fresh = Memo::default();
@@ -457,7 +473,7 @@ proptest! {
 #[test]
 fn an_unchanged_file_is_taken_from_the_memo() {
     let mut files = base(7);
-    files.insert(format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec());
+    files.insert(format!("{USERS_DIR}alice/user.xml"), b"<user/>".into());
     let mut memo = Memo::default();
     build_cached(&input(&files, Limits::default(), 0), &mut memo);
     let first = memo.stats();
@@ -490,8 +506,7 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     let path = "p2/.polarion/security/user-roles.xml";
     files.insert(
         path.to_owned(),
-        b"<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>"
-            .to_vec(),
+        b"<user-roles><user name=\"bob\"><role name=\"project_user\"/></user></user-roles>".into(),
     );
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(
@@ -504,7 +519,7 @@ fn an_unchanged_file_is_taken_from_the_memo() {
         (parts - 1, 1)
     );
     // An account added: every project is lowered again (each may name it).
-    files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".to_vec());
+    files.insert(format!("{USERS_DIR}zed/user.xml"), b"<user/>".into());
     build_cached(&input(&files, Limits::default(), 1), &mut memo);
     assert_eq!(
         (memo.stats().project_hits, memo.stats().project_misses),
@@ -515,7 +530,7 @@ fn an_unchanged_file_is_taken_from_the_memo() {
         (memo.stats().index_hits, memo.stats().index_misses),
         (parts - 1, 1)
     );
-    files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".to_vec());
+    files.insert(ACCESS_FILE.to_owned(), b"[/]\n* = r\n# changed\n".into());
     build_cached(&input(&files, Limits::default(), 2), &mut memo);
     assert_eq!(memo.stats().parse_misses, 1);
     // Other limits: nothing is reused.
@@ -525,6 +540,43 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     };
     build_cached(&input(&files, other, 3), &mut memo);
     assert_eq!(memo.stats().parse_hits, 0);
+}
+
+/// A file known by its buffer is reused; one in another buffer is
+/// compared byte by byte: reused when equal (the memo then keeps that
+/// buffer), parsed again when it differs, even at the same length.
+#[test]
+fn a_file_is_reused_by_its_buffer_or_its_equal_bytes_never_by_its_size() {
+    let path = "p2/.polarion/security/user-roles.xml";
+    let roles = |login: &str| -> FileBytes {
+        format!(
+            "<user-roles><user name=\"{login}\"><role name=\"project_user\"/></user></user-roles>"
+        )
+        .into()
+    };
+    let mut memo = Memo::default();
+    let mut step = |files: &Files, i: usize| {
+        let input = input(files, Limits::default(), i);
+        let cached = build_cached(&input, &mut memo);
+        assert_eq!(format!("{cached:#?}"), format!("{:#?}", build(&input)));
+        (memo.stats().parse_hits, memo.stats().parse_misses)
+    };
+    let mut files = base(11);
+    files.insert(path.to_owned(), roles("alice"));
+    step(&files, 0);
+    assert_eq!(step(&files, 1), (files.len(), 0), "the very buffers");
+    let copies = copied(input(&files, Limits::default(), 2)).files;
+    assert_eq!(step(&copies, 2), (files.len(), 0), "equal bytes");
+    assert_eq!(
+        step(&copies, 3),
+        (files.len(), 0),
+        "the copies' buffers kept"
+    );
+    // Same length, other bytes, another buffer: parsed again.
+    let mut other = copies.clone();
+    other.insert(path.to_owned(), roles("Alice"));
+    assert_eq!(other[path].len(), copies[path].len());
+    assert_eq!(step(&other, 4), (files.len() - 1, 1));
 }
 
 #[test]
@@ -554,22 +606,19 @@ fn the_memo_holds_only_the_last_inputs_files() {
 
 #[test]
 fn an_account_changed_in_place_is_lowered_again() {
-    let account = |disabled: bool| {
+    let account = |disabled: bool| -> FileBytes {
         format!(
             "<user><field id=\"name\">Bob</field><field id=\"disabled\">{disabled}</field></user>"
         )
-        .into_bytes()
+        .into()
     };
-    let mut files = BTreeMap::from([
+    let mut files = Files::from([
         (
             USER_ROLES.to_owned(),
-            b"<user-roles><user name=\"bob\"><role name=\"admin\"/></user></user-roles>".to_vec(),
+            b"<user-roles><user name=\"bob\"><role name=\"admin\"/></user></user-roles>".into(),
         ),
-        (
-            ACCESS_FILE.to_owned(),
-            b"[/]\n@admin = rw\n* = r\n".to_vec(),
-        ),
-        (format!("{USERS_DIR}alice/user.xml"), b"<user/>".to_vec()),
+        (ACCESS_FILE.to_owned(), b"[/]\n@admin = rw\n* = r\n".into()),
+        (format!("{USERS_DIR}alice/user.xml"), b"<user/>".into()),
         (format!("{USERS_DIR}bob/user.xml"), account(false)),
     ]);
     let mut memo = Memo::default();
@@ -589,18 +638,18 @@ fn an_account_or_a_group_changed_rebuilds_only_the_scopes_it_reaches() {
             "<user-roles><{kind} name=\"{name}\"><role name=\"project_user\"/></{kind}></user-roles>"
         )
     };
-    let account = |disabled: bool| {
-        format!("<user><field id=\"disabled\">{disabled}</field></user>").into_bytes()
+    let account = |disabled: bool| -> FileBytes {
+        format!("<user><field id=\"disabled\">{disabled}</field></user>").into()
     };
-    let mut files = BTreeMap::from([
+    let mut files = Files::from([
         (
             USER_ROLES.to_owned(),
-            b"<user-roles><user name=\"carol\"><role name=\"admin\"/></user></user-roles>".to_vec(),
+            b"<user-roles><user name=\"carol\"><role name=\"admin\"/></user></user-roles>".into(),
         ),
-        (ACCESS_FILE.to_owned(), b"[/]\n* = r\n".to_vec()),
+        (ACCESS_FILE.to_owned(), b"[/]\n* = r\n".into()),
         (
             GROUPS.to_owned(),
-            b"<user-groups><group id=\"g1\"><user name=\"bob\"/></group></user-groups>".to_vec(),
+            b"<user-groups><group id=\"g1\"><user name=\"bob\"/></group></user-groups>".into(),
         ),
     ]);
     for login in ["alice", "bob", "carol", "erin"] {
@@ -613,15 +662,15 @@ fn an_account_or_a_group_changed_rebuilds_only_the_scopes_it_reaches() {
     ] {
         files.insert(
             format!("{p}/.polarion/polarion-project.xml"),
-            b"<project/>".to_vec(),
+            b"<project/>".into(),
         );
         files.insert(
             format!("{p}/.polarion/security/user-roles.xml"),
-            roles(kind, name).into_bytes(),
+            roles(kind, name).into(),
         );
     }
     let mut memo = Memo::default();
-    let step = |files: &BTreeMap<String, Vec<u8>>, memo: &mut Memo| {
+    let step = |files: &Files, memo: &mut Memo| {
         let input = input(files, Limits::default(), 0);
         let cached = build_cached(&input, memo);
         assert!(cached.is_valid(), "{:#?}", cached.diagnostics);
@@ -637,7 +686,7 @@ fn an_account_or_a_group_changed_rebuilds_only_the_scopes_it_reaches() {
     // erin added to g1: p3 alone.
     files.insert(
         GROUPS.to_owned(),
-        b"<user-groups><group id=\"g1\"><user name=\"bob\"/><user name=\"erin\"/></group></user-groups>".to_vec(),
+        b"<user-groups><group id=\"g1\"><user name=\"bob\"/><user name=\"erin\"/></group></user-groups>".into(),
     );
     assert_eq!(step(&files, &mut memo), (3, 1));
 }

@@ -3,9 +3,10 @@
 //! ([`build_cached`](super::build_cached)).
 //!
 //! Every entry is keyed by CONTENT: the file's path (entries in path
-//! order, merged with the input's, no hashing), its exact bytes
-//! (compared with the copy the entry keeps, never by a hash, so no crafted
-//! collision can bring back a stale parse) and the `Limits` it was read
+//! order, merged with the input's, no hashing), its exact bytes (the
+//! very buffer the entry keeps — a reader hands an unchanged file's
+//! buffer on, `FileBytes` — or else compared with it byte by byte; never
+//! a hash, so no crafted collision can bring back a stale parse) and the `Limits` it was read
 //! under (one for the whole memo: other limits empty it); each project's lowering is reused when its files are those
 //! values and what it reads outside them is unchanged
 //! (`model::LowerMemo`); each scope's role groups when what they are
@@ -15,6 +16,7 @@
 
 use std::sync::Arc;
 
+use super::file_bytes::FileBytes;
 use super::parsed::Parsed;
 use crate::diag::Source;
 use crate::limits::Limits;
@@ -103,10 +105,7 @@ impl Memo {
     /// so the file is rendered in full.
     pub(super) fn one_off() -> Self {
         Memo {
-            files: FileMemo {
-                off: true,
-                ..FileMemo::default()
-            },
+            files: FileMemo::off(),
             access: super::access::AccessMemo::off(),
             ..Memo::default()
         }
@@ -127,26 +126,40 @@ pub(super) struct FileMemo {
 }
 
 /// One file parsed: its path, the bytes it was parsed from (under the
-/// memo's limits), and the parse (which holds its kind, so a kept file is not classified
-/// again).
+/// memo's limits: the input's own buffer, shared, so that the next
+/// revision's unchanged file is known by identity), and the parse (which
+/// holds its kind, so a kept file is not classified again).
 pub(super) struct FileEntry {
     path: Box<str>,
-    text: Box<str>,
+    bytes: FileBytes,
     parsed: Arc<Parsed>,
 }
 
 impl FileEntry {
-    /// A fresh parse of `src`, to keep for the next build.
-    pub(super) fn new(src: &Source, parsed: Arc<Parsed>) -> Self {
+    /// A fresh parse of `src`, whose text is `bytes`, to keep for the next
+    /// build.
+    pub(super) fn new(src: &Source, bytes: FileBytes, parsed: Arc<Parsed>) -> Self {
+        debug_assert!(bytes.is(src.text.as_bytes()));
         FileEntry {
             path: src.path.into(),
-            text: src.text.into(),
+            bytes,
             parsed,
         }
     }
 
     pub(super) fn parsed(&self) -> &Arc<Parsed> {
         &self.parsed
+    }
+
+    /// Whether the entry's bytes are `src`'s by identity (the very buffer
+    /// it keeps); when they are only equal, the entry takes `src`'s buffer
+    /// (`bytes_of` finds it) so that the next build knows it by identity.
+    fn refresh(&mut self, src: &Source, bytes_of: impl FnOnce() -> Option<FileBytes>) {
+        if !self.bytes.is(src.text.as_bytes())
+            && let Some(b) = bytes_of()
+        {
+            self.bytes = b;
+        }
     }
 }
 
@@ -155,6 +168,14 @@ impl FileEntry {
 pub(super) struct Earlier(std::iter::Peekable<std::vec::IntoIter<FileEntry>>);
 
 impl FileMemo {
+    /// A memo that keeps no file (a one-off build's).
+    pub(super) fn off() -> Self {
+        FileMemo {
+            off: true,
+            ..FileMemo::default()
+        }
+    }
+
     /// Start a build under `limits`: every entry becomes an earlier one,
     /// kept again only when this build's input holds the same file; none
     /// under other limits.
@@ -170,13 +191,21 @@ impl FileMemo {
 
     /// The earlier entry of `src.path` (the files before it in path order
     /// are dropped: `src` must come after the path of the last call), when
-    /// its bytes are those of `src` (the limits are those of
-    /// [`begin`](Self::begin)). Not kept yet: hand it to
-    /// [`keep`](Self::keep).
-    pub(super) fn take(&mut self, earlier: &mut Earlier, src: &Source) -> Option<FileEntry> {
+    /// its bytes are those of `src`: the very buffer (no byte compared), or
+    /// equal bytes (then the entry takes `src`'s buffer from `bytes_of`);
+    /// the limits are those of [`begin`](Self::begin). Not kept yet: hand
+    /// it to [`keep`](Self::keep).
+    pub(super) fn take(
+        &mut self,
+        earlier: &mut Earlier,
+        src: &Source,
+        bytes_of: impl FnOnce() -> Option<FileBytes>,
+    ) -> Option<FileEntry> {
         while earlier.0.next_if(|e| *e.path < *src.path).is_some() {}
+        let text = src.text.as_bytes();
         match earlier.0.next_if(|e| *e.path == *src.path) {
-            Some(e) if *e.text == *src.text => {
+            Some(mut e) if e.bytes.is(text) || *e.bytes == *text => {
+                e.refresh(src, bytes_of);
                 self.hits += 1;
                 Some(e)
             }

@@ -61,7 +61,7 @@ fn the_parallel_read_equals_the_sequential_one() {
 /// lowering and the role groups to run on their pools: valid, or (`broken`)
 /// with some refused (a bad id, a duplicate id, a broken user-roles.xml, a
 /// bad login, an unknown role).
-fn many_projects(projects: usize, broken: bool) -> BTreeMap<String, Vec<u8>> {
+fn many_projects(projects: usize, broken: bool) -> crate::snapshot::Files {
     use super::incremental_tests::Rng;
     use super::{USER_ROLES, USERS_DIR};
     let rng = &mut Rng(17);
@@ -74,7 +74,7 @@ fn many_projects(projects: usize, broken: bool) -> BTreeMap<String, Vec<u8>> {
         false => (&all_logins[..4], &all_roles[..4]),
     };
     let mut files = BTreeMap::new();
-    let mut put = |path: String, text: String| files.insert(path, text.into_bytes());
+    let mut put = |path: String, text: String| files.insert(path, text.into());
     for login in &all_logins[..5] {
         let disabled = if *login == "bob" {
             " disabled=\"true\""

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::Files;
 use super::kind::{FileKind, classify};
 use super::memo::{FileEntry, FileMemo};
 use super::parsed::{Parsed, Wire};
@@ -53,28 +54,40 @@ pub fn read_all_with<'s>(
     limits: &Limits,
     parse: Parse,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    read_with_memo(sources, limits, Some(parse), &mut FileMemo::default())
+    read_with_memo(sources, None, limits, Some(parse), &mut FileMemo::off())
 }
 
 /// `read_all_with`, taking from `memo` every file whose path, bytes and
 /// limits are those it was parsed under, and parsing only the others
 /// (`parse`, or as `read_all` chooses by their number); `memo` then holds
-/// exactly the files of `sources` (the rest evicted).
+/// exactly the files of `sources` (the rest evicted), each by the buffer
+/// of `input` its text borrows (`None` only for a memo that keeps none).
 pub(super) fn read_with_memo<'s>(
     sources: &'s BTreeMap<&str, Source<'s>>,
+    input: Option<&Files>,
     limits: &Limits,
     parse: Option<Parse>,
     memo: &mut FileMemo,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
     let mut earlier = memo.begin(limits);
+    // The input's buffer of a file's text (looked up for a file parsed
+    // afresh, or whose kept buffer is another with equal bytes, only).
+    let bytes_of = |src: &Source| {
+        input?
+            .get(src.path)
+            .filter(|b| b.is(src.text.as_bytes()))
+            .cloned()
+    };
     // A file the memo holds was classified when it was parsed: its kind
     // is in its parse (a kind depends on the path alone).
     let classified: Vec<(&'s Source<'s>, Slot)> = sources
         .iter()
-        .filter_map(|(path, src)| match memo.take(&mut earlier, src) {
-            Some(entry) => Some((src, Slot::Kept(entry))),
-            None => Some((src, Slot::Fresh(classify(path)?))),
-        })
+        .filter_map(
+            |(path, src)| match memo.take(&mut earlier, src, || bytes_of(src)) {
+                Some(entry) => Some((src, Slot::Kept(entry))),
+                None => Some((src, Slot::Fresh(classify(path)?))),
+            },
+        )
         .collect();
     let missing: Vec<(FileKind, &'s Source<'s>)> = classified
         .iter()
@@ -98,11 +111,11 @@ pub(super) fn read_with_memo<'s>(
             // One fresh result per file without a kept one, in order.
             Slot::Fresh(_) => {
                 let file = Arc::new(fresh.next().expect("a parse for every missing file"));
-                if !memo.keeps() {
+                let Some(bytes) = memo.keeps().then(|| bytes_of(src)).flatten() else {
                     parsed.push((file, src));
                     continue;
-                }
-                FileEntry::new(src, file)
+                };
+                FileEntry::new(src, bytes, file)
             }
         };
         parsed.push((Arc::clone(entry.parsed()), src));

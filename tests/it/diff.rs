@@ -386,7 +386,11 @@ impl State {
     fn snapshot(&self, revision: usize) -> Snapshot {
         let input = Input {
             revision: revision.to_string(),
-            files: self.files(),
+            files: self
+                .files()
+                .into_iter()
+                .map(|(p, b)| (p, b.into()))
+                .collect(),
             ..Input::default()
         };
         let report = snapshot::build(&input);

@@ -116,7 +116,7 @@ fn comparable(read: Result<Input, rolesync::repo::Error>) -> Read {
         (
             i.revision,
             format!("{:?}", i.meta),
-            i.files.into_iter().collect(),
+            i.files.into_iter().map(|(p, b)| (p, b.to_vec())).collect(),
             i.incomplete,
         )
     })

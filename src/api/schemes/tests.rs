@@ -15,13 +15,13 @@ const DOC_LIST: &str = r#"{ "permissionSchemes": [ { "description": "description
 const DOC_GRANTS: &str = r#"{ "expand": "user,group,projectRole,field,all", "permissions": [ { "holder": { "expand": "group", "parameter": "jira-core-users", "type": "group", "value": "ca85fac0-d974-40ca-a615-7af99c48d24f" }, "id": 10000, "permission": "ADMINISTER_PROJECTS", "self": "https://your-domain.atlassian.net/rest/api/3/permissionscheme/permission/10000" } ] }"#;
 
 fn model(files: &[(&str, &str)]) -> Model {
-    let mut files: BTreeMap<String, Vec<u8>> = files
+    let mut files: crate::snapshot::Files = files
         .iter()
-        .map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec()))
+        .map(|(p, t)| ((*p).to_owned(), (*t).into()))
         .collect();
     files
         .entry(snapshot::USER_ROLES.to_owned())
-        .or_insert_with(|| b"<user-roles/>".to_vec());
+        .or_insert_with(|| b"<user-roles/>".into());
     let input = Input {
         revision: "r1".into(),
         files,

@@ -11,7 +11,7 @@ use crate::snapshot::{self, Input};
 /// The report of a configuration where alice holds `role` globally, at
 /// `revision`.
 fn report(revision: &str, role: &str) -> Report {
-    let files: BTreeMap<String, Vec<u8>> = [
+    let files: snapshot::Files = [
         (
             snapshot::ROLES,
             format!(r#"<roles><role id="{role}" scope="global"/></roles>"#),
@@ -22,7 +22,7 @@ fn report(revision: &str, role: &str) -> Report {
         ),
     ]
     .into_iter()
-    .map(|(p, t)| (p.to_owned(), t.into_bytes()))
+    .map(|(p, t)| (p.to_owned(), t.into()))
     .collect();
     snapshot::build(&Input {
         revision: revision.into(),
@@ -33,7 +33,7 @@ fn report(revision: &str, role: &str) -> Report {
 
 /// The report of a configuration that does not parse.
 fn broken(revision: &str) -> Report {
-    let files = BTreeMap::from([(snapshot::ROLES.to_owned(), b"<roles><role".to_vec())]);
+    let files = BTreeMap::from([(snapshot::ROLES.to_owned(), b"<roles><role".into())]);
     snapshot::build(&Input {
         revision: revision.into(),
         files,

@@ -13,7 +13,7 @@ fn headings_obey_delete_permission_takes_true_or_false() {
         files: cfg
             .files
             .iter()
-            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
             .collect(),
         ..Input::default()
     };

@@ -170,7 +170,7 @@ impl Cfg {
             files: self
                 .files
                 .iter()
-                .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+                .map(|(p, t)| (p.clone(), t.as_str().into()))
                 .collect(),
             ..Input::default()
         };

@@ -181,7 +181,7 @@ fn the_user_role_assigned_in_a_project_is_no_warning() {
         files: cfg
             .files
             .iter()
-            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
             .collect(),
         ..Input::default()
     };
@@ -203,7 +203,7 @@ fn the_user_role_assigned_in_a_project_is_no_warning() {
         files: cfg
             .files
             .iter()
-            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
             .collect(),
         ..Input::default()
     };
@@ -257,7 +257,7 @@ fn a_project_may_define_its_own_roles() {
         files: cfg
             .files
             .iter()
-            .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
             .collect(),
         ..Input::default()
     };

@@ -64,13 +64,15 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     model.accounts.clone_from(&accounts.accounts);
     cx.diags.extend(accounts.diags.iter().cloned());
     let snapshot = files.directory.as_deref();
+    let mut from_directory = super::types::Directory::default();
     if let Some(g) = &files.groups {
-        (model.user_groups, model.directory.groups) = lower_groups(&mut cx, g, snapshot);
+        (model.user_groups, from_directory.groups) = lower_groups(&mut cx, g, snapshot);
     }
     if let Some(s) = snapshot {
-        model.directory.revision = Some(s.revision.clone());
-        model.directory.accounts = directory::directory_accounts(s, &files.limits).map(Arc::new);
+        from_directory.revision = Some(s.revision.clone());
+        from_directory.accounts = directory::directory_accounts(s, &files.limits).map(Arc::new);
     }
+    model.directory = Arc::new(from_directory);
     let mut earlier = memo.begin(&model, &files.limits);
     let parts = lower_projects(&mut cx, &files.projects, |todo| {
         let kept = todo

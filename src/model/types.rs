@@ -299,8 +299,9 @@ pub struct Model {
     /// backed by the directory, the directory's members (the union).
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     /// What the directory gave: where each member of a directory-backed
-    /// group came from, and the accounts' state.
-    pub directory: Directory,
+    /// group came from, and the accounts' state (shared with the policy
+    /// index, which explains with it).
+    pub directory: Arc<Directory>,
     pub assignments: Assignments,
     pub global_permissions: Option<PermissionSet>,
     /// The limits the configuration was read under (the policy index

@@ -202,6 +202,12 @@ pub struct Explanation {
     pub project: Option<ProjectId>,
     pub object: Object,
     pub account: AccountStatus,
+    /// What locked the account in the directory, when it did
+    /// (`pwdAccountLockedTime`…).
+    pub locked_by: Option<String>,
+    /// The user's memberships the directory gave, each as
+    /// `member of DN (directory, snapshot REV) → group`.
+    pub directory: Vec<String>,
     /// The `admin` assignment that allowed everything.
     pub admin: Option<RoleLine>,
     pub steps: Vec<Step>,
@@ -281,7 +287,11 @@ impl Explanation {
             let _ = writeln!(out, "object: {}", attrs.join(" "));
         }
         if self.account != AccountStatus::Active {
-            let _ = writeln!(out, "account: {}", self.account.as_str());
+            let by = (self.locked_by.as_ref()).map_or_else(String::new, |b| format!(" ({b})"));
+            let _ = writeln!(out, "account: {}{by}", self.account.as_str());
+        }
+        for m in &self.directory {
+            let _ = writeln!(out, "{} → {m}", self.user);
         }
         if let Some(admin) = &self.admin {
             let _ = writeln!(

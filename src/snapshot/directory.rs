@@ -218,6 +218,27 @@ mod build_tests {
         let g = &m.groups[&crate::ident::GroupId::new("qa-team").expect("id")];
         assert_eq!(g.members.len(), 2);
         assert_eq!(g.local.len(), 1);
+        // explain names the directory group, the nested one and the snapshot.
+        let s = r.snapshot.as_ref().expect("valid");
+        let rev = &m.revision.as_ref().expect("a snapshot")[..12];
+        let text = explain(s, "erin");
+        let want = format!(
+            "erin → member of cn=qa,ou=groups,dc=example,dc=org through cn=inner,ou=groups,dc=example,dc=org (directory, snapshot {rev}) → qa-team"
+        );
+        assert!(text.contains(&want), "{text}");
+        assert!(!explain(s, "carol").contains("directory"), "a local member");
+    }
+
+    fn explain(s: &crate::snapshot::Snapshot, user: &str) -> String {
+        let object = crate::policy::Object::default();
+        let req = crate::policy::Request {
+            user,
+            permission: "com.polarion.persistence.object.WorkItem.read",
+            project: None,
+            object: &object,
+        };
+        let e = s.policy.explain(&req).expect("answered");
+        e.render("r1")
     }
 
     #[test]
@@ -236,6 +257,12 @@ mod build_tests {
         assert_eq!(members(&r, "everyone"), ["bob"]);
         let s = r.snapshot.as_ref().expect("valid");
         assert_eq!(s.policy.locked_by("erin"), Some("pwdAccountLockedTime"));
+        let text = explain(s, "erin");
+        assert!(
+            text.contains("account: locked in the directory (pwdAccountLockedTime)"),
+            "{text}"
+        );
+        assert!(explain(s, "carol").contains("account: not in the directory"));
     }
 
     #[test]

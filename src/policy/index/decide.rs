@@ -26,6 +26,8 @@ impl Index {
                 project: None,
                 object: req.object.clone(),
                 account: AccountStatus::Active,
+                locked_by: None,
+                directory: Vec::new(),
                 admin: None,
                 steps: Vec::new(),
                 verdict: Verdict::Deny,
@@ -38,7 +40,34 @@ impl Index {
             .and_then(|p| self.projects.ids.get(p))
             .map(|&p| self.projects.list[p as usize].clone());
         debug_assert_eq!(verdict, rec.out.verdict);
+        rec.out.locked_by = self.locked_by(req.user).map(str::to_owned);
+        rec.out.directory = self.directory_memberships(req.user);
         Ok(rec.out)
+    }
+
+    /// `member of DN [through DN…] (directory, snapshot REV) → group` for
+    /// each directory-backed group the directory put `login` in.
+    pub fn directory_memberships(&self, login: &str) -> Vec<String> {
+        let d = &self.directory;
+        let rev = d
+            .revision
+            .as_deref()
+            .map_or("", |r| r.get(..12).unwrap_or(r));
+        (d.groups.iter())
+            .filter_map(|(id, g)| {
+                let via = g.members.get(login)?;
+                let through: String = via.iter().map(|v| format!(" through {v}")).collect();
+                let local = if g.local.contains(login) {
+                    ", also listed in groups.xml"
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "member of {}{through} (directory, snapshot {rev}{local}) → {id}",
+                    g.reference
+                ))
+            })
+            .collect()
     }
 
     fn decide<T: Trace>(&self, req: &Request, t: &mut T) -> Result<Verdict, RequestError> {

@@ -164,6 +164,7 @@ impl Index {
             parts: parts.into(),
             global,
             members,
+            directory: Arc::clone(&model.directory),
         };
         let part_runs = (0..index.projects.list.len())
             .map(|i| runs.project_run(model, i).cloned())

@@ -316,6 +316,9 @@ pub struct Index {
     pub(super) members: Members,
     /// Some project's part has a login holding `user`.
     pub(super) user_role_in_projects: bool,
+    /// The model's directory part (the model's `Arc`): explanations name
+    /// the directory group a membership came from.
+    pub(super) directory: Arc<crate::model::Directory>,
 }
 
 /// The most names of the general chain (a permission and its parents):

@@ -12,6 +12,7 @@
 //! them (`core.hooksPath`) or into the SVN repository's `hooks/`, chaining
 //! hooks that were already there.
 
+use std::borrow::Cow;
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -122,9 +123,13 @@ fn check_push(
     limits: Limits,
 ) -> anyhow::Result<bool> {
     let commits = source.pushed_revisions(old, new)?;
-    // The rails of the branch's tip judge every pushed commit.
-    let mut tip = (!old.bytes().all(|b| b == b'0'))
-        .then(|| read_from(source, base, repo::At::Revision(Some(old)), limits));
+    // The rails of the branch's tip judge every pushed commit. The
+    // daemon's cache is most often of the tip (it keeps up): then it is
+    // the tip's read.
+    let mut tip = (!old.bytes().all(|b| b == b'0')).then(|| match base {
+        Some(cached) if cached.revision == old => Ok(cached.clone()),
+        _ => read_from(source, base, repo::At::Revision(Some(old)), limits),
+    });
     let mut in_force_snapshot = None;
     let mut refused = false;
     let mut memo = snapshot::Memo::default();
@@ -136,10 +141,14 @@ fn check_push(
             what: &format!("commit {short} on {branch}"),
             invalid: "is invalid",
         };
-        let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
-        phases.lap("read");
-        // The tip is built before the first commit, with the same memo.
-        let (built_tip, mut report) = build_pair(tip.take(), read, &mut memo);
+        // The tip is built before the first commit, with the same memo,
+        // while the commit is read.
+        let tip_read = tip.take();
+        let (built_tip, read) = build_beside(tip_read.as_ref(), &mut memo, || {
+            read_from(source, base, repo::At::Revision(Some(commit)), limits)
+        });
+        phases.lap("read, build the tip");
+        let mut report = read.map(|input| snapshot::build_cached(&input, &mut memo));
         phases.lap("build");
         if let Some(built) = built_tip {
             in_force_snapshot = in_force(err, built)?;
@@ -193,8 +202,24 @@ fn build_pair(
     (in_force, report)
 }
 
-/// The configuration in force built with `memo` (the first of
-/// [`build_pair`]'s two builds), or why it could not be read.
+/// The configuration in force (when there is one to build) built with
+/// `memo` on a thread while `read` runs (it reads the change).
+fn build_beside<T: Send>(
+    in_force: Option<&Result<snapshot::Input, repo::Error>>,
+    memo: &mut snapshot::Memo,
+    read: impl FnOnce() -> T + Send,
+) -> (Option<InForce>, T) {
+    std::thread::scope(|s| {
+        let built = in_force.map(|input| s.spawn(|| build_in_force(input.as_ref(), memo)));
+        let read = read();
+        let built = built.map(|b| b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (built, read)
+    })
+}
+
+/// The configuration in force built with `memo` (the first of a hook's
+/// two builds: [`build_pair`], [`build_beside`]), or why it could not be
+/// read.
 fn build_in_force(
     read: Result<&snapshot::Input, &repo::Error>,
     memo: &mut snapshot::Memo,
@@ -478,30 +503,13 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         what: "this commit",
         invalid: "makes the configuration invalid",
     };
-    // The youngest revision from the daemon's cache (only what changed
-    // since), else in full; the transaction from the youngest revision.
     let cache = args
         .state_dir
         .as_deref()
         .and_then(|dir| source.load_cache(dir, limits));
     phases.lap("cache");
-    let youngest = match &cache {
-        Some(base) => source.read_at_from(repo::At::Revision(None), base, limits),
-        None => source.read_at(repo::At::Revision(None), limits),
-    };
-    phases.lap("read youngest");
-    // The rails of the youngest revision judge the transaction, built with
-    // the same memo; the transaction is read (`svnlook`) meanwhile.
-    let mut memo = snapshot::Memo::default();
-    let (built, txn) = std::thread::scope(|s| {
-        let txn = s.spawn(|| match &youngest {
-            Ok(y) => source.read_at_from(at, y, limits),
-            Err(_) => source.read_at(at, limits),
-        });
-        let built = build_in_force(youngest.as_ref(), &mut memo);
-        (built, txn.join())
-    });
-    let txn = txn.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (built, txn, mut memo, youngest) =
+        in_force_and_transaction(&source, cache.as_ref(), at, limits);
     phases.lap("build youngest, read transaction");
     let mut report = txn.map(|input| snapshot::build_cached(&input, &mut memo));
     phases.lap("build transaction");
@@ -524,6 +532,73 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         )?,
     }
     Ok(ExitCode::from(super::EXIT_INVALID))
+}
+
+/// The youngest revision (the configuration in force) built, the
+/// transaction `at` read from it, and the memo of that build. The daemon's
+/// `cache` is most often of the youngest revision (it keeps up): it is
+/// built at once, on a thread, while the youngest revision's number and
+/// the transaction are read (`svnlook`), and it is then the youngest
+/// revision's read (what a read from it would copy). Otherwise the
+/// youngest revision is read from the cache (only what changed since) and
+/// built with the memo of the cache's build (only what changed since);
+/// without a cache, read in full and built while the transaction is read.
+/// Each build is exactly a full build's (`build_cached`). The last value:
+/// the youngest revision's read, when it was read.
+fn in_force_and_transaction(
+    source: &repo::Source,
+    cache: Option<&snapshot::Input>,
+    at: repo::At,
+    limits: Limits,
+) -> (
+    InForce,
+    Result<snapshot::Input, repo::Error>,
+    snapshot::Memo,
+    Option<snapshot::Input>,
+) {
+    let mut memo = snapshot::Memo::default();
+    let Some(cache) = cache else {
+        let youngest = source.read_at(repo::At::Revision(None), limits);
+        let (built, txn) = build_beside(Some(&youngest), &mut memo, || match &youngest {
+            Ok(y) => source.read_at_from(at, y, limits),
+            Err(_) => source.read_at(at, limits),
+        });
+        return (built.unwrap_or(Ok(None)), txn, memo, youngest.ok());
+    };
+    let (early, (youngest, txn)) = std::thread::scope(|s| {
+        let early = s.spawn(|| snapshot::build_cached(cache, &mut memo).snapshot);
+        let youngest = read_youngest(source, cache, limits);
+        let txn = match &youngest {
+            Ok(y) => source.read_at_from(at, y, limits),
+            Err(_) => source.read_at(at, limits),
+        };
+        let early = early.join();
+        (early, (youngest, txn))
+    });
+    let early = early.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    match youngest {
+        Ok(Cow::Borrowed(_)) => (Ok(early), txn, memo, None),
+        Ok(Cow::Owned(read)) => {
+            let built = build_in_force(Ok(&read), &mut memo);
+            (built, txn, memo, Some(read))
+        }
+        Err(e) => (Err(e.to_string()), txn, memo, None),
+    }
+}
+
+/// The youngest revision: the cache (borrowed) when it is of that
+/// revision, else read from the cache (only what changed since).
+fn read_youngest<'a>(
+    source: &repo::Source,
+    cache: &'a snapshot::Input,
+    limits: Limits,
+) -> Result<Cow<'a, snapshot::Input>, repo::Error> {
+    if source.newest_revision()?.as_deref() == Some(cache.revision.as_str()) {
+        return Ok(Cow::Borrowed(cache));
+    }
+    source
+        .read_at_from(repo::At::Revision(None), cache, limits)
+        .map(Cow::Owned)
 }
 
 /// Notify the daemon, then report the warnings of the committed

@@ -23,7 +23,6 @@
 //! accept or refuse wrongly: the daemon never reads it, it re-reads the
 //! repository (docs/security.md).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
@@ -150,12 +149,13 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
         n => Some(usize::try_from(n).map_err(|_| CacheError::Truncated)?),
     };
     let count = r.u32()?;
-    let mut files = BTreeMap::new();
+    // In path order, each path after the one before: the map is built in
+    // bulk from the sorted list (no search per file).
+    let mut files: Vec<(String, crate::snapshot::FileBytes)> = Vec::new();
     let mut total: usize = 0;
-    let mut last: Option<String> = None;
     for _ in 0..count {
         let path = r.string()?;
-        if last.as_ref().is_some_and(|l| *l >= path) {
+        if files.last().is_some_and(|(l, _)| *l >= path) {
             return Err(CacheError::BadPath);
         }
         let len = usize::try_from(r.u64()?).map_err(|_| CacheError::Truncated)?;
@@ -163,9 +163,7 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
         if total > max_total_bytes {
             return Err(CacheError::TooLarge(total, max_total_bytes));
         }
-        let data = crate::snapshot::FileBytes::new(r.take(len)?.to_vec());
-        last = Some(path.clone());
-        files.insert(path, data);
+        files.push((path, crate::snapshot::FileBytes::new(r.take(len)?.to_vec())));
     }
     if !r.rest.is_empty() {
         return Err(CacheError::Trailing);
@@ -174,7 +172,7 @@ pub fn decode(bytes: &[u8], max_total_bytes: usize) -> Result<Cached, CacheError
         identity,
         revision,
         entries,
-        files,
+        files: files.into_iter().collect(),
     })
 }
 

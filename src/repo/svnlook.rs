@@ -304,10 +304,38 @@ pub(super) fn changes(repo: &Path, args: [&str; 2]) -> Result<Vec<Change>, Error
 }
 
 /// The repository's UUID (`svnlook uuid`): what tells two repositories
-/// created at the same path apart.
+/// created at the same path apart. An FSFS repository's is the first line
+/// of `db/uuid` (the hooks ask it on every run: a process fewer); any
+/// other repository, or a first line that is no UUID, asks `svnlook`.
 pub(super) fn uuid(repo: &Path) -> Result<String, Error> {
+    if let Some(uuid) = fsfs_uuid(repo) {
+        return Ok(uuid);
+    }
     let out = svnlook(repo, &["uuid"])?;
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+/// The first line of an FSFS repository's `db/uuid` (at most 128 bytes
+/// read), when it is a UUID in its canonical form.
+fn fsfs_uuid(repo: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let fs_type = std::fs::read_to_string(repo.join("db/fs-type")).ok()?;
+    if fs_type.trim() != "fsfs" {
+        return None;
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(repo.join("db/uuid"))
+        .ok()?
+        .take(128)
+        .read_to_end(&mut head)
+        .ok()?;
+    let line = head.split(|&b| b == b'\n').next()?;
+    let canonical = line.len() == 36
+        && line.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    canonical.then(|| String::from_utf8_lossy(line).into_owned())
 }
 
 /// A tree listing (`svnlook tree`) within `MAX_TREE_ENTRIES` lines.
@@ -352,6 +380,25 @@ mod tests {
         }
         assert_eq!(fsfs_current(&repo).as_deref(), Some("2"));
         assert_eq!(youngest(&repo).expect("youngest"), asked(&repo));
+    }
+
+    #[test]
+    fn db_uuid_names_the_uuid_svnlook_does_and_anything_else_asks_svnlook() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("r");
+        let created = Command::new("svnadmin").arg("create").arg(&repo).output();
+        assert!(created.expect("svnadmin runs").status.success());
+        let asked = String::from_utf8_lossy(&svnlook(&repo, &["uuid"]).expect("svnlook"))
+            .trim()
+            .to_owned();
+        assert_eq!(fsfs_uuid(&repo).as_deref(), Some(asked.as_str()));
+        for bad in ["", "not-a-uuid\n", "5de54842-1419-4d6c-ab7d-1ea5cb8d8f3\n"] {
+            std::fs::write(repo.join("db/uuid"), bad).expect("write");
+            assert_eq!(fsfs_uuid(&repo), None, "{bad:?}");
+        }
+        std::fs::write(repo.join("db/uuid"), format!("{asked}\n")).expect("write");
+        std::fs::write(repo.join("db/fs-type"), "bdb\n").expect("write");
+        assert_eq!(fsfs_uuid(&repo), None, "not FSFS");
     }
 
     #[test]

@@ -340,14 +340,7 @@ fn svn_transactions_read_from_the_cache_equal_full_reads() {
     let source = Source::open(&svn.config_repo(), &Options::default()).expect("SVN");
     let limits = Limits::default();
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
-    let svn_cmd = |args: &[&str]| {
-        let out = run(Command::new("svn")
-            .args(args)
-            .arg("--config-dir")
-            .arg(svn.path("client"))
-            .current_dir(svn.wc()));
-        assert!(out.status.success(), "svn {args:?}: {}", util::stderr(&out));
-    };
+    let svn_cmd = |args: &[&str]| svn_in_wc(&svn, args);
     let (mut accepted, mut refused, mut used) = (0, 0, 0);
     for n in 0..24 {
         let change = random_svn_change(&mut rng, &svn.wc(), n, &svn_cmd);
@@ -611,5 +604,101 @@ fn the_daemon_writes_the_cache_of_each_applied_revision() {
         git(&clone, &["push", "-q", "origin", "main"]);
         let head = git(&bare, &["rev-parse", "main"]);
         wait_until(LIMIT, "the cache of the pushed revision", || cached(&head));
+    }
+}
+
+/// `svn` in the working copy of `svn`, which must succeed.
+fn svn_in_wc(svn: &Svn, args: &[&str]) {
+    let out = run(Command::new("svn")
+        .args(args)
+        .arg("--config-dir")
+        .arg(svn.path("client"))
+        .current_dir(svn.wc()));
+    assert!(out.status.success(), "svn {args:?}: {}", util::stderr(&out));
+}
+
+/// The pre-commit hook's verdict and messages on one live transaction are
+/// the same with a fresh cache (of the youngest revision: built while the
+/// transaction is read), a stale one (the youngest revision read and built
+/// on top of the cache's) and none, for an accepted change, a broken one,
+/// one the guard rails refuse and one accepted after them.
+#[test]
+fn svn_pre_commit_says_the_same_with_a_fresh_a_stale_and_no_cache() {
+    const ROLES: &str = ".polarion/security/user-roles.xml";
+    let svn = Svn::new();
+    // The policy tests assert an admin too: the rails are what is tested.
+    svn_in_wc(&svn, &["rm", "-q", ".polarion/tests"]);
+    svn_in_wc(&svn, &["commit", "-q", "-m", "no policy tests"]);
+    svn.install_hooks();
+    let sync = install_pausing_hook(&svn);
+    svn.install_hooks();
+    let (fresh, stale) = (svn.path("fresh"), svn.path("stale"));
+    let source = Source::open(&svn.config_repo(), &Options::default()).expect("SVN");
+    let roles = svn.wc().join(ROLES);
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(&roles).expect("read");
+        assert!(text.contains(from), "{from} in {ROLES}");
+        std::fs::write(&roles, text.replacen(from, to, 1)).expect("write");
+    };
+    // What changes, the change, the code of its refusal (`None`: accepted).
+    type Step<'a> = (&'a str, &'a dyn Fn(), Option<&'a str>);
+    let changes: [Step; 4] = [
+        ("a comment", &|| append(&roles, "<!-- one -->\n"), None),
+        ("broken", &|| append(&roles, "<broken"), Some("error[")),
+        (
+            "the last admin removed",
+            &|| edit("<role name=\"admin\"/>", ""),
+            Some("error[rail-last-admin]"),
+        ),
+        (
+            "another comment",
+            &|| append(&roles, "<!-- two -->\n"),
+            None,
+        ),
+    ];
+    for (what, change, refusal) in changes {
+        change();
+        let youngest: u64 = svn.youngest().parse().expect("a number");
+        let (now, before) = (youngest.to_string(), (youngest - 1).to_string());
+        assert!(place_cache(
+            &fresh,
+            &source,
+            CacheKind::Fresh,
+            &now,
+            &before
+        ));
+        assert!(place_cache(
+            &stale,
+            &source,
+            CacheKind::Stale,
+            &now,
+            &before
+        ));
+        let (Some(txn), commit) = commit_paused(&svn, &sync) else {
+            panic!("{what}: the commit reaches pre-commit");
+        };
+        let none = svn_pre_commit(&svn, &txn, None);
+        for state in [&fresh, &stale] {
+            let with = svn_pre_commit(&svn, &txn, Some(state));
+            same_verdict(with, none.clone(), &format!("{what}, {}", state.display()));
+        }
+        std::fs::remove_file(sync.join("txn")).expect("rm");
+        std::fs::write(sync.join("go"), "").expect("go");
+        let out = commit.join().expect("svn");
+        match refusal {
+            None => {
+                assert!(out.status.success(), "{what}: {}", util::stderr(&out));
+                svn_in_wc(&svn, &["update", "-q"]);
+            }
+            Some(code) => {
+                assert!(!out.status.success(), "{what} is refused");
+                assert!(
+                    util::stderr(&none).contains(code),
+                    "{what}: {}",
+                    util::stderr(&none)
+                );
+                svn_in_wc(&svn, &["revert", "-q", ROLES]);
+            }
+        }
     }
 }

@@ -57,6 +57,8 @@ pub enum Command {
     Test(TestArgs),
     /// Ask several rolesync daemons what they serve.
     Fleet(FleetArgs),
+    /// The directory (`[ldap]`): `ldap sync` reads it once and prints what it answered.
+    Ldap(LdapArgs),
     /// Print a shell completion script (bash, zsh or fish) to stdout.
     Completions(CompletionsArgs),
     /// Print the man page rolesync(1) as roff, or write every page to a folder.
@@ -123,6 +125,37 @@ pub enum FleetFormat {
     #[default]
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LdapArgs {
+    #[command(subcommand)]
+    pub command: LdapCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LdapCommand {
+    /// One sync of the `[ldap]` table's directory, as the daemon makes it:
+    /// each group asked for with its member count (and members with
+    /// --members), the accounts and how many are locked; exit 0 when the
+    /// sync succeeded, 2 with the error (server, DN) when it did not.
+    Sync(LdapSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LdapSyncArgs {
+    /// The daemon's TOML file; its `[ldap]` table is read (other keys are not).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// A group DN to resolve (repeatable), besides those `--repo`'s groups.xml names.
+    #[arg(long = "group", value_name = "DN")]
+    pub groups: Vec<String>,
+    /// List every member (login and the nested groups that led to it).
+    #[arg(long)]
+    pub members: bool,
+    /// `text` or `json` (one document).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: FleetFormat,
 }
 
 /// Where the configuration comes from.

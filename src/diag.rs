@@ -129,6 +129,13 @@ codes! {
     LdapInvalidFilter = "ldap-invalid-filter", Error;
     /// A group that names both a directory group and a search.
     LdapReferenceConflict = "ldap-reference-conflict", Error;
+    /// The directory has no entry for a group's DN (or search base).
+    LdapUnknownGroup = "ldap-unknown-group", Warning;
+    /// A directory member whose user attribute is no valid login (left out).
+    LdapInvalidMember = "ldap-invalid-member", Warning;
+    /// A directory-backed group's directory members are not known (no
+    /// directory snapshot, or none for this reference yet).
+    LdapMembersUnknown = "ldap-members-unknown", Warning;
     // ---- the access file
     /// There is no `.polarion/access`; only the generated groups are rendered.
     AccessFileMissing = "access-file-missing", Warning;

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Test(args) => cmd::test::run(args),
         Command::Fleet(args) => cmd::fleet::run(args),
+        Command::Ldap(args) => cmd::ldap::run(args),
         Command::Completions(args) => cmd::docs::completions(args),
         Command::Man(args) => cmd::docs::man(args),
     };

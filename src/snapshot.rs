@@ -158,7 +158,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         .into_iter()
         .map(|(p, t)| (p, Source::new(p, t)))
         .collect();
-    let (model, model_diags) = lower_all(&sources, limits, memo);
+    let (model, model_diags) = lower_all(&sources, input, memo);
     diags.extend(model_diags);
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
 
@@ -326,10 +326,12 @@ fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
 
 fn lower_all(
     sources: &BTreeMap<&str, Source>,
-    limits: &Limits,
+    input: &Input,
     memo: &mut Memo,
 ) -> (Model, Vec<Diagnostic>) {
-    let (files, mut diags) = read::read_with_memo(sources, limits, None, &mut memo.files);
+    let (mut files, mut diags) =
+        read::read_with_memo(sources, &input.limits, None, &mut memo.files);
+    files.directory.clone_from(&input.directory);
     let (model, d) = model::lower_with(&files, &mut memo.lower);
     diags.extend(d);
     (model, diags)

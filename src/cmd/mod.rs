@@ -12,6 +12,7 @@ pub mod diff;
 pub mod docs;
 pub mod fleet;
 pub mod hook;
+pub mod ldap;
 pub mod render;
 pub mod serve;
 pub mod test;

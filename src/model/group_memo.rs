@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use super::groups::Active;
 use super::types::{Account, Assignment, Holder, Model, RoleGroup, Run, Scope};
+use crate::directory::AccountState;
 use crate::fxhash::{FxBuild, FxHashMap};
 use crate::ident::{GroupId, Login, RoleId};
 
@@ -62,6 +63,8 @@ struct Context {
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     /// The accounts (the model's `Arc`: the same one is unchanged).
     accounts: Option<Arc<BTreeMap<Login, Account>>>,
+    /// The directory's account state (the model's `Arc`, likewise).
+    directory: Option<Arc<BTreeMap<Login, AccountState>>>,
 }
 
 /// What changed in the context since the copy kept: the logins whose
@@ -79,6 +82,7 @@ impl Context {
         Context {
             user_groups: model.user_groups.clone(),
             accounts: model.accounts.clone(),
+            directory: model.directory.accounts.clone(),
         }
     }
 
@@ -95,6 +99,19 @@ impl Context {
             ),
             _ => return None,
         };
+        // A login is active when `user.xml` and the directory both let it:
+        // one whose directory state changed may have changed too.
+        let mut logins = logins;
+        match (&self.directory, &model.directory.accounts) {
+            (None, None) => {}
+            (Some(kept), Some(now)) if Arc::ptr_eq(kept, now) => {}
+            (Some(kept), Some(now)) => logins.extend(differing(
+                kept.iter().map(|(l, s)| (l, *s == AccountState::Active)),
+                now.iter().map(|(l, s)| (l, *s == AccountState::Active)),
+                |a, b| a.copied().unwrap_or(false) == b.copied().unwrap_or(false),
+            )),
+            _ => return None,
+        }
         let groups = differing(self.user_groups.iter(), model.user_groups.iter(), |a, b| {
             a == b
         });
@@ -197,6 +214,7 @@ impl Model {
                 // compares a pointer.
                 if let Some(c) = memo.context.as_mut() {
                     c.accounts.clone_from(&self.accounts);
+                    c.directory.clone_from(&self.directory.accounts);
                 }
                 None
             }

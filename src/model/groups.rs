@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::types::{Assignment, EVERYONE, Model, RoleGroup, RoleScope, Run, Scope};
+use crate::directory::AccountState;
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, RoleId};
 
@@ -147,21 +148,32 @@ fn push_roles<'m>(
     }
 }
 
-/// `Model::is_active`: as one hash lookup (`of`, for many scopes), or
-/// asked of the model (`direct`, for a few: no map of every account).
+/// `Model::is_active`: as hash lookups (`of`, for many scopes: `user.xml`
+/// and the directory's active accounts, each when it decides), or asked
+/// of the model (`direct`, for a few: no map of every account).
 pub(super) enum Active<'m> {
-    Map(Option<FxHashMap<&'m str, bool>>),
+    Map(
+        Option<FxHashMap<&'m str, bool>>,
+        Option<FxHashMap<&'m str, bool>>,
+    ),
     Direct(&'m Model),
 }
 
 impl<'m> Active<'m> {
     pub(super) fn of(model: &'m Model) -> Self {
-        Active::Map(model.accounts.as_ref().map(|accounts| {
+        let users = model.accounts.as_ref().map(|accounts| {
             accounts
                 .iter()
                 .map(|(l, a)| (l.as_str(), !a.disabled))
                 .collect()
-        }))
+        });
+        let directory = model.directory.accounts.as_ref().map(|accounts| {
+            accounts
+                .iter()
+                .map(|(l, a)| (l.as_str(), *a == AccountState::Active))
+                .collect()
+        });
+        Active::Map(users, directory)
     }
 
     pub(super) fn direct(model: &'m Model) -> Self {
@@ -170,9 +182,10 @@ impl<'m> Active<'m> {
 
     fn is(&self, login: &Login) -> bool {
         match self {
-            Active::Map(map) => map
-                .as_ref()
-                .is_none_or(|a| a.get(login.as_str()).copied().unwrap_or(false)),
+            Active::Map(users, directory) => [users, directory].into_iter().all(|map| {
+                map.as_ref()
+                    .is_none_or(|a| a.get(login.as_str()).copied().unwrap_or(false))
+            }),
             Active::Direct(model) => model.is_active(login),
         }
     }

@@ -9,8 +9,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::types::{
-    Account, Assignment, CustomSet, Holder, Loc, Model, PermissionRule, PermissionSet, Project,
-    RoleDefinition, RoleScope, Run, Scope,
+    Account, Assignment, CustomSet, DirectoryGroup, Holder, Loc, Model, PermissionRule,
+    PermissionSet, Project, RoleDefinition, RoleScope, Run, Scope,
 };
 use crate::diag::{Code, Diagnostic, Source};
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
@@ -63,8 +63,13 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     });
     model.accounts.clone_from(&accounts.accounts);
     cx.diags.extend(accounts.diags.iter().cloned());
+    let snapshot = files.directory.as_deref();
     if let Some(g) = &files.groups {
-        model.user_groups = lower_groups(&mut cx, g);
+        (model.user_groups, model.directory.groups) = lower_groups(&mut cx, g, snapshot);
+    }
+    if let Some(s) = snapshot {
+        model.directory.revision = Some(s.revision.clone());
+        model.directory.accounts = directory::directory_accounts(s, &files.limits).map(Arc::new);
     }
     let mut earlier = memo.begin(&model, &files.limits);
     let parts = lower_projects(&mut cx, &files.projects, |todo| {
@@ -210,9 +215,21 @@ fn lower_accounts(
     Some(accounts)
 }
 
-/// groups.xml: each group's members.
-fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTreeSet<Login>> {
+/// The user groups of groups.xml and what they take from the directory.
+type Groups = (
+    BTreeMap<GroupId, BTreeSet<Login>>,
+    BTreeMap<GroupId, DirectoryGroup>,
+);
+
+/// groups.xml: each group's members, its local ones and (when it names the
+/// directory) the directory's, from `snapshot`.
+fn lower_groups(
+    cx: &mut Cx,
+    g: &Read<xml::GroupsFile>,
+    snapshot: Option<&crate::directory::DirectorySnapshot>,
+) -> Groups {
     let mut groups = BTreeMap::new();
+    let mut backed = BTreeMap::new();
     let mut first_at: HashMap<GroupId, Loc> = HashMap::new();
     for def in &g.value.groups {
         let Some(id) = cx.ident(
@@ -237,7 +254,7 @@ fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTr
             continue;
         }
         first_at.insert(id.clone(), loc(g.src, &def.id.span));
-        let (_reference, diags) =
+        let (reference, diags) =
             directory::group_ref(g.src, id.as_str(), &def.directory, &cx.limits);
         cx.diags.extend(diags);
         let mut members = BTreeSet::new();
@@ -249,9 +266,28 @@ fn lower_groups(cx: &mut Cx, g: &Read<xml::GroupsFile>) -> BTreeMap<GroupId, BTr
             cx.seen_logins.push((login.clone(), loc(g.src, &m.span)));
             members.insert(login);
         }
+        if let Some(reference) = reference {
+            let d = &def.directory;
+            let attr =
+                d.dn.as_ref()
+                    .or(d.base.as_ref())
+                    .expect("a reference has one");
+            let at = loc(g.src, &attr.span);
+            let (dg, diags) = directory::directory_group(
+                id.as_str(),
+                reference,
+                at,
+                members.clone(),
+                snapshot,
+                &cx.limits,
+            );
+            cx.diags.extend(diags);
+            members.extend(dg.members.keys().cloned());
+            backed.insert(id.clone(), dg);
+        }
         groups.insert(id, members);
     }
-    groups
+    (groups, backed)
 }
 
 /// The project folders: each becomes a project (`parts_of` them: id, lead,

@@ -11,6 +11,6 @@ mod lower;
 mod types;
 
 pub use group_memo::GroupMemo;
-pub use lower::directory::group_ref;
+pub use lower::directory::{MAX_INVALID_MEMBERS_SHOWN, group_ref};
 pub use lower::{ConfigFiles, LowerMemo, ProjectFiles, Read, lower, lower_with};
 pub use types::*;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::directory::{AccountState, GroupRef};
 use crate::ident::{CustomsetId, GroupId, Login, ProjectId, RoleId};
 use crate::xml::Effect;
 /// Roles every installation has in the global scope.
@@ -294,12 +295,65 @@ pub struct Model {
     /// whose account files are unchanged copies none (`Arc::ptr_eq`: the
     /// memos take them as unchanged).
     pub accounts: Option<Arc<BTreeMap<Login, Account>>>,
+    /// Each user group's members: its `<user>` children and, for a group
+    /// backed by the directory, the directory's members (the union).
     pub user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
+    /// What the directory gave: where each member of a directory-backed
+    /// group came from, and the accounts' state.
+    pub directory: Directory,
     pub assignments: Assignments,
     pub global_permissions: Option<PermissionSet>,
     /// The limits the configuration was read under (the policy index
     /// parses custom-set queries within `max_query_depth`).
     pub limits: crate::limits::Limits,
+}
+
+/// What the directory (LDAP / Active Directory) contributed to a model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    /// The revision of the snapshot the model was built with (`None`:
+    /// none was given: no directory here, or the hooks without one).
+    pub revision: Option<String>,
+    /// Each user group backed by the directory.
+    pub groups: BTreeMap<GroupId, DirectoryGroup>,
+    /// The directory's account state by login, when it decides who is
+    /// active (`None`: it does not): a login is active only while it is
+    /// `Active` here (absent or locked: inactive), beside `user.xml`.
+    pub accounts: Option<Arc<BTreeMap<Login, AccountState>>>,
+}
+
+/// A user group of `groups.xml` that names the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryGroup {
+    pub reference: GroupRef,
+    /// Where `groups.xml` names it (the `ldap=` or `ldap-base=` value).
+    pub at: Loc,
+    /// The members the directory gave, each with the nested groups' DNs
+    /// between the group and it, outermost first (empty: direct).
+    pub members: BTreeMap<Login, Vec<String>>,
+    /// The members listed in `groups.xml` (`<user>`).
+    pub local: BTreeSet<Login>,
+}
+
+impl Directory {
+    /// Whether the directory lets `login` be active: it decides nothing,
+    /// or it lists the account as active.
+    pub fn allows(&self, login: &Login) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|a| matches!(a.get(login), Some(AccountState::Active)))
+    }
+
+    /// What the directory says of `login` when it keeps it inactive:
+    /// `Some(None)` absent from it, `Some(Some(by))` locked by `by`.
+    pub fn refusal(&self, login: &Login) -> Option<Option<&str>> {
+        let accounts = self.accounts.as_ref()?;
+        match accounts.get(login) {
+            Some(AccountState::Active) => None,
+            Some(AccountState::Locked { by }) => Some(Some(by)),
+            None => Some(None),
+        }
+    }
 }
 
 /// A group the renderer writes into `[groups]`: one per role and scope.
@@ -357,12 +411,14 @@ impl Model {
     }
 
     /// Whether a login may appear in a group: it has an account that is
-    /// not disabled, or accounts are not managed in this repository.
+    /// not disabled, or accounts are not managed in this repository; and
+    /// the directory, when it decides, lists it as active.
     pub fn is_active(&self, login: &Login) -> bool {
-        match &self.accounts {
+        let local = match &self.accounts {
             None => true,
             Some(accounts) => accounts.get(login).is_some_and(|a| !a.disabled),
-        }
+        };
+        local && self.directory.allows(login)
     }
 
     /// Every active account: the members of the `everyone` group.
@@ -372,15 +428,21 @@ impl Model {
     /// appears in assignments has no account and is left out (as from
     /// every group). Without one (accounts are not managed here), every
     /// login the configuration names: role holders in any scope, members
-    /// of user groups, and project leads.
+    /// of user groups, and project leads. Either way, only those the
+    /// directory lets be active (`Directory::allows`).
     pub fn active_accounts(&self) -> BTreeSet<Login> {
+        let d = &self.directory;
         match &self.accounts {
             Some(accounts) => accounts
                 .iter()
-                .filter(|(_, a)| !a.disabled)
+                .filter(|(l, a)| !a.disabled && d.allows(l))
                 .map(|(l, _)| l.clone())
                 .collect(),
-            None => self.named_logins().cloned().collect(),
+            None => self
+                .named_logins()
+                .filter(|l| d.allows(l))
+                .cloned()
+                .collect(),
         }
     }
 

@@ -19,6 +19,11 @@ pub enum AccountStatus {
     Disabled,
     /// Accounts are managed here and this login has none.
     NoAccount,
+    /// The directory decides who is active and says this account is
+    /// locked or disabled (`Index::locked_by` names what said so).
+    LockedInDirectory,
+    /// The directory decides who is active and has no such account.
+    NotInDirectory,
 }
 
 impl AccountStatus {
@@ -27,6 +32,8 @@ impl AccountStatus {
             AccountStatus::Active => "active",
             AccountStatus::Disabled => "disabled",
             AccountStatus::NoAccount => "no account",
+            AccountStatus::LockedInDirectory => "locked in the directory",
+            AccountStatus::NotInDirectory => "not in the directory",
         }
     }
 }
@@ -77,6 +84,10 @@ impl Reason {
             Reason::Account(AccountStatus::Disabled) => "the account is disabled",
             Reason::Account(AccountStatus::NoAccount) => "the login has no account",
             Reason::Account(AccountStatus::Active) => "the account is active",
+            Reason::Account(AccountStatus::LockedInDirectory) => {
+                "the account is locked in the directory"
+            }
+            Reason::Account(AccountStatus::NotInDirectory) => "the directory has no such account",
             Reason::NoUserRole => "[disabled]: the user holds the `user` role nowhere",
             Reason::Granted => "granted",
             Reason::Denied => "not granted",

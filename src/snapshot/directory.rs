@@ -134,3 +134,137 @@ mod tests {
         assert!(d.message.contains("`;`"), "{}", d.message);
     }
 }
+
+#[cfg(test)]
+mod build_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use crate::diag::Code;
+    use crate::directory::{AccountState, DirectorySnapshot, GroupAnswer, GroupRef, Member};
+    use crate::snapshot::{GROUPS, Input, Report, USER_ROLES, build};
+
+    const GROUPS_XML: &str = r#"<user-groups>
+    <group id="qa-team" ldap="cn=qa,ou=groups,dc=example,dc=org"><user name="carol"/></group>
+</user-groups>"#;
+
+    fn qa() -> GroupRef {
+        GroupRef::Dn("cn=qa,ou=groups,dc=example,dc=org".to_owned())
+    }
+
+    fn member(login: &str, via: &[&str]) -> Member {
+        Member {
+            login: login.to_owned(),
+            via: via.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn run(directory: Option<DirectorySnapshot>) -> Report {
+        let roles = r#"<user-roles><group name="qa-team"><role name="user"/></group></user-roles>"#;
+        build(&Input {
+            files: [
+                (GROUPS.to_owned(), GROUPS_XML.as_bytes().to_vec()),
+                (USER_ROLES.to_owned(), roles.as_bytes().to_vec()),
+            ]
+            .into(),
+            directory: directory.map(Arc::new),
+            ..Input::default()
+        })
+    }
+
+    /// The members of role group `role` (global) and of `everyone`.
+    fn members(r: &Report, role: &str) -> Vec<String> {
+        let s = r.snapshot.as_ref().expect("valid");
+        let g = s.model.role_groups();
+        let g = g.iter().find(|g| g.role.as_str() == role).expect("group");
+        g.members.iter().map(|l| l.as_str().to_owned()).collect()
+    }
+
+    fn codes(r: &Report) -> Vec<Code> {
+        let skip = [Code::AccessFileMissing];
+        (r.diagnostics.iter().map(|d| d.code))
+            .filter(|c| !skip.contains(c))
+            .collect()
+    }
+
+    fn snapshot(answer: GroupAnswer, accounts: &[(&str, AccountState)]) -> DirectorySnapshot {
+        let accounts = (!accounts.is_empty()).then(|| {
+            (accounts.iter())
+                .map(|(l, s)| ((*l).to_owned(), s.clone()))
+                .collect()
+        });
+        DirectorySnapshot::new(BTreeMap::from([(qa(), answer)]), accounts)
+    }
+
+    #[test]
+    fn directory_members_join_the_local_ones_and_a_bad_login_is_left_out() {
+        let answer = GroupAnswer::Members(vec![
+            member("bad name", &[]),
+            member("bob", &[]),
+            member("erin", &["cn=inner,ou=groups,dc=example,dc=org"]),
+        ]);
+        let r = run(Some(snapshot(answer, &[])));
+        assert_eq!(codes(&r), [Code::LdapInvalidMember]);
+        let d = &r
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::LdapInvalidMember);
+        let d = d.expect("reported");
+        assert_eq!((d.file.as_str(), d.line), (GROUPS, 2));
+        assert!(d.message.contains("cn=qa,ou=groups"), "{}", d.message);
+        assert_eq!(d.code.as_str(), "ldap-invalid-member");
+        assert_eq!(members(&r, "user"), ["bob", "carol", "erin"]);
+        let m = &r.snapshot.as_ref().expect("valid").model.directory;
+        let g = &m.groups[&crate::ident::GroupId::new("qa-team").expect("id")];
+        assert_eq!(g.members.len(), 2);
+        assert_eq!(g.local.len(), 1);
+    }
+
+    #[test]
+    fn a_locked_or_absent_account_leaves_every_group_everyone_too() {
+        let answer = GroupAnswer::Members(vec![member("bob", &[]), member("erin", &[])]);
+        let locked = AccountState::Locked {
+            by: "pwdAccountLockedTime".to_owned(),
+        };
+        // carol (local) is absent from the directory's accounts.
+        let r = run(Some(snapshot(
+            answer,
+            &[("bob", AccountState::Active), ("erin", locked)],
+        )));
+        assert_eq!(codes(&r), []);
+        assert_eq!(members(&r, "user"), ["bob"]);
+        assert_eq!(members(&r, "everyone"), ["bob"]);
+        let s = r.snapshot.as_ref().expect("valid");
+        assert_eq!(s.policy.locked_by("erin"), Some("pwdAccountLockedTime"));
+    }
+
+    #[test]
+    fn without_members_from_the_directory_the_group_keeps_its_local_ones_with_a_warning() {
+        let none = run(None);
+        let other = DirectorySnapshot::new(BTreeMap::new(), None);
+        let unsynced = run(Some(other));
+        let not_found = run(Some(snapshot(GroupAnswer::NotFound, &[])));
+        for (r, code, words) in [
+            (&none, Code::LdapMembersUnknown, "no directory snapshot"),
+            (&unsynced, Code::LdapMembersUnknown, "not synced yet"),
+            (&not_found, Code::LdapUnknownGroup, "has no entry"),
+        ] {
+            assert_eq!(codes(r), [code]);
+            let d = r.diagnostics.iter().find(|d| d.code == code).expect("one");
+            assert!(d.message.contains(words), "{}", d.message);
+            assert_eq!(d.line, 2);
+            let name = d.code.as_str();
+            assert!(["ldap-members-unknown", "ldap-unknown-group"].contains(&name));
+            assert_eq!(members(r, "user"), ["carol"]);
+        }
+    }
+
+    #[test]
+    fn a_flood_of_bad_logins_is_reported_in_bounded_lines() {
+        let bad = (0..50).map(|i| member(&format!("bad {i}"), &[])).collect();
+        let r = run(Some(snapshot(GroupAnswer::Members(bad), &[])));
+        let n = crate::model::MAX_INVALID_MEMBERS_SHOWN;
+        assert_eq!(codes(&r).len(), n + 1);
+        assert!(r.diagnostics.iter().any(|d| d.message.contains("30 more")));
+    }
+}

@@ -3,14 +3,19 @@
 //! definitions, permissions, the access file and edits of its rules, one
 //! group's membership alone, one user group's member alone, broken files, a duplicated project id,
 //! `user` held in a project or not, the same assignments on other lines,
-//! other limits), one memo across the whole sequence, every report compared
+//! other limits, and the directory: a group's members, a group not found
+//! or not synced, an account locked or gone, account state or the whole
+//! directory on and off), one memo across the whole sequence, every report compared
 //! with a full build field by field (through `Debug`, which prints every
 //! field of the report: diagnostics in order, model, policy index, access
 //! file, cost, rails, test outcomes). And the memo is used, and bounded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use proptest::prelude::*;
+
+use crate::directory::{AccountState, DirectorySnapshot, GroupAnswer, GroupRef, Member};
 
 use super::{ACCESS_FILE, GROUPS, Input, Limits, Memo, PERMISSIONS, ROLES, USER_ROLES, USERS_DIR};
 use super::{build, build_cached};
@@ -69,10 +74,30 @@ fn user_roles(rng: &mut Rng, roles: &[&str]) -> String {
     xml
 }
 
+/// The directory references the generated groups may name (`g1` a group
+/// entry, `g2` a search; `g3` an entry the directory may not know).
+fn dir_refs() -> [GroupRef; 3] {
+    let dn = |s: &str| GroupRef::Dn(s.to_owned());
+    [
+        dn("cn=g1,dc=x"),
+        GroupRef::Search {
+            base: "dc=x".to_owned(),
+            filter: "(team=g2)".to_owned(),
+        },
+        dn("cn=g3,dc=x"),
+    ]
+}
+
 fn groups(rng: &mut Rng) -> String {
     let mut xml = String::from("<user-groups>\n");
     for g in ["g1", "g2", "g1"].iter().take(rng.below(4)) {
-        xml.push_str(&format!("  <group id=\"{g}\">"));
+        let ldap = match (rng.below(3), *g) {
+            (0, _) => "",
+            (1, "g1") => " ldap=\"CN=g1, dc=x\"",
+            (1, _) => " ldap-base=\"dc=x\" ldap-filter=\"(team=g2)\"",
+            _ => " ldap=\"cn=g3,dc=x\"",
+        };
+        xml.push_str(&format!("  <group id=\"{g}\"{ldap}>"));
         for _ in 0..rng.below(4) {
             xml.push_str(&format!("<user name=\"{}\"/>", rng.pick(LOGINS)));
         }
@@ -317,24 +342,103 @@ fn input(files: &BTreeMap<String, Vec<u8>>, limits: Limits, step: usize) -> Inpu
     }
 }
 
+/// What the directory says, changed step by step beside the files.
+#[derive(Clone, Default)]
+struct Dir {
+    groups: BTreeMap<GroupRef, GroupAnswer>,
+    accounts: Option<BTreeMap<String, AccountState>>,
+}
+
+/// One random change of the directory: a group's members (a bad login and
+/// nested ones among them), a group not found or not synced, an account
+/// locked, unlocked or gone, account state on or off, the directory gone.
+fn change_dir(dir: &mut Option<Dir>, what: u8, seed: u64) {
+    let rng = &mut Rng(seed);
+    let d = dir.get_or_insert_with(Dir::default);
+    let r = dir_refs()[rng.below(3)].clone();
+    let login = rng.pick(LOGINS).to_owned();
+    match what {
+        0 => {
+            let members = (0..rng.below(4))
+                .map(|_| {
+                    let login = ["bad name", rng.pick(LOGINS)][usize::from(rng.below(5) > 0)];
+                    let via = (0..rng.below(2))
+                        .map(|_| "cn=inner,dc=x".to_owned())
+                        .collect();
+                    Member {
+                        login: login.to_owned(),
+                        via,
+                    }
+                })
+                .collect::<BTreeSet<_>>();
+            d.groups
+                .insert(r, GroupAnswer::Members(members.into_iter().collect()));
+        }
+        1 => {
+            d.groups.insert(r, GroupAnswer::NotFound);
+        }
+        2 => {
+            d.groups.remove(&r);
+        }
+        3 => {
+            let state = match rng.below(3) {
+                0 => Some(AccountState::Active),
+                1 => Some(AccountState::Locked {
+                    by: "nsAccountLock".to_owned(),
+                }),
+                _ => None,
+            };
+            let accounts = d.accounts.get_or_insert_with(BTreeMap::new);
+            match state {
+                Some(s) => accounts.insert(login, s),
+                None => accounts.remove(&login),
+            };
+        }
+        4 => {
+            d.accounts = match d.accounts {
+                Some(_) => None,
+                None => Some(
+                    LOGINS
+                        .iter()
+                        .map(|l| ((*l).to_owned(), AccountState::Active))
+                        .collect(),
+                ),
+            };
+        }
+        _ => *dir = None,
+    }
+}
+
+fn with_dir(mut input: Input, dir: Option<&Dir>) -> Input {
+    input.directory =
+        dir.map(|d| Arc::new(DirectorySnapshot::new(d.groups.clone(), d.accounts.clone())));
+    input
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
     #[test]
     fn the_cached_build_equals_the_full_build(
         seed in any::<u64>(),
-        steps in proptest::collection::vec((0u8..17, any::<u64>(), 0u8..8), 1..12),
+        steps in proptest::collection::vec((0u8..23, any::<u64>(), 0u8..8), 1..12),
     ) {
         let mut files = base(seed);
         let mut memo = Memo::default();
+        let mut dir = None;
         for (i, (what, seed, limits)) in steps.into_iter().enumerate() {
-            change(&mut files, what, seed);
+            // 17 and on: a change of the directory (members, a group not
+            // found or not synced, an account locked; it on or off).
+            match what.checked_sub(17) {
+                Some(d) => change_dir(&mut dir, d, seed),
+                None => change(&mut files, what, seed),
+            }
             // Now and then other limits: nothing read under the old ones is reused.
             let limits = Limits {
                 max_name_bytes: if limits == 0 { 4 } else { 255 },
                 max_query_depth: if limits == 1 { 1 } else { 32 },
                 ..Limits::default()
             };
-            let input = input(&files, limits, i);
+            let input = with_dir(input(&files, limits, i), dir.as_ref());
             let cached = format!("{:#?}", build_cached(&input, &mut memo));
             // A full build (`build` is this with an empty memo).
             let mut fresh = Memo::default();

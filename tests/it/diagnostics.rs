@@ -37,8 +37,19 @@ fn validate(code: Code) -> (i32, String) {
 }
 
 /// Codes only a Git history can produce (a tree of `tests/data` holds no
-/// commits), each with the test file whose tests produce and assert it.
+/// commits), or only a directory's answer, each with the test file whose
+/// tests produce and assert it.
 const PRODUCED_BY_HISTORY: &[(Code, &str, &str)] = &[
+    (
+        Code::LdapUnknownGroup,
+        "../../src/snapshot/directory.rs",
+        include_str!("../../src/snapshot/directory.rs"),
+    ),
+    (
+        Code::LdapInvalidMember,
+        "../../src/snapshot/directory.rs",
+        include_str!("../../src/snapshot/directory.rs"),
+    ),
     (Code::CommitUnsigned, "signed.rs", include_str!("signed.rs")),
     (
         Code::CommitSignerNotAllowed,

@@ -304,3 +304,72 @@ fn nesting_deeper_than_max_depth_and_a_login_given_twice_are_refused() {
     let twice = sync(&settings(&server, ""), &[]).expect_err("two uids");
     assert!(twice.to_string().contains("uid=alice"), "{twice}");
 }
+
+#[test]
+fn ldap_sync_prints_the_groups_resolved_in_text_and_json() {
+    let ldif = format!(
+        "{}{}{}{}{}",
+        person("alice", ""),
+        person("bob", "pwdAccountLockedTime: 000001010000Z\n"),
+        group("top", &[person_dn("alice"), group_dn("mid")]),
+        group("mid", &[person_dn("bob")]),
+        group("other", &[person_dn("alice")]),
+    );
+    let server = Slapd::new(Options::default(), &ldif);
+    let config = server.path("rolesync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "repo = \"/srv/config\"\n[ldap]\n{}",
+            server.settings_toml("")
+        ),
+    )
+    .expect("write");
+    let run = |extra: &[&str]| {
+        let mut cmd = crate::util::rolesync();
+        cmd.args(["ldap", "sync", "--config"]).arg(&config);
+        cmd.args(["--group", &group_dn("top"), "--group", &group_dn("absent")]);
+        cmd.args(extra).output().expect("rolesync runs")
+    };
+    let text = run(&["--members"]);
+    assert!(text.status.success(), "{}", crate::util::stderr(&text));
+    let text = crate::util::stdout(&text);
+    assert!(
+        text.contains(&format!(
+            "{}: 2 members (1 through nested groups)\n  alice\n  bob < {}\n",
+            group_dn("top"),
+            group_dn("mid")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}: not found\n", group_dn("absent"))),
+        "{text}"
+    );
+    assert!(
+        text.contains("accounts: 2 (1 locked)\n  locked: bob (pwdAccountLockedTime)\n"),
+        "{text}"
+    );
+    let json = run(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let top = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["dn"] == group_dn("top"))
+        .expect("top");
+    assert_eq!(
+        (top["member_count"].as_u64(), top["found"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(json["accounts"]["locked"][0]["login"], "bob");
+    std::fs::write(server.password_file(), "not-the-password").expect("write");
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = crate::util::stderr(&refused);
+    assert!(
+        err.contains(&server.url()) && err.contains("invalidCredentials"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-password"), "{err}");
+}

@@ -7,7 +7,8 @@
 //! `modify` changes the data while it runs, and dropping it kills it.
 //! Nothing is written under /etc/ldap and no system-wide slapd is used.
 //!
-//! The tests bind as `cn=reader` (`READER_DN`), not as the root DN, which
+//! It depends on nothing else of the tests, so `examples/ldap_bench.rs`
+//! includes it too. The tests bind as `cn=reader` (`READER_DN`), not as the root DN, which
 //! OpenLDAP exempts from every limit.
 
 use std::fmt::Write as _;
@@ -17,8 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-
-use crate::util;
 
 pub const SUFFIX: &str = "dc=example,dc=org";
 pub const PEOPLE: &str = "ou=people,dc=example,dc=org";
@@ -54,7 +53,7 @@ impl Slapd {
     pub fn new(options: Options, ldif: &str) -> Slapd {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut slapd = Slapd {
-            port: util::free_port(),
+            port: free_port(),
             dir,
             child: None,
             tls: options.tls,
@@ -149,7 +148,11 @@ impl Slapd {
             .arg(&file)
             .output()
             .expect("ldapmodify (ldap-utils) runs");
-        assert!(out.status.success(), "ldapmodify: {}", util::stderr(&out));
+        assert!(
+            out.status.success(),
+            "ldapmodify: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn slapadd(&self, db: &str, ldif: &str) {
@@ -165,7 +168,7 @@ impl Slapd {
         assert!(
             out.status.success(),
             "slapadd -n{db}: {}",
-            util::stderr(&out)
+            String::from_utf8_lossy(&out.stderr)
         );
         let _ = std::fs::remove_file(file);
     }
@@ -223,6 +226,14 @@ impl Drop for Slapd {
     }
 }
 
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 fn base_entries() -> String {
     format!(
         "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
@@ -276,7 +287,7 @@ pub fn make_certificates(dir: &Path) {
         assert!(
             out.status.success(),
             "openssl {args:?}: {}",
-            util::stderr(&out)
+            String::from_utf8_lossy(&out.stderr)
         );
     };
     let ec = [

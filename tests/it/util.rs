@@ -158,13 +158,9 @@ impl Rng {
     }
 }
 
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+/// A loopback port nobody listens on right now (`slapd.rs` holds it, as
+/// `examples/ldap_bench.rs` includes that file alone).
+pub use crate::slapd::free_port;
 
 /// Replace the first `from` in `file` by `to` (which must be there).
 pub fn edit(file: &Path, from: &str, to: &str) {

@@ -41,6 +41,10 @@ fn reason_code(r: Reason) -> &'static str {
         Reason::Account(crate::policy::AccountStatus::Disabled) => "account-disabled",
         Reason::Account(crate::policy::AccountStatus::NoAccount) => "no-account",
         Reason::Account(crate::policy::AccountStatus::Active) => "account-active",
+        Reason::Account(crate::policy::AccountStatus::LockedInDirectory) => {
+            "account-locked-in-directory"
+        }
+        Reason::Account(crate::policy::AccountStatus::NotInDirectory) => "account-not-in-directory",
         Reason::NoUserRole => "no-user-role",
         Reason::Granted => "granted",
         Reason::Denied => "not-granted",

@@ -42,6 +42,8 @@ pub struct ConfigFiles<'s> {
     pub projects: Vec<ProjectFiles<'s>>,
     /// The limits names are checked against.
     pub limits: Limits,
+    /// What the directory answered (`None`: no directory snapshot).
+    pub directory: Option<std::sync::Arc<crate::directory::DirectorySnapshot>>,
 }
 
 /// What every lowering step shares: the diagnostics so far, the limits,

@@ -51,7 +51,7 @@ impl Index {
             },
         };
         let user = self.global.users.get(req.user);
-        let account = self.account(user);
+        let account = self.account(user, req.user);
         t.account(account);
         if account != AccountStatus::Active {
             return Ok(t.done(Verdict::Deny, Reason::Account(account)));
@@ -367,12 +367,31 @@ impl Index {
         self.parts[p as usize].held_by(login)
     }
 
-    /// A login's account status (`user`: its global entry).
-    pub(super) fn account(&self, user: Option<&GlobalUser>) -> AccountStatus {
-        match user {
+    /// A login's account status (`user`: its global entry): `user.xml`'s,
+    /// then the directory's when it decides.
+    pub(super) fn account(&self, user: Option<&GlobalUser>, login: &str) -> AccountStatus {
+        let local = match user {
             Some(u) => u.account,
             None if self.global.accounts_managed => AccountStatus::NoAccount,
             None => AccountStatus::Active,
+        };
+        match (local, &self.global.directory) {
+            (AccountStatus::Active, Some(d)) => match d.get(login) {
+                Some(crate::directory::AccountState::Active) => AccountStatus::Active,
+                Some(crate::directory::AccountState::Locked { .. }) => {
+                    AccountStatus::LockedInDirectory
+                }
+                None => AccountStatus::NotInDirectory,
+            },
+            (local, _) => local,
+        }
+    }
+
+    /// What locked `login` in the directory (`pwdAccountLockedTime`…).
+    pub fn locked_by(&self, login: &str) -> Option<&str> {
+        match self.global.directory.as_ref()?.get(login)? {
+            crate::directory::AccountState::Locked { by } => Some(by),
+            crate::directory::AccountState::Active => None,
         }
     }
 

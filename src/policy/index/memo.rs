@@ -20,6 +20,7 @@
 //!
 //! `Index::build` is `build_cached` with an empty memo: one code path.
 
+use crate::directory::AccountState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ struct Kept {
     /// What `index.global` was made of besides its assignments.
     /// (The model's accounts themselves: the same `Arc` is unchanged.)
     accounts: Option<Arc<BTreeMap<Login, Account>>>,
+    /// The directory's account state it was made of.
+    directory: Option<Arc<BTreeMap<Login, AccountState>>>,
     user_groups: BTreeMap<GroupId, BTreeSet<Login>>,
     /// By project number: the model's run of assignments each part is of
     /// (the same run, `Arc::ptr_eq`, holds the same assignments).
@@ -263,6 +266,7 @@ impl Earlier {
         let same_table = Arc::ptr_eq(&k.index.projects, projects);
         let rules = (same_table && k.rules_are_of(model)).then(|| Arc::clone(&k.index.rules));
         let global = (same_accounts(k.accounts.as_ref(), model.accounts.as_ref())
+            && k.directory == model.directory.accounts
             && k.user_groups == model.user_groups
             && k.index.global.is_of(&k.index.roles, runs.global(model)))
         .then(|| Arc::clone(&k.index.global));
@@ -407,6 +411,7 @@ impl Kept {
         // The global part is of this model's accounts (built from them, or
         // reused because their logins and flags are those it was of).
         let accounts = model.accounts.clone();
+        let directory = model.directory.accounts.clone();
         let user_groups = global_in.unwrap_or_else(|| model.user_groups.clone());
         Kept {
             index: index.clone(),
@@ -415,6 +420,7 @@ impl Kept {
             max_query_depth: model.limits.max_query_depth,
             rule_diags: rule_diags.to_vec(),
             accounts,
+            directory,
             user_groups,
             runs,
         }

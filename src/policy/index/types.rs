@@ -136,6 +136,9 @@ pub(super) struct Roles {
 pub(super) struct GlobalPart {
     pub(super) users: HashMap<Login, GlobalUser>,
     pub(super) accounts_managed: bool,
+    /// The directory's account state, when it decides who is active.
+    pub(super) directory:
+        Option<std::sync::Arc<std::collections::BTreeMap<Login, crate::directory::AccountState>>>,
     pub(super) assignments: Assignments,
     /// The roles the global assignments name, in first-use order.
     pub(super) roles_used: Vec<RoleId>,

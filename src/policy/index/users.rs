@@ -141,6 +141,7 @@ impl GlobalPart {
         let mut part = GlobalPart {
             users: HashMap::default(),
             accounts_managed: model.accounts.is_some(),
+            directory: model.directory.accounts.clone(),
             assignments: Assignments::default(),
             roles_used: Vec::new(),
         };

@@ -31,7 +31,7 @@ impl Index {
     /// anywhere): `assignable` globally, or `project_assignable` there.
     pub fn assignable(&self, login: &str, project: Option<&str>) -> bool {
         let user = self.global.users.get(login);
-        if !self.known(user, login) || self.account(user) != AccountStatus::Active {
+        if !self.known(user, login) || self.account(user, login) != AccountStatus::Active {
             return false;
         }
         let sp = &self.roles.special;
@@ -54,7 +54,7 @@ impl Index {
     /// What the configuration says about one login.
     pub fn user_view(&self, login: &str) -> UserView {
         let user = self.global.users.get(login);
-        let account = self.account(user);
+        let account = self.account(user, login);
         let role_line = |part, h: &Assigned| RoleHeld {
             role: self.roles.names[h.role as usize].clone(),
             via: self.via(Origin::Assignment {

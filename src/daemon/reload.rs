@@ -526,6 +526,11 @@ impl Reloader {
         let limits = self.settings.limits;
         let wanted = rev.clone();
         let directory = self.directory.as_ref().and_then(|d| d.good());
+        if self.directory.is_some() && directory.is_none() {
+            // Never a file built without the directory it needs.
+            tracing::warn!(revision = %rev, "the branch head is invalid and the directory has not answered; nothing is served yet");
+            return;
+        }
         let served_directory = directory.as_ref().map(|d| d.revision.clone());
         let built = tokio::task::spawn_blocking(move || {
             source

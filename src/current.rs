@@ -28,6 +28,9 @@ pub enum Trigger {
     Signal,
     /// `POST /v1/reload`.
     Http,
+    /// The directory (`[ldap]`) answered with a new revision: the
+    /// revision in force is built again with it.
+    Directory,
 }
 
 impl Trigger {
@@ -40,12 +43,16 @@ impl Trigger {
             Trigger::Poll => "poll",
             Trigger::Signal => "signal",
             Trigger::Http => "http",
+            Trigger::Directory => "directory",
         }
     }
 
     /// Whether this trigger rebuilds even when the head did not move.
     pub fn forces(self) -> bool {
-        matches!(self, Trigger::Signal | Trigger::Http | Trigger::Startup)
+        matches!(
+            self,
+            Trigger::Signal | Trigger::Http | Trigger::Startup | Trigger::Directory
+        )
     }
 
     /// Whether this trigger ends its burst at once: the head moved (or a
@@ -107,6 +114,60 @@ pub struct Status {
     pub warnings: Vec<Diagnostic>,
     /// The remote followed (`serve --remote`), or none.
     pub remote: Option<RemoteStatus>,
+    /// The directory synchronised (`[ldap]`), or none.
+    pub directory: Option<DirectoryStatus>,
+}
+
+/// What the daemon knows of the directory it synchronises (`[ldap]`):
+/// `/v1/status`'s `directory` and the `rolesync_directory_*` metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DirectoryStatus {
+    /// The directory's first URL (never credentials).
+    pub url: String,
+    /// The last good answer's revision (its digest), kept until a good
+    /// answer replaces it.
+    pub revision: Option<String>,
+    /// The directory revision the snapshot served was built with.
+    pub applied_revision: Option<String>,
+    /// When the last good answer was taken.
+    pub last_sync_at: Option<SystemTime>,
+    /// When the last sync ended, and whether it gave a good answer.
+    pub last_attempt_at: Option<SystemTime>,
+    pub last_sync_ok: Option<bool>,
+    /// How long the last sync took.
+    pub last_sync_duration: Option<Duration>,
+    /// Since when every sync has failed (None while reachable).
+    pub unreachable_since: Option<SystemTime>,
+    /// The last sync's error (never a password), None after a success.
+    pub error: Option<String>,
+    /// An answer held back by the hold-back rail, and why.
+    pub held_back: Option<HeldBack>,
+    /// The last good answer's figures: references answered, memberships,
+    /// accounts (None: no account state).
+    pub groups: u64,
+    pub members: u64,
+    pub accounts: Option<u64>,
+}
+
+/// A directory answer the hold-back rail did not let replace the last
+/// good one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBack {
+    pub revision: String,
+    pub since: SystemTime,
+    pub reason: String,
+}
+
+impl DirectoryStatus {
+    /// Since when the answer in force is not the directory's newest: every
+    /// sync failed, or an answer was held back (the earlier of the two).
+    pub fn stale_since(&self) -> Option<SystemTime> {
+        let held = self.held_back.as_ref().map(|h| h.since);
+        match (self.unreachable_since, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// What the daemon knows of the remote it follows: `/v1/status`'s

@@ -462,3 +462,50 @@ async fn a_followed_remote_in_status_and_metrics() {
     assert!((89.0..200.0).contains(&unreachable), "{lines}");
     insta::assert_snapshot!(out);
 }
+
+/// A synced directory in `/v1/status` and its `rolesync_directory_*`
+/// gauges: a good answer in force and a mass removal held back since 30 s.
+#[tokio::test]
+async fn a_synced_directory_in_status_and_metrics() {
+    let (current, _rx) = empty();
+    let r = router(current.clone(), config(policy::AuthorizeLayers::Endpoint));
+    let snap = report_of("sample-repo").snapshot.expect("valid");
+    current.snapshot.store(Some(Arc::new(snap)));
+    let good = "3f2a".repeat(16);
+    current.update(|s| {
+        s.started_at = Some(at(1_700_000_000));
+        s.directory = Some(crate::current::DirectoryStatus {
+            url: "ldap://ldap.example.org".into(),
+            revision: Some(good.clone()),
+            applied_revision: Some(good.clone()),
+            last_sync_at: Some(at(1_700_000_300)),
+            last_attempt_at: Some(at(1_700_000_300)),
+            last_sync_ok: Some(true),
+            last_sync_duration: Some(Duration::from_millis(250)),
+            unreachable_since: None,
+            error: None,
+            held_back: Some(crate::current::HeldBack {
+                revision: "9c1e".repeat(16),
+                since: at(1_700_000_270),
+                reason: "the directory's answer removes 40 of 100 memberships".into(),
+            }),
+            groups: 2,
+            members: 100,
+            accounts: Some(120),
+        });
+    });
+    let mut out = gets(&r, &["/v1/status"]).await;
+    let metrics = gets(&r, &["/metrics"]).await;
+    let lines: String = (metrics.lines())
+        .filter(|l| l.contains("rolesync_directory_") && !l.starts_with('#'))
+        .filter(|l| !l.starts_with("rolesync_directory_stale_seconds"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let stale = (metrics.lines())
+        .find_map(|l| l.strip_prefix("rolesync_directory_stale_seconds "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("the stale gauge");
+    assert!(stale > 1000.0, "held back since 2023: {stale}");
+    out.push_str(&lines);
+    insta::assert_snapshot!(out);
+}

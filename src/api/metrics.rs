@@ -46,6 +46,99 @@ pub(crate) struct Metrics<'a> {
     pub attempted: Option<&'a str>,
     /// The remote followed (none: not following; the gauges are left out).
     pub remote: Option<RemoteMetrics>,
+    /// The directory synced (none without `[ldap]`; the gauges are left out).
+    pub directory: Option<DirectoryMetrics>,
+}
+
+/// The `rolesync_directory_*` gauges, each only when its value is known.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DirectoryMetrics {
+    /// 1 when the last sync gave a whole answer (none before the first).
+    pub last_sync_success: Option<u8>,
+    /// When the last good answer was taken.
+    pub last_sync: Option<f64>,
+    /// How long the last sync took.
+    pub sync_duration: Option<f64>,
+    /// How long the answer in force has been stale (0 while fresh; none
+    /// before the first sync ended).
+    pub stale_seconds: Option<f64>,
+    /// 1 while an answer is held back (none before the first sync ended).
+    pub held_back: Option<u8>,
+    /// The last good answer: its revision, references and memberships.
+    pub revision: Option<String>,
+    pub groups: Option<u64>,
+    pub members: Option<u64>,
+}
+
+impl DirectoryMetrics {
+    fn of(d: &crate::current::DirectoryStatus, now: SystemTime) -> Self {
+        let attempted = d.last_sync_ok.is_some();
+        let stale = d
+            .stale_since()
+            .map(|t| now.duration_since(t).map_or(0.0, |d| d.as_secs_f64()));
+        let known = d.revision.is_some();
+        DirectoryMetrics {
+            last_sync_success: d.last_sync_ok.map(u8::from),
+            last_sync: d.last_sync_at.map(secs),
+            sync_duration: d.last_sync_duration.map(|t| t.as_secs_f64()),
+            stale_seconds: stale.or(attempted.then_some(0.0)),
+            held_back: attempted.then(|| u8::from(d.held_back.is_some())),
+            revision: d.revision.clone(),
+            groups: known.then_some(d.groups),
+            members: known.then_some(d.members),
+        }
+    }
+
+    fn render(&self, text: &mut String) {
+        gauges(
+            text,
+            &[
+                (
+                    "rolesync_directory_last_sync_success",
+                    "1 when the last directory sync gave a whole answer, 0 when it failed.",
+                    self.last_sync_success.map(f64::from),
+                ),
+                (
+                    "rolesync_directory_last_sync_timestamp_seconds",
+                    "When the directory's last good answer was taken.",
+                    self.last_sync,
+                ),
+                (
+                    "rolesync_directory_sync_duration_seconds",
+                    "Duration of the last directory sync.",
+                    self.sync_duration,
+                ),
+                (
+                    "rolesync_directory_stale_seconds",
+                    "How long the directory answer in force has been stale: syncs failing or an answer held back (0 when fresh).",
+                    self.stale_seconds,
+                ),
+                (
+                    "rolesync_directory_held_back",
+                    "1 while a directory answer is held back by max_removed_share.",
+                    self.held_back.map(f64::from),
+                ),
+                (
+                    "rolesync_directory_groups",
+                    "Directory references the last good answer holds.",
+                    self.groups.map(|n| n as f64),
+                ),
+                (
+                    "rolesync_directory_members",
+                    "Memberships the last good answer holds, over every reference.",
+                    self.members.map(|n| n as f64),
+                ),
+            ],
+        );
+        if let Some(rev) = &self.revision {
+            let name = "rolesync_directory_revision_info";
+            let _ = write!(
+                text,
+                "# HELP {name} The directory's last good answer (value always 1).\n# TYPE {name} gauge\n{name}{{revision=\"{}\"}} 1\n",
+                label_value(rev)
+            );
+        }
+    }
 }
 
 /// The `rolesync_remote_*` gauges, each only when its value is known.
@@ -161,6 +254,7 @@ impl<'a> Metrics<'a> {
                 .remote
                 .as_ref()
                 .map(|r| RemoteMetrics::of(r, snapshot.map(|s| s.revision.as_str()), now)),
+            directory: (status.directory.as_ref()).map(|d| DirectoryMetrics::of(d, now)),
         }
     }
 
@@ -175,6 +269,9 @@ impl<'a> Metrics<'a> {
         text.push_str(&info_series(self.revision, self.attempted));
         if let Some(remote) = &self.remote {
             remote.render(&mut text);
+        }
+        if let Some(directory) = &self.directory {
+            directory.render(&mut text);
         }
         text
     }

@@ -175,6 +175,8 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 struct StatusAnswer<'a> {
     applied: Option<Applied<'a>>,
     attempted: Option<Attempted<'a>>,
+    /// The directory synced (`[ldap]`; `null` without one).
+    directory: Option<DirectoryAnswer>,
     last_reload_seconds: f64,
     reloads: Reloads,
     /// The remote followed (`null` when not following one).
@@ -209,6 +211,67 @@ impl RemoteAnswer {
             unreachable_since: time(r.unreachable_since),
             error: r.error.clone(),
             refused: r.refused.clone(),
+        }
+    }
+}
+
+/// The directory synced, in `/v1/status`.
+#[derive(Debug, Serialize)]
+struct DirectoryAnswer {
+    url: String,
+    /// The last good answer's revision (a SHA-256 of what was read).
+    revision: Option<String>,
+    /// The answer the snapshot served was built with.
+    applied_revision: Option<String>,
+    /// When the last good answer was taken (a sync that found it again
+    /// counts).
+    last_sync_at: Option<String>,
+    last_attempt_at: Option<String>,
+    last_sync_ok: Option<bool>,
+    last_sync_seconds: Option<f64>,
+    /// Whether the answer in force may be older than the directory:
+    /// since `stale_since`, unreachable or held back.
+    stale: bool,
+    stale_since: Option<String>,
+    unreachable_since: Option<String>,
+    /// The last sync's error (never a password).
+    error: Option<String>,
+    held_back: Option<HeldBackAnswer>,
+    groups: u64,
+    members: u64,
+    accounts: Option<u64>,
+}
+
+/// An answer the hold-back rail did not take.
+#[derive(Debug, Serialize)]
+struct HeldBackAnswer {
+    revision: String,
+    since: Option<String>,
+    reason: String,
+}
+
+impl DirectoryAnswer {
+    fn of(d: &crate::current::DirectoryStatus) -> Self {
+        DirectoryAnswer {
+            url: d.url.clone(),
+            revision: d.revision.clone(),
+            applied_revision: d.applied_revision.clone(),
+            last_sync_at: time(d.last_sync_at),
+            last_attempt_at: time(d.last_attempt_at),
+            last_sync_ok: d.last_sync_ok,
+            last_sync_seconds: d.last_sync_duration.map(|t| t.as_secs_f64()),
+            stale: d.stale_since().is_some(),
+            stale_since: time(d.stale_since()),
+            unreachable_since: time(d.unreachable_since),
+            error: d.error.clone(),
+            held_back: d.held_back.as_ref().map(|h| HeldBackAnswer {
+                revision: h.revision.clone(),
+                since: time(Some(h.since)),
+                reason: h.reason.clone(),
+            }),
+            groups: d.groups,
+            members: d.members,
+            accounts: d.accounts,
         }
     }
 }
@@ -261,6 +324,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(StatusAnswer {
         applied,
         attempted,
+        directory: status.directory.as_ref().map(DirectoryAnswer::of),
         last_reload_seconds: status.last_duration.as_secs_f64(),
         reloads: Reloads {
             applied: status.applied,

@@ -15,6 +15,7 @@ use crate::api::decision_log::{LogConfig, MIN_MAX_BYTES, Target};
 use crate::api::policy::ProxyKind;
 use crate::cli::ServeArgs;
 use crate::daemon::{self, Settings};
+use crate::rails::directory::HoldBack;
 use crate::repo;
 use crate::snapshot::Limits;
 
@@ -89,6 +90,74 @@ struct FileConfig {
     /// The `[http]` table: the bounds of the HTTP API.
     #[serde(default)]
     http: HttpFile,
+    /// The `[ldap]` table: `ldap::LdapSettings` and the daemon's hold-back
+    /// rail (`HoldBackFile`); an empty table is no directory.
+    ldap: Option<toml::Table>,
+}
+
+/// The hold-back rail's keys of the `[ldap]` table (the daemon's; the
+/// rest is the client's `LdapSettings`). Live on SIGHUP.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldBackFile {
+    max_removed_share: Option<f64>,
+    max_removed_floor: Option<u64>,
+}
+
+impl HoldBackFile {
+    const KEYS: [&'static str; 2] = ["max_removed_share", "max_removed_floor"];
+}
+
+/// The `[ldap]` table split into the client's settings and the rail's
+/// bounds, both checked; none without the table (or with an empty one).
+fn ldap_table(file: &FileConfig) -> anyhow::Result<Option<(crate::ldap::LdapSettings, HoldBack)>> {
+    let Some(table) = file.ldap.clone().filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let (mut client, mut rail) = (table, toml::Table::new());
+    for key in HoldBackFile::KEYS {
+        if let Some(v) = client.remove(key) {
+            rail.insert(key.to_owned(), v);
+        }
+    }
+    let ldap: crate::ldap::LdapSettings = client.try_into().context("config file: [ldap]")?;
+    ldap.check()?;
+    let rail: HoldBackFile = rail.try_into().context("config file: [ldap]")?;
+    let share = rail.max_removed_share.unwrap_or(HoldBack::DEFAULT_SHARE);
+    if !(0.0..=1.0).contains(&share) {
+        bail!("config file: [ldap] max_removed_share = {share} is not between 0 and 1");
+    }
+    let hold_back = HoldBack {
+        max_removed_share: share,
+        max_removed_floor: rail.max_removed_floor.unwrap_or(HoldBack::DEFAULT_FLOOR),
+    };
+    Ok(Some((ldap, hold_back)))
+}
+
+/// How much longer than `[ldap] timeout` (the client's bound on one sync)
+/// the daemon waits before it counts a sync as failed.
+const SYNC_GRACE: Duration = Duration::from_secs(5);
+
+/// The daemon's directory: `ldap::sync` with the `[ldap]` settings, every
+/// `sync_interval`, held back by the rail's bounds.
+fn directory(file: &FileConfig) -> anyhow::Result<Option<daemon::DirectorySettings>> {
+    let Some((ldap, hold_back)) = ldap_table(file)? else {
+        return Ok(None);
+    };
+    let ldap = std::sync::Arc::new(ldap);
+    let (sync_interval, sync_timeout) = (ldap.sync_interval, ldap.timeout + SYNC_GRACE);
+    let name = ldap.urls.first().cloned().unwrap_or_default();
+    let sync: daemon::SyncFn = std::sync::Arc::new(move |refs| {
+        let ldap = ldap.clone();
+        Box::pin(async move { (crate::ldap::sync(&ldap, &refs).await).map_err(|e| e.to_string()) })
+    });
+    Ok(Some(daemon::DirectorySettings {
+        sync,
+        sync_interval,
+        sync_timeout,
+        hold_back,
+        name,
+    }))
 }
 
 /// The log format of `serve`: `--log-format` wins (read by `main`), else
@@ -256,6 +325,7 @@ pub fn settings(args: &ServeArgs) -> anyhow::Result<(Settings, SocketAddr)> {
         notify: daemon::Notifier::from_env(),
         fixed: fixed(args, &file),
         reread: Some(reread(args, following, quiet)),
+        directory: directory(&file)?,
     };
     Ok((settings, listen))
 }
@@ -317,6 +387,7 @@ fn live(
         token: read_token(args.token_file.as_ref().or(file.token_file.as_ref()))?,
         limits: limits(args, file),
         publish: publish_options(args, file)?,
+        hold_back: ldap_table(file)?.map(|(_, h)| h),
     })
 }
 
@@ -417,11 +488,41 @@ fn fixed(args: &ServeArgs, f: &FileConfig) -> Vec<daemon::Setting> {
         ("http.max_answer_bytes", shown(None, h.max_answer_bytes)),
         ("http.max_heavy_requests", shown(None, h.max_heavy_requests)),
     ];
+    let ldap = f.ldap.as_ref();
+    let ldap = LDAP_FIXED.iter().map(|key| {
+        let raw = key.strip_prefix("ldap.").unwrap_or(key);
+        let value = ldap.and_then(|t| t.get(raw)).map(|v| v.to_string());
+        (*key, value.unwrap_or_else(|| "unset".into()))
+    });
     pairs
         .into_iter()
+        .chain(ldap)
         .map(|(key, value)| daemon::Setting { key, value })
         .collect()
 }
+
+/// The `[ldap]` keys that need a restart: all of the client's (the sync
+/// task is started with them); the rail's two are live.
+const LDAP_FIXED: [&str; 18] = [
+    "ldap.urls",
+    "ldap.starttls",
+    "ldap.ca_file",
+    "ldap.bind_dn",
+    "ldap.password_file",
+    "ldap.base_dn",
+    "ldap.user_attribute",
+    "ldap.account_state",
+    "ldap.timeout",
+    "ldap.connect_timeout",
+    "ldap.sync_interval",
+    "ldap.flavor",
+    "ldap.login_case",
+    "ldap.page_size",
+    "ldap.max_entries",
+    "ldap.max_depth",
+    "ldap.max_members",
+    "ldap.max_value_bytes",
+];
 
 /// What SIGHUP calls: the config file and the token file read again (the
 /// flags still win), nothing opened or created.

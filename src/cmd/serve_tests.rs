@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize as _;
 use serde::de::{self, Visitor};
 
-use super::{FileConfig, HttpFile};
+use super::{FileConfig, HoldBackFile, HttpFile};
 
 const EXAMPLE: &str = include_str!("../../packaging/rolesync.toml.example");
 
@@ -65,12 +65,16 @@ fn known_keys() -> BTreeSet<String> {
         top.0.len() > 30 && http.0.len() > 5,
         "the probe saw the fields"
     );
+    let mut ldap = Fields(Vec::new());
+    let _ = crate::ldap::LdapSettings::deserialize(&mut ldap);
+    let _ = HoldBackFile::deserialize(&mut ldap);
     let top = top
         .0
         .into_iter()
-        .filter(|k| *k != "http")
+        .filter(|k| *k != "http" && *k != "ldap")
         .map(str::to_owned);
     top.chain(http.0.iter().map(|k| format!("http.{k}")))
+        .chain(ldap.0.iter().map(|k| format!("ldap.{k}")))
         .collect()
 }
 
@@ -115,6 +119,33 @@ fn the_example_parses_as_shipped_and_with_every_key_on() {
     let all: FileConfig = toml::from_str(&everything_on()).expect("every key parses");
     assert!(all.http.limits().is_ok());
     assert!(super::limits(&crate::cli::ServeArgs::default(), &all).max_build_threads >= 1);
+    assert!(super::ldap_table(&shipped).expect("no directory").is_none());
+    let (ldap, rail) = super::ldap_table(&all)
+        .expect("every [ldap] key")
+        .expect("a directory");
+    assert_eq!(ldap.urls.len(), 2);
+    assert_eq!(rail, crate::rails::directory::HoldBack::default());
+}
+
+#[test]
+fn the_ldap_table_is_checked_and_split_between_client_and_rail() {
+    let parse = |ldap: &str| -> anyhow::Result<_> {
+        let file: FileConfig = toml::from_str(&format!(
+            "[ldap]\nurls = [\"ldap://127.0.0.1:389\"]\nbase_dn = \"dc=example,dc=org\"\n{ldap}"
+        ))?;
+        super::ldap_table(&file)
+    };
+    let (ldap, rail) =
+        parse("max_removed_share = 0.5\nmax_removed_floor = 3\nsync_interval = \"30s\"")
+            .expect("valid")
+            .expect("a directory");
+    assert_eq!(ldap.sync_interval, std::time::Duration::from_secs(30));
+    assert_eq!((rail.max_removed_share, rail.max_removed_floor), (0.5, 3));
+    let error = |ldap: &str| format!("{:#}", parse(ldap).expect_err(ldap));
+    assert!(error("max_removed_share = 1.5").contains("not between 0 and 1"));
+    assert!(error("max_removed_share = \"all\"").contains("max_removed_share"));
+    assert!(error("max_removed = 3").contains("max_removed"));
+    assert!(error("urls = []").contains("urls"));
 }
 
 #[test]

@@ -237,6 +237,7 @@ mod tests {
             (Trigger::Startup, true),
             (Trigger::Signal, true),
             (Trigger::Http, true),
+            (Trigger::Directory, true),
             (Trigger::Poll, false),
             (Trigger::Watch, false),
             (Trigger::Hook, false),

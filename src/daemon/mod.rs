@@ -23,11 +23,16 @@
 //! one log line of a reload), `repeats` (a failure repeated unchanged is
 //! logged and audited once, then counted), `reconfig` (what SIGHUP
 //! re-reads and which settings it changes live), `sdnotify` (systemd's
-//! readiness protocol and watchdog).
+//! readiness protocol and watchdog), `directory` (the directory as a
+//! second source: the sync task, the last good answer, stale and held
+//! back), `directory_store` (that answer on disk, `directory.snapshot`,
+//! for a restart and the hooks).
 
 mod cache;
 mod changes;
 mod debounce;
+mod directory;
+pub mod directory_store;
 mod follow;
 pub mod notice;
 mod outcome;
@@ -44,6 +49,7 @@ mod triggers;
 
 pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
 pub use debounce::default_quiet;
+pub use directory::{DirectorySettings, SyncFn, SyncFuture};
 pub use reconfig::{Live, Reconfig, Reread, Setting};
 pub use run::run;
 pub use sdnotify::Notifier;

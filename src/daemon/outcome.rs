@@ -79,6 +79,39 @@ pub(super) struct Applied {
     pub changes: Memberships,
     pub diff: state::ChangeDiff,
     pub warnings: Vec<Diagnostic>,
+    /// What it was built from, and which source moved.
+    pub source: Sources,
+}
+
+/// The two sources of a snapshot: the directory answer it was built with
+/// (none without `[ldap]`) and which of the two caused the change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Sources {
+    pub directory: Option<String>,
+    /// `repository`, `directory` or `both` (none without a directory).
+    pub moved: Option<&'static str>,
+}
+
+impl Sources {
+    /// The sources of a snapshot of `revision` built with `directory`,
+    /// replacing one of `served` built with `served_directory`.
+    pub fn of(
+        (served, revision): (Option<&str>, &str),
+        (served_directory, directory): (Option<&str>, Option<&str>),
+    ) -> Self {
+        let moved = directory.map(|d| {
+            let repository = served != Some(revision);
+            match (repository, served_directory != Some(d)) {
+                (true, true) => "both",
+                (false, true) => "directory",
+                (_, false) => "repository",
+            }
+        });
+        Sources {
+            directory: directory.map(str::to_owned),
+            moved,
+        }
+    }
 }
 
 /// Who gained or lost which group in an applied reload.
@@ -154,6 +187,9 @@ pub(super) fn transition(
         Outcome::Applied(a) => {
             s.stale_since = None;
             s.applied_at = Some(now);
+            if let Some(d) = s.directory.as_mut() {
+                d.applied_revision.clone_from(&a.source.directory);
+            }
             s.applied += 1;
             attempt(a.snapshot.revision.clone(), ReloadResult::Applied)
         }

@@ -23,6 +23,9 @@ pub struct Live {
     pub token: Option<String>,
     pub limits: Limits,
     pub publish: publish::Options,
+    /// The directory's hold-back rail (`[ldap] max_removed_share`,
+    /// `max_removed_floor`; none without a directory).
+    pub hold_back: Option<crate::rails::directory::HoldBack>,
 }
 
 /// One setting by its config-file key, and its value as shown in a log
@@ -85,7 +88,10 @@ impl Live {
             Some(t) => format!("{:x}", sha2::Sha256::digest(t.as_bytes())),
             None => "unset".into(),
         };
-        let pairs: [(&'static str, String); 19] = [
+        let share = self.hold_back.map(|h| h.max_removed_share.to_string());
+        let floor = self.hold_back.map(|h| h.max_removed_floor.to_string());
+        let unset = |v: Option<String>| v.unwrap_or_else(|| "unset".into());
+        let pairs: [(&'static str, String); 21] = [
             ("poll_interval", d(self.poll_interval)),
             ("debounce", d(self.debounce)),
             (TOKEN_KEY, token),
@@ -108,6 +114,8 @@ impl Live {
             ("max_test_assertions", l.max_test_assertions.to_string()),
             ("max_build_threads", l.max_build_threads.to_string()),
             ("allow_non_ascii_ids", format!("{:?}", l.id_chars)),
+            ("ldap.max_removed_share", unset(share)),
+            ("ldap.max_removed_floor", unset(floor)),
         ];
         pairs
             .into_iter()
@@ -163,6 +171,7 @@ mod tests {
                 token: Some("old secret".into()),
                 limits: Limits::default(),
                 publish: publish::Options::default(),
+                hold_back: None,
             },
             fixed: vec![Setting {
                 key: "listen",

@@ -136,6 +136,8 @@ fn record_of<'a>(
                 pusher,
                 warnings: a.warnings.iter().map(Diagnostic::to_json).collect(),
                 time,
+                source: a.source.moved,
+                directory_revision: a.source.directory.as_deref(),
                 ..state::Record::new(&a.snapshot.revision, ReloadResult::Applied)
             })
         }

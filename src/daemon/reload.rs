@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::outcome::{self, Applied, Decision, Failure, Memberships, Outcome};
+use super::outcome::{self, Applied, Decision, Failure, Memberships, Outcome, Sources};
 use super::recorder::{Job, QUEUE_BOUND, Recorder};
 use super::reload_log::{self, Who};
 use super::repeats::{self, Repeats, Seen};
@@ -65,6 +65,11 @@ pub(super) struct Reloader {
     cache: super::cache::CacheWriter,
     /// The fetch step, when following a remote.
     follower: Option<super::follow::Follower>,
+    /// The directory synced (`[ldap]`): its last good answer, which every
+    /// build is given.
+    directory: Option<super::directory::Directory>,
+    /// The directory answer the snapshot served was built with.
+    served_directory: Option<String>,
 }
 
 impl Reloader {
@@ -80,6 +85,11 @@ impl Reloader {
         // One audit log (one lock) for the recorder and the follower.
         let audit = (settings.state_dir.as_deref())
             .map(|dir| state::Audit::with_rotation(dir, settings.audit));
+        let directory = settings.directory.clone().map(|d| {
+            let triggers = (guards.triggers.clone(), guards.stop.clone());
+            let dir = settings.state_dir.clone();
+            super::directory::Directory::start(d, shared.clone(), dir, audit.clone(), triggers)
+        });
         Ok(Reloader {
             settings: settings.clone(),
             recorder: Recorder::start(shared.clone(), audit.clone(), QUEUE_BOUND),
@@ -91,6 +101,8 @@ impl Reloader {
             repeats: Repeats::default(),
             cache: super::cache::CacheWriter::default(),
             follower: (settings.remote.clone()).map(|r| super::follow::Follower::new(r, audit)),
+            directory,
+            served_directory: None,
         })
     }
 
@@ -132,42 +144,77 @@ impl Reloader {
     }
 
     /// The read and build steps: read the newest revision (only what
-    /// changed since the last read) and build its report; an `Err` is why it could not be read.
-    async fn read_and_build(&mut self) -> Result<snapshot::Report, String> {
+    /// changed since the last read), give it the directory's answer
+    /// (`directory_answer`) and build its report; a `Failure` is why it
+    /// could not be read or given a whole answer.
+    async fn read_and_build(&mut self) -> Result<snapshot::Report, Failure> {
+        let (mut input, refused) = self.read().await.map_err(|m| Failure::message(None, m))?;
+        if let Some(refused) = refused {
+            self.last_input = Some(Arc::new(input));
+            return Ok(refused);
+        }
+        if let Err(message) = self.directory_answer(&mut input).await {
+            let revision = input.revision.clone();
+            self.last_input = Some(Arc::new(input));
+            return Err(Failure::message(Some(revision), message));
+        }
+        let memo = Arc::clone(&self.memo);
+        let built = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let mut memo = memo
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let report = snapshot::build_cached(&input, &mut memo);
+            phase("build", started);
+            (input, report)
+        })
+        .await;
+        match built {
+            Ok((input, report)) => {
+                self.last_input = Some(Arc::new(input));
+                Ok(report)
+            }
+            Err(e) => Err(Failure::message(None, format!("reload task: {e}"))),
+        }
+    }
+
+    /// The read step: the newest revision's files, and the report of a
+    /// commit no trusted key signed (rejected unbuilt).
+    async fn read(&mut self) -> Result<(snapshot::Input, Option<snapshot::Report>), String> {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let prev = self.last_input.take();
-        let memo = Arc::clone(&self.memo);
         let trust = self.settings.trust.clone();
-        let built = tokio::task::spawn_blocking(move || {
+        let read = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let prev = prev.map(|p| Arc::try_unwrap(p).unwrap_or_else(|p| (*p).clone()));
             source.read_newest(prev, limits).map(|input| {
                 phase("read", started);
-                // A commit no trusted key signed is rejected unbuilt.
-                if let Some(refused) =
-                    crate::repo::signature::refused(&source, &input.revision, trust.as_ref())
-                {
-                    return (input, refused);
-                }
-                let started = std::time::Instant::now();
-                let mut memo = memo
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let report = snapshot::build_cached(&input, &mut memo);
-                phase("build", started);
-                (input, report)
+                let refused =
+                    crate::repo::signature::refused(&source, &input.revision, trust.as_ref());
+                (input, refused)
             })
         })
         .await;
-        match built {
-            Ok(Ok((input, report))) => {
-                self.last_input = Some(Arc::new(input));
-                Ok(report)
-            }
+        match read {
+            Ok(Ok(read)) => Ok(read),
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("reload task: {e}")),
         }
+    }
+
+    /// The directory step (with `[ldap]`): the last good answer, synced
+    /// first when it lacks a reference of `input` (`Directory::answer_for`).
+    async fn directory_answer(&mut self, input: &mut snapshot::Input) -> Result<(), String> {
+        let Some(directory) = &mut self.directory else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let refs = snapshot::directory_refs(input);
+        let answer = directory.answer_for(refs, &self.shared).await;
+        phase("directory", started);
+        input.directory = Some(answer?);
+        Ok(())
     }
 
     /// One reload, in named steps: (following a remote: fetch, `follow`) →
@@ -198,6 +245,9 @@ impl Reloader {
         self.settings.poll_interval = live.poll_interval;
         self.settings.debounce = live.debounce;
         self.settings.token = live.token.clone();
+        if let (Some(d), Some(bounds)) = (&self.directory, live.hold_back) {
+            d.set_hold_back(bounds);
+        }
     }
 
     /// Wait until every record queued is written (at shutdown).
@@ -223,18 +273,32 @@ impl Reloader {
         }
         let report = match self.read_and_build().await {
             Ok(report) => report,
-            Err(message) => return Outcome::Failed(Failure::message(None, message)),
+            Err(failure) => return Outcome::Failed(failure),
         };
+        let built_with = (self.last_input.as_ref())
+            .and_then(|i| i.directory.as_ref())
+            .map(|d| d.revision.clone());
         let (report, diff) = match self.judge(current.as_ref(), report).await {
             Ok(judged) => judged,
             Err(failure) => return Outcome::Failed(failure),
         };
-        match outcome::decide(current.as_deref(), report, diff) {
+        // A new directory answer is applied even when the access file is
+        // the same: the snapshot served (its model, `explain`) is rebuilt.
+        let moved = built_with != self.served_directory;
+        match outcome::decide(current.as_deref().filter(|_| !moved), report, diff) {
             Decision::Apply {
                 snapshot,
                 warnings,
                 diff,
-            } => self.publish(current, snapshot, warnings, diff).await,
+            } => {
+                let outcome = self
+                    .publish(current, snapshot, warnings, diff, built_with)
+                    .await;
+                if let Outcome::Applied(a) = &outcome {
+                    self.served_directory.clone_from(&a.source.directory);
+                }
+                outcome
+            }
             Decision::Unchanged { revision } => Outcome::Unchanged { revision },
             Decision::Reject(failure) => {
                 // A daemon that starts on a bad head serves the last applied
@@ -256,8 +320,16 @@ impl Reloader {
         snapshot: Box<Snapshot>,
         warnings: Vec<Diagnostic>,
         diff: state::ChangeDiff,
+        directory: Option<String>,
     ) -> Outcome {
         let snapshot: Arc<Snapshot> = Arc::from(snapshot);
+        let source = Sources::of(
+            (
+                current.as_ref().map(|c| c.revision.as_str()),
+                &snapshot.revision,
+            ),
+            (self.served_directory.as_deref(), directory.as_deref()),
+        );
         let started = std::time::Instant::now();
         if let Err(e) = self.write_access_file(&snapshot).await {
             return Outcome::Failed(Failure::message(Some(snapshot.revision.clone()), e));
@@ -279,6 +351,7 @@ impl Reloader {
             changes,
             diff,
             warnings,
+            source,
         })
     }
 
@@ -436,8 +509,10 @@ impl Reloader {
             .filter(|r| r != newest)?;
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
+        let directory = self.directory.as_ref().and_then(|d| d.good());
         let built = tokio::task::spawn_blocking(move || {
             let input = source.read(Some(&rev), limits).ok()?;
+            let input = snapshot::Input { directory, ..input };
             snapshot::build(&input).snapshot
         });
         built.await.ok().flatten().map(Arc::new)
@@ -450,10 +525,17 @@ impl Reloader {
         let source = self.settings.source.clone();
         let limits = self.settings.limits;
         let wanted = rev.clone();
+        let directory = self.directory.as_ref().and_then(|d| d.good());
+        if self.directory.is_some() && directory.is_none() {
+            // Never a file built without the directory it needs.
+            tracing::warn!(revision = %rev, "the branch head is invalid and the directory has not answered; nothing is served yet");
+            return;
+        }
+        let served_directory = directory.as_ref().map(|d| d.revision.clone());
         let built = tokio::task::spawn_blocking(move || {
             source
                 .read(Some(&wanted), limits)
-                .map(|input| snapshot::build(&input))
+                .map(|input| snapshot::build(&snapshot::Input { directory, ..input }))
         })
         .await;
         match built {
@@ -472,6 +554,7 @@ impl Reloader {
                         .collect();
                     self.shared.update(|s| s.warnings = warnings);
                     self.shared.snapshot.store(Some(snapshot));
+                    self.served_directory = served_directory;
                     self.shared
                         .update(|s| s.applied_at = Some(SystemTime::now()));
                 }

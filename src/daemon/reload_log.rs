@@ -3,7 +3,9 @@
 //! unchanged or failed), `revision`, `author` and `pusher` where known,
 //! `ms`, and for an applied revision `groups` (role groups whose members
 //! changed), `added` and `removed` (memberships gained and lost; absent at
-//! the daemon's start, when every member is new), for a failure `errors`,
+//! the daemon's start, when every member is new), with a directory
+//! (`[ldap]`) `source` (`repository`, `directory` or `both`: what moved)
+//! and `directory` (the answer's revision, 12 digits), for a failure `errors`,
 //! the first one's `code` and `at` (`file:line:col`), or `reason` (a read
 //! or publish error). A
 //! failure's line is a `warn`, each of its errors an `error` line before
@@ -49,18 +51,21 @@ pub(super) fn log(outcome: &Outcome, who: Who<'_>, elapsed: Duration, repeated: 
                 Some((g, a, r)) => (Some(g), Some(a), Some(r)),
                 None => (None, None, None),
             };
+            let directory = a.source.directory.as_deref().map(super::directory::short);
             tracing::info!(
-            target: TARGET,
-                    result = "applied",
-                    revision,
-                    author,
-                    pusher,
-                    ms,
-                    groups,
-                    added,
-                    removed,
-                    "reload"
-                );
+                target: TARGET,
+                result = "applied",
+                revision,
+                source = a.source.moved,
+                directory,
+                author,
+                pusher,
+                ms,
+                groups,
+                added,
+                removed,
+                "reload"
+            );
         }
     }
 }

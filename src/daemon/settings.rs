@@ -53,6 +53,8 @@ pub struct Settings {
     pub reread: Option<super::reconfig::Reread>,
     /// The settings that need a restart, as shown, for SIGHUP to compare.
     pub fixed: Vec<super::reconfig::Setting>,
+    /// The directory synced (`[ldap]`), none without one.
+    pub directory: Option<super::directory::DirectorySettings>,
 }
 
 impl Settings {
@@ -64,6 +66,7 @@ impl Settings {
             token: self.token.clone(),
             limits: self.limits,
             publish: self.publish,
+            hold_back: self.directory.as_ref().map(|d| d.hold_back),
         }
     }
 }

@@ -153,6 +153,10 @@ pub struct Record<'a> {
     pub diff: Option<DiffJson>,
     /// Why the diff of an applied change could not be computed.
     pub diff_error: Option<&'a str>,
+    /// The directory answer (`[ldap]`) the revision was built with, or
+    /// the one held back; absent without a directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_revision: Option<&'a str>,
     /// Each in the one JSON shape of a diagnostic (`Diagnostic::to_json`).
     pub errors: Vec<DiagnosticJson<'a>>,
     pub gained: Option<&'a BTreeMap<String, BTreeSet<String>>>,
@@ -166,6 +170,10 @@ pub struct Record<'a> {
     pub pusher: Option<&'a str>,
     pub result: &'static str,
     pub revision: &'a str,
+    /// What caused the change: `repository`, `directory` or `both`;
+    /// absent without a directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
     /// RFC 3339, in seconds.
     pub time: String,
     pub warnings: Vec<DiagnosticJson<'a>>,
@@ -179,6 +187,7 @@ impl<'a> Record<'a> {
             commit_time: None,
             diff: None,
             diff_error: None,
+            directory_revision: None,
             errors: Vec::new(),
             gained: None,
             lost: None,
@@ -186,6 +195,7 @@ impl<'a> Record<'a> {
             pusher: None,
             result: result.as_str(),
             revision,
+            source: None,
             time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             warnings: Vec::new(),
         }

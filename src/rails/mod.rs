@@ -12,12 +12,17 @@
 //! * `mass_change` ([`mass`]): a change that removes access from more than
 //!   a threshold of logins needs the trailer `Rolesync-Allow: mass-change`.
 //!
+//! [`directory`] is the directory's own rail (`[ldap] max_removed_share`):
+//! it judges an answer of LDAP, not a change of the repository, before
+//! anything is built on it.
+//!
 //! Pure: the hooks (`cmd::hook`) and the daemon call [`judge`] with
 //! snapshots they built; docs/security.md says what the rails defend.
 
 mod admin;
 mod change;
 pub mod config;
+pub mod directory;
 mod emptied;
 mod lockout;
 mod mass;

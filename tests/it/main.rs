@@ -11,6 +11,7 @@ mod check;
 mod daemon;
 mod diagnostics;
 mod diff;
+mod directory;
 mod fleet;
 mod follow;
 mod follow_remote;

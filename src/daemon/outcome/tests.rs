@@ -64,6 +64,7 @@ fn applied(revision: &str) -> Outcome {
         changes: Memberships::Changed(state::Changes::default()),
         diff: None,
         warnings: Vec::new(),
+        source: Sources::default(),
     })
 }
 
@@ -271,5 +272,36 @@ fn a_retried_failure_has_the_same_audit_key_and_another_does_not() {
     assert_eq!(
         unread.audit_key(),
         (String::new(), vec!["cannot read".to_owned()])
+    );
+}
+
+#[test]
+fn the_source_of_a_change_is_whichever_moved() {
+    let of = |served, revision, served_dir, dir| Sources::of((served, revision), (served_dir, dir));
+    assert_eq!(of(Some("r1"), "r2", None, None), Sources::default());
+    let moved = |s: Sources| s.moved;
+    assert_eq!(moved(of(None, "r1", None, Some("d1"))), Some("both"));
+    assert_eq!(
+        moved(of(Some("r1"), "r2", Some("d1"), Some("d1"))),
+        Some("repository")
+    );
+    assert_eq!(
+        moved(of(Some("r1"), "r1", Some("d1"), Some("d2"))),
+        Some("directory")
+    );
+    assert_eq!(
+        moved(of(Some("r1"), "r2", Some("d1"), Some("d2"))),
+        Some("both")
+    );
+    // A limit changed by SIGHUP rebuilds the same two: the repository's.
+    assert_eq!(
+        moved(of(Some("r1"), "r1", Some("d1"), Some("d1"))),
+        Some("repository")
+    );
+    assert_eq!(
+        of(Some("r1"), "r1", Some("d1"), Some("d2"))
+            .directory
+            .as_deref(),
+        Some("d2")
     );
 }

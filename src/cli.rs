@@ -150,6 +150,13 @@ pub struct LdapSyncArgs {
     /// A group DN to resolve (repeatable), besides those `--repo`'s groups.xml names.
     #[arg(long = "group", value_name = "DN")]
     pub groups: Vec<String>,
+    /// Also resolve every directory group and search this config
+    /// repository's `groups.xml` names (`ldap=`, `ldap-base=` + `ldap-filter=`).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// The revision of `--repo` to read (Git: a commit, tag or branch); default: HEAD.
+    #[arg(long, requires = "repo")]
+    pub rev: Option<String>,
     /// List every member (login and the nested groups that led to it).
     #[arg(long)]
     pub members: bool,

@@ -3,6 +3,7 @@
 //! each group with its member count (members with `--members`), the
 //! accounts and how many are locked; the error names the server and DN.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -12,6 +13,8 @@ use crate::cli::{FleetFormat, LdapArgs, LdapCommand, LdapSyncArgs};
 use crate::diag::escape_controls;
 use crate::directory::{AccountState, DirectorySnapshot, GroupAnswer, GroupRef, Member};
 use crate::ldap::LdapSettings;
+use crate::repo;
+use crate::snapshot::{self, Limits};
 
 pub fn run(args: &LdapArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
@@ -21,11 +24,7 @@ pub fn run(args: &LdapArgs) -> anyhow::Result<ExitCode> {
 
 fn run_sync(args: &LdapSyncArgs) -> anyhow::Result<ExitCode> {
     let settings = settings(&args.config)?;
-    let refs: Vec<GroupRef> = args
-        .groups
-        .iter()
-        .map(|dn| GroupRef::Dn(dn.clone()))
-        .collect();
+    let refs = refs(args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,6 +38,23 @@ fn run_sync(args: &LdapSyncArgs) -> anyhow::Result<ExitCode> {
         FleetFormat::Json => println!("{}", serde_json::to_string_pretty(&shown)?),
     }
     Ok(ExitCode::from(super::EXIT_OK))
+}
+
+/// The `--group` DNs (normalised as `groups.xml`'s are) and the references
+/// `--repo`'s groups.xml makes, each once.
+fn refs(args: &LdapSyncArgs) -> anyhow::Result<Vec<GroupRef>> {
+    let limits = Limits::default();
+    let mut refs = BTreeSet::new();
+    for dn in &args.groups {
+        refs.insert(GroupRef::dn(dn, &limits).with_context(|| format!("--group {dn:?}"))?);
+    }
+    if let Some(path) = &args.repo {
+        let source = repo::Source::open(path, &repo::Options::default())
+            .with_context(|| format!("opening {}", path.display()))?;
+        let input = source.read(args.rev.as_deref(), limits)?;
+        refs.extend(snapshot::directory_refs(&input));
+    }
+    Ok(refs.into_iter().collect())
 }
 
 /// The `[ldap]` table of the daemon's TOML file (its other keys unread).

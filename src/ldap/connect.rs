@@ -7,7 +7,7 @@ use std::time::Duration;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use native_tls::{Certificate, TlsConnector};
 
-use super::error::{SettingsError, SyncError, quoted};
+use super::error::{SettingsError, SyncError, quoted, result_text};
 use super::settings::{LdapSettings, Secret};
 
 /// A bound session with one server.
@@ -92,7 +92,7 @@ async fn bind(
         .await
         .map_err(|e| refused(quoted(&e.to_string())))?;
     if result.rc != 0 {
-        return Err(refused(super::read::result_text(&result)));
+        return Err(refused(result_text(&result)));
     }
     Ok(())
 }

@@ -72,3 +72,15 @@ pub(crate) fn quoted(text: &str) -> String {
     }
     out
 }
+
+/// A result code with its name and the server's text, quoted.
+pub(crate) fn result_text(result: &ldap3::LdapResult) -> String {
+    let text = if result.text.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", quoted(&result.text))
+    };
+    let name = result.to_string();
+    let name = name.split(", dn:").next().unwrap_or_default().to_owned();
+    format!("{name}{text}")
+}

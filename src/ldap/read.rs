@@ -13,7 +13,7 @@ use ldap3::asn1::{PL, StructureTag};
 use ldap3::{LdapResult, Scope};
 
 use super::connect::Session;
-use super::error::{SyncError, quoted};
+use super::error::{SyncError, quoted, result_text};
 use super::settings::LdapSettings;
 
 /// One entry as read: its DN and the asked-for attributes, by lowercase name.
@@ -214,16 +214,4 @@ fn primitive(tag: Option<StructureTag>) -> Option<Vec<u8>> {
         PL::P(bytes) => Some(bytes),
         PL::C(_) => None,
     }
-}
-
-/// A result code with its name and the server's text, quoted.
-pub(crate) fn result_text(result: &LdapResult) -> String {
-    let text = if result.text.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", quoted(&result.text))
-    };
-    let name = result.to_string();
-    let name = name.split(", dn:").next().unwrap_or_default().to_owned();
-    format!("{name}{text}")
 }

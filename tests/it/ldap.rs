@@ -363,6 +363,42 @@ fn ldap_sync_prints_the_groups_resolved_in_text_and_json() {
         (Some(2), Some(true))
     );
     assert_eq!(json["accounts"]["locked"][0]["login"], "bob");
+    let repo = server.path("config");
+    let groups = repo.join(".polarion/user-management");
+    std::fs::create_dir_all(&groups).expect("mkdir");
+    std::fs::write(
+        groups.join("groups.xml"),
+        format!(
+            "<user-groups>\n  <group id=\"t\" ldap=\"CN=Top, OU=groups, DC=example, DC=org\"/>\n  \
+             <group id=\"a\" ldap-base=\"{}\" ldap-filter=\"(uid=a*)\"/>\n  <group id=\"local\"/>\n</user-groups>\n",
+            slapd::PEOPLE
+        ),
+    )
+    .expect("write groups.xml");
+    let mut cmd = crate::util::rolesync();
+    cmd.args(["ldap", "sync", "--config"])
+        .arg(&config)
+        .arg("--repo")
+        .arg(&repo);
+    let from_repo = cmd.output().expect("rolesync runs");
+    let text = crate::util::stdout(&from_repo);
+    assert!(
+        from_repo.status.success(),
+        "{}",
+        crate::util::stderr(&from_repo)
+    );
+    // The DN as groups.xml's normalisation keeps it (attribute types lowercased).
+    let top = format!("cn=Top,{}", slapd::GROUPS);
+    let line = format!("{top}: 2 members (1 through nested groups)\n");
+    assert!(text.contains(&line), "{text}");
+    assert!(
+        text.contains(&format!(
+            "(uid=a*) below {}: 1 members (0 through nested groups)\n",
+            slapd::PEOPLE
+        )),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 5, "{text}");
     std::fs::write(server.password_file(), "not-the-password").expect("write");
     let refused = run(&[]);
     assert_eq!(refused.status.code(), Some(2));

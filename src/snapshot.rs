@@ -28,6 +28,7 @@ use access::{access_too_large, render_access};
 pub use file_bytes::FileBytes;
 pub use kind::{
     ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
+    is_classified,
 };
 pub use memo::{Memo, Stats};
 pub use read::{PARALLEL_MIN_FILES, Parse, read_all, read_all_with};
@@ -260,7 +261,7 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'i 
     let mut texts: Vec<(&str, &str)> = Vec::with_capacity(input.files.len());
     let mut total: usize = 0;
     for (path, bytes) in &input.files {
-        if classify(path).is_none() {
+        if !is_classified(path) {
             continue;
         }
         total = total.saturating_add(bytes.len());

@@ -26,9 +26,10 @@ mod read;
 
 pub use access::render_groups;
 use access::{access_too_large, render_access};
-pub use file_bytes::FileBytes;
+pub use file_bytes::{FileBytes, Files};
 pub use kind::{
     ACCESS_FILE, FileKind, GROUPS, PERMISSIONS, RAILS_FILE, ROLES, USER_ROLES, USERS_DIR, classify,
+    is_classified,
 };
 pub use memo::{Memo, Stats};
 pub use read::{PARALLEL_MIN_FILES, Parse, read_all, read_all_with};
@@ -61,10 +62,6 @@ pub fn message_tail(bytes: &[u8], max: usize) -> String {
     }
     text[start..].to_owned()
 }
-
-/// A revision's files by path, each shared ([`FileBytes`]: a reader moves
-/// an unchanged file's buffer from its read before into the next).
-pub type Files = BTreeMap<String, FileBytes>;
 
 /// The configuration repository at one revision.
 #[derive(Debug, Clone, Default)]
@@ -130,7 +127,10 @@ impl Report {
 /// build takes them, sorted, each once — only that file is parsed. The
 /// daemon syncs exactly these and puts the answer in `Input::directory`.
 pub fn directory_refs(input: &Input) -> Vec<crate::directory::GroupRef> {
-    directory::refs_of(input.files.get(GROUPS).map(FileBytes::as_bytes), &input.limits)
+    directory::refs_of(
+        input.files.get(GROUPS).map(FileBytes::as_bytes),
+        &input.limits,
+    )
 }
 
 /// Build the snapshot of one revision.
@@ -269,7 +269,7 @@ fn decode<'i>(input: &'i Input, diags: &mut Vec<Diagnostic>) -> Option<Vec<(&'i 
     let mut texts: Vec<(&str, &str)> = Vec::with_capacity(input.files.len());
     let mut total: usize = 0;
     for (path, bytes) in &input.files {
-        if classify(path).is_none() {
+        if !is_classified(path) {
             continue;
         }
         total = total.saturating_add(bytes.len());

@@ -340,7 +340,7 @@ pub fn is_config_folder(rel: &str) -> bool {
 /// What a configuration path must be (`file` or `folder`), or `None` for a
 /// path rolesync does not read.
 pub fn expected_kind(rel: &str) -> Option<&'static str> {
-    if snapshot::classify(rel).is_some() {
+    if snapshot::is_classified(rel) {
         Some("file")
     } else if is_config_folder(rel) {
         Some("folder")
@@ -515,7 +515,7 @@ impl Source {
         if let Some((path, _)) = cached
             .files
             .iter()
-            .find(|(p, b)| b.len() > limits.max_file_bytes || snapshot::classify(p).is_none())
+            .find(|(p, b)| b.len() > limits.max_file_bytes || !snapshot::is_classified(p))
         {
             ignored(&format!(
                 "{} is no configuration file or is over the file limit",

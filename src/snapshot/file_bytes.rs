@@ -11,7 +11,12 @@
 //! are equal files too ([`PartialEq`] compares bytes); the memo falls
 //! back to that comparison.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// A revision's files by path, each shared ([`FileBytes`]: a reader moves
+/// an unchanged file's buffer from its read before into the next).
+pub type Files = BTreeMap<String, FileBytes>;
 
 /// A file's bytes: text (valid UTF-8, checked when made) or not.
 #[derive(Clone)]

@@ -53,7 +53,30 @@ pub enum FileKind {
 
 /// Classify a repository path; `None` for files rolesync does not read.
 pub fn classify(path: &str) -> Option<FileKind> {
-    Some(match path {
+    Some(match shape(path)? {
+        Shape::Kind(kind) => kind,
+        Shape::User(login) => FileKind::User {
+            login: login.to_owned(),
+        },
+        Shape::Project(folder, kind) => kind(folder.to_owned()),
+    })
+}
+
+/// Whether [`classify`] knows `path` (its kind is not made: no copy of
+/// the login or folder, as each build asks it of every file).
+pub fn is_classified(path: &str) -> bool {
+    shape(path).is_some()
+}
+
+/// A path's kind, its login or folder still borrowed from the path.
+enum Shape<'p> {
+    Kind(FileKind),
+    User(&'p str),
+    Project(&'p str, fn(String) -> FileKind),
+}
+
+fn shape(path: &str) -> Option<Shape<'_>> {
+    Some(Shape::Kind(match path {
         ACCESS_FILE => FileKind::AccessFile,
         RAILS_FILE => FileKind::Rails,
         USER_ROLES => FileKind::UserRoles,
@@ -67,25 +90,20 @@ pub fn classify(path: &str) -> Option<FileKind> {
                 .strip_prefix(USERS_DIR)
                 .and_then(|r| r.strip_suffix("/user.xml"))
             {
-                if login.contains('/') {
-                    return None;
-                }
-                return Some(FileKind::User {
-                    login: login.to_owned(),
-                });
+                return (!login.contains('/')).then_some(Shape::User(login));
             }
             let (folder, rest) = path.split_once("/.polarion/")?;
             if folder.is_empty() || folder.starts_with(".polarion/") || folder == ".polarion" {
                 return None;
             }
-            let folder = folder.to_owned();
-            match rest {
-                "polarion-project.xml" => FileKind::ProjectMarker { folder },
-                "security/user-roles.xml" => FileKind::ProjectUserRoles { folder },
-                "security/permissions.xml" => FileKind::ProjectPermissions { folder },
-                "security/roles.xml" => FileKind::ProjectRoles { folder },
+            let kind: fn(String) -> FileKind = match rest {
+                "polarion-project.xml" => |folder| FileKind::ProjectMarker { folder },
+                "security/user-roles.xml" => |folder| FileKind::ProjectUserRoles { folder },
+                "security/permissions.xml" => |folder| FileKind::ProjectPermissions { folder },
+                "security/roles.xml" => |folder| FileKind::ProjectRoles { folder },
                 _ => return None,
-            }
+            };
+            return Some(Shape::Project(folder, kind));
         }
-    })
+    }))
 }

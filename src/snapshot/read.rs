@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::Files;
+use super::file_bytes::Files;
 use super::kind::{FileKind, classify};
 use super::memo::{FileEntry, FileMemo};
 use super::parsed::{Parsed, Wire};

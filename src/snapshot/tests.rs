@@ -64,3 +64,28 @@ fn classify_knows_every_file_kind() {
     );
     assert_eq!(classify("lib/.polarion/tests/x.toml"), None);
 }
+
+#[test]
+fn is_classified_agrees_with_classify() {
+    for path in [
+        ".polarion/access",
+        ".polarion/rolesync.toml",
+        GROUPS,
+        ".polarion/user-management/users/bob/user.xml",
+        ".polarion/user-management/users/a/b/user.xml",
+        ".polarion/user-management/users//user.xml",
+        "Dept A/lib/.polarion/polarion-project.xml",
+        "lib/.polarion/security/user-roles.xml",
+        "lib/.polarion/security/permissions.xml",
+        "lib/.polarion/security/roles.xml",
+        "lib/.polarion/tracker/x.xml",
+        ".polarion/.polarion/polarion-project.xml",
+        "/.polarion/polarion-project.xml",
+        ".polarion/tests/admins.toml",
+        ".polarion/tests/notes.md",
+        "lib/.polarion/tests/x.toml",
+        "README.md",
+    ] {
+        assert_eq!(is_classified(path), classify(path).is_some(), "{path}");
+    }
+}

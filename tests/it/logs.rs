@@ -332,16 +332,21 @@ fn hostile_notifications_are_ignored_with_a_warning_and_still_reload() {
     wait_until(LIMIT, "a reload for each notification", || {
         d.status()["triggers"]["hook"].as_u64() >= Some(hostile.len() as u64)
     });
-    let warnings = json_lines(&d)
-        .into_iter()
-        .filter(|v| {
-            v["level"] == "WARN"
-                && v["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("hook socket"))
-        })
-        .count();
-    assert_eq!(warnings, 4, "{:?}", d.log_lines());
+    // The log is read from the daemon's stderr by another thread: the
+    // lines may arrive after the status counted the reloads.
+    let warnings = || {
+        json_lines(&d)
+            .into_iter()
+            .filter(|v| {
+                v["level"] == "WARN"
+                    && v["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("hook socket"))
+            })
+            .count()
+    };
+    wait_until(LIMIT, "a warning for each hostile line", || warnings() >= 4);
+    assert_eq!(warnings(), 4, "{:?}", d.log_lines());
     assert_eq!(d.http("GET", "/healthz", None).0, 200, "still serving");
 }
 

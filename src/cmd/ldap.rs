@@ -57,7 +57,8 @@ fn refs(args: &LdapSyncArgs) -> anyhow::Result<Vec<GroupRef>> {
     Ok(refs.into_iter().collect())
 }
 
-/// The `[ldap]` table of the daemon's TOML file (its other keys unread).
+/// The `[ldap]` table of the daemon's TOML file (its other keys unread),
+/// split and checked as the daemon does.
 fn settings(path: &std::path::Path) -> anyhow::Result<LdapSettings> {
     let text = fs_err::read_to_string(path)?;
     let table: toml::Table =
@@ -65,11 +66,11 @@ fn settings(path: &std::path::Path) -> anyhow::Result<LdapSettings> {
     let ldap = table
         .get("ldap")
         .with_context(|| format!("{}: no [ldap] table", path.display()))?;
-    let settings: LdapSettings = ldap
-        .clone()
-        .try_into()
-        .with_context(|| format!("{}: [ldap]", path.display()))?;
-    settings.check()?;
+    let table = ldap
+        .as_table()
+        .with_context(|| format!("{}: [ldap] is no table", path.display()))?;
+    let (settings, _) =
+        super::serve::split_ldap(table.clone()).with_context(|| path.display().to_string())?;
     Ok(settings)
 }
 
@@ -211,5 +212,23 @@ impl<'a> Shown<'a> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The daemon's own `[ldap]` keys (the hold-back rail's) are part of
+    /// the table `ldap sync` reads: the same file the daemon runs on.
+    #[test]
+    fn the_daemons_rail_keys_do_not_refuse_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rolesync.toml");
+        let text = "[ldap]\nurls = [\"ldap://127.0.0.1:389\"]\nbase_dn = \"dc=example,dc=org\"\nmax_removed_share = 0.5\nmax_removed_floor = 3\n";
+        std::fs::write(&path, text).expect("write");
+        let settings = super::settings(&path).expect("the daemon's file is read");
+        assert_eq!(settings.base_dn, "dc=example,dc=org");
+        std::fs::write(&path, format!("{text}colour = \"red\"\n")).expect("write");
+        let err = format!("{:#}", super::settings(&path).expect_err("unknown key"));
+        assert!(err.contains("colour"), "{err}");
     }
 }

@@ -111,9 +111,17 @@ impl HoldBackFile {
 /// The `[ldap]` table split into the client's settings and the rail's
 /// bounds, both checked; none without the table (or with an empty one).
 fn ldap_table(file: &FileConfig) -> anyhow::Result<Option<(crate::ldap::LdapSettings, HoldBack)>> {
-    let Some(table) = file.ldap.clone().filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
+    match file.ldap.clone().filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(table) => split_ldap(table).map(Some),
+    }
+}
+
+/// One `[ldap]` table split into the client's settings and the rail's
+/// bounds, both checked (also what `rolesync ldap sync` reads).
+pub(super) fn split_ldap(
+    table: toml::Table,
+) -> anyhow::Result<(crate::ldap::LdapSettings, HoldBack)> {
     let (mut client, mut rail) = (table, toml::Table::new());
     for key in HoldBackFile::KEYS {
         if let Some(v) = client.remove(key) {
@@ -131,7 +139,7 @@ fn ldap_table(file: &FileConfig) -> anyhow::Result<Option<(crate::ldap::LdapSett
         max_removed_share: share,
         max_removed_floor: rail.max_removed_floor.unwrap_or(HoldBack::DEFAULT_FLOOR),
     };
-    Ok(Some((ldap, hold_back)))
+    Ok((ldap, hold_back))
 }
 
 /// How much longer than `[ldap] timeout` (the client's bound on one sync)

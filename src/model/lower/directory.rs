@@ -131,8 +131,7 @@ pub fn group_ref(
             made.map_err(|e| diags.push(refused(src, group, LDAP_DN, dn, &e)))
                 .ok()
         }
-        (Some(_), base, filter) => {
-            let other = base.as_ref().or(filter.as_ref()).expect("one is set");
+        (Some(_), Some(other), _) | (Some(_), None, Some(other)) => {
             diags.push(src.diag(
                 Code::LdapReferenceConflict,
                 other.span.clone(),

@@ -227,6 +227,15 @@ pub struct LimitArgs {
     /// Parse a configuration of 64 files or more on this many threads (1: on one) [default: 4].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_build_threads: Option<u16>,
+    /// Refuse a distinguished name in groups.xml (`ldap=`, `ldap-base=`) longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_dn_bytes, value_name = "BYTES")]
+    pub max_dn_bytes: usize,
+    /// Refuse an LDAP search filter in groups.xml (`ldap-filter=`) longer than this.
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_ldap_filter_bytes, value_name = "BYTES")]
+    pub max_ldap_filter_bytes: usize,
+    /// Refuse an LDAP search filter nested deeper than this (parentheses; at most 64).
+    #[arg(long, default_value_t = crate::snapshot::Limits::default().max_ldap_filter_depth, value_name = "LEVELS")]
+    pub max_ldap_filter_depth: usize,
 }
 
 impl LimitArgs {
@@ -251,9 +260,9 @@ impl LimitArgs {
                 crate::snapshot::Limits::DEFAULT.max_build_threads,
                 usize::from,
             ),
-            max_dn_bytes: crate::snapshot::Limits::DEFAULT.max_dn_bytes,
-            max_ldap_filter_bytes: crate::snapshot::Limits::DEFAULT.max_ldap_filter_bytes,
-            max_ldap_filter_depth: crate::snapshot::Limits::DEFAULT.max_ldap_filter_depth,
+            max_dn_bytes: self.max_dn_bytes,
+            max_ldap_filter_bytes: self.max_ldap_filter_bytes,
+            max_ldap_filter_depth: self.max_ldap_filter_depth,
         }
     }
 }

@@ -93,7 +93,8 @@ pub struct Limits {
     /// Bytes of an LDAP search filter in `groups.xml` (`ldap-filter=`).
     /// Default 4,096 (`ldap-invalid-filter`).
     pub max_ldap_filter_bytes: usize,
-    /// Nesting depth of an LDAP search filter's parentheses. Default 32
+    /// Nesting depth of an LDAP search filter's parentheses. Default 32,
+    /// never more than `directory::filter::MAX_FILTER_DEPTH_CEILING` (64)
     /// (`ldap-invalid-filter`).
     pub max_ldap_filter_depth: usize,
 }

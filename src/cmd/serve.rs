@@ -72,6 +72,9 @@ struct FileConfig {
     max_test_assertions_per_file: Option<usize>,
     max_test_assertions: Option<usize>,
     max_build_threads: Option<usize>,
+    max_dn_bytes: Option<usize>,
+    max_ldap_filter_bytes: Option<usize>,
+    max_ldap_filter_depth: Option<usize>,
     /// Signed commits (`repo::signature`).
     require_signed: Option<bool>,
     allowed_signers: Option<PathBuf>,
@@ -733,9 +736,13 @@ fn limits(args: &ServeArgs, file: &FileConfig) -> Limits {
         max_build_threads: file
             .max_build_threads
             .map_or(d.max_build_threads, |n| n.clamp(1, 256)),
-        max_dn_bytes: d.max_dn_bytes,
-        max_ldap_filter_bytes: d.max_ldap_filter_bytes,
-        max_ldap_filter_depth: d.max_ldap_filter_depth,
+        max_dn_bytes: file.max_dn_bytes.unwrap_or(d.max_dn_bytes),
+        max_ldap_filter_bytes: file
+            .max_ldap_filter_bytes
+            .unwrap_or(d.max_ldap_filter_bytes),
+        max_ldap_filter_depth: file
+            .max_ldap_filter_depth
+            .unwrap_or(d.max_ldap_filter_depth),
     }
 }
 

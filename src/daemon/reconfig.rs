@@ -91,7 +91,7 @@ impl Live {
         let share = self.hold_back.map(|h| h.max_removed_share.to_string());
         let floor = self.hold_back.map(|h| h.max_removed_floor.to_string());
         let unset = |v: Option<String>| v.unwrap_or_else(|| "unset".into());
-        let pairs: [(&'static str, String); 21] = [
+        let pairs: [(&'static str, String); 24] = [
             ("poll_interval", d(self.poll_interval)),
             ("debounce", d(self.debounce)),
             (TOKEN_KEY, token),
@@ -113,6 +113,9 @@ impl Live {
             ),
             ("max_test_assertions", l.max_test_assertions.to_string()),
             ("max_build_threads", l.max_build_threads.to_string()),
+            ("max_dn_bytes", l.max_dn_bytes.to_string()),
+            ("max_ldap_filter_bytes", l.max_ldap_filter_bytes.to_string()),
+            ("max_ldap_filter_depth", l.max_ldap_filter_depth.to_string()),
             ("allow_non_ascii_ids", format!("{:?}", l.id_chars)),
             ("ldap.max_removed_share", unset(share)),
             ("ldap.max_removed_floor", unset(floor)),

@@ -25,8 +25,12 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
+/// The deepest nesting a filter may have, whatever `max_depth` says: the
+/// check recurses once per level.
+pub const MAX_FILTER_DEPTH_CEILING: usize = 64;
+
 /// Check `text` as one RFC 4515 filter, at most `max_bytes` long and
-/// `max_depth` parentheses deep.
+/// `max_depth` parentheses deep (capped at [`MAX_FILTER_DEPTH_CEILING`]).
 pub fn check(text: &str, max_bytes: usize, max_depth: usize) -> Result<(), FilterError> {
     if text.len() > max_bytes {
         return Err(FilterError {
@@ -40,7 +44,7 @@ pub fn check(text: &str, max_bytes: usize, max_depth: usize) -> Result<(), Filte
     let mut c = Checker {
         s: text.as_bytes(),
         i: 0,
-        max_depth,
+        max_depth: max_depth.min(MAX_FILTER_DEPTH_CEILING),
     };
     if c.peek() != Some(b'(') {
         return c.fail("a filter starts with `(`, e.g. `(department=QA)`");
@@ -320,6 +324,10 @@ mod tests {
         assert!(e.message.contains("deeper than 8"), "{e}");
         // A hostile depth is refused at the bound, not by the stack.
         assert!(check(&nested(100_000), usize::MAX, 8).is_err());
+        // So is one whose configured bound is hostile: the ceiling holds.
+        let e = check(&nested(100_000), usize::MAX, usize::MAX).expect_err("deep");
+        assert!(e.message.contains("deeper than 64"), "{e}");
+        assert!(check(&nested(63), 4096, usize::MAX).is_ok());
         let e = check(&format!("(cn={})", "a".repeat(100)), 50, 8).expect_err("long");
         assert!(e.message.contains("at most 50"), "{e}");
     }

@@ -414,3 +414,45 @@ fn the_pre_receive_hook_refuses_a_nested_query_and_a_look_alike_id() {
         assert_eq!(git(&bare, &["rev-parse", "main"]), before);
     }
 }
+
+#[test]
+fn the_directory_references_of_groups_xml_are_bounded_by_their_flags() {
+    let groups = |attrs: &str| {
+        format!(
+            "<user-groups><group id=\"qa\" {attrs}><user name=\"alice\"/></group></user-groups>"
+        )
+    };
+    let groups_xml = ".polarion/user-management/groups.xml";
+    let dn = "cn=quality-assurance,ou=groups,dc=example,dc=org";
+    let dir = tree(&[
+        (USER_ROLES, UR.into()),
+        (groups_xml, groups(&format!("ldap=\"{dn}\""))),
+    ]);
+    let ok = validate(dir.path(), &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", util::stdout(&ok));
+    let out = refused(
+        &validate(dir.path(), &["--max-dn-bytes", "20"]),
+        "ldap-invalid-dn",
+    );
+    assert!(out.contains("20"), "{out}");
+    let filter = "(&amp;(|(department=QA)(department=Test))(objectClass=person))";
+    let dir = tree(&[
+        (USER_ROLES, UR.into()),
+        (
+            groups_xml,
+            groups(&format!(
+                "ldap-base=\"dc=example,dc=org\" ldap-filter=\"{filter}\""
+            )),
+        ),
+    ]);
+    let ok = validate(dir.path(), &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", util::stdout(&ok));
+    refused(
+        &validate(dir.path(), &["--max-ldap-filter-depth", "2"]),
+        "ldap-invalid-filter",
+    );
+    refused(
+        &validate(dir.path(), &["--max-ldap-filter-bytes", "30"]),
+        "ldap-invalid-filter",
+    );
+}

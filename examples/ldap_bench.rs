@@ -7,16 +7,34 @@
 //! takes to send it, and OpenLDAP's own client to read it). Then one
 //! membership change (`ldapmodify`) and the sync again.
 //!
-//! Run: `cargo run --release --example ldap_bench [ROUNDS]` (default 5).
+//! Then the daemon end to end: `rolesync serve` on the synthetic 10,000-user
+//! configuration (`common/synthetic.rs`) whose 50 role-holding user groups
+//! are directory groups (and the other 450 of the directory named too),
+//! `[ldap] sync_interval = "1s"`; ROUNDS membership changes (one member
+//! added to, then removed from, a group that holds a role in 20 projects),
+//! each timed from `ldapmodify` to the access file replaced, and the
+//! daemon's own figures of that change: the sync (`directory synced` ms)
+//! and the reload it triggered (the `reload` line's ms: build, diff, rails,
+//! publish). The reference of the same run: the full `snapshot::build` of
+//! the same files with the same answer, in process.
+//!
+//! Run: `cargo run --release --example ldap_bench [ROUNDS]` (default 5;
+//! `cargo build --release` first, for the daemon binary).
 
+#[path = "common/bench.rs"]
+mod bench;
 #[path = "../tests/it/slapd.rs"]
 #[allow(dead_code)] // the tests use the rest of it
 mod slapd;
 #[path = "common/synthetic.rs"]
 mod synthetic;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::process::Command;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rolesync::directory::{DirectorySnapshot, GroupAnswer, GroupRef};
@@ -178,4 +196,190 @@ fn main() {
         &changed.revision[..12]
     );
     print!("{report}");
+    daemon_rounds(&server, &refs, &first, rounds);
+}
+
+/// The synthetic configuration with user groups `g00`–`g49` (each holds
+/// `project_tester` in 20 projects) taken from every tenth directory group,
+/// and the other 450 named as groups `x…` of their own.
+fn configuration(refs: &[GroupRef]) -> BTreeMap<String, Vec<u8>> {
+    let mut files = synthetic::config();
+    let mut groups = String::from("<user-groups>\n");
+    for (i, r) in refs.iter().enumerate() {
+        let GroupRef::Dn(dn) = r else { continue };
+        let id = if i % 10 == 0 {
+            format!("g{:02}", i / 10)
+        } else {
+            format!("x{i:03}")
+        };
+        let _ = writeln!(groups, "  <group id=\"{id}\" ldap=\"{dn}\"/>");
+    }
+    groups.push_str("</user-groups>\n");
+    files.insert(rolesync::snapshot::GROUPS.into(), groups.into_bytes());
+    files
+}
+
+/// The daemon with its `directory synced` and `reload` figures (ms) as
+/// they come.
+struct Daemon {
+    child: Child,
+    synced: Figures,
+    reloads: Figures,
+}
+
+/// Figures (ms) a reader thread appends to.
+type Figures = Arc<Mutex<Vec<u64>>>;
+
+impl Daemon {
+    fn start(repo: &Path, base: &Path, toml: &Path) -> Daemon {
+        let mut cmd = Command::new(bench::binary());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--poll-interval", "0s"])
+            .arg("--repo")
+            .arg(repo)
+            .arg("--access-out")
+            .arg(base.join("access"))
+            .arg("--state-dir")
+            .arg(base.join("state"))
+            .arg("--config")
+            .arg(toml)
+            .env("ROLESYNC_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("rolesync serve");
+        let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let (synced, reloads) = (Arc::default(), Arc::default());
+        let (s, r): (Figures, Figures) = (Arc::clone(&synced), Arc::clone(&reloads));
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let sink = if line.contains("directory synced") {
+                    &s
+                } else if line.contains(" reload") && line.contains("result=\"applied\"") {
+                    &r
+                } else {
+                    continue;
+                };
+                if let Some(ms) = field(&line, "ms=").and_then(|v| v.parse().ok()) {
+                    sink.lock().expect("figures").push(ms);
+                }
+            }
+        });
+        Daemon {
+            child,
+            synced,
+            reloads,
+        }
+    }
+
+    /// The newest figure of `which` once there are more than `seen`.
+    fn next(which: &Mutex<Vec<u64>>, seen: usize) -> u64 {
+        let start = Instant::now();
+        loop {
+            if let Some(&ms) = which.lock().expect("figures").get(seen) {
+                return ms;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "no figure");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `key=value` of a text log line (ANSI colours and quotes dropped).
+fn field(line: &str, key: &str) -> Option<String> {
+    let at = line.find(key)? + key.len();
+    let rest = &line[at..];
+    let end = rest.find([' ', '\x1b']).unwrap_or(rest.len());
+    Some(rest[..end].trim_matches('"').to_owned())
+}
+
+/// The access file's bytes, once they differ from `old`.
+fn changed_from(access: &Path, old: &[u8]) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        if let Ok(now) = std::fs::read(access)
+            && now != old
+        {
+            return now;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no new file");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, rounds: usize) {
+    let base = tempfile::tempdir().expect("temp dir");
+    let repo = base.path().join("tree");
+    let files = configuration(refs);
+    for (path, bytes) in &files {
+        let full = repo.join(path);
+        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(full, bytes).expect("write");
+    }
+    let reference = full_build(&files, answer);
+    let toml = base.path().join("rolesync.toml");
+    let ldap = server.settings_toml("sync_interval = \"1s\"\ntimeout = \"30s\"\n");
+    std::fs::write(&toml, format!("[ldap]\n{ldap}")).expect("write the config file");
+    let access = base.path().join("access");
+    let daemon = Daemon::start(&repo, base.path(), &toml);
+    let mut text = changed_from(&access, b"");
+    // The start's sync and reload, before the rounds count theirs.
+    Daemon::next(&daemon.synced, 0);
+    Daemon::next(&daemon.reloads, 0);
+    let (mut synced, mut reloads) = (
+        daemon.synced.lock().expect("figures").len(),
+        daemon.reloads.lock().expect("figures").len(),
+    );
+    let (mut ends, mut syncs, mut builds) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let verb = if round % 2 == 0 { "add" } else { "delete" };
+        let start = Instant::now();
+        server.modify(&format!(
+            "dn: {}\nchangetype: modify\n{verb}: member\nmember: {}\n",
+            group_dn("leaf000"),
+            person_dn("u09998")
+        ));
+        text = changed_from(&access, &text);
+        ends.push(start.elapsed());
+        syncs.push(Daemon::next(&daemon.synced, synced));
+        builds.push(Daemon::next(&daemon.reloads, reloads));
+        synced = daemon.synced.lock().expect("figures").len();
+        reloads = daemon.reloads.lock().expect("figures").len();
+    }
+    let ms = |xs: &mut Vec<u64>| {
+        xs.sort_unstable();
+        xs[xs.len() / 2]
+    };
+    println!(
+        "daemon, {} files, 50 of 500 user groups from the directory: {rounds} membership changes\n  ldapmodify → access file replaced: median {:.0?} (sync_interval 1 s: includes the wait for the next sync, 0–1 s)\n  the change's directory sync: median {} ms; the reload it triggered (build, diff, rails, publish): median {} ms\n  reference: the full snapshot::build of the same files and answer, in process: {:.0?}\n{}",
+        files.len(),
+        median(ends),
+        ms(&mut syncs),
+        ms(&mut builds),
+        reference,
+        synthetic::load()
+    );
+}
+
+/// One full build of `files` with `answer` (the reference).
+fn full_build(files: &BTreeMap<String, Vec<u8>>, answer: &DirectorySnapshot) -> Duration {
+    let input = rolesync::snapshot::Input {
+        revision: "reference".into(),
+        files: files
+            .iter()
+            .map(|(p, b)| (p.clone(), b.clone().into()))
+            .collect(),
+        directory: Some(Arc::new(answer.clone())),
+        ..rolesync::snapshot::Input::default()
+    };
+    let start = Instant::now();
+    let report = rolesync::snapshot::build(&input);
+    let took = start.elapsed();
+    assert!(report.snapshot.is_some(), "the reference builds");
+    took
 }

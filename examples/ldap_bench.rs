@@ -7,8 +7,8 @@
 //! takes to send it, and OpenLDAP's own client to read it). Then one
 //! membership change (`ldapmodify`) and the sync again.
 //!
-//! Then the daemon end to end: `rolesync serve` on the synthetic 10,000-user
-//! configuration (`common/synthetic.rs`) whose 50 role-holding user groups
+//! Then the daemon end to end: `rolesync serve` on a Git repository of the
+//! synthetic 10,000-user configuration (`common/synthetic.rs`) whose 50 role-holding user groups
 //! are directory groups (and the other 450 of the directory named too),
 //! `[ldap] sync_interval = "1s"`; ROUNDS membership changes (one member
 //! added to, then removed from, a group that holds a role in 20 projects),
@@ -225,6 +225,8 @@ struct Daemon {
     child: Child,
     synced: Figures,
     reloads: Figures,
+    /// Each `reload phase` line's phase and µs, in order.
+    phases: Arc<Mutex<Vec<(String, u64)>>>,
 }
 
 /// Figures (ms) a reader thread appends to.
@@ -242,15 +244,25 @@ impl Daemon {
             .arg(base.join("state"))
             .arg("--config")
             .arg(toml)
-            .env("ROLESYNC_LOG", "info")
+            .env("ROLESYNC_LOG", "info,rolesync::daemon::reload=debug")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("rolesync serve");
         let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let (synced, reloads) = (Arc::default(), Arc::default());
         let (s, r): (Figures, Figures) = (Arc::clone(&synced), Arc::clone(&reloads));
+        let phases = Arc::new(Mutex::new(Vec::new()));
+        let p = Arc::clone(&phases);
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
+                if line.contains("reload phase") {
+                    if let (Some(name), Some(us)) = (field(&line, "phase="), field(&line, "us="))
+                        && let Ok(us) = us.parse()
+                    {
+                        p.lock().expect("phases").push((name, us));
+                    }
+                    continue;
+                }
                 let sink = if line.contains("directory synced") {
                     &s
                 } else if line.contains(" reload") && line.contains("result=\"applied\"") {
@@ -267,6 +279,7 @@ impl Daemon {
             child,
             synced,
             reloads,
+            phases,
         }
     }
 
@@ -314,12 +327,20 @@ fn changed_from(access: &Path, old: &[u8]) -> Vec<u8> {
 
 fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, rounds: usize) {
     let base = tempfile::tempdir().expect("temp dir");
-    let repo = base.path().join("tree");
+    let repo = base.path().join("git");
     let files = configuration(refs);
     for (path, bytes) in &files {
         let full = repo.join(path);
         std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
         std::fs::write(full, bytes).expect("write");
+    }
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "initial"],
+    ] {
+        let out = bench::git(&repo).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}");
     }
     let reference = full_build(&files, answer);
     let toml = base.path().join("rolesync.toml");
@@ -355,8 +376,9 @@ fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, 
         xs.sort_unstable();
         xs[xs.len() / 2]
     };
+    let phases = phase_medians(&daemon.phases.lock().expect("phases"));
     println!(
-        "daemon, {} files, 50 of 500 user groups from the directory: {rounds} membership changes\n  ldapmodify → access file replaced: median {:.0?} (sync_interval 1 s: includes the wait for the next sync, 0–1 s)\n  the change's directory sync: median {} ms; the reload it triggered (build, diff, rails, publish): median {} ms\n  reference: the full snapshot::build of the same files and answer, in process: {:.0?}\n{}",
+        "daemon, {} files, 50 of 500 user groups from the directory: {rounds} membership changes\n  ldapmodify → access file replaced: median {:.0?} (sync_interval 1 s: includes the wait for the next sync, 0–1 s)\n  the change's directory sync: median {} ms; the reload it triggered (build, diff, rails, publish): median {} ms\n  its phases (median µs, the start's left out): {phases}\n  reference: the full snapshot::build of the same files and answer, in process: {:.0?}\n{}",
         files.len(),
         median(ends),
         ms(&mut syncs),
@@ -364,6 +386,30 @@ fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, 
         reference,
         synthetic::load()
     );
+}
+
+/// The median µs of each phase but its first (the start's), in the order
+/// the phases first came.
+fn phase_medians(lines: &[(String, u64)]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let mut by: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (name, us) in lines {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+            by.insert(name, Vec::new());
+        } else if let Some(v) = by.get_mut(name.as_str()) {
+            v.push(*us);
+        }
+    }
+    let mut out = String::new();
+    for name in names {
+        let mut v = by.remove(name).unwrap_or_default();
+        v.sort_unstable();
+        if let Some(m) = v.get(v.len() / 2) {
+            let _ = write!(out, "{name} {m} ");
+        }
+    }
+    out
 }
 
 /// One full build of `files` with `answer` (the reference).

@@ -15,11 +15,15 @@
 //! each timed from `ldapmodify` to the access file replaced, and the
 //! daemon's own figures of that change: the sync (`directory synced` ms)
 //! and the reload it triggered (the `reload` line's ms: build, diff, rails,
-//! publish). The reference of the same run: the full `snapshot::build` of
-//! the same files with the same answer, in process.
+//! publish), with its phases. The reference of the same run: the full
+//! `snapshot::build` of the same files with the same answer, in process.
+//! Before the daemon, in process: `snapshot::build_cached` with the answer
+//! after the change on the memo of the answer before (`directory_change_build`,
+//! on its own frame for callgrind), beside the cold build.
 //!
-//! Run: `cargo run --release --example ldap_bench [ROUNDS]` (default 5;
-//! `cargo build --release` first, for the daemon binary).
+//! Run: `cargo run --release --example ldap_bench [ROUNDS] [--in-process]`
+//! (default 5; `cargo build --release` first, for the daemon binary;
+//! `--in-process`: without the daemon).
 
 #[path = "common/bench.rs"]
 mod bench;
@@ -186,7 +190,7 @@ fn main() {
     server.modify(&format!(
         "dn: {}\nchangetype: modify\nadd: member\nmember: {}\n",
         group_dn("leaf000"),
-        person_dn("u09999")
+        person_dn("u09998")
     ));
     let (changed, took) = sync(&runtime, &settings, &refs);
     assert_ne!(changed.revision, first.revision, "the change is seen");
@@ -196,7 +200,78 @@ fn main() {
         &changed.revision[..12]
     );
     print!("{report}");
-    daemon_rounds(&server, &refs, &first, rounds);
+    let files = configuration(&refs);
+    in_process(&files, [&first, &changed], rounds);
+    if std::env::args().nth(2).as_deref() != Some("--in-process") {
+        daemon_rounds(&server, &files, &changed, rounds);
+    }
+}
+
+/// `snapshot::build_cached` of the same files with the answer before and
+/// after the change in turns (the memo of the other one), beside a full
+/// build with the memo empty.
+fn in_process(files: &BTreeMap<String, Vec<u8>>, answers: [&DirectorySnapshot; 2], rounds: usize) {
+    let mut memo = rolesync::snapshot::Memo::default();
+    let files = shared(files);
+    let inputs = answers.map(|a| with_answer(&files, a));
+    let full = Instant::now();
+    let report = rolesync::snapshot::build_cached(&inputs[0], &mut memo);
+    let full = full.elapsed();
+    assert!(report.snapshot.is_some(), "the configuration builds");
+    let mut took = Vec::new();
+    for round in 0..rounds.max(2) * 2 {
+        let start = Instant::now();
+        let report = directory_change_build(&inputs[(round + 1) % 2], &mut memo);
+        took.push(start.elapsed());
+        assert!(report.snapshot.is_some(), "the configuration builds");
+    }
+    println!(
+        "in process, build_cached after one membership change (the memo of the answer before): median {:.1?} of {}; the cold build of the same files {full:.1?} ({:.1}×)",
+        median(took.clone()),
+        took.len(),
+        full.as_secs_f64() / median(took).as_secs_f64()
+    );
+}
+
+/// The build of a directory change, on its own frame (for
+/// `callgrind --toggle-collect=*directory_change_build*`).
+#[inline(never)]
+fn directory_change_build(
+    input: &rolesync::snapshot::Input,
+    memo: &mut rolesync::snapshot::Memo,
+) -> rolesync::snapshot::Report {
+    rolesync::snapshot::build_cached(input, memo)
+}
+
+fn input(
+    files: &BTreeMap<String, Vec<u8>>,
+    answer: &DirectorySnapshot,
+) -> rolesync::snapshot::Input {
+    with_answer(&shared(files), answer)
+}
+
+/// The files as an input's buffers (a clone shares them, as the daemon's
+/// reads of an unchanged file do).
+fn shared(files: &BTreeMap<String, Vec<u8>>) -> rolesync::snapshot::Input {
+    rolesync::snapshot::Input {
+        revision: "bench".into(),
+        files: files
+            .iter()
+            .map(|(p, b)| (p.clone(), b.clone().into()))
+            .collect(),
+        ..rolesync::snapshot::Input::default()
+    }
+}
+
+/// `files` (cloned: the same buffers) with `answer`.
+fn with_answer(
+    files: &rolesync::snapshot::Input,
+    answer: &DirectorySnapshot,
+) -> rolesync::snapshot::Input {
+    rolesync::snapshot::Input {
+        directory: Some(Arc::new(answer.clone())),
+        ..files.clone()
+    }
 }
 
 /// The synthetic configuration with user groups `g00`–`g49` (each holds
@@ -325,11 +400,15 @@ fn changed_from(access: &Path, old: &[u8]) -> Vec<u8> {
     }
 }
 
-fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, rounds: usize) {
+fn daemon_rounds(
+    server: &Slapd,
+    files: &BTreeMap<String, Vec<u8>>,
+    answer: &DirectorySnapshot,
+    rounds: usize,
+) {
     let base = tempfile::tempdir().expect("temp dir");
     let repo = base.path().join("git");
-    let files = configuration(refs);
-    for (path, bytes) in &files {
+    for (path, bytes) in files {
         let full = repo.join(path);
         std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
         std::fs::write(full, bytes).expect("write");
@@ -342,7 +421,7 @@ fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, 
         let out = bench::git(&repo).args(args).output().expect("git runs");
         assert!(out.status.success(), "git {args:?}");
     }
-    let reference = full_build(&files, answer);
+    let reference = full_build(files, answer);
     let toml = base.path().join("rolesync.toml");
     let ldap = server.settings_toml("sync_interval = \"1s\"\ntimeout = \"30s\"\n");
     std::fs::write(&toml, format!("[ldap]\n{ldap}")).expect("write the config file");
@@ -358,7 +437,7 @@ fn daemon_rounds(server: &Slapd, refs: &[GroupRef], answer: &DirectorySnapshot, 
     );
     let (mut ends, mut syncs, mut builds) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        let verb = if round % 2 == 0 { "add" } else { "delete" };
+        let verb = if round % 2 == 0 { "delete" } else { "add" };
         let start = Instant::now();
         server.modify(&format!(
             "dn: {}\nchangetype: modify\n{verb}: member\nmember: {}\n",
@@ -414,15 +493,7 @@ fn phase_medians(lines: &[(String, u64)]) -> String {
 
 /// One full build of `files` with `answer` (the reference).
 fn full_build(files: &BTreeMap<String, Vec<u8>>, answer: &DirectorySnapshot) -> Duration {
-    let input = rolesync::snapshot::Input {
-        revision: "reference".into(),
-        files: files
-            .iter()
-            .map(|(p, b)| (p.clone(), b.clone().into()))
-            .collect(),
-        directory: Some(Arc::new(answer.clone())),
-        ..rolesync::snapshot::Input::default()
-    };
+    let input = input(files, answer);
     let start = Instant::now();
     let report = rolesync::snapshot::build(&input);
     let took = start.elapsed();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rolesync::directory::{AccountState, DirectorySnapshot, GroupAnswer, GroupRef, Member};
 use rolesync::ldap::{LdapSettings, SyncError};
 
-use crate::slapd::{self, Options, Slapd, group, group_dn, person, person_dn};
+use crate::slapd::{self, Options, Slapd, account, group, group_dn, person, person_dn};
 
 fn settings(server: &Slapd, extra: &str) -> LdapSettings {
     LdapSettings::from_toml(&server.settings_toml(extra)).expect("settings")
@@ -128,6 +128,54 @@ fn a_locked_account_is_reported_locked_and_an_outage_is_an_error() {
         sync(&s, &[dn("team")]).expect("sync").revision,
         second.revision
     );
+}
+
+#[test]
+fn ns_account_lock_and_user_account_control_lock_an_account() {
+    let ldif = format!(
+        "{}{}{}{}{}{}",
+        account("alice", "nsAccountLock: false\n"),
+        account("bob", "nsAccountLock: TRUE\n"),
+        account("carol", "userAccountControl: 512\n"),
+        account("dave", "userAccountControl: 514\n"),
+        account("erin", "userAccountControl: 66050\n"),
+        group(
+            "team",
+            &["alice", "bob", "carol", "dave", "erin"].map(person_dn)
+        ),
+    );
+    let server = Slapd::new(Options::default(), &ldif);
+    let s = settings(&server, "");
+    let snapshot = sync(&s, &[dn("team")]).expect("sync");
+    let accounts = snapshot.accounts.clone().expect("account state on");
+    let shown: BTreeMap<&str, String> = accounts
+        .iter()
+        .map(|(login, state)| (login.as_str(), format!("{state:?}")))
+        .collect();
+    let locked = |by: &str| format!("Locked {{ by: \"{by}\" }}");
+    assert_eq!(
+        shown,
+        BTreeMap::from([
+            ("alice", "Active".to_owned()),
+            ("bob", locked("nsAccountLock")),
+            ("carol", "Active".to_owned()),
+            // 514 = NORMAL_ACCOUNT | ACCOUNTDISABLE; 66050 also has DONT_EXPIRE_PASSWORD.
+            ("dave", locked("userAccountControl")),
+            ("erin", locked("userAccountControl")),
+        ])
+    );
+    // With account state off, nobody is locked: the attributes are not judged.
+    let off = sync(&settings(&server, "account_state = false\n"), &[dn("team")]).expect("sync");
+    assert_eq!(off.accounts, None);
+    // Unlocked in the directory, active at the next sync. (A userAccountControl
+    // that is no number cannot be stored: the schema's INTEGER syntax refuses it.)
+    server.modify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: nsAccountLock\nnsAccountLock: false\n",
+        person_dn("bob")
+    ));
+    let again = sync(&s, &[dn("team")]).expect("sync");
+    assert_eq!(again.accounts.expect("state")["bob"], AccountState::Active);
+    assert_ne!(again.revision, snapshot.revision);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! A real OpenLDAP server for the tests (issue 16): Debian's `slapd`
 //! started by the test on a free loopback port, from a cn=config made now
 //! by `slapadd -n0` in a temporary folder (schemas core, cosine,
-//! inetorgperson, nis; the mdb back end with the ppolicy overlay, so
+//! inetorgperson, nis, and `ACCOUNT_SCHEMA`: 389-DS's `nsAccountLock` and
+//! AD's `userAccountControl`; the mdb back end with the ppolicy overlay, so
 //! `pwdAccountLockedTime` is known; a size limit when asked), its data
 //! loaded by `slapadd` before the start. `stop`/`start` make an outage,
 //! `modify` changes the data while it runs, and dropping it kills it.
@@ -202,6 +203,7 @@ impl Slapd {
              olcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\nolcModuleLoad: ppolicy\n\n\
              dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
              {schemas}\
+             {ACCOUNT_SCHEMA}\
              dn: olcDatabase={{-1}}frontend,cn=config\nobjectClass: olcDatabaseConfig\n\
              objectClass: olcFrontendConfig\nolcDatabase: {{-1}}frontend\n\n\
              dn: olcDatabase={{0}}config,cn=config\nobjectClass: olcDatabaseConfig\n\
@@ -224,6 +226,29 @@ impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The lock attributes of 389 Directory Server (`nsAccountLock`, its OID
+/// and syntax) and of Active Directory (`userAccountControl`, an integer
+/// of flags), which OpenLDAP's schemas lack, on a class of OpenLDAP's
+/// experimental arc (`1.3.6.1.4.1.4203.666`): a person made by `account`
+/// may carry them, so the tests read them from a real server.
+const ACCOUNT_SCHEMA: &str = "dn: cn=accounts,cn=schema,cn=config\n\
+     objectClass: olcSchemaConfig\ncn: accounts\n\
+     olcAttributeTypes: ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock' \
+     EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )\n\
+     olcAttributeTypes: ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' \
+     EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )\n\
+     olcObjectClasses: ( 1.3.6.1.4.1.4203.666.11.99.1 NAME 'rolesyncTestPerson' \
+     SUP inetOrgPerson STRUCTURAL MAY ( nsAccountLock $ userAccountControl ) )\n\n";
+
+/// A person (as `person` makes, of `ACCOUNT_SCHEMA`'s class
+/// `rolesyncTestPerson`, an `inetOrgPerson` that may carry `nsAccountLock`
+/// and `userAccountControl`) with these attribute lines.
+pub fn account(uid: &str, lines: &str) -> String {
+    format!(
+        "dn: uid={uid},{PEOPLE}\nobjectClass: rolesyncTestPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n{lines}\n"
+    )
 }
 
 /// A loopback port nobody listens on right now.

@@ -25,14 +25,21 @@ pub(crate) async fn open(
     settings: &LdapSettings,
     password: Option<&Secret>,
 ) -> Result<Session, SyncError> {
-    let tls = connector(settings)?;
+    // Made at the first URL that puts TLS on the connection: parsing the
+    // roots is most of a plain sync's CPU otherwise.
+    let mut tls: Option<TlsConnector> = None;
     let mut tried = Vec::new();
     for url in &settings.urls {
-        let attempt = tokio::time::timeout(
-            settings.connect_timeout,
-            connect(settings, url, tls.clone()),
-        )
-        .await;
+        let connector = if needs_tls(settings, url) {
+            if tls.is_none() {
+                tls = Some(connector(settings)?);
+            }
+            tls.clone()
+        } else {
+            None
+        };
+        let attempt =
+            tokio::time::timeout(settings.connect_timeout, connect(settings, url, connector)).await;
         let mut ldap = match attempt {
             Ok(Ok(ldap)) => ldap,
             Ok(Err(why)) => {
@@ -56,11 +63,28 @@ pub(crate) async fn open(
     Err(SyncError::Unreachable { tried })
 }
 
-async fn connect(settings: &LdapSettings, url: &str, tls: TlsConnector) -> Result<Ldap, String> {
-    let conn_settings = LdapConnSettings::new()
+/// Whether the connection to `url` is under TLS: StartTLS, or any scheme
+/// but plain `ldap://` and `ldapi://` (so that ldap3 never makes a
+/// connector of its own, with other roots than `ca_file`).
+fn needs_tls(settings: &LdapSettings, url: &str) -> bool {
+    let plain = ["ldap://", "ldapi://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    settings.starttls || !plain
+}
+
+async fn connect(
+    settings: &LdapSettings,
+    url: &str,
+    tls: Option<TlsConnector>,
+) -> Result<Ldap, String> {
+    let mut conn_settings = LdapConnSettings::new()
         .set_conn_timeout(settings.connect_timeout)
-        .set_starttls(settings.starttls)
-        .set_connector(tls);
+        .set_starttls(settings.starttls);
+    if let Some(tls) = tls {
+        conn_settings = conn_settings.set_connector(tls);
+    }
     let (conn, ldap) = LdapConnAsync::with_settings(conn_settings, url)
         .await
         .map_err(|e| quoted(&e.to_string()))?;
@@ -122,4 +146,24 @@ fn connector(settings: &LdapSettings) -> Result<TlsConnector, SyncError> {
 
 pub(crate) fn human(d: Duration) -> String {
     humantime::format_duration(d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_url_without_starttls_goes_without_tls() {
+        let mut s = LdapSettings::from_toml("urls = [\"ldap://a\"]\nbase_dn = \"dc=x\"\n")
+            .expect("settings");
+        assert!(!needs_tls(&s, "ldap://dc1.example"));
+        assert!(!needs_tls(&s, "LDAP://dc1.example"));
+        assert!(!needs_tls(&s, "ldapi://%2Frun%2Fslapd"));
+        assert!(needs_tls(&s, "ldaps://dc1.example"));
+        assert!(needs_tls(&s, "LDAPS://dc1.example"));
+        assert!(needs_tls(&s, "ldap:/x"));
+        assert!(needs_tls(&s, "other://dc1.example"));
+        s.starttls = true;
+        assert!(needs_tls(&s, "ldap://dc1.example"));
+    }
 }

@@ -12,7 +12,7 @@ pub(crate) fn key(dn: &str) -> String {
             '\\' => {
                 token.push('\\');
                 if let Some(next) = chars.next() {
-                    token.extend(next.to_lowercase());
+                    push_lower(&mut token, next);
                 }
             }
             ',' | '+' | '=' => {
@@ -20,11 +20,20 @@ pub(crate) fn key(dn: &str) -> String {
                 out.push(c);
                 token.clear();
             }
-            c => token.extend(c.to_lowercase()),
+            c => push_lower(&mut token, c),
         }
     }
     push_trimmed(&mut out, &token);
     out
+}
+
+/// `c` lowercased (ASCII without the Unicode tables: nearly every DN).
+fn push_lower(token: &mut String, c: char) {
+    if c.is_ascii() {
+        token.push(c.to_ascii_lowercase());
+    } else {
+        token.extend(c.to_lowercase());
+    }
 }
 
 fn push_trimmed(out: &mut String, token: &str) {
@@ -57,6 +66,9 @@ mod tests {
         assert_eq!(key("cn = a\\, b,dc=x"), "cn=a\\, b,dc=x");
         assert_eq!(key("cn=a\\ ,dc=x"), "cn=a\\ ,dc=x");
         assert_ne!(key("cn=ab,dc=x"), key("cn=a b,dc=x"));
+        // Beyond ASCII, Unicode's lowercase (the fast path is ASCII only).
+        assert_eq!(key("CN=ÄRGER,O=İSTANBUL"), "cn=ärger,o=i\u{307}stanbul");
+        assert_eq!(key("cn=\\Ä"), "cn=\\ä");
     }
 
     #[test]

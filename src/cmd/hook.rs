@@ -23,6 +23,8 @@ use crate::cli::{
     Hook, HookArgs, InstallArgs, NotifyArgs, PreReceiveArgs, SvnPostCommitArgs, SvnPreCommitArgs,
 };
 use crate::daemon::notice::Notice;
+use crate::daemon::validate_verdict::{Named, Rails, Verdict, check};
+use crate::daemon::validate_wire;
 use crate::repo;
 use crate::snapshot::{self, Limits};
 
@@ -262,21 +264,6 @@ impl Phases {
     }
 }
 
-/// How a checked revision is named in the hook's messages.
-struct Named<'a> {
-    /// `commit 0123456789ab on main`, `this commit`, `revision 7`.
-    what: &'a str,
-    /// What follows `what` when the configuration there is invalid.
-    invalid: &'a str,
-}
-
-/// What the guard rails judge a change against: the configuration in
-/// force (`None`: there is none, so no rail applies) and where it lives.
-struct Rails<'a> {
-    in_force: Option<&'a snapshot::Snapshot>,
-    target: crate::rails::Target,
-}
-
 /// The configuration in force (the branch's tip, the youngest revision),
 /// built; `None` when it cannot be read or is invalid (said on `err`: then
 /// no rail applies).
@@ -294,112 +281,6 @@ fn in_force(
             Ok(None)
         }
     }
-}
-
-/// What [`check`] found (its messages already printed).
-enum Verdict {
-    /// Valid; `warnings`: it has some.
-    Accepted {
-        warnings: bool,
-    },
-    Invalid,
-    Unreadable,
-}
-
-/// The check every hook makes of one revision or transaction, Git or SVN
-/// alike: a read that failed is printed as such, an invalid configuration
-/// with its diagnostics, a valid one (with `warn`) with its warnings. With
-/// `rails`, the guard rails judge the change too: a refusal is printed like
-/// an invalid configuration, their warnings like the others.
-fn check(
-    err: &mut dyn std::io::Write,
-    name: &Named,
-    built: &mut Result<snapshot::Report, repo::Error>,
-    warn: bool,
-    rails: Option<&Rails>,
-) -> std::io::Result<Verdict> {
-    let report = match built {
-        Ok(report) => report,
-        Err(e) => {
-            writeln!(err, "rolesync: {} cannot be read: {e}", name.what)?;
-            return Ok(Verdict::Unreadable);
-        }
-    };
-    let diff = match (rails.and_then(|r| r.in_force), &report.snapshot) {
-        (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
-        _ => None,
-    };
-    let refused =
-        rails.is_some_and(|r| crate::rails::apply(report, r.in_force, &r.target, diff.as_ref()));
-    if report.is_valid() {
-        if warn {
-            print_warnings(err, name.what, report)?;
-        }
-        if let Some(diff) = &diff {
-            writeln!(err, "rolesync: what {} changes:", name.what)?;
-            for line in diff.summary().lines() {
-                writeln!(err, "  {line}")?;
-            }
-        }
-        return Ok(Verdict::Accepted {
-            warnings: !report.diagnostics.is_empty(),
-        });
-    }
-    if refused {
-        writeln!(
-            err,
-            "rolesync: {} is refused by the guard rails (README, \"Guard rails\"):",
-            name.what
-        )?;
-    } else {
-        writeln!(err, "rolesync: {} {}:", name.what, name.invalid)?;
-    }
-    for d in &report.diagnostics {
-        print_diagnostic(err, d)?;
-    }
-    Ok(Verdict::Invalid)
-}
-
-/// Print the warnings of a valid report (nothing when there are none): the
-/// push or commit is accepted, but a misspelt role that drops a grant
-/// should not go unnoticed.
-fn print_warnings(
-    err: &mut dyn std::io::Write,
-    what: &str,
-    report: &snapshot::Report,
-) -> std::io::Result<()> {
-    let warnings: Vec<_> = report
-        .diagnostics
-        .iter()
-        .filter(|d| !d.is_error())
-        .collect();
-    if warnings.is_empty() {
-        return Ok(());
-    }
-    writeln!(
-        err,
-        "rolesync: {what} is accepted, with {} warning{}:",
-        warnings.len(),
-        if warnings.len() == 1 { "" } else { "s" }
-    )?;
-    for d in warnings {
-        print_diagnostic(err, d)?;
-    }
-    Ok(())
-}
-
-/// One diagnostic as the pusher or committer sees it: its line, then its
-/// notes (how to fix or override a rail, a failed policy test's
-/// explanation), indented.
-fn print_diagnostic(
-    err: &mut dyn std::io::Write,
-    d: &crate::diag::Diagnostic,
-) -> std::io::Result<()> {
-    writeln!(err, "{}", d.one_line())?;
-    for note in &d.notes {
-        writeln!(err, "  note: {}", crate::diag::escape_controls(note))?;
-    }
-    Ok(())
 }
 
 /// Tell the daemon `notice` (`daemon::notice`); a daemon that is not
@@ -508,6 +389,13 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .and_then(|dir| source.load_cache(dir, limits));
     phases.lap("cache");
+    if let (Some(dir), Some(cache)) = (args.state_dir.as_deref(), cache.as_ref())
+        && let Some(verdict) = judged_by_daemon(&mut err, dir, &source, cache, at, &name, limits)?
+    {
+        phases.lap("judged by the daemon");
+        free_at_exit(cache);
+        return commit_exit(&mut err, verdict);
+    }
     let (built, txn, mut memo, youngest) =
         in_force_and_transaction(&source, cache.as_ref(), at, limits);
     phases.lap("build youngest, read transaction");
@@ -523,6 +411,12 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
     let verdict = check(&mut err, &name, &mut report, true, Some(&rails))?;
     phases.lap("judge");
     free_at_exit((memo, in_force_snapshot, report, youngest, cache));
+    commit_exit(&mut err, verdict)
+}
+
+/// How pre-commit ends on `verdict`: the commit goes in, or is refused
+/// (said on `err`).
+fn commit_exit(err: &mut dyn std::io::Write, verdict: Verdict) -> anyhow::Result<ExitCode> {
     match verdict {
         Verdict::Accepted { .. } => return Ok(ExitCode::SUCCESS),
         Verdict::Unreadable => writeln!(err, "rolesync: commit refused")?,
@@ -532,6 +426,97 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         )?,
     }
     Ok(ExitCode::from(super::EXIT_INVALID))
+}
+
+/// The daemon's verdict on the transaction `at` (its messages printed on
+/// `err`), when the daemon whose state folder is `dir` answers one judged
+/// against the youngest revision, and that is the `cache`'s: the hook
+/// then builds nothing. `None`: no daemon, no answer in time
+/// (`validate_wire::TIMEOUT`), a refusal or a malformed answer, or the
+/// transaction cannot be read from the cache: the hook builds itself.
+fn judged_by_daemon(
+    err: &mut dyn std::io::Write,
+    dir: &Path,
+    source: &repo::Source,
+    cache: &snapshot::Input,
+    at: repo::At,
+    name: &Named,
+    limits: Limits,
+) -> std::io::Result<Option<Verdict>> {
+    if !dir.join(validate_wire::VALIDATE_SOCKET).exists()
+        || source.newest_revision().ok().flatten().as_deref() != Some(cache.revision.as_str())
+    {
+        return Ok(None);
+    }
+    let Ok(txn) = source.read_at_from(at, cache, limits) else {
+        return Ok(None);
+    };
+    ask_daemon(err, dir, &change_request(source, cache, txn, name, true))
+}
+
+/// Ask the daemon to judge `request`: its verdict, its messages printed
+/// on `err`; `None` (said at debug level) when it gives none.
+fn ask_daemon(
+    err: &mut dyn std::io::Write,
+    dir: &Path,
+    request: &Option<validate_wire::Request>,
+) -> std::io::Result<Option<Verdict>> {
+    let Some(request) = request else {
+        return Ok(None);
+    };
+    let why = match validate_wire::ask(dir, request) {
+        Ok(answer) => match answer.verdict {
+            Ok(verdict) => {
+                err.write_all(&answer.messages)?;
+                return Ok(Some(verdict));
+            }
+            Err(why) => why,
+        },
+        Err(why) => why,
+    };
+    tracing::debug!(
+        why,
+        "the daemon does not judge the change; the hook builds it"
+    );
+    Ok(None)
+}
+
+/// What the daemon is asked to judge: `change` as the files it adds,
+/// changes and removes against `base`, the revision in force, named
+/// `name` (`warn`: print its warnings). `None`: the change is incomplete
+/// (over `Limits::max_total_bytes`) or the source has no identity.
+fn change_request(
+    source: &repo::Source,
+    base: &snapshot::Input,
+    change: snapshot::Input,
+    name: &Named,
+    warn: bool,
+) -> Option<validate_wire::Request> {
+    let identity = source.cache_identity().ok().flatten()?;
+    if change.incomplete.is_some() {
+        return None;
+    }
+    let removed = (base.files.keys())
+        .filter(|p| !change.files.contains_key(*p))
+        .map(|p| (p.clone(), None));
+    let mut changed: Vec<_> = (change.files.iter())
+        .filter(|(p, b)| base.files.get(*p) != Some(*b))
+        .map(|(p, b)| (p.clone(), Some(b.as_bytes().to_vec())))
+        .collect();
+    changed.extend(removed);
+    let request = validate_wire::Request {
+        identity,
+        limits: format!("{:?}", base.limits),
+        base: base.revision.clone(),
+        revision: change.revision.clone(),
+        meta: change.meta.clone(),
+        what: name.what.to_owned(),
+        invalid: name.invalid.to_owned(),
+        warn,
+        changed,
+    };
+    free_at_exit(change);
+    Some(request)
 }
 
 /// The youngest revision (the configuration in force) built, the

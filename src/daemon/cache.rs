@@ -2,7 +2,8 @@
 //! `last-good.files`) into the state folder after each publication, on the
 //! blocking pool: the reload does not wait for it (copying the files, encoding, the checksum,
 //! the write and its fsync cost a few to tens of ms on the 10,000-user
-//! tree's 4.9 MB).
+//! tree's 4.9 MB). The same copy then goes to the validator
+//! (`validate`), which builds it with its own memo.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,9 +21,19 @@ pub(super) struct CacheWriter {
     asked: Arc<AtomicU64>,
     /// The number of the newest write done (held while writing).
     done: Arc<Mutex<u64>>,
+    /// Given each revision written, to judge the hooks' changes against.
+    validator: Option<super::validate::Validator>,
 }
 
 impl CacheWriter {
+    /// A writer that hands each revision written to `validator` too.
+    pub(super) fn with_validator(validator: Option<super::validate::Validator>) -> Self {
+        CacheWriter {
+            validator,
+            ..CacheWriter::default()
+        }
+    }
+
     /// Write `input`, the files of the revision just published, as the
     /// cache in the state folder `dir`. A failure is logged: the hooks then
     /// read an older revision's cache, or in full.
@@ -31,7 +42,7 @@ impl CacheWriter {
     pub(super) fn write(&self, source: &repo::Source, dir: &Path, input: &Arc<Input>) {
         let number = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
         let (source, dir, shared) = (source.clone(), dir.to_owned(), Arc::clone(input));
-        let done = self.done.clone();
+        let (done, validator) = (self.done.clone(), self.validator.clone());
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let input = Input::clone(&shared);
@@ -60,6 +71,9 @@ impl CacheWriter {
                 ),
             }
             *done = number;
+            if let Some(validator) = validator {
+                validator.update(&source, input);
+            }
         });
     }
 }

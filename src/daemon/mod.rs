@@ -26,7 +26,10 @@
 //! readiness protocol and watchdog), `directory` (the directory as a
 //! second source: the sync task, the last good answer, stale and held
 //! back), `directory_store` (that answer on disk, `directory.snapshot`,
-//! for a restart and the hooks).
+//! for a restart and the hooks), `validate` (the validation socket: a
+//! hook's change judged against the applied revision's build),
+//! `validate_wire` (its protocol and the hook's client), `validate_verdict`
+//! (the one verdict of a hook's change, for the hook and the daemon).
 
 mod cache;
 mod changes;
@@ -46,6 +49,9 @@ mod sdnotify;
 mod settings;
 pub mod state;
 mod triggers;
+mod validate;
+pub mod validate_verdict;
+pub mod validate_wire;
 
 pub use crate::current::{Attempt, Current, ReloadResult, Status, Trigger};
 pub use debounce::default_quiet;

@@ -28,6 +28,8 @@ pub(super) struct Guards {
     pub(super) stop: tokio::sync::watch::Receiver<bool>,
     /// Who pushed which revision, as the hooks said.
     pub(super) pushes: notice::Pushes,
+    /// Judges the hooks' changes (`validate`; with a state folder).
+    pub(super) validator: Option<super::validate::Validator>,
 }
 
 /// What a reload says of the daemon's freshness (systemd's `STATUS=`).
@@ -90,6 +92,7 @@ impl Reloader {
             let dir = settings.state_dir.clone();
             super::directory::Directory::start(d, shared.clone(), dir, audit.clone(), triggers)
         });
+        let validator = guards.validator.clone();
         Ok(Reloader {
             settings: settings.clone(),
             recorder: Recorder::start(shared.clone(), audit.clone(), QUEUE_BOUND),
@@ -99,7 +102,7 @@ impl Reloader {
             memo: Arc::default(),
             guards,
             repeats: Repeats::default(),
-            cache: super::cache::CacheWriter::default(),
+            cache: super::cache::CacheWriter::with_validator(validator),
             follower: (settings.remote.clone()).map(|r| super::follow::Follower::new(r, audit)),
             directory,
             served_directory: None,
@@ -130,6 +133,12 @@ impl Reloader {
             self.guards.stop.clone(),
         ) {
             tracing::error!(error = %e, "cannot re-bind the hook socket; hooks cannot notify the daemon");
+        }
+        if let Some(v) = self.guards.validator.clone() {
+            let max = super::validate::max_request_bytes(&self.settings.limits);
+            if let Err(e) = super::validate::spawn_socket(&dir, v, max, self.guards.stop.clone()) {
+                tracing::error!(error = %e, "cannot re-bind the validation socket; hooks build themselves");
+            }
         }
     }
 

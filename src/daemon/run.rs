@@ -54,8 +54,14 @@ pub async fn run(
     let (poll, poll_rx) = tokio::sync::watch::channel(settings.poll_interval);
     triggers::spawn_poll(poll_rx, tx.clone(), stop_rx.clone());
     let pushes = super::notice::Pushes::default();
-    if let Some(dir) = &settings.state_dir {
+    let validator = settings
+        .state_dir
+        .as_ref()
+        .map(|_| super::validate::Validator::default());
+    if let (Some(dir), Some(v)) = (&settings.state_dir, &validator) {
         triggers::spawn_hook_socket(dir, tx.clone(), pushes.clone(), stop_rx.clone())?;
+        let max = super::validate::max_request_bytes(&settings.limits);
+        super::validate::spawn_socket(dir, v.clone(), max, stop_rx.clone())?;
     }
     log_start(&settings, listen);
     settings.notify.spawn_watchdog(stop_rx.clone());
@@ -65,6 +71,7 @@ pub async fn run(
         triggers: tx.clone(),
         stop: stop_rx.clone(),
         pushes,
+        validator,
     };
     let reloader = Reloader::new(&settings, shared.clone(), guards)?;
     let knobs = Knobs {

@@ -702,3 +702,143 @@ fn svn_pre_commit_says_the_same_with_a_fresh_a_stale_and_no_cache() {
         }
     }
 }
+
+/// pre-commit with `state`, logging whether the daemon judged the change.
+fn svn_pre_commit_logged(svn: &Svn, txn: &str, state: &Path) -> (Output, bool) {
+    let out = util::rolesync()
+        .args(["hook", "pre-commit"])
+        .arg(svn.config_repo())
+        .arg(txn)
+        .arg("--state-dir")
+        .arg(state)
+        .env("LC_ALL", "C.UTF-8")
+        .env("ROLESYNC_LOG", "rolesync::cmd::hook=debug")
+        .output()
+        .expect("runs");
+    let judged = util::stderr(&out).contains("judged by the daemon");
+    (out, judged)
+}
+
+/// A fake daemon on the validation socket of `state` that answers every
+/// request with `answer` (garbage, a well-formed answer of another
+/// revision, a refusal): the hook must build itself.
+fn fake_validator(state: &Path, answer: Vec<u8>) -> std::thread::JoinHandle<()> {
+    use std::io::{Read as _, Write as _};
+    let path = state.join(rolesync::daemon::validate_wire::VALIDATE_SOCKET);
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut request = Vec::new();
+            let _ = s.read_to_end(&mut request);
+            let _ = s.write_all(&answer);
+        }
+        let _ = std::fs::remove_file(&path);
+    })
+}
+
+/// The daemon judges a live transaction for the pre-commit hook (issue
+/// 13): its verdict and messages equal the hook's own build's (no state
+/// folder), for an accepted change, a broken one, one the guard rails
+/// refuse and one accepted after them. A fake daemon that answers
+/// garbage, accepts against another revision, refuses, or one that does
+/// not run changes nothing: the hook builds itself.
+#[test]
+fn svn_pre_commit_judged_by_the_daemon_says_what_the_hook_says() {
+    use rolesync::daemon::validate_verdict::Verdict;
+    use rolesync::daemon::validate_wire::Answer;
+    const ROLES: &str = ".polarion/security/user-roles.xml";
+    let svn = Svn::new();
+    svn_in_wc(&svn, &["rm", "-q", ".polarion/tests"]);
+    svn_in_wc(&svn, &["commit", "-q", "-m", "no policy tests"]);
+    svn.install_hooks();
+    let sync = install_pausing_hook(&svn);
+    svn.install_hooks();
+    let (state, fakes) = (svn.path("state"), svn.path("fakes"));
+    let _d = Daemon::start(&svn.config_repo(), &svn.path("access"), &state, &[]);
+    let source = Source::open(&svn.config_repo(), &Options::default()).expect("SVN");
+    let roles = svn.wc().join(ROLES);
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(&roles).expect("read");
+        std::fs::write(&roles, text.replacen(from, to, 1)).expect("write");
+    };
+    let accept = |revision: &str| Answer {
+        revision: revision.to_owned(),
+        verdict: Ok(Verdict::Accepted { warnings: false }),
+        messages: Vec::new(),
+    };
+    type Step<'a> = (&'a str, &'a dyn Fn(), bool);
+    let changes: [Step; 4] = [
+        ("a comment", &|| append(&roles, "<!-- one -->\n"), true),
+        ("broken", &|| append(&roles, "<broken"), false),
+        (
+            "the last admin removed",
+            &|| edit("<role name=\"admin\"/>", ""),
+            false,
+        ),
+        (
+            "another comment",
+            &|| append(&roles, "<!-- two -->\n"),
+            true,
+        ),
+    ];
+    for (what, change, accepted) in changes {
+        let youngest = svn.youngest();
+        wait_until(LIMIT, "the cache of the youngest revision", || {
+            source
+                .load_cache(&state, Limits::default())
+                .is_some_and(|c| c.revision == youngest)
+        });
+        change();
+        let (Some(txn), commit) = commit_paused(&svn, &sync) else {
+            panic!("{what}: the commit reaches pre-commit");
+        };
+        let none = svn_pre_commit(&svn, &txn, None);
+        assert_eq!(none.status.success(), accepted, "{what}");
+        // The daemon judges once it built the revision it applied.
+        wait_until(LIMIT, "the daemon judges", || {
+            svn_pre_commit_logged(&svn, &txn, &state).1
+        });
+        same_verdict(svn_pre_commit(&svn, &txn, Some(&state)), none.clone(), what);
+        let hostile = [
+            b"garbage".to_vec(),
+            accept("1").encode(),
+            accept(&youngest).encode()[..20].to_vec(),
+            Answer {
+                verdict: Err("busy".into()),
+                ..accept(&youngest)
+            }
+            .encode(),
+            Vec::new(),
+        ];
+        for (n, answer) in hostile.into_iter().enumerate() {
+            std::fs::create_dir_all(&fakes).expect("mkdir");
+            assert!(place_cache(
+                &fakes,
+                &source,
+                CacheKind::Fresh,
+                &youngest,
+                &youngest
+            ));
+            let fake = fake_validator(&fakes, answer);
+            let (with, judged) = svn_pre_commit_logged(&svn, &txn, &fakes);
+            assert!(!judged, "{what}, fake answer {n}: not judged by it");
+            assert_eq!(with.status.code(), none.status.code(), "{what}, fake {n}");
+            fake.join().expect("fake");
+            same_verdict(svn_pre_commit(&svn, &txn, Some(&fakes)), none.clone(), what);
+        }
+        std::fs::remove_file(sync.join("txn")).expect("rm");
+        std::fs::write(sync.join("go"), "").expect("go");
+        let out = commit.join().expect("svn");
+        assert_eq!(
+            out.status.success(),
+            accepted,
+            "{what}: {}",
+            util::stderr(&out)
+        );
+        match accepted {
+            true => svn_in_wc(&svn, &["update", "-q"]),
+            false => svn_in_wc(&svn, &["revert", "-q", ROLES]),
+        }
+    }
+}

@@ -5,7 +5,10 @@
 //! that revision's build, then judges them with the hook's own verdict
 //! (`validate_verdict::check`) and answers what the hook prints. The
 //! change costs its own build (≈ 17 ms on the 10,000-user tree) instead
-//! of the hook's full build of the configuration in force.
+//! of the hook's full build of the configuration in force. The validator
+//! builds nothing until a hook first asks (that request builds the
+//! applied revision, and may outlast the hook's wait, which then builds
+//! itself); from then on it builds each applied revision as it comes.
 //!
 //! Nothing here can publish or change what the daemon serves: the
 //! validator holds a copy of the applied revision's files and its own
@@ -42,6 +45,13 @@ struct Warm {
     applied: Option<(Input, String, Option<snapshot::Snapshot>)>,
     target: Option<crate::rails::Target>,
     memo: Memo,
+    /// A hook asked once: from then on each applied revision is built when
+    /// it comes. Before, nothing is built (a daemon whose hooks never ask,
+    /// e.g. Git's, holds no second model), and `unbuilt` says the first
+    /// request builds it.
+    asked: bool,
+    /// `applied`'s build is not made yet.
+    unbuilt: bool,
 }
 
 /// Judges the hooks' changes against the revision applied last.
@@ -65,11 +75,27 @@ impl Validator {
             return;
         };
         let mut warm = self.lock();
-        let built = snapshot::build_cached(&input, &mut warm.memo).snapshot;
+        let built = if warm.asked {
+            snapshot::build_cached(&input, &mut warm.memo).snapshot
+        } else {
+            None
+        };
+        warm.unbuilt = !warm.asked;
         let old = warm.applied.replace((input, identity, built));
         warm.target = Some(source.rails_target());
         drop(warm);
         drop(old);
+    }
+
+    /// The applied revision built, if the first request finds it unbuilt.
+    fn build_in_force(warm: &mut Warm) {
+        warm.asked = true;
+        if !std::mem::take(&mut warm.unbuilt) {
+            return;
+        }
+        if let Some((input, _, built)) = warm.applied.as_mut() {
+            *built = snapshot::build_cached(input, &mut warm.memo).snapshot;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Warm> {
@@ -82,10 +108,12 @@ impl Validator {
     /// off the answer's path (the change's build).
     fn judge(&self, bytes: &[u8]) -> (Answer, Option<snapshot::Report>) {
         let mut warm = self.lock();
+        Self::build_in_force(&mut warm);
         let Warm {
             applied,
             target,
             memo,
+            ..
         } = &mut *warm;
         let (Some((input, identity, in_force)), Some(target)) = (applied.as_ref(), target) else {
             return (refused("", "the daemon has applied no revision yet"), None);

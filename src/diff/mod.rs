@@ -34,7 +34,8 @@ use crate::policy::Verdict;
 use crate::snapshot::Snapshot;
 
 pub use types::{
-    Bounds, Diff, Direction, GroupChange, Part, PathChange, PermissionChange, Reason, TOP, Tally,
+    Bounds, Diff, Direction, DirectoryWay, GroupChange, Part, PathChange, PermissionChange, Reason,
+    TOP, Tally,
 };
 
 /// Why a diff could not be computed.
@@ -223,6 +224,8 @@ impl Diff {
     }
 }
 
+#[cfg(test)]
+mod directory_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -231,3 +231,37 @@ fn the_same_answer_changes_nothing_and_a_change_without_the_directory_has_no_dir
         "{json}"
     );
 }
+
+#[test]
+fn revisions_built_without_the_answer_they_need_say_so_in_a_note() {
+    let build = |directory| {
+        let input = Input {
+            revision: "r".into(),
+            files: (files().iter())
+                .map(|(p, t)| (p.clone(), t.as_str().into()))
+                .collect(),
+            directory,
+            ..Input::default()
+        };
+        snapshot::build(&input).snapshot.expect("valid")
+    };
+    let without = build(None);
+    let d = diff(&without, &without).expect("diff");
+    assert_eq!(d.notes, [NO_ANSWER_NOTE], "{}", d.render());
+    assert!(
+        d.render()
+            .contains("note: groups.xml names directory groups")
+    );
+    let with = build(Some(Arc::new(answer(&[("erin", &[])], EVERYBODY, &[]))));
+    assert!(diff(&with, &with).expect("diff").notes.is_empty());
+    // Without directory groups there is nothing to say.
+    let plain = super::tests::base();
+    let input = Input {
+        files: (plain.iter())
+            .map(|(p, t)| (p.clone(), t.as_str().into()))
+            .collect(),
+        ..Input::default()
+    };
+    let s = snapshot::build(&input).snapshot.expect("valid");
+    assert!(diff(&s, &s).expect("diff").notes.is_empty());
+}

@@ -669,6 +669,15 @@ pub struct DiffArgs {
     pub max_file_bytes: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// The daemon's state folder: build both revisions with the directory
+    /// answer it stored (`directory.snapshot`, `[ldap]`); none there: built
+    /// without, and said so.
+    #[arg(long, value_name = "DIR", conflicts_with = "directory_snapshot")]
+    pub state_dir: Option<PathBuf>,
+    /// Build both revisions with the directory answer in this file (a copy
+    /// of a state folder's `directory.snapshot`); refused when it is not one.
+    #[arg(long, value_name = "FILE")]
+    pub directory_snapshot: Option<PathBuf>,
     /// The revision before the change (Git: a commit, tag or branch; SVN: a
     /// number), or a folder.
     pub from: String,

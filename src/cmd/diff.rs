@@ -1,7 +1,12 @@
 //! `rolesync diff FROM TO`: build both revisions (or both folders), diff
 //! them (`diff::diff`), print the summary and the full list, or the
 //! version-1 JSON. Exit 0 when the diff was computed, 2 when it could not
-//! be (a revision that does not exist or does not build).
+//! be (a revision that does not exist or does not build). With
+//! `--state-dir` / `--directory-snapshot` both revisions are built with
+//! the daemon's stored directory answer (`cmd::directory_answer`); without
+//! one, a revision whose groups.xml names directory groups is compared
+//! without their members, and the diff's note says so
+//! (`diff::NO_ANSWER_NOTE`).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -9,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use super::directory_answer::{self, Answer};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff;
 use crate::repo::{self, At, Source};
@@ -16,17 +22,21 @@ use crate::snapshot::{self, Limits, Snapshot};
 
 pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let limits = args.limits.limits(args.max_file_bytes);
+    let answer = match &args.directory_snapshot {
+        Some(file) => Some(directory_answer::from_file(file)?),
+        None => directory_answer::stored(args.state_dir.as_deref()),
+    };
     let (old, new) = if Path::new(&args.from).is_dir() && Path::new(&args.to).is_dir() {
         (
-            folder_snapshot(Path::new(&args.from), limits)?,
-            folder_snapshot(Path::new(&args.to), limits)?,
+            folder_snapshot(Path::new(&args.from), limits, &answer)?,
+            folder_snapshot(Path::new(&args.to), limits, &answer)?,
         )
     } else {
         let source = Source::open(&args.repo, &repo::Options::default())
             .with_context(|| format!("opening {}", args.repo.display()))?;
         (
-            snapshot_at(&source, &args.from, limits)?,
-            snapshot_at(&source, &args.to, limits)?,
+            snapshot_at(&source, &args.from, limits, &answer)?,
+            snapshot_at(&source, &args.to, limits, &answer)?,
         )
     };
     let d = diff::diff(&old, &new)?;
@@ -45,21 +55,29 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The snapshot of one revision of a repository; an error (with the first
-/// diagnostics) when it does not build.
-pub fn snapshot_at(source: &Source, revision: &str, limits: Limits) -> anyhow::Result<Snapshot> {
-    let input = source
+/// The snapshot of one revision of a repository, built with the
+/// directory's `answer` (none: without a directory); an error (with the
+/// first diagnostics) when it does not build.
+pub fn snapshot_at(
+    source: &Source,
+    revision: &str,
+    limits: Limits,
+    answer: &Answer,
+) -> anyhow::Result<Snapshot> {
+    let mut input = source
         .read_at(At::Revision(Some(revision)), limits)
         .with_context(|| format!("reading revision {revision}"))?;
+    input.directory.clone_from(answer);
     built(&input)
 }
 
-fn folder_snapshot(folder: &Path, limits: Limits) -> anyhow::Result<Snapshot> {
+fn folder_snapshot(folder: &Path, limits: Limits, answer: &Answer) -> anyhow::Result<Snapshot> {
     let source = Source::open(folder, &repo::Options::default())
         .with_context(|| format!("opening {}", folder.display()))?;
-    let input = source
+    let mut input = source
         .read(None, limits)
         .with_context(|| format!("reading {}", folder.display()))?;
+    input.directory.clone_from(answer);
     built(&input)
 }
 

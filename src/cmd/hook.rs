@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
+use super::directory_answer::{self as answer, with};
 use crate::cli::{
     Hook, HookArgs, InstallArgs, NotifyArgs, PreReceiveArgs, SvnPostCommitArgs, SvnPreCommitArgs,
 };
@@ -65,12 +66,14 @@ fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
         .context("HEAD names no branch; give --branch")?;
     let wanted = format!("refs/heads/{branch}");
     let limits = hook.read.limits();
+    answer::load_for_hook(args.state_dir.as_deref());
     // The last revision read: the daemon's cache at first, then each
     // commit checked; each read starts from it and reads only what changed.
     let mut base = args
         .state_dir
         .as_deref()
-        .and_then(|dir| source.load_cache(dir, limits));
+        .and_then(|dir| source.load_cache(dir, limits))
+        .map(answer::attach);
     let mut refused = false;
     let mut accepted = Vec::new();
     let mut err = std::io::stderr().lock();
@@ -179,10 +182,10 @@ fn read_from(
     at: repo::At,
     limits: Limits,
 ) -> Result<snapshot::Input, repo::Error> {
-    let read = match base.as_ref() {
+    let read = with(match base.as_ref() {
         Some(b) => source.read_at_from(at, b, limits),
         None => source.read_at(at, limits),
-    };
+    });
     if let Ok(input) = &read {
         *base = Some(input.clone());
     }
@@ -384,10 +387,12 @@ fn pre_commit(args: &SvnPreCommitArgs) -> anyhow::Result<ExitCode> {
         what: "this commit",
         invalid: "makes the configuration invalid",
     };
+    answer::load_for_hook(args.state_dir.as_deref());
     let cache = args
         .state_dir
         .as_deref()
-        .and_then(|dir| source.load_cache(dir, limits));
+        .and_then(|dir| source.load_cache(dir, limits))
+        .map(answer::attach);
     phases.lap("cache");
     if let (Some(dir), Some(cache)) = (args.state_dir.as_deref(), cache.as_ref())
         && let Some(verdict) = judged_by_daemon(&mut err, dir, &source, cache, at, &name, limits)?
@@ -543,20 +548,22 @@ fn in_force_and_transaction(
 ) {
     let mut memo = snapshot::Memo::default();
     let Some(cache) = cache else {
-        let youngest = source.read_at(repo::At::Revision(None), limits);
-        let (built, txn) = build_beside(Some(&youngest), &mut memo, || match &youngest {
-            Ok(y) => source.read_at_from(at, y, limits),
-            Err(_) => source.read_at(at, limits),
+        let youngest = with(source.read_at(repo::At::Revision(None), limits));
+        let (built, txn) = build_beside(Some(&youngest), &mut memo, || {
+            with(match &youngest {
+                Ok(y) => source.read_at_from(at, y, limits),
+                Err(_) => source.read_at(at, limits),
+            })
         });
         return (built.unwrap_or(Ok(None)), txn, memo, youngest.ok());
     };
     let (early, (youngest, txn)) = std::thread::scope(|s| {
         let early = s.spawn(|| snapshot::build_cached(cache, &mut memo).snapshot);
         let youngest = read_youngest(source, cache, limits);
-        let txn = match &youngest {
+        let txn = with(match &youngest {
             Ok(y) => source.read_at_from(at, y, limits),
             Err(_) => source.read_at(at, limits),
-        };
+        });
         let early = early.join();
         (early, (youngest, txn))
     });
@@ -581,9 +588,7 @@ fn read_youngest<'a>(
     if source.newest_revision()?.as_deref() == Some(cache.revision.as_str()) {
         return Ok(Cow::Borrowed(cache));
     }
-    source
-        .read_at_from(repo::At::Revision(None), cache, limits)
-        .map(Cow::Owned)
+    with(source.read_at_from(repo::At::Revision(None), cache, limits)).map(Cow::Owned)
 }
 
 /// Notify the daemon, then report the warnings of the committed
@@ -599,8 +604,11 @@ fn post_commit(args: &SvnPostCommitArgs) -> anyhow::Result<ExitCode> {
     let touches = source.as_ref().ok().map(|s| s.touches_config(at));
     // The cache is taken before the daemon hears of this revision (and,
     // once it applied it, rewrites the cache).
+    answer::load_for_hook(args.state_dir.as_deref());
     let mut base = match (&source, &touches, &args.state_dir) {
-        (Ok(source), Some(Ok(true)), Some(dir)) => source.load_cache(dir, limits),
+        (Ok(source), Some(Ok(true)), Some(dir)) => {
+            source.load_cache(dir, limits).map(answer::attach)
+        }
         _ => None,
     };
     if let Some(dir) = &args.state_dir {

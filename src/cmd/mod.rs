@@ -9,6 +9,7 @@
 pub mod access;
 pub mod check;
 pub mod diff;
+pub mod directory_answer;
 pub mod docs;
 pub mod fleet;
 pub mod hook;

@@ -165,6 +165,11 @@ impl Directory {
         }
     }
 
+    /// Where the last good answer is kept (`/v1/diff` builds with it).
+    pub(super) fn answers(&self) -> Arc<ArcSwapOption<DirectorySnapshot>> {
+        self.good.clone()
+    }
+
     /// The last good answer.
     pub(super) fn good(&self) -> Option<Arc<DirectorySnapshot>> {
         self.good.load_full()

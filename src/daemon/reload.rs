@@ -109,6 +109,13 @@ impl Reloader {
         })
     }
 
+    /// Where the directory's last good answer is kept (with `[ldap]`).
+    pub(super) fn directory_answers(&self) -> Option<super::run::Answers> {
+        self.directory
+            .as_ref()
+            .map(super::directory::Directory::answers)
+    }
+
     /// Recreate a deleted state folder, with a new lock and hook socket.
     fn ensure_state_dir(&mut self) {
         let Some(dir) = self.settings.state_dir.clone() else {

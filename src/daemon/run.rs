@@ -31,9 +31,14 @@ pub async fn run(
     // Before the API answers: a SIGHUP from then on is a reload.
     triggers::spawn_sighup(tx.clone(), stop_rx.clone())?;
     let api_limits = Arc::new(arc_swap::ArcSwap::from_pointee(settings.limits));
+    // The directory's last good answer, once the reloader holds it.
+    let answers: Arc<std::sync::OnceLock<Option<Answers>>> = Arc::default();
     let api = tokio::spawn(crate::api::serve::serve(
         listener,
-        crate::api::router(shared.clone(), api_config(&settings, api_limits.clone())),
+        crate::api::router(
+            shared.clone(),
+            api_config(&settings, api_limits.clone(), answers.clone()),
+        ),
         settings.http,
         stop_rx.clone(),
     ));
@@ -74,6 +79,7 @@ pub async fn run(
         validator,
     };
     let reloader = Reloader::new(&settings, shared.clone(), guards)?;
+    let _ = answers.set(reloader.directory_answers());
     let knobs = Knobs {
         in_force: Reconfig {
             live: settings.live(),
@@ -333,11 +339,17 @@ fn log_burst(
     tracing::debug!(target: RELOAD_LOG, phase = "wait", us = wait, "reload phase");
 }
 
+/// Where the directory's last good answer is kept.
+pub(super) type Answers = Arc<arc_swap::ArcSwapOption<crate::directory::DirectorySnapshot>>;
+
 /// The API's configuration from the daemon's settings; `min_revision`
-/// orders revisions as the repository does.
+/// orders revisions as the repository does; `/v1/diff` builds with the
+/// directory's last good answer (`answers`, set once the reloader holds
+/// it; none without `[ldap]`).
 fn api_config(
     settings: &Settings,
     limits: Arc<arc_swap::ArcSwap<crate::snapshot::Limits>>,
+    answers: Arc<std::sync::OnceLock<Option<Answers>>>,
 ) -> crate::api::Config {
     let source = settings.source.clone();
     let reader = settings.source.clone();
@@ -350,7 +362,8 @@ fn api_config(
         http: settings.http,
         is_at_least: Arc::new(move |loaded: &str, wanted: &str| source.is_at_least(loaded, wanted)),
         read_snapshot: Some(Arc::new(move |rev: &str| {
-            crate::cmd::diff::snapshot_at(&reader, rev, **limits.load())
+            let answer = answers.get().cloned().flatten().and_then(|a| a.load_full());
+            crate::cmd::diff::snapshot_at(&reader, rev, **limits.load(), &answer)
                 .map_err(|e| format!("{e:#}"))
         })),
         decision_log: settings.decision_log.clone(),

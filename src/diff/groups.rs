@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::types::{Direction, GroupChange, Reason};
+use super::types::{Direction, DirectoryWay, GroupChange, Reason};
 use crate::ident::{GroupId, Login, RoleId, role_group_name};
 use crate::model::{Assignment, EVERYONE, Holder, Model, Run, Scope};
 
@@ -262,7 +262,8 @@ pub(super) fn memberships_from<'a>(
 }
 
 /// Why: the account's change of state, else the ways gained (joined) or
-/// lost (left).
+/// lost (left), a user group the directory fills named with the
+/// directory's part (of the model that has the membership).
 fn reasons(
     old: &Model,
     new: &Model,
@@ -273,19 +274,63 @@ fn reasons(
 ) -> Vec<Reason> {
     let (active_before, active_after) = (old.is_active(login), new.is_active(login));
     if active_before != active_after {
-        let account = match (active_after, new.accounts.as_ref()) {
-            (true, _) => account_way(new),
-            (false, Some(a)) if a.contains_key(login) => Reason::AccountDisabled,
-            (false, Some(_)) => Reason::AccountDeleted,
-            (false, None) => Reason::Named,
-        };
-        return vec![account];
+        return vec![account_reason(old, new, login, active_after)];
     }
-    let (from, to) = match direction {
-        Direction::Joined => (was, is),
-        Direction::Left => (is, was),
+    let (from, to, model) = match direction {
+        Direction::Joined => (was, is, new),
+        Direction::Left => (is, was, old),
     };
-    to.difference(from).cloned().collect()
+    (to.difference(from))
+        .map(|r| through_directory(model, login, r))
+        .collect()
+}
+
+/// Why an account became active (`now_active`) or inactive: its
+/// `user.xml` (or being named), else the directory, when the repository
+/// side did not change.
+fn account_reason(old: &Model, new: &Model, login: &Login, now_active: bool) -> Reason {
+    let locally =
+        |m: &Model| (m.accounts.as_ref()).is_none_or(|a| a.get(login).is_some_and(|x| !x.disabled));
+    let snapshot = new.directory.revision.clone();
+    if now_active {
+        return match locally(old) && !old.directory.allows(login) {
+            true => Reason::ActiveInDirectory { snapshot },
+            false => account_way(new),
+        };
+    }
+    match (locally(new), new.directory.refusal(login)) {
+        (true, Some(Some(by))) => Reason::LockedInDirectory {
+            by: by.to_owned(),
+            snapshot,
+        },
+        (true, Some(None)) => Reason::NotInDirectory { snapshot },
+        _ => match new.accounts.as_ref() {
+            Some(a) if a.contains_key(login) => Reason::AccountDisabled,
+            Some(_) => Reason::AccountDeleted,
+            None => Reason::Named,
+        },
+    }
+}
+
+/// `reason` with the directory's part when it is a user group that has
+/// `login` from the directory (not also from `groups.xml`) in `model`.
+fn through_directory(model: &Model, login: &Login, reason: &Reason) -> Reason {
+    let Reason::Group(g) = reason else {
+        return reason.clone();
+    };
+    let d = &model.directory;
+    match d.groups.get(g) {
+        Some(dg) if !dg.local.contains(login) => match dg.members.get(login) {
+            Some(via) => Reason::DirectoryGroup(Box::new(DirectoryWay {
+                group: g.clone(),
+                reference: dg.reference.to_string(),
+                via: via.clone(),
+                snapshot: d.revision.clone(),
+            })),
+            None => reason.clone(),
+        },
+        _ => reason.clone(),
+    }
 }
 
 /// Scopes whose assignments differ: every (role, holder) added or removed
@@ -404,10 +449,14 @@ fn everyone() -> &'static RoleId {
 /// Logins whose active state (member of `everyone`) differs.
 fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
     match (&old.accounts, &new.accounts) {
-        // The same accounts, shared with the lowering that made them.
-        (Some(a), Some(b)) if Arc::ptr_eq(a, b) => BTreeSet::new(),
         (Some(a), Some(b)) => {
-            let mut out = changed_in(a, b);
+            // The same accounts, shared with the lowering that made them:
+            // only the directory may have changed who is active.
+            let mut out = match Arc::ptr_eq(a, b) {
+                true => BTreeSet::new(),
+                false => changed_in(a, b),
+            };
+            out.extend(directory_changed(old, new));
             out.retain(|l| old.is_active(l) != new.is_active(l));
             out
         }
@@ -426,6 +475,32 @@ fn changed_accounts<'a>(old: &'a Model, new: &'a Model) -> BTreeSet<&'a Login> {
             names
                 .into_iter()
                 .filter(|l| a.contains(*l) != b.contains(*l))
+                .collect()
+        }
+    }
+}
+
+/// The logins whose state in the directory differs (listed, locked,
+/// absent); when only one side has the directory's account state, every
+/// account of either side.
+fn directory_changed<'a>(old: &'a Model, new: &'a Model) -> Vec<&'a Login> {
+    let (x, y) = (&old.directory.accounts, &new.directory.accounts);
+    match (x, y) {
+        (None, None) => Vec::new(),
+        (Some(x), Some(y)) if Arc::ptr_eq(x, y) || x == y => Vec::new(),
+        (Some(x), Some(y)) => {
+            let differs = |a: &'a BTreeMap<Login, _>, b: &'a BTreeMap<Login, _>| {
+                a.iter()
+                    .filter(move |(l, s)| b.get(*l) != Some(*s))
+                    .map(|(l, _)| l)
+            };
+            differs(x, y).chain(differs(y, x)).collect()
+        }
+        _ => {
+            let accounts = [old, new].into_iter().flat_map(|m| m.accounts.iter());
+            let listed = [x, y].into_iter().flatten();
+            (accounts.flat_map(|a| a.keys()))
+                .chain(listed.flat_map(|a| a.keys()))
                 .collect()
         }
     }

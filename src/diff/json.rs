@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::types::{Diff, Part, Tally};
+use super::types::{Diff, GroupChange, Part, Reason, Tally};
 
 /// The version of the shape below; a change of the shape changes it.
 pub const VERSION: u32 = 1;
@@ -48,6 +48,35 @@ pub struct GroupJson {
     /// `joined` or `left`.
     pub change: &'static str,
     pub reasons: Vec<String>,
+    /// The directory's part in the change, when it has one (left out
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<DirectoryJson>,
+}
+
+/// What the directory did in a role-group change.
+#[derive(Debug, Serialize)]
+pub struct DirectoryJson {
+    /// The revision of the directory answer the reason comes from.
+    pub snapshot: Option<String>,
+    /// The directory groups that put the login in the user groups of the
+    /// reasons (joined: in the new revision; left: in the old one).
+    pub member_of: Vec<MemberOfJson>,
+    /// `locked`, `absent` or `active`: the directory changed the account's
+    /// state (`null`: it did not).
+    pub account: Option<&'static str>,
+    /// What locked the account (`pwdAccountLockedTime`, …), when locked.
+    pub locked_by: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberOfJson {
+    /// The user group of groups.xml.
+    pub group: String,
+    /// The directory group it names (a DN, or `FILTER below BASE`).
+    pub reference: String,
+    /// The nested groups' DNs between, outermost first.
+    pub via: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,7 +133,8 @@ pub fn to_json(d: &Diff) -> DiffJson {
             role: c.role.as_str().to_owned(),
             login: c.login.as_str().to_owned(),
             change: c.direction.as_str(),
-            reasons: c.reasons.iter().map(super::types::Reason::code).collect(),
+            reasons: c.reasons.iter().map(Reason::code).collect(),
+            directory: directory_of(c),
         }),
         paths: part(&d.paths, &d.top_paths, |c| PathJson {
             repository: c.repository.clone(),
@@ -122,4 +152,39 @@ pub fn to_json(d: &Diff) -> DiffJson {
         }),
         notes: d.notes.clone(),
     }
+}
+
+/// The directory's part of a change, when one of its reasons is the
+/// directory's.
+fn directory_of(c: &GroupChange) -> Option<DirectoryJson> {
+    if !c.reasons.iter().any(Reason::is_directory) {
+        return None;
+    }
+    let mut out = DirectoryJson {
+        snapshot: c
+            .reasons
+            .iter()
+            .find_map(Reason::snapshot)
+            .map(str::to_owned),
+        member_of: Vec::new(),
+        account: None,
+        locked_by: None,
+    };
+    for r in &c.reasons {
+        match r {
+            Reason::DirectoryGroup(w) => out.member_of.push(MemberOfJson {
+                group: w.group.to_string(),
+                reference: w.reference.clone(),
+                via: w.via.clone(),
+            }),
+            Reason::LockedInDirectory { by, .. } => {
+                out.account = Some("locked");
+                out.locked_by = Some(by.clone());
+            }
+            Reason::NotInDirectory { .. } => out.account = Some("absent"),
+            Reason::ActiveInDirectory { .. } => out.account = Some("active"),
+            _ => {}
+        }
+    }
+    Some(out)
 }

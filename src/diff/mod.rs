@@ -34,7 +34,8 @@ use crate::policy::Verdict;
 use crate::snapshot::Snapshot;
 
 pub use types::{
-    Bounds, Diff, Direction, GroupChange, Part, PathChange, PermissionChange, Reason, TOP, Tally,
+    Bounds, Diff, Direction, DirectoryWay, GroupChange, Part, PathChange, PermissionChange, Reason,
+    TOP, Tally,
 };
 
 /// Why a diff could not be computed.
@@ -134,6 +135,10 @@ fn diff_reading(
         },
     );
     let max = bounds.max_listed;
+    let mut notes = perms.notes;
+    if [old, new].into_iter().any(lacks_answer) {
+        notes.push(NO_ANSWER_NOTE.to_owned());
+    }
     Ok(Diff {
         from: old.revision.clone(),
         to: new.revision.clone(),
@@ -145,8 +150,20 @@ fn diff_reading(
         top_groups,
         top_paths,
         top_permissions,
-        notes: perms.notes,
+        notes,
     })
+}
+
+/// The note of a diff whose revisions name directory groups but were built
+/// without a directory answer (their build warned `ldap-members-unknown`).
+pub const NO_ANSWER_NOTE: &str = "groups.xml names directory groups, but no directory answer \
+     was given: their members from the directory are unknown here and left out \
+     (ldap-members-unknown)";
+
+/// Whether `s` names directory groups and was built without an answer.
+fn lacks_answer(s: &Snapshot) -> bool {
+    let d = &s.model.directory;
+    d.revision.is_none() && !d.groups.is_empty()
 }
 
 /// The logins that lose something and those that gain something.
@@ -223,6 +240,8 @@ impl Diff {
     }
 }
 
+#[cfg(test)]
+mod directory_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -35,7 +35,7 @@ const ACCESS: &str =
 
 const LOGINS: &[&str] = &["alice", "bob", "carol", "erin", "frank"];
 
-fn base() -> BTreeMap<String, String> {
+pub(super) fn base() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut put = |p: &str, t: &str| files.insert(p.to_owned(), t.to_owned());
     put(snapshot::ROLES, ROLES);

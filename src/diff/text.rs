@@ -15,6 +15,7 @@ pub(super) fn summary(d: &Diff) -> String {
     let _ = writeln!(out, "rolesync diff {} -> {}", d.from, d.to);
     if d.is_empty() {
         out.push_str("no change of role groups, SVN access or permissions\n");
+        notes(&mut out, d);
         return out;
     }
     let parts: [PartLine; 3] = [
@@ -54,10 +55,14 @@ pub(super) fn summary(d: &Diff) -> String {
         d.losing.len(),
         d.gaining.len()
     );
+    notes(&mut out, d);
+    out
+}
+
+fn notes(out: &mut String, d: &Diff) {
     for note in &d.notes {
         let _ = writeln!(out, "note: {note}");
     }
-    out
 }
 
 /// The summary, then every listed change, one a line.

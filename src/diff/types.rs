@@ -65,15 +65,83 @@ pub enum Reason {
     /// Accounts are not managed in the repository: the login started (or
     /// stopped) being named by the configuration (`everyone`).
     Named,
+    /// Through a user group the directory fills: the directory lists the
+    /// login as a member (of the model that has the membership).
+    DirectoryGroup(Box<DirectoryWay>),
+    /// The directory locked the account (`by`: the attribute that says so).
+    LockedInDirectory {
+        by: String,
+        snapshot: Option<String>,
+    },
+    /// The account is not in the directory (any more).
+    NotInDirectory { snapshot: Option<String> },
+    /// The directory lists the account as active again (or anew).
+    ActiveInDirectory { snapshot: Option<String> },
+}
+
+/// How the directory put a login into a user group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DirectoryWay {
+    /// The user group of `groups.xml`.
+    pub group: GroupId,
+    /// The directory group it names (a DN, or `FILTER below BASE`).
+    pub reference: String,
+    /// The nested groups' DNs between that group and the login,
+    /// outermost first (empty: a direct member).
+    pub via: Vec<String>,
+    /// The revision of the directory answer (`None`: none was given).
+    pub snapshot: Option<String>,
 }
 
 impl Reason {
-    /// The stable form of the JSON shape: `direct`, `group:<id>`,
-    /// `account-disabled`, `account-deleted`, `account-enabled`, `named`.
+    /// Whether the directory is the reason.
+    pub fn is_directory(&self) -> bool {
+        matches!(
+            self,
+            Reason::DirectoryGroup(_)
+                | Reason::LockedInDirectory { .. }
+                | Reason::NotInDirectory { .. }
+                | Reason::ActiveInDirectory { .. }
+        )
+    }
+
+    /// The directory answer's revision this reason comes from, if any.
+    pub fn snapshot(&self) -> Option<&str> {
+        match self {
+            Reason::DirectoryGroup(w) => w.snapshot.as_deref(),
+            Reason::LockedInDirectory { snapshot, .. }
+            | Reason::NotInDirectory { snapshot }
+            | Reason::ActiveInDirectory { snapshot } => snapshot.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A directory answer's revision as the text shows it (12 hex digits).
+fn short(revision: &str) -> &str {
+    revision.get(..12).unwrap_or(revision)
+}
+
+/// `, snapshot REV` (nothing without a revision).
+fn in_snapshot(snapshot: &Option<String>) -> String {
+    snapshot
+        .as_deref()
+        .map_or(String::new(), |r| format!(", snapshot {}", short(r)))
+}
+
+impl Reason {
+    /// The stable form of the JSON shape: `direct`, `group:<id>` (also
+    /// through the directory: the change's `directory` object says more),
+    /// `account-disabled`, `account-deleted`, `account-enabled`, `named`,
+    /// `directory-locked`, `directory-absent`, `directory-active`.
     pub fn code(&self) -> String {
         match self {
             Reason::Direct => "direct".into(),
             Reason::Group(g) => format!("group:{g}"),
+            Reason::DirectoryGroup(w) => format!("group:{}", w.group),
+            Reason::LockedInDirectory { .. } => "directory-locked".into(),
+            Reason::NotInDirectory { .. } => "directory-absent".into(),
+            Reason::ActiveInDirectory { .. } => "directory-active".into(),
             Reason::AccountDisabled => "account-disabled".into(),
             Reason::AccountDeleted => "account-deleted".into(),
             Reason::AccountEnabled => "account-enabled".into(),
@@ -91,6 +159,31 @@ impl std::fmt::Display for Reason {
             Reason::AccountDeleted => f.write_str("account deleted"),
             Reason::AccountEnabled => f.write_str("account enabled"),
             Reason::Named => f.write_str("named by the configuration"),
+            Reason::DirectoryGroup(w) => {
+                let through: String = w.via.iter().map(|v| format!(" through {v}")).collect();
+                write!(
+                    f,
+                    "through group {}: member of {}{through} in the directory{}",
+                    w.group,
+                    w.reference,
+                    in_snapshot(&w.snapshot)
+                )
+            }
+            Reason::LockedInDirectory { by, snapshot } => write!(
+                f,
+                "account locked in the directory ({by}){}",
+                in_snapshot(snapshot)
+            ),
+            Reason::NotInDirectory { snapshot } => {
+                write!(f, "account not in the directory{}", in_snapshot(snapshot))
+            }
+            Reason::ActiveInDirectory { snapshot } => {
+                write!(
+                    f,
+                    "account active in the directory{}",
+                    in_snapshot(snapshot)
+                )
+            }
         }
     }
 }

@@ -408,7 +408,8 @@ fn a_locked_account_leaves_every_group() {
     assert_eq!(s.testers(), ["carol", "erin", "frank"]);
     // carol also holds roles of her own, from the repository.
     let holds = |access: &str| groups_naming(access, "carol");
-    assert!(holds(&read(&s.access())).len() > 2, "{}", read(&s.access()));
+    let before = read(&s.access());
+    assert!(holds(&before).len() > 2, "{before}");
     server.modify(&format!(
         "dn: {}\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
         slapd::person_dn("carol")
@@ -422,13 +423,38 @@ fn a_locked_account_leaves_every_group() {
     });
     let record = audit_records(&state).pop().expect("a record");
     assert_eq!(record["source"], "directory", "{record}");
-    // The diff names her as losing access (its role-group list does not
-    // yet: diff::groups misses an account the directory deactivated).
+    // The diff names her as losing access, and every role group she held
+    // as left because the directory locked her (so do the audit's `lost`).
     let losing = record["diff"]["losing"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     assert_eq!(losing, ["carol"], "{record}");
+    let mut lost: Vec<String> = (record["lost"]["carol"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+    .iter()
+    .filter_map(|g| g.as_str().map(str::to_owned))
+    .collect();
+    lost.sort();
+    let mut held = holds(&before);
+    held.sort();
+    assert_eq!(lost, held, "{record}");
+    let changes = record["diff"]["groups"]["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!changes.is_empty(), "{record}");
+    for c in &changes {
+        assert_eq!(
+            (c["login"].as_str(), c["change"].as_str()),
+            (Some("carol"), Some("left")),
+            "{c}"
+        );
+        assert_eq!(c["reasons"], serde_json::json!(["directory-locked"]), "{c}");
+        assert_eq!(c["directory"]["locked_by"], "pwdAccountLockedTime", "{c}");
+    }
 }
 
 /// The `[groups]` lines whose members name `login`.

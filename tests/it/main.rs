@@ -17,6 +17,7 @@ mod follow;
 mod follow_remote;
 mod git;
 mod hook_cache;
+mod hook_directory;
 mod hooks;
 mod http_limits;
 mod ldap;

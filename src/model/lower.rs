@@ -114,16 +114,15 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         .as_ref()
         .map(|p| lower_permissions(&mut cx, p));
     for (id, part) in &parts {
-        let mut project = part.project.clone();
-        project.permissions.clone_from(&part.permissions);
         cx.diags.extend(part.permission_diags.iter().cloned());
-        model.projects.insert(id.clone(), project);
+        model.projects.insert(id.clone(), Arc::clone(&part.project));
     }
     // The logins in the order they were read: accounts, user groups (in
     // `cx`), the global assignments, each project's (not copied).
     let own = std::mem::take(&mut cx.seen_logins);
     let segs = Segments {
-        own: [&accounts.seen_logins, &own],
+        accounts: &accounts,
+        groups: &own,
         global: global_logins.as_ref(),
         parts: &parts,
     };
@@ -167,14 +166,13 @@ fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
         .as_ref()
         .map(|p| lower_permissions(&mut cx, p));
     Part {
-        project: Project {
+        project: Arc::new(Project {
             folder: pf.folder.clone(),
             lead,
-            permissions: None,
+            permissions,
             roles,
-        },
+        }),
         assignments: Arc::new(Run::new(assignments)),
-        permissions,
         seen_logins: cx.seen_logins,
         project_diags,
         assignment_diags,

@@ -287,7 +287,9 @@ pub struct PermissionSet {
 /// The whole configuration at one revision, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Model {
-    pub projects: BTreeMap<ProjectId, Project>,
+    /// Each project shared with the lowering that made it (`LowerMemo`
+    /// keeps it), so a build copies no unchanged project.
+    pub projects: BTreeMap<ProjectId, Arc<Project>>,
     /// Roles defined in roles.xml.
     pub role_definitions: BTreeMap<RoleId, RoleDefinition>,
     /// Accounts, when the users folder exists (`None`: accounts are not

@@ -43,10 +43,11 @@ pub(super) fn check_across_files(
         check_role_group_names(cx, model, files);
     }
     if answer.case_conflicts {
-        let [accounts, groups] = segs.own;
-        let seen = accounts
+        let seen = segs
+            .accounts
+            .seen_logins
             .iter()
-            .chain(groups)
+            .chain(segs.groups)
             .chain(segs.global.iter().flat_map(|g| &g.seen_logins))
             .chain(segs.parts.iter().flat_map(|(_, p)| &p.seen_logins));
         check_logins(cx, seen);
@@ -83,7 +84,7 @@ fn role_checks(model: &Model, part: &Part, context: &RoleContext) -> RoleChecks 
     check_role_scopes(&mut scope_diags, model, &part.assignments, context);
     let assigned: BTreeSet<RoleId> = part.assignments.iter().map(|a| a.role.clone()).collect();
     let mut unknown_diags = Vec::new();
-    if let Some(set) = &part.permissions {
+    if let Some(set) = &part.project.permissions {
         for rule in set.rules.iter().filter(|r| {
             !context.base.contains(&r.role) && !part.project.roles.contains_key(&r.role)
         }) {

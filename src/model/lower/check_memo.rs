@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::super::types::{EVERYONE, Loc, Model};
-use super::part::{Assigned, Part};
+use super::part::{Accounts, Assigned, Part};
 use crate::diag::Diagnostic;
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, ProjectId, RoleId, role_group_name};
@@ -25,7 +25,11 @@ use crate::ident::{Login, ProjectId, RoleId, role_group_name};
 /// named them: the accounts' and user groups' logins, the global
 /// assignments, each project's part.
 pub(super) struct Segments<'a> {
-    pub(super) own: [&'a [(Login, Loc)]; 2],
+    /// The accounts lowered (shared with `LowerMemo`, which hands out the
+    /// same `Arc` while the account files are unchanged).
+    pub(super) accounts: &'a Arc<Accounts>,
+    /// The user groups' logins.
+    pub(super) groups: &'a [(Login, Loc)],
     pub(super) global: Option<&'a Arc<Assigned>>,
     pub(super) parts: &'a [(ProjectId, Arc<Part>)],
 }
@@ -60,7 +64,9 @@ struct Entry {
 pub(super) struct CheckMemo {
     logins: LoginTally,
     names: NameTally,
-    own: Vec<(Login, Loc)>,
+    /// The accounts and the user groups' logins the tallies hold.
+    own_accounts: Option<Arc<Accounts>>,
+    own_groups: Vec<(Login, Loc)>,
     own_logins: Vec<Login>,
     global: Option<(Arc<Assigned>, Vec<Login>)>,
     global_names: Vec<String>,
@@ -98,7 +104,7 @@ impl CheckMemo {
         if roles_reset {
             self.roles = Some(context.clone());
         }
-        self.own_segment(segs.own);
+        self.own_segment(segs.accounts, segs.groups);
         self.global_segment(model, segs.global);
         let mut earlier = std::mem::take(&mut self.parts);
         let mut roles = Vec::with_capacity(segs.parts.len());
@@ -148,15 +154,20 @@ impl CheckMemo {
         }
     }
 
-    /// The accounts' and user groups' logins, compared by value.
-    fn own_segment(&mut self, [accounts, groups]: [&[(Login, Loc)]; 2]) {
-        let own = || accounts.iter().chain(groups);
-        if self.own.len() != accounts.len() + groups.len() || !self.own.iter().eq(own()) {
+    /// The accounts' logins (by identity, else by value) and the user
+    /// groups' (by value).
+    fn own_segment(&mut self, accounts: &Arc<Accounts>, groups: &[(Login, Loc)]) {
+        let same_accounts = self
+            .own_accounts
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, accounts) || a.seen_logins == accounts.seen_logins);
+        if !same_accounts || self.own_groups != groups {
             self.logins.remove(&self.own_logins);
-            self.own_logins = distinct(own());
+            self.own_logins = distinct(accounts.seen_logins.iter().chain(groups));
             self.logins.add(&self.own_logins);
-            self.own = own().cloned().collect();
+            groups.clone_into(&mut self.own_groups);
         }
+        self.own_accounts = Some(Arc::clone(accounts));
     }
 
     /// The global assignments' logins (by identity) and the global role

@@ -13,10 +13,10 @@
 //! and file are those lowered before (the same `Arc`s) under the same
 //! limits, and what the checks across files keep (`check_memo.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::super::types::Model;
+use super::super::types::{Account, Model};
 use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
 use super::cx::Read;
@@ -63,7 +63,9 @@ impl LowerMemo {
 /// What a project's lowering reads outside its own files.
 struct Context {
     limits: Limits,
-    accounts: Option<Vec<Login>>,
+    /// The accounts lowered (shared: while the accounts' memo hands out
+    /// the same `Arc`, their logins are known equal without a look).
+    accounts: Option<Arc<BTreeMap<Login, Account>>>,
     groups: Vec<GroupId>,
 }
 
@@ -72,7 +74,7 @@ impl Context {
         self.limits == *limits
             && match (&self.accounts, &model.accounts) {
                 (None, None) => true,
-                (Some(kept), Some(now)) => kept.iter().eq(now.keys()),
+                (Some(kept), Some(now)) => Arc::ptr_eq(kept, now) || kept.keys().eq(now.keys()),
                 _ => false,
             }
             && self.groups.iter().eq(model.user_groups.keys())
@@ -81,7 +83,7 @@ impl Context {
     fn of(model: &Model, limits: &Limits) -> Self {
         Context {
             limits: *limits,
-            accounts: model.accounts.as_ref().map(|a| a.keys().cloned().collect()),
+            accounts: model.accounts.clone(),
             groups: model.user_groups.keys().cloned().collect(),
         }
     }
@@ -139,16 +141,19 @@ impl LowerMemo {
         self.misses = 0;
         let mut earlier = std::mem::take(&mut self.parts);
         let global = self.global.take();
-        if !self
-            .context
-            .as_ref()
-            .is_some_and(|c| c.is_of(model, limits))
-        {
-            earlier.clear();
-            self.context = Some(Context::of(model, limits));
-            return Earlier(earlier, None);
+        match &mut self.context {
+            // This build's accounts kept, so the next build finds them
+            // by identity when they are unchanged.
+            Some(c) if c.is_of(model, limits) => {
+                c.accounts.clone_from(&model.accounts);
+                Earlier(earlier, global)
+            }
+            _ => {
+                earlier.clear();
+                self.context = Some(Context::of(model, limits));
+                Earlier(earlier, None)
+            }
         }
-        Earlier(earlier, global)
     }
 
     /// The global assignments lowered before from the same value, or

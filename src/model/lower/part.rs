@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::types::{Account, Loc, PermissionSet, Project, Run};
+use super::super::types::{Account, Loc, Project, Run};
 use crate::diag::Diagnostic;
 use crate::ident::Login;
 use crate::limits::Limits;
@@ -15,9 +15,9 @@ use crate::xml;
 /// reported among every project's of the same step).
 #[derive(Debug)]
 pub(super) struct Part {
-    pub(super) project: Project,
+    /// The project with its permissions (shared with the model).
+    pub(super) project: std::sync::Arc<Project>,
     pub(super) assignments: std::sync::Arc<Run>,
-    pub(super) permissions: Option<PermissionSet>,
     pub(super) seen_logins: Vec<(Login, Loc)>,
     pub(super) project_diags: Vec<Diagnostic>,
     pub(super) assignment_diags: Vec<Diagnostic>,

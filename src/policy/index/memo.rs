@@ -210,7 +210,7 @@ fn parts_of(
     let one = |i: usize| {
         earlier[i].clone().unwrap_or_else(|| {
             let id = &projects.list[i];
-            let project = (id, &model.projects[id]);
+            let project = (id, &*model.projects[id]);
             Arc::new(ProjectPart::build(
                 model,
                 project,
@@ -283,7 +283,7 @@ impl Earlier {
                     *k.index.projects.ids.get(id)? as usize
                 };
                 let old = &k.index.parts[j];
-                let project = (id, &model.projects[id]);
+                let project = (id, &*model.projects[id]);
                 let same_run = match (
                     k.runs.get(j).and_then(Option::as_ref),
                     runs.project_run(model, i),

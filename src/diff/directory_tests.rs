@@ -60,16 +60,7 @@ fn group_lines(d: &Diff) -> Vec<String> {
     d.groups
         .listed
         .iter()
-        .map(|c| {
-            let why: Vec<String> = c.reasons.iter().map(ToString::to_string).collect();
-            format!(
-                "{} {} {} ({})",
-                c.login,
-                c.direction.as_str(),
-                c.group,
-                why.join(", ")
-            )
-        })
+        .map(super::text::group_line)
         .collect()
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::types::{Diff, Part, Tally};
+use super::types::{Diff, GroupChange, Part, Tally};
 use crate::diag::escape_controls;
 
 /// A part in the summary: name, total, unevaluated, largest changes.
@@ -65,19 +65,22 @@ fn notes(out: &mut String, d: &Diff) {
     }
 }
 
+/// One role-group change as `full` lists it: `login joins|leaves group (reasons)`.
+pub(super) fn group_line(c: &GroupChange) -> String {
+    let why: Vec<String> = c.reasons.iter().map(ToString::to_string).collect();
+    format!(
+        "{} {} {} ({})",
+        c.login,
+        c.direction.as_str(),
+        c.group,
+        why.join(", ")
+    )
+}
+
 /// The summary, then every listed change, one a line.
 pub(super) fn full(d: &Diff) -> String {
     let mut out = summary(d);
-    section(&mut out, "role groups", &d.groups, |c| {
-        let why: Vec<String> = c.reasons.iter().map(ToString::to_string).collect();
-        format!(
-            "{} {} {} ({})",
-            c.login,
-            c.direction.as_str(),
-            c.group,
-            why.join(", ")
-        )
-    });
+    section(&mut out, "role groups", &d.groups, group_line);
     section(&mut out, "SVN access", &d.paths, |c| {
         let repo = c
             .repository

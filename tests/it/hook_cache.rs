@@ -274,6 +274,19 @@ fn append(path: &Path, text: &str) {
     std::fs::write(path, s).expect("write");
 }
 
+/// The SVN set-up of the pre-commit tests: no policy tests (they assert
+/// an admin too: the rails are what is tested), the hooks installed behind
+/// `install_pausing_hook` (its sync folder returned).
+fn paused_svn_without_policy_tests() -> (Svn, PathBuf) {
+    let svn = Svn::new();
+    svn_in_wc(&svn, &["rm", "-q", ".polarion/tests"]);
+    svn_in_wc(&svn, &["commit", "-q", "-m", "no policy tests"]);
+    svn.install_hooks();
+    let sync = install_pausing_hook(&svn);
+    svn.install_hooks();
+    (svn, sync)
+}
+
 /// A pre-commit hook that runs before rolesync's (installed as the hook
 /// rolesync chains): it writes the transaction's name to `sync/txn` and
 /// waits for `sync/go`, so that the test reads the live transaction.
@@ -625,13 +638,7 @@ fn svn_in_wc(svn: &Svn, args: &[&str]) {
 #[test]
 fn svn_pre_commit_says_the_same_with_a_fresh_a_stale_and_no_cache() {
     const ROLES: &str = ".polarion/security/user-roles.xml";
-    let svn = Svn::new();
-    // The policy tests assert an admin too: the rails are what is tested.
-    svn_in_wc(&svn, &["rm", "-q", ".polarion/tests"]);
-    svn_in_wc(&svn, &["commit", "-q", "-m", "no policy tests"]);
-    svn.install_hooks();
-    let sync = install_pausing_hook(&svn);
-    svn.install_hooks();
+    let (svn, sync) = paused_svn_without_policy_tests();
     let (fresh, stale) = (svn.path("fresh"), svn.path("stale"));
     let source = Source::open(&svn.config_repo(), &Options::default()).expect("SVN");
     let roles = svn.wc().join(ROLES);
@@ -748,12 +755,7 @@ fn svn_pre_commit_judged_by_the_daemon_says_what_the_hook_says() {
     use rolesync::daemon::validate_verdict::Verdict;
     use rolesync::daemon::validate_wire::Answer;
     const ROLES: &str = ".polarion/security/user-roles.xml";
-    let svn = Svn::new();
-    svn_in_wc(&svn, &["rm", "-q", ".polarion/tests"]);
-    svn_in_wc(&svn, &["commit", "-q", "-m", "no policy tests"]);
-    svn.install_hooks();
-    let sync = install_pausing_hook(&svn);
-    svn.install_hooks();
+    let (svn, sync) = paused_svn_without_policy_tests();
     let (state, fakes) = (svn.path("state"), svn.path("fakes"));
     let _d = Daemon::start(&svn.config_repo(), &svn.path("access"), &state, &[]);
     let source = Source::open(&svn.config_repo(), &Options::default()).expect("SVN");

@@ -94,7 +94,13 @@ fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
             refused = true;
             continue;
         }
-        refused |= check_push(&mut err, &source, &mut base, (old, new), &branch, limits)?;
+        let push = Push {
+            source: &source,
+            branch: &branch,
+            state_dir: args.state_dir.as_deref(),
+            limits,
+        };
+        refused |= check_push(&mut err, &push, &mut base, (old, new))?;
         accepted.push(new.to_owned());
     }
     // Who pushes, told before the ref moves (the daemon's file watch may
@@ -117,23 +123,48 @@ fn pre_receive(args: &PreReceiveArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a push is checked: the repository, its config branch, the
+/// daemon's state folder (when given) and the read limits.
+struct Push<'a> {
+    source: &'a repo::Source,
+    branch: &'a str,
+    state_dir: Option<&'a Path>,
+    limits: Limits,
+}
+
 /// Check the commits a push of the config branch from `old` to `new`
-/// brings, each against the branch's tip; whether one is refused.
+/// brings, each against the branch's tip; whether one is refused. When
+/// the daemon's cache is of the tip and the daemon answers on its
+/// validation socket, it judges each commit against the tip it applied
+/// (the hook builds nothing); from the first commit it does not judge,
+/// the hook builds itself.
 fn check_push(
     err: &mut dyn std::io::Write,
-    source: &repo::Source,
+    push: &Push,
     base: &mut Option<snapshot::Input>,
     (old, new): (&str, &str),
-    branch: &str,
-    limits: Limits,
 ) -> anyhow::Result<bool> {
+    let Push {
+        source,
+        branch,
+        limits,
+        ..
+    } = *push;
     let commits = source.pushed_revisions(old, new)?;
     // The rails of the branch's tip judge every pushed commit. The
     // daemon's cache is most often of the tip (it keeps up): then it is
     // the tip's read.
-    let mut tip = (!old.bytes().all(|b| b == b'0')).then(|| match base {
-        Some(cached) if cached.revision == old => Ok(cached.clone()),
-        _ => read_from(source, base, repo::At::Revision(Some(old)), limits),
+    let cached_tip = base
+        .as_ref()
+        .filter(|cached| cached.revision == old)
+        .cloned();
+    let mut daemon = push
+        .state_dir
+        .filter(|dir| dir.join(validate_wire::VALIDATE_SOCKET).exists())
+        .zip(cached_tip.as_ref());
+    let mut tip = (!old.bytes().all(|b| b == b'0')).then(|| match &cached_tip {
+        Some(cached) => Ok(cached.clone()),
+        None => read_from(source, base, repo::At::Revision(Some(old)), limits),
     });
     let mut in_force_snapshot = None;
     let mut refused = false;
@@ -146,8 +177,23 @@ fn check_push(
             what: &format!("commit {short} on {branch}"),
             invalid: "is invalid",
         };
-        // The tip is built before the first commit, with the same memo,
-        // while the commit is read.
+        // The newest commit is what the daemon applies: its warnings
+        // reach the pusher (as `remote:` lines).
+        let warn = i + 1 == commits.len();
+        if let Some((dir, tip_read)) = daemon {
+            let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
+            let request = read
+                .ok()
+                .and_then(|change| change_request(source, tip_read, change, &name, warn));
+            if let Some(verdict) = ask_daemon(err, dir, &request)? {
+                phases.lap("judged by the daemon");
+                refused |= !matches!(verdict, Verdict::Accepted { .. });
+                continue;
+            }
+            daemon = None;
+        }
+        // The tip is built before the first commit the hook builds, with
+        // the same memo, while the commit is read.
         let tip_read = tip.take();
         let (built_tip, read) = build_beside(tip_read.as_ref(), &mut memo, || {
             read_from(source, base, repo::At::Revision(Some(commit)), limits)
@@ -162,15 +208,12 @@ fn check_push(
             in_force: in_force_snapshot.as_ref(),
             target: source.rails_target(),
         };
-        // The newest commit is what the daemon applies: its warnings
-        // reach the pusher (as `remote:` lines).
-        let warn = i + 1 == commits.len();
         let verdict = check(err, &name, &mut report, warn, Some(&rails))?;
         phases.lap("judge");
         refused |= !matches!(verdict, Verdict::Accepted { .. });
         last = Some(report);
     }
-    free_at_exit((memo, in_force_snapshot, last));
+    free_at_exit((memo, in_force_snapshot, last, cached_tip));
     Ok(refused)
 }
 

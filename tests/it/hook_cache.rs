@@ -844,3 +844,112 @@ fn svn_pre_commit_judged_by_the_daemon_says_what_the_hook_says() {
         }
     }
 }
+
+/// The daemon judges the commits of a live push for the pre-receive hook
+/// (issue 13): its verdict and messages equal the hook's own build's (no
+/// state folder), for pushes of one and of two commits, accepted, broken
+/// in the second commit, and refused by the guard rails; every commit is
+/// judged by it. A fake daemon that answers garbage, accepts against
+/// another revision or refuses changes nothing: the hook builds itself.
+#[test]
+fn git_pre_receive_judged_by_the_daemon_says_what_the_hook_says() {
+    use rolesync::daemon::validate_verdict::Verdict;
+    use rolesync::daemon::validate_wire::Answer;
+    const ROLES: &str = ".polarion/security/user-roles.xml";
+    let cfg = Config::new();
+    // The sample's policy tests assert an admin: without them the guard
+    // rail is what refuses the admin's removal.
+    git(&cfg.work(), &["rm", "-r", "-q", ".polarion/tests"]);
+    git(&cfg.work(), &["commit", "-q", "-m", "no policy tests"]);
+    let (bare, clone) = crate::hooks::bare_with_hooks(&cfg);
+    let (state, fakes) = (cfg.path("state"), cfg.path("fakes"));
+    let _d = Daemon::start(&bare, &cfg.path("access"), &state, &[]);
+    let source = Source::open(&bare, &Options::default()).expect("Git");
+    let roles = clone.join(ROLES);
+    let accept = |revision: &str| Answer {
+        revision: revision.to_owned(),
+        verdict: Ok(Verdict::Accepted { warnings: false }),
+        messages: Vec::new(),
+    };
+    let comment = |n: usize| {
+        let roles = roles.clone();
+        Box::new(move || append(&roles, &format!("<!-- {n} -->\n"))) as Box<dyn Fn()>
+    };
+    let broken = Box::new(|| append(&roles, "<broken")) as Box<dyn Fn()>;
+    let no_admin = Box::new(|| {
+        let text = std::fs::read_to_string(&roles).expect("read");
+        let text = text.replacen("<role name=\"admin\"/>", "", 1);
+        std::fs::write(&roles, text).expect("write");
+    }) as Box<dyn Fn()>;
+    type Step<'a> = (&'a str, Vec<Box<dyn Fn() + 'a>>, bool);
+    let steps: Vec<Step> = vec![
+        ("a comment", vec![comment(1)], true),
+        ("a comment, then broken", vec![comment(2), broken], false),
+        ("the last admin removed", vec![no_admin], false),
+        ("two comments", vec![comment(3), comment(4)], true),
+    ];
+    let judged = |out: &Output| util::stderr(out).matches("judged by the daemon").count();
+    for (what, changes, accepted) in steps {
+        let old = git(&bare, &["rev-parse", "main"]);
+        wait_until(LIMIT, "the cache of the tip", || {
+            source
+                .load_cache(&state, Limits::default())
+                .is_some_and(|c| c.revision == old)
+        });
+        for change in &changes {
+            change();
+            git(&clone, &["commit", "-q", "-am", what]);
+        }
+        let new = git(&clone, &["rev-parse", "HEAD"]);
+        // The commits in the bare repository, not yet on its branch.
+        let from = clone.to_str().expect("UTF-8 path");
+        git(&bare, &["fetch", "-q", from, "+HEAD:refs/candidate"]);
+        let none = git_pre_receive(&bare, &old, &new, None, false);
+        assert_eq!(
+            none.status.success(),
+            accepted,
+            "{what}: {}",
+            util::stderr(&none)
+        );
+        // The daemon judges every commit once it built the tip it applied.
+        wait_until(LIMIT, "the daemon judges", || {
+            judged(&git_pre_receive(&bare, &old, &new, Some(&state), true)) == changes.len()
+        });
+        let with = git_pre_receive(&bare, &old, &new, Some(&state), false);
+        same_verdict(with, none.clone(), what);
+        let hostile = [
+            b"garbage".to_vec(),
+            accept("1").encode(),
+            Answer {
+                verdict: Err("busy".into()),
+                ..accept(&old)
+            }
+            .encode(),
+        ];
+        for (n, answer) in hostile.into_iter().enumerate() {
+            std::fs::create_dir_all(&fakes).expect("mkdir");
+            assert!(place_cache(&fakes, &source, CacheKind::Fresh, &old, &old));
+            let fake = fake_validator(&fakes, answer);
+            let logged = git_pre_receive(&bare, &old, &new, Some(&fakes), true);
+            assert_eq!(
+                judged(&logged),
+                0,
+                "{what}, fake answer {n}: not judged by it"
+            );
+            assert_eq!(logged.status.code(), none.status.code(), "{what}, fake {n}");
+            fake.join().expect("fake");
+            let with = git_pre_receive(&bare, &old, &new, Some(&fakes), false);
+            same_verdict(with, none.clone(), what);
+        }
+        let out = git_output(&clone, &["push", "-q", "origin", "main"]);
+        assert_eq!(
+            out.status.success(),
+            accepted,
+            "{what}: {}",
+            util::stderr(&out)
+        );
+        if !accepted {
+            git(&clone, &["reset", "-q", "--hard", &old]);
+        }
+    }
+}

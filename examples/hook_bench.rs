@@ -15,6 +15,12 @@
 //! Git's part); in process, the hook's two builds with one memo are split
 //! into the configuration in force and the change on top.
 //!
+//! Then the same with `rolesync serve` running on the repository with
+//! the hooks' state folder: the hook sends the files its change touches to
+//! the daemon's validation socket and the daemon judges them against the
+//! revision it applied (each commit made once the daemon applied the one
+//! before, as a commit a while after the last one finds it).
+//!
 //! Run: `cargo build --release && cargo run --release --example hook_bench [COMMITS]`
 //! (COMMITS per measured series, default 20; the series without a cache
 //! run 3).
@@ -128,6 +134,77 @@ fn refresh_cache(repo: &Path, state: &Path, last: &mut Option<Input>) {
     .expect("read");
     source.store_cache(state, &input).expect("cache written");
     *last = Some(input);
+}
+
+/// `rolesync serve` on `repo` with `state` as its state folder (the
+/// hooks' one): it writes the cache and judges the hooks' changes.
+struct Serve(std::process::Child);
+
+impl Serve {
+    fn start(repo: &Path, state: &Path) -> Serve {
+        let child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--poll-interval", "1s"])
+            .arg("--repo")
+            .arg(repo)
+            .arg("--access-out")
+            .arg(state.with_extension("access"))
+            .arg("--state-dir")
+            .arg(state)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rolesync serve");
+        Serve(child)
+    }
+
+    /// Wait until the daemon applied the newest revision of `repo` (its
+    /// cache names it), then a moment for the validator to build it.
+    fn applied(&self, repo: &Path, state: &Path) {
+        let source = Source::open(repo, &Options::default()).expect("a repository");
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let newest = source.newest_revision().expect("the newest revision");
+            let cached = source.load_cache(state, Limits::default());
+            if newest.is_some() && cached.map(|c| c.revision) == newest {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon applies the newest revision"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `rolesync serve` started on `repo` (state folder `state`), then `runs`
+/// times `commit` (one commit or push, timed) once the daemon applied the
+/// one before. The first commit is untimed: its request builds the
+/// validator's model (it builds nothing until a hook asks).
+fn judged_series(
+    repo: &Path,
+    state: &Path,
+    runs: usize,
+    mut commit: impl FnMut() -> Vec<Duration>,
+) -> (Serve, Vec<Duration>) {
+    let daemon = Serve::start(repo, state);
+    daemon.applied(repo, state);
+    commit();
+    let judged = (0..runs)
+        .flat_map(|_| {
+            daemon.applied(repo, state);
+            commit()
+        })
+        .collect();
+    (daemon, judged)
 }
 
 /// `rolesync hook install` into `repo` (with `state` as the state folder).
@@ -266,35 +343,54 @@ impl Git {
     }
 
     /// The installed pre-receive run on its own, as Git runs it for a push
-    /// of the newest commit (the same stdin, in the bare repository, the
-    /// cache at the commit before): what the hook costs without Git's part.
-    fn hook_alone(&mut self, runs: usize) -> Vec<Duration> {
-        (0..runs)
+    /// of one new commit (the same stdin, in the bare repository, the
+    /// cache at the branch's tip; the commit fetched into the bare
+    /// repository beside the branch, which stays where it is): what the hook
+    /// costs without Git's part. With `daemon`, once it applied the tip;
+    /// how many runs it judged is printed.
+    fn hook_alone(&mut self, runs: usize, daemon: Option<&Serve>) -> Vec<Duration> {
+        let mut judged = 0;
+        let took = (0..runs)
             .map(|_| {
-                self.pushes(1, false);
-                let revs = git(&self.clone, &["rev-parse", "HEAD~1", "HEAD"]);
-                let revs = String::from_utf8(revs.stdout).expect("ids");
-                let (old, new) = revs.trim().split_once('\n').expect("two ids");
+                self.n += 1;
+                change_one_project(&self.clone, 5000 + self.n);
+                git(&self.clone, &["commit", "-q", "-am", "one project's roles"]);
+                let from = self.clone.to_str().expect("UTF-8 path");
+                git(&self.bare, &["fetch", "-q", from, "+HEAD:refs/candidate"]);
+                let id = |dir: &Path, rev: &str| {
+                    let out = git(dir, &["rev-parse", rev]).stdout;
+                    String::from_utf8(out).expect("id").trim().to_owned()
+                };
+                let (old, new) = (id(&self.bare, "main"), id(&self.clone, "HEAD"));
+                match daemon {
+                    Some(d) => d.applied(&self.bare, &self.state),
+                    None => refresh_cache(&self.bare, &self.state, &mut self.last),
+                }
                 let start = Instant::now();
                 let mut hook = Command::new(self.bare.join("hooks/pre-receive"))
                     .current_dir(&self.bare)
                     .env("GIT_DIR", &self.bare)
+                    .env("ROLESYNC_LOG", "rolesync::cmd::hook=debug")
                     .stdin(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
                     .spawn()
                     .expect("the hook runs");
                 let line = format!("{old} {new} refs/heads/main\n");
                 std::io::Write::write_all(&mut hook.stdin.take().expect("stdin"), line.as_bytes())
                     .expect("stdin written");
-                assert!(
-                    hook.wait().expect("the hook ends").success(),
-                    "the hook accepts"
-                );
+                let out = hook.wait_with_output().expect("the hook ends");
                 let took = start.elapsed();
-                refresh_cache(&self.bare, &self.state, &mut self.last);
+                assert!(out.status.success(), "the hook accepts");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                judged += usize::from(stderr.contains("judged by the daemon"));
+                git(&self.clone, &["reset", "-q", "--hard", &old]);
                 took
             })
-            .collect()
+            .collect();
+        if daemon.is_some() {
+            println!("  (the daemon judged {judged} of {runs})");
+        }
+        took
     }
 
     fn pushes(&mut self, runs: usize, cache: bool) -> Vec<Duration> {
@@ -435,6 +531,15 @@ fn main() {
         "svn commit, pre-commit and post-commit with the cache",
         both,
     );
+    {
+        std::fs::remove_file(hooks.join("post-commit")).expect("rm post-commit");
+        let (repo, state) = (s.repo.clone(), s.state.clone());
+        let (daemon, judged) = judged_series(&repo, &state, runs, || s.commits(1, false));
+        report("svn commit, pre-commit judged by the daemon", judged);
+        daemon.applied(&s.repo, &s.state);
+        s.last = None;
+        refresh_cache(&s.repo, &s.state, &mut s.last);
+    }
     let previous = s.last.as_ref().map(|i| i.revision.clone()).expect("read");
     s.commits(1, false);
     phases(&s.repo, &s.state, &previous);
@@ -456,8 +561,22 @@ fn main() {
     report("git push, pre-receive with the cache", g.pushes(runs, true));
     report(
         "pre-receive alone (the same stdin), with the cache",
-        g.hook_alone(runs),
+        g.hook_alone(runs, None),
     );
+    {
+        let (bare, state) = (g.bare.clone(), g.state.clone());
+        let (daemon, judged) = judged_series(&bare, &state, runs, || g.pushes(1, false));
+        report("git push, pre-receive judged by the daemon", judged);
+        daemon.applied(&g.bare, &g.state);
+        let judged = g.hook_alone(runs, Some(&daemon));
+        report(
+            "pre-receive alone (the same stdin), judged by the daemon",
+            judged,
+        );
+        daemon.applied(&g.bare, &g.state);
+        g.last = None;
+        refresh_cache(&g.bare, &g.state, &mut g.last);
+    }
     let previous = g.last.as_ref().map(|i| i.revision.clone()).expect("read");
     install(&g.bare, None);
     let uncached = g.pushes(3, false);

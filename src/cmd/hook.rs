@@ -154,18 +154,16 @@ fn check_push(
     // The rails of the branch's tip judge every pushed commit. The
     // daemon's cache is most often of the tip (it keeps up): then it is
     // the tip's read.
-    let cached_tip = base
+    let mut cached_tip = base
         .as_ref()
         .filter(|cached| cached.revision == old)
         .cloned();
     let mut daemon = push
         .state_dir
-        .filter(|dir| dir.join(validate_wire::VALIDATE_SOCKET).exists())
-        .zip(cached_tip.as_ref());
-    let mut tip = (!old.bytes().all(|b| b == b'0')).then(|| match &cached_tip {
-        Some(cached) => Ok(cached.clone()),
-        None => read_from(source, base, repo::At::Revision(Some(old)), limits),
-    });
+        .filter(|dir| dir.join(validate_wire::VALIDATE_SOCKET).exists());
+    // The tip is read (or taken from the cache) once, for the first
+    // commit the hook builds itself; a new branch has none.
+    let mut tip_unread = !old.bytes().all(|b| b == b'0');
     let mut in_force_snapshot = None;
     let mut refused = false;
     let mut memo = snapshot::Memo::default();
@@ -180,7 +178,7 @@ fn check_push(
         // The newest commit is what the daemon applies: its warnings
         // reach the pusher (as `remote:` lines).
         let warn = i + 1 == commits.len();
-        if let Some((dir, tip_read)) = daemon {
+        if let Some((dir, tip_read)) = daemon.zip(cached_tip.as_ref()) {
             let read = read_from(source, base, repo::At::Revision(Some(commit)), limits);
             let request = read
                 .ok()
@@ -194,7 +192,10 @@ fn check_push(
         }
         // The tip is built before the first commit the hook builds, with
         // the same memo, while the commit is read.
-        let tip_read = tip.take();
+        let tip_read = std::mem::take(&mut tip_unread).then(|| match cached_tip.take() {
+            Some(cached) => Ok(cached),
+            None => read_from(source, base, repo::At::Revision(Some(old)), limits),
+        });
         let (built_tip, read) = build_beside(tip_read.as_ref(), &mut memo, || {
             read_from(source, base, repo::At::Revision(Some(commit)), limits)
         });

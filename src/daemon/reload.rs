@@ -478,7 +478,9 @@ impl Reloader {
     /// decide step rejects it with the rails' errors. The diff of the two
     /// (`diff::diff`, the one the mass-change rail counts) is computed here,
     /// once, and returned for the audit record; a diff that fails is the
-    /// record's `diff_error`, never the reload's failure.
+    /// record's `diff_error`, never the reload's failure. The diff runs on
+    /// a second thread beside the rails that do not read it
+    /// (`rails::apply_diffing`).
     async fn judge(
         &self,
         current: Option<&Arc<Snapshot>>,
@@ -495,19 +497,21 @@ impl Reloader {
         let revision = report.revision.clone();
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let diff: state::ChangeDiff =
-                in_force
-                    .as_deref()
-                    .zip(report.snapshot.as_ref())
-                    .map(|(old, new)| {
-                        crate::diff::diff(old, new)
-                            .map(Box::new)
-                            .map_err(|e| e.to_string())
-                    });
-            phase("diff", started);
-            let started = std::time::Instant::now();
-            let computed = diff.as_ref().and_then(|d| d.as_deref().ok());
-            crate::rails::apply(&mut report, in_force.as_deref(), &target, computed);
+            let (_, diff) = crate::rails::apply_diffing(
+                &mut report,
+                in_force.as_deref(),
+                &target,
+                |old, new| {
+                    let started = std::time::Instant::now();
+                    let diff = crate::diff::diff(old, new)
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
+                    phase("diff", started);
+                    diff
+                },
+                |d| d.as_deref().ok(),
+            );
+            // The diff and the rails side by side: this is the longer.
             phase("rails", started);
             (report, diff)
         })

@@ -55,12 +55,19 @@ pub fn check(
             return Ok(Verdict::Unreadable);
         }
     };
-    let diff = match (rails.and_then(|r| r.in_force), &report.snapshot) {
-        (Some(old), Some(new)) => crate::diff::diff(old, new).ok(),
-        _ => None,
+    let (refused, diff) = match rails {
+        Some(r) => {
+            let (refused, diff) = crate::rails::apply_diffing(
+                report,
+                r.in_force,
+                &r.target,
+                |old, new| crate::diff::diff(old, new).ok(),
+                Option::as_ref,
+            );
+            (refused, diff.flatten())
+        }
+        None => (false, None),
     };
-    let refused =
-        rails.is_some_and(|r| crate::rails::apply(report, r.in_force, &r.target, diff.as_ref()));
     if report.is_valid() {
         if warn {
             print_warnings(err, name.what, report)?;

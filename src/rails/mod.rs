@@ -39,11 +39,18 @@ use crate::snapshot::{Report, Snapshot};
 
 /// Every rail's diagnostics for one change (errors refuse it).
 pub fn check(change: &Change) -> Vec<Diagnostic> {
+    let mut diags = check_undiffed(change);
+    diags.extend(mass::check(change));
+    diag::sort(&mut diags);
+    diags
+}
+
+/// The diagnostics of the rails that do not read the diff (all but the
+/// mass-change rail), unsorted.
+fn check_undiffed(change: &Change) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = admin::check(change).into_iter().collect();
     diags.extend(lockout::check(change));
     diags.extend(emptied::check(change));
-    diags.extend(mass::check(change));
-    diag::sort(&mut diags);
     diags
 }
 
@@ -90,6 +97,53 @@ pub fn apply(
         target,
         diff,
     });
+    join(report, diags)
+}
+
+/// [`apply`] with the diff of `old` and the report's snapshot computed by
+/// `diff` on a second thread, beside the rails that do not read it; the
+/// mass-change rail then reads what `as_diff` finds in its result. The
+/// judge of a change takes the longer of the two, not their sum (the
+/// daemon's reload and the hooks' verdicts call this). Whether the rails
+/// refused, and `diff`'s result (`None` without both snapshots: nothing
+/// to compare, nothing computed).
+pub fn apply_diffing<D: Send>(
+    report: &mut Report,
+    old: Option<&Snapshot>,
+    target: &Target,
+    diff: impl FnOnce(&Snapshot, &Snapshot) -> D + Send,
+    as_diff: impl Fn(&D) -> Option<&Diff>,
+) -> (bool, Option<D>) {
+    let (Some(new), Some(old)) = (&report.snapshot, old) else {
+        return (false, None);
+    };
+    let undiffed = Change {
+        old,
+        new,
+        target,
+        diff: None,
+    };
+    let (computed, mut diags) = std::thread::scope(|s| {
+        let differ = s.spawn(|| diff(old, new));
+        let diags = check_undiffed(&undiffed);
+        // A diff that panicked panics here, as it would have inline.
+        let computed = differ
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (computed, diags)
+    });
+    let change = Change {
+        diff: as_diff(&computed),
+        ..undiffed
+    };
+    diags.extend(mass::check(&change));
+    (join(report, diags), Some(computed))
+}
+
+/// The rails' diagnostics `diags` joined to the report's; a refusal
+/// leaves it without a snapshot. True when they refuse.
+fn join(report: &mut Report, mut diags: Vec<Diagnostic>) -> bool {
+    diag::sort(&mut diags);
     let refused = diag::has_errors(&diags);
     if refused {
         report.snapshot = None;

@@ -2,6 +2,7 @@
 //! rails say), as one line per diagnostic.
 
 use super::*;
+use crate::diff;
 use crate::snapshot::{self, Input, RevisionMeta};
 
 const ROLES: &str = snapshot::USER_ROLES;
@@ -562,6 +563,72 @@ fn a_mass_change_is_refused_unless_the_message_carries_the_trailer() {
         judge(Some(&old), &new, &Target::Folder).map(|w| w.len()),
         Ok(0)
     );
+}
+
+#[test]
+fn the_rails_beside_the_diff_say_what_the_rails_after_it_say() {
+    let users = [("alice", false), ("bob", false), ("carol", false)];
+    let limit = file(RAILS, "[rails]\nmass_change_logins = 1\n");
+    let holders = [("alice", "admin"), ("bob", "user"), ("carol", "user")];
+    let old = snap(&config(&holders, &users, std::slice::from_ref(&limit)), "");
+    let report = |keep: &[(&str, &str)], message: &str| {
+        let new = snap(&config(keep, &users, std::slice::from_ref(&limit)), message);
+        snapshot::Report {
+            revision: "r".into(),
+            snapshot: Some(new),
+            diagnostics: Vec::new(),
+            tests: Vec::new(),
+        }
+    };
+    let lines = |r: &snapshot::Report| -> Vec<String> {
+        (r.diagnostics.iter())
+            .map(|d| format!("{}[{}] {}", d.severity.as_str(), d.code, d.message))
+            .collect()
+    };
+    // (holders kept, message): nothing changes; one leaves; two leave (a
+    // mass change); the admin leaves; two leave with the trailer.
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&holders, ""),
+        (&holders[..2], ""),
+        (&holders[..1], ""),
+        (&holders[1..], ""),
+        (&holders[..1], "Rolesync-Allow: mass-change\n"),
+    ];
+    let mut refusals = 0;
+    for (keep, message) in cases {
+        let (mut after, mut beside) = (report(keep, message), report(keep, message));
+        let refused = apply(&mut after, Some(&old), &Target::Folder, None);
+        let (refused_beside, diff) = apply_diffing(
+            &mut beside,
+            Some(&old),
+            &Target::Folder,
+            |old, new| diff::diff(old, new).expect("diff"),
+            |d: &diff::Diff| Some(d),
+        );
+        assert_eq!(refused, refused_beside, "{keep:?} {message:?}");
+        assert_eq!(lines(&after), lines(&beside), "{keep:?} {message:?}");
+        assert_eq!(after.snapshot.is_some(), beside.snapshot.is_some());
+        let new = report(keep, message).snapshot.expect("built");
+        assert_eq!(diff, Some(diff::diff(&old, &new).expect("diff")));
+        refusals += usize::from(refused);
+    }
+    assert_eq!(
+        refusals, 2,
+        "the mass change and the last admin are refused"
+    );
+    // Without a configuration in force nothing is compared or computed.
+    let mut first = report(&holders[..1], "");
+    let (refused, diff) = apply_diffing(
+        &mut first,
+        None,
+        &Target::Folder,
+        |_, _| panic!("no diff without a configuration in force"),
+        |d: &()| -> Option<&crate::diff::Diff> {
+            let () = d;
+            None
+        },
+    );
+    assert!(!refused && diff.is_none() && first.diagnostics.is_empty());
 }
 
 #[test]

@@ -21,7 +21,6 @@ mod synthetic;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rolesync::diag::Source;
 use rolesync::model;
 use rolesync::snapshot::{self, Input, Memo};
 
@@ -131,8 +130,7 @@ fn phases(input: &Input) {
         .iter()
         .filter_map(|(p, b)| Some((p.as_str(), std::str::from_utf8(b).ok()?)))
         .collect();
-    let sources: BTreeMap<&str, Source> =
-        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let sources = snapshot::Sources::new(texts.iter().map(|(p, t)| (*p, *t)));
     let (files, _) = snapshot::read_all(&sources, &input.limits);
     let (model, _) = model::lower(&files);
     let lower = time(&|| drop(std::hint::black_box(model::lower(&files))));

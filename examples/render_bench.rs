@@ -40,7 +40,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rolesync::diag::Source;
 use rolesync::snapshot::{self, Input, Limits};
 use rolesync::{authz, model, policy};
 
@@ -73,8 +72,7 @@ fn phases(files: &BTreeMap<String, Vec<u8>>, runs: usize) {
         .iter()
         .map(|(p, b)| (p.as_str(), std::str::from_utf8(b).expect("utf-8")))
         .collect();
-    let sources: BTreeMap<&str, Source> =
-        texts.iter().map(|(p, t)| (*p, Source::new(p, t))).collect();
+    let sources = snapshot::Sources::new(texts.iter().map(|(p, t)| (*p, *t)));
     let read = time(runs, || snapshot::read_all(&sources, &limits));
     let (config, _) = snapshot::read_all(&sources, &limits);
     let lower = time(runs, || model::lower(&config));

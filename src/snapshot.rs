@@ -7,8 +7,6 @@
 //! which has passed the authz validator — or the diagnostics that explain
 //! why there is none. Warnings come with a snapshot too.
 
-use std::collections::BTreeMap;
-
 use crate::authz;
 use crate::diag::{self, Code, Diagnostic, Source};
 use crate::model::{self, Model};
@@ -23,6 +21,7 @@ mod kind;
 mod memo;
 mod parsed;
 mod read;
+mod sources;
 
 pub use access::render_groups;
 use access::{access_too_large, render_access};
@@ -33,6 +32,7 @@ pub use kind::{
 };
 pub use memo::{Memo, Stats};
 pub use read::{PARALLEL_MIN_FILES, Parse, read_all, read_all_with};
+pub use sources::Sources;
 
 /// The file that marks a project folder (the model names it too).
 pub use crate::limits::Limits;
@@ -160,10 +160,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         );
         return invalid(input, diags);
     }
-    let sources: BTreeMap<&str, Source> = texts
-        .into_iter()
-        .map(|(p, t)| (p, Source::new(p, t)))
-        .collect();
+    let sources = Sources::new(texts);
     let (model, model_diags) = lower_all(&sources, input, memo);
     diags.extend(model_diags);
     let access_text = sources.get(ACCESS_FILE).map(|s| s.text);
@@ -227,7 +224,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
 /// far (answers on a broken one would mislead), run them.
 fn policy_tests(
     input: &Input,
-    sources: &BTreeMap<&str, Source>,
+    sources: &Sources,
     subject: &policytest::Subject,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<policytest::Outcome> {
@@ -331,11 +328,7 @@ fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
     )
 }
 
-fn lower_all(
-    sources: &BTreeMap<&str, Source>,
-    input: &Input,
-    memo: &mut Memo,
-) -> (Model, Vec<Diagnostic>) {
+fn lower_all(sources: &Sources, input: &Input, memo: &mut Memo) -> (Model, Vec<Diagnostic>) {
     let (mut files, mut diags) = read::read_with_memo(
         sources,
         Some(&input.files),

@@ -449,6 +449,29 @@ impl Model {
         }
     }
 
+    /// How many accounts are active ([`Model::active_accounts`]' number),
+    /// counted without copying them where accounts are managed here.
+    pub fn active_account_count(&self) -> usize {
+        match &self.accounts {
+            Some(accounts) => (accounts.iter())
+                .filter(|(l, a)| !a.disabled && self.directory.allows(l))
+                .count(),
+            None => self.active_accounts().len(),
+        }
+    }
+
+    /// Whether `f` holds for some active account ([`Model::active_accounts`]),
+    /// asked in login order and without copying them where accounts are
+    /// managed here; the first that holds ends it.
+    pub fn any_active_account(&self, mut f: impl FnMut(&Login) -> bool) -> bool {
+        match &self.accounts {
+            Some(accounts) => (accounts.iter())
+                .filter(|(l, a)| !a.disabled && self.directory.allows(l))
+                .any(|(l, _)| f(l)),
+            None => self.active_accounts().iter().any(f),
+        }
+    }
+
     /// Every login the configuration names outside the users folder (with
     /// repetitions): role holders, user-group members, project leads.
     fn named_logins(&self) -> impl Iterator<Item = &Login> + '_ {

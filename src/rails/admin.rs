@@ -17,21 +17,29 @@ pub const ADMIN: &str = "admin";
 
 /// The active accounts holding the global `admin` role.
 pub fn admins(model: &Model) -> BTreeSet<&Login> {
+    admins_in(model).collect()
+}
+
+/// [`admins`] as they are found (with repetitions).
+fn admins_in(model: &Model) -> impl Iterator<Item = &Login> {
     model
         .assignments
         .iter()
         .filter(|a| a.scope == Scope::Global && a.role.as_str() == ADMIN)
         .flat_map(|a| model.logins_of(&a.holder))
         .filter(|l| model.is_active(l))
-        .collect()
 }
 
 pub fn check(change: &Change) -> Option<Diagnostic> {
     if !change.old.rails.last_admin {
         return None;
     }
+    // The usual change keeps an admin: the first one found ends the check.
+    if admins_in(&change.new.model).next().is_some() {
+        return None;
+    }
     let before = admins(&change.old.model);
-    if before.is_empty() || !admins(&change.new.model).is_empty() {
+    if before.is_empty() {
         return None;
     }
     let names = names(before.iter().map(|l| l.as_str()));

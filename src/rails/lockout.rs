@@ -96,8 +96,7 @@ fn a_writer_keeps_rw(change: &Change, repo: Option<&str>, path: &str) -> bool {
     let has_rw =
         |authz: &Authz, u: &str| authz.access(Some(u), repo, Some(path)) == Access::ReadWrite;
     let keeps = |u: &str| has_rw(&old, u) && has_rw(&new, u);
-    old.named_users().any(keeps)
-        || (change.old.model.active_accounts().iter()).any(|l| keeps(l.as_str()))
+    old.named_users().any(keeps) || change.old.model.any_active_account(|l| keeps(l.as_str()))
 }
 
 fn maintainers(change: &Change) -> Option<Diagnostic> {

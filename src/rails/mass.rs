@@ -31,7 +31,7 @@ pub fn check(change: &Change) -> Option<Diagnostic> {
     if !rails.mass_change || allows(change.message(), OVERRIDE) {
         return None;
     }
-    let active = change.old.model.active_accounts().len();
+    let active = change.old.model.active_account_count();
     let limit = threshold(rails, active);
     let computed;
     let diff = match change.diff {

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::Sources;
 use super::{Limits, Parse, read_all_with};
-use crate::diag::Source;
 
 /// Every file under `root`, by path relative to it (`/`-separated).
 fn files_of(root: &Path) -> BTreeMap<String, String> {
@@ -45,10 +45,7 @@ fn the_parallel_read_equals_the_sequential_one() {
     let mut checked = 0;
     for tree in trees() {
         let files = files_of(&tree);
-        let sources: BTreeMap<&str, Source> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), Source::new(p, t)))
-            .collect();
+        let sources = Sources::new(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
         let sequential = format!("{:?}", read_all_with(&sources, &limits, Parse::Sequential));
         let parallel = format!("{:?}", read_all_with(&sources, &limits, Parse::Parallel));
         assert_eq!(sequential, parallel, "{}", tree.display());

@@ -9,6 +9,7 @@ use super::file_bytes::Files;
 use super::kind::{FileKind, classify};
 use super::memo::{FileEntry, FileMemo};
 use super::parsed::{Parsed, Wire};
+use super::sources::Sources;
 use crate::diag::{Diagnostic, Source};
 use crate::limits::Limits;
 use crate::model::{ConfigFiles, ProjectFiles, Read};
@@ -23,7 +24,7 @@ use crate::xml;
 /// then put together in path order, so the result is that of
 /// [`Parse::Sequential`].
 pub fn read_all<'s>(
-    sources: &'s BTreeMap<&str, Source<'s>>,
+    sources: &'s Sources<'s>,
     limits: &Limits,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
     let parse = if sources.len() >= PARALLEL_MIN_FILES && limits.max_build_threads > 1 {
@@ -50,7 +51,7 @@ pub enum Parse {
 
 /// `read_all`, with the files parsed as `parse` says.
 pub fn read_all_with<'s>(
-    sources: &'s BTreeMap<&str, Source<'s>>,
+    sources: &'s Sources<'s>,
     limits: &Limits,
     parse: Parse,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
@@ -63,7 +64,7 @@ pub fn read_all_with<'s>(
 /// exactly the files of `sources` (the rest evicted), each by the buffer
 /// of `input` its text borrows (`None` only for a memo that keeps none).
 pub(super) fn read_with_memo<'s>(
-    sources: &'s BTreeMap<&str, Source<'s>>,
+    sources: &'s Sources<'s>,
     input: Option<&Files>,
     limits: &Limits,
     parse: Option<Parse>,

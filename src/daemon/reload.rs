@@ -480,7 +480,7 @@ impl Reloader {
     /// once, and returned for the audit record; a diff that fails is the
     /// record's `diff_error`, never the reload's failure. The diff runs on
     /// a second thread beside the rails that do not read it
-    /// (`rails::apply_diffing`).
+    /// (`validate_verdict::apply_diffing`).
     async fn judge(
         &self,
         current: Option<&Arc<Snapshot>>,
@@ -497,7 +497,7 @@ impl Reloader {
         let revision = report.revision.clone();
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let (_, diff) = crate::rails::apply_diffing(
+            let (_, diff) = super::validate_verdict::apply_diffing(
                 &mut report,
                 in_force.as_deref(),
                 &target,

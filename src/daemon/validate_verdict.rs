@@ -57,7 +57,7 @@ pub fn check(
     };
     let (refused, diff) = match rails {
         Some(r) => {
-            let (refused, diff) = crate::rails::apply_diffing(
+            let (refused, diff) = apply_diffing(
                 report,
                 r.in_force,
                 &r.target,
@@ -137,4 +137,41 @@ fn print_diagnostic(
         writeln!(err, "  note: {}", crate::diag::escape_controls(note))?;
     }
     Ok(())
+}
+
+/// `rails::apply` with the diff of `old` and the report's snapshot computed
+/// by `diff` on a second thread, beside the rails that do not read it
+/// (`rails::check_undiffed`); the mass-change rail then reads what
+/// `as_diff` finds in its result (`rails::apply_checked`). The judge of a
+/// change takes the longer of the two, not their sum (the daemon's reload
+/// and the hooks' verdicts call this). Whether the rails refused, and
+/// `diff`'s result (`None` without both snapshots: nothing to compare,
+/// nothing computed).
+pub fn apply_diffing<D: Send>(
+    report: &mut snapshot::Report,
+    old: Option<&snapshot::Snapshot>,
+    target: &crate::rails::Target,
+    diff: impl FnOnce(&snapshot::Snapshot, &snapshot::Snapshot) -> D + Send,
+    as_diff: impl Fn(&D) -> Option<&crate::diff::Diff>,
+) -> (bool, Option<D>) {
+    let (Some(new), Some(old)) = (&report.snapshot, old) else {
+        return (false, None);
+    };
+    let undiffed = crate::rails::Change {
+        old,
+        new,
+        target,
+        diff: None,
+    };
+    let (computed, diags) = std::thread::scope(|s| {
+        let differ = s.spawn(|| diff(old, new));
+        let diags = crate::rails::check_undiffed(&undiffed);
+        // A diff that panicked panics here, as it would have inline.
+        let computed = differ
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (computed, diags)
+    });
+    let refused = crate::rails::apply_checked(report, old, target, diags, as_diff(&computed));
+    (refused, Some(computed))
 }

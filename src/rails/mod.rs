@@ -47,7 +47,7 @@ pub fn check(change: &Change) -> Vec<Diagnostic> {
 
 /// The diagnostics of the rails that do not read the diff (all but the
 /// mass-change rail), unsorted.
-fn check_undiffed(change: &Change) -> Vec<Diagnostic> {
+pub fn check_undiffed(change: &Change) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = admin::check(change).into_iter().collect();
     diags.extend(lockout::check(change));
     diags.extend(emptied::check(change));
@@ -100,44 +100,28 @@ pub fn apply(
     join(report, diags)
 }
 
-/// [`apply`] with the diff of `old` and the report's snapshot computed by
-/// `diff` on a second thread, beside the rails that do not read it; the
-/// mass-change rail then reads what `as_diff` finds in its result. The
-/// judge of a change takes the longer of the two, not their sum (the
-/// daemon's reload and the hooks' verdicts call this). Whether the rails
-/// refused, and `diff`'s result (`None` without both snapshots: nothing
-/// to compare, nothing computed).
-pub fn apply_diffing<D: Send>(
+/// [`apply`] in two halves, so that a caller can compute the diff beside
+/// the first (`daemon::validate_verdict::apply_diffing` does, on a second
+/// thread): [`check_undiffed`] gives the rails that do not read the diff,
+/// then this adds the mass-change rail's verdict on `diff` and joins them
+/// to the report as [`apply`] would. True when the rails refuse.
+pub fn apply_checked(
     report: &mut Report,
-    old: Option<&Snapshot>,
+    old: &Snapshot,
     target: &Target,
-    diff: impl FnOnce(&Snapshot, &Snapshot) -> D + Send,
-    as_diff: impl Fn(&D) -> Option<&Diff>,
-) -> (bool, Option<D>) {
-    let (Some(new), Some(old)) = (&report.snapshot, old) else {
-        return (false, None);
+    mut undiffed: Vec<Diagnostic>,
+    diff: Option<&Diff>,
+) -> bool {
+    let Some(new) = &report.snapshot else {
+        return false;
     };
-    let undiffed = Change {
+    undiffed.extend(mass::check(&Change {
         old,
         new,
         target,
-        diff: None,
-    };
-    let (computed, mut diags) = std::thread::scope(|s| {
-        let differ = s.spawn(|| diff(old, new));
-        let diags = check_undiffed(&undiffed);
-        // A diff that panicked panics here, as it would have inline.
-        let computed = differ
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (computed, diags)
-    });
-    let change = Change {
-        diff: as_diff(&computed),
-        ..undiffed
-    };
-    diags.extend(mass::check(&change));
-    (join(report, diags), Some(computed))
+        diff,
+    }));
+    join(report, undiffed)
 }
 
 /// The rails' diagnostics `diags` joined to the report's; a refusal

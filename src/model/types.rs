@@ -434,28 +434,31 @@ impl Model {
     /// of user groups, and project leads. Either way, only those the
     /// directory lets be active (`Directory::allows`).
     pub fn active_accounts(&self) -> BTreeSet<Login> {
-        let d = &self.directory;
-        match &self.accounts {
-            Some(accounts) => accounts
-                .iter()
-                .filter(|(l, a)| !a.disabled && d.allows(l))
-                .map(|(l, _)| l.clone())
-                .collect(),
-            None => self
-                .named_logins()
-                .filter(|l| d.allows(l))
+        match self.managed_active() {
+            Some(managed) => managed.cloned().collect(),
+            None => (self.named_logins())
+                .filter(|l| self.directory.allows(l))
                 .cloned()
                 .collect(),
         }
     }
 
+    /// The active accounts in login order, borrowed, where accounts are
+    /// managed here (a users folder); `None` otherwise.
+    fn managed_active(&self) -> Option<impl Iterator<Item = &Login>> {
+        let accounts = self.accounts.as_ref()?;
+        Some(
+            (accounts.iter())
+                .filter(|(l, a)| !a.disabled && self.directory.allows(l))
+                .map(|(l, _)| l),
+        )
+    }
+
     /// How many accounts are active ([`Model::active_accounts`]' number),
     /// counted without copying them where accounts are managed here.
     pub fn active_account_count(&self) -> usize {
-        match &self.accounts {
-            Some(accounts) => (accounts.iter())
-                .filter(|(l, a)| !a.disabled && self.directory.allows(l))
-                .count(),
+        match self.managed_active() {
+            Some(managed) => managed.count(),
             None => self.active_accounts().len(),
         }
     }
@@ -463,11 +466,9 @@ impl Model {
     /// Whether `f` holds for some active account ([`Model::active_accounts`]),
     /// asked in login order and without copying them where accounts are
     /// managed here; the first that holds ends it.
-    pub fn any_active_account(&self, mut f: impl FnMut(&Login) -> bool) -> bool {
-        match &self.accounts {
-            Some(accounts) => (accounts.iter())
-                .filter(|(l, a)| !a.disabled && self.directory.allows(l))
-                .any(|(l, _)| f(l)),
+    pub fn any_active_account(&self, f: impl FnMut(&Login) -> bool) -> bool {
+        match self.managed_active() {
+            Some(mut managed) => managed.any(f),
             None => self.active_accounts().iter().any(f),
         }
     }

@@ -613,12 +613,9 @@ fn the_rails_in_two_halves_say_what_the_rails_after_the_diff_say() {
             undiffed,
             Some(&computed),
         );
-        let diff = Some(computed);
         assert_eq!(refused, refused_beside, "{keep:?} {message:?}");
         assert_eq!(lines(&after), lines(&beside), "{keep:?} {message:?}");
         assert_eq!(after.snapshot.is_some(), beside.snapshot.is_some());
-        let new = report(keep, message).snapshot.expect("built");
-        assert_eq!(diff, Some(diff::diff(&old, &new).expect("diff")));
         refusals += usize::from(refused);
     }
     assert_eq!(

@@ -374,9 +374,18 @@ fn bench_git(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::S
     // A background `git gc --auto` of an earlier run may still hold the
     // repository's gc lock: wait for it rather than fail the run.
     let mut tries = 0;
-    while !git(&work).args(["gc", "-q"]).status().expect("git runs").success() {
+    while !git(&work)
+        .args(["gc", "-q"])
+        .status()
+        .expect("git runs")
+        .success()
+    {
         tries += 1;
-        assert!(tries < 30, "git gc failed {tries} times in {}", work.display());
+        assert!(
+            tries < 30,
+            "git gc failed {tries} times in {}",
+            work.display()
+        );
         std::thread::sleep(Duration::from_secs(1));
     }
     let daemon = Daemon::start(&work, &access, &base.join("state-git"), o);

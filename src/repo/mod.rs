@@ -26,6 +26,7 @@ mod signature_run;
 mod subpath;
 mod svn;
 mod svn_dump;
+mod svn_ra;
 mod svn_since;
 mod svnlook;
 #[cfg(test)]
@@ -92,8 +93,8 @@ impl Source {
     /// did not change).
     pub fn read_newest(&self, prev: Option<Input>, limits: Limits) -> Result<Input, Error> {
         match (&self.0, prev) {
-            (Backend::Svn { path, subpath }, Some(prev)) => {
-                svn::read_since(path, prev, Some(subpath), limits)
+            (Backend::Svn { path, subpath, ra }, Some(prev)) => {
+                svn::read_since(path, prev, Some(subpath), limits, Some(ra))
             }
             (Backend::Folder(root, stamps), prev) => {
                 folder::read_newest(root, prev, limits, stamps)
@@ -122,7 +123,7 @@ impl Source {
     /// the configuration's folder in it.
     pub fn rails_target(&self) -> crate::rails::Target {
         match &self.0 {
-            Backend::Svn { path, subpath } => crate::rails::Target::Svn {
+            Backend::Svn { path, subpath, .. } => crate::rails::Target::Svn {
                 repository: std::path::absolute(path)
                     .ok()
                     .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -222,7 +223,7 @@ impl Source {
     /// held) configuration, or a folder on the way to the sub-path. Only SVN
     /// answers from what changed; Git and folders always count as touched.
     pub fn touches_config(&self, at: At) -> Result<bool, Error> {
-        let Backend::Svn { path, subpath } = &self.0 else {
+        let Backend::Svn { path, subpath, .. } = &self.0 else {
             return match at {
                 At::Revision(_) => Ok(true),
                 At::Transaction(_) => Err(Error::NoTransactions(self.path().to_owned())),
@@ -242,7 +243,7 @@ impl Source {
     /// or an SVN transaction being committed.
     pub fn read_at(&self, at: At, limits: Limits) -> Result<Input, Error> {
         match (&self.0, at) {
-            (Backend::Svn { path, subpath }, at) => svn::read(path, at, Some(subpath), limits),
+            (Backend::Svn { path, subpath, .. }, at) => svn::read(path, at, Some(subpath), limits),
             (_, At::Revision(rev)) => self.read(rev, limits),
             (_, At::Transaction(_)) => Err(Error::NoTransactions(self.path().to_owned())),
         }
@@ -254,7 +255,7 @@ impl Source {
     /// reads as `read_at` does.
     pub fn read_at_per_file(&self, at: At, limits: Limits) -> Result<Input, Error> {
         match &self.0 {
-            Backend::Svn { path, subpath } => svn::read_listed(path, at, Some(subpath), limits),
+            Backend::Svn { path, subpath, .. } => svn::read_listed(path, at, Some(subpath), limits),
             _ => self.read_at(at, limits),
         }
     }
@@ -300,11 +301,15 @@ enum Backend {
         /// `read_newest`).
         last: git_since::LastWalk,
     },
-    /// A local SVN repository, read with `svnlook`.
+    /// A local SVN repository, read with `svnadmin dump` and `svnlook`.
     Svn {
         path: PathBuf,
         /// The folder of the repository that holds the configuration.
         subpath: SubPath,
+        /// The long-lived `svnserve` session of `read_newest` (the
+        /// daemon's), shared by the clones; never started by another read
+        /// (the hooks').
+        ra: svn_ra::Shared,
     },
 }
 
@@ -387,7 +392,11 @@ impl Source {
         }
         let path = path.to_owned();
         Ok(Source(match kind {
-            Kind::Svn => Backend::Svn { path, subpath },
+            Kind::Svn => Backend::Svn {
+                path,
+                subpath,
+                ra: svn_ra::Shared::default(),
+            },
             Kind::Git => Backend::Git {
                 path,
                 branch: options.branch.clone(),
@@ -413,7 +422,7 @@ impl Source {
                 subpath,
                 ..
             } => git::read(path, rev, branch.as_deref(), subpath, limits),
-            Backend::Svn { path, subpath } => {
+            Backend::Svn { path, subpath, .. } => {
                 svn::read(path, At::Revision(rev), Some(subpath), limits)
             }
         }
@@ -437,7 +446,7 @@ impl Source {
         };
         Ok(match &self.0 {
             Backend::Folder(..) => None,
-            Backend::Svn { path, subpath } => Some(format!(
+            Backend::Svn { path, subpath, .. } => Some(format!(
                 "svn {:?} {:?} {:?}",
                 svn::uuid(path)?,
                 canonical(path)?,
@@ -460,7 +469,7 @@ impl Source {
     /// it is one.
     pub fn read_at_from(&self, at: At, base: &Input, limits: Limits) -> Result<Input, Error> {
         match (&self.0, at) {
-            (Backend::Svn { path, subpath }, at) => {
+            (Backend::Svn { path, subpath, .. }, at) => {
                 svn::read_from(path, at, base, Some(subpath), limits)
             }
             (Backend::Git { .. }, At::Revision(rev)) => match self.git_since() {

@@ -12,6 +12,7 @@
 use std::path::Path;
 
 pub use super::At;
+use super::svn_ra;
 use super::svn_since::{self, Plan, Why};
 use super::svnlook::{
     Change, at_args, changed_actions, changes, check_tree_size, info, is_special, read_file,
@@ -172,11 +173,16 @@ pub fn read_listed(
 /// inside the configuration is read again (`svnlook`) where it lands.
 /// Where the dump does not answer, the changes are followed by `svnlook`
 /// ([`read_from`]'s walk); where only a full read can answer, it does.
+/// With `ra` (the daemon's long-lived `svnserve` session, `svn_ra`), the
+/// session is asked first: where it is sure of the changes, its answer
+/// goes the dump's way (`put_dumped`); where it is not, or fails, the
+/// dump reads as without it.
 pub fn read_since(
     repo: &Path,
     prev: Input,
     subpath: Option<&SubPath>,
     limits: Limits,
+    ra: Option<&svn_ra::Shared>,
 ) -> Result<Input, Error> {
     let root = SubPath::default();
     let subpath = subpath.unwrap_or(&root);
@@ -192,7 +198,16 @@ pub fn read_since(
     if to < from || prev.limits != limits || prev.incomplete.is_some() {
         return full();
     }
-    let dumped = match svn_since::dump(repo, subpath, from, to, limits) {
+    let fast = ra.map(|ra| ra.changes(repo, subpath, from, to, limits));
+    let dumped = match fast {
+        Some(Ok(dumped)) => Ok(dumped),
+        Some(Err(why)) => {
+            tracing::debug!(revision = %young, ?why, "the svnserve session did not answer");
+            svn_since::dump(repo, subpath, from, to, limits)
+        }
+        None => svn_since::dump(repo, subpath, from, to, limits),
+    };
+    let dumped = match dumped {
         Ok(dumped) => dumped,
         Err(why) => {
             tracing::debug!(revision = %young, ?why, "the incremental dump did not answer");

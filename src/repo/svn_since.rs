@@ -81,6 +81,12 @@ pub(super) struct Dumped {
     pub(super) meta: Option<RevisionMeta>,
 }
 
+/// Whether revisions `(from, to]` are read in one dump (at least one, at
+/// most [`MAX_DUMPED_REVISIONS`]).
+pub(super) fn in_one_dump(from: u64, to: u64) -> bool {
+    to > from && to - from <= MAX_DUMPED_REVISIONS
+}
+
 /// Dump revisions `(from, to]` of `repo`, only the paths the configuration
 /// under `subpath` depends on.
 pub(super) fn dump(
@@ -90,7 +96,7 @@ pub(super) fn dump(
     to: u64,
     limits: Limits,
 ) -> Result<Dumped, Why> {
-    if to <= from || to - from > MAX_DUMPED_REVISIONS {
+    if !in_one_dump(from, to) {
         return Err(Why::Full("too many revisions for one dump"));
     }
     let range = format!("{}:{to}", from + 1);
@@ -274,23 +280,38 @@ fn revision_meta(
     }
     let props = svn_dump::props(&block)?;
     let get = |key: &[u8]| props.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    Ok(revision_meta_of(
+        get(b"svn:log"),
+        get(b"svn:date"),
+        get(b"svn:author"),
+        limits,
+    ))
+}
+
+/// A revision's author, date and log from its properties' values, as
+/// `svnlook info` gives them; `None` where `svnlook` might print them
+/// otherwise (see [`revision_meta`]). Shared with the session's log
+/// (`svn_ra`).
+pub(super) fn revision_meta_of(
+    log: Option<&[u8]>,
+    date: Option<&[u8]>,
+    author: Option<&[u8]>,
+    limits: Limits,
+) -> Option<RevisionMeta> {
     fn text(v: &[u8]) -> Option<&str> {
         std::str::from_utf8(v).ok().filter(|t| !t.contains('\0'))
     }
-    let meta = || {
-        let log = text(get(b"svn:log")?)?;
-        let time = parse_dump_date(text(get(b"svn:date")?)?)?;
-        let author = text(get(b"svn:author").unwrap_or(b""))?;
-        if author.contains('\n') {
-            return None;
-        }
-        Some(RevisionMeta {
-            author: author.to_owned(),
-            time,
-            message: message_tail(log.as_bytes(), limits.max_message_bytes),
-        })
-    };
-    Ok(meta())
+    let log = text(log?)?;
+    let time = parse_dump_date(text(date?)?)?;
+    let author = text(author.unwrap_or(b""))?;
+    if author.contains('\n') {
+        return None;
+    }
+    Some(RevisionMeta {
+        author: author.to_owned(),
+        time,
+        message: message_tail(log.as_bytes(), limits.max_message_bytes),
+    })
 }
 
 /// `svn:date` (`2026-12-01T23:40:03.759930Z`) → seconds since the epoch
@@ -447,4 +468,4 @@ pub(super) fn apply(files: &mut crate::snapshot::Files, plan: &mut Plan, ops: Ve
 
 #[cfg(test)]
 #[path = "svn_since_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -19,7 +19,7 @@ use crate::repo::{At, svn};
 use crate::snapshot::Input;
 
 /// Where files go, below the configuration's folder or outside it.
-const FILES: &[&str] = &[
+pub(in crate::repo) const FILES: &[&str] = &[
     ".polarion/access",
     ".polarion/security/user-roles.xml",
     ".polarion/security/roles.xml",
@@ -46,15 +46,15 @@ const DIRS: &[&str] = &[
 
 /// The configuration's folder (glob characters in its name) and a
 /// neighbour its pattern must not take.
-const CFG: &str = "conf [x]*";
-const ROOTS: &[&str] = &["", "conf [x]*/", "conf [x]*/", "conf x/", "outside/"];
+pub(in crate::repo) const CFG: &str = "conf [x]*";
+pub(in crate::repo) const ROOTS: &[&str] = &["", "conf [x]*/", "conf [x]*/", "conf x/", "outside/"];
 
-fn tool(cmd: &mut Command) -> std::process::Output {
+pub(in crate::repo) fn tool(cmd: &mut Command) -> std::process::Output {
     cmd.env("LC_ALL", "C.UTF-8").output().expect("svn runs")
 }
 
 /// The paths of revision `rev` (folders end in `/`).
-fn tree(repo: &Path) -> BTreeSet<String> {
+pub(in crate::repo) fn tree(repo: &Path) -> BTreeSet<String> {
     let out = tool(
         Command::new("svnlook")
             .args(["tree", "--full-paths", "--"])
@@ -68,7 +68,7 @@ fn tree(repo: &Path) -> BTreeSet<String> {
 }
 
 /// Bytes of a random file: a link's text, empty, over the file limit.
-fn content(rng: &mut Rng) -> Vec<u8> {
+pub(in crate::repo) fn content(rng: &mut Rng) -> Vec<u8> {
     let mut bytes = match rng.below(4) {
         0 => b"link elsewhere".to_vec(),
         1 => Vec::new(),
@@ -219,7 +219,7 @@ impl Actions<'_> {
 
 /// Commit one to three random actions; `false` when `svnmucc` refused
 /// them (nothing was committed).
-fn commit(rng: &mut Rng, repo: &Path, scratch: &Path, young: u64) -> bool {
+pub(in crate::repo) fn commit(rng: &mut Rng, repo: &Path, scratch: &Path, young: u64) -> bool {
     let tree = tree(repo);
     let mut actions = Actions {
         rng,
@@ -254,7 +254,7 @@ fn check(repo: &Path, base: &Input, subpath: &SubPath, limits: Limits, what: &st
     let young = svn::youngest(repo).expect("youngest");
     let at = At::Revision(Some(&young));
     let full = svn::read(repo, at, Some(subpath), limits);
-    let inc = svn::read_since(repo, base.clone(), Some(subpath), limits);
+    let inc = svn::read_since(repo, base.clone(), Some(subpath), limits, None);
     let what = format!("{what}: r{} → r{young}", base.revision);
     assert_same_read(&inc, &full, &what);
     if base.incomplete.is_some() {
@@ -276,15 +276,10 @@ fn check(repo: &Path, base: &Input, subpath: &SubPath, limits: Limits, what: &st
     }
 }
 
-#[test]
-fn the_incremental_dump_read_equals_the_full_read() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let repo = dir.path().join("repo");
-    assert!(
-        tool(Command::new("svnadmin").arg("create").arg(&repo))
-            .status
-            .success()
-    );
+/// The folders and limits the random sequences are read under: the root
+/// and the folder `CFG`, roomy (a file of 2,000 bytes at most) and tight
+/// (3,000 bytes together).
+pub(in crate::repo) fn cases() -> [(SubPath, Limits); 3] {
     let roomy = Limits {
         max_file_bytes: 2_000,
         ..Limits::default()
@@ -294,8 +289,23 @@ fn the_incremental_dump_read_equals_the_full_read() {
         ..roomy
     };
     let cfg = SubPath::parse(CFG).expect("a sub-path");
-    let root = SubPath::default();
-    let cases = [(&root, roomy), (&cfg, roomy), (&cfg, tight)];
+    [
+        (SubPath::default(), roomy),
+        (cfg.clone(), roomy),
+        (cfg, tight),
+    ]
+}
+
+#[test]
+fn the_incremental_dump_read_equals_the_full_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = dir.path().join("repo");
+    assert!(
+        tool(Command::new("svnadmin").arg("create").arg(&repo))
+            .status
+            .success()
+    );
+    let cases = cases();
     // Per case, the good reads so far (the daemon keeps its last good one).
     let mut reads: Vec<Vec<Input>> = vec![Vec::new(); cases.len()];
     let mut rng = Rng(0x1dea_5eed);

@@ -174,17 +174,31 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         diags.push(access_too_large(limits));
         return invalid(input, diags);
     }
-    let (policy, policy_diags) = policy::Index::build_cached(&model, &mut memo.index);
-    diags.extend(policy_diags);
-
-    let (access, access_cost) = render_access(
+    let has_access_file = input.files.contains_key(ACCESS_FILE);
+    let Memo {
+        index,
+        groups,
+        access: access_memo,
+        ..
+    } = memo;
+    let ((policy, policy_diags), (access, access_cost, access_diags)) = both(
         limits,
-        input.files.contains_key(ACCESS_FILE),
-        &model,
-        access_text,
-        &mut diags,
-        (&mut memo.groups, &mut memo.access),
+        || policy::Index::build_cached(&model, index),
+        || {
+            let mut d = Vec::new();
+            let (access, cost) = render_access(
+                limits,
+                has_access_file,
+                &model,
+                access_text,
+                &mut d,
+                (groups, access_memo),
+            );
+            (access, cost, d)
+        },
     );
+    diags.extend(policy_diags);
+    diags.extend(access_diags);
     let rails = match sources.get(RAILS_FILE) {
         Some(src) => {
             let (rails, d) = crate::rails::config::parse(src, limits);
@@ -217,6 +231,24 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         snapshot,
         diagnostics: diags,
         tests,
+    }
+}
+
+/// `a` and `b`, at once on a pool of two threads made for the call when
+/// `Limits::max_build_threads` allows two (the policy index and the access
+/// file depend on the model alone, not on each other), else one after the
+/// other; and one after the other when no thread can be started.
+fn both<A: Send, B: Send>(
+    limits: &Limits,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    let pool = (limits.max_build_threads > 1)
+        .then(|| rayon::ThreadPoolBuilder::new().num_threads(2).build().ok())
+        .flatten();
+    match pool {
+        Some(pool) => pool.join(a, b),
+        None => (a(), b()),
     }
 }
 

@@ -175,3 +175,7 @@ pub fn apply_diffing<D: Send>(
     let refused = crate::rails::apply_checked(report, old, target, diags, as_diff(&computed));
     (refused, Some(computed))
 }
+
+#[cfg(test)]
+#[path = "validate_verdict_tests.rs"]
+mod tests;

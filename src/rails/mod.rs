@@ -138,4 +138,4 @@ fn join(report: &mut Report, mut diags: Vec<Diagnostic>) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -33,7 +33,7 @@ fn user(login: &str, disabled: bool) -> (String, String) {
 }
 
 /// A valid snapshot of `files`, with `message` as the revision's message.
-fn snap(files: &[(String, String)], message: &str) -> Snapshot {
+pub(crate) fn snap(files: &[(String, String)], message: &str) -> Snapshot {
     let mut input = Input {
         revision: "r".into(),
         meta: Some(RevisionMeta {
@@ -71,7 +71,7 @@ fn rails(old: &[(String, String)], new: &[(String, String)], target: &Target) ->
 
 const ACCESS_TEXT: &str = "[/]\n* = r\n";
 
-fn config(
+pub(crate) fn config(
     pairs: &[(&str, &str)],
     users: &[(&str, bool)],
     extra: &[(String, String)],
@@ -565,14 +565,49 @@ fn a_mass_change_is_refused_unless_the_message_carries_the_trailer() {
     );
 }
 
+/// Three holders (`alice` the admin, `bob` and `carol` users) under a
+/// mass-change limit of one login: the holders and the snapshot of them
+/// all, and the snapshot of those kept with a message.
+pub(crate) struct ThreeHolders {
+    pub(crate) holders: [(&'static str, &'static str); 3],
+    pub(crate) old: Snapshot,
+}
+
+const THREE_USERS: [(&str, bool); 3] = [("alice", false), ("bob", false), ("carol", false)];
+
+impl ThreeHolders {
+    pub(crate) fn new() -> ThreeHolders {
+        let holders = [("alice", "admin"), ("bob", "user"), ("carol", "user")];
+        let old = Self::with(&holders, "");
+        ThreeHolders { holders, old }
+    }
+
+    /// (holders kept, message): nothing changes; one leaves; two leave (a
+    /// mass change); the admin leaves; two leave with the trailer.
+    pub(crate) fn cases<'h>(
+        h: &'h [(&'static str, &'static str)],
+    ) -> [(&'h [(&'static str, &'static str)], &'static str); 5] {
+        [
+            (h, ""),
+            (&h[..2], ""),
+            (&h[..1], ""),
+            (&h[1..], ""),
+            (&h[..1], "Rolesync-Allow: mass-change\n"),
+        ]
+    }
+
+    /// The snapshot of the holders `keep`, under the same limit.
+    pub(crate) fn with(keep: &[(&str, &str)], message: &str) -> Snapshot {
+        let limit = file(RAILS, "[rails]\nmass_change_logins = 1\n");
+        snap(&config(keep, &THREE_USERS, &[limit]), message)
+    }
+}
+
 #[test]
 fn the_rails_in_two_halves_say_what_the_rails_after_the_diff_say() {
-    let users = [("alice", false), ("bob", false), ("carol", false)];
-    let limit = file(RAILS, "[rails]\nmass_change_logins = 1\n");
-    let holders = [("alice", "admin"), ("bob", "user"), ("carol", "user")];
-    let old = snap(&config(&holders, &users, std::slice::from_ref(&limit)), "");
+    let ThreeHolders { holders, old } = ThreeHolders::new();
     let report = |keep: &[(&str, &str)], message: &str| {
-        let new = snap(&config(keep, &users, std::slice::from_ref(&limit)), message);
+        let new = ThreeHolders::with(keep, message);
         snapshot::Report {
             revision: "r".into(),
             snapshot: Some(new),
@@ -585,17 +620,8 @@ fn the_rails_in_two_halves_say_what_the_rails_after_the_diff_say() {
             .map(|d| format!("{}[{}] {}", d.severity.as_str(), d.code, d.message))
             .collect()
     };
-    // (holders kept, message): nothing changes; one leaves; two leave (a
-    // mass change); the admin leaves; two leave with the trailer.
-    let cases: [(&[(&str, &str)], &str); 5] = [
-        (&holders, ""),
-        (&holders[..2], ""),
-        (&holders[..1], ""),
-        (&holders[1..], ""),
-        (&holders[..1], "Rolesync-Allow: mass-change\n"),
-    ];
     let mut refusals = 0;
-    for (keep, message) in cases {
+    for (keep, message) in ThreeHolders::cases(&holders) {
         let (mut after, mut beside) = (report(keep, message), report(keep, message));
         let refused = apply(&mut after, Some(&old), &Target::Folder, None);
         let new = beside.snapshot.clone().expect("built");

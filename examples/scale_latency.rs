@@ -323,6 +323,37 @@ fn report_phases(phases: &[(String, u64)]) {
         println!("    reload {i} (0: at start), ms: {}", r.join(", "));
     }
     slowest_after_start(phases);
+    on_the_path(phases);
+}
+
+/// The phases between a new revision and its publication (read, build,
+/// the judge, publish), summed per reload after the start's: the
+/// daemon's own share, from the moment it wakes. The commit's figure
+/// above runs from the commit command's return instead: an SVN commit is
+/// visible before `svnmucc` exits, so there a reload can begin, or end,
+/// before the clock starts.
+fn on_the_path(phases: &[(String, u64)]) {
+    const PATH: [&str; 4] = ["read", "build", "rails", "publish"];
+    let mut reloads: Vec<f64> = Vec::new();
+    for (name, us) in phases {
+        if name == "read" {
+            reloads.push(0.0);
+        }
+        if let Some(total) = reloads.last_mut().filter(|_| PATH.contains(&name.as_str())) {
+            *total += *us as f64 / 1e3;
+        }
+    }
+    // The first is the start's full read and build.
+    let after: Vec<f64> = reloads.into_iter().skip(1).collect();
+    if !after.is_empty() {
+        println!(
+            "    read → published (the daemon's part), n={}  p50={:7.1} ms  p99={:7.1} ms  max={:7.1} ms",
+            after.len(),
+            pct(&after, 0.5),
+            pct(&after, 0.99),
+            pct(&after, 1.0)
+        );
+    }
 }
 
 /// The phases of the slowest reload after the start's (a commit's outlier).

@@ -183,7 +183,7 @@ fn lower_part(model: &Model, id: &ProjectId, pf: &ProjectFiles) -> Part {
 /// `users/<login>/user.xml`: `None` when accounts are not managed here.
 fn lower_accounts(
     cx: &mut Cx,
-    users: &[(String, Read<xml::UserFile>)],
+    users: &[(&str, Read<xml::UserFile>)],
 ) -> Option<BTreeMap<Login, Account>> {
     if users.is_empty() {
         return None;

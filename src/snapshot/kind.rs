@@ -51,6 +51,15 @@ pub enum FileKind {
     PolicyTestIgnored,
 }
 
+/// The login of an account's `user.xml` path (its folder's name), borrowed
+/// from the path; `None` for any other path.
+pub(crate) fn user_login(path: &str) -> Option<&str> {
+    let login = path
+        .strip_prefix(USERS_DIR)
+        .and_then(|r| r.strip_suffix("/user.xml"))?;
+    (!login.contains('/')).then_some(login)
+}
+
 /// Classify a repository path; `None` for files rolesync does not read.
 pub fn classify(path: &str) -> Option<FileKind> {
     Some(match shape(path)? {
@@ -86,11 +95,8 @@ fn shape(path: &str) -> Option<Shape<'_>> {
         _ if policytest::is_test_file(path) == Some(true) => FileKind::PolicyTest,
         _ if policytest::is_test_file(path) == Some(false) => FileKind::PolicyTestIgnored,
         _ => {
-            if let Some(login) = path
-                .strip_prefix(USERS_DIR)
-                .and_then(|r| r.strip_suffix("/user.xml"))
-            {
-                return (!login.contains('/')).then_some(Shape::User(login));
+            if let Some(login) = user_login(path) {
+                return Some(Shape::User(login));
             }
             let (folder, rest) = path.split_once("/.polarion/")?;
             if folder.is_empty() || folder.starts_with(".polarion/") || folder == ".polarion" {

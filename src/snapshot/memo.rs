@@ -201,9 +201,21 @@ impl FileMemo {
         src: &Source,
         bytes_of: impl FnOnce() -> Option<FileBytes>,
     ) -> Option<FileEntry> {
-        while earlier.0.next_if(|e| *e.path < *src.path).is_some() {}
+        // One comparison of the paths per entry passed (they share long
+        // prefixes): the earlier ones dropped, the equal one taken.
+        let mut same = None;
+        while let Some(e) = earlier.0.peek() {
+            match e.path.as_ref().cmp(src.path) {
+                std::cmp::Ordering::Less => drop(earlier.0.next()),
+                std::cmp::Ordering::Equal => {
+                    same = earlier.0.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
         let text = src.text.as_bytes();
-        match earlier.0.next_if(|e| *e.path == *src.path) {
+        match same {
             Some(mut e) if e.bytes.is(text) || *e.bytes == *text => {
                 e.refresh(src, bytes_of);
                 self.hits += 1;

@@ -234,10 +234,10 @@ fn assemble<'s>(
             }
             (FileKind::Roles, Some(Wire::Roles(r))) => files.roles = shared(src, r),
             (FileKind::Groups, Some(Wire::Groups(r))) => files.groups = shared(src, r),
-            (FileKind::User { login }, Some(Wire::User(r))) => {
-                files
-                    .users
-                    .extend(shared(src, r).map(|r| (login.clone(), r)));
+            (FileKind::User { .. }, Some(Wire::User(r))) => {
+                // The login borrowed from the path (no copy per account).
+                let login = super::kind::user_login(src.path);
+                files.users.extend(login.zip(shared(src, r)));
             }
             (FileKind::ProjectMarker { folder }, Some(Wire::Project(r))) => {
                 let pf = shared(src, r).map(|descriptor| ProjectFiles {

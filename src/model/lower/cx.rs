@@ -38,7 +38,7 @@ pub struct ConfigFiles<'s> {
     pub roles: Option<Read<'s, xml::RolesFile>>,
     pub groups: Option<Read<'s, xml::GroupsFile>>,
     /// `(login folder name, user.xml)`.
-    pub users: Vec<(String, Read<'s, xml::UserFile>)>,
+    pub users: Vec<(&'s str, Read<'s, xml::UserFile>)>,
     pub projects: Vec<ProjectFiles<'s>>,
     /// The limits names are checked against.
     pub limits: Limits,

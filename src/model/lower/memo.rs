@@ -208,7 +208,7 @@ impl LowerMemo {
     /// and limits, or `lower` them now; kept either way.
     pub(super) fn accounts(
         &mut self,
-        users: &[(String, Read<xml::UserFile>)],
+        users: &[(&str, Read<xml::UserFile>)],
         limits: &Limits,
         lower: impl FnOnce() -> Accounts,
     ) -> Arc<Accounts> {
@@ -231,7 +231,7 @@ impl LowerMemo {
             limits: *limits,
             users: users
                 .iter()
-                .map(|(f, r)| (f.clone(), Arc::clone(&r.value)))
+                .map(|(f, r)| ((*f).to_owned(), Arc::clone(&r.value)))
                 .collect(),
         };
         self.accounts = Some((key, Arc::clone(&accounts)));

@@ -95,6 +95,11 @@ pub struct Snapshot {
     pub access: String,
     /// What `access` costs Subversion to load (users named × rule sections).
     pub access_cost: authz::Cost,
+    /// Where the generated block of `access` lies, as the renderer wrote it
+    /// (`None`: it could not vouch for it): the diff and the lock-out rail
+    /// take it instead of reading the block's lines, and read them when it
+    /// does not fit `access` (`diff::block`).
+    pub access_block: Option<authz::render::BlockMap>,
     /// The access file as the repository holds it (`""` without one): the
     /// guard rails locate rule lines in it.
     pub access_source: String,
@@ -177,7 +182,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
     let (policy, policy_diags) = policy::Index::build_cached(&model, &mut memo.index);
     diags.extend(policy_diags);
 
-    let (access, access_cost) = render_access(
+    let (access, access_cost, access_block) = render_access(
         limits,
         input.files.contains_key(ACCESS_FILE),
         &model,
@@ -209,6 +214,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         policy,
         access,
         access_cost,
+        access_block,
         access_source: access_text.unwrap_or("").to_owned(),
         rails,
     });

@@ -95,6 +95,11 @@ pub struct Snapshot {
     pub access: String,
     /// What `access` costs Subversion to load (users named × rule sections).
     pub access_cost: authz::Cost,
+    /// Where the generated block of `access` lies, as the renderer wrote it
+    /// (`None`: it could not vouch for it): the diff and the lock-out rail
+    /// take it instead of reading the block's lines, and read them when it
+    /// does not fit `access` (`diff::block`).
+    pub access_block: Option<authz::render::BlockMap>,
     /// The access file as the repository holds it (`""` without one): the
     /// guard rails locate rule lines in it.
     pub access_source: String,
@@ -181,12 +186,12 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         access: access_memo,
         ..
     } = memo;
-    let ((policy, policy_diags), (access, access_cost, access_diags)) = both(
+    let ((policy, policy_diags), (access, access_cost, access_block, access_diags)) = both(
         limits,
         || policy::Index::build_cached(&model, index),
         || {
             let mut d = Vec::new();
-            let (access, cost) = render_access(
+            let (access, cost, block) = render_access(
                 limits,
                 has_access_file,
                 &model,
@@ -194,7 +199,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
                 &mut d,
                 (groups, access_memo),
             );
-            (access, cost, d)
+            (access, cost, block, d)
         },
     );
     diags.extend(policy_diags);
@@ -223,6 +228,7 @@ pub fn build_cached(input: &Input, memo: &mut Memo) -> Report {
         policy,
         access,
         access_cost,
+        access_block,
         access_source: access_text.unwrap_or("").to_owned(),
         rails,
     });

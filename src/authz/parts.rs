@@ -28,6 +28,9 @@ pub struct Parts<'a> {
     /// The groups' lines, in order, in chunks (each chunk plain:
     /// [`plain_groups`](super::plain_groups)).
     pub lines: Vec<&'a str>,
+    /// The shapes of the lines of each chunk (what `render::push_group_line`
+    /// returned for them), in order.
+    pub shapes: Vec<&'a [render::LineShape]>,
     /// Each group's name and whether it has members, in order.
     pub groups: Vec<(&'a str, bool)>,
     /// The members of the group of a name.
@@ -129,6 +132,8 @@ pub fn render_parts(
         return None;
     }
     let out = layout.assemble(source, &parts.lines);
+    let shapes = parts.shapes.iter().flat_map(|s| s.iter().copied());
+    let block = out.block_map(shapes.collect(), layout.eol);
     let to_source = |offset| skeleton.to_source(offset, layout.anchor);
     let mut diagnostics = layout.diagnostics;
     diagnostics.extend(
@@ -145,6 +150,7 @@ pub fn render_parts(
             users: parts.users + named,
             rule_sections: found.rule_sections,
         },
+        block,
     })
 }
 

@@ -44,6 +44,121 @@ pub struct Rendered {
     pub diagnostics: Vec<Diagnostic>,
     /// What `text` costs Subversion to load (from the validating parse).
     pub cost: Cost,
+    /// Where the generated block lies in `text` ([`BlockMap`]; `None`:
+    /// the renderer cannot vouch for what a reader of the lines finds).
+    pub block: Option<BlockMap>,
+}
+
+/// Where the generated block of a rendered text lies, as the renderer
+/// wrote it: the same as a reader of the text's lines finds (the first
+/// line starting with [`BEGIN_MARKER`], the lines up to the first that
+/// starts with [`END_MARKER`], each `name = members`), without reading
+/// them. Made only when that reader would find exactly this: no earlier
+/// line starts with the BEGIN marker, and every name is plain (not empty,
+/// no `=`, `:`, tab or line end, not starting with `#`, `[`, a space or a
+/// tab). The members are logins, as [`Group::members`] are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockMap {
+    /// The start of the BEGIN marker's line.
+    begin: usize,
+    /// The generated lines: from the end of the BEGIN marker's line to the
+    /// start of the END marker's.
+    lines: Range<usize>,
+    /// Each generated line, in order.
+    shapes: Vec<LineShape>,
+    /// The length of each line's end (`\n`: 1, `\r\n`: 2).
+    eol: usize,
+}
+
+/// One generated line as [`push_group_line`] wrote it: the lengths in
+/// bytes of its name and of its members as written (`a, b`; 0 without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineShape {
+    pub name: u32,
+    pub members: u32,
+}
+
+impl BlockMap {
+    /// The map of `text`, whose block [`Layout::assemble`] wrote with its
+    /// BEGIN line at `begin` and the lines `shapes` from `lines_at` on, with
+    /// `eol`; `None` when a reader of its lines would find another block
+    /// (or none).
+    fn of(
+        text: &str,
+        (begin, lines_at): (usize, usize),
+        shapes: Vec<LineShape>,
+        eol: &str,
+    ) -> Option<BlockMap> {
+        // The reader takes the first line that starts with the marker:
+        // only the text before the block is read (hand-written bytes).
+        if first_line_starting(text, BEGIN_MARKER) != Some(begin) {
+            return None;
+        }
+        let mut map = BlockMap {
+            begin,
+            lines: lines_at..lines_at,
+            shapes,
+            eol: eol.len(),
+        };
+        let (mut at, mut plain) = (lines_at, true);
+        for s in &map.shapes {
+            let name = text.get(at..at + s.name as usize)?;
+            plain &= is_plain_name(name);
+            at += line_len(*s, map.eol);
+        }
+        map.lines.end = at;
+        (plain && map.groups(text).is_some()).then_some(map)
+    }
+
+    /// The lines between the markers (the markers excluded).
+    pub fn lines(&self) -> Range<usize> {
+        self.lines.clone()
+    }
+
+    /// The generated groups of `text` as the map says: (name, members as
+    /// written), in order; `None` when `text` is not the one the map was
+    /// made of (a marker or a line not where the map puts it).
+    pub fn groups<'t>(&self, text: &'t str) -> Option<Vec<(&'t str, &'t str)>> {
+        let marked = text.get(self.begin..)?.starts_with(BEGIN_MARKER)
+            && text.get(self.lines.end..)?.starts_with(END_MARKER)
+            && text.get(..self.lines.start)?.ends_with('\n');
+        if !marked {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.shapes.len());
+        let mut at = self.lines.start;
+        for s in &self.shapes {
+            let name = text.get(at..at + s.name as usize)?;
+            let value_at = at + s.name as usize + 2 + usize::from(s.members > 0);
+            let value = text.get(value_at..value_at + s.members as usize)?;
+            out.push((name, value));
+            at += line_len(*s, self.eol);
+        }
+        (at == self.lines.end).then_some(out)
+    }
+}
+
+/// The length of a generated line of shape `s`, its end included.
+fn line_len(s: LineShape, eol: usize) -> usize {
+    s.name as usize + 2 + usize::from(s.members > 0) + s.members as usize + eol
+}
+
+/// Whether a reader of the block takes `name` for a generated group's.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['#', '[', ' ', '\t'])
+        && !name.contains(['=', ':', '\t', '\n', '\r'])
+}
+
+/// The start of the first line of `text` that starts with `prefix`.
+fn first_line_starting(text: &str, prefix: &str) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        if text[at..].starts_with(prefix) {
+            return Some(at);
+        }
+        at += text[at..].find('\n')? + 1;
+    }
 }
 
 #[derive(Debug)]
@@ -73,6 +188,8 @@ pub(crate) struct Assembled {
     /// Each piece's range in `text`, and its start in the source (`None`
     /// for generated text).
     map: Vec<(Range<usize>, Option<usize>)>,
+    /// Where the BEGIN marker's line starts in `text`.
+    pub begin_at: usize,
     /// Where the groups' lines start in `text` (after the BEGIN marker).
     pub lines_at: usize,
 }
@@ -115,8 +232,9 @@ pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
     };
     let layout = layout(source, &src, &members);
     let mut lines = String::new();
-    generated_lines(&mut lines, groups, layout.eol);
+    let shapes = generated_lines(&mut lines, groups, layout.eol);
     let out = layout.assemble(source, &[&lines]);
+    let block = out.block_map(shapes, layout.eol);
     let (found, cost) = super::validate::validate_and_cost(path, &out.text);
     let mut diagnostics = layout.diagnostics;
     let to_source = |offset| out.to_source(offset, layout.anchor);
@@ -125,6 +243,7 @@ pub fn render(path: &str, source: &str, groups: &[Group]) -> Rendered {
         text: out.text,
         diagnostics,
         cost,
+        block,
     }
 }
 
@@ -197,7 +316,7 @@ impl Layout {
             .sum();
         let mut text = String::with_capacity(size);
         let mut map = Vec::with_capacity(self.pieces.len());
-        let mut lines_at = 0;
+        let (mut begin_at, mut lines_at) = (0, 0);
         for piece in &self.pieces {
             let out_start = text.len();
             let from = match piece {
@@ -210,6 +329,7 @@ impl Layout {
                     None
                 }
                 Piece::Block => {
+                    begin_at = text.len();
                     text.push_str(&begin);
                     lines_at = text.len();
                     for l in lines {
@@ -225,12 +345,18 @@ impl Layout {
         Assembled {
             text,
             map,
+            begin_at,
             lines_at,
         }
     }
 }
 
 impl Assembled {
+    /// The [`BlockMap`] of the text, its lines of `shapes` with `eol`.
+    pub(crate) fn block_map(&self, shapes: Vec<LineShape>, eol: &str) -> Option<BlockMap> {
+        BlockMap::of(&self.text, (self.begin_at, self.lines_at), shapes, eol)
+    }
+
     /// Back from an offset of the output to the source it was copied from;
     /// generated text maps to `anchor`.
     pub(crate) fn to_source(&self, offset: usize, anchor: usize) -> usize {
@@ -264,8 +390,9 @@ pub(crate) fn locate(
     located
 }
 
-/// The lines of `groups`, each `name = a, b` and `eol`, appended to `out`.
-fn generated_lines(out: &mut String, groups: &[Group], eol: &str) {
+/// The lines of `groups`, each `name = a, b` and `eol`, appended to `out`;
+/// their shapes.
+fn generated_lines(out: &mut String, groups: &[Group], eol: &str) -> Vec<LineShape> {
     // Sized once: each line is the name, ` =`, each member with its
     // separator, the line end.
     let lines: usize = groups
@@ -275,26 +402,35 @@ fn generated_lines(out: &mut String, groups: &[Group], eol: &str) {
         })
         .sum();
     out.reserve(lines);
-    for g in groups {
-        push_group_line(out, g.name, g.members.iter().copied(), eol);
-    }
+    groups
+        .iter()
+        .map(|g| push_group_line(out, g.name, g.members.iter().copied(), eol))
+        .collect()
 }
 
 /// One generated group's line: `name = a, b` (`name =` without members)
-/// and `eol`.
+/// and `eol`; its shape (a length past `u32` saturates, and a
+/// [`BlockMap`] of it is then refused: its lines do not add up).
 pub fn push_group_line<'m>(
     out: &mut String,
     name: &str,
     members: impl IntoIterator<Item = &'m str>,
     eol: &str,
-) {
+) -> LineShape {
     out.push_str(name);
     out.push_str(" =");
+    let at = out.len();
     for (i, m) in members.into_iter().enumerate() {
         out.push_str(if i == 0 { " " } else { ", " });
         out.push_str(m);
     }
+    let written = (out.len() - at).saturating_sub(1);
     out.push_str(eol);
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    LineShape {
+        name: len(name.len()),
+        members: len(written),
+    }
 }
 
 /// Copy the body of `[groups]` except an earlier generated block and the

@@ -15,18 +15,24 @@
 //!
 //! A block that does not look like the renderer's (it always does in a
 //! snapshot) is not split: the whole text is then parsed and loaded.
+//!
+//! A snapshot's text comes with the renderer's record of its block
+//! (`Snapshot::access_block`, an `authz::render::BlockMap`):
+//! [`Split::recorded`] takes it instead of reading the lines — the same
+//! split [`Split::of`] finds, for the cost of one entry per group — and
+//! reads them when there is no record or it does not fit the text.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::authz::render::{BEGIN_MARKER, END_MARKER};
+use crate::authz::render::{BEGIN_MARKER, BlockMap, END_MARKER};
 use crate::fxhash::FxBuild;
 
 type FxHashSet<T> = std::collections::HashSet<T, FxBuild>;
 
 /// A rendered access file, its generated block apart.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct Split<'t> {
     text: &'t str,
     /// The lines between the markers (the markers excluded).
@@ -36,6 +42,26 @@ pub(super) struct Split<'t> {
 }
 
 impl<'t> Split<'t> {
+    /// The split of `text` from the renderer's record of its block, where
+    /// it has one that fits; else [`Split::of`] (the same split either way).
+    pub fn recorded(text: &'t str, block: Option<&BlockMap>) -> Split<'t> {
+        let recorded = block.and_then(|b| {
+            Some(Split {
+                text,
+                lines: b.groups(text)?,
+                block: Some(b.lines()),
+            })
+        });
+        match recorded {
+            Some(split) => {
+                debug_assert_eq!(split, Split::of(text), "the record of the block");
+                split
+            }
+            None => Split::of(text),
+        }
+    }
+
+    /// The split of `text`, read line by line.
     pub fn of(text: &'t str) -> Split<'t> {
         Split::try_of(text).unwrap_or(Split {
             text,
@@ -218,6 +244,122 @@ mod tests {
         let r = s.reduced(Some(&asked), &BTreeSet::from(["admin"]));
         assert!(!r.contains("lib-project_user"), "{r}");
         assert_eq!(s.reduced(None, &all), TEXT);
+    }
+
+    use crate::authz::render::{Group, render};
+
+    /// The split the renderer's record gives of `text`, without falling
+    /// back to reading the lines (`None`: no record, or it does not fit).
+    fn from_record<'t>(text: &'t str, block: &BlockMap) -> Option<Split<'t>> {
+        Some(Split {
+            text,
+            lines: block.groups(text)?,
+            block: Some(block.lines()),
+        })
+    }
+
+    /// Render `source` with `groups` and compare the record with the
+    /// lines read; whether there was a record.
+    fn check(source: &str, groups: &[(&str, &[&str])]) -> bool {
+        let groups: Vec<Group> = groups
+            .iter()
+            .map(|(name, members)| Group {
+                name,
+                members: members.to_vec(),
+            })
+            .collect();
+        let rendered = render("access", source, &groups);
+        let text = &rendered.text;
+        let Some(block) = &rendered.block else {
+            return false;
+        };
+        let split = from_record(text, block).expect("the record fits its own text");
+        assert_eq!(split, Split::of(text), "{source:?} rendered as {text:?}");
+        assert!(split.block.is_some(), "{text:?}");
+        assert_eq!(Split::recorded(text, Some(block)), split);
+        true
+    }
+
+    const GROUPS: &[(&str, &[&str])] = &[
+        ("admin", &["alice", "bob"]),
+        ("p-project_user", &[]),
+        ("p-project_admin", &["x@corp.example"]),
+    ];
+
+    #[test]
+    fn the_renderers_record_is_the_split_read_from_the_lines() {
+        for source in [
+            "",
+            "\n",
+            "[/]\n* = r\n",
+            "# a comment, no section\n",
+            "[groups]",
+            "[groups]\n",
+            "[groups]\nteam = carol, @admin\n\n[/]\n@team = rw\n",
+            "[aliases]\nj = joe\n[groups]\nteam = &j\n[/]\n@team = r\n",
+            "[/]\n* = r\n[groups]\nteam = carol\n",
+            "[/]\n* = r\n[groups]",
+            "[groups]\r\nteam = carol\r\n[/]\r\n@admin = rw\r\n",
+            "[/]\r\n* = r\r\n",
+            // An earlier generated block, in [groups]: replaced.
+            "[groups]\n# rolesync: BEGIN generated groups (revision 3); x\nold = a\n# rolesync: END generated groups\nteam = b\n",
+            // Only an END marker, or only a BEGIN one.
+            "[groups]\n# rolesync: END generated groups\n",
+            "[groups]\n# rolesync: BEGIN generated groups\nteam = b\n",
+            // A BEGIN marker after the block: the first one is the block's.
+            "[/]\r\n# rolesync: BEGIN generated groups\r\n* = r\r\n",
+        ] {
+            for groups in [GROUPS, &GROUPS[..1], &GROUPS[1..2], &[]] {
+                assert!(check(source, groups), "no record of {source:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_record_where_the_lines_read_another_block() {
+        // A BEGIN marker before the block (at the file's start, or in a rule
+        // section ahead of [groups]): the lines read take that one.
+        for source in [
+            "# rolesync: BEGIN generated groups\n[groups]\n",
+            "# rolesync: BEGIN generated groups",
+            "[/]\n# rolesync: BEGIN generated groups\n* = r\n[groups]\nteam = a\n",
+            "[/]\r\n# rolesync: BEGIN generated groups\r\n* = r\r\n[groups]\r\n",
+        ] {
+            assert!(!check(source, GROUPS), "a record of {source:?}");
+            let text = render("access", source, &[]).text;
+            assert_eq!(Split::recorded(&text, None), Split::of(&text));
+        }
+        // A name the lines read would not take for a generated group's.
+        for name in ["a:b", "#a", "[a]", " a", "a\tb", ""] {
+            assert!(
+                !check("[groups]\n", &[("ok", &["u"]), (name, &["u"])]),
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_that_does_not_fit_the_text_is_not_taken() {
+        let rendered = render(
+            "access",
+            "[groups]\nteam = carol\n",
+            &[Group {
+                name: "admin",
+                members: vec!["alice", "bob"],
+            }],
+        );
+        let block = rendered.block.expect("a record");
+        for other in [
+            // The same block elsewhere, another member, a file without one.
+            format!("\n{}", rendered.text),
+            rendered.text.replace("alice", "alicia"),
+            rendered.text.replace("bob", "b"),
+            "[/]\n* = r\n".to_owned(),
+            String::new(),
+        ] {
+            assert!(from_record(&other, &block).is_none(), "{other:?}");
+            assert_eq!(Split::recorded(&other, Some(&block)), Split::of(&other));
+        }
     }
 
     #[test]

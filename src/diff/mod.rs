@@ -57,9 +57,16 @@ pub fn memberships(old: &crate::model::Model, new: &crate::model::Model) -> Vec<
 /// path `path` of repository `repo` (`None`: repository-neutral): the rule
 /// sections that reach it and the groups they name, whole; `Authz::load`
 /// of it answers there as of the whole file, for a fraction of the load.
-/// `None` when it cannot be reduced (ask the whole file).
-pub fn reduced_at(text: &str, repo: Option<&str>, path: &str) -> Option<String> {
-    paths::reduced_at(text, repo, path)
+/// `block`: the renderer's record of the text's generated block
+/// (`Snapshot::access_block`), taken instead of reading its lines where
+/// it fits. `None` when it cannot be reduced (ask the whole file).
+pub fn reduced_at(
+    text: &str,
+    block: Option<&crate::authz::render::BlockMap>,
+    repo: Option<&str>,
+    path: &str,
+) -> Option<String> {
+    paths::reduced_at((text, block), repo, path)
 }
 
 /// The diff of two snapshots within the default [`Bounds`].
@@ -95,8 +102,8 @@ fn diff_reading(
             .collect()
     };
     let found = paths::paths(
-        &old.access,
-        &new.access,
+        (&old.access, old.access_block.as_ref()),
+        (&new.access, new.access_block.as_ref()),
         &everybody,
         bounds.max_evaluations,
         reading,

@@ -24,7 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::block::Split;
 use super::generated::{self, Generated};
 use super::types::PathChange;
+use crate::authz::render::BlockMap;
 use crate::authz::{self, Authz, Doc};
+
+/// An access file's text and the renderer's record of its block (`None`:
+/// none, the block is read from the text).
+pub(super) type Text<'d> = (&'d str, Option<&'d BlockMap>);
 
 /// Where a rule section applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,8 +201,8 @@ pub(super) struct Found {
 /// files, within `max_evaluations`; `everybody` gives the accounts of both
 /// models (asked only when a rule section itself changed).
 pub(super) fn paths(
-    old: &str,
-    new: &str,
+    (old, old_block): Text,
+    (new, new_block): Text,
     everybody: &dyn Fn() -> BTreeSet<String>,
     max_evaluations: usize,
     reading: Reading,
@@ -207,7 +212,8 @@ pub(super) fn paths(
     }
     // The generated groups are read line by line, never parsed as INI;
     // the hand-written part is parsed once when both files share it.
-    let (split_old, split_new) = (Split::of(old), Split::of(new));
+    let split_old = Split::recorded(old, old_block);
+    let split_new = Split::recorded(new, new_block);
     let same_rest = reading == Reading::Changed && split_old.same_rest(&split_new);
     let rest_old = split_old.rest();
     let rest_new = if same_rest {
@@ -333,8 +339,8 @@ fn evaluators<'d>(
 /// the hand-written groups name, every member kept (as [`reached`] reduces
 /// a file for the evaluator), so that every answer there is the whole
 /// file's. `None` when the generated lines are not inside a section.
-pub(super) fn reduced_at(text: &str, repo: Option<&str>, path: &str) -> Option<String> {
-    let split = Split::of(text);
+pub(super) fn reduced_at((text, block): Text, repo: Option<&str>, path: &str) -> Option<String> {
+    let split = Split::recorded(text, block);
     let rest = split.rest();
     let doc = authz::parse(&rest);
     let sections = Sections::of(&doc);

@@ -87,10 +87,11 @@ fn svn_writers(change: &Change, repository: &str, path: &str) -> Option<Diagnost
 /// names are among those the whole file names); `false` leaves the
 /// decision, and the names a refusal lists, to the whole files.
 fn a_writer_keeps_rw(change: &Change, repo: Option<&str>, path: &str) -> bool {
-    let load = |text: &str| {
-        crate::diff::reduced_at(text, repo, path).and_then(|t| Authz::load(&t, None).ok())
+    let load = |s: &Snapshot| {
+        crate::diff::reduced_at(&s.access, s.access_block.as_ref(), repo, path)
+            .and_then(|t| Authz::load(&t, None).ok())
     };
-    let (Some(old), Some(new)) = (load(&change.old.access), load(&change.new.access)) else {
+    let (Some(old), Some(new)) = (load(change.old), load(change.new)) else {
         return false;
     };
     let has_rw =

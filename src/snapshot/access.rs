@@ -66,6 +66,8 @@ impl std::fmt::Debug for AccessMemo {
 struct ScopeLines {
     groups: Arc<Vec<RoleGroup>>,
     text: String,
+    /// Each line's shape, for the rendered file's `authz::render::BlockMap`.
+    shapes: Vec<authz::render::LineShape>,
     plain: bool,
 }
 
@@ -77,14 +79,16 @@ impl ScopeLines {
             .sum::<usize>()
             + groups.len() * eol.len();
         let mut text = String::with_capacity(size);
-        for g in groups.iter() {
-            authz::render::push_group_line(&mut text, &g.name, members(g), eol);
-        }
+        let shapes = groups
+            .iter()
+            .map(|g| authz::render::push_group_line(&mut text, &g.name, members(g), eol))
+            .collect();
         let plain =
             authz::plain_groups(&text, groups.iter().map(|g| (g.name.as_str(), members(g))));
         ScopeLines {
             groups: Arc::clone(groups),
             text,
+            shapes,
             plain,
         }
     }
@@ -223,10 +227,12 @@ impl AccessMemo {
             parts: memo,
             ..
         } = self;
-        let lines = scopes
+        let entries = scopes
             .iter()
-            .map(|g| kept.get(&key(g)).map(|e| e.text.as_str()))
-            .collect::<Option<Vec<&str>>>()?;
+            .map(|g| kept.get(&key(g)))
+            .collect::<Option<Vec<&ScopeLines>>>()?;
+        let lines = entries.iter().map(|e| e.text.as_str()).collect();
+        let shapes = entries.iter().map(|e| e.shapes.as_slice()).collect();
         let groups = scopes
             .iter()
             .flat_map(|s| s.iter())
@@ -242,6 +248,7 @@ impl AccessMemo {
         let is_member = |name: &str| logins.contains_key(name);
         let parts = authz::Parts {
             lines,
+            shapes,
             groups,
             members: &of_name,
             users: logins.len() as u64,
@@ -252,8 +259,9 @@ impl AccessMemo {
 }
 
 /// The access file with the generated `[groups]` rendered in, its
-/// diagnostics, and what it costs Subversion to load. `has_file`: the
-/// input holds an access file (readable or not).
+/// diagnostics, what it costs Subversion to load and where its generated
+/// block lies (`authz::render::BlockMap`). `has_file`: the input holds an
+/// access file (readable or not).
 pub(super) fn render_access(
     limits: &Limits,
     has_file: bool,
@@ -261,7 +269,7 @@ pub(super) fn render_access(
     access_text: Option<&str>,
     diags: &mut Vec<Diagnostic>,
     memos: (&mut model::GroupMemo, &mut AccessMemo),
-) -> (String, authz::Cost) {
+) -> (String, authz::Cost, Option<authz::render::BlockMap>) {
     let (groups_memo, access_memo) = memos;
     let role_groups = model.role_groups_with(groups_memo);
     if access_text.is_none() && !has_file {
@@ -283,7 +291,7 @@ pub(super) fn render_access(
     if rendered.cost.units() > limits.warn_access_cost {
         diags.push(access_expensive(rendered.cost, limits));
     }
-    (rendered.text, rendered.cost)
+    (rendered.text, rendered.cost, rendered.block)
 }
 
 fn access_expensive(cost: authz::Cost, limits: &Limits) -> Diagnostic {

@@ -74,13 +74,14 @@ fn by_parts(
     let eol = eol_of(source);
     let half = groups.len() / 2;
     let mut chunks = [String::new(), String::new()];
+    let mut shapes = [Vec::new(), Vec::new()];
     for (i, (name, members)) in groups.iter().enumerate() {
-        push_group_line(
+        shapes[usize::from(i >= half)].push(push_group_line(
             &mut chunks[usize::from(i >= half)],
             name,
             members.iter().map(String::as_str),
             eol,
-        );
+        ));
     }
     assert!(plain_groups(
         &chunks[0],
@@ -102,6 +103,7 @@ fn by_parts(
     let is_member = |name: &str| all.contains(name);
     let parts = Parts {
         lines: chunks.iter().map(String::as_str).collect(),
+        shapes: shapes.iter().map(Vec::as_slice).collect(),
         groups: groups
             .iter()
             .map(|(n, m)| (n.as_str(), !m.is_empty()))

@@ -235,8 +235,14 @@ impl Target {
 
     /// [`publish`] to the target, after [`Target::check`].
     pub fn publish(&self, bytes: &[u8], options: &Options) -> Result<Published, Error> {
+        self.stage(bytes, options)?.commit_to(self)
+    }
+
+    /// [`stage_with`] to the target, after [`Target::check`]; put in place
+    /// by [`Staged::commit_to`] this target, which checks it again.
+    pub fn stage(&self, bytes: &[u8], options: &Options) -> Result<Staged, Error> {
         self.check()?;
-        publish_with(&self.actual, bytes, options)
+        stage_with(&self.actual, bytes, options)
     }
 }
 
@@ -346,6 +352,80 @@ pub fn publish(target: &Path, bytes: &[u8]) -> Result<Published, Error> {
 /// Replace `target` with `bytes` atomically, unless it already holds them
 /// with the wanted mode and group. A missing folder is (re)created.
 pub fn publish_with(target: &Path, bytes: &[u8], options: &Options) -> Result<Published, Error> {
+    stage_with(target, bytes, options)?.commit()
+}
+
+/// A publication made up to its rename ([`stage_with`]): the temporary
+/// file written, given its owner, group and mode, and fsynced — or
+/// nothing to write. [`Staged::commit`] puts it in place; dropping it
+/// instead removes the temporary file, so a publication that is not
+/// committed leaves the target and its folder as they were.
+#[derive(Debug)]
+pub struct Staged {
+    /// `None`: the target already holds the bytes (mode and group too).
+    written: Option<Written>,
+}
+
+/// The temporary file of a [`Staged`] publication.
+struct Written {
+    target: PathBuf,
+    tmp: PathBuf,
+    /// Removed when the publication is dropped uncommitted.
+    pending: bool,
+    /// Held open until the new file is in place ([`Previous`]).
+    _prev: Option<Previous>,
+}
+
+impl std::fmt::Debug for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Written")
+            .field("target", &self.target)
+            .field("tmp", &self.tmp)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        if self.pending {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl Staged {
+    /// [`Staged::commit`] after [`Target::check`] (a refused check removes
+    /// the temporary file).
+    pub fn commit_to(self, target: &Target) -> Result<Published, Error> {
+        target.check()?;
+        self.commit()
+    }
+
+    /// Rename the temporary file over the target and fsync the folder
+    /// (nothing when the target already held the bytes); the temporary
+    /// file is removed when that fails.
+    pub fn commit(self) -> Result<Published, Error> {
+        let Some(mut w) = self.written else {
+            return Ok(Published::Unchanged);
+        };
+        let target = w.target.clone();
+        let err = io(&target);
+        std::fs::rename(&w.tmp, &target).map_err(&err)?;
+        w.pending = false;
+        std::fs::File::open(folder_of(&target))
+            .and_then(|d| d.sync_all())
+            .map_err(&err)?;
+        // The old file's blocks are freed here, after the rename.
+        drop(w);
+        Ok(Published::Written)
+    }
+}
+
+/// [`publish_with`] up to the rename: the temporary file beside `target`
+/// written and fsynced, to be put in place by [`Staged::commit`] (or
+/// removed by dropping the [`Staged`]).
+pub fn stage_with(target: &Path, bytes: &[u8], options: &Options) -> Result<Staged, Error> {
     let err = io(target);
     let prev = previous(target, bytes)?;
     let mode = options
@@ -357,7 +437,7 @@ pub fn publish_with(target: &Path, bytes: &[u8], options: &Options) -> Result<Pu
         && p.mode == mode
         && options.group.is_none_or(|g| g == p.gid)
     {
-        return Ok(Published::Unchanged);
+        return Ok(Staged { written: None });
     }
     let dir = folder_of(target);
     let name = target
@@ -365,40 +445,32 @@ pub fn publish_with(target: &Path, bytes: &[u8], options: &Options) -> Result<Pu
         .ok_or_else(|| err(std::io::Error::other("the target has no file name")))?;
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let (tmp, mut file) = create_temp(&dir, name).map_err(&err)?;
-    let result = (|| {
-        let meta = file.metadata().map_err(&err)?;
-        let uid = prev.as_ref().map_or(meta.uid(), |p| p.uid);
-        let gid = options
-            .group
-            .or(prev.as_ref().map(|p| p.gid))
-            .unwrap_or(meta.gid());
-        if (uid, gid) != (meta.uid(), meta.gid()) {
-            std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).map_err(|source| {
-                Error::Owner {
-                    path: target.to_owned(),
-                    uid,
-                    gid,
-                    source,
-                }
-            })?;
-        }
-        file.write_all(bytes).map_err(&err)?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(&err)?;
-        file.sync_all().map_err(&err)?;
-        std::fs::rename(&tmp, target).map_err(&err)?;
-        std::fs::File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(&err)
-    })();
-    drop(file);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    let (uid, gid) = (prev.as_ref().map(|p| p.uid), prev.as_ref().map(|p| p.gid));
+    // From here on, dropping `written` removes the temporary file.
+    let written = Written {
+        target: target.to_owned(),
+        tmp,
+        pending: true,
+        _prev: prev,
+    };
+    let meta = file.metadata().map_err(&err)?;
+    let uid = uid.unwrap_or(meta.uid());
+    let gid = options.group.or(gid).unwrap_or(meta.gid());
+    if (uid, gid) != (meta.uid(), meta.gid()) {
+        std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).map_err(|source| Error::Owner {
+            path: target.to_owned(),
+            uid,
+            gid,
+            source,
+        })?;
     }
-    // The old file's blocks are freed here, after the rename.
-    drop(prev);
-    Ok(Published::Written)
+    file.write_all(bytes).map_err(&err)?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(&err)?;
+    file.sync_all().map_err(&err)?;
+    Ok(Staged {
+        written: Some(written),
+    })
 }
 
 /// Whether `file_name` is one of our temporary names for `target_name`:
@@ -482,6 +554,40 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["access"]);
+    }
+
+    fn names_in(dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_staged_file_is_in_place_only_once_committed_and_gone_when_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("access");
+        std::fs::write(&target, "old").expect("write");
+        let before = std::fs::metadata(&target).expect("meta");
+        let staged = stage_with(&target, b"new", &Options::default()).expect("stage");
+        // Written beside the target, which is untouched.
+        assert_eq!(names_in(dir.path()).len(), 2);
+        assert_eq!(std::fs::read(&target).expect("read"), b"old");
+        drop(staged);
+        assert_eq!(names_in(dir.path()), ["access"]);
+        let after = std::fs::metadata(&target).expect("meta");
+        assert_eq!((before.ino(), before.mtime()), (after.ino(), after.mtime()));
+        assert_eq!(std::fs::read(&target).expect("read"), b"old");
+        let staged = stage_with(&target, b"new", &Options::default()).expect("stage");
+        assert_eq!(staged.commit().expect("commit"), Published::Written);
+        assert_eq!(std::fs::read(&target).expect("read"), b"new");
+        assert_eq!(names_in(dir.path()), ["access"]);
+        // The same bytes: nothing staged, nothing written.
+        let staged = stage_with(&target, b"new", &Options::default()).expect("stage");
+        assert_eq!(names_in(dir.path()), ["access"]);
+        assert_eq!(staged.commit().expect("commit"), Published::Unchanged);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::settings::Settings;
 use super::{notice, state, triggers};
 use crate::current::{Current, Trigger};
 use crate::diag::Diagnostic;
-use crate::publish::{Published, Target};
+use crate::publish::{Published, Staged, Target};
 use crate::snapshot::{self, Snapshot};
 
 /// What the reloader holds so that publishing stays safe: the state
@@ -30,6 +30,14 @@ pub(super) struct Guards {
     pub(super) pushes: notice::Pushes,
     /// Judges the hooks' changes (`validate`; with a state folder).
     pub(super) validator: Option<super::validate::Validator>,
+}
+
+/// The access file of a new snapshot written beside the judge (`stage`):
+/// its bytes, and the temporary file made of them (or why not), renamed
+/// only if the snapshot is applied, removed otherwise (`discard`).
+struct Stage {
+    bytes: String,
+    staged: Result<Staged, String>,
 }
 
 /// What a reload says of the daemon's freshness (systemd's `STATUS=`).
@@ -294,9 +302,23 @@ impl Reloader {
         let built_with = (self.last_input.as_ref())
             .and_then(|i| i.directory.as_ref())
             .map(|d| d.revision.clone());
-        let (report, diff) = match self.judge(current.as_ref(), report).await {
+        // The new access file is written and fsynced beside the judge; only
+        // an applied snapshot's is renamed into place.
+        let staging = self.stage(&report);
+        let judged = self.judge(current.as_ref(), report).await;
+        let stage = match staging {
+            Some(task) => Some(task.await.unwrap_or_else(|e| Stage {
+                bytes: String::new(),
+                staged: Err(format!("publish task: {e}")),
+            })),
+            None => None,
+        };
+        let (report, diff) = match judged {
             Ok(judged) => judged,
-            Err(failure) => return Outcome::Failed(failure),
+            Err(failure) => {
+                discard(stage).await;
+                return Outcome::Failed(failure);
+            }
         };
         // A new directory answer is applied even when the access file is
         // the same: the snapshot served (its model, `explain`) is rebuilt.
@@ -308,15 +330,19 @@ impl Reloader {
                 diff,
             } => {
                 let outcome = self
-                    .publish(current, snapshot, warnings, diff, built_with)
+                    .publish(current, (snapshot, stage), warnings, diff, built_with)
                     .await;
                 if let Outcome::Applied(a) = &outcome {
                     self.served_directory.clone_from(&a.source.directory);
                 }
                 outcome
             }
-            Decision::Unchanged { revision } => Outcome::Unchanged { revision },
+            Decision::Unchanged { revision } => {
+                discard(stage).await;
+                Outcome::Unchanged { revision }
+            }
             Decision::Reject(failure) => {
+                discard(stage).await;
                 // A daemon that starts on a bad head serves the last applied
                 // revision, if the state folder remembers one.
                 if current.is_none() {
@@ -327,13 +353,31 @@ impl Reloader {
         }
     }
 
-    /// The publish step: the access file in place (by rename), then the
-    /// new snapshot swapped in, its warnings first (whoever sees the new
-    /// snapshot sees its warnings).
+    /// The access file of a valid report's snapshot written and fsynced
+    /// as a temporary file beside the target, on the blocking pool (none
+    /// without `--access-out` or a snapshot).
+    fn stage(&self, report: &snapshot::Report) -> Option<tokio::task::JoinHandle<Stage>> {
+        let target = self.guards.target.clone()?;
+        let bytes = report.snapshot.as_ref()?.access.clone();
+        let options = self.settings.publish;
+        Some(tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let staged = target.stage(bytes.as_bytes(), &options);
+            phase("stage", started);
+            Stage {
+                bytes,
+                staged: staged.map_err(|e| e.to_string()),
+            }
+        }))
+    }
+
+    /// The publish step: the access file in place (by rename of the file
+    /// staged beside the judge), then the new snapshot swapped in, its
+    /// warnings first (whoever sees the new snapshot sees its warnings).
     async fn publish(
         &self,
         current: Option<Arc<Snapshot>>,
-        snapshot: Box<Snapshot>,
+        (snapshot, stage): (Box<Snapshot>, Option<Stage>),
         warnings: Vec<Diagnostic>,
         diff: state::ChangeDiff,
         directory: Option<String>,
@@ -347,7 +391,7 @@ impl Reloader {
             (self.served_directory.as_deref(), directory.as_deref()),
         );
         let started = std::time::Instant::now();
-        if let Err(e) = self.write_access_file(&snapshot).await {
+        if let Err(e) = self.put_in_place(&snapshot, stage).await {
             return Outcome::Failed(Failure::message(Some(snapshot.revision.clone()), e));
         }
         phase("publish", started);
@@ -589,6 +633,32 @@ impl Reloader {
         }
     }
 
+    /// Put the access file of `snapshot` in place: rename the file staged
+    /// of its very bytes, else write it (`write_access_file`).
+    async fn put_in_place(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        stage: Option<Stage>,
+    ) -> Result<(), String> {
+        let (Some(target), Some(stage)) = (self.guards.target.clone(), stage) else {
+            return self.write_access_file(snapshot).await;
+        };
+        if stage.bytes != snapshot.access {
+            discard(Some(stage)).await;
+            return self.write_access_file(snapshot).await;
+        }
+        let staged = stage.staged?;
+        let revision = snapshot.revision.clone();
+        match tokio::task::spawn_blocking(move || staged.commit_to(&target)).await {
+            Ok(Ok(published)) => {
+                log_published(&revision, published);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("publish task: {e}")),
+        }
+    }
+
     /// Write the access file of `snapshot` (by rename; none without `--access-out`).
     async fn write_access_file(&self, snapshot: &Arc<Snapshot>) -> Result<(), String> {
         let Some(target) = self.guards.target.clone() else {
@@ -599,17 +669,31 @@ impl Reloader {
         let options = self.settings.publish;
         match tokio::task::spawn_blocking(move || target.publish(bytes.as_bytes(), &options)).await
         {
-            Ok(Ok(Published::Written)) => {
-                tracing::debug!(%revision, "access file published");
-                Ok(())
-            }
-            Ok(Ok(Published::Unchanged)) => {
-                tracing::debug!(%revision, "access file unchanged");
+            Ok(Ok(published)) => {
+                log_published(&revision, published);
                 Ok(())
             }
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("publish task: {e}")),
         }
+    }
+}
+
+/// The `debug` line of a publication.
+fn log_published(revision: &str, published: Published) {
+    match published {
+        Published::Written => tracing::debug!(%revision, "access file published"),
+        Published::Unchanged => tracing::debug!(%revision, "access file unchanged"),
+    }
+}
+
+/// Remove the temporary file of a stage that is not applied (a refused,
+/// failed or unchanged revision), on the blocking pool, before the
+/// reload's outcome is known to anybody.
+async fn discard(stage: Option<Stage>) {
+    if let Some(stage) = stage {
+        // A task that failed to run dropped the stage, and its file, itself.
+        let _ = tokio::task::spawn_blocking(move || drop(stage)).await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! pre-receive hook, a real `svn commit` through pre-commit, and the daemon
 //! on a repository committed to without any hook.
 
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -207,11 +208,23 @@ fn the_daemon_does_not_apply_a_revision_that_breaks_a_rail() {
             .is_empty()
     });
     let good = std::fs::read_to_string(&access).expect("published");
+    let stamp = |m: std::fs::Metadata| (m.ino(), m.mtime(), m.mtime_nsec());
+    let published = stamp(std::fs::metadata(&access).expect("stat"));
     // Committed straight into the repository the daemon reads: no hook.
     let bad = cfg.commit_edit(USER_ROLES, ADMIN_ROLE, "", "alice is no admin");
     wait_until(LIMIT, "the refused attempt", || {
         d.status()["attempted"]["revision"] == bad.as_str()
     });
+    // Its access file was written beside the judge: refused, it is gone,
+    // and the published file is the very one it was.
+    let folder = access.parent().expect("folder");
+    let temporary: Vec<_> = std::fs::read_dir(folder)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .filter(|n| rolesync::publish::is_temp_name(access.file_name().expect("name"), n))
+        .collect();
+    assert!(temporary.is_empty(), "left behind: {temporary:?}");
+    assert_eq!(stamp(std::fs::metadata(&access).expect("stat")), published);
     let status = d.status();
     assert_eq!(status["status"], "degraded", "{status}");
     assert_eq!(status["attempted"]["result"], "failed", "{status}");

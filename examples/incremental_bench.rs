@@ -13,7 +13,8 @@
 //! judge's `diff::diff` of each one-project change against the snapshot
 //! before (as the daemon runs it after the build), the median full build, the memo's hit counts, `/proc/loadavg` and the peak
 //! RSS (VmHWM). `REFERENCE_RUNS=K` (default 5): how many of the changes
-//! are also built in full (0: only once, at the end, e.g. under `perf`).
+//! are also built in full (0: only once, at the end, e.g. under `perf`);
+//! `INDEX_ALONE=0` skips the policy index timed alone (and its reference).
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
@@ -191,8 +192,10 @@ fn main() {
     let list = changes(&files, n, scale.projects);
     // The policy index alone, on each change's model: its own memo, and
     // the full `Index::build` of the same model (the reference).
+    // `INDEX_ALONE=0`: skip it (e.g. to profile the builds alone).
+    let index_alone = std::env::var("INDEX_ALONE").as_deref() != Ok("0");
     let mut index_memo = rolesync::policy::IndexMemo::default();
-    if let Some(s) = &report.snapshot {
+    if let Some(s) = report.snapshot.as_ref().filter(|_| index_alone) {
         index_phase(&s.model, &mut index_memo);
     }
     let mut index_times: Vec<(Duration, Duration)> = Vec::new();
@@ -227,7 +230,9 @@ fn main() {
                 diffs.push(start.elapsed());
                 assert!(!d.is_empty(), "a role was added");
             }
-            index_times.push(index_phase(&s.model, &mut index_memo));
+            if index_alone {
+                index_times.push(index_phase(&s.model, &mut index_memo));
+            }
         }
         let stats = memo.stats();
         hits += stats.parse_hits;

@@ -28,7 +28,7 @@ use check_memo::Segments;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
-use part::{Accounts, Assigned, Part};
+use part::{Accounts, Assigned, Groups, Part};
 
 /// Lower every file into a model, collecting every problem.
 ///
@@ -65,9 +65,22 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     cx.diags.extend(accounts.diags.iter().cloned());
     let snapshot = files.directory.as_deref();
     let mut from_directory = super::types::Directory::default();
-    if let Some(g) = &files.groups {
-        (model.user_groups, from_directory.groups) = lower_groups(&mut cx, g, snapshot);
-    }
+    let groups = files.groups.as_ref().map(|g| {
+        let groups = memo.groups(g, files.directory.as_ref(), &files.limits, || {
+            let mut cx = Cx::new(files.limits);
+            let (members, backed) = lower_groups(&mut cx, g, snapshot);
+            Groups {
+                members,
+                backed,
+                seen_logins: cx.seen_logins,
+                diags: cx.diags,
+            }
+        });
+        model.user_groups.clone_from(&groups.members);
+        from_directory.groups.clone_from(&groups.backed);
+        cx.diags.extend(groups.diags.iter().cloned());
+        groups
+    });
     if let Some(s) = snapshot {
         from_directory.revision = Some(s.revision.clone());
         from_directory.accounts = directory::directory_accounts(s, &files.limits).map(Arc::new);
@@ -117,12 +130,11 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
         cx.diags.extend(part.permission_diags.iter().cloned());
         model.projects.insert(id.clone(), Arc::clone(&part.project));
     }
-    // The logins in the order they were read: accounts, user groups (in
-    // `cx`), the global assignments, each project's (not copied).
-    let own = std::mem::take(&mut cx.seen_logins);
+    // The logins in the order they were read: accounts, user groups, the
+    // global assignments, each project's (not copied).
     let segs = Segments {
         accounts: &accounts,
-        groups: &own,
+        groups: groups.as_ref(),
         global: global_logins.as_ref(),
         parts: &parts,
     };
@@ -216,7 +228,7 @@ fn lower_accounts(
 }
 
 /// The user groups of groups.xml and what they take from the directory.
-type Groups = (
+type GroupMaps = (
     BTreeMap<GroupId, BTreeSet<Login>>,
     BTreeMap<GroupId, DirectoryGroup>,
 );
@@ -227,7 +239,7 @@ fn lower_groups(
     cx: &mut Cx,
     g: &Read<xml::GroupsFile>,
     snapshot: Option<&crate::directory::DirectorySnapshot>,
-) -> Groups {
+) -> GroupMaps {
     let mut groups = BTreeMap::new();
     let mut backed = BTreeMap::new();
     let mut first_at: HashMap<GroupId, Loc> = HashMap::new();

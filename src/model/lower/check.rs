@@ -27,11 +27,19 @@ pub(super) fn check_across_files(
     segs: &Segments,
     memo: &mut CheckMemo,
 ) {
-    let context = role_context(model, segs);
-    let answer = memo.update(model, segs, &context, |part| {
+    let assigned_globally = memo.global_roles(segs.global);
+    let context = role_context(model, &assigned_globally);
+    let answer = memo.update(model, segs, (&context, &assigned_globally), |part| {
         role_checks(model, part, &context)
     });
-    check_roles(cx, model, segs, &context, &answer.roles);
+    // The global assignments' scope checks read the role context alone.
+    let global_scopes = memo.global_scopes(segs.global, &context, |assignments| {
+        let mut diags = Vec::new();
+        check_role_scopes(&mut diags, model, assignments, &context);
+        diags
+    });
+    cx.diags.extend(global_scopes.iter().cloned());
+    check_roles(cx, model, &context, &answer.roles, segs);
     // When the role groups would pass the bound of the access file,
     // `snapshot::build` refuses the configuration (access-file-too-large)
     // without building them at all; their names are not checked then.
@@ -47,7 +55,7 @@ pub(super) fn check_across_files(
             .accounts
             .seen_logins
             .iter()
-            .chain(segs.groups)
+            .chain(segs.groups.iter().flat_map(|g| &g.seen_logins))
             .chain(segs.global.iter().flat_map(|g| &g.seen_logins))
             .chain(segs.parts.iter().flat_map(|(_, p)| &p.seen_logins));
         check_logins(cx, seen);
@@ -55,19 +63,15 @@ pub(super) fn check_across_files(
 }
 
 /// The roles defined globally and for every project, and the roles known
-/// everywhere: those, the roles assigned globally and the dynamic ones.
-fn role_context(model: &Model, segs: &Segments) -> RoleContext {
+/// everywhere: those, the roles assigned globally (every global
+/// assignment is the global user-roles.xml's: `Model::roles_in(Global)`)
+/// and the dynamic ones.
+fn role_context(model: &Model, assigned_globally: &BTreeSet<RoleId>) -> RoleContext {
     let project_defined = model.defined_roles(&Scope::Project(placeholder_project()));
     let global_defined = model.defined_roles(&Scope::Global);
     let dynamic = DYNAMIC_ROLES.iter().filter_map(|r| RoleId::new(r).ok());
-    // `Model::roles_in(Global)`: every global assignment is the global
-    // user-roles.xml's.
-    let assigned_globally = segs
-        .global
-        .iter()
-        .flat_map(|g| g.assignments.iter().map(|a| a.role.clone()));
     let mut base: BTreeSet<RoleId> = global_defined.clone();
-    base.extend(assigned_globally);
+    base.extend(assigned_globally.iter().cloned());
     base.extend(project_defined.iter().cloned());
     base.extend(dynamic);
     RoleContext {
@@ -100,19 +104,16 @@ fn role_checks(model: &Model, part: &Part, context: &RoleContext) -> RoleChecks 
     }
 }
 
-/// Roles assigned where they do not exist (global assignments, then each
-/// project's), and roles in permissions.xml that exist nowhere they could
-/// apply (the global file, then each project's by id).
+/// Roles assigned in a project where they do not exist (after the global
+/// assignments'), and roles in permissions.xml that exist nowhere they
+/// could apply (the global file, then each project's by id).
 fn check_roles(
     cx: &mut Cx,
     model: &Model,
-    segs: &Segments,
     context: &RoleContext,
     roles: &[Arc<RoleChecks>],
+    segs: &Segments,
 ) {
-    if let Some(g) = segs.global {
-        check_role_scopes(&mut cx.diags, model, &g.assignments, context);
-    }
     for r in roles {
         cx.diags.extend(r.scope_diags.iter().cloned());
     }

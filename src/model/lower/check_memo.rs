@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::super::types::{EVERYONE, Loc, Model};
-use super::part::{Accounts, Assigned, Part};
+use super::part::{Accounts, Assigned, Groups, Part};
 use crate::diag::Diagnostic;
 use crate::fxhash::FxHashMap;
 use crate::ident::{Login, ProjectId, RoleId, role_group_name};
@@ -28,8 +28,9 @@ pub(super) struct Segments<'a> {
     /// The accounts lowered (shared with `LowerMemo`, which hands out the
     /// same `Arc` while the account files are unchanged).
     pub(super) accounts: &'a Arc<Accounts>,
-    /// The user groups' logins.
-    pub(super) groups: &'a [(Login, Loc)],
+    /// groups.xml lowered, with its logins (shared with `LowerMemo`,
+    /// which hands out the same `Arc` while the file is unchanged).
+    pub(super) groups: Option<&'a Arc<Groups>>,
     pub(super) global: Option<&'a Arc<Assigned>>,
     pub(super) parts: &'a [(ProjectId, Arc<Part>)],
 }
@@ -66,13 +67,39 @@ pub(super) struct CheckMemo {
     names: NameTally,
     /// The accounts and the user groups' logins the tallies hold.
     own_accounts: Option<Arc<Accounts>>,
-    own_groups: Vec<(Login, Loc)>,
+    own_groups: Option<Arc<Groups>>,
     own_logins: Vec<Login>,
     global: Option<(Arc<Assigned>, Vec<Login>)>,
+    /// The roles the global assignments give, each once (by identity of
+    /// the global assignments).
+    global_roles: Option<(Option<Arc<Assigned>>, RoleSet)>,
+    /// The global assignments' scope checks, and the context they read.
+    global_scopes: Option<GlobalScopes>,
     global_names: Vec<String>,
     every_project: Option<BTreeSet<RoleId>>,
     roles: Option<RoleContext>,
     parts: FxHashMap<ProjectId, Entry>,
+}
+
+/// A set of roles, shared.
+type RoleSet = Arc<BTreeSet<RoleId>>;
+
+/// The scope checks of the global assignments (by identity) in a role
+/// context (by value).
+struct GlobalScopes {
+    assigned: Option<Arc<Assigned>>,
+    global_defined: BTreeSet<RoleId>,
+    project_defined: BTreeSet<RoleId>,
+    diags: Arc<Vec<Diagnostic>>,
+}
+
+/// Whether the two are the same global assignments (or both none).
+fn same_global(a: Option<&Arc<Assigned>>, b: Option<&Arc<Assigned>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
 }
 
 /// Whether any two logins differ only in case / any two role groups
@@ -90,7 +117,7 @@ impl CheckMemo {
         &mut self,
         model: &Model,
         segs: &Segments,
-        context: &RoleContext,
+        (context, assigned_globally): (&RoleContext, &BTreeSet<RoleId>),
         roles_of: impl Fn(&Part) -> RoleChecks,
     ) -> Answer {
         let every_project = model.roles_of_kind(super::super::types::RoleScope::Project);
@@ -105,7 +132,7 @@ impl CheckMemo {
             self.roles = Some(context.clone());
         }
         self.own_segment(segs.accounts, segs.groups);
-        self.global_segment(model, segs.global);
+        self.global_segment(model, segs.global, assigned_globally);
         let mut earlier = std::mem::take(&mut self.parts);
         let mut roles = Vec::with_capacity(segs.parts.len());
         for (id, part) in segs.parts {
@@ -154,25 +181,77 @@ impl CheckMemo {
         }
     }
 
-    /// The accounts' logins (by identity, else by value) and the user
-    /// groups' (by value).
-    fn own_segment(&mut self, accounts: &Arc<Accounts>, groups: &[(Login, Loc)]) {
+    /// The accounts' logins and the user groups' (each by identity, else
+    /// by value).
+    fn own_segment(&mut self, accounts: &Arc<Accounts>, groups: Option<&Arc<Groups>>) {
         let same_accounts = self
             .own_accounts
             .as_ref()
             .is_some_and(|a| Arc::ptr_eq(a, accounts) || a.seen_logins == accounts.seen_logins);
-        if !same_accounts || self.own_groups != groups {
+        let same_groups = match (&self.own_groups, groups) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.seen_logins == b.seen_logins,
+            (a, b) => group_logins(a.as_ref()) == group_logins(b),
+        };
+        if !same_accounts || !same_groups {
             self.logins.remove(&self.own_logins);
-            self.own_logins = distinct(accounts.seen_logins.iter().chain(groups));
+            self.own_logins = distinct(accounts.seen_logins.iter().chain(group_logins(groups)));
             self.logins.add(&self.own_logins);
-            groups.clone_into(&mut self.own_groups);
         }
         self.own_accounts = Some(Arc::clone(accounts));
+        self.own_groups = groups.cloned();
+    }
+
+    /// The roles the global assignments give, each once: those of the
+    /// build before while they are the same assignments.
+    pub(super) fn global_roles(&mut self, global: Option<&Arc<Assigned>>) -> RoleSet {
+        if let Some((kept, roles)) = &self.global_roles
+            && same_global(kept.as_ref(), global)
+        {
+            return Arc::clone(roles);
+        }
+        let roles: BTreeSet<RoleId> = global
+            .iter()
+            .flat_map(|g| g.assignments.iter().map(|a| a.role.clone()))
+            .collect();
+        let roles = Arc::new(roles);
+        self.global_roles = Some((global.cloned(), Arc::clone(&roles)));
+        roles
+    }
+
+    /// The scope checks of the global assignments in `context`: those of
+    /// the build before while the assignments and the roles defined
+    /// globally and for every project are the same, else `check` them.
+    pub(super) fn global_scopes(
+        &mut self,
+        global: Option<&Arc<Assigned>>,
+        context: &RoleContext,
+        check: impl FnOnce(&[crate::model::Assignment]) -> Vec<Diagnostic>,
+    ) -> Arc<Vec<Diagnostic>> {
+        if let Some(kept) = &self.global_scopes
+            && same_global(kept.assigned.as_ref(), global)
+            && kept.global_defined == context.global_defined
+            && kept.project_defined == context.project_defined
+        {
+            return Arc::clone(&kept.diags);
+        }
+        let diags = Arc::new(global.map_or_else(Vec::new, |g| check(&g.assignments)));
+        self.global_scopes = Some(GlobalScopes {
+            assigned: global.cloned(),
+            global_defined: context.global_defined.clone(),
+            project_defined: context.project_defined.clone(),
+            diags: Arc::clone(&diags),
+        });
+        diags
     }
 
     /// The global assignments' logins (by identity) and the global role
     /// groups' names (by value).
-    fn global_segment(&mut self, model: &Model, global: Option<&Arc<Assigned>>) {
+    fn global_segment(
+        &mut self,
+        model: &Model,
+        global: Option<&Arc<Assigned>>,
+        assigned_globally: &BTreeSet<RoleId>,
+    ) {
         let same = match (&self.global, global) {
             (None, None) => true,
             (Some((kept, _)), Some(now)) => Arc::ptr_eq(kept, now),
@@ -188,13 +267,18 @@ impl CheckMemo {
                 (Arc::clone(g), logins)
             });
         }
-        let names = global_names(model, global);
+        let names = global_names(model, assigned_globally);
         if names != self.global_names {
             self.names.remove(&self.global_names);
             self.names.add(&names);
             self.global_names = names;
         }
     }
+}
+
+/// The logins groups.xml names (none without the file).
+fn group_logins(groups: Option<&Arc<Groups>>) -> &[(Login, Loc)] {
+    groups.map_or(&[], |g| &g.seen_logins)
 }
 
 /// Each login of `seen` once.
@@ -226,20 +310,10 @@ fn part_names(id: &ProjectId, part: &Part, every_project: &BTreeSet<RoleId>) -> 
 
 /// The names of the global role groups: the roles defined globally and
 /// those assigned globally.
-fn global_names(model: &Model, global: Option<&Arc<Assigned>>) -> Vec<String> {
+fn global_names(model: &Model, assigned_globally: &BTreeSet<RoleId>) -> Vec<String> {
     let defined = model.defined_roles(&super::super::types::Scope::Global);
-    let mut roles: Vec<&RoleId> = defined
-        .iter()
-        .chain(
-            global
-                .iter()
-                .flat_map(|g| g.assignments.iter().map(|a| &a.role)),
-        )
-        .collect();
-    roles.sort_unstable();
-    roles.dedup();
-    roles
-        .into_iter()
+    defined
+        .union(assigned_globally)
         .map(|r| role_group_name(None, r))
         .collect()
 }

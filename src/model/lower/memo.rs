@@ -20,7 +20,7 @@ use super::super::types::{Account, Model};
 use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
 use super::cx::Read;
-use super::part::{Accounts, AccountsKey, Assigned, Part};
+use super::part::{Accounts, AccountsKey, Assigned, Groups, Part};
 use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
@@ -39,6 +39,17 @@ pub struct LowerMemo {
     pub(super) checks: CheckMemo,
     /// The accounts and what they were lowered from.
     accounts: Option<(AccountsKey, Arc<Accounts>)>,
+    /// groups.xml lowered, and what from.
+    groups: Option<(GroupsKey, Arc<Groups>)>,
+}
+
+/// What groups.xml was lowered from: the file's value and the
+/// directory's answer (each the very value, compared by identity) and
+/// the limits; nothing else is read.
+struct GroupsKey {
+    file: Arc<xml::GroupsFile>,
+    directory: Option<Arc<crate::directory::DirectorySnapshot>>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for LowerMemo {
@@ -204,6 +215,39 @@ impl LowerMemo {
 }
 
 impl LowerMemo {
+    /// groups.xml lowered before from the same value, directory answer
+    /// and limits, or `lower` it now; kept either way.
+    pub(super) fn groups(
+        &mut self,
+        file: &Read<xml::GroupsFile>,
+        directory: Option<&Arc<crate::directory::DirectorySnapshot>>,
+        limits: &Limits,
+        lower: impl FnOnce() -> Groups,
+    ) -> Arc<Groups> {
+        let same = |key: &GroupsKey| {
+            Arc::ptr_eq(&key.file, &file.value)
+                && match (&key.directory, directory) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                }
+                && key.limits == *limits
+        };
+        if let Some((key, groups)) = &self.groups
+            && same(key)
+        {
+            return Arc::clone(groups);
+        }
+        let groups = Arc::new(lower());
+        let key = GroupsKey {
+            file: Arc::clone(&file.value),
+            directory: directory.cloned(),
+            limits: *limits,
+        };
+        self.groups = Some((key, Arc::clone(&groups)));
+        groups
+    }
+
     /// The accounts lowered before from the same account folders, files
     /// and limits, or `lower` them now; kept either way.
     pub(super) fn accounts(

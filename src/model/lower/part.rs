@@ -42,6 +42,17 @@ pub(super) struct Accounts {
     pub(super) diags: Vec<Diagnostic>,
 }
 
+/// groups.xml lowered: each group's members and, for a group the
+/// directory backs, the directory's part; the logins its members name, in
+/// file order; its diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct Groups {
+    pub(super) members: BTreeMap<crate::ident::GroupId, std::collections::BTreeSet<Login>>,
+    pub(super) backed: BTreeMap<crate::ident::GroupId, super::super::types::DirectoryGroup>,
+    pub(super) seen_logins: Vec<(Login, Loc)>,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
 /// What the accounts were lowered from: the limits and each account
 /// folder's name and file (the very value read, compared by identity).
 pub(super) struct AccountsKey {

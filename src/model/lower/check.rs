@@ -119,22 +119,30 @@ fn check_roles(
     }
     if let Some(set) = &model.global_permissions {
         // Every role assigned globally is in `base`, every one assigned
-        // in a project in that project's checks.
-        let mut anywhere: BTreeSet<&RoleId> = context.base.iter().collect();
-        for p in model.projects.values() {
-            anywhere.extend(p.roles.keys());
-        }
-        for rule in set.rules.iter().filter(|r| !anywhere.contains(&r.role)) {
-            if !roles.iter().any(|r| r.assigned.contains(&rule.role)) {
-                cx.diags.push(unknown_role(rule));
+        // in a project in that project's checks; the projects' own roles
+        // are looked at only for a rule whose role is none of `base`.
+        let rest: Vec<&PermissionRule> = (set.rules.iter())
+            .filter(|r| !context.base.contains(&r.role))
+            .collect();
+        if !rest.is_empty() {
+            let mut own: BTreeSet<&RoleId> = BTreeSet::new();
+            for p in model.projects.values() {
+                own.extend(p.roles.keys());
+            }
+            for rule in rest.into_iter().filter(|r| !own.contains(&r.role)) {
+                if !roles.iter().any(|r| r.assigned.contains(&rule.role)) {
+                    cx.diags.push(unknown_role(rule));
+                }
             }
         }
     }
+    // By project id: only the parts with such a diagnostic are ordered.
     let mut by_id: Vec<(&ProjectId, &RoleChecks)> = segs
         .parts
         .iter()
         .map(|(id, _)| id)
         .zip(roles.iter().map(|r| &**r))
+        .filter(|(_, r)| !r.unknown_diags.is_empty())
         .collect();
     by_id.sort_by(|a, b| a.0.cmp(b.0));
     for (_, r) in by_id {

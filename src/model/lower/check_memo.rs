@@ -54,6 +54,7 @@ pub(super) struct RoleChecks {
 }
 
 struct Entry {
+    id: ProjectId,
     part: Arc<Part>,
     logins: Vec<Login>,
     names: Vec<String>,
@@ -78,7 +79,44 @@ pub(super) struct CheckMemo {
     global_names: Vec<String>,
     every_project: Option<BTreeSet<RoleId>>,
     roles: Option<RoleContext>,
-    parts: FxHashMap<ProjectId, Entry>,
+    /// In the order of the segments' parts.
+    parts: Vec<Entry>,
+}
+
+/// The entries of the build before, taken from as this build goes: the
+/// one at the same place when it is of the same project, else (once
+/// projects came or went before it) the one of the same part, found by
+/// the part's address (a kept entry holds its part, so no other value
+/// has that address).
+struct Earlier {
+    slots: Vec<Option<Entry>>,
+    by_part: Option<FxHashMap<usize, usize>>,
+}
+
+impl Earlier {
+    /// The earlier entry for `(id, part)` at place `i`: the one of the
+    /// same part (to reuse), or of the same project at that place (to
+    /// replace); `None` when there is neither.
+    fn take(&mut self, i: usize, (id, part): (&ProjectId, &Arc<Part>)) -> Option<Entry> {
+        if let Some(Some(e)) = self.slots.get(i)
+            && (Arc::ptr_eq(&e.part, part) || e.id == *id)
+        {
+            return self.slots[i].take();
+        }
+        let slots = &self.slots;
+        let by_part = self.by_part.get_or_insert_with(|| {
+            (slots.iter().enumerate())
+                .filter_map(|(j, e)| Some((Arc::as_ptr(&e.as_ref()?.part) as usize, j)))
+                .collect()
+        });
+        let j = by_part.remove(&(Arc::as_ptr(part) as usize))?;
+        self.slots[j].take()
+    }
+
+    /// The entries no part of this build took.
+    fn rest(self) -> impl Iterator<Item = Entry> {
+        self.slots.into_iter().flatten()
+    }
 }
 
 /// A set of roles, shared.
@@ -133,10 +171,17 @@ impl CheckMemo {
         }
         self.own_segment(segs.accounts, segs.groups);
         self.global_segment(model, segs.global, assigned_globally);
-        let mut earlier = std::mem::take(&mut self.parts);
+        let mut earlier = Earlier {
+            slots: std::mem::take(&mut self.parts)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            by_part: None,
+        };
+        self.parts.reserve(segs.parts.len());
         let mut roles = Vec::with_capacity(segs.parts.len());
-        for (id, part) in segs.parts {
-            let entry = match earlier.remove(id) {
+        for (i, (id, part)) in segs.parts.iter().enumerate() {
+            let entry = match earlier.take(i, (id, part)) {
                 Some(mut e) if Arc::ptr_eq(&e.part, part) => {
                     if names_reset {
                         e.names = part_names(id, part, &every_project);
@@ -155,6 +200,7 @@ impl CheckMemo {
                         }
                     }
                     let e = Entry {
+                        id: id.clone(),
                         part: Arc::clone(part),
                         logins: distinct(&part.seen_logins),
                         names: part_names(id, part, &every_project),
@@ -166,9 +212,9 @@ impl CheckMemo {
                 }
             };
             roles.push(Arc::clone(&entry.roles));
-            self.parts.insert(id.clone(), entry);
+            self.parts.push(entry);
         }
-        for (_, old) in earlier {
+        for old in earlier.rest() {
             self.logins.remove(&old.logins);
             if !names_reset {
                 self.names.remove(&old.names);

@@ -367,12 +367,13 @@ fn total_too_large(path: &str, limits: &Limits) -> Diagnostic {
 }
 
 fn lower_all(sources: &Sources, input: &Input, memo: &mut Memo) -> (Model, Vec<Diagnostic>) {
+    let lower = &memo.lower;
     let (mut files, mut diags) = read::read_with_memo(
         sources,
         Some(&input.files),
         &input.limits,
         None,
-        &mut memo.files,
+        (&mut memo.files, |g| lower.kept_accounts(g, &input.limits)),
     );
     files.directory.clone_from(&input.directory);
     let (model, d) = model::lower_with(&files, &mut memo.lower);

@@ -28,6 +28,7 @@ use check_memo::Segments;
 pub use cx::{ConfigFiles, ProjectFiles, Read};
 use cx::{Cx, ident_code, loc, prefix_of};
 pub use memo::LowerMemo;
+pub use part::KeptAccounts;
 use part::{Accounts, Assigned, Groups, Part};
 
 /// Lower every file into a model, collecting every problem.
@@ -52,15 +53,22 @@ pub fn lower_with(files: &ConfigFiles, memo: &mut LowerMemo) -> (Model, Vec<Diag
     if let Some(r) = &files.roles {
         lower_role_definitions(&mut cx, r, None, &mut model.role_definitions);
     }
-    let accounts = memo.accounts(&files.users, &files.limits, || {
-        let mut cx = Cx::new(files.limits);
-        let accounts = lower_accounts(&mut cx, &files.users);
-        Accounts {
-            accounts: accounts.map(Arc::new),
-            seen_logins: cx.seen_logins,
-            diags: cx.diags,
-        }
-    });
+    let accounts = match &files.kept_accounts {
+        Some(kept) => Arc::clone(&kept.0),
+        None => memo.accounts(
+            &files.users,
+            (&files.limits, files.users_generation),
+            || {
+                let mut cx = Cx::new(files.limits);
+                let accounts = lower_accounts(&mut cx, &files.users);
+                Accounts {
+                    accounts: accounts.map(Arc::new),
+                    seen_logins: cx.seen_logins,
+                    diags: cx.diags,
+                }
+            },
+        ),
+    };
     model.accounts.clone_from(&accounts.accounts);
     cx.diags.extend(accounts.diags.iter().cloned());
     let snapshot = files.directory.as_deref();

@@ -12,5 +12,5 @@ mod types;
 
 pub use group_memo::GroupMemo;
 pub use lower::directory::{MAX_INVALID_MEMBERS_SHOWN, group_ref};
-pub use lower::{ConfigFiles, LowerMemo, ProjectFiles, Read, lower, lower_with};
+pub use lower::{ConfigFiles, KeptAccounts, LowerMemo, ProjectFiles, Read, lower, lower_with};
 pub use types::*;

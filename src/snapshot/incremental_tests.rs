@@ -542,6 +542,67 @@ fn an_unchanged_file_is_taken_from_the_memo() {
     assert_eq!(memo.stats().parse_hits, 0);
 }
 
+/// The account files of the build before, the very buffers, are not read
+/// again while the lowering memo holds the accounts lowered from them;
+/// the report is the full build's each time (a reader's diagnostic of an
+/// account file included), and a memo that lacks those accounts, other
+/// buffers of equal bytes or a changed account file read them again.
+#[test]
+fn unchanged_account_files_are_not_read_again() {
+    let mut files = base(11);
+    files.insert(format!("{USERS_DIR}alice/user.xml"), b"<user/>".into());
+    files.insert(format!("{USERS_DIR}bob/user.xml"), b"<user><".into());
+    files.insert(
+        format!("{USERS_DIR}carol/user.xml"),
+        b"<user><field id=\"disabled\">true</field></user>".into(),
+    );
+    let mut memo = Memo::default();
+    let accounts = |files: &Files| files.keys().filter(|p| p.starts_with(USERS_DIR)).count();
+    let check = |input: &Input, memo: &mut Memo, kept: bool| {
+        let kept = if kept { accounts(&input.files) } else { 0 };
+        let cached = format!("{:#?}", build_cached(input, memo));
+        assert_eq!(
+            cached,
+            format!("{:#?}", build_cached(input, &mut Memo::default()))
+        );
+        assert!(
+            cached.contains("bob/user.xml"),
+            "the reader's diagnostic is kept"
+        );
+        assert_eq!(memo.stats().accounts_kept, kept, "{:?}", memo.stats());
+    };
+    check(&input(&files, Limits::default(), 0), &mut memo, false);
+    check(&input(&files, Limits::default(), 1), &mut memo, true);
+    check(&input(&files, Limits::default(), 2), &mut memo, true);
+    // A lowering memo without those accounts (as after a build that
+    // stopped between reading and lowering): read again, then kept.
+    memo.lower = crate::model::LowerMemo::default();
+    check(&input(&files, Limits::default(), 3), &mut memo, false);
+    check(&input(&files, Limits::default(), 4), &mut memo, true);
+    // Equal bytes in other buffers: read (compared), then kept.
+    check(
+        &copied(input(&files, Limits::default(), 5)),
+        &mut memo,
+        false,
+    );
+    // One account changed, then a project's file alone.
+    files.insert(
+        format!("{USERS_DIR}alice/user.xml"),
+        b"<user><field id=\"disabled\">true</field></user>".into(),
+    );
+    check(&input(&files, Limits::default(), 6), &mut memo, false);
+    files.insert(
+        "p2/.polarion/security/user-roles.xml".to_owned(),
+        b"<user-roles><user name=\"alice\"><role name=\"project_user\"/></user></user-roles>"
+            .into(),
+    );
+    check(&input(&files, Limits::default(), 7), &mut memo, true);
+    // An account removed.
+    files.remove(&format!("{USERS_DIR}carol/user.xml"));
+    check(&input(&files, Limits::default(), 8), &mut memo, false);
+    check(&input(&files, Limits::default(), 9), &mut memo, true);
+}
+
 /// A file known by its buffer is reused; one in another buffer is
 /// compared byte by byte: reused when equal (the memo then keeps that
 /// buffer), parsed again when it differs, even at the same length.

@@ -15,11 +15,14 @@
 //! only; the rest are evicted, so its size follows the configuration's.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use super::file_bytes::FileBytes;
+use super::kind::USERS_DIR;
 use super::parsed::Parsed;
-use crate::diag::Source;
+use crate::diag::{Diagnostic, Source};
 use crate::limits::Limits;
+use crate::model::KeptAccounts;
 
 /// What `build_cached` keeps from one build for the next. Owned by the
 /// caller (the daemon keeps one); `Memo::default()` is empty, and a build
@@ -54,6 +57,9 @@ pub struct Stats {
     pub parse_misses: usize,
     /// Files the memo holds.
     pub files: usize,
+    /// Account files not read at all (among the hits): the very files
+    /// kept, whose accounts the lowering memo held.
+    pub accounts_kept: usize,
     /// Parts (each project's, the global user-roles.xml's) taken
     /// lowered from the memo / lowered afresh.
     pub project_hits: usize,
@@ -86,7 +92,8 @@ impl Memo {
         Stats {
             parse_hits: self.files.hits,
             parse_misses: self.files.misses,
-            files: self.files.entries.len(),
+            files: self.files.entries.len() + self.files.users.len(),
+            accounts_kept: self.files.users_kept,
             project_hits,
             project_misses,
             projects,
@@ -113,10 +120,25 @@ impl Memo {
 }
 
 /// Each file parsed: by path (in path order, the order `build` reads
-/// them in), the bytes and limits it was parsed from.
+/// them in), the bytes and limits it was parsed from. The account files
+/// (under `USERS_DIR`: most of a large configuration's files) are kept
+/// apart, with a generation: while a build's account files are the very
+/// ones kept (path and buffer, one look each) and the lowering memo holds
+/// the accounts lowered from them, the build takes those accounts and
+/// reads none of these files (`begin`).
 #[derive(Default)]
 pub(super) struct FileMemo {
+    /// The files outside `USERS_DIR`.
     entries: Vec<FileEntry>,
+    /// The account files.
+    users: Vec<FileEntry>,
+    /// The generation of `users`: a new number (unique in the process)
+    /// whenever they may have changed; 0 before any.
+    users_generation: u64,
+    /// The readers' diagnostics of `users`, in path order.
+    users_diags: Vec<Diagnostic>,
+    /// Account files the last build did not read (`Stats::accounts_kept`).
+    users_kept: usize,
     /// The limits every entry was read under (one per build).
     limits: Limits,
     hits: usize,
@@ -164,8 +186,23 @@ impl FileEntry {
 }
 
 /// The entries of the build before, in path order, taken from as this
-/// build goes (its files come in path order too: one merge, no hashing).
-pub(super) struct Earlier(std::iter::Peekable<std::vec::IntoIter<FileEntry>>);
+/// build goes (its files come in path order too: one merge per kind of
+/// entry, no hashing): the account files, and the others.
+pub(super) struct Earlier {
+    rest: std::iter::Peekable<std::vec::IntoIter<FileEntry>>,
+    users: std::iter::Peekable<std::vec::IntoIter<FileEntry>>,
+}
+
+/// The next generation of account files (never 0).
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
+}
+
+/// Whether `path` is an account file's (kept with the account files).
+fn is_user_path(path: &str) -> bool {
+    path.starts_with(USERS_DIR)
+}
 
 impl FileMemo {
     /// A memo that keeps no file (a one-off build's).
@@ -176,17 +213,69 @@ impl FileMemo {
         }
     }
 
-    /// Start a build under `limits`: every entry becomes an earlier one,
-    /// kept again only when this build's input holds the same file; none
-    /// under other limits.
-    pub(super) fn begin(&mut self, limits: &Limits) -> Earlier {
+    /// Start a build under `limits` whose account files are `users`: every
+    /// entry becomes an earlier one, kept again only when this build's
+    /// input holds the same file; none under other limits. When `users`
+    /// are the very account files kept (each path equal and each text the
+    /// buffer kept) and `lowered` has the accounts of their generation,
+    /// those accounts are returned and the account files stay as kept
+    /// (counted as hits): the build reads none of them.
+    pub(super) fn begin(
+        &mut self,
+        limits: &Limits,
+        users: &[Source],
+        lowered: impl FnOnce(u64) -> Option<KeptAccounts>,
+    ) -> (Earlier, Option<KeptAccounts>) {
         self.hits = 0;
         self.misses = 0;
+        self.users_kept = 0;
         if self.limits != *limits {
             self.entries.clear();
+            self.users.clear();
+            self.users_diags.clear();
+            self.users_generation = next_generation();
             self.limits = *limits;
         }
-        Earlier(std::mem::take(&mut self.entries).into_iter().peekable())
+        let unchanged = !self.off
+            && !users.is_empty()
+            && self.users.len() == users.len()
+            && (self.users.iter().zip(users))
+                .all(|(e, s)| *e.path == *s.path && e.bytes.is(s.text.as_bytes()));
+        if !unchanged {
+            self.users_generation = next_generation();
+        }
+        let kept = unchanged.then(|| lowered(self.users_generation)).flatten();
+        let earlier_users = match kept {
+            Some(_) => {
+                self.hits += self.users.len();
+                self.users_kept = self.users.len();
+                Vec::new()
+            }
+            None => std::mem::take(&mut self.users),
+        };
+        let earlier = Earlier {
+            rest: std::mem::take(&mut self.entries).into_iter().peekable(),
+            users: earlier_users.into_iter().peekable(),
+        };
+        (earlier, kept)
+    }
+
+    /// The generation of the account files kept (`ConfigFiles::users_generation`).
+    pub(super) fn users_generation(&self) -> u64 {
+        self.users_generation
+    }
+
+    /// The readers' diagnostics of the account files kept.
+    pub(super) fn users_diags(&self) -> &[Diagnostic] {
+        &self.users_diags
+    }
+
+    /// After a build that read the account files: note their readers'
+    /// diagnostics, for a build that will take them as kept.
+    pub(super) fn settle_users(&mut self) {
+        self.users_diags = (self.users.iter())
+            .flat_map(|e| e.parsed.diags.iter().cloned())
+            .collect();
     }
 
     /// The earlier entry of `src.path` (the files before it in path order
@@ -203,12 +292,16 @@ impl FileMemo {
     ) -> Option<FileEntry> {
         // One comparison of the paths per entry passed (they share long
         // prefixes): the earlier ones dropped, the equal one taken.
+        let stream = match is_user_path(src.path) {
+            true => &mut earlier.users,
+            false => &mut earlier.rest,
+        };
         let mut same = None;
-        while let Some(e) = earlier.0.peek() {
+        while let Some(e) = stream.peek() {
             match e.path.as_ref().cmp(src.path) {
-                std::cmp::Ordering::Less => drop(earlier.0.next()),
+                std::cmp::Ordering::Less => drop(stream.next()),
                 std::cmp::Ordering::Equal => {
-                    same = earlier.0.next();
+                    same = stream.next();
                     break;
                 }
                 std::cmp::Ordering::Greater => break,
@@ -236,7 +329,11 @@ impl FileMemo {
 
     /// Keep `entry` for the next build; entries are kept in path order.
     pub(super) fn keep(&mut self, entry: FileEntry) {
-        debug_assert!(self.entries.last().is_none_or(|l| l.path < entry.path));
-        self.entries.push(entry);
+        let kept = match is_user_path(&entry.path) {
+            true => &mut self.users,
+            false => &mut self.entries,
+        };
+        debug_assert!(kept.last().is_none_or(|l| l.path < entry.path));
+        kept.push(entry);
     }
 }

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::file_bytes::Files;
-use super::kind::{FileKind, classify};
+use super::kind::{FileKind, USERS_DIR, classify};
 use super::memo::{FileEntry, FileMemo};
 use super::parsed::{Parsed, Wire};
 use super::sources::Sources;
 use crate::diag::{Diagnostic, Source};
 use crate::limits::Limits;
-use crate::model::{ConfigFiles, ProjectFiles, Read};
+use crate::model::{ConfigFiles, KeptAccounts, ProjectFiles, Read};
 use crate::xml;
 
 /// Every configuration file read into its wire type (the XML step of
@@ -55,7 +55,13 @@ pub fn read_all_with<'s>(
     limits: &Limits,
     parse: Parse,
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    read_with_memo(sources, None, limits, Some(parse), &mut FileMemo::off())
+    read_with_memo(
+        sources,
+        None,
+        limits,
+        Some(parse),
+        (&mut FileMemo::off(), |_| None),
+    )
 }
 
 /// `read_all_with`, taking from `memo` every file whose path, bytes and
@@ -68,9 +74,16 @@ pub(super) fn read_with_memo<'s>(
     input: Option<&Files>,
     limits: &Limits,
     parse: Option<Parse>,
-    memo: &mut FileMemo,
+    (memo, lowered): (&mut FileMemo, impl FnOnce(u64) -> Option<KeptAccounts>),
 ) -> (ConfigFiles<'s>, Vec<Diagnostic>) {
-    let mut earlier = memo.begin(limits);
+    // The account files, read only when they are not those kept with
+    // their accounts lowered (`FileMemo::begin`).
+    let (users_at, users) = sources.under(USERS_DIR);
+    let (mut earlier, kept) = memo.begin(limits, users, lowered);
+    let skipped = match kept {
+        Some(_) => (users_at, users_at + users.len()),
+        None => (sources.len(), sources.len()),
+    };
     // The input's buffer of a file's text (looked up for a file parsed
     // afresh, or whose kept buffer is another with equal bytes, only).
     let bytes_of = |src: &Source| {
@@ -82,13 +95,11 @@ pub(super) fn read_with_memo<'s>(
     // A file the memo holds was classified when it was parsed: its kind
     // is in its parse (a kind depends on the path alone).
     let classified: Vec<(&'s Source<'s>, Slot)> = sources
-        .iter()
-        .filter_map(
-            |(path, src)| match memo.take(&mut earlier, src, || bytes_of(src)) {
-                Some(entry) => Some((src, Slot::Kept(entry))),
-                None => Some((src, Slot::Fresh(classify(path)?))),
-            },
-        )
+        .around(skipped)
+        .filter_map(|src| match memo.take(&mut earlier, src, || bytes_of(src)) {
+            Some(entry) => Some((src, Slot::Kept(entry))),
+            None => Some((src, Slot::Fresh(classify(src.path)?))),
+        })
         .collect();
     let missing: Vec<(FileKind, &'s Source<'s>)> = classified
         .iter()
@@ -122,7 +133,18 @@ pub(super) fn read_with_memo<'s>(
         parsed.push((Arc::clone(entry.parsed()), src));
         memo.keep(entry);
     }
-    assemble(&parsed, limits)
+    let (mut files, mut diags) = assemble(&parsed, limits);
+    if memo.keeps() {
+        files.users_generation = Some(memo.users_generation());
+        match kept {
+            Some(accounts) => {
+                diags.extend(memo.users_diags().iter().cloned());
+                files.kept_accounts = Some(accounts);
+            }
+            None => memo.settle_users(),
+        }
+    }
+    (files, diags)
 }
 
 /// A file of this build: its entry taken from the memo, or its kind, to

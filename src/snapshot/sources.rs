@@ -40,6 +40,19 @@ impl<'s> Sources<'s> {
         self.0.iter().map(|s| (s.path, s))
     }
 
+    /// The sources whose path starts with `prefix` (a run of them, in
+    /// path order), and where that run starts.
+    pub(super) fn under(&self, prefix: &str) -> (usize, &[Source<'s>]) {
+        let start = self.0.partition_point(|s| s.path < prefix);
+        let len = self.0[start..].partition_point(|s| s.path.starts_with(prefix));
+        (start, &self.0[start..start + len])
+    }
+
+    /// The sources before place `at` and from place `to` on.
+    pub(super) fn around(&self, (at, to): (usize, usize)) -> impl Iterator<Item = &Source<'s>> {
+        self.0[..at].iter().chain(&self.0[to..])
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

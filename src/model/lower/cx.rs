@@ -37,8 +37,16 @@ pub struct ConfigFiles<'s> {
     pub permissions: Option<Read<'s, xml::PermissionsFile>>,
     pub roles: Option<Read<'s, xml::RolesFile>>,
     pub groups: Option<Read<'s, xml::GroupsFile>>,
-    /// `(login folder name, user.xml)`.
+    /// `(login folder name, user.xml)`; empty when `kept_accounts` is set.
     pub users: Vec<(&'s str, Read<'s, xml::UserFile>)>,
+    /// The generation of the account files read, as the memo of the files
+    /// numbers them (the same number: the very same files; unique in the
+    /// process); `None` when no memo keeps them.
+    pub users_generation: Option<u64>,
+    /// The accounts the lowering memo lowered from the account files of
+    /// `users_generation`, when a build reads those very files again: then
+    /// `users` is left empty and these are the accounts.
+    pub kept_accounts: Option<super::part::KeptAccounts>,
     pub projects: Vec<ProjectFiles<'s>>,
     /// The limits names are checked against.
     pub limits: Limits,

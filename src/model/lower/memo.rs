@@ -20,7 +20,7 @@ use super::super::types::{Account, Model};
 use super::check_memo::CheckMemo;
 use super::cx::ProjectFiles;
 use super::cx::Read;
-use super::part::{Accounts, AccountsKey, Assigned, Groups, Part};
+use super::part::{Accounts, AccountsKey, Assigned, Groups, KeptAccounts, Part};
 use crate::ident::{GroupId, Login};
 use crate::limits::Limits;
 use crate::xml;
@@ -39,6 +39,9 @@ pub struct LowerMemo {
     pub(super) checks: CheckMemo,
     /// The accounts and what they were lowered from.
     accounts: Option<(AccountsKey, Arc<Accounts>)>,
+    /// The generation of the account files the accounts were last lowered
+    /// from or found equal to (`ConfigFiles::users_generation`).
+    accounts_generation: Option<u64>,
     /// groups.xml lowered, and what from.
     groups: Option<(GroupsKey, Arc<Groups>)>,
 }
@@ -248,14 +251,26 @@ impl LowerMemo {
         groups
     }
 
+    /// The accounts lowered from the account files of `generation` under
+    /// `limits`, if these are the last this memo lowered: a build that
+    /// reads those very files again hands them to `lower_with`
+    /// (`ConfigFiles::kept_accounts`) instead of the files.
+    pub fn kept_accounts(&self, generation: u64, limits: &Limits) -> Option<KeptAccounts> {
+        let (key, accounts) = self.accounts.as_ref()?;
+        (self.accounts_generation == Some(generation) && key.limits == *limits)
+            .then(|| KeptAccounts(Arc::clone(accounts)))
+    }
+
     /// The accounts lowered before from the same account folders, files
-    /// and limits, or `lower` them now; kept either way.
+    /// and limits, or `lower` them now; kept either way, as those of the
+    /// account files' `generation`.
     pub(super) fn accounts(
         &mut self,
         users: &[(&str, Read<xml::UserFile>)],
-        limits: &Limits,
+        (limits, generation): (&Limits, Option<u64>),
         lower: impl FnOnce() -> Accounts,
     ) -> Arc<Accounts> {
+        self.accounts_generation = generation;
         let same = |key: &AccountsKey| {
             key.limits == *limits
                 && key.users.len() == users.len()

@@ -53,6 +53,18 @@ pub(super) struct Groups {
     pub(super) diags: Vec<Diagnostic>,
 }
 
+/// The accounts as a lowering memo lowered them from the very account
+/// files a build reads again (`LowerMemo::kept_accounts`), handed to that
+/// build's `lower_with` instead of the files (`ConfigFiles::kept_accounts`).
+#[derive(Clone)]
+pub struct KeptAccounts(pub(super) std::sync::Arc<Accounts>);
+
+impl std::fmt::Debug for KeptAccounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptAccounts").finish_non_exhaustive()
+    }
+}
+
 /// What the accounts were lowered from: the limits and each account
 /// folder's name and file (the very value read, compared by identity).
 pub(super) struct AccountsKey {

@@ -603,6 +603,36 @@ fn unchanged_account_files_are_not_read_again() {
     check(&input(&files, Limits::default(), 9), &mut memo, true);
 }
 
+/// A project added before the others, or removed, leaves every other
+/// project's lowering reused (found by its folder once the places shift).
+#[test]
+fn a_project_added_or_removed_first_leaves_the_others_reused() {
+    let mut files = base(5);
+    let mut memo = Memo::default();
+    build_cached(&input(&files, Limits::default(), 0), &mut memo);
+    // Every part taken: each project's and the global user-roles.xml's.
+    build_cached(&input(&files, Limits::default(), 0), &mut memo);
+    let parts = memo.stats().project_hits;
+    assert_eq!(memo.stats().project_misses, 0);
+    let marker = "0/p0/.polarion/polarion-project.xml".to_owned();
+    files.insert(marker.clone(), b"<project/>".into());
+    build_cached(&input(&files, Limits::default(), 1), &mut memo);
+    let stats = memo.stats();
+    assert_eq!(
+        (stats.project_hits, stats.project_misses),
+        (parts, 1),
+        "{stats:?}"
+    );
+    files.remove(&marker);
+    build_cached(&input(&files, Limits::default(), 2), &mut memo);
+    let stats = memo.stats();
+    assert_eq!(
+        (stats.project_hits, stats.project_misses),
+        (parts, 0),
+        "{stats:?}"
+    );
+}
+
 /// A file known by its buffer is reused; one in another buffer is
 /// compared byte by byte: reused when equal (the memo then keeps that
 /// buffer), parsed again when it differs, even at the same length.

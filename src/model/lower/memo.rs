@@ -30,7 +30,8 @@ use crate::xml;
 #[derive(Default)]
 pub struct LowerMemo {
     context: Option<Context>,
-    parts: HashMap<String, Entry>,
+    /// Each project's part by its folder, in the order the projects came.
+    parts: Vec<(String, Entry)>,
     /// The global user-roles.xml and its assignments.
     global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
     hits: usize,
@@ -141,11 +142,51 @@ struct Entry {
     part: Arc<Part>,
 }
 
-/// The parts of the build before, taken from as this build goes.
-pub(super) struct Earlier(
-    HashMap<String, Entry>,
-    Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
-);
+/// The parts of the build before, taken from as this build goes (the
+/// projects come in folder order, as they were kept): the one at the
+/// place after the last taken when it is of the same folder, else (once
+/// projects came or went) the one of that folder, found by a map made
+/// then.
+pub(super) struct Earlier {
+    slots: Vec<Option<(String, Entry)>>,
+    next: usize,
+    by_folder: Option<HashMap<String, usize>>,
+    global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
+}
+
+impl Earlier {
+    fn new(
+        parts: Vec<(String, Entry)>,
+        global: Option<(Arc<xml::UserRolesFile>, Arc<Assigned>)>,
+    ) -> Self {
+        Earlier {
+            slots: parts.into_iter().map(Some).collect(),
+            next: 0,
+            by_folder: None,
+            global,
+        }
+    }
+
+    /// The earlier part of `folder` (each folder is asked for once).
+    fn take(&mut self, folder: &str) -> Option<Entry> {
+        let here = self.next;
+        if let Some(Some((f, _))) = self.slots.get(here)
+            && f == folder
+        {
+            self.next = here + 1;
+            return self.slots[here].take().map(|(_, e)| e);
+        }
+        let slots = &self.slots;
+        let by_folder = self.by_folder.get_or_insert_with(|| {
+            (slots.iter().enumerate())
+                .filter_map(|(i, s)| Some((s.as_ref()?.0.clone(), i)))
+                .collect()
+        });
+        let i = by_folder.remove(folder)?;
+        self.next = i + 1;
+        self.slots[i].take().map(|(_, e)| e)
+    }
+}
 
 impl LowerMemo {
     /// Start a build in the context `model` (accounts and user groups
@@ -160,12 +201,12 @@ impl LowerMemo {
             // by identity when they are unchanged.
             Some(c) if c.is_of(model, limits) => {
                 c.accounts.clone_from(&model.accounts);
-                Earlier(earlier, global)
+                Earlier::new(earlier, global)
             }
             _ => {
                 earlier.clear();
                 self.context = Some(Context::of(model, limits));
-                Earlier(earlier, None)
+                Earlier::new(earlier, None)
             }
         }
     }
@@ -178,7 +219,7 @@ impl LowerMemo {
         file: &Arc<xml::UserRolesFile>,
         lower: impl FnOnce() -> Assigned,
     ) -> Arc<Assigned> {
-        let assigned = match earlier.1.take() {
+        let assigned = match earlier.global.take() {
             Some((kept, assigned)) if Arc::ptr_eq(&kept, file) => {
                 self.hits += 1;
                 assigned
@@ -195,7 +236,7 @@ impl LowerMemo {
     /// The part of `pf` lowered before, if it is still of `pf` (counted
     /// as a hit; else as a miss, to lower now and [`keep`](Self::keep)).
     pub(super) fn take(&mut self, earlier: &mut Earlier, pf: &ProjectFiles) -> Option<Arc<Part>> {
-        match earlier.0.remove(&pf.folder) {
+        match earlier.take(&pf.folder) {
             Some(e) if e.key.matches(&Key::of(pf)) => {
                 self.hits += 1;
                 Some(e.part)
@@ -213,7 +254,7 @@ impl LowerMemo {
             key: Key::of(pf),
             part: Arc::clone(part),
         };
-        self.parts.insert(pf.folder.clone(), entry);
+        self.parts.push((pf.folder.clone(), entry));
     }
 }
 

@@ -19,6 +19,10 @@
 //!   written to a temporary folder (`RENDER_BENCH_DIR=dir`: in `dir`, kept);
 //!   `ROLESYNC_BASE_BIN=path` also times an earlier build, run in turn;
 //! - the in-process phases run on the binary's allocator (mimalloc);
+//! - a plain reader of the folder (every folder listed and every file read
+//!   with std, nothing else), and the ceiling the faster of the two reads
+//!   puts on the ratio below (`svnauthz validate` over it: the ratio of a
+//!   render whose build cost nothing);
 //! - `svnauthz validate` of the rendered file (the real binary), the
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
@@ -179,6 +183,16 @@ fn main() {
         ms(read),
         synthetic::load()
     );
+    // A plain reader of this folder on this machine: every folder listed
+    // and every file read with nothing else done (std only, the listing on
+    // this thread, the reads on two), beside `Source::read`, which lists
+    // fewer folders (account folders are probed, not listed).
+    let floor = time(runs, || plain_read(&repo));
+    println!(
+        "plain reader (std, no build)     {}  ({})",
+        ms(floor),
+        synthetic::load()
+    );
     let once = |bin: &Path| {
         let start = Instant::now();
         let status = Command::new(bin)
@@ -239,4 +253,40 @@ fn main() {
         svnauthz.as_secs_f64() / render.as_secs_f64(),
         svnauthz.as_secs_f64() / build.as_secs_f64()
     );
+    // Reading the files is the floor of a cold render from a folder: the
+    // ratio cannot pass svnauthz over the faster of the two reads even
+    // with a build that costs nothing.
+    println!(
+        "ceiling from a folder on this machine (no build at all): svnauthz validate / fastest read = {:.1}x",
+        svnauthz.as_secs_f64() / floor.min(read).as_secs_f64()
+    );
+}
+
+/// Every folder under `root` listed, then every file in them read, on two
+/// threads: the bytes' total (so that nothing is optimised away).
+fn plain_read(root: &Path) -> usize {
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list") {
+            let entry = entry.expect("entry");
+            let kind = entry.file_type().expect("type");
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    let half = files.len() / 2;
+    let (a, b) = files.split_at(half);
+    let read = |part: &[PathBuf]| {
+        part.iter()
+            .map(|f| std::fs::read(f).expect("read").len())
+            .sum::<usize>()
+    };
+    std::thread::scope(|s| {
+        let other = s.spawn(|| read(b));
+        black_box(read(a)) + other.join().expect("reader")
+    })
 }

@@ -781,3 +781,104 @@ fn an_account_or_a_group_changed_rebuilds_only_the_scopes_it_reaches() {
     );
     assert_eq!(step(&files, &mut memo), (3, 1));
 }
+
+/// More folders: nested ones of an id already taken, one sorting first.
+const MORE_FOLDERS: &[&str] = &["A/p1", "B/p1", "p2", "C/p3", "p4", "0/p0", "D/p2", "p2x"];
+
+/// A change the main property test does not make: a project folder moved
+/// (or copied) with its files to another folder, a project's file's bytes
+/// copied or swapped to another project's same file, every account file
+/// removed.
+fn shuffle(files: &mut Files, what: u8, seed: u64) {
+    let rng = &mut Rng(seed);
+    let from = rng.pick(MORE_FOLDERS);
+    let to = rng.pick(MORE_FOLDERS);
+    match what {
+        0 | 1 => {
+            let prefix = format!("{from}/.polarion/");
+            let moved: Vec<(String, FileBytes)> = files
+                .iter()
+                .filter(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, b)| (p.clone(), b.clone()))
+                .collect();
+            for (p, b) in moved {
+                if what == 0 {
+                    files.remove(&p);
+                }
+                files.insert(format!("{to}/.polarion/{}", &p[prefix.len()..]), b);
+            }
+        }
+        2 | 3 => {
+            let rest = [
+                "security/user-roles.xml",
+                "security/permissions.xml",
+                "security/roles.xml",
+            ][rng.below(3)];
+            let (a, b) = (
+                format!("{from}/.polarion/{rest}"),
+                format!("{to}/.polarion/{rest}"),
+            );
+            let (ta, tb) = (files.get(&a).cloned(), files.get(&b).cloned());
+            let put = |files: &mut Files, p: &str, t: Option<FileBytes>| match t {
+                Some(t) => files.insert(p.to_owned(), t),
+                None => files.remove(p),
+            };
+            put(files, &b, ta.clone());
+            if what == 3 {
+                put(files, &a, tb);
+            }
+        }
+        _ => files.retain(|p, _| !p.starts_with(USERS_DIR)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+    /// One memo for two configurations built in turn (as the validator's
+    /// memo builds the applied revision and each request's change), with
+    /// projects moved between folders, files' bytes moved between
+    /// projects, the directory's answer the same `Arc` while unchanged,
+    /// and limits that refuse the access file or build on one thread.
+    #[test]
+    fn the_cached_build_equals_the_full_build_across_inputs_and_moves(
+        seeds in (any::<u64>(), any::<u64>()),
+        steps in proptest::collection::vec(
+            (0u8..28, any::<u64>(), 0u8..10, any::<bool>(), any::<bool>(), any::<bool>()),
+            1..14,
+        ),
+    ) {
+        let mut trees = [base(seeds.0), base(seeds.1)];
+        let mut memo = Memo::default();
+        let mut dir: Option<Dir> = None;
+        let mut dir_arc: Option<Arc<DirectorySnapshot>> = None;
+        for (i, (what, seed, limits, copy, which, build_other)) in steps.into_iter().enumerate() {
+            let files = &mut trees[usize::from(which)];
+            match what {
+                0..17 => change(files, what, seed),
+                17..23 => {
+                    change_dir(&mut dir, what - 17, seed);
+                    dir_arc = dir.as_ref().map(|d| {
+                        Arc::new(DirectorySnapshot::new(d.groups.clone(), d.accounts.clone()))
+                    });
+                }
+                _ => shuffle(files, what - 23, seed),
+            }
+            let limits = Limits {
+                max_name_bytes: if limits == 0 { 4 } else { 255 },
+                max_query_depth: if limits == 1 { 1 } else { 32 },
+                max_access_bytes: if limits == 2 { 400 } else { Limits::default().max_access_bytes },
+                max_build_threads: if limits == 3 { 1 } else { Limits::default().max_build_threads },
+                ..Limits::default()
+            };
+            let built = &trees[usize::from(which ^ build_other)];
+            let mut input = match copy {
+                false => input(built, limits, i),
+                true => copied(input(built, limits, i)),
+            };
+            input.directory.clone_from(&dir_arc);
+            let cached = format!("{:#?}", build_cached(&input, &mut memo));
+            let full = format!("{:#?}", build_cached(&input, &mut Memo::default()));
+            prop_assert_eq!(cached, full, "step {}", i);
+        }
+    }
+}

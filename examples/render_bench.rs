@@ -23,6 +23,8 @@
 //!   with std, nothing else), and the ceiling the faster of the two reads
 //!   puts on the ratio below (`svnauthz validate` over it: the ratio of a
 //!   render whose build cost nothing);
+//! - the same files committed to a packed Git repository: its read, and
+//!   `rolesync render --repo` of it end to end (and its ratio);
 //! - `svnauthz validate` of the rendered file (the real binary), the
 //!   in-run reference, and the ratio `svnauthz validate / rolesync render`
 //!   (target: at least 10).
@@ -193,11 +195,40 @@ fn main() {
         ms(floor),
         synthetic::load()
     );
-    let once = |bin: &Path| {
+    // The same files committed to a Git repository (packed, as a
+    // repository a while in use is): its read holds no system call per file.
+    let git_repo = root.join("git");
+    bench::copy_tree(&repo, &git_repo);
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "configuration"],
+        &["gc", "-q"],
+    ] {
+        // No `gc --auto` in the background of the commit: the `gc` below
+        // packs in the foreground.
+        let status = bench::git(&git_repo)
+            .args(["-c", "gc.auto=0"])
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?} failed");
+    }
+    let git_source = rolesync::repo::Source::open(&git_repo, &rolesync::repo::Options::default())
+        .expect("open the Git repository");
+    let git_read = time(runs, || {
+        git_source.read(None, Limits::default()).expect("read")
+    });
+    println!(
+        "Git read (repo::Source::read)    {}  ({})",
+        ms(git_read),
+        synthetic::load()
+    );
+    let render_from = |bin: &Path, from: &Path| {
         let start = Instant::now();
         let status = Command::new(bin)
             .args(["render", "--repo"])
-            .arg(&repo)
+            .arg(from)
             .arg("-o")
             .arg(&out)
             .stderr(Stdio::null())
@@ -206,6 +237,7 @@ fn main() {
         assert!(status.success(), "rolesync render failed");
         start.elapsed()
     };
+    let once = |bin: &Path| render_from(bin, &repo);
     // ROLESYNC_BASE_BIN=path: an earlier build, run in turn with this one
     // (so that a change of the machine's load hits both alike).
     let base = std::env::var_os("ROLESYNC_BASE_BIN").map(PathBuf::from);
@@ -225,16 +257,17 @@ fn main() {
         );
     }
     let render = median(ours);
-    let written = std::fs::read_to_string(&out).expect("rendered file");
-    assert!(
-        written == snapshot.access,
-        "rolesync render and snapshot::build differ"
-    );
-    println!(
-        "rolesync render, end to end      {}  ({})",
-        ms(render),
-        synthetic::load()
-    );
+    let report = |what: &str, took: Duration| {
+        let written = std::fs::read_to_string(&out).expect("rendered file");
+        assert!(
+            written == snapshot.access,
+            "rolesync render ({what}) and snapshot::build differ"
+        );
+        println!("{what:<32} {}  ({})", ms(took), synthetic::load());
+    };
+    report("rolesync render, end to end", render);
+    let git_render = median((0..runs).map(|_| render_from(&bin, &git_repo)).collect());
+    report("rolesync render from Git", git_render);
     let svnauthz = time(runs, || {
         let o = Command::new("svnauthz")
             .arg("validate")
@@ -253,12 +286,17 @@ fn main() {
         svnauthz.as_secs_f64() / render.as_secs_f64(),
         svnauthz.as_secs_f64() / build.as_secs_f64()
     );
+    println!(
+        "ratio svnauthz validate / rolesync render from Git: {:.1}x",
+        svnauthz.as_secs_f64() / git_render.as_secs_f64()
+    );
     // Reading the files is the floor of a cold render from a folder: the
     // ratio cannot pass svnauthz over the faster of the two reads even
     // with a build that costs nothing.
     println!(
-        "ceiling from a folder on this machine (no build at all): svnauthz validate / fastest read = {:.1}x",
-        svnauthz.as_secs_f64() / floor.min(read).as_secs_f64()
+        "ceiling from a folder on this machine (no build at all): svnauthz validate / fastest read = {:.1}x; from Git: {:.1}x",
+        svnauthz.as_secs_f64() / floor.min(read).as_secs_f64(),
+        svnauthz.as_secs_f64() / git_read.as_secs_f64()
     );
 }
 

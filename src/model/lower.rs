@@ -420,6 +420,9 @@ fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
 
 /// The assignments of one user-roles.xml, appended to `out` (which holds
 /// no other file's).
+/// The distinct role ids of one `user-roles.xml` kept for sharing.
+const MET_ROLES: usize = 32;
+
 fn lower_assignments(
     cx: &mut Cx,
     model: &Model,
@@ -433,20 +436,33 @@ fn lower_assignments(
     // Sized for every role of the file: no table grown and hashed again.
     let roles: usize = r.value.holders.iter().map(|h| h.roles.len()).sum();
     let mut given: HashMap<(bool, &str, &str), usize> = HashMap::with_capacity(roles);
+    // The valid role ids met so far in this file (a file names a handful,
+    // each many times): shared, not made and checked again. Bounded, so
+    // that a file of many distinct roles costs no quadratic search.
+    let mut met: Vec<RoleId> = Vec::new();
     for h in &r.value.holders {
         let Some(holder) = lower_holder(cx, model, r.src, h) else {
             continue;
         };
         let is_group = matches!(holder, Holder::Group(_));
         for role in &h.roles {
-            let Some(role_id) = cx.ident(
-                r.src,
-                role,
-                "role id",
-                Code::InvalidRoleId,
-                RoleId::new_within,
-            ) else {
-                continue;
+            let role_id = match met.iter().find(|id| id.as_str() == role.value) {
+                Some(id) => id.clone(),
+                None => {
+                    let Some(id) = cx.ident(
+                        r.src,
+                        role,
+                        "role id",
+                        Code::InvalidRoleId,
+                        RoleId::new_within,
+                    ) else {
+                        continue;
+                    };
+                    if met.len() < MET_ROLES {
+                        met.push(id.clone());
+                    }
+                    id
+                }
             };
             let key = (is_group, h.name.value.as_str(), role.value.as_str());
             if let Some(&first) = given.get(&key) {
@@ -478,13 +494,20 @@ fn lower_assignments(
 fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Option<Holder> {
     match h.kind {
         HolderKind::User => {
-            let login = cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?;
-            cx.seen_logins.push((login.clone(), loc(src, &h.name.span)));
-            if model
+            // An account's login was validated under the same limits when
+            // its account was lowered: shared, not made and checked again.
+            let account = model
                 .accounts
                 .as_ref()
-                .is_some_and(|a| !a.contains_key(&login))
-            {
+                .and_then(|a| a.get_key_value(h.name.value.as_str()))
+                .map(|(login, _)| login.clone());
+            let known = account.is_some();
+            let login = match account {
+                Some(login) => login,
+                None => cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?,
+            };
+            cx.seen_logins.push((login.clone(), loc(src, &h.name.span)));
+            if model.accounts.is_some() && !known {
                 cx.diags.push(src.diag(
                     Code::UnknownAccount,
                     h.name.span.clone(),
@@ -494,14 +517,24 @@ fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Op
             Some(Holder::User(login))
         }
         HolderKind::Group => {
-            let group = cx.ident(
-                src,
-                &h.name,
-                "user group id",
-                Code::InvalidGroupId,
-                GroupId::new_within,
-            )?;
-            if !model.user_groups.contains_key(&group) {
+            // A defined group's id was validated when groups.xml was
+            // lowered, under the same limits.
+            let defined = model
+                .user_groups
+                .get_key_value(h.name.value.as_str())
+                .map(|(group, _)| group.clone());
+            let known = defined.is_some();
+            let group = match defined {
+                Some(group) => group,
+                None => cx.ident(
+                    src,
+                    &h.name,
+                    "user group id",
+                    Code::InvalidGroupId,
+                    GroupId::new_within,
+                )?,
+            };
+            if !known {
                 cx.diags.push(src.diag(
                     Code::UnknownUserGroup,
                     h.name.span.clone(),

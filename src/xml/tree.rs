@@ -460,6 +460,32 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_attribute_is_refused_as_quick_xml_reports_it() {
+        let limits = Limits {
+            max_value_bytes: 4,
+            ..Limits::default()
+        };
+        let many: String = (0..12).map(|i| format!(" a{i}=\"1\"")).collect();
+        for (text, at) in [
+            ("<a x=\"1\" x=\"2\"/>".to_owned(), "position 8"),
+            // The duplicate first, then a value over the bound: the
+            // duplicate is the error, as when quick-xml checks as it reads.
+            ("<a x=\"1\" x=\"2\" y=\"12345\"/>".to_owned(), "position 8"),
+            (format!("<a{many} a3=\"2\"/>"), "position 88"),
+        ] {
+            let err = parse_within(&text, limits).expect_err("a duplicate");
+            assert_eq!(err.code, Code::XmlMalformed, "{text}");
+            assert!(
+                err.message.contains("duplicated attribute") && err.message.contains(at),
+                "{text}: {}",
+                err.message
+            );
+        }
+        assert!(parse_within(&format!("<a{many}/>"), limits).is_ok());
+        assert!(parse_within("<a x=\"1\" xx=\"2\"/>", limits).is_ok());
+    }
+
+    #[test]
     fn elements_are_counted() {
         let limits = Limits {
             max_xml_elements: 3,

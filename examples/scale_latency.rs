@@ -434,10 +434,10 @@ fn bench_git(base: &Path, files: &BTreeMap<String, Vec<u8>>, scale: synthetic::S
 }
 
 /// Files per revision of the repository's first history: one revision
-/// of all 121,005 files of the 100k tree takes Subversion (`svn import`
-/// or `svnadmin load`) longer than half an hour here, a transaction's
-/// cost growing with what it already holds; revisions of this many load
-/// in seconds each (up to the size of the users folder said below).
+/// of all 121,005 files of the 100k tree (`svn import`) had not ended
+/// after 25 min here, a transaction's cost growing with what it already
+/// holds; revisions of this many load in seconds each (up to the size
+/// of the users folder said below).
 const LOAD_FILES_PER_REVISION: usize = 5_000;
 
 /// Load `files` into the empty repository `repo` with `svnadmin load` of
@@ -488,11 +488,11 @@ fn load_svn(repo: &Path, files: &BTreeMap<String, Vec<u8>>, dump: &Path) {
     drop(out);
     let dumped = std::fs::File::open(dump).expect("the dump");
     let status = Command::new("svnadmin")
-        // A cache large enough for the users folder's listing, which is
-        // otherwise read again for each file added to it: revisions of
-        // 5,000 accounts load in 8-14 s each up to ~45,000 accounts in the
-        // folder; past that (the 100k tree) each takes minutes whatever
-        // the cache, so that the 100k SVN repository is not made here.
+        // A larger cache than svnadmin's default: revisions of 5,000
+        // accounts loaded in 8-14 s each with it, 15-50 s without, here,
+        // up to ~45,000 accounts in the users folder; past that (the 100k
+        // tree) the next one had not ended after two minutes, whatever the
+        // cache, so that the 100k SVN repository is not made here.
         .args(["load", "-q", "-M", "512"])
         .arg(repo)
         .stdin(dumped)

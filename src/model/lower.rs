@@ -418,11 +418,11 @@ fn project_id(cx: &mut Cx, pf: &ProjectFiles) -> Option<ProjectId> {
     }
 }
 
-/// The assignments of one user-roles.xml, appended to `out` (which holds
-/// no other file's).
 /// The distinct role ids of one `user-roles.xml` kept for sharing.
 const MET_ROLES: usize = 32;
 
+/// The assignments of one user-roles.xml, appended to `out` (which holds
+/// no other file's).
 fn lower_assignments(
     cx: &mut Cx,
     model: &Model,
@@ -501,19 +501,22 @@ fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Op
                 .as_ref()
                 .and_then(|a| a.get_key_value(h.name.value.as_str()))
                 .map(|(login, _)| login.clone());
-            let known = account.is_some();
             let login = match account {
                 Some(login) => login,
-                None => cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?,
+                None => {
+                    let login =
+                        cx.ident(src, &h.name, "login", Code::InvalidLogin, Login::new_within)?;
+                    if model.accounts.is_some() {
+                        cx.diags.push(src.diag(
+                            Code::UnknownAccount,
+                            h.name.span.clone(),
+                            format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
+                        ));
+                    }
+                    login
+                }
             };
             cx.seen_logins.push((login.clone(), loc(src, &h.name.span)));
-            if model.accounts.is_some() && !known {
-                cx.diags.push(src.diag(
-                    Code::UnknownAccount,
-                    h.name.span.clone(),
-                    format!("`{login}` has no account (users/{login}/user.xml) and is left out of every group"),
-                ));
-            }
             Some(Holder::User(login))
         }
         HolderKind::Group => {
@@ -523,26 +526,26 @@ fn lower_holder(cx: &mut Cx, model: &Model, src: &Source, h: &xml::Holder) -> Op
                 .user_groups
                 .get_key_value(h.name.value.as_str())
                 .map(|(group, _)| group.clone());
-            let known = defined.is_some();
             let group = match defined {
                 Some(group) => group,
-                None => cx.ident(
-                    src,
-                    &h.name,
-                    "user group id",
-                    Code::InvalidGroupId,
-                    GroupId::new_within,
-                )?,
+                None => {
+                    let group = cx.ident(
+                        src,
+                        &h.name,
+                        "user group id",
+                        Code::InvalidGroupId,
+                        GroupId::new_within,
+                    )?;
+                    cx.diags.push(src.diag(
+                        Code::UnknownUserGroup,
+                        h.name.span.clone(),
+                        format!(
+                            "user group `{group}` is not defined in groups.xml; its roles reach nobody"
+                        ),
+                    ));
+                    group
+                }
             };
-            if !known {
-                cx.diags.push(src.diag(
-                    Code::UnknownUserGroup,
-                    h.name.span.clone(),
-                    format!(
-                        "user group `{group}` is not defined in groups.xml; its roles reach nobody"
-                    ),
-                ));
-            }
             Some(Holder::Group(group))
         }
     }
